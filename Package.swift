@@ -1,0 +1,62 @@
+// swift-tools-version: 6.1
+import PackageDescription
+
+let package = Package(
+    name: "Lifeboat",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "lifeboat", targets: ["lifeboat"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.0.0"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "4.0.0"),
+    ],
+    targets: [
+        // System libraries with small non-variadic shims.
+        .systemLibrary(
+            name: "CLifeboatSQLite",
+            pkgConfig: "sqlite3",
+            providers: [.apt(["libsqlite3-dev"])]
+        ),
+
+        // Foundation-level building blocks.
+        .target(name: "LifeboatJSON"),
+        .target(name: "LifeboatSQLite", dependencies: ["CLifeboatSQLite"]),
+
+        // The data flow: snapshot → runbook → plan → engine → Graph client → transport.
+        .target(name: "LifeboatGraph", dependencies: ["LifeboatJSON"]),
+        .target(name: "LifeboatSnapshot", dependencies: [
+            "LifeboatJSON",
+            .product(name: "Crypto", package: "swift-crypto"),
+        ]),
+        .target(name: "LifeboatRunbook", dependencies: [
+            "Yams",
+            .product(name: "Crypto", package: "swift-crypto"),
+        ]),
+        .target(name: "LifeboatEngine", dependencies: [
+            "LifeboatJSON", "LifeboatSQLite", "LifeboatGraph", "LifeboatSnapshot", "LifeboatRunbook",
+        ]),
+        .target(name: "LifeboatFakeTenant", dependencies: [
+            "LifeboatJSON", "LifeboatSQLite", "LifeboatGraph",
+        ]),
+        .target(name: "LifeboatCLI", dependencies: [
+            "LifeboatEngine", "LifeboatFakeTenant", "LifeboatSnapshot", "LifeboatRunbook", "LifeboatGraph",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
+        .executableTarget(name: "lifeboat", dependencies: ["LifeboatCLI"]),
+
+        .target(name: "LifeboatTestSupport", dependencies: [
+            "LifeboatJSON", "LifeboatSnapshot", "LifeboatFakeTenant", "LifeboatGraph",
+        ]),
+
+        .testTarget(name: "LifeboatSnapshotTests", dependencies: ["LifeboatSnapshot", "LifeboatTestSupport"]),
+        .testTarget(name: "LifeboatRunbookTests", dependencies: ["LifeboatRunbook", "LifeboatEngine", "LifeboatTestSupport"]),
+        .testTarget(name: "LifeboatEngineTests", dependencies: [
+            "LifeboatEngine", "LifeboatFakeTenant", "LifeboatTestSupport",
+        ]),
+        .testTarget(name: "LifeboatFakeTenantTests", dependencies: ["LifeboatFakeTenant", "LifeboatTestSupport"]),
+        .testTarget(name: "LifeboatCLITests", dependencies: ["LifeboatCLI", "lifeboat", "LifeboatTestSupport"]),
+    ],
+    swiftLanguageModes: [.v6]
+)

@@ -1,0 +1,96 @@
+import ArgumentParser
+import Foundation
+import LifeboatEngine
+
+/// `lifeboat tabletop`: rehearse a runbook against a fake tenant.
+struct Tabletop: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Rehearse a runbook against a fake tenant (in process, persisted next to --state).",
+        discussion: "Running the same command again with the same --state resumes the run; a finished run does nothing.")
+
+    @OptionGroup var runbook: RunbookOptions
+    @OptionGroup var state: StateOptions
+
+    @Option(help: "The fake tenant's state file (default: <state>.fake-tenant.sqlite).")
+    var fakeState: String?
+
+    @Option(help: "The fake tenant's initial domain (default: derived from the snapshot, e.g. contosodr.onmicrosoft.com).")
+    var targetDomain: String?
+
+    @Option(help: "Writes in flight at once.")
+    var concurrency: Int = 8
+
+    @Flag(help: "Stop at every gate instead of approving it automatically.")
+    var pauseAtGates = false
+
+    @Option(help: "Who is running the exercise (default: $USER).")
+    var operatorName: String?
+
+    @Option(help: .hidden)
+    var simulateCrash: String?
+
+    @Option(help: .hidden)
+    var dropResponseEvery: Int?
+
+    func validate() throws {
+        guard concurrency >= 1, concurrency <= 64 else { throw ValidationError("--concurrency must be between 1 and 64") }
+        if let simulateCrash, SimulatedCrash(simulateCrash) == nil {
+            throw ValidationError("--simulate-crash expects intent|response|result:COUNT[@stage]")
+        }
+    }
+
+    func run() async throws {
+        let parameters = try runbook.parameterValues()
+        try await RunSession.runTabletop(TabletopSetup(
+            runbookPath: runbook.runbook, snapshotPath: runbook.snapshot, statePath: state.state, fakeStatePath: fakeState,
+            parameters: parameters, targetDomain: targetDomain, concurrency: concurrency, pauseAtGates: pauseAtGates,
+            operatorName: operatorName ?? RunSession.operatorName, crash: simulateCrash.flatMap(SimulatedCrash.init),
+            dropResponseEvery: dropResponseEvery))
+    }
+}
+
+/// `lifeboat resume`: continue the run held in a state database.
+struct Resume: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Continue an interrupted or paused run from its checkpoint database.")
+
+    @OptionGroup var state: StateOptions
+
+    @Flag(help: "Stop at every gate instead of approving it automatically (tabletop).")
+    var pauseAtGates = false
+
+    @Option(help: "Who is resuming (default: $USER).")
+    var operatorName: String?
+
+    @Option(help: .hidden)
+    var simulateCrash: String?
+
+    func run() async throws {
+        guard FileManager.default.fileExists(atPath: state.state) else {
+            printError("lifeboat: \(state.state) does not exist; start a run with `lifeboat tabletop`")
+            throw ExitStatus.invalidInput
+        }
+        let store: CheckpointStore
+        do {
+            store = try CheckpointStore(path: state.state)
+        } catch {
+            printError("lifeboat: cannot open the state database: \(error)")
+            throw ExitStatus.invalidInput
+        }
+        guard let existing = try await store.runRecord() else {
+            printError("lifeboat: \(state.state) holds no run; start one with `lifeboat tabletop`")
+            throw ExitStatus.invalidInput
+        }
+        let record = existing.record
+        guard record.mode == .tabletop else {
+            printError("lifeboat: resuming \(record.mode.rawValue) runs is not available in this build")
+            throw ExitStatus.invalidInput
+        }
+        // A paused run resumes with the gate policy it was started with, unless told otherwise.
+        let wasPaused = existing.status == .waiting
+        try await RunSession.runTabletop(TabletopSetup(
+            runbookPath: record.runbookPath, snapshotPath: record.snapshotPath, statePath: state.state, fakeStatePath: record.fakeStatePath,
+            parameters: record.parameters, targetDomain: nil, concurrency: record.concurrency, pauseAtGates: pauseAtGates || wasPaused,
+            operatorName: operatorName ?? RunSession.operatorName, crash: simulateCrash.flatMap(SimulatedCrash.init), dropResponseEvery: nil))
+    }
+}

@@ -1,0 +1,182 @@
+import ArgumentParser
+import Foundation
+#if canImport(Glibc)
+    import Glibc
+#endif
+import LifeboatEngine
+import LifeboatFakeTenant
+import LifeboatGraph
+import LifeboatRunbook
+import LifeboatSnapshot
+
+/// Everything needed to start or resume a tabletop run.
+struct TabletopSetup {
+    var runbookPath: String
+    var snapshotPath: String
+    var statePath: String
+    var fakeStatePath: String?
+    var parameters: [String: String]
+    var targetDomain: String?
+    var concurrency: Int
+    var pauseAtGates: Bool
+    var operatorName: String
+    var crash: SimulatedCrash?
+    var dropResponseEvery: Int?
+}
+
+/// Loads, validates and runs: the path shared by `tabletop` and `resume`.
+enum RunSession {
+    /// The OS user running lifeboat.
+    static var operatorName: String {
+        if let name = ProcessInfo.processInfo.environment["USER"] ?? ProcessInfo.processInfo.environment["LOGNAME"] { return name }
+        if let entry = getpwuid(getuid()), let name = entry.pointee.pw_name { return String(cString: name) }
+        return "uid \(getuid())"
+    }
+
+    static var host: String { ProcessInfo.processInfo.hostName }
+
+    /// Loads a snapshot or exits with the invalid-input code.
+    static func loadSnapshot(_ path: String) throws -> Snapshot {
+        do {
+            return try Snapshot.load(from: URL(fileURLWithPath: path))
+        } catch {
+            printError("lifeboat: the snapshot was refused: \(error)")
+            throw ExitStatus.invalidInput
+        }
+    }
+
+    /// Values Lifeboat supplies to every runbook.
+    static func builtins(snapshot: Snapshot, targetDomain: String, targetTenantID: String) -> [String: String] {
+        [
+            "target.initialDomain": targetDomain, "target.tenantId": targetTenantID,
+            "snapshot.sourceTenantId": snapshot.manifest.sourceTenantId,
+            "snapshot.initialDomain": snapshot.manifest.sourceInitialDomain ?? "",
+        ]
+    }
+
+    /// Loads a runbook or exits with the invalid-input code, printing every problem.
+    static func loadRunbook(_ path: String, parameters: [String: String], builtins: [String: String]) throws -> Runbook {
+        do {
+            return try Runbook.load(contentsOf: URL(fileURLWithPath: path), catalog: StageCatalog.specs, parameters: parameters, builtins: builtins)
+        } catch {
+            printError("lifeboat: the runbook is not valid:\n\(error)")
+            throw ExitStatus.invalidInput
+        }
+    }
+
+    /// Plans every stage before anything is written, or exits with the invalid-input code.
+    static func prepare(_ runbook: Runbook, snapshot: Snapshot) throws {
+        do {
+            _ = try Executor.prepare(runbook, snapshot: snapshot)
+        } catch {
+            printError("lifeboat: \(runbook.file): \(error)")
+            throw ExitStatus.invalidInput
+        }
+    }
+
+    /// The default target domain of a tabletop: `contoso.onmicrosoft.com` → `contosodr.onmicrosoft.com`.
+    static func defaultTargetDomain(for snapshot: Snapshot) -> String {
+        let source = snapshot.manifest.sourceInitialDomain ?? "lifeboat.onmicrosoft.com"
+        let prefix = source.split(separator: ".").first.map(String.init) ?? "lifeboat"
+        return "\(prefix)dr.onmicrosoft.com"
+    }
+
+    static func runTabletop(_ setup: TabletopSetup) async throws {
+        let snapshot = try loadSnapshot(setup.snapshotPath)
+        let store: CheckpointStore
+        do {
+            store = try CheckpointStore(path: setup.statePath)
+        } catch {
+            printError("lifeboat: cannot open the state database: \(error)")
+            throw ExitStatus.invalidInput
+        }
+        let existing = try await store.runRecord()
+        if let existing {
+            guard existing.record.mode == .tabletop else {
+                printError("lifeboat: \(setup.statePath) holds a \(existing.record.mode.rawValue) run, not a tabletop; use another --state")
+                throw ExitStatus.invalidInput
+            }
+            guard existing.record.snapshotManifestSHA256 == snapshot.manifestSHA256 else {
+                printError("""
+                    lifeboat: \(setup.statePath) belongs to a run from another snapshot (manifest \(existing.record.snapshotManifestSHA256.prefix(12))…, \
+                    this one is \(snapshot.manifestSHA256.prefix(12))…); use a new --state to start another run
+                    """)
+                throw ExitStatus.invalidInput
+            }
+        }
+        let fakePath = setup.fakeStatePath ?? existing?.record.fakeStatePath ?? (setup.statePath + ".fake-tenant.sqlite")
+        let targetDomain = setup.targetDomain ?? defaultTargetDomain(for: snapshot)
+        let parameters = (existing?.record.parameters ?? [:]).merging(setup.parameters) { _, new in new }
+
+        // Validate and plan everything before the fake tenant (the target) is even opened.
+        let probeBuiltins = builtins(snapshot: snapshot, targetDomain: targetDomain, targetTenantID: "")
+        let probe = try loadRunbook(setup.runbookPath, parameters: parameters, builtins: probeBuiltins)
+        try prepare(probe, snapshot: snapshot)
+
+        let tenant: FakeTenant
+        do {
+            tenant = try FakeTenant(stateFile: fakePath, initialDomain: targetDomain)
+        } catch {
+            printError("lifeboat: cannot open the fake tenant state \(fakePath): \(error)")
+            throw ExitStatus.invalidInput
+        }
+        let runbook = try loadRunbook(setup.runbookPath, parameters: parameters,
+                                      builtins: builtins(snapshot: snapshot, targetDomain: tenant.initialDomain, targetTenantID: tenant.tenantID))
+        if let existing, existing.record.runbookSHA256 != runbook.sha256 {
+            printError("lifeboat: warning: the runbook changed since this run started; finished operations are kept, the rest follow the new runbook")
+            try await store.appendEvent(kind: "run.runbook-changed", message: "runbook hash changed from \(existing.record.runbookSHA256) to \(runbook.sha256)", simulated: nil)
+        }
+
+        let graph = GraphClient(baseURL: FakeTenantTransport.baseURL,
+                                transport: FakeTenantTransport(tenant: tenant, dropResponses: setup.dropResponseEvery.map(DroppedResponses.init(every:))),
+                                retry: RetryPolicy(initialBackoff: 0.01, maxBackoff: 0.2))
+        if let existing {
+            if existing.status == .done {
+                print("Run \(existing.record.id) is already complete; nothing to do. (`lifeboat status --state \(setup.statePath)` shows it.)")
+                return
+            }
+            try await store.recordResume(operatorName: setup.operatorName, host: host, simulatedSeconds: nil)
+            print("Resuming run \(existing.record.id) (\(existing.record.runbookName)) against fake tenant \(tenant.initialDomain)")
+        } else {
+            let record = RunRecord(
+                id: UUID().uuidString.lowercased(), mode: .tabletop, runbookPath: setup.runbookPath, runbookName: runbook.name,
+                runbookSHA256: runbook.sha256, snapshotPath: setup.snapshotPath, snapshotManifestSHA256: snapshot.manifestSHA256,
+                sourceTenantId: snapshot.manifest.sourceTenantId, snapshotCapturedAt: snapshot.manifest.capturedAt, parameters: parameters,
+                target: "fake tenant \(tenant.initialDomain) (\(fakePath))", targetTenantId: tenant.tenantID, fakeStatePath: fakePath,
+                concurrency: setup.concurrency, toolVersion: LifeboatVersion.current, operatorName: setup.operatorName, host: host,
+                startedAt: ISO8601DateFormatter().string(from: Date()))
+            try await store.startRun(record, stages: runbook.stages.map { ($0.id, $0.kind, $0.title) }, simulatedSeconds: nil)
+            print("Tabletop run \(record.id): \(runbook.name) → fake tenant \(tenant.initialDomain)")
+        }
+
+        var options = ExecutorOptions(outputDirectory: URL(fileURLWithPath: setup.statePath).deletingLastPathComponent())
+        options.concurrency = setup.concurrency
+        options.gates = setup.pauseAtGates ? .pause : .autoApprove(by: "\(setup.operatorName) (tabletop auto-approval)")
+        options.crash = setup.crash
+        let executor = Executor(runbook: runbook, snapshot: snapshot, graph: graph, store: store, mode: .tabletop, options: options,
+                                observer: ProgressPrinter())
+        let outcome = try await executor.run()
+        try await finish(outcome, store: store, statePath: setup.statePath)
+    }
+
+    /// Prints how the run ended and exits with the matching code.
+    static func finish(_ outcome: RunOutcome, store: CheckpointStore, statePath: String) async throws {
+        switch outcome {
+        case .completed:
+            let entries = try await store.idMapEntries()
+            let followUps = try await store.followUps()
+            print("Run complete: \(entries.count) objects in the ID map, \(followUps.count) follow-ups.")
+            print("  lifeboat status --state \(statePath)      # what was done")
+            print("  lifeboat idmap --state \(statePath) --format csv")
+        case .pausedAtGate(let stageID, _):
+            print("Paused at gate \(stageID). When its instructions are done:")
+            print("  lifeboat approve --state \(statePath) --gate \(stageID) --by \"YOUR NAME\"")
+            print("  lifeboat resume --state \(statePath)")
+            throw ExitStatus.pausedAtGate
+        case .failed(let stageID, let count):
+            printError("Stage \(stageID) has \(count) failed operations; `lifeboat status --state \(statePath)` lists them with Graph's error codes.")
+            printError("Fix the cause, then `lifeboat resume --state \(statePath)` retries them.")
+            throw ExitStatus.failed
+        }
+    }
+}

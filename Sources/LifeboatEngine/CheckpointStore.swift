@@ -1,0 +1,487 @@
+import Dispatch
+import Foundation
+import LifeboatJSON
+import LifeboatSQLite
+import LifeboatSnapshot
+
+/// What a run is: its inputs, target and who ran it. Stored once, when the run starts.
+public struct RunRecord: Codable, Sendable, Hashable {
+    public var id: String
+    public var mode: RunMode
+    public var runbookPath: String
+    public var runbookName: String
+    public var runbookSHA256: String
+    public var snapshotPath: String
+    public var snapshotManifestSHA256: String
+    public var sourceTenantId: String
+    public var snapshotCapturedAt: String
+    public var parameters: [String: String]
+    /// Where the writes go: the fake tenant's state file, or a Graph URL.
+    public var target: String
+    public var targetTenantId: String?
+    public var fakeStatePath: String?
+    public var concurrency: Int
+    public var toolVersion: String
+    public var operatorName: String
+    public var host: String
+    public var startedAt: String
+
+    public init(id: String, mode: RunMode, runbookPath: String, runbookName: String, runbookSHA256: String, snapshotPath: String,
+                snapshotManifestSHA256: String, sourceTenantId: String, snapshotCapturedAt: String, parameters: [String: String],
+                target: String, targetTenantId: String?, fakeStatePath: String?, concurrency: Int, toolVersion: String,
+                operatorName: String, host: String, startedAt: String) {
+        self.id = id
+        self.mode = mode
+        self.runbookPath = runbookPath
+        self.runbookName = runbookName
+        self.runbookSHA256 = runbookSHA256
+        self.snapshotPath = snapshotPath
+        self.snapshotManifestSHA256 = snapshotManifestSHA256
+        self.sourceTenantId = sourceTenantId
+        self.snapshotCapturedAt = snapshotCapturedAt
+        self.parameters = parameters
+        self.target = target
+        self.targetTenantId = targetTenantId
+        self.fakeStatePath = fakeStatePath
+        self.concurrency = concurrency
+        self.toolVersion = toolVersion
+        self.operatorName = operatorName
+        self.host = host
+        self.startedAt = startedAt
+    }
+}
+
+/// Where a run or stage stands.
+public enum ProgressStatus: String, Sendable, Codable {
+    case pending, running, waiting, done, failed
+}
+
+/// Where one operation stands. `sent` means its write may have reached the target.
+public enum OperationState: String, Sendable, Codable {
+    case pending, sent, done, failed, skipped
+}
+
+/// An operation as the checkpoint holds it.
+public struct OperationRecord: Sendable, Hashable {
+    public var planned: PlannedOperation
+    public var stageID: String
+    public var state: OperationState
+    public var attempts: Int
+    public var result: OperationOutcome.Result?
+    public var newID: String?
+    public var errorCode: String?
+    public var errorMessage: String?
+    public var requestID: String?
+}
+
+/// A stage's row in the checkpoint.
+public struct StageRecord: Sendable, Hashable {
+    public var id: String
+    public var kind: String
+    public var title: String
+    public var ordinal: Int
+    public var status: ProgressStatus
+    public var startedAt: String?
+    public var finishedAt: String?
+}
+
+/// A manual gate's state.
+public struct GateRecord: Sendable, Hashable {
+    public var stageID: String
+    public var instructions: String
+    public var status: String
+    public var requestedAt: String?
+    public var decidedAt: String?
+    public var decidedBy: String?
+    public var note: String?
+}
+
+/// One line of the append-only event log.
+public struct EventRecord: Sendable, Hashable {
+    public var sequence: Int
+    public var at: String
+    /// Simulated seconds since the run started, for tabletops.
+    public var simulatedSeconds: Double?
+    public var stageID: String?
+    public var operationKey: String?
+    public var kind: String
+    public var message: String
+}
+
+/// A recorded follow-up with what it is about.
+public struct FollowUpRecord: Sendable, Hashable {
+    public var stageID: String
+    public var operationKey: String?
+    public var sourceID: String?
+    public var displayName: String?
+    public var followUp: FollowUp
+}
+
+/// The checkpoint database: the run, its stages and operations, the ID map, gates,
+/// follow-ups and an append-only event log, in one SQLite file (WAL).
+///
+/// The rule it exists for: an operation's intent is committed before its write is sent, and its
+/// result is committed together with its ID-map row, so a crash at any moment loses nothing.
+public actor CheckpointStore {
+    private let db: SQLiteConnection
+    private let executor: DispatchQueueExecutor
+    private let timestamp: ISO8601DateFormatter
+    /// The database file.
+    public nonisolated let path: String
+
+    public nonisolated var unownedExecutor: UnownedSerialExecutor { executor.asUnownedSerialExecutor() }
+
+    /// The schema version this build writes.
+    public static let schemaVersion = 1
+
+    /// Opens (creating when missing) a checkpoint database.
+    public init(path: String) throws {
+        self.path = path
+        executor = DispatchQueueExecutor(label: "lifeboat.checkpoint")
+        timestamp = ISO8601DateFormatter()
+        timestamp.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+        db = try SQLiteConnection(path: path)
+        try db.execute(Self.schema)
+        if let row = try db.queryFirst("SELECT value FROM meta WHERE key = 'schemaVersion'"), let version = row.string(0) {
+            guard Int(version) == Self.schemaVersion else {
+                throw SQLiteError(code: 1, message: "checkpoint schema \(version) is not supported by this lifeboat (expects \(Self.schemaVersion))",
+                                  path: path)
+            }
+        } else {
+            try db.run("INSERT INTO meta(key, value) VALUES ('schemaVersion', ?)", [.text(String(Self.schemaVersion))])
+        }
+    }
+
+    static let schema = """
+        CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
+        CREATE TABLE IF NOT EXISTS run(
+            id TEXT PRIMARY KEY, status TEXT NOT NULL, record TEXT NOT NULL,
+            started_at TEXT NOT NULL, finished_at TEXT, simulated_seconds REAL);
+        CREATE TABLE IF NOT EXISTS stages(
+            id TEXT PRIMARY KEY, kind TEXT NOT NULL, title TEXT NOT NULL, ordinal INTEGER NOT NULL,
+            status TEXT NOT NULL, started_at TEXT, finished_at TEXT,
+            simulated_start REAL, simulated_end REAL);
+        CREATE TABLE IF NOT EXISTS operations(
+            key TEXT PRIMARY KEY, stage_id TEXT NOT NULL REFERENCES stages(id), ordinal INTEGER NOT NULL,
+            object_type TEXT, source_id TEXT NOT NULL, natural_key TEXT, display_name TEXT NOT NULL,
+            detail TEXT NOT NULL, state TEXT NOT NULL, attempts INTEGER NOT NULL DEFAULT 0,
+            result TEXT, new_id TEXT, note TEXT, error_code TEXT, error_message TEXT, request_id TEXT,
+            updated_at TEXT NOT NULL);
+        CREATE INDEX IF NOT EXISTS operations_by_stage ON operations(stage_id, state, ordinal);
+        CREATE TABLE IF NOT EXISTS idmap(
+            old_id TEXT PRIMARY KEY, object_type TEXT NOT NULL, new_id TEXT NOT NULL, natural_key TEXT,
+            display_name TEXT NOT NULL, how TEXT NOT NULL, old_app_id TEXT, new_app_id TEXT,
+            stage_id TEXT NOT NULL, operation_key TEXT NOT NULL, recorded_at TEXT NOT NULL);
+        CREATE TABLE IF NOT EXISTS gates(
+            stage_id TEXT PRIMARY KEY, instructions TEXT NOT NULL, status TEXT NOT NULL,
+            requested_at TEXT, decided_at TEXT, decided_by TEXT, note TEXT);
+        CREATE TABLE IF NOT EXISTS followups(
+            id INTEGER PRIMARY KEY AUTOINCREMENT, stage_id TEXT NOT NULL, operation_key TEXT, source_id TEXT,
+            display_name TEXT, category TEXT NOT NULL, message TEXT NOT NULL, action TEXT NOT NULL,
+            UNIQUE(stage_id, operation_key, category, message));
+        CREATE TABLE IF NOT EXISTS events(
+            seq INTEGER PRIMARY KEY AUTOINCREMENT, at TEXT NOT NULL, simulated_seconds REAL,
+            stage_id TEXT, operation_key TEXT, kind TEXT NOT NULL, message TEXT NOT NULL, detail TEXT);
+        CREATE TRIGGER IF NOT EXISTS events_are_append_only_u BEFORE UPDATE ON events
+            BEGIN SELECT RAISE(ABORT, 'the event log is append-only'); END;
+        CREATE TRIGGER IF NOT EXISTS events_are_append_only_d BEFORE DELETE ON events
+            BEGIN SELECT RAISE(ABORT, 'the event log is append-only'); END;
+        """
+
+    private func now() -> String { timestamp.string(from: Date()) }
+
+    // MARK: - Run
+
+    /// The run this database holds, if one was started.
+    public func runRecord() throws -> (record: RunRecord, status: ProgressStatus, finishedAt: String?)? {
+        guard let row = try db.queryFirst("SELECT record, status, finished_at FROM run LIMIT 1") else { return nil }
+        let record = try JSONCoding.decode(RunRecord.self, from: Data((row.string(0) ?? "").utf8))
+        return (record, ProgressStatus(rawValue: row.string(1) ?? "") ?? .pending, row.string(2))
+    }
+
+    /// Records a new run and its stages.
+    public func startRun(_ record: RunRecord, stages: [(id: String, kind: String, title: String)], simulatedSeconds: Double?) throws {
+        let json = String(decoding: try JSONCoding.encode(record), as: UTF8.self)
+        try db.transaction {
+            try db.run("INSERT INTO run(id, status, record, started_at) VALUES (?, 'running', ?, ?)", [.text(record.id), .text(json), .text(record.startedAt)])
+            for (ordinal, stage) in stages.enumerated() {
+                try db.run("INSERT INTO stages(id, kind, title, ordinal, status) VALUES (?, ?, ?, ?, 'pending')",
+                           [.text(stage.id), .text(stage.kind), .text(stage.title), .integer(Int64(ordinal))])
+            }
+            try appendEvent(kind: "run.started", message: "\(record.mode.rawValue) run of \(record.runbookName) started by \(record.operatorName) on \(record.host)",
+                            simulated: simulatedSeconds)
+        }
+    }
+
+    /// Marks the run's status (and end time when it finished).
+    public func setRunStatus(_ status: ProgressStatus, message: String, simulatedSeconds: Double?) throws {
+        try db.transaction {
+            let finished: SQLiteValue = status == .done ? .text(now()) : .null
+            try db.run("UPDATE run SET status = ?, finished_at = COALESCE(?, finished_at), simulated_seconds = COALESCE(?, simulated_seconds)",
+                       [.text(status.rawValue), finished, simulatedSeconds.map(SQLiteValue.real) ?? .null])
+            try appendEvent(kind: "run.\(status.rawValue)", message: message, simulated: simulatedSeconds)
+        }
+    }
+
+    /// Notes that a process resumed this run.
+    public func recordResume(operatorName: String, host: String, simulatedSeconds: Double?) throws {
+        try db.transaction {
+            try db.run("UPDATE run SET status = 'running'")
+            try appendEvent(kind: "run.resumed", message: "resumed by \(operatorName) on \(host)", simulated: simulatedSeconds)
+        }
+    }
+
+    // MARK: - Stages
+
+    public func stages() throws -> [StageRecord] {
+        try db.query("SELECT id, kind, title, ordinal, status, started_at, finished_at FROM stages ORDER BY ordinal").map {
+            StageRecord(id: $0.string(0) ?? "", kind: $0.string(1) ?? "", title: $0.string(2) ?? "", ordinal: $0.int(3) ?? 0,
+                        status: ProgressStatus(rawValue: $0.string(4) ?? "") ?? .pending, startedAt: $0.string(5), finishedAt: $0.string(6))
+        }
+    }
+
+    public func setStageStatus(_ stageID: String, _ status: ProgressStatus, message: String, simulatedSeconds: Double?) throws {
+        try db.transaction {
+            switch status {
+            case .running:
+                try db.run("UPDATE stages SET status = ?, started_at = COALESCE(started_at, ?), simulated_start = COALESCE(simulated_start, ?) WHERE id = ?",
+                           [.text(status.rawValue), .text(now()), simulatedSeconds.map(SQLiteValue.real) ?? .null, .text(stageID)])
+            case .done, .failed:
+                try db.run("UPDATE stages SET status = ?, finished_at = ?, simulated_end = ? WHERE id = ?",
+                           [.text(status.rawValue), .text(now()), simulatedSeconds.map(SQLiteValue.real) ?? .null, .text(stageID)])
+            default:
+                try db.run("UPDATE stages SET status = ? WHERE id = ?", [.text(status.rawValue), .text(stageID)])
+            }
+            try appendEvent(kind: "stage.\(status.rawValue)", stageID: stageID, message: message, simulated: simulatedSeconds)
+        }
+    }
+
+    // MARK: - Operations
+
+    /// Stores a stage's planned operations (once; a resumed stage keeps its rows) and returns how many were new.
+    @discardableResult
+    public func insertPlanned(_ operations: [PlannedOperation], stageID: String) throws -> Int {
+        let at = now()
+        return try db.transaction {
+            var inserted = 0
+            for (ordinal, op) in operations.enumerated() {
+                let detail = JSONCoding.string(op.detail)
+                inserted += try db.run(
+                    """
+                    INSERT OR IGNORE INTO operations(key, stage_id, ordinal, object_type, source_id, natural_key, display_name, detail, state, result, updated_at)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    """,
+                    [.text(op.key), .text(stageID), .integer(Int64(ordinal)), (op.objectType?.rawValue).sqlite, .text(op.sourceID),
+                     op.naturalKey.sqlite, .text(op.displayName), .text(detail),
+                     .text(op.skip == nil ? OperationState.pending.rawValue : OperationState.skipped.rawValue),
+                     op.skip == nil ? .null : .text(OperationOutcome.Result.skipped.rawValue), .text(at)])
+                if let skip = op.skip {
+                    try insertFollowUp(skip, stageID: stageID, op: op)
+                }
+            }
+            if inserted > 0 {
+                try appendEvent(kind: "stage.planned", stageID: stageID, message: "\(inserted) operations planned", simulated: nil)
+            }
+            return inserted
+        }
+    }
+
+    /// The stage's operations in a given state, in plan order.
+    public func operations(stageID: String, state: OperationState) throws -> [OperationRecord] {
+        try db.query(Self.selectOperations + " WHERE stage_id = ? AND state = ? ORDER BY ordinal", [.text(stageID), .text(state.rawValue)])
+            .map(Self.operation)
+    }
+
+    /// Every operation of the run (or of one stage), in stage and plan order.
+    public func allOperations(stageID: String? = nil) throws -> [OperationRecord] {
+        if let stageID {
+            return try db.query(Self.selectOperations + " WHERE stage_id = ? ORDER BY ordinal", [.text(stageID)]).map(Self.operation)
+        }
+        return try db.query(Self.selectOperations + " JOIN stages s ON s.id = operations.stage_id ORDER BY s.ordinal, operations.ordinal").map(Self.operation)
+    }
+
+    private static let selectOperations = """
+        SELECT key, stage_id, object_type, source_id, natural_key, display_name, detail, state, attempts, result, new_id,
+               error_code, error_message, request_id FROM operations
+        """
+
+    private static func operation(_ row: SQLiteRow) -> OperationRecord {
+        let detail = (try? JSONCoding.decode(Data((row.string(6) ?? "null").utf8))) ?? .null
+        let planned = PlannedOperation(key: row.string(0) ?? "", objectType: row.string(2).flatMap(ObjectType.init(rawValue:)),
+                                       sourceID: row.string(3) ?? "", naturalKey: row.string(4), displayName: row.string(5) ?? "", detail: detail)
+        return OperationRecord(planned: planned, stageID: row.string(1) ?? "", state: OperationState(rawValue: row.string(7) ?? "") ?? .pending,
+                               attempts: row.int(8) ?? 0, result: row.string(9).flatMap(OperationOutcome.Result.init(rawValue:)),
+                               newID: row.string(10), errorCode: row.string(11), errorMessage: row.string(12), requestID: row.string(13))
+    }
+
+    /// Commits the intent of a window of writes (state `sent`) in one transaction, before any is sent.
+    public func recordIntents(_ keys: [String], stageID: String, simulatedSeconds: Double?) throws {
+        let at = now()
+        try db.transaction {
+            for key in keys {
+                try db.run("UPDATE operations SET state = 'sent', attempts = attempts + 1, updated_at = ? WHERE key = ?", [.text(at), .text(key)])
+            }
+            try appendEvent(kind: "operations.sent", stageID: stageID, message: "\(keys.count) writes about to be sent",
+                            detail: .array(keys.map(JSONValue.string)), simulated: simulatedSeconds)
+        }
+    }
+
+    /// The result of one operation, or the failure that stopped it.
+    public enum Completion: Sendable {
+        case succeeded(PlannedOperation, OperationOutcome, mapping: IDMapEntry?)
+        case failed(PlannedOperation, code: String, message: String, requestID: String?)
+        /// Reconciliation found nothing: the write never landed and goes back to `pending`.
+        case notApplied(PlannedOperation)
+    }
+
+    /// Commits results together with their ID-map rows and follow-ups, in one transaction.
+    public func recordCompletions(_ completions: [Completion], stageID: String, simulatedSeconds: Double?) throws {
+        guard !completions.isEmpty else { return }
+        let at = now()
+        try db.transaction {
+            var counts: [String: Int] = [:]
+            for completion in completions {
+                switch completion {
+                case .succeeded(let op, let outcome, let mapping):
+                    let state: OperationState = outcome.result == .skipped ? .skipped : .done
+                    try db.run(
+                        "UPDATE operations SET state = ?, result = ?, new_id = ?, note = ?, error_code = NULL, error_message = NULL, request_id = NULL, updated_at = ? WHERE key = ?",
+                        [.text(state.rawValue), .text(outcome.result.rawValue), outcome.newID.sqlite, outcome.note.sqlite, .text(at), .text(op.key)])
+                    if let mapping {
+                        try db.run(
+                            """
+                            INSERT INTO idmap(old_id, object_type, new_id, natural_key, display_name, how, old_app_id, new_app_id, stage_id, operation_key, recorded_at)
+                            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                            ON CONFLICT(old_id) DO UPDATE SET new_id = excluded.new_id, how = excluded.how, new_app_id = excluded.new_app_id, recorded_at = excluded.recorded_at
+                            """,
+                            [.text(mapping.oldID), .text(mapping.objectType.rawValue), .text(mapping.newID), mapping.naturalKey.sqlite,
+                             .text(mapping.displayName), .text(mapping.how.rawValue), mapping.oldAppID.sqlite, mapping.newAppID.sqlite,
+                             .text(stageID), .text(op.key), .text(at)])
+                    }
+                    for followUp in outcome.followUps { try insertFollowUp(followUp, stageID: stageID, op: op) }
+                    counts[outcome.result.rawValue, default: 0] += 1
+                    if outcome.result == .adopted {
+                        try appendEvent(kind: "operation.adopted", stageID: stageID, operationKey: op.key,
+                                        message: "\(op.displayName) already existed in the target (\(outcome.newID ?? "?")); adopted instead of written again",
+                                        simulated: simulatedSeconds)
+                    }
+                case .failed(let op, let code, let message, let requestID):
+                    try db.run("UPDATE operations SET state = 'failed', error_code = ?, error_message = ?, request_id = ?, updated_at = ? WHERE key = ?",
+                               [.text(code), .text(message), requestID.sqlite, .text(at), .text(op.key)])
+                    try appendEvent(kind: "operation.failed", stageID: stageID, operationKey: op.key,
+                                    message: "\(op.displayName): \(code): \(message)" + (requestID.map { " [request-id \($0)]" } ?? ""),
+                                    simulated: simulatedSeconds)
+                    counts["failed", default: 0] += 1
+                case .notApplied(let op):
+                    try db.run("UPDATE operations SET state = 'pending', updated_at = ? WHERE key = ?", [.text(at), .text(op.key)])
+                    counts["retry", default: 0] += 1
+                }
+            }
+            let summary = counts.sorted { $0.key < $1.key }.map { "\($0.value) \($0.key)" }.joined(separator: ", ")
+            try appendEvent(kind: "operations.recorded", stageID: stageID, message: summary, simulated: simulatedSeconds)
+        }
+    }
+
+    /// Puts failed operations of a stage back to `pending` so that a resume retries them.
+    public func retryFailed(stageID: String) throws -> Int {
+        try db.transaction {
+            let count = try db.run("UPDATE operations SET state = 'pending' WHERE stage_id = ? AND state = 'failed'", [.text(stageID)])
+            if count > 0 { try appendEvent(kind: "operations.retry", stageID: stageID, message: "\(count) failed operations will be retried", simulated: nil) }
+            return count
+        }
+    }
+
+    /// Operation counts per state for a stage (or the run).
+    public func operationCounts(stageID: String? = nil) throws -> [OperationState: Int] {
+        let rows = stageID == nil
+            ? try db.query("SELECT state, COUNT(*) FROM operations GROUP BY state")
+            : try db.query("SELECT state, COUNT(*) FROM operations WHERE stage_id = ? GROUP BY state", [.text(stageID!)])
+        var counts: [OperationState: Int] = [:]
+        for row in rows { if let state = OperationState(rawValue: row.string(0) ?? "") { counts[state] = row.int(1) ?? 0 } }
+        return counts
+    }
+
+    // MARK: - ID map
+
+    public func idMapEntries() throws -> [IDMapEntry] {
+        try db.query("SELECT object_type, old_id, new_id, natural_key, display_name, how, old_app_id, new_app_id, stage_id FROM idmap ORDER BY object_type, display_name, old_id")
+            .compactMap { row in
+                guard let type = ObjectType(rawValue: row.string(0) ?? ""), let how = RestoreMethod(rawValue: row.string(5) ?? "") else { return nil }
+                return IDMapEntry(objectType: type, oldID: row.string(1) ?? "", newID: row.string(2) ?? "", naturalKey: row.string(3),
+                                  displayName: row.string(4) ?? "", how: how, oldAppID: row.string(6), newAppID: row.string(7), stageID: row.string(8) ?? "")
+            }
+    }
+
+    // MARK: - Gates
+
+    public func gate(_ stageID: String) throws -> GateRecord? {
+        try db.queryFirst("SELECT stage_id, instructions, status, requested_at, decided_at, decided_by, note FROM gates WHERE stage_id = ?", [.text(stageID)])
+            .map { GateRecord(stageID: $0.string(0) ?? "", instructions: $0.string(1) ?? "", status: $0.string(2) ?? "",
+                              requestedAt: $0.string(3), decidedAt: $0.string(4), decidedBy: $0.string(5), note: $0.string(6)) }
+    }
+
+    public func gates() throws -> [GateRecord] {
+        try db.query("SELECT g.stage_id, g.instructions, g.status, g.requested_at, g.decided_at, g.decided_by, g.note FROM gates g JOIN stages s ON s.id = g.stage_id ORDER BY s.ordinal")
+            .map { GateRecord(stageID: $0.string(0) ?? "", instructions: $0.string(1) ?? "", status: $0.string(2) ?? "",
+                              requestedAt: $0.string(3), decidedAt: $0.string(4), decidedBy: $0.string(5), note: $0.string(6)) }
+    }
+
+    /// Opens a gate (once) and returns its record.
+    public func requestGate(_ stageID: String, instructions: String, simulatedSeconds: Double?) throws -> GateRecord {
+        if let existing = try gate(stageID) { return existing }
+        try db.transaction {
+            try db.run("INSERT INTO gates(stage_id, instructions, status, requested_at) VALUES (?, ?, 'waiting', ?)",
+                       [.text(stageID), .text(instructions), .text(now())])
+            try appendEvent(kind: "gate.waiting", stageID: stageID, message: "waiting for approval", simulated: simulatedSeconds)
+        }
+        return try gate(stageID)!
+    }
+
+    /// Approves a waiting gate; approving twice is refused so the record keeps the first decision.
+    public func approveGate(_ stageID: String, by name: String, note: String?, simulatedSeconds: Double?) throws -> Bool {
+        try db.transaction {
+            let changed = try db.run("UPDATE gates SET status = 'approved', decided_at = ?, decided_by = ?, note = ? WHERE stage_id = ? AND status = 'waiting'",
+                                     [.text(now()), .text(name), note.sqlite, .text(stageID)])
+            if changed > 0 {
+                try appendEvent(kind: "gate.approved", stageID: stageID, message: "approved by \(name)" + (note.map { ": \($0)" } ?? ""),
+                                simulated: simulatedSeconds)
+            }
+            return changed > 0
+        }
+    }
+
+    // MARK: - Follow-ups and events
+
+    private func insertFollowUp(_ followUp: FollowUp, stageID: String, op: PlannedOperation?) throws {
+        try db.run(
+            "INSERT OR IGNORE INTO followups(stage_id, operation_key, source_id, display_name, category, message, action) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            [.text(stageID), (op?.key).sqlite, (op?.sourceID).sqlite, (op?.displayName).sqlite, .text(followUp.category),
+             .text(followUp.message), .text(followUp.action)])
+    }
+
+    /// Records a follow-up that belongs to a stage rather than one operation.
+    public func addFollowUp(_ followUp: FollowUp, stageID: String) throws {
+        try insertFollowUp(followUp, stageID: stageID, op: nil)
+    }
+
+    public func followUps() throws -> [FollowUpRecord] {
+        try db.query("SELECT f.stage_id, f.operation_key, f.source_id, f.display_name, f.category, f.message, f.action FROM followups f JOIN stages s ON s.id = f.stage_id ORDER BY s.ordinal, f.id")
+            .map { FollowUpRecord(stageID: $0.string(0) ?? "", operationKey: $0.string(1), sourceID: $0.string(2), displayName: $0.string(3),
+                                  followUp: FollowUp(category: $0.string(4) ?? "", message: $0.string(5) ?? "", action: $0.string(6) ?? "")) }
+    }
+
+    /// Appends to the event log (in the caller's transaction, if any).
+    public func appendEvent(kind: String, stageID: String? = nil, operationKey: String? = nil, message: String,
+                            detail: JSONValue? = nil, simulated: Double?) throws {
+        try db.run("INSERT INTO events(at, simulated_seconds, stage_id, operation_key, kind, message, detail) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                   [.text(now()), simulated.map(SQLiteValue.real) ?? .null, stageID.sqlite, operationKey.sqlite, .text(kind), .text(message),
+                    detail.map { .text(JSONCoding.string($0)) } ?? .null])
+    }
+
+    public func events() throws -> [EventRecord] {
+        try db.query("SELECT seq, at, simulated_seconds, stage_id, operation_key, kind, message FROM events ORDER BY seq").map {
+            EventRecord(sequence: $0.int(0) ?? 0, at: $0.string(1) ?? "", simulatedSeconds: $0.double(2), stageID: $0.string(3),
+                        operationKey: $0.string(4), kind: $0.string(5) ?? "", message: $0.string(6) ?? "")
+        }
+    }
+}

@@ -1,0 +1,348 @@
+import Foundation
+import LifeboatGraph
+import LifeboatJSON
+import LifeboatRunbook
+import LifeboatSnapshot
+import Synchronization
+
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
+
+/// A point at which a tabletop makes the process die with SIGKILL, to rehearse a crash and resume.
+public struct SimulatedCrash: Sendable, Hashable {
+    public enum Point: String, Sendable, CaseIterable {
+        /// After intents are committed, before the writes are sent.
+        case intent
+        /// After the target applied a write, before its result is committed.
+        case response
+        /// After results are committed.
+        case result
+    }
+    public var point: Point
+    /// Die once this many operations have passed the point (counted in this process).
+    public var afterOperations: Int
+    /// Only count operations of this stage, when given.
+    public var stageID: String?
+
+    public init(point: Point, afterOperations: Int, stageID: String? = nil) {
+        self.point = point
+        self.afterOperations = afterOperations
+        self.stageID = stageID
+    }
+
+    /// Parses `point:count` or `point:count@stage`, e.g. `response:25@users`.
+    public init?(_ text: String) {
+        let (spec, stage) = text.split(separator: "@", maxSplits: 1).map(String.init).splitFirst()
+        let parts = spec.split(separator: ":")
+        guard parts.count == 2, let point = Point(rawValue: String(parts[0])), let count = Int(parts[1]), count > 0 else { return nil }
+        self.init(point: point, afterOperations: count, stageID: stage)
+    }
+}
+
+extension Array where Element == String {
+    fileprivate func splitFirst() -> (String, String?) { (self.first ?? "", self.count > 1 ? self[1] : nil) }
+}
+
+/// How gates are decided when the executor reaches them.
+public enum GatePolicy: Sendable, Hashable {
+    /// Approve automatically and record who did (tabletop default).
+    case autoApprove(by: String)
+    /// Stop and wait for `lifeboat approve`.
+    case pause
+}
+
+/// Settings of one executor invocation.
+public struct ExecutorOptions: Sendable {
+    /// Writes in flight at once.
+    public var concurrency: Int = 8
+    public var gates: GatePolicy = .pause
+    /// Attempts for one operation across ambiguous failures and replication lag.
+    public var maxAttempts: Int = 5
+    public var crash: SimulatedCrash?
+    /// Where relative output paths (ID map exports) are resolved.
+    public var outputDirectory: URL
+
+    public init(outputDirectory: URL) {
+        self.outputDirectory = outputDirectory
+    }
+}
+
+/// Progress the executor reports as it goes (to a terminal, a log, or a test).
+public enum RunProgress: Sendable {
+    case stageStarted(id: String, title: String, total: Int)
+    case operations(id: String, finished: Int, total: Int)
+    case stageFinished(id: String, status: ProgressStatus, counts: [OperationState: Int])
+    case gateWaiting(id: String, instructions: String)
+    case gateApproved(id: String, by: String)
+    case warning(String)
+}
+
+/// Receives ``RunProgress``.
+public protocol RunObserver: Sendable {
+    func report(_ progress: RunProgress)
+}
+
+/// How an executor invocation ended.
+public enum RunOutcome: Sendable, Equatable {
+    /// Every stage is done.
+    case completed
+    /// Stopped at a gate that needs `lifeboat approve`.
+    case pausedAtGate(stageID: String, instructions: String)
+    /// A stage has failed operations; fix the cause and resume.
+    case failed(stageID: String, failedOperations: Int)
+}
+
+/// Runs a runbook's stages against a target, checkpointing every operation.
+public struct Executor: Sendable {
+    public let runbook: Runbook
+    public let snapshot: Snapshot
+    public let graph: GraphClient
+    public let store: CheckpointStore
+    public let mode: RunMode
+    public let options: ExecutorOptions
+    public let observer: (any RunObserver)?
+    /// A simulated clock whose time is stamped on events, for tabletops.
+    public let simulatedClock: (any GraphClock)?
+
+    private let crashCounter = CrashCounter()
+
+    public init(runbook: Runbook, snapshot: Snapshot, graph: GraphClient, store: CheckpointStore, mode: RunMode,
+                options: ExecutorOptions, observer: (any RunObserver)? = nil, simulatedClock: (any GraphClock)? = nil) {
+        self.runbook = runbook
+        self.snapshot = snapshot
+        self.graph = graph
+        self.store = store
+        self.mode = mode
+        self.options = options
+        self.observer = observer
+        self.simulatedClock = simulatedClock
+    }
+
+    /// Validates every stage's options and plans every stage before anything is written.
+    public static func prepare(_ runbook: Runbook, snapshot: Snapshot) throws(StageConfigurationError) -> [(stage: Runbook.Stage, kind: any StageKind, plan: StagePlan)] {
+        let index = SnapshotIndex(snapshot)
+        var prepared: [(Runbook.Stage, any StageKind, StagePlan)] = []
+        for stage in runbook.stages {
+            let kind = try StageCatalog.make(stage)
+            prepared.append((stage, kind, try kind.plan(snapshot, index: index)))
+        }
+        return prepared
+    }
+
+    /// Runs (or resumes) the run until it completes, pauses at a gate, or a stage fails.
+    public func run() async throws -> RunOutcome {
+        let prepared = try Self.prepare(runbook, snapshot: snapshot)
+        let index = SnapshotIndex(snapshot)
+        let stageRecords = Dictionary(uniqueKeysWithValues: try await store.stages().map { ($0.id, $0) })
+        var idMap = IDMap(try await store.idMapEntries())
+
+        for (stage, kind, plan) in prepared {
+            if stageRecords[stage.id]?.status == .done, try await store.operationCounts(stageID: stage.id)[.pending, default: 0] == 0 {
+                continue
+            }
+            if let gate = stage.gate {
+                let record = try await store.requestGate(stage.id, instructions: gate.instructions, simulatedSeconds: await simulatedNow())
+                if record.status != "approved" {
+                    switch options.gates {
+                    case .autoApprove(let name):
+                        _ = try await store.approveGate(stage.id, by: name, note: "approved automatically (tabletop)", simulatedSeconds: await simulatedNow())
+                        observer?.report(.gateApproved(id: stage.id, by: name))
+                    case .pause:
+                        try await store.setStageStatus(stage.id, .waiting, message: "waiting at gate", simulatedSeconds: await simulatedNow())
+                        try await store.setRunStatus(.waiting, message: "paused at gate \(stage.id)", simulatedSeconds: await simulatedNow())
+                        observer?.report(.gateWaiting(id: stage.id, instructions: gate.instructions))
+                        return .pausedAtGate(stageID: stage.id, instructions: gate.instructions)
+                    }
+                }
+            }
+
+            try await store.setStageStatus(stage.id, .running, message: "\(stage.title) started", simulatedSeconds: await simulatedNow())
+            try await store.insertPlanned(plan.operations, stageID: stage.id)
+            _ = try await store.retryFailed(stageID: stage.id)
+            for warning in plan.warnings { observer?.report(.warning("\(stage.id): \(warning)")) }
+
+            let context = StageContext(stage: stage, graph: graph, snapshot: snapshot, index: index, idMap: idMap, mode: mode,
+                                       outputDirectory: options.outputDirectory, checkpoint: store)
+            let failed = try await runOperations(of: stage, kind: kind, context: context)
+            if failed > 0 {
+                try await store.setStageStatus(stage.id, .failed, message: "\(failed) operations failed", simulatedSeconds: await simulatedNow())
+                try await store.setRunStatus(.failed, message: "stopped after stage \(stage.id): \(failed) operations failed", simulatedSeconds: await simulatedNow())
+                observer?.report(.stageFinished(id: stage.id, status: .failed, counts: try await store.operationCounts(stageID: stage.id)))
+                return .failed(stageID: stage.id, failedOperations: failed)
+            }
+            // The next stages see this stage's objects.
+            idMap = IDMap(try await store.idMapEntries())
+            let finishedContext = StageContext(stage: stage, graph: graph, snapshot: snapshot, index: index, idMap: idMap, mode: mode,
+                                               outputDirectory: options.outputDirectory, checkpoint: store)
+            try await kind.finish(in: finishedContext)
+            try await store.setStageStatus(stage.id, .done, message: "\(stage.title) done", simulatedSeconds: await simulatedNow())
+            observer?.report(.stageFinished(id: stage.id, status: .done, counts: try await store.operationCounts(stageID: stage.id)))
+        }
+        try await store.setRunStatus(.done, message: "all \(prepared.count) stages done", simulatedSeconds: await simulatedNow())
+        return .completed
+    }
+
+    /// Reconciles operations left in `sent`, then performs pending ones in windows; returns the number that failed.
+    private func runOperations(of stage: Runbook.Stage, kind: any StageKind, context: StageContext) async throws -> Int {
+        let counts = try await store.operationCounts(stageID: stage.id)
+        let total = counts.values.reduce(0, +)
+        var finished = counts[.done, default: 0] + counts[.skipped, default: 0]
+        observer?.report(.stageStarted(id: stage.id, title: stage.title, total: total))
+
+        // A crash may have left writes whose outcome is unknown: look them up before anything is retried.
+        let unknown = try await store.operations(stageID: stage.id, state: .sent)
+        if !unknown.isEmpty {
+            try await store.appendEvent(kind: "operations.reconciling", stageID: stage.id,
+                                        message: "\(unknown.count) writes were in flight when the last run stopped; looking them up before retrying",
+                                        simulated: await simulatedNow())
+            let completions = await concurrently(unknown.map(\.planned)) { op in
+                await self.reconcile(op, kind: kind, context: context)
+            }
+            try await store.recordCompletions(completions, stageID: stage.id, simulatedSeconds: await simulatedNow())
+        }
+
+        let pending = try await store.operations(stageID: stage.id, state: .pending).map(\.planned)
+        let window = max(1, options.concurrency * 4)
+        var failed = 0
+        var start = 0
+        while start < pending.count {
+            try Task.checkCancellation()
+            let batch = Array(pending[start..<min(start + window, pending.count)])
+            start += batch.count
+            try await store.recordIntents(batch.map(\.key), stageID: stage.id, simulatedSeconds: await simulatedNow())
+            crashIfDue(.intent, stage: stage.id, passed: batch.count)
+            let completions = await concurrently(batch) { op in
+                let completion = await self.execute(op, kind: kind, context: context)
+                self.crashIfDue(.response, stage: stage.id, passed: 1)
+                return completion
+            }
+            try await store.recordCompletions(completions, stageID: stage.id, simulatedSeconds: await simulatedNow())
+            crashIfDue(.result, stage: stage.id, passed: batch.count)
+            for completion in completions {
+                if case .failed = completion { failed += 1 } else { finished += 1 }
+            }
+            observer?.report(.operations(id: stage.id, finished: finished, total: total))
+        }
+        _ = failed
+        return try await store.operationCounts(stageID: stage.id)[.failed, default: 0]
+    }
+
+    /// Performs one operation, reconciling after an ambiguous failure and retrying replication lag.
+    private func execute(_ op: PlannedOperation, kind: any StageKind, context: StageContext) async -> CheckpointStore.Completion {
+        var lastError: GraphError?
+        for attempt in 1...options.maxAttempts {
+            do {
+                let outcome = try await kind.perform(op, in: context)
+                return .succeeded(op, outcome, mapping: mapping(op, outcome, stage: context.stage.id))
+            } catch let error as GraphError {
+                lastError = error
+                if error.kind == .ambiguous {
+                    // The write may have landed: adopt it if it did, otherwise try again.
+                    if case .succeeded(let op, let outcome, let mapping) = await reconcile(op, kind: kind, context: context) {
+                        return .succeeded(op, outcome, mapping: mapping)
+                    }
+                } else if error.isTransient || error.isNotFound {
+                    // Graph is eventually consistent: just-created references can be invisible for seconds.
+                    try? await graph.clock.sleep(seconds: graph.retry.backoff(attempt: attempt))
+                } else {
+                    return .failed(op, code: error.code, message: error.message, requestID: error.requestID)
+                }
+            } catch let error as StageOperationError {
+                return .failed(op, code: error.code, message: error.message, requestID: nil)
+            } catch {
+                return .failed(op, code: "Error", message: "\(error)", requestID: nil)
+            }
+        }
+        return .failed(op, code: lastError?.code ?? "Error", message: (lastError?.message ?? "gave up") + " (after \(options.maxAttempts) attempts)",
+                       requestID: lastError?.requestID)
+    }
+
+    private func reconcile(_ op: PlannedOperation, kind: any StageKind, context: StageContext) async -> CheckpointStore.Completion {
+        for attempt in 1...options.maxAttempts {
+            do {
+                if let outcome = try await kind.reconcile(op, in: context) {
+                    return .succeeded(op, outcome, mapping: mapping(op, outcome, stage: context.stage.id))
+                }
+                return .notApplied(op)
+            } catch let error as GraphError where error.isTransient {
+                try? await graph.clock.sleep(seconds: graph.retry.backoff(attempt: attempt))
+            } catch let error as GraphError {
+                return .failed(op, code: error.code, message: "reconciliation failed: \(error.message)", requestID: error.requestID)
+            } catch {
+                return .failed(op, code: "Error", message: "reconciliation failed: \(error)", requestID: nil)
+            }
+        }
+        return .failed(op, code: "ReconciliationFailed", message: "could not look the object up in the target", requestID: nil)
+    }
+
+    private func mapping(_ op: PlannedOperation, _ outcome: OperationOutcome, stage: String) -> IDMapEntry? {
+        guard let type = op.objectType, let newID = outcome.newID else { return nil }
+        let how: RestoreMethod
+        switch outcome.result {
+        case .created: how = .created
+        case .adopted, .unchanged: how = .adopted
+        case .applied: how = .restored
+        case .skipped: return nil
+        }
+        return IDMapEntry(objectType: type, oldID: op.sourceID, newID: newID, naturalKey: op.naturalKey, displayName: op.displayName,
+                          how: how, oldAppID: op.detail["appId"]?.stringValue, newAppID: outcome.newAppID, stageID: stage)
+    }
+
+    /// Runs `body` over the items with at most `options.concurrency` in flight, keeping input order.
+    private func concurrently(_ items: [PlannedOperation], _ body: @escaping @Sendable (PlannedOperation) async -> CheckpointStore.Completion) async -> [CheckpointStore.Completion] {
+        await withTaskGroup(of: (Int, CheckpointStore.Completion).self) { group in
+            var results = [CheckpointStore.Completion?](repeating: nil, count: items.count)
+            var next = 0
+            func addNext() {
+                guard next < items.count else { return }
+                let index = next
+                let item = items[index]
+                group.addTask { (index, await body(item)) }
+                next += 1
+            }
+            for _ in 0..<min(max(1, options.concurrency), items.count) { addNext() }
+            while let (index, completion) = await group.next() {
+                results[index] = completion
+                addNext()
+            }
+            return results.map { $0! }
+        }
+    }
+
+    private func simulatedNow() async -> Double? {
+        guard let simulatedClock else { return nil }
+        return await simulatedClock.now().timeIntervalSince1970
+    }
+
+    private func crashIfDue(_ point: SimulatedCrash.Point, stage: String, passed: Int) {
+        guard let crash = options.crash, crash.point == point, crash.stageID == nil || crash.stageID == stage else { return }
+        if crashCounter.add(passed) >= crash.afterOperations {
+            FileHandle.standardError.write(Data("lifeboat: simulated crash (\(point.rawValue)) — the process is killed now\n".utf8))
+            kill(getpid(), SIGKILL)
+        }
+    }
+}
+
+/// A stage-level failure of one operation that is not a Graph error (e.g. an unresolvable reference).
+public struct StageOperationError: Error, Sendable {
+    public var code: String
+    public var message: String
+    public init(code: String, message: String) {
+        self.code = code
+        self.message = message
+    }
+}
+
+/// Counts operations past a crash point across concurrent tasks.
+final class CrashCounter: Sendable {
+    private let count = Mutex(0)
+    func add(_ value: Int) -> Int {
+        count.withLock { total in
+            total += value
+            return total
+        }
+    }
+}

@@ -1,0 +1,142 @@
+import Foundation
+import LifeboatJSON
+import LifeboatSnapshot
+
+/// How the engine talks to its target.
+public enum RunMode: String, Sendable, Codable {
+    /// A rehearsal against a fake tenant.
+    case tabletop
+    /// A real rebuild against a real tenant.
+    case live
+}
+
+/// Something a person must do after the run, because Graph cannot restore it.
+public struct FollowUp: Sendable, Hashable, Codable {
+    /// A short machine-friendly cause, e.g. `synced-user`, `unresolved-reference`, `password-reset`.
+    public var category: String
+    /// What could not be restored, in words.
+    public var message: String
+    /// What to do about it.
+    public var action: String
+
+    public init(category: String, message: String, action: String) {
+        self.category = category
+        self.message = message
+        self.action = action
+    }
+}
+
+/// One write (or skip) a stage plans, identified by a deterministic key.
+public struct PlannedOperation: Sendable, Hashable {
+    /// Deterministic key, e.g. `user:<oldId>` or `members:<oldGroupId>:2`.
+    public var key: String
+    /// The type of object the operation creates (for the ID map), when it creates one.
+    public var objectType: ObjectType?
+    /// The source object's id (old id).
+    public var sourceID: String
+    /// The key the object is found by in the target (UPN after domain mapping, uniqueName, appId, …).
+    public var naturalKey: String?
+    public var displayName: String
+    /// Stage-specific data, kept in the checkpoint for reports (e.g. the member ids of a chunk).
+    public var detail: JSONValue
+    /// Set when the operation is skipped at plan time, with the follow-up that explains why.
+    public var skip: FollowUp?
+
+    public init(key: String, objectType: ObjectType?, sourceID: String, naturalKey: String?, displayName: String,
+                detail: JSONValue = .null, skip: FollowUp? = nil) {
+        self.key = key
+        self.objectType = objectType
+        self.sourceID = sourceID
+        self.naturalKey = naturalKey
+        self.displayName = displayName
+        self.detail = detail
+        self.skip = skip
+    }
+}
+
+/// How an object came to exist in the target.
+public enum RestoreMethod: String, Sendable, Codable, CaseIterable {
+    /// Written by this run.
+    case created
+    /// Found in the target by its natural key and taken over (after a crash, or a second run).
+    case adopted
+    /// Brought back from the directory recycle bin with its original id.
+    case restored
+}
+
+/// The result of one operation.
+public struct OperationOutcome: Sendable, Hashable {
+    public enum Result: String, Sendable, Codable {
+        /// A new object was written.
+        case created
+        /// An existing object was found and taken over instead of writing a duplicate.
+        case adopted
+        /// A relationship or property write was applied.
+        case applied
+        /// Already in the desired state; nothing was written.
+        case unchanged
+        /// Not done, with a follow-up.
+        case skipped
+    }
+
+    public var result: Result
+    /// The target's id of the object, when the operation produced or found one.
+    public var newID: String?
+    /// Extra ID-map columns (e.g. appIds) for this object.
+    public var newAppID: String?
+    public var followUps: [FollowUp]
+    public var note: String?
+
+    public init(_ result: Result, newID: String? = nil, newAppID: String? = nil, followUps: [FollowUp] = [], note: String? = nil) {
+        self.result = result
+        self.newID = newID
+        self.newAppID = newAppID
+        self.followUps = followUps
+        self.note = note
+    }
+}
+
+/// One row of the old-to-new ID map.
+public struct IDMapEntry: Sendable, Hashable, Codable {
+    public var objectType: ObjectType
+    public var oldID: String
+    public var newID: String
+    public var naturalKey: String?
+    public var displayName: String
+    public var how: RestoreMethod
+    public var oldAppID: String?
+    public var newAppID: String?
+    public var stageID: String
+
+    public init(objectType: ObjectType, oldID: String, newID: String, naturalKey: String?, displayName: String,
+                how: RestoreMethod, oldAppID: String? = nil, newAppID: String? = nil, stageID: String) {
+        self.objectType = objectType
+        self.oldID = oldID
+        self.newID = newID
+        self.naturalKey = naturalKey
+        self.displayName = displayName
+        self.how = how
+        self.oldAppID = oldAppID
+        self.newAppID = newAppID
+        self.stageID = stageID
+    }
+}
+
+/// The old-to-new ID map as a stage sees it when it starts (entries of earlier stages).
+public struct IDMap: Sendable {
+    public private(set) var entries: [String: IDMapEntry] = [:]
+
+    public init(_ entries: [IDMapEntry] = []) {
+        for entry in entries { self.entries[entry.oldID] = entry }
+    }
+
+    /// The target id of a source object, if it has been restored.
+    public func newID(for oldID: String) -> String? { entries[oldID]?.newID }
+
+    /// The full entry of a source object.
+    public func entry(for oldID: String) -> IDMapEntry? { entries[oldID] }
+
+    public mutating func insert(_ entry: IDMapEntry) { entries[entry.oldID] = entry }
+
+    public var count: Int { entries.count }
+}

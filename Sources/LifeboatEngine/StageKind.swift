@@ -1,0 +1,178 @@
+import Foundation
+import LifeboatGraph
+import LifeboatJSON
+import LifeboatRunbook
+import LifeboatSnapshot
+
+/// A stage option that is well-formed YAML but cannot work (e.g. two users mapped to one UPN).
+public struct StageConfigurationError: Error, Sendable, CustomStringConvertible {
+    public var stageID: String
+    public var problem: String
+    public var hint: String?
+    public init(stageID: String, problem: String, hint: String? = nil) {
+        self.stageID = stageID
+        self.problem = problem
+        self.hint = hint
+    }
+    public var description: String { "stage \(stageID): \(problem)" + (hint.map { " — \($0)" } ?? "") }
+}
+
+/// What a stage plans: its operations and any warnings for the operator.
+public struct StagePlan: Sendable {
+    public var operations: [PlannedOperation]
+    public var warnings: [String]
+    public init(operations: [PlannedOperation] = [], warnings: [String] = []) {
+        self.operations = operations
+        self.warnings = warnings
+    }
+}
+
+/// Everything a stage sees while it runs.
+public struct StageContext: Sendable {
+    public let stage: Runbook.Stage
+    public let graph: GraphClient
+    public let snapshot: Snapshot
+    public let index: SnapshotIndex
+    /// The ID map as it stood when the stage started (earlier stages' objects).
+    public let idMap: IDMap
+    public let mode: RunMode
+    /// Where files the run produces (ID map exports) are written, relative paths resolve against it.
+    public let outputDirectory: URL
+    /// Reads the checkpoint (for stages that export it).
+    public let checkpoint: CheckpointStore
+}
+
+/// One kind of recovery stage: it plans deterministic operations from the snapshot, performs one,
+/// and reconciles one whose outcome is unknown by looking it up in the target.
+///
+/// Each kind lives in its own file under `Stages/`.
+public protocol StageKind: Sendable {
+    /// The name used in runbooks and its options.
+    static var spec: StageKindSpec { get }
+
+    /// Checks the stage's options beyond their types; throws when they cannot work.
+    init(stage: Runbook.Stage) throws(StageConfigurationError)
+
+    /// Plans the operations for a snapshot. Must be deterministic: the same snapshot and options give the same keys.
+    func plan(_ snapshot: Snapshot, index: SnapshotIndex) throws(StageConfigurationError) -> StagePlan
+
+    /// Sends the write of one operation.
+    func perform(_ operation: PlannedOperation, in context: StageContext) async throws -> OperationOutcome
+
+    /// Looks up an operation whose write may have been applied; returns its outcome if it was, `nil` if not.
+    func reconcile(_ operation: PlannedOperation, in context: StageContext) async throws -> OperationOutcome?
+
+    /// Runs after every operation of the stage is done (exports, summaries). Default: nothing.
+    func finish(in context: StageContext) async throws
+}
+
+extension StageKind {
+    public func finish(in context: StageContext) async throws {}
+}
+
+/// The stage kinds this build knows.
+public enum StageCatalog {
+    /// Every stage kind, by name.
+    public static let kinds: [String: any StageKind.Type] = {
+        let all: [any StageKind.Type] = [
+            ManualStage.self, UsersCreate.self, GuestsInvite.self, GroupsCreate.self, GroupsMembers.self, GroupsOwners.self,
+            IDMapExport.self,
+        ]
+        return Dictionary(uniqueKeysWithValues: all.map { ($0.spec.name, $0) })
+    }()
+
+    /// Specs for the runbook validator.
+    public static var specs: [StageKindSpec] { kinds.values.map { $0.spec }.sorted { $0.name < $1.name } }
+
+    /// Instantiates the kind of a stage.
+    public static func make(_ stage: Runbook.Stage) throws(StageConfigurationError) -> any StageKind {
+        guard let kind = kinds[stage.kind] else {
+            throw StageConfigurationError(stageID: stage.id, problem: "unknown stage kind \(stage.kind)")
+        }
+        return try kind.init(stage: stage)
+    }
+}
+
+/// Lookups over a snapshot that stages share.
+public struct SnapshotIndex: Sendable {
+    public let users: [String: User]
+    public let groups: [String: Group]
+    public let servicePrincipals: [String: ServicePrincipal]
+    /// Domains of the source tenant, lower-cased.
+    public let domains: [String: Domain]
+
+    public init(_ snapshot: Snapshot) {
+        users = Dictionary(snapshot.users.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
+        groups = Dictionary(snapshot.groups.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
+        servicePrincipals = Dictionary(snapshot.servicePrincipals.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
+        domains = Dictionary(snapshot.domains.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
+    }
+}
+
+/// A file of generated secrets (initial passwords), created with mode 0600 and appended to.
+public actor SecretsFile {
+    public nonisolated let url: URL
+    private var handle: FileHandle?
+
+    public init(url: URL) {
+        self.url = url
+    }
+
+    /// Appends one `kind,subject,secret` line.
+    public func append(kind: String, subject: String, secret: String) throws {
+        if handle == nil {
+            if !FileManager.default.fileExists(atPath: url.path) {
+                guard FileManager.default.createFile(atPath: url.path, contents: Data("kind,subject,secret\n".utf8),
+                                                     attributes: [.posixPermissions: 0o600]) else {
+                    throw CocoaError(.fileWriteNoPermission, userInfo: [NSFilePathErrorKey: url.path])
+                }
+            }
+            try FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: url.path)
+            handle = try FileHandle(forWritingTo: url)
+            try handle?.seekToEnd()
+        }
+        try handle?.write(contentsOf: Data("\(kind),\(subject),\(secret)\n".utf8))
+        try handle?.synchronize()
+    }
+}
+
+/// Shared Graph look-ups stages use to reconcile by natural key.
+enum TargetLookup {
+    /// The single object of a collection whose property equals a value, or `nil`.
+    static func find(_ graph: GraphClient, _ collection: String, where property: String, equals value: String,
+                     select: String = "id,displayName") async throws -> JSONObject? {
+        let filter = "\(property) eq \(GraphClient.literal(value))"
+        let found = try await graph.list(collection, query: [QueryItem("$filter", filter), QueryItem("$select", select)])
+        return found.first
+    }
+
+    /// The ids of a group's members or owners in the target.
+    static func relationshipIDs(_ graph: GraphClient, groupID: String, relationship: String) async throws -> Set<String> {
+        let items = try await graph.list("/groups/\(groupID)/\(relationship)", query: [QueryItem("$select", "id"), QueryItem("$top", "999")])
+        return Set(items.compactMap { $0["id"]?.stringValue })
+    }
+}
+
+/// Properties that Graph computes or that cannot be written on create; never sent back.
+enum WritableProperties {
+    /// Writable user properties Lifeboat restores on create.
+    static let user: Set<String> = [
+        "accountEnabled", "ageGroup", "businessPhones", "city", "companyName", "consentProvidedForMinor", "country", "department",
+        "displayName", "employeeHireDate", "employeeId", "employeeLeaveDateTime", "employeeOrgData", "employeeType", "faxNumber",
+        "givenName", "jobTitle", "mailNickname", "mobilePhone", "officeLocation", "onPremisesExtensionAttributes", "otherMails",
+        "passwordPolicies", "postalCode", "preferredDataLocation", "preferredLanguage", "showInAddressList", "state",
+        "streetAddress", "surname", "usageLocation", "userType",
+    ]
+
+    /// Writable group properties Lifeboat restores on create.
+    static let group: Set<String> = [
+        "classification", "description", "displayName", "groupTypes", "isAssignableToRole", "mailEnabled", "mailNickname",
+        "membershipRule", "membershipRuleProcessingState", "preferredDataLocation", "preferredLanguage", "securityEnabled",
+        "theme", "visibility",
+    ]
+
+    /// The subset of `properties` named in `allowed`, dropping nulls.
+    static func pick(_ properties: JSONObject, _ allowed: Set<String>) -> JSONObject {
+        properties.filter { allowed.contains($0.key) && !$0.value.isNull }
+    }
+}

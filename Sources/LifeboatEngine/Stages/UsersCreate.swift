@@ -1,0 +1,143 @@
+import Foundation
+import LifeboatGraph
+import LifeboatJSON
+import LifeboatRunbook
+import LifeboatSnapshot
+
+/// `users.create`: recreates member users with their UPN domain mapped to a domain the target has verified.
+///
+/// Guests come back through `guests.invite`; users synced from on-premises AD are listed as follow-ups.
+struct UsersCreate: StageKind {
+    static let spec = StageKindSpec(
+        name: "users.create", summary: "Create member users (UPN domains mapped; guests and synced users excluded).",
+        options: [
+            OptionSpec("upnDomainMap", .stringMap, "source UPN domain → target domain, e.g. `contoso.com: contosodr.onmicrosoft.com`"),
+            OptionSpec("passwordFile", .string, "0600 file that receives each new user's initial password; without it, passwords are not kept"),
+        ])
+
+    let domainMap: [String: String]
+    let passwordFile: String?
+    let stageID: String
+    let secrets: SecretsFile?
+
+    init(stage: Runbook.Stage) throws(StageConfigurationError) {
+        stageID = stage.id
+        var map: [String: String] = [:]
+        for (source, target) in stage.options.stringMap("upnDomainMap") ?? [:] {
+            guard !target.isEmpty, !target.contains("@") else {
+                throw StageConfigurationError(stageID: stage.id, problem: "upnDomainMap maps \(source) to \"\(target)\", which is not a domain name")
+            }
+            map[source.lowercased()] = target.lowercased()
+        }
+        domainMap = map
+        passwordFile = stage.options.string("passwordFile")
+        secrets = passwordFile.map { SecretsFile(url: URL(fileURLWithPath: $0)) }
+    }
+
+    func targetUPN(_ user: User) -> String {
+        let parts = user.userPrincipalName.split(separator: "@", maxSplits: 1)
+        guard parts.count == 2, let mapped = domainMap[parts[1].lowercased()] else { return user.userPrincipalName }
+        return "\(parts[0])@\(mapped)"
+    }
+
+    func plan(_ snapshot: Snapshot, index: SnapshotIndex) throws(StageConfigurationError) -> StagePlan {
+        var plan = StagePlan()
+        var seen: [String: User] = [:]
+        var guests = 0
+        for user in snapshot.users {
+            if user.isGuest {
+                guests += 1
+                continue
+            }
+            let upn = targetUPN(user)
+            if user.onPremisesSyncEnabled {
+                plan.operations.append(PlannedOperation(
+                    key: "user:\(user.id)", objectType: .user, sourceID: user.id, naturalKey: upn, displayName: user.displayName,
+                    skip: FollowUp(category: "synced-object",
+                                   message: "\(user.userPrincipalName) is synced from on-premises Active Directory",
+                                   action: "restore it in on-premises AD and let Entra Connect sync it; then rerun to adopt it")))
+                continue
+            }
+            if let other = seen[upn.lowercased()] {
+                throw StageConfigurationError(
+                    stageID: stageID, problem: "\(user.userPrincipalName) and \(other.userPrincipalName) would both become \(upn)",
+                    hint: "map their domains to different target domains in upnDomainMap")
+            }
+            seen[upn.lowercased()] = user
+            plan.operations.append(PlannedOperation(
+                key: "user:\(user.id)", objectType: .user, sourceID: user.id, naturalKey: upn, displayName: user.displayName,
+                detail: ["userPrincipalName": .string(upn)]))
+        }
+        let unmapped = Set(snapshot.users.filter { !$0.isGuest && !$0.onPremisesSyncEnabled && domainMap[$0.upnDomain] == nil }.map(\.upnDomain))
+        // A *.onmicrosoft.com domain belongs to the source tenant forever: no other tenant can verify it.
+        let tenantBound = unmapped.filter { index.domains[$0]?.isInitial == true || $0.hasSuffix(".onmicrosoft.com") }
+        if !tenantBound.isEmpty {
+            throw StageConfigurationError(
+                stageID: stageID, problem: "UPNs on \(tenantBound.sorted().joined(separator: ", ")) cannot be recreated in another tenant",
+                hint: "add `\(tenantBound.sorted().first!): ${target.initialDomain}` to upnDomainMap")
+        }
+        if !unmapped.isEmpty {
+            plan.warnings.append("UPNs on \(unmapped.sorted().joined(separator: ", ")) are kept as they are: the target must have verified those domains")
+        }
+        if guests > 0 { plan.warnings.append("\(guests) guest users are left to a guests.invite stage") }
+        return plan
+    }
+
+    func perform(_ operation: PlannedOperation, in context: StageContext) async throws -> OperationOutcome {
+        guard let user = context.index.users[operation.sourceID], let upn = operation.naturalKey else {
+            throw StageOperationError(code: "SnapshotMismatch", message: "user \(operation.sourceID) is not in the snapshot")
+        }
+        var body = WritableProperties.pick(user.properties, WritableProperties.user)
+        body["userPrincipalName"] = .string(upn)
+        body["accountEnabled"] = .bool(user.accountEnabled)
+        if body["mailNickname"] == nil {
+            body["mailNickname"] = .string(String(upn.split(separator: "@").first ?? "user").filter { $0.isLetter || $0.isNumber || $0 == "." || $0 == "-" || $0 == "_" })
+        }
+        let password = InitialPassword.generate()
+        body["passwordProfile"] = ["forceChangePasswordNextSignIn": true, "password": .string(password)]
+        do {
+            let created = try await context.graph.send(GraphRequest("POST", "/users", body: .object(body)))
+            guard let id = created.object["id"]?.stringValue else {
+                throw StageOperationError(code: "MalformedResponse", message: "Graph created the user but returned no id")
+            }
+            try await secrets?.append(kind: "password", subject: upn, secret: password)
+            return OperationOutcome(.created, newID: id)
+        } catch let error as GraphError where error.status == 400 && error.isAlreadyExists {
+            if let adopted = try await reconcile(operation, in: context) { return adopted }
+            throw error
+        }
+    }
+
+    func reconcile(_ operation: PlannedOperation, in context: StageContext) async throws -> OperationOutcome? {
+        guard let upn = operation.naturalKey else { return nil }
+        guard let found = try await TargetLookup.find(context.graph, "/users", where: "userPrincipalName", equals: upn),
+              let id = found["id"]?.stringValue else { return nil }
+        return OperationOutcome(.adopted, newID: id, followUps: [
+            FollowUp(category: "credentials", message: "\(upn) was adopted from the target; its password is not known to this run",
+                     action: "reset the password or issue a Temporary Access Pass")
+        ])
+    }
+
+    func finish(in context: StageContext) async throws {
+        let created = try await context.checkpoint.operationCounts(stageID: context.stage.id)[.done, default: 0]
+        guard created > 0 else { return }
+        try await context.checkpoint.addFollowUp(FollowUp(
+            category: "credentials",
+            message: "\(created) users have new random passwords (must change at first sign-in) and no MFA or authentication methods",
+            action: passwordFile == nil
+                ? "issue Temporary Access Passes or reset passwords, then have users re-register MFA"
+                : "hand out the passwords from \(passwordFile!) securely, then have users re-register MFA"), stageID: context.stage.id)
+    }
+}
+
+/// Random initial passwords that meet Entra's complexity rules.
+enum InitialPassword {
+    static func generate() -> String {
+        let lower = Array("abcdefghijkmnopqrstuvwxyz"), upper = Array("ABCDEFGHJKLMNPQRSTUVWXYZ")
+        let digits = Array("23456789"), symbols = Array("!#$%*+-=?@^_")
+        let all = lower + upper + digits + symbols
+        var characters = [lower.randomElement()!, upper.randomElement()!, digits.randomElement()!, symbols.randomElement()!]
+        for _ in 0..<16 { characters.append(all.randomElement()!) }
+        return String(characters.shuffled())
+    }
+}

@@ -1,0 +1,169 @@
+import Foundation
+import LifeboatJSON
+import LifeboatSQLite
+
+/// The fake tenant's directory: objects by id, their links (members, owners), and uniqueness
+/// indexes, kept in memory and written through to SQLite so that a killed run finds it again.
+final class FakeDirectory {
+    /// One stored object.
+    struct Entry {
+        var type: String
+        var properties: JSONObject
+        var sequence: Int64
+    }
+
+    private let db: SQLiteConnection?
+    private(set) var objects: [String: Entry] = [:]
+    /// Ids per type in creation order.
+    private(set) var idsByType: [String: [String]] = [:]
+    /// `source id` → relation → ordered target ids.
+    private(set) var links: [String: [String: [String]]] = [:]
+    /// `type|property|lower-cased value` → id, for alternate keys and uniqueness.
+    private var keys: [String: String] = [:]
+    private var nextSequence: Int64 = 0
+    /// Settings and counters: tenantId, initialDomain, writes.
+    private(set) var settings: [String: String] = [:]
+
+    /// Properties that identify an object and must be unique per type.
+    static let uniqueProperties: [String: [String]] = [
+        "user": ["userPrincipalName"],
+        "group": ["uniqueName"],
+        "application": ["uniqueName", "appId"],
+        "servicePrincipal": ["appId"],
+        "domain": ["id"],
+    ]
+
+    init(path: String?) throws {
+        if let path {
+            let db = try SQLiteConnection(path: path)
+            try db.execute("""
+                CREATE TABLE IF NOT EXISTS settings(key TEXT PRIMARY KEY, value TEXT NOT NULL);
+                CREATE TABLE IF NOT EXISTS objects(id TEXT PRIMARY KEY, type TEXT NOT NULL, json TEXT NOT NULL, seq INTEGER NOT NULL);
+                CREATE TABLE IF NOT EXISTS links(source TEXT NOT NULL, relation TEXT NOT NULL, target TEXT NOT NULL, seq INTEGER NOT NULL,
+                                                 PRIMARY KEY(source, relation, target));
+                """)
+            self.db = db
+            try load(db)
+        } else {
+            db = nil
+        }
+    }
+
+    private func load(_ db: SQLiteConnection) throws {
+        for row in try db.query("SELECT key, value FROM settings") {
+            settings[row.string(0) ?? ""] = row.string(1) ?? ""
+        }
+        try db.forEachRow("SELECT id, type, json, seq FROM objects ORDER BY seq") { row in
+            guard let id = row.string(0), let type = row.string(1),
+                  let json = try? JSONCoding.decode(Data((row.string(2) ?? "{}").utf8)).objectValue else { return }
+            let sequence = row[3].integer ?? 0
+            objects[id] = Entry(type: type, properties: json, sequence: sequence)
+            idsByType[type, default: []].append(id)
+            index(id: id, type: type, properties: json)
+            nextSequence = max(nextSequence, sequence + 1)
+        }
+        try db.forEachRow("SELECT source, relation, target FROM links ORDER BY seq") { row in
+            links[row.string(0) ?? "", default: [:]][row.string(1) ?? "", default: []].append(row.string(2) ?? "")
+        }
+    }
+
+    // MARK: - Settings
+
+    func setting(_ key: String) -> String? { settings[key] }
+
+    func setSetting(_ key: String, _ value: String) throws {
+        settings[key] = value
+        try db?.run("INSERT INTO settings(key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value", [.text(key), .text(value)])
+    }
+
+    // MARK: - Objects
+
+    func object(_ id: String) -> Entry? { objects[id] }
+
+    func ids(ofType type: String) -> [String] { idsByType[type] ?? [] }
+
+    /// The id of the object of `type` whose unique `property` equals `value` (case-insensitive).
+    func lookup(_ type: String, _ property: String, _ value: String) -> String? {
+        keys["\(type)|\(property)|\(value.lowercased())"]
+    }
+
+    private func index(id: String, type: String, properties: JSONObject) {
+        for property in Self.uniqueProperties[type] ?? [] {
+            if let value = properties[property]?.stringValue { keys["\(type)|\(property)|\(value.lowercased())"] = id }
+        }
+    }
+
+    private func unindex(id: String, type: String, properties: JSONObject) {
+        for property in Self.uniqueProperties[type] ?? [] {
+            if let value = properties[property]?.stringValue { keys["\(type)|\(property)|\(value.lowercased())"] = nil }
+        }
+    }
+
+    /// Stores a new or changed object (in the caller's transaction).
+    func put(_ id: String, type: String, properties: JSONObject) throws {
+        if let existing = objects[id] {
+            unindex(id: id, type: existing.type, properties: existing.properties)
+            objects[id] = Entry(type: type, properties: properties, sequence: existing.sequence)
+        } else {
+            objects[id] = Entry(type: type, properties: properties, sequence: nextSequence)
+            idsByType[type, default: []].append(id)
+            nextSequence += 1
+        }
+        index(id: id, type: type, properties: properties)
+        try db?.run("INSERT INTO objects(id, type, json, seq) VALUES (?, ?, ?, ?) ON CONFLICT(id) DO UPDATE SET json = excluded.json, type = excluded.type",
+                    [.text(id), .text(type), .text(JSONCoding.string(.object(properties))), .integer(objects[id]!.sequence)])
+    }
+
+    /// Removes an object and every link from or to it.
+    func remove(_ id: String) throws {
+        guard let existing = objects.removeValue(forKey: id) else { return }
+        unindex(id: id, type: existing.type, properties: existing.properties)
+        idsByType[existing.type]?.removeAll { $0 == id }
+        links[id] = nil
+        for source in links.keys {
+            for relation in links[source]!.keys { links[source]![relation]!.removeAll { $0 == id } }
+        }
+        try db?.run("DELETE FROM objects WHERE id = ?", [.text(id)])
+        try db?.run("DELETE FROM links WHERE source = ? OR target = ?", [.text(id), .text(id)])
+    }
+
+    // MARK: - Links
+
+    func targets(of source: String, _ relation: String) -> [String] { links[source]?[relation] ?? [] }
+
+    func hasLink(_ source: String, _ relation: String, _ target: String) -> Bool {
+        links[source]?[relation]?.contains(target) ?? false
+    }
+
+    func addLink(_ source: String, _ relation: String, _ target: String) throws {
+        guard !hasLink(source, relation, target) else { return }
+        links[source, default: [:]][relation, default: []].append(target)
+        try db?.run("INSERT OR IGNORE INTO links(source, relation, target, seq) VALUES (?, ?, ?, ?)",
+                    [.text(source), .text(relation), .text(target), .integer(nextSequence)])
+        nextSequence += 1
+    }
+
+    func removeLink(_ source: String, _ relation: String, _ target: String) throws {
+        links[source]?[relation]?.removeAll { $0 == target }
+        try db?.run("DELETE FROM links WHERE source = ? AND relation = ? AND target = ?", [.text(source), .text(relation), .text(target)])
+    }
+
+    // MARK: - Transactions
+
+    /// Runs a write atomically. Handlers validate before they change anything; if SQLite still fails
+    /// mid-write, the in-memory state is reloaded from the last committed transaction.
+    func transaction<T>(_ body: () throws -> T) throws -> T {
+        guard let db else { return try body() }
+        do {
+            return try db.transaction(body)
+        } catch {
+            objects = [:]
+            idsByType = [:]
+            links = [:]
+            keys = [:]
+            settings = [:]
+            try? load(db)
+            throw error
+        }
+    }
+}

@@ -1,0 +1,124 @@
+import Foundation
+import LifeboatGraph
+import LifeboatJSON
+
+/// A Graph request as the fake sees it: method, decoded path segments, query options and JSON body.
+struct FakeRequest {
+    var method: String
+    /// The URL up to and including the version root, e.g. `http://127.0.0.1:8080/v1.0`.
+    var base: String
+    /// Decoded path below the version root, e.g. `/groups(uniqueName='x')`.
+    var path: String
+    var query: [String: String]
+    var headers: [String: String]
+    var body: JSONObject?
+
+    init(_ request: HTTPRequest) throws(GraphFailure) {
+        method = request.method.uppercased()
+        headers = Dictionary(request.headers.map { ($0.key.lowercased(), $0.value) }, uniquingKeysWith: { _, last in last })
+        var url = Substring(request.url)
+        var query: [String: String] = [:]
+        if let mark = url.firstIndex(of: "?") {
+            for pair in url[url.index(after: mark)...].split(separator: "&") {
+                let parts = pair.split(separator: "=", maxSplits: 1)
+                let name = String(parts[0]).removingPercentEncoding ?? String(parts[0])
+                let value = parts.count > 1 ? (String(parts[1]).removingPercentEncoding ?? String(parts[1])) : ""
+                query[name] = value
+            }
+            url = url[..<mark]
+        }
+        self.query = query
+        guard let version = url.range(of: "/v1.0") else {
+            throw GraphFailure(status: 400, code: "BadRequest", message: "Invalid version: only /v1.0 is served by this fake tenant.")
+        }
+        base = String(url[..<version.upperBound])
+        let rest = String(url[version.upperBound...])
+        path = rest.removingPercentEncoding ?? rest
+        if path.isEmpty { path = "/" }
+        if let data = request.body, !data.isEmpty {
+            guard let json = try? JSONCoding.decode(data), let object = json.objectValue else {
+                throw GraphFailure.badRequest("Unable to read JSON request payload. Please ensure Content-Type header is set and payload is of valid JSON format.",
+                                              code: "BadRequest")
+            }
+            body = object
+        }
+    }
+
+    /// Path segments, with an alternate key split off the first: `groups(uniqueName='x')` → (`groups`, `uniqueName`, `x`).
+    var segments: [String] { path.split(separator: "/").map(String.init) }
+}
+
+/// A collection segment that may carry a key: `groups`, `groups(uniqueName='x')`, `servicePrincipals(appId='…')`.
+struct CollectionSegment {
+    var name: String
+    var keyProperty: String?
+    var keyValue: String?
+
+    init(_ segment: String) throws(GraphFailure) {
+        guard let open = segment.firstIndex(of: "("), segment.hasSuffix(")") else {
+            name = segment
+            return
+        }
+        name = String(segment[..<open])
+        let inner = segment[segment.index(after: open)..<segment.index(before: segment.endIndex)]
+        guard let equals = inner.firstIndex(of: "=") else {
+            throw GraphFailure.badRequest("Invalid key segment \(segment).")
+        }
+        keyProperty = String(inner[..<equals])
+        keyValue = try ODataLiteral.string(String(inner[inner.index(after: equals)...]))
+    }
+}
+
+/// OData string literals.
+enum ODataLiteral {
+    /// `'O''Brien'` → `O'Brien`.
+    static func string(_ literal: String) throws(GraphFailure) -> String {
+        let trimmed = literal.trimmingCharacters(in: .whitespaces)
+        guard trimmed.count >= 2, trimmed.hasPrefix("'"), trimmed.hasSuffix("'") else {
+            throw GraphFailure.badRequest("Invalid OData literal \(literal).")
+        }
+        return String(trimmed.dropFirst().dropLast()).replacingOccurrences(of: "''", with: "'")
+    }
+}
+
+/// The `$filter` subset the fake understands: `prop eq 'value'` joined by `and`.
+struct ODataFilter {
+    var clauses: [(property: String, value: String)]
+
+    init(_ text: String) throws(GraphFailure) {
+        var clauses: [(String, String)] = []
+        var rest = Substring(text)
+        while !rest.isEmpty {
+            // Split on " and " outside quotes.
+            var inQuote = false
+            var end = rest.endIndex
+            var index = rest.startIndex
+            while index < rest.endIndex {
+                if rest[index] == "'" { inQuote.toggle() }
+                if !inQuote, rest[index...].lowercased().hasPrefix(" and ") {
+                    end = index
+                    break
+                }
+                index = rest.index(after: index)
+            }
+            let clause = rest[..<end].trimmingCharacters(in: .whitespaces)
+            let parts = clause.split(separator: " ", maxSplits: 2, omittingEmptySubsequences: true)
+            guard parts.count == 3, parts[1].lowercased() == "eq" else {
+                throw GraphFailure.unsupported("The fake tenant supports $filter=property eq 'value' [and ...]; got \(clause).")
+            }
+            let raw = String(parts[2])
+            clauses.append((String(parts[0]), raw.hasPrefix("'") ? try ODataLiteral.string(raw) : raw))
+            rest = end == rest.endIndex ? rest[end...] : rest[rest.index(end, offsetBy: 5)...]
+        }
+        self.clauses = clauses
+    }
+
+    func matches(_ object: JSONObject) -> Bool {
+        clauses.allSatisfy { clause in
+            let value = object[clause.property]
+            if let string = value?.stringValue { return string.caseInsensitiveCompare(clause.value) == .orderedSame }
+            if let bool = value?.boolValue { return String(bool) == clause.value.lowercased() }
+            return false
+        }
+    }
+}

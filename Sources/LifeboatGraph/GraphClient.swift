@@ -1,0 +1,240 @@
+import Foundation
+import LifeboatJSON
+
+/// One query option, kept in order so that URLs are deterministic.
+public struct QueryItem: Sendable, Hashable {
+    public var name: String
+    public var value: String
+    public init(_ name: String, _ value: String) {
+        self.name = name
+        self.value = value
+    }
+}
+
+/// A Graph request relative to the version root, e.g. `POST /users`.
+public struct GraphRequest: Sendable, Hashable {
+    public var method: String
+    /// The path below the version root, starting with `/`, not yet percent-encoded.
+    public var path: String
+    public var query: [QueryItem]
+    public var headers: [String: String]
+    public var body: JSONValue?
+
+    public init(_ method: String, _ path: String, query: [QueryItem] = [], headers: [String: String] = [:], body: JSONValue? = nil) {
+        self.method = method
+        self.path = path
+        self.query = query
+        self.headers = headers
+        self.body = body
+    }
+}
+
+/// A successful Graph response with its JSON body (if any).
+public struct GraphResponse: Sendable {
+    public var status: Int
+    public var headers: [String: String]
+    public var body: JSONValue?
+
+    /// The body as an object, or an empty object.
+    public var object: JSONObject { body?.objectValue ?? [:] }
+}
+
+/// Supplies bearer tokens for Graph; live rebuilds use client credentials, tabletops none.
+public protocol AccessTokenProvider: Sendable {
+    /// A valid access token (fetching or renewing it as needed).
+    func accessToken() async throws -> String
+    /// Forgets the cached token after Graph refused it.
+    func invalidate() async
+}
+
+/// How the client reacts to throttling and transient failures.
+public struct RetryPolicy: Sendable {
+    /// Attempts for a request that keeps being throttled (429).
+    public var maxThrottledAttempts: Int
+    /// Attempts for a read that keeps failing with a transient error.
+    public var maxTransientAttempts: Int
+    /// First backoff, in seconds, when Graph gives no Retry-After.
+    public var initialBackoff: Double
+    /// Longest backoff, in seconds.
+    public var maxBackoff: Double
+
+    public init(maxThrottledAttempts: Int = 30, maxTransientAttempts: Int = 6, initialBackoff: Double = 1, maxBackoff: Double = 60) {
+        self.maxThrottledAttempts = maxThrottledAttempts
+        self.maxTransientAttempts = maxTransientAttempts
+        self.initialBackoff = initialBackoff
+        self.maxBackoff = maxBackoff
+    }
+
+    /// Capped exponential backoff with full jitter for the given (1-based) attempt.
+    public func backoff(attempt: Int) -> Double {
+        let ceiling = min(maxBackoff, initialBackoff * pow(2, Double(max(0, attempt - 1))))
+        return Double.random(in: (ceiling / 2)...ceiling)
+    }
+}
+
+/// Microsoft Graph over an injected transport: URLs, JSON, errors, throttling and paging.
+///
+/// Writes are never retried blindly: a write that may have been applied surfaces as
+/// ``GraphError/Kind/ambiguous`` so that the engine reconciles by natural key first.
+public struct GraphClient: Sendable {
+    /// The version root, e.g. `https://graph.microsoft.com/v1.0`.
+    public let baseURL: String
+    public let transport: any HTTPTransport
+    public let clock: any GraphClock
+    public let tokens: (any AccessTokenProvider)?
+    public let retry: RetryPolicy
+    /// Sent as `x-ms-throttle-priority`; a recovery is operator-driven.
+    public var throttlePriority: String? = "High"
+
+    public init(
+        baseURL: String, transport: any HTTPTransport, clock: any GraphClock = SystemClock(),
+        tokens: (any AccessTokenProvider)? = nil, retry: RetryPolicy = RetryPolicy()
+    ) {
+        self.baseURL = baseURL.hasSuffix("/") ? String(baseURL.dropLast()) : baseURL
+        self.transport = transport
+        self.clock = clock
+        self.tokens = tokens
+        self.retry = retry
+    }
+
+    /// Sends a request, waiting out throttling; throws ``GraphError`` for anything but 2xx.
+    public func send(_ request: GraphRequest) async throws -> GraphResponse {
+        try await send(request, url: baseURL + Self.encode(path: request.path, query: request.query))
+    }
+
+    /// `GET` of one resource.
+    public func get(_ path: String, query: [QueryItem] = []) async throws -> JSONObject {
+        try await send(GraphRequest("GET", path, query: query)).object
+    }
+
+    /// `GET` of a collection, following `@odata.nextLink` to the end.
+    public func list(_ path: String, query: [QueryItem] = [], headers: [String: String] = [:]) async throws -> [JSONObject] {
+        var items: [JSONObject] = []
+        var page = try await send(GraphRequest("GET", path, query: query, headers: headers))
+        while true {
+            for value in page.object["value"]?.arrayValue ?? [] {
+                if let object = value.objectValue { items.append(object) }
+            }
+            guard let next = page.object["@odata.nextLink"]?.stringValue else { return items }
+            page = try await send(GraphRequest("GET", path, headers: headers), url: next)
+        }
+    }
+
+    // MARK: - Sending
+
+    private func send(_ request: GraphRequest, url: String) async throws -> GraphResponse {
+        var headers = request.headers
+        headers["Accept"] = "application/json"
+        if let throttlePriority { headers["x-ms-throttle-priority"] = throttlePriority }
+        var body: Data?
+        if let json = request.body {
+            headers["Content-Type"] = "application/json"
+            body = try? JSONCoding.encode(json)
+        }
+        var throttled = 0
+        var transient = 0
+        var refreshedToken = false
+        while true {
+            if let tokens {
+                do {
+                    headers["Authorization"] = "Bearer " + (try await tokens.accessToken())
+                } catch let error as GraphError {
+                    throw error
+                } catch {
+                    throw GraphError(kind: .notSent, status: 0, code: "TokenUnavailable", message: "\(error)", method: request.method, path: request.path)
+                }
+            }
+            let httpRequest = HTTPRequest(method: request.method, url: url, headers: headers, body: body)
+            let response: HTTPResponse
+            do {
+                response = try await transport.send(httpRequest)
+            } catch let failure as TransportFailure {
+                transient += 1
+                switch failure {
+                case .noResponse(let reason) where request.method != "GET":
+                    throw GraphError(kind: .ambiguous, status: 0, code: "NoResponse", message: reason, method: request.method, path: request.path)
+                case .noResponse(let reason), .notSent(let reason):
+                    if transient >= retry.maxTransientAttempts {
+                        throw GraphError(kind: .notSent, status: 0, code: "TransportFailure", message: reason, method: request.method, path: request.path)
+                    }
+                    try await pause(retry.backoff(attempt: transient), request)
+                    continue
+                }
+            } catch {
+                throw GraphError(kind: .notSent, status: 0, code: "TransportFailure", message: "\(error)", method: request.method, path: request.path)
+            }
+
+            if (200..<300).contains(response.status) {
+                let json = response.body.isEmpty ? nil : try? JSONCoding.decode(response.body)
+                if !response.body.isEmpty, json == nil {
+                    throw GraphError(kind: .malformedResponse, status: response.status, code: "MalformedResponse",
+                                     message: "response body is not JSON", requestID: response.headers["request-id"],
+                                     method: request.method, path: request.path)
+                }
+                return GraphResponse(status: response.status, headers: response.headers, body: json)
+            }
+
+            let error = GraphError.from(response: response, method: request.method, path: request.path)
+            switch response.status {
+            case 429:
+                throttled += 1
+                guard throttled < retry.maxThrottledAttempts else { throw error }
+                try await pause(error.retryAfter ?? retry.backoff(attempt: throttled), request)
+            case 401 where tokens != nil && !refreshedToken:
+                refreshedToken = true
+                await tokens?.invalidate()
+            case 500, 502, 503, 504:
+                if request.method != "GET" {
+                    var ambiguous = error
+                    ambiguous.kind = .ambiguous
+                    throw ambiguous
+                }
+                transient += 1
+                guard transient < retry.maxTransientAttempts else { throw error }
+                try await pause(error.retryAfter ?? retry.backoff(attempt: transient), request)
+            default:
+                throw error
+            }
+        }
+    }
+
+    private func pause(_ seconds: Double, _ request: GraphRequest) async throws {
+        do {
+            try await clock.sleep(seconds: seconds)
+        } catch {
+            throw GraphError(kind: .notSent, status: 0, code: "Cancelled", message: "stopped while waiting to retry", method: request.method, path: request.path)
+        }
+    }
+
+    // MARK: - URLs
+
+    private static let pathAllowed: CharacterSet = {
+        var set = CharacterSet.alphanumerics
+        set.insert(charactersIn: "-._~!$&'()*+,;=:@/")
+        return set
+    }()
+
+    private static let queryAllowed: CharacterSet = {
+        var set = CharacterSet.alphanumerics
+        set.insert(charactersIn: "-._~!$'()*,;:@/?")
+        return set
+    }()
+
+    /// Percent-encodes a Graph path and query (spaces, `#`, `+`, `&` and non-ASCII are escaped).
+    public static func encode(path: String, query: [QueryItem]) -> String {
+        var url = path.addingPercentEncoding(withAllowedCharacters: pathAllowed) ?? path
+        if !query.isEmpty {
+            url += "?" + query.map { item in
+                let name = item.name.addingPercentEncoding(withAllowedCharacters: queryAllowed) ?? item.name
+                let value = item.value.addingPercentEncoding(withAllowedCharacters: queryAllowed) ?? item.value
+                return "\(name)=\(value)"
+            }.joined(separator: "&")
+        }
+        return url
+    }
+
+    /// Quotes a string as an OData literal: `'O''Brien'`.
+    public static func literal(_ value: String) -> String {
+        "'" + value.replacingOccurrences(of: "'", with: "''") + "'"
+    }
+}

@@ -1,0 +1,81 @@
+import Foundation
+
+/// An HTTP request as the transport sends it: an absolute URL, headers and an optional body.
+public struct HTTPRequest: Sendable, Hashable {
+    /// `GET`, `POST`, `PATCH`, `PUT` or `DELETE`.
+    public var method: String
+    /// The absolute URL, already percent-encoded.
+    public var url: String
+    /// Header fields; names are compared case-insensitively by transports.
+    public var headers: [String: String]
+    /// The body bytes (JSON for Graph).
+    public var body: Data?
+    /// Seconds before the transport gives up waiting for the response.
+    public var timeout: Double
+
+    public init(method: String, url: String, headers: [String: String] = [:], body: Data? = nil, timeout: Double = 100) {
+        self.method = method
+        self.url = url
+        self.headers = headers
+        self.body = body
+        self.timeout = timeout
+    }
+
+    /// `true` for methods that change the directory.
+    public var isWrite: Bool { method != "GET" && method != "HEAD" }
+}
+
+/// An HTTP response: status, headers (lower-cased names) and body.
+public struct HTTPResponse: Sendable, Hashable {
+    public var status: Int
+    /// Header fields with lower-cased names.
+    public var headers: [String: String]
+    public var body: Data
+
+    public init(status: Int, headers: [String: String] = [:], body: Data = Data()) {
+        self.status = status
+        self.headers = Dictionary(headers.map { ($0.key.lowercased(), $0.value) }, uniquingKeysWith: { _, last in last })
+        self.body = body
+    }
+}
+
+/// Why a transport could not produce a response.
+public enum TransportFailure: Error, Sendable, Hashable, CustomStringConvertible {
+    /// The connection failed before the request was sent: nothing reached the server.
+    case notSent(String)
+    /// The request was (or may have been) sent, but no response arrived: the outcome is unknown.
+    case noResponse(String)
+
+    public var description: String {
+        switch self {
+        case .notSent(let reason): return "request not sent: \(reason)"
+        case .noResponse(let reason): return "no response (the request may have been applied): \(reason)"
+        }
+    }
+}
+
+/// Sends HTTP requests somewhere: a real tenant over libcurl, or a fake tenant in process.
+///
+/// The engine never knows which one it talks to.
+public protocol HTTPTransport: Sendable {
+    /// Sends one request and returns its response, or throws ``TransportFailure``.
+    func send(_ request: HTTPRequest) async throws -> HTTPResponse
+}
+
+/// Time as Lifeboat's Graph client sees it: wall time for live rebuilds, simulated time for tabletops.
+public protocol GraphClock: Sendable {
+    /// The current time.
+    func now() async -> Date
+    /// Waits for `seconds` (instantly, in simulated time).
+    func sleep(seconds: Double) async throws
+}
+
+/// The wall clock.
+public struct SystemClock: GraphClock {
+    public init() {}
+    public func now() async -> Date { Date() }
+    public func sleep(seconds: Double) async throws {
+        guard seconds > 0 else { return }
+        try await Task.sleep(nanoseconds: UInt64(seconds * 1_000_000_000))
+    }
+}

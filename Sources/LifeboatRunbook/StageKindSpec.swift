@@ -1,0 +1,125 @@
+/// The type of a stage option's value.
+public enum OptionType: String, Sendable, Hashable {
+    case string
+    case bool
+    case integer
+    /// A duration such as `90s`, `30m`, `2h`, `1d`, `1h30m`.
+    case duration
+    /// A list of strings.
+    case stringList
+    /// A mapping of strings to strings.
+    case stringMap
+}
+
+/// One option a stage kind accepts.
+public struct OptionSpec: Sendable, Hashable {
+    public var name: String
+    public var type: OptionType
+    public var summary: String
+    public var required: Bool
+
+    public init(_ name: String, _ type: OptionType, _ summary: String, required: Bool = false) {
+        self.name = name
+        self.type = type
+        self.summary = summary
+        self.required = required
+    }
+}
+
+/// What the runbook validator knows of a stage kind: its name and the options it takes.
+///
+/// The engine implements the kinds; the runbook only checks that stages use them correctly.
+public struct StageKindSpec: Sendable, Hashable {
+    public var name: String
+    public var summary: String
+    public var options: [OptionSpec]
+
+    public init(name: String, summary: String, options: [OptionSpec]) {
+        self.name = name
+        self.summary = summary
+        self.options = options
+    }
+}
+
+/// A stage option's value after parsing and `${...}` substitution.
+public enum OptionValue: Sendable, Hashable {
+    case string(String)
+    case bool(Bool)
+    case integer(Int)
+    case duration(Double)
+    case stringList([String])
+    case stringMap([String: String])
+}
+
+/// The options of one stage, typed and substituted.
+public struct StageOptions: Sendable, Hashable {
+    public var values: [String: OptionValue]
+    public init(_ values: [String: OptionValue] = [:]) { self.values = values }
+
+    public func string(_ name: String) -> String? {
+        if case .string(let value)? = values[name] { return value }
+        return nil
+    }
+    public func bool(_ name: String) -> Bool? {
+        if case .bool(let value)? = values[name] { return value }
+        return nil
+    }
+    public func integer(_ name: String) -> Int? {
+        if case .integer(let value)? = values[name] { return value }
+        return nil
+    }
+    public func duration(_ name: String) -> Double? {
+        if case .duration(let value)? = values[name] { return value }
+        return nil
+    }
+    public func stringList(_ name: String) -> [String]? {
+        if case .stringList(let value)? = values[name] { return value }
+        return nil
+    }
+    public func stringMap(_ name: String) -> [String: String]? {
+        if case .stringMap(let value)? = values[name] { return value }
+        return nil
+    }
+}
+
+/// Parses durations written as `90s`, `30m`, `2h`, `1d`, `1h30m` (or a bare number of seconds).
+public enum DurationText {
+    public static func seconds(_ text: String) -> Double? {
+        let trimmed = text.trimmingCharacters(in: .whitespaces)
+        if let plain = Double(trimmed) { return plain >= 0 ? plain : nil }
+        var total = 0.0
+        var number = ""
+        var sawUnit = false
+        for character in trimmed {
+            if character.isNumber || character == "." {
+                number.append(character)
+                continue
+            }
+            let unit: Double
+            switch character {
+            case "s": unit = 1
+            case "m": unit = 60
+            case "h": unit = 3_600
+            case "d": unit = 86_400
+            default: return nil
+            }
+            guard let value = Double(number) else { return nil }
+            total += value * unit
+            number = ""
+            sawUnit = true
+        }
+        return number.isEmpty && sawUnit ? total : nil
+    }
+
+    /// Formats seconds as `1d 2h 03m`, `2h 05m`, `4m 10s` or `12s`.
+    public static func format(_ seconds: Double) -> String {
+        let total = Int(seconds.rounded())
+        let days = total / 86_400, hours = (total % 86_400) / 3_600, minutes = (total % 3_600) / 60, secs = total % 60
+        if days > 0 { return "\(days)d \(hours)h \(String(format: "%02d", minutes))m" }
+        if hours > 0 { return "\(hours)h \(String(format: "%02d", minutes))m" }
+        if minutes > 0 { return "\(minutes)m \(String(format: "%02d", secs))s" }
+        return "\(secs)s"
+    }
+}
+
+import Foundation

@@ -1,0 +1,267 @@
+import Crypto
+import Foundation
+import LifeboatJSON
+
+/// What a snapshot's `manifest.json` says: where it came from and the SHA-256 of every file.
+public struct SnapshotManifest: Codable, Sendable, Hashable {
+    /// One data file's hash and object count.
+    public struct FileEntry: Codable, Sendable, Hashable {
+        public var sha256: String
+        public var count: Int?
+        public init(sha256: String, count: Int?) {
+            self.sha256 = sha256
+            self.count = count
+        }
+    }
+
+    public var formatVersion: Int
+    public var sourceTenantId: String
+    public var sourceInitialDomain: String?
+    /// When the source tenant was read, ISO 8601.
+    public var capturedAt: String
+    public var toolVersion: String?
+    public var files: [String: FileEntry]
+
+    public init(formatVersion: Int = 1, sourceTenantId: String, sourceInitialDomain: String?, capturedAt: String, toolVersion: String?, files: [String: FileEntry]) {
+        self.formatVersion = formatVersion
+        self.sourceTenantId = sourceTenantId
+        self.sourceInitialDomain = sourceInitialDomain
+        self.capturedAt = capturedAt
+        self.toolVersion = toolVersion
+        self.files = files
+    }
+
+    /// The capture time, when it parses.
+    public var capturedDate: Date? {
+        ISO8601DateFormatter().date(from: capturedAt)
+    }
+}
+
+/// A snapshot that could not be loaded: the file, the place in it, the field, and what to do.
+public struct SnapshotError: Error, Sendable, Equatable, CustomStringConvertible {
+    public var file: String
+    /// Where in the file, e.g. `value[3] (id 1f2e…)`, or empty for the whole file.
+    public var location: String
+    public var field: String?
+    public var problem: String
+    public var hint: String?
+
+    public init(file: String, location: String = "", field: String? = nil, problem: String, hint: String? = nil) {
+        self.file = file
+        self.location = location
+        self.field = field
+        self.problem = problem
+        self.hint = hint
+    }
+
+    public var description: String {
+        var text = file
+        if !location.isEmpty { text += ": \(location)" }
+        if let field { text += ": \(field)" }
+        text += ": \(problem)"
+        if let hint { text += " — \(hint)" }
+        return text
+    }
+}
+
+/// A verified, typed offline backup of a tenant.
+public struct Snapshot: Sendable {
+    public var directory: URL
+    public var manifest: SnapshotManifest
+    /// SHA-256 of `manifest.json`, which (through the per-file hashes) identifies the whole snapshot.
+    public var manifestSHA256: String
+
+    public var organization: [Organization] = []
+    public var domains: [Domain] = []
+    public var users: [User] = []
+    public var groups: [Group] = []
+    public var administrativeUnits: [AdministrativeUnit] = []
+    public var applications: [Application] = []
+    public var servicePrincipals: [ServicePrincipal] = []
+    public var appRoleAssignments: [AppRoleAssignment] = []
+    public var oauth2PermissionGrants: [OAuth2PermissionGrant] = []
+    public var roleDefinitions: [RoleDefinition] = []
+    public var roleAssignments: [RoleAssignment] = []
+    public var namedLocations: [NamedLocation] = []
+    public var conditionalAccessPolicies: [ConditionalAccessPolicy] = []
+
+    /// The type of every object id in the snapshot.
+    public private(set) var typeByID: [String: ObjectType] = [:]
+
+    /// Objects per type, for summaries and plans.
+    public var counts: [ObjectType: Int] {
+        [
+            .organization: organization.count, .domain: domains.count, .user: users.count, .group: groups.count,
+            .administrativeUnit: administrativeUnits.count, .application: applications.count,
+            .servicePrincipal: servicePrincipals.count, .appRoleAssignment: appRoleAssignments.count,
+            .oauth2PermissionGrant: oauth2PermissionGrants.count, .roleDefinition: roleDefinitions.count,
+            .roleAssignment: roleAssignments.count, .namedLocation: namedLocations.count,
+            .conditionalAccessPolicy: conditionalAccessPolicies.count,
+        ]
+    }
+
+    /// The name of the manifest file in a snapshot directory.
+    public static let manifestFileName = "manifest.json"
+
+    /// Loads a snapshot, refusing it when any file's SHA-256 differs from the manifest, a listed
+    /// file is missing, an unlisted data file is present, or an object lacks a required property.
+    public static func load(from directory: URL) throws(SnapshotError) -> Snapshot {
+        let manifestURL = directory.appendingPathComponent(manifestFileName)
+        guard let manifestData = try? Data(contentsOf: manifestURL) else {
+            throw SnapshotError(
+                file: manifestURL.path, problem: "cannot read the snapshot manifest",
+                hint: "a snapshot is a directory with manifest.json and Graph JSON files; check the --snapshot path")
+        }
+        let manifest: SnapshotManifest
+        do {
+            manifest = try JSONCoding.decode(SnapshotManifest.self, from: manifestData)
+        } catch {
+            throw SnapshotError(file: manifestFileName, problem: "not a valid manifest (\(describe(error)))")
+        }
+        guard manifest.formatVersion == 1 else {
+            throw SnapshotError(file: manifestFileName, field: "formatVersion", problem: "version \(manifest.formatVersion) is not supported",
+                                hint: "this lifeboat reads format 1; use a newer lifeboat")
+        }
+        var snapshot = Snapshot(directory: directory, manifest: manifest, manifestSHA256: sha256Hex(manifestData))
+
+        let known = Set(ObjectType.allCases.map(\.fileName))
+        for name in manifest.files.keys where !known.contains(name) {
+            throw SnapshotError(file: name, problem: "listed in the manifest but not a snapshot collection",
+                                hint: "known files: \(known.sorted().joined(separator: ", "))")
+        }
+        let present = (try? FileManager.default.contentsOfDirectory(atPath: directory.path)) ?? []
+        for name in present where known.contains(name) && manifest.files[name] == nil {
+            throw SnapshotError(file: name, problem: "present but not listed in the manifest",
+                                hint: "the snapshot was altered after capture; refusing to restore from it")
+        }
+
+        for type in ObjectType.allCases {
+            guard let entry = manifest.files[type.fileName] else { continue }
+            let url = directory.appendingPathComponent(type.fileName)
+            guard let data = try? Data(contentsOf: url) else {
+                throw SnapshotError(file: type.fileName, problem: "listed in the manifest but missing",
+                                    hint: "the snapshot is incomplete; restore the file from the backup's original media")
+            }
+            let actual = sha256Hex(data)
+            guard actual == entry.sha256.lowercased() else {
+                throw SnapshotError(
+                    file: type.fileName, problem: "SHA-256 \(actual) does not match the manifest's \(entry.sha256)",
+                    hint: "the file was changed or corrupted after capture; refusing a tampered snapshot")
+            }
+            let objects = try parseCollection(data, file: type.fileName)
+            if let count = entry.count, count != objects.count {
+                throw SnapshotError(file: type.fileName, problem: "holds \(objects.count) objects but the manifest says \(count)")
+            }
+            try snapshot.add(objects, as: type)
+        }
+        return snapshot
+    }
+
+    /// Splits a collection file: a JSON array, a Graph list response `{"value": [...]}`, or (for the organization) one object.
+    static func parseCollection(_ data: Data, file: String) throws(SnapshotError) -> [JSONObject] {
+        let json: JSONValue
+        do {
+            json = try JSONCoding.decode(data)
+        } catch {
+            throw SnapshotError(file: file, problem: "not valid JSON (\(describe(error)))",
+                                hint: "the file may be truncated; use an intact copy of the snapshot")
+        }
+        let elements: [JSONValue]
+        if let array = json.arrayValue {
+            elements = array
+        } else if let value = json["value"]?.arrayValue {
+            elements = value
+        } else if json.objectValue != nil, json["id"] != nil {
+            elements = [json]
+        } else {
+            throw SnapshotError(file: file, problem: "expected a JSON array or a Graph list response {\"value\": [...]}")
+        }
+        var objects: [JSONObject] = []
+        objects.reserveCapacity(elements.count)
+        for (index, element) in elements.enumerated() {
+            guard let object = element.objectValue else {
+                throw SnapshotError(file: file, location: "value[\(index)]", problem: "not a JSON object")
+            }
+            objects.append(object)
+        }
+        return objects
+    }
+
+    private mutating func add(_ objects: [JSONObject], as type: ObjectType) throws(SnapshotError) {
+        switch type {
+        case .organization: organization = try typed(objects, type)
+        case .domain: domains = try typed(objects, type)
+        case .user: users = try typed(objects, type)
+        case .group: groups = try typed(objects, type)
+        case .administrativeUnit: administrativeUnits = try typed(objects, type)
+        case .application: applications = try typed(objects, type)
+        case .servicePrincipal: servicePrincipals = try typed(objects, type)
+        case .appRoleAssignment: appRoleAssignments = try typed(objects, type)
+        case .oauth2PermissionGrant: oauth2PermissionGrants = try typed(objects, type)
+        case .roleDefinition: roleDefinitions = try typed(objects, type)
+        case .roleAssignment: roleAssignments = try typed(objects, type)
+        case .namedLocation: namedLocations = try typed(objects, type)
+        case .conditionalAccessPolicy: conditionalAccessPolicies = try typed(objects, type)
+        }
+    }
+
+    private mutating func typed<T: DirectoryObject>(_ objects: [JSONObject], _ type: ObjectType) throws(SnapshotError) -> [T] {
+        var result: [T] = []
+        result.reserveCapacity(objects.count)
+        for (index, properties) in objects.enumerated() {
+            let object: T
+            do {
+                object = try T(properties: properties)
+            } catch {
+                let id = properties["id"]?.stringValue.map { " (id \($0))" } ?? ""
+                throw SnapshotError(file: type.fileName, location: "value[\(index)]\(id)", field: error.field, problem: error.problem)
+            }
+            // Assignments and grants have ids of their own that never collide with directory objects.
+            if let existing = typeByID[object.id], type != .organization {
+                throw SnapshotError(file: type.fileName, location: "value[\(index)]", field: "id",
+                                    problem: "\(object.id) is also the id of a \(existing.rawValue)",
+                                    hint: "every object id in a snapshot must be unique")
+            }
+            typeByID[object.id] = type
+            result.append(object)
+        }
+        return result
+    }
+
+    /// Lower-case hex SHA-256 of some bytes.
+    public static func sha256Hex(_ data: Data) -> String {
+        SHA256.hash(data: data).map { String(format: "%02x", $0) }.joined()
+    }
+
+    private static func describe(_ error: any Error) -> String {
+        if case DecodingError.dataCorrupted(let context) = error {
+            let underlying = context.underlyingError.map { " \(String(describing: $0))" } ?? ""
+            return context.debugDescription + underlying
+        }
+        if case DecodingError.keyNotFound(let key, _) = error { return "missing \"\(key.stringValue)\"" }
+        if case DecodingError.typeMismatch(_, let context) = error {
+            return "wrong type at \(context.codingPath.map(\.stringValue).joined(separator: "."))"
+        }
+        return String(describing: error)
+    }
+}
+
+extension Snapshot {
+    /// Writes a manifest for the collection files present in `directory` (used by capture and importers).
+    public static func writeManifest(
+        in directory: URL, sourceTenantId: String, sourceInitialDomain: String?, capturedAt: Date, toolVersion: String
+    ) throws -> SnapshotManifest {
+        var files: [String: SnapshotManifest.FileEntry] = [:]
+        for type in ObjectType.allCases {
+            let url = directory.appendingPathComponent(type.fileName)
+            guard let data = try? Data(contentsOf: url) else { continue }
+            let count = try parseCollection(data, file: type.fileName).count
+            files[type.fileName] = .init(sha256: sha256Hex(data), count: count)
+        }
+        let formatter = ISO8601DateFormatter()
+        let manifest = SnapshotManifest(sourceTenantId: sourceTenantId, sourceInitialDomain: sourceInitialDomain,
+                                        capturedAt: formatter.string(from: capturedAt), toolVersion: toolVersion, files: files)
+        try JSONCoding.encodePretty(manifest).write(to: directory.appendingPathComponent(manifestFileName), options: .atomic)
+        return manifest
+    }
+}

@@ -1,0 +1,5 @@
+import LifeboatCLI
+
+@main enum Entry {
+    static func main() async { await LifeboatCommand.main() }
+}
