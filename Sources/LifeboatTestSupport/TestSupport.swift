@@ -1,0 +1,146 @@
+import Foundation
+import LifeboatFakeTenant
+import LifeboatGraph
+import LifeboatJSON
+import LifeboatSnapshot
+
+/// A directory of its own for one test, removed by ``remove()``.
+public struct TemporaryDirectory: Sendable {
+    public let url: URL
+
+    public init(_ name: String = "test") throws {
+        url = FileManager.default.temporaryDirectory.appendingPathComponent("lifeboat-\(name)-\(UUID().uuidString.prefix(8))")
+        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+    }
+
+    /// A path inside the directory.
+    public func path(_ name: String) -> String { url.appendingPathComponent(name).path }
+
+    public func remove() { try? FileManager.default.removeItem(at: url) }
+}
+
+/// Paths of the repository's own files (examples, runbooks) and the built `lifeboat` binary.
+public enum Fixtures {
+    /// The repository root, found from this source file.
+    public static let repositoryRoot: URL = URL(fileURLWithPath: #filePath)
+        .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+
+    /// `Examples/contoso`.
+    public static var contoso: URL { repositoryRoot.appendingPathComponent("Examples/contoso") }
+
+    /// A file under `Runbooks/`.
+    public static func runbook(_ name: String) -> URL { repositoryRoot.appendingPathComponent("Runbooks/\(name)") }
+
+    /// Copies the Contoso example into `directory/name` so a test may alter it.
+    public static func copyContoso(into directory: TemporaryDirectory, as name: String = "snapshot") throws -> URL {
+        let target = directory.url.appendingPathComponent(name)
+        try FileManager.default.copyItem(at: contoso, to: target)
+        return target
+    }
+
+    /// Rewrites a snapshot file and re-seals the manifest, as a capture would have written it.
+    public static func rewrite(_ file: String, in snapshot: URL, _ transform: (Data) -> Data) throws {
+        let url = snapshot.appendingPathComponent(file)
+        try transform(try Data(contentsOf: url)).write(to: url)
+        var manifest = try JSONCoding.decode(SnapshotManifest.self, from: Data(contentsOf: snapshot.appendingPathComponent("manifest.json")))
+        manifest.files[file]?.sha256 = Snapshot.sha256Hex(try Data(contentsOf: url))
+        manifest.files[file]?.count = nil
+        try JSONCoding.encodePretty(manifest).write(to: snapshot.appendingPathComponent("manifest.json"))
+    }
+
+    /// The `lifeboat` executable built next to the test bundle.
+    public static var lifeboatBinary: URL {
+        let sibling = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("lifeboat")
+        if FileManager.default.isExecutableFile(atPath: sibling.path) { return sibling }
+        return repositoryRoot.appendingPathComponent(".build/debug/lifeboat")
+    }
+}
+
+/// What a `lifeboat` process did.
+public struct ProcessResult: Sendable {
+    /// The exit code, or the signal number when `killedBySignal`.
+    public var status: Int32
+    public var killedBySignal: Bool
+    public var stdout: String
+    public var stderr: String
+}
+
+/// Runs the `lifeboat` binary as a child process (output captured through files, never a full pipe).
+public func runLifeboat(_ arguments: [String], in directory: TemporaryDirectory, environment: [String: String] = [:]) async throws -> ProcessResult {
+    let process = Process()
+    process.executableURL = Fixtures.lifeboatBinary
+    process.arguments = arguments
+    process.currentDirectoryURL = directory.url
+    var env = ProcessInfo.processInfo.environment
+    env["USER"] = env["USER"] ?? "tester"
+    for (key, value) in environment { env[key] = value }
+    process.environment = env
+    let tag = UUID().uuidString.prefix(8)
+    let outURL = directory.url.appendingPathComponent("stdout-\(tag)"), errURL = directory.url.appendingPathComponent("stderr-\(tag)")
+    FileManager.default.createFile(atPath: outURL.path, contents: nil)
+    FileManager.default.createFile(atPath: errURL.path, contents: nil)
+    let out = try FileHandle(forWritingTo: outURL), err = try FileHandle(forWritingTo: errURL)
+    process.standardOutput = out
+    process.standardError = err
+    process.standardInput = FileHandle.nullDevice
+    try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
+        process.terminationHandler = { _ in continuation.resume() }
+        do {
+            try process.run()
+        } catch {
+            process.terminationHandler = nil
+            continuation.resume(throwing: error)
+        }
+    }
+    try out.close()
+    try err.close()
+    return ProcessResult(
+        status: process.terminationStatus, killedBySignal: process.terminationReason == .uncaughtSignal,
+        stdout: String(decoding: try Data(contentsOf: outURL), as: UTF8.self),
+        stderr: String(decoding: try Data(contentsOf: errURL), as: UTF8.self))
+}
+
+/// A comparable picture of a fake tenant: objects by natural key and relationships by natural keys,
+/// so runs with different new ids can be compared.
+public struct TenantPicture: Equatable, Sendable, CustomStringConvertible {
+    public var users: [String: Int]
+    public var groups: [String: Int]
+    /// `group uniqueName` → sorted member natural keys.
+    public var members: [String: [String]]
+    public var owners: [String: [String]]
+
+    public static func of(_ tenant: FakeTenant) async -> TenantPicture {
+        let users = await tenant.objects(ofType: "user")
+        let groups = await tenant.objects(ofType: "group")
+        var keyByID: [String: String] = [:]
+        var userCounts: [String: Int] = [:], groupCounts: [String: Int] = [:]
+        for user in users {
+            let key = "user:" + (user["userPrincipalName"]?.stringValue?.lowercased() ?? "?")
+            keyByID[user["id"]?.stringValue ?? ""] = key
+            userCounts[key, default: 0] += 1
+        }
+        for group in groups {
+            let key = "group:" + (group["uniqueName"]?.stringValue ?? group["displayName"]?.stringValue ?? "?")
+            keyByID[group["id"]?.stringValue ?? ""] = key
+            groupCounts[key, default: 0] += 1
+        }
+        var members: [String: [String]] = [:], owners: [String: [String]] = [:]
+        for group in groups {
+            guard let id = group["id"]?.stringValue, let key = keyByID[id] else { continue }
+            let m = await tenant.relationship("members", of: id).map { keyByID[$0] ?? $0 }.sorted()
+            let o = await tenant.relationship("owners", of: id).map { keyByID[$0] ?? $0 }.sorted()
+            if !m.isEmpty { members[key] = m }
+            if !o.isEmpty { owners[key] = o }
+        }
+        return TenantPicture(users: userCounts, groups: groupCounts, members: members, owners: owners)
+    }
+
+    /// Natural keys that occur more than once.
+    public var duplicates: [String] {
+        (users.filter { $0.value > 1 }.map(\.key) + groups.filter { $0.value > 1 }.map(\.key)).sorted()
+    }
+
+    public var description: String {
+        "\(users.count) users, \(groups.count) groups, \(members.values.map(\.count).reduce(0, +)) memberships, \(owners.values.map(\.count).reduce(0, +)) owners"
+    }
+}
