@@ -46,6 +46,8 @@ struct GuestsInvite: StageKind {
 
     func perform(_ operation: PlannedOperation, in context: StageContext) async throws -> OperationOutcome {
         guard let email = operation.naturalKey else { return OperationOutcome(.skipped) }
+        // Graph answers an invitation of an existing guest with that guest: look first so the ID map says `adopted`.
+        if let existing = try await reconcile(operation, in: context) { return existing }
         let body: JSONValue = [
             "invitedUserEmailAddress": .string(email),
             "invitedUserDisplayName": .string(operation.displayName),

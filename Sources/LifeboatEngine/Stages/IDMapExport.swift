@@ -29,7 +29,7 @@ struct IDMapExport: StageKind {
     func reconcile(_ operation: PlannedOperation, in context: StageContext) async throws -> OperationOutcome? { nil }
 
     func finish(in context: StageContext) async throws {
-        let url = URL(fileURLWithPath: path, relativeTo: context.outputDirectory)
+        let url = path.hasPrefix("/") ? URL(fileURLWithPath: path) : context.outputDirectory.appendingPathComponent(path)
         let entries = try await context.checkpoint.idMapEntries()
         try IDMapWriter.render(entries, format: format).write(to: url, options: .atomic)
         try await context.checkpoint.appendEvent(kind: "idmap.exported", stageID: context.stage.id,

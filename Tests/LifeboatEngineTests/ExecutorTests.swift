@@ -1,0 +1,185 @@
+import Foundation
+import LifeboatEngine
+import LifeboatFakeTenant
+import LifeboatGraph
+import LifeboatRunbook
+import LifeboatSnapshot
+import LifeboatTestSupport
+import Testing
+
+/// An in-process tabletop of the Contoso example, each with its own directory, checkpoint and fake tenant.
+struct Drill {
+    let directory: TemporaryDirectory
+    let snapshot: Snapshot
+    let runbook: Runbook
+    let store: CheckpointStore
+    let tenant: FakeTenant
+
+    init(_ name: String, tenant: FakeTenant? = nil, runbook file: String = "rebuild-new-tenant.yaml") async throws {
+        directory = try TemporaryDirectory(name)
+        snapshot = try Snapshot.load(from: Fixtures.contoso)
+        let tenant = try tenant ?? FakeTenant(stateFile: directory.path("fake.sqlite"), initialDomain: "contosodr.onmicrosoft.com")
+        self.tenant = tenant
+        runbook = try Runbook.load(contentsOf: Fixtures.runbook(file), catalog: StageCatalog.specs, builtins: [
+            "target.initialDomain": tenant.initialDomain, "target.tenantId": tenant.tenantID,
+            "snapshot.initialDomain": snapshot.manifest.sourceInitialDomain ?? "", "snapshot.sourceTenantId": snapshot.manifest.sourceTenantId,
+        ])
+        store = try CheckpointStore(path: directory.path("state.sqlite"))
+        try await store.startRun(RunRecord(
+            id: name, mode: .tabletop, runbookPath: file, runbookName: runbook.name, runbookSHA256: runbook.sha256,
+            snapshotPath: Fixtures.contoso.path, snapshotManifestSHA256: snapshot.manifestSHA256,
+            sourceTenantId: snapshot.manifest.sourceTenantId, snapshotCapturedAt: snapshot.manifest.capturedAt, parameters: [:],
+            target: "fake", targetTenantId: tenant.tenantID, fakeStatePath: nil, concurrency: 4, toolVersion: "test",
+            operatorName: "tester", host: "test", startedAt: "2026-11-22T00:00:00Z"),
+            stages: runbook.stages.map { ($0.id, $0.kind, $0.title) }, simulatedSeconds: nil)
+    }
+
+    func executor(gates: GatePolicy = .autoApprove(by: "tester"), dropEvery: Int? = nil, concurrency: Int = 4) -> Executor {
+        var options = ExecutorOptions(outputDirectory: directory.url)
+        options.gates = gates
+        options.concurrency = concurrency
+        let transport = FakeTenantTransport(tenant: tenant, dropResponses: dropEvery.map(DroppedResponses.init(every:)))
+        let graph = GraphClient(baseURL: FakeTenantTransport.baseURL, transport: transport,
+                                retry: RetryPolicy(initialBackoff: 0.001, maxBackoff: 0.01))
+        return Executor(runbook: runbook, snapshot: snapshot, graph: graph, store: store, mode: .tabletop, options: options)
+    }
+}
+
+@Suite struct TabletopOfTheExampleTests {
+    @Test func everyObjectExistsOnceAndEveryReferencePointsAtNewIDs() async throws {
+        let drill = try await Drill("example")
+        defer { drill.directory.remove() }
+        #expect(try await drill.executor().run() == .completed)
+
+        let snapshot = drill.snapshot
+        let idMap = IDMap(try await drill.store.idMapEntries())
+        let restorable = snapshot.users.filter { !$0.onPremisesSyncEnabled }
+        let users = await drill.tenant.objects(ofType: "user")
+        let groups = await drill.tenant.objects(ofType: "group")
+        #expect(users.count == restorable.count)
+        #expect(groups.count == snapshot.groups.count)
+        #expect(idMap.count == restorable.count + snapshot.groups.count)
+        #expect(await TenantPicture.of(drill.tenant).duplicates.isEmpty)
+
+        // Every user is there by its mapped UPN, with its new id in the map.
+        let newIDs = Set(users.compactMap { $0["id"]?.stringValue })
+        for user in restorable {
+            let entry = try #require(idMap.entry(for: user.id))
+            #expect(newIDs.contains(entry.newID))
+            #expect(entry.how == .created)
+            #expect(entry.newID != user.id)
+        }
+        // Memberships and owners: every source reference that was restored points at the new object.
+        for group in snapshot.groups {
+            let newGroup = try #require(idMap.newID(for: group.id))
+            let members = Set(await drill.tenant.relationship("members", of: newGroup))
+            let owners = Set(await drill.tenant.relationship("owners", of: newGroup))
+            let expectedMembers = group.isDynamic ? [] : Set(group.members.compactMap { idMap.newID(for: $0.id) })
+            #expect(members == expectedMembers, "members of \(group.displayName)")
+            #expect(owners == Set(group.owners.compactMap { idMap.newID(for: $0.id) }), "owners of \(group.displayName)")
+        }
+        // The guest came back through an invitation; the synced user is a follow-up, not an object.
+        let guest = try #require(snapshot.users.first { $0.isGuest })
+        #expect(users.contains { $0["id"]?.stringValue == idMap.newID(for: guest.id) && $0["userType"]?.stringValue == "Guest" })
+        let followUps = try await drill.store.followUps()
+        #expect(followUps.contains { $0.followUp.category == "synced-object" })
+        #expect(FileManager.default.fileExists(atPath: drill.directory.path("idmap.csv")))
+    }
+
+    @Test func runningAFinishedRunAgainMakesNoWrites() async throws {
+        let drill = try await Drill("idempotent")
+        defer { drill.directory.remove() }
+        #expect(try await drill.executor().run() == .completed)
+        let writes = await drill.tenant.writeCount
+        let picture = await TenantPicture.of(drill.tenant)
+        #expect(try await drill.executor().run() == .completed)
+        #expect(await drill.tenant.writeCount == writes)
+        #expect(await TenantPicture.of(drill.tenant) == picture)
+    }
+
+    @Test func aSecondRunAgainstAFilledTargetAdoptsInsteadOfDuplicating() async throws {
+        let first = try await Drill("first")
+        defer { first.directory.remove() }
+        #expect(try await first.executor().run() == .completed)
+        let picture = await TenantPicture.of(first.tenant)
+
+        let second = try await Drill("second", tenant: first.tenant)
+        defer { second.directory.remove() }
+        #expect(try await second.executor().run() == .completed)
+        #expect(await TenantPicture.of(first.tenant) == picture)
+        let entries = try await second.store.idMapEntries()
+        #expect(entries.count == picture.users.count + picture.groups.count)
+        #expect(entries.allSatisfy { $0.how == .adopted })
+    }
+
+    @Test func lostResponsesAreReconciledWithoutDuplicates() async throws {
+        let reference = try await Drill("reference")
+        defer { reference.directory.remove() }
+        #expect(try await reference.executor().run() == .completed)
+
+        let drill = try await Drill("ambiguous")
+        defer { drill.directory.remove() }
+        // Every third write is applied by the tenant but its response never arrives.
+        #expect(try await drill.executor(dropEvery: 3).run() == .completed)
+        let picture = await TenantPicture.of(drill.tenant)
+        #expect(picture.duplicates.isEmpty)
+        #expect(picture == (await TenantPicture.of(reference.tenant)))
+        let events = try await drill.store.events()
+        #expect(events.contains { $0.kind == "operation.adopted" })
+    }
+
+    @Test func pausesAtGatesUntilApproved() async throws {
+        let drill = try await Drill("gates")
+        defer { drill.directory.remove() }
+        let outcome = try await drill.executor(gates: .pause).run()
+        guard case .pausedAtGate(let stage, let instructions) = outcome else {
+            Issue.record("expected a pause, got \(outcome)")
+            return
+        }
+        #expect(stage == "create-tenant")
+        #expect(instructions.contains("contosodr.onmicrosoft.com"))
+        #expect(await drill.tenant.writeCount == 0)
+        #expect(try await drill.store.approveGate(stage, by: "Ada", note: "tenant created", simulatedSeconds: nil))
+        #expect(try await drill.store.approveGate(stage, by: "Eve", note: nil, simulatedSeconds: nil) == false)
+        #expect(try await drill.executor(gates: .pause).run() == .completed)
+        let gate = try #require(try await drill.store.gate(stage))
+        #expect(gate.decidedBy == "Ada")
+        #expect(try await drill.store.events().contains { $0.kind == "gate.approved" && $0.message.contains("Ada") })
+    }
+
+    @Test func theEventLogIsAppendOnly() async throws {
+        let drill = try await Drill("events")
+        defer { drill.directory.remove() }
+        #expect(try await drill.executor().run() == .completed)
+        let connection = try LifeboatSQLiteProbe(path: drill.directory.path("state.sqlite"))
+        #expect(throws: (any Error).self) { try connection.run("UPDATE events SET message = 'rewritten'") }
+        #expect(throws: (any Error).self) { try connection.run("DELETE FROM events") }
+    }
+}
+
+@Suite struct FailureAndResumeTests {
+    @Test func aFailedStageStopsTheRunAndResumeRetriesIt() async throws {
+        let drill = try await Drill("failure")
+        defer { drill.directory.remove() }
+        // A half-configured target: its domain is not verified, so every user create is refused.
+        try await drill.tenant.addDomain("contosodr.onmicrosoft.com", verified: false)
+        let outcome = try await drill.executor().run()
+        guard case .failed(let stage, let count) = outcome else {
+            Issue.record("expected a failure, got \(outcome)")
+            return
+        }
+        #expect(stage == "users")
+        #expect(count > 0)
+        let failed = try await drill.store.allOperations(stageID: "users").filter { $0.state == .failed }
+        #expect(failed.allSatisfy { $0.errorCode == "Request_BadRequest" && $0.requestID != nil })
+
+        try await drill.tenant.addDomain("contosodr.onmicrosoft.com", verified: true)
+        #expect(try await drill.executor().run() == .completed)
+        #expect(await TenantPicture.of(drill.tenant).duplicates.isEmpty)
+    }
+}
+
+import LifeboatSQLite
+
+/// Direct SQL access to a checkpoint, to prove what the store itself never does.
+typealias LifeboatSQLiteProbe = SQLiteConnection
