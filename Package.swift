@@ -50,6 +50,7 @@ let package = Package(
             "LifeboatJSON", "LifeboatSnapshot", "LifeboatFakeTenant", "LifeboatGraph",
         ]),
 
+        .testTarget(name: "LifeboatGraphTests", dependencies: ["LifeboatGraph"]),
         .testTarget(name: "LifeboatSnapshotTests", dependencies: ["LifeboatSnapshot", "LifeboatTestSupport"]),
         .testTarget(name: "LifeboatRunbookTests", dependencies: ["LifeboatRunbook", "LifeboatEngine", "LifeboatTestSupport"]),
         .testTarget(name: "LifeboatEngineTests", dependencies: [

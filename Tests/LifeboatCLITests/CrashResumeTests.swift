@@ -1,0 +1,182 @@
+import Foundation
+import LifeboatFakeTenant
+import LifeboatJSON
+import LifeboatTestSupport
+import Testing
+
+/// Runs the real `lifeboat` binary, kills it with SIGKILL at chosen points, and resumes.
+@Suite struct CrashResumeTests {
+    static let runbook = Fixtures.runbook("rebuild-new-tenant.yaml").path
+
+    func tabletop(_ directory: TemporaryDirectory, state: String, extra: [String] = []) async throws -> ProcessResult {
+        try await runLifeboat(["tabletop", "--runbook", Self.runbook, "--snapshot", Fixtures.contoso.path, "--state", directory.path(state)] + extra,
+                              in: directory)
+    }
+
+    func picture(_ directory: TemporaryDirectory, state: String) async throws -> TenantPicture {
+        await TenantPicture.of(try FakeTenant(stateFile: directory.path(state + ".fake-tenant.sqlite")))
+    }
+
+    static let crashPoints = [
+        "intent:5@users",       // intents committed, nothing sent
+        "response:7@users",     // writes applied by the tenant, results not recorded
+        "response:1@guests",
+        "response:3@groups",
+        "response:4@members",
+        "response:2@owners",
+        "result:32@users",      // one window recorded, the next not started
+    ]
+
+    @Test(arguments: crashPoints)
+    func killedAndResumedConvergesToTheUninterruptedResult(_ point: String) async throws {
+        let directory = try TemporaryDirectory("crash")
+        defer { directory.remove() }
+        let reference = try await tabletop(directory, state: "reference.sqlite")
+        #expect(reference.status == 0, "\(reference.stderr)")
+
+        let killed = try await tabletop(directory, state: "drill.sqlite", extra: ["--simulate-crash", point])
+        #expect(killed.killedBySignal && killed.status == SIGKILL, "expected SIGKILL, got \(killed.status): \(killed.stderr)")
+
+        let resumed = try await runLifeboat(["resume", "--state", directory.path("drill.sqlite")], in: directory)
+        #expect(resumed.status == 0, "\(resumed.stdout)\n\(resumed.stderr)")
+
+        let expected = try await picture(directory, state: "reference.sqlite")
+        let actual = try await picture(directory, state: "drill.sqlite")
+        #expect(actual.duplicates.isEmpty)
+        #expect(actual == expected, "\(actual) vs \(expected)")
+
+        // The ID map is complete: one row per restored object, as in the uninterrupted run.
+        let idMap = try await runLifeboat(["idmap", "--state", directory.path("drill.sqlite"), "--format", "json"], in: directory)
+        let referenceMap = try await runLifeboat(["idmap", "--state", directory.path("reference.sqlite"), "--format", "json"], in: directory)
+        let rows = try #require(try JSONCoding.decode(Data(idMap.stdout.utf8)).arrayValue)
+        let referenceRows = try #require(try JSONCoding.decode(Data(referenceMap.stdout.utf8)).arrayValue)
+        #expect(rows.count == referenceRows.count)
+        #expect(Set(rows.compactMap { $0["oldId"]?.stringValue }).count == rows.count)
+        #expect(Set(rows.compactMap { $0["oldId"]?.stringValue }) == Set(referenceRows.compactMap { $0["oldId"]?.stringValue }))
+
+        // The interruption is on record.
+        let status = try await runLifeboat(["status", "--state", directory.path("drill.sqlite"), "--json"], in: directory)
+        #expect(try JSONCoding.decode(Data(status.stdout.utf8))["run"]?["status"]?.stringValue == "done")
+        let again = try await runLifeboat(["resume", "--state", directory.path("drill.sqlite")], in: directory)
+        #expect(again.status == 0)
+        #expect(again.stdout.contains("already complete"))
+    }
+}
+
+/// Bad input: a clear error, exit code 2, and nothing reaches the target (its state file is never created).
+struct BadInput: Sendable, CustomTestStringConvertible {
+    var name: String
+    var runbook: String?
+    var alterSnapshot: (@Sendable (URL) throws -> Void)?
+    var mentions: String
+    var testDescription: String { name }
+
+    static let all: [BadInput] = [
+        BadInput(name: "malformed YAML", runbook: "name: x\nstages:\n  - id: a\n    kind: [users.create\n", mentions: "malformed YAML"),
+        BadInput(name: "cycle", runbook: """
+            name: x
+            stages:
+              - { id: a, kind: groups.create, after: [b] }
+              - { id: b, kind: groups.members, after: [a] }
+            """, mentions: "cycle"),
+        BadInput(name: "unknown stage kind", runbook: "name: x\nstages:\n  - id: a\n    kind: tenant.nuke\n", mentions: "unknown stage kind"),
+        BadInput(name: "missing parameter", runbook: """
+            name: x
+            parameters:
+              recoveryDomain:
+                description: where UPNs go
+            stages:
+              - id: users
+                kind: users.create
+                options:
+                  upnDomainMap: { contoso.com: "${recoveryDomain}" }
+            """, mentions: "recoveryDomain"),
+        BadInput(name: "unmappable initial domain", runbook: "name: x\nstages:\n  - id: users\n    kind: users.create\n", mentions: "contoso.onmicrosoft.com"),
+        BadInput(name: "snapshot hash mismatch", alterSnapshot: { url in
+            let file = url.appendingPathComponent("groups.json")
+            try (try Data(contentsOf: file) + Data(" ".utf8)).write(to: file)
+        }, mentions: "SHA-256"),
+        BadInput(name: "truncated JSON", alterSnapshot: { url in
+            try Fixtures.rewrite("users.json", in: url) { $0.prefix(500) }
+        }, mentions: "not valid JSON"),
+    ]
+}
+
+@Suite struct BadInputTests {
+    @Test(arguments: BadInput.all)
+    func refusedBeforeAnyWrite(_ input: BadInput) async throws {
+        let directory = try TemporaryDirectory("bad")
+        defer { directory.remove() }
+        var runbook = Fixtures.runbook("rebuild-new-tenant.yaml").path
+        if let text = input.runbook {
+            runbook = directory.path("runbook.yaml")
+            try text.write(toFile: runbook, atomically: true, encoding: .utf8)
+        }
+        var snapshot = Fixtures.contoso
+        if let alter = input.alterSnapshot {
+            snapshot = try Fixtures.copyContoso(into: directory)
+            try alter(snapshot)
+        }
+        let result = try await runLifeboat(["tabletop", "--runbook", runbook, "--snapshot", snapshot.path, "--state", directory.path("s.sqlite")],
+                                           in: directory)
+        #expect(result.status == 2, "\(result.stderr)")
+        #expect(result.stderr.contains(input.mentions), "\(result.stderr)")
+        #expect(!result.stderr.contains("Fatal error"))
+        #expect(!FileManager.default.fileExists(atPath: directory.path("s.sqlite.fake-tenant.sqlite")))
+    }
+
+    @Test func runbookErrorsNameFileAndLine() async throws {
+        let directory = try TemporaryDirectory("line")
+        defer { directory.remove() }
+        try "name: x\nstages:\n  - id: a\n    kind: users.creat\n".write(toFile: directory.path("r.yaml"), atomically: true, encoding: .utf8)
+        let result = try await runLifeboat(["plan", "--runbook", directory.path("r.yaml"), "--snapshot", Fixtures.contoso.path], in: directory)
+        #expect(result.status == 2)
+        #expect(result.stderr.contains("r.yaml:4: stages[0] (a).kind: unknown stage kind `users.creat` — did you mean `users.create`?"), "\(result.stderr)")
+    }
+}
+
+@Suite struct CommandTests {
+    @Test func pausedAtAGateExitsWithThreeAndContinuesAfterApproval() async throws {
+        let directory = try TemporaryDirectory("gate")
+        defer { directory.remove() }
+        let runbook = Fixtures.runbook("rebuild-new-tenant.yaml").path
+        let paused = try await runLifeboat(["tabletop", "--runbook", runbook, "--snapshot", Fixtures.contoso.path, "--state", directory.path("s.sqlite"),
+                                            "--pause-at-gates"], in: directory)
+        #expect(paused.status == 3, "\(paused.stderr)")
+        #expect(paused.stdout.contains("lifeboat approve"))
+        let early = try await runLifeboat(["resume", "--state", directory.path("s.sqlite")], in: directory)
+        #expect(early.status == 3)
+        let approve = try await runLifeboat(["approve", "--state", directory.path("s.sqlite"), "--gate", "create-tenant", "--by", "Grace Hopper",
+                                             "--note", "tenant contosodr created"], in: directory)
+        #expect(approve.status == 0, "\(approve.stderr)")
+        let resumed = try await runLifeboat(["resume", "--state", directory.path("s.sqlite")], in: directory)
+        #expect(resumed.status == 0, "\(resumed.stderr)")
+        let status = try await runLifeboat(["status", "--state", directory.path("s.sqlite")], in: directory)
+        #expect(status.stdout.contains("approved by Grace Hopper"))
+    }
+
+    @Test func planListsStagesCountsAndGates() async throws {
+        let directory = try TemporaryDirectory("plan")
+        defer { directory.remove() }
+        let result = try await runLifeboat(["plan", "--runbook", Fixtures.runbook("rebuild-new-tenant.yaml").path, "--snapshot", Fixtures.contoso.path],
+                                           in: directory)
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stdout.contains("users [users.create] Recreate member users: 38 operations, 1 skipped with follow-ups"))
+        #expect(result.stdout.contains("gate: Create a new workforce tenant"))
+        #expect(result.stdout.contains("Recovery-time objective: 8h 00m"))
+    }
+
+    @Test func idmapListsOneRowPerRestoredObject() async throws {
+        let directory = try TemporaryDirectory("idmap")
+        defer { directory.remove() }
+        let run = try await runLifeboat(["tabletop", "--runbook", Fixtures.runbook("rebuild-new-tenant.yaml").path, "--snapshot", Fixtures.contoso.path,
+                                         "--state", directory.path("s.sqlite")], in: directory)
+        #expect(run.status == 0, "\(run.stderr)")
+        let csv = try await runLifeboat(["idmap", "--state", directory.path("s.sqlite"), "--format", "csv"], in: directory)
+        let lines = csv.stdout.split(separator: "\n")
+        #expect(lines.first == "type,oldId,newId,naturalKey,displayName,how,oldAppId,newAppId,stage")
+        #expect(lines.count == 1 + 39 + 14)  // 38 members + 1 guest, 14 groups
+        #expect(lines.dropFirst().allSatisfy { $0.contains(",created,") })
+        #expect(lines.contains { $0.hasPrefix("user,") && $0.contains("@contosodr.onmicrosoft.com") })
+    }
+}
