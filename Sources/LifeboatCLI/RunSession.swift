@@ -85,6 +85,8 @@ enum RunSession {
         let snapshot = try loadSnapshot(setup.snapshotPath)
         let store: CheckpointStore
         do {
+            let parent = URL(fileURLWithPath: setup.statePath).deletingLastPathComponent()
+            try FileManager.default.createDirectory(at: parent, withIntermediateDirectories: true)
             store = try CheckpointStore(path: setup.statePath)
         } catch {
             printError("lifeboat: cannot open the state database: \(error)")
