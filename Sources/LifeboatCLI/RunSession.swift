@@ -146,7 +146,7 @@ enum RunSession {
                 sourceTenantId: snapshot.manifest.sourceTenantId, snapshotCapturedAt: snapshot.manifest.capturedAt, parameters: parameters,
                 target: "fake tenant \(tenant.initialDomain) (\(fakePath))", targetTenantId: tenant.tenantID, fakeStatePath: fakePath,
                 concurrency: setup.concurrency, toolVersion: LifeboatVersion.current, operatorName: setup.operatorName, host: host,
-                startedAt: ISO8601DateFormatter().string(from: Date()))
+                startedAt: ISO8601DateFormatter().string(from: Date()), objectiveSeconds: runbook.objective)
             try await store.startRun(record, stages: runbook.stages.map { ($0.id, $0.kind, $0.title) }, simulatedSeconds: nil)
             print("Tabletop run \(record.id): \(runbook.name) → fake tenant \(tenant.initialDomain)")
         }

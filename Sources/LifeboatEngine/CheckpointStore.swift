@@ -25,11 +25,13 @@ public struct RunRecord: Codable, Sendable, Hashable {
     public var operatorName: String
     public var host: String
     public var startedAt: String
+    /// The runbook's recovery-time objective in seconds, if it states one.
+    public var objectiveSeconds: Double?
 
     public init(id: String, mode: RunMode, runbookPath: String, runbookName: String, runbookSHA256: String, snapshotPath: String,
                 snapshotManifestSHA256: String, sourceTenantId: String, snapshotCapturedAt: String, parameters: [String: String],
                 target: String, targetTenantId: String?, fakeStatePath: String?, concurrency: Int, toolVersion: String,
-                operatorName: String, host: String, startedAt: String) {
+                operatorName: String, host: String, startedAt: String, objectiveSeconds: Double? = nil) {
         self.id = id
         self.mode = mode
         self.runbookPath = runbookPath
@@ -48,6 +50,7 @@ public struct RunRecord: Codable, Sendable, Hashable {
         self.operatorName = operatorName
         self.host = host
         self.startedAt = startedAt
+        self.objectiveSeconds = objectiveSeconds
     }
 }
 
@@ -134,9 +137,12 @@ public actor CheckpointStore {
     /// The schema version this build writes.
     public static let schemaVersion = 1
 
-    /// Opens (creating when missing) a checkpoint database.
-    public init(path: String) throws {
+    private let clock: @Sendable () -> Date
+
+    /// Opens (creating when missing) a checkpoint database. `clock` stamps every row (tests inject a fixed one).
+    public init(path: String, clock: @escaping @Sendable () -> Date = { Date() }) throws {
         self.path = path
+        self.clock = clock
         executor = DispatchQueueExecutor(label: "lifeboat.checkpoint")
         timestamp = ISO8601DateFormatter()
         timestamp.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
@@ -188,7 +194,7 @@ public actor CheckpointStore {
             BEGIN SELECT RAISE(ABORT, 'the event log is append-only'); END;
         """
 
-    private func now() -> String { timestamp.string(from: Date()) }
+    private func now() -> String { timestamp.string(from: clock()) }
 
     // MARK: - Run
 

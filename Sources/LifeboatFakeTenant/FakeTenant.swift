@@ -12,6 +12,7 @@ public actor FakeTenant {
     private let directory: FakeDirectory
     private let executor: DispatchQueueExecutor
     private let timestamp = ISO8601DateFormatter()
+    private var ids: IdentifierSource
 
     public nonisolated var unownedExecutor: UnownedSerialExecutor { executor.asUnownedSerialExecutor() }
 
@@ -22,16 +23,22 @@ public actor FakeTenant {
 
     /// Opens the fake tenant stored at `stateFile` (in memory when `nil`), creating it with
     /// `tenantID` and `initialDomain` when the file is new.
-    public init(stateFile: String?, tenantID: String? = nil, initialDomain: String = "lifeboat-drill.onmicrosoft.com") throws {
+    ///
+    /// With a `seed`, the ids the tenant assigns are deterministic (for golden tests and reproducible drills).
+    public init(stateFile: String?, tenantID: String? = nil, initialDomain: String = "lifeboat-drill.onmicrosoft.com", seed: UInt64? = nil) throws {
         executor = DispatchQueueExecutor(label: "lifeboat.fake-tenant")
         let directory = try FakeDirectory(path: stateFile)
         self.directory = directory
+        // A reopened seeded tenant continues with a different sequence, so it never reissues an id.
+        var ids = IdentifierSource(seed: seed.map { $0 &+ UInt64(directory.objects.count) &* 0x2545_F491_4F6C_DD1D })
         if let existing = directory.setting("tenantId"), let domain = directory.setting("initialDomain") {
             self.tenantID = existing
             self.initialDomain = domain
+            self.ids = ids
             return
         }
-        let id = tenantID ?? UUID().uuidString.lowercased()
+        let id = tenantID ?? ids.next()
+        self.ids = ids
         let domain = initialDomain.lowercased()
         self.tenantID = id
         self.initialDomain = domain
@@ -77,7 +84,7 @@ public actor FakeTenant {
 
     /// Answers one Graph request.
     public func handle(_ request: HTTPRequest) -> HTTPResponse {
-        let requestID = UUID().uuidString.lowercased()
+        let requestID = ids.next()
         let date = timestamp.string(from: Date())
         do {
             let fake = try FakeRequest(request)
@@ -252,7 +259,7 @@ public actor FakeTenant {
 
     // MARK: - Writes
 
-    private func newID() -> String { UUID().uuidString.lowercased() }
+    private func newID() -> String { ids.next() }
 
     private func now() -> String { timestamp.string(from: Date()) }
 
@@ -461,5 +468,33 @@ final class AtomicCounter: Sendable {
             value += 1
             return value
         }
+    }
+}
+
+/// Object ids: random, or a deterministic sequence from a seed (SplitMix64).
+struct IdentifierSource {
+    private var state: UInt64?
+
+    init(seed: UInt64?) {
+        state = seed
+    }
+
+    mutating func next() -> String {
+        guard var value = state else { return UUID().uuidString.lowercased() }
+        var bytes: [UInt8] = []
+        for _ in 0..<2 {
+            value &+= 0x9E37_79B9_7F4A_7C15
+            var z = value
+            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+            z ^= z >> 31
+            bytes += withUnsafeBytes(of: z.bigEndian, Array.init)
+        }
+        state = value
+        bytes[6] = (bytes[6] & 0x0F) | 0x40
+        bytes[8] = (bytes[8] & 0x3F) | 0x80
+        let uuid = UUID(uuid: (bytes[0], bytes[1], bytes[2], bytes[3], bytes[4], bytes[5], bytes[6], bytes[7],
+                               bytes[8], bytes[9], bytes[10], bytes[11], bytes[12], bytes[13], bytes[14], bytes[15]))
+        return uuid.uuidString.lowercased()
     }
 }
