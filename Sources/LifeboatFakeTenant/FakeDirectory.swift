@@ -10,6 +10,16 @@ final class FakeDirectory {
         var type: String
         var properties: JSONObject
         var sequence: Int64
+        /// The change sequence of the last write, for delta queries.
+        var changed: Int64 = 0
+    }
+
+    /// An object in the directory recycle bin.
+    struct DeletedEntry {
+        var type: String
+        var properties: JSONObject
+        /// Seconds since 1970 on the tenant's clock.
+        var deletedAt: Double
     }
 
     private let db: SQLiteConnection?
@@ -21,6 +31,15 @@ final class FakeDirectory {
     /// `type|property|lower-cased value` → id, for alternate keys and uniqueness.
     private var keys: [String: String] = [:]
     private var nextSequence: Int64 = 0
+    /// Soft-deleted objects by id.
+    private(set) var deleted: [String: DeletedEntry] = [:]
+    /// Deletions for delta queries: (change sequence, id, type).
+    private(set) var tombstones: [(sequence: Int64, id: String, type: String)] = []
+    /// In-memory only: when a just-created object becomes visible to references (replication lag).
+    var visibleAfter: [String: Date] = [:]
+
+    /// The latest change sequence, for delta links.
+    var currentChange: Int64 { nextSequence }
     /// Settings and counters: tenantId, initialDomain, writes.
     private(set) var settings: [String: String] = [:]
 
@@ -38,7 +57,10 @@ final class FakeDirectory {
             let db = try SQLiteConnection(path: path)
             try db.execute("""
                 CREATE TABLE IF NOT EXISTS settings(key TEXT PRIMARY KEY, value TEXT NOT NULL);
-                CREATE TABLE IF NOT EXISTS objects(id TEXT PRIMARY KEY, type TEXT NOT NULL, json TEXT NOT NULL, seq INTEGER NOT NULL);
+                CREATE TABLE IF NOT EXISTS objects(id TEXT PRIMARY KEY, type TEXT NOT NULL, json TEXT NOT NULL, seq INTEGER NOT NULL,
+                                                   changed INTEGER NOT NULL DEFAULT 0);
+                CREATE TABLE IF NOT EXISTS deleted_objects(id TEXT PRIMARY KEY, type TEXT NOT NULL, json TEXT NOT NULL, deleted_at REAL NOT NULL);
+                CREATE TABLE IF NOT EXISTS tombstones(seq INTEGER PRIMARY KEY, id TEXT NOT NULL, type TEXT NOT NULL);
                 CREATE TABLE IF NOT EXISTS links(source TEXT NOT NULL, relation TEXT NOT NULL, target TEXT NOT NULL, seq INTEGER NOT NULL,
                                                  PRIMARY KEY(source, relation, target));
                 """)
@@ -53,14 +75,23 @@ final class FakeDirectory {
         for row in try db.query("SELECT key, value FROM settings") {
             settings[row.string(0) ?? ""] = row.string(1) ?? ""
         }
-        try db.forEachRow("SELECT id, type, json, seq FROM objects ORDER BY seq") { row in
+        try db.forEachRow("SELECT id, type, json, seq, changed FROM objects ORDER BY seq") { row in
             guard let id = row.string(0), let type = row.string(1),
                   let json = try? JSONCoding.decode(Data((row.string(2) ?? "{}").utf8)).objectValue else { return }
-            let sequence = row[3].integer ?? 0
-            objects[id] = Entry(type: type, properties: json, sequence: sequence)
+            let sequence = row[3].integer ?? 0, changed = row[4].integer ?? 0
+            objects[id] = Entry(type: type, properties: json, sequence: sequence, changed: changed)
             idsByType[type, default: []].append(id)
             index(id: id, type: type, properties: json)
-            nextSequence = max(nextSequence, sequence + 1)
+            nextSequence = max(nextSequence, sequence + 1, changed + 1)
+        }
+        try db.forEachRow("SELECT id, type, json, deleted_at FROM deleted_objects") { row in
+            guard let id = row.string(0), let type = row.string(1),
+                  let json = try? JSONCoding.decode(Data((row.string(2) ?? "{}").utf8)).objectValue else { return }
+            deleted[id] = DeletedEntry(type: type, properties: json, deletedAt: row.double(3) ?? 0)
+        }
+        try db.forEachRow("SELECT seq, id, type FROM tombstones ORDER BY seq") { row in
+            tombstones.append((row[0].integer ?? 0, row.string(1) ?? "", row.string(2) ?? ""))
+            nextSequence = max(nextSequence, (row[0].integer ?? 0) + 1)
         }
         try db.forEachRow("SELECT source, relation, target FROM links ORDER BY seq") { row in
             links[row.string(0) ?? "", default: [:]][row.string(1) ?? "", default: []].append(row.string(2) ?? "")
@@ -101,17 +132,26 @@ final class FakeDirectory {
 
     /// Stores a new or changed object (in the caller's transaction).
     func put(_ id: String, type: String, properties: JSONObject) throws {
+        let change = nextSequence
+        nextSequence += 1
         if let existing = objects[id] {
             unindex(id: id, type: existing.type, properties: existing.properties)
-            objects[id] = Entry(type: type, properties: properties, sequence: existing.sequence)
+            objects[id] = Entry(type: type, properties: properties, sequence: existing.sequence, changed: change)
         } else {
-            objects[id] = Entry(type: type, properties: properties, sequence: nextSequence)
+            objects[id] = Entry(type: type, properties: properties, sequence: change, changed: change)
             idsByType[type, default: []].append(id)
-            nextSequence += 1
         }
         index(id: id, type: type, properties: properties)
-        try db?.run("INSERT INTO objects(id, type, json, seq) VALUES (?, ?, ?, ?) ON CONFLICT(id) DO UPDATE SET json = excluded.json, type = excluded.type",
-                    [.text(id), .text(type), .text(JSONCoding.string(.object(properties))), .integer(objects[id]!.sequence)])
+        try db?.run("""
+            INSERT INTO objects(id, type, json, seq, changed) VALUES (?, ?, ?, ?, ?)
+            ON CONFLICT(id) DO UPDATE SET json = excluded.json, type = excluded.type, changed = excluded.changed
+            """, [.text(id), .text(type), .text(JSONCoding.string(.object(properties))), .integer(objects[id]!.sequence), .integer(change)])
+    }
+
+    /// Marks an object changed (a link was added or removed) for delta queries.
+    func touch(_ id: String) throws {
+        guard let entry = objects[id] else { return }
+        try put(id, type: entry.type, properties: entry.properties)
     }
 
     /// Removes an object and every link from or to it.
@@ -119,12 +159,44 @@ final class FakeDirectory {
         guard let existing = objects.removeValue(forKey: id) else { return }
         unindex(id: id, type: existing.type, properties: existing.properties)
         idsByType[existing.type]?.removeAll { $0 == id }
+        let sources = Array(links.keys)
         links[id] = nil
-        for source in links.keys {
-            for relation in links[source]!.keys { links[source]![relation]!.removeAll { $0 == id } }
+        for source in sources where source != id {
+            for relation in links[source]?.keys.map({ $0 }) ?? [] { links[source]![relation]!.removeAll { $0 == id } }
         }
+        let change = nextSequence
+        nextSequence += 1
+        tombstones.append((change, id, existing.type))
         try db?.run("DELETE FROM objects WHERE id = ?", [.text(id)])
         try db?.run("DELETE FROM links WHERE source = ? OR target = ?", [.text(id), .text(id)])
+        try db?.run("INSERT INTO tombstones(seq, id, type) VALUES (?, ?, ?)", [.integer(change), .text(id), .text(existing.type)])
+    }
+
+    /// Moves an object to the recycle bin (its links are dropped, as in Graph).
+    func softDelete(_ id: String, at time: Date) throws {
+        guard let existing = objects[id] else { return }
+        var properties = existing.properties
+        properties["deletedDateTime"] = .string(ISO8601DateFormatter().string(from: time))
+        try remove(id)
+        deleted[id] = DeletedEntry(type: existing.type, properties: properties, deletedAt: time.timeIntervalSince1970)
+        try db?.run("INSERT OR REPLACE INTO deleted_objects(id, type, json, deleted_at) VALUES (?, ?, ?, ?)",
+                    [.text(id), .text(existing.type), .text(JSONCoding.string(.object(properties))), .real(time.timeIntervalSince1970)])
+    }
+
+    /// Takes an object out of the recycle bin with its original id.
+    func restore(_ id: String) throws -> Entry? {
+        guard let entry = deleted.removeValue(forKey: id) else { return nil }
+        var properties = entry.properties
+        properties["deletedDateTime"] = .null
+        try db?.run("DELETE FROM deleted_objects WHERE id = ?", [.text(id)])
+        try put(id, type: entry.type, properties: properties)
+        return objects[id]
+    }
+
+    /// Deletes an object from the recycle bin for good.
+    func purge(_ id: String) throws {
+        deleted[id] = nil
+        try db?.run("DELETE FROM deleted_objects WHERE id = ?", [.text(id)])
     }
 
     // MARK: - Links
@@ -135,12 +207,12 @@ final class FakeDirectory {
         links[source]?[relation]?.contains(target) ?? false
     }
 
+    /// Adds a link; the caller touches the source once per request for delta queries.
     func addLink(_ source: String, _ relation: String, _ target: String) throws {
         guard !hasLink(source, relation, target) else { return }
         links[source, default: [:]][relation, default: []].append(target)
         try db?.run("INSERT OR IGNORE INTO links(source, relation, target, seq) VALUES (?, ?, ?, ?)",
                     [.text(source), .text(relation), .text(target), .integer(nextSequence)])
-        nextSequence += 1
     }
 
     func removeLink(_ source: String, _ relation: String, _ target: String) throws {
@@ -162,6 +234,8 @@ final class FakeDirectory {
             links = [:]
             keys = [:]
             settings = [:]
+            deleted = [:]
+            tombstones = []
             try? load(db)
             throw error
         }

@@ -179,7 +179,13 @@ public struct GraphClient: Sendable {
             case 429:
                 throttled += 1
                 guard throttled < retry.maxThrottledAttempts else { throw error }
-                try await pause(error.retryAfter ?? retry.backoff(attempt: throttled), request)
+                // Retry-After counts from the response: requests throttled together wake together.
+                let wait = error.retryAfter ?? retry.backoff(attempt: throttled)
+                do {
+                    try await clock.sleep(until: (await clock.now()).addingTimeInterval(wait))
+                } catch {
+                    throw GraphError(kind: .notSent, status: 0, code: "Cancelled", message: "stopped while throttled", method: request.method, path: request.path)
+                }
             case 401 where tokens != nil && !refreshedToken:
                 refreshedToken = true
                 await tokens?.invalidate()

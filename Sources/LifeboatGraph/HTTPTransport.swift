@@ -68,6 +68,15 @@ public protocol GraphClock: Sendable {
     func now() async -> Date
     /// Waits for `seconds` (instantly, in simulated time).
     func sleep(seconds: Double) async throws
+    /// Waits until `deadline`. Concurrent waiters for the same deadline wait once, which matters
+    /// for a simulated clock: eight requests throttled together advance it by one Retry-After, not eight.
+    func sleep(until deadline: Date) async throws
+}
+
+extension GraphClock {
+    public func sleep(until deadline: Date) async throws {
+        try await sleep(seconds: deadline.timeIntervalSince(await now()))
+    }
 }
 
 /// The wall clock.

@@ -1,0 +1,385 @@
+import Foundation
+import LifeboatGraph
+import LifeboatJSON
+
+/// The collections the fake tenant serves, with the Graph type of their objects.
+enum FakeCollections {
+    static let all: [(path: [String], type: String)] = [
+        (["roleManagement", "directory", "roleDefinitions"], "unifiedRoleDefinition"),
+        (["roleManagement", "directory", "roleAssignments"], "unifiedRoleAssignment"),
+        (["identity", "conditionalAccess", "namedLocations"], "namedLocation"),
+        (["identity", "conditionalAccess", "policies"], "conditionalAccessPolicy"),
+        (["directory", "administrativeUnits"], "administrativeUnit"),
+        (["users"], "user"), (["groups"], "group"), (["applications"], "application"), (["servicePrincipals"], "servicePrincipal"),
+        (["oauth2PermissionGrants"], "oauth2PermissionGrant"), (["domains"], "domain"), (["organization"], "organization"),
+    ]
+
+    /// Alternate keys Graph supports per type.
+    static let alternateKeys: [String: Set<String>] = [
+        "group": ["uniqueName"], "application": ["uniqueName", "appId"], "servicePrincipal": ["appId"],
+    ]
+
+    /// Types whose alternate-key PATCH with `Prefer: create-if-missing` is an upsert.
+    static let upsertable: Set<String> = ["group", "application", "servicePrincipal"]
+}
+
+extension FakeTenant {
+    func route(_ request: FakeRequest, app: String) throws -> HTTPResponse {
+        let segments = request.segments
+        guard let first = segments.first else { throw GraphFailure(status: 400, code: "BadRequest", message: "Resource not found for the segment ''.") }
+        if segments == ["$batch"], request.method == "POST" { return try batch(request, app: app) }
+        if first == "invitations", segments.count == 1, request.method == "POST" { return try invite(request) }
+        if first == "directoryObjects", segments.count == 2, request.method == "GET" {
+            guard let entry = visible(segments[1]) else { throw GraphFailure.notFound(segments[1]) }
+            return try json(200, withType(entry.properties, entry.type))
+        }
+        if segments.count >= 2, first == "directory", segments[1] == "deletedItems" {
+            return try recycleBin(request, rest: Array(segments.dropFirst(2)))
+        }
+        for collection in FakeCollections.all where segments.count >= collection.path.count {
+            let prefix = segments.prefix(collection.path.count - 1)
+            guard Array(prefix) == Array(collection.path.dropLast()) else { continue }
+            let key = try CollectionSegment(segments[collection.path.count - 1])
+            guard key.name == collection.path.last else { continue }
+            return try resource(request, type: collection.type, key: key, rest: Array(segments.dropFirst(collection.path.count)))
+        }
+        throw GraphFailure(status: 400, code: "BadRequest", message: "Resource not found for the segment '\(first)'.")
+    }
+
+    private func resource(_ request: FakeRequest, type: String, key: CollectionSegment, rest: [String]) throws -> HTTPResponse {
+        if let property = key.keyProperty, let value = key.keyValue {
+            return try alternateKey(request, type: type, property: property, value: value, rest: rest)
+        }
+        let body = request.body ?? [:]
+        switch (rest.count, request.method) {
+        case (0, "GET"):
+            return try list(request, items: directory.ids(ofType: type).compactMap { directory.object($0)?.properties }, type: type)
+        case (0, "POST"):
+            let object = try create(type, body)
+            return try json(201, withType(object, type))
+        case (1, "GET") where rest[0] == "delta" && (type == "user" || type == "group"):
+            return try delta(request, type: type)
+        case (1, "GET"):
+            return try json(200, try expand(withType(get(rest[0], type: type), type), request))
+        case (1, "PATCH"):
+            _ = try get(rest[0], type: type)
+            try update(type, id: rest[0], body)
+            return HTTPResponse(status: 204)
+        case (1, "DELETE"):
+            let entry = try get(rest[0], type: type)
+            try deleteObject(rest[0], type: type, properties: entry)
+            return HTTPResponse(status: 204)
+        case (2, _), (3, _), (4, _):
+            _ = try get(rest[0], type: type)
+            return try navigation(request, type: type, id: rest[0], rest: Array(rest.dropFirst()))
+        default:
+            throw GraphFailure(status: 405, code: "Request_BadRequest", message: "\(request.method) is not supported on \(request.path).")
+        }
+    }
+
+    private func alternateKey(_ request: FakeRequest, type: String, property: String, value: String, rest: [String]) throws -> HTTPResponse {
+        guard FakeCollections.alternateKeys[type]?.contains(property) == true else {
+            throw GraphFailure.badRequest("The alternate key '\(property)' is not supported on \(type).")
+        }
+        guard rest.isEmpty else { throw GraphFailure.badRequest("Navigation through an alternate key is not supported.") }
+        let existing = directory.lookup(type, property, value)
+        switch request.method {
+        case "GET":
+            guard let existing else { throw GraphFailure.notFound(value) }
+            return try json(200, withType(try get(existing, type: type), type))
+        case "PATCH":
+            if let existing {
+                try update(type, id: existing, request.body ?? [:])
+                return HTTPResponse(status: 204)
+            }
+            guard FakeCollections.upsertable.contains(type), request.headers["prefer"]?.lowercased().contains("create-if-missing") == true else {
+                throw GraphFailure.notFound(value)
+            }
+            var body = request.body ?? [:]
+            body[property] = .string(value)
+            return try json(201, withType(try create(type, body), type))
+        case "DELETE":
+            guard let existing else { throw GraphFailure.notFound(value) }
+            try deleteObject(existing, type: type, properties: try get(existing, type: type))
+            return HTTPResponse(status: 204)
+        default:
+            throw GraphFailure(status: 405, code: "Request_BadRequest", message: "\(request.method) is not supported on an alternate key.")
+        }
+    }
+
+    private func navigation(_ request: FakeRequest, type: String, id: String, rest: [String]) throws -> HTTPResponse {
+        let name = rest[0]
+        let body = request.body ?? [:]
+        switch (type, name, request.method, rest.count) {
+        case (_, "members", "GET", 1), (_, "owners", "GET", 1), (_, "federatedIdentityCredentials", "GET", 1),
+             (_, "appRoleAssignedTo", "GET", 1), (_, "appRoleAssignments", "GET", 1):
+            let items = directory.targets(of: id, name).compactMap { target in directory.object(target).map { withType($0.properties, $0.type) } }
+            return try list(request, items: items, type: nil)
+        case ("group", "members", "POST", 2), ("group", "owners", "POST", 2), ("application", "owners", "POST", 2),
+             ("servicePrincipal", "owners", "POST", 2), ("administrativeUnit", "members", "POST", 2):
+            guard rest[1] == "$ref", let reference = body["@odata.id"] else { throw GraphFailure.badRequest("The request body must contain @odata.id.") }
+            try bind(id, type: type, relation: name, references: [reference])
+            return HTTPResponse(status: 204)
+        case (_, "members", "DELETE", 3), (_, "owners", "DELETE", 3):
+            guard rest[2] == "$ref", directory.hasLink(id, name, rest[1]) else { throw GraphFailure.notFound(rest[1]) }
+            try directory.transaction {
+                try directory.removeLink(id, name, rest[1])
+                try directory.touch(id)
+            }
+            return HTTPResponse(status: 204)
+        case ("user", "manager", "GET", 1):
+            guard let manager = directory.targets(of: id, "manager").first, let entry = directory.object(manager) else { throw GraphFailure.notFound("manager") }
+            return try json(200, withType(entry.properties, entry.type))
+        case ("user", "manager", "PUT", 2):
+            guard rest[1] == "$ref", let reference = body["@odata.id"] else { throw GraphFailure.badRequest("The request body must contain @odata.id.") }
+            let manager = try resolve([reference], allowed: ["user"]).first!
+            guard manager != id else { throw GraphFailure.badRequest("A user cannot be their own manager.") }
+            try directory.transaction {
+                for old in directory.targets(of: id, "manager") { try directory.removeLink(id, "manager", old) }
+                try directory.addLink(id, "manager", manager)
+                try directory.touch(id)
+            }
+            return HTTPResponse(status: 204)
+        case ("user", "manager", "DELETE", 2):
+            guard let manager = directory.targets(of: id, "manager").first else { throw GraphFailure.notFound("manager") }
+            try directory.transaction {
+                try directory.removeLink(id, "manager", manager)
+                try directory.touch(id)
+            }
+            return HTTPResponse(status: 204)
+        case ("application", "addPassword", "POST", 1):
+            return try json(200, try addPassword(id, body))
+        case ("application", "federatedIdentityCredentials", "POST", 1):
+            return try json(201, try addFederatedCredential(id, body))
+        case ("servicePrincipal", "appRoleAssignedTo", "POST", 1):
+            return try json(201, try assignAppRole(resource: id, body))
+        case ("servicePrincipal", "appRoleAssignedTo", "DELETE", 2):
+            guard directory.hasLink(id, "appRoleAssignedTo", rest[1]), let assignment = directory.object(rest[1]) else { throw GraphFailure.notFound(rest[1]) }
+            try directory.transaction {
+                if let principal = assignment.properties["principalId"]?.stringValue { try directory.removeLink(principal, "appRoleAssignments", rest[1]) }
+                try directory.remove(rest[1])
+            }
+            return HTTPResponse(status: 204)
+        case ("domain", "verificationDnsRecords", "GET", 1):
+            return try json(200, ["value": .array(verificationRecords(id).map(JSONValue.object))])
+        case ("domain", "verify", "POST", 1):
+            return try json(200, withType(try verifyDomain(id), "domain"))
+        default:
+            throw GraphFailure(status: 400, code: "BadRequest", message: "Unsupported request \(request.method) \(request.path).")
+        }
+    }
+
+    // MARK: - Lists
+
+    /// A collection page with `$filter`, `$select`, `$top`, `$count`, `$expand` and an expiring `$skiptoken`.
+    func list(_ request: FakeRequest, items all: [JSONObject], type: String?) throws -> HTTPResponse {
+        let eventual = request.headers["consistencylevel"]?.lowercased() == "eventual"
+        var items = all
+        if let text = request.query["$filter"] {
+            let filter = try ODataFilter(text)
+            if filter.isAdvanced, !(eventual && request.query["$count"] == "true") {
+                throw GraphFailure.unsupported("This filter needs the ConsistencyLevel: eventual header and $count=true (advanced query).")
+            }
+            if let type, let equality = filter.equality, FakeDirectory.uniqueProperties[type]?.contains(equality.property) == true {
+                items = directory.lookup(type, equality.property, equality.value).flatMap { directory.object($0)?.properties }.map { [$0] } ?? []
+            } else {
+                items = items.filter(filter.matches)
+            }
+        }
+        if request.query["$count"] == "true", !eventual {
+            throw GraphFailure.unsupported("$count requires the ConsistencyLevel: eventual header.")
+        }
+        let top = try pageSize(request)
+        var offset = 0
+        if let token = request.query["$skiptoken"] { offset = try skipOffset(token) }
+        let slice = try items.dropFirst(offset).prefix(top).map { item in
+            let typed = type.map { withType(item, $0) } ?? item
+            return JSONValue.object(select(try expand(typed, request), request))
+        }
+        var body: JSONObject = ["value": .array(Array(slice))]
+        if request.query["$count"] == "true" { body["@odata.count"] = .number(Double(items.count)) }
+        if offset + top < items.count {
+            body["@odata.nextLink"] = .string(nextLink(request, replacing: ["$skiptoken": skipToken(offset + top)]))
+        }
+        return try json(200, body)
+    }
+
+    func pageSize(_ request: FakeRequest) throws(GraphFailure) -> Int {
+        guard let text = request.query["$top"] else { return 100 }
+        guard let value = Int(text), value > 0, value <= 999 else {
+            throw GraphFailure.badRequest("Invalid page size specified: '\(text)'. Must be between 1 and 999 inclusive.", code: "Request_UnsupportedQuery")
+        }
+        return value
+    }
+
+    /// Skip tokens are opaque and expire after ten minutes of tenant time, as Graph's do.
+    func skipToken(_ offset: Int, since: Int64? = nil) -> String {
+        var text = "o:\(offset);t:\(Int(now().timeIntervalSince1970))"
+        if let since { text += ";s:\(since)" }
+        return Data(text.utf8).base64EncodedString()
+    }
+
+    func decodeToken(_ token: String) throws(GraphFailure) -> [String: Int64] {
+        guard let data = Data(base64Encoded: token), let text = String(data: data, encoding: .utf8) else {
+            throw GraphFailure.badRequest("Invalid skip token.")
+        }
+        var fields: [String: Int64] = [:]
+        for part in text.split(separator: ";") {
+            let pair = part.split(separator: ":", maxSplits: 1)
+            guard pair.count == 2, let value = Int64(pair[1]) else { throw GraphFailure.badRequest("Invalid skip token.") }
+            fields[String(pair[0])] = value
+        }
+        if let issued = fields["t"], now().timeIntervalSince1970 - Double(issued) > 600 {
+            throw GraphFailure(status: 400, code: "Directory_ExpiredPageToken", message: "The specified page token value has expired and can no longer be included in your request.")
+        }
+        return fields
+    }
+
+    func skipOffset(_ token: String) throws(GraphFailure) -> Int {
+        guard let offset = try decodeToken(token)["o"], offset >= 0 else { throw GraphFailure.badRequest("Invalid skip token.") }
+        return Int(offset)
+    }
+
+    func nextLink(_ request: FakeRequest, replacing: [String: String]) -> String {
+        var query = request.query
+        for (key, value) in replacing { query[key] = value }
+        return request.base + GraphClient.encode(path: request.path, query: query.sorted { $0.key < $1.key }.map { QueryItem($0.key, $0.value) })
+    }
+
+    func select(_ item: JSONObject, _ request: FakeRequest) -> JSONObject {
+        guard let text = request.query["$select"] else { return item }
+        let names = Set(text.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) })
+        return item.filter { names.contains($0.key) || $0.key == "id" || $0.key == "@odata.type" || $0.key.hasPrefix("@") || $0.key == "members" || $0.key == "manager" }
+    }
+
+    /// `$expand=members`, `$expand=owners` on groups and `$expand=manager` on users.
+    func expand(_ item: JSONObject, _ request: FakeRequest) throws(GraphFailure) -> JSONObject {
+        guard let text = request.query["$expand"], let id = item["id"]?.stringValue else { return item }
+        var object = item
+        for part in text.split(separator: ",") {
+            let name = String(part.split(separator: "(").first ?? part).trimmingCharacters(in: .whitespaces)
+            guard ["members", "owners", "manager"].contains(name) else {
+                throw GraphFailure.badRequest("Parsing OData Select and Expand failed: Could not find a property named '\(name)'.")
+            }
+            let references: [JSONValue] = directory.targets(of: id, name).compactMap { target in
+                directory.object(target).map { ["@odata.type": .string("#microsoft.graph.\($0.type)"), "id": .string(target),
+                                                "displayName": $0.properties["displayName"] ?? .null] }
+            }
+            object[name] = name == "manager" ? (references.first ?? .null) : .array(references)
+        }
+        return object
+    }
+
+    // MARK: - Delta
+
+    /// `/users/delta` and `/groups/delta`: everything first, then changes since the delta link's token.
+    func delta(_ request: FakeRequest, type: String) throws -> HTTPResponse {
+        var since: Int64 = -1
+        var offset = 0
+        var upTo = directory.currentChange
+        if let token = request.query["$deltatoken"] {
+            since = try decodeToken(token)["s"] ?? -1
+        }
+        if let token = request.query["$skiptoken"] {
+            let fields = try decodeToken(token)
+            offset = Int(fields["o"] ?? 0)
+            since = fields["s"] ?? -1
+            upTo = fields["u"] ?? upTo
+        }
+        var items: [JSONObject] = directory.ids(ofType: type).compactMap { id in
+            guard let entry = directory.object(id), entry.changed > since, entry.changed < upTo else { return nil }
+            var object = withType(entry.properties, type)
+            if type == "group" {
+                object["members@delta"] = .array(directory.targets(of: id, "members").map { ["id": .string($0)] })
+            }
+            return object
+        }
+        if since >= 0 {
+            items += directory.tombstones.filter { $0.type == type && $0.sequence > since && $0.sequence < upTo }.map {
+                ["id": .string($0.id), "@removed": ["reason": "deleted"]]
+            }
+        }
+        let top = try pageSize(request)
+        let page = items.dropFirst(offset).prefix(top).map { JSONValue.object(select($0, request)) }
+        var body: JSONObject = ["value": .array(Array(page))]
+        let base = request.base + "/" + (type == "user" ? "users" : "groups") + "/delta"
+        if offset + top < items.count {
+            let token = Data("o:\(offset + top);t:\(Int(now().timeIntervalSince1970));s:\(since);u:\(upTo)".utf8).base64EncodedString()
+            body["@odata.nextLink"] = .string(base + "?$skiptoken=" + (token.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? token))
+        } else {
+            let token = Data("s:\(upTo - 1)".utf8).base64EncodedString()
+            body["@odata.deltaLink"] = .string(base + "?$deltatoken=" + (token.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? token))
+        }
+        return try json(200, body)
+    }
+
+    // MARK: - $batch
+
+    /// JSON batching: at most 20 requests with unique ids; `dependsOn` orders them; each has its own status.
+    func batch(_ request: FakeRequest, app: String) throws -> HTTPResponse {
+        guard let requests = request.body?["requests"]?.arrayValue else {
+            throw GraphFailure.badRequest("Invalid batch payload: a 'requests' array is required.", code: "BadRequest")
+        }
+        guard requests.count <= 20 else {
+            throw GraphFailure.badRequest("Invalid batch payload: the number of requests exceeds the limit of 20.", code: "BadRequest")
+        }
+        var byID: [String: JSONObject] = [:]
+        var order: [String] = []
+        for item in requests {
+            guard let object = item.objectValue, let id = object["id"]?.stringValue, object["method"]?.stringValue != nil,
+                  object["url"]?.stringValue != nil else {
+                throw GraphFailure.badRequest("Invalid batch payload: every request needs id, method and url.", code: "BadRequest")
+            }
+            guard byID[id] == nil else { throw GraphFailure.badRequest("Invalid batch payload: request id '\(id)' is not unique.", code: "BadRequest") }
+            byID[id] = object
+            order.append(id)
+        }
+        var statuses: [String: Int] = [:]
+        var responses: [JSONValue] = []
+        var pending = order
+        while !pending.isEmpty {
+            guard let index = pending.firstIndex(where: { id in
+                (byID[id]?["dependsOn"]?.stringArray ?? []).allSatisfy { statuses[$0] != nil }
+            }) else {
+                throw GraphFailure.badRequest("Invalid batch payload: dependsOn refers to an unknown request or forms a cycle.", code: "BadRequest")
+            }
+            let id = pending.remove(at: index)
+            let item = byID[id]!
+            let dependencies = item["dependsOn"]?.stringArray ?? []
+            if dependencies.contains(where: { !(200..<300).contains(statuses[$0] ?? 0) }) {
+                statuses[id] = 424
+                responses.append(["id": .string(id), "status": 424, "body": ["error": ["code": "BadRequest", "message": "Failed dependency."]]])
+                continue
+            }
+            var headers = (item["headers"]?.objectValue ?? [:]).compactMapValues(\.stringValue)
+            var body: Data?
+            if let json = item["body"], !json.isNull {
+                guard headers.keys.contains(where: { $0.lowercased() == "content-type" }) else {
+                    statuses[id] = 400
+                    responses.append(["id": .string(id), "status": 400,
+                                      "body": ["error": ["code": "BadRequest", "message": "Content-Type header is required for a request with a body."]]])
+                    continue
+                }
+                body = try JSONCoding.encode(json)
+            }
+            let url = item["url"]!.stringValue!
+            headers["x-lifeboat-batch"] = "1"
+            let inner = HTTPRequest(method: item["method"]!.stringValue!.uppercased(), url: request.base + (url.hasPrefix("/") ? url : "/" + url),
+                                    headers: headers, body: body)
+            let response: HTTPResponse
+            switch reply(to: inner, app: app) {
+            case .response(let answer): response = answer
+            case .lostResponse: response = GraphFailure(status: 504, code: "GatewayTimeout", message: "Timed out after the request was applied.").response(requestID: newID(), date: "")
+            }
+            statuses[id] = response.status
+            var entry: JSONObject = ["id": .string(id), "status": .number(Double(response.status)),
+                                     "headers": .object(response.headers.filter { $0.key != "request-id" }.mapValues(JSONValue.string))]
+            if !response.body.isEmpty { entry["body"] = (try? JSONCoding.decode(response.body)) ?? .null }
+            responses.append(.object(entry))
+        }
+        // Graph returns batch responses in any order.
+        var shuffled = responses
+        shuffled.shuffle(using: &random)
+        return try json(200, ["responses": .array(shuffled)])
+    }
+}

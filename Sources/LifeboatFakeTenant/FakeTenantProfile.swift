@@ -1,0 +1,126 @@
+import Foundation
+import Yams
+
+/// How hostile the fake tenant is: Graph's throttling, replication lag and faults, reproducible from a seed.
+public struct FakeTenantProfile: Codable, Sendable, Hashable {
+    public struct Throttling: Codable, Sendable, Hashable {
+        public var enabled: Bool
+        /// Resource units per 10 s per app; `nil` (written `auto`) derives it from the tenant's size.
+        public var resourceUnitsPer10s: Int?
+        /// Writes per 150 s per app.
+        public var writesPerApp: Int
+        /// Writes per 300 s per tenant across apps.
+        public var writesPerTenant: Int
+        /// Requests per second per tenant to Conditional Access policies and named locations.
+        public var conditionalAccessPerSecond: Double
+        public var omitRetryAfterForConditionalAccess: Bool
+        public var chargeThrottledRequests: Bool
+
+        public init(enabled: Bool, resourceUnitsPer10s: Int? = nil, writesPerApp: Int = 3_000, writesPerTenant: Int = 18_000,
+                    conditionalAccessPerSecond: Double = 1, omitRetryAfterForConditionalAccess: Bool = true, chargeThrottledRequests: Bool = true) {
+            self.enabled = enabled
+            self.resourceUnitsPer10s = resourceUnitsPer10s
+            self.writesPerApp = writesPerApp
+            self.writesPerTenant = writesPerTenant
+            self.conditionalAccessPerSecond = conditionalAccessPerSecond
+            self.omitRetryAfterForConditionalAccess = omitRetryAfterForConditionalAccess
+            self.chargeThrottledRequests = chargeThrottledRequests
+        }
+
+        enum CodingKeys: String, CodingKey {
+            case enabled, resourceUnitsPer10s, writesPerApp, writesPerTenant, conditionalAccessPerSecond
+            case omitRetryAfterForConditionalAccess, chargeThrottledRequests
+        }
+
+        public init(from decoder: any Decoder) throws {
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            enabled = try c.decodeIfPresent(Bool.self, forKey: .enabled) ?? true
+            if let text = try? c.decodeIfPresent(String.self, forKey: .resourceUnitsPer10s), text == "auto" {
+                resourceUnitsPer10s = nil
+            } else {
+                resourceUnitsPer10s = try c.decodeIfPresent(Int.self, forKey: .resourceUnitsPer10s)
+            }
+            writesPerApp = try c.decodeIfPresent(Int.self, forKey: .writesPerApp) ?? 3_000
+            writesPerTenant = try c.decodeIfPresent(Int.self, forKey: .writesPerTenant) ?? 18_000
+            conditionalAccessPerSecond = try c.decodeIfPresent(Double.self, forKey: .conditionalAccessPerSecond) ?? 1
+            omitRetryAfterForConditionalAccess = try c.decodeIfPresent(Bool.self, forKey: .omitRetryAfterForConditionalAccess) ?? true
+            chargeThrottledRequests = try c.decodeIfPresent(Bool.self, forKey: .chargeThrottledRequests) ?? true
+        }
+    }
+
+    public struct Faults: Codable, Sendable, Hashable {
+        /// Share of requests answered 500/503/504 before anything is applied.
+        public var transientErrorRate: Double = 0
+        /// Share of writes applied whose response is then lost (the ambiguous case).
+        public var lostResponseRate: Double = 0
+
+        public init(transientErrorRate: Double = 0, lostResponseRate: Double = 0) {
+            self.transientErrorRate = transientErrorRate
+            self.lostResponseRate = lostResponseRate
+        }
+    }
+
+    public var name: String
+    public var seed: UInt64
+    public var throttling: Throttling
+    /// Seconds during which a just-created object cannot be referenced.
+    public var replicationLagSeconds: Double
+    public var faults: Faults
+
+    public init(name: String, seed: UInt64 = 1, throttling: Throttling = Throttling(enabled: false), replicationLagSeconds: Double = 0,
+                faults: Faults = Faults()) {
+        self.name = name
+        self.seed = seed
+        self.throttling = throttling
+        self.replicationLagSeconds = replicationLagSeconds
+        self.faults = faults
+    }
+
+    enum CodingKeys: String, CodingKey { case name, seed, throttling, replicationLagSeconds, faults }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        name = try c.decode(String.self, forKey: .name)
+        seed = try c.decodeIfPresent(UInt64.self, forKey: .seed) ?? 1
+        throttling = try c.decodeIfPresent(Throttling.self, forKey: .throttling) ?? Throttling(enabled: false)
+        replicationLagSeconds = try c.decodeIfPresent(Double.self, forKey: .replicationLagSeconds) ?? 0
+        faults = try c.decodeIfPresent(Faults.self, forKey: .faults) ?? Faults()
+    }
+
+    /// No throttling, lag or faults.
+    public static let fast = FakeTenantProfile(name: "fast")
+
+    /// The names of the profiles shipped with Lifeboat.
+    public static var shipped: [String] {
+        let directory = Bundle.module.resourceURL?.appendingPathComponent("Profiles")
+        let names = directory.flatMap { try? FileManager.default.contentsOfDirectory(atPath: $0.path) } ?? []
+        return names.filter { $0.hasSuffix(".yaml") }.map { String($0.dropLast(5)) }.sorted()
+    }
+
+    /// A shipped profile by name, or a profile file by path.
+    public static func named(_ nameOrPath: String) throws -> FakeTenantProfile {
+        let url: URL
+        if nameOrPath.hasSuffix(".yaml") || nameOrPath.contains("/") {
+            url = URL(fileURLWithPath: nameOrPath)
+        } else if let shipped = Bundle.module.resourceURL?.appendingPathComponent("Profiles/\(nameOrPath).yaml"),
+                  FileManager.default.fileExists(atPath: shipped.path) {
+            url = shipped
+        } else {
+            throw ProfileError(message: "no profile named \(nameOrPath); shipped profiles: \(shipped.joined(separator: ", ")), or give a path to a .yaml file")
+        }
+        guard let text = try? String(contentsOf: url, encoding: .utf8) else {
+            throw ProfileError(message: "cannot read profile \(url.path)")
+        }
+        do {
+            return try YAMLDecoder().decode(FakeTenantProfile.self, from: text)
+        } catch {
+            throw ProfileError(message: "profile \(url.path) is not valid: \(error)")
+        }
+    }
+}
+
+/// A profile that cannot be used.
+public struct ProfileError: Error, CustomStringConvertible, Sendable {
+    public var message: String
+    public var description: String { message }
+}

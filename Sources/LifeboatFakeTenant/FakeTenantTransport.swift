@@ -1,0 +1,51 @@
+import Foundation
+import LifeboatGraph
+import Synchronization
+
+/// The in-process face of the fake tenant: an ``HTTPTransport`` that never leaves the process.
+/// Lost responses (a profile fault) surface as ``TransportFailure/noResponse(_:)``, as a dropped connection would.
+public struct FakeTenantTransport: HTTPTransport {
+    public let tenant: FakeTenant
+    /// Writes whose response is dropped after the fake applied them, counted across the transport's life.
+    public let dropResponses: DroppedResponses?
+    /// The app the requests are made as (throttling is per app per tenant).
+    public let app: String
+
+    public init(tenant: FakeTenant, dropResponses: DroppedResponses? = nil, app: String = "lifeboat") {
+        self.tenant = tenant
+        self.dropResponses = dropResponses
+        self.app = app
+    }
+
+    /// The version root clients should use with this transport.
+    public static let baseURL = "https://graph.fake-tenant.invalid/v1.0"
+
+    public func send(_ request: HTTPRequest) async throws -> HTTPResponse {
+        switch await tenant.reply(to: request, app: app) {
+        case .lostResponse:
+            throw TransportFailure.noResponse("connection reset after the request was sent (injected fault)")
+        case .response(let response):
+            if request.isWrite, (200..<300).contains(response.status), let dropResponses, dropResponses.shouldDrop() {
+                throw TransportFailure.noResponse("connection reset after the request was sent (injected fault)")
+            }
+            return response
+        }
+    }
+}
+
+/// Drops the response of every `every`-th successful write, after it was applied.
+public final class DroppedResponses: Sendable {
+    private let every: Int
+    private let counter = Mutex(0)
+
+    public init(every: Int) {
+        self.every = max(1, every)
+    }
+
+    func shouldDrop() -> Bool {
+        counter.withLock { count in
+            count += 1
+            return count % every == 0
+        }
+    }
+}
