@@ -20,6 +20,9 @@ struct Tabletop: AsyncParsableCommand {
     @Option(help: "Writes in flight at once.")
     var concurrency: Int = 8
 
+    @Option(help: "The fake tenant's behaviour: a shipped profile (fast, realistic, chaos) or a profile YAML file (default: realistic).")
+    var profile: String?
+
     @Flag(help: "Stop at every gate instead of approving it automatically.")
     var pauseAtGates = false
 
@@ -45,7 +48,7 @@ struct Tabletop: AsyncParsableCommand {
             runbookPath: runbook.runbook, snapshotPath: runbook.snapshot, statePath: state.state, fakeStatePath: fakeState,
             parameters: parameters, targetDomain: targetDomain, concurrency: concurrency, pauseAtGates: pauseAtGates,
             operatorName: operatorName ?? RunSession.operatorName, crash: simulateCrash.flatMap(SimulatedCrash.init),
-            dropResponseEvery: dropResponseEvery))
+            dropResponseEvery: dropResponseEvery, profile: profile))
     }
 }
 
@@ -91,6 +94,7 @@ struct Resume: AsyncParsableCommand {
         try await RunSession.runTabletop(TabletopSetup(
             runbookPath: record.runbookPath, snapshotPath: record.snapshotPath, statePath: state.state, fakeStatePath: record.fakeStatePath,
             parameters: record.parameters, targetDomain: nil, concurrency: record.concurrency, pauseAtGates: pauseAtGates || wasPaused,
-            operatorName: operatorName ?? RunSession.operatorName, crash: simulateCrash.flatMap(SimulatedCrash.init), dropResponseEvery: nil))
+            operatorName: operatorName ?? RunSession.operatorName, crash: simulateCrash.flatMap(SimulatedCrash.init), dropResponseEvery: nil,
+            profile: record.profile))
     }
 }

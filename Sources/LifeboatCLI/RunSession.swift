@@ -22,6 +22,8 @@ struct TabletopSetup {
     var operatorName: String
     var crash: SimulatedCrash?
     var dropResponseEvery: Int?
+    /// The fake tenant's profile name or file (default `realistic`).
+    var profile: String?
 }
 
 /// Loads, validates and runs: the path shared by `tabletop` and `resume`.
@@ -115,9 +117,20 @@ enum RunSession {
         let probe = try loadRunbook(setup.runbookPath, parameters: parameters, builtins: probeBuiltins)
         try prepare(probe, snapshot: snapshot)
 
+        let profileName = setup.profile ?? existing?.record.profile ?? "realistic"
+        let profile: FakeTenantProfile
+        do {
+            profile = try FakeTenantProfile.named(profileName)
+        } catch {
+            printError("lifeboat: \(error)")
+            throw ExitStatus.invalidInput
+        }
+        // Simulated time continues where the interrupted run left it.
+        let clock = VirtualClock()
+        clock.advance(by: try await store.lastSimulatedSeconds() ?? 0)
         let tenant: FakeTenant
         do {
-            tenant = try FakeTenant(stateFile: fakePath, initialDomain: targetDomain)
+            tenant = try FakeTenant(stateFile: fakePath, initialDomain: targetDomain, profile: profile, clock: { clock.instant })
         } catch {
             printError("lifeboat: cannot open the fake tenant state \(fakePath): \(error)")
             throw ExitStatus.invalidInput
@@ -131,7 +144,7 @@ enum RunSession {
 
         let graph = GraphClient(baseURL: FakeTenantTransport.baseURL,
                                 transport: FakeTenantTransport(tenant: tenant, dropResponses: setup.dropResponseEvery.map(DroppedResponses.init(every:))),
-                                retry: RetryPolicy(initialBackoff: 0.01, maxBackoff: 0.2))
+                                clock: clock)
         if let existing {
             if existing.status == .done {
                 print("Run \(existing.record.id) is already complete; nothing to do. (`lifeboat status --state \(setup.statePath)` shows it.)")
@@ -146,9 +159,10 @@ enum RunSession {
                 sourceTenantId: snapshot.manifest.sourceTenantId, snapshotCapturedAt: snapshot.manifest.capturedAt, parameters: parameters,
                 target: "fake tenant \(tenant.initialDomain) (\(fakePath))", targetTenantId: tenant.tenantID, fakeStatePath: fakePath,
                 concurrency: setup.concurrency, toolVersion: LifeboatVersion.current, operatorName: setup.operatorName, host: host,
-                startedAt: ISO8601DateFormatter().string(from: Date()), objectiveSeconds: runbook.objective)
+                startedAt: ISO8601DateFormatter().string(from: Date()), objectiveSeconds: runbook.objective,
+                profile: profile.name)
             try await store.startRun(record, stages: runbook.stages.map { ($0.id, $0.kind, $0.title) }, simulatedSeconds: nil)
-            print("Tabletop run \(record.id): \(runbook.name) → fake tenant \(tenant.initialDomain)")
+            print("Tabletop run \(record.id): \(runbook.name) → fake tenant \(tenant.initialDomain) (profile \(profile.name))")
         }
 
         var options = ExecutorOptions(outputDirectory: URL(fileURLWithPath: setup.statePath).deletingLastPathComponent())
@@ -156,8 +170,12 @@ enum RunSession {
         options.gates = setup.pauseAtGates ? .pause : .autoApprove(by: "\(setup.operatorName) (tabletop auto-approval)")
         options.crash = setup.crash
         let executor = Executor(runbook: runbook, snapshot: snapshot, graph: graph, store: store, mode: .tabletop, options: options,
-                                observer: ProgressPrinter())
+                                observer: ProgressPrinter(), simulatedClock: clock, simulatedEpoch: VirtualClock.epoch)
         let outcome = try await executor.run()
+        let throttling = await tenant.throttlingCounts
+        print("Simulated time: \(DurationText.format(clock.elapsed))" + (runbook.objective.map {
+            " (objective \(DurationText.format($0)): \(clock.elapsed <= $0 ? "met" : "missed"))"
+        } ?? "") + "; \(throttling.throttled) of \(throttling.throttled + throttling.admitted) requests throttled in this session.")
         try await finish(outcome, store: store, statePath: setup.statePath)
     }
 

@@ -27,11 +27,13 @@ public struct RunRecord: Codable, Sendable, Hashable {
     public var startedAt: String
     /// The runbook's recovery-time objective in seconds, if it states one.
     public var objectiveSeconds: Double?
+    /// The fake tenant's profile (tabletops).
+    public var profile: String?
 
     public init(id: String, mode: RunMode, runbookPath: String, runbookName: String, runbookSHA256: String, snapshotPath: String,
                 snapshotManifestSHA256: String, sourceTenantId: String, snapshotCapturedAt: String, parameters: [String: String],
                 target: String, targetTenantId: String?, fakeStatePath: String?, concurrency: Int, toolVersion: String,
-                operatorName: String, host: String, startedAt: String, objectiveSeconds: Double? = nil) {
+                operatorName: String, host: String, startedAt: String, objectiveSeconds: Double? = nil, profile: String? = nil) {
         self.id = id
         self.mode = mode
         self.runbookPath = runbookPath
@@ -51,6 +53,7 @@ public struct RunRecord: Codable, Sendable, Hashable {
         self.host = host
         self.startedAt = startedAt
         self.objectiveSeconds = objectiveSeconds
+        self.profile = profile
     }
 }
 
@@ -482,6 +485,11 @@ public actor CheckpointStore {
         try db.run("INSERT INTO events(at, simulated_seconds, stage_id, operation_key, kind, message, detail) VALUES (?, ?, ?, ?, ?, ?, ?)",
                    [.text(now()), simulated.map(SQLiteValue.real) ?? .null, stageID.sqlite, operationKey.sqlite, .text(kind), .text(message),
                     detail.map { .text(JSONCoding.string($0)) } ?? .null])
+    }
+
+    /// The latest simulated time recorded, so a resumed tabletop continues the same simulated clock.
+    public func lastSimulatedSeconds() throws -> Double? {
+        try db.queryFirst("SELECT MAX(simulated_seconds) FROM events")?.double(0)
     }
 
     public func events() throws -> [EventRecord] {

@@ -106,11 +106,14 @@ public struct Executor: Sendable {
     public let observer: (any RunObserver)?
     /// A simulated clock whose time is stamped on events, for tabletops.
     public let simulatedClock: (any GraphClock)?
+    /// Simulated time zero: events record seconds since it.
+    public let simulatedEpoch: Date
 
     private let crashCounter = CrashCounter()
 
     public init(runbook: Runbook, snapshot: Snapshot, graph: GraphClient, store: CheckpointStore, mode: RunMode,
-                options: ExecutorOptions, observer: (any RunObserver)? = nil, simulatedClock: (any GraphClock)? = nil) {
+                options: ExecutorOptions, observer: (any RunObserver)? = nil, simulatedClock: (any GraphClock)? = nil,
+                simulatedEpoch: Date = Date(timeIntervalSince1970: 0)) {
         self.runbook = runbook
         self.snapshot = snapshot
         self.graph = graph
@@ -119,6 +122,7 @@ public struct Executor: Sendable {
         self.options = options
         self.observer = observer
         self.simulatedClock = simulatedClock
+        self.simulatedEpoch = simulatedEpoch
     }
 
     /// Validates every stage's options and plans every stage before anything is written.
@@ -148,6 +152,8 @@ public struct Executor: Sendable {
                 if record.status != "approved" {
                     switch options.gates {
                     case .autoApprove(let name):
+                        // In a rehearsal, the people's work the stage estimates passes on the simulated clock.
+                        if let duration = stage.estimatedDuration, let simulatedClock { try await simulatedClock.sleep(seconds: duration) }
                         _ = try await store.approveGate(stage.id, by: name, note: "approved automatically (tabletop)", simulatedSeconds: await simulatedNow())
                         observer?.report(.gateApproved(id: stage.id, by: name))
                     case .pause:
@@ -314,7 +320,7 @@ public struct Executor: Sendable {
 
     private func simulatedNow() async -> Double? {
         guard let simulatedClock else { return nil }
-        return await simulatedClock.now().timeIntervalSince1970
+        return await simulatedClock.now().timeIntervalSince(simulatedEpoch)
     }
 
     private func crashIfDue(_ point: SimulatedCrash.Point, stage: String, passed: Int) {

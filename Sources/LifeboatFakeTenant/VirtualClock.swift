@@ -11,7 +11,10 @@ public final class VirtualClock: GraphClock, Sendable {
     /// When the simulation started.
     public let start: Date
 
-    public init(start: Date = Date(timeIntervalSince1970: 1_767_225_600)) {
+    /// Simulated time zero for tabletops (2026-01-01T00:00:00Z); events record seconds since it.
+    public static let epoch = Date(timeIntervalSince1970: 1_767_225_600)
+
+    public init(start: Date = VirtualClock.epoch) {
         self.start = start
         current = Mutex(start)
     }

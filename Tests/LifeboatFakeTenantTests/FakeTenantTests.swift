@@ -16,6 +16,11 @@ struct FakeGraph {
                             retry: RetryPolicy(maxTransientAttempts: 1, initialBackoff: 0.001, maxBackoff: 0.001))
     }
 
+    init(tenant: FakeTenant, graph: GraphClient) {
+        self.tenant = tenant
+        self.graph = graph
+    }
+
     func user(_ name: String, domain: String = "fabrikamdr.onmicrosoft.com") -> JSONValue {
         [
             "accountEnabled": true, "displayName": .string(name), "mailNickname": .string(name),
