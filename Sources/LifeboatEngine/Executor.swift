@@ -238,6 +238,11 @@ public struct Executor: Sendable {
 
     /// Performs one operation, reconciling after an ambiguous failure and retrying replication lag.
     private func execute(_ op: PlannedOperation, kind: any StageKind, context: StageContext) async -> CheckpointStore.Completion {
+        // An object an earlier stage already restored (from the recycle bin, or found in place) is not created again.
+        if op.objectType != nil, let existing = context.idMap.entry(for: op.sourceID), existing.stageID != context.stage.id {
+            return .succeeded(op, OperationOutcome(.unchanged, newID: existing.newID, note: "already \(existing.how.rawValue) by stage \(existing.stageID)"),
+                              mapping: nil)
+        }
         var lastError: GraphError?
         for attempt in 1...options.maxAttempts {
             do {

@@ -10,12 +10,15 @@ struct GroupsCreate: StageKind {
         name: "groups.create", summary: "Create groups by upsert on uniqueName (a deterministic one is set when the source has none).",
         options: [
             OptionSpec("uniqueNamePrefix", .string, "prefix of the uniqueName given to groups that have none (default `lifeboat-`)"),
-        ])
+        ] + ObjectSelection.options)
 
     let prefix: String
     let stageID: String
 
+    let selection: ObjectSelection
+
     init(stage: Runbook.Stage) throws(StageConfigurationError) {
+        selection = ObjectSelection(stage.options)
         stageID = stage.id
         prefix = stage.options.string("uniqueNamePrefix") ?? "lifeboat-"
     }
@@ -25,7 +28,8 @@ struct GroupsCreate: StageKind {
     func plan(_ snapshot: Snapshot, index: SnapshotIndex) throws(StageConfigurationError) -> StagePlan {
         var plan = StagePlan()
         var nicknames: [String: String] = [:]
-        for group in snapshot.groups {
+        let members = selection.members(in: snapshot)
+        for group in snapshot.groups where selection.selects(group, memberIDs: members) {
             let name = uniqueName(group)
             var skip: FollowUp?
             if group.mailEnabled && !group.isUnified {

@@ -11,12 +11,15 @@ struct GuestsInvite: StageKind {
         options: [
             OptionSpec("redirectUrl", .string, "where guests land after redeeming (default https://myapps.microsoft.com)"),
             OptionSpec("sendInvitationMessage", .bool, "send Microsoft's invitation mail (default false)"),
-        ])
+        ] + ObjectSelection.options)
 
     let redirectURL: String
     let sendMessage: Bool
 
+    let selection: ObjectSelection
+
     init(stage: Runbook.Stage) throws(StageConfigurationError) {
+        selection = ObjectSelection(stage.options)
         redirectURL = stage.options.string("redirectUrl") ?? "https://myapps.microsoft.com"
         sendMessage = stage.options.bool("sendInvitationMessage") ?? false
     }
@@ -33,7 +36,8 @@ struct GuestsInvite: StageKind {
 
     func plan(_ snapshot: Snapshot, index: SnapshotIndex) -> StagePlan {
         var plan = StagePlan()
-        for user in snapshot.users where user.isGuest {
+        let members = selection.members(in: snapshot)
+        for user in snapshot.users where user.isGuest && selection.selects(user, memberIDs: members) {
             let email = Self.email(of: user)
             plan.operations.append(PlannedOperation(
                 key: "guest:\(user.id)", objectType: .user, sourceID: user.id, naturalKey: email?.lowercased(), displayName: user.displayName,

@@ -13,14 +13,17 @@ struct UsersCreate: StageKind {
         options: [
             OptionSpec("upnDomainMap", .stringMap, "source UPN domain → target domain, e.g. `contoso.com: contosodr.onmicrosoft.com`"),
             OptionSpec("passwordFile", .string, "0600 file that receives each new user's initial password; without it, passwords are not kept"),
-        ])
+        ] + ObjectSelection.options)
 
     let domainMap: [String: String]
     let passwordFile: String?
     let stageID: String
     let secrets: SecretsFile?
 
+    let selection: ObjectSelection
+
     init(stage: Runbook.Stage) throws(StageConfigurationError) {
+        selection = ObjectSelection(stage.options)
         stageID = stage.id
         var map: [String: String] = [:]
         for (source, target) in stage.options.stringMap("upnDomainMap") ?? [:] {
@@ -44,7 +47,8 @@ struct UsersCreate: StageKind {
         var plan = StagePlan()
         var seen: [String: User] = [:]
         var guests = 0
-        for user in snapshot.users {
+        let members = selection.members(in: snapshot)
+        for user in snapshot.users where selection.selects(user, memberIDs: members) {
             if user.isGuest {
                 guests += 1
                 continue
