@@ -138,5 +138,10 @@ public struct IDMap: Sendable {
 
     public mutating func insert(_ entry: IDMapEntry) { entries[entry.oldID] = entry }
 
+    /// The new appId of a restored application, by its old appId.
+    public func newAppID(forOldAppID oldAppID: String) -> String? {
+        entries.values.first { $0.oldAppID?.caseInsensitiveCompare(oldAppID) == .orderedSame && $0.newAppID != nil }?.newAppID
+    }
+
     public var count: Int { entries.count }
 }

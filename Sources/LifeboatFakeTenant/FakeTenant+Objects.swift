@@ -493,7 +493,15 @@ extension FakeTenant {
             "id": .string(name), "isVerified": false, "isDefault": false, "isInitial": false, "isRoot": .bool(parentDomain(of: name) == nil),
             "authenticationType": body["authenticationType"] ?? "Managed", "supportedServices": [],
         ]
+        try directory.setSetting("added:\(name)", String(now().timeIntervalSince1970))
         return try insert(domain, type: "domain")
+    }
+
+    /// Whether the domain's TXT record is in DNS: published through the admin API, or by the profile's simulated operator.
+    func isPublished(_ name: String) -> Bool {
+        if directory.setting("dns:\(name)") == "published" { return true }
+        guard let delay = profile.dnsRecordsPublishedAfterSeconds, let added = directory.setting("added:\(name)").flatMap(Double.init) else { return false }
+        return now().timeIntervalSince1970 >= added + delay
     }
 
     func parentDomain(of name: String) -> String? {
@@ -519,7 +527,7 @@ extension FakeTenant {
         var domain = try get(name, type: "domain")
         if domain["isVerified"]?.boolValue == true { return domain }
         let rootVerified = parentDomain(of: name).flatMap { directory.object($0)?.properties["isVerified"]?.boolValue } == true
-        guard directory.setting("dns:\(name)") == "published" || rootVerified else {
+        guard isPublished(name) || rootVerified else {
             throw GraphFailure.badRequest(
                 "Domain verification failed. The TXT record \(verificationRecords(name)[0]["text"]!.stringValue!) was not found in the DNS zone of \(name).",
                 code: "Request_BadRequest")

@@ -66,6 +66,9 @@ public struct FakeTenantProfile: Codable, Sendable, Hashable {
     /// Seconds during which a just-created object cannot be referenced.
     public var replicationLagSeconds: Double
     public var faults: Faults
+    /// In a rehearsal, the operator publishes a new domain's TXT record this long after the domain is added
+    /// (`nil`: only when published through the admin API).
+    public var dnsRecordsPublishedAfterSeconds: Double?
 
     public init(name: String, seed: UInt64 = 1, throttling: Throttling = Throttling(enabled: false), replicationLagSeconds: Double = 0,
                 faults: Faults = Faults()) {
@@ -76,7 +79,7 @@ public struct FakeTenantProfile: Codable, Sendable, Hashable {
         self.faults = faults
     }
 
-    enum CodingKeys: String, CodingKey { case name, seed, throttling, replicationLagSeconds, faults }
+    enum CodingKeys: String, CodingKey { case name, seed, throttling, replicationLagSeconds, faults, dnsRecordsPublishedAfterSeconds }
 
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
@@ -85,6 +88,7 @@ public struct FakeTenantProfile: Codable, Sendable, Hashable {
         throttling = try c.decodeIfPresent(Throttling.self, forKey: .throttling) ?? Throttling(enabled: false)
         replicationLagSeconds = try c.decodeIfPresent(Double.self, forKey: .replicationLagSeconds) ?? 0
         faults = try c.decodeIfPresent(Faults.self, forKey: .faults) ?? Faults()
+        dnsRecordsPublishedAfterSeconds = try c.decodeIfPresent(Double.self, forKey: .dnsRecordsPublishedAfterSeconds)
     }
 
     /// No throttling, lag or faults.

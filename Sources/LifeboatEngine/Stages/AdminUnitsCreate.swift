@@ -1,0 +1,92 @@
+import LifeboatGraph
+import LifeboatJSON
+import LifeboatRunbook
+import LifeboatSnapshot
+
+/// `adminUnits.create`: recreates administrative units (found again by display name; an ambiguous name is flagged).
+struct AdminUnitsCreate: StageKind {
+    static let spec = StageKindSpec(name: "adminUnits.create", summary: "Recreate administrative units.", options: [])
+
+    static let writable: Set<String> = ["displayName", "description", "visibility", "membershipType", "membershipRule", "membershipRuleProcessingState"]
+
+    init(stage: Runbook.Stage) throws(StageConfigurationError) {}
+
+    func plan(_ snapshot: Snapshot, index: SnapshotIndex) -> StagePlan {
+        StagePlan(operations: snapshot.administrativeUnits.map {
+            PlannedOperation(key: "adminUnit:\($0.id)", objectType: .administrativeUnit, sourceID: $0.id, naturalKey: $0.displayName, displayName: $0.displayName)
+        })
+    }
+
+    func perform(_ operation: PlannedOperation, in context: StageContext) async throws -> OperationOutcome {
+        guard let unit = context.snapshot.administrativeUnits.first(where: { $0.id == operation.sourceID }) else {
+            throw StageOperationError(code: "SnapshotMismatch", message: "administrative unit \(operation.sourceID) is not in the snapshot")
+        }
+        let body = WritableProperties.pick(unit.properties, Self.writable)
+        let created = try await context.graph.send(GraphRequest("POST", "/directory/administrativeUnits", body: .object(body)))
+        guard let id = created.object["id"]?.stringValue else { throw StageOperationError(code: "MalformedResponse", message: "no id returned") }
+        return OperationOutcome(.created, newID: id)
+    }
+
+    func reconcile(_ operation: PlannedOperation, in context: StageContext) async throws -> OperationOutcome? {
+        try await DisplayNameLookup.adopt(operation, in: context, collection: "/directory/administrativeUnits")
+    }
+}
+
+/// `adminUnits.members`: adds administrative unit members one `$ref` at a time.
+struct AdminUnitsMembers: StageKind {
+    static let spec = StageKindSpec(name: "adminUnits.members", summary: "Restore administrative unit members.", options: [])
+
+    init(stage: Runbook.Stage) throws(StageConfigurationError) {}
+
+    func plan(_ snapshot: Snapshot, index: SnapshotIndex) -> StagePlan {
+        var plan = StagePlan()
+        for unit in snapshot.administrativeUnits {
+            for member in unit.members.sorted(by: { $0.id < $1.id }) {
+                plan.operations.append(PlannedOperation(
+                    key: "auMember:\(unit.id):\(member.id)", objectType: nil, sourceID: unit.id, naturalKey: nil,
+                    displayName: "\(unit.displayName) member \(member.id)", detail: ["member": .string(member.id), "type": .string(member.typeName)]))
+            }
+        }
+        return plan
+    }
+
+    func resolve(_ operation: PlannedOperation, in context: StageContext) -> (unit: String, member: String)? {
+        guard let unit = context.idMap.newID(for: operation.sourceID), let old = operation.detail["member"]?.stringValue,
+              let member = context.idMap.newID(for: old) else { return nil }
+        return (unit, member)
+    }
+
+    func perform(_ operation: PlannedOperation, in context: StageContext) async throws -> OperationOutcome {
+        guard let (unit, member) = resolve(operation, in: context) else {
+            return OperationOutcome(.skipped, followUps: [FollowUp(
+                category: "unresolved-reference", message: "\(operation.detail["type"]?.stringValue ?? "member") \(operation.detail["member"]?.stringValue ?? "?") of \(operation.displayName.components(separatedBy: " member ").first ?? "") was not restored",
+                action: "add it to the administrative unit by hand once it exists")])
+        }
+        do {
+            _ = try await context.graph.send(GraphRequest("POST", "/directory/administrativeUnits/\(unit)/members/$ref",
+                                                          body: ["@odata.id": .string("\(context.graph.baseURL)/directoryObjects/\(member)")]))
+            return OperationOutcome(.applied)
+        } catch let error as GraphError where error.status == 400 && error.isAlreadyExists {
+            return OperationOutcome(.unchanged)
+        }
+    }
+
+    func reconcile(_ operation: PlannedOperation, in context: StageContext) async throws -> OperationOutcome? {
+        guard let (unit, member) = resolve(operation, in: context) else { return nil }
+        let members = try await context.graph.list("/directory/administrativeUnits/\(unit)/members", query: [QueryItem("$select", "id")])
+        return members.contains { $0["id"]?.stringValue == member } ? OperationOutcome(.applied) : nil
+    }
+}
+
+/// Reconciliation by display name, for objects Graph gives no alternate key (policies, named locations, admin units).
+enum DisplayNameLookup {
+    static func adopt(_ operation: PlannedOperation, in context: StageContext, collection: String) async throws -> OperationOutcome? {
+        guard let name = operation.naturalKey else { return nil }
+        let found = try await context.graph.list(collection, query: [QueryItem("$filter", "displayName eq \(GraphClient.literal(name))")])
+        guard let first = found.first, let id = first["id"]?.stringValue else { return nil }
+        let followUps = found.count > 1 ? [FollowUp(
+            category: "ambiguous-match", message: "\(found.count) objects named \"\(name)\" exist in \(collection); adopted \(id)",
+            action: "check which one is the restored object and delete the others")] : []
+        return OperationOutcome(.adopted, newID: id, followUps: followUps)
+    }
+}

@@ -1,0 +1,69 @@
+import LifeboatGraph
+import LifeboatJSON
+import LifeboatRunbook
+import LifeboatSnapshot
+
+/// `domains.verify`: shows the TXT record each domain needs and polls `verify` with backoff until it
+/// succeeds or the stage's `timeout` passes; a domain still unverified becomes a follow-up (publish, then resume).
+/// Subdomains are verified with their root.
+struct DomainsVerify: StageKind {
+    static let spec = StageKindSpec(
+        name: "domains.verify", summary: "Verify custom domains (TXT records), polling with backoff until `timeout`.",
+        options: [
+            OptionSpec("timeout", .duration, "how long to keep polling each domain (default 1h)"),
+            OptionSpec("onTimeout", .string, "`fail` (default: the run stops so the record can be published, then resumes) or `skip` (continue with a follow-up)"),
+        ])
+
+    let timeout: Double
+    let skipOnTimeout: Bool
+
+    init(stage: Runbook.Stage) throws(StageConfigurationError) {
+        timeout = stage.options.duration("timeout") ?? 3_600
+        switch stage.options.string("onTimeout") ?? "fail" {
+        case "fail": skipOnTimeout = false
+        case "skip": skipOnTimeout = true
+        case let other: throw StageConfigurationError(stageID: stage.id, problem: "onTimeout must be fail or skip, not \(other)")
+        }
+    }
+
+    func plan(_ snapshot: Snapshot, index: SnapshotIndex) -> StagePlan {
+        StagePlan(operations: DomainsAdd.customDomains(snapshot).map {
+            PlannedOperation(key: "verify:\($0.id)", objectType: nil, sourceID: $0.id, naturalKey: $0.id, displayName: $0.id)
+        })
+    }
+
+    func perform(_ operation: PlannedOperation, in context: StageContext) async throws -> OperationOutcome {
+        let name = operation.sourceID
+        if let done = try await reconcile(operation, in: context) { return done }
+        let record = try await context.graph.list("/domains/\(name)/verificationDnsRecords").first { $0["recordType"]?.stringValue == "Txt" }
+        let text = record?["text"]?.stringValue ?? "(see the Entra admin center)"
+        try await context.checkpoint.appendEvent(kind: "domain.txt", stageID: context.stage.id,
+                                                 message: "publish TXT \(text) at \(name) (TTL 3600) so that \(name) can be verified", simulated: nil)
+        let started = await context.graph.clock.now()
+        var wait = 60.0
+        while true {
+            do {
+                _ = try await context.graph.send(GraphRequest("POST", "/domains/\(name)/verify"))
+                return OperationOutcome(.applied, note: "verified")
+            } catch let error as GraphError where error.status == 400 {
+                let elapsed = (await context.graph.clock.now()).timeIntervalSince(started)
+                guard elapsed + wait <= timeout else {
+                    guard skipOnTimeout else {
+                        throw StageOperationError(code: "DomainNotVerified",
+                                                  message: "\(name): TXT record \(text) not found after \(Int(elapsed / 60)) minutes; publish it, then `lifeboat resume`")
+                    }
+                    return OperationOutcome(.skipped, followUps: [FollowUp(
+                        category: "domain-unverified", message: "\(name) is not verified: TXT record \(text) not found after \(Int(elapsed / 60)) minutes",
+                        action: "publish TXT \(text) at \(name), then run `lifeboat resume` (users keep their mapped UPNs until users.rename runs)")])
+                }
+                try await context.graph.clock.sleep(seconds: wait)
+                wait = min(wait * 2, 900)
+            }
+        }
+    }
+
+    func reconcile(_ operation: PlannedOperation, in context: StageContext) async throws -> OperationOutcome? {
+        let domain = try await context.graph.get("/domains/\(operation.sourceID)")
+        return domain["isVerified"]?.boolValue == true ? OperationOutcome(.applied, note: "verified") : nil
+    }
+}

@@ -1,0 +1,55 @@
+import LifeboatGraph
+import LifeboatJSON
+import LifeboatRunbook
+import LifeboatSnapshot
+
+/// `users.rename`: once custom domains are verified, moves users created on a mapped domain back to
+/// their original UPN. Users whose domain is still unverified are left on the mapped UPN, with a follow-up.
+struct UsersRename: StageKind {
+    static let spec = StageKindSpec(
+        name: "users.rename", summary: "Move UPNs back to their original (now verified) domains.",
+        options: [OptionSpec("upnDomainMap", .stringMap, "the same map users.create used")] + ObjectSelection.options)
+
+    let create: UsersCreate
+    let selection: ObjectSelection
+
+    init(stage: Runbook.Stage) throws(StageConfigurationError) {
+        create = try UsersCreate(stage: stage)
+        selection = ObjectSelection(stage.options)
+    }
+
+    func plan(_ snapshot: Snapshot, index: SnapshotIndex) -> StagePlan {
+        let members = selection.members(in: snapshot)
+        var plan = StagePlan()
+        for user in snapshot.users where !user.isGuest && !user.onPremisesSyncEnabled && selection.selects(user, memberIDs: members) {
+            let mapped = create.targetUPN(user)
+            guard mapped.lowercased() != user.userPrincipalName.lowercased() else { continue }
+            plan.operations.append(PlannedOperation(
+                key: "rename:\(user.id)", objectType: nil, sourceID: user.id, naturalKey: user.userPrincipalName, displayName: user.displayName,
+                detail: ["from": .string(mapped), "to": .string(user.userPrincipalName), "domain": .string(user.upnDomain)]))
+        }
+        return plan
+    }
+
+    func perform(_ operation: PlannedOperation, in context: StageContext) async throws -> OperationOutcome {
+        guard let id = context.idMap.newID(for: operation.sourceID), let upn = operation.detail["to"]?.stringValue,
+              let domain = operation.detail["domain"]?.stringValue else {
+            return OperationOutcome(.skipped, followUps: [FollowUp(category: "unresolved-reference", message: "\(operation.displayName) was not restored",
+                                                                   action: "restore the user first")])
+        }
+        let target = try? await context.graph.get("/domains/\(domain)")
+        guard target?["isVerified"]?.boolValue == true else {
+            return OperationOutcome(.skipped, followUps: [FollowUp(
+                category: "domain-unverified", message: "\(operation.displayName) stays on \(operation.detail["from"]?.stringValue ?? "?") because \(domain) is not verified",
+                action: "verify \(domain), then rename the user to \(upn)")])
+        }
+        _ = try await context.graph.send(GraphRequest("PATCH", "/users/\(id)", body: ["userPrincipalName": .string(upn)]))
+        return OperationOutcome(.applied, newID: id)
+    }
+
+    func reconcile(_ operation: PlannedOperation, in context: StageContext) async throws -> OperationOutcome? {
+        guard let id = context.idMap.newID(for: operation.sourceID) else { return nil }
+        let user = try await context.graph.get("/users/\(id)", query: [QueryItem("$select", "id,userPrincipalName")])
+        return user["userPrincipalName"]?.stringValue?.lowercased() == operation.naturalKey?.lowercased() ? OperationOutcome(.applied, newID: id) : nil
+    }
+}
