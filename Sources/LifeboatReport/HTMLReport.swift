@@ -32,6 +32,7 @@ public enum HTMLReport {
             }
             line("</tbody></table>")
         }
+        func id(_ text: String) -> String { "<span class=\"id\">\(h(text))</span>" }
         func none(_ text: String) { line("<p class=\"none\">\(h(text))</p>") }
         let run = report.run, custody = report.custody, timeline = report.timeline
 
@@ -149,14 +150,14 @@ public enum HTMLReport {
             line("<h4>\(h(group.code)) (\(group.operations.count))</h4>")
             line("<p><strong>Action:</strong> \(h(group.action))</p>")
             table(["Operation", "Stage", "Type", "Display name", "Source id", "Message", "Request-id", "Attempts"], group.operations.map { op in
-                [h(op.key), h(op.stageID), h(op.type), h(op.displayName), h(op.sourceID), h(op.message), h(op.requestID ?? "—"), String(op.attempts)]
+                [id(op.key), h(op.stageID), h(op.type), h(op.displayName), id(op.sourceID), h(op.message), id(op.requestID ?? "—"), String(op.attempts)]
             }, numeric: [7])
         }
         line("<h3>Errors resolved by a later attempt</h3>")
         if report.resolvedErrors.isEmpty {
             none(ReportWording.noResolvedErrors)
         } else {
-            table(["At", "Stage", "Operation", "Error"], report.resolvedErrors.map { [time($0.at), h($0.stageID ?? "—"), h($0.operationKey), h($0.message)] })
+            table(["At", "Stage", "Operation", "Error"], report.resolvedErrors.map { [time($0.at), h($0.stageID ?? "—"), id($0.operationKey), h($0.message)] })
         }
         line("<h3>Skipped operations</h3>")
         if report.skipped.isEmpty { none(ReportWording.noSkipped) }
@@ -164,7 +165,7 @@ public enum HTMLReport {
             line("<h4>\(h(group.category)) (\(group.operations.count))</h4>")
             line("<p><strong>Action:</strong> \(h(group.action))</p>")
             table(["Operation", "Stage", "Type", "Display name", "Source id", "Reason"], group.operations.map { op in
-                [h(op.key), h(op.stageID), h(op.type), h(op.displayName), h(op.sourceID), h(op.reason)]
+                [id(op.key), h(op.stageID), h(op.type), h(op.displayName), id(op.sourceID), h(op.reason)]
             })
         }
         line("<h3>What could not be restored (follow-ups)</h3>")
@@ -193,7 +194,7 @@ public enum HTMLReport {
                 none("No differences.")
             } else {
                 table(["Check", "Type", "Display name", "Source id", "Difference"], stage.differences.map { op in
-                    [h(op.key), h(op.type), h(op.displayName), h(op.sourceID), h("\(op.code): \(op.message)")]
+                    [id(op.key), h(op.type), h(op.displayName), id(op.sourceID), h("\(op.code): \(op.message)")]
                 })
             }
         }

@@ -68,3 +68,29 @@ import Testing
             """)
     }
 }
+
+@Suite struct ReportSchemaDocumentationTests {
+    /// Every key the JSON report writes is named in Docs/report-schema.md, so the documented schema stays complete.
+    @Test func everyJSONFieldIsDocumented() async throws {
+        let drill = try await ReportDrill.goldenRun()
+        defer { drill.directory.remove() }
+        let document = try JSONCoding.decode(try await drill.report().rendered(as: .json, templates: try ReportTemplates.load()))
+        let docs = try String(contentsOf: Fixtures.repositoryRoot.appendingPathComponent("Docs/report-schema.md"), encoding: .utf8)
+        var keys: Set<String> = []
+        func collect(_ value: JSONValue) {
+            if let object = value.objectValue {
+                for (key, child) in object {
+                    keys.insert(key)
+                    collect(child)
+                }
+            }
+            for child in value.arrayValue ?? [] { collect(child) }
+        }
+        collect(document)
+        // Keys of runbook parameters are data, not schema; the golden run has none.
+        let undocumented = keys.filter { name in
+            !["`\(name)`", ".\(name)`", "`\(name).", "`\(name)[]", ".\(name)[]"].contains { docs.contains($0) }
+        }.sorted()
+        #expect(undocumented.isEmpty, "not in Docs/report-schema.md: \(undocumented)")
+    }
+}
