@@ -13,7 +13,7 @@ enum GanttChart {
     static func svg(_ timeline: Timeline) -> String {
         let h = ReportEscaping.html
         let chartWidth = width - labelWidth - rightPad
-        let span = max(timeline.end.timeIntervalSince(timeline.start), 1)
+        let span = max(timeline.end.timeIntervalSince(timeline.start), 0.01)
         let rows = max(timeline.stages.count, 1)
         let height = axisHeight + Double(rows) * rowHeight + 12
         func x(_ date: Date) -> Double { labelWidth + min(max(date.timeIntervalSince(timeline.start) / span, 0), 1) * chartWidth }

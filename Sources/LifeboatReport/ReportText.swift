@@ -26,9 +26,10 @@ public enum ReportTime {
         String(human(date).dropFirst(11).prefix(8))
     }
 
-    /// A duration for people: `0.4s`, `12s`, `3m 05s`, `2h 03m`, `3d 4h`.
+    /// A duration for people: `0.04s`, `2.5s`, `12s`, `3m 05s`, `2h 03m`, `3d 4h`.
     public static func duration(_ seconds: Double) -> String {
         let seconds = max(0, seconds)
+        if seconds < 1 { return String(format: "%.2fs", seconds) }
         if seconds < 10 { return String(format: "%.1fs", seconds) }
         let total = Int(seconds.rounded())
         if total < 60 { return "\(total)s" }
