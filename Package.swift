@@ -41,9 +41,14 @@ let package = Package(
             "LifeboatJSON", "LifeboatSQLite", "LifeboatGraph", "Yams",
         ], resources: [.copy("Profiles")]),
         .target(name: "LifeboatCLI", dependencies: [
-            "LifeboatEngine", "LifeboatFakeTenant", "LifeboatSnapshot", "LifeboatRunbook", "LifeboatGraph",
+            "LifeboatEngine", "LifeboatFakeTenant", "LifeboatSnapshot", "LifeboatRunbook", "LifeboatGraph", "LifeboatReport",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
+        .target(
+            name: "LifeboatReport",
+            dependencies: ["LifeboatEngine", "LifeboatSnapshot", "LifeboatJSON"],
+            resources: [.copy("Templates")]
+        ),
         .executableTarget(name: "lifeboat", dependencies: ["LifeboatCLI"]),
 
         .target(name: "LifeboatTestSupport", dependencies: [
@@ -58,6 +63,11 @@ let package = Package(
         ]),
         .testTarget(name: "LifeboatFakeTenantTests", dependencies: ["LifeboatFakeTenant", "LifeboatTestSupport"]),
         .testTarget(name: "LifeboatCLITests", dependencies: ["LifeboatCLI", "lifeboat", "LifeboatTestSupport"]),
+        .testTarget(
+            name: "LifeboatReportTests",
+            dependencies: ["LifeboatReport", "LifeboatEngine", "LifeboatFakeTenant", "LifeboatRunbook", "LifeboatGraph", "LifeboatTestSupport"],
+            resources: [.copy("Golden")]
+        ),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import LifeboatEngine
+import LifeboatReport
 
 /// `lifeboat tabletop`: rehearse a runbook against a fake tenant.
 struct Tabletop: AsyncParsableCommand {
@@ -29,6 +30,9 @@ struct Tabletop: AsyncParsableCommand {
     @Option(help: "Who is running the exercise (default: $USER).")
     var operatorName: String?
 
+    @Option(help: "Also write the post-incident report to this file when the run stops; .md, .html or .json chooses the format.")
+    var report: String?
+
     @Option(help: .hidden)
     var simulateCrash: String?
 
@@ -37,6 +41,9 @@ struct Tabletop: AsyncParsableCommand {
 
     func validate() throws {
         guard concurrency >= 1, concurrency <= 64 else { throw ValidationError("--concurrency must be between 1 and 64") }
+        if let report, ReportFormat(fileExtension: report) == nil {
+            throw ValidationError("--report must end in .md, .html or .json (the extension chooses the format)")
+        }
         if let simulateCrash, SimulatedCrash(simulateCrash) == nil {
             throw ValidationError("--simulate-crash expects intent|response|result:COUNT[@stage]")
         }
@@ -44,11 +51,22 @@ struct Tabletop: AsyncParsableCommand {
 
     func run() async throws {
         let parameters = try runbook.parameterValues()
-        try await RunSession.runTabletop(TabletopSetup(
-            runbookPath: runbook.runbook, snapshotPath: runbook.snapshot, statePath: state.state, fakeStatePath: fakeState,
-            parameters: parameters, targetDomain: targetDomain, concurrency: concurrency, pauseAtGates: pauseAtGates,
-            operatorName: operatorName ?? RunSession.operatorName, crash: simulateCrash.flatMap(SimulatedCrash.init),
-            dropResponseEvery: dropResponseEvery, profile: profile))
+        // A run that pauses or stops with failures still gets its report; invalid input wrote nothing to report on.
+        var stopped: ExitCode?
+        do {
+            try await RunSession.runTabletop(TabletopSetup(
+                runbookPath: runbook.runbook, snapshotPath: runbook.snapshot, statePath: state.state, fakeStatePath: fakeState,
+                parameters: parameters, targetDomain: targetDomain, concurrency: concurrency, pauseAtGates: pauseAtGates,
+                operatorName: operatorName ?? RunSession.operatorName, crash: simulateCrash.flatMap(SimulatedCrash.init),
+                dropResponseEvery: dropResponseEvery, profile: profile))
+        } catch let code as ExitCode where report != nil && code != ExitStatus.invalidInput {
+            stopped = code
+        }
+        if let report, let format = ReportFormat(fileExtension: report) {
+            try await ReportWriter.write(store: try openExisting(state.state), format: format, to: report, templateDirectory: nil)
+            print("Report: \(report)")
+        }
+        if let stopped { throw stopped }
     }
 }
 

@@ -1,0 +1,79 @@
+import Foundation
+
+/// A template with `{{name}}` placeholders. The renderers fill every placeholder with text they have already escaped
+/// (or markup they produced), so a template never sees a raw value from the snapshot.
+public struct ReportTemplate: Sendable, Hashable {
+    /// The file it came from, for error messages.
+    public var name: String
+    public var text: String
+
+    public init(name: String, text: String) {
+        self.name = name
+        self.text = text
+    }
+
+    /// The placeholders the template uses, in order of appearance.
+    public var placeholders: [String] {
+        var names: [String] = []
+        var rest = text[...]
+        while let open = rest.range(of: "{{") {
+            guard let close = rest[open.upperBound...].range(of: "}}") else { break }
+            names.append(String(rest[open.upperBound..<close.lowerBound]).trimmingCharacters(in: .whitespaces))
+            rest = rest[close.upperBound...]
+        }
+        return names
+    }
+
+    /// Replaces every `{{name}}` with `values[name]`; a placeholder without a value is an error, so a branded template
+    /// with a typo fails loudly instead of printing braces.
+    public func fill(_ values: [String: String]) throws(ReportError) -> String {
+        var output = ""
+        var rest = text[...]
+        while let open = rest.range(of: "{{") {
+            guard let close = rest[open.upperBound...].range(of: "}}") else { break }
+            output += rest[..<open.lowerBound]
+            let key = String(rest[open.upperBound..<close.lowerBound]).trimmingCharacters(in: .whitespaces)
+            guard let value = values[key] else { throw ReportError.unknownPlaceholder(name: key, template: name) }
+            output += value
+            rest = rest[close.upperBound...]
+        }
+        output += rest
+        return output
+    }
+}
+
+/// The templates a report is rendered with: the HTML page, its stylesheet and the Markdown header.
+///
+/// The defaults ship as resources of this module (`Templates/`); an organisation brands its reports by putting any of
+/// `report.html`, `report.css` and `report-header.md` in a directory and passing it as `--template-dir`.
+public struct ReportTemplates: Sendable, Hashable {
+    public var html: ReportTemplate
+    public var css: ReportTemplate
+    public var markdownHeader: ReportTemplate
+
+    /// The file names a template directory may hold.
+    public static let fileNames = (html: "report.html", css: "report.css", markdownHeader: "report-header.md")
+
+    /// The shipped templates, overridden file by file by those in `directory` when given.
+    public static func load(overridingWith directory: URL? = nil) throws(ReportError) -> ReportTemplates {
+        func read(_ file: String) throws(ReportError) -> ReportTemplate {
+            if let directory {
+                let url = directory.appendingPathComponent(file)
+                if FileManager.default.fileExists(atPath: url.path) { return try contents(of: url) }
+            }
+            guard let bundled = Bundle.module.url(forResource: "Templates", withExtension: nil)?.appendingPathComponent(file) else {
+                throw ReportError.templateUnreadable(path: "Templates/\(file)", reason: "the bundled templates are missing from this build")
+            }
+            return try contents(of: bundled)
+        }
+        return ReportTemplates(html: try read(fileNames.html), css: try read(fileNames.css), markdownHeader: try read(fileNames.markdownHeader))
+    }
+
+    private static func contents(of url: URL) throws(ReportError) -> ReportTemplate {
+        do {
+            return ReportTemplate(name: url.lastPathComponent, text: try String(contentsOf: url, encoding: .utf8))
+        } catch {
+            throw ReportError.templateUnreadable(path: url.path, reason: "\(error.localizedDescription)")
+        }
+    }
+}
