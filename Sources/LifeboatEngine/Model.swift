@@ -145,3 +145,6 @@ public struct IDMap: Sendable {
 
     public var count: Int { entries.count }
 }
+
+/// A follow-up can be the failure side of a resolution (`Result<…, FollowUp>`).
+extension FollowUp: Error {}

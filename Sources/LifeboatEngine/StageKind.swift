@@ -75,8 +75,11 @@ public enum StageCatalog {
     /// Every stage kind, by name.
     public static let kinds: [String: any StageKind.Type] = {
         let all: [any StageKind.Type] = [
-            ManualStage.self, UsersCreate.self, GuestsInvite.self, GroupsCreate.self, GroupsMembers.self, GroupsOwners.self,
-            IDMapExport.self,
+            ManualStage.self, TenantCreate.self, DomainsAdd.self, DomainsVerify.self, RecycleBinRestore.self,
+            UsersCreate.self, UsersRename.self, UsersManager.self, GuestsInvite.self,
+            GroupsCreate.self, GroupsMembers.self, GroupsOwners.self, AdminUnitsCreate.self, AdminUnitsMembers.self,
+            RolesDefinitions.self, RolesAssign.self, NamedLocationsCreate.self, ConditionalAccessCreate.self, ConditionalAccessEnable.self,
+            Verify.self, IDMapExport.self,
         ]
         return Dictionary(uniqueKeysWithValues: all.map { ($0.spec.name, $0) })
     }()

@@ -285,8 +285,18 @@ struct CheckpointContents {
         let kinds = kindByStage
         return stages.filter { $0.kind == "verify" || $0.kind.hasPrefix("verify.") }.map { stage in
             let ops = operations.filter { $0.stageID == stage.id }
+            // A difference is a skipped check whose follow-up says what differs.
+            let found = Dictionary(followUps.filter { $0.stageID == stage.id }.compactMap { record in record.operationKey.map { ($0, record.followUp.message) } },
+                                   uniquingKeysWith: { first, _ in first })
             return VerificationStage(stageID: stage.id, title: stage.title, status: stage.status, counts: typeCounts(ops),
-                                     differences: ops.filter { $0.state == .failed || $0.state == .skipped }.map { failed($0, kinds: kinds) })
+                                     differences: ops.filter { $0.state == .failed || $0.state == .skipped }.map { op in
+                                         var row = failed(op, kinds: kinds)
+                                         if op.state == .skipped {
+                                             row.code = "Difference"
+                                             row.message = found[op.planned.key] ?? row.message
+                                         }
+                                         return row
+                                     })
         }
     }
 

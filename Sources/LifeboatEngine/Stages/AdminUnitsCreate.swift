@@ -5,11 +5,15 @@ import LifeboatSnapshot
 
 /// `adminUnits.create`: recreates administrative units (found again by display name; an ambiguous name is flagged).
 struct AdminUnitsCreate: StageKind {
-    static let spec = StageKindSpec(name: "adminUnits.create", summary: "Recreate administrative units.", options: [])
+    static let spec = StageKindSpec(name: "adminUnits.create", summary: "Recreate administrative units.", options: [adoptOption])
 
     static let writable: Set<String> = ["displayName", "description", "visibility", "membershipType", "membershipRule", "membershipRuleProcessingState"]
 
-    init(stage: Runbook.Stage) throws(StageConfigurationError) {}
+    let adoptExisting: Bool
+
+    init(stage: Runbook.Stage) throws(StageConfigurationError) {
+        adoptExisting = stage.options.bool("adoptExisting") ?? false
+    }
 
     func plan(_ snapshot: Snapshot, index: SnapshotIndex) -> StagePlan {
         StagePlan(operations: snapshot.administrativeUnits.map {
@@ -18,6 +22,7 @@ struct AdminUnitsCreate: StageKind {
     }
 
     func perform(_ operation: PlannedOperation, in context: StageContext) async throws -> OperationOutcome {
+        if adoptExisting, let existing = try await reconcile(operation, in: context) { return existing }
         guard let unit = context.snapshot.administrativeUnits.first(where: { $0.id == operation.sourceID }) else {
             throw StageOperationError(code: "SnapshotMismatch", message: "administrative unit \(operation.sourceID) is not in the snapshot")
         }
@@ -77,6 +82,9 @@ struct AdminUnitsMembers: StageKind {
         return members.contains { $0["id"]?.stringValue == member } ? OperationOutcome(.applied) : nil
     }
 }
+
+/// The `adoptExisting` option of kinds found again by display name (in-place restores).
+let adoptOption = OptionSpec("adoptExisting", .bool, "first look for an object of the same display name in the target and adopt it (in-place restores)")
 
 /// Reconciliation by display name, for objects Graph gives no alternate key (policies, named locations, admin units).
 enum DisplayNameLookup {

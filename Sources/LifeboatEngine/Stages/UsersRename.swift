@@ -23,7 +23,8 @@ struct UsersRename: StageKind {
         var plan = StagePlan()
         for user in snapshot.users where !user.isGuest && !user.onPremisesSyncEnabled && selection.selects(user, memberIDs: members) {
             let mapped = create.targetUPN(user)
-            guard mapped.lowercased() != user.userPrincipalName.lowercased() else { continue }
+            // A *.onmicrosoft.com UPN belongs to the source tenant: it stays on the target's initial domain.
+            guard mapped.lowercased() != user.userPrincipalName.lowercased(), !user.upnDomain.hasSuffix(".onmicrosoft.com") else { continue }
             plan.operations.append(PlannedOperation(
                 key: "rename:\(user.id)", objectType: nil, sourceID: user.id, naturalKey: user.userPrincipalName, displayName: user.displayName,
                 detail: ["from": .string(mapped), "to": .string(user.userPrincipalName), "domain": .string(user.upnDomain)]))
