@@ -38,7 +38,7 @@ let package = Package(
             "LifeboatJSON", "LifeboatSQLite", "LifeboatGraph", "LifeboatSnapshot", "LifeboatRunbook",
         ]),
         .target(name: "LifeboatFakeTenant", dependencies: [
-            "LifeboatJSON", "LifeboatSQLite", "LifeboatGraph", "Yams",
+            "LifeboatJSON", "LifeboatSQLite", "LifeboatGraph", "LifeboatSnapshot", "Yams",
         ], resources: [.copy("Profiles")]),
         .target(name: "LifeboatCLI", dependencies: [
             "LifeboatEngine", "LifeboatFakeTenant", "LifeboatSnapshot", "LifeboatRunbook", "LifeboatGraph", "LifeboatReport",

@@ -143,7 +143,7 @@ enum RunSession {
         }
 
         let graph = GraphClient(baseURL: FakeTenantTransport.baseURL,
-                                transport: FakeTenantTransport(tenant: tenant, dropResponses: setup.dropResponseEvery.map(DroppedResponses.init(every:))),
+                                transport: FakeTenantTransport(tenant: tenant, dropResponses: setup.dropResponseEvery.map { DroppedResponses(every: $0) }),
                                 clock: clock)
         if let existing {
             if existing.status == .done {

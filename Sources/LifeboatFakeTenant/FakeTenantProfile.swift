@@ -91,8 +91,12 @@ public struct FakeTenantProfile: Codable, Sendable, Hashable {
         dnsRecordsPublishedAfterSeconds = try c.decodeIfPresent(Double.self, forKey: .dnsRecordsPublishedAfterSeconds)
     }
 
-    /// No throttling, lag or faults.
-    public static let fast = FakeTenantProfile(name: "fast")
+    /// No throttling, lag or faults; DNS records are published a minute after a domain is added.
+    public static let fast: FakeTenantProfile = {
+        var profile = FakeTenantProfile(name: "fast")
+        profile.dnsRecordsPublishedAfterSeconds = 60
+        return profile
+    }()
 
     /// The names of the profiles shipped with Lifeboat.
     public static var shipped: [String] {

@@ -25,7 +25,7 @@ public struct FakeTenantTransport: HTTPTransport {
         case .lostResponse:
             throw TransportFailure.noResponse("connection reset after the request was sent (injected fault)")
         case .response(let response):
-            if request.isWrite, (200..<300).contains(response.status), let dropResponses, dropResponses.shouldDrop() {
+            if request.isWrite, (200..<300).contains(response.status), let dropResponses, dropResponses.shouldDrop(request) {
                 throw TransportFailure.noResponse("connection reset after the request was sent (injected fault)")
             }
             return response
@@ -33,17 +33,24 @@ public struct FakeTenantTransport: HTTPTransport {
     }
 }
 
-/// Drops the response of every `every`-th successful write, after it was applied.
+/// Drops the response of every `every`-th successful write (optionally only of writes whose method and
+/// URL match), after the tenant applied it: the ambiguous case a rebuild must reconcile.
 public final class DroppedResponses: Sendable {
     private let every: Int
+    private let method: String?
+    private let pathContains: String?
     private let counter = Mutex(0)
 
-    public init(every: Int) {
+    public init(every: Int, method: String? = nil, pathContains: String? = nil) {
         self.every = max(1, every)
+        self.method = method
+        self.pathContains = pathContains
     }
 
-    func shouldDrop() -> Bool {
-        counter.withLock { count in
+    func shouldDrop(_ request: HTTPRequest) -> Bool {
+        if let method, request.method != method { return false }
+        if let pathContains, !(request.url.removingPercentEncoding ?? request.url).contains(pathContains) { return false }
+        return counter.withLock { count in
             count += 1
             return count % every == 0
         }

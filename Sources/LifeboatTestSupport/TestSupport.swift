@@ -108,6 +108,8 @@ public struct TenantPicture: Equatable, Sendable, CustomStringConvertible {
     /// `group uniqueName` → sorted member natural keys.
     public var members: [String: [String]]
     public var owners: [String: [String]]
+    /// Other restored types: type → natural key → count.
+    public var others: [String: [String: Int]] = [:]
 
     public static func of(_ tenant: FakeTenant) async -> TenantPicture {
         let users = await tenant.objects(ofType: "user")
@@ -132,12 +134,51 @@ public struct TenantPicture: Equatable, Sendable, CustomStringConvertible {
             if !m.isEmpty { members[key] = m }
             if !o.isEmpty { owners[key] = o }
         }
-        return TenantPicture(users: userCounts, groups: groupCounts, members: members, owners: owners)
+        var others: [String: [String: Int]] = [:]
+        for type in ["administrativeUnit", "namedLocation", "conditionalAccessPolicy", "unifiedRoleDefinition", "domain", "application"] {
+            for object in await tenant.objects(ofType: type) {
+                let key = object["displayName"]?.stringValue ?? object["id"]?.stringValue ?? "?"
+                keyByID[object["id"]?.stringValue ?? ""] = "\(type):\(key)"
+                others[type, default: [:]][key, default: 0] += 1
+            }
+        }
+        for type in ["unifiedRoleAssignment", "oauth2PermissionGrant", "appRoleAssignment"] {
+            for object in await tenant.objects(ofType: type) {
+                let parts = ["roleDefinitionId", "principalId", "directoryScopeId", "clientId", "resourceId", "appRoleId", "consentType"]
+                    .compactMap { name in object[name]?.stringValue.map { value in
+                        // Scopes are paths ending in an id: compare them by the scoped object's natural key.
+                        value.split(separator: "/").map { keyByID[String($0)] ?? String($0) }.joined(separator: "/")
+                    } }
+                others[type, default: [:]][parts.joined(separator: "|"), default: 0] += 1
+            }
+        }
+        for user in users {
+            guard let id = user["id"]?.stringValue, let manager = await tenant.relationship("manager", of: id).first else { continue }
+            others["manager", default: [:]]["\(keyByID[id] ?? id)→\(keyByID[manager] ?? manager)", default: 0] += 1
+        }
+        return TenantPicture(users: userCounts, groups: groupCounts, members: members, owners: owners, others: others)
     }
 
     /// Natural keys that occur more than once.
     public var duplicates: [String] {
-        (users.filter { $0.value > 1 }.map(\.key) + groups.filter { $0.value > 1 }.map(\.key)).sorted()
+        (users.filter { $0.value > 1 }.map(\.key) + groups.filter { $0.value > 1 }.map(\.key)
+            + others.flatMap { type, counts in counts.filter { $0.value > 1 }.map { "\(type):\($0.key)" } }).sorted()
+    }
+
+    /// What differs from another picture, for failure messages.
+    public func differences(from other: TenantPicture) -> [String] {
+        var lines: [String] = []
+        if users != other.users { lines.append("users differ") }
+        if groups != other.groups { lines.append("groups differ") }
+        for (key, value) in members where other.members[key] != value { lines.append("members of \(key): \(value.count) vs \(other.members[key]?.count ?? 0)") }
+        for (key, value) in owners where other.owners[key] != value { lines.append("owners of \(key) differ") }
+        for type in Set(others.keys).union(other.others.keys) where others[type] != other.others[type] {
+            let mine = others[type] ?? [:], theirs = other.others[type] ?? [:]
+            for key in Set(mine.keys).union(theirs.keys) where mine[key] != theirs[key] {
+                lines.append("\(type) \(key): \(mine[key] ?? 0) vs \(theirs[key] ?? 0)")
+            }
+        }
+        return lines
     }
 
     public var description: String {

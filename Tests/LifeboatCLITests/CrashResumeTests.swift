@@ -161,7 +161,7 @@ struct BadInput: Sendable, CustomTestStringConvertible {
         let result = try await runLifeboat(["plan", "--runbook", Fixtures.runbook("rebuild-new-tenant.yaml").path, "--snapshot", Fixtures.contoso.path],
                                            in: directory)
         #expect(result.status == 0, "\(result.stderr)")
-        #expect(result.stdout.contains("users [users.create] Recreate member users: 38 operations, 1 skipped with follow-ups"))
+        #expect(result.stdout.contains("users [users.create] Recreate member users on the recovery domain: 38 operations, 1 skipped with follow-ups"))
         #expect(result.stdout.contains("gate: Create a new workforce tenant"))
         #expect(result.stdout.contains("Recovery-time objective: 8h 00m"))
     }

@@ -14,11 +14,15 @@ struct Drill {
     let runbook: Runbook
     let store: CheckpointStore
     let tenant: FakeTenant
+    /// The simulated clock the tenant and the client share (when the drill made the tenant).
+    let clock = VirtualClock()
 
     init(_ name: String, tenant: FakeTenant? = nil, runbook file: String = "rebuild-new-tenant.yaml") async throws {
         directory = try TemporaryDirectory(name)
         snapshot = try Snapshot.load(from: Fixtures.contoso)
-        let tenant = try tenant ?? FakeTenant(stateFile: directory.path("fake.sqlite"), initialDomain: "contosodr.onmicrosoft.com")
+        let clock = self.clock
+        let tenant = try tenant ?? FakeTenant(stateFile: directory.path("fake.sqlite"), initialDomain: "contosodr.onmicrosoft.com",
+                                              clock: { clock.instant })
         self.tenant = tenant
         runbook = try Runbook.load(contentsOf: Fixtures.runbook(file), catalog: StageCatalog.specs, builtins: [
             "target.initialDomain": tenant.initialDomain, "target.tenantId": tenant.tenantID,
@@ -38,9 +42,9 @@ struct Drill {
         var options = ExecutorOptions(outputDirectory: directory.url)
         options.gates = gates
         options.concurrency = concurrency
-        let transport = FakeTenantTransport(tenant: tenant, dropResponses: dropEvery.map(DroppedResponses.init(every:)))
-        let graph = GraphClient(baseURL: FakeTenantTransport.baseURL, transport: transport,
-                                retry: RetryPolicy(initialBackoff: 0.001, maxBackoff: 0.01))
+        let transport = FakeTenantTransport(tenant: tenant, dropResponses: dropEvery.map { DroppedResponses(every: $0) })
+        // Waits (DNS polling, backoff) pass on a simulated clock, so no test sleeps for real.
+        let graph = GraphClient(baseURL: FakeTenantTransport.baseURL, transport: transport, clock: clock)
         return Executor(runbook: runbook, snapshot: snapshot, graph: graph, store: store, mode: .tabletop, options: options)
     }
 }

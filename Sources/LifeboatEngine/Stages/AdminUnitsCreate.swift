@@ -12,7 +12,7 @@ struct AdminUnitsCreate: StageKind {
     let adoptExisting: Bool
 
     init(stage: Runbook.Stage) throws(StageConfigurationError) {
-        adoptExisting = stage.options.bool("adoptExisting") ?? false
+        adoptExisting = stage.options.bool("adoptExisting") ?? true
     }
 
     func plan(_ snapshot: Snapshot, index: SnapshotIndex) -> StagePlan {
@@ -84,7 +84,7 @@ struct AdminUnitsMembers: StageKind {
 }
 
 /// The `adoptExisting` option of kinds found again by display name (in-place restores).
-let adoptOption = OptionSpec("adoptExisting", .bool, "first look for an object of the same display name in the target and adopt it (in-place restores)")
+let adoptOption = OptionSpec("adoptExisting", .bool, "look for an object of the same display name in the target first and adopt it (default true; false always creates)")
 
 /// Reconciliation by display name, for objects Graph gives no alternate key (policies, named locations, admin units).
 enum DisplayNameLookup {

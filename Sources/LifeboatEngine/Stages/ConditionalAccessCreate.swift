@@ -18,7 +18,7 @@ struct ConditionalAccessCreate: StageKind {
 
     init(stage: Runbook.Stage) throws(StageConfigurationError) {
         initialState = stage.options.string("initialState") ?? "enabledForReportingButNotEnforced"
-        adoptExisting = stage.options.bool("adoptExisting") ?? false
+        adoptExisting = stage.options.bool("adoptExisting") ?? true
         guard ["enabledForReportingButNotEnforced", "disabled"].contains(initialState) else {
             throw StageConfigurationError(stageID: stage.id, problem: "initialState must be enabledForReportingButNotEnforced or disabled",
                                           hint: "policies are enabled by conditionalAccess.enable, after a gate")

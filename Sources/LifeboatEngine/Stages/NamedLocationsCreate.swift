@@ -12,7 +12,7 @@ struct NamedLocationsCreate: StageKind {
     let adoptExisting: Bool
 
     init(stage: Runbook.Stage) throws(StageConfigurationError) {
-        adoptExisting = stage.options.bool("adoptExisting") ?? false
+        adoptExisting = stage.options.bool("adoptExisting") ?? true
     }
 
     func plan(_ snapshot: Snapshot, index: SnapshotIndex) -> StagePlan {

@@ -25,7 +25,7 @@ struct RecycleBinRestore: StageKind {
             operations.append(PlannedOperation(key: "recycle:\(object.id)", objectType: type, sourceID: object.id, naturalKey: naturalKey,
                                                displayName: object.displayName))
         }
-        for user in snapshot.users where !user.onPremisesSyncEnabled { add(user, .user, naturalKey: user.userPrincipalName) }
+        for user in snapshot.users { add(user, .user, naturalKey: user.userPrincipalName) }
         for group in snapshot.groups { add(group, .group, naturalKey: group.uniqueName) }
         for unit in snapshot.administrativeUnits { add(unit, .administrativeUnit, naturalKey: unit.displayName) }
         for app in snapshot.applications {

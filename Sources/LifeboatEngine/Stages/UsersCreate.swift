@@ -13,10 +13,12 @@ struct UsersCreate: StageKind {
         options: [
             OptionSpec("upnDomainMap", .stringMap, "source UPN domain → target domain, e.g. `contoso.com: contosodr.onmicrosoft.com`"),
             OptionSpec("passwordFile", .string, "0600 file that receives each new user's initial password; without it, passwords are not kept"),
+            OptionSpec("sameTenant", .bool, "the target is the snapshot's own tenant (in-place restore): every UPN domain, *.onmicrosoft.com included, is still there"),
         ] + ObjectSelection.options)
 
     let domainMap: [String: String]
     let passwordFile: String?
+    let sameTenant: Bool
     let stageID: String
     let secrets: SecretsFile?
 
@@ -34,6 +36,7 @@ struct UsersCreate: StageKind {
         }
         domainMap = map
         passwordFile = stage.options.string("passwordFile")
+        sameTenant = stage.options.bool("sameTenant") ?? false
         secrets = passwordFile.map { SecretsFile(url: URL(fileURLWithPath: $0)) }
     }
 
@@ -75,12 +78,12 @@ struct UsersCreate: StageKind {
         let unmapped = Set(snapshot.users.filter { !$0.isGuest && !$0.onPremisesSyncEnabled && domainMap[$0.upnDomain] == nil }.map(\.upnDomain))
         // A *.onmicrosoft.com domain belongs to the source tenant forever: no other tenant can verify it.
         let tenantBound = unmapped.filter { index.domains[$0]?.isInitial == true || $0.hasSuffix(".onmicrosoft.com") }
-        if !tenantBound.isEmpty {
+        if !tenantBound.isEmpty, !sameTenant {
             throw StageConfigurationError(
                 stageID: stageID, problem: "UPNs on \(tenantBound.sorted().joined(separator: ", ")) cannot be recreated in another tenant",
                 hint: "add `\(tenantBound.sorted().first!): ${target.initialDomain}` to upnDomainMap")
         }
-        if !unmapped.isEmpty {
+        if !unmapped.isEmpty, !sameTenant {
             plan.warnings.append("UPNs on \(unmapped.sorted().joined(separator: ", ")) are kept as they are: the target must have verified those domains")
         }
         if guests > 0 { plan.warnings.append("\(guests) guest users are left to a guests.invite stage") }

@@ -34,6 +34,10 @@ struct UsersManager: StageKind {
                 category: "unresolved-reference", message: "the manager of \(operation.displayName) was not restored (or the user was not)",
                 action: "set the manager by hand once both accounts exist")])
         }
+        // A user this run did not create (restored or found in place) may still have the right manager: leave it untouched.
+        if context.idMap.entry(for: operation.sourceID)?.how != .created, try await reconcile(operation, in: context) != nil {
+            return OperationOutcome(.unchanged)
+        }
         _ = try await context.graph.send(GraphRequest("PUT", "/users/\(user)/manager/$ref",
                                                       body: ["@odata.id": .string("\(context.graph.baseURL)/users/\(manager)")]))
         return OperationOutcome(.applied)
