@@ -25,6 +25,11 @@ import Testing
         "response:4@members",
         "response:2@owners",
         "result:32@users",      // one window recorded, the next not started
+        "response:2@apps",
+        "intent:1@link-apps",
+        "response:2@service-principals",
+        "response:3@app-role-assignments",
+        "response:1@consents",
     ]
 
     @Test(arguments: crashPoints)
@@ -175,8 +180,10 @@ struct BadInput: Sendable, CustomTestStringConvertible {
         let csv = try await runLifeboat(["idmap", "--state", directory.path("s.sqlite"), "--format", "csv"], in: directory)
         let lines = csv.stdout.split(separator: "\n")
         #expect(lines.first == "type,oldId,newId,naturalKey,displayName,how,oldAppId,newAppId,stage")
-        #expect(lines.count == 1 + 39 + 14)  // 38 members + 1 guest, 14 groups
-        #expect(lines.dropFirst().allSatisfy { $0.contains(",created,") })
+        let restored: Int = 39 + 14 + 3 + 4 + 7 + 2  // 38 members + 1 guest, 14 groups, 3 apps, 4 enterprise apps, 7 assignments, 2 grants
+        #expect(lines.count == 1 + restored)
+        // Everything was created, except Microsoft Graph's service principal, which every tenant has: adopted.
+        #expect(lines.dropFirst().allSatisfy { $0.contains(",created,") || ($0.hasPrefix("servicePrincipal,") && $0.contains("Microsoft Graph,adopted,")) })
         #expect(lines.contains { $0.hasPrefix("user,") && $0.contains("@contosodr.onmicrosoft.com") })
     }
 }
