@@ -151,3 +151,16 @@ extension ObjectSelection {
         return conditionsOnly.selects(object, memberIDs: [])
     }
 }
+
+/// Resolves a source object's id to the target's: through the ID map, or — in an in-place recovery, where users and
+/// groups were never deleted and keep their ids — to the same id when the target still has that object.
+enum TargetReference {
+    static func id(for oldID: String, in context: StageContext) async throws -> String? {
+        if let mapped = context.idMap.newID(for: oldID) { return mapped }
+        do {
+            return try await context.graph.get("/directoryObjects/\(oldID)", query: [QueryItem("$select", "id")])["id"]?.stringValue
+        } catch let error as GraphError where error.status == 404 || error.code == "Request_ResourceNotFound" {
+            return nil
+        }
+    }
+}

@@ -349,6 +349,76 @@ extension FakeTenant {
         #expect(try await again.store.followUps().contains { $0.followUp.category == "client-secret" && $0.followUp.message.contains("never arrived") })
     }
 
+    /// A malicious admin purges the apps of a tenant whose users and groups survive: apps-and-consents, from a snapshot of
+    /// that tenant, brings the apps back and re-grants roles and consent to the users and groups by their unchanged ids.
+    @Test func appsAndConsentsRestoresDeletedAppsInPlace() async throws {
+        let directory = try TemporaryDirectory("in-place")
+        defer { directory.remove() }
+        let rebuilt = try await Drill("rebuilt", snapshotAt: try AppsFixture.snapshot(in: directory), runbookAt: Self.rebuild, directory: directory)
+        #expect(try await rebuilt.executor().run() == .completed)
+        let tenant = rebuilt.tenant
+
+        // The tenant's own backup, taken before the incident.
+        let capture = directory.url.appendingPathComponent("capture")
+        try FileManager.default.createDirectory(at: capture, withIntermediateDirectories: true)
+        var apps: [JSONValue] = []
+        for var app in await tenant.objects(ofType: "application") {
+            let owners = await tenant.relationship("owners", of: app["id"]!.stringValue!)
+            app["owners"] = .array(owners.map { ["@odata.type": "#microsoft.graph.user", "id": .string($0)] })
+            apps.append(.object(app))
+        }
+        var principals: [JSONObject] = []
+        for var principal in await tenant.objects(ofType: "servicePrincipal") where principal["appOwnerOrganizationId"]?.stringValue == tenant.tenantID {
+            let owners = await tenant.relationship("owners", of: principal["id"]!.stringValue!)
+            if !owners.isEmpty { principal["owners"] = .array(owners.map { ["@odata.type": "#microsoft.graph.user", "id": .string($0)] }) }
+            principals.append(principal)
+        }
+        let graph = await tenant.objects(ofType: "servicePrincipal").filter { $0["appId"]?.stringValue == AppsFixture.graphAppID }
+        let files: [(String, [JSONObject])] = [
+            ("servicePrincipals.json", principals + graph), ("appRoleAssignments.json", await tenant.objects(ofType: "appRoleAssignment")),
+            ("oauth2PermissionGrants.json", await tenant.objects(ofType: "oauth2PermissionGrant")),
+        ]
+        try JSONCoding.encode(JSONValue.object(["value": .array(apps)])).write(to: capture.appendingPathComponent("applications.json"))
+        for (name, objects) in files {
+            try JSONCoding.encode(JSONValue.object(["value": .array(objects.map(JSONValue.object))])).write(to: capture.appendingPathComponent(name))
+        }
+        _ = try Snapshot.writeManifest(in: capture, sourceTenantId: tenant.tenantID, sourceInitialDomain: tenant.initialDomain,
+                                       capturedAt: Date(), toolVersion: "test")
+        let before = await AppPicture.of(tenant)
+
+        // The incident: apps and their enterprise apps are deleted for good.
+        try await tenant.delete(ids: (apps.compactMap { $0["id"]?.stringValue }) + principals.compactMap { $0["id"]?.stringValue }, purge: true)
+        #expect(await tenant.objects(ofType: "application").isEmpty)
+
+        let restore = try await Drill("restore", snapshotAt: capture, runbookAt: Fixtures.runbook("apps-and-consents.yaml"), directory: directory,
+                                      tenant: tenant)
+        #expect(try await restore.executor().run() == .completed)
+        let snapshot = restore.snapshot
+        let idMap = IDMap(try await restore.store.idMapEntries())
+        // Every assignment is back on the new enterprise app, for the same (surviving) user, group or restored app.
+        for assignment in snapshot.appRoleAssignments {
+            let resource = try #require(idMap.newID(for: assignment.resourceId))
+            let principal = idMap.newID(for: assignment.principalId) ?? assignment.principalId
+            var found: [JSONObject] = []
+            for id in await tenant.relationship("appRoleAssignedTo", of: resource) {
+                if let object = await tenant.directoryObject(id), object["principalId"]?.stringValue == principal,
+                   object["appRoleId"]?.stringValue == assignment.appRoleId { found.append(object) }
+            }
+            #expect(found.count == 1, "\(assignment.properties["principalDisplayName"]?.stringValue ?? assignment.id)")
+        }
+        let grants = await tenant.objects(ofType: "oauth2PermissionGrant")
+        for grant in snapshot.oauth2PermissionGrants {
+            let client = try #require(idMap.newID(for: grant.clientId))
+            #expect(grants.filter { $0["clientId"]?.stringValue == client && $0["principalId"]?.stringValue == grant.principalId }.count == 1)
+        }
+        #expect(!(try await restore.store.followUps()).contains { $0.followUp.category == "unresolved-reference" })
+        // Apps, owners and enterprise apps look as they did, except for the secret that could not come back.
+        let after = await AppPicture.of(tenant)
+        #expect(after.duplicates.isEmpty)
+        #expect(after.lines.filter { $0.hasPrefix("app:") }.count == before.lines.filter { $0.hasPrefix("app:") }.count)
+        #expect(after.lines.filter { $0.contains("owners=user:") }.count == before.lines.filter { $0.contains("owners=user:") }.count)
+    }
+
     @Test func issueSecretsWithoutAFileIsRefusedBeforeAnything() throws {
         let runbook = try Runbook.parse("""
             name: x

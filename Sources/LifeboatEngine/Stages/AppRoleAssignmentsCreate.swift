@@ -33,15 +33,20 @@ struct AppRoleAssignmentsCreate: StageKind {
     }
 
     /// The assignment's principal and resource in the target, or a follow-up saying which is missing.
-    private func resolve(_ operation: PlannedOperation, in context: StageContext) -> (principal: String, resource: String, role: String)? {
-        guard let principal = operation.detail["principalId"]?.stringValue.flatMap(context.idMap.newID(for:)),
-              let resource = operation.detail["resourceId"]?.stringValue.flatMap(context.idMap.newID(for:)),
-              let role = operation.detail["appRoleId"]?.stringValue else { return nil }
+    /// Principal and resource through the ID map, or unchanged when the target still has them (an in-place recovery).
+    private func resolve(_ operation: PlannedOperation, in context: StageContext) async throws -> (principal: String, resource: String, role: String)? {
+        guard let oldPrincipal = operation.detail["principalId"]?.stringValue, let oldResource = operation.detail["resourceId"]?.stringValue,
+              let role = operation.detail["appRoleId"]?.stringValue,
+              let principal = try await TargetReference.id(for: oldPrincipal, in: context),
+              let resource = try await TargetReference.id(for: oldResource, in: context) else { return nil }
         return (principal, resource, role)
     }
 
-    private func unresolved(_ operation: PlannedOperation, in context: StageContext) -> OperationOutcome {
-        let principalRestored = operation.detail["principalId"]?.stringValue.flatMap(context.idMap.newID(for:)) != nil
+    private func unresolved(_ operation: PlannedOperation, in context: StageContext) async throws -> OperationOutcome {
+        var principalRestored = false
+        if let oldPrincipal = operation.detail["principalId"]?.stringValue {
+            principalRestored = try await TargetReference.id(for: oldPrincipal, in: context) != nil
+        }
         let missing = principalRestored ? "its resource (the enterprise app)" : "its \(operation.detail["principalType"]?.stringValue?.lowercased() ?? "principal")"
         return OperationOutcome(.skipped, followUps: [FollowUp(
             category: "unresolved-reference",
@@ -50,7 +55,7 @@ struct AppRoleAssignmentsCreate: StageKind {
     }
 
     func perform(_ operation: PlannedOperation, in context: StageContext) async throws -> OperationOutcome {
-        guard case let (principal, resource, role)? = resolve(operation, in: context) else { return unresolved(operation, in: context) }
+        guard case let (principal, resource, role)? = try await resolve(operation, in: context) else { return try await unresolved(operation, in: context) }
         let body: JSONValue = ["principalId": .string(principal), "resourceId": .string(resource), "appRoleId": .string(role)]
         do {
             let response = try await context.graph.send(GraphRequest("POST", "/servicePrincipals/\(resource)/appRoleAssignedTo", body: body))
@@ -66,7 +71,7 @@ struct AppRoleAssignmentsCreate: StageKind {
     }
 
     func reconcile(_ operation: PlannedOperation, in context: StageContext) async throws -> OperationOutcome? {
-        guard case let (principal, resource, role)? = resolve(operation, in: context) else { return nil }
+        guard case let (principal, resource, role)? = try await resolve(operation, in: context) else { return nil }
         let assigned = try await context.graph.list("/servicePrincipals/\(resource)/appRoleAssignedTo", query: [QueryItem("$top", "999")])
         guard let match = assigned.first(where: {
             $0["principalId"]?.stringValue?.lowercased() == principal.lowercased() && $0["appRoleId"]?.stringValue?.lowercased() == role.lowercased()

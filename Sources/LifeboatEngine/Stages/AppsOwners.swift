@@ -29,7 +29,7 @@ struct AppsOwners: StageKind {
         return plan
     }
 
-    private func resolve(_ operation: PlannedOperation, in context: StageContext) throws -> (path: String, ids: [String], followUps: [FollowUp]) {
+    private func resolve(_ operation: PlannedOperation, in context: StageContext) async throws -> (path: String, ids: [String], followUps: [FollowUp]) {
         let collection = operation.detail["collection"]?.stringValue ?? "applications"
         guard let objectID = context.idMap.newID(for: operation.sourceID) else {
             throw StageOperationError(code: "UnresolvedReference",
@@ -39,7 +39,7 @@ struct AppsOwners: StageKind {
         var followUps: [FollowUp] = []
         for ref in operation.detail["refs"]?.arrayValue ?? [] {
             guard let oldID = ref["id"]?.stringValue else { continue }
-            if let newID = context.idMap.newID(for: oldID) {
+            if let newID = try await TargetReference.id(for: oldID, in: context) {
                 ids.append(newID)
             } else {
                 let type = ref["type"]?.stringValue ?? "directoryObject"
@@ -53,7 +53,7 @@ struct AppsOwners: StageKind {
     }
 
     func perform(_ operation: PlannedOperation, in context: StageContext) async throws -> OperationOutcome {
-        let (path, ids, followUps) = try resolve(operation, in: context)
+        let (path, ids, followUps) = try await resolve(operation, in: context)
         guard !ids.isEmpty else { return OperationOutcome(.skipped, followUps: followUps) }
         var added = 0
         for id in ids {
@@ -69,7 +69,7 @@ struct AppsOwners: StageKind {
     }
 
     func reconcile(_ operation: PlannedOperation, in context: StageContext) async throws -> OperationOutcome? {
-        let (path, ids, followUps) = try resolve(operation, in: context)
+        let (path, ids, followUps) = try await resolve(operation, in: context)
         let present = try await owners(path, in: context)
         return ids.allSatisfy(present.contains) ? OperationOutcome(.applied, followUps: followUps) : nil
     }

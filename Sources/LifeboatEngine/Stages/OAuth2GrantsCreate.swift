@@ -47,21 +47,23 @@ struct OAuth2GrantsCreate: StageKind {
         var scope: String
     }
 
-    private func resolve(_ operation: PlannedOperation, in context: StageContext) -> Resolved? {
+    /// Client, resource and user through the ID map, or unchanged when the target still has them (an in-place recovery).
+    private func resolve(_ operation: PlannedOperation, in context: StageContext) async throws -> Resolved? {
         let detail = operation.detail
-        guard let client = detail["clientId"]?.stringValue.flatMap(context.idMap.newID(for:)),
-              let resource = detail["resourceId"]?.stringValue.flatMap(context.idMap.newID(for:)),
-              let consent = detail["consentType"]?.stringValue else { return nil }
+        guard let oldClient = detail["clientId"]?.stringValue, let oldResource = detail["resourceId"]?.stringValue,
+              let consent = detail["consentType"]?.stringValue,
+              let client = try await TargetReference.id(for: oldClient, in: context),
+              let resource = try await TargetReference.id(for: oldResource, in: context) else { return nil }
         var principal: String?
         if consent == "Principal" {
-            guard let mapped = detail["principalId"]?.stringValue.flatMap(context.idMap.newID(for:)) else { return nil }
+            guard let oldPrincipal = detail["principalId"]?.stringValue, let mapped = try await TargetReference.id(for: oldPrincipal, in: context) else { return nil }
             principal = mapped
         }
         return Resolved(clientID: client, resourceID: resource, consentType: consent, principalID: principal, scope: detail["scope"]?.stringValue ?? "")
     }
 
     func perform(_ operation: PlannedOperation, in context: StageContext) async throws -> OperationOutcome {
-        guard let grant = resolve(operation, in: context) else {
+        guard let grant = try await resolve(operation, in: context) else {
             return OperationOutcome(.skipped, followUps: [FollowUp(
                 category: "unresolved-reference",
                 message: "consent \(operation.displayName) (\(operation.detail["scope"]?.stringValue ?? "")) was not restored: its client app, resource or user was not restored",
@@ -91,7 +93,7 @@ struct OAuth2GrantsCreate: StageKind {
     }
 
     func reconcile(_ operation: PlannedOperation, in context: StageContext) async throws -> OperationOutcome? {
-        guard let grant = resolve(operation, in: context), let found = try await find(grant, in: context),
+        guard let grant = try await resolve(operation, in: context), let found = try await find(grant, in: context),
               let id = found["id"]?.stringValue,
               Self.scopes(found["scope"]?.stringValue ?? "").isSuperset(of: Self.scopes(grant.scope)) else { return nil }
         return OperationOutcome(.adopted, newID: id)
