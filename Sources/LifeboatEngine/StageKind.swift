@@ -80,6 +80,8 @@ public enum StageCatalog {
             GroupsCreate.self, GroupsMembers.self, GroupsOwners.self, AdminUnitsCreate.self, AdminUnitsMembers.self,
             RolesDefinitions.self, RolesAssign.self, NamedLocationsCreate.self, ConditionalAccessCreate.self, ConditionalAccessEnable.self,
             Verify.self, IDMapExport.self,
+            AppsCreate.self, AppsLink.self, AppsOwners.self, ServicePrincipalsCreate.self, AppRoleAssignmentsCreate.self,
+            OAuth2GrantsCreate.self,
         ]
         return Dictionary(uniqueKeysWithValues: all.map { ($0.spec.name, $0) })
     }()
@@ -173,6 +175,28 @@ enum WritableProperties {
         "membershipRule", "membershipRuleProcessingState", "preferredDataLocation", "preferredLanguage", "securityEnabled",
         "theme", "visibility",
     ]
+
+    /// Writable application properties (Graph v1.0 metadata), restored on create. Never `id`, `appId`, `createdDateTime`,
+    /// `publisherDomain`, `passwordCredentials` (secrets are reissued), or what Graph sets itself (`certification`,
+    /// `verifiedPublisher`, `applicationTemplateId`, `disabledByMicrosoftStatus`); `uniqueName` is the upsert key.
+    static let application: Set<String> = [
+        "addIns", "api", "appRoles", "authenticationBehaviors", "defaultRedirectUri", "description", "displayName",
+        "groupMembershipClaims", "identifierUris", "info", "isDeviceOnlyAuthSupported", "isFallbackPublicClient", "keyCredentials",
+        "nativeAuthenticationApisEnabled", "notes", "oauth2RequirePostResponse", "optionalClaims", "parentalControlSettings",
+        "publicClient", "requestSignatureVerification", "requiredResourceAccess", "samlMetadataUrl", "serviceManagementReference",
+        "servicePrincipalLockConfiguration", "signInAudience", "spa", "tags", "tokenEncryptionKeyId", "web",
+    ]
+
+    /// Writable service principal properties that belong to the tenant's enterprise app rather than to its
+    /// application (appRoles, scopes, homepage, replyUrls and servicePrincipalNames come from the application).
+    static let servicePrincipal: Set<String> = [
+        "accountEnabled", "alternativeNames", "appRoleAssignmentRequired", "description", "displayName", "loginUrl", "logoutUrl",
+        "notes", "notificationEmailAddresses", "preferredSingleSignOnMode", "samlSingleSignOnSettings", "tags",
+    ]
+
+    /// The tenant-local settings of an enterprise app that Lifeboat carries over to an adopted (Microsoft or other
+    /// organization's) service principal.
+    static let externalServicePrincipal: Set<String> = ["accountEnabled", "appRoleAssignmentRequired"]
 
     /// The subset of `properties` named in `allowed`, dropping nulls.
     static func pick(_ properties: JSONObject, _ allowed: Set<String>) -> JSONObject {

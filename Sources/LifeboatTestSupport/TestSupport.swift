@@ -126,6 +126,10 @@ public struct TenantPicture: Equatable, Sendable, CustomStringConvertible {
             keyByID[group["id"]?.stringValue ?? ""] = key
             groupCounts[key, default: 0] += 1
         }
+        // Service principals (members of groups once restored) by display name: their ids and appIds change from run to run.
+        for principal in await tenant.objects(ofType: "servicePrincipal") {
+            keyByID[principal["id"]?.stringValue ?? ""] = "servicePrincipal:" + (principal["displayName"]?.stringValue ?? "?")
+        }
         var members: [String: [String]] = [:], owners: [String: [String]] = [:]
         for group in groups {
             guard let id = group["id"]?.stringValue, let key = keyByID[id] else { continue }

@@ -25,6 +25,11 @@ import Testing
         "response:4@members",
         "response:2@owners",
         "result:32@users",      // one window recorded, the next not started
+        "response:2@apps",
+        "intent:1@link-apps",
+        "response:2@service-principals",
+        "response:3@app-role-assignments",
+        "response:1@consents",
     ]
 
     @Test(arguments: crashPoints)
@@ -149,6 +154,11 @@ struct BadInput: Sendable, CustomTestStringConvertible {
         let approve = try await runLifeboat(["approve", "--state", directory.path("s.sqlite"), "--gate", "create-tenant", "--by", "Grace Hopper",
                                              "--note", "tenant contosodr created"], in: directory)
         #expect(approve.status == 0, "\(approve.stderr)")
+        // The run goes on until the next gate: enabling Conditional Access needs its own approval.
+        let second = try await runLifeboat(["resume", "--state", directory.path("s.sqlite")], in: directory)
+        #expect(second.status == 3, "\(second.stderr)")
+        #expect(second.stdout.contains("--gate enable-ca"))
+        _ = try await runLifeboat(["approve", "--state", directory.path("s.sqlite"), "--gate", "enable-ca", "--by", "Grace Hopper"], in: directory)
         let resumed = try await runLifeboat(["resume", "--state", directory.path("s.sqlite")], in: directory)
         #expect(resumed.status == 0, "\(resumed.stderr)")
         let status = try await runLifeboat(["status", "--state", directory.path("s.sqlite")], in: directory)
@@ -175,8 +185,13 @@ struct BadInput: Sendable, CustomTestStringConvertible {
         let csv = try await runLifeboat(["idmap", "--state", directory.path("s.sqlite"), "--format", "csv"], in: directory)
         let lines = csv.stdout.split(separator: "\n")
         #expect(lines.first == "type,oldId,newId,naturalKey,displayName,how,oldAppId,newAppId,stage")
-        #expect(lines.count == 1 + 39 + 14)  // 38 members + 1 guest, 14 groups
-        #expect(lines.dropFirst().allSatisfy { $0.contains(",created,") })
+        // 38 members + 1 guest, 14 groups, 3 apps, 4 enterprise apps, 7 assignments, 2 grants, 2 domains, 2 admin units,
+        // 5 roles (4 built-in mapped by template id), 2 named locations, 4 policies.
+        let restored: Int = 39 + 14 + 3 + 4 + 7 + 2 + 2 + 2 + 5 + 2 + 4
+        #expect(lines.count == 1 + restored)
+        // Everything was created, except what every tenant has: Microsoft Graph's service principal and the built-in roles, adopted.
+        #expect(lines.dropFirst().allSatisfy { $0.contains(",created,") || ($0.hasPrefix("servicePrincipal,") && $0.contains("Microsoft Graph,adopted,"))
+            || ($0.hasPrefix("roleDefinition,") && $0.contains(",adopted,")) })
         #expect(lines.contains { $0.hasPrefix("user,") && $0.contains("@contosodr.onmicrosoft.com") })
     }
 }

@@ -52,7 +52,8 @@ import Testing
         let markdown = try String(contentsOfFile: directory.path("out/report.md"), encoding: .utf8)
         #expect(markdown.hasPrefix("# Post-incident report: rebuild-new-tenant (tabletop)"))
         #expect(markdown.contains("## Chain of custody"))
-        #expect(markdown.contains("No verify stage in this run"))
+        #expect(markdown.contains("## Verification"))
+        #expect(!markdown.contains("No verify stage in this run"))
 
         let paused = try await runLifeboat(["tabletop", "--runbook", Self.runbook, "--snapshot", Fixtures.contoso.path, "--state", directory.path("p.sqlite"),
                                             "--pause-at-gates", "--report", directory.path("paused.json")], in: directory)

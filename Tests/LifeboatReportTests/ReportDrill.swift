@@ -70,7 +70,8 @@ struct ReportDrill {
         clock = SteppingClock(start: Self.start, step: 0.25)
         snapshot = try Snapshot.load(from: snapshotURL)
         tenant = try FakeTenant(stateFile: nil, tenantID: "7d3f1c2e-5b6a-4c8d-9e0f-112233445566", initialDomain: "contosodr.onmicrosoft.com", seed: 6)
-        runbook = try Runbook.load(contentsOf: Fixtures.runbook("rebuild-new-tenant.yaml"), catalog: StageCatalog.specs, builtins: [
+        // The golden files describe a run of a frozen copy of the first shipped runbook, so that the shipped runbooks can grow.
+        runbook = try Runbook.load(contentsOf: URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Golden/golden-runbook.yaml"), catalog: StageCatalog.specs, builtins: [
             "target.initialDomain": tenant.initialDomain, "target.tenantId": tenant.tenantID,
             "snapshot.initialDomain": snapshot.manifest.sourceInitialDomain ?? "", "snapshot.sourceTenantId": snapshot.manifest.sourceTenantId,
         ])

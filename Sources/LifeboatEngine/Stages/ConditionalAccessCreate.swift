@@ -49,7 +49,7 @@ struct ConditionalAccessCreate: StageKind {
                 message: "policy \"\(policy.displayName)\" was created disabled without \(remapped.unresolved.joined(separator: ", ")), which could not be restored",
                 action: "restore or replace those references, then review and enable the policy by hand"))
         }
-        if policy.state == "enabled" || policy.state == "enabledForReportingButNotEnforced" {
+        if policy.state != "disabled", body["state"]?.stringValue != policy.state {
             followUps.append(FollowUp(category: "ca-report-only", message: "policy \"\(policy.displayName)\" is \(body["state"]!.stringValue!) (source: \(policy.state))",
                                       action: "run conditionalAccess.enable after reviewing the sign-in logs in report-only mode"))
         }

@@ -94,6 +94,12 @@ struct UsersCreate: StageKind {
         guard let user = context.index.users[operation.sourceID], let upn = operation.naturalKey else {
             throw StageOperationError(code: "SnapshotMismatch", message: "user \(operation.sourceID) is not in the snapshot")
         }
+        // A user created on a mapped domain may already have been moved back (users.rename) by an earlier run.
+        if upn.lowercased() != user.userPrincipalName.lowercased(),
+           let renamed = try await TargetLookup.find(context.graph, "/users", where: "userPrincipalName", equals: user.userPrincipalName),
+           let id = renamed["id"]?.stringValue {
+            return OperationOutcome(.adopted, newID: id, note: "found under its original UPN")
+        }
         var body = WritableProperties.pick(user.properties, WritableProperties.user)
         body["userPrincipalName"] = .string(upn)
         body["accountEnabled"] = .bool(user.accountEnabled)
@@ -117,8 +123,11 @@ struct UsersCreate: StageKind {
 
     func reconcile(_ operation: PlannedOperation, in context: StageContext) async throws -> OperationOutcome? {
         guard let upn = operation.naturalKey else { return nil }
-        guard let found = try await TargetLookup.find(context.graph, "/users", where: "userPrincipalName", equals: upn),
-              let id = found["id"]?.stringValue else { return nil }
+        var found = try await TargetLookup.find(context.graph, "/users", where: "userPrincipalName", equals: upn)
+        if found == nil, let original = context.index.users[operation.sourceID]?.userPrincipalName, original.lowercased() != upn.lowercased() {
+            found = try await TargetLookup.find(context.graph, "/users", where: "userPrincipalName", equals: original)
+        }
+        guard let id = found?["id"]?.stringValue else { return nil }
         return OperationOutcome(.adopted, newID: id, followUps: [
             FollowUp(category: "credentials", message: "\(upn) was adopted from the target; its password is not known to this run",
                      action: "reset the password or issue a Temporary Access Pass")
