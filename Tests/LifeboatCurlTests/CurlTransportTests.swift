@@ -151,3 +151,53 @@ import Testing
         }
     }
 }
+
+/// TLS against `openssl s_server` on 127.0.0.1 with a certificate made for the test.
+@Suite struct CurlTLSTests {
+    static let openssl = "/usr/bin/openssl"
+
+    @Test(.enabled(if: FileManager.default.isExecutableFile(atPath: openssl)))
+    func verifiesThePeerAndTrustsOnlyTheConfiguredBundle() async throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("lifeboat-tls-\(UUID().uuidString.prefix(8))")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let key = directory.appendingPathComponent("key.pem").path, certificate = directory.appendingPathComponent("cert.pem").path
+        let generate = Process()
+        generate.executableURL = URL(fileURLWithPath: Self.openssl)
+        generate.arguments = ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", key, "-out", certificate, "-days", "1",
+                              "-subj", "/CN=localhost", "-addext", "subjectAltName=IP:127.0.0.1,DNS:localhost"]
+        generate.standardError = FileHandle.nullDevice
+        try generate.run()
+        generate.waitUntilExit()
+        #expect(generate.terminationStatus == 0)
+
+        let output = directory.appendingPathComponent("server.out")
+        _ = FileManager.default.createFile(atPath: output.path, contents: nil)
+        let server = Process()
+        server.executableURL = URL(fileURLWithPath: Self.openssl)
+        server.arguments = ["s_server", "-accept", "127.0.0.1:0", "-cert", certificate, "-key", key, "-www"]
+        server.standardOutput = try FileHandle(forWritingTo: output)
+        server.standardError = FileHandle.nullDevice
+        try server.run()
+        defer { server.terminate() }
+        var port: Int?
+        for _ in 0..<50 where port == nil {
+            try await Task.sleep(for: .milliseconds(100))
+            let text = (try? String(contentsOf: output, encoding: .utf8)) ?? ""
+            port = text.split(separator: "\n").first { $0.hasPrefix("ACCEPT ") }.flatMap { $0.split(separator: ":").last }.flatMap { Int($0) }
+        }
+        let url = "https://127.0.0.1:\(try #require(port))/"
+
+        let untrusting = try CurlTransport()
+        let error = await #expect(throws: TransportFailure.self) { _ = try await untrusting.send(HTTPRequest(method: "GET", url: url, timeout: 5)) }
+        guard case .notSent(let reason) = error else {
+            Issue.record("expected notSent, got \(String(describing: error))")
+            return
+        }
+        #expect(reason.lowercased().contains("certificate"))
+
+        let trusting = try CurlTransport(configuration: .init(caBundlePath: certificate))
+        let response = try await trusting.send(HTTPRequest(method: "GET", url: url, timeout: 5))
+        #expect(response.status == 200)
+    }
+}
