@@ -58,8 +58,9 @@ let package = Package(
             "LifeboatJSON", "LifeboatSQLite", "LifeboatGraph",
         ]),
         .target(name: "LifeboatCLI", dependencies: [
-            "LifeboatEngine", "LifeboatFakeTenant", "LifeboatSnapshot", "LifeboatRunbook", "LifeboatGraph",
+            "LifeboatEngine", "LifeboatFakeTenant", "LifeboatSnapshot", "LifeboatRunbook", "LifeboatGraph", "LifeboatCurl",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            .product(name: "Logging", package: "swift-log"),
         ]),
         .executableTarget(name: "lifeboat", dependencies: ["LifeboatCLI"]),
 
@@ -91,7 +92,7 @@ let package = Package(
             "LifeboatEngine", "LifeboatFakeTenant", "LifeboatTestSupport",
         ]),
         .testTarget(name: "LifeboatFakeTenantTests", dependencies: ["LifeboatFakeTenant", "LifeboatTestSupport"]),
-        .testTarget(name: "LifeboatCLITests", dependencies: ["LifeboatCLI", "lifeboat", "LifeboatTestSupport"]),
+        .testTarget(name: "LifeboatCLITests", dependencies: ["LifeboatCLI", "lifeboat", "LifeboatTestSupport", "LifeboatGraph"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -20,7 +20,8 @@ public struct TransportRefusal: Error, Sendable, Hashable, CustomStringConvertib
 /// the server offers it. Responses are decompressed (gzip, deflate, brotli, zstd, as libcurl
 /// was built). TLS peer and host verification are always on; plain `http://` is refused except
 /// to a loopback address. Proxies come from libcurl's standard environment variables
-/// (`https_proxy`, `HTTPS_PROXY`, `no_proxy`, …), which nothing here overrides.
+/// (`https_proxy`, `HTTPS_PROXY`, `no_proxy`, …), which nothing here overrides, except that
+/// loopback addresses are always reached directly.
 ///
 /// Failures map to ``TransportFailure``: ``TransportFailure/notSent(_:)`` only when libcurl
 /// failed before anything could have reached the server (name resolution, connect, TLS
@@ -159,6 +160,10 @@ final class CurlTransfer: @unchecked Sendable {
 
     private func configure(_ request: HTTPRequest, _ configuration: CurlTransport.Configuration) throws {
         try set(CURLOPT_URL, request.url)
+        if let host = URLComponents(string: request.url)?.host, CurlTransport.isLoopback(host: host) {
+            // Loopback never goes through a proxy, whatever https_proxy says; other hosts keep the environment's.
+            try set(CURLOPT_PROXY, "")
+        }
         try set(CURLOPT_NOSIGNAL, 1)
         try set(CURLOPT_PROTOCOLS_STR, "https,http")
         try set(CURLOPT_REDIR_PROTOCOLS_STR, "https")
@@ -203,12 +208,12 @@ final class CurlTransfer: @unchecked Sendable {
         }
         if let body = request.body ?? (method == "POST" ? Data() : nil) {
             try check(lifeboat_curl_easy_setopt_off_t(easy, CURLOPT_POSTFIELDSIZE_LARGE, curl_off_t(body.count)), CURLOPT_POSTFIELDSIZE_LARGE)
-            let code = body.withUnsafeBytes { bytes -> CURLcode in
-                // COPYPOSTFIELDS copies POSTFIELDSIZE bytes; an empty body still needs a valid pointer.
-                var empty: CChar = 0
-                let pointer = bytes.baseAddress.map { UnsafeMutableRawPointer(mutating: $0) } ?? UnsafeMutableRawPointer(&empty)
-                return lifeboat_curl_easy_setopt_pointer(easy, CURLOPT_COPYPOSTFIELDS, pointer)
-            }
+            // COPYPOSTFIELDS copies POSTFIELDSIZE bytes; an empty body still needs a valid pointer.
+            let code = body.isEmpty
+                ? lifeboat_curl_easy_setopt_string(easy, CURLOPT_COPYPOSTFIELDS, "")
+                : body.withUnsafeBytes { bytes in
+                    lifeboat_curl_easy_setopt_pointer(easy, CURLOPT_COPYPOSTFIELDS, UnsafeMutableRawPointer(mutating: bytes.baseAddress))
+                }
             try check(code, CURLOPT_COPYPOSTFIELDS)
         }
 
