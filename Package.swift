@@ -11,6 +11,11 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.0.0"),
         .package(url: "https://github.com/apple/swift-crypto", from: "4.0.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.0"),
+        // Test support only: the loopback Graph and sign-in server, and test certificates.
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.0.0"),
+        .package(url: "https://github.com/apple/swift-certificates", from: "1.0.0"),
+        .package(url: "https://github.com/apple/swift-http-types", from: "1.0.0"),
     ],
     targets: [
         // System libraries with small non-variadic shims.
@@ -19,13 +24,25 @@ let package = Package(
             pkgConfig: "sqlite3",
             providers: [.apt(["libsqlite3-dev"])]
         ),
+        .systemLibrary(
+            name: "CLifeboatCurl",
+            pkgConfig: "libcurl",
+            providers: [.apt(["libcurl4-openssl-dev"])]
+        ),
 
         // Foundation-level building blocks.
         .target(name: "LifeboatJSON"),
         .target(name: "LifeboatSQLite", dependencies: ["CLifeboatSQLite"]),
 
         // The data flow: snapshot → runbook → plan → engine → Graph client → transport.
-        .target(name: "LifeboatGraph", dependencies: ["LifeboatJSON"]),
+        .target(name: "LifeboatGraph", dependencies: [
+            "LifeboatJSON",
+            .product(name: "Crypto", package: "swift-crypto"),
+            .product(name: "_CryptoExtras", package: "swift-crypto"),
+            .product(name: "Logging", package: "swift-log"),
+        ]),
+        // The live transport: libcurl's multi interface on a thread of its own.
+        .target(name: "LifeboatCurl", dependencies: ["CLifeboatCurl", "LifeboatGraph"]),
         .target(name: "LifeboatSnapshot", dependencies: [
             "LifeboatJSON",
             .product(name: "Crypto", package: "swift-crypto"),
@@ -41,8 +58,9 @@ let package = Package(
             "LifeboatJSON", "LifeboatSQLite", "LifeboatGraph", "LifeboatSnapshot", "Yams",
         ], resources: [.copy("Profiles")]),
         .target(name: "LifeboatCLI", dependencies: [
-            "LifeboatEngine", "LifeboatFakeTenant", "LifeboatSnapshot", "LifeboatRunbook", "LifeboatGraph", "LifeboatReport",
+            "LifeboatEngine", "LifeboatFakeTenant", "LifeboatSnapshot", "LifeboatRunbook", "LifeboatGraph", "LifeboatReport", "LifeboatCurl",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            .product(name: "Logging", package: "swift-log"),
         ]),
         .target(
             name: "LifeboatReport",
@@ -54,15 +72,32 @@ let package = Package(
         .target(name: "LifeboatTestSupport", dependencies: [
             "LifeboatJSON", "LifeboatSnapshot", "LifeboatFakeTenant", "LifeboatGraph",
         ]),
+        // A Graph- and sign-in-like server on 127.0.0.1, port 0, for the live-path tests.
+        .target(name: "LifeboatTestServer", dependencies: [
+            "LifeboatJSON",
+            .product(name: "Hummingbird", package: "hummingbird"),
+            .product(name: "Crypto", package: "swift-crypto"),
+            .product(name: "_CryptoExtras", package: "swift-crypto"),
+            .product(name: "X509", package: "swift-certificates"),
+            .product(name: "HTTPTypes", package: "swift-http-types"),
+            .product(name: "Logging", package: "swift-log"),
+        ]),
 
-        .testTarget(name: "LifeboatGraphTests", dependencies: ["LifeboatGraph"]),
+        .testTarget(name: "LifeboatGraphTests", dependencies: [
+            "LifeboatGraph",
+            .product(name: "Logging", package: "swift-log"),
+        ]),
+        .testTarget(name: "LifeboatCurlTests", dependencies: [
+            "LifeboatCurl", "LifeboatGraph", "LifeboatJSON", "LifeboatTestServer",
+            .product(name: "Logging", package: "swift-log"),
+        ]),
         .testTarget(name: "LifeboatSnapshotTests", dependencies: ["LifeboatSnapshot", "LifeboatTestSupport"]),
         .testTarget(name: "LifeboatRunbookTests", dependencies: ["LifeboatRunbook", "LifeboatEngine", "LifeboatTestSupport"]),
         .testTarget(name: "LifeboatEngineTests", dependencies: [
             "LifeboatEngine", "LifeboatFakeTenant", "LifeboatTestSupport",
         ]),
         .testTarget(name: "LifeboatFakeTenantTests", dependencies: ["LifeboatFakeTenant", "LifeboatTestSupport"]),
-        .testTarget(name: "LifeboatCLITests", dependencies: ["LifeboatCLI", "lifeboat", "LifeboatTestSupport"]),
+        .testTarget(name: "LifeboatCLITests", dependencies: ["LifeboatCLI", "lifeboat", "LifeboatTestSupport", "LifeboatGraph"]),
         .testTarget(
             name: "LifeboatReportTests",
             dependencies: ["LifeboatReport", "LifeboatEngine", "LifeboatFakeTenant", "LifeboatRunbook", "LifeboatGraph", "LifeboatTestSupport"],

@@ -1,5 +1,6 @@
 import Foundation
 import LifeboatJSON
+import Logging
 
 /// One query option, kept in order so that URLs are deterministic.
 public struct QueryItem: Sendable, Hashable {
@@ -19,6 +20,10 @@ public struct GraphRequest: Sendable, Hashable {
     public var query: [QueryItem]
     public var headers: [String: String]
     public var body: JSONValue?
+    /// Set when the request refers to objects this run has just created (the ID map says so):
+    /// Graph's replication lag can hide them for seconds, so "not found" answers are retried
+    /// with jittered backoff (``RetryPolicy/maxReplicationAttempts``) instead of failing at once.
+    public var awaitsReplication: Bool = false
 
     public init(_ method: String, _ path: String, query: [QueryItem] = [], headers: [String: String] = [:], body: JSONValue? = nil) {
         self.method = method
@@ -27,6 +32,9 @@ public struct GraphRequest: Sendable, Hashable {
         self.headers = headers
         self.body = body
     }
+
+    /// `true` for methods that change the directory.
+    public var isWrite: Bool { method != "GET" && method != "HEAD" }
 }
 
 /// A successful Graph response with its JSON body (if any).
@@ -57,12 +65,16 @@ public struct RetryPolicy: Sendable {
     public var initialBackoff: Double
     /// Longest backoff, in seconds.
     public var maxBackoff: Double
+    /// Attempts for a request marked ``GraphRequest/awaitsReplication`` that keeps answering "not found".
+    public var maxReplicationAttempts: Int
 
-    public init(maxThrottledAttempts: Int = 30, maxTransientAttempts: Int = 6, initialBackoff: Double = 1, maxBackoff: Double = 60) {
+    public init(maxThrottledAttempts: Int = 30, maxTransientAttempts: Int = 6, initialBackoff: Double = 1, maxBackoff: Double = 60,
+                maxReplicationAttempts: Int = 6) {
         self.maxThrottledAttempts = maxThrottledAttempts
         self.maxTransientAttempts = maxTransientAttempts
         self.initialBackoff = initialBackoff
         self.maxBackoff = maxBackoff
+        self.maxReplicationAttempts = maxReplicationAttempts
     }
 
     /// Capped exponential backoff with full jitter for the given (1-based) attempt.
@@ -76,6 +88,11 @@ public struct RetryPolicy: Sendable {
 ///
 /// Writes are never retried blindly: a write that may have been applied surfaces as
 /// ``GraphError/Kind/ambiguous`` so that the engine reconciles by natural key first.
+///
+/// With a ``ThroughputGovernor`` every request (every inner request of a `$batch`) is admitted
+/// against Graph's quotas first and 429s pause all requests, not just the throttled one. With a
+/// `Logger`, each attempt is logged at `debug` (method, path, status, request-id, duration) and
+/// its redacted headers and body at `trace`; see ``Redaction``.
 public struct GraphClient: Sendable {
     /// The version root, e.g. `https://graph.microsoft.com/v1.0`.
     public let baseURL: String
@@ -85,21 +102,30 @@ public struct GraphClient: Sendable {
     public let retry: RetryPolicy
     /// Sent as `x-ms-throttle-priority`; a recovery is operator-driven.
     public var throttlePriority: String? = "High"
+    /// Paces requests under Graph's quotas; `nil` sends as fast as callers ask.
+    public var governor: ThroughputGovernor?
+    /// Where request and response lines go; `nil` logs nothing.
+    public var logger: Logger?
+    /// Seconds a request may take before the transport gives up on it.
+    public var requestTimeout: Double = 100
 
     public init(
         baseURL: String, transport: any HTTPTransport, clock: any GraphClock = SystemClock(),
-        tokens: (any AccessTokenProvider)? = nil, retry: RetryPolicy = RetryPolicy()
+        tokens: (any AccessTokenProvider)? = nil, retry: RetryPolicy = RetryPolicy(),
+        governor: ThroughputGovernor? = nil, logger: Logger? = nil
     ) {
         self.baseURL = baseURL.hasSuffix("/") ? String(baseURL.dropLast()) : baseURL
         self.transport = transport
         self.clock = clock
         self.tokens = tokens
         self.retry = retry
+        self.governor = governor
+        self.logger = logger
     }
 
     /// Sends a request, waiting out throttling; throws ``GraphError`` for anything but 2xx.
     public func send(_ request: GraphRequest) async throws -> GraphResponse {
-        try await send(request, url: baseURL + Self.encode(path: request.path, query: request.query))
+        try await send(request, url: baseURL + Self.encode(path: request.path, query: request.query), cost: RequestCost.estimate(request))
     }
 
     /// `GET` of one resource.
@@ -116,13 +142,24 @@ public struct GraphClient: Sendable {
                 if let object = value.objectValue { items.append(object) }
             }
             guard let next = page.object["@odata.nextLink"]?.stringValue else { return items }
-            page = try await send(GraphRequest("GET", path, headers: headers), url: next)
+            // The bearer token goes only where the first page came from.
+            guard Self.origin(of: next) == Self.origin(of: baseURL) else {
+                throw GraphError(kind: .malformedResponse, status: page.status, code: "UnexpectedNextLink",
+                                 message: "@odata.nextLink points outside \(baseURL)", method: "GET", path: path)
+            }
+            let request = GraphRequest("GET", path, query: query, headers: headers)
+            page = try await send(request, url: next, cost: RequestCost.estimate(request))
         }
+    }
+
+    private static func origin(of url: String) -> String? {
+        guard let components = URLComponents(string: url), let scheme = components.scheme, let host = components.host else { return nil }
+        return "\(scheme.lowercased())://\(host.lowercased()):\(components.port ?? (scheme.lowercased() == "http" ? 80 : 443))"
     }
 
     // MARK: - Sending
 
-    private func send(_ request: GraphRequest, url: String) async throws -> GraphResponse {
+    func send(_ request: GraphRequest, url: String, cost: RequestCost) async throws -> GraphResponse {
         var headers = request.headers
         headers["Accept"] = "application/json"
         if let throttlePriority { headers["x-ms-throttle-priority"] = throttlePriority }
@@ -133,8 +170,16 @@ public struct GraphClient: Sendable {
         }
         var throttled = 0
         var transient = 0
+        var replication = 0
         var refreshedToken = false
         while true {
+            if let governor {
+                do {
+                    try await governor.admit(cost)
+                } catch {
+                    throw GraphError(kind: .notSent, status: 0, code: "Cancelled", message: "stopped while waiting for quota", method: request.method, path: request.path)
+                }
+            }
             if let tokens {
                 do {
                     headers["Authorization"] = "Bearer " + (try await tokens.accessToken())
@@ -144,11 +189,13 @@ public struct GraphClient: Sendable {
                     throw GraphError(kind: .notSent, status: 0, code: "TokenUnavailable", message: "\(error)", method: request.method, path: request.path)
                 }
             }
-            let httpRequest = HTTPRequest(method: request.method, url: url, headers: headers, body: body)
+            let httpRequest = HTTPRequest(method: request.method, url: url, headers: headers, body: body, timeout: requestTimeout)
+            let started = Date()
             let response: HTTPResponse
             do {
                 response = try await transport.send(httpRequest)
             } catch let failure as TransportFailure {
+                log(httpRequest, request, nil, failure: failure, started: started)
                 transient += 1
                 switch failure {
                 case .noResponse(let reason) where request.method != "GET":
@@ -161,8 +208,11 @@ public struct GraphClient: Sendable {
                     continue
                 }
             } catch {
+                log(httpRequest, request, nil, failure: error, started: started)
                 throw GraphError(kind: .notSent, status: 0, code: "TransportFailure", message: "\(error)", method: request.method, path: request.path)
             }
+            log(httpRequest, request, response, failure: nil, started: started)
+            await governor?.observe(status: response.status, headers: response.headers, estimated: cost)
 
             if (200..<300).contains(response.status) {
                 let json = response.body.isEmpty ? nil : try? JSONCoding.decode(response.body)
@@ -175,16 +225,25 @@ public struct GraphClient: Sendable {
             }
 
             let error = GraphError.from(response: response, method: request.method, path: request.path)
+            if request.awaitsReplication, error.isNotFound, replication + 1 < retry.maxReplicationAttempts {
+                // Eventual consistency: the object this run created is not visible everywhere yet.
+                replication += 1
+                try await pause(retry.backoff(attempt: replication), request)
+                continue
+            }
             switch response.status {
             case 429:
                 throttled += 1
                 guard throttled < retry.maxThrottledAttempts else { throw error }
                 // Retry-After counts from the response: requests throttled together wake together.
-                let wait = error.retryAfter ?? retry.backoff(attempt: throttled)
-                do {
-                    try await clock.sleep(until: (await clock.now()).addingTimeInterval(wait))
-                } catch {
-                    throw GraphError(kind: .notSent, status: 0, code: "Cancelled", message: "stopped while throttled", method: request.method, path: request.path)
+                // The governor (when there is one) has already paused every request for Retry-After.
+                if governor == nil {
+                    let wait = error.retryAfter ?? retry.backoff(attempt: throttled)
+                    do {
+                        try await clock.sleep(until: (await clock.now()).addingTimeInterval(wait))
+                    } catch {
+                        throw GraphError(kind: .notSent, status: 0, code: "Cancelled", message: "stopped while throttled", method: request.method, path: request.path)
+                    }
                 }
             case 401 where tokens != nil && !refreshedToken:
                 refreshedToken = true
@@ -204,7 +263,33 @@ public struct GraphClient: Sendable {
         }
     }
 
-    private func pause(_ seconds: Double, _ request: GraphRequest) async throws {
+    private func log(_ http: HTTPRequest, _ request: GraphRequest, _ response: HTTPResponse?, failure: (any Error)?, started: Date) {
+        guard let logger else { return }
+        let milliseconds = Int(Date().timeIntervalSince(started) * 1000)
+        let path = Redaction.redact(Self.encode(path: request.path, query: request.query))
+        var metadata: Logger.Metadata = ["duration-ms": "\(milliseconds)"]
+        if let response {
+            metadata["request-id"] = "\(response.headers["request-id"] ?? response.headers["client-request-id"] ?? "-")"
+            logger.debug("\(request.method) \(path) \(response.status)", metadata: metadata)
+        } else {
+            metadata["error"] = "\(Redaction.redact("\(failure.map { "\($0)" } ?? "unknown")"))"
+            logger.debug("\(request.method) \(path) failed", metadata: metadata)
+        }
+        if logger.logLevel <= .trace {
+            logger.trace("request", metadata: [
+                "headers": "\(Redaction.redact(headers: http.headers).sorted { $0.key < $1.key }.map { "\($0.key): \($0.value)" })",
+                "body": "\(Redaction.redact(body: http.body))",
+            ])
+            if let response {
+                logger.trace("response", metadata: [
+                    "headers": "\(Redaction.redact(headers: response.headers).sorted { $0.key < $1.key }.map { "\($0.key): \($0.value)" })",
+                    "body": "\(Redaction.redact(body: response.body))",
+                ])
+            }
+        }
+    }
+
+    func pause(_ seconds: Double, _ request: GraphRequest) async throws {
         do {
             try await clock.sleep(seconds: seconds)
         } catch {

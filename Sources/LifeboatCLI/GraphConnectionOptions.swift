@@ -1,0 +1,84 @@
+import ArgumentParser
+import Foundation
+import LifeboatCurl
+import LifeboatGraph
+import Logging
+
+extension GraphCloud: ExpressibleByArgument {}
+extension ThroughputGovernor.TenantSize: ExpressibleByArgument {}
+
+/// How a live command reaches the target tenant: the cloud or explicit URLs, the application's
+/// credentials and TLS. There is deliberately no option that takes a secret's value: it would
+/// show in the process list and the shell history.
+public struct GraphConnectionOptions: ParsableArguments {
+    @Option(help: "The Microsoft cloud: global, usgov, usgov-dod or china.")
+    public var cloud: GraphCloud = .global
+
+    @Option(help: ArgumentHelp("The Graph root instead of the cloud's, e.g. https://graph.microsoft.com.", valueName: "url"))
+    public var graphURL: String?
+
+    @Option(help: ArgumentHelp("The sign-in authority instead of the cloud's, e.g. https://login.microsoftonline.com.", valueName: "url"))
+    public var authorityURL: String?
+
+    @Option(help: "The target tenant: its id or initial domain.")
+    public var tenant: String
+
+    @Option(help: "The application (client) id.")
+    public var clientID: String
+
+    @Option(help: ArgumentHelp("The environment variable that holds the client secret.", valueName: "name"))
+    public var clientSecretEnv: String?
+
+    @Option(help: ArgumentHelp("A file that holds the client secret (keep it 0600).", valueName: "path"))
+    public var clientSecretFile: String?
+
+    @Option(help: ArgumentHelp("The application's certificate (PEM), with --private-key.", valueName: "path"))
+    public var certificate: String?
+
+    @Option(help: ArgumentHelp("The certificate's private key (PEM, RSA or EC P-256).", valueName: "path"))
+    public var privateKey: String?
+
+    @Option(help: ArgumentHelp("Trusted certificate authorities (PEM) instead of the system's.", valueName: "path"))
+    public var caBundle: String?
+
+    @Option(help: "The target's size, which sets Graph's resource-unit quota: small (<50 users), medium (50-500) or large.")
+    public var tenantSize: ThroughputGovernor.TenantSize = .small
+
+    public init() {}
+
+    public func validate() throws {
+        let ways = [clientSecretEnv != nil, clientSecretFile != nil, certificate != nil || privateKey != nil].filter { $0 }.count
+        guard ways == 1 else {
+            throw ValidationError("give exactly one credential: --client-secret-env NAME, --client-secret-file PATH, or --certificate with --private-key")
+        }
+        if (certificate == nil) != (privateKey == nil) {
+            throw ValidationError("--certificate and --private-key go together")
+        }
+        for url in [graphURL, authorityURL].compactMap({ $0 }) {
+            try CurlTransport.check(url: url)
+        }
+    }
+
+    /// The sign-in and Graph URLs.
+    public var endpoints: GraphEndpoints {
+        GraphEndpoints(cloud: cloud, graphURL: graphURL, authorityURL: authorityURL)
+    }
+
+    /// The credential, read from the environment or files.
+    public func credential(environment: [String: String] = ProcessInfo.processInfo.environment) throws -> ClientCredentials.Credential {
+        if let name = clientSecretEnv { return .secret(try .environment(name, in: environment)) }
+        if let path = clientSecretFile { return .secret(try .file(path)) }
+        guard let certificate, let privateKey else { throw CredentialError("no credential given") }
+        return .certificate(try .files(privateKey: privateKey, certificate: certificate))
+    }
+
+    /// A Graph client over libcurl, signed in with these options and paced by a governor.
+    public func graphClient(logger: Logger? = nil) throws -> GraphClient {
+        let transport = try CurlTransport(configuration: .init(caBundlePath: caBundle))
+        let endpoints = endpoints
+        let tokens = ClientCredentials(tenant: tenant, clientID: clientID, credential: try credential(),
+                                       endpoints: endpoints, transport: transport, logger: logger)
+        let governor = ThroughputGovernor(configuration: .init(resourceUnits: tenantSize.resourceUnits))
+        return GraphClient(baseURL: endpoints.baseURL, transport: transport, tokens: tokens, governor: governor, logger: logger)
+    }
+}

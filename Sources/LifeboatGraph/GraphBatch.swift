@@ -1,0 +1,158 @@
+import Foundation
+import LifeboatJSON
+
+extension GraphClient {
+    /// Most requests Graph accepts in one `$batch`.
+    public static let batchLimit = 20
+
+    /// Sends requests through `POST /$batch`, at most 20 per batch, and returns one result per
+    /// request, in the order given.
+    ///
+    /// Inner responses are matched by id whatever their order. An inner 429 is retried on its
+    /// own after the inner Retry-After (reads and writes: a throttled request was not applied);
+    /// an inner 5xx, or a missing inner response, is retried for reads and is
+    /// ``GraphError/Kind/ambiguous`` for writes, exactly like a direct request. Batching saves
+    /// round trips, not quota: with a governor, every inner request is admitted.
+    public func batch(_ requests: [GraphRequest]) async -> [Result<GraphResponse, GraphError>] {
+        var results = [Result<GraphResponse, GraphError>?](repeating: nil, count: requests.count)
+        var throttled = [Int](repeating: 0, count: requests.count)
+        var transient = [Int](repeating: 0, count: requests.count)
+        var pending = Array(requests.indices)
+        var round = 0
+        while !pending.isEmpty {
+            round += 1
+            var again: [Int] = []
+            var wait = 0.0
+            for start in stride(from: 0, to: pending.count, by: Self.batchLimit) {
+                let chunk = Array(pending[start..<min(start + Self.batchLimit, pending.count)])
+                let outcome = await sendBatch(chunk.map { (String($0 + 1), requests[$0]) })
+                switch outcome {
+                case .failure(let error):
+                    for index in chunk {
+                        let request = requests[index]
+                        var failure = error
+                        failure.method = request.method
+                        failure.path = request.path
+                        if !request.isWrite, error.isTransient || error.kind == .ambiguous, transient[index] + 1 < retry.maxTransientAttempts {
+                            transient[index] += 1
+                            again.append(index)
+                            wait = max(wait, error.retryAfter ?? retry.backoff(attempt: transient[index]))
+                        } else {
+                            results[index] = .failure(failure)
+                        }
+                    }
+                case .success(let responses):
+                    var throttleWait: Double?
+                    for index in chunk {
+                        let request = requests[index]
+                        guard let response = responses[String(index + 1)] else {
+                            if request.isWrite {
+                                results[index] = .failure(GraphError(kind: .ambiguous, status: 0, code: "MissingBatchResponse",
+                                                                     message: "the batch answered without this request", method: request.method, path: request.path))
+                            } else if transient[index] + 1 < retry.maxTransientAttempts {
+                                transient[index] += 1
+                                again.append(index)
+                            } else {
+                                results[index] = .failure(GraphError(kind: .malformedResponse, status: 0, code: "MissingBatchResponse",
+                                                                     message: "the batch answered without this request", method: request.method, path: request.path))
+                            }
+                            continue
+                        }
+                        if (200..<300).contains(response.status) {
+                            let body = response.body.isEmpty ? nil : try? JSONCoding.decode(response.body)
+                            results[index] = .success(GraphResponse(status: response.status, headers: response.headers, body: body))
+                            continue
+                        }
+                        let error = GraphError.from(response: response, method: request.method, path: request.path)
+                        let isServerError = [500, 502, 503, 504].contains(response.status)
+                        if response.status == 429, throttled[index] + 1 < retry.maxThrottledAttempts {
+                            throttled[index] += 1
+                            again.append(index)
+                            throttleWait = max(throttleWait ?? 0, error.retryAfter ?? retry.backoff(attempt: throttled[index]))
+                        } else if isServerError, request.isWrite {
+                            var ambiguous = error
+                            ambiguous.kind = .ambiguous
+                            results[index] = .failure(ambiguous)
+                        } else if isServerError, transient[index] + 1 < retry.maxTransientAttempts {
+                            transient[index] += 1
+                            again.append(index)
+                            wait = max(wait, error.retryAfter ?? retry.backoff(attempt: transient[index]))
+                        } else {
+                            results[index] = .failure(error)
+                        }
+                    }
+                    if let throttleWait {
+                        if let governor {
+                            // One pause for every request, not one per throttled inner request.
+                            await governor.throttled(retryAfter: throttleWait)
+                        } else {
+                            wait = max(wait, throttleWait)
+                        }
+                    }
+                }
+            }
+            pending = again.sorted()
+            if !pending.isEmpty, wait > 0 {
+                do {
+                    try await clock.sleep(seconds: wait)
+                } catch {
+                    for index in pending {
+                        results[index] = .failure(GraphError(kind: .notSent, status: 0, code: "Cancelled", message: "stopped while waiting to retry",
+                                                             method: requests[index].method, path: requests[index].path))
+                    }
+                    pending = []
+                }
+            }
+        }
+        return results.enumerated().map { index, result in
+            result ?? .failure(GraphError(kind: .notSent, status: 0, code: "NotSent", message: "not sent",
+                                          method: requests[index].method, path: requests[index].path))
+        }
+    }
+
+    /// One `POST /$batch`: the inner responses by id, or why the batch as a whole failed.
+    private func sendBatch(_ items: [(id: String, request: GraphRequest)]) async -> Result<[String: HTTPResponse], GraphError> {
+        var entries: [JSONValue] = []
+        var cost = RequestCost(resourceUnits: 0, writes: 0)
+        for (id, request) in items {
+            var entry: JSONObject = [
+                "id": .string(id),
+                "method": .string(request.method),
+                "url": .string(Self.encode(path: request.path, query: request.query)),
+            ]
+            var headers = request.headers
+            if let body = request.body {
+                headers["Content-Type"] = "application/json"
+                entry["body"] = body
+            }
+            if !headers.isEmpty { entry["headers"] = .object(headers.mapValues { .string($0) }) }
+            entries.append(.object(entry))
+            cost = cost + RequestCost.estimate(request)
+        }
+        let outer = GraphRequest("POST", "/$batch", body: ["requests": .array(entries)])
+        let response: GraphResponse
+        do {
+            response = try await send(outer, url: baseURL + "/$batch", cost: cost)
+        } catch let error as GraphError {
+            return .failure(error)
+        } catch {
+            return .failure(GraphError(kind: .notSent, status: 0, code: "TransportFailure", message: "\(error)", method: "POST", path: "/$batch"))
+        }
+        guard let inner = response.object["responses"]?.arrayValue else {
+            return .failure(GraphError(kind: .malformedResponse, status: response.status, code: "MalformedResponse",
+                                       message: "the $batch answer has no responses", requestID: response.headers["request-id"],
+                                       method: "POST", path: "/$batch"))
+        }
+        var byID: [String: HTTPResponse] = [:]
+        for item in inner {
+            guard let id = item["id"]?.stringValue, let status = item["status"]?.numberValue else { continue }
+            var headers: [String: String] = [:]
+            for (name, value) in item["headers"]?.objectValue ?? [:] {
+                headers[name] = value.stringValue ?? value.numberValue.map { String(Int($0)) }
+            }
+            let body = item["body"].map { (try? JSONCoding.encode($0)) ?? Data() } ?? Data()
+            byID[id] = HTTPResponse(status: Int(status), headers: headers, body: body)
+        }
+        return .success(byID)
+    }
+}
