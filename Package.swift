@@ -38,8 +38,8 @@ let package = Package(
             "LifeboatJSON", "LifeboatSQLite", "LifeboatGraph", "LifeboatSnapshot", "LifeboatRunbook",
         ]),
         .target(name: "LifeboatFakeTenant", dependencies: [
-            "LifeboatJSON", "LifeboatSQLite", "LifeboatGraph",
-        ]),
+            "LifeboatJSON", "LifeboatSQLite", "LifeboatGraph", "LifeboatSnapshot",
+        ], resources: [.copy("Resources/graph-schema.json")]),
         .target(name: "LifeboatCLI", dependencies: [
             "LifeboatEngine", "LifeboatFakeTenant", "LifeboatSnapshot", "LifeboatRunbook", "LifeboatGraph",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
