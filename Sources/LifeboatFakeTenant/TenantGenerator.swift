@@ -25,13 +25,16 @@ public struct TenantGenerator: Sendable {
         public var customDomains: [String]
         /// The capture time written to the manifest (fixed, so output is reproducible).
         public var capturedAt: Date
+        /// Also make a few mail-enabled security groups (about 1 in 200), which Graph cannot create.
+        /// Off by default: the shipped runbook's `groups.members` stage still tries to fill them and fails.
+        public var mailEnabledSecurityGroups: Bool
 
         /// The custom domains the shipped runbook `Runbooks/rebuild-new-tenant.yaml` maps.
         public static let runbookDomains = ["contoso.com", "fabrikam-labs.com"]
 
         public init(users: Int, groups: Int? = nil, applications: Int? = nil, seed: UInt64 = 1, name: String = "contoso",
                     customDomains: [String] = Options.runbookDomains,
-                    capturedAt: Date = Date(timeIntervalSince1970: 1_794_623_400)) {
+                    capturedAt: Date = Date(timeIntervalSince1970: 1_794_623_400), mailEnabledSecurityGroups: Bool = false) {
             self.users = users
             self.groups = groups
             self.applications = applications
@@ -39,6 +42,7 @@ public struct TenantGenerator: Sendable {
             self.name = name
             self.customDomains = customDomains
             self.capturedAt = capturedAt
+            self.mailEnabledSecurityGroups = mailEnabledSecurityGroups
         }
 
         var groupCount: Int { groups ?? max(24, users / 20) }
@@ -102,14 +106,26 @@ public struct TenantGenerator: Sendable {
         }
         try manager.createDirectory(at: directory, withIntermediateDirectories: true)
         let tenant = build()
+        // The manifest is what Snapshot.writeManifest would write (a test holds the two equal); it is computed
+        // here from the bytes in hand because writeManifest re-parses every file, which takes most of the time at 100,000 users.
+        var files: [String: SnapshotManifest.FileEntry] = [:]
         for type in ObjectType.allCases {
-            try CompactJSONWriter.collectionFile(tenant.collections[type] ?? []).write(to: directory.appendingPathComponent(type.fileName))
+            let objects = tenant.collections[type] ?? []
+            let data = CompactJSONWriter.collectionFile(objects)
+            try data.write(to: directory.appendingPathComponent(type.fileName))
+            files[type.fileName] = .init(sha256: Snapshot.sha256Hex(data), count: objects.count)
         }
-        let manifest = try Snapshot.writeManifest(
-            in: directory, sourceTenantId: tenant.tenantID, sourceInitialDomain: options.initialDomain, capturedAt: options.capturedAt,
-            toolVersion: "lifeboat fake-tenant generate --users \(options.users) --groups \(options.groupCount) --apps \(options.applicationCount) --seed \(options.seed)")
+        let manifest = SnapshotManifest(
+            sourceTenantId: tenant.tenantID, sourceInitialDomain: options.initialDomain,
+            capturedAt: ISO8601DateFormatter().string(from: options.capturedAt), toolVersion: toolVersion, files: files)
+        try JSONCoding.encodePretty(manifest).write(to: directory.appendingPathComponent(Snapshot.manifestFileName), options: .atomic)
         return Summary(directory: directory, manifest: manifest, memberships: tenant.memberships, nestedGroups: tenant.nestedGroups,
                        largestGroup: tenant.largestGroup)
+    }
+
+    /// What the manifest's `toolVersion` records: the command that makes the same bytes again.
+    public var toolVersion: String {
+        "lifeboat fake-tenant generate --users \(options.users) --groups \(options.groupCount) --apps \(options.applicationCount) --seed \(options.seed)"
     }
 
     /// The generated objects, by collection, before they are written.
@@ -170,8 +186,30 @@ private struct TenantBuilder {
     }
 
     mutating func date(daysAgoUpTo days: Int) -> String {
-        let seconds = options.capturedAt.timeIntervalSince1970 - Double(random.int(in: 1...(days * 86_400)))
-        return timestamps.string(from: Date(timeIntervalSince1970: seconds.rounded()))
+        let seconds = Int(options.capturedAt.timeIntervalSince1970.rounded()) - random.int(in: 1...(days * 86_400))
+        return Self.iso8601(seconds)
+    }
+
+    /// `2026-11-14T02:30:00Z` for seconds since 1970 (Foundation's formatter is the slowest part of a 100,000-user run).
+    static func iso8601(_ seconds: Int) -> String {
+        let days = seconds >= 0 ? seconds / 86_400 : (seconds - 86_399) / 86_400
+        let time = seconds - days * 86_400
+        // Howard Hinnant's civil_from_days.
+        let z = days + 719_468
+        let era = (z >= 0 ? z : z - 146_096) / 146_097
+        let dayOfEra = z - era * 146_097
+        let yearOfEra = (dayOfEra - dayOfEra / 1460 + dayOfEra / 36_524 - dayOfEra / 146_096) / 365
+        let dayOfYear = dayOfEra - (365 * yearOfEra + yearOfEra / 4 - yearOfEra / 100)
+        let monthIndex = (5 * dayOfYear + 2) / 153
+        let day = dayOfYear - (153 * monthIndex + 2) / 5 + 1
+        let month = monthIndex < 10 ? monthIndex + 3 : monthIndex - 9
+        let year = yearOfEra + era * 400 + (month <= 2 ? 1 : 0)
+        return "\(year)-\(pad(month))-\(pad(day))T\(pad(time / 3600)):\(pad(time / 60 % 60)):\(pad(time % 60))Z"
+    }
+
+    static func pad(_ value: Int, width: Int = 2) -> String {
+        let text = String(value)
+        return text.count >= width ? text : String(repeating: "0", count: width - text.count) + text
     }
 
     static func reference(_ type: String, _ id: String) -> JSONValue {
@@ -312,11 +350,11 @@ private struct TenantBuilder {
                 "department": .string(isCEO ? "Executive" : departments[department].name),
                 "city": .string(place.city), "country": .string(place.country), "usageLocation": .string(place.usageLocation),
                 "officeLocation": .string("\(place.city) Office"), "preferredLanguage": "en-US",
-                "businessPhones": [.string("\(place.phone) \(String(format: "%04d", random.index(10_000)))")],
+                "businessPhones": [.string("\(place.phone) \(Self.pad(random.index(10_000), width: 4))")],
                 "employeeId": .string(String(100_000 + index)), "employeeType": random.chance(0.08) ? "Contractor" : "Employee",
                 "createdDateTime": .string(date(daysAgoUpTo: 2500)),
             ]
-            if random.chance(0.5) { user["mobilePhone"] = .string("\(place.phone) \(String(format: "%04d", random.index(10_000)))") }
+            if random.chance(0.5) { user["mobilePhone"] = .string("\(place.phone) \(Self.pad(random.index(10_000), width: 4))") }
             if synced {
                 user["onPremisesSyncEnabled"] = true
                 user["onPremisesImmutableId"] = .string(random.base64URL(bytes: 16) + "==")
@@ -473,7 +511,7 @@ private struct TenantBuilder {
             let word = random.pick(TenantVocabulary.projectWords), topic = random.pick(TenantVocabulary.groupTopics)
             let roll = random.unit()
             let kind: GroupKind = roll < 0.12 ? .microsoft365 : roll < 0.15 ? .dynamic : roll < 0.16 ? .roleAssignable
-                : roll < 0.165 ? .mailEnabledSecurity : .security
+                : roll < 0.165 && options.mailEnabledSecurityGroups ? .mailEnabledSecurity : .security
             var size = groupSize(cap: cap)
             if kind == .roleAssignable { size = min(size, 25) }
             switch kind {

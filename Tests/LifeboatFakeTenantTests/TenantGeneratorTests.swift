@@ -23,6 +23,14 @@ import Testing
             let b = try Data(contentsOf: directory.url.appendingPathComponent("b/\(file)"))
             #expect(a == b, "\(file) differs between two runs with the same seed")
         }
+        // The manifest is the one Snapshot.writeManifest writes for the same files.
+        let generator = try TenantGenerator(.init(users: 2000, seed: 7))
+        let written = try Data(contentsOf: directory.url.appendingPathComponent("a/manifest.json"))
+        let tenantID = try JSONCoding.decode(SnapshotManifest.self, from: written).sourceTenantId
+        _ = try Snapshot.writeManifest(in: directory.url.appendingPathComponent("b"), sourceTenantId: tenantID,
+                                       sourceInitialDomain: "contoso.onmicrosoft.com", capturedAt: generator.options.capturedAt,
+                                       toolVersion: generator.toolVersion)
+        #expect(try Data(contentsOf: directory.url.appendingPathComponent("b/manifest.json")) == written)
         let users = { (name: String) in try Data(contentsOf: directory.url.appendingPathComponent("\(name)/users.json")) }
         #expect(try users("a") != users("c"))
     }
@@ -65,6 +73,14 @@ import Testing
         let members = snapshot.users.filter { !$0.isGuest }
         #expect(Set(members.map { $0.userPrincipalName.split(separator: "@")[0].lowercased() }).count == members.count)
         #expect(Set(guests.compactMap { $0.mail?.lowercased() }).count == guests.count)
+
+        // Timestamps are ISO 8601 and before the capture.
+        let formatter = ISO8601DateFormatter()
+        let captured = try #require(snapshot.manifest.capturedDate)
+        for user in snapshot.users.prefix(200) {
+            let created = try #require(user.properties["createdDateTime"]?.stringValue.flatMap(formatter.date(from:)), "\(user.properties["createdDateTime"] ?? nil)")
+            #expect(created < captured && created > captured.addingTimeInterval(-2600 * 86_400))
+        }
 
         // Managers form a tree: every chain ends at the CEO without a cycle.
         let userIDs = Set(snapshot.users.map(\.id))
