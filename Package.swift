@@ -11,6 +11,13 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.0.0"),
         .package(url: "https://github.com/apple/swift-crypto", from: "4.0.0"),
+        // The fake tenant's HTTP server; traits off: no swift-configuration, less to build.
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.0", traits: []),
+        // X.509 certificates for the fake token endpoint's certificate credentials.
+        .package(url: "https://github.com/apple/swift-certificates", from: "1.21.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.80.0"),
+        .package(url: "https://github.com/apple/swift-http-types", from: "1.0.0"),
     ],
     targets: [
         // System libraries with small non-variadic shims.
@@ -40,8 +47,18 @@ let package = Package(
         .target(name: "LifeboatFakeTenant", dependencies: [
             "LifeboatJSON", "LifeboatSQLite", "LifeboatGraph", "LifeboatSnapshot",
         ], resources: [.copy("Resources/graph-schema.json")]),
+        .target(name: "LifeboatFakeServer", dependencies: [
+            "LifeboatFakeTenant", "LifeboatGraph", "LifeboatJSON",
+            .product(name: "Hummingbird", package: "hummingbird"),
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "HTTPTypes", package: "swift-http-types"),
+            .product(name: "Crypto", package: "swift-crypto"),
+            .product(name: "_CryptoExtras", package: "swift-crypto"),
+            .product(name: "X509", package: "swift-certificates"),
+        ]),
         .target(name: "LifeboatCLI", dependencies: [
-            "LifeboatEngine", "LifeboatFakeTenant", "LifeboatSnapshot", "LifeboatRunbook", "LifeboatGraph",
+            "LifeboatEngine", "LifeboatFakeTenant", "LifeboatFakeServer", "LifeboatSnapshot", "LifeboatRunbook", "LifeboatGraph",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "lifeboat", dependencies: ["LifeboatCLI"]),
@@ -57,6 +74,11 @@ let package = Package(
             "LifeboatEngine", "LifeboatFakeTenant", "LifeboatTestSupport",
         ]),
         .testTarget(name: "LifeboatFakeTenantTests", dependencies: ["LifeboatFakeTenant", "LifeboatTestSupport"]),
+        .testTarget(name: "LifeboatFakeServerTests", dependencies: [
+            "LifeboatFakeServer", "LifeboatFakeTenant", "LifeboatTestSupport",
+            .product(name: "_CryptoExtras", package: "swift-crypto"),
+            .product(name: "X509", package: "swift-certificates"),
+        ]),
         .testTarget(name: "LifeboatCLITests", dependencies: ["LifeboatCLI", "lifeboat", "LifeboatTestSupport"]),
     ],
     swiftLanguageModes: [.v6]

@@ -15,7 +15,7 @@ public struct LifeboatCommand: AsyncParsableCommand {
              64  the command line could not be parsed
             """,
         version: LifeboatVersion.current,
-        subcommands: [Plan.self, Tabletop.self, Resume.self, Status.self, Approve.self, IDMapCommand.self])
+        subcommands: [Plan.self, Tabletop.self, Resume.self, Status.self, Approve.self, IDMapCommand.self, FakeTenantCommand.self])
 
     public init() {}
 }
