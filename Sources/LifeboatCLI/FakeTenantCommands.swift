@@ -78,7 +78,8 @@ extension FakeTenantCommand {
                 }
                 let started = Date()
                 let report = await tenant.seed(from: snapshot)
-                print("Seed \(seed!): \(report) (\(String(format: "%.1f", Date().timeIntervalSince(started))) s)")
+                // Written unbuffered: the server that follows never returns to flush stdout.
+                FileHandle.standardOutput.write(Data("Seed \(seed!): \(report) (\(String(format: "%.1f", Date().timeIntervalSince(started))) s)\n".utf8))
             }
 
             let clientID = self.clientID ?? UUID().uuidString.lowercased()

@@ -65,7 +65,8 @@ public final class FakeTenantServer: Sendable {
     /// Starts listening in the background and returns the bound port; ``stop()`` ends it.
     public func start() async throws -> Int {
         let (ready, readyContinuation) = AsyncStream<Int>.makeStream()
-        let application = makeApplication { port in
+        // stop() cancels the task, which Hummingbird logs as an error on every open connection: keep that quiet.
+        let application = makeApplication(logLevel: .critical) { port in
             readyContinuation.yield(port)
             readyContinuation.finish()
         }
@@ -97,16 +98,16 @@ public final class FakeTenantServer: Sendable {
     ///
     /// - Parameter onListening: called once with the bound port.
     public func run(onListening: @escaping @Sendable (Int) -> Void) async throws {
-        let application = makeApplication { [self] port in
+        let application = makeApplication(logLevel: .warning) { [self] port in
             self.state.withLock { $0.port = port }
             onListening(port)
         }
         try await application.runService()
     }
 
-    private func makeApplication(onListening: @escaping @Sendable (Int) -> Void) -> some ApplicationProtocol {
+    private func makeApplication(logLevel: Logger.Level, onListening: @escaping @Sendable (Int) -> Void) -> some ApplicationProtocol {
         var logger = Logger(label: "lifeboat.fake-tenant-server")
-        logger.logLevel = .warning
+        logger.logLevel = logLevel
         let responder = CallbackResponder<BasicRequestContext> { [self] request, _ in
             try await self.respond(to: request)
         }
