@@ -15,7 +15,8 @@ public struct LifeboatCommand: AsyncParsableCommand {
              64  the command line could not be parsed
             """,
         version: LifeboatVersion.current,
-        subcommands: [Plan.self, Tabletop.self, Resume.self, Status.self, Approve.self, IDMapCommand.self, ReportCommand.self])
+        subcommands: [Plan.self, Tabletop.self, Resume.self, Status.self, Approve.self, IDMapCommand.self, ReportCommand.self,
+                      FakeTenantCommand.self])
 
     public init() {}
 }

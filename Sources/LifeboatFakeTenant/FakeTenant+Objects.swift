@@ -9,6 +9,8 @@ extension FakeTenant {
     static let conditionalAccessLocationKeywords: Set<String> = ["All", "AllTrusted"]
 
     func create(_ type: String, _ body: JSONObject) throws -> JSONObject {
+        // Graph refuses properties its types do not have (from the v1.0 metadata).
+        try GraphSchema.v1.validate(body, as: type)
         switch type {
         case "user": return try createUser(body)
         case "group": return try createGroup(body)
@@ -71,6 +73,7 @@ extension FakeTenant {
 
     func invite(_ request: FakeRequest) throws -> HTTPResponse {
         let body = request.body ?? [:]
+        try GraphSchema.v1.validate(body, as: "invitation")
         try require(body, ["invitedUserEmailAddress", "inviteRedirectUrl"], type: "invitation")
         guard let email = body["invitedUserEmailAddress"]?.stringValue, email.contains("@") else {
             throw GraphFailure.badRequest("Invalid invitedUserEmailAddress.")
@@ -541,6 +544,7 @@ extension FakeTenant {
     // MARK: Updates and deletes
 
     func update(_ type: String, id: String, _ body: JSONObject) throws {
+        try GraphSchema.v1.validate(body, as: type)
         var object = try get(id, type: type)
         for key in ["id", "appId", "createdDateTime"] where body[key] != nil && body[key] != object[key] {
             throw GraphFailure.badRequest("Property '\(key)' is read-only and cannot be set.")

@@ -275,29 +275,3 @@ struct IdentifierSource {
         return uuid.uuidString.lowercased()
     }
 }
-
-/// SplitMix64: small, fast and reproducible from a seed.
-public struct SeededRandom: RandomNumberGenerator, Sendable {
-    public private(set) var state: UInt64
-
-    public init(seed: UInt64) {
-        state = seed
-    }
-
-    public mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-
-    /// A number in 0..<1.
-    public mutating func unit() -> Double { Double(next() >> 11) / Double(1 << 53) }
-
-    /// `true` with probability `p`.
-    public mutating func chance(_ p: Double) -> Bool { unit() < p }
-
-    /// A number in 0..<n.
-    public mutating func below(_ n: Int) -> Int { Int(next() % UInt64(max(1, n))) }
-}

@@ -1,0 +1,247 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import LifeboatFakeTenant
+import LifeboatGraph
+import LifeboatJSON
+import Logging
+import NIOCore
+import Synchronization
+
+/// The fake tenant behind a real HTTP server on loopback, in real time: Microsoft Graph under `/v1.0`,
+/// the OAuth2 client-credentials token endpoint at `/{tenant}/oauth2/v2.0/token`, and a small operator
+/// API under `/_lifeboat/`.
+///
+/// Every `/v1.0` request needs `Authorization: Bearer <token>` from this server's own token endpoint; it is
+/// then handed, with its raw percent-encoded path and query, headers and body, to ``FakeTenant/handle(_:)``.
+public final class FakeTenantServer: Sendable {
+    /// Where and how the server listens.
+    public struct Configuration: Sendable {
+        /// Loopback only: the fake tenant is for drills on this machine.
+        public var host: String
+        /// The port; 0 asks the system for a free one (read ``FakeTenantServer/port`` once started).
+        public var port: Int
+        /// Largest request body accepted, in bytes.
+        public var maxBodySize: Int
+
+        public init(host: String = "127.0.0.1", port: Int = 0, maxBodySize: Int = 16 << 20) {
+            self.host = host
+            self.port = port
+            self.maxBodySize = maxBodySize
+        }
+    }
+
+    public let tenant: FakeTenant
+    public let authority: FakeTokenAuthority
+    public let configuration: Configuration
+    private let state = Mutex<RunState>(RunState())
+
+    private struct RunState: Sendable {
+        var port: Int?
+        var task: Task<Void, any Error>?
+    }
+
+    /// A server for `tenant` whose token endpoint knows `applications`.
+    public init(tenant: FakeTenant, applications: [AppRegistration], tokenLifetime: Int = 3599,
+                configuration: Configuration = Configuration()) {
+        self.tenant = tenant
+        self.configuration = configuration
+        authority = FakeTokenAuthority(tenantID: tenant.tenantID, initialDomain: tenant.initialDomain, applications: applications,
+                                       tokenLifetime: tokenLifetime)
+    }
+
+    /// The bound port, once the server listens.
+    public var port: Int? { state.withLock { $0.port } }
+
+    /// `http://127.0.0.1:PORT`, once the server listens.
+    public var baseURL: String? { port.map { "http://\(configuration.host):\($0)" } }
+
+    /// Graph's version root on this server: `http://127.0.0.1:PORT/v1.0`.
+    public var graphURL: String? { baseURL.map { "\($0)/v1.0" } }
+
+    /// The token endpoint for this tenant: `http://127.0.0.1:PORT/{tenantId}/oauth2/v2.0/token`.
+    public var tokenEndpoint: String? { baseURL.map { "\($0)/\(tenant.tenantID)/oauth2/v2.0/token" } }
+
+    /// Starts listening in the background and returns the bound port; ``stop()`` ends it.
+    public func start() async throws -> Int {
+        let (ready, readyContinuation) = AsyncStream<Int>.makeStream()
+        // stop() cancels the task, which Hummingbird logs as an error on every open connection: keep that quiet.
+        let application = makeApplication(logLevel: .critical) { port in
+            readyContinuation.yield(port)
+            readyContinuation.finish()
+        }
+        let task = Task {
+            defer { readyContinuation.finish() }
+            try await application.run()
+        }
+        state.withLock { $0.task = task }
+        for await port in ready {
+            state.withLock { $0.port = port }
+            return port
+        }
+        // The server stopped before it listened: report why.
+        _ = try await task.value
+        throw FakeServerError("the server stopped before it listened on \(configuration.host):\(configuration.port)")
+    }
+
+    /// Stops a server started with ``start()`` and waits until it has closed its socket.
+    public func stop() async {
+        let task = state.withLock { state -> Task<Void, any Error>? in
+            defer { state.task = nil }
+            return state.task
+        }
+        task?.cancel()
+        _ = try? await task?.value
+    }
+
+    /// Runs in the foreground until SIGINT or SIGTERM (for `lifeboat fake-tenant serve`).
+    ///
+    /// - Parameter onListening: called once with the bound port.
+    public func run(onListening: @escaping @Sendable (Int) -> Void) async throws {
+        let application = makeApplication(logLevel: .warning) { [self] port in
+            self.state.withLock { $0.port = port }
+            onListening(port)
+        }
+        try await application.runService()
+    }
+
+    private func makeApplication(logLevel: Logger.Level, onListening: @escaping @Sendable (Int) -> Void) -> some ApplicationProtocol {
+        var logger = Logger(label: "lifeboat.fake-tenant-server")
+        logger.logLevel = logLevel
+        let responder = CallbackResponder<BasicRequestContext> { [self] request, _ in
+            try await self.respond(to: request)
+        }
+        return Application(
+            responder: responder,
+            configuration: ApplicationConfiguration(address: .hostname(configuration.host, port: configuration.port),
+                                                    serverName: "Lifeboat-FakeTenant"),
+            onServerRunning: { channel in
+                onListening(channel.localAddress?.port ?? 0)
+            },
+            logger: logger)
+    }
+
+    // MARK: - Routing
+
+    /// The request target as sent (percent-encoded path and query).
+    private func respond(to request: Request) async throws -> Response {
+        var request = request
+        let target = request.uri.string
+        let path = target.split(separator: "?", maxSplits: 1, omittingEmptySubsequences: false).first.map(String.init) ?? "/"
+        let body = try await request.collectBody(upTo: configuration.maxBodySize)
+        let bytes = Data(body.readableBytesView)
+        if path == "/v1.0" || path.hasPrefix("/v1.0/") {
+            return await graph(request, target: target, body: bytes)
+        }
+        if path.hasPrefix("/_lifeboat/") {
+            return await operatorAPI(request, path: path)
+        }
+        let segments = path.split(separator: "/", omittingEmptySubsequences: true)
+        if segments.count == 4, segments[1] == "oauth2", segments[2] == "v2.0", segments[3] == "token" {
+            return await token(request, tenant: String(segments[0]).removingPercentEncoding ?? String(segments[0]), path: path, body: bytes)
+        }
+        return json(404, ["error": ["code": "NotFound", "message": .string("Nothing is served at \(path). Graph is under /v1.0, tokens at /{tenant}/oauth2/v2.0/token, the operator API under /_lifeboat/.")]])
+    }
+
+    // MARK: - Graph
+
+    private func graph(_ request: Request, target: String, body: Data) async -> Response {
+        if let problem = await authority.check(authorization: request.headers[.authorization]) {
+            let requestID = UUID().uuidString.lowercased()
+            var response = json(401, [
+                "error": ["code": "InvalidAuthenticationToken", "message": .string(problem.message),
+                          "innerError": ["date": .string(ISO8601DateFormatter().string(from: Date())), "request-id": .string(requestID),
+                                         "client-request-id": .string(requestID)]],
+            ])
+            response.headers[.wwwAuthenticate] =
+                #"Bearer realm="", authorization_uri="https://login.microsoftonline.com/common/oauth2/authorize", client_id="00000003-0000-0000-c000-000000000000""#
+            response.headers[HTTPField.Name("request-id")!] = requestID
+            return response
+        }
+        var headers: [String: String] = [:]
+        for field in request.headers {
+            let name = field.name.canonicalName
+            guard name != "authorization", name != "host", name != "content-length", name != "connection" else { continue }
+            headers[name] = headers[name].map { "\($0), \(field.value)" } ?? field.value
+        }
+        let forwarded = LifeboatGraph.HTTPRequest(
+            method: request.method.rawValue, url: "http://\(configuration.host):\(port ?? configuration.port)\(target)", headers: headers,
+            body: body.isEmpty ? nil : body)
+        let answer = await tenant.handle(forwarded)
+        var fields = HTTPFields()
+        for (name, value) in answer.headers.sorted(by: { $0.key < $1.key }) {
+            guard let fieldName = HTTPField.Name(name), name != "content-length", name != "transfer-encoding", name != "connection" else { continue }
+            fields[fieldName] = value
+        }
+        return Response(status: .init(code: answer.status), headers: fields,
+                        body: answer.body.isEmpty ? ResponseBody() : ResponseBody(byteBuffer: ByteBuffer(bytes: answer.body)))
+    }
+
+    // MARK: - Token endpoint
+
+    private func token(_ request: Request, tenant: String, path: String, body: Data) async -> Response {
+        guard request.method == .post else {
+            return tokenJSON(405, TokenEndpointError(405, "invalid_request", 900_561, "The endpoint only accepts POST requests. Received a \(request.method.rawValue) request.").body(now: Date()))
+        }
+        let contentType = request.headers[.contentType]?.lowercased() ?? ""
+        guard contentType.hasPrefix("application/x-www-form-urlencoded") else {
+            return tokenJSON(400, TokenEndpointError(400, "invalid_request", 900_144,
+                                                     "The request body must be application/x-www-form-urlencoded and contain the following parameter: 'grant_type'.").body(now: Date()))
+        }
+        let form = FormBody.parse(String(decoding: body, as: UTF8.self))
+        // The audience a client assertion must name: the URL the client posted to.
+        let host = request.head.authority ?? "\(configuration.host):\(port ?? configuration.port)"
+        let answer = await authority.token(tenant: tenant, form: form, endpoint: "http://\(host)\(path)")
+        return tokenJSON(answer.status, answer.body)
+    }
+
+    private func tokenJSON(_ status: Int, _ body: JSONObject) -> Response {
+        var response = json(status, .object(body))
+        response.headers[.cacheControl] = "no-store, no-cache"
+        response.headers[HTTPField.Name("pragma")!] = "no-cache"
+        return response
+    }
+
+    // MARK: - Operator API
+
+    /// `/_lifeboat/…`: for operators and tests, not part of Graph. Loopback only, no token.
+    private func operatorAPI(_ request: Request, path: String) async -> Response {
+        switch (request.method, path) {
+        case (.get, "/_lifeboat/health"):
+            return json(200, [
+                "status": "ok", "tenantId": .string(tenant.tenantID), "initialDomain": .string(tenant.initialDomain),
+                "writes": .number(Double(await tenant.writeCount)), "liveTokens": .number(Double(await authority.liveTokenCount)),
+            ])
+        default:
+            return json(404, ["error": ["code": "NotFound", "message": .string("Unknown operator endpoint \(request.method.rawValue) \(path).")]])
+        }
+    }
+
+    private func json(_ status: Int, _ value: JSONValue) -> Response {
+        let data = (try? JSONCoding.encode(value)) ?? Data()
+        return Response(status: .init(code: status), headers: [.contentType: "application/json; charset=utf-8"],
+                        body: ResponseBody(byteBuffer: ByteBuffer(bytes: data)))
+    }
+}
+
+/// Why the server could not start.
+public struct FakeServerError: Error, Sendable, CustomStringConvertible {
+    public var description: String
+    public init(_ description: String) { self.description = description }
+}
+
+/// `application/x-www-form-urlencoded` bodies.
+enum FormBody {
+    static func parse(_ text: String) -> [String: String] {
+        var fields: [String: String] = [:]
+        for pair in text.split(separator: "&", omittingEmptySubsequences: true) {
+            let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+            func decode(_ part: Substring) -> String {
+                let spaced = part.replacingOccurrences(of: "+", with: " ")
+                return spaced.removingPercentEncoding ?? spaced
+            }
+            fields[decode(parts[0])] = parts.count > 1 ? decode(parts[1]) : ""
+        }
+        return fields
+    }
+}

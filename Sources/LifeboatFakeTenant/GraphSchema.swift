@@ -1,0 +1,201 @@
+import Foundation
+import LifeboatJSON
+
+/// The property names and types of the Graph v1.0 types Lifeboat writes, from Microsoft's published
+/// CSDL (`Scripts/generate-graph-schema.py` writes `Resources/graph-schema.json` from it).
+///
+/// The fake tenant uses it to answer an unknown property the way Graph does:
+/// 400 `Request_BadRequest`, `Property 'favouriteColour' does not exist on type 'microsoft.graph.user'.`
+public struct GraphSchema: Sendable {
+    /// One entity or complex type, with its base types' properties already merged in.
+    public struct TypeDefinition: Sendable, Hashable, Decodable {
+        /// `entity` or `complex`.
+        public var kind: String
+        /// The direct base type (short name), for reading; ``properties`` already include its properties.
+        public var baseType: String?
+        /// An OData open type: directory extension properties (`extension_<appId>_<name>`) are accepted.
+        public var open: Bool
+        /// Only derived types can be instantiated (`ipRange` → `iPv4CidrRange`).
+        public var abstract: Bool
+        /// Structural property → type, e.g. `passwordProfile` → `graph.passwordProfile`, `appRoles` → `Collection(graph.appRole)`.
+        public var properties: [String: String]
+        /// Navigation property → type, e.g. `members` → `Collection(graph.directoryObject)`.
+        public var navigation: [String: String]
+    }
+
+    /// Types by short name (`user`, `passwordProfile`, `oAuth2PermissionGrant`).
+    public let types: [String: TypeDefinition]
+    /// Every type derived (transitively) from a type, by short name.
+    public let derivedTypes: [String: [String]]
+    private let lowercasedNames: [String: String]
+
+    private struct Document: Decodable {
+        var types: [String: TypeDefinition]
+        var derivedTypes: [String: [String]]
+    }
+
+    /// Reads a schema document in the format `Scripts/generate-graph-schema.py` writes.
+    public init(data: Data) throws {
+        let document = try JSONDecoder().decode(Document.self, from: data)
+        types = document.types
+        derivedTypes = document.derivedTypes
+        lowercasedNames = Dictionary(document.types.keys.map { ($0.lowercased(), $0) }, uniquingKeysWith: { first, _ in first })
+    }
+
+    /// The schema shipped with Lifeboat (Graph v1.0).
+    public static let v1: GraphSchema = {
+        guard let url = Bundle.module.url(forResource: "graph-schema", withExtension: "json"),
+              let data = try? Data(contentsOf: url), let schema = try? GraphSchema(data: data) else {
+            // The resource is part of the build; without it the fake tenant cannot check bodies at all.
+            fatalError("graph-schema.json is missing from the LifeboatFakeTenant resource bundle; rebuild, or run Scripts/generate-graph-schema.py")
+        }
+        return schema
+    }()
+
+    /// The definition of a type named `user`, `graph.user`, `microsoft.graph.user` or `#microsoft.graph.user`
+    /// (an exact match first, then case-insensitively: `oauth2PermissionGrant` finds `oAuth2PermissionGrant`).
+    public func type(named name: String) -> TypeDefinition? {
+        guard let short = shortName(name) else { return nil }
+        return types[short]
+    }
+
+    /// The canonical short name of a type in the schema, or `nil` when the schema does not hold it.
+    public func shortName(_ name: String) -> String? {
+        var short = Substring(name)
+        if short.hasPrefix("#") { short = short.dropFirst() }
+        if short.hasPrefix("microsoft.graph.") { short = short.dropFirst("microsoft.graph.".count) }
+        else if short.hasPrefix("graph.") { short = short.dropFirst("graph.".count) }
+        let candidate = String(short)
+        if types[candidate] != nil { return candidate }
+        return lowercasedNames[candidate.lowercased()]
+    }
+
+    /// A body property Graph would refuse.
+    public struct Violation: Sendable, Hashable, CustomStringConvertible {
+        public enum Kind: Sendable, Hashable {
+            /// The type has no such property (or no such navigation property for `name@odata.bind`).
+            case unknownProperty
+            /// `@odata.type` names a type that is neither the expected type nor derived from it.
+            case unknownType
+        }
+
+        public var kind: Kind
+        /// Where in the body, e.g. `favouriteColour`, `passwordProfile.colour`, `ipRanges[1].mask`, `ipRanges[0].@odata.type`.
+        public var path: String
+        /// The offending property name (or, for ``Kind/unknownType``, the type name as sent).
+        public var name: String
+        /// The short name of the type it was checked against (`user`, `passwordProfile`).
+        public var typeName: String
+
+        /// Graph's error message for this violation.
+        public var message: String {
+            switch kind {
+            case .unknownProperty:
+                return "Property '\(name)' does not exist on type 'microsoft.graph.\(typeName)'."
+            case .unknownType:
+                return "A type named '\(name)' could not be resolved by the model. When a model is available, each type name must resolve to a valid type."
+            }
+        }
+
+        public var description: String { "\(path): \(message)" }
+    }
+
+    /// The paths of the properties in `body` that `type` (and the complex types it nests) does not have.
+    ///
+    /// `@odata.type` and other instance annotations are ignored, `name@odata.bind` is accepted for a
+    /// navigation property `name`, and on open types `extension_<appId>_<name>` properties are accepted.
+    /// An unknown `type` yields no violations (nothing to check against).
+    public func unknownProperties(in body: JSONObject, of type: String) -> [String] {
+        violations(in: body, of: type).map(\.path)
+    }
+
+    /// Every property (and `@odata.type`) in `body` that Graph would refuse for `type`, in a stable order.
+    public func violations(in body: JSONObject, of type: String) -> [Violation] {
+        guard let short = shortName(type) else { return [] }
+        var found: [Violation] = []
+        check(body, declared: short, path: "", into: &found)
+        return found
+    }
+
+    /// The message Graph gives for an unknown property on a type (`user`, `passwordProfile`, …).
+    public static func unknownPropertyMessage(_ property: String, onType type: String) -> String {
+        Violation(kind: .unknownProperty, path: property, name: property, typeName: type).message
+    }
+
+    // MARK: - Checking
+
+    private func check(_ object: JSONObject, declared: String, path: String, into found: inout [Violation]) {
+        // A value may name a derived type: `{"@odata.type": "#microsoft.graph.iPv4CidrRange", …}` where `ipRange` is declared.
+        var typeName = declared
+        if let sent = object["@odata.type"]?.stringValue {
+            if let actual = shortName(sent), actual == declared || derivedTypes[declared]?.contains(actual) == true {
+                typeName = actual
+            } else {
+                found.append(Violation(kind: .unknownType, path: join(path, "@odata.type"), name: sent, typeName: declared))
+                return
+            }
+        }
+        guard let definition = types[typeName] else { return }
+        // An abstract type without @odata.type: accept what any of its derived types has.
+        let candidates = definition.abstract && typeName == declared
+            ? [definition] + (derivedTypes[typeName] ?? []).compactMap { types[$0] }
+            : [definition]
+
+        for key in object.keys.sorted() {
+            let value = object[key]!
+            if key.hasPrefix("@") { continue }  // instance annotations: @odata.type, @odata.id, @microsoft.graph.*
+            if let at = key.firstIndex(of: "@") {
+                let property = String(key[..<at]), annotation = key[key.index(after: at)...]
+                let known = annotation == "odata.bind"
+                    ? candidates.contains { $0.navigation[property] != nil }
+                    : candidates.contains { $0.properties[property] != nil || $0.navigation[property] != nil }
+                if !known { found.append(Violation(kind: .unknownProperty, path: join(path, key), name: property, typeName: typeName)) }
+                continue
+            }
+            guard let propertyType = candidates.lazy.compactMap({ $0.properties[key] ?? $0.navigation[key] }).first else {
+                if definition.open, Self.isExtensionProperty(key) { continue }
+                found.append(Violation(kind: .unknownProperty, path: join(path, key), name: key, typeName: typeName))
+                continue
+            }
+            guard let nested = complexElementType(propertyType) else { continue }
+            switch value {
+            case .object(let inner):
+                check(inner, declared: nested, path: join(path, key), into: &found)
+            case .array(let elements):
+                for (index, element) in elements.enumerated() {
+                    if case .object(let inner) = element {
+                        check(inner, declared: nested, path: join(path, key) + "[\(index)]", into: &found)
+                    }
+                }
+            default:
+                continue
+            }
+        }
+    }
+
+    /// The complex type a property holds (`graph.appRole` or `Collection(graph.appRole)` → `appRole`), if the schema has it.
+    private func complexElementType(_ type: String) -> String? {
+        var inner = Substring(type)
+        if inner.hasPrefix("Collection("), inner.hasSuffix(")") { inner = inner.dropFirst("Collection(".count).dropLast() }
+        guard inner.hasPrefix("graph.") else { return nil }
+        let name = String(inner.dropFirst("graph.".count))
+        guard let definition = types[name], definition.kind == "complex" else { return nil }
+        return name
+    }
+
+    private func join(_ path: String, _ key: String) -> String { path.isEmpty ? key : "\(path).\(key)" }
+
+    /// `extension_<32 hex digits>_<name>`: a directory schema extension registered by an application.
+    static func isExtensionProperty(_ name: String) -> Bool {
+        let parts = name.split(separator: "_", maxSplits: 2, omittingEmptySubsequences: false)
+        return parts.count == 3 && parts[0] == "extension" && parts[1].count == 32 && parts[1].allSatisfy(\.isHexDigit) && !parts[2].isEmpty
+    }
+}
+
+extension GraphSchema {
+    /// Throws Graph's 400 for the first property of `body` that `type` does not have (for the request handlers).
+    func validate(_ body: JSONObject, as type: String) throws(GraphFailure) {
+        guard let first = violations(in: body, of: type).first else { return }
+        throw GraphFailure.badRequest(first.message, code: first.kind == .unknownProperty ? "Request_BadRequest" : "BadRequest")
+    }
+}

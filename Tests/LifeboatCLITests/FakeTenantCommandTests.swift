@@ -1,0 +1,26 @@
+import Foundation
+import LifeboatJSON
+import LifeboatTestSupport
+import Testing
+
+/// `lifeboat fake-tenant generate`, then the shipped runbook against what it wrote.
+@Suite struct FakeTenantCommandTests {
+    @Test func generatedTenantRehearsesWithTheShippedRunbook() async throws {
+        let directory = try TemporaryDirectory("generate-cli")
+        defer { directory.remove() }
+        let generated = try await runLifeboat(["fake-tenant", "generate", "--users", "400", "--seed", "11", "--out", directory.path("tenant")],
+                                              in: directory)
+        #expect(generated.status == 0, "\(generated.stderr)")
+        #expect(generated.stdout.contains("400 users"))
+
+        let again = try await runLifeboat(["fake-tenant", "generate", "--users", "400", "--out", directory.path("tenant")], in: directory)
+        #expect(again.status == 2)
+        #expect(again.stderr.contains("not empty"))
+
+        let tabletop = try await runLifeboat(["tabletop", "--runbook", Fixtures.runbook("rebuild-new-tenant.yaml").path,
+                                              "--snapshot", directory.path("tenant"), "--state", directory.path("drill.sqlite")], in: directory)
+        #expect(tabletop.status == 0, "\(tabletop.stdout)\n\(tabletop.stderr)")
+        let status = try await runLifeboat(["status", "--state", directory.path("drill.sqlite"), "--json"], in: directory)
+        #expect(try JSONCoding.decode(Data(status.stdout.utf8))["run"]?["status"]?.stringValue == "done")
+    }
+}
