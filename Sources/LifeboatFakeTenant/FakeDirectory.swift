@@ -28,6 +28,14 @@ final class FakeDirectory {
     private(set) var idsByType: [String: [String]] = [:]
     /// `source id` → relation → ordered target ids.
     private(set) var links: [String: [String: [String]]] = [:]
+    /// The same links as a set, so membership checks stay O(1) on groups of 100,000 members.
+    private var linkIndex: Set<LinkKey> = []
+
+    struct LinkKey: Hashable {
+        var source: String
+        var relation: String
+        var target: String
+    }
     /// `type|property|lower-cased value` → id, for alternate keys and uniqueness.
     private var keys: [String: String] = [:]
     private var nextSequence: Int64 = 0
@@ -45,7 +53,8 @@ final class FakeDirectory {
 
     /// Properties that identify an object and must be unique per type.
     static let uniqueProperties: [String: [String]] = [
-        "user": ["userPrincipalName"],
+        // `mail` is a primary SMTP address, unique in a tenant; indexing it keeps guest look-ups O(1).
+        "user": ["userPrincipalName", "mail"],
         "group": ["uniqueName"],
         "application": ["uniqueName", "appId"],
         "servicePrincipal": ["appId"],
@@ -94,7 +103,9 @@ final class FakeDirectory {
             nextSequence = max(nextSequence, (row[0].integer ?? 0) + 1)
         }
         try db.forEachRow("SELECT source, relation, target FROM links ORDER BY seq") { row in
-            links[row.string(0) ?? "", default: [:]][row.string(1) ?? "", default: []].append(row.string(2) ?? "")
+            let key = LinkKey(source: row.string(0) ?? "", relation: row.string(1) ?? "", target: row.string(2) ?? "")
+            links[key.source, default: [:]][key.relation, default: []].append(key.target)
+            linkIndex.insert(key)
         }
     }
 
@@ -159,10 +170,13 @@ final class FakeDirectory {
         guard let existing = objects.removeValue(forKey: id) else { return }
         unindex(id: id, type: existing.type, properties: existing.properties)
         idsByType[existing.type]?.removeAll { $0 == id }
-        let sources = Array(links.keys)
+        for (relation, targets) in links[id] ?? [:] {
+            for target in targets { linkIndex.remove(LinkKey(source: id, relation: relation, target: target)) }
+        }
         links[id] = nil
-        for source in sources where source != id {
-            for relation in links[source]?.keys.map({ $0 }) ?? [] { links[source]![relation]!.removeAll { $0 == id } }
+        for key in linkIndex.filter({ $0.target == id }) {
+            linkIndex.remove(key)
+            links[key.source]?[key.relation]?.removeAll { $0 == id }
         }
         let change = nextSequence
         nextSequence += 1
@@ -204,18 +218,19 @@ final class FakeDirectory {
     func targets(of source: String, _ relation: String) -> [String] { links[source]?[relation] ?? [] }
 
     func hasLink(_ source: String, _ relation: String, _ target: String) -> Bool {
-        links[source]?[relation]?.contains(target) ?? false
+        linkIndex.contains(LinkKey(source: source, relation: relation, target: target))
     }
 
     /// Adds a link; the caller touches the source once per request for delta queries.
     func addLink(_ source: String, _ relation: String, _ target: String) throws {
-        guard !hasLink(source, relation, target) else { return }
+        guard linkIndex.insert(LinkKey(source: source, relation: relation, target: target)).inserted else { return }
         links[source, default: [:]][relation, default: []].append(target)
         try db?.run("INSERT OR IGNORE INTO links(source, relation, target, seq) VALUES (?, ?, ?, ?)",
                     [.text(source), .text(relation), .text(target), .integer(nextSequence)])
     }
 
     func removeLink(_ source: String, _ relation: String, _ target: String) throws {
+        guard linkIndex.remove(LinkKey(source: source, relation: relation, target: target)) != nil else { return }
         links[source]?[relation]?.removeAll { $0 == target }
         try db?.run("DELETE FROM links WHERE source = ? AND relation = ? AND target = ?", [.text(source), .text(relation), .text(target)])
     }
@@ -232,6 +247,7 @@ final class FakeDirectory {
             objects = [:]
             idsByType = [:]
             links = [:]
+            linkIndex = []
             keys = [:]
             settings = [:]
             deleted = [:]

@@ -117,9 +117,9 @@ extension JSONValue: ExpressibleByStringLiteral, ExpressibleByBooleanLiteral, Ex
 
 /// Encoding and decoding of JSON documents with Lifeboat's conventions (sorted keys, no slash escaping).
 public enum JSONCoding {
-    /// Decodes a JSON document into a value.
+    /// Decodes a JSON document into a value; errors give the line and column.
     public static func decode(_ data: Data) throws -> JSONValue {
-        try JSONDecoder().decode(JSONValue.self, from: data)
+        try JSONParser.parse(data)
     }
 
     /// Decodes a JSON document into a `Decodable` type.

@@ -234,6 +234,7 @@ public struct Snapshot: Sendable {
     }
 
     private static func describe(_ error: any Error) -> String {
+        if let parse = error as? JSONParseError { return parse.description }
         if case DecodingError.dataCorrupted(let context) = error {
             let underlying = context.underlyingError.map { " \(String(describing: $0))" } ?? ""
             return context.debugDescription + underlying
