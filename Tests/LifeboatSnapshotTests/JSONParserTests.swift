@@ -4,7 +4,7 @@ import Testing
 
 @Suite struct JSONParserTests {
     @Test func parsesWhatFoundationWrites() throws {
-        let original: JSONValue = ["name": "Zoë \"Z\" O'Brien\n\t/ \u{1F680}", "n": 3, "x": 1.5, "ok": true, "none": nil,
+        let original: JSONValue = ["name": "Zoë \"Z\" O'Brien\n\t/ \u{1F680}", "n": 3, "x": .number(1.5), "ok": true, "none": nil,
                                    "list": [1, "two", ["three": false]], "empty": [:], "nothing": []]
         let decoded = try JSONCoding.decode(JSONCoding.encodePretty(original))
         #expect(decoded == original)
