@@ -611,7 +611,7 @@ extension FakeTenant {
             let type = String(rest[0].dropFirst("microsoft.graph.".count))
             let items = directory.deleted.filter { $0.value.type == type }.sorted { $0.value.deletedAt < $1.value.deletedAt }
                 .map { withType($0.value.properties, type) }
-            return try list(request, items: items, type: nil)
+            return try list(request, items: { items }, type: nil)
         case ("GET", 1):
             guard let entry = directory.deleted[rest[0]] else { throw GraphFailure.notFound(rest[0]) }
             return try json(200, withType(entry.properties, entry.type))

@@ -53,7 +53,7 @@ extension FakeTenant {
         let body = request.body ?? [:]
         switch (rest.count, request.method) {
         case (0, "GET"):
-            return try list(request, items: directory.ids(ofType: type).compactMap { directory.object($0)?.properties }, type: type)
+            return try list(request, items: { directory.ids(ofType: type).compactMap { directory.object($0)?.properties } }, type: type)
         case (0, "POST"):
             let object = try create(type, body)
             return try json(201, withType(object, type))
@@ -114,7 +114,7 @@ extension FakeTenant {
         case (_, "members", "GET", 1), (_, "owners", "GET", 1), (_, "federatedIdentityCredentials", "GET", 1),
              (_, "appRoleAssignedTo", "GET", 1), (_, "appRoleAssignments", "GET", 1):
             let items = directory.targets(of: id, name).compactMap { target in directory.object(target).map { withType($0.properties, $0.type) } }
-            return try list(request, items: items, type: nil)
+            return try list(request, items: { items }, type: nil)
         case ("group", "members", "POST", 2), ("group", "owners", "POST", 2), ("application", "owners", "POST", 2),
              ("servicePrincipal", "owners", "POST", 2), ("administrativeUnit", "members", "POST", 2):
             guard rest[1] == "$ref", let reference = body["@odata.id"] else { throw GraphFailure.badRequest("The request body must contain @odata.id.") }
@@ -172,9 +172,10 @@ extension FakeTenant {
     // MARK: - Lists
 
     /// A collection page with `$filter`, `$select`, `$top`, `$count`, `$expand` and an expiring `$skiptoken`.
-    func list(_ request: FakeRequest, items all: [JSONObject], type: String?) throws -> HTTPResponse {
+    /// `all` is only evaluated when the request is not an index look-up.
+    func list(_ request: FakeRequest, items all: () -> [JSONObject], type: String?) throws -> HTTPResponse {
         let eventual = request.headers["consistencylevel"]?.lowercased() == "eventual"
-        var items = all
+        var items: [JSONObject]
         if let text = request.query["$filter"] {
             let filter = try ODataFilter(text)
             if filter.isAdvanced, !(eventual && request.query["$count"] == "true") {
@@ -183,8 +184,10 @@ extension FakeTenant {
             if let type, let equality = filter.equality, FakeDirectory.uniqueProperties[type]?.contains(equality.property) == true {
                 items = directory.lookup(type, equality.property, equality.value).flatMap { directory.object($0)?.properties }.map { [$0] } ?? []
             } else {
-                items = items.filter(filter.matches)
+                items = all().filter(filter.matches)
             }
+        } else {
+            items = all()
         }
         if request.query["$count"] == "true", !eventual {
             throw GraphFailure.unsupported("$count requires the ConsistencyLevel: eventual header.")

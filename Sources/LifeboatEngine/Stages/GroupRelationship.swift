@@ -28,6 +28,15 @@ struct GroupRelationship: Sendable {
         return plan
     }
 
+    /// A skip with a follow-up when the group itself was not restored (a mail-enabled security group, a synced group).
+    func unrestoredGroup(_ operation: PlannedOperation, in context: StageContext) -> OperationOutcome? {
+        guard context.idMap.newID(for: operation.sourceID) == nil else { return nil }
+        let group = context.index.groups[operation.sourceID]?.displayName ?? operation.sourceID
+        return OperationOutcome(.skipped, followUps: [FollowUp(
+            category: "unresolved-reference", message: "the \(name) of \(group) were not restored because the group was not",
+            action: "restore the group (see the groups stage's follow-ups), then add its \(name) by hand or rerun")])
+    }
+
     /// The chunk's references resolved to target ids, and follow-ups for those that cannot be.
     func resolve(_ operation: PlannedOperation, in context: StageContext) throws -> (groupID: String, ids: [String], followUps: [FollowUp]) {
         guard let groupID = context.idMap.newID(for: operation.sourceID) else {

@@ -18,6 +18,7 @@ struct GroupsMembers: StageKind {
     }
 
     func perform(_ operation: PlannedOperation, in context: StageContext) async throws -> OperationOutcome {
+        if let skipped = relationship.unrestoredGroup(operation, in: context) { return skipped }
         let (groupID, ids, followUps) = try relationship.resolve(operation, in: context)
         guard !ids.isEmpty else { return OperationOutcome(.skipped, followUps: followUps) }
         do {

@@ -16,6 +16,7 @@ struct GroupsOwners: StageKind {
     }
 
     func perform(_ operation: PlannedOperation, in context: StageContext) async throws -> OperationOutcome {
+        if let skipped = relationship.unrestoredGroup(operation, in: context) { return skipped }
         let (groupID, ids, followUps) = try relationship.resolve(operation, in: context)
         guard !ids.isEmpty else { return OperationOutcome(.skipped, followUps: followUps) }
         var added = 0
