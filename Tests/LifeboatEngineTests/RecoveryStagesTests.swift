@@ -223,3 +223,22 @@ struct LostResponses: Sendable, CustomTestStringConvertible {
         #expect(try lockout.refusal(policy(locations: ["some-location-id"]), operatorUPN: operatorUPN, breakGlass: breakGlass) == nil)
     }
 }
+
+@Suite struct InPlaceApplicationsTests {
+    @Test func survivingApplicationsAreAdoptedNotCopied() async throws {
+        let snapshot = try Snapshot.load(from: Fixtures.contoso)
+        let clock = VirtualClock()
+        let tenant = try FakeTenant(stateFile: nil, tenantID: snapshot.manifest.sourceTenantId, initialDomain: "contoso.onmicrosoft.com",
+                                    clock: { clock.instant })
+        try await tenant.importSnapshot(snapshot)
+        let before = await tenant.objects(ofType: "application")
+        let drill = try await Drill("apps-in-place", tenant: tenant, clock: clock, runbook: "apps-and-consents.yaml")
+        defer { drill.directory.remove() }
+        #expect(try await drill.simulatedExecutor().run() == .completed)
+        let after = await tenant.objects(ofType: "application")
+        #expect(after.count == before.count)
+        let entries = try await drill.store.idMapEntries().filter { $0.objectType == .application }
+        #expect(entries.count == snapshot.applications.count)
+        #expect(entries.allSatisfy { $0.how == .adopted && $0.newID == $0.oldID })
+    }
+}

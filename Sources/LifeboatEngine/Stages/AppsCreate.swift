@@ -67,6 +67,10 @@ struct AppsCreate: StageKind {
 
     func perform(_ operation: PlannedOperation, in context: StageContext) async throws -> OperationOutcome {
         let (app, name) = try source(operation, in: context)
+        // In place, an application that survived keeps its id but carries no `lifeboat-…` uniqueName: adopt it, never copy it.
+        if app.uniqueName == nil, let existing = try await stillPresent(app, in: context) {
+            return try await complete(app, target: existing, result: .adopted, in: context)
+        }
         let response = try await context.graph.send(GraphRequest(
             "PATCH", "/applications(uniqueName=\(GraphClient.literal(name)))", headers: ["Prefer": "create-if-missing"],
             body: .object(Self.createBody(app))))
@@ -85,6 +89,14 @@ struct AppsCreate: StageKind {
         guard let found = try await lookup(name, in: context) else { return nil }
         // The create landed; what follows it (identifier URIs, credentials) is idempotent and is finished here.
         return try await complete(app, target: found, result: .adopted, in: context)
+    }
+
+    private func stillPresent(_ app: Application, in context: StageContext) async throws -> JSONObject? {
+        do {
+            return try await context.graph.get("/applications/\(app.id)")
+        } catch let error as GraphError where error.status == 404 {
+            return nil
+        }
     }
 
     private func source(_ operation: PlannedOperation, in context: StageContext) throws -> (Application, String) {
