@@ -473,6 +473,16 @@ public actor CheckpointStore {
         try insertFollowUp(followUp, stageID: stageID, op: nil)
     }
 
+    /// Withdraws follow-ups that a later stage dealt with (e.g. a policy left in report-only that was then enabled).
+    public func resolveFollowUps(category: String, sourceID: String, stageID: String) throws {
+        try db.transaction {
+            let count = try db.run("DELETE FROM followups WHERE category = ? AND source_id = ?", [.text(category), .text(sourceID)])
+            if count > 0 {
+                try appendEvent(kind: "followup.resolved", stageID: stageID, message: "\(count) \(category) follow-up(s) for \(sourceID) dealt with", simulated: nil)
+            }
+        }
+    }
+
     public func followUps() throws -> [FollowUpRecord] {
         try db.query("SELECT f.stage_id, f.operation_key, f.source_id, f.display_name, f.category, f.message, f.action FROM followups f JOIN stages s ON s.id = f.stage_id ORDER BY s.ordinal, f.id")
             .map { FollowUpRecord(stageID: $0.string(0) ?? "", operationKey: $0.string(1), sourceID: $0.string(2), displayName: $0.string(3),

@@ -45,7 +45,7 @@ extension Drill {
 
         // What could not come back is named, with why.
         let categories = Set(followUps.map(\.followUp.category))
-        for expected in ["synced-object", "credentials", "guest-redemption", "ca-report-only"] {
+        for expected in ["synced-object", "credentials", "guest-redemption", "client-secret"] {
             #expect(categories.contains(expected), "missing follow-up \(expected)")
         }
         // Domains were verified (the simulated operator published the TXT records) and UPNs moved back.
@@ -83,6 +83,9 @@ extension Drill {
         let byName = Dictionary(uniqueKeysWithValues: policies.map { ($0["displayName"]!.stringValue!, $0["state"]!.stringValue!) })
         #expect(byName["Block legacy authentication"] == "enabled")
         #expect(byName["Require compliant device for Expenses"] == "enabledForReportingButNotEnforced")
+        // Policies back in their source state no longer carry the "left in report-only" follow-up.
+        let reportOnly = try await drill.store.followUps().filter { $0.followUp.category == "ca-report-only" }
+        #expect(reportOnly.isEmpty, "\(reportOnly.map(\.followUp.message))")
     }
 }
 

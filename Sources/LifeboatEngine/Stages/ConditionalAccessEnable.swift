@@ -58,9 +58,12 @@ struct ConditionalAccessEnable: StageKind {
                 category: "lockout-guard", message: "policy \"\(operation.displayName)\" still lacks references that could not be restored; it stays \(current["state"]?.stringValue ?? "disabled")",
                 action: "fix its conditions, then enable it by hand")])
         }
-        if current["state"]?.stringValue == state { return OperationOutcome(.unchanged) }
-        _ = try await context.graph.send(GraphRequest("PATCH", "/identity/conditionalAccess/policies/\(id)", body: ["state": .string(state)]))
-        return OperationOutcome(.applied)
+        if current["state"]?.stringValue != state {
+            _ = try await context.graph.send(GraphRequest("PATCH", "/identity/conditionalAccess/policies/\(id)", body: ["state": .string(state)]))
+        }
+        // The policy is in its source state again: the "left in report-only" follow-up no longer applies.
+        try await context.checkpoint.resolveFollowUps(category: "ca-report-only", sourceID: operation.sourceID, stageID: context.stage.id)
+        return OperationOutcome(current["state"]?.stringValue == state ? .unchanged : .applied)
     }
 
     func reconcile(_ operation: PlannedOperation, in context: StageContext) async throws -> OperationOutcome? {
