@@ -30,13 +30,13 @@ extension FakeTenantCommand {
         @Option(help: "The fake tenant's state (SQLite); kept between runs. Default: in memory.")
         var state: String?
 
-        @Option(help: ArgumentHelp("A snapshot directory to load into a new fake tenant (users, guests, groups, members, owners).", valueName: "snapshot"))
+        @Option(help: ArgumentHelp("A snapshot to load into a new fake tenant with its original ids (the \"before\" tenant of an in-place rehearsal).", valueName: "snapshot"))
         var seed: String?
 
-        @Option(help: "Throttling and fault profile (accepted and recorded; profiles are not applied yet).")
+        @Option(help: "Throttling and fault profile: fast (default), realistic, chaos, or a profile YAML file.")
         var profile: String?
 
-        @Option(help: "The tenant's initial domain (default: lifeboat-drill.onmicrosoft.com, or the seed's <name>dr.onmicrosoft.com).")
+        @Option(help: "The tenant's initial domain (default: the seed snapshot's own, or lifeboat-drill.onmicrosoft.com).")
         var tenantDomain: String?
 
         @Option(help: "The application (client) id allowed to get tokens (default: a new random id, printed).")

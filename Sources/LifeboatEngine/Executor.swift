@@ -212,7 +212,6 @@ public struct Executor: Sendable {
 
         let pending = try await store.operations(stageID: stage.id, state: .pending).map(\.planned)
         let window = max(1, options.concurrency * 4)
-        var failed = 0
         var start = 0
         while start < pending.count {
             try Task.checkCancellation()
@@ -228,11 +227,11 @@ public struct Executor: Sendable {
             try await store.recordCompletions(completions, stageID: stage.id, simulatedSeconds: await simulatedNow())
             crashIfDue(.result, stage: stage.id, passed: batch.count)
             for completion in completions {
-                if case .failed = completion { failed += 1 } else { finished += 1 }
+                if case .failed = completion { continue }
+                finished += 1
             }
             observer?.report(.operations(id: stage.id, finished: finished, total: total))
         }
-        _ = failed
         return try await store.operationCounts(stageID: stage.id)[.failed, default: 0]
     }
 

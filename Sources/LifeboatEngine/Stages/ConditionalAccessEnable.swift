@@ -52,8 +52,9 @@ struct ConditionalAccessEnable: StageKind {
                                                                    action: "restore it with conditionalAccess.create first")])
         }
         let current = try await context.graph.get("/identity/conditionalAccess/policies/\(id)")
-        let followUps = try await context.checkpoint.followUps()
-        if followUps.contains(where: { $0.followUp.category == "ca-unresolved-reference" && $0.sourceID == operation.sourceID }) {
+        // The same remapping conditionalAccess.create did: a reference still missing keeps the policy as it is.
+        let source = context.snapshot.conditionalAccessPolicies.first { $0.id == operation.sourceID }
+        if let source, !PolicyReferences.remap(source.properties, snapshot: context.snapshot, idMap: context.idMap).unresolved.isEmpty {
             return OperationOutcome(.skipped, followUps: [FollowUp(
                 category: "lockout-guard", message: "policy \"\(operation.displayName)\" still lacks references that could not be restored; it stays \(current["state"]?.stringValue ?? "disabled")",
                 action: "fix its conditions, then enable it by hand")])
