@@ -9,7 +9,7 @@ struct FakeTenantCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "fake-tenant",
         abstract: "Serve the fake tenant over HTTP, or generate a synthetic tenant snapshot.",
-        subcommands: [Serve.self, Generate.self])
+        subcommands: [Serve.self, Generate.self, Delete.self, PublishDNS.self, Inspect.self])
 }
 
 extension FakeTenantCommand {

@@ -74,11 +74,62 @@ public struct GraphConnectionOptions: ParsableArguments {
 
     /// A Graph client over libcurl, signed in with these options and paced by a governor.
     public func graphClient(logger: Logger? = nil) throws -> GraphClient {
+        try Self.graphClient(endpoints: endpoints, tenant: tenant, clientID: clientID, credential: try credential(),
+                             caBundle: caBundle, tenantSize: tenantSize, logger: logger)
+    }
+
+    /// A Graph client over libcurl with client-credentials sign-in and a throughput governor.
+    static func graphClient(endpoints: GraphEndpoints, tenant: String, clientID: String, credential: ClientCredentials.Credential,
+                            caBundle: String?, tenantSize: ThroughputGovernor.TenantSize, logger: Logger?) throws -> GraphClient {
         let transport = try CurlTransport(configuration: .init(caBundlePath: caBundle))
-        let endpoints = endpoints
-        let tokens = ClientCredentials(tenant: tenant, clientID: clientID, credential: try credential(),
+        let tokens = ClientCredentials(tenant: tenant, clientID: clientID, credential: credential,
                                        endpoints: endpoints, transport: transport, logger: logger)
         let governor = ThroughputGovernor(configuration: .init(resourceUnits: tenantSize.resourceUnits))
         return GraphClient(baseURL: endpoints.baseURL, transport: transport, tokens: tokens, governor: governor, logger: logger)
+    }
+}
+
+/// How `tabletop --graph-url` reaches a `lifeboat fake-tenant serve` on this machine. Loopback only:
+/// a tabletop has none of a live rebuild's safety rails.
+struct RehearsalConnectionOptions: ParsableArguments {
+    @Option(help: ArgumentHelp("Rehearse against a running `lifeboat fake-tenant serve` at this root (http://127.0.0.1:PORT) instead of in process.", valueName: "url"))
+    var graphURL: String?
+
+    @Option(help: "With --graph-url: the served tenant's id or initial domain (default: asked from the server's /_lifeboat/health).")
+    var tenant: String?
+
+    @Option(help: "With --graph-url: the application (client) id `fake-tenant serve` printed.")
+    var clientID: String?
+
+    @Option(help: ArgumentHelp("With --graph-url: the file holding the client secret `fake-tenant serve` wrote.", valueName: "path"))
+    var clientSecretFile: String?
+
+    @Option(help: ArgumentHelp("With --graph-url: the environment variable holding the client secret.", valueName: "name"))
+    var clientSecretEnv: String?
+
+    func validate() throws {
+        guard let graphURL else {
+            if tenant != nil || clientID != nil || clientSecretFile != nil || clientSecretEnv != nil {
+                throw ValidationError("--tenant, --client-id and the client secret go with --graph-url")
+            }
+            return
+        }
+        guard let host = URLComponents(string: graphURL)?.host, CurlTransport.isLoopback(host: host) else {
+            throw ValidationError("--graph-url must be a loopback address (a fake tenant served on this machine); a real tenant is rebuilt with `lifeboat rebuild`")
+        }
+        try CurlTransport.check(url: graphURL)
+        guard clientID != nil else { throw ValidationError("--graph-url needs --client-id (printed by `lifeboat fake-tenant serve`)") }
+        guard (clientSecretFile == nil) != (clientSecretEnv == nil) else {
+            throw ValidationError("--graph-url needs exactly one of --client-secret-file PATH or --client-secret-env NAME")
+        }
+    }
+
+    /// A client for the served fake: sign-in and Graph on the same loopback server.
+    func graphClient(tenant: String, logger: Logger? = nil) throws -> GraphClient {
+        guard let graphURL, let clientID else { throw CredentialError("--graph-url and --client-id are required") }
+        let secret: ClientSecret = if let clientSecretFile { try .file(clientSecretFile) } else { try .environment(clientSecretEnv ?? "", in: ProcessInfo.processInfo.environment) }
+        return try GraphConnectionOptions.graphClient(
+            endpoints: GraphEndpoints(graphURL: graphURL, authorityURL: graphURL), tenant: tenant, clientID: clientID,
+            credential: .secret(secret), caBundle: nil, tenantSize: .small, logger: logger)
     }
 }

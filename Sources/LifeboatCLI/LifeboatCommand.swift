@@ -13,9 +13,10 @@ public struct LifeboatCommand: AsyncParsableCommand {
               2  invalid input (runbook, snapshot, state or arguments); nothing was written to the target
               3  paused at a gate: approve it with `lifeboat approve`, then `lifeboat resume`
              64  the command line could not be parsed
+            130  stopped by Ctrl-C at an operation boundary: the same command (or `lifeboat resume`) goes on
             """,
         version: LifeboatVersion.current,
-        subcommands: [Plan.self, Tabletop.self, Resume.self, Status.self, Approve.self, IDMapCommand.self, ReportCommand.self,
+        subcommands: [Plan.self, Tabletop.self, Rebuild.self, Resume.self, Status.self, Approve.self, IDMapCommand.self, ReportCommand.self,
                       FakeTenantCommand.self])
 
     public init() {}
@@ -32,6 +33,7 @@ enum ExitStatus {
     static let failed = ExitCode(1)
     static let invalidInput = ExitCode(2)
     static let pausedAtGate = ExitCode(3)
+    static let stopped = ExitCode(130)
 }
 
 /// Writes a message to standard error.

@@ -1,6 +1,9 @@
 import ArgumentParser
 import Foundation
+import LifeboatCurl
 import LifeboatEngine
+import LifeboatGraph
+import LifeboatJSON
 import LifeboatReport
 
 /// `lifeboat tabletop`: rehearse a runbook against a fake tenant.
@@ -11,6 +14,7 @@ struct Tabletop: AsyncParsableCommand {
 
     @OptionGroup var runbook: RunbookOptions
     @OptionGroup var state: StateOptions
+    @OptionGroup var served: RehearsalConnectionOptions
 
     @Option(help: "The fake tenant's state file (default: <state>.fake-tenant.sqlite).")
     var fakeState: String?
@@ -47,6 +51,9 @@ struct Tabletop: AsyncParsableCommand {
         if let simulateCrash, SimulatedCrash(simulateCrash) == nil {
             throw ValidationError("--simulate-crash expects intent|response|result:COUNT[@stage]")
         }
+        if served.graphURL != nil, fakeState != nil || targetDomain != nil || profile != nil || simulateCrash != nil || dropResponseEvery != nil {
+            throw ValidationError("--fake-state, --target-domain and --profile configure the in-process fake; with --graph-url the served fake has its own (set them on `fake-tenant serve`)")
+        }
     }
 
     func run() async throws {
@@ -54,11 +61,15 @@ struct Tabletop: AsyncParsableCommand {
         // A run that pauses or stops with failures still gets its report; invalid input wrote nothing to report on.
         var stopped: ExitCode?
         do {
+            if served.graphURL != nil {
+                try await runServed(parameters: parameters)
+            } else {
             try await RunSession.runTabletop(TabletopSetup(
                 runbookPath: runbook.runbook, snapshotPath: runbook.snapshot, statePath: state.state, fakeStatePath: fakeState,
                 parameters: parameters, targetDomain: targetDomain, concurrency: concurrency, pauseAtGates: pauseAtGates,
                 operatorName: operatorName ?? RunSession.operatorName, crash: simulateCrash.flatMap(SimulatedCrash.init),
                 dropResponseEvery: dropResponseEvery, profile: profile))
+            }
         } catch let code as ExitCode where report != nil && code != ExitStatus.invalidInput {
             stopped = code
         }
@@ -67,6 +78,43 @@ struct Tabletop: AsyncParsableCommand {
             print("Report: \(report)")
         }
         if let stopped { throw stopped }
+    }
+}
+
+extension Tabletop {
+    /// The rehearsal over HTTP: the same Graph client, transport and checkpoints as a live rebuild, against a served fake.
+    func runServed(parameters: [String: String]) async throws {
+        let served = self.served
+        let tenant: String
+        if let named = served.tenant {
+            tenant = named
+        } else {
+            do {
+                tenant = try await ServedFake.tenantID(at: served.graphURL!)
+            } catch {
+                printError("lifeboat: \(error); pass --tenant (printed by `lifeboat fake-tenant serve`)")
+                throw ExitStatus.invalidInput
+            }
+        }
+        try await RunSession.runRemote(RemoteRunSetup(
+            runbookPath: runbook.runbook, snapshotPath: runbook.snapshot, statePath: state.state, parameters: parameters, mode: .tabletop,
+            expectedTenant: tenant, confirmation: nil, concurrency: concurrency, pauseAtGates: pauseAtGates,
+            operatorName: operatorName ?? RunSession.operatorName, graphRoot: served.graphURL!,
+            makeClient: { try served.graphClient(tenant: tenant) }))
+    }
+}
+
+/// The operator API of `lifeboat fake-tenant serve`.
+enum ServedFake {
+    /// The served tenant's id, from `/_lifeboat/health`.
+    static func tenantID(at root: String) async throws -> String {
+        let transport = try CurlTransport(configuration: .init())
+        let url = (root.hasSuffix("/") ? String(root.dropLast()) : root) + "/_lifeboat/health"
+        let response = try await transport.send(HTTPRequest(method: "GET", url: url, timeout: 10))
+        guard response.status == 200, let id = (try? JSONCoding.decode(response.body))?["tenantId"]?.stringValue else {
+            throw CredentialError("\(url) answered \(response.status); is `lifeboat fake-tenant serve` running there?")
+        }
+        return id
     }
 }
 
@@ -103,8 +151,10 @@ struct Resume: AsyncParsableCommand {
             throw ExitStatus.invalidInput
         }
         let record = existing.record
-        guard record.mode == .tabletop else {
-            printError("lifeboat: resuming \(record.mode.rawValue) runs is not available in this build")
+        guard record.mode == .tabletop, record.fakeStatePath != nil else {
+            // Credentials are never stored, so runs over HTTP resume by running their command again.
+            let command = record.mode == .tabletop ? "tabletop --graph-url" : "rebuild"
+            printError("lifeboat: \(state.state) holds a \(record.mode.rawValue) run against \(record.target); run the same `lifeboat \(command)` command again (same --state and credentials): it resumes")
             throw ExitStatus.invalidInput
         }
         // A paused run resumes with the gate policy it was started with, unless told otherwise.

@@ -169,8 +169,12 @@ enum RunSession {
         options.concurrency = setup.concurrency
         options.gates = setup.pauseAtGates ? .pause : .autoApprove(by: "\(setup.operatorName) (tabletop auto-approval)")
         options.crash = setup.crash
+        let stop = StopRequest()
+        options.stop = stop
         let executor = Executor(runbook: runbook, snapshot: snapshot, graph: graph, store: store, mode: .tabletop, options: options,
                                 observer: ProgressPrinter(), simulatedClock: clock, simulatedEpoch: VirtualClock.epoch)
+        let interrupt = InterruptHandler(stop)
+        defer { interrupt.cancel() }
         let outcome = try await executor.run()
         let throttling = await tenant.throttlingCounts
         print("Simulated time: \(DurationText.format(clock.elapsed))" + (runbook.objective.map {
@@ -180,7 +184,8 @@ enum RunSession {
     }
 
     /// Prints how the run ended and exits with the matching code.
-    static func finish(_ outcome: RunOutcome, store: CheckpointStore, statePath: String) async throws {
+    static func finish(_ outcome: RunOutcome, store: CheckpointStore, statePath: String, resume: String? = nil) async throws {
+        let resume = resume ?? "lifeboat resume --state \(statePath)"
         switch outcome {
         case .completed:
             let entries = try await store.idMapEntries()
@@ -191,12 +196,16 @@ enum RunSession {
         case .pausedAtGate(let stageID, _):
             print("Paused at gate \(stageID). When its instructions are done:")
             print("  lifeboat approve --state \(statePath) --gate \(stageID) --by \"YOUR NAME\"")
-            print("  lifeboat resume --state \(statePath)")
+            print("  \(resume)")
             throw ExitStatus.pausedAtGate
         case .failed(let stageID, let count):
             printError("Stage \(stageID) has \(count) failed operations; `lifeboat status --state \(statePath)` lists them with Graph's error codes.")
-            printError("Fix the cause, then `lifeboat resume --state \(statePath)` retries them.")
+            printError("Fix the cause, then `\(resume)` retries them.")
             throw ExitStatus.failed
+        case .stopped(let stageID):
+            printError("Stopped cleanly\(stageID.map { " during stage \($0)" } ?? ""): no write is in flight, every finished operation is checkpointed.")
+            printError("To go on: \(resume)")
+            throw ExitStatus.stopped
         }
     }
 }

@@ -64,6 +64,11 @@ public struct ExecutorOptions: Sendable {
     public var crash: SimulatedCrash?
     /// Where relative output paths (ID map exports) are resolved.
     public var outputDirectory: URL
+    /// Read the target and plan every write without sending it: each operation is looked up
+    /// (found objects are adopted into this run's ID map), and the rest are recorded as "would write".
+    public var dryRun = false
+    /// Checked at every operation boundary; when set, the run stops cleanly and can be resumed.
+    public var stop: StopRequest?
 
     public init(outputDirectory: URL) {
         self.outputDirectory = outputDirectory
@@ -93,6 +98,23 @@ public enum RunOutcome: Sendable, Equatable {
     case pausedAtGate(stageID: String, instructions: String)
     /// A stage has failed operations; fix the cause and resume.
     case failed(stageID: String, failedOperations: Int)
+    /// The operator asked the run to stop (Ctrl-C); it stopped between operations and resumes where it stopped.
+    case stopped(stageID: String?)
+}
+
+/// A request to stop a run at the next operation boundary, set from a signal handler or another task.
+public final class StopRequest: Sendable {
+    private let flag = Atomic<Bool>(false)
+
+    public init() {}
+
+    /// Asks the run to stop; returns `true` the first time.
+    @discardableResult
+    public func request() -> Bool {
+        !flag.exchange(true, ordering: .acquiringAndReleasing)
+    }
+
+    public var isRequested: Bool { flag.load(ordering: .acquiring) }
 }
 
 /// Runs a runbook's stages against a target, checkpointing every operation.
@@ -144,13 +166,16 @@ public struct Executor: Sendable {
         var idMap = IDMap(try await store.idMapEntries())
 
         for (stage, kind, plan) in prepared {
+            if options.stop?.isRequested == true { return try await stopped(at: nil) }
             if stageRecords[stage.id]?.status == .done, try await store.operationCounts(stageID: stage.id)[.pending, default: 0] == 0 {
                 continue
             }
             if let gate = stage.gate {
                 let record = try await store.requestGate(stage.id, instructions: gate.instructions, simulatedSeconds: await simulatedNow())
                 if record.status != "approved" {
-                    switch options.gates {
+                    switch options.dryRun ? .autoApprove(by: "dry run") : options.gates {
+                    case .autoApprove(let name) where options.dryRun:
+                        _ = try await store.approveGate(stage.id, by: name, note: "passed without a decision (dry run: nothing is written)", simulatedSeconds: nil)
                     case .autoApprove(let name):
                         // In a rehearsal, the people's work the stage estimates passes on the simulated clock.
                         if let duration = stage.estimatedDuration, let simulatedClock { try await simulatedClock.sleep(seconds: duration) }
@@ -173,6 +198,9 @@ public struct Executor: Sendable {
             let context = StageContext(stage: stage, graph: graph, snapshot: snapshot, index: index, idMap: idMap, mode: mode,
                                        outputDirectory: options.outputDirectory, checkpoint: store)
             let failed = try await runOperations(of: stage, kind: kind, context: context)
+            if options.stop?.isRequested == true, try await store.operationCounts(stageID: stage.id)[.pending, default: 0] > 0 {
+                return try await stopped(at: stage.id)
+            }
             if failed > 0 {
                 try await store.setStageStatus(stage.id, .failed, message: "\(failed) operations failed", simulatedSeconds: await simulatedNow())
                 try await store.setRunStatus(.failed, message: "stopped after stage \(stage.id): \(failed) operations failed", simulatedSeconds: await simulatedNow())
@@ -183,7 +211,7 @@ public struct Executor: Sendable {
             idMap = IDMap(try await store.idMapEntries())
             let finishedContext = StageContext(stage: stage, graph: graph, snapshot: snapshot, index: index, idMap: idMap, mode: mode,
                                                outputDirectory: options.outputDirectory, checkpoint: store)
-            try await kind.finish(in: finishedContext)
+            if !options.dryRun { try await kind.finish(in: finishedContext) }
             try await store.setStageStatus(stage.id, .done, message: "\(stage.title) done", simulatedSeconds: await simulatedNow())
             observer?.report(.stageFinished(id: stage.id, status: .done, counts: try await store.operationCounts(stageID: stage.id)))
         }
@@ -215,6 +243,7 @@ public struct Executor: Sendable {
         var start = 0
         while start < pending.count {
             try Task.checkCancellation()
+            if options.stop?.isRequested == true { break }
             let batch = Array(pending[start..<min(start + window, pending.count)])
             start += batch.count
             try await store.recordIntents(batch.map(\.key), stageID: stage.id, simulatedSeconds: await simulatedNow())
@@ -235,6 +264,18 @@ public struct Executor: Sendable {
         return try await store.operationCounts(stageID: stage.id)[.failed, default: 0]
     }
 
+    /// Records a clean stop asked for by the operator.
+    private func stopped(at stageID: String?) async throws -> RunOutcome {
+        if let stageID {
+            try await store.setStageStatus(stageID, .pending, message: "stopped by the operator between operations", simulatedSeconds: await simulatedNow())
+        }
+        try await store.setRunStatus(.pending, message: "stopped by the operator" + (stageID.map { " during stage \($0)" } ?? ""),
+                                     simulatedSeconds: await simulatedNow())
+        try await store.appendEvent(kind: "run.stopped", stageID: stageID, message: "stopped cleanly at an operation boundary; no write is in flight",
+                                    simulated: await simulatedNow())
+        return .stopped(stageID: stageID)
+    }
+
     /// Performs one operation, reconciling after an ambiguous failure and retrying replication lag.
     private func execute(_ op: PlannedOperation, kind: any StageKind, context: StageContext) async -> CheckpointStore.Completion {
         // An object an earlier stage already restored (from the recycle bin, or found in place) is not created again.
@@ -242,6 +283,7 @@ public struct Executor: Sendable {
             return .succeeded(op, OperationOutcome(.unchanged, newID: existing.newID, note: "already \(existing.how.rawValue) by stage \(existing.stageID)"),
                               mapping: nil)
         }
+        if options.dryRun { return await dryRun(op, kind: kind, context: context) }
         var lastError: GraphError?
         for attempt in 1...options.maxAttempts {
             do {
@@ -268,6 +310,18 @@ public struct Executor: Sendable {
         }
         return .failed(op, code: lastError?.code ?? "Error", message: (lastError?.message ?? "gave up") + " (after \(options.maxAttempts) attempts)",
                        requestID: lastError?.requestID)
+    }
+
+    /// Looks the operation's object up without writing: found → adopted into this dry run's ID map, else "would write".
+    private func dryRun(_ op: PlannedOperation, kind: any StageKind, context: StageContext) async -> CheckpointStore.Completion {
+        switch await reconcile(op, kind: kind, context: context) {
+        case .succeeded(let op, let outcome, let mapping):
+            return .succeeded(op, outcome, mapping: mapping)
+        case .failed(let op, let code, let message, _):
+            return .succeeded(op, OperationOutcome(.skipped, note: "dry run: would write; the target could not be checked (\(code): \(message))"), mapping: nil)
+        case .notApplied(let op):
+            return .succeeded(op, OperationOutcome(.skipped, note: "dry run: would write"), mapping: nil)
+        }
     }
 
     private func reconcile(_ op: PlannedOperation, kind: any StageKind, context: StageContext) async -> CheckpointStore.Completion {

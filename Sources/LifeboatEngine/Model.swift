@@ -8,6 +8,8 @@ public enum RunMode: String, Sendable, Codable {
     case tabletop
     /// A real rebuild against a real tenant.
     case live
+    /// A live rebuild's reads against the real target with every write planned and none sent.
+    case dryRun = "dry-run"
 }
 
 /// Something a person must do after the run, because Graph cannot restore it.

@@ -134,7 +134,7 @@ public final class FakeTenantServer: Sendable {
             return await graph(request, target: target, body: bytes)
         }
         if path.hasPrefix("/_lifeboat/") {
-            return await operatorAPI(request, path: path)
+            return await operatorAPI(request, path: path, body: bytes)
         }
         let segments = path.split(separator: "/", omittingEmptySubsequences: true)
         if segments.count == 4, segments[1] == "oauth2", segments[2] == "v2.0", segments[3] == "token" {
@@ -205,8 +205,42 @@ public final class FakeTenantServer: Sendable {
     // MARK: - Operator API
 
     /// `/_lifeboat/…`: for operators and tests, not part of Graph. Loopback only, no token.
-    private func operatorAPI(_ request: Request, path: String) async -> Response {
+    ///
+    /// - `GET health`: tenant id, initial domain, writes, live tokens.
+    /// - `GET census`: objects per collection, live and in the recycle bin.
+    /// - `POST delete` `{"collection": "users", "filter": "OData", "purge": false, "deletedDaysAgo": 0}`: break the tenant.
+    /// - `POST dns` `{"domain": "contoso.com"}`: publish a domain's verification TXT record.
+    private func operatorAPI(_ request: Request, path: String, body: Data) async -> Response {
+        let input = (try? JSONCoding.decode(body))?.objectValue ?? [:]
         switch (request.method, path) {
+        case (.get, "/_lifeboat/census"):
+            let rows = await tenant.census()
+            return json(200, ["collections": .object(JSONObject(uniqueKeysWithValues: rows.map {
+                ($0.collection, JSONValue.object(["live": .number(Double($0.live)), "deleted": .number(Double($0.deleted))]))
+            }))])
+        case (.post, "/_lifeboat/delete"):
+            guard let collection = input["collection"]?.stringValue else {
+                return json(400, ["error": ["code": "BadRequest", "message": "the body needs \"collection\" (users, groups, …) and may have \"filter\", \"purge\", \"deletedDaysAgo\""]])
+            }
+            do {
+                let deleted = try await tenant.delete(collection: collection, where: input["filter"]?.stringValue,
+                                                      purge: input["purge"]?.boolValue ?? false, deletedDaysAgo: input["deletedDaysAgo"]?.numberValue ?? 0)
+                return json(200, ["deleted": .array(deleted.map {
+                    ["id": .string($0.id), "displayName": .string($0.displayName), "recoverable": .bool($0.recoverable)]
+                })])
+            } catch {
+                return json(400, ["error": ["code": "BadRequest", "message": .string("\(error)")]])
+            }
+        case (.post, "/_lifeboat/dns"):
+            guard let domain = input["domain"]?.stringValue, !domain.isEmpty else {
+                return json(400, ["error": ["code": "BadRequest", "message": "the body needs \"domain\""]])
+            }
+            do {
+                try await tenant.publishDNSRecord(for: domain)
+                return json(200, ["domain": .string(domain.lowercased()), "published": true])
+            } catch {
+                return json(500, ["error": ["code": "InternalError", "message": .string("\(error)")]])
+            }
         case (.get, "/_lifeboat/health"):
             return json(200, [
                 "status": "ok", "tenantId": .string(tenant.tenantID), "initialDomain": .string(tenant.initialDomain),

@@ -142,7 +142,8 @@ struct CheckpointContents {
             if event.kind == "run.started" || event.kind == "run.resumed" {
                 if event.kind == "run.resumed", let previous = lastOwn, previous.event.kind != "run.waiting", previous.event.kind != "run.done" {
                     interruptions.append(Timeline.Interruption(
-                        cause: previous.event.kind == "run.failed" ? .stoppedAfterFailures : .processEnded,
+                        cause: previous.event.kind == "run.failed" ? .stoppedAfterFailures
+                            : previous.event.kind == "run.stopped" ? .stoppedByOperator : .processEnded,
                         lastEventAt: previous.at, lastEventKind: previous.event.kind, stageID: activeStage ?? lastStage, resumedAt: at,
                         resumedBy: event.message, downtimeSeconds: max(0, at.timeIntervalSince(previous.at))))
                 }

@@ -40,6 +40,7 @@ enum ReportWording {
         switch cause {
         case .processEnded: "process ended without a stop record (killed or crashed)"
         case .stoppedAfterFailures: "stopped after failed operations"
+        case .stoppedByOperator: "stopped by the operator (Ctrl-C) between operations"
         }
     }
 

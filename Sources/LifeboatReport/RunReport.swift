@@ -187,6 +187,8 @@ public struct Timeline: Sendable, Hashable {
             case processEnded = "process-ended"
             /// The run stopped because a stage had failed operations.
             case stoppedAfterFailures = "stopped-after-failures"
+            /// The operator stopped the run (Ctrl-C) between operations.
+            case stoppedByOperator = "stopped-by-operator"
         }
         public var cause: Cause
         /// The last event before the stop.

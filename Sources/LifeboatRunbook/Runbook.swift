@@ -47,6 +47,12 @@ public struct Runbook: Sendable {
     /// Stages in execution order (a topological order of `after`, stable in file order).
     public var stages: [Stage]
 
+    /// Whether the runbook restores into the snapshot's own tenant (it restores from the recycle bin,
+    /// or recreates users with `sameTenant`), rather than rebuilding into another one.
+    public var restoresInPlace: Bool {
+        stages.contains { $0.kind == "recycleBin.restore" || $0.options.bool("sameTenant") == true }
+    }
+
     /// Reads and validates a runbook file.
     public static func load(contentsOf url: URL, catalog: [StageKindSpec], parameters: [String: String] = [:],
                             builtins: [String: String] = [:]) throws(RunbookErrors) -> Runbook {

@@ -1,0 +1,232 @@
+import ArgumentParser
+import Dispatch
+import Foundation
+#if canImport(Glibc)
+    import Glibc
+#endif
+import LifeboatEngine
+import LifeboatGraph
+import LifeboatRunbook
+import LifeboatSnapshot
+
+/// A run whose target is reached over HTTPS: a live rebuild, its dry run, or a rehearsal against a
+/// `lifeboat fake-tenant serve` (`tabletop --graph-url`).
+struct RemoteRunSetup {
+    var runbookPath: String
+    var snapshotPath: String
+    var statePath: String
+    var parameters: [String: String]
+    /// `.live`, `.dryRun`, or `.tabletop` for a served fake.
+    var mode: RunMode
+    /// The tenant the operator named (`--tenant`): its id or one of its domains.
+    var expectedTenant: String
+    /// The initial domain typed ahead (`--confirm`); asked for on a terminal when absent.
+    var confirmation: String?
+    var concurrency: Int
+    var pauseAtGates: Bool
+    var operatorName: String
+    /// The Graph root, for the run record.
+    var graphRoot: String
+    /// Checks run on the snapshot before any request (signature verification).
+    var checkSnapshot: (Snapshot) throws -> Void = { _ in }
+    /// Builds the signed-in client; called only after the runbook and snapshot are valid.
+    var makeClient: () throws -> GraphClient
+}
+
+extension RunSession {
+    /// Validates everything offline, identifies the target, applies the safety rails, then runs or resumes.
+    static func runRemote(_ setup: RemoteRunSetup) async throws {
+        let snapshot = try loadSnapshot(setup.snapshotPath)
+        do {
+            try setup.checkSnapshot(snapshot)
+        } catch {
+            printError("lifeboat: the snapshot was refused: \(error)")
+            throw ExitStatus.invalidInput
+        }
+        let store = try openStore(setup.statePath)
+        let existing = try await store.runRecord()
+        if let existing {
+            guard existing.record.mode == setup.mode else {
+                printError("lifeboat: \(setup.statePath) holds a \(existing.record.mode.rawValue) run, not a \(setup.mode.rawValue) run; use another --state")
+                throw ExitStatus.invalidInput
+            }
+            guard existing.record.snapshotManifestSHA256 == snapshot.manifestSHA256 else {
+                printError("lifeboat: \(setup.statePath) belongs to a run from another snapshot; use a new --state to start another run")
+                throw ExitStatus.invalidInput
+            }
+        }
+        let parameters = (existing?.record.parameters ?? [:]).merging(setup.parameters) { _, new in new }
+
+        // Everything that can be checked without the target is checked before the first request; the
+        // target's own values are not known yet, so placeholders of the right shape stand in for them.
+        let probe = try loadRunbook(setup.runbookPath, parameters: parameters,
+                                    builtins: builtins(snapshot: snapshot, targetDomain: "target-not-yet-read.onmicrosoft.com",
+                                                       targetTenantID: "00000000-0000-0000-0000-000000000000"))
+        try prepare(probe, snapshot: snapshot)
+
+        let graph: GraphClient
+        do {
+            graph = try setup.makeClient()
+        } catch {
+            printError("lifeboat: \(error)")
+            throw ExitStatus.invalidInput
+        }
+        let target: TargetTenant
+        do {
+            target = try await TargetTenant.identify(through: graph)
+            try target.check(named: setup.expectedTenant)
+        } catch let error as TargetTenantError {
+            printError("lifeboat: refusing to run: \(error); nothing was written")
+            throw ExitStatus.invalidInput
+        } catch {
+            printError("lifeboat: cannot identify the target tenant: \(error)\nNothing was written.")
+            throw ExitStatus.failed
+        }
+        if let existing, let recorded = existing.record.targetTenantId, recorded.lowercased() != target.id {
+            printError("lifeboat: \(setup.statePath) belongs to a run against tenant \(recorded), but these credentials reach \(target.id); nothing was written")
+            throw ExitStatus.invalidInput
+        }
+        try checkSourceTenantRule(target: target, snapshot: snapshot, runbook: probe)
+        print("Target: \(target.displayName ?? "tenant") \(target.id) (\(target.initialDomain)) at \(setup.graphRoot)")
+        if setup.mode == .live { try confirm(target: target, typed: setup.confirmation) }
+
+        let runbook = try loadRunbook(setup.runbookPath, parameters: parameters,
+                                      builtins: builtins(snapshot: snapshot, targetDomain: target.initialDomain, targetTenantID: target.id))
+        if let existing, existing.record.runbookSHA256 != runbook.sha256 {
+            printError("lifeboat: warning: the runbook changed since this run started; finished operations are kept, the rest follow the new runbook")
+            try await store.appendEvent(kind: "run.runbook-changed", message: "runbook hash changed from \(existing.record.runbookSHA256) to \(runbook.sha256)", simulated: nil)
+        }
+        if let existing {
+            if existing.status == .done {
+                print("Run \(existing.record.id) is already complete; nothing to do. (`lifeboat status --state \(setup.statePath)` shows it.)")
+                return
+            }
+            try await store.recordResume(operatorName: setup.operatorName, host: host, simulatedSeconds: nil)
+            print("Resuming \(setup.mode.rawValue) run \(existing.record.id) (\(existing.record.runbookName))")
+        } else {
+            let record = RunRecord(
+                id: UUID().uuidString.lowercased(), mode: setup.mode, runbookPath: setup.runbookPath, runbookName: runbook.name,
+                runbookSHA256: runbook.sha256, snapshotPath: setup.snapshotPath, snapshotManifestSHA256: snapshot.manifestSHA256,
+                sourceTenantId: snapshot.manifest.sourceTenantId, snapshotCapturedAt: snapshot.manifest.capturedAt, parameters: parameters,
+                target: "tenant \(target.initialDomain) (\(target.id)) via \(setup.graphRoot)", targetTenantId: target.id, fakeStatePath: nil,
+                concurrency: setup.concurrency, toolVersion: LifeboatVersion.current, operatorName: setup.operatorName, host: host,
+                startedAt: ISO8601DateFormatter().string(from: Date()), objectiveSeconds: runbook.objective, profile: nil)
+            try await store.startRun(record, stages: runbook.stages.map { ($0.id, $0.kind, $0.title) }, simulatedSeconds: nil)
+            print("\(setup.mode == .dryRun ? "Dry run" : setup.mode == .live ? "Live rebuild" : "Rehearsal") \(record.id): \(runbook.name) → \(target.initialDomain)")
+        }
+
+        var options = ExecutorOptions(outputDirectory: URL(fileURLWithPath: setup.statePath).deletingLastPathComponent())
+        options.concurrency = setup.concurrency
+        options.dryRun = setup.mode == .dryRun
+        options.gates = setup.mode == .tabletop && !setup.pauseAtGates ? .autoApprove(by: "\(setup.operatorName) (tabletop auto-approval)") : .pause
+        let stop = StopRequest()
+        options.stop = stop
+        let interrupt = InterruptHandler(stop)
+        defer { interrupt.cancel() }
+        let executor = Executor(runbook: runbook, snapshot: snapshot, graph: graph, store: store, mode: setup.mode, options: options,
+                                observer: ProgressPrinter())
+        let outcome = try await executor.run()
+        if setup.mode == .dryRun, outcome == .completed {
+            try await printDryRunPlan(store: store)
+            return
+        }
+        // Credentials are not kept in the checkpoint, so the same command line (with the confirmation) resumes.
+        try await finish(outcome, store: store, statePath: setup.statePath,
+                         resume: resumeCommand(confirmation: setup.mode == .live ? target.initialDomain : nil))
+    }
+
+    /// Opens (creating) the checkpoint database or exits with the invalid-input code.
+    static func openStore(_ path: String) throws -> CheckpointStore {
+        do {
+            let parent = URL(fileURLWithPath: path).deletingLastPathComponent()
+            try FileManager.default.createDirectory(at: parent, withIntermediateDirectories: true)
+            return try CheckpointStore(path: path)
+        } catch {
+            printError("lifeboat: cannot open the state database: \(error)")
+            throw ExitStatus.invalidInput
+        }
+    }
+
+    /// A rebuild never writes into the tenant the snapshot came from, and an in-place restore only into it.
+    static func checkSourceTenantRule(target: TargetTenant, snapshot: Snapshot, runbook: Runbook) throws {
+        let source = snapshot.manifest.sourceTenantId.lowercased()
+        if target.id == source, !runbook.restoresInPlace {
+            printError("""
+                lifeboat: refusing to run: the target \(target.id) is the snapshot's own source tenant, and \(runbook.name) rebuilds \
+                into a new tenant (it would recreate objects next to the originals). Use an in-place runbook such as \
+                Runbooks/restore-in-place.yaml, or target the recovery tenant. Nothing was written.
+                """)
+            throw ExitStatus.invalidInput
+        }
+        if target.id != source, runbook.restoresInPlace {
+            printError("""
+                lifeboat: refusing to run: \(runbook.name) restores in place (recycle bin, original ids), but the target \(target.id) \
+                is not the snapshot's source tenant \(source). Use a rebuild runbook such as Runbooks/rebuild-new-tenant.yaml. \
+                Nothing was written.
+                """)
+            throw ExitStatus.invalidInput
+        }
+    }
+
+    /// The operator types the target's initial domain (or passed it as `--confirm`).
+    static func confirm(target: TargetTenant, typed: String?) throws {
+        var answer = typed
+        if answer == nil {
+            guard isatty(STDIN_FILENO) == 1 else {
+                printError("lifeboat: a live rebuild writes to \(target.initialDomain); confirm with --confirm \(target.initialDomain). Nothing was written.")
+                throw ExitStatus.invalidInput
+            }
+            FileHandle.standardOutput.write(Data("This writes to tenant \(target.initialDomain) (\(target.id)). Type its initial domain to go on: ".utf8))
+            answer = readLine()
+        }
+        guard let answer, answer.trimmingCharacters(in: .whitespaces).lowercased() == target.initialDomain else {
+            printError("lifeboat: the confirmation \"\(answer ?? "")\" is not the target's initial domain \(target.initialDomain); nothing was written")
+            throw ExitStatus.invalidInput
+        }
+    }
+
+    /// What a finished dry run found: per stage, objects already in the target and writes it would send.
+    static func printDryRunPlan(store: CheckpointStore) async throws {
+        print("Dry run complete: nothing was written. Per stage, found in the target / would write:")
+        for stage in try await store.stages() {
+            let counts = try await store.operationCounts(stageID: stage.id)
+            let found = counts[.done, default: 0], wouldWrite = counts[.skipped, default: 0]
+            print("  \(stage.id.padding(toLength: 24, withPad: " ", startingAt: 0)) \(String(format: "%6d", found)) found  \(String(format: "%6d", wouldWrite)) would write")
+        }
+        print("Details: lifeboat status --state <this state> --verbose, or lifeboat report.")
+    }
+
+    /// The command line that resumes this run: the same arguments, with the confirmation if it was typed.
+    static func resumeCommand(confirmation: String?) -> String {
+        var arguments = CommandLine.arguments
+        arguments[0] = "lifeboat"
+        if let confirmation, !arguments.contains("--confirm") { arguments += ["--confirm", confirmation] }
+        return arguments.map { argument in
+            argument.allSatisfy { $0.isLetter || $0.isNumber || "-_./=:@,".contains($0) } ? argument : "'" + argument.replacingOccurrences(of: "'", with: "'\\''") + "'"
+        }.joined(separator: " ")
+    }
+}
+
+/// Turns the first Ctrl-C into a request to stop at the next operation boundary; a second one quits at once
+/// (the checkpoint still holds every intent, so even that resumes without duplicates).
+final class InterruptHandler {
+    private let source: any DispatchSourceSignal
+
+    init(_ stop: StopRequest) {
+        signal(SIGINT, SIG_IGN)
+        source = DispatchSource.makeSignalSource(signal: SIGINT, queue: .global())
+        source.setEventHandler {
+            if stop.request() {
+                printError("\nlifeboat: stopping at the next operation boundary (Ctrl-C again quits at once; the run resumes either way)")
+            } else {
+                exit(130)
+            }
+        }
+        source.resume()
+    }
+
+    func cancel() {
+        source.cancel()
+        signal(SIGINT, SIG_DFL)
+    }
+}
