@@ -115,7 +115,10 @@ let package = Package(
             .product(name: "_CryptoExtras", package: "swift-crypto"),
             .product(name: "X509", package: "swift-certificates"),
         ]),
-                .testTarget(name: "LifeboatCLITests", dependencies: ["LifeboatCLI", "lifeboat", "LifeboatTestSupport", "LifeboatGraph"]),
+        .testTarget(name: "LifeboatCLITests", dependencies: [
+            "LifeboatCLI", "lifeboat", "LifeboatTestSupport", "LifeboatGraph", "LifeboatFakeServer", "LifeboatFakeTenant", "LifeboatSnapshot",
+            "LifeboatTestServer",
+        ]),
         .testTarget(
             name: "LifeboatReportTests",
             dependencies: ["LifeboatReport", "LifeboatEngine", "LifeboatFakeTenant", "LifeboatRunbook", "LifeboatGraph", "LifeboatTestSupport"],

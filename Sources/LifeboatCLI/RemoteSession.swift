@@ -80,6 +80,8 @@ extension RunSession {
             throw ExitStatus.invalidInput
         } catch {
             printError("lifeboat: cannot identify the target tenant: \(error)\nNothing was written.")
+            // A refused sign-in (wrong tenant, client id or credential) is bad input; an unreachable service is not.
+            if let refusal = error as? GraphError, (400..<500).contains(refusal.status) { throw ExitStatus.invalidInput }
             throw ExitStatus.failed
         }
         if let existing, let recorded = existing.record.targetTenantId, recorded.lowercased() != target.id {

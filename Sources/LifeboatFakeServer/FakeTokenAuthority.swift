@@ -116,6 +116,9 @@ public actor FakeTokenAuthority {
         return nil
     }
 
+    /// Tokens issued since the authority started.
+    public private(set) var tokensIssued = 0
+
     /// Live tokens (expired ones are forgotten when they are next presented or when a new token is issued).
     public var liveTokenCount: Int { issued.values.filter { $0.expiresAt > now() }.count }
 
@@ -254,6 +257,7 @@ public actor FakeTokenAuthority {
         let nonce = Base64URL.encode(Data(SymmetricKey(size: .bits256).withUnsafeBytes { Array($0) }))
         let token = "\(header).\(payload).\(nonce)"
         issued[token] = (clientID, issuedAt.addingTimeInterval(Double(tokenLifetime)))
+        tokensIssued += 1
         return ["token_type": "Bearer", "expires_in": .number(Double(tokenLifetime)), "ext_expires_in": .number(Double(tokenLifetime)),
                 "access_token": .string(token)]
     }

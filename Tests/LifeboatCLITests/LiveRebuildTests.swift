@@ -1,0 +1,175 @@
+import Foundation
+import LifeboatFakeServer
+import LifeboatFakeTenant
+import LifeboatJSON
+import LifeboatSnapshot
+import LifeboatTestServer
+import LifeboatTestSupport
+import Testing
+
+/// A fake tenant served over HTTP on 127.0.0.1 (port 0) as the target of `lifeboat rebuild`.
+struct ServedTarget {
+    static let clientID = "0b4a6c1e-4d1f-4f7e-9a55-3f2f8e7c1d20"
+
+    let directory: TemporaryDirectory
+    let tenant: FakeTenant
+    let server: FakeTenantServer
+    let root: String
+    let secret: String
+    let secretFile: String
+
+    /// An empty recovery tenant, or (with `tenantID`) the snapshot's own tenant seeded from it.
+    static func start(_ directory: TemporaryDirectory, domain: String = "contosodr.onmicrosoft.com", seedFrom snapshot: Snapshot? = nil,
+                      certificates: [RegisteredCertificate] = [], tokenLifetime: Int = 3599) async throws -> ServedTarget {
+        let tenant = try FakeTenant(stateFile: directory.path("target.sqlite"), tenantID: snapshot?.manifest.sourceTenantId,
+                                    initialDomain: snapshot?.manifest.sourceInitialDomain ?? domain)
+        if let snapshot { _ = try await tenant.importSnapshot(snapshot) }
+        // The operator publishes the TXT records at once (the served fast profile would otherwise wait a real minute).
+        for name in ["contoso.com", "fabrikam-labs.com", "eu.contoso.com"] { try await tenant.publishDNSRecord(for: name) }
+        let secret = "lifeboat-test-secret-\(UUID().uuidString)"
+        let secretFile = directory.path("client.secret")
+        try Data((secret + "\n").utf8).write(to: URL(fileURLWithPath: secretFile))
+        let server = FakeTenantServer(tenant: tenant, applications: [AppRegistration(clientID: clientID, secrets: [secret], certificates: certificates)],
+                                      tokenLifetime: tokenLifetime)
+        let port = try await server.start()
+        return ServedTarget(directory: directory, tenant: tenant, server: server, root: "http://127.0.0.1:\(port)", secret: secret, secretFile: secretFile)
+    }
+
+    /// `lifeboat rebuild` against this tenant with the client secret from a file.
+    func rebuild(_ runbook: String, state: String = "live.sqlite", tenant named: String? = nil, extra: [String]) async throws -> ProcessResult {
+        try await runLifeboat([
+            "rebuild", "--runbook", Fixtures.runbook(runbook).path, "--snapshot", Fixtures.contoso.path, "--state", directory.path(state),
+            "--graph-url", root, "--authority-url", root, "--tenant", named ?? tenant.tenantID, "--client-id", Self.clientID,
+        ] + extra, in: directory)
+    }
+
+    var secretArguments: [String] { ["--client-secret-file", secretFile] }
+
+    func stop() async { await server.stop() }
+}
+
+@Suite struct LiveRebuildTests {
+    @Test func rebuildOverHTTPRestoresTheExampleAndLeaksNoSecret() async throws {
+        let directory = try TemporaryDirectory("live")
+        defer { directory.remove() }
+        // Tokens live 2 s, so the client renews them during the run.
+        let target = try await ServedTarget.start(directory, tokenLifetime: 2)
+        defer { Task { await target.stop() } }
+        let options = target.secretArguments + ["--confirm", target.tenant.initialDomain, "--log", directory.path("requests.log"), "--log-bodies",
+                                                "--report", directory.path("report.html"), "--operator-name", "Ines Duarte"]
+
+        // Gates stop a live run (exit 3) until a person approves them; the same command resumes.
+        var result = try await target.rebuild("rebuild-new-tenant.yaml", extra: options)
+        #expect(result.status == 3, "\(result.stdout)\n\(result.stderr)")
+        #expect(result.stdout.contains("lifeboat approve --state"))
+        var approvals = 0
+        while result.status == 3, approvals < 4 {
+            let gate = try #require(result.stdout.components(separatedBy: "--gate ").last?.split(separator: " ").first.map(String.init))
+            let approve = try await runLifeboat(["approve", "--state", directory.path("live.sqlite"), "--gate", gate, "--by", "Ines Duarte"], in: directory)
+            #expect(approve.status == 0, "\(approve.stderr)")
+            approvals += 1
+            result = try await target.rebuild("rebuild-new-tenant.yaml", extra: options)
+        }
+        #expect(result.status == 0, "\(result.stdout)\n\(result.stderr)")
+        #expect(approvals == 2)
+
+        // The verify stage read the target back: every restored property of every restored object matches.
+        let status = try await runLifeboat(["status", "--state", directory.path("live.sqlite")], in: directory)
+        #expect(status.stdout.contains("live of rebuild-new-tenant"))
+        #expect(!status.stdout.contains("verify-difference"), "\(status.stdout)")
+        #expect(status.stdout.contains("ID map: 84 objects"), "\(status.stdout)")
+        #expect(await TenantPicture.of(target.tenant).duplicates.isEmpty)
+        #expect(await target.tenant.objects(ofType: "user").contains { $0["userPrincipalName"]?.stringValue == "amelia.hart@contoso.com" })
+        #expect(await target.server.authority.tokensIssued >= 2, "tokens were not renewed")
+
+        // Neither the secret nor any access token appears in the request log, the report, the checkpoint or the output.
+        let log = try String(contentsOfFile: directory.path("requests.log"), encoding: .utf8)
+        #expect(log.contains("POST /users"))
+        #expect(log.contains("trace request body={"))
+        let tokenHeader = "eyJhbGciOiJub25lIiwidHlwIjoiSldUIn0"  // every token the fake issues starts with this header
+        let files = try FileManager.default.contentsOfDirectory(atPath: directory.url.path).filter { $0 != "client.secret" }
+        #expect(files.contains("live.sqlite") && files.contains("report.html"))
+        for file in files {
+            let bytes = try Data(contentsOf: directory.url.appendingPathComponent(file))
+            let text = String(decoding: bytes, as: UTF8.self)
+            #expect(!text.contains(target.secret), "the client secret is in \(file)")
+            #expect(!text.contains(tokenHeader), "an access token is in \(file)")
+        }
+        let permissions = try FileManager.default.attributesOfItem(atPath: directory.path("requests.log"))[.posixPermissions] as? Int
+        #expect(permissions == 0o600)
+    }
+
+    @Test func certificateSignInAndADryRunThatWritesNothing() async throws {
+        let directory = try TemporaryDirectory("dry")
+        defer { directory.remove() }
+        let certificate = try TestCertificate.generate()
+        try Data(certificate.privateKeyPEM.utf8).write(to: directory.url.appendingPathComponent("app.key"))
+        try Data(certificate.certificatePEM.utf8).write(to: directory.url.appendingPathComponent("app.pem"))
+        let target = try await ServedTarget.start(directory, certificates: [try RegisteredCertificate(pem: certificate.certificatePEM)])
+        defer { Task { await target.stop() } }
+
+        let result = try await target.rebuild("rebuild-new-tenant.yaml", state: "dry.sqlite", extra: [
+            "--certificate", directory.path("app.pem"), "--private-key", directory.path("app.key"), "--dry-run",
+        ])
+        #expect(result.status == 0, "\(result.stdout)\n\(result.stderr)")
+        #expect(result.stdout.contains("Dry run complete: nothing was written"))
+        #expect(result.stdout.contains("would write"))
+        #expect(await target.tenant.writeCount == 0)
+        #expect(await target.tenant.objects(ofType: "user").isEmpty)
+        // A live run refuses to reuse a dry run's checkpoint.
+        let live = try await target.rebuild("rebuild-new-tenant.yaml", state: "dry.sqlite", extra: target.secretArguments + ["--confirm", target.tenant.initialDomain])
+        #expect(live.status == 2 && live.stderr.contains("dry-run run"), "\(live.stderr)")
+    }
+
+    @Test func safetyRailsRefuseBeforeAnyWrite() async throws {
+        let directory = try TemporaryDirectory("rails")
+        defer { directory.remove() }
+        let target = try await ServedTarget.start(directory)
+        defer { Task { await target.stop() } }
+        let domain = target.tenant.initialDomain
+
+        // --tenant names another tenant than the credentials reach.
+        let wrongTenant = try await target.rebuild("rebuild-new-tenant.yaml", state: "a.sqlite", tenant: "fabrikam.onmicrosoft.com",
+                                                   extra: target.secretArguments + ["--confirm", domain])
+        #expect(wrongTenant.status == 2 && wrongTenant.stderr.contains("fabrikam.onmicrosoft.com"), "\(wrongTenant.status) \(wrongTenant.stderr)")
+        // The confirmation is not the target's initial domain.
+        let wrongConfirmation = try await target.rebuild("rebuild-new-tenant.yaml", state: "b.sqlite", extra: target.secretArguments + ["--confirm", "contoso.onmicrosoft.com"])
+        #expect(wrongConfirmation.status == 2 && wrongConfirmation.stderr.contains("is not the target's initial domain"), "\(wrongConfirmation.stderr)")
+        // No confirmation and no terminal to ask on.
+        let unconfirmed = try await target.rebuild("rebuild-new-tenant.yaml", state: "c.sqlite", extra: target.secretArguments)
+        #expect(unconfirmed.status == 2 && unconfirmed.stderr.contains("--confirm \(domain)"), "\(unconfirmed.stderr)")
+        // An in-place runbook only restores into the snapshot's own tenant.
+        let inPlace = try await target.rebuild("restore-in-place.yaml", state: "d.sqlite", extra: target.secretArguments + ["--confirm", domain])
+        #expect(inPlace.status == 2 && inPlace.stderr.contains("restores in place"), "\(inPlace.stderr)")
+        // The secret is never taken on the command line.
+        let inline = try await target.rebuild("rebuild-new-tenant.yaml", state: "e.sqlite", extra: ["--client-secret", target.secret])
+        #expect(inline.status == 64)
+        #expect(await target.tenant.writeCount == 0)
+    }
+
+    @Test func aRebuildRefusesTheSnapshotsOwnTenantButAnInPlaceRestoreRunsThere() async throws {
+        let directory = try TemporaryDirectory("source")
+        defer { directory.remove() }
+        let snapshot = try Snapshot.load(from: Fixtures.contoso)
+        let target = try await ServedTarget.start(directory, seedFrom: snapshot)
+        defer { Task { await target.stop() } }
+        let domain = target.tenant.initialDomain
+        #expect(domain == snapshot.manifest.sourceInitialDomain)
+
+        let rebuild = try await target.rebuild("rebuild-new-tenant.yaml", state: "rebuild.sqlite", extra: target.secretArguments + ["--confirm", domain])
+        #expect(rebuild.status == 2 && rebuild.stderr.contains("snapshot's own source tenant"), "\(rebuild.stderr)")
+        #expect(await target.tenant.writeCount == 0)
+
+        // A malicious admin deleted the Finance department and every security group; restore in place.
+        let finance = try await target.tenant.delete(collection: "users", where: "department eq 'Finance'")
+        let securityGroups = try await target.tenant.delete(collection: "groups", where: "startsWith(displayName,'SG-')")
+        #expect(!finance.isEmpty && !securityGroups.isEmpty)
+        let restore = try await target.rebuild("restore-in-place.yaml", state: "in-place.sqlite", extra: target.secretArguments + ["--confirm", domain])
+        #expect(restore.status == 0, "\(restore.stdout)\n\(restore.stderr)")
+        let users = Set(await target.tenant.objects(ofType: "user").compactMap { $0["id"]?.stringValue })
+        #expect(finance.allSatisfy { users.contains($0.id) }, "recycle-bin users keep their original ids")
+        let groups = await target.tenant.objects(ofType: "group").compactMap { $0["displayName"]?.stringValue }
+        #expect(securityGroups.allSatisfy { groups.contains($0.displayName) })
+        #expect(await TenantPicture.of(target.tenant).duplicates.isEmpty)
+    }
+}
