@@ -111,7 +111,7 @@ let package = Package(
         ]),
         .testTarget(name: "LifeboatFakeTenantTests", dependencies: ["LifeboatFakeTenant", "LifeboatTestSupport"]),
         .testTarget(name: "LifeboatFakeServerTests", dependencies: [
-            "LifeboatFakeServer", "LifeboatFakeTenant", "LifeboatTestSupport",
+            "LifeboatFakeServer", "LifeboatFakeTenant", "LifeboatTestSupport", "LifeboatCurl", "LifeboatGraph", "LifeboatJSON",
             .product(name: "_CryptoExtras", package: "swift-crypto"),
             .product(name: "X509", package: "swift-certificates"),
         ]),

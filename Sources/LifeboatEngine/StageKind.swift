@@ -81,7 +81,7 @@ public enum StageCatalog {
             RolesDefinitions.self, RolesAssign.self, NamedLocationsCreate.self, ConditionalAccessCreate.self, ConditionalAccessEnable.self,
             Verify.self, IDMapExport.self,
             AppsCreate.self, AppsLink.self, AppsOwners.self, ServicePrincipalsCreate.self, AppRoleAssignmentsCreate.self,
-            OAuth2GrantsCreate.self,
+            OAuth2GrantsCreate.self, LicensesAssign.self, UsersAccessPasses.self,
         ]
         return Dictionary(uniqueKeysWithValues: all.map { ($0.spec.name, $0) })
     }()

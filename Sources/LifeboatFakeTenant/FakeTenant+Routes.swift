@@ -29,6 +29,7 @@ extension FakeTenant {
         guard let first = segments.first else { throw GraphFailure(status: 400, code: "BadRequest", message: "Resource not found for the segment ''.") }
         if segments == ["$batch"], request.method == "POST" { return try batch(request, app: app) }
         if first == "invitations", segments.count == 1, request.method == "POST" { return try invite(request) }
+        if first == "subscribedSkus", segments.count == 1, request.method == "GET" { return try list(request, items: { subscribedSkus() }, type: nil) }
         if first == "directoryObjects", segments.count == 2, request.method == "GET" {
             guard let entry = visible(segments[1]) else { throw GraphFailure.notFound(segments[1]) }
             return try json(200, withType(entry.properties, entry.type))
@@ -160,6 +161,11 @@ extension FakeTenant {
                 try directory.remove(rest[1])
             }
             return HTTPResponse(status: 204)
+        case ("user", "assignLicense", "POST", 1), ("group", "assignLicense", "POST", 1):
+            return try json(200, withType(try assignLicense(id, type: type, body), type))
+        case ("user", "authentication", _, 2), ("user", "authentication", _, 3):
+            guard rest[1] == "temporaryAccessPassMethods" else { throw GraphFailure.badRequest("Only temporaryAccessPassMethods are served under authentication.") }
+            return try accessPasses(request, userID: id, passID: rest.count == 3 ? rest[2] : nil)
         case ("domain", "verificationDnsRecords", "GET", 1):
             return try json(200, ["value": .array(verificationRecords(id).map(JSONValue.object))])
         case ("domain", "verify", "POST", 1):

@@ -23,9 +23,9 @@ struct ServedTenant {
     let server: FakeTenantServer
     let base: String
 
-    static func start(certificates: [RegisteredCertificate] = [], tokenLifetime: Int = 3599) async throws -> ServedTenant {
+    static func start(certificates: [RegisteredCertificate] = [], tokenLifetime: Int = 3599, profile: FakeTenantProfile = .fast) async throws -> ServedTenant {
         let directory = try TemporaryDirectory("server")
-        let tenant = try FakeTenant(stateFile: directory.path("fake.sqlite"), initialDomain: "served.onmicrosoft.com")
+        let tenant = try FakeTenant(stateFile: directory.path("fake.sqlite"), initialDomain: "served.onmicrosoft.com", profile: profile)
         let server = FakeTenantServer(
             tenant: tenant, applications: [AppRegistration(clientID: clientID, secrets: [secret], certificates: certificates)],
             tokenLifetime: tokenLifetime)

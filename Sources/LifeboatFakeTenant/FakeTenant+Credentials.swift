@@ -1,0 +1,107 @@
+import Foundation
+import LifeboatGraph
+import LifeboatJSON
+
+/// Licences (`subscribedSkus`, `assignLicense`) and Temporary Access Passes, with Graph's rules:
+/// a licence needs the user's `usageLocation`, a SKU the tenant has bought and a free unit; a user holds at most
+/// one Temporary Access Pass, whose value is only returned when it is created.
+extension FakeTenant {
+    /// Adds (or tops up) a subscription, as buying licences would.
+    public func addSubscribedSku(skuId: String, skuPartNumber: String, units: Int) throws {
+        var skus = subscribedSkus()
+        if let index = skus.firstIndex(where: { $0["skuId"]?.stringValue?.lowercased() == skuId.lowercased() }) {
+            let enabled = skus[index]["prepaidUnits"]?["enabled"]?.numberValue ?? 0
+            skus[index]["prepaidUnits"] = ["enabled": .number(enabled + Double(units)), "suspended": 0, "warning": 0, "lockedOut": 0]
+        } else {
+            skus.append([
+                "id": .string("\(tenantID)_\(skuId.lowercased())"), "skuId": .string(skuId.lowercased()), "skuPartNumber": .string(skuPartNumber),
+                "capabilityStatus": "Enabled", "appliesTo": "User", "consumedUnits": 0,
+                "prepaidUnits": ["enabled": .number(Double(units)), "suspended": 0, "warning": 0, "lockedOut": 0], "servicePlans": [],
+            ])
+        }
+        try saveSubscribedSkus(skus)
+    }
+
+    func subscribedSkus() -> [JSONObject] {
+        guard let text = directory.setting("subscribedSkus"), let value = try? JSONCoding.decode(Data(text.utf8)) else { return [] }
+        return value.arrayValue?.compactMap(\.objectValue) ?? []
+    }
+
+    private func saveSubscribedSkus(_ skus: [JSONObject]) throws {
+        let data = try JSONCoding.encode(JSONValue.array(skus.map(JSONValue.object)))
+        try directory.setSetting("subscribedSkus", String(decoding: data, as: UTF8.self))
+    }
+
+    /// `POST /users/{id}/assignLicense` and `POST /groups/{id}/assignLicense`.
+    func assignLicense(_ id: String, type: String, _ body: JSONObject) throws -> JSONObject {
+        var object = try get(id, type: type)
+        guard let add = body["addLicenses"]?.arrayValue, body["removeLicenses"]?.arrayValue != nil else {
+            throw GraphFailure.badRequest("Invalid request: addLicenses and removeLicenses are both required.")
+        }
+        if type == "user", (object["usageLocation"]?.stringValue ?? "").isEmpty {
+            throw GraphFailure.badRequest("License assignment cannot be done for user with invalid usage location.")
+        }
+        var skus = subscribedSkus()
+        var assigned = object["assignedLicenses"]?.arrayValue?.compactMap(\.objectValue) ?? []
+        for license in add {
+            guard let skuId = license["skuId"]?.stringValue?.lowercased() else { throw GraphFailure.badRequest("Invalid value specified for property 'skuId'.") }
+            guard let index = skus.firstIndex(where: { $0["skuId"]?.stringValue == skuId }) else {
+                throw GraphFailure.badRequest("License \(skuId) does not correspond to a valid company License.")
+            }
+            if let existing = assigned.firstIndex(where: { $0["skuId"]?.stringValue?.lowercased() == skuId }) {
+                assigned[existing] = ["skuId": .string(skuId), "disabledPlans": license["disabledPlans"] ?? []]
+                continue
+            }
+            let consumed = skus[index]["consumedUnits"]?.numberValue ?? 0, enabled = skus[index]["prepaidUnits"]?["enabled"]?.numberValue ?? 0
+            if type == "user" {
+                guard consumed < enabled else {
+                    throw GraphFailure.badRequest("Subscription for \(skus[index]["skuPartNumber"]?.stringValue ?? skuId) does not have any available licenses.")
+                }
+                skus[index]["consumedUnits"] = .number(consumed + 1)
+            }
+            assigned.append(["skuId": .string(skuId), "disabledPlans": license["disabledPlans"] ?? []])
+        }
+        object["assignedLicenses"] = .array(assigned.map(JSONValue.object))
+        try directory.transaction {
+            try saveSubscribedSkus(skus)
+            try directory.put(id, type: type, properties: object)
+        }
+        return object
+    }
+
+    /// `…/authentication/temporaryAccessPassMethods`: list, create (one per user), delete.
+    func accessPasses(_ request: FakeRequest, userID: String, passID: String?) throws -> HTTPResponse {
+        let key = "tap:\(userID)"
+        let existing = directory.setting(key).flatMap { try? JSONCoding.decode(Data($0.utf8)).objectValue }
+        switch (request.method, passID) {
+        case ("GET", nil):
+            return try json(200, ["value": .array(existing.map { [.object($0)] } ?? [])])
+        case ("POST", nil):
+            guard existing == nil else {
+                throw GraphFailure.badRequest("A Temporary Access Pass already exists for this user; delete it before creating another.")
+            }
+            let body = request.body ?? [:]
+            let minutes = body["lifetimeInMinutes"]?.numberValue ?? 60
+            guard (10...43_200).contains(minutes) else {
+                throw GraphFailure.badRequest("lifetimeInMinutes must be between 10 and 43200 (the policy's limits).")
+            }
+            let now = ISO8601DateFormatter().string(from: self.now())
+            let method: JSONObject = [
+                "@odata.type": "#microsoft.graph.temporaryAccessPassAuthenticationMethod", "id": .string(newID()),
+                "createdDateTime": .string(now), "startDateTime": .string(now), "lifetimeInMinutes": .number(minutes),
+                "isUsableOnce": body["isUsableOnce"] ?? false, "isUsable": true, "methodUsabilityReason": "EnabledByPolicy",
+            ]
+            let pass = String((0..<16).map { _ in Array("ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz23456789!@#$%&").randomElement()! })
+            try directory.setSetting(key, String(decoding: try JSONCoding.encode(JSONValue.object(method)), as: UTF8.self))
+            var answer = method
+            answer["temporaryAccessPass"] = .string(pass)  // returned once, never stored
+            return try json(201, answer)
+        case ("DELETE", let id?):
+            guard existing?["id"]?.stringValue == id else { throw GraphFailure.notFound(id) }
+            try directory.setSetting(key, "")
+            return HTTPResponse(status: 204)
+        default:
+            throw GraphFailure(status: 405, code: "Request_BadRequest", message: "\(request.method) is not supported on \(request.path).")
+        }
+    }
+}
