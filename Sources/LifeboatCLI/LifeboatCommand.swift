@@ -16,7 +16,7 @@ public struct LifeboatCommand: AsyncParsableCommand {
             """,
         version: LifeboatVersion.current,
         subcommands: [Plan.self, Tabletop.self, Resume.self, Status.self, Approve.self, IDMapCommand.self, ReportCommand.self,
-                      FakeTenantCommand.self])
+                      FakeTenantCommand.self, SnapshotCommand.self])
 
     public init() {}
 }
