@@ -49,6 +49,12 @@ let package = Package(
             "LifeboatJSON",
             .product(name: "Crypto", package: "swift-crypto"),
         ]),
+        // `lifeboat snapshot capture` / `verify`: reads a tenant into a snapshot, signs and checks it.
+        .target(name: "LifeboatCapture", dependencies: [
+            "LifeboatGraph", "LifeboatSnapshot", "LifeboatJSON",
+            .product(name: "Crypto", package: "swift-crypto"),
+            .product(name: "_CryptoExtras", package: "swift-crypto"),
+        ]),
         .target(name: "LifeboatRunbook", dependencies: [
             "Yams",
             .product(name: "Crypto", package: "swift-crypto"),
@@ -71,7 +77,7 @@ let package = Package(
         ]),
         .target(name: "LifeboatCLI", dependencies: [
             "LifeboatEngine", "LifeboatFakeTenant", "LifeboatFakeServer", "LifeboatSnapshot", "LifeboatRunbook", "LifeboatGraph", "LifeboatReport",
-            "LifeboatCurl",
+            "LifeboatCurl", "LifeboatCapture",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
         ]),
@@ -103,6 +109,10 @@ let package = Package(
         .testTarget(name: "LifeboatCurlTests", dependencies: [
             "LifeboatCurl", "LifeboatGraph", "LifeboatJSON", "LifeboatTestServer",
             .product(name: "Logging", package: "swift-log"),
+        ]),
+        .testTarget(name: "LifeboatCaptureTests", dependencies: [
+            "LifeboatCapture", "LifeboatFakeServer", "LifeboatFakeTenant", "LifeboatCurl", "LifeboatTestServer", "LifeboatTestSupport",
+            "lifeboat",
         ]),
         .testTarget(name: "LifeboatSnapshotTests", dependencies: ["LifeboatSnapshot", "LifeboatTestSupport"]),
         .testTarget(name: "LifeboatRunbookTests", dependencies: ["LifeboatRunbook", "LifeboatEngine", "LifeboatTestSupport"]),

@@ -17,7 +17,7 @@ public struct LifeboatCommand: AsyncParsableCommand {
             """,
         version: LifeboatVersion.current,
         subcommands: [Plan.self, Tabletop.self, Rebuild.self, Resume.self, Status.self, Approve.self, IDMapCommand.self, ReportCommand.self,
-                      FakeTenantCommand.self])
+                      SnapshotCommand.self, FakeTenantCommand.self])
 
     public init() {}
 }

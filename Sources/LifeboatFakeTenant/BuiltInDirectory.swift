@@ -61,12 +61,18 @@ enum BuiltInDirectory {
          "userConsentDisplayName": .string(name), "userConsentDescription": .string(name), "isEnabled": true, "type": "User"]
     }
 
+    /// The ids the seeded first-party service principals get.
+    static let seededPrincipalPrefix = "5eed0000-0000-4000-8000-"
+
+    /// `true` for a first-party service principal this tenant was seeded with.
+    static func isSeeded(_ id: String) -> Bool { id.hasPrefix(seededPrincipalPrefix) }
+
     /// Writes the first-party service principals and built-in roles into a new tenant.
     static func seed(_ directory: FakeDirectory) throws {
         var number = 0
         for (appId, name) in multiTenantApps.sorted(by: { $0.key < $1.key }) {
             number += 1
-            let id = String(format: "5eed0000-0000-4000-8000-%012d", number)
+            let id = seededPrincipalPrefix + String(format: "%012d", number)
             var principal: JSONObject = [
                 "id": .string(id), "appId": .string(appId), "displayName": .string(name), "servicePrincipalType": "Application",
                 "accountEnabled": true, "appOwnerOrganizationId": .string(microsoftTenant), "servicePrincipalNames": [.string(appId)],

@@ -6,7 +6,10 @@ extension FakeTenant {
     /// Loads a snapshot into the tenant **with its original ids**, as the "before" tenant of an in-place
     /// rehearsal: delete things from it, then run an in-place restore. Relationships (members, owners,
     /// managers, app role assignments) come along; the snapshot's domains are added as they were.
-    /// Objects already present are left as they are.
+    /// Objects already present are left as they are, except what every tenant has from the start: the
+    /// organization and initial domain (when the snapshot is of this tenant), the built-in role
+    /// definitions and Microsoft's first-party service principals take the snapshot's properties and ids,
+    /// so that the tenant reads back as the snapshot's source tenant did.
     @discardableResult
     public func importSnapshot(_ snapshot: Snapshot) throws -> Int {
         let directory = self.directory
@@ -16,6 +19,18 @@ extension FakeTenant {
                 guard directory.object(id) == nil else { return }
                 try directory.put(id, type: type, properties: properties)
                 count += 1
+            }
+            /// Replaces the properties of an object the tenant was created with.
+            func replace(_ id: String, _ type: String, _ properties: JSONObject) throws {
+                guard let existing = directory.object(id), existing.type == type, existing.properties != properties else { return }
+                try directory.put(id, type: type, properties: properties)
+                count += 1
+            }
+            for organization in snapshot.organization where organization.id == tenantID {
+                try replace(organization.id, "organization", organization.properties)
+            }
+            if let initial = snapshot.domains.first(where: \.isInitial), initial.id == initialDomain {
+                try replace(initial.id, "domain", initial.properties)
             }
             for domain in snapshot.domains where directory.object(domain.id) == nil && !domain.isInitial {
                 try put(domain.id, "domain", domain.properties)
@@ -32,10 +47,22 @@ extension FakeTenant {
             for group in snapshot.groups { try put(group.id, "group", group.properties.filter { !relationships.contains($0.key) }) }
             for unit in snapshot.administrativeUnits { try put(unit.id, "administrativeUnit", unit.properties.filter { !relationships.contains($0.key) }) }
             for app in snapshot.applications { try put(app.id, "application", app.properties.filter { !relationships.contains($0.key) }) }
-            for principal in snapshot.servicePrincipals where directory.lookup("servicePrincipal", "appId", principal.appId) == nil {
+            for principal in snapshot.servicePrincipals {
+                // A first-party service principal the tenant was seeded with gives way to the snapshot's (same appId, its id).
+                if let seeded = directory.lookup("servicePrincipal", "appId", principal.appId), seeded != principal.id,
+                   BuiltInDirectory.isSeeded(seeded), directory.links[seeded] == nil {
+                    try directory.remove(seeded)
+                }
+                guard directory.lookup("servicePrincipal", "appId", principal.appId) == nil else { continue }
                 try put(principal.id, "servicePrincipal", principal.properties.filter { !relationships.contains($0.key) })
             }
-            for role in snapshot.roleDefinitions where !role.isBuiltIn { try put(role.id, "unifiedRoleDefinition", role.properties) }
+            for role in snapshot.roleDefinitions {
+                if role.isBuiltIn, directory.object(role.id)?.type == "unifiedRoleDefinition" {
+                    try replace(role.id, "unifiedRoleDefinition", role.properties)
+                } else {
+                    try put(role.id, "unifiedRoleDefinition", role.properties)
+                }
+            }
             for assignment in snapshot.roleAssignments { try put(assignment.id, "unifiedRoleAssignment", assignment.properties) }
             for location in snapshot.namedLocations { try put(location.id, "namedLocation", location.properties) }
             for policy in snapshot.conditionalAccessPolicies { try put(policy.id, "conditionalAccessPolicy", policy.properties) }

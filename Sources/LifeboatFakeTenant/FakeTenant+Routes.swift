@@ -61,7 +61,7 @@ extension FakeTenant {
         case (1, "GET") where rest[0] == "delta" && (type == "user" || type == "group"):
             return try delta(request, type: type)
         case (1, "GET"):
-            return try json(200, try expand(withType(get(rest[0], type: type), type), request))
+            return try json(200, select(try expand(withType(get(rest[0], type: type), type), request), request))
         case (1, "PATCH"):
             _ = try get(rest[0], type: type)
             try update(type, id: rest[0], body)
@@ -258,25 +258,60 @@ extension FakeTenant {
     func select(_ item: JSONObject, _ request: FakeRequest) -> JSONObject {
         guard let text = request.query["$select"] else { return item }
         let names = Set(text.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) })
-        return item.filter { names.contains($0.key) || $0.key == "id" || $0.key == "@odata.type" || $0.key.hasPrefix("@") || $0.key == "members" || $0.key == "manager" }
+        var selected = item.filter { names.contains($0.key) || $0.key == "id" || $0.key == "@odata.type" || $0.key.hasPrefix("@") || $0.key == "members" || $0.key == "manager" }
+        // Graph answers every selected property, with null when it is not set.
+        if let type = item["@odata.type"]?.stringValue, let properties = GraphSchema.v1.type(named: type)?.properties {
+            for name in names where selected[name] == nil && properties[name] != nil { selected[name] = .null }
+        }
+        return selected
     }
 
     /// `$expand=members`, `$expand=owners` on groups and `$expand=manager` on users.
     func expand(_ item: JSONObject, _ request: FakeRequest) throws(GraphFailure) -> JSONObject {
         guard let text = request.query["$expand"], let id = item["id"]?.stringValue else { return item }
         var object = item
-        for part in text.split(separator: ",") {
-            let name = String(part.split(separator: "(").first ?? part).trimmingCharacters(in: .whitespaces)
+        for part in Self.expansions(text) {
+            let name = String(part.split(separator: "(").first ?? Substring(part)).trimmingCharacters(in: .whitespaces)
             guard ["members", "owners", "manager"].contains(name) else {
                 throw GraphFailure.badRequest("Parsing OData Select and Expand failed: Could not find a property named '\(name)'.")
             }
+            // `manager($select=id)`: only the selected properties of the expanded objects.
+            var nested: Set<String>?
+            if let open = part.firstIndex(of: "("), part.hasSuffix(")") {
+                let options = part[part.index(after: open)..<part.index(before: part.endIndex)]
+                for option in options.split(separator: ";") where option.hasPrefix("$select=") {
+                    nested = Set(option.dropFirst("$select=".count).split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) })
+                }
+            }
             let references: [JSONValue] = directory.targets(of: id, name).compactMap { target in
-                directory.object(target).map { ["@odata.type": .string("#microsoft.graph.\($0.type)"), "id": .string(target),
-                                                "displayName": $0.properties["displayName"] ?? .null] }
+                directory.object(target).map { entry in
+                    var reference: JSONObject = ["@odata.type": .string("#microsoft.graph.\(entry.type)"), "id": .string(target)]
+                    for property in nested ?? ["displayName"] where property != "id" { reference[property] = entry.properties[property] ?? .null }
+                    return .object(reference)
+                }
             }
             object[name] = name == "manager" ? (references.first ?? .null) : .array(references)
         }
         return object
+    }
+
+    /// The comma-separated items of `$expand`, keeping commas inside parentheses: `manager($select=id,displayName),owners`.
+    static func expansions(_ text: String) -> [String] {
+        var parts: [String] = [], current = "", depth = 0
+        for character in text {
+            switch character {
+            case "(": depth += 1
+            case ")": depth -= 1
+            case "," where depth == 0:
+                parts.append(current)
+                current = ""
+                continue
+            default: break
+            }
+            current.append(character)
+        }
+        if !current.isEmpty { parts.append(current) }
+        return parts
     }
 
     // MARK: - Delta
@@ -287,6 +322,12 @@ extension FakeTenant {
         var offset = 0
         var upTo = directory.currentChange
         if let token = request.query["$deltatoken"] {
+            // `latest`: no objects, only a delta link from now on (Graph's way to start tracking without a full read).
+            if token == "latest" {
+                let latest = Data("s:\(upTo - 1)".utf8).base64EncodedString()
+                let base = request.base + "/" + (type == "user" ? "users" : "groups") + "/delta"
+                return try json(200, ["value": [], "@odata.deltaLink": .string(base + "?$deltatoken=" + (latest.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? latest))])
+            }
             since = try decodeToken(token)["s"] ?? -1
         }
         if let token = request.query["$skiptoken"] {

@@ -152,7 +152,7 @@ public struct GraphClient: Sendable {
         }
     }
 
-    private static func origin(of url: String) -> String? {
+    static func origin(of url: String) -> String? {
         guard let components = URLComponents(string: url), let scheme = components.scheme, let host = components.host else { return nil }
         return "\(scheme.lowercased())://\(host.lowercased()):\(components.port ?? (scheme.lowercased() == "http" ? 80 : 443))"
     }

@@ -124,7 +124,7 @@ public struct Snapshot: Sendable {
         }
         var snapshot = Snapshot(directory: directory, manifest: manifest, manifestSHA256: sha256Hex(manifestData))
 
-        let known = Set(ObjectType.allCases.map(\.fileName))
+        let known = Set(ObjectType.allCases.map(\.fileName)).union(auxiliaryFileNames)
         for name in manifest.files.keys where !known.contains(name) {
             throw SnapshotError(file: name, problem: "listed in the manifest but not a snapshot collection",
                                 hint: "known files: \(known.sorted().joined(separator: ", "))")
@@ -134,20 +134,14 @@ public struct Snapshot: Sendable {
             throw SnapshotError(file: name, problem: "present but not listed in the manifest",
                                 hint: "the snapshot was altered after capture; refusing to restore from it")
         }
+        for name in auxiliaryFileNames.sorted() {
+            guard let entry = manifest.files[name] else { continue }
+            _ = try verifiedContents(of: name, in: directory, entry: entry)
+        }
 
         for type in ObjectType.allCases {
             guard let entry = manifest.files[type.fileName] else { continue }
-            let url = directory.appendingPathComponent(type.fileName)
-            guard let data = try? Data(contentsOf: url) else {
-                throw SnapshotError(file: type.fileName, problem: "listed in the manifest but missing",
-                                    hint: "the snapshot is incomplete; restore the file from the backup's original media")
-            }
-            let actual = sha256Hex(data)
-            guard actual == entry.sha256.lowercased() else {
-                throw SnapshotError(
-                    file: type.fileName, problem: "SHA-256 \(actual) does not match the manifest's \(entry.sha256)",
-                    hint: "the file was changed or corrupted after capture; refusing a tampered snapshot")
-            }
+            let data = try verifiedContents(of: type.fileName, in: directory, entry: entry)
             let objects = try parseCollection(data, file: type.fileName)
             if let count = entry.count, count != objects.count {
                 throw SnapshotError(file: type.fileName, problem: "holds \(objects.count) objects but the manifest says \(count)")
@@ -155,6 +149,29 @@ public struct Snapshot: Sendable {
             try snapshot.add(objects, as: type)
         }
         return snapshot
+    }
+
+    /// Files a snapshot may hold besides its collections and manifest; listed (and hashed) in the
+    /// manifest like the collections: `deltaLinks.json`, where a capture keeps its Graph delta links
+    /// for the next `--incremental` capture.
+    public static let auxiliaryFileNames: Set<String> = [deltaLinksFileName]
+
+    /// The name of the file holding a capture's delta links.
+    public static let deltaLinksFileName = "deltaLinks.json"
+
+    /// A listed file's bytes, once its SHA-256 matches the manifest.
+    static func verifiedContents(of name: String, in directory: URL, entry: SnapshotManifest.FileEntry) throws(SnapshotError) -> Data {
+        guard let data = try? Data(contentsOf: directory.appendingPathComponent(name)) else {
+            throw SnapshotError(file: name, problem: "listed in the manifest but missing",
+                                hint: "the snapshot is incomplete; restore the file from the backup's original media")
+        }
+        let actual = sha256Hex(data)
+        guard actual == entry.sha256.lowercased() else {
+            throw SnapshotError(
+                file: name, problem: "SHA-256 \(actual) does not match the manifest's \(entry.sha256)",
+                hint: "the file was changed or corrupted after capture; refusing a tampered snapshot")
+        }
+        return data
     }
 
     /// Splits a collection file: a JSON array, a Graph list response `{"value": [...]}`, or (for the organization) one object.
@@ -258,6 +275,10 @@ extension Snapshot {
             guard let data = try? Data(contentsOf: url) else { continue }
             let count = try parseCollection(data, file: type.fileName).count
             files[type.fileName] = .init(sha256: sha256Hex(data), count: count)
+        }
+        for name in auxiliaryFileNames {
+            guard let data = try? Data(contentsOf: directory.appendingPathComponent(name)) else { continue }
+            files[name] = .init(sha256: sha256Hex(data), count: nil)
         }
         let formatter = ISO8601DateFormatter()
         let manifest = SnapshotManifest(sourceTenantId: sourceTenantId, sourceInitialDomain: sourceInitialDomain,

@@ -1,0 +1,166 @@
+import Foundation
+import LifeboatCapture
+import LifeboatCurl
+import LifeboatFakeServer
+import LifeboatFakeTenant
+import LifeboatGraph
+import LifeboatJSON
+import LifeboatSnapshot
+import LifeboatTestServer
+import LifeboatTestSupport
+import Synchronization
+import Testing
+
+/// The Contoso example loaded (with its original ids) into a fake tenant served on 127.0.0.1, port 0,
+/// with one registered application, and a libcurl client signed in to it.
+struct CaptureRig {
+    static let clientID = "0c4d0a8e-5f0b-4f4c-9a61-7c1f1d1e2a01"
+    static let secret = "capture-test-secret~" + UUID().uuidString
+
+    let directory: TemporaryDirectory
+    let source: Snapshot
+    let tenant: FakeTenant
+    let server: FakeTenantServer
+    let transport: CurlTransport
+    let root: String
+
+    static func start(certificate: TestCertificate? = nil, tokenLifetime: Int = 3599) async throws -> CaptureRig {
+        let directory = try TemporaryDirectory("capture")
+        let source = try Snapshot.load(from: Fixtures.contoso)
+        let tenant = try FakeTenant(stateFile: nil, tenantID: source.manifest.sourceTenantId,
+                                    initialDomain: try #require(source.manifest.sourceInitialDomain), profile: .fast)
+        try await tenant.importSnapshot(source)
+        let certificates = try certificate.map { [try RegisteredCertificate(pem: $0.certificatePEM)] } ?? []
+        let server = FakeTenantServer(tenant: tenant, applications: [AppRegistration(clientID: clientID, secrets: [secret], certificates: certificates)],
+                                      tokenLifetime: tokenLifetime)
+        let port = try await server.start()
+        return CaptureRig(directory: directory, source: source, tenant: tenant, server: server, transport: try CurlTransport(),
+                          root: "http://127.0.0.1:\(port)")
+    }
+
+    func stop() async {
+        await server.stop()
+        directory.remove()
+    }
+
+    var endpoints: GraphEndpoints { GraphEndpoints(graphURL: root, authorityURL: root) }
+
+    func credentials(_ credential: ClientCredentials.Credential) -> ClientCredentials {
+        ClientCredentials(tenant: tenant.tenantID, clientID: Self.clientID, credential: credential, endpoints: endpoints, transport: transport)
+    }
+
+    func secretCredentials() throws -> ClientCredentials {
+        credentials(.secret(try .environment("CAPTURE_SECRET", in: ["CAPTURE_SECRET": Self.secret])))
+    }
+
+    /// A Graph client over `transport` (libcurl unless a test wraps it).
+    func client(tokens: ClientCredentials, transport: (any HTTPTransport)? = nil) -> GraphClient {
+        GraphClient(baseURL: endpoints.baseURL, transport: transport ?? self.transport, tokens: tokens,
+                    retry: RetryPolicy(maxTransientAttempts: 3, initialBackoff: 0.01, maxBackoff: 0.05))
+    }
+
+    func capture(_ client: GraphClient, into name: String, base: URL? = nil, signingKey: SnapshotSigningKey? = nil,
+                 progress: ProgressLog = ProgressLog()) async throws -> Snapshot {
+        let output = directory.url.appendingPathComponent(name)
+        let capture = SnapshotCapture(graph: client) { progress.append($0) }
+        _ = try await capture.capture(CaptureOptions(output: output, base: base, signingKey: signingKey, toolVersion: "lifeboat tests"))
+        return try Snapshot.load(from: output)
+    }
+}
+
+/// Progress lines a capture reported.
+final class ProgressLog: Sendable {
+    private let lines = Mutex<[CaptureProgress]>([])
+    var all: [CaptureProgress] { lines.withLock { $0 } }
+    func append(_ line: CaptureProgress) { lines.withLock { $0.append(line) } }
+    func line(_ type: ObjectType) -> CaptureProgress? { all.first { $0.type == type } }
+}
+
+/// A transport that delays every request, or fails every request after a number of them.
+final class ScriptedTransport: HTTPTransport {
+    let inner: any HTTPTransport
+    let delay: Duration
+    let failAfter: Int?
+    let sent = Mutex<Int>(0)
+
+    init(_ inner: any HTTPTransport, delay: Duration = .zero, failAfter: Int? = nil) {
+        self.inner = inner
+        self.delay = delay
+        self.failAfter = failAfter
+    }
+
+    var count: Int { sent.withLock { $0 } }
+
+    func send(_ request: HTTPRequest) async throws -> HTTPResponse {
+        let number = sent.withLock { count -> Int in
+            count += 1
+            return count
+        }
+        if let failAfter, number > failAfter { throw TransportFailure.notSent("connection refused (test)") }
+        if delay > .zero { try await Task.sleep(for: delay) }
+        return try await inner.send(request)
+    }
+}
+
+/// How two snapshots differ, object by object and property by property, ignoring what does not matter
+/// to a restore: the order of objects and of relationship lists, a property that is `null` in one and
+/// absent in the other, an empty relationship list and an absent one, and the display names Graph adds
+/// to references.
+enum SnapshotComparison {
+    static let relationships: Set<String> = ["members", "owners", "federatedIdentityCredentials"]
+
+    /// `extras` says which objects only `captured` may hold (the tenant's own built-ins).
+    static func differences(_ expected: Snapshot, _ captured: Snapshot, extras: (ObjectType, JSONObject) -> Bool = { _, _ in false }) -> [String] {
+        var problems: [String] = []
+        for type in ObjectType.allCases {
+            let left = objects(expected, type), right = objects(captured, type)
+            for (id, object) in left {
+                guard let other = right[id] else {
+                    problems.append("\(type.rawValue) \(id) missing from the capture")
+                    continue
+                }
+                problems += compare(object, other).map { "\(type.rawValue) \(id) (\(object["displayName"]?.stringValue ?? "")): \($0)" }
+            }
+            for (id, object) in right where left[id] == nil && !extras(type, object) {
+                problems.append("\(type.rawValue) \(id) (\(object["displayName"]?.stringValue ?? "")) only in the capture")
+            }
+        }
+        return problems.sorted()
+    }
+
+    static func objects(_ snapshot: Snapshot, _ type: ObjectType) -> [String: JSONObject] {
+        let list: [JSONObject]
+        switch type {
+        case .organization: list = snapshot.organization.map(\.properties)
+        case .domain: list = snapshot.domains.map(\.properties)
+        case .user: list = snapshot.users.map(\.properties)
+        case .group: list = snapshot.groups.map(\.properties)
+        case .administrativeUnit: list = snapshot.administrativeUnits.map(\.properties)
+        case .application: list = snapshot.applications.map(\.properties)
+        case .servicePrincipal: list = snapshot.servicePrincipals.map(\.properties)
+        case .appRoleAssignment: list = snapshot.appRoleAssignments.map(\.properties)
+        case .oauth2PermissionGrant: list = snapshot.oauth2PermissionGrants.map(\.properties)
+        case .roleDefinition: list = snapshot.roleDefinitions.map(\.properties)
+        case .roleAssignment: list = snapshot.roleAssignments.map(\.properties)
+        case .namedLocation: list = snapshot.namedLocations.map(\.properties)
+        case .conditionalAccessPolicy: list = snapshot.conditionalAccessPolicies.map(\.properties)
+        }
+        return Dictionary(list.map { ($0["id"]?.stringValue ?? "", $0) }, uniquingKeysWith: { first, _ in first })
+    }
+
+    static func compare(_ left: JSONObject, _ right: JSONObject) -> [String] {
+        var problems: [String] = []
+        for key in Set(left.keys).union(right.keys).sorted() {
+            let a = left[key] ?? .null, b = right[key] ?? .null
+            if relationships.contains(key) {
+                let ids = { (value: JSONValue) in Set((value.arrayValue ?? []).map { "\($0["@odata.type"]?.stringValue ?? "")|\($0["id"]?.stringValue ?? JSONCoding.string($0))" }) }
+                if ids(a) != ids(b) { problems.append("\(key): \(ids(a).sorted()) ≠ \(ids(b).sorted())") }
+            } else if key == "manager" {
+                if a["id"] != b["id"] || a["@odata.type"] != b["@odata.type"] { problems.append("manager: \(JSONCoding.string(a)) ≠ \(JSONCoding.string(b))") }
+            } else if a != b {
+                problems.append("\(key): \(JSONCoding.string(a)) ≠ \(JSONCoding.string(b))")
+            }
+        }
+        return problems
+    }
+}
