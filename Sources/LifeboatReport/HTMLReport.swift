@@ -81,7 +81,7 @@ public enum HTMLReport {
             line("<p>\(h(EstimateWording.headline(estimate)))</p>")
             line("<p>\(h(EstimateWording.criticalPath(estimate)))</p>")
             table(EstimateWording.breakdownColumns, EstimateWording.breakdown(estimate).map { $0.map(h) }, numeric: [1, 2])
-            table(EstimateWording.stageColumns, estimate.stages.map { EstimateWording.stageRow($0).map(h) }, numeric: [1, 2, 3, 4, 5])
+            table(EstimateWording.stageColumns, estimate.stages.map { EstimateWording.stageRow($0).map(h) }, numeric: [1, 2, 3, 4, 5, 6])
         } else {
             none(EstimateWording.none)
         }

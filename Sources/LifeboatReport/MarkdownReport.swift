@@ -55,7 +55,7 @@ public enum MarkdownReport {
             line(e(EstimateWording.criticalPath(estimate)))
             line()
             table(EstimateWording.breakdownColumns, EstimateWording.breakdown(estimate).map { $0.map(e) }, numeric: [1, 2])
-            table(EstimateWording.stageColumns, estimate.stages.map { EstimateWording.stageRow($0).map(e) }, numeric: [1, 2, 3, 4, 5])
+            table(EstimateWording.stageColumns, estimate.stages.map { EstimateWording.stageRow($0).map(e) }, numeric: [1, 2, 3, 4, 5, 6])
         } else {
             line(e(EstimateWording.none))
             line()

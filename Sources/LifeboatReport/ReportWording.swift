@@ -87,7 +87,7 @@ enum EstimateWording {
         guard let path = estimate.criticalPath, let seconds = estimate.criticalPathSeconds else {
             return "Critical path: not available (the checkpoint holds no stage graph)."
         }
-        return "Critical path through `after:` (the time if independent stages ran side by side): \(ReportTime.duration(seconds)) — "
+        return "Critical path through the stages' after: dependencies (the time if independent stages ran side by side): \(ReportTime.duration(seconds)) — "
             + path.joined(separator: " → ") + ". Stages run one after another, so the run itself took the sum of the stages: "
             + ReportTime.duration(estimate.stageSumSeconds) + "."
     }
@@ -103,11 +103,11 @@ enum EstimateWording {
         return rows
     }
 
-    static let stageColumns = ["Stage", "Simulated", "Throttling", "Retries", "Polling", "People", "Critical path"]
+    static let stageColumns = ["Stage", "Simulated", "Throttling", "Retries", "Polling", "People", "Interruptions", "Critical path"]
 
     static func stageRow(_ stage: RTOEstimate.Stage) -> [String] {
         [stage.id + (stage.finished ? "" : " (not finished)"), ReportTime.duration(stage.seconds)]
-            + ["throttling", "retry", "polling", "people"].map { ReportTime.duration(stage.waits[$0, default: 0]) }
+            + ["throttling", "retry", "polling", "people", "interruption"].map { ReportTime.duration(stage.waits[$0, default: 0]) }
             + [stage.onCriticalPath ? "yes" : ""]
     }
 }
