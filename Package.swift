@@ -75,9 +75,13 @@ let package = Package(
             .product(name: "_CryptoExtras", package: "swift-crypto"),
             .product(name: "X509", package: "swift-certificates"),
         ]),
+        // Tabletop exercises: scenarios, injected events, the RTO estimate's bookkeeping, what-if runs, the gate prompt.
+        .target(name: "LifeboatTabletop", dependencies: [
+            "LifeboatEngine", "LifeboatFakeTenant", "LifeboatRunbook", "LifeboatSnapshot", "LifeboatGraph", "LifeboatReport", "Yams",
+        ]),
         .target(name: "LifeboatCLI", dependencies: [
             "LifeboatEngine", "LifeboatFakeTenant", "LifeboatFakeServer", "LifeboatSnapshot", "LifeboatRunbook", "LifeboatGraph", "LifeboatReport",
-            "LifeboatCurl", "LifeboatCapture",
+            "LifeboatCurl", "LifeboatCapture", "LifeboatTabletop",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
         ]),
@@ -127,7 +131,10 @@ let package = Package(
         ]),
         .testTarget(name: "LifeboatCLITests", dependencies: [
             "LifeboatCLI", "lifeboat", "LifeboatTestSupport", "LifeboatGraph", "LifeboatFakeServer", "LifeboatFakeTenant", "LifeboatSnapshot",
-            "LifeboatTestServer",
+            "LifeboatTestServer", "LifeboatEngine",
+        ]),
+        .testTarget(name: "LifeboatTabletopTests", dependencies: [
+            "LifeboatTabletop", "LifeboatEngine", "LifeboatFakeTenant", "LifeboatReport", "LifeboatRunbook", "LifeboatTestSupport",
         ]),
         .testTarget(
             name: "LifeboatReportTests",

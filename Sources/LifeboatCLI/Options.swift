@@ -13,7 +13,10 @@ struct RunbookOptions: ParsableArguments {
     var parameters: [String] = []
 
     /// The `--param` values as a dictionary; throws on a value without `=`.
-    func parameterValues() throws -> [String: String] {
+    func parameterValues() throws -> [String: String] { try Self.parse(parameters) }
+
+    /// `NAME=VALUE` strings as a dictionary; throws on a value without `=`.
+    static func parse(_ parameters: [String]) throws -> [String: String] {
         var values: [String: String] = [:]
         for parameter in parameters {
             guard let equals = parameter.firstIndex(of: "="), equals != parameter.startIndex else {

@@ -5,16 +5,43 @@ import LifeboatEngine
 import LifeboatGraph
 import LifeboatJSON
 import LifeboatReport
+import LifeboatTabletop
+#if canImport(Glibc)
+    import Glibc
+#endif
 
 /// `lifeboat tabletop`: rehearse a runbook against a fake tenant.
 struct Tabletop: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Rehearse a runbook against a fake tenant (in process, persisted next to --state).",
-        discussion: "Running the same command again with the same --state resumes the run; a finished run does nothing.")
+        discussion: """
+            Running the same command again with the same --state resumes the run; a finished run does nothing.
+            With --scenario, the runbook, snapshot (or generated tenant), profile, gate durations and injected events come
+            from a scenario file (Runbooks/scenarios/). --scale and --apps compare the recovery time at other sizes and app counts.
+            """)
 
-    @OptionGroup var runbook: RunbookOptions
-    @OptionGroup var state: StateOptions
     @OptionGroup var served: RehearsalConnectionOptions
+
+    @Option(help: "A scenario file (YAML): runbook, snapshot or generated tenant, profile, injected events, gate durations.")
+    var scenario: String?
+
+    @Option(help: "The runbook (YAML); with --scenario, overrides the scenario's.")
+    var runbook: String?
+
+    @Option(help: "The snapshot directory; with --scenario, overrides the scenario's.")
+    var snapshot: String?
+
+    @Option(name: .customLong("param"), help: ArgumentHelp("A runbook parameter as NAME=VALUE (repeatable).", valueName: "name=value"))
+    var parameters: [String] = []
+
+    @Option(help: "The checkpoint database (SQLite); the same --state resumes the same run (default with --scenario: drill/<scenario name>.sqlite).")
+    var state: String?
+
+    @Option(help: "What-if: also rehearse against a generated tenant this many times the size (e.g. 10x) and compare the recovery times.")
+    var scale: String?
+
+    @Option(help: "What-if: also rehearse with N app registrations sharing the work (Graph's quotas are per app) and compare.")
+    var apps: Int?
 
     @Option(help: "The fake tenant's state file (default: <state>.fake-tenant.sqlite).")
     var fakeState: String?
@@ -28,8 +55,12 @@ struct Tabletop: AsyncParsableCommand {
     @Option(help: "The fake tenant's behaviour: a shipped profile (fast, realistic, chaos) or a profile YAML file (default: realistic).")
     var profile: String?
 
-    @Flag(help: "Stop at every gate instead of approving it automatically.")
+    @Flag(help: "Stop at every gate: on a terminal, decide at a prompt (approve, inject a fault, skip the clock ahead); otherwise pause (exit 3).")
     var pauseAtGates = false
+
+    /// Read gate decisions from standard input even when it is not a terminal (tests, scripted exercises).
+    @Flag(help: .hidden)
+    var promptFromStdin = false
 
     @Option(help: "Who is running the exercise (default: $USER).")
     var operatorName: String?
@@ -44,6 +75,12 @@ struct Tabletop: AsyncParsableCommand {
     var dropResponseEvery: Int?
 
     func validate() throws {
+        if scenario == nil {
+            guard runbook != nil, snapshot != nil else { throw ValidationError("give --runbook and --snapshot, or --scenario") }
+            guard state != nil else { throw ValidationError("--state is required without --scenario") }
+        }
+        if let scale, WhatIf.factor(scale) == nil { throw ValidationError("--scale expects a factor from 2x to 1000x, e.g. 10x") }
+        if let apps, !(1...64).contains(apps) { throw ValidationError("--apps must be between 1 and 64") }
         guard concurrency >= 1, concurrency <= 64 else { throw ValidationError("--concurrency must be between 1 and 64") }
         if let report, ReportFormat(fileExtension: report) == nil {
             throw ValidationError("--report must end in .md, .html or .json (the extension chooses the format)")
@@ -51,30 +88,40 @@ struct Tabletop: AsyncParsableCommand {
         if let simulateCrash, SimulatedCrash(simulateCrash) == nil {
             throw ValidationError("--simulate-crash expects intent|response|result:COUNT[@stage]")
         }
+        if served.graphURL != nil, scenario != nil || scale != nil || apps != nil {
+            throw ValidationError("--scenario, --scale and --apps rehearse in process; they do not combine with --graph-url")
+        }
         if served.graphURL != nil, fakeState != nil || targetDomain != nil || profile != nil || simulateCrash != nil || dropResponseEvery != nil {
             throw ValidationError("--fake-state, --target-domain and --profile configure the in-process fake; with --graph-url the served fake has its own (set them on `fake-tenant serve`)")
         }
     }
 
     func run() async throws {
-        let parameters = try runbook.parameterValues()
+        let inputs = try TabletopInputs.resolve(scenario: scenario, runbook: runbook, snapshot: snapshot, state: state,
+                                                parameters: RunbookOptions.parse(parameters))
+        if scale != nil || apps != nil {
+            try await TabletopInputs.whatIf(inputs, scale: scale.flatMap(WhatIf.factor), apps: apps, profile: profile, concurrency: concurrency,
+                                            operatorName: operatorName ?? RunSession.operatorName)
+            return
+        }
         // A run that pauses or stops with failures still gets its report; invalid input wrote nothing to report on.
         var stopped: ExitCode?
         do {
             if served.graphURL != nil {
-                try await runServed(parameters: parameters)
+                try await runServed(inputs)
             } else {
             try await RunSession.runTabletop(TabletopSetup(
-                runbookPath: runbook.runbook, snapshotPath: runbook.snapshot, statePath: state.state, fakeStatePath: fakeState,
-                parameters: parameters, targetDomain: targetDomain, concurrency: concurrency, pauseAtGates: pauseAtGates,
+                runbookPath: inputs.runbookPath, snapshotPath: inputs.snapshotPath, statePath: inputs.statePath, fakeStatePath: fakeState,
+                parameters: inputs.parameters, targetDomain: targetDomain ?? inputs.targetDomain, concurrency: concurrency, pauseAtGates: pauseAtGates,
                 operatorName: operatorName ?? RunSession.operatorName, crash: simulateCrash.flatMap(SimulatedCrash.init),
-                dropResponseEvery: dropResponseEvery, profile: profile))
+                dropResponseEvery: dropResponseEvery, profile: profile ?? inputs.scenario?.profile, scenario: inputs.scenario,
+                apps: inputs.scenario?.apps, promptAtGates: pauseAtGates && (promptFromStdin || isatty(STDIN_FILENO) == 1)))
             }
         } catch let code as ExitCode where report != nil && code != ExitStatus.invalidInput {
             stopped = code
         }
         if let report, let format = ReportFormat(fileExtension: report) {
-            try await ReportWriter.write(store: try openExisting(state.state), format: format, to: report, templateDirectory: nil)
+            try await ReportWriter.write(store: try openExisting(inputs.statePath), format: format, to: report, templateDirectory: nil)
             print("Report: \(report)")
         }
         if let stopped { throw stopped }
@@ -83,7 +130,7 @@ struct Tabletop: AsyncParsableCommand {
 
 extension Tabletop {
     /// The rehearsal over HTTP: the same Graph client, transport and checkpoints as a live rebuild, against a served fake.
-    func runServed(parameters: [String: String]) async throws {
+    func runServed(_ inputs: TabletopInputs) async throws {
         let served = self.served
         let tenant: String
         if let named = served.tenant {
@@ -97,7 +144,7 @@ extension Tabletop {
             }
         }
         try await RunSession.runRemote(RemoteRunSetup(
-            runbookPath: runbook.runbook, snapshotPath: runbook.snapshot, statePath: state.state, parameters: parameters, mode: .tabletop,
+            runbookPath: inputs.runbookPath, snapshotPath: inputs.snapshotPath, statePath: inputs.statePath, parameters: inputs.parameters, mode: .tabletop,
             expectedTenant: tenant, confirmation: nil, concurrency: concurrency, pauseAtGates: pauseAtGates,
             operatorName: operatorName ?? RunSession.operatorName, graphRoot: served.graphURL!,
             makeClient: { try served.graphClient(tenant: tenant) }))
@@ -125,8 +172,11 @@ struct Resume: AsyncParsableCommand {
 
     @OptionGroup var state: StateOptions
 
-    @Flag(help: "Stop at every gate instead of approving it automatically (tabletop).")
+    @Flag(help: "Stop at every gate instead of approving it automatically (tabletop; on a terminal, decide at a prompt).")
     var pauseAtGates = false
+
+    @Flag(help: .hidden)
+    var promptFromStdin = false
 
     @Option(help: "Who is resuming (default: $USER).")
     var operatorName: String?
@@ -159,10 +209,13 @@ struct Resume: AsyncParsableCommand {
         }
         // A paused run resumes with the gate policy it was started with, unless told otherwise.
         let wasPaused = existing.status == .waiting
+        // A scenario's later events (a storm, DNS records, the downtime after a kill) still happen after a resume.
+        let scenario = try record.scenarioPath.map(TabletopInputs.loadScenario)
         try await RunSession.runTabletop(TabletopSetup(
             runbookPath: record.runbookPath, snapshotPath: record.snapshotPath, statePath: state.state, fakeStatePath: record.fakeStatePath,
             parameters: record.parameters, targetDomain: nil, concurrency: record.concurrency, pauseAtGates: pauseAtGates || wasPaused,
             operatorName: operatorName ?? RunSession.operatorName, crash: simulateCrash.flatMap(SimulatedCrash.init), dropResponseEvery: nil,
-            profile: record.profile))
+            profile: record.profile, scenario: scenario, apps: record.apps,
+            promptAtGates: (pauseAtGates || wasPaused) && (promptFromStdin || isatty(STDIN_FILENO) == 1)))
     }
 }

@@ -8,6 +8,8 @@ import LifeboatFakeTenant
 import LifeboatGraph
 import LifeboatRunbook
 import LifeboatSnapshot
+import LifeboatReport
+import LifeboatTabletop
 
 /// Everything needed to start or resume a tabletop run.
 struct TabletopSetup {
@@ -24,6 +26,12 @@ struct TabletopSetup {
     var dropResponseEvery: Int?
     /// The fake tenant's profile name or file (default `realistic`).
     var profile: String?
+    /// The scenario the exercise follows: injected events, gate durations, an in-place target.
+    var scenario: TabletopScenario?
+    /// App registrations sharing the work (Graph's quotas are per app).
+    var apps: Int?
+    /// Decide gates at a prompt on standard input (a facilitated exercise) instead of pausing.
+    var promptAtGates = false
 }
 
 /// Loads, validates and runs: the path shared by `tabletop` and `resume`.
@@ -116,11 +124,18 @@ enum RunSession {
         let probeBuiltins = builtins(snapshot: snapshot, targetDomain: targetDomain, targetTenantID: "")
         let probe = try loadRunbook(setup.runbookPath, parameters: parameters, builtins: probeBuiltins)
         try prepare(probe, snapshot: snapshot)
+        do {
+            try setup.scenario?.validate(against: probe)
+            try setup.scenario?.validate(against: snapshot)
+        } catch {
+            printError("lifeboat: the scenario is not valid:\n\(error)")
+            throw ExitStatus.invalidInput
+        }
 
         let profileName = setup.profile ?? existing?.record.profile ?? "realistic"
         let profile: FakeTenantProfile
         do {
-            profile = try FakeTenantProfile.named(profileName)
+            profile = TabletopSession.profile(try FakeTenantProfile.named(profileName), for: setup.scenario)
         } catch {
             printError("lifeboat: \(error)")
             throw ExitStatus.invalidInput
@@ -135,15 +150,20 @@ enum RunSession {
             printError("lifeboat: cannot open the fake tenant state \(fakePath): \(error)")
             throw ExitStatus.invalidInput
         }
-        let runbook = try loadRunbook(setup.runbookPath, parameters: parameters,
-                                      builtins: builtins(snapshot: snapshot, targetDomain: tenant.initialDomain, targetTenantID: tenant.tenantID))
+        let runbook = TabletopSession.runbook(try loadRunbook(setup.runbookPath, parameters: parameters,
+                                      builtins: builtins(snapshot: snapshot, targetDomain: tenant.initialDomain, targetTenantID: tenant.tenantID)),
+                                              for: setup.scenario)
+        let apps = setup.apps ?? existing?.record.apps ?? 1
+        let session = TabletopSession(scenario: setup.scenario, store: store, clock: clock, tenant: tenant, snapshot: snapshot,
+                                      planned: try Executor.prepare(runbook, snapshot: snapshot).map { ($0.stage.id, $0.plan.operations.count) },
+                                      apps: apps)
         if let existing, existing.record.runbookSHA256 != runbook.sha256 {
             printError("lifeboat: warning: the runbook changed since this run started; finished operations are kept, the rest follow the new runbook")
             try await store.appendEvent(kind: "run.runbook-changed", message: "runbook hash changed from \(existing.record.runbookSHA256) to \(runbook.sha256)", simulated: nil)
         }
 
         let graph = GraphClient(baseURL: FakeTenantTransport.baseURL,
-                                transport: FakeTenantTransport(tenant: tenant, dropResponses: setup.dropResponseEvery.map { DroppedResponses(every: $0) }),
+                                transport: session.transport(dropResponses: setup.dropResponseEvery.map { DroppedResponses(every: $0) }),
                                 clock: clock)
         if let existing {
             if existing.status == .done {
@@ -160,10 +180,11 @@ enum RunSession {
                 target: "fake tenant \(tenant.initialDomain) (\(fakePath))", targetTenantId: tenant.tenantID, fakeStatePath: fakePath,
                 concurrency: setup.concurrency, toolVersion: LifeboatVersion.current, operatorName: setup.operatorName, host: host,
                 startedAt: ISO8601DateFormatter().string(from: Date()), objectiveSeconds: runbook.objective,
-                profile: profile.name)
+                profile: profile.name, scenarioPath: setup.scenario?.file, apps: apps)
             try await store.startRun(record, stages: runbook.stages.map { ($0.id, $0.kind, $0.title) }, simulatedSeconds: nil)
             print("Tabletop run \(record.id): \(runbook.name) → fake tenant \(tenant.initialDomain) (profile \(profile.name))")
         }
+        try await session.begin(isNewRun: existing == nil, runbook: runbook)
 
         var options = ExecutorOptions(outputDirectory: URL(fileURLWithPath: setup.statePath).deletingLastPathComponent())
         options.concurrency = setup.concurrency
@@ -171,15 +192,18 @@ enum RunSession {
         options.crash = setup.crash
         let stop = StopRequest()
         options.stop = stop
+        if setup.promptAtGates { options.gateDecider = GateConsole(session: session, operatorName: setup.operatorName) }
         let executor = Executor(runbook: runbook, snapshot: snapshot, graph: graph, store: store, mode: .tabletop, options: options,
-                                observer: ProgressPrinter(), simulatedClock: clock, simulatedEpoch: VirtualClock.epoch)
+                                observer: session.observer(wrapping: ProgressPrinter()), simulatedClock: clock, simulatedEpoch: VirtualClock.epoch)
         let interrupt = InterruptHandler(stop)
         defer { interrupt.cancel() }
         let outcome = try await executor.run()
+        await session.finish()
         let throttling = await tenant.throttlingCounts
         print("Simulated time: \(DurationText.format(clock.elapsed))" + (runbook.objective.map {
             " (objective \(DurationText.format($0)): \(clock.elapsed <= $0 ? "met" : "missed"))"
         } ?? "") + "; \(throttling.throttled) of \(throttling.throttled + throttling.admitted) requests throttled in this session.")
+        if let estimate = try? await RunReport.build(from: store).estimate { print(estimate.summaryLines.joined(separator: "\n")) }
         try await finish(outcome, store: store, statePath: setup.statePath)
     }
 

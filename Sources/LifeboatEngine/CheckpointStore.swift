@@ -29,11 +29,16 @@ public struct RunRecord: Codable, Sendable, Hashable {
     public var objectiveSeconds: Double?
     /// The fake tenant's profile (tabletops).
     public var profile: String?
+    /// The scenario file a tabletop follows (its injected events continue after a resume).
+    public var scenarioPath: String?
+    /// App registrations sharing the work (tabletops; Graph's quotas are per app).
+    public var apps: Int?
 
     public init(id: String, mode: RunMode, runbookPath: String, runbookName: String, runbookSHA256: String, snapshotPath: String,
                 snapshotManifestSHA256: String, sourceTenantId: String, snapshotCapturedAt: String, parameters: [String: String],
                 target: String, targetTenantId: String?, fakeStatePath: String?, concurrency: Int, toolVersion: String,
-                operatorName: String, host: String, startedAt: String, objectiveSeconds: Double? = nil, profile: String? = nil) {
+                operatorName: String, host: String, startedAt: String, objectiveSeconds: Double? = nil, profile: String? = nil,
+                scenarioPath: String? = nil, apps: Int? = nil) {
         self.id = id
         self.mode = mode
         self.runbookPath = runbookPath
@@ -54,6 +59,8 @@ public struct RunRecord: Codable, Sendable, Hashable {
         self.startedAt = startedAt
         self.objectiveSeconds = objectiveSeconds
         self.profile = profile
+        self.scenarioPath = scenarioPath
+        self.apps = apps
     }
 }
 
@@ -191,6 +198,10 @@ public actor CheckpointStore {
         CREATE TABLE IF NOT EXISTS events(
             seq INTEGER PRIMARY KEY AUTOINCREMENT, at TEXT NOT NULL, simulated_seconds REAL,
             stage_id TEXT, operation_key TEXT, kind TEXT NOT NULL, message TEXT NOT NULL, detail TEXT);
+        CREATE TABLE IF NOT EXISTS simulated_waits(
+            stage_id TEXT NOT NULL, reason TEXT NOT NULL, seconds REAL NOT NULL, PRIMARY KEY(stage_id, reason));
+        CREATE TABLE IF NOT EXISTS stage_dependencies(
+            stage_id TEXT NOT NULL, after_id TEXT NOT NULL, PRIMARY KEY(stage_id, after_id));
         CREATE TRIGGER IF NOT EXISTS events_are_append_only_u BEFORE UPDATE ON events
             BEGIN SELECT RAISE(ABORT, 'the event log is append-only'); END;
         CREATE TRIGGER IF NOT EXISTS events_are_append_only_d BEFORE DELETE ON events
@@ -507,5 +518,50 @@ public actor CheckpointStore {
             EventRecord(sequence: $0.int(0) ?? 0, at: $0.string(1) ?? "", simulatedSeconds: $0.double(2), stageID: $0.string(3),
                         operationKey: $0.string(4), kind: $0.string(5) ?? "", message: $0.string(6) ?? "")
         }
+    }
+
+    // MARK: - Simulated time (tabletop RTO estimates)
+
+    /// Adds simulated seconds a stage spent waiting, by reason (`throttling`, `retry`, `polling`, `people`, …).
+    public func addSimulatedWaits(_ waits: [String: Double], stageID: String) throws {
+        guard waits.values.contains(where: { $0 > 0 }) else { return }
+        try db.transaction {
+            for (reason, seconds) in waits.sorted(by: { $0.key < $1.key }) where seconds > 0 {
+                try db.run("""
+                    INSERT INTO simulated_waits(stage_id, reason, seconds) VALUES (?, ?, ?)
+                    ON CONFLICT(stage_id, reason) DO UPDATE SET seconds = seconds + excluded.seconds
+                    """, [.text(stageID), .text(reason), .real(seconds)])
+            }
+        }
+    }
+
+    /// Simulated seconds waited per stage and reason.
+    public func simulatedWaits() throws -> [String: [String: Double]] {
+        var result: [String: [String: Double]] = [:]
+        for row in try db.query("SELECT stage_id, reason, seconds FROM simulated_waits") {
+            result[row.string(0) ?? "", default: [:]][row.string(1) ?? ""] = row.double(2) ?? 0
+        }
+        return result
+    }
+
+    /// Records the runbook's stage graph (`after:`), for the critical path of an RTO estimate; replaces what was there.
+    public func recordStageDependencies(_ dependencies: [(stageID: String, after: [String])]) throws {
+        try db.transaction {
+            try db.run("DELETE FROM stage_dependencies")
+            for (stageID, after) in dependencies {
+                for target in after {
+                    try db.run("INSERT OR IGNORE INTO stage_dependencies(stage_id, after_id) VALUES (?, ?)", [.text(stageID), .text(target)])
+                }
+            }
+        }
+    }
+
+    /// The stage graph recorded with ``recordStageDependencies(_:)``: each stage's `after` list (nil when never recorded).
+    public func stageDependencies() throws -> [String: [String]]? {
+        let rows = try db.query("SELECT stage_id, after_id FROM stage_dependencies ORDER BY rowid")
+        guard !rows.isEmpty else { return nil }
+        var result: [String: [String]] = [:]
+        for row in rows { result[row.string(0) ?? "", default: []].append(row.string(1) ?? "") }
+        return result
     }
 }

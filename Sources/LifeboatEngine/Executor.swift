@@ -54,6 +54,19 @@ public enum GatePolicy: Sendable, Hashable {
     case pause
 }
 
+/// A gate's decision made in a facilitated exercise (an interactive tabletop).
+public enum GateOutcome: Sendable, Hashable {
+    /// Approved by `by`; the decider has already let the people's time pass on the simulated clock.
+    case approve(by: String, note: String?)
+    /// Stop as ``GatePolicy/pause`` does: `lifeboat approve` decides later.
+    case pause
+}
+
+/// Decides gates as they come (an operator at a prompt); consulted instead of ``ExecutorOptions/gates``.
+public protocol GateDecider: Sendable {
+    func decide(_ stage: Runbook.Stage, instructions: String) async throws -> GateOutcome
+}
+
 /// Settings of one executor invocation.
 public struct ExecutorOptions: Sendable {
     /// Writes in flight at once.
@@ -62,6 +75,8 @@ public struct ExecutorOptions: Sendable {
     /// Attempts for one operation across ambiguous failures and replication lag.
     public var maxAttempts: Int = 5
     public var crash: SimulatedCrash?
+    /// When set, decides every gate the run reaches (interactive tabletop); ``gates`` is not used.
+    public var gateDecider: (any GateDecider)?
     /// Where relative output paths (ID map exports) are resolved.
     public var outputDirectory: URL
     /// Read the target and plan every write without sending it: each operation is looked up
@@ -173,13 +188,27 @@ public struct Executor: Sendable {
             if let gate = stage.gate {
                 let record = try await store.requestGate(stage.id, instructions: gate.instructions, simulatedSeconds: await simulatedNow())
                 if record.status != "approved" {
-                    switch options.dryRun ? .autoApprove(by: "dry run") : options.gates {
-                    case .autoApprove(let name) where options.dryRun:
-                        _ = try await store.approveGate(stage.id, by: name, note: "passed without a decision (dry run: nothing is written)", simulatedSeconds: nil)
+                    var policy = options.gates
+                    var note = "approved automatically (tabletop)"
+                    if options.dryRun {
+                        policy = .autoApprove(by: "dry run")
+                        note = "passed without a decision (dry run: nothing is written)"
+                    } else if let decider = options.gateDecider {
+                        switch try await decider.decide(stage, instructions: gate.instructions) {
+                        case .approve(let name, let decidedNote):
+                            policy = .autoApprove(by: name)
+                            note = decidedNote ?? "approved at the prompt"
+                        case .pause:
+                            policy = .pause
+                        }
+                    }
+                    switch policy {
                     case .autoApprove(let name):
                         // In a rehearsal, the people's work the stage estimates passes on the simulated clock.
-                        if let duration = stage.estimatedDuration, let simulatedClock { try await simulatedClock.sleep(seconds: duration) }
-                        _ = try await store.approveGate(stage.id, by: name, note: "approved automatically (tabletop)", simulatedSeconds: await simulatedNow())
+                        if options.gateDecider == nil, !options.dryRun, let duration = stage.estimatedDuration, let simulatedClock {
+                            try await WaitReason.$current.withValue(.people) { try await simulatedClock.sleep(seconds: duration) }
+                        }
+                        _ = try await store.approveGate(stage.id, by: name, note: note, simulatedSeconds: await simulatedNow())
                         observer?.report(.gateApproved(id: stage.id, by: name))
                     case .pause:
                         try await store.setStageStatus(stage.id, .waiting, message: "waiting at gate", simulatedSeconds: await simulatedNow())
@@ -298,7 +327,7 @@ public struct Executor: Sendable {
                     }
                 } else if error.isTransient || error.isNotFound {
                     // Graph is eventually consistent: just-created references can be invisible for seconds.
-                    try? await graph.clock.sleep(seconds: graph.retry.backoff(attempt: attempt))
+                    try? await WaitReason.$current.withValue(.retry) { try await graph.clock.sleep(seconds: graph.retry.backoff(attempt: attempt)) }
                 } else {
                     return .failed(op, code: error.code, message: error.message, requestID: error.requestID)
                 }
@@ -332,7 +361,7 @@ public struct Executor: Sendable {
                 }
                 return .notApplied(op)
             } catch let error as GraphError where error.isTransient {
-                try? await graph.clock.sleep(seconds: graph.retry.backoff(attempt: attempt))
+                try? await WaitReason.$current.withValue(.retry) { try await graph.clock.sleep(seconds: graph.retry.backoff(attempt: attempt)) }
             } catch let error as GraphError {
                 return .failed(op, code: error.code, message: "reconciliation failed: \(error.message)", requestID: error.requestID)
             } catch {

@@ -112,6 +112,12 @@ public actor FakeTenant {
         try directory.setSetting("dns:\(domain.lowercased())", "published")
     }
 
+    /// A throttling storm, as a tabletop injects it: until `until` (the tenant's clock), Graph's quotas shrink to
+    /// `share` of their size (0.25 = a quarter), for every app. A later call replaces an earlier storm.
+    public func startThrottlingStorm(share: Double, until: Date) {
+        throttle.storm = (share, until)
+    }
+
     /// Deletes objects as an attacker or a botched script would: soft where Graph soft-deletes
     /// (users, Microsoft 365 groups, applications, service principals, administrative units), for good otherwise.
     /// `purge` also empties them from the recycle bin; `deletedDaysAgo` backdates the deletion.

@@ -64,6 +64,8 @@ struct ThrottleModel {
     /// Requests refused so far, and admitted so far (for tests and reports).
     private(set) var throttledCount = 0
     private(set) var admittedCount = 0
+    /// A throttling storm: until `until`, every request costs `1 / share` times as much (the quotas shrink to `share`).
+    var storm: (share: Double, until: Date)?
 
     init(settings: FakeTenantProfile.Throttling) {
         self.settings = settings
@@ -81,6 +83,9 @@ struct ThrottleModel {
 
     mutating func admit(app: String, cost: RequestCost, users: Int, now: Date) -> Decision {
         guard settings.enabled else { return .admitted(headers: [:]) }
+        if let storm, now >= storm.until { self.storm = nil }
+        let scale = storm.map { 1 / max(0.01, $0.share) } ?? 1
+        let units = Double(cost.resourceUnits) * scale
         let ruCapacity = Double(settings.resourceUnitsPer10s ?? Self.resourceUnitsPer10s(users: users))
         var ru = resourceUnits[app] ?? QuotaBucket(capacity: ruCapacity, window: 10)
         var writes = appWrites[app] ?? QuotaBucket(capacity: Double(settings.writesPerApp), window: 150)
@@ -89,11 +94,11 @@ struct ThrottleModel {
         tenantWrites.refill(at: now)
         conditionalAccess.refill(at: now)
 
-        var wait = ru.wait(for: Double(cost.resourceUnits))
+        var wait = ru.wait(for: units)
         var scope = "Tenant_Application/ResourceUnits"
         if cost.isWrite {
-            if writes.wait(for: 1) > wait { wait = writes.wait(for: 1); scope = "Tenant_Application/Writes" }
-            if tenantWrites.wait(for: 1) > wait { wait = tenantWrites.wait(for: 1); scope = "Tenant/Writes" }
+            if writes.wait(for: scale) > wait { wait = writes.wait(for: scale); scope = "Tenant_Application/Writes" }
+            if tenantWrites.wait(for: scale) > wait { wait = tenantWrites.wait(for: scale); scope = "Tenant/Writes" }
         }
         if cost.isConditionalAccess, conditionalAccess.wait(for: 1) > wait {
             wait = conditionalAccess.wait(for: 1)
@@ -108,8 +113,8 @@ struct ThrottleModel {
         if wait > 0 {
             throttledCount += 1
             if settings.chargeThrottledRequests {
-                ru.charge(Double(cost.resourceUnits))
-                if cost.isWrite { writes.charge(1) }
+                ru.charge(units)
+                if cost.isWrite { writes.charge(scale) }
             }
             headers["x-ms-throttle-scope"] = scope
             headers["x-ms-throttle-limit-percentage"] = String(format: "%.1f", min(1.8, max(0.8, ru.usage)))
@@ -117,10 +122,10 @@ struct ThrottleModel {
             return .throttled(retryAfter: omit ? nil : max(1, Int(wait.rounded(.up))), headers: headers)
         }
         admittedCount += 1
-        ru.charge(Double(cost.resourceUnits))
+        ru.charge(units)
         if cost.isWrite {
-            writes.charge(1)
-            tenantWrites.charge(1)
+            writes.charge(scale)
+            tenantWrites.charge(scale)
         }
         if cost.isConditionalAccess { conditionalAccess.charge(1) }
         let usage = max(ru.usage, cost.isWrite ? writes.usage : 0)

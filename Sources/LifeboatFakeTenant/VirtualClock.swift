@@ -6,8 +6,11 @@ import Synchronization
 /// rebuild of a large tenant at Graph's real limits runs in seconds and reports simulated hours.
 ///
 /// Waits are deadlines: concurrent waiters for the same deadline move the clock once. The clock never goes back.
+/// Every move is booked under the ``WaitReason`` of the task that made it (``waited``), so the simulated time of a
+/// run splits exactly into throttling, retries, polling and people.
 public final class VirtualClock: GraphClock, Sendable {
     private let current: Mutex<Date>
+    private let ledger = Mutex<[WaitReason: Double]>([:])
     /// When the simulation started.
     public let start: Date
 
@@ -31,18 +34,34 @@ public final class VirtualClock: GraphClock, Sendable {
         guard seconds > 0 else { return }
         try Task.checkCancellation()
         current.withLock { $0 = $0.addingTimeInterval(seconds) }
+        book(seconds, WaitReason.current ?? .other)
         await Task.yield()
     }
 
     public func sleep(until deadline: Date) async throws {
         try Task.checkCancellation()
-        current.withLock { $0 = max($0, deadline) }
+        let moved = current.withLock { now in
+            let before = now
+            now = max(now, deadline)
+            return now.timeIntervalSince(before)
+        }
+        book(moved, WaitReason.current ?? .other)
         await Task.yield()
     }
 
-    /// Moves the clock forward by `seconds` (gates, people's work, injected delays).
-    public func advance(by seconds: Double) {
+    /// Moves the clock forward by `seconds` (gates, people's work, injected delays), booked under `reason` when given;
+    /// without one (restoring a resumed run's clock) the move is not a wait of this session.
+    public func advance(by seconds: Double, reason: WaitReason? = nil) {
         guard seconds > 0 else { return }
         current.withLock { $0 = $0.addingTimeInterval(seconds) }
+        if let reason { book(seconds, reason) }
+    }
+
+    /// Simulated seconds this clock moved forward, by why it moved, since it was created.
+    public var waited: [WaitReason: Double] { ledger.withLock { $0 } }
+
+    private func book(_ seconds: Double, _ reason: WaitReason) {
+        guard seconds > 0 else { return }
+        ledger.withLock { $0[reason, default: 0] += seconds }
     }
 }

@@ -175,7 +175,7 @@ public struct GraphClient: Sendable {
         while true {
             if let governor {
                 do {
-                    try await governor.admit(cost)
+                    try await WaitReason.$current.withValue(.throttling) { try await governor.admit(cost) }
                 } catch {
                     throw GraphError(kind: .notSent, status: 0, code: "Cancelled", message: "stopped while waiting for quota", method: request.method, path: request.path)
                 }
@@ -240,7 +240,9 @@ public struct GraphClient: Sendable {
                 if governor == nil {
                     let wait = error.retryAfter ?? retry.backoff(attempt: throttled)
                     do {
-                        try await clock.sleep(until: (await clock.now()).addingTimeInterval(wait))
+                        try await WaitReason.$current.withValue(.throttling) {
+                            try await clock.sleep(until: (await clock.now()).addingTimeInterval(wait))
+                        }
                     } catch {
                         throw GraphError(kind: .notSent, status: 0, code: "Cancelled", message: "stopped while throttled", method: request.method, path: request.path)
                     }
@@ -291,7 +293,7 @@ public struct GraphClient: Sendable {
 
     func pause(_ seconds: Double, _ request: GraphRequest) async throws {
         do {
-            try await clock.sleep(seconds: seconds)
+            try await WaitReason.$current.withValue(WaitReason.current ?? .retry) { try await clock.sleep(seconds: seconds) }
         } catch {
             throw GraphError(kind: .notSent, status: 0, code: "Cancelled", message: "stopped while waiting to retry", method: request.method, path: request.path)
         }

@@ -75,6 +75,18 @@ public enum HTMLReport {
         }
         line("</section>")
 
+        // RTO estimate
+        line("<section id=\"estimate\"><h2>RTO estimate</h2>")
+        if let estimate = report.estimate {
+            line("<p>\(h(EstimateWording.headline(estimate)))</p>")
+            line("<p>\(h(EstimateWording.criticalPath(estimate)))</p>")
+            table(EstimateWording.breakdownColumns, EstimateWording.breakdown(estimate).map { $0.map(h) }, numeric: [1, 2])
+            table(EstimateWording.stageColumns, estimate.stages.map { EstimateWording.stageRow($0).map(h) }, numeric: [1, 2, 3, 4, 5, 6])
+        } else {
+            none(EstimateWording.none)
+        }
+        line("</section>")
+
         // Chain of custody
         line("<section id=\"custody\"><h2>Chain of custody</h2>")
         var custodyRows: [[String]] = [

@@ -111,6 +111,7 @@ public enum JSONReport {
                     ]
                 }),
             ],
+            "estimate": report.estimate.map(estimate) ?? .null,
             "idMap": [
                 "total": .number(Double(report.idMap.total)), "withAppIds": .number(Double(report.idMap.withAppIDs)),
                 "byType": .array(report.idMap.byType.map { row in
@@ -125,6 +126,25 @@ public enum JSONReport {
     /// The document as indented JSON with sorted keys and a final newline.
     public static func render(_ report: RunReport) throws -> Data {
         try JSONCoding.encodePretty(document(report)) + Data("\n".utf8)
+    }
+
+    private static func estimate(_ estimate: RTOEstimate) -> JSONValue {
+        [
+            "totalSeconds": seconds(estimate.totalSeconds), "stageSumSeconds": seconds(estimate.stageSumSeconds),
+            "criticalPath": estimate.criticalPath.map { .array($0.map(JSONValue.string)) } ?? .null,
+            "criticalPathSeconds": estimate.criticalPathSeconds.map(seconds) ?? .null,
+            "waits": .object(estimate.waits.mapValues(seconds)), "unattributedSeconds": seconds(estimate.unattributedSeconds),
+            "throttlingShare": .number((estimate.throttlingShare * 1000).rounded() / 1000),
+            "objectiveSeconds": estimate.objectiveSeconds.map(seconds) ?? .null, "verdict": .string(estimate.verdict.rawValue),
+            "complete": .bool(estimate.complete),
+            "stages": .array(estimate.stages.map { stage in
+                [
+                    "id": .string(stage.id), "seconds": seconds(stage.seconds), "waits": .object(stage.waits.mapValues(seconds)),
+                    "after": .array(stage.after.map(JSONValue.string)), "onCriticalPath": .bool(stage.onCriticalPath),
+                    "finished": .bool(stage.finished),
+                ]
+            }),
+        ]
     }
 
     private static func time(_ date: Date) -> JSONValue { .string(ReportTime.iso(date)) }

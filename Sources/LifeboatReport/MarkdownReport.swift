@@ -47,6 +47,20 @@ public enum MarkdownReport {
             table(ReportWording.countColumns, report.counts.map { [e($0.type)] + ReportWording.countCells($0) }, numeric: Set(1...9))
         }
 
+        line("## RTO estimate")
+        line()
+        if let estimate = report.estimate {
+            line(e(EstimateWording.headline(estimate)))
+            line()
+            line(e(EstimateWording.criticalPath(estimate)))
+            line()
+            table(EstimateWording.breakdownColumns, EstimateWording.breakdown(estimate).map { $0.map(e) }, numeric: [1, 2])
+            table(EstimateWording.stageColumns, estimate.stages.map { EstimateWording.stageRow($0).map(e) }, numeric: [1, 2, 3, 4, 5, 6])
+        } else {
+            line(e(EstimateWording.none))
+            line()
+        }
+
         line("## Chain of custody")
         line()
         var custodyRows: [[String]] = [

@@ -37,7 +37,8 @@ extension RunReport {
             input = CheckpointContents(
                 run: run.record, status: run.status, finishedAt: run.finishedAt, stages: try await store.stages(),
                 operations: try await store.allOperations(), idMap: try await store.idMapEntries(), gates: try await store.gates(),
-                followUps: try await store.followUps(), events: try await store.events())
+                followUps: try await store.followUps(), events: try await store.events(),
+                simulatedWaits: try await store.simulatedWaits(), stageDependencies: try await store.stageDependencies())
         } catch let error as ReportError {
             throw error
         } catch {
@@ -58,6 +59,8 @@ struct CheckpointContents {
     var gates: [GateRecord]
     var followUps: [FollowUpRecord]
     var events: [EventRecord]
+    var simulatedWaits: [String: [String: Double]] = [:]
+    var stageDependencies: [String: [String]]?
 
     /// Events written by another process than the one running the stages (`lifeboat approve`, a resume's preamble).
     static let eventsFromOtherProcesses: Set<String> = ["gate.approved", "run.runbook-changed"]
@@ -124,7 +127,9 @@ struct CheckpointContents {
             failures: failureGroups(), resolvedErrors: resolvedErrors(times: times), skipped: skippedGroups(), followUps: followUpGroups(),
             conditionalAccessReportOnly: followUps.filter { $0.followUp.category == "ca-report-only" }.map(Self.item),
             hasConditionalAccessStage: stages.contains { $0.kind.lowercased().contains("conditionalaccess") },
-            verification: verificationStages(), idMap: idMapSummary())
+            verification: verificationStages(), idMap: idMapSummary(),
+            estimate: RTOEstimate.compute(stages: stages, events: events, waits: simulatedWaits, dependencies: stageDependencies,
+                                          objective: run.objectiveSeconds, complete: status == .done))
     }
 
     // MARK: - Sessions and interruptions

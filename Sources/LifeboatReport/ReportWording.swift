@@ -73,3 +73,42 @@ enum ReportWording {
 
     static let idMapExport = "The full map (type, old id, new id, natural key, display name, how, old and new appId) is exported by"
 }
+
+/// The RTO estimate's sentences and table rows, shared by the Markdown and HTML renderers (plain text, escaped by each).
+enum EstimateWording {
+    static let none = "No RTO estimate: the run was not on a simulated clock (a tabletop measures one; a live run's time is the wall time above)."
+
+    static func headline(_ estimate: RTOEstimate) -> String {
+        let total = "\(ReportTime.duration(estimate.totalSeconds)) simulated" + (estimate.complete ? "" : " so far (the run has not finished)")
+        guard let objective = estimate.objectiveSeconds else { return "Recovery time \(total); the runbook states no objective." }
+        return "Recovery time \(total) against the objective of \(ReportTime.duration(objective)): \(estimate.verdict.rawValue)."
+    }
+
+    static func criticalPath(_ estimate: RTOEstimate) -> String {
+        guard let path = estimate.criticalPath, let seconds = estimate.criticalPathSeconds else {
+            return "Critical path: not available (the checkpoint holds no stage graph)."
+        }
+        return "Critical path through the stages' after: dependencies (the time if independent stages ran side by side): \(ReportTime.duration(seconds)) — "
+            + path.joined(separator: " → ") + ". Stages run one after another, so the run itself took the sum of the stages: "
+            + ReportTime.duration(estimate.stageSumSeconds) + "."
+    }
+
+    static let breakdownColumns = ["Where the time went", "Simulated", "Share"]
+
+    static func breakdown(_ estimate: RTOEstimate) -> [[String]] {
+        var rows = RTOEstimate.reasons.map { reason in
+            [reason.label, ReportTime.duration(estimate.seconds(reason.key)), RTOEstimate.percent(estimate.seconds(reason.key), of: estimate.totalSeconds)]
+        }
+        rows.append(["Unattributed (waits a killed process had not stored)", ReportTime.duration(estimate.unattributedSeconds),
+                     RTOEstimate.percent(estimate.unattributedSeconds, of: estimate.totalSeconds)])
+        return rows
+    }
+
+    static let stageColumns = ["Stage", "Simulated", "Throttling", "Retries", "Polling", "People", "Interruptions", "Critical path"]
+
+    static func stageRow(_ stage: RTOEstimate.Stage) -> [String] {
+        [stage.id + (stage.finished ? "" : " (not finished)"), ReportTime.duration(stage.seconds)]
+            + ["throttling", "retry", "polling", "people", "interruption"].map { ReportTime.duration(stage.waits[$0, default: 0]) }
+            + [stage.onCriticalPath ? "yes" : ""]
+    }
+}

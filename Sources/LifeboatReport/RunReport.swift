@@ -30,6 +30,8 @@ public struct RunReport: Sendable, Hashable {
     /// The `verify` stages of the run (none before the verify stage kind exists).
     public var verification: [VerificationStage]
     public var idMap: IDMapSummary
+    /// The recovery-time estimate of a run on a simulated clock (tabletops); nil for a run on the wall clock.
+    public var estimate: RTOEstimate?
 }
 
 /// The outcome, times and recovery-time objective of a run.

@@ -65,8 +65,10 @@ public struct ProcessResult: Sendable {
     public var stderr: String
 }
 
-/// Runs the `lifeboat` binary as a child process (output captured through files, never a full pipe).
-public func runLifeboat(_ arguments: [String], in directory: TemporaryDirectory, environment: [String: String] = [:]) async throws -> ProcessResult {
+/// Runs the `lifeboat` binary as a child process (output captured through files, never a full pipe); `input`, when
+/// given, is its standard input (otherwise /dev/null).
+public func runLifeboat(_ arguments: [String], in directory: TemporaryDirectory, environment: [String: String] = [:],
+                        input: String? = nil) async throws -> ProcessResult {
     let process = Process()
     process.executableURL = Fixtures.lifeboatBinary
     process.arguments = arguments
@@ -82,7 +84,13 @@ public func runLifeboat(_ arguments: [String], in directory: TemporaryDirectory,
     let out = try FileHandle(forWritingTo: outURL), err = try FileHandle(forWritingTo: errURL)
     process.standardOutput = out
     process.standardError = err
-    process.standardInput = FileHandle.nullDevice
+    if let input {
+        let inURL = directory.url.appendingPathComponent("stdin-\(tag)")
+        try Data(input.utf8).write(to: inURL)
+        process.standardInput = try FileHandle(forReadingFrom: inURL)
+    } else {
+        process.standardInput = FileHandle.nullDevice
+    }
     try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
         process.terminationHandler = { _ in continuation.resume() }
         do {

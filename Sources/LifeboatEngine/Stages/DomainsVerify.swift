@@ -56,7 +56,7 @@ struct DomainsVerify: StageKind {
                         category: "domain-unverified", message: "\(name) is not verified: TXT record \(text) not found after \(Int(elapsed / 60)) minutes",
                         action: "publish TXT \(text) at \(name), then run `lifeboat resume` (users keep their mapped UPNs until users.rename runs)")])
                 }
-                try await context.graph.clock.sleep(seconds: wait)
+                try await WaitReason.$current.withValue(.polling) { try await context.graph.clock.sleep(seconds: wait) }
                 wait = min(wait * 2, 900)
             }
         }

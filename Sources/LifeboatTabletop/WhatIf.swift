@@ -1,0 +1,164 @@
+import Foundation
+import LifeboatEngine
+import LifeboatFakeTenant
+import LifeboatGraph
+import LifeboatReport
+import LifeboatRunbook
+import LifeboatSnapshot
+
+/// Synthetic snapshots for scenarios with a generated tenant and for `--scale`.
+public enum GeneratedSnapshot {
+    /// Writes the tenant `options` describe into `directory` unless a snapshot is already there (the generator is
+    /// deterministic, so the one on disk is the same bytes), and returns its path.
+    public static func ensure(_ options: TenantGenerator.Options, at directory: URL) throws -> String {
+        if FileManager.default.fileExists(atPath: directory.appendingPathComponent(Snapshot.manifestFileName).path) { return directory.path }
+        try? FileManager.default.removeItem(at: directory)
+        _ = try TenantGenerator(options).write(to: directory)
+        return directory.path
+    }
+
+    /// A generated tenant `factor` times the size of `snapshot`, with its custom domains (so the runbook's domain maps still apply).
+    public static func scaled(_ snapshot: Snapshot, by factor: Int, seed: UInt64 = 1) -> TenantGenerator.Options {
+        let custom = snapshot.domains.filter { !$0.isInitial && !$0.id.lowercased().hasSuffix(".onmicrosoft.com") }.map(\.id)
+        let name = (snapshot.manifest.sourceInitialDomain ?? "contoso.onmicrosoft.com").split(separator: ".").first.map(String.init) ?? "contoso"
+        return TenantGenerator.Options(
+            users: max(10, snapshot.users.count * factor), groups: max(8, snapshot.groups.count * factor),
+            applications: max(1, snapshot.applications.count * factor), seed: seed, name: name,
+            customDomains: (1...3).contains(custom.count) ? custom : TenantGenerator.Options.runbookDomains)
+    }
+
+    /// `options` with `factor` times the objects.
+    public static func scaled(_ options: TenantGenerator.Options, by factor: Int) -> TenantGenerator.Options {
+        var scaled = options
+        scaled.users = options.users * factor
+        scaled.groups = options.groups.map { $0 * factor }
+        scaled.applications = options.applications.map { $0 * factor }
+        return scaled
+    }
+}
+
+/// One unattended tabletop in process, from a fresh state: gates approved automatically (their planned time passes),
+/// no output. What-if runs use it to compare sizes and app counts.
+public struct Rehearsal: Sendable {
+    public var runbookPath: String
+    public var snapshotPath: String
+    public var parameters: [String: String] = [:]
+    public var profile: FakeTenantProfile
+    /// Events to inject (kills are left out: an unattended rehearsal does not kill itself).
+    public var scenario: TabletopScenario?
+    public var apps = 1
+    public var concurrency = 8
+    public var statePath: String
+    public var operatorName: String
+
+    public init(runbookPath: String, snapshotPath: String, profile: FakeTenantProfile, statePath: String, operatorName: String) {
+        self.runbookPath = runbookPath
+        self.snapshotPath = snapshotPath
+        self.profile = profile
+        self.statePath = statePath
+        self.operatorName = operatorName
+    }
+
+    /// What one rehearsal measured.
+    public struct Result: Sendable {
+        public var users: Int
+        public var apps: Int
+        public var outcome: RunOutcome
+        public var estimate: RTOEstimate?
+        public var statePath: String
+    }
+
+    /// Runs it; the state and fake tenant files are replaced if they exist.
+    public func run() async throws -> Result {
+        for suffix in ["", "-wal", "-shm", ".fake-tenant.sqlite", ".fake-tenant.sqlite-wal", ".fake-tenant.sqlite-shm"] {
+            try? FileManager.default.removeItem(atPath: statePath + suffix)
+        }
+        try FileManager.default.createDirectory(at: URL(fileURLWithPath: statePath).deletingLastPathComponent(), withIntermediateDirectories: true)
+        let snapshot = try Snapshot.load(from: URL(fileURLWithPath: snapshotPath))
+        let store = try CheckpointStore(path: statePath)
+        let clock = VirtualClock()
+        let source = snapshot.manifest.sourceInitialDomain ?? "lifeboat.onmicrosoft.com"
+        let inPlace = scenario?.target == .inPlace
+        let domain = inPlace ? source : "\(source.split(separator: ".").first.map(String.init) ?? "lifeboat")dr.onmicrosoft.com"
+        let tenant = try FakeTenant(stateFile: statePath + ".fake-tenant.sqlite", initialDomain: domain,
+                                    profile: TabletopSession.profile(profile, for: scenario), clock: { clock.instant })
+        let builtins = ["target.initialDomain": tenant.initialDomain, "target.tenantId": tenant.tenantID,
+                        "snapshot.sourceTenantId": snapshot.manifest.sourceTenantId, "snapshot.initialDomain": snapshot.manifest.sourceInitialDomain ?? ""]
+        let loaded = try Runbook.load(contentsOf: URL(fileURLWithPath: runbookPath), catalog: StageCatalog.specs, parameters: parameters, builtins: builtins)
+        let runbook = TabletopSession.runbook(loaded, for: scenario)
+        let prepared = try Executor.prepare(runbook, snapshot: snapshot)
+        var unattended = scenario
+        unattended?.events.removeAll { if case .kill = $0.action { return true }; return false }
+        let session = TabletopSession(scenario: unattended, store: store, clock: clock, tenant: tenant, snapshot: snapshot,
+                                      planned: prepared.map { ($0.stage.id, $0.plan.operations.count) }, apps: apps)
+        try await store.startRun(RunRecord(
+            id: UUID().uuidString.lowercased(), mode: .tabletop, runbookPath: runbookPath, runbookName: runbook.name, runbookSHA256: runbook.sha256,
+            snapshotPath: snapshotPath, snapshotManifestSHA256: snapshot.manifestSHA256, sourceTenantId: snapshot.manifest.sourceTenantId,
+            snapshotCapturedAt: snapshot.manifest.capturedAt, parameters: parameters, target: "fake tenant \(tenant.initialDomain) (what-if)",
+            targetTenantId: tenant.tenantID, fakeStatePath: statePath + ".fake-tenant.sqlite", concurrency: concurrency, toolVersion: "what-if",
+            operatorName: operatorName, host: ProcessInfo.processInfo.hostName, startedAt: ISO8601DateFormatter().string(from: Date()),
+            objectiveSeconds: runbook.objective, profile: profile.name, scenarioPath: scenario?.file, apps: apps),
+            stages: runbook.stages.map { ($0.id, $0.kind, $0.title) }, simulatedSeconds: 0)
+        try await session.begin(isNewRun: true, runbook: runbook)
+        var options = ExecutorOptions(outputDirectory: URL(fileURLWithPath: statePath).deletingLastPathComponent())
+        options.concurrency = concurrency
+        options.gates = .autoApprove(by: "\(operatorName) (what-if auto-approval)")
+        let graph = GraphClient(baseURL: FakeTenantTransport.baseURL, transport: session.transport(), clock: clock)
+        let executor = Executor(runbook: runbook, snapshot: snapshot, graph: graph, store: store, mode: .tabletop, options: options,
+                                observer: session.observer(wrapping: nil), simulatedClock: clock, simulatedEpoch: VirtualClock.epoch)
+        let outcome = try await executor.run()
+        await session.finish()
+        let report = try await RunReport.build(from: store)
+        return Result(users: snapshot.users.count, apps: apps, outcome: outcome, estimate: report.estimate, statePath: statePath)
+    }
+}
+
+/// `tabletop --scale` / `--apps`: the same rehearsal at other tenant sizes and app counts, side by side.
+public enum WhatIf {
+    /// One row of the comparison.
+    public struct Row: Sendable {
+        public var label: String
+        public var result: Rehearsal.Result
+
+        public init(label: String, result: Rehearsal.Result) {
+            self.label = label
+            self.result = result
+        }
+    }
+
+    /// Parses `10x` (or `10`) into a factor of at least 2.
+    public static func factor(_ text: String) -> Int? {
+        let digits = text.lowercased().hasSuffix("x") ? String(text.dropLast()) : text
+        guard let value = Int(digits), (2...1_000).contains(value) else { return nil }
+        return value
+    }
+
+    /// The comparison as a small table.
+    public static func table(_ rows: [Row], objective: Double?) -> [String] {
+        var lines = ["What-if: how the recovery time grows" + (objective.map { " (objective \(DurationText.format($0)))" } ?? "")]
+        let header = ["size", "users", "apps", "simulated RTO", "throttling", "share", "objective"]
+        var cells = rows.map { row -> [String] in
+            let estimate = row.result.estimate
+            let verdict: String
+            switch row.result.outcome {
+            case .completed: verdict = estimate?.verdict.rawValue ?? "—"
+            case .failed(let stage, let count): verdict = "stopped: \(count) failed in \(stage)"
+            case .pausedAtGate(let stage, _): verdict = "paused at \(stage)"
+            case .stopped(let stage): verdict = "stopped by the operator" + (stage.map { " in \($0)" } ?? "")
+            }
+            return [row.label, String(row.result.users), String(row.result.apps), estimate.map { DurationText.format($0.totalSeconds) } ?? "—",
+                    estimate.map { DurationText.format($0.seconds("throttling")) } ?? "—",
+                    estimate.map { String(format: "%.0f%%", $0.throttlingShare * 100) } ?? "—", verdict]
+        }
+        cells.insert(header, at: 0)
+        let widths = header.indices.map { column in cells.map { $0[column].count }.max() ?? 0 }
+        for (index, row) in cells.enumerated() {
+            lines.append("  " + row.enumerated().map { column, cell in
+                column == 0 ? cell.padding(toLength: widths[column], withPad: " ", startingAt: 0)
+                    : String(repeating: " ", count: widths[column] - cell.count) + cell
+            }.joined(separator: "  "))
+            if index == 0 { lines.append("  " + widths.map { String(repeating: "-", count: $0) }.joined(separator: "  ")) }
+        }
+        return lines
+    }
+}
