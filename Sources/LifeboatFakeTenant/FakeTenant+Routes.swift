@@ -412,7 +412,11 @@ extension FakeTenant {
                 }
                 body = try JSONCoding.encode(json)
             }
-            let url = item["url"]!.stringValue!
+            // Graph's inner urls are relative to the version ("/users"); Microsoft's SDKs also send "/v1.0/users" or the full URL.
+            var url = item["url"]!.stringValue!
+            if let version = url.range(of: "/v1.0/"), url.hasPrefix("http") || url.hasPrefix("/v1.0/") {
+                url = String(url[url.index(before: version.upperBound)...])
+            }
             headers["x-lifeboat-batch"] = "1"
             let inner = HTTPRequest(method: item["method"]!.stringValue!.uppercased(), url: request.base + (url.hasPrefix("/") ? url : "/" + url),
                                     headers: headers, body: body)

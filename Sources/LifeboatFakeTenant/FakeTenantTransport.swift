@@ -39,17 +39,22 @@ public final class DroppedResponses: Sendable {
     private let every: Int
     private let method: String?
     private let pathContains: String?
+    private let pathSuffix: String?
     private let counter = Mutex(0)
 
-    public init(every: Int, method: String? = nil, pathContains: String? = nil) {
+    /// `pathContains` matches anywhere in the URL; `pathSuffix` only at the end of its path (a collection, not its sub-resources).
+    public init(every: Int, method: String? = nil, pathContains: String? = nil, pathSuffix: String? = nil) {
         self.every = max(1, every)
         self.method = method
         self.pathContains = pathContains
+        self.pathSuffix = pathSuffix
     }
 
     func shouldDrop(_ request: HTTPRequest) -> Bool {
         if let method, request.method != method { return false }
-        if let pathContains, !(request.url.removingPercentEncoding ?? request.url).contains(pathContains) { return false }
+        let url = request.url.removingPercentEncoding ?? request.url
+        if let pathContains, !url.contains(pathContains) { return false }
+        if let pathSuffix, !(url.split(separator: "?", maxSplits: 1).first.map(String.init) ?? url).hasSuffix(pathSuffix) { return false }
         return counter.withLock { count in
             count += 1
             return count % every == 0

@@ -176,10 +176,10 @@ struct CurlSession {
     }
 
     @Test func anExpiredTokenIsRefusedAndTheClientRenewsIt() async throws {
-        let session = try await CurlSession.start(tokenLifetime: 1)
+        let session = try await CurlSession.start(tokenLifetime: 3)
         defer { Task { await session.stop() } }
         let token = try await session.tokens.accessToken()
-        try await Task.sleep(for: .milliseconds(1_300))
+        try await Task.sleep(for: .milliseconds(3_300))
         let stale = try await session.transport.send(HTTPRequest(method: "GET", url: session.served.base + "/v1.0/organization",
                                                                  headers: ["Authorization": "Bearer \(token)"]))
         #expect(stale.status == 401)

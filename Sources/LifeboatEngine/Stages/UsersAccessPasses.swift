@@ -42,14 +42,19 @@ struct UsersAccessPasses: StageKind {
         usableOnce = stage.options.bool("usableOnce") ?? false
     }
 
-    func plan(_ snapshot: Snapshot, index: SnapshotIndex) throws(StageConfigurationError) -> StagePlan {
+    func plan(_ snapshot: Snapshot, index: SnapshotIndex) -> StagePlan {
         let byUPN = Dictionary(snapshot.users.map { ($0.userPrincipalName.lowercased(), $0) }, uniquingKeysWith: { first, _ in first })
         var plan = StagePlan()
         for upn in upns {
             guard let user = byUPN[upn] else {
+                // A recovery admin may be new (hired after the backup): the run goes on, and says so.
                 let close = byUPN.keys.filter { $0.split(separator: "@").first == upn.split(separator: "@").first }.sorted()
-                throw StageConfigurationError(stageID: stageID, problem: "\(upn) is not a user in the snapshot",
-                                              hint: close.isEmpty ? "use the user's UPN as the snapshot has it" : "did you mean \(close.joined(separator: " or "))?")
+                plan.warnings.append("\(upn) is not a user in the snapshot" + (close.isEmpty ? "" : "; did you mean \(close.joined(separator: " or "))?"))
+                plan.operations.append(PlannedOperation(
+                    key: "tap:\(upn)", objectType: nil, sourceID: upn, naturalKey: nil, displayName: upn,
+                    skip: FollowUp(category: "credentials", message: "\(upn) is not in the snapshot, so it got no Temporary Access Pass",
+                                   action: "create the admin account by hand and issue it a pass, or fix the UPN in the runbook")))
+                continue
             }
             if user.isGuest || user.onPremisesSyncEnabled {
                 plan.operations.append(PlannedOperation(
