@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import LifeboatCapture
 import LifeboatEngine
 import LifeboatGraph
 import LifeboatReport
@@ -44,6 +45,9 @@ struct Rebuild: AsyncParsableCommand {
     @Option(help: "Also write the post-incident report to this file when the run stops; .md, .html or .json chooses the format.")
     var report: String?
 
+    @Option(help: ArgumentHelp("Refuse the snapshot unless manifest.json.sig is a valid Ed25519 signature by this public key (PEM).", valueName: "path"))
+    var publicKey: String?
+
     func validate() throws {
         guard concurrency >= 1, concurrency <= 32 else { throw ValidationError("--concurrency must be between 1 and 32") }
         if let report, ReportFormat(fileExtension: report) == nil {
@@ -60,6 +64,10 @@ struct Rebuild: AsyncParsableCommand {
             runbookPath: runbook.runbook, snapshotPath: runbook.snapshot, statePath: state.state, parameters: parameters,
             mode: dryRun ? .dryRun : .live, expectedTenant: connection.tenant, confirmation: confirm, concurrency: concurrency,
             pauseAtGates: true, operatorName: operatorName ?? RunSession.operatorName, graphRoot: connection.endpoints.baseURL,
+            checkSnapshot: { snapshot in
+                guard let publicKey = self.publicKey else { return }
+                try SnapshotSignature.verify(directory: snapshot.directory, publicKey: try SnapshotSignature.loadPublicKey(path: publicKey))
+            },
             makeClient: { try connection.graphClient(logger: logger) })
         var stopped: ExitCode?
         do {

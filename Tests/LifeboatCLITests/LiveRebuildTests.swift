@@ -141,6 +141,12 @@ struct ServedTarget {
         // An in-place runbook only restores into the snapshot's own tenant.
         let inPlace = try await target.rebuild("restore-in-place.yaml", state: "d.sqlite", extra: target.secretArguments + ["--confirm", domain])
         #expect(inPlace.status == 2 && inPlace.stderr.contains("restores in place"), "\(inPlace.stderr)")
+        // A snapshot that must be signed, and is not.
+        let keygen = try await runLifeboat(["snapshot", "keygen", "--out", directory.path("signing")], in: directory)
+        #expect(keygen.status == 0, "\(keygen.stderr)")
+        let unsigned = try await target.rebuild("rebuild-new-tenant.yaml", state: "f.sqlite",
+                                                extra: target.secretArguments + ["--confirm", domain, "--public-key", directory.path("signing.pub")])
+        #expect(unsigned.status == 2 && unsigned.stderr.contains("the snapshot was refused"), "\(unsigned.stderr)")
         // The secret is never taken on the command line.
         let inline = try await target.rebuild("rebuild-new-tenant.yaml", state: "e.sqlite", extra: ["--client-secret", target.secret])
         #expect(inline.status == 64)
