@@ -179,3 +179,54 @@ struct ServedTarget {
         #expect(await TenantPicture.of(target.tenant).duplicates.isEmpty)
     }
 }
+
+/// The whole live path as an operator runs it: capture the production tenant, verify the signed snapshot, rebuild
+/// into an empty recovery tenant, all over HTTP through the served fake.
+@Suite struct CaptureVerifyRebuildTests {
+    @Test func aCapturedSignedSnapshotRebuildsIntoAnEmptyTenantWithFullFidelity() async throws {
+        let directory = try TemporaryDirectory("capture-rebuild")
+        defer { directory.remove() }
+        let sourceDirectory = try TemporaryDirectory("production")
+        defer { sourceDirectory.remove() }
+        // "Production": Contoso with its original ids, served on its own port.
+        let production = try await ServedTarget.start(sourceDirectory, seedFrom: try Snapshot.load(from: Fixtures.contoso))
+        defer { Task { await production.stop() } }
+        let recovery = try await ServedTarget.start(directory)
+        defer { Task { await recovery.stop() } }
+
+        #expect(try await runLifeboat(["snapshot", "keygen", "--out", "backup"], in: directory).status == 0)
+        let capture = try await runLifeboat([
+            "snapshot", "capture", "--graph-url", production.root, "--authority-url", production.root, "--tenant", production.tenant.tenantID,
+            "--client-id", ServedTarget.clientID, "--client-secret-file", production.secretFile, "--out", "snapshot", "--sign-key", "backup.key",
+        ], in: directory)
+        #expect(capture.status == 0, "\(capture.stdout)\n\(capture.stderr)")
+        let verify = try await runLifeboat(["snapshot", "verify", "snapshot", "--public-key", "backup.pub"], in: directory)
+        #expect(verify.status == 0, "\(verify.stderr)")
+
+        let arguments = [
+            "rebuild", "--runbook", Fixtures.runbook("rebuild-new-tenant.yaml").path, "--snapshot", directory.path("snapshot"),
+            "--state", directory.path("live.sqlite"), "--public-key", "backup.pub", "--graph-url", recovery.root, "--authority-url", recovery.root,
+            "--tenant", recovery.tenant.initialDomain, "--client-id", ServedTarget.clientID, "--client-secret-file", recovery.secretFile,
+            "--confirm", recovery.tenant.initialDomain,
+        ]
+        var result = try await runLifeboat(arguments, in: directory)
+        for gate in ["create-tenant", "enable-ca"] where result.status == 3 {
+            #expect(try await runLifeboat(["approve", "--state", directory.path("live.sqlite"), "--gate", gate, "--by", "tester"], in: directory).status == 0)
+            result = try await runLifeboat(arguments, in: directory)
+        }
+        #expect(result.status == 0, "\(result.stdout)\n\(result.stderr)")
+        let status = try await runLifeboat(["status", "--state", directory.path("live.sqlite")], in: directory)
+        #expect(!status.stdout.contains("verify-difference"), "\(status.stdout)")
+
+        // The recovery tenant matches production modulo ids: same users, groups, memberships and owners by natural key.
+        let source = await TenantPicture.of(production.tenant)
+        let rebuilt = await TenantPicture.of(recovery.tenant)
+        // UPNs on the source's *.onmicrosoft.com domain move to the recovery tenant's; the synced user stays behind.
+        let expectedUsers = Dictionary(source.users.filter { $0.key != "user:tom.becker@contoso.com" }.map {
+            ($0.key.replacingOccurrences(of: "@contoso.onmicrosoft.com", with: "@" + recovery.tenant.initialDomain), $0.value)
+        }, uniquingKeysWith: +)
+        #expect(rebuilt.users == expectedUsers, "\(Set(rebuilt.users.keys).symmetricDifference(expectedUsers.keys))")
+        #expect(Set(rebuilt.groups.keys).count == source.groups.count)
+        #expect(rebuilt.duplicates.isEmpty)
+    }
+}

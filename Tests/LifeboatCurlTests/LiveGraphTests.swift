@@ -285,7 +285,9 @@ func secretSettings(_ secret: String, lifetime: Int = 3600) -> GraphTestServer.S
         let ratio = Double(counters.quotaThrottled) / Double(counters.quotaAccepted + counters.quotaThrottled)
         print("governor: \(requests) writes, quota 30/4 s: ungoverned \(baselineThrottled) 429s in \(String(format: "%.1f", baseline)) s; "
               + "governed \(counters.quotaThrottled) 429s of \(counters.quotaAccepted + counters.quotaThrottled) requests (ratio \(String(format: "%.3f", ratio))) in \(String(format: "%.1f", paced)) s")
-        #expect(baselineThrottled > 0)
+        // An ungoverned client that sent everything within one window must have hit the quota (on a heavily loaded
+        // machine it may be too slow to reach it, which proves nothing either way).
+        if baseline < settings.quotaWindow { #expect(baselineThrottled > 0) }
         #expect(counters.quotaAccepted == requests)
         #expect(ratio <= 0.02)
         #expect(await governor.statistics.delayed > 0)
