@@ -55,6 +55,8 @@ let package = Package(
             .product(name: "Crypto", package: "swift-crypto"),
             .product(name: "_CryptoExtras", package: "swift-crypto"),
         ]),
+        // Importers of other tools' exports (EntraExporter, PowerShell CSV) and the snapshot summary.
+        .target(name: "LifeboatImport", dependencies: ["LifeboatJSON", "LifeboatSnapshot"]),
         .target(name: "LifeboatRunbook", dependencies: [
             "Yams",
             .product(name: "Crypto", package: "swift-crypto"),
@@ -81,7 +83,7 @@ let package = Package(
         ]),
         .target(name: "LifeboatCLI", dependencies: [
             "LifeboatEngine", "LifeboatFakeTenant", "LifeboatFakeServer", "LifeboatSnapshot", "LifeboatRunbook", "LifeboatGraph", "LifeboatReport",
-            "LifeboatCurl", "LifeboatCapture", "LifeboatTabletop",
+            "LifeboatCurl", "LifeboatCapture", "LifeboatTabletop", "LifeboatImport",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
         ]),
@@ -119,6 +121,9 @@ let package = Package(
             "lifeboat",
         ]),
         .testTarget(name: "LifeboatSnapshotTests", dependencies: ["LifeboatSnapshot", "LifeboatTestSupport"]),
+        .testTarget(name: "LifeboatImportTests", dependencies: [
+            "LifeboatImport", "LifeboatSnapshot", "LifeboatEngine", "LifeboatRunbook", "LifeboatJSON", "LifeboatTestSupport",
+        ]),
         .testTarget(name: "LifeboatRunbookTests", dependencies: ["LifeboatRunbook", "LifeboatEngine", "LifeboatTestSupport"]),
         .testTarget(name: "LifeboatEngineTests", dependencies: [
             "LifeboatEngine", "LifeboatFakeTenant", "LifeboatTestSupport",

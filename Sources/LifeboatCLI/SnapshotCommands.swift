@@ -4,8 +4,8 @@ import ArgumentParser
 public struct SnapshotCommand: AsyncParsableCommand {
     public static let configuration = CommandConfiguration(
         commandName: "snapshot",
-        abstract: "Capture a tenant into a snapshot, sign it and verify it.",
-        subcommands: [Capture.self, Verify.self, Keygen.self])
+        abstract: "Capture a tenant into a snapshot, sign and verify it, import other tools' exports, and summarise what it can restore.",
+        subcommands: [Capture.self, Verify.self, Keygen.self, Import.self, Summary.self])
 
     public init() {}
 }

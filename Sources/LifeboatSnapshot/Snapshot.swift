@@ -153,11 +153,15 @@ public struct Snapshot: Sendable {
 
     /// Files a snapshot may hold besides its collections and manifest; listed (and hashed) in the
     /// manifest like the collections: `deltaLinks.json`, where a capture keeps its Graph delta links
-    /// for the next `--incremental` capture.
-    public static let auxiliaryFileNames: Set<String> = [deltaLinksFileName]
+    /// for the next `--incremental` capture, and `importLosses.json`, where `lifeboat snapshot import`
+    /// lists what the source format lost.
+    public static let auxiliaryFileNames: Set<String> = [deltaLinksFileName, importLossesFileName]
 
     /// The name of the file holding a capture's delta links.
     public static let deltaLinksFileName = "deltaLinks.json"
+
+    /// The name of the file listing what an imported snapshot's source format lost.
+    public static let importLossesFileName = "importLosses.json"
 
     /// A listed file's bytes, once its SHA-256 matches the manifest.
     static func verifiedContents(of name: String, in directory: URL, entry: SnapshotManifest.FileEntry) throws(SnapshotError) -> Data {
@@ -265,7 +269,7 @@ public struct Snapshot: Sendable {
 }
 
 extension Snapshot {
-    /// Writes a manifest for the collection files present in `directory` (used by capture and importers).
+    /// Writes a manifest for the collection and auxiliary files present in `directory` (used by capture and importers).
     public static func writeManifest(
         in directory: URL, sourceTenantId: String, sourceInitialDomain: String?, capturedAt: Date, toolVersion: String
     ) throws -> SnapshotManifest {

@@ -1,0 +1,104 @@
+import Foundation
+import LifeboatJSON
+import LifeboatSnapshot
+
+/// Something an export format did not carry, so the imported snapshot lacks it.
+///
+/// A loss names one object (``objectId``) when it concerns that object's data, or a whole collection
+/// (``objectId`` is `nil`) when the format never holds it (e.g. no user has a manager in a CSV export).
+public struct ImportLoss: Codable, Sendable, Hashable {
+    /// The object type the loss concerns.
+    public var type: ObjectType
+    /// The object's source id; `nil` for a loss that applies to every object of the type.
+    public var objectId: String?
+    /// A name for people: UPN, display name, or the id.
+    public var displayName: String?
+    /// The Graph property that is missing or degraded; `nil` when the whole object was left out.
+    public var property: String?
+    /// The input file, relative to the import directory.
+    public var file: String
+    /// The CSV row's first line, when the loss comes from one row.
+    public var line: Int?
+    /// The source column or field.
+    public var column: String?
+    /// A short, stable category: `flattened`, `not-exported`, `truncated`, `inferred`, `unresolved`, `skipped`.
+    public var kind: String
+    /// What happened and what it means for a restore.
+    public var reason: String
+
+    public init(type: ObjectType, objectId: String? = nil, displayName: String? = nil, property: String? = nil, file: String,
+                line: Int? = nil, column: String? = nil, kind: String, reason: String) {
+        self.type = type
+        self.objectId = objectId
+        self.displayName = displayName
+        self.property = property
+        self.file = file
+        self.line = line
+        self.column = column
+        self.kind = kind
+        self.reason = reason
+    }
+}
+
+/// `importLosses.json`: what the source format lost, kept inside the snapshot (listed and hashed in the manifest).
+public struct ImportLossReport: Codable, Sendable, Hashable {
+    /// The name of the file in a snapshot directory.
+    public static let fileName = Snapshot.importLossesFileName
+
+    public var formatVersion: Int
+    /// `entra-exporter` or `powershell-csv`.
+    public var importedFrom: String
+    /// When the import ran, ISO 8601.
+    public var importedAt: String
+    public var losses: [ImportLoss]
+
+    public init(importedFrom: String, importedAt: String, losses: [ImportLoss]) {
+        formatVersion = 1
+        self.importedFrom = importedFrom
+        self.importedAt = importedAt
+        self.losses = losses
+    }
+
+    /// Reads the losses of a loaded snapshot, or `nil` when it was not imported.
+    ///
+    /// `Snapshot.load` has already checked the file against the manifest's SHA-256.
+    public static func read(from snapshot: Snapshot) throws(SnapshotError) -> ImportLossReport? {
+        guard snapshot.manifest.files[fileName] != nil else { return nil }
+        let url = snapshot.directory.appendingPathComponent(fileName)
+        do {
+            return try JSONCoding.decode(ImportLossReport.self, from: Data(contentsOf: url))
+        } catch {
+            throw SnapshotError(file: fileName, problem: "not a valid import-loss list (\(error))")
+        }
+    }
+
+    /// Losses grouped for a summary: type, property and kind, with how many objects each concerns.
+    public var grouped: [LossGroup] {
+        var groups: [String: LossGroup] = [:]
+        for loss in losses {
+            let key = "\(loss.type.rawValue)|\(loss.property ?? "")|\(loss.kind)|\(loss.objectId == nil)"
+            var group = groups[key] ?? LossGroup(type: loss.type, property: loss.property, kind: loss.kind, wholeCollection: loss.objectId == nil,
+                                                 objects: 0, example: loss.reason, files: [])
+            if loss.objectId != nil { group.objects += 1 }
+            if !group.files.contains(loss.file) { group.files.append(loss.file) }
+            groups[key] = group
+        }
+        return groups.values.sorted {
+            ($0.type, $0.property ?? "", $0.kind) < ($1.type, $1.property ?? "", $1.kind)
+        }
+    }
+}
+
+/// Losses of one kind on one property of one type.
+public struct LossGroup: Sendable, Hashable {
+    public var type: ObjectType
+    public var property: String?
+    public var kind: String
+    /// `true` when the format never carries the property for any object of the type.
+    public var wholeCollection: Bool
+    /// How many objects the loss names (0 for a whole-collection loss).
+    public var objects: Int
+    /// The reason given for the first such loss.
+    public var example: String
+    public var files: [String]
+}
