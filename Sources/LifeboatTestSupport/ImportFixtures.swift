@@ -105,6 +105,7 @@ public enum ImportFixtures {
         try item("Applications", IDs.application, """
             {"id": "\(IDs.application)", "appId": "\(IDs.appId)", "displayName": "Contoso Expenses", "signInAudience": "AzureADMyOrg",
              "identifierUris": ["api://\(IDs.appId)"],
+             "appRoles": [{"id": "c0c0c0c0-0000-4000-8000-000000000001", "value": "Expenses.Submit", "allowedMemberTypes": ["User"], "isEnabled": true, "displayName": "Submit", "description": "Submit"}],
              "passwordCredentials": [{"keyId": "a1a1a1a1-0000-4000-8000-000000000001", "displayName": "ci", "hint": "Abc", "secretText": null, "endDateTime": "2027-01-01T00:00:00Z"}],
              "keyCredentials": [{"keyId": "b1b1b1b1-0000-4000-8000-000000000001", "type": "AsymmetricX509Cert", "usage": "Verify", "key": null}]}
             """)

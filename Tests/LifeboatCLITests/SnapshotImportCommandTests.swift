@@ -41,6 +41,32 @@ import Testing
         #expect(again.stderr.contains("not empty"))
     }
 
+    @Test(arguments: ["entra-exporter", "powershell-csv"])
+    func anImportedSnapshotRestoresInATabletop(_ format: String) async throws {
+        let directory = try TemporaryDirectory("cli-import-tabletop")
+        defer { directory.remove() }
+        let input = directory.url.appendingPathComponent("export")
+        if format == "entra-exporter" {
+            try ImportFixtures.writeEntraExporter(into: input)
+        } else {
+            try ImportFixtures.writePowerShell(into: input)
+        }
+        let snapshot = directory.path("snap")
+        let imported = try await runLifeboat(["snapshot", "import", "--from", format, input.path, "--out", snapshot], in: directory)
+        #expect(imported.status == 0, "\(imported.stderr)")
+        let state = directory.path("drill.sqlite")
+        let run = try await runLifeboat(["tabletop", "--runbook", Fixtures.runbook("rebuild-new-tenant.yaml").path, "--snapshot", snapshot,
+                                         "--state", state, "--profile", "fast"], in: directory)
+        #expect(run.status == 0, "\(run.stdout)\n\(run.stderr)")
+        let status = try await runLifeboat(["status", "--state", state, "--json"], in: directory)
+        let document = try JSONCoding.decode(Data(status.stdout.utf8))
+        #expect(document["run"]?["status"]?.stringValue == "done", "\(status.stdout)")
+        #expect(document["failedOperations"]?.arrayValue?.isEmpty == true, "\(document["failedOperations"].map(JSONCoding.string) ?? "")")
+        // Every member user came back; the synced one is a follow-up, the guest was invited.
+        let idmap = try await runLifeboat(["idmap", "--state", state, "--format", "csv"], in: directory)
+        #expect(idmap.stdout.contains("alice@contoso.com") || idmap.stdout.contains("alice@"), "\(idmap.stdout)")
+    }
+
     @Test func badInputExitsWithTheLocation() async throws {
         let directory = try TemporaryDirectory("cli-import-bad")
         defer { directory.remove() }
