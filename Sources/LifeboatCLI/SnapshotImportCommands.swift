@@ -141,7 +141,7 @@ extension SnapshotCommand {
 enum SnapshotText {
     static func printLosses(_ report: ImportLossReport) {
         for group in report.grouped {
-            let subject = group.type.rawValue + (group.property.map { ".\($0)" } ?? "")
+            let subject = group.type.rawValue + (group.property.map { ".\($0)" } ?? group.column.map { " column \($0)" } ?? "")
             let scope = group.wholeCollection ? "all \(group.type.plural)" : "\(group.objects) \(group.objects == 1 ? "object" : "objects")"
             print("  \(subject) [\(group.kind)] \(scope): \(group.example)")
         }

@@ -246,7 +246,7 @@ struct EntraExporterImporter {
 
     private mutating func recordLosses(sawMembersFolder: Bool) {
         if let users = tenant.collections[.user], let first = users.first {
-            tenant.lose(ImportLoss(type: .user, file: first.origin.file.components(separatedBy: "/").first ?? "Users", kind: "not-exported",
+            tenant.lose(ImportLoss(type: .user, property: "manager", file: first.origin.file.components(separatedBy: "/").first ?? "Users", kind: "not-exported",
                                    reason: "EntraExporter does not export managers; users.manager has nothing to restore"))
         }
         let staticGroups = (tenant.collections[.group] ?? []).filter {

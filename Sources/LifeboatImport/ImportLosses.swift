@@ -4,8 +4,8 @@ import LifeboatSnapshot
 
 /// Something an export format did not carry, so the imported snapshot lacks it.
 ///
-/// A loss names one object (``objectId``) when it concerns that object's data, or a whole collection
-/// (``objectId`` is `nil`) when the format never holds it (e.g. no user has a manager in a CSV export).
+/// A loss names one object (``objectId``) or one input row (``line``) when it concerns that object's data,
+/// or a whole collection (neither) when the format never holds it (e.g. no user has a manager in a CSV export).
 public struct ImportLoss: Codable, Sendable, Hashable {
     /// The object type the loss concerns.
     public var type: ObjectType
@@ -25,6 +25,9 @@ public struct ImportLoss: Codable, Sendable, Hashable {
     public var kind: String
     /// What happened and what it means for a restore.
     public var reason: String
+
+    /// `true` for a loss that applies to every object of the type (no object, no row).
+    public var isCollectionWide: Bool { objectId == nil && line == nil }
 
     public init(type: ObjectType, objectId: String? = nil, displayName: String? = nil, property: String? = nil, file: String,
                 line: Int? = nil, column: String? = nil, kind: String, reason: String) {
@@ -76,15 +79,17 @@ public struct ImportLossReport: Codable, Sendable, Hashable {
     public var grouped: [LossGroup] {
         var groups: [String: LossGroup] = [:]
         for loss in losses {
-            let key = "\(loss.type.rawValue)|\(loss.property ?? "")|\(loss.kind)|\(loss.objectId == nil)"
-            var group = groups[key] ?? LossGroup(type: loss.type, property: loss.property, kind: loss.kind, wholeCollection: loss.objectId == nil,
-                                                 objects: 0, example: loss.reason, files: [])
-            if loss.objectId != nil { group.objects += 1 }
+            // Collection-wide losses without a property (unmapped columns) stay apart per column.
+            let column = loss.isCollectionWide && loss.property == nil ? loss.column : nil
+            let key = "\(loss.type.rawValue)|\(loss.property ?? "")|\(column ?? "")|\(loss.kind)|\(loss.isCollectionWide)"
+            var group = groups[key] ?? LossGroup(type: loss.type, property: loss.property, column: column, kind: loss.kind,
+                                                 wholeCollection: loss.isCollectionWide, objects: 0, example: loss.reason, files: [])
+            if !loss.isCollectionWide { group.objects += 1 }
             if !group.files.contains(loss.file) { group.files.append(loss.file) }
             groups[key] = group
         }
         return groups.values.sorted {
-            ($0.type, $0.property ?? "", $0.kind) < ($1.type, $1.property ?? "", $1.kind)
+            ($0.type, $0.property ?? "", $0.column ?? "", $0.kind) < ($1.type, $1.property ?? "", $1.column ?? "", $1.kind)
         }
     }
 }
@@ -93,10 +98,12 @@ public struct ImportLossReport: Codable, Sendable, Hashable {
 public struct LossGroup: Sendable, Hashable {
     public var type: ObjectType
     public var property: String?
+    /// The source column, for a whole-collection loss of a column (`unmapped`).
+    public var column: String?
     public var kind: String
     /// `true` when the format never carries the property for any object of the type.
     public var wholeCollection: Bool
-    /// How many objects the loss names (0 for a whole-collection loss).
+    /// How many objects (or rows) the loss names (0 for a whole-collection loss).
     public var objects: Int
     /// The reason given for the first such loss.
     public var example: String

@@ -123,7 +123,10 @@ struct PowerShellImporter {
     // MARK: Rows to objects
 
     /// Converts one row with a rule set; flattened multi-valued and complex columns become losses.
-    private mutating func convert(_ row: CSVRow, _ table: CSVTable, _ type: ObjectType, _ rules: [ColumnRule]) throws(ImportError) -> (JSONObject, ImportOrigin) {
+    /// `reportedByCaller`: properties whose flattening the caller explains itself (e.g. groupTypes, inferred).
+    private mutating func convert(
+        _ row: CSVRow, _ table: CSVTable, _ type: ObjectType, _ rules: [ColumnRule], reportedByCaller: Set<String> = []
+    ) throws(ImportError) -> (JSONObject, ImportOrigin) {
         var properties: JSONObject = [:]
         var origin = ImportOrigin(file: table.file, line: row.line)
         var pendingLosses: [(property: String, column: String, kind: String, reason: String)] = []
@@ -156,7 +159,7 @@ struct PowerShellImporter {
                 pendingLosses.append((rule.property, name, "flattened", reason))
             }
         }
-        for loss in pendingLosses {
+        for loss in pendingLosses where !reportedByCaller.contains(loss.property) {
             tenant.lose(type, properties, property: loss.property, origin: origin, column: loss.column, kind: loss.kind, loss.reason)
         }
         return (properties, origin)
@@ -196,7 +199,7 @@ struct PowerShellImporter {
         let read = PowerShellColumns.columnKeys(rules).union(alsoRead.map(CSVTable.key)).union(PowerShellColumns.informational)
         for (index, name) in table.header.enumerated() where !read.contains(CSVTable.key(name)) {
             guard table.rows.contains(where: { !$0.fields[index].trimmingCharacters(in: .whitespaces).isEmpty }) else { continue }
-            tenant.lose(ImportLoss(type: type, property: nil, file: table.file, line: table.headerLine, column: name, kind: "unmapped",
+            tenant.lose(ImportLoss(type: type, property: nil, file: table.file, column: name, kind: "unmapped",
                                    reason: "column \(name) has no Graph property Lifeboat restores; not imported"))
         }
     }
@@ -266,7 +269,7 @@ struct PowerShellImporter {
         tenant.declare(.group)
         let groupTypeColumn = table.column(["GroupType"])  // MSOnline: Security, DistributionList, MailEnabledSecurity
         for row in table.rows {
-            var (properties, origin) = try convert(row, table, .group, rules)
+            var (properties, origin) = try convert(row, table, .group, rules, reportedByCaller: ["groupTypes"])
             if let groupTypeColumn, properties["mailEnabled"] == nil || properties["securityEnabled"] == nil {
                 let kind = row.fields[groupTypeColumn].trimmingCharacters(in: .whitespaces).lowercased()
                 switch kind {

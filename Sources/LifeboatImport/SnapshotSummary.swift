@@ -163,6 +163,7 @@ public struct SnapshotSummary: Sendable {
                 "groups": .array(importLosses.grouped.map { group in
                     [
                         "type": .string(group.type.rawValue), "property": group.property.map(JSONValue.string) ?? .null,
+                        "column": group.column.map(JSONValue.string) ?? .null,
                         "kind": .string(group.kind), "wholeCollection": .bool(group.wholeCollection),
                         "objects": .number(Double(group.objects)), "reason": .string(group.example),
                         "files": .array(group.files.map(JSONValue.string)),

@@ -55,7 +55,7 @@ func planShippedRunbooks(_ snapshot: Snapshot) throws -> Int {
         #expect(snapshot.conditionalAccessPolicies.count == 1 && snapshot.namedLocations.count == 1)
 
         let losses = result.lossReport.losses
-        #expect(losses.contains { $0.type == .user && $0.objectId == nil && $0.reason.contains("managers") })
+        #expect(losses.contains { $0.type == .user && $0.property == "manager" && $0.isCollectionWide && $0.reason.contains("managers") })
         #expect(losses.contains { $0.type == .application && $0.property == "keyCredentials" && $0.objectId == IDs.application })
         let unresolved = try #require(losses.first { $0.type == .conditionalAccessPolicy && $0.kind == "unresolved" })
         #expect(unresolved.reason.contains("88888888-0000-4000-8000-00000000dead"))
@@ -199,6 +199,11 @@ func planShippedRunbooks(_ snapshot: Snapshot) throws -> Int {
         let otherMails = try #require(losses.first { $0.property == "otherMails" && $0.objectId == IDs.alice })
         #expect(otherMails.file == "AzureADUsers.csv" && otherMails.line == 6 && otherMails.column == "OtherMails")
         #expect(result.ignoredFiles == ["notes.txt"])
+        // Grouped for the summary: one line per unmapped column; groupTypes explained once, as inferred.
+        let grouped = result.lossReport.grouped
+        #expect(grouped.filter { $0.type == .domain && $0.kind == "unmapped" }.compactMap(\.column) == ["Capabilities", "VerificationMethod"])
+        #expect(!has(.group, "groupTypes", "flattened"))
+        #expect(grouped.first { $0.type == .group && $0.property == "members" && $0.kind == "unresolved" }?.wholeCollection == false)
 
         #expect(try planShippedRunbooks(snapshot) > 20)
     }
