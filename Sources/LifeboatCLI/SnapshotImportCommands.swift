@@ -11,29 +11,37 @@ extension SnapshotCommand {
             abstract: "Turn an existing backup (EntraExporter, PowerShell CSV) into a Lifeboat snapshot.",
             discussion: """
                 --from entra-exporter DIR
-                  The folder given to `Export-Entra -Path DIR -All` (EntraExporter module). Read: Organization,
-                  Domains, Users, Groups (with Members and Owners), AdministrativeUnits (with Members),
-                  Applications and ServicePrincipals (with Owners, AppRoleAssignments, AppRoleAssignedTo,
-                  Oauth2PermissionGrants), RoleManagement/Directory/RoleDefinitions and RoleAssignments
-                  (or DirectoryRoles with Members), Identity/Conditional/AccessPolicies and NamedLocations.
+                  The folder given to `Export-Entra -Path DIR -All` (EntraExporter).
+                  Read: Organization, Domains, Users, Groups (with Members, Owners),
+                  AdministrativeUnits (with Members), Applications and
+                  ServicePrincipals (with Owners, AppRoleAssignments,
+                  AppRoleAssignedTo, Oauth2PermissionGrants),
+                  RoleManagement/Directory/RoleDefinitions and RoleAssignments
+                  (or DirectoryRoles with Members), and
+                  Identity/Conditional/AccessPolicies and NamedLocations.
                   Other folders are listed as not imported.
 
                 --from powershell-csv DIR
-                  A folder of Export-Csv files from the AzureAD, MSOnline or Microsoft.Graph modules, and
-                  ConvertTo-Json files for Conditional Access. Recognised names (case, dashes and a module
-                  prefix such as Get-, AzureAD, Msol or Mg do not matter; a trailing date is ignored):
-                    \(PowerShellImportHelp.files)
-                  Columns map to Graph properties (ObjectId → id, MailNickName → mailNickname,
-                  BlockCredential → !accountEnabled, …). Multi-valued cells may be joined with `;`;
-                  a cell holding a .NET type name (System.Collections.Generic.List`1[System.String])
-                  is recorded as a loss. group-members.csv needs a group column (GroupObjectId, GroupId
-                  or GroupDisplayName) and a member column (MemberObjectId, ObjectId or
-                  MemberUserPrincipalName); role-members.csv needs a role column (RoleObjectId,
-                  RoleTemplateId or RoleName) and a member column.
+                  Export-Csv files of the AzureAD, MSOnline or Microsoft.Graph
+                  modules, and ConvertTo-Json of Conditional Access. File names
+                  (case, dashes, a module prefix such as Get-, AzureAD, Msol or Mg,
+                  and a trailing date do not matter):
+                \(PowerShellImportHelp.files)
+                  Columns map to Graph names (ObjectId → id, MailNickName →
+                  mailNickname, BlockCredential → not accountEnabled, …). Join
+                  multi-valued cells with `;`: a cell holding a .NET type name
+                  (System.Collections.Generic.List`1[System.String]) is a loss.
+                  group-members.csv needs a group column (GroupObjectId, GroupId
+                  or GroupDisplayName) and a member column (MemberObjectId,
+                  ObjectId or MemberUserPrincipalName); role-members.csv a role
+                  column (RoleObjectId, RoleTemplateId or RoleName) and a member
+                  column. Export policies with ConvertTo-Json -Depth 10.
 
-                The snapshot is written to a temporary directory next to --out and renamed when complete;
-                an existing non-empty --out is refused. What the format lost is listed per object in the
-                snapshot's importLosses.json (checked by the manifest) and summarised at the end.
+                The snapshot is written next to --out and renamed when complete;
+                an existing non-empty --out is refused, and bad input (reported
+                with file, line and column) writes nothing. What the format lost
+                is listed per object in the snapshot's importLosses.json (hashed
+                in the manifest) and summarised at the end.
                 """)
 
         @Option(help: "The export format: entra-exporter or powershell-csv.")
@@ -151,9 +159,10 @@ enum SnapshotText {
 /// The powershell-csv file names, for help text.
 enum PowerShellImportHelp {
     static let files = """
-        users.csv, groups.csv, group-members.csv, group-owners.csv, applications.csv,
-                    service-principals.csv, directory-roles.csv, role-members.csv, domains.csv,
-                    organization.csv, conditional-access-policies.json, named-locations.json
+            users.csv, groups.csv, group-members.csv, group-owners.csv,
+            applications.csv, service-principals.csv, directory-roles.csv,
+            role-members.csv, domains.csv, organization.csv,
+            conditional-access-policies.json, named-locations.json
         """
 }
 

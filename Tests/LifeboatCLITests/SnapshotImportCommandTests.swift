@@ -18,6 +18,10 @@ import Testing
         #expect(imported.stdout.contains("user.otherMails [flattened]"))
         #expect(imported.stdout.contains("Not imported (nothing Lifeboat restores): notes.txt"))
 
+        // The capture side's verifier accepts it: importLosses.json is listed and hashed like the data files.
+        let verified = try await runLifeboat(["snapshot", "verify", snapshot], in: directory)
+        #expect(verified.status == 0, "\(verified.stdout)\n\(verified.stderr)")
+
         let plan = try await runLifeboat(["plan", "--runbook", Fixtures.runbook("rebuild-new-tenant.yaml").path, "--snapshot", snapshot], in: directory)
         #expect(plan.status == 0, "\(plan.stderr)")
         #expect(plan.stdout.contains("write operations"))
