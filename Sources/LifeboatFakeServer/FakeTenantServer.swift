@@ -245,6 +245,7 @@ public final class FakeTenantServer: Sendable {
             return json(200, [
                 "status": "ok", "tenantId": .string(tenant.tenantID), "initialDomain": .string(tenant.initialDomain),
                 "writes": .number(Double(await tenant.writeCount)), "liveTokens": .number(Double(await authority.liveTokenCount)),
+                "throttled": .number(Double(await tenant.throttlingCounts.throttled)), "admitted": .number(Double(await tenant.throttlingCounts.admitted)),
             ])
         default:
             return json(404, ["error": ["code": "NotFound", "message": .string("Unknown operator endpoint \(request.method.rawValue) \(path).")]])
