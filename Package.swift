@@ -71,10 +71,12 @@ let package = Package(
         ]),
         .target(name: "LifeboatCLI", dependencies: [
             "LifeboatEngine", "LifeboatFakeTenant", "LifeboatFakeServer", "LifeboatSnapshot", "LifeboatRunbook", "LifeboatGraph", "LifeboatReport",
-            "LifeboatCurl",
+            "LifeboatCurl", "LifeboatReadiness",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
         ]),
+        // The readiness verdict: what a snapshot and runbook cannot bring back, before the day they are needed.
+        .target(name: "LifeboatReadiness", dependencies: ["LifeboatEngine", "LifeboatSnapshot", "LifeboatRunbook", "LifeboatJSON"]),
         .target(
             name: "LifeboatReport",
             dependencies: ["LifeboatEngine", "LifeboatSnapshot", "LifeboatJSON"],
@@ -116,6 +118,7 @@ let package = Package(
             .product(name: "X509", package: "swift-certificates"),
         ]),
                 .testTarget(name: "LifeboatCLITests", dependencies: ["LifeboatCLI", "lifeboat", "LifeboatTestSupport", "LifeboatGraph"]),
+        .testTarget(name: "LifeboatReadinessTests", dependencies: ["LifeboatReadiness", "LifeboatEngine", "LifeboatTestSupport"]),
         .testTarget(
             name: "LifeboatReportTests",
             dependencies: ["LifeboatReport", "LifeboatEngine", "LifeboatFakeTenant", "LifeboatRunbook", "LifeboatGraph", "LifeboatTestSupport"],
