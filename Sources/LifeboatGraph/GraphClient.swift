@@ -175,7 +175,7 @@ public struct GraphClient: Sendable {
         while true {
             if let governor {
                 do {
-                    try await governor.admit(cost)
+                    try await ClockWait.$reason.withValue(.throttling) { try await governor.admit(cost) }
                 } catch {
                     throw GraphError(kind: .notSent, status: 0, code: "Cancelled", message: "stopped while waiting for quota", method: request.method, path: request.path)
                 }
@@ -240,7 +240,9 @@ public struct GraphClient: Sendable {
                 if governor == nil {
                     let wait = error.retryAfter ?? retry.backoff(attempt: throttled)
                     do {
-                        try await clock.sleep(until: (await clock.now()).addingTimeInterval(wait))
+                        try await ClockWait.$reason.withValue(.throttling) {
+                            try await clock.sleep(until: (await clock.now()).addingTimeInterval(wait))
+                        }
                     } catch {
                         throw GraphError(kind: .notSent, status: 0, code: "Cancelled", message: "stopped while throttled", method: request.method, path: request.path)
                     }
@@ -311,14 +313,28 @@ public struct GraphClient: Sendable {
         return set
     }()
 
+    /// The ASCII bytes of `pathAllowed` and `queryAllowed`, to skip Foundation's encoder for text that needs none.
+    private static let pathAllowedASCII = asciiTable("-._~!$&'()*+,;=:@/")
+    private static let queryAllowedASCII = asciiTable("-._~!$'()*,;:@/?")
+
+    private static func asciiTable(_ punctuation: String) -> [Bool] {
+        var table = [Bool](repeating: false, count: 128)
+        for byte in "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789".utf8 { table[Int(byte)] = true }
+        for byte in punctuation.utf8 { table[Int(byte)] = true }
+        return table
+    }
+
+    private static func escape(_ text: String, _ table: [Bool], _ allowed: CharacterSet) -> String {
+        if text.utf8.allSatisfy({ $0 < 128 && table[Int($0)] }) { return text }
+        return text.addingPercentEncoding(withAllowedCharacters: allowed) ?? text
+    }
+
     /// Percent-encodes a Graph path and query (spaces, `#`, `+`, `&` and non-ASCII are escaped).
     public static func encode(path: String, query: [QueryItem]) -> String {
-        var url = path.addingPercentEncoding(withAllowedCharacters: pathAllowed) ?? path
+        var url = escape(path, pathAllowedASCII, pathAllowed)
         if !query.isEmpty {
             url += "?" + query.map { item in
-                let name = item.name.addingPercentEncoding(withAllowedCharacters: queryAllowed) ?? item.name
-                let value = item.value.addingPercentEncoding(withAllowedCharacters: queryAllowed) ?? item.value
-                return "\(name)=\(value)"
+                "\(escape(item.name, queryAllowedASCII, queryAllowed))=\(escape(item.value, queryAllowedASCII, queryAllowed))"
             }.joined(separator: "&")
         }
         return url
