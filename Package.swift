@@ -83,10 +83,12 @@ let package = Package(
         ]),
         .target(name: "LifeboatCLI", dependencies: [
             "LifeboatEngine", "LifeboatFakeTenant", "LifeboatFakeServer", "LifeboatSnapshot", "LifeboatRunbook", "LifeboatGraph", "LifeboatReport",
-            "LifeboatCurl", "LifeboatCapture", "LifeboatTabletop", "LifeboatImport",
+            "LifeboatCurl", "LifeboatCapture", "LifeboatTabletop", "LifeboatImport", "LifeboatReadiness",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
         ]),
+        // The readiness verdict: what a snapshot and runbook cannot bring back, before the day they are needed.
+        .target(name: "LifeboatReadiness", dependencies: ["LifeboatEngine", "LifeboatSnapshot", "LifeboatRunbook", "LifeboatJSON"]),
         .target(
             name: "LifeboatReport",
             dependencies: ["LifeboatEngine", "LifeboatSnapshot", "LifeboatJSON"],
@@ -141,6 +143,7 @@ let package = Package(
         .testTarget(name: "LifeboatTabletopTests", dependencies: [
             "LifeboatTabletop", "LifeboatEngine", "LifeboatFakeTenant", "LifeboatReport", "LifeboatRunbook", "LifeboatTestSupport",
         ]),
+        .testTarget(name: "LifeboatReadinessTests", dependencies: ["LifeboatReadiness", "LifeboatEngine", "LifeboatTestSupport"]),
         .testTarget(
             name: "LifeboatReportTests",
             dependencies: ["LifeboatReport", "LifeboatEngine", "LifeboatFakeTenant", "LifeboatRunbook", "LifeboatGraph", "LifeboatTestSupport"],

@@ -10,13 +10,14 @@ public struct LifeboatCommand: AsyncParsableCommand {
             Exit codes:
               0  done (or nothing left to do)
               1  the run stopped: a stage has failed operations, or an unexpected error (see the message)
+                 (`lifeboat readiness`: a critical finding)
               2  invalid input (runbook, snapshot, state or arguments); nothing was written to the target
               3  paused at a gate: approve it with `lifeboat approve`, then `lifeboat resume`
              64  the command line could not be parsed
             130  stopped by Ctrl-C at an operation boundary: the same command (or `lifeboat resume`) goes on
             """,
         version: LifeboatVersion.current,
-        subcommands: [Plan.self, Tabletop.self, Rebuild.self, Resume.self, Status.self, Approve.self, IDMapCommand.self, ReportCommand.self,
+        subcommands: [Plan.self, ReadinessCommand.self, Tabletop.self, Rebuild.self, Resume.self, Status.self, Approve.self, IDMapCommand.self, ReportCommand.self,
                       SnapshotCommand.self, FakeTenantCommand.self])
 
     public init() {}

@@ -6,6 +6,7 @@ import Foundation
 import LifeboatEngine
 import LifeboatFakeTenant
 import LifeboatGraph
+import LifeboatReadiness
 import LifeboatRunbook
 import LifeboatSnapshot
 import LifeboatReport
@@ -131,6 +132,8 @@ enum RunSession {
             printError("lifeboat: the scenario is not valid:\n\(error)")
             throw ExitStatus.invalidInput
         }
+        // A new rehearsal starts with the readiness verdict: what it cannot show working on the day.
+        if existing == nil { print(Readiness.assess(Readiness.Input(snapshot: snapshot, runbook: probe)).text(objectsShown: 3) + "\n") }
 
         let profileName = setup.profile ?? existing?.record.profile ?? "realistic"
         let profile: FakeTenantProfile
@@ -204,6 +207,12 @@ enum RunSession {
             " (objective \(DurationText.format($0)): \(clock.elapsed <= $0 ? "met" : "missed"))"
         } ?? "") + "; \(throttling.throttled) of \(throttling.throttled + throttling.admitted) requests throttled in this session.")
         if let estimate = try? await RunReport.build(from: store).estimate { print(estimate.summaryLines.joined(separator: "\n")) }
+        let writeUnits = await tenant.admittedWriteUnits
+        if let bound = profile.throttling.writeTimeLowerBound(writes: writeUnits), let rate = profile.throttling.sustainedWritesPerSecond, bound > 0 {
+            let waited = clock.waited[.throttling] ?? 0
+            print("Throttling: \(DurationText.format(waited)) simulated waiting for Graph's quotas; lower bound \(writeUnits) write units ÷ \(String(format: "%g", rate))/s = "
+                + "\(DurationText.format(bound)) (\(String(format: "%+.1f", (waited / bound - 1) * 100)) %).")
+        }
         try await finish(outcome, store: store, statePath: setup.statePath)
     }
 

@@ -127,9 +127,12 @@ public struct IDMapEntry: Sendable, Hashable, Codable {
 /// The old-to-new ID map as a stage sees it when it starts (entries of earlier stages).
 public struct IDMap: Sendable {
     public private(set) var entries: [String: IDMapEntry] = [:]
+    /// Lower-cased old appId → new appId, for restored applications.
+    private var appIDs: [String: String] = [:]
 
     public init(_ entries: [IDMapEntry] = []) {
-        for entry in entries { self.entries[entry.oldID] = entry }
+        self.entries.reserveCapacity(entries.count)
+        for entry in entries { insert(entry) }
     }
 
     /// The target id of a source object, if it has been restored.
@@ -138,12 +141,26 @@ public struct IDMap: Sendable {
     /// The full entry of a source object.
     public func entry(for oldID: String) -> IDMapEntry? { entries[oldID] }
 
-    public mutating func insert(_ entry: IDMapEntry) { entries[entry.oldID] = entry }
+    public mutating func insert(_ entry: IDMapEntry) {
+        entries[entry.oldID] = entry
+        if let old = entry.oldAppID?.lowercased(), let new = entry.newAppID { appIDs[old] = new }
+    }
+
+    /// Records a result the way the checkpoint's ID-map upsert does: a source object already mapped keeps its
+    /// type, names and stage, and takes the new id, method and appId.
+    public mutating func record(_ entry: IDMapEntry) {
+        guard var existing = entries[entry.oldID] else {
+            insert(entry)
+            return
+        }
+        existing.newID = entry.newID
+        existing.how = entry.how
+        existing.newAppID = entry.newAppID
+        insert(existing)
+    }
 
     /// The new appId of a restored application, by its old appId.
-    public func newAppID(forOldAppID oldAppID: String) -> String? {
-        entries.values.first { $0.oldAppID?.caseInsensitiveCompare(oldAppID) == .orderedSame && $0.newAppID != nil }?.newAppID
-    }
+    public func newAppID(forOldAppID oldAppID: String) -> String? { appIDs[oldAppID.lowercased()] }
 
     public var count: Int { entries.count }
 }

@@ -64,6 +64,9 @@ final class FakeDirectory {
     init(path: String?) throws {
         if let path {
             let db = try SQLiteConnection(path: path)
+            // A fake tenant must survive its process being killed (the OS keeps committed pages), not a power cut:
+            // no fsync, which a tabletop of 100,000 users would otherwise pay at every WAL checkpoint.
+            try db.execute("PRAGMA synchronous=OFF;")
             try db.execute("""
                 CREATE TABLE IF NOT EXISTS settings(key TEXT PRIMARY KEY, value TEXT NOT NULL);
                 CREATE TABLE IF NOT EXISTS objects(id TEXT PRIMARY KEY, type TEXT NOT NULL, json TEXT NOT NULL, seq INTEGER NOT NULL,
@@ -161,8 +164,12 @@ final class FakeDirectory {
 
     /// Marks an object changed (a link was added or removed) for delta queries.
     func touch(_ id: String) throws {
-        guard let entry = objects[id] else { return }
-        try put(id, type: entry.type, properties: entry.properties)
+        guard var entry = objects[id] else { return }
+        // Only the change sequence moves: the stored JSON is unchanged, so it is not written again.
+        entry.changed = nextSequence
+        nextSequence += 1
+        objects[id] = entry
+        try db?.run("UPDATE objects SET changed = ? WHERE id = ?", [.integer(entry.changed), .text(id)])
     }
 
     /// Removes an object and every link from or to it.
@@ -237,12 +244,39 @@ final class FakeDirectory {
 
     // MARK: - Transactions
 
+    /// Set while a write request is handled: its first transaction also adds it to the `writes` counter, so that a
+    /// write costs one commit instead of two. When no transaction consumes it, the tenant counts the write itself.
+    var countsNextWrite = false
+
+    /// The number of writes the tenant has accepted (kept in `settings` so that it survives reopening).
+    var writes: Int { Int(settings["writes"] ?? "0") ?? 0 }
+
+    /// Adds one to the write counter (in the caller's transaction, if any).
+    func countWrite() throws {
+        countsNextWrite = false
+        try setSetting("writes", String(writes + 1))
+    }
+
+    /// Inside the body's transaction: a failure here rolls the write back with it.
+    private func countWriteIfDue() throws {
+        guard countsNextWrite else { return }
+        try countWrite()
+    }
+
     /// Runs a write atomically. Handlers validate before they change anything; if SQLite still fails
     /// mid-write, the in-memory state is reloaded from the last committed transaction.
     func transaction<T>(_ body: () throws -> T) throws -> T {
-        guard let db else { return try body() }
+        guard let db else {
+            let result = try body()
+            try countWriteIfDue()
+            return result
+        }
         do {
-            return try db.transaction(body)
+            return try db.transaction {
+                let result = try body()
+                try countWriteIfDue()
+                return result
+            }
         } catch {
             objects = [:]
             idsByType = [:]

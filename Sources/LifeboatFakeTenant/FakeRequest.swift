@@ -21,8 +21,8 @@ struct FakeRequest {
         if let mark = url.firstIndex(of: "?") {
             for pair in url[url.index(after: mark)...].split(separator: "&") {
                 let parts = pair.split(separator: "=", maxSplits: 1)
-                let name = String(parts[0]).removingPercentEncoding ?? String(parts[0])
-                let value = parts.count > 1 ? (String(parts[1]).removingPercentEncoding ?? String(parts[1])) : ""
+                let name = Self.decoded(parts[0])
+                let value = parts.count > 1 ? Self.decoded(parts[1]) : ""
                 query[name] = value
             }
             url = url[..<mark]
@@ -33,7 +33,7 @@ struct FakeRequest {
         }
         base = String(url[..<version.upperBound])
         let rest = String(url[version.upperBound...])
-        path = rest.removingPercentEncoding ?? rest
+        path = Self.decoded(Substring(rest))
         if path.isEmpty { path = "/" }
         if let data = request.body, !data.isEmpty {
             guard let json = try? JSONCoding.decode(data), let object = json.objectValue else {
@@ -42,6 +42,12 @@ struct FakeRequest {
             }
             body = object
         }
+    }
+
+    /// Percent-decoded text; most paths and values have nothing to decode, and Foundation's decoder is slow.
+    private static func decoded(_ text: Substring) -> String {
+        guard text.utf8.contains(UInt8(ascii: "%")) else { return String(text) }
+        return text.removingPercentEncoding ?? String(text)
     }
 
     /// Path segments, with an alternate key split off the first: `groups(uniqueName='x')` → (`groups`, `uniqueName`, `x`).

@@ -145,6 +145,15 @@ extension FakeTenant {
 
     /// Adds references to a relationship, all or nothing, at most 20 at a time.
     func bind(_ id: String, type: String, relation: String, references: [JSONValue]) throws {
+        let ids = try bindTargets(id, type: type, relation: relation, references: references)
+        try directory.transaction {
+            for target in ids { try directory.addLink(id, relation, target) }
+            try directory.touch(id)
+        }
+    }
+
+    /// The targets of a bind, after every check Graph makes; nothing is changed.
+    func bindTargets(_ id: String, type: String, relation: String, references: [JSONValue]) throws -> [String] {
         guard references.count <= 20 else {
             throw GraphFailure.badRequest("The request exceeds the limit of 20 \(relation) that can be added in one request.")
         }
@@ -157,10 +166,7 @@ extension FakeTenant {
         for target in ids where directory.hasLink(id, relation, target) {
             throw GraphFailure.badRequest("One or more added object references already exist for the following modified properties: '\(relation)'.")
         }
-        try directory.transaction {
-            for target in ids { try directory.addLink(id, relation, target) }
-            try directory.touch(id)
-        }
+        return ids
     }
 
     /// Resolves `…/directoryObjects/{id}` references to visible objects; any missing one fails them all.
@@ -579,9 +585,14 @@ extension FakeTenant {
         let members = body["members@odata.bind"]?.arrayValue, owners = body["owners@odata.bind"]?.arrayValue
         for (key, value) in body where !key.hasSuffix("@odata.bind") && key != "passwordProfile" { object[key] = value }
         if type == "namedLocation" || type == "conditionalAccessPolicy" { object["modifiedDateTime"] = .string(timestamp.string(from: now())) }
-        if let members { try bind(id, type: type, relation: "members", references: members) }
-        if let owners { try bind(id, type: type, relation: "owners", references: owners) }
-        try directory.transaction { try directory.put(id, type: type, properties: object) }
+        // Every check first, then one transaction: the binds and the properties land together or not at all.
+        let memberIDs = try members.map { try bindTargets(id, type: type, relation: "members", references: $0) } ?? []
+        let ownerIDs = try owners.map { try bindTargets(id, type: type, relation: "owners", references: $0) } ?? []
+        try directory.transaction {
+            for target in memberIDs { try directory.addLink(id, "members", target) }
+            for target in ownerIDs { try directory.addLink(id, "owners", target) }
+            try directory.put(id, type: type, properties: object)
+        }
     }
 
     func deleteObject(_ id: String, type: String, properties: JSONObject) throws {

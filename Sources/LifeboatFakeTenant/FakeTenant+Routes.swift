@@ -54,7 +54,7 @@ extension FakeTenant {
         let body = request.body ?? [:]
         switch (rest.count, request.method) {
         case (0, "GET"):
-            return try list(request, items: { directory.ids(ofType: type).compactMap { directory.object($0)?.properties } }, type: type)
+            return try list(request, ids: directory.ids(ofType: type), object: { directory.object($0)?.properties }, type: type)
         case (0, "POST"):
             let object = try create(type, body)
             return try json(201, withType(object, type))
@@ -114,8 +114,8 @@ extension FakeTenant {
         switch (type, name, request.method, rest.count) {
         case (_, "members", "GET", 1), (_, "owners", "GET", 1), (_, "federatedIdentityCredentials", "GET", 1),
              (_, "appRoleAssignedTo", "GET", 1), (_, "appRoleAssignments", "GET", 1):
-            let items = directory.targets(of: id, name).compactMap { target in directory.object(target).map { withType($0.properties, $0.type) } }
-            return try list(request, items: { items }, type: nil)
+            return try list(request, ids: directory.targets(of: id, name),
+                            object: { target in directory.object(target).map { FakeTenant.typed($0.properties, $0.type) } }, type: nil)
         case ("group", "members", "POST", 2), ("group", "owners", "POST", 2), ("application", "owners", "POST", 2),
              ("servicePrincipal", "owners", "POST", 2), ("administrativeUnit", "members", "POST", 2):
             guard rest[1] == "$ref", let reference = body["@odata.id"] else { throw GraphFailure.badRequest("The request body must contain @odata.id.") }
@@ -195,19 +195,32 @@ extension FakeTenant {
         } else {
             items = all()
         }
-        if request.query["$count"] == "true", !eventual {
+        return try page(request, count: items.count, type: type) { Array(items[$0]) }
+    }
+
+    /// A collection page of objects by id, materialising only the page (a group of 100,000 members is read
+    /// 999 at a time); with `$filter` every object is looked at, as ``list(_:items:type:)`` does.
+    func list(_ request: FakeRequest, ids: [String], object: (String) -> JSONObject?, type: String?) throws -> HTTPResponse {
+        guard request.query["$filter"] == nil else { return try list(request, items: { ids.compactMap(object) }, type: type) }
+        return try page(request, count: ids.count, type: type) { ids[$0].compactMap(object) }
+    }
+
+    /// One page of `count` items (`items` gives a range of them) with `$top`, `$skiptoken`, `$count`, `$select` and `$expand`.
+    private func page(_ request: FakeRequest, count: Int, type: String?, items: (Range<Int>) -> [JSONObject]) throws -> HTTPResponse {
+        if request.query["$count"] == "true", request.headers["consistencylevel"]?.lowercased() != "eventual" {
             throw GraphFailure.unsupported("$count requires the ConsistencyLevel: eventual header.")
         }
         let top = try pageSize(request)
         var offset = 0
         if let token = request.query["$skiptoken"] { offset = try skipOffset(token) }
-        let slice = try items.dropFirst(offset).prefix(top).map { item in
+        let range = min(offset, count)..<min(count, offset + top)
+        let slice = try items(range).map { item in
             let typed = type.map { withType(item, $0) } ?? item
             return JSONValue.object(select(try expand(typed, request), request))
         }
-        var body: JSONObject = ["value": .array(Array(slice))]
-        if request.query["$count"] == "true" { body["@odata.count"] = .number(Double(items.count)) }
-        if offset + top < items.count {
+        var body: JSONObject = ["value": .array(slice)]
+        if request.query["$count"] == "true" { body["@odata.count"] = .number(Double(count)) }
+        if offset + top < count {
             body["@odata.nextLink"] = .string(nextLink(request, replacing: ["$skiptoken": skipToken(offset + top)]))
         }
         return try json(200, body)

@@ -79,10 +79,13 @@ public actor FakeTenant {
     // MARK: - Operator and test access
 
     /// Successful writes this tenant has accepted since it was created.
-    public var writeCount: Int { Int(directory.setting("writes") ?? "0") ?? 0 }
+    public var writeCount: Int { directory.writes }
 
     /// Requests refused with 429 and requests admitted by the throttling model, since this process opened the tenant.
     public var throttlingCounts: (throttled: Int, admitted: Int) { (throttle.throttledCount, throttle.admittedCount) }
+
+    /// Write units the throttling model admitted since this process opened the tenant (the work a quota paces).
+    public var admittedWriteUnits: Int { throttle.admittedWrites }
 
     /// Every object of a Graph type (`user`, `group`, `application`, …) in creation order.
     public func objects(ofType type: String) -> [JSONObject] {
@@ -162,7 +165,8 @@ public actor FakeTenant {
     /// Answers one Graph request, or says that its response is lost after it was applied.
     public func reply(to request: HTTPRequest, app: String = "lifeboat") -> Reply {
         let requestID = ids.next()
-        let date = timestamp.string(from: now())
+        // Only error bodies carry the date: formatting it for every request costs more than the request.
+        var date: String { timestamp.string(from: now()) }
         let fake: FakeRequest
         do {
             fake = try FakeRequest(request)
@@ -190,13 +194,16 @@ public actor FakeTenant {
             if status == 503 { failure.headers["Retry-After"] = String(1 + random.below(5)) }
             return .response(failure.response(requestID: requestID, date: date))
         }
+        // A write's first transaction counts it (see FakeDirectory.countsNextWrite); $batch counts itself below, its parts themselves.
+        directory.countsNextWrite = fake.method != "GET" && fake.path != "/$batch"
+        defer { directory.countsNextWrite = false }
         do {
             var response = try route(fake, app: app)
             for (name, value) in extraHeaders { response.headers[name.lowercased()] = value }
             response.headers["request-id"] = requestID
             response.headers["client-request-id"] = fake.headers["client-request-id"] ?? requestID
             if fake.method != "GET", (200..<300).contains(response.status) {
-                try directory.setSetting("writes", String(writeCount + 1))
+                if directory.countsNextWrite || fake.path == "/$batch" { try directory.countWrite() }
                 if profile.faults.lostResponseRate > 0, random.chance(profile.faults.lostResponseRate) { return .lostResponse }
             }
             return .response(response)
@@ -237,7 +244,10 @@ public actor FakeTenant {
         return entry.properties
     }
 
-    func withType(_ properties: JSONObject, _ type: String) -> JSONObject {
+    func withType(_ properties: JSONObject, _ type: String) -> JSONObject { Self.typed(properties, type) }
+
+    /// The object with its `@odata.type`, as Graph returns directory objects.
+    nonisolated static func typed(_ properties: JSONObject, _ type: String) -> JSONObject {
         var object = properties
         if object["@odata.type"] == nil { object["@odata.type"] = .string("#microsoft.graph.\(type)") }
         return object
@@ -262,16 +272,17 @@ public actor FakeTenant {
     }
 }
 
-/// Object ids: random, or a deterministic sequence from a seed (SplitMix64).
+/// Object ids: a deterministic sequence from a seed (SplitMix64), or from a random seed drawn once
+/// (`UUID()` reads /dev/urandom on every call, and the fake issues an id for every request it answers).
 struct IdentifierSource {
-    private var state: UInt64?
+    private var state: UInt64
 
     init(seed: UInt64?) {
-        state = seed
+        state = seed ?? UInt64.random(in: .min ... .max)
     }
 
     mutating func next() -> String {
-        guard var generator = state.map(SeededRandom.init(seed:)) else { return UUID().uuidString.lowercased() }
+        var generator = SeededRandom(seed: state)
         var bytes = withUnsafeBytes(of: generator.next().bigEndian, Array.init) + withUnsafeBytes(of: generator.next().bigEndian, Array.init)
         state = generator.state
         bytes[6] = (bytes[6] & 0x0F) | 0x40

@@ -66,6 +66,8 @@ struct ThrottleModel {
     private(set) var admittedCount = 0
     /// A throttling storm: until `until`, every request costs `1 / share` times as much (the quotas shrink to `share`).
     var storm: (share: Double, until: Date)?
+    /// Write units admitted (each admitted write costs one, whatever its answer).
+    private(set) var admittedWrites = 0
 
     init(settings: FakeTenantProfile.Throttling) {
         self.settings = settings
@@ -117,7 +119,7 @@ struct ThrottleModel {
                 if cost.isWrite { writes.charge(scale) }
             }
             headers["x-ms-throttle-scope"] = scope
-            headers["x-ms-throttle-limit-percentage"] = String(format: "%.1f", min(1.8, max(0.8, ru.usage)))
+            headers["x-ms-throttle-limit-percentage"] = Self.oneDecimal(min(1.8, max(0.8, ru.usage)))
             let omit = cost.isConditionalAccess && settings.omitRetryAfterForConditionalAccess
             return .throttled(retryAfter: omit ? nil : max(1, Int(wait.rounded(.up))), headers: headers)
         }
@@ -126,10 +128,17 @@ struct ThrottleModel {
         if cost.isWrite {
             writes.charge(scale)
             tenantWrites.charge(scale)
+            admittedWrites += 1
         }
         if cost.isConditionalAccess { conditionalAccess.charge(1) }
         let usage = max(ru.usage, cost.isWrite ? writes.usage : 0)
-        if usage > 0.8 { headers["x-ms-throttle-limit-percentage"] = String(format: "%.1f", min(1.8, usage)) }
+        if usage > 0.8 { headers["x-ms-throttle-limit-percentage"] = Self.oneDecimal(min(1.8, usage)) }
         return .admitted(headers: headers)
+    }
+
+    /// `1.2` for 1.23: the header's format, without `String(format:)`, which costs more than the rest of the model.
+    static func oneDecimal(_ value: Double) -> String {
+        let tenths = Int((value * 10).rounded())
+        return "\(tenths / 10).\(abs(tenths % 10))"
     }
 }

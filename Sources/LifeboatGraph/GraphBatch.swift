@@ -23,6 +23,7 @@ extension GraphClient {
             round += 1
             var again: [Int] = []
             var wait = 0.0
+            var throttledRound = false
             for start in stride(from: 0, to: pending.count, by: Self.batchLimit) {
                 let chunk = Array(pending[start..<min(start + Self.batchLimit, pending.count)])
                 let outcome = await sendBatch(chunk.map { (String($0 + 1), requests[$0]) })
@@ -87,6 +88,7 @@ extension GraphClient {
                             await governor.throttled(retryAfter: throttleWait)
                         } else {
                             wait = max(wait, throttleWait)
+                            throttledRound = true
                         }
                     }
                 }
@@ -94,7 +96,7 @@ extension GraphClient {
             pending = again.sorted()
             if !pending.isEmpty, wait > 0 {
                 do {
-                    try await clock.sleep(seconds: wait)
+                    try await WaitReason.$current.withValue(throttledRound ? .throttling : .retry) { try await clock.sleep(seconds: wait) }
                 } catch {
                     for index in pending {
                         results[index] = .failure(GraphError(kind: .notSent, status: 0, code: "Cancelled", message: "stopped while waiting to retry",

@@ -134,6 +134,18 @@ public enum JSONCoding {
         return try encoder.encode(value)
     }
 
+    /// Encodes a JSON value as compact JSON with sorted keys, without going through `Encodable`
+    /// (the fake tenant and the checkpoint encode one per request).
+    public static func encode(_ value: JSONValue) throws -> Data {
+        Data(bytes(value))
+    }
+
+    private static func bytes(_ value: JSONValue) -> [UInt8] {
+        var writer = CompactJSONWriter(capacity: 256)
+        writer.write(value)
+        return writer.bytes
+    }
+
     /// Encodes a value as indented JSON with sorted keys, for files people read.
     public static func encodePretty<T: Encodable>(_ value: T) throws -> Data {
         let encoder = JSONEncoder()
@@ -143,7 +155,6 @@ public enum JSONCoding {
 
     /// Compact JSON text of a value; values built from JSON always encode.
     public static func string(_ value: JSONValue) -> String {
-        // Encoding a JSONValue cannot fail: every case maps to a JSON primitive.
-        String(decoding: (try? encode(value)) ?? Data("null".utf8), as: UTF8.self)
+        String(decoding: bytes(value), as: UTF8.self)
     }
 }

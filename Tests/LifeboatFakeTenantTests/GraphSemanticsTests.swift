@@ -272,6 +272,35 @@ import Testing
         #expect(hammering < 400)
     }
 
+    /// The time a client waits for the write quota (what a tabletop reports as its throttling component) stays within
+    /// the arithmetic: no less than the writes beyond the first full quota ÷ the rate, no more than 10% over writes ÷ rate.
+    @Test func throttlingTimeAgreesWithTheWriteQuotaLowerBound() async throws {
+        let (tenant, clock) = try realistic()
+        let graph = GraphClient(baseURL: FakeTenantTransport.baseURL, transport: FakeTenantTransport(tenant: tenant), clock: clock)
+        let writes = 9_000, workers = 8
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for worker in 0..<workers {
+                group.addTask {
+                    for index in stride(from: worker, to: writes, by: workers) {
+                        _ = try await graph.send(GraphRequest("POST", "/groups", body: [
+                            "displayName": "g", "mailEnabled": false, "mailNickname": .string("g\(index)"), "securityEnabled": true,
+                        ]))
+                    }
+                }
+            }
+            try await group.waitForAll()
+        }
+        let throttling = try FakeTenantProfile.named("realistic").throttling
+        #expect(throttling.sustainedWritesPerSecond == 20)
+        #expect(await tenant.admittedWriteUnits == writes)
+        let bound = try #require(throttling.writeTimeLowerBound(writes: writes))
+        #expect(bound == 450)
+        let waited = (clock.waited[.throttling] ?? 0)
+        #expect(waited >= Double(writes - throttling.writesPerApp) / 20, "waited \(waited) s")
+        #expect(waited <= bound * 1.1, "waited \(waited) s")
+        #expect((clock.waited[.other] ?? 0) == 0)
+    }
+
     @Test func replicationLagHidesNewObjectsFromReferences() async throws {
         let clock = VirtualClock()
         var profile = FakeTenantProfile.fast

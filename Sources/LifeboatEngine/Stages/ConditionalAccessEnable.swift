@@ -76,9 +76,21 @@ struct ConditionalAccessEnable: StageKind {
 
 /// Decides whether a policy would lock people out, on the snapshot's own ids (so the answer does not
 /// depend on what the target holds yet): does it block the operator, or every break-glass account?
-struct LockoutGuard {
+struct LockoutGuard: Sendable {
     let snapshot: Snapshot
     let index: SnapshotIndex
+    /// Member id → the groups that list it directly (built once: tenants have groups of 100,000 members).
+    private let memberOf: [String: [String]]
+
+    init(snapshot: Snapshot, index: SnapshotIndex) {
+        self.snapshot = snapshot
+        self.index = index
+        var memberOf: [String: [String]] = [:]
+        for group in snapshot.groups {
+            for member in group.members { memberOf[member.id, default: []].append(group.id) }
+        }
+        self.memberOf = memberOf
+    }
 
     func user(_ upn: String) -> User? {
         snapshot.users.first { $0.userPrincipalName.caseInsensitiveCompare(upn) == .orderedSame }
@@ -87,11 +99,9 @@ struct LockoutGuard {
     /// Groups a user belongs to, directly or through nesting.
     func groups(of userID: String) -> Set<String> {
         var result = Set<String>()
-        var frontier = Set([userID])
-        while !frontier.isEmpty {
-            let next = Set(snapshot.groups.filter { group in group.members.contains { frontier.contains($0.id) } }.map(\.id)).subtracting(result)
-            result.formUnion(next)
-            frontier = next
+        var frontier = [userID]
+        while let id = frontier.popLast() {
+            for group in memberOf[id] ?? [] where result.insert(group).inserted { frontier.append(group) }
         }
         return result
     }

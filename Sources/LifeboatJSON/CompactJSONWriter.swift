@@ -1,17 +1,18 @@
 import Foundation
-import LifeboatJSON
 
 /// Writes JSON values as compact UTF-8 with sorted keys, fast enough for snapshots of 100,000 users
-/// (Foundation's encoder takes several times longer) and byte-for-byte reproducible.
-struct CompactJSONWriter {
-    private(set) var bytes: [UInt8] = []
+/// and for every request of an in-process tabletop (Foundation's encoder takes several times longer),
+/// and byte-for-byte reproducible.
+public struct CompactJSONWriter {
+    /// The UTF-8 written so far.
+    public private(set) var bytes: [UInt8] = []
 
-    init(capacity: Int = 1 << 16) {
+    public init(capacity: Int = 1 << 16) {
         bytes.reserveCapacity(capacity)
     }
 
     /// A collection file: `{"value":[` one object per line `]}`.
-    static func collectionFile(_ objects: [JSONObject]) -> Data {
+    public static func collectionFile(_ objects: [JSONObject]) -> Data {
         var writer = CompactJSONWriter(capacity: objects.count * 600 + 32)
         writer.raw("{\"value\":[\n")
         for (index, object) in objects.enumerated() {
@@ -22,11 +23,13 @@ struct CompactJSONWriter {
         return Data(writer.bytes)
     }
 
-    mutating func raw(_ text: StaticString) {
+    /// Appends text as it is.
+    public mutating func raw(_ text: StaticString) {
         text.withUTF8Buffer { bytes.append(contentsOf: $0) }
     }
 
-    mutating func write(_ value: JSONValue) {
+    /// Appends one value.
+    public mutating func write(_ value: JSONValue) {
         switch value {
         case .null: raw("null")
         case .bool(let flag): flag ? raw("true") : raw("false")
@@ -56,8 +59,10 @@ struct CompactJSONWriter {
         }
     }
 
+    private static let hex = Array("0123456789abcdef".utf8)
+
     private mutating func string(_ text: String) {
-        let hex = Array("0123456789abcdef".utf8)
+        let hex = Self.hex
         bytes.append(UInt8(ascii: "\""))
         for byte in text.utf8 {
             switch byte {

@@ -1,0 +1,150 @@
+import Foundation
+
+/// How much a finding matters before a recovery.
+public enum ReadinessSeverity: String, Sendable, Codable, CaseIterable, Comparable {
+    /// The recovery would fail, lock people out, or miss its objective: fix it before relying on this backup.
+    case critical
+    /// Something will not come back, or come back incomplete: plan the manual work.
+    case warning
+    /// Worth knowing before the day comes.
+    case info
+
+    private var rank: Int {
+        switch self {
+        case .critical: return 0
+        case .warning: return 1
+        case .info: return 2
+        }
+    }
+
+    /// Critical sorts first.
+    public static func < (lhs: Self, rhs: Self) -> Bool { lhs.rank < rhs.rank }
+}
+
+/// An object a finding is about.
+public struct ReadinessObject: Sendable, Codable, Hashable {
+    /// `user`, `group`, `application`, `conditionalAccessPolicy`, … (or `missing` for an id the snapshot lacks).
+    public var type: String
+    /// Its id in the source tenant.
+    public var id: String
+    /// Its display name or UPN.
+    public var name: String
+    /// What about it (e.g. the missing reference's path).
+    public var note: String?
+
+    public init(type: String, id: String, name: String, note: String? = nil) {
+        self.type = type
+        self.id = id
+        self.name = name
+        self.note = note
+    }
+}
+
+/// One thing to know, or to fix, before this backup and runbook are relied on.
+public struct ReadinessFinding: Sendable, Codable, Hashable {
+    /// What kind of finding it is.
+    public enum Kind: String, Sendable, Codable, CaseIterable {
+        /// Client secrets of app registrations: never readable, new ones must be issued.
+        case clientSecrets
+        /// App certificates whose public key the snapshot does not hold.
+        case certificatesWithoutKey
+        /// Users get new passwords that are not kept anywhere.
+        case passwordsNotKept
+        /// Users in scope of policies requiring MFA must register again (methods are not restorable).
+        case authenticationMethods
+        /// Objects synced from on-premises AD: restore them at the source and re-sync.
+        case syncedObjects
+        /// Licences are not restored; the subscriptions must exist in the target.
+        case licences
+        /// Licensed users without `usageLocation` cannot be licensed again.
+        case licencesWithoutUsageLocation
+        /// Mail-enabled security groups cannot be created through Graph.
+        case mailEnabledSecurityGroups
+        /// No break-glass accounts are named, or those named are absent, disabled, or not excluded from policies.
+        case breakGlass
+        /// A Conditional Access policy would block the operator or every break-glass account.
+        case operatorLockout
+        /// The operator named in the runbook is not in the snapshot.
+        case operatorMissing
+        /// References to objects the snapshot does not hold.
+        case danglingReferences
+        /// The snapshot is older than the recycle-bin window (or close to it).
+        case snapshotAge
+        /// The estimated recovery time exceeds the runbook's objective.
+        case rtoOverObjective
+    }
+
+    public var kind: Kind
+    public var severity: ReadinessSeverity
+    /// One sentence: what is wrong.
+    public var summary: String
+    /// The objects concerned (at most ``objectLimit``; ``objectCount`` says how many there are).
+    public var objects: [ReadinessObject]
+    /// How many objects are concerned in all.
+    public var objectCount: Int
+    /// What to do about it.
+    public var fix: String
+
+    /// Objects kept per finding: enough to act on, bounded for tenants of 100,000 users.
+    public static let objectLimit = 200
+
+    public init(kind: Kind, severity: ReadinessSeverity, summary: String, objects: [ReadinessObject], fix: String) {
+        self.kind = kind
+        self.severity = severity
+        self.summary = summary
+        self.objects = Array(objects.prefix(Self.objectLimit))
+        objectCount = objects.count
+        self.fix = fix
+    }
+}
+
+/// The verdict: every finding, most severe first.
+public struct ReadinessReport: Sendable, Codable, Hashable {
+    public var findings: [ReadinessFinding]
+    /// When the snapshot was captured and how old it was at the time of the check, in days.
+    public var snapshotCapturedAt: String
+    public var snapshotAgeDays: Double?
+    public var runbook: String
+
+    public init(findings: [ReadinessFinding], snapshotCapturedAt: String, snapshotAgeDays: Double?, runbook: String) {
+        self.findings = findings.sorted { ($0.severity, $0.kind.rawValue) < ($1.severity, $1.kind.rawValue) }
+        self.snapshotCapturedAt = snapshotCapturedAt
+        self.snapshotAgeDays = snapshotAgeDays
+        self.runbook = runbook
+    }
+
+    /// `true` when a finding is critical (`lifeboat readiness` then exits 1).
+    public var hasCritical: Bool { findings.contains { $0.severity == .critical } }
+
+    public func count(_ severity: ReadinessSeverity) -> Int { findings.filter { $0.severity == severity }.count }
+
+    /// The kinds found, for tests and summaries.
+    public var kinds: Set<ReadinessFinding.Kind> { Set(findings.map(\.kind)) }
+}
+
+extension ReadinessReport {
+    /// `2 critical, 1 warning, 3 info`, or `no findings`.
+    public var tally: String {
+        guard !findings.isEmpty else { return "no findings" }
+        let warnings = count(.warning)
+        return "\(count(.critical)) critical, \(warnings) warning\(warnings == 1 ? "" : "s"), \(count(.info)) info"
+    }
+
+    /// A terminal rendering: one block per finding with up to `objectsShown` objects.
+    public func text(objectsShown: Int = 5) -> String {
+        var lines = ["Readiness of \(runbook) with the snapshot captured \(snapshotCapturedAt)"
+            + (snapshotAgeDays.map { String(format: " (%.0f days ago)", $0) } ?? "") + ": \(tally)"]
+        for finding in findings {
+            lines.append("  \(finding.severity.rawValue.uppercased().padding(toLength: 8, withPad: " ", startingAt: 0)) [\(finding.kind.rawValue)] \(finding.summary)")
+            for object in finding.objects.prefix(objectsShown) {
+                lines.append("             - \(object.type) \(object.name)" + (object.name == object.id ? "" : " (\(object.id))")
+                    + (object.note.map { ": \($0)" } ?? ""))
+            }
+            if finding.objectCount > objectsShown {
+                lines.append("             … and \(finding.objectCount - objectsShown) more")
+            }
+            lines.append("             fix: \(finding.fix)")
+        }
+        return lines.joined(separator: "\n")
+    }
+}
