@@ -206,7 +206,7 @@ enum RunSession {
         print("Simulated time: \(DurationText.format(clock.elapsed))" + (runbook.objective.map {
             " (objective \(DurationText.format($0)): \(clock.elapsed <= $0 ? "met" : "missed"))"
         } ?? "") + "; \(throttling.throttled) of \(throttling.throttled + throttling.admitted) requests throttled in this session.")
-        if let estimate = try? await RunReport.build(from: store).estimate { print(estimate.summaryLines.joined(separator: "\n")) }
+        if let estimate = try? await RTOEstimate.read(from: store) { print(estimate.summaryLines.joined(separator: "\n")) }
         let writeUnits = await tenant.admittedWriteUnits
         if let bound = profile.throttling.writeTimeLowerBound(writes: writeUnits), let rate = profile.throttling.sustainedWritesPerSecond, bound > 0 {
             let waited = clock.waited[.throttling] ?? 0

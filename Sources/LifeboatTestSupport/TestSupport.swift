@@ -66,9 +66,10 @@ public struct ProcessResult: Sendable {
 }
 
 /// Runs the `lifeboat` binary as a child process (output captured through files, never a full pipe); `input`, when
-/// given, is its standard input (otherwise /dev/null).
+/// given, is its standard input (otherwise /dev/null). With `interruptWhenOutputContains`, the process gets one
+/// SIGINT (an operator's Ctrl-C) as soon as its output shows that text.
 public func runLifeboat(_ arguments: [String], in directory: TemporaryDirectory, environment: [String: String] = [:],
-                        input: String? = nil) async throws -> ProcessResult {
+                        input: String? = nil, interruptWhenOutputContains trigger: String? = nil) async throws -> ProcessResult {
     let process = Process()
     process.executableURL = Fixtures.lifeboatBinary
     process.arguments = arguments
@@ -79,8 +80,8 @@ public func runLifeboat(_ arguments: [String], in directory: TemporaryDirectory,
     process.environment = env
     let tag = UUID().uuidString.prefix(8)
     let outURL = directory.url.appendingPathComponent("stdout-\(tag)"), errURL = directory.url.appendingPathComponent("stderr-\(tag)")
-    FileManager.default.createFile(atPath: outURL.path, contents: nil)
-    FileManager.default.createFile(atPath: errURL.path, contents: nil)
+    _ = FileManager.default.createFile(atPath: outURL.path, contents: nil)
+    _ = FileManager.default.createFile(atPath: errURL.path, contents: nil)
     let out = try FileHandle(forWritingTo: outURL), err = try FileHandle(forWritingTo: errURL)
     process.standardOutput = out
     process.standardError = err
@@ -98,6 +99,19 @@ public func runLifeboat(_ arguments: [String], in directory: TemporaryDirectory,
         } catch {
             process.terminationHandler = nil
             continuation.resume(throwing: error)
+        }
+        if let trigger {
+            let pid = process.processIdentifier
+            Task.detached {
+                for _ in 0..<1_200 {
+                    let seen = [outURL, errURL].contains { (try? String(contentsOf: $0, encoding: .utf8))?.contains(trigger) == true }
+                    if seen {
+                        kill(pid, SIGINT)
+                        return
+                    }
+                    try? await Task.sleep(for: .milliseconds(25))
+                }
+            }
         }
     }
     try out.close()

@@ -230,3 +230,29 @@ struct ServedTarget {
         #expect(rebuilt.duplicates.isEmpty)
     }
 }
+
+/// Ctrl-C during a run: it stops between operations, says how to go on, and the resume converges without duplicates.
+@Suite struct InterruptTests {
+    @Test func ctrlCStopsAtAnOperationBoundaryAndTheRunResumes() async throws {
+        let directory = try TemporaryDirectory("ctrl-c")
+        defer { directory.remove() }
+        let generated = try await runLifeboat(["fake-tenant", "generate", "--users", "3000", "--seed", "5", "--out", directory.path("tenant")], in: directory)
+        #expect(generated.status == 0, "\(generated.stderr)")
+        let arguments = ["tabletop", "--runbook", Fixtures.runbook("rebuild-new-tenant.yaml").path, "--snapshot", directory.path("tenant"),
+                         "--state", directory.path("drill.sqlite"), "--profile", "fast"]
+        let stopped = try await runLifeboat(arguments, in: directory, interruptWhenOutputContains: "users: Recreate member users")
+        #expect(stopped.status == 130, "\(stopped.stdout)\n\(stopped.stderr)")
+        #expect(stopped.stderr.contains("Stopped cleanly during stage users"), "\(stopped.stderr)")
+        #expect(stopped.stderr.contains("lifeboat resume --state"))
+        let status = try await runLifeboat(["status", "--state", directory.path("drill.sqlite"), "--json"], in: directory)
+        let json = try JSONCoding.decode(Data(status.stdout.utf8))
+        #expect(json["run"]?["status"]?.stringValue == "pending")
+
+        let resumed = try await runLifeboat(["resume", "--state", directory.path("drill.sqlite")], in: directory)
+        #expect(resumed.status == 0, "\(resumed.stdout)\n\(resumed.stderr)")
+        let tenant = try FakeTenant(stateFile: directory.path("drill.sqlite.fake-tenant.sqlite"))
+        #expect(await TenantPicture.of(tenant).duplicates.isEmpty)
+        let report = try await runLifeboat(["report", "--state", directory.path("drill.sqlite"), "--format", "json"], in: directory)
+        #expect(report.stdout.contains("stopped-by-operator"), "the report names the stop")
+    }
+}
