@@ -27,16 +27,7 @@ struct FakeTenantLocation: ParsableArguments {
 
     /// Calls the served operator API and returns its JSON answer.
     func call(_ method: String, _ endpoint: String, body: JSONObject? = nil) async throws -> JSONObject {
-        let root = url!.hasSuffix("/") ? String(url!.dropLast()) : url!
-        let transport = try CurlTransport(configuration: .init())
-        let response = try await transport.send(HTTPRequest(
-            method: method, url: root + "/_lifeboat/" + endpoint, headers: ["Content-Type": "application/json"],
-            body: try body.map { try JSONCoding.encode(JSONValue.object($0)) }, timeout: 30))
-        let answer = (try? JSONCoding.decode(response.body))?.objectValue ?? [:]
-        guard (200..<300).contains(response.status) else {
-            throw FakeTenantOperatorError(answer["error"]?["message"]?.stringValue ?? "the server answered \(response.status)")
-        }
-        return answer
+        try await ServedFake.call(root: url!, method, endpoint, body: body)
     }
 
     /// Opens the stopped fake tenant's state file.

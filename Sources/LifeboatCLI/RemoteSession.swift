@@ -44,17 +44,7 @@ extension RunSession {
             throw ExitStatus.invalidInput
         }
         let store = try openStore(setup.statePath)
-        let existing = try await store.runRecord()
-        if let existing {
-            guard existing.record.mode == setup.mode else {
-                printError("lifeboat: \(setup.statePath) holds a \(existing.record.mode.rawValue) run, not a \(setup.mode.rawValue) run; use another --state")
-                throw ExitStatus.invalidInput
-            }
-            guard existing.record.snapshotManifestSHA256 == snapshot.manifestSHA256 else {
-                printError("lifeboat: \(setup.statePath) belongs to a run from another snapshot; use a new --state to start another run")
-                throw ExitStatus.invalidInput
-            }
-        }
+        let existing = try await existingRun(in: store, at: setup.statePath, mode: setup.mode, snapshot: snapshot)
         let parameters = (existing?.record.parameters ?? [:]).merging(setup.parameters) { _, new in new }
 
         // Everything that can be checked without the target is checked before the first request; the
@@ -147,6 +137,24 @@ extension RunSession {
             printError("lifeboat: cannot open the state database: \(error)")
             throw ExitStatus.invalidInput
         }
+    }
+
+    /// The run the checkpoint already holds, if any; refused (exit 2) when it is another kind of run or from another snapshot.
+    static func existingRun(in store: CheckpointStore, at path: String, mode: RunMode, snapshot: Snapshot) async throws
+        -> (record: RunRecord, status: ProgressStatus, finishedAt: String?)? {
+        guard let existing = try await store.runRecord() else { return nil }
+        guard existing.record.mode == mode else {
+            printError("lifeboat: \(path) holds a \(existing.record.mode.rawValue) run, not a \(mode.rawValue) run; use another --state")
+            throw ExitStatus.invalidInput
+        }
+        guard existing.record.snapshotManifestSHA256 == snapshot.manifestSHA256 else {
+            printError("""
+                lifeboat: \(path) belongs to a run from another snapshot (manifest \(existing.record.snapshotManifestSHA256.prefix(12))…, \
+                this one is \(snapshot.manifestSHA256.prefix(12))…); use a new --state to start another run
+                """)
+            throw ExitStatus.invalidInput
+        }
+        return existing
     }
 
     /// A rebuild never writes into the tenant the snapshot came from, and an in-place restore only into it.

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import LifeboatCurl
 import LifeboatEngine
+import LifeboatFakeTenant
 import LifeboatGraph
 import LifeboatJSON
 import LifeboatReport
@@ -151,15 +152,27 @@ extension Tabletop {
     }
 }
 
-/// The operator API of `lifeboat fake-tenant serve`.
+/// The operator API of `lifeboat fake-tenant serve` (`/_lifeboat/…`, no token).
 enum ServedFake {
+    /// Calls one operator endpoint of the fake served at `root` and returns its JSON answer.
+    static func call(root: String, _ method: String, _ endpoint: String, body: JSONObject? = nil) async throws -> JSONObject {
+        let base = root.hasSuffix("/") ? String(root.dropLast()) : root
+        let transport = try CurlTransport(configuration: .init())
+        let response = try await transport.send(HTTPRequest(
+            method: method, url: base + "/_lifeboat/" + endpoint, headers: ["Content-Type": "application/json"],
+            body: try body.map { try JSONCoding.encode(JSONValue.object($0)) }, timeout: 30))
+        let answer = (try? JSONCoding.decode(response.body))?.objectValue ?? [:]
+        guard (200..<300).contains(response.status) else {
+            throw FakeTenantOperatorError(answer["error"]?["message"]?.stringValue
+                ?? "\(base)/_lifeboat/\(endpoint) answered \(response.status); is `lifeboat fake-tenant serve` running there?")
+        }
+        return answer
+    }
+
     /// The served tenant's id, from `/_lifeboat/health`.
     static func tenantID(at root: String) async throws -> String {
-        let transport = try CurlTransport(configuration: .init())
-        let url = (root.hasSuffix("/") ? String(root.dropLast()) : root) + "/_lifeboat/health"
-        let response = try await transport.send(HTTPRequest(method: "GET", url: url, timeout: 10))
-        guard response.status == 200, let id = (try? JSONCoding.decode(response.body))?["tenantId"]?.stringValue else {
-            throw CredentialError("\(url) answered \(response.status); is `lifeboat fake-tenant serve` running there?")
+        guard let id = try await call(root: root, "GET", "health")["tenantId"]?.stringValue else {
+            throw FakeTenantOperatorError("\(root)/_lifeboat/health names no tenant; is `lifeboat fake-tenant serve` running there?")
         }
         return id
     }

@@ -94,29 +94,8 @@ enum RunSession {
 
     static func runTabletop(_ setup: TabletopSetup) async throws {
         let snapshot = try loadSnapshot(setup.snapshotPath)
-        let store: CheckpointStore
-        do {
-            let parent = URL(fileURLWithPath: setup.statePath).deletingLastPathComponent()
-            try FileManager.default.createDirectory(at: parent, withIntermediateDirectories: true)
-            store = try CheckpointStore(path: setup.statePath)
-        } catch {
-            printError("lifeboat: cannot open the state database: \(error)")
-            throw ExitStatus.invalidInput
-        }
-        let existing = try await store.runRecord()
-        if let existing {
-            guard existing.record.mode == .tabletop else {
-                printError("lifeboat: \(setup.statePath) holds a \(existing.record.mode.rawValue) run, not a tabletop; use another --state")
-                throw ExitStatus.invalidInput
-            }
-            guard existing.record.snapshotManifestSHA256 == snapshot.manifestSHA256 else {
-                printError("""
-                    lifeboat: \(setup.statePath) belongs to a run from another snapshot (manifest \(existing.record.snapshotManifestSHA256.prefix(12))…, \
-                    this one is \(snapshot.manifestSHA256.prefix(12))…); use a new --state to start another run
-                    """)
-                throw ExitStatus.invalidInput
-            }
-        }
+        let store = try openStore(setup.statePath)
+        let existing = try await existingRun(in: store, at: setup.statePath, mode: .tabletop, snapshot: snapshot)
         let fakePath = setup.fakeStatePath ?? existing?.record.fakeStatePath ?? (setup.statePath + ".fake-tenant.sqlite")
         let targetDomain = setup.targetDomain ?? defaultTargetDomain(for: snapshot)
         let parameters = (existing?.record.parameters ?? [:]).merging(setup.parameters) { _, new in new }

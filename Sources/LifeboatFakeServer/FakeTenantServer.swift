@@ -242,10 +242,11 @@ public final class FakeTenantServer: Sendable {
                 return json(500, ["error": ["code": "InternalError", "message": .string("\(error)")]])
             }
         case (.get, "/_lifeboat/health"):
+            let throttling = await tenant.throttlingCounts
             return json(200, [
                 "status": "ok", "tenantId": .string(tenant.tenantID), "initialDomain": .string(tenant.initialDomain),
                 "writes": .number(Double(await tenant.writeCount)), "liveTokens": .number(Double(await authority.liveTokenCount)),
-                "throttled": .number(Double(await tenant.throttlingCounts.throttled)), "admitted": .number(Double(await tenant.throttlingCounts.admitted)),
+                "throttled": .number(Double(throttling.throttled)), "admitted": .number(Double(throttling.admitted)),
             ])
         default:
             return json(404, ["error": ["code": "NotFound", "message": .string("Unknown operator endpoint \(request.method.rawValue) \(path).")]])

@@ -103,7 +103,9 @@ struct LicensesAssign: StageKind {
                      action: "buy the subscription (or map it with skuMap), then rerun this stage")
         }
         guard !assign.isEmpty else { return OperationOutcome(.skipped, followUps: followUps) }
-        if let outcome = try await reconcile(operation, in: context), outcome.result == .applied {
+        // An object this run created has no licences yet; one restored or found in place may already hold them.
+        if context.idMap.entry(for: operation.sourceID)?.how != .created,
+           try await held(path: path, id: id, graph: context.graph).isSuperset(of: assign.compactMap { $0["skuId"]?.stringValue }) {
             return OperationOutcome(.unchanged, followUps: followUps)
         }
         do {
@@ -122,11 +124,16 @@ struct LicensesAssign: StageKind {
     func reconcile(_ operation: PlannedOperation, in context: StageContext) async throws -> OperationOutcome? {
         let path = operation.detail["path"]?.stringValue ?? "users"
         guard let id = context.idMap.newID(for: operation.sourceID) else { return nil }
-        let skus = try await catalog.skus(context.graph)
-        let (assign, _) = wanted(operation, available: Set(skus.keys))
-        let current = try await context.graph.get("/\(path)/\(id)", query: [QueryItem("$select", "id,assignedLicenses")])
-        let held = Set((current["assignedLicenses"]?.arrayValue ?? []).compactMap { $0["skuId"]?.stringValue?.lowercased() })
-        return !assign.isEmpty && assign.allSatisfy({ held.contains($0["skuId"]?.stringValue ?? "") }) ? OperationOutcome(.applied) : nil
+        let (assign, _) = wanted(operation, available: Set(try await catalog.skus(context.graph).keys))
+        let skus = assign.compactMap { $0["skuId"]?.stringValue }
+        guard !skus.isEmpty else { return nil }
+        return try await held(path: path, id: id, graph: context.graph).isSuperset(of: skus) ? OperationOutcome(.applied) : nil
+    }
+
+    /// The skuIds the target object holds now.
+    private func held(path: String, id: String, graph: GraphClient) async throws -> Set<String> {
+        let current = try await graph.get("/\(path)/\(id)", query: [QueryItem("$select", "id,assignedLicenses")])
+        return Set((current["assignedLicenses"]?.arrayValue ?? []).compactMap { $0["skuId"]?.stringValue?.lowercased() })
     }
 }
 

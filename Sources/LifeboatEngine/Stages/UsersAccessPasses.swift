@@ -25,10 +25,8 @@ struct UsersAccessPasses: StageKind {
     let files = SecretsFiles()
     let lifetimeMinutes: Int
     let usableOnce: Bool
-    let stageID: String
 
     init(stage: Runbook.Stage) throws(StageConfigurationError) {
-        stageID = stage.id
         upns = (stage.options.stringList("users") ?? []).map { $0.lowercased() }
         guard !upns.isEmpty else {
             throw StageConfigurationError(stageID: stage.id, problem: "users names nobody", hint: "list the admins' source UPNs")
