@@ -158,6 +158,29 @@ enum TargetLookup {
     }
 }
 
+/// Target reads a stage makes once and shares between its concurrent operations (a collection listed with
+/// `$top=999`, a domain's verification state): one request per key instead of one per operation.
+/// A read that fails is forgotten, so the next operation tries again.
+actor SharedReads<Value: Sendable> {
+    private var reads: [String: Task<Value, any Error>] = [:]
+
+    func value(_ key: String, read: @escaping @Sendable () async throws -> Value) async throws -> Value {
+        let task: Task<Value, any Error>
+        if let existing = reads[key] {
+            task = existing
+        } else {
+            task = Task { try await read() }
+            reads[key] = task
+        }
+        do {
+            return try await task.value
+        } catch {
+            if reads[key] == task { reads[key] = nil }
+            throw error
+        }
+    }
+}
+
 /// Properties that Graph computes or that cannot be written on create; never sent back.
 enum WritableProperties {
     /// Writable user properties Lifeboat restores on create.

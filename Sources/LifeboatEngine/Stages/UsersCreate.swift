@@ -28,6 +28,8 @@ struct UsersCreate: StageKind {
     let secrets: SecretsFile?
 
     let selection: ObjectSelection
+    /// The target's users (lower-cased UPN → id), listed once when the stage starts sending.
+    let targetUsers = SharedReads<[String: String]>()
 
     init(stage: Runbook.Stage) throws(StageConfigurationError) {
         selection = ObjectSelection(stage.options)
@@ -99,10 +101,11 @@ struct UsersCreate: StageKind {
         guard let user = context.index.users[operation.sourceID], let upn = operation.naturalKey else {
             throw StageOperationError(code: "SnapshotMismatch", message: "user \(operation.sourceID) is not in the snapshot")
         }
-        // A user created on a mapped domain may already have been moved back (users.rename) by an earlier run.
+        // A user created on a mapped domain may already have been moved back (users.rename) by an earlier run. The target's
+        // users are listed once for the stage (one request per 999 users, not a look-up per user); a write whose outcome is
+        // unknown is still looked up by itself (reconcile).
         if upn.lowercased() != user.userPrincipalName.lowercased(),
-           let renamed = try await TargetLookup.find(context.graph, "/users", where: "userPrincipalName", equals: user.userPrincipalName),
-           let id = renamed["id"]?.stringValue {
+           let id = try await existingUserID(user.userPrincipalName, graph: context.graph) {
             return OperationOutcome(.adopted, newID: id, note: "found under its original UPN")
         }
         var body = WritableProperties.pick(user.properties, WritableProperties.user)
@@ -124,6 +127,17 @@ struct UsersCreate: StageKind {
             if let adopted = try await reconcile(operation, in: context) { return adopted }
             throw error
         }
+    }
+
+    /// The id of the target user with this UPN when the stage started, if there was one.
+    private func existingUserID(_ upn: String, graph: GraphClient) async throws -> String? {
+        try await targetUsers.value("/users") {
+            let users = try await graph.list("/users", query: [QueryItem("$select", "id,userPrincipalName"), QueryItem("$top", "999")])
+            return Dictionary(users.compactMap { user in
+                guard let upn = user["userPrincipalName"]?.stringValue, let id = user["id"]?.stringValue else { return nil }
+                return (upn.lowercased(), id)
+            }, uniquingKeysWith: { first, _ in first })
+        }[upn.lowercased()]
     }
 
     func reconcile(_ operation: PlannedOperation, in context: StageContext) async throws -> OperationOutcome? {

@@ -12,6 +12,8 @@ struct UsersRename: StageKind {
 
     let create: UsersCreate
     let selection: ObjectSelection
+    /// Whether each target domain is verified, read once per stage rather than before every rename.
+    let verifiedDomains = SharedReads<Bool>()
 
     init(stage: Runbook.Stage) throws(StageConfigurationError) {
         create = try UsersCreate(stage: stage)
@@ -38,8 +40,15 @@ struct UsersRename: StageKind {
             return OperationOutcome(.skipped, followUps: [FollowUp(category: "unresolved-reference", message: "\(operation.displayName) was not restored",
                                                                    action: "restore the user first")])
         }
-        let target = try? await context.graph.get("/domains/\(domain)")
-        guard target?["isVerified"]?.boolValue == true else {
+        // A domain the target does not have is "not verified" for the whole stage; any other failed read is retried by the next user.
+        let verified = (try? await verifiedDomains.value(domain.lowercased()) {
+            do {
+                return try await context.graph.get("/domains/\(domain)")["isVerified"]?.boolValue == true
+            } catch let error as GraphError where error.isNotFound {
+                return false
+            }
+        }) ?? false
+        guard verified else {
             return OperationOutcome(.skipped, followUps: [FollowUp(
                 category: "domain-unverified", message: "\(operation.displayName) stays on \(operation.detail["from"]?.stringValue ?? "?") because \(domain) is not verified",
                 action: "verify \(domain), then rename the user to \(upn)")])

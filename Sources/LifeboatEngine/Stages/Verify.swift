@@ -10,7 +10,7 @@ struct Verify: StageKind {
     static let spec = StageKindSpec(name: "verify", summary: "Compare the target with the snapshot, modulo the ID map; per-type fidelity.", options: [])
 
     /// Target collections, read once per stage (list calls with `$top=999`, not one read per object).
-    let target = TargetCache()
+    let target = SharedReads<[String: JSONObject]>()
 
     init(stage: Runbook.Stage) throws(StageConfigurationError) {}
 
@@ -114,21 +114,12 @@ struct Verify: StageKind {
     }
 }
 
-/// The target's collections, each listed once and shared by a stage's concurrent operations.
-actor TargetCache {
-    private var collections: [String: Task<[String: JSONObject], any Error>] = [:]
-
+extension SharedReads where Value == [String: JSONObject] {
+    /// An object of a target collection, by id; the collection is listed once and shared by a stage's operations.
     func object(_ id: String, in collection: String, graph: GraphClient) async throws -> JSONObject? {
-        let task: Task<[String: JSONObject], any Error>
-        if let existing = collections[collection] {
-            task = existing
-        } else {
-            task = Task {
-                let items = try await graph.list(collection, query: collection.hasPrefix("/identity") ? [] : [QueryItem("$top", "999")])
-                return Dictionary(items.compactMap { item in item["id"]?.stringValue.map { ($0, item) } }, uniquingKeysWith: { first, _ in first })
-            }
-            collections[collection] = task
-        }
-        return try await task.value[id]
+        try await value(collection) {
+            let items = try await graph.list(collection, query: collection.hasPrefix("/identity") ? [] : [QueryItem("$top", "999")])
+            return Dictionary(items.compactMap { item in item["id"]?.stringValue.map { ($0, item) } }, uniquingKeysWith: { first, _ in first })
+        }[id]
     }
 }
