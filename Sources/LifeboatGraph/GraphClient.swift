@@ -301,27 +301,44 @@ public struct GraphClient: Sendable {
 
     // MARK: - URLs
 
-    private static let pathAllowed: CharacterSet = {
-        var set = CharacterSet.alphanumerics
-        set.insert(charactersIn: "-._~!$&'()*+,;=:@/")
-        return set
-    }()
+    /// ASCII bytes a path keeps as they are (RFC 3986 unreserved, sub-delims, `:`, `@` and `/`).
+    private static let pathAllowed = allowedBytes("-._~!$&'()*+,;=:@/")
+    /// ASCII bytes a query name or value keeps (`&`, `=`, `+` and `#` are escaped, so they cannot split or end it).
+    private static let queryAllowed = allowedBytes("-._~!$'()*,;:@/?")
 
-    private static let queryAllowed: CharacterSet = {
-        var set = CharacterSet.alphanumerics
-        set.insert(charactersIn: "-._~!$'()*,;:@/?")
-        return set
-    }()
+    private static func allowedBytes(_ punctuation: String) -> [Bool] {
+        var allowed = [Bool](repeating: false, count: 128)
+        for byte in UInt8(ascii: "a")...UInt8(ascii: "z") { allowed[Int(byte)] = true }
+        for byte in UInt8(ascii: "A")...UInt8(ascii: "Z") { allowed[Int(byte)] = true }
+        for byte in UInt8(ascii: "0")...UInt8(ascii: "9") { allowed[Int(byte)] = true }
+        for byte in punctuation.utf8 { allowed[Int(byte)] = true }
+        return allowed
+    }
+
+    /// `text` with every byte of its UTF-8 outside `allowed` written as `%XX` (non-ASCII always is).
+    static func percentEncoded(_ text: String, _ allowed: [Bool]) -> String {
+        let utf8 = text.utf8
+        guard utf8.contains(where: { $0 >= 128 || !allowed[Int($0)] }) else { return text }
+        let hex = Array("0123456789ABCDEF".utf8)
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(utf8.count + 16)
+        for byte in utf8 {
+            if byte < 128, allowed[Int(byte)] {
+                bytes.append(byte)
+            } else {
+                bytes.append(UInt8(ascii: "%"))
+                bytes.append(hex[Int(byte >> 4)])
+                bytes.append(hex[Int(byte & 0x0F)])
+            }
+        }
+        return String(decoding: bytes, as: UTF8.self)
+    }
 
     /// Percent-encodes a Graph path and query (spaces, `#`, `+`, `&` and non-ASCII are escaped).
     public static func encode(path: String, query: [QueryItem]) -> String {
-        var url = path.addingPercentEncoding(withAllowedCharacters: pathAllowed) ?? path
+        var url = percentEncoded(path, pathAllowed)
         if !query.isEmpty {
-            url += "?" + query.map { item in
-                let name = item.name.addingPercentEncoding(withAllowedCharacters: queryAllowed) ?? item.name
-                let value = item.value.addingPercentEncoding(withAllowedCharacters: queryAllowed) ?? item.value
-                return "\(name)=\(value)"
-            }.joined(separator: "&")
+            url += "?" + query.map { "\(percentEncoded($0.name, queryAllowed))=\(percentEncoded($0.value, queryAllowed))" }.joined(separator: "&")
         }
         return url
     }
