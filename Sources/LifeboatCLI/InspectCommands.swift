@@ -21,7 +21,7 @@ struct Plan: AsyncParsableCommand {
         let book = try RunSession.loadRunbook(
             runbook.runbook, parameters: try runbook.parameterValues(),
             builtins: RunSession.builtins(snapshot: snapshot, targetDomain: domain, targetTenantID: "(target tenant id)"))
-        let prepared: [(stage: Runbook.Stage, kind: any StageKind, plan: StagePlan)]
+        let prepared: [PreparedStage]
         do {
             prepared = try Executor.prepare(book, snapshot: snapshot)
         } catch {

@@ -76,9 +76,10 @@ enum RunSession {
     }
 
     /// Plans every stage before anything is written, or exits with the invalid-input code.
-    static func prepare(_ runbook: Runbook, snapshot: Snapshot) throws {
+    @discardableResult
+    static func prepare(_ runbook: Runbook, snapshot: Snapshot) throws -> [PreparedStage] {
         do {
-            _ = try Executor.prepare(runbook, snapshot: snapshot)
+            return try Executor.prepare(runbook, snapshot: snapshot)
         } catch {
             printError("lifeboat: \(runbook.file): \(error)")
             throw ExitStatus.invalidInput
@@ -100,19 +101,30 @@ enum RunSession {
         let targetDomain = setup.targetDomain ?? defaultTargetDomain(for: snapshot)
         let parameters = (existing?.record.parameters ?? [:]).merging(setup.parameters) { _, new in new }
 
-        // Validate and plan everything before the fake tenant (the target) is even opened.
-        let probeBuiltins = builtins(snapshot: snapshot, targetDomain: targetDomain, targetTenantID: "")
-        let probe = try loadRunbook(setup.runbookPath, parameters: parameters, builtins: probeBuiltins)
-        try prepare(probe, snapshot: snapshot)
+        // Validate and plan everything before the fake tenant (the target) is even opened: a new fake gets its id now.
+        let identity: (tenantID: String, initialDomain: String)?
         do {
-            try setup.scenario?.validate(against: probe)
+            identity = try FakeTenant.identity(stateFile: fakePath)
+        } catch {
+            printError("lifeboat: cannot open the fake tenant state \(fakePath): \(error)")
+            throw ExitStatus.invalidInput
+        }
+        let tenantID = identity?.tenantID ?? UUID().uuidString.lowercased()
+        let initialDomain = identity?.initialDomain ?? targetDomain.lowercased()
+        let loaded = try loadRunbook(setup.runbookPath, parameters: parameters,
+                                     builtins: builtins(snapshot: snapshot, targetDomain: initialDomain, targetTenantID: tenantID))
+        let runbook = TabletopSession.runbook(loaded, for: setup.scenario)
+        // A new rehearsal starts with the readiness verdict (what it cannot show working on the day), assessed while the stages are planned.
+        async let verdict = existing == nil ? Readiness.assess(Readiness.Input(snapshot: snapshot, runbook: loaded)) : nil
+        let prepared = try prepare(runbook, snapshot: snapshot)
+        do {
+            try setup.scenario?.validate(against: loaded)
             try setup.scenario?.validate(against: snapshot)
         } catch {
             printError("lifeboat: the scenario is not valid:\n\(error)")
             throw ExitStatus.invalidInput
         }
-        // A new rehearsal starts with the readiness verdict: what it cannot show working on the day.
-        if existing == nil { print(Readiness.assess(Readiness.Input(snapshot: snapshot, runbook: probe)).text(objectsShown: 3) + "\n") }
+        if let readiness = await verdict { print(readiness.text(objectsShown: 3) + "\n") }
 
         let profileName = setup.profile ?? existing?.record.profile ?? "realistic"
         let profile: FakeTenantProfile
@@ -127,17 +139,15 @@ enum RunSession {
         clock.advance(by: try await store.lastSimulatedSeconds() ?? 0)
         let tenant: FakeTenant
         do {
-            tenant = try FakeTenant(stateFile: fakePath, initialDomain: targetDomain, profile: profile, clock: { clock.instant })
+            tenant = try FakeTenant(stateFile: fakePath, tenantID: tenantID, initialDomain: initialDomain, profile: profile, clock: { clock.instant },
+                                    defersCommits: true)
         } catch {
             printError("lifeboat: cannot open the fake tenant state \(fakePath): \(error)")
             throw ExitStatus.invalidInput
         }
-        let runbook = TabletopSession.runbook(try loadRunbook(setup.runbookPath, parameters: parameters,
-                                      builtins: builtins(snapshot: snapshot, targetDomain: tenant.initialDomain, targetTenantID: tenant.tenantID)),
-                                              for: setup.scenario)
         let apps = setup.apps ?? existing?.record.apps ?? 1
         let session = TabletopSession(scenario: setup.scenario, store: store, clock: clock, tenant: tenant, snapshot: snapshot,
-                                      planned: try Executor.prepare(runbook, snapshot: snapshot).map { ($0.stage.id, $0.plan.operations.count) },
+                                      planned: prepared.map { ($0.stage.id, $0.plan.operations.count) },
                                       apps: apps)
         if let existing, existing.record.runbookSHA256 != runbook.sha256 {
             printError("lifeboat: warning: the runbook changed since this run started; finished operations are kept, the rest follow the new runbook")
@@ -174,12 +184,15 @@ enum RunSession {
         options.crash = setup.crash
         let stop = StopRequest()
         options.stop = stop
+        options.commitTarget = { try await tenant.commit() }
         if setup.promptAtGates { options.gateDecider = GateConsole(session: session, operatorName: setup.operatorName) }
         let executor = Executor(runbook: runbook, snapshot: snapshot, graph: graph, store: store, mode: .tabletop, options: options,
-                                observer: session.observer(wrapping: ProgressPrinter()), simulatedClock: clock, simulatedEpoch: VirtualClock.epoch)
+                                observer: session.observer(wrapping: ProgressPrinter()), simulatedClock: clock, simulatedEpoch: VirtualClock.epoch,
+                                prepared: prepared)
         let interrupt = InterruptHandler(stop)
         defer { interrupt.cancel() }
         let outcome = try await executor.run()
+        try await tenant.commit()
         await session.finish()
         let throttling = await tenant.throttlingCounts
         print("Simulated time: \(DurationText.format(clock.elapsed))" + (runbook.objective.map {

@@ -346,6 +346,17 @@ public actor CheckpointStore {
         }
     }
 
+    /// Takes back intents whose writes were never sent (the run stopped first): the operations are pending again.
+    public func withdrawIntents(_ keys: [String], stageID: String) throws {
+        let at = now()
+        try db.transaction {
+            for key in keys {
+                try db.run("UPDATE operations SET state = 'pending', attempts = max(attempts - 1, 0), updated_at = ? WHERE key = ? AND state = 'sent'",
+                           [.text(at), .text(key)])
+            }
+        }
+    }
+
     /// The result of one operation, or the failure that stopped it.
     public enum Completion: Sendable {
         case succeeded(PlannedOperation, OperationOutcome, mapping: IDMapEntry?)

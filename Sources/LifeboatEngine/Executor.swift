@@ -84,6 +84,9 @@ public struct ExecutorOptions: Sendable {
     public var dryRun = false
     /// Checked at every operation boundary; when set, the run stops cleanly and can be resumed.
     public var stop: StopRequest?
+    /// Called before the checkpoint records results: a target that batches its own commits (a tabletop's in-process
+    /// fake tenant) makes everything it acknowledged durable first, so the checkpoint never records a write the target lost.
+    public var commitTarget: (@Sendable () async throws -> Void)?
 
     public init(outputDirectory: URL) {
         self.outputDirectory = outputDirectory
@@ -146,11 +149,16 @@ public struct Executor: Sendable {
     /// Simulated time zero: events record seconds since it.
     public let simulatedEpoch: Date
 
+    /// The runbook's stages as ``prepare(_:snapshot:)`` planned them for this snapshot, when the caller already did.
+    public let plannedStages: [PreparedStage]?
+
     private let crashCounter = CrashCounter()
 
+    /// `prepared` must come from ``prepare(_:snapshot:)`` of the same runbook and snapshot; without it, `run()` plans them itself.
     public init(runbook: Runbook, snapshot: Snapshot, graph: GraphClient, store: CheckpointStore, mode: RunMode,
                 options: ExecutorOptions, observer: (any RunObserver)? = nil, simulatedClock: (any GraphClock)? = nil,
-                simulatedEpoch: Date = Date(timeIntervalSince1970: 0)) {
+                simulatedEpoch: Date = Date(timeIntervalSince1970: 0), prepared: [PreparedStage]? = nil) {
+        self.plannedStages = prepared
         self.runbook = runbook
         self.snapshot = snapshot
         self.graph = graph
@@ -163,24 +171,32 @@ public struct Executor: Sendable {
     }
 
     /// Validates every stage's options and plans every stage before anything is written.
-    public static func prepare(_ runbook: Runbook, snapshot: Snapshot) throws(StageConfigurationError) -> [(stage: Runbook.Stage, kind: any StageKind, plan: StagePlan)] {
+    public static func prepare(_ runbook: Runbook, snapshot: Snapshot) throws(StageConfigurationError) -> [PreparedStage] {
         let index = SnapshotIndex(snapshot)
-        var prepared: [(Runbook.Stage, any StageKind, StagePlan)] = []
+        var prepared: [PreparedStage] = []
         for stage in runbook.stages {
             let kind = try StageCatalog.make(stage)
-            prepared.append((stage, kind, try kind.plan(snapshot, index: index)))
+            prepared.append(PreparedStage(stage: stage, kind: kind, plan: try kind.plan(snapshot, index: index)))
         }
         return prepared
     }
 
     /// Runs (or resumes) the run until it completes, pauses at a gate, or a stage fails.
     public func run() async throws -> RunOutcome {
-        let prepared = try Self.prepare(runbook, snapshot: snapshot)
+        var prepared: [PreparedStage] = []
+        if let plans = plannedStages {
+            // Planning 50,000 users takes seconds; a caller that already planned passes its plans. Stage kinds are made
+            // anew: they hold what one run of a stage read from the target.
+            for planned in plans { prepared.append(PreparedStage(stage: planned.stage, kind: try StageCatalog.make(planned.stage), plan: planned.plan)) }
+        } else {
+            prepared = try Self.prepare(runbook, snapshot: snapshot)
+        }
         let index = SnapshotIndex(snapshot)
         let stageRecords = Dictionary(uniqueKeysWithValues: try await store.stages().map { ($0.id, $0) })
         var idMap = IDMap(try await store.idMapEntries())
 
-        for (stage, kind, plan) in prepared {
+        for item in prepared {
+            let (stage, kind, plan) = (item.stage, item.kind, item.plan)
             if options.stop?.isRequested == true { return try await stopped(at: nil) }
             if stageRecords[stage.id]?.status == .done, try await store.operationCounts(stageID: stage.id)[.pending, default: 0] == 0 {
                 continue
@@ -241,7 +257,10 @@ public struct Executor: Sendable {
             for mapping in mappings { idMap.record(mapping) }
             let finishedContext = StageContext(stage: stage, graph: graph, snapshot: snapshot, index: index, idMap: idMap, mode: mode,
                                                outputDirectory: options.outputDirectory, checkpoint: store)
-            if !options.dryRun { try await kind.finish(in: finishedContext) }
+            if !options.dryRun {
+                try await kind.finish(in: finishedContext)
+                try await options.commitTarget?()
+            }
             try await store.setStageStatus(stage.id, .done, message: "\(stage.title) done", simulatedSeconds: await simulatedNow())
             observer?.report(.stageFinished(id: stage.id, status: .done, counts: try await store.operationCounts(stageID: stage.id)))
         }
@@ -270,33 +289,57 @@ public struct Executor: Sendable {
             let completions = await concurrently(unknown.map(\.planned)) { op in
                 await self.reconcile(op, kind: kind, context: context)
             }
+            try await options.commitTarget?()
             try await store.recordCompletions(completions, stageID: stage.id, simulatedSeconds: await simulatedNow())
             committed(completions)
         }
 
         let pending = try await store.operations(stageID: stage.id, state: .pending).map(\.planned)
         let window = max(1, options.concurrency * 4)
-        var start = 0
-        while start < pending.count {
+        let batches = stride(from: 0, to: pending.count, by: window).map { Array(pending[$0..<min($0 + window, pending.count)]) }
+        // Windows are pipelined: while window k is in flight, the checkpoint commits window k-1's results and window k+1's
+        // intents, so the checkpoint's writes overlap the target's. Every write still has its intent committed before it is
+        // sent, and every result is committed after the target made it durable (commitTarget).
+        let stageID = stage.id
+        @Sendable func bookkeep(results: [CheckpointStore.Completion]?, intents: [PlannedOperation]?) async throws {
+            if let results {
+                try await options.commitTarget?()
+                try await store.recordCompletions(results, stageID: stageID, simulatedSeconds: await simulatedNow())
+            }
+            if let intents { try await store.recordIntents(intents.map(\.key), stageID: stageID, simulatedSeconds: await simulatedNow()) }
+        }
+        func recorded(_ completions: [CheckpointStore.Completion]) async {
+            committed(completions)
+            await crashIfDue(.result, stage: stageID, passed: completions.count)
+            finished += completions.filter { if case .failed = $0 { false } else { true } }.count
+            observer?.report(.operations(id: stageID, finished: finished, total: total))
+        }
+        if let first = batches.first, options.stop?.isRequested != true {
+            try await bookkeep(results: nil, intents: first)
+        }
+        var previous: [CheckpointStore.Completion]?
+        for (number, batch) in batches.enumerated() {
             try Task.checkCancellation()
-            if options.stop?.isRequested == true { break }
-            let batch = Array(pending[start..<min(start + window, pending.count)])
-            start += batch.count
-            try await store.recordIntents(batch.map(\.key), stageID: stage.id, simulatedSeconds: await simulatedNow())
-            crashIfDue(.intent, stage: stage.id, passed: batch.count)
+            if options.stop?.isRequested == true {
+                // Its intents are committed but nothing of it was sent: it goes back to pending, not to "in flight".
+                try await store.withdrawIntents(batch.map(\.key), stageID: stageID)
+                break
+            }
+            await crashIfDue(.intent, stage: stageID, passed: batch.count)
+            let results = previous, intents = number + 1 < batches.count ? batches[number + 1] : nil
+            async let bookkeeping: Void = bookkeep(results: results, intents: intents)
             let completions = await concurrently(batch) { op in
                 let completion = await self.execute(op, kind: kind, context: context)
-                self.crashIfDue(.response, stage: stage.id, passed: 1)
+                await self.crashIfDue(.response, stage: stageID, passed: 1)
                 return completion
             }
-            try await store.recordCompletions(completions, stageID: stage.id, simulatedSeconds: await simulatedNow())
-            committed(completions)
-            crashIfDue(.result, stage: stage.id, passed: batch.count)
-            for completion in completions {
-                if case .failed = completion { continue }
-                finished += 1
-            }
-            observer?.report(.operations(id: stage.id, finished: finished, total: total))
+            try await bookkeeping
+            if let previous { await recorded(previous) }
+            previous = completions
+        }
+        if let previous {
+            try await bookkeep(results: previous, intents: nil)
+            await recorded(previous)
         }
         return (try await store.operationCounts(stageID: stage.id)[.failed, default: 0], mappings)
     }
@@ -418,12 +461,27 @@ public struct Executor: Sendable {
         return await simulatedClock.now().timeIntervalSince(simulatedEpoch)
     }
 
-    private func crashIfDue(_ point: SimulatedCrash.Point, stage: String, passed: Int) {
+    private func crashIfDue(_ point: SimulatedCrash.Point, stage: String, passed: Int) async {
         guard let crash = options.crash, crash.point == point, crash.stageID == nil || crash.stageID == stage else { return }
         if crashCounter.add(passed) >= crash.afterOperations {
+            // What the target applied stays applied: the crash is the operator's machine, not Graph.
+            try? await options.commitTarget?()
             FileHandle.standardError.write(Data("lifeboat: simulated crash (\(point.rawValue)) — the process is killed now\n".utf8))
             kill(getpid(), SIGKILL)
         }
+    }
+}
+
+/// A runbook stage with its kind (options checked) and its plan for one snapshot.
+public struct PreparedStage: Sendable {
+    public let stage: Runbook.Stage
+    public let kind: any StageKind
+    public let plan: StagePlan
+
+    public init(stage: Runbook.Stage, kind: any StageKind, plan: StagePlan) {
+        self.stage = stage
+        self.kind = kind
+        self.plan = plan
     }
 }
 

@@ -263,8 +263,22 @@ final class FakeDirectory {
         try countWrite()
     }
 
+    /// While set, each write is a savepoint in one open SQLite transaction that ``commitDeferred()`` commits: a
+    /// tabletop's in-process tenant commits once per window of writes instead of once per write (the executor asks
+    /// for the commit before its checkpoint records the results). Writes lost to a kill before that commit were never
+    /// acknowledged to a checkpoint, so a resumed run looks them up, does not find them and sends them again.
+    var defersCommits = false
+    private var deferredOpen = false
+
+    /// Commits the writes deferred so far.
+    func commitDeferred() throws {
+        guard deferredOpen, let db else { return }
+        deferredOpen = false
+        try db.execute("COMMIT")
+    }
+
     /// Runs a write atomically. Handlers validate before they change anything; if SQLite still fails
-    /// mid-write, the in-memory state is reloaded from the last committed transaction.
+    /// mid-write, the in-memory state is reloaded from the last committed transaction (savepoint, when deferring).
     func transaction<T>(_ body: () throws -> T) throws -> T {
         guard let db else {
             let result = try body()
@@ -272,6 +286,25 @@ final class FakeDirectory {
             return result
         }
         do {
+            if defersCommits {
+                if !deferredOpen {
+                    try db.execute("BEGIN IMMEDIATE")
+                    deferredOpen = true
+                }
+                try db.execute("SAVEPOINT write")
+                do {
+                    let result = try body()
+                    try countWriteIfDue()
+                    try db.execute("RELEASE write")
+                    return result
+                } catch {
+                    try? db.execute("ROLLBACK TO write")
+                    try? db.execute("RELEASE write")
+                    throw error
+                }
+            }
+            // A write outside a Graph request (the operator API, an import) commits what is deferred first.
+            try commitDeferred()
             return try db.transaction {
                 let result = try body()
                 try countWriteIfDue()

@@ -22,6 +22,8 @@ public actor FakeTenant {
     let clock: @Sendable () -> Date
     var throttle: ThrottleModel
     var random: SeededRandom
+    /// Graph writes wait for ``commit()`` to reach the state file (see ``init(stateFile:tenantID:initialDomain:seed:profile:clock:defersCommits:)``).
+    private let defersCommits: Bool
 
     public nonisolated var unownedExecutor: UnownedSerialExecutor { executor.asUnownedSerialExecutor() }
 
@@ -38,9 +40,13 @@ public actor FakeTenant {
     ///
     /// With a `seed`, the ids the tenant assigns are deterministic (for golden tests and reproducible drills).
     /// `clock` is the tenant's notion of now (a ``VirtualClock`` in tabletops).
+    ///
+    /// With `defersCommits` (an in-process tenant whose caller commits, see ``commit()``), Graph writes are committed
+    /// to the state file together when asked rather than one by one.
     public init(stateFile: String?, tenantID: String? = nil, initialDomain: String = "lifeboat-drill.onmicrosoft.com", seed: UInt64? = nil,
-                profile: FakeTenantProfile = .fast, clock: (@Sendable () -> Date)? = nil) throws {
+                profile: FakeTenantProfile = .fast, clock: (@Sendable () -> Date)? = nil, defersCommits: Bool = false) throws {
         executor = DispatchQueueExecutor(label: "lifeboat.fake-tenant")
+        self.defersCommits = defersCommits
         let directory = try FakeDirectory(path: stateFile)
         self.directory = directory
         self.profile = profile
@@ -74,6 +80,24 @@ public actor FakeTenant {
             ])
             try BuiltInDirectory.seed(directory)
         }
+    }
+
+    /// The tenant id and initial domain of the fake tenant stored at `stateFile`, read without loading its directory;
+    /// `nil` when no tenant is stored there yet.
+    public static func identity(stateFile: String) throws -> (tenantID: String, initialDomain: String)? {
+        guard FileManager.default.fileExists(atPath: stateFile) else { return nil }
+        let db = try SQLiteConnection(path: stateFile)
+        var settings: [String: String] = [:]
+        for row in try db.query("SELECT key, value FROM settings WHERE key IN ('tenantId', 'initialDomain')") {
+            settings[row.string(0) ?? ""] = row.string(1)
+        }
+        guard let tenantID = settings["tenantId"], let domain = settings["initialDomain"] else { return nil }
+        return (tenantID, domain)
+    }
+
+    /// Makes every write this tenant acknowledged so far durable in its state file (a no-op unless it defers commits).
+    public func commit() throws {
+        try directory.commitDeferred()
     }
 
     // MARK: - Operator and test access
@@ -112,7 +136,7 @@ public actor FakeTenant {
 
     /// Marks a domain's verification TXT record as published in DNS, so `verify` succeeds.
     public func publishDNSRecord(for domain: String) throws {
-        try directory.setSetting("dns:\(domain.lowercased())", "published")
+        try directory.transaction { try directory.setSetting("dns:\(domain.lowercased())", "published") }
     }
 
     /// A throttling storm, as a tabletop injects it: until `until` (the tenant's clock), Graph's quotas shrink to
@@ -196,7 +220,11 @@ public actor FakeTenant {
         }
         // A write's first transaction counts it (see FakeDirectory.countsNextWrite); $batch counts itself below, its parts themselves.
         directory.countsNextWrite = fake.method != "GET" && fake.path != "/$batch"
-        defer { directory.countsNextWrite = false }
+        directory.defersCommits = defersCommits
+        defer {
+            directory.countsNextWrite = false
+            directory.defersCommits = false
+        }
         do {
             var response = try route(fake, app: app)
             for (name, value) in extraHeaders { response.headers[name.lowercased()] = value }

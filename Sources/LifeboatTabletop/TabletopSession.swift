@@ -248,6 +248,8 @@ public final class TabletopSession: Sendable {
         bookWaits(to: due.stage)
         pendingWaits.finish()
         await writer.value
+        // The writes the tenant applied stay applied: it is the operator's machine that dies, not Graph.
+        try? await tenant.commit()
         FileHandle.standardError.write(Data("lifeboat: scenario: the operator's machine dies now (SIGKILL during \(due.stage)); `lifeboat resume --state \(store.path)` continues\n".utf8))
         kill(getpid(), SIGKILL)
     }

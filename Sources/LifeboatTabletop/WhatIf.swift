@@ -81,7 +81,7 @@ public struct Rehearsal: Sendable {
         let inPlace = scenario?.target == .inPlace
         let domain = inPlace ? source : "\(source.split(separator: ".").first.map(String.init) ?? "lifeboat")dr.onmicrosoft.com"
         let tenant = try FakeTenant(stateFile: statePath + ".fake-tenant.sqlite", initialDomain: domain,
-                                    profile: TabletopSession.profile(profile, for: scenario), clock: { clock.instant })
+                                    profile: TabletopSession.profile(profile, for: scenario), clock: { clock.instant }, defersCommits: true)
         let builtins = ["target.initialDomain": tenant.initialDomain, "target.tenantId": tenant.tenantID,
                         "snapshot.sourceTenantId": snapshot.manifest.sourceTenantId, "snapshot.initialDomain": snapshot.manifest.sourceInitialDomain ?? ""]
         let loaded = try Runbook.load(contentsOf: URL(fileURLWithPath: runbookPath), catalog: StageCatalog.specs, parameters: parameters, builtins: builtins)
@@ -103,10 +103,13 @@ public struct Rehearsal: Sendable {
         var options = ExecutorOptions(outputDirectory: URL(fileURLWithPath: statePath).deletingLastPathComponent())
         options.concurrency = concurrency
         options.gates = .autoApprove(by: "\(operatorName) (what-if auto-approval)")
+        options.commitTarget = { try await tenant.commit() }
         let graph = GraphClient(baseURL: FakeTenantTransport.baseURL, transport: session.transport(), clock: clock)
         let executor = Executor(runbook: runbook, snapshot: snapshot, graph: graph, store: store, mode: .tabletop, options: options,
-                                observer: session.observer(wrapping: nil), simulatedClock: clock, simulatedEpoch: VirtualClock.epoch)
+                                observer: session.observer(wrapping: nil), simulatedClock: clock, simulatedEpoch: VirtualClock.epoch,
+                                prepared: prepared)
         let outcome = try await executor.run()
+        try await tenant.commit()
         await session.finish()
         let report = try await RunReport.build(from: store)
         return Result(users: snapshot.users.count, apps: apps, outcome: outcome, estimate: report.estimate, statePath: statePath)
