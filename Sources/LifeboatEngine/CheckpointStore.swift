@@ -183,7 +183,8 @@ public actor CheckpointStore {
             detail TEXT NOT NULL, state TEXT NOT NULL, attempts INTEGER NOT NULL DEFAULT 0,
             result TEXT, new_id TEXT, note TEXT, error_code TEXT, error_message TEXT, request_id TEXT,
             updated_at TEXT NOT NULL);
-        CREATE INDEX IF NOT EXISTS operations_by_stage ON operations(stage_id, state, ordinal);
+        DROP INDEX IF EXISTS operations_by_stage;
+        CREATE INDEX IF NOT EXISTS operations_in_plan_order ON operations(stage_id, ordinal);
         CREATE TABLE IF NOT EXISTS idmap(
             old_id TEXT PRIMARY KEY, object_type TEXT NOT NULL, new_id TEXT NOT NULL, natural_key TEXT,
             display_name TEXT NOT NULL, how TEXT NOT NULL, old_app_id TEXT, new_app_id TEXT,

@@ -72,6 +72,10 @@ public struct ExecutorOptions: Sendable {
     /// Writes in flight at once.
     public var concurrency: Int = 8
     public var gates: GatePolicy = .pause
+    /// Operations per checkpoint window, per slot of ``concurrency``: every window commits its intents before any of
+    /// its writes is sent and its results after the last one returns. Larger windows mean fewer checkpoint transactions
+    /// and fewer pauses while a window's last writes finish, and more look-ups after a crash.
+    public var windowPerSlot = 16
     /// Attempts for one operation across ambiguous failures and replication lag.
     public var maxAttempts: Int = 5
     public var crash: SimulatedCrash?
@@ -295,7 +299,7 @@ public struct Executor: Sendable {
         }
 
         let pending = try await store.operations(stageID: stage.id, state: .pending).map(\.planned)
-        let window = max(1, options.concurrency * 4)
+        let window = max(1, options.concurrency * options.windowPerSlot)
         let batches = stride(from: 0, to: pending.count, by: window).map { Array(pending[$0..<min($0 + window, pending.count)]) }
         // Windows are pipelined: while window k is in flight, the checkpoint commits window k-1's results and window k+1's
         // intents, so the checkpoint's writes overlap the target's. Every write still has its intent committed before it is
@@ -306,7 +310,7 @@ public struct Executor: Sendable {
                 try await options.commitTarget?()
                 try await store.recordCompletions(results, stageID: stageID, simulatedSeconds: await simulatedNow())
             }
-            if let intents { try await store.recordIntents(intents.map(\.key), stageID: stageID, simulatedSeconds: await simulatedNow()) }
+            if let intents, kind.writesToTarget { try await store.recordIntents(intents.map(\.key), stageID: stageID, simulatedSeconds: await simulatedNow()) }
         }
         func recorded(_ completions: [CheckpointStore.Completion]) async {
             committed(completions)

@@ -64,10 +64,15 @@ public protocol StageKind: Sendable {
 
     /// Runs after every operation of the stage is done (exports, summaries). Default: nothing.
     func finish(in context: StageContext) async throws
+
+    /// Whether the stage's operations write to the target. Operations that only read (verify) have no intent to
+    /// commit and nothing to reconcile: after a crash they simply run again. Default: `true`.
+    var writesToTarget: Bool { get }
 }
 
 extension StageKind {
     public func finish(in context: StageContext) async throws {}
+    public var writesToTarget: Bool { true }
 }
 
 /// The stage kinds this build knows.

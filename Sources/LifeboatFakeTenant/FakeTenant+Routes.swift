@@ -214,9 +214,10 @@ extension FakeTenant {
         var offset = 0
         if let token = request.query["$skiptoken"] { offset = try skipOffset(token) }
         let range = min(offset, count)..<min(count, offset + top)
+        let names = request.query["$select"].map(Self.selectedNames)
         let slice = try items(range).map { item in
             let typed = type.map { withType(item, $0) } ?? item
-            return JSONValue.object(select(try expand(typed, request), request))
+            return JSONValue.object(select(try expand(typed, request), names))
         }
         var body: JSONObject = ["value": .array(slice)]
         if request.query["$count"] == "true" { body["@odata.count"] = .number(Double(count)) }
@@ -269,8 +270,16 @@ extension FakeTenant {
     }
 
     func select(_ item: JSONObject, _ request: FakeRequest) -> JSONObject {
-        guard let text = request.query["$select"] else { return item }
-        let names = Set(text.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) })
+        select(item, request.query["$select"].map(Self.selectedNames))
+    }
+
+    /// The property names of a `$select` (parsed once per page, not once per item).
+    static func selectedNames(_ text: String) -> Set<String> {
+        Set(text.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) })
+    }
+
+    func select(_ item: JSONObject, _ names: Set<String>?) -> JSONObject {
+        guard let names else { return item }
         var selected = item.filter { names.contains($0.key) || $0.key == "id" || $0.key == "@odata.type" || $0.key.hasPrefix("@") || $0.key == "members" || $0.key == "manager" }
         // Graph answers every selected property, with null when it is not set.
         if let type = item["@odata.type"]?.stringValue, let properties = GraphSchema.v1.type(named: type)?.properties {
@@ -363,7 +372,8 @@ extension FakeTenant {
             }
         }
         let top = try pageSize(request)
-        let page = items.dropFirst(offset).prefix(top).map { JSONValue.object(select($0, request)) }
+        let names = request.query["$select"].map(Self.selectedNames)
+        let page = items.dropFirst(offset).prefix(top).map { JSONValue.object(select($0, names)) }
         var body: JSONObject = ["value": .array(Array(page))]
         let base = request.base + "/" + (type == "user" ? "users" : "groups") + "/delta"
         if offset + top < items.count {

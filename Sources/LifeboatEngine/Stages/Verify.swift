@@ -14,6 +14,8 @@ struct Verify: StageKind {
 
     init(stage: Runbook.Stage) throws(StageConfigurationError) {}
 
+    var writesToTarget: Bool { false }
+
     func plan(_ snapshot: Snapshot, index: SnapshotIndex) -> StagePlan {
         var operations: [PlannedOperation] = []
         func add(_ object: some DirectoryObject, _ type: ObjectType) {
