@@ -6,6 +6,7 @@ import Foundation
 #endif
 import LifeboatEngine
 import LifeboatGraph
+import LifeboatReadiness
 import LifeboatRunbook
 import LifeboatSnapshot
 
@@ -104,6 +105,10 @@ extension RunSession {
                 concurrency: setup.concurrency, toolVersion: LifeboatVersion.current, operatorName: setup.operatorName, host: host,
                 startedAt: ISO8601DateFormatter().string(from: Date()), objectiveSeconds: runbook.objective, profile: nil)
             try await store.startRun(record, stages: runbook.stages.map { ($0.id, $0.kind, $0.title) }, simulatedSeconds: nil)
+            // What this backup cannot bring back goes into the run's record, so the post-incident report lists it with the fixes.
+            let readiness = Readiness.assess(Readiness.Input(snapshot: snapshot, runbook: runbook))
+            try await readiness.record(in: store, simulatedSeconds: nil)
+            print("Readiness: \(readiness.tally) (in the report; `lifeboat readiness` prints each finding)")
             print("\(setup.mode == .dryRun ? "Dry run" : setup.mode == .live ? "Live rebuild" : "Rehearsal") \(record.id): \(runbook.name) → \(target.initialDomain)")
         }
 

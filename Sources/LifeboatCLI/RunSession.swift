@@ -124,7 +124,8 @@ enum RunSession {
             printError("lifeboat: the scenario is not valid:\n\(error)")
             throw ExitStatus.invalidInput
         }
-        if let readiness = await verdict { print(readiness.text(objectsShown: 3) + "\n") }
+        let readiness = await verdict
+        if let readiness { print(readiness.text(objectsShown: 3) + "\n") }
 
         let profileName = setup.profile ?? existing?.record.profile ?? "realistic"
         let profile: FakeTenantProfile
@@ -174,6 +175,7 @@ enum RunSession {
                 startedAt: ISO8601DateFormatter().string(from: Date()), objectiveSeconds: runbook.objective,
                 profile: profile.name, scenarioPath: setup.scenario?.file, apps: apps)
             try await store.startRun(record, stages: runbook.stages.map { ($0.id, $0.kind, $0.title) }, simulatedSeconds: nil)
+            try await readiness?.record(in: store, simulatedSeconds: nil)
             print("Tabletop run \(record.id): \(runbook.name) → fake tenant \(tenant.initialDomain) (profile \(profile.name))")
         }
         try await session.begin(isNewRun: existing == nil, runbook: runbook)

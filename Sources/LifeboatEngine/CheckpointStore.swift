@@ -520,6 +520,13 @@ public actor CheckpointStore {
                     detail.map { .text(JSONCoding.string($0)) } ?? .null])
     }
 
+    /// The message and detail of every event of one kind, in log order (the detail is not part of ``events()``).
+    public func eventDetails(kind: String) throws -> [(message: String, detail: JSONValue?)] {
+        try db.query("SELECT message, detail FROM events WHERE kind = ? ORDER BY seq", [.text(kind)]).map { row in
+            (row.string(0) ?? "", row.string(1).flatMap { try? JSONCoding.decode(Data($0.utf8)) })
+        }
+    }
+
     /// The latest simulated time recorded, so a resumed tabletop continues the same simulated clock.
     public func lastSimulatedSeconds() throws -> Double? {
         try db.queryFirst("SELECT MAX(simulated_seconds) FROM events")?.double(0)

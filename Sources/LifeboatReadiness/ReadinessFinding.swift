@@ -1,4 +1,6 @@
 import Foundation
+import LifeboatEngine
+import LifeboatJSON
 
 /// How much a finding matters before a recovery.
 public enum ReadinessSeverity: String, Sendable, Codable, CaseIterable, Comparable {
@@ -146,5 +148,27 @@ extension ReadinessReport {
             lines.append("             fix: \(finding.fix)")
         }
         return lines.joined(separator: "\n")
+    }
+}
+
+extension ReadinessReport {
+    /// Objects of a finding kept in the run's event log (the finding's ``ReadinessFinding/objectCount`` says how many there are).
+    public static let objectsRecorded = 20
+
+    /// Records the verdict in a run's event log, so the post-incident report shows what the backup could not bring back:
+    /// one `readiness.assessed` event, then one `readiness.finding` per finding with the finding as its detail.
+    public func record(in store: CheckpointStore, simulatedSeconds: Double?) async throws {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = .sortedKeys
+        try await store.appendEvent(kind: "readiness.assessed",
+                                    message: "Readiness of \(runbook) with the snapshot captured \(snapshotCapturedAt): \(tally)",
+                                    simulated: simulatedSeconds)
+        for finding in findings {
+            var kept = finding
+            kept.objects = Array(finding.objects.prefix(Self.objectsRecorded))
+            let detail = try JSONCoding.decode(try encoder.encode(kept))
+            try await store.appendEvent(kind: "readiness.finding", message: "\(finding.severity.rawValue) [\(finding.kind.rawValue)] \(finding.summary)",
+                                        detail: detail, simulated: simulatedSeconds)
+        }
     }
 }

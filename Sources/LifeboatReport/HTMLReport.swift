@@ -87,6 +87,20 @@ public enum HTMLReport {
         }
         line("</section>")
 
+        // Readiness
+        line("<section id=\"readiness\"><h2>Readiness</h2>")
+        if let readiness = report.readiness {
+            line("<p>\(h(readiness.headline))</p>")
+            if readiness.findings.isEmpty {
+                none(ReadinessWording.clean)
+            } else {
+                table(ReadinessWording.columns, readiness.findings.map { ReadinessWording.row($0).map(h) })
+            }
+        } else {
+            none(ReadinessWording.none)
+        }
+        line("</section>")
+
         // Chain of custody
         line("<section id=\"custody\"><h2>Chain of custody</h2>")
         var custodyRows: [[String]] = [

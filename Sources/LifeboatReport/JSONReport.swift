@@ -112,6 +112,18 @@ public enum JSONReport {
                 }),
             ],
             "estimate": report.estimate.map(estimate) ?? .null,
+            "readiness": report.readiness.map { readiness in
+                [
+                    "headline": .string(readiness.headline),
+                    "findings": .array(readiness.findings.map { finding in
+                        [
+                            "severity": .string(finding.severity), "kind": .string(finding.kind), "summary": .string(finding.summary),
+                            "fix": .string(finding.fix), "objectCount": .number(Double(finding.objectCount)),
+                            "objects": .array(finding.objects.map(JSONValue.string)),
+                        ]
+                    }),
+                ]
+            } ?? .null,
             "idMap": [
                 "total": .number(Double(report.idMap.total)), "withAppIds": .number(Double(report.idMap.withAppIDs)),
                 "byType": .array(report.idMap.byType.map { row in

@@ -61,6 +61,22 @@ public enum MarkdownReport {
             line()
         }
 
+        line("## Readiness")
+        line()
+        if let readiness = report.readiness {
+            line(e(readiness.headline))
+            line()
+            if readiness.findings.isEmpty {
+                line(e(ReadinessWording.clean))
+                line()
+            } else {
+                table(ReadinessWording.columns, readiness.findings.map { ReadinessWording.row($0).map(e) })
+            }
+        } else {
+            line(e(ReadinessWording.none))
+            line()
+        }
+
         line("## Chain of custody")
         line()
         var custodyRows: [[String]] = [

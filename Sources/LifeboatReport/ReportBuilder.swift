@@ -1,5 +1,6 @@
 import Foundation
 import LifeboatEngine
+import LifeboatJSON
 import LifeboatSnapshot
 
 /// Why a report could not be made, and what to do.
@@ -38,7 +39,9 @@ extension RunReport {
                 run: run.record, status: run.status, finishedAt: run.finishedAt, stages: try await store.stages(),
                 operations: try await store.allOperations(), idMap: try await store.idMapEntries(), gates: try await store.gates(),
                 followUps: try await store.followUps(), events: try await store.events(),
-                simulatedWaits: try await store.simulatedWaits(), stageDependencies: try await store.stageDependencies())
+                simulatedWaits: try await store.simulatedWaits(), stageDependencies: try await store.stageDependencies(),
+                readinessAssessed: try await store.eventDetails(kind: "readiness.assessed").last?.message,
+                readinessFindings: try await store.eventDetails(kind: "readiness.finding").compactMap(\.detail))
         } catch let error as ReportError {
             throw error
         } catch {
@@ -61,6 +64,9 @@ struct CheckpointContents {
     var events: [EventRecord]
     var simulatedWaits: [String: [String: Double]] = [:]
     var stageDependencies: [String: [String]]?
+    /// The `readiness.assessed` message and the `readiness.finding` details, when the run recorded a verdict.
+    var readinessAssessed: String?
+    var readinessFindings: [JSONValue] = []
 
     /// Events written by another process than the one running the stages (`lifeboat approve`, a resume's preamble).
     static let eventsFromOtherProcesses: Set<String> = ["gate.approved", "run.runbook-changed"]
@@ -129,7 +135,25 @@ struct CheckpointContents {
             hasConditionalAccessStage: stages.contains { $0.kind.lowercased().contains("conditionalaccess") },
             verification: verificationStages(), idMap: idMapSummary(),
             estimate: RTOEstimate.compute(stages: stages, events: events, waits: simulatedWaits, dependencies: stageDependencies,
-                                          objective: run.objectiveSeconds, complete: status == .done))
+                                          objective: run.objectiveSeconds, complete: status == .done),
+            readiness: readinessSection())
+    }
+
+    /// The verdict as recorded (a resumed run keeps the one from its start).
+    private func readinessSection() -> ReadinessSection? {
+        guard let headline = readinessAssessed else { return nil }
+        let findings = readinessFindings.map { (detail: JSONValue) -> ReadinessSection.Finding in
+            let objects: [String] = (detail["objects"]?.arrayValue ?? []).map { (object: JSONValue) -> String in
+                let name = [object["type"]?.stringValue, object["name"]?.stringValue].compactMap { $0 }.joined(separator: " ")
+                guard let note = object["note"]?.stringValue else { return name }
+                return "\(name): \(note)"
+            }
+            return ReadinessSection.Finding(
+                severity: detail["severity"]?.stringValue ?? "info", kind: detail["kind"]?.stringValue ?? "unknown",
+                summary: detail["summary"]?.stringValue ?? "", fix: detail["fix"]?.stringValue ?? "",
+                objectCount: Int(detail["objectCount"]?.numberValue ?? 0), objects: objects)
+        }
+        return ReadinessSection(headline: headline, findings: findings)
     }
 
     // MARK: - Sessions and interruptions

@@ -112,3 +112,22 @@ enum EstimateWording {
             + [stage.onCriticalPath ? "yes" : ""]
     }
 }
+
+/// Words of the readiness section.
+enum ReadinessWording {
+    static let none = "No readiness verdict was recorded for this run (`lifeboat readiness --runbook R --snapshot S` assesses one)."
+    static let clean = "The readiness check found nothing this backup and runbook cannot bring back."
+    static let columns = ["Severity", "Finding", "Objects", "Fix"]
+
+    static func row(_ finding: ReadinessSection.Finding) -> [String] {
+        [finding.severity.uppercased(), "[\(finding.kind)] \(finding.summary)", objects(finding), finding.fix]
+    }
+
+    /// The count and the first three objects.
+    static func objects(_ finding: ReadinessSection.Finding) -> String {
+        guard finding.objectCount > 0 else { return "—" }
+        let shown = finding.objects.prefix(3).joined(separator: "; ")
+        let more = finding.objectCount - min(3, finding.objects.count)
+        return "\(finding.objectCount): \(shown)" + (more > 0 ? " … and \(more) more" : "")
+    }
+}

@@ -32,6 +32,27 @@ public struct RunReport: Sendable, Hashable {
     public var idMap: IDMapSummary
     /// The recovery-time estimate of a run on a simulated clock (tabletops); nil for a run on the wall clock.
     public var estimate: RTOEstimate?
+    /// The readiness verdict recorded when the run started; nil when the run recorded none.
+    public var readiness: ReadinessSection?
+}
+
+/// The readiness verdict of a run (`readiness.*` events): what its snapshot and runbook could not bring back, and the fixes.
+public struct ReadinessSection: Sendable, Hashable {
+    public struct Finding: Sendable, Hashable {
+        /// `critical`, `warning` or `info`.
+        public var severity: String
+        /// The finding's kind, e.g. `clientSecrets`.
+        public var kind: String
+        public var summary: String
+        public var fix: String
+        /// How many objects the finding is about; ``objects`` holds the first of them.
+        public var objectCount: Int
+        /// The first objects concerned, as `type name`.
+        public var objects: [String]
+    }
+    /// The runbook, the snapshot and the tally, in one line.
+    public var headline: String
+    public var findings: [Finding]
 }
 
 /// The outcome, times and recovery-time objective of a run.

@@ -89,6 +89,9 @@ struct ServedTarget {
         let tokenHeader = "eyJhbGciOiJub25lIiwidHlwIjoiSldUIn0"  // every token the fake issues starts with this header
         let files = try FileManager.default.contentsOfDirectory(atPath: directory.url.path).filter { $0 != "client.secret" }
         #expect(files.contains("live.sqlite") && files.contains("report.html"))
+        // What the backup could not bring back is in the post-incident report of a live rebuild too.
+        let page = try String(contentsOfFile: directory.path("report.html"), encoding: .utf8)
+        #expect(page.contains("<section id=\"readiness\">") && page.contains("[clientSecrets]"))
         for file in files {
             let bytes = try Data(contentsOf: directory.url.appendingPathComponent(file))
             let text = String(decoding: bytes, as: UTF8.self)

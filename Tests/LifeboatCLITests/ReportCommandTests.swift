@@ -34,6 +34,15 @@ import Testing
         let users = try #require(document["counts"]?.arrayValue?.first { $0["type"]?.stringValue == "user" })
         #expect((users["adopted"]?.numberValue ?? 0) >= 1)
         #expect(users["failed"]?.numberValue == 0)
+        // The readiness verdict of the run's start is in the report, once, though the run was resumed.
+        #expect(document["readiness"]?["headline"]?.stringValue?.hasPrefix("Readiness of rebuild-new-tenant") == true)
+        let findings = try #require(document["readiness"]?["findings"]?.arrayValue)
+        let kinds = findings.compactMap { $0["kind"]?.stringValue }
+        #expect(Set(kinds).count == kinds.count)
+        #expect(findings.contains { $0["kind"]?.stringValue == "clientSecrets" && $0["severity"]?.stringValue == "warning" && $0["fix"]?.stringValue?.isEmpty == false })
+        let passwords = try #require(findings.first { $0["kind"]?.stringValue == "passwordsNotKept" })
+        #expect(passwords["objectCount"]?.numberValue == 38)
+        #expect(passwords["objects"]?.arrayValue?.count == 20)
 
         let html = try await runLifeboat(["report", "--state", state, "--format", "html", "--out", directory.path("report.html")], in: directory)
         #expect(html.status == 0, "\(html.stderr)")
@@ -41,6 +50,7 @@ import Testing
         #expect(page.contains("process ended without a stop record (killed or crashed)"))
         #expect(page.contains("interrupted: process ended without a stop record"))
         #expect(page.contains("⚡ interrupted"))
+        #expect(page.contains("<section id=\"readiness\">") && page.contains("[clientSecrets]"))
     }
 
     @Test func tabletopWritesTheReportNamedByReport() async throws {
