@@ -65,8 +65,10 @@ struct Rebuild: AsyncParsableCommand {
             mode: dryRun ? .dryRun : .live, expectedTenant: connection.tenant, confirmation: confirm, concurrency: concurrency,
             pauseAtGates: true, operatorName: operatorName ?? RunSession.operatorName, graphRoot: connection.endpoints.baseURL,
             checkSnapshot: { snapshot in
-                guard let publicKey = self.publicKey else { return }
-                try SnapshotSignature.verify(directory: snapshot.directory, publicKey: try SnapshotSignature.loadPublicKey(path: publicKey))
+                guard let publicKey = self.publicKey else { return SnapshotSignature.custodyStatement(directory: snapshot.directory, verifiedKey: nil) }
+                let key = try SnapshotSignature.loadPublicKey(path: publicKey)
+                try SnapshotSignature.verify(directory: snapshot.directory, publicKey: key)
+                return SnapshotSignature.custodyStatement(directory: snapshot.directory, verifiedKey: key)
             },
             makeClient: { try connection.graphClient(logger: logger) })
         var stopped: ExitCode?

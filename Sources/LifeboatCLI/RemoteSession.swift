@@ -4,6 +4,7 @@ import Foundation
 #if canImport(Glibc)
     import Glibc
 #endif
+import LifeboatCapture
 import LifeboatEngine
 import LifeboatGraph
 import LifeboatReadiness
@@ -28,8 +29,9 @@ struct RemoteRunSetup {
     var operatorName: String
     /// The Graph root, for the run record.
     var graphRoot: String
-    /// Checks run on the snapshot before any request (signature verification).
-    var checkSnapshot: (Snapshot) throws -> Void = { _ in }
+    /// Checks run on the snapshot before any request (signature verification); returns what the chain of custody says
+    /// about the signature.
+    var checkSnapshot: (Snapshot) throws -> String = { SnapshotSignature.custodyStatement(directory: $0.directory, verifiedKey: nil) }
     /// Builds the signed-in client; called only after the runbook and snapshot are valid.
     var makeClient: () throws -> GraphClient
 }
@@ -38,8 +40,9 @@ extension RunSession {
     /// Validates everything offline, identifies the target, applies the safety rails, then runs or resumes.
     static func runRemote(_ setup: RemoteRunSetup) async throws {
         let snapshot = try loadSnapshot(setup.snapshotPath)
+        let signature: String
         do {
-            try setup.checkSnapshot(snapshot)
+            signature = try setup.checkSnapshot(snapshot)
         } catch {
             printError("lifeboat: the snapshot was refused: \(error)")
             throw ExitStatus.invalidInput
@@ -95,6 +98,7 @@ extension RunSession {
                 return
             }
             try await store.recordResume(operatorName: setup.operatorName, host: host, simulatedSeconds: nil)
+            try await store.appendEvent(kind: "snapshot.signature", message: signature, simulated: nil)
             print("Resuming \(setup.mode.rawValue) run \(existing.record.id) (\(existing.record.runbookName))")
         } else {
             let record = RunRecord(
@@ -105,6 +109,7 @@ extension RunSession {
                 concurrency: setup.concurrency, toolVersion: LifeboatVersion.current, operatorName: setup.operatorName, host: host,
                 startedAt: ISO8601DateFormatter().string(from: Date()), objectiveSeconds: runbook.objective, profile: nil)
             try await store.startRun(record, stages: runbook.stages.map { ($0.id, $0.kind, $0.title) }, simulatedSeconds: nil)
+            try await store.appendEvent(kind: "snapshot.signature", message: signature, simulated: nil)
             // What this backup cannot bring back goes into the run's record, so the post-incident report lists it with the fixes.
             let readiness = Readiness.assess(Readiness.Input(snapshot: snapshot, runbook: runbook))
             try await readiness.record(in: store, simulatedSeconds: nil)

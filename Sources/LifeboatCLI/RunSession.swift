@@ -3,6 +3,7 @@ import Foundation
 #if canImport(Glibc)
     import Glibc
 #endif
+import LifeboatCapture
 import LifeboatEngine
 import LifeboatFakeTenant
 import LifeboatGraph
@@ -175,6 +176,8 @@ enum RunSession {
                 startedAt: ISO8601DateFormatter().string(from: Date()), objectiveSeconds: runbook.objective,
                 profile: profile.name, scenarioPath: setup.scenario?.file, apps: apps)
             try await store.startRun(record, stages: runbook.stages.map { ($0.id, $0.kind, $0.title) }, simulatedSeconds: nil)
+            try await store.appendEvent(kind: "snapshot.signature", message: SnapshotSignature.custodyStatement(directory: snapshot.directory, verifiedKey: nil),
+                                        simulated: nil)
             try await readiness?.record(in: store, simulatedSeconds: nil)
             print("Tabletop run \(record.id): \(runbook.name) → fake tenant \(tenant.initialDomain) (profile \(profile.name))")
         }

@@ -109,6 +109,21 @@ public enum SnapshotSignature {
         try JSONCoding.encodePretty(document).write(to: directory.appendingPathComponent(fileName), options: .atomic)
     }
 
+    /// What a run's chain of custody says about the snapshot's signature: verified with the operator's key before the
+    /// first request, signed but not verified by this run, or not signed.
+    public static func custodyStatement(directory: URL, verifiedKey: Curve25519.Signing.PublicKey?) -> String {
+        if let verifiedKey {
+            return "signed with Ed25519 key \(keyID(verifiedKey)): \(fileName) was verified against the operator's public key before the first request"
+        }
+        let url = directory.appendingPathComponent(fileName)
+        guard FileManager.default.fileExists(atPath: url.path) else {
+            return "not signed (no \(fileName)); integrity rests on the manifest's SHA-256 of every file, checked when the snapshot was loaded"
+        }
+        let signer = (try? Data(contentsOf: url)).flatMap { try? JSONCoding.decode($0) }?["keyID"]?.stringValue
+        return "signed" + (signer.map { " (the signature file names key \($0))" } ?? "")
+            + " but not verified by this run (`--public-key` verifies it); integrity rests on the manifest's SHA-256 of every file"
+    }
+
     /// Checks that `manifest.json` carries a valid signature by `publicKey`. This checks the manifest only;
     /// ``SnapshotVerification/verify(directory:publicKey:)`` checks the files against it too.
     public static func verify(directory: URL, publicKey: Curve25519.Signing.PublicKey) throws(SnapshotVerificationError) {

@@ -113,7 +113,8 @@ struct CheckpointContents {
         let custody = ChainOfCustody(
             sourceTenantId: run.sourceTenantId, snapshotPath: run.snapshotPath, snapshotCapturedAt: run.snapshotCapturedAt,
             snapshotAgeSeconds: captured.map { startedAt.timeIntervalSince($0) }, manifestSHA256: run.snapshotManifestSHA256,
-            signatureStatus: "not signed: snapshot format v1 has no signature; integrity rests on the manifest's SHA-256 of every file, checked when the snapshot was loaded",
+            signatureStatus: events.last { $0.kind == "snapshot.signature" }?.message
+                ?? "not recorded by this run; integrity rests on the manifest's SHA-256 of every file, checked when the snapshot was loaded",
             runbookPath: run.runbookPath, runbookName: run.runbookName, runbookSHA256: run.runbookSHA256,
             runbookChanged: events.filter { $0.kind == "run.runbook-changed" }.map(\.message),
             toolVersion: run.toolVersion, target: run.target, targetTenantId: run.targetTenantId, operatorName: run.operatorName, host: run.host,

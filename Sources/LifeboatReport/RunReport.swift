@@ -113,7 +113,7 @@ public struct ChainOfCustody: Sendable, Hashable {
     /// Seconds between the capture and the start of the restore, when the capture time parses.
     public var snapshotAgeSeconds: Double?
     public var manifestSHA256: String
-    /// Snapshot format v1 has no signatures; this says so rather than pretending.
+    /// Verified with the operator's key, signed but not verified, or not signed (the `snapshot.signature` event of the run).
     public var signatureStatus: String
     public var runbookPath: String
     public var runbookName: String

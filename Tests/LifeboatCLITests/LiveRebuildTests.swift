@@ -77,6 +77,9 @@ struct ServedTarget {
         let status = try await runLifeboat(["status", "--state", directory.path("live.sqlite")], in: directory)
         #expect(status.stdout.contains("live of rebuild-new-tenant"))
         #expect(!status.stdout.contains("verify-difference"), "\(status.stdout)")
+        // An unsigned snapshot is called unsigned in the chain of custody.
+        let custody = try await runLifeboat(["report", "--state", directory.path("live.sqlite"), "--format", "json"], in: directory)
+        #expect((try JSONCoding.decode(Data(custody.stdout.utf8))["custody"]?["snapshot"]?["signature"]?.stringValue ?? "").hasPrefix("not signed"))
         #expect(status.stdout.contains("ID map: 84 objects"), "\(status.stdout)")
         #expect(await TenantPicture.of(target.tenant).duplicates.isEmpty)
         #expect(await target.tenant.objects(ofType: "user").contains { $0["userPrincipalName"]?.stringValue == "amelia.hart@contoso.com" })
@@ -220,6 +223,10 @@ struct ServedTarget {
         #expect(result.status == 0, "\(result.stdout)\n\(result.stderr)")
         let status = try await runLifeboat(["status", "--state", directory.path("live.sqlite")], in: directory)
         #expect(!status.stdout.contains("verify-difference"), "\(status.stdout)")
+        // The chain of custody says the signature was verified, and with which key.
+        let report = try await runLifeboat(["report", "--state", directory.path("live.sqlite"), "--format", "json"], in: directory)
+        let signature = try JSONCoding.decode(Data(report.stdout.utf8))["custody"]?["snapshot"]?["signature"]?.stringValue ?? ""
+        #expect(signature.hasPrefix("signed with Ed25519 key ") && signature.contains("verified against the operator's public key"), "\(signature)")
 
         // The recovery tenant matches production modulo ids: same users, groups, memberships and owners by natural key.
         let source = await TenantPicture.of(production.tenant)
