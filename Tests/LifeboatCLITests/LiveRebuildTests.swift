@@ -1,4 +1,5 @@
 import Foundation
+import LifeboatEngine
 import LifeboatFakeServer
 import LifeboatFakeTenant
 import LifeboatJSON
@@ -257,6 +258,10 @@ struct ServedTarget {
         let status = try await runLifeboat(["status", "--state", directory.path("drill.sqlite"), "--json"], in: directory)
         let json = try JSONCoding.decode(Data(status.stdout.utf8))
         #expect(json["run"]?["status"]?.stringValue == "pending")
+        // A clean stop leaves no write in flight: the window it did not send went back to pending.
+        let checkpoint = try CheckpointStore(path: directory.path("drill.sqlite"))
+        #expect(try await checkpoint.operations(stageID: "users", state: .sent).isEmpty)
+        #expect(try await checkpoint.operationCounts(stageID: "users")[.pending, default: 0] > 0)
 
         let resumed = try await runLifeboat(["resume", "--state", directory.path("drill.sqlite")], in: directory)
         #expect(resumed.status == 0, "\(resumed.stdout)\n\(resumed.stderr)")

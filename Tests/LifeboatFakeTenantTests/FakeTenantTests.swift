@@ -149,6 +149,27 @@ struct FakeGraph {
         #expect(await reopened.writeCount == writes)
     }
 
+    @Test func deferredCommitsReachTheFileOnlyWhenCommitted() async throws {
+        let directory = try TemporaryDirectory("fake-deferred")
+        defer { directory.remove() }
+        let tenant = try FakeTenant(stateFile: directory.path("fake.sqlite"), initialDomain: "fabrikamdr.onmicrosoft.com", defersCommits: true)
+        let fake = FakeGraph(tenant: tenant, graph: GraphClient(baseURL: FakeTenantTransport.baseURL, transport: FakeTenantTransport(tenant: tenant)))
+        let first = try await fake.createUser("first")
+        // A process killed now loses the write: another connection to the file does not see it.
+        #expect(await (try FakeTenant(stateFile: directory.path("fake.sqlite"))).objects(ofType: "user").isEmpty)
+        try await tenant.commit()
+        #expect(await (try FakeTenant(stateFile: directory.path("fake.sqlite"))).objects(ofType: "user").map { $0["id"]?.stringValue } == [first])
+
+        // A failed write rolls back alone (its savepoint), not the writes deferred before it.
+        let second = try await fake.createUser("second")
+        await #expect(throws: GraphError.self) { _ = try await fake.createUser("second") }
+        // A write outside a Graph request (the operator API) commits what is deferred first.
+        try await tenant.addDomain("contoso.example", verified: true)
+        let reopened = try FakeTenant(stateFile: directory.path("fake.sqlite"))
+        #expect(Set(await reopened.objects(ofType: "user").compactMap { $0["id"]?.stringValue }) == [first, second])
+        #expect(await reopened.writeCount == 2)
+    }
+
     @Test func answersWithGraphErrorBodies() async throws {
         let tenant = try FakeTenant(stateFile: nil)
         let response = await tenant.handle(HTTPRequest(method: "GET", url: "\(FakeTenantTransport.baseURL)/users/nope"))
