@@ -35,7 +35,13 @@ struct FakeRequest {
         let rest = String(url[version.upperBound...])
         path = Self.decoded(Substring(rest))
         if path.isEmpty { path = "/" }
-        if let data = request.body, !data.isEmpty {
+        if let json = request.json {
+            guard let object = json.objectValue else {
+                throw GraphFailure.badRequest("Unable to read JSON request payload. Please ensure Content-Type header is set and payload is of valid JSON format.",
+                                              code: "BadRequest")
+            }
+            body = object
+        } else if let data = request.body, !data.isEmpty {
             guard let json = try? JSONCoding.decode(data), let object = json.objectValue else {
                 throw GraphFailure.badRequest("Unable to read JSON request payload. Please ensure Content-Type header is set and payload is of valid JSON format.",
                                               code: "BadRequest")

@@ -425,7 +425,7 @@ extension FakeTenant {
                 continue
             }
             var headers = (item["headers"]?.objectValue ?? [:]).compactMapValues(\.stringValue)
-            var body: Data?
+            var body: JSONValue?
             if let json = item["body"], !json.isNull {
                 guard headers.keys.contains(where: { $0.lowercased() == "content-type" }) else {
                     statuses[id] = 400
@@ -433,7 +433,7 @@ extension FakeTenant {
                                       "body": ["error": ["code": "BadRequest", "message": "Content-Type header is required for a request with a body."]]])
                     continue
                 }
-                body = try JSONCoding.encode(json)
+                body = json
             }
             // Graph's inner urls are relative to the version ("/users"); Microsoft's SDKs also send "/v1.0/users" or the full URL.
             var url = item["url"]!.stringValue!
@@ -441,17 +441,23 @@ extension FakeTenant {
                 url = String(url[url.index(before: version.upperBound)...])
             }
             headers["x-lifeboat-batch"] = "1"
-            let inner = HTTPRequest(method: item["method"]!.stringValue!.uppercased(), url: request.base + (url.hasPrefix("/") ? url : "/" + url),
-                                    headers: headers, body: body)
+            // Inner requests and responses stay values: they are parts of the batch's own JSON.
+            var inner = HTTPRequest(method: item["method"]!.stringValue!.uppercased(), url: request.base + (url.hasPrefix("/") ? url : "/" + url),
+                                    headers: headers)
+            inner.json = body
             let response: HTTPResponse
-            switch reply(to: inner, app: app) {
+            switch reply(to: inner, app: app, bodiesAsValues: true) {
             case .response(let answer): response = answer
             case .lostResponse: response = GraphFailure(status: 504, code: "GatewayTimeout", message: "Timed out after the request was applied.").response(requestID: newID(), date: "")
             }
             statuses[id] = response.status
             var entry: JSONObject = ["id": .string(id), "status": .number(Double(response.status)),
                                      "headers": .object(response.headers.filter { $0.key != "request-id" }.mapValues(JSONValue.string))]
-            if !response.body.isEmpty { entry["body"] = (try? JSONCoding.decode(response.body)) ?? .null }
+            if let json = response.json {
+                entry["body"] = json
+            } else if !response.body.isEmpty {
+                entry["body"] = (try? JSONCoding.decode(response.body)) ?? .null
+            }
             responses.append(.object(entry))
         }
         // Graph returns batch responses in any order.

@@ -22,6 +22,8 @@ public actor FakeTenant {
     let clock: @Sendable () -> Date
     var throttle: ThrottleModel
     var random: SeededRandom
+    /// Set while answering a caller that takes JSON bodies as values (see ``reply(to:app:bodiesAsValues:)``).
+    private var answersWithValues = false
     /// Graph writes wait for ``commit()`` to reach the state file (see ``init(stateFile:tenantID:initialDomain:seed:profile:clock:defersCommits:)``).
     private let defersCommits: Bool
 
@@ -186,8 +188,12 @@ public actor FakeTenant {
         }
     }
 
-    /// Answers one Graph request, or says that its response is lost after it was applied.
-    public func reply(to request: HTTPRequest, app: String = "lifeboat") -> Reply {
+    /// Answers one Graph request, or says that its response is lost after it was applied. With `bodiesAsValues`
+    /// (an in-process caller), JSON bodies are answered in ``HTTPResponse/json`` and not written out.
+    public func reply(to request: HTTPRequest, app: String = "lifeboat", bodiesAsValues: Bool = false) -> Reply {
+        let outer = answersWithValues
+        answersWithValues = bodiesAsValues
+        defer { answersWithValues = outer }
         let requestID = ids.next()
         // Only error bodies carry the date: formatting it for every request costs more than the request.
         var date: String { timestamp.string(from: now()) }
@@ -282,7 +288,12 @@ public actor FakeTenant {
     }
 
     func json(_ status: Int, _ object: JSONObject) throws -> HTTPResponse {
-        HTTPResponse(status: status, headers: ["Content-Type": "application/json"], body: try JSONCoding.encode(JSONValue.object(object)))
+        guard answersWithValues else {
+            return HTTPResponse(status: status, headers: ["Content-Type": "application/json"], body: try JSONCoding.encode(JSONValue.object(object)))
+        }
+        var response = HTTPResponse(status: status, headers: ["Content-Type": "application/json"])
+        response.json = .object(object)
+        return response
     }
 
     func require(_ body: JSONObject, _ names: [String], type: String) throws(GraphFailure) {

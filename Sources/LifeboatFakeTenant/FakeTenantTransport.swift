@@ -20,8 +20,11 @@ public struct FakeTenantTransport: HTTPTransport {
     /// The version root clients should use with this transport.
     public static let baseURL = "https://graph.fake-tenant.invalid/v1.0"
 
+    /// JSON bodies travel as values: the client and the tenant share the process.
+    public var carriesJSONValues: Bool { true }
+
     public func send(_ request: HTTPRequest) async throws -> HTTPResponse {
-        switch await tenant.reply(to: request, app: app) {
+        switch await tenant.reply(to: request, app: app, bodiesAsValues: true) {
         case .lostResponse:
             throw TransportFailure.noResponse("connection reset after the request was sent (injected fault)")
         case .response(let response):

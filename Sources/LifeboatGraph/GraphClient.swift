@@ -164,9 +164,10 @@ public struct GraphClient: Sendable {
         headers["Accept"] = "application/json"
         if let throttlePriority { headers["x-ms-throttle-priority"] = throttlePriority }
         var body: Data?
+        let values = transport.carriesJSONValues
         if let json = request.body {
             headers["Content-Type"] = "application/json"
-            body = try? JSONCoding.encode(json)
+            if !values { body = try? JSONCoding.encode(json) }
         }
         var throttled = 0
         var transient = 0
@@ -189,7 +190,8 @@ public struct GraphClient: Sendable {
                     throw GraphError(kind: .notSent, status: 0, code: "TokenUnavailable", message: "\(error)", method: request.method, path: request.path)
                 }
             }
-            let httpRequest = HTTPRequest(method: request.method, url: url, headers: headers, body: body, timeout: requestTimeout)
+            var httpRequest = HTTPRequest(method: request.method, url: url, headers: headers, body: body, timeout: requestTimeout)
+            if values { httpRequest.json = request.body }
             let started = Date()
             let response: HTTPResponse
             do {
@@ -215,7 +217,7 @@ public struct GraphClient: Sendable {
             await governor?.observe(status: response.status, headers: response.headers, estimated: cost)
 
             if (200..<300).contains(response.status) {
-                let json = response.body.isEmpty ? nil : try? JSONCoding.decode(response.body)
+                let json = response.json ?? (response.body.isEmpty ? nil : try? JSONCoding.decode(response.body))
                 if !response.body.isEmpty, json == nil {
                     throw GraphError(kind: .malformedResponse, status: response.status, code: "MalformedResponse",
                                      message: "response body is not JSON", requestID: response.headers["request-id"],

@@ -81,7 +81,7 @@ public struct GraphError: Error, Sendable, CustomStringConvertible {
         var code = "HTTP\(response.status)"
         var message = "HTTP status \(response.status)"
         var requestID = response.headers["request-id"] ?? response.headers["client-request-id"]
-        if let body = try? JSONCoding.decode(response.body), let error = body["error"] {
+        if let body = response.json ?? (try? JSONCoding.decode(response.body)), let error = body["error"] {
             code = error["code"]?.stringValue ?? code
             message = error["message"]?.stringValue ?? message
             let inner = error["innerError"] ?? error["innererror"]

@@ -1,4 +1,5 @@
 import Foundation
+import LifeboatJSON
 
 /// An HTTP request as the transport sends it: an absolute URL, headers and an optional body.
 public struct HTTPRequest: Sendable, Hashable {
@@ -10,6 +11,9 @@ public struct HTTPRequest: Sendable, Hashable {
     public var headers: [String: String]
     /// The body bytes (JSON for Graph).
     public var body: Data?
+    /// The body as a JSON value instead of bytes, for a transport that ``HTTPTransport/carriesJSONValues`` (in process):
+    /// it is never written out and parsed back.
+    public var json: JSONValue?
     /// Seconds before the transport gives up waiting for the response.
     public var timeout: Double
 
@@ -31,6 +35,8 @@ public struct HTTPResponse: Sendable, Hashable {
     /// Header fields with lower-cased names.
     public var headers: [String: String]
     public var body: Data
+    /// The body as a JSON value, from a transport that ``HTTPTransport/carriesJSONValues``; then ``body`` is empty.
+    public var json: JSONValue?
 
     public init(status: Int, headers: [String: String] = [:], body: Data = Data()) {
         self.status = status
@@ -60,6 +66,15 @@ public enum TransportFailure: Error, Sendable, Hashable, CustomStringConvertible
 public protocol HTTPTransport: Sendable {
     /// Sends one request and returns its response, or throws ``TransportFailure``.
     func send(_ request: HTTPRequest) async throws -> HTTPResponse
+
+    /// Whether JSON bodies travel as values (``HTTPRequest/json``, ``HTTPResponse/json``) rather than bytes: only a
+    /// transport that never leaves the process (the tabletop's fake tenant), where writing JSON out and parsing it back
+    /// on both sides costs a tenth of a large rehearsal. Default: `false`.
+    var carriesJSONValues: Bool { get }
+}
+
+extension HTTPTransport {
+    public var carriesJSONValues: Bool { false }
 }
 
 /// Time as Lifeboat's Graph client sees it: wall time for live rebuilds, simulated time for tabletops.

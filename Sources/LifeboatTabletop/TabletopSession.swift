@@ -399,6 +399,8 @@ private struct ScenarioTransport: HTTPTransport {
         self.inner = inner
     }
 
+    var carriesJSONValues: Bool { inner.allSatisfy(\.carriesJSONValues) }
+
     func send(_ request: HTTPRequest) async throws -> HTTPResponse {
         try await session.fireDueEvents()
         let index = inner.count == 1 ? 0 : next.next() % inner.count

@@ -149,6 +149,31 @@ struct FakeGraph {
         #expect(await reopened.writeCount == writes)
     }
 
+    @Test func answersAsValuesAreTheAnswersAsBytes() async throws {
+        let fake = try FakeGraph()
+        let user = try await fake.createUser("same")
+        let url = FakeTenantTransport.baseURL
+        let batch: JSONValue = ["requests": [
+            ["id": "1", "method": "GET", "url": .string("/users/\(user)?$select=id,displayName")],
+            ["id": "2", "method": "PATCH", "url": .string("/users/\(user)"), "headers": ["Content-Type": "application/json"], "body": ["jobTitle": "Pilot"]],
+        ]]
+        for request in [HTTPRequest(method: "GET", url: "\(url)/users?$select=id,userPrincipalName"), HTTPRequest(method: "GET", url: "\(url)/users/\(user)")] {
+            var asValue = request
+            asValue.json = nil
+            guard case .response(let bytes) = await fake.tenant.reply(to: request),
+                  case .response(let values) = await fake.tenant.reply(to: asValue, bodiesAsValues: true) else { Issue.record("no response"); return }
+            #expect(values.body.isEmpty && values.json != nil)
+            #expect(try JSONCoding.decode(bytes.body) == values.json)
+        }
+        var asValue = HTTPRequest(method: "POST", url: "\(url)/$batch", headers: ["Content-Type": "application/json"])
+        asValue.json = batch
+        guard case .response(let answered) = await fake.tenant.reply(to: asValue, bodiesAsValues: true) else { Issue.record("no response"); return }
+        let responses = try #require(answered.json?["responses"]?.arrayValue)
+        #expect(Set(responses.compactMap { $0["status"]?.numberValue }) == [200, 204])
+        #expect(responses.first { $0["id"]?.stringValue == "1" }?["body"]?["displayName"]?.stringValue == "same")
+        #expect(try await fake.graph.get("/users/\(user)")["jobTitle"]?.stringValue == "Pilot")
+    }
+
     @Test func deferredCommitsReachTheFileOnlyWhenCommitted() async throws {
         let directory = try TemporaryDirectory("fake-deferred")
         defer { directory.remove() }

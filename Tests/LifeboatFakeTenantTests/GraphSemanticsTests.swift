@@ -150,7 +150,8 @@ import Testing
         let second = try await fake.createUser("second")
         _ = try await fake.graph.send(GraphRequest("DELETE", "/users/\(first)"))
         let transport = FakeTenantTransport(tenant: fake.tenant)
-        let changes = try JSONCoding.decode(try await transport.send(HTTPRequest(method: "GET", url: link)).body)
+        // The in-process transport answers JSON as values, not bytes.
+        let changes = try #require(try await transport.send(HTTPRequest(method: "GET", url: link)).json)
         let values = changes["value"]?.arrayValue ?? []
         #expect(values.contains { $0["id"]?.stringValue == second })
         #expect(values.contains { $0["id"]?.stringValue == first && $0["@removed"] != nil })
