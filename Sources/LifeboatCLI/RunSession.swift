@@ -218,9 +218,8 @@ enum RunSession {
         let resume = resume ?? "lifeboat resume --state \(statePath)"
         switch outcome {
         case .completed:
-            let entries = try await store.idMapEntries()
-            let followUps = try await store.followUps()
-            print("Run complete: \(entries.count) objects in the ID map, \(followUps.count) follow-ups.")
+            let totals = try await store.totals()
+            print("Run complete: \(totals.idMap) objects in the ID map, \(totals.followUps) follow-ups.")
             print("  lifeboat status --state \(statePath)      # what was done")
             print("  lifeboat idmap --state \(statePath) --format csv")
         case .pausedAtGate(let stageID, _):

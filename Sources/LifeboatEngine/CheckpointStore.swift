@@ -423,6 +423,11 @@ public actor CheckpointStore {
         }
     }
 
+    /// Rows in the ID map and follow-ups recorded, without reading them.
+    public func totals() throws -> (idMap: Int, followUps: Int) {
+        (try db.queryFirst("SELECT COUNT(*) FROM idmap")?.int(0) ?? 0, try db.queryFirst("SELECT COUNT(*) FROM followups")?.int(0) ?? 0)
+    }
+
     /// Operation counts per state for a stage (or the run).
     public func operationCounts(stageID: String? = nil) throws -> [OperationState: Int] {
         let rows = stageID == nil

@@ -240,13 +240,15 @@ public struct Executor: Sendable {
             }
 
             try await store.setStageStatus(stage.id, .running, message: "\(stage.title) started", simulatedSeconds: await simulatedNow())
-            try await store.insertPlanned(plan.operations, stageID: stage.id)
-            _ = try await store.retryFailed(stageID: stage.id)
+            let inserted = try await store.insertPlanned(plan.operations, stageID: stage.id)
+            let retried = try await store.retryFailed(stageID: stage.id)
+            // A stage planned just now has exactly its plan pending; only a resumed stage is read back from the checkpoint.
+            let fresh = inserted == plan.operations.count && retried == 0 ? plan.operations.filter { $0.skip == nil } : nil
             for warning in plan.warnings { observer?.report(.warning("\(stage.id): \(warning)")) }
 
             let context = StageContext(stage: stage, graph: graph, snapshot: snapshot, index: index, idMap: idMap, mode: mode,
                                        outputDirectory: options.outputDirectory, checkpoint: store)
-            let (failed, mappings) = try await runOperations(of: stage, kind: kind, context: context)
+            let (failed, mappings) = try await runOperations(of: stage, kind: kind, context: context, planned: fresh)
             if options.stop?.isRequested == true, try await store.operationCounts(stageID: stage.id)[.pending, default: 0] > 0 {
                 return try await stopped(at: stage.id)
             }
@@ -274,7 +276,8 @@ public struct Executor: Sendable {
 
     /// Reconciles operations left in `sent`, then performs pending ones in windows; returns the number that failed
     /// and the ID-map rows committed, in commit order.
-    private func runOperations(of stage: Runbook.Stage, kind: any StageKind, context: StageContext) async throws -> (failed: Int, mappings: [IDMapEntry]) {
+    private func runOperations(of stage: Runbook.Stage, kind: any StageKind, context: StageContext,
+                               planned: [PlannedOperation]?) async throws -> (failed: Int, mappings: [IDMapEntry]) {
         var mappings: [IDMapEntry] = []
         func committed(_ completions: [CheckpointStore.Completion]) {
             for case .succeeded(_, _, let mapping?) in completions { mappings.append(mapping) }
@@ -298,7 +301,12 @@ public struct Executor: Sendable {
             committed(completions)
         }
 
-        let pending = try await store.operations(stageID: stage.id, state: .pending).map(\.planned)
+        let pending: [PlannedOperation]
+        if let planned {
+            pending = planned
+        } else {
+            pending = try await store.operations(stageID: stage.id, state: .pending).map(\.planned)
+        }
         let window = max(1, options.concurrency * options.windowPerSlot)
         let batches = stride(from: 0, to: pending.count, by: window).map { Array(pending[$0..<min($0 + window, pending.count)]) }
         // Windows are pipelined: while window k is in flight, the checkpoint commits window k-1's results and window k+1's
