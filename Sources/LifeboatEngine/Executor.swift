@@ -390,7 +390,7 @@ public struct Executor: Sendable {
                     }
                 } else if error.isTransient || error.isNotFound {
                     // Graph is eventually consistent: just-created references can be invisible for seconds.
-                    try? await WaitReason.$current.withValue(.retry) { try await graph.clock.sleep(seconds: graph.retry.backoff(attempt: attempt)) }
+                    await backOff(attempt: attempt, since: error.answeredAt)
                 } else {
                     return .failed(op, code: error.code, message: error.message, requestID: error.requestID)
                 }
@@ -424,7 +424,7 @@ public struct Executor: Sendable {
                 }
                 return .notApplied(op)
             } catch let error as GraphError where error.isTransient {
-                try? await WaitReason.$current.withValue(.retry) { try await graph.clock.sleep(seconds: graph.retry.backoff(attempt: attempt)) }
+                await backOff(attempt: attempt, since: error.answeredAt)
             } catch let error as GraphError {
                 return .failed(op, code: error.code, message: "reconciliation failed: \(error.message)", requestID: error.requestID)
             } catch {
@@ -432,6 +432,16 @@ public struct Executor: Sendable {
             }
         }
         return .failed(op, code: "ReconciliationFailed", message: "could not look the object up in the target", requestID: nil)
+    }
+
+    /// Waits the retry policy's backoff, counted from when the failure arrived: operations that failed together (at one
+    /// simulated instant) wait together instead of one after another.
+    private func backOff(attempt: Int, since: Date?) async {
+        var failedAt = await graph.clock.now()
+        if let since { failedAt = min(failedAt, since) }
+        try? await WaitReason.$current.withValue(.retry) {
+            try await graph.clock.sleep(until: failedAt.addingTimeInterval(graph.retry.backoff(attempt: attempt)))
+        }
     }
 
     private func mapping(_ op: PlannedOperation, _ outcome: OperationOutcome, stage: String) -> IDMapEntry? {

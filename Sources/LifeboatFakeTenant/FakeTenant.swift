@@ -191,6 +191,18 @@ public actor FakeTenant {
     /// Answers one Graph request, or says that its response is lost after it was applied. With `bodiesAsValues`
     /// (an in-process caller), JSON bodies are answered in ``HTTPResponse/json`` and not written out.
     public func reply(to request: HTTPRequest, app: String = "lifeboat", bodiesAsValues: Bool = false) -> Reply {
+        // Stamped with the tenant's clock when it answers: in a tabletop that is the client's simulated clock, which
+        // other requests' waits may move before the client reads the answer.
+        switch answer(request, app: app, bodiesAsValues: bodiesAsValues) {
+        case .response(var response):
+            response.answeredAt = now()
+            return .response(response)
+        case .lostResponse:
+            return .lostResponse
+        }
+    }
+
+    private func answer(_ request: HTTPRequest, app: String, bodiesAsValues: Bool) -> Reply {
         let outer = answersWithValues
         answersWithValues = bodiesAsValues
         defer { answersWithValues = outer }

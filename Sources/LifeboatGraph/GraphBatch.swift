@@ -24,9 +24,11 @@ extension GraphClient {
             var again: [Int] = []
             var wait = 0.0
             var throttledRound = false
+            var answeredAt: Date?
             for start in stride(from: 0, to: pending.count, by: Self.batchLimit) {
                 let chunk = Array(pending[start..<min(start + Self.batchLimit, pending.count)])
                 let outcome = await sendBatch(chunk.map { (String($0 + 1), requests[$0]) })
+                if answeredAt == nil { answeredAt = await clock.now() }
                 switch outcome {
                 case .failure(let error):
                     for index in chunk {
@@ -96,7 +98,12 @@ extension GraphClient {
             pending = again.sorted()
             if !pending.isEmpty, wait > 0 {
                 do {
-                    try await WaitReason.$current.withValue(throttledRound ? .throttling : .retry) { try await clock.sleep(seconds: wait) }
+                    try await WaitReason.$current.withValue(throttledRound ? .throttling : .retry) {
+                        // Counted from the round's first answer, as Retry-After is.
+                        let since: Date
+                        if let answeredAt { since = answeredAt } else { since = await clock.now() }
+                        try await clock.sleep(until: since.addingTimeInterval(wait))
+                    }
                 } catch {
                     for index in pending {
                         results[index] = .failure(GraphError(kind: .notSent, status: 0, code: "Cancelled", message: "stopped while waiting to retry",

@@ -31,6 +31,8 @@ public struct GraphError: Error, Sendable, CustomStringConvertible {
     public var path: String
     /// Seconds Graph asked us to wait, if it said.
     public var retryAfter: Double?
+    /// When the answer (or the failure) arrived, on the client's clock: a retry counts its wait from it.
+    public var answeredAt: Date?
 
     public init(
         kind: Kind, status: Int, code: String, message: String, requestID: String? = nil,

@@ -37,6 +37,9 @@ public struct HTTPResponse: Sendable, Hashable {
     public var body: Data
     /// The body as a JSON value, from a transport that ``HTTPTransport/carriesJSONValues``; then ``body`` is empty.
     public var json: JSONValue?
+    /// When the server produced the answer, on the client's clock, if the transport knows (the in-process fake tenant
+    /// stamps its simulated time); otherwise the client takes the time the response arrived. Retry-After counts from it.
+    public var answeredAt: Date?
 
     public init(status: Int, headers: [String: String] = [:], body: Data = Data()) {
         self.status = status
