@@ -126,7 +126,10 @@ enum RunSession {
             throw ExitStatus.invalidInput
         }
         let readiness = await verdict
-        if let readiness { print(readiness.text(objectsShown: 3) + "\n") }
+        if let readiness {
+            print(readiness.text(objectsShown: 3) + "\n")
+            fflush(nil)  // before the progress lines on standard error, also when both go to one file
+        }
 
         let profileName = setup.profile ?? existing?.record.profile ?? "realistic"
         let profile: FakeTenantProfile
