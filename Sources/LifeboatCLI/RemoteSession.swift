@@ -109,10 +109,9 @@ extension RunSession {
                 concurrency: setup.concurrency, toolVersion: LifeboatVersion.current, operatorName: setup.operatorName, host: host,
                 startedAt: ISO8601DateFormatter().string(from: Date()), objectiveSeconds: runbook.objective, profile: nil)
             try await store.startRun(record, stages: runbook.stages.map { ($0.id, $0.kind, $0.title) }, simulatedSeconds: nil)
-            try await store.appendEvent(kind: "snapshot.signature", message: signature, simulated: nil)
             // What this backup cannot bring back goes into the run's record, so the post-incident report lists it with the fixes.
             let readiness = Readiness.assess(Readiness.Input(snapshot: snapshot, runbook: runbook))
-            try await readiness.record(in: store, simulatedSeconds: nil)
+            try await recordInputs(in: store, signature: signature, readiness: readiness)
             print("Readiness: \(readiness.tally) (in the report; `lifeboat readiness` prints each finding)")
             print("\(setup.mode == .dryRun ? "Dry run" : setup.mode == .live ? "Live rebuild" : "Rehearsal") \(record.id): \(runbook.name) → \(target.initialDomain)")
         }

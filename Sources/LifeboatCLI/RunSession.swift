@@ -76,6 +76,12 @@ enum RunSession {
         }
     }
 
+    /// Records what the report says about a new run's inputs: the snapshot's signature and the readiness verdict.
+    static func recordInputs(in store: CheckpointStore, signature: String, readiness: ReadinessReport?) async throws {
+        try await store.appendEvent(kind: "snapshot.signature", message: signature, simulated: nil)
+        try await readiness?.record(in: store, simulatedSeconds: nil)
+    }
+
     /// Plans every stage before anything is written, or exits with the invalid-input code.
     @discardableResult
     static func prepare(_ runbook: Runbook, snapshot: Snapshot) throws -> [PreparedStage] {
@@ -179,9 +185,8 @@ enum RunSession {
                 startedAt: ISO8601DateFormatter().string(from: Date()), objectiveSeconds: runbook.objective,
                 profile: profile.name, scenarioPath: setup.scenario?.file, apps: apps)
             try await store.startRun(record, stages: runbook.stages.map { ($0.id, $0.kind, $0.title) }, simulatedSeconds: nil)
-            try await store.appendEvent(kind: "snapshot.signature", message: SnapshotSignature.custodyStatement(directory: snapshot.directory, verifiedKey: nil),
-                                        simulated: nil)
-            try await readiness?.record(in: store, simulatedSeconds: nil)
+            try await recordInputs(in: store, signature: SnapshotSignature.custodyStatement(directory: snapshot.directory, verifiedKey: nil),
+                                   readiness: readiness)
             print("Tabletop run \(record.id): \(runbook.name) → fake tenant \(tenant.initialDomain) (profile \(profile.name))")
         }
         try await session.begin(isNewRun: existing == nil, runbook: runbook)

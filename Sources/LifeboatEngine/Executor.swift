@@ -437,8 +437,7 @@ public struct Executor: Sendable {
     /// Waits the retry policy's backoff, counted from when the failure arrived: operations that failed together (at one
     /// simulated instant) wait together instead of one after another.
     private func backOff(attempt: Int, since: Date?) async {
-        var failedAt = await graph.clock.now()
-        if let since { failedAt = min(failedAt, since) }
+        let failedAt = if let since { since } else { await graph.clock.now() }
         try? await WaitReason.$current.withValue(.retry) {
             try await graph.clock.sleep(until: failedAt.addingTimeInterval(graph.retry.backoff(attempt: attempt)))
         }

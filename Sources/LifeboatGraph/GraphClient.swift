@@ -214,10 +214,6 @@ public struct GraphClient: Sendable {
                 log(httpRequest, request, nil, failure: error, started: started)
                 throw GraphError(kind: .notSent, status: 0, code: "TransportFailure", message: "\(error)", method: request.method, path: request.path)
             }
-            // Waits count from the answer: requests answered together wait together (on a simulated clock too, where
-            // other requests' waits may have moved the clock since the fake tenant answered).
-            var answeredAt = await clock.now()
-            if let stamped = response.answeredAt { answeredAt = min(answeredAt, stamped) }
             log(httpRequest, request, response, failure: nil, started: started)
             await governor?.observe(status: response.status, headers: response.headers, estimated: cost)
 
@@ -231,6 +227,9 @@ public struct GraphClient: Sendable {
                 return GraphResponse(status: response.status, headers: response.headers, body: json)
             }
 
+            // Waits count from the answer: requests answered together wait together (on a simulated clock too, where
+            // other requests' waits may have moved the clock since the fake tenant stamped its answer).
+            let answeredAt = if let stamped = response.answeredAt { stamped } else { await clock.now() }
             var error = GraphError.from(response: response, method: request.method, path: request.path)
             error.answeredAt = answeredAt
             if request.awaitsReplication, error.isNotFound, replication + 1 < retry.maxReplicationAttempts {
