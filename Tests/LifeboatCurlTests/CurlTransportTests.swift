@@ -180,7 +180,11 @@ import Testing
         server.standardOutput = try FileHandle(forWritingTo: output)
         server.standardError = FileHandle.nullDevice
         try server.run()
-        defer { server.terminate() }
+        // `openssl s_server` ignores SIGTERM: kill it and wait, so no server outlives the test.
+        defer {
+            kill(server.processIdentifier, SIGKILL)
+            server.waitUntilExit()
+        }
         var port: Int?
         for _ in 0..<50 where port == nil {
             try await Task.sleep(for: .milliseconds(100))
