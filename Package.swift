@@ -123,6 +123,7 @@ let package = Package(
             "lifeboat",
         ]),
         .testTarget(name: "LifeboatSnapshotTests", dependencies: ["LifeboatSnapshot", "LifeboatTestSupport"]),
+        .testTarget(name: "LifeboatSQLiteTests", dependencies: ["LifeboatSQLite", "LifeboatTestSupport"]),
         .testTarget(name: "LifeboatImportTests", dependencies: [
             "LifeboatImport", "LifeboatSnapshot", "LifeboatEngine", "LifeboatRunbook", "LifeboatJSON", "LifeboatTestSupport",
         ]),
