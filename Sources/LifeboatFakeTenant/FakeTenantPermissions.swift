@@ -188,6 +188,8 @@ public enum FakeTenantPermissions {
             return Rule("subscribedsku-list-permissions.md", any: ["Organization.Read.All", "Directory.Read.All", "Directory.ReadWrite.All", "Organization.ReadWrite.All"])
         case "invitations":
             return Rule("invitation-post-permissions.md", any: ["User.Invite.All", "Directory.ReadWrite.All", "User.ReadWrite.All"])
+        case "identityGovernance":
+            return Rule("termsofusecontainer-list-agreements.md", any: ["Agreement.Read.All", "Agreement.ReadWrite.All"])
         case "directoryObjects":
             return Rule("directoryobject-get-permissions.md", any: ["Directory.Read.All"])
         case "policies":
