@@ -215,6 +215,13 @@ extension FakeGraph {
         #expect(allowed.status == 204)
     }
 
+    /// `fake-tenant serve --grant/--withhold`: grants replace the defaults, withheld ones are taken out.
+    @Test func servedRolesFromGrantAndWithhold() {
+        let defaults = Set(FakeTenantPermissions.defaultGrants)
+        #expect(Set(FakeTenantPermissions.roles(defaults: defaults, granted: [], withheld: ["User.ReadWrite.All"])) == defaults.subtracting(["User.ReadWrite.All"]))
+        #expect(FakeTenantPermissions.roles(defaults: defaults, granted: ["User.Read.All"], withheld: []) == ["User.Read.All"])
+    }
+
     /// Every route Lifeboat uses passes with the default grants (the README's list).
     @Test func defaultGrantsOpenEveryRouteTheEngineUses() async throws {
         let fake = try FakeGraph()
