@@ -373,6 +373,10 @@ extension FakeTenant {
     /// `$expand=members`, `$expand=owners` on groups and `$expand=manager` on users.
     func expand(_ item: JSONObject, _ request: FakeRequest) throws(GraphFailure) -> JSONObject {
         guard let text = request.query["$expand"], let id = item["id"]?.stringValue else { return item }
+        // query-parameters.md: `$expand` is not supported with advanced queries.
+        if request.headers["consistencylevel"]?.lowercased() == "eventual" {
+            throw GraphFailure.badRequest("$expand is not supported with advanced queries (ConsistencyLevel: eventual).", code: "Request_UnsupportedQuery")
+        }
         var object = item
         for part in Self.expansions(text) {
             let name = String(part.split(separator: "(").first ?? Substring(part)).trimmingCharacters(in: .whitespaces)
@@ -394,7 +398,8 @@ extension FakeTenant {
                     return .object(reference)
                 }
             }
-            object[name] = name == "manager" ? (references.first ?? .null) : .array(references)
+            // At most 20 expanded items and no nextLink for directory objects (query-parameters.md, known-issues.md).
+            object[name] = name == "manager" ? (references.first ?? .null) : .array(Array(references.prefix(20)))
         }
         return object
     }

@@ -20,9 +20,10 @@ extension FakeGraph {
     }
 
     /// Sends a request and answers its status and Graph error code (no retries, no throwing).
-    func attempt(_ method: String, _ path: String, body: JSONValue? = nil, headers: [String: String] = [:]) async -> (status: Int, code: String?) {
+    func attempt(_ method: String, _ path: String, query: [QueryItem] = [], body: JSONValue? = nil, headers: [String: String] = [:]) async
+        -> (status: Int, code: String?) {
         do {
-            let response = try await graph.send(GraphRequest(method, path, headers: headers, body: body))
+            let response = try await graph.send(GraphRequest(method, path, query: query, headers: headers, body: body))
             return (response.status, nil)
         } catch let error as GraphError {
             return (error.status, error.code)
