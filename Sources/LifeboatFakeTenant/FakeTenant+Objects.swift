@@ -8,9 +8,12 @@ extension FakeTenant {
     static let conditionalAccessAppKeywords: Set<String> = ["All", "None", "Office365", "MicrosoftAdminPortals"]
     static let conditionalAccessLocationKeywords: Set<String> = ["All", "AllTrusted"]
 
-    func create(_ type: String, _ body: JSONObject) throws -> JSONObject {
+    func create(_ type: String, _ body: JSONObject, keyProperty: String? = nil) throws -> JSONObject {
         // Graph refuses properties its types do not have (from the v1.0 metadata).
         try GraphSchema.v1.validate(body, as: type)
+        try checkReadOnly(body, type: type, except: keyProperty)
+        // Enum values from the CSDL, navigation properties inline and nested annotations (resource pages; Docs/fake-tenant.md).
+        try GraphSchema.v1.validateEnums(body, as: type)
         switch type {
         case "user": return try createUser(body)
         case "group": return try createGroup(body)
@@ -21,6 +24,7 @@ extension FakeTenant {
         case "unifiedRoleAssignment": return try createRoleAssignment(body)
         case "namedLocation": return try createNamedLocation(body)
         case "conditionalAccessPolicy": return try createPolicy(body)
+        case "authenticationStrengthPolicy": return try createStrengthPolicy(body)
         case "administrativeUnit": return try createAdministrativeUnit(body)
         case "domain": return try createDomain(body)
         default: throw GraphFailure(status: 405, code: "Request_BadRequest", message: "Objects of type \(type) cannot be created.")
@@ -160,6 +164,11 @@ extension FakeTenant {
         if type == "group", relation == "members", directory.object(id)?.properties["groupTypes"]?.stringArray?.contains("DynamicMembership") == true {
             throw GraphFailure(status: 400, code: "Request_BadRequest", message: "Members of a dynamic group cannot be added or removed.")
         }
+        // A dynamic administrative unit's members come from its rule (administrativeunit.md: membershipType; administrativeunit-post-members.md).
+        if type == "administrativeUnit", relation == "members",
+           directory.object(id)?.properties["membershipType"]?.stringValue?.caseInsensitiveCompare("Dynamic") == .orderedSame {
+            throw GraphFailure(status: 400, code: "Request_BadRequest", message: "Members of a dynamic administrative unit cannot be added or removed.")
+        }
         let allowed: Set<String> = relation == "owners" ? ["user", "servicePrincipal"] : ["user", "group", "servicePrincipal", "device", "orgContact"]
         let ids = try resolve(references, allowed: allowed)
         if ids.contains(id) { throw GraphFailure.badRequest("An object cannot be a member of itself.") }
@@ -210,9 +219,31 @@ extension FakeTenant {
         return try insert(app, type: "application", links: [("owners", owners)])
     }
 
-    /// `api://{guid}` identifier URIs must name the application's own appId, and every URI is unique in the tenant.
+    /// Read-only and computed properties are refused on create and update, even with the value Graph holds
+    /// (the type's resource page, see ``ReadOnlyProperties``; errors.md: 400).
+    func checkReadOnly(_ body: JSONObject, type: String, except: String?) throws(GraphFailure) {
+        var checked = body
+        if let except { checked[except] = nil }
+        if let name = ReadOnlyProperties.first(in: checked, type: type) {
+            throw GraphFailure.badRequest("Property '\(name)' is read-only and cannot be set.", code: "Request_BadRequest")
+        }
+    }
+
+    /// `api://{guid}` identifier URIs must name the application's own appId; an `http(s)` URI's host must be a verified
+    /// domain of the tenant or a subdomain of one (application.md: identifierUris; HostNameNotOnVerifiedDomain);
+    /// every URI is unique in the tenant.
     func checkIdentifierURIs(_ uris: [String], appId: String, excluding id: String?) throws(GraphFailure) {
         for uri in uris {
+            let lowered = uri.lowercased()
+            if lowered.hasPrefix("http://") || lowered.hasPrefix("https://") {
+                let host = URL(string: uri)?.host?.lowercased() ?? ""
+                let verified = directory.ids(ofType: "domain").filter { directory.object($0)?.properties["isVerified"]?.boolValue == true }
+                guard !host.isEmpty, verified.contains(where: { host == $0 || host.hasSuffix("." + $0) }) else {
+                    throw GraphFailure.badRequest(
+                        "Values of identifierUris property must use a verified domain of the organization or its subdomain: '\(uri)'.",
+                        code: "HostNameNotOnVerifiedDomain")
+                }
+            }
             if uri.lowercased().hasPrefix("api://") {
                 let rest = String(uri.dropFirst(6))
                 let guid = String(rest.split(separator: "/").first ?? "")
@@ -251,6 +282,10 @@ extension FakeTenant {
     }
 
     func addFederatedCredential(_ id: String, _ body: JSONObject) throws -> JSONObject {
+        // v1.0 has no claimsMatchingExpression (a beta property): the v1.0 CSDL refuses it like any unknown property
+        // (federatedidentitycredential.md, application-post-federatedidentitycredentials.md).
+        try GraphSchema.v1.validate(body, as: "federatedIdentityCredential")
+        try GraphSchema.v1.validateEnums(body, as: "federatedIdentityCredential")
         try require(body, ["name", "issuer", "subject", "audiences"], type: "federatedIdentityCredential")
         let name = body["name"]!.stringValue ?? ""
         if directory.targets(of: id, "federatedIdentityCredentials").contains(where: { directory.object($0)?.properties["name"]?.stringValue == name }) {
@@ -441,6 +476,7 @@ extension FakeTenant {
     }
 
     func createPolicy(_ body: JSONObject) throws -> JSONObject {
+        try checkConditionalAccessAllowed(creating: true)
         try require(body, ["displayName", "state", "conditions"], type: "conditionalAccessPolicy")
         try checkPolicy(body)
         var policy = body
@@ -481,12 +517,42 @@ extension FakeTenant {
                 directory.lookup("servicePrincipal", "appId", $0) != nil || BuiltInDirectory.multiTenantApps[$0] != nil
             }
         }
+        // grantControls.authenticationStrength references a policy by id (authenticationstrengthpolicy.md).
+        if let strength = policy["grantControls"]?["authenticationStrength"], !strength.isNull {
+            let id = strength["id"]?.stringValue ?? ""
+            guard directory.object(id)?.type == "authenticationStrengthPolicy" else {
+                throw GraphFailure.badRequest("Invalid grantControls.authenticationStrength: '\(id)' does not reference an existing authentication strength.",
+                                              code: "BadRequest")
+            }
+        }
         let locations = conditions["locations"]
         for key in ["includeLocations", "excludeLocations"] {
             try check("conditions.locations.\(key)", locations?[key]?.stringArray, keywords: Self.conditionalAccessLocationKeywords) {
                 directory.object($0)?.type == "namedLocation"
             }
         }
+    }
+
+    /// `POST /policies/authenticationStrengthPolicies` (authenticationstrengthroot-post-policies.md): a custom strength.
+    func createStrengthPolicy(_ body: JSONObject) throws -> JSONObject {
+        try require(body, ["displayName", "allowedCombinations"], type: "authenticationStrengthPolicy")
+        guard body["allowedCombinations"]?.arrayValue?.isEmpty == false else {
+            throw GraphFailure.badRequest("allowedCombinations must name at least one combination.", code: "BadRequest")
+        }
+        let name = body["displayName"]?.stringValue ?? ""
+        if directory.ids(ofType: "authenticationStrengthPolicy").contains(where: {
+            directory.object($0)?.properties["displayName"]?.stringValue?.caseInsensitiveCompare(name) == .orderedSame
+        }) {
+            throw GraphFailure.badRequest("An authentication strength with the display name '\(name)' already exists.", code: "BadRequest")
+        }
+        var policy = body
+        let stamp = JSONValue.string(timestamp.string(from: now()))
+        policy["id"] = .string(newID())
+        policy["policyType"] = "custom"
+        policy["requirementsSatisfied"] = "mfa"
+        policy["createdDateTime"] = stamp
+        policy["modifiedDateTime"] = stamp
+        return try insert(policy, type: "authenticationStrengthPolicy")
     }
 
     // MARK: Domains
@@ -535,6 +601,10 @@ extension FakeTenant {
     func verifyDomain(_ name: String) throws -> JSONObject {
         var domain = try get(name, type: "domain")
         if domain["isVerified"]?.boolValue == true { return domain }
+        // A domain still verified in another tenant never verifies here (domain-verify.md is silent on the error: hostile choice).
+        if isHeld(name) {
+            throw GraphFailure.badRequest("Domain verification failed: the domain \(name) is already verified in another tenant.", code: "Request_BadRequest")
+        }
         let rootVerified = parentDomain(of: name).flatMap { directory.object($0)?.properties["isVerified"]?.boolValue } == true
         guard isPublished(name) || rootVerified else {
             throw GraphFailure.badRequest(
@@ -551,10 +621,9 @@ extension FakeTenant {
 
     func update(_ type: String, id: String, _ body: JSONObject) throws {
         try GraphSchema.v1.validate(body, as: type)
+        try GraphSchema.v1.validateEnums(body, as: type)
+        try checkReadOnly(body, type: type, except: nil)
         var object = try get(id, type: type)
-        for key in ["id", "appId", "createdDateTime"] where body[key] != nil && body[key] != object[key] {
-            throw GraphFailure.badRequest("Property '\(key)' is read-only and cannot be set.")
-        }
         switch type {
         case "user":
             if let upn = body["userPrincipalName"]?.stringValue {
@@ -577,6 +646,7 @@ extension FakeTenant {
             for (key, value) in body { merged[key] = value }
             try checkNamedLocation(merged)
         case "conditionalAccessPolicy":
+            try checkConditionalAccessAllowed(creating: false)
             var merged = object
             for (key, value) in body { merged[key] = value }
             try checkPolicy(merged)
@@ -584,7 +654,7 @@ extension FakeTenant {
         }
         let members = body["members@odata.bind"]?.arrayValue, owners = body["owners@odata.bind"]?.arrayValue
         for (key, value) in body where !key.hasSuffix("@odata.bind") && key != "passwordProfile" { object[key] = value }
-        if type == "namedLocation" || type == "conditionalAccessPolicy" { object["modifiedDateTime"] = .string(timestamp.string(from: now())) }
+        if ["namedLocation", "conditionalAccessPolicy", "authenticationStrengthPolicy"].contains(type) { object["modifiedDateTime"] = .string(timestamp.string(from: now())) }
         // Every check first, then one transaction: the binds and the properties land together or not at all.
         let memberIDs = try members.map { try bindTargets(id, type: type, relation: "members", references: $0) } ?? []
         let ownerIDs = try owners.map { try bindTargets(id, type: type, relation: "owners", references: $0) } ?? []
@@ -603,6 +673,9 @@ extension FakeTenant {
                 throw GraphFailure.badRequest("The domain \(id) is still referenced by users.")
             }
         }
+        if type == "authenticationStrengthPolicy", properties["policyType"]?.stringValue == "builtIn" {
+            throw GraphFailure.badRequest("Built-in authentication strengths cannot be deleted.", code: "BadRequest")
+        }
         if type == "unifiedRoleDefinition", properties["isBuiltIn"]?.boolValue == true {
             throw GraphFailure.badRequest("Built-in role definitions cannot be deleted.")
         }
@@ -618,8 +691,10 @@ extension FakeTenant {
         if !expired.isEmpty { try directory.transaction { for id in expired { try directory.purge(id) } } }
 
         switch (request.method, rest.count) {
-        case ("GET", 1) where rest[0].hasPrefix("microsoft.graph."):
-            let type = String(rest[0].dropFirst("microsoft.graph.".count))
+        case ("GET", 1) where Self.castType(rest[0]) != nil, ("GET", 2) where Self.castType(rest[0]) != nil && rest[1] == "$count":
+            // Both spellings of the cast: `microsoft.graph.user` (directory-deleteditems-list.md) and `graph.user` (Microsoft's SDKs).
+            let type = Self.castType(rest[0])!
+            if rest.count == 2 { return try countSegment(request, directory.deleted.values.filter { $0.type == type }.count) }
             let items = directory.deleted.filter { $0.value.type == type }.sorted { $0.value.deletedAt < $1.value.deletedAt }
                 .map { withType($0.value.properties, type) }
             return try list(request, items: { items }, type: nil)
