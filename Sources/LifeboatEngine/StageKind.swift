@@ -87,6 +87,7 @@ public enum StageCatalog {
             Verify.self, IDMapExport.self,
             AppsCreate.self, AppsLink.self, AppsOwners.self, ServicePrincipalsCreate.self, AppRoleAssignmentsCreate.self,
             OAuth2GrantsCreate.self, LicensesAssign.self, UsersAccessPasses.self,
+            AuthenticationStrengthsCreate.self, SecurityDefaultsDisable.self, TemporaryAccessPassEnable.self, AppsIdentifierURIs.self,
         ]
         return Dictionary(uniqueKeysWithValues: all.map { ($0.spec.name, $0) })
     }()
@@ -188,10 +189,11 @@ actor SharedReads<Value: Sendable> {
 
 /// Properties that Graph computes or that cannot be written on create; never sent back.
 enum WritableProperties {
-    /// Writable user properties Lifeboat restores on create.
+    /// Writable user properties Lifeboat restores on create. Not `employeeLeaveDateTime`: writing it needs
+    /// `User-LifeCycleInfo.ReadWrite.All` besides the user permission (user-update.md), so users.create leaves it to a follow-up.
     static let user: Set<String> = [
         "accountEnabled", "ageGroup", "businessPhones", "city", "companyName", "consentProvidedForMinor", "country", "department",
-        "displayName", "employeeHireDate", "employeeId", "employeeLeaveDateTime", "employeeOrgData", "employeeType", "faxNumber",
+        "displayName", "employeeHireDate", "employeeId", "employeeOrgData", "employeeType", "faxNumber",
         "givenName", "jobTitle", "mailNickname", "mobilePhone", "officeLocation", "onPremisesExtensionAttributes", "otherMails",
         "passwordPolicies", "postalCode", "preferredDataLocation", "preferredLanguage", "showInAddressList", "state",
         "streetAddress", "surname", "usageLocation", "userType",

@@ -26,7 +26,7 @@ struct Drill {
         let tenant = try tenant ?? FakeTenant(stateFile: directory.path("fake.sqlite"), initialDomain: "contosodr.onmicrosoft.com",
                                               clock: { clock.instant })
         self.tenant = tenant
-        runbook = try Runbook.load(contentsOf: Fixtures.runbook(file), catalog: StageCatalog.specs, builtins: [
+        runbook = try Runbook.load(contentsOf: Fixtures.runbook(file), catalog: StageCatalog.specs, fileParameters: Fixtures.contosoParameters, builtins: [
             "target.initialDomain": tenant.initialDomain, "target.tenantId": tenant.tenantID,
             "snapshot.initialDomain": snapshot.manifest.sourceInitialDomain ?? "", "snapshot.sourceTenantId": snapshot.manifest.sourceTenantId,
         ])
