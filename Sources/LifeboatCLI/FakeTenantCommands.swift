@@ -51,6 +51,12 @@ extension FakeTenantCommand {
         @Option(help: "Seconds an access token lives.")
         var tokenLifetime: Int = 3599
 
+        @Option(help: ArgumentHelp("A Graph application permission the client is granted, issued in its tokens' roles (repeatable; replaces the default grants: the profile's permissions, else the README's list).", valueName: "permission"))
+        var grant: [String] = []
+
+        @Option(help: ArgumentHelp("A Graph application permission withheld from the client (repeatable): routes that need it answer 403 Authorization_RequestDenied.", valueName: "permission"))
+        var withhold: [String] = []
+
         func validate() throws {
             guard (0...65535).contains(port) else { throw ValidationError("--port must be between 0 and 65535") }
             guard (1...86_400).contains(tokenLifetime) else { throw ValidationError("--token-lifetime must be between 1 and 86400 seconds") }
@@ -120,7 +126,8 @@ extension FakeTenantCommand {
                 }
             }
             let server = FakeTenantServer(
-                tenant: tenant, applications: [AppRegistration(clientID: clientID, secrets: secrets, certificates: certificates)],
+                tenant: tenant, applications: [AppRegistration(clientID: clientID, secrets: secrets, certificates: certificates,
+                                                               roles: (grant.isEmpty ? tenant.grantedPermissions.sorted() : grant).filter { !withhold.contains($0) })],
                 tokenLifetime: tokenLifetime, configuration: .init(port: port))
             let profileNote = "profile: \(tenant.profile.name)"
             let credentialNote = secretNote, certificateCount = certificates.count

@@ -167,7 +167,8 @@ public final class FakeTenantServer: Sendable {
         let forwarded = LifeboatGraph.HTTPRequest(
             method: request.method.rawValue, url: "http://\(configuration.host):\(port ?? configuration.port)\(target)", headers: headers,
             body: body.isEmpty ? nil : body)
-        let answer = await tenant.handle(forwarded)
+        let roles = await authority.roles(authorization: request.headers[.authorization]) ?? []
+        let answer = await tenant.handle(forwarded, roles: roles)
         var fields = HTTPFields()
         for (name, value) in answer.headers.sorted(by: { $0.key < $1.key }) {
             guard let fieldName = HTTPField.Name(name), name != "content-length", name != "transfer-encoding", name != "connection" else { continue }
@@ -210,6 +211,7 @@ public final class FakeTenantServer: Sendable {
     /// - `GET census`: objects per collection, live and in the recycle bin.
     /// - `POST delete` `{"collection": "users", "filter": "OData", "purge": false, "deletedDaysAgo": 0}`: break the tenant.
     /// - `POST dns` `{"domain": "contoso.com"}`: publish a domain's verification TXT record.
+    /// - `POST domains/held` `{"domain": "contoso.com", "held": true}`: another tenant holds the domain (its verify fails for good).
     private func operatorAPI(_ request: Request, path: String, body: Data) async -> Response {
         let input = (try? JSONCoding.decode(body))?.objectValue ?? [:]
         switch (request.method, path) {
@@ -238,6 +240,17 @@ public final class FakeTenantServer: Sendable {
             do {
                 try await tenant.publishDNSRecord(for: domain)
                 return json(200, ["domain": .string(domain.lowercased()), "published": true])
+            } catch {
+                return json(500, ["error": ["code": "InternalError", "message": .string("\(error)")]])
+            }
+        case (.post, "/_lifeboat/domains/held"):
+            guard let domain = input["domain"]?.stringValue, !domain.isEmpty else {
+                return json(400, ["error": ["code": "BadRequest", "message": "the body needs \"domain\" and may have \"held\" (true by default)"]])
+            }
+            let held = input["held"]?.boolValue ?? true
+            do {
+                try await tenant.holdDomain(domain, held: held)
+                return json(200, ["domain": .string(domain.lowercased()), "held": .bool(held)])
             } catch {
                 return json(500, ["error": ["code": "InternalError", "message": .string("\(error)")]])
             }

@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import LifeboatFakeTenant
 import LifeboatJSON
 import X509
 import _CryptoExtras
@@ -13,11 +14,16 @@ public struct AppRegistration: Sendable {
     public var secrets: [String]
     /// Certificates whose private keys may sign a `client_assertion`.
     public var certificates: [RegisteredCertificate]
+    /// The Graph application permissions granted to the app, issued as the token's `roles` claim
+    /// (``FakeTenantPermissions/defaultGrants`` unless given).
+    public var roles: [String]
 
-    public init(clientID: String, secrets: [String] = [], certificates: [RegisteredCertificate] = []) {
+    public init(clientID: String, secrets: [String] = [], certificates: [RegisteredCertificate] = [],
+                roles: [String] = FakeTenantPermissions.defaultGrants) {
         self.clientID = clientID
         self.secrets = secrets
         self.certificates = certificates
+        self.roles = roles
     }
 }
 
@@ -77,7 +83,7 @@ public actor FakeTokenAuthority {
     /// Seconds a token is valid (Entra ID: 3599 by default; between 60 and 86,400 here).
     public nonisolated let tokenLifetime: Int
     private var registrations: [String: AppRegistration]
-    private var issued: [String: (clientID: String, expiresAt: Date)] = [:]
+    private var issued: [String: (clientID: String, expiresAt: Date, roles: Set<String>)] = [:]
     private let now: @Sendable () -> Date
 
     public init(tenantID: String, initialDomain: String, applications: [AppRegistration], tokenLifetime: Int = 3599,
@@ -114,6 +120,14 @@ public actor FakeTokenAuthority {
             return .expired
         }
         return nil
+    }
+
+    /// The application permissions (`roles`) of a live token this authority issued, `nil` otherwise.
+    public func roles(authorization: String?) -> Set<String>? {
+        guard let authorization, authorization.count > 7, authorization.prefix(7).lowercased() == "bearer " else { return nil }
+        let token = authorization.dropFirst(7).trimmingCharacters(in: .whitespaces)
+        guard let entry = issued[token], entry.expiresAt > now() else { return nil }
+        return entry.roles
     }
 
     /// Tokens issued since the authority started.
@@ -244,6 +258,7 @@ public actor FakeTokenAuthority {
 
     private func issue(to clientID: String) -> JSONObject {
         let issuedAt = now()
+        let roles = registrations[clientID.lowercased()]?.roles ?? []
         // Forget expired tokens now and then, so the table stays the size of the live ones.
         if issued.count > 1024 { issued = issued.filter { $0.value.expiresAt > issuedAt } }
         let seconds = Int(issuedAt.timeIntervalSince1970)
@@ -251,12 +266,12 @@ public actor FakeTokenAuthority {
         let claims: JSONValue = [
             "aud": "https://graph.microsoft.com", "iss": .string("https://sts.windows.net/\(tenantID)/"), "tid": .string(tenantID),
             "appid": .string(clientID), "idtyp": "app", "iat": .number(Double(seconds)), "nbf": .number(Double(seconds)),
-            "exp": .number(Double(seconds + tokenLifetime)), "ver": "1.0",
+            "exp": .number(Double(seconds + tokenLifetime)), "ver": "1.0", "roles": .array(roles.map(JSONValue.string)),
         ]
         let payload = Base64URL.encode((try? JSONCoding.encode(claims)) ?? Data())
         let nonce = Base64URL.encode(Data(SymmetricKey(size: .bits256).withUnsafeBytes { Array($0) }))
         let token = "\(header).\(payload).\(nonce)"
-        issued[token] = (clientID, issuedAt.addingTimeInterval(Double(tokenLifetime)))
+        issued[token] = (clientID, issuedAt.addingTimeInterval(Double(tokenLifetime)), Set(roles))
         tokensIssued += 1
         return ["token_type": "Bearer", "expires_in": .number(Double(tokenLifetime)), "ext_expires_in": .number(Double(tokenLifetime)),
                 "access_token": .string(token)]

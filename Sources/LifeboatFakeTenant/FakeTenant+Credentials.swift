@@ -13,18 +13,39 @@ extension FakeTenant {
             let enabled = skus[index]["prepaidUnits"]?["enabled"]?.numberValue ?? 0
             skus[index]["prepaidUnits"] = ["enabled": .number(enabled + Double(units)), "suspended": 0, "warning": 0, "lockedOut": 0]
         } else {
-            skus.append([
+            // Entra ID P1/P2 carry their service plan, as Graph lists it (subscribedsku.md: servicePlans).
+            var plans: [JSONValue] = []
+            if let plan = Self.premiumPlans[skuPartNumber.uppercased()] {
+                let entry: JSONObject = ["servicePlanId": .string(plan.planId), "servicePlanName": .string(skuPartNumber.uppercased()),
+                                         "provisioningStatus": "Success", "appliesTo": "User"]
+                plans.append(.object(entry))
+            }
+            let prepaid: JSONObject = ["enabled": .number(Double(units)), "suspended": 0, "warning": 0, "lockedOut": 0]
+            let sku: JSONObject = [
                 "id": .string("\(tenantID)_\(skuId.lowercased())"), "skuId": .string(skuId.lowercased()), "skuPartNumber": .string(skuPartNumber),
-                "capabilityStatus": "Enabled", "appliesTo": "User", "consumedUnits": 0,
-                "prepaidUnits": ["enabled": .number(Double(units)), "suspended": 0, "warning": 0, "lockedOut": 0], "servicePlans": [],
-            ])
+                "capabilityStatus": "Enabled", "appliesTo": "User", "consumedUnits": 0, "prepaidUnits": .object(prepaid), "servicePlans": .array(plans),
+            ]
+            skus.append(sku)
         }
         try saveSubscribedSkus(skus)
     }
 
     func subscribedSkus() -> [JSONObject] {
-        guard let text = directory.setting("subscribedSkus"), let value = try? JSONCoding.decode(Data(text.utf8)) else { return [] }
-        return value.arrayValue?.compactMap(\.objectValue) ?? []
+        var skus: [JSONObject] = []
+        if let text = directory.setting("subscribedSkus"), let value = try? JSONCoding.decode(Data(text.utf8)) {
+            skus = value.arrayValue?.compactMap(\.objectValue) ?? []
+        }
+        // A profile that buys Entra ID P1/P2 (newTenant.conditionalAccessLicensed) shows it as Graph would (subscribedsku.md).
+        if profile.newTenant?.conditionalAccessLicensed == true, let plan = Self.premiumPlans["AAD_PREMIUM_P2"],
+           !skus.contains(where: { $0["skuId"]?.stringValue == plan.skuId }) {
+            skus.append([
+                "id": .string("\(tenantID)_\(plan.skuId)"), "skuId": .string(plan.skuId), "skuPartNumber": "AAD_PREMIUM_P2",
+                "capabilityStatus": "Enabled", "appliesTo": "User", "consumedUnits": 0,
+                "prepaidUnits": ["enabled": 25, "suspended": 0, "warning": 0, "lockedOut": 0],
+                "servicePlans": [["servicePlanId": .string(plan.planId), "servicePlanName": "AAD_PREMIUM_P2", "provisioningStatus": "Success", "appliesTo": "User"]],
+            ])
+        }
+        return skus
     }
 
     private func saveSubscribedSkus(_ skus: [JSONObject]) throws {
@@ -81,9 +102,16 @@ extension FakeTenant {
                 throw GraphFailure.badRequest("A Temporary Access Pass already exists for this user; delete it before creating another.")
             }
             let body = request.body ?? [:]
-            let minutes = body["lifetimeInMinutes"]?.numberValue ?? 60
-            guard (10...43_200).contains(minutes) else {
-                throw GraphFailure.badRequest("lifetimeInMinutes must be between 10 and 43200 (the policy's limits).")
+            try GraphSchema.v1.validate(body, as: "temporaryAccessPassAuthenticationMethod")
+            // The method must be enabled for this user in the authentication-methods policy
+            // (authentication-post-temporaryaccesspassmethods.md; temporaryaccesspassauthenticationmethodconfiguration.md).
+            try checkAccessPassAllowed(for: userID)
+            let policy = accessPassConfiguration()
+            let minutes = body["lifetimeInMinutes"]?.numberValue ?? policy["defaultLifetimeInMinutes"]?.numberValue ?? 60
+            let minimum = policy["minimumLifetimeInMinutes"]?.numberValue ?? 10, maximum = policy["maximumLifetimeInMinutes"]?.numberValue ?? 43_200
+            guard (minimum...maximum).contains(minutes) else {
+                throw GraphFailure.badRequest(
+                    "lifetimeInMinutes must be between \(Int(minimum)) and \(Int(maximum)) (the Temporary Access Pass policy's limits).")
             }
             let now = ISO8601DateFormatter().string(from: self.now())
             let method: JSONObject = [

@@ -24,16 +24,17 @@ enum FakeCollections {
 }
 
 extension FakeTenant {
-    func route(_ request: FakeRequest, app: String) throws -> HTTPResponse {
+    func route(_ request: FakeRequest, app: String, roles: Set<String>) throws -> HTTPResponse {
         let segments = request.segments
         guard let first = segments.first else { throw GraphFailure(status: 400, code: "BadRequest", message: "Resource not found for the segment ''.") }
-        if segments == ["$batch"], request.method == "POST" { return try batch(request, app: app) }
+        if segments == ["$batch"], request.method == "POST" { return try batch(request, app: app, roles: roles) }
         if first == "invitations", segments.count == 1, request.method == "POST" { return try invite(request) }
         if first == "subscribedSkus", segments.count == 1, request.method == "GET" { return try list(request, items: { subscribedSkus() }, type: nil) }
         if first == "directoryObjects", segments.count == 2, request.method == "GET" {
             guard let entry = visible(segments[1]) else { throw GraphFailure.notFound(segments[1]) }
             return try json(200, withType(entry.properties, entry.type))
         }
+        if first == "policies" { return try policies(request, rest: Array(segments.dropFirst())) }
         if segments.count >= 2, first == "directory", segments[1] == "deletedItems" {
             return try recycleBin(request, rest: Array(segments.dropFirst(2)))
         }
@@ -45,6 +46,20 @@ extension FakeTenant {
             return try resource(request, type: collection.type, key: key, rest: Array(segments.dropFirst(collection.path.count)))
         }
         throw GraphFailure(status: 400, code: "BadRequest", message: "Resource not found for the segment '\(first)'.")
+    }
+
+    /// `/policies/…`: security defaults and the authentication-methods policy's Temporary Access Pass configuration.
+    private func policies(_ request: FakeRequest, rest: [String]) throws -> HTTPResponse {
+        switch rest.map({ $0.lowercased() }) {
+        case ["identitysecuritydefaultsenforcementpolicy"]:
+            return try securityDefaultsPolicy(request)
+        case ["authenticationmethodspolicy"]:
+            return try authenticationMethodsPolicy(request)
+        case ["authenticationmethodspolicy", "authenticationmethodconfigurations", "temporaryaccesspass"]:
+            return try accessPassConfiguration(request)
+        default:
+            throw GraphFailure(status: 400, code: "BadRequest", message: "Resource not found for the segment '\(rest.first ?? "policies")'.")
+        }
     }
 
     private func resource(_ request: FakeRequest, type: String, key: CollectionSegment, rest: [String]) throws -> HTTPResponse {
@@ -389,7 +404,7 @@ extension FakeTenant {
     // MARK: - $batch
 
     /// JSON batching: at most 20 requests with unique ids; `dependsOn` orders them; each has its own status.
-    func batch(_ request: FakeRequest, app: String) throws -> HTTPResponse {
+    func batch(_ request: FakeRequest, app: String, roles: Set<String>) throws -> HTTPResponse {
         guard let requests = request.body?["requests"]?.arrayValue else {
             throw GraphFailure.badRequest("Invalid batch payload: a 'requests' array is required.", code: "BadRequest")
         }
@@ -446,7 +461,7 @@ extension FakeTenant {
                                     headers: headers)
             inner.json = body
             let response: HTTPResponse
-            switch reply(to: inner, app: app, bodiesAsValues: true) {
+            switch reply(to: inner, app: app, bodiesAsValues: true, roles: roles) {
             case .response(let answer): response = answer
             case .lostResponse: response = GraphFailure(status: 504, code: "GatewayTimeout", message: "Timed out after the request was applied.").response(requestID: newID(), date: "")
             }

@@ -179,8 +179,10 @@ public actor FakeTenant {
 
     /// Answers one Graph request on behalf of `app` (throttling is per app per tenant).
     /// A lost response (a profile fault) is answered 504 here; use ``reply(to:app:)`` to see it as a drop.
-    public func handle(_ request: HTTPRequest, app: String = "lifeboat") -> HTTPResponse {
-        switch reply(to: request, app: app) {
+    ///
+    /// `roles` are the application permissions of the caller's token (`nil`: ``grantedPermissions``, the in-process caller).
+    public func handle(_ request: HTTPRequest, app: String = "lifeboat", roles: Set<String>? = nil) -> HTTPResponse {
+        switch reply(to: request, app: app, roles: roles) {
         case .response(let response): return response
         case .lostResponse:
             return GraphFailure(status: 504, code: "GatewayTimeout", message: "The gateway timed out after the request was applied.")
@@ -190,10 +192,10 @@ public actor FakeTenant {
 
     /// Answers one Graph request, or says that its response is lost after it was applied. With `bodiesAsValues`
     /// (an in-process caller), JSON bodies are answered in ``HTTPResponse/json`` and not written out.
-    public func reply(to request: HTTPRequest, app: String = "lifeboat", bodiesAsValues: Bool = false) -> Reply {
+    public func reply(to request: HTTPRequest, app: String = "lifeboat", bodiesAsValues: Bool = false, roles: Set<String>? = nil) -> Reply {
         // Stamped with the tenant's clock when it answers: in a tabletop that is the client's simulated clock, which
         // other requests' waits may move before the client reads the answer.
-        switch answer(request, app: app, bodiesAsValues: bodiesAsValues) {
+        switch answer(request, app: app, bodiesAsValues: bodiesAsValues, roles: roles ?? grantedPermissions) {
         case .response(var response):
             response.answeredAt = now()
             return .response(response)
@@ -202,7 +204,7 @@ public actor FakeTenant {
         }
     }
 
-    private func answer(_ request: HTTPRequest, app: String, bodiesAsValues: Bool) -> Reply {
+    private func answer(_ request: HTTPRequest, app: String, bodiesAsValues: Bool, roles: Set<String>) -> Reply {
         let outer = answersWithValues
         answersWithValues = bodiesAsValues
         defer { answersWithValues = outer }
@@ -214,6 +216,10 @@ public actor FakeTenant {
             fake = try FakeRequest(request)
         } catch {
             return .response(error.response(requestID: requestID, date: date))
+        }
+        // The token's permissions first: a refused request changes nothing and costs nothing (errors.md: 403).
+        if fake.path != "/$batch", let failure = permissionFailure(fake, roles: roles) {
+            return .response(failure.response(requestID: requestID, date: date))
         }
         // Throttling is decided before anything else: a refused request changes nothing.
         var extraHeaders: [String: String] = [:]
@@ -244,7 +250,7 @@ public actor FakeTenant {
             directory.defersCommits = false
         }
         do {
-            var response = try route(fake, app: app)
+            var response = try route(fake, app: app, roles: roles)
             for (name, value) in extraHeaders { response.headers[name.lowercased()] = value }
             response.headers["request-id"] = requestID
             response.headers["client-request-id"] = fake.headers["client-request-id"] ?? requestID
@@ -261,6 +267,24 @@ public actor FakeTenant {
     }
 
     func now() -> Date { clock() }
+
+    /// The application permissions an in-process caller holds: the profile's `permissions`, else
+    /// ``FakeTenantPermissions/defaultGrants``.
+    public nonisolated var grantedPermissions: Set<String> { Set(profile.permissions ?? FakeTenantPermissions.defaultGrants) }
+
+    /// Graph's 403 when none of the route's permission alternatives is held (the route's reference page, see FakeTenantPermissions).
+    func permissionFailure(_ request: FakeRequest, roles: Set<String>) -> GraphFailure? {
+        let segments = request.segments
+        var memberType: String?
+        if let reference = request.body?["@odata.id"]?.stringValue, let id = reference.split(separator: "/").last.map(String.init) {
+            memberType = directory.object(id)?.type
+        }
+        var deletedType: String?
+        if segments.count >= 3, segments[0] == "directory", segments[1] == "deletedItems" { deletedType = directory.deleted[segments[2]]?.type }
+        guard let rule = FakeTenantPermissions.rule(method: request.method, segments: segments, memberType: memberType, deletedType: deletedType),
+              !rule.isSatisfied(by: roles) else { return nil }
+        return GraphFailure(status: 403, code: "Authorization_RequestDenied", message: "Insufficient privileges to complete the operation.")
+    }
 
     func newID() -> String { ids.next() }
 

@@ -60,6 +60,38 @@ public struct FakeTenantProfile: Codable, Sendable, Hashable {
         }
     }
 
+    /// A new tenant as Microsoft creates it (see ``NewTenant``); `nil` (no `newTenant` section) keeps the old permissive
+    /// start: security defaults off, Conditional Access allowed, Temporary Access Pass enabled, no held domains.
+    public struct NewTenant: Codable, Sendable, Hashable {
+        /// Security defaults are on at the start (every new tenant: identitysecuritydefaultsenforcementpolicy.md).
+        public var securityDefaults: Bool
+        /// An Entra ID P1 or P2 SKU is bought: `subscribedSkus` lists AAD_PREMIUM_P2 (Conditional Access needs it).
+        public var conditionalAccessLicensed: Bool
+        /// The Temporary Access Pass method's `state` in the authentication-methods policy at the start.
+        public var temporaryAccessPassEnabled: Bool
+        /// Custom domains verified in another tenant: `verify` fails for them for good.
+        public var heldDomains: [String]
+
+        /// Microsoft's defaults for a new tenant unless said otherwise: security defaults on, no P1/P2, TAP disabled.
+        public init(securityDefaults: Bool = true, conditionalAccessLicensed: Bool = false, temporaryAccessPassEnabled: Bool = false,
+                    heldDomains: [String] = []) {
+            self.securityDefaults = securityDefaults
+            self.conditionalAccessLicensed = conditionalAccessLicensed
+            self.temporaryAccessPassEnabled = temporaryAccessPassEnabled
+            self.heldDomains = heldDomains
+        }
+
+        enum CodingKeys: String, CodingKey { case securityDefaults, conditionalAccessLicensed, temporaryAccessPassEnabled, heldDomains }
+
+        public init(from decoder: any Decoder) throws {
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            securityDefaults = try c.decodeIfPresent(Bool.self, forKey: .securityDefaults) ?? true
+            conditionalAccessLicensed = try c.decodeIfPresent(Bool.self, forKey: .conditionalAccessLicensed) ?? false
+            temporaryAccessPassEnabled = try c.decodeIfPresent(Bool.self, forKey: .temporaryAccessPassEnabled) ?? false
+            heldDomains = try c.decodeIfPresent([String].self, forKey: .heldDomains) ?? []
+        }
+    }
+
     public var name: String
     public var seed: UInt64
     public var throttling: Throttling
@@ -69,17 +101,29 @@ public struct FakeTenantProfile: Codable, Sendable, Hashable {
     /// In a rehearsal, the operator publishes a new domain's TXT record this long after the domain is added
     /// (`nil`: only when published through the admin API).
     public var dnsRecordsPublishedAfterSeconds: Double?
+    /// The strict starting state of a new tenant; `nil`: the permissive start (see ``NewTenant``).
+    public var newTenant: NewTenant?
+    /// The application permissions (`roles`) an in-process client holds; `nil`: ``FakeTenantPermissions/defaultGrants``.
+    /// (`fake-tenant serve` grants per client instead.)
+    public var permissions: [String]?
+    /// Graph rules the engine does not yet satisfy, switched on one by one (see ``StrictRules``).
+    public var strictRules: StrictRules
 
     public init(name: String, seed: UInt64 = 1, throttling: Throttling = Throttling(enabled: false), replicationLagSeconds: Double = 0,
-                faults: Faults = Faults()) {
+                faults: Faults = Faults(), newTenant: NewTenant? = nil, permissions: [String]? = nil, strictRules: StrictRules = StrictRules()) {
         self.name = name
         self.seed = seed
         self.throttling = throttling
         self.replicationLagSeconds = replicationLagSeconds
         self.faults = faults
+        self.newTenant = newTenant
+        self.permissions = permissions
+        self.strictRules = strictRules
     }
 
-    enum CodingKeys: String, CodingKey { case name, seed, throttling, replicationLagSeconds, faults, dnsRecordsPublishedAfterSeconds }
+    enum CodingKeys: String, CodingKey {
+        case name, seed, throttling, replicationLagSeconds, faults, dnsRecordsPublishedAfterSeconds, newTenant, permissions, strictRules
+    }
 
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
@@ -89,6 +133,9 @@ public struct FakeTenantProfile: Codable, Sendable, Hashable {
         replicationLagSeconds = try c.decodeIfPresent(Double.self, forKey: .replicationLagSeconds) ?? 0
         faults = try c.decodeIfPresent(Faults.self, forKey: .faults) ?? Faults()
         dnsRecordsPublishedAfterSeconds = try c.decodeIfPresent(Double.self, forKey: .dnsRecordsPublishedAfterSeconds)
+        newTenant = try c.decodeIfPresent(NewTenant.self, forKey: .newTenant)
+        permissions = try c.decodeIfPresent([String].self, forKey: .permissions)
+        strictRules = try c.decodeIfPresent(StrictRules.self, forKey: .strictRules) ?? StrictRules()
     }
 
     /// No throttling, lag or faults; DNS records are published a minute after a domain is added.
@@ -124,6 +171,24 @@ public struct FakeTenantProfile: Codable, Sendable, Hashable {
         } catch {
             throw ProfileError(message: "profile \(url.path) is not valid: \(error)")
         }
+    }
+}
+
+/// Graph rules of the fake that a profile switches on (YAML section `strictRules`), for rules the engine does not yet
+/// satisfy: each defaults to off in the shipped profiles until the engine side lands (see Docs/fake-tenant.md).
+public struct StrictRules: Codable, Sendable, Hashable {
+    /// The default property set per type when there is no `$select` (user-get.md, group-get, resource pages).
+    public var defaultPropertySet: Bool
+
+    public init(defaultPropertySet: Bool = false) {
+        self.defaultPropertySet = defaultPropertySet
+    }
+
+    enum CodingKeys: String, CodingKey { case defaultPropertySet }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        defaultPropertySet = try c.decodeIfPresent(Bool.self, forKey: .defaultPropertySet) ?? false
     }
 }
 

@@ -21,17 +21,28 @@ public struct GraphSchema: Sendable {
         public var properties: [String: String]
         /// Navigation property → type, e.g. `members` → `Collection(graph.directoryObject)`.
         public var navigation: [String: String]
+        /// Navigation properties that contain their targets (`includeTargets`): written inline, unlike references.
+        public var contained: [String]?
+    }
+
+    /// An enum type's members; a flags enum takes several, comma-separated.
+    public struct EnumDefinition: Sendable, Hashable, Decodable {
+        public var members: [String]
+        public var flags: Bool
     }
 
     /// Types by short name (`user`, `passwordProfile`, `oAuth2PermissionGrant`).
     public let types: [String: TypeDefinition]
     /// Every type derived (transitively) from a type, by short name.
     public let derivedTypes: [String: [String]]
+    /// Enum types by short name (`conditionalAccessPolicyState`), for the enum properties of the included types.
+    public let enums: [String: EnumDefinition]
     private let lowercasedNames: [String: String]
 
     private struct Document: Decodable {
         var types: [String: TypeDefinition]
         var derivedTypes: [String: [String]]
+        var enums: [String: EnumDefinition]?
     }
 
     /// Reads a schema document in the format `Scripts/generate-graph-schema.py` writes.
@@ -39,6 +50,7 @@ public struct GraphSchema: Sendable {
         let document = try JSONDecoder().decode(Document.self, from: data)
         types = document.types
         derivedTypes = document.derivedTypes
+        enums = document.enums ?? [:]
         lowercasedNames = Dictionary(document.types.keys.map { ($0.lowercased(), $0) }, uniquingKeysWith: { first, _ in first })
     }
 
@@ -193,6 +205,115 @@ public struct GraphSchema: Sendable {
 }
 
 extension GraphSchema {
+    /// A value Graph would refuse that is not an unknown property: an enum value outside its type, a navigation property
+    /// written inline, or an annotation nested inside the body.
+    public struct ValueViolation: Sendable, Hashable, CustomStringConvertible {
+        public enum Kind: Sendable, Hashable { case enumValue, navigationProperty, nestedAnnotation }
+        public var kind: Kind
+        /// Where in the body, e.g. `state`, `grantControls.authenticationStrength`.
+        public var path: String
+        public var message: String
+        public var description: String { "\(path): \(message)" }
+    }
+
+    /// Enum values outside the CSDL's members, navigation properties given inline (other than a bare `{"id": …}` reference
+    /// or a containment navigation property), and `name@odata.*` annotations other than `@odata.bind` or any `@odata.*`
+    /// annotation except `@odata.type`/`@odata.id` below the top level.
+    public func valueViolations(in body: JSONObject, of type: String) -> [ValueViolation] {
+        guard let short = shortName(type) else { return [] }
+        var found: [ValueViolation] = []
+        checkValues(body, declared: short, path: "", top: true, into: &found)
+        return found
+    }
+
+    private func checkValues(_ object: JSONObject, declared: String, path: String, top: Bool, into found: inout [ValueViolation]) {
+        var typeName = declared
+        if let sent = object["@odata.type"]?.stringValue, let actual = shortName(sent) { typeName = actual }
+        guard let definition = types[typeName] else { return }
+        let candidates = definition.abstract ? [definition] + (derivedTypes[typeName] ?? []).compactMap { types[$0] } : [definition]
+        func place(_ key: String) -> String { path.isEmpty ? key : "\(path).\(key)" }
+        for key in object.keys.sorted() {
+            let value = object[key]!
+            if key.hasPrefix("@") {
+                if !top, key != "@odata.type", key != "@odata.id" {
+                    found.append(ValueViolation(kind: .nestedAnnotation, path: place(key),
+                                                message: "The annotation '\(key)' is not allowed inside a request body's nested object."))
+                }
+                continue
+            }
+            if let at = key.firstIndex(of: "@") {
+                let annotation = key[key.index(after: at)...]
+                if annotation != "odata.bind" {
+                    found.append(ValueViolation(kind: .nestedAnnotation, path: place(key),
+                                                message: "The property annotation '\(key)' is not allowed in a request body."))
+                }
+                continue
+            }
+            if let navigation = candidates.lazy.compactMap({ $0.navigation[key] }).first {
+                let contained = candidates.contains { $0.contained?.contains(key) == true }
+                if !contained, !Self.isReference(value) {
+                    found.append(ValueViolation(kind: .navigationProperty, path: place(key),
+                                                message: "Navigation property '\(key)' cannot be written inline; reference it by id or with '\(key)@odata.bind'."))
+                } else if contained, let element = complexOrEntity(navigation) {
+                    for (index, inner) in Self.objects(in: value).enumerated() {
+                        checkValues(inner, declared: element, path: place(key) + (value.arrayValue == nil ? "" : "[\(index)]"), top: false, into: &found)
+                    }
+                }
+                continue
+            }
+            guard let propertyType = candidates.lazy.compactMap({ $0.properties[key] }).first else { continue }
+            let inner = Self.elementType(propertyType)
+            if let enumType = enums[inner] {
+                for text in Self.strings(in: value) {
+                    let parts = enumType.flags ? text.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) } : [text]
+                    for part in parts where !enumType.members.contains(part) {
+                        found.append(ValueViolation(kind: .enumValue, path: place(key),
+                                                    message: "Requested value '\(part)' was not found in enum 'microsoft.graph.\(inner)'."))
+                    }
+                }
+            } else if let element = complexOrEntity(propertyType) {
+                for (index, nested) in Self.objects(in: value).enumerated() {
+                    checkValues(nested, declared: element, path: place(key) + (value.arrayValue == nil ? "" : "[\(index)]"), top: false, into: &found)
+                }
+            }
+        }
+    }
+
+    private static func elementType(_ type: String) -> String {
+        var inner = Substring(type)
+        if inner.hasPrefix("Collection("), inner.hasSuffix(")") { inner = inner.dropFirst("Collection(".count).dropLast() }
+        return inner.hasPrefix("graph.") ? String(inner.dropFirst("graph.".count)) : String(inner)
+    }
+
+    private func complexOrEntity(_ type: String) -> String? {
+        let name = Self.elementType(type)
+        return types[name] != nil ? name : nil
+    }
+
+    private static func objects(in value: JSONValue) -> [JSONObject] {
+        if let object = value.objectValue { return [object] }
+        return value.arrayValue?.compactMap(\.objectValue) ?? []
+    }
+
+    private static func strings(in value: JSONValue) -> [String] {
+        if let text = value.stringValue { return [text] }
+        return value.arrayValue?.compactMap(\.stringValue) ?? []
+    }
+
+    /// `null`, `{"id": "…"}` or an array of such: a reference, not an inline object.
+    private static func isReference(_ value: JSONValue) -> Bool {
+        if value.isNull { return true }
+        if let object = value.objectValue { return object.keys.allSatisfy { $0 == "id" || $0 == "@odata.type" || $0 == "@odata.id" } }
+        if let array = value.arrayValue { return array.allSatisfy(isReference) }
+        return false
+    }
+
+    /// Throws Graph's 400 for the first enum value, inline navigation property or nested annotation Graph would refuse.
+    func validateEnums(_ body: JSONObject, as type: String) throws(GraphFailure) {
+        guard let first = valueViolations(in: body, of: type).first else { return }
+        throw GraphFailure.badRequest(first.message + " (at \(first.path))", code: "BadRequest")
+    }
+
     /// Throws Graph's 400 for the first property of `body` that `type` does not have (for the request handlers).
     func validate(_ body: JSONObject, as type: String) throws(GraphFailure) {
         guard let first = violations(in: body, of: type).first else { return }
