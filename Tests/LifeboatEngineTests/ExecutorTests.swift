@@ -61,7 +61,9 @@ struct Drill {
         let idMap = IDMap(try await drill.store.idMapEntries())
         let restorable = snapshot.users.filter { !$0.onPremisesSyncEnabled }
         let users = await drill.tenant.objects(ofType: "user")
-        let groups = await drill.tenant.objects(ofType: "group")
+        // The Temporary Access Pass method targets groups, so temporaryAccessPass.enable adds one of its own (issue 13 item 3,
+        // resources/temporaryaccesspassauthenticationmethodconfiguration.md): every other group comes from the snapshot.
+        let groups = await drill.tenant.objects(ofType: "group").filter { $0["uniqueName"] != "lifeboat-recovery-admins" }
         #expect(users.count == restorable.count)
         #expect(groups.count == snapshot.groups.count)
         #expect(idMap.entries.values.filter { $0.objectType == .user || $0.objectType == .group }.count == restorable.count + snapshot.groups.count)
@@ -114,7 +116,9 @@ struct Drill {
         #expect(try await second.executor().run() == .completed)
         #expect(await TenantPicture.of(first.tenant) == picture)
         let entries = try await second.store.idMapEntries()
-        #expect(entries.filter { $0.objectType == .user || $0.objectType == .group }.count == picture.users.count + picture.groups.count)
+        // The recovery admins' group (temporaryAccessPass.enable) is no snapshot object and has no ID-map entry.
+        #expect(picture.groups["group:lifeboat-recovery-admins"] == 1)
+        #expect(entries.filter { $0.objectType == .user || $0.objectType == .group }.count == picture.users.count + picture.groups.count - 1)
         #expect(entries.allSatisfy { $0.how == .adopted })
     }
 

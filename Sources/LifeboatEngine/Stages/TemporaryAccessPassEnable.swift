@@ -75,11 +75,20 @@ struct TemporaryAccessPassEnable: StageKind {
 
     /// The recovery admins' group, created when missing (upsert: a retry never makes a second one).
     private func recoveryGroup(in context: StageContext) async throws -> String {
-        let response = try await context.graph.send(GraphRequest(
-            "PATCH", "/groups(uniqueName=\(GraphClient.literal(groupName)))", headers: ["Prefer": "create-if-missing"],
-            body: ["displayName": "Lifeboat recovery admins", "description": "Recovery admins allowed a Temporary Access Pass during the rebuild",
-                   "mailEnabled": false, "mailNickname": .string(groupName), "securityEnabled": true]))
-        if let id = response.object["id"]?.stringValue { return id }
+        do {
+            let response = try await context.graph.send(GraphRequest(
+                "PATCH", "/groups(uniqueName=\(GraphClient.literal(groupName)))", headers: ["Prefer": "create-if-missing"],
+                body: ["displayName": "Lifeboat recovery admins", "description": "Recovery admins allowed a Temporary Access Pass during the rebuild",
+                       "mailEnabled": false, "mailNickname": .string(groupName), "securityEnabled": true]))
+            if let id = response.object["id"]?.stringValue { return id }
+        } catch let error as GraphError where error.kind == .ambiguous {
+            // The upsert may have landed: look for it while the lists catch up (an upsert retried later is harmless anyway).
+            for delay in [0] + DisplayNameLookup.settleDelays {
+                if delay > 0 { try await WaitReason.$current.withValue(.retry) { try await context.graph.clock.sleep(seconds: delay) } }
+                if let id = try await TargetLookup.find(context.graph, "/groups", where: "uniqueName", equals: groupName)?["id"]?.stringValue { return id }
+            }
+            throw error
+        }
         guard let found = try await TargetLookup.find(context.graph, "/groups", where: "uniqueName", equals: groupName)?["id"]?.stringValue else {
             // Listed only once replication catches up: a not-found is retried by the executor with backoff.
             throw GraphError(kind: .http, status: 404, code: "Request_ResourceNotFound",
