@@ -218,7 +218,7 @@ enum RunSession {
             print("Tabletop run \(record.id): \(runbook.name) → fake tenant \(tenant.initialDomain) (profile \(profile.name))")
         }
         try await session.begin(isNewRun: existing == nil, runbook: runbook)
-        try await preflight(runbook, snapshot: snapshot, graph: graph, granted: nil, store: store, isNewRun: existing == nil)
+        try await preflight(runbook, snapshot: snapshot, graph: graph, granted: tenant.grantedPermissions, store: store, isNewRun: existing == nil)
 
         var options = ExecutorOptions(outputDirectory: URL(fileURLWithPath: setup.statePath).deletingLastPathComponent())
         options.concurrency = setup.concurrency
