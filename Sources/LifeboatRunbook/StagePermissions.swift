@@ -7,8 +7,11 @@ public struct PermissionRequirement: Sendable, Hashable {
     /// The least privileged permission that satisfies the requirement: what a runbook's gate asks the operator to grant.
     public var leastPrivileged: String { anyOf[0] }
 
-    /// Whether a token holding `granted` satisfies the requirement.
-    public func isSatisfied(by granted: Set<String>) -> Bool { anyOf.contains { granted.contains($0) } }
+    /// Whether a token holding `granted` satisfies the requirement. A `….ReadWrite.…` permission includes the
+    /// same-named `….Read.…` one (permissions-reference.md describes each ReadWrite permission as read and write).
+    public func isSatisfied(by granted: Set<String>) -> Bool {
+        anyOf.contains { granted.contains($0) || ($0.contains(".Read.") && granted.contains($0.replacingOccurrences(of: ".Read.", with: ".ReadWrite."))) }
+    }
 }
 
 /// The Microsoft Graph application permissions each stage kind needs: ONE table, read by the runbook (the gate's
@@ -70,9 +73,14 @@ public enum StagePermissions {
     /// The requirements of a stage kind (none for an unknown kind).
     public static func requirements(of kind: String) -> [PermissionRequirement] { table[kind] ?? [] }
 
-    /// The least privileged permissions that cover every stage of `kinds`, sorted: what the operator grants the app.
+    /// A small set of permissions that covers every stage of `kinds`, sorted: what the operator grants the app.
+    /// Requirements with one choice are taken first; one already covered by an earlier choice adds nothing, otherwise
+    /// its least privileged permission is added.
     public static func leastPrivileged(for kinds: some Sequence<String>) -> [String] {
-        Array(Set(kinds.flatMap { requirements(of: $0).map(\.leastPrivileged) })).sorted()
+        let all = Set(kinds.flatMap { requirements(of: $0) }).sorted { ($0.anyOf.count, $0.leastPrivileged) < ($1.anyOf.count, $1.leastPrivileged) }
+        var chosen: Set<String> = []
+        for requirement in all where !requirement.isSatisfied(by: chosen) { chosen.insert(requirement.leastPrivileged) }
+        return chosen.sorted()
     }
 
     /// The permissions a run of the given stages needs, each with the stage ids that need it, and which of them

@@ -50,13 +50,29 @@ enum ReferencePages {
         let gate = try #require(runbook.stage("create-tenant")?.gate?.instructions)
         // Issue 13 item 1: the old hand-written list lacked these.
         for permission in ["Policy.Read.All", "UserAuthenticationMethod.ReadWrite.All", "Policy.ReadWrite.ConditionalAccess",
-                           "Policy.ReadWrite.AuthenticationMethod", "Policy.ReadWrite.SecurityDefaults"] {
+                           "Policy.ReadWrite.AuthenticationMethod"] {
             #expect(gate.contains(permission), "\(permission) missing from the gate")
         }
         #expect(!gate.contains("${"))
         #expect(runbook.permissions == StagePermissions.leastPrivileged(for: runbook.stages.map(\.kind)))
         // Every permission the gate names satisfies its stages: a token with exactly that list lacks nothing.
         #expect(StagePermissions.missing(for: runbook.stages.map { ($0.id, $0.kind) }, granted: Set(runbook.permissions)).isEmpty)
+    }
+
+    /// The README's list (the fake's default grants) covers every shipped runbook, and each runbook's generated list is
+    /// no longer than needed: no permission whose ReadWrite form is also listed.
+    @Test func theReadmeListCoversEveryShippedRunbook() throws {
+        for name in try FileManager.default.contentsOfDirectory(atPath: Fixtures.repositoryRoot.appendingPathComponent("Runbooks").path)
+        where name.hasSuffix(".yaml") {
+            let runbook = try Runbook.load(contentsOf: Fixtures.runbook(name), catalog: StageCatalog.specs, fileParameters: Fixtures.contosoParameters,
+                                           builtins: FirstContact.builtins)
+            let missing = StagePermissions.missing(for: runbook.stages.map { ($0.id, $0.kind) }, granted: Set(FakeTenantPermissions.defaultGrants))
+            #expect(missing.isEmpty, "\(name) needs \(missing.map(\.permission.leastPrivileged)) beyond the README's list")
+            let list = Set(runbook.permissions)
+            #expect(!list.contains { $0.contains(".Read.") && list.contains($0.replacingOccurrences(of: ".Read.", with: ".ReadWrite.")) }, "\(name): \(list)")
+        }
+        let readme = try String(contentsOf: Fixtures.repositoryRoot.appendingPathComponent("README.md"), encoding: .utf8)
+        for permission in FakeTenantPermissions.defaultGrants { #expect(readme.contains("`\(permission)`")) }
     }
 
     @Test func missingPermissionsNameTheirStages() {
