@@ -169,3 +169,48 @@ extension FakeTenant {
         return profile.newTenant?.heldDomains.contains { $0.lowercased() == domain } ?? false
     }
 }
+
+/// Properties Graph computes or keeps read-only, refused on create and update (the resource pages mark them "Read-only").
+enum ReadOnlyProperties {
+    static let byType: [String: (page: String, names: Set<String>)] = [
+        "user": ("user.md", [
+            "id", "assignedPlans", "createdDateTime", "creationType", "imAddresses", "legalAgeGroupClassification", "licenseAssignmentStates",
+            "onPremisesDistinguishedName", "onPremisesDomainName", "onPremisesLastSyncDateTime", "onPremisesSamAccountName",
+            "onPremisesSecurityIdentifier", "onPremisesSyncEnabled", "onPremisesUserPrincipalName", "provisionedPlans", "proxyAddresses",
+            "refreshTokensValidFromDateTime", "signInSessionsValidFromDateTime", "deletedDateTime",
+        ]),
+        "group": ("group.md", [
+            "id", "assignedLabels", "assignedLicenses", "createdDateTime", "expirationDateTime", "licenseProcessingState", "mail",
+            "onPremisesLastSyncDateTime", "onPremisesSamAccountName", "onPremisesSecurityIdentifier", "onPremisesSyncEnabled", "proxyAddresses",
+            "renewedDateTime", "deletedDateTime",
+        ]),
+        "application": ("application.md", ["id", "appId", "createdDateTime", "deletedDateTime", "publisherDomain"]),
+        "servicePrincipal": ("serviceprincipal.md", ["id", "applicationTemplateId", "deletedDateTime", "signInAudience"]),
+        "administrativeUnit": ("administrativeunit.md", ["id", "deletedDateTime"]),
+        "conditionalAccessPolicy": ("conditionalaccesspolicy.md", ["id", "createdDateTime", "modifiedDateTime"]),
+        "namedLocation": ("namedlocation.md", ["id", "createdDateTime", "modifiedDateTime"]),
+        "oauth2PermissionGrant": ("oauth2permissiongrant.md", ["id"]),
+        "unifiedRoleDefinition": ("unifiedroledefinition.md", ["id", "isBuiltIn"]),
+        "unifiedRoleAssignment": ("unifiedroleassignment.md", ["id"]),
+        "federatedIdentityCredential": ("federatedidentitycredential.md", ["id"]),
+    ]
+
+    /// The first read-only property of `body` for `type`, if any.
+    static func first(in body: JSONObject, type: String) -> String? {
+        guard let names = byType[type]?.names else { return nil }
+        return body.keys.sorted().first { names.contains($0) }
+    }
+}
+
+/// The properties Graph returns without `$select` (user.md, group.md: "Returned by default"); other types return all.
+enum DefaultPropertySet {
+    static let byType: [String: Set<String>] = [
+        "user": ["businessPhones", "displayName", "givenName", "id", "jobTitle", "mail", "mobilePhone", "officeLocation", "preferredLanguage",
+                 "surname", "userPrincipalName"],
+        "group": ["classification", "createdDateTime", "description", "displayName", "expirationDateTime", "groupTypes", "id", "isAssignableToRole",
+                  "mail", "mailEnabled", "mailNickname", "membershipRule", "membershipRuleProcessingState", "onPremisesLastSyncDateTime",
+                  "onPremisesProvisioningErrors", "onPremisesSamAccountName", "onPremisesSecurityIdentifier", "onPremisesSyncEnabled",
+                  "preferredDataLocation", "preferredLanguage", "proxyAddresses", "renewedDateTime", "securityEnabled", "securityIdentifier",
+                  "theme", "visibility"],
+    ]
+}

@@ -8,9 +8,10 @@ extension FakeTenant {
     static let conditionalAccessAppKeywords: Set<String> = ["All", "None", "Office365", "MicrosoftAdminPortals"]
     static let conditionalAccessLocationKeywords: Set<String> = ["All", "AllTrusted"]
 
-    func create(_ type: String, _ body: JSONObject) throws -> JSONObject {
+    func create(_ type: String, _ body: JSONObject, keyProperty: String? = nil) throws -> JSONObject {
         // Graph refuses properties its types do not have (from the v1.0 metadata).
         try GraphSchema.v1.validate(body, as: type)
+        try checkReadOnly(body, type: type, except: keyProperty)
         // Enum values from the CSDL, navigation properties inline and nested annotations (resource pages; Docs/fake-tenant.md).
         try GraphSchema.v1.validateEnums(body, as: type)
         switch type {
@@ -162,6 +163,11 @@ extension FakeTenant {
         if type == "group", relation == "members", directory.object(id)?.properties["groupTypes"]?.stringArray?.contains("DynamicMembership") == true {
             throw GraphFailure(status: 400, code: "Request_BadRequest", message: "Members of a dynamic group cannot be added or removed.")
         }
+        // A dynamic administrative unit's members come from its rule (administrativeunit.md: membershipType; administrativeunit-post-members.md).
+        if type == "administrativeUnit", relation == "members",
+           directory.object(id)?.properties["membershipType"]?.stringValue?.caseInsensitiveCompare("Dynamic") == .orderedSame {
+            throw GraphFailure(status: 400, code: "Request_BadRequest", message: "Members of a dynamic administrative unit cannot be added or removed.")
+        }
         let allowed: Set<String> = relation == "owners" ? ["user", "servicePrincipal"] : ["user", "group", "servicePrincipal", "device", "orgContact"]
         let ids = try resolve(references, allowed: allowed)
         if ids.contains(id) { throw GraphFailure.badRequest("An object cannot be a member of itself.") }
@@ -212,9 +218,31 @@ extension FakeTenant {
         return try insert(app, type: "application", links: [("owners", owners)])
     }
 
-    /// `api://{guid}` identifier URIs must name the application's own appId, and every URI is unique in the tenant.
+    /// Read-only and computed properties are refused on create and update, even with the value Graph holds
+    /// (the type's resource page, see ``ReadOnlyProperties``; errors.md: 400).
+    func checkReadOnly(_ body: JSONObject, type: String, except: String?) throws(GraphFailure) {
+        var checked = body
+        if let except { checked[except] = nil }
+        if let name = ReadOnlyProperties.first(in: checked, type: type) {
+            throw GraphFailure.badRequest("Property '\(name)' is read-only and cannot be set.", code: "Request_BadRequest")
+        }
+    }
+
+    /// `api://{guid}` identifier URIs must name the application's own appId; an `http(s)` URI's host must be a verified
+    /// domain of the tenant or a subdomain of one (application.md: identifierUris; HostNameNotOnVerifiedDomain);
+    /// every URI is unique in the tenant.
     func checkIdentifierURIs(_ uris: [String], appId: String, excluding id: String?) throws(GraphFailure) {
         for uri in uris {
+            let lowered = uri.lowercased()
+            if lowered.hasPrefix("http://") || lowered.hasPrefix("https://") {
+                let host = URL(string: uri)?.host?.lowercased() ?? ""
+                let verified = directory.ids(ofType: "domain").filter { directory.object($0)?.properties["isVerified"]?.boolValue == true }
+                guard !host.isEmpty, verified.contains(where: { host == $0 || host.hasSuffix("." + $0) }) else {
+                    throw GraphFailure.badRequest(
+                        "Values of identifierUris property must use a verified domain of the organization or its subdomain: '\(uri)'.",
+                        code: "HostNameNotOnVerifiedDomain")
+                }
+            }
             if uri.lowercased().hasPrefix("api://") {
                 let rest = String(uri.dropFirst(6))
                 let guid = String(rest.split(separator: "/").first ?? "")
@@ -563,10 +591,8 @@ extension FakeTenant {
     func update(_ type: String, id: String, _ body: JSONObject) throws {
         try GraphSchema.v1.validate(body, as: type)
         try GraphSchema.v1.validateEnums(body, as: type)
+        try checkReadOnly(body, type: type, except: nil)
         var object = try get(id, type: type)
-        for key in ["id", "appId", "createdDateTime"] where body[key] != nil && body[key] != object[key] {
-            throw GraphFailure.badRequest("Property '\(key)' is read-only and cannot be set.")
-        }
         switch type {
         case "user":
             if let upn = body["userPrincipalName"]?.stringValue {
@@ -631,8 +657,10 @@ extension FakeTenant {
         if !expired.isEmpty { try directory.transaction { for id in expired { try directory.purge(id) } } }
 
         switch (request.method, rest.count) {
-        case ("GET", 1) where rest[0].hasPrefix("microsoft.graph."):
-            let type = String(rest[0].dropFirst("microsoft.graph.".count))
+        case ("GET", 1) where Self.castType(rest[0]) != nil, ("GET", 2) where Self.castType(rest[0]) != nil && rest[1] == "$count":
+            // Both spellings of the cast: `microsoft.graph.user` (directory-deleteditems-list.md) and `graph.user` (Microsoft's SDKs).
+            let type = Self.castType(rest[0])!
+            if rest.count == 2 { return try countSegment(request, directory.deleted.values.filter { $0.type == type }.count) }
             let items = directory.deleted.filter { $0.value.type == type }.sorted { $0.value.deletedAt < $1.value.deletedAt }
                 .map { withType($0.value.properties, type) }
             return try list(request, items: { items }, type: nil)

@@ -175,20 +175,31 @@ public struct FakeTenantProfile: Codable, Sendable, Hashable {
 }
 
 /// Graph rules of the fake that a profile switches on (YAML section `strictRules`), for rules the engine does not yet
-/// satisfy: each defaults to off in the shipped profiles until the engine side lands (see Docs/fake-tenant.md).
+/// satisfy yet: each defaults to off until the engine side lands (see Docs/fake-tenant.md, /work/coord "Engine must fix").
 public struct StrictRules: Codable, Sendable, Hashable {
-    /// The default property set per type when there is no `$select` (user-get.md, group-get, resource pages).
+    /// The default property set per type when there is no `$select` (user.md, group.md: "Returned by default").
     public var defaultPropertySet: Bool
+    /// For the replication lag a new object is missing from lists, `$filter` and `$count` (aad-advanced-queries.md).
+    public var eventualLists: Bool
+    /// For the replication lag a read by id of a new object answers 404 (known-issues.md).
+    public var eventualReads: Bool
 
-    public init(defaultPropertySet: Bool = false) {
+    public init(defaultPropertySet: Bool = false, eventualLists: Bool = false, eventualReads: Bool = false) {
         self.defaultPropertySet = defaultPropertySet
+        self.eventualLists = eventualLists
+        self.eventualReads = eventualReads
     }
 
-    enum CodingKeys: String, CodingKey { case defaultPropertySet }
+    /// Every rule on: what Graph does.
+    public static let all = StrictRules(defaultPropertySet: true, eventualLists: true, eventualReads: true)
+
+    enum CodingKeys: String, CodingKey { case defaultPropertySet, eventualLists, eventualReads }
 
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         defaultPropertySet = try c.decodeIfPresent(Bool.self, forKey: .defaultPropertySet) ?? false
+        eventualLists = try c.decodeIfPresent(Bool.self, forKey: .eventualLists) ?? false
+        eventualReads = try c.decodeIfPresent(Bool.self, forKey: .eventualReads) ?? false
     }
 }
 

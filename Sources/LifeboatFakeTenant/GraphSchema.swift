@@ -250,7 +250,9 @@ extension GraphSchema {
                 continue
             }
             if let navigation = candidates.lazy.compactMap({ $0.navigation[key] }).first {
-                let contained = candidates.contains { $0.contained?.contains(key) == true }
+                // A containment navigation property of an entity is written inline (TAP `includeTargets`); on a complex type
+                // (CA `grantControls.authenticationStrength`) it is only referenced by id (hostile choice, Docs/fake-tenant.md).
+                let contained = candidates.contains { $0.kind == "entity" && $0.contained?.contains(key) == true }
                 if !contained, !Self.isReference(value) {
                     found.append(ValueViolation(kind: .navigationProperty, path: place(key),
                                                 message: "Navigation property '\(key)' cannot be written inline; reference it by id or with '\(key)@odata.bind'."))
