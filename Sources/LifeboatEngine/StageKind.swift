@@ -157,6 +157,17 @@ enum TargetLookup {
         return found.first
     }
 
+    /// Runs a look-up of an object an upsert just confirmed (204) again while Graph's lists lag behind the write
+    /// (``DisplayNameLookup/settleDelays``), so a confirmed object is not reported missing.
+    static func settling<T: Sendable>(_ graph: GraphClient, _ lookup: () async throws -> T?) async throws -> T? {
+        if let found = try await lookup() { return found }
+        for delay in DisplayNameLookup.settleDelays {
+            try await WaitReason.$current.withValue(.retry) { try await graph.clock.sleep(seconds: delay) }
+            if let found = try await lookup() { return found }
+        }
+        return nil
+    }
+
     /// The ids of a group's members or owners in the target.
     static func relationshipIDs(_ graph: GraphClient, groupID: String, relationship: String) async throws -> Set<String> {
         let items = try await graph.list("/groups/\(groupID)/\(relationship)", query: [QueryItem("$select", "id"), QueryItem("$top", "999")])

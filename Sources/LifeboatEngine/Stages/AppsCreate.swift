@@ -79,8 +79,8 @@ struct AppsCreate: StageKind {
         if response.status == 201, response.object["id"]?.stringValue != nil {
             return try await complete(app, target: response.object, result: .created, in: context)
         }
-        // 204: an application with this uniqueName already existed and was updated.
-        guard let found = try await lookup(name, in: context) else {
+        // 204: an application with this uniqueName already existed and was updated. Graph's lists may not show it yet.
+        guard let found = try await TargetLookup.settling(context.graph, { try await lookup(name, in: context) }) else {
             throw StageOperationError(code: "UpsertUnconfirmed", message: "the upsert of \(name) succeeded but the application cannot be found")
         }
         return try await complete(app, target: found, result: .adopted, in: context)
@@ -182,7 +182,9 @@ struct AppsCreate: StageKind {
         let credentials = (app.properties["federatedIdentityCredentials"]?.arrayValue ?? []).compactMap(\.objectValue)
         guard !credentials.isEmpty else { return [] }
         let path = "/applications/\(id)/federatedIdentityCredentials"
-        func names() async throws -> Set<String> { Set(try await context.graph.list(path).compactMap { $0["name"]?.stringValue }) }
+        func names() async throws -> Set<String> {
+            try await FollowOnWrite.readingJustCreated(in: context) { Set(try await context.graph.list(path).compactMap { $0["name"]?.stringValue }) }
+        }
         let existing = try await names()
         var followUps: [FollowUp] = []
         let sourceTenant = context.snapshot.manifest.sourceTenantId

@@ -72,7 +72,9 @@ enum IdentifierURIs {
     /// Sets the application's URIs to `desired` unless it already has them.
     static func set(_ desired: [String], applicationID id: String, current: [String]?, in context: StageContext) async throws -> Bool {
         func read() async throws -> [String] {
-            try await context.graph.get("/applications/\(id)", query: [QueryItem("$select", "identifierUris")])["identifierUris"]?.stringArray ?? []
+            try await FollowOnWrite.readingJustCreated(in: context) {
+                try await context.graph.get("/applications/\(id)", query: [QueryItem("$select", "identifierUris")])["identifierUris"]?.stringArray ?? []
+            }
         }
         let present: [String]
         if let current { present = current } else { present = try await read() }

@@ -81,7 +81,14 @@ struct Verify: StageKind {
         default:
             return OperationOutcome(.unchanged)
         }
-        guard let actual = try await target.object(newID, in: collection, graph: context.graph) else {
+        var listed = try await target.object(newID, in: collection, graph: context.graph)
+        if listed == nil {
+            // Lists lag behind writes: an object written seconds before the list was read is read by id before it is called missing.
+            var query: [QueryItem] = []
+            if let select = Verify.selected[collection] { query.append(QueryItem("$select", select)) }
+            listed = try? await FollowOnWrite.readingJustCreated(in: context) { try await context.graph.get("\(collection)/\(newID)", query: query) }
+        }
+        guard let actual = listed else {
             return difference(operation, ["missing from the target (\(newID))"])
         }
         var differences = Self.compare(expected, actual, path: "")
