@@ -153,8 +153,9 @@ enum TargetLookup {
     static func find(_ graph: GraphClient, _ collection: String, where property: String, equals value: String,
                      select: String = "id,displayName") async throws -> JSONObject? {
         let filter = "\(property) eq \(GraphClient.literal(value))"
-        let found = try await graph.list(collection, query: [QueryItem("$filter", filter), QueryItem("$select", select)])
-        return found.first
+        let read = { try await graph.list(collection, query: [QueryItem("$filter", filter), QueryItem("$select", select)]).first }
+        // After a write whose outcome is unknown, `$filter` may not show it yet: a miss then is asked again while lists settle.
+        return Reconciliation.afterUnknownOutcome ? try await settling(graph, read) : try await read()
     }
 
     /// Runs a look-up of an object an upsert just confirmed (204) again while Graph's lists lag behind the write

@@ -131,7 +131,10 @@ struct UsersCreate: StageKind {
             try await secrets?.append(kind: "password", subject: upn, secret: password)
             return OperationOutcome(.created, newID: id)
         } catch let error as GraphError where error.status == 400 && error.isAlreadyExists {
-            if let adopted = try await reconcile(operation, in: context) { return adopted }
+            // The user exists: `$filter` may lag behind the write that made it.
+            if let adopted = try await Reconciliation.$afterUnknownOutcome.withValue(true, operation: { try await reconcile(operation, in: context) }) {
+                return adopted
+            }
             throw error
         }
     }
