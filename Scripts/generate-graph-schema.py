@@ -56,6 +56,8 @@ ROOT_TYPES = [
     # A new tenant's starting state (issue 12): security defaults and the Temporary Access Pass policy and method.
     "identitySecurityDefaultsEnforcementPolicy", "temporaryAccessPassAuthenticationMethodConfiguration",
     "authenticationMethodTarget", "temporaryAccessPassAuthenticationMethod",
+    # Custom authentication strengths referenced by Conditional Access grant controls.
+    "authenticationStrengthPolicy",
 ]
 
 

@@ -35,15 +35,19 @@ extension FakeTenant {
         if let text = directory.setting("subscribedSkus"), let value = try? JSONCoding.decode(Data(text.utf8)) {
             skus = value.arrayValue?.compactMap(\.objectValue) ?? []
         }
-        // A profile that buys Entra ID P1/P2 (newTenant.conditionalAccessLicensed) shows it as Graph would (subscribedsku.md).
-        if profile.newTenant?.conditionalAccessLicensed == true, let plan = Self.premiumPlans["AAD_PREMIUM_P2"],
-           !skus.contains(where: { $0["skuId"]?.stringValue == plan.skuId }) {
-            skus.append([
-                "id": .string("\(tenantID)_\(plan.skuId)"), "skuId": .string(plan.skuId), "skuPartNumber": "AAD_PREMIUM_P2",
+        // A profile that buys Entra ID P1/P2 (newTenant.conditionalAccessLicensed) shows it as Graph would (subscribedsku.md): P2;
+        // the permissive start (no newTenant section) allows Conditional Access, so it shows P1.
+        let bought: String?
+        if let newTenant = profile.newTenant { bought = newTenant.conditionalAccessLicensed ? "AAD_PREMIUM_P2" : nil } else { bought = "AAD_PREMIUM" }
+        if let bought, let plan = Self.premiumPlans[bought], !skus.contains(where: { $0["skuId"]?.stringValue == plan.skuId }) {
+            let planEntry: JSONObject = ["servicePlanId": .string(plan.planId), "servicePlanName": .string(bought), "provisioningStatus": "Success",
+                                         "appliesTo": "User"]
+            let sku: JSONObject = [
+                "id": .string("\(tenantID)_\(plan.skuId)"), "skuId": .string(plan.skuId), "skuPartNumber": .string(bought),
                 "capabilityStatus": "Enabled", "appliesTo": "User", "consumedUnits": 0,
-                "prepaidUnits": ["enabled": 25, "suspended": 0, "warning": 0, "lockedOut": 0],
-                "servicePlans": [["servicePlanId": .string(plan.planId), "servicePlanName": "AAD_PREMIUM_P2", "provisioningStatus": "Success", "appliesTo": "User"]],
-            ])
+                "prepaidUnits": ["enabled": 25, "suspended": 0, "warning": 0, "lockedOut": 0], "servicePlans": [.object(planEntry)],
+            ]
+            skus.append(sku)
         }
         return skus
     }

@@ -61,8 +61,7 @@ extension FakeTenant {
 
     /// Whether the tenant has bought Entra ID P1 or P2: a subscribed SKU with an AAD_PREMIUM or AAD_PREMIUM_P2 service plan.
     public var conditionalAccessLicensed: Bool {
-        guard profile.newTenant != nil else { return true }
-        return subscribedSkus().contains { sku in
+        subscribedSkus().contains { sku in
             (sku["servicePlans"]?.arrayValue ?? []).contains { Self.premiumPlans[$0["servicePlanName"]?.stringValue ?? ""] != nil }
         }
     }
@@ -193,6 +192,7 @@ enum ReadOnlyProperties {
         "unifiedRoleDefinition": ("unifiedroledefinition.md", ["id", "isBuiltIn"]),
         "unifiedRoleAssignment": ("unifiedroleassignment.md", ["id"]),
         "federatedIdentityCredential": ("federatedidentitycredential.md", ["id"]),
+        "authenticationStrengthPolicy": ("authenticationstrengthpolicy.md", ["id", "createdDateTime", "modifiedDateTime", "policyType", "requirementsSatisfied"]),
     ]
 
     /// The first read-only property of `body` for `type`, if any.

@@ -24,6 +24,7 @@ extension FakeTenant {
         case "unifiedRoleAssignment": return try createRoleAssignment(body)
         case "namedLocation": return try createNamedLocation(body)
         case "conditionalAccessPolicy": return try createPolicy(body)
+        case "authenticationStrengthPolicy": return try createStrengthPolicy(body)
         case "administrativeUnit": return try createAdministrativeUnit(body)
         case "domain": return try createDomain(body)
         default: throw GraphFailure(status: 405, code: "Request_BadRequest", message: "Objects of type \(type) cannot be created.")
@@ -516,12 +517,42 @@ extension FakeTenant {
                 directory.lookup("servicePrincipal", "appId", $0) != nil || BuiltInDirectory.multiTenantApps[$0] != nil
             }
         }
+        // grantControls.authenticationStrength references a policy by id (authenticationstrengthpolicy.md).
+        if let strength = policy["grantControls"]?["authenticationStrength"], !strength.isNull {
+            let id = strength["id"]?.stringValue ?? ""
+            guard directory.object(id)?.type == "authenticationStrengthPolicy" else {
+                throw GraphFailure.badRequest("Invalid grantControls.authenticationStrength: '\(id)' does not reference an existing authentication strength.",
+                                              code: "BadRequest")
+            }
+        }
         let locations = conditions["locations"]
         for key in ["includeLocations", "excludeLocations"] {
             try check("conditions.locations.\(key)", locations?[key]?.stringArray, keywords: Self.conditionalAccessLocationKeywords) {
                 directory.object($0)?.type == "namedLocation"
             }
         }
+    }
+
+    /// `POST /policies/authenticationStrengthPolicies` (authenticationstrengthroot-post-policies.md): a custom strength.
+    func createStrengthPolicy(_ body: JSONObject) throws -> JSONObject {
+        try require(body, ["displayName", "allowedCombinations"], type: "authenticationStrengthPolicy")
+        guard body["allowedCombinations"]?.arrayValue?.isEmpty == false else {
+            throw GraphFailure.badRequest("allowedCombinations must name at least one combination.", code: "BadRequest")
+        }
+        let name = body["displayName"]?.stringValue ?? ""
+        if directory.ids(ofType: "authenticationStrengthPolicy").contains(where: {
+            directory.object($0)?.properties["displayName"]?.stringValue?.caseInsensitiveCompare(name) == .orderedSame
+        }) {
+            throw GraphFailure.badRequest("An authentication strength with the display name '\(name)' already exists.", code: "BadRequest")
+        }
+        var policy = body
+        let stamp = JSONValue.string(timestamp.string(from: now()))
+        policy["id"] = .string(newID())
+        policy["policyType"] = "custom"
+        policy["requirementsSatisfied"] = "mfa"
+        policy["createdDateTime"] = stamp
+        policy["modifiedDateTime"] = stamp
+        return try insert(policy, type: "authenticationStrengthPolicy")
     }
 
     // MARK: Domains
@@ -623,7 +654,7 @@ extension FakeTenant {
         }
         let members = body["members@odata.bind"]?.arrayValue, owners = body["owners@odata.bind"]?.arrayValue
         for (key, value) in body where !key.hasSuffix("@odata.bind") && key != "passwordProfile" { object[key] = value }
-        if type == "namedLocation" || type == "conditionalAccessPolicy" { object["modifiedDateTime"] = .string(timestamp.string(from: now())) }
+        if ["namedLocation", "conditionalAccessPolicy", "authenticationStrengthPolicy"].contains(type) { object["modifiedDateTime"] = .string(timestamp.string(from: now())) }
         // Every check first, then one transaction: the binds and the properties land together or not at all.
         let memberIDs = try members.map { try bindTargets(id, type: type, relation: "members", references: $0) } ?? []
         let ownerIDs = try owners.map { try bindTargets(id, type: type, relation: "owners", references: $0) } ?? []
@@ -641,6 +672,9 @@ extension FakeTenant {
             if directory.ids(ofType: "user").contains(where: { directory.object($0)?.properties["userPrincipalName"]?.stringValue?.lowercased().hasSuffix(suffix) == true }) {
                 throw GraphFailure.badRequest("The domain \(id) is still referenced by users.")
             }
+        }
+        if type == "authenticationStrengthPolicy", properties["policyType"]?.stringValue == "builtIn" {
+            throw GraphFailure.badRequest("Built-in authentication strengths cannot be deleted.", code: "BadRequest")
         }
         if type == "unifiedRoleDefinition", properties["isBuiltIn"]?.boolValue == true {
             throw GraphFailure.badRequest("Built-in role definitions cannot be deleted.")

@@ -9,6 +9,7 @@ enum FakeCollections {
         (["roleManagement", "directory", "roleAssignments"], "unifiedRoleAssignment"),
         (["identity", "conditionalAccess", "namedLocations"], "namedLocation"),
         (["identity", "conditionalAccess", "policies"], "conditionalAccessPolicy"),
+        (["policies", "authenticationStrengthPolicies"], "authenticationStrengthPolicy"),
         (["directory", "administrativeUnits"], "administrativeUnit"),
         (["users"], "user"), (["groups"], "group"), (["applications"], "application"), (["servicePrincipals"], "servicePrincipal"),
         (["oauth2PermissionGrants"], "oauth2PermissionGrant"), (["domains"], "domain"), (["organization"], "organization"),
@@ -34,7 +35,9 @@ extension FakeTenant {
             guard let entry = visible(segments[1]) else { throw GraphFailure.notFound(segments[1]) }
             return try json(200, withType(entry.properties, entry.type))
         }
-        if first == "policies" { return try policies(request, rest: Array(segments.dropFirst())) }
+        if first == "policies", segments.count < 2 || segments[1] != "authenticationStrengthPolicies" {
+            return try policies(request, rest: Array(segments.dropFirst()))
+        }
         if segments.count >= 2, first == "directory", segments[1] == "deletedItems" {
             return try recycleBin(request, rest: Array(segments.dropFirst(2)))
         }

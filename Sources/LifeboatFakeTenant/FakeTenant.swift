@@ -81,6 +81,17 @@ public actor FakeTenant {
                 "authenticationType": "Managed", "supportedServices": ["Email", "OfficeCommunicationsOnline"],
             ])
             try BuiltInDirectory.seed(directory)
+            // The built-in authentication strengths every tenant has (authenticationstrengthroot-list-policies.md).
+            for (suffix, name) in [("2", "Multifactor authentication"), ("3", "Passwordless MFA"), ("4", "Phishing-resistant MFA")] {
+                let id = "00000000-0000-0000-0000-00000000000" + suffix
+                try directory.put(id, type: "authenticationStrengthPolicy", properties: [
+                    "id": .string(id), "displayName": .string(name), "policyType": "builtIn", "requirementsSatisfied": "mfa",
+                    "allowedCombinations": suffix == "4" ? ["windowsHelloForBusiness", "fido2", "x509CertificateMultiFactor"]
+                        : suffix == "3" ? ["windowsHelloForBusiness", "fido2", "x509CertificateMultiFactor", "deviceBasedPush"]
+                        : ["windowsHelloForBusiness", "fido2", "x509CertificateMultiFactor", "deviceBasedPush", "password,microsoftAuthenticatorPush", "password,sms"],
+                    "createdDateTime": "2021-12-01T00:00:00Z", "modifiedDateTime": "2021-12-01T00:00:00Z",
+                ])
+            }
         }
     }
 

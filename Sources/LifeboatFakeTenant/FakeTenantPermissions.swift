@@ -192,6 +192,11 @@ public enum FakeTenantPermissions {
             return Rule("directoryobject-get-permissions.md", any: ["Directory.Read.All"])
         case "policies":
             let rest = path.dropFirst().map { $0.lowercased() }
+            if rest.first == "authenticationstrengthpolicies" {
+                return read ? Rule("authenticationstrengthroot-list-policies.md", any: ["Policy.Read.All", "Policy.ReadWrite.ConditionalAccess",
+                                                                                      "Policy.ReadWrite.AuthenticationMethod"])
+                    : Rule("authenticationstrengthroot-post-policies.md", any: ["Policy.ReadWrite.ConditionalAccess", "Policy.ReadWrite.AuthenticationMethod"])
+            }
             if rest.first == "identitysecuritydefaultsenforcementpolicy" {
                 return read ? Rule("identitysecuritydefaultsenforcementpolicy-get.md", any: ["Policy.Read.All"])
                     : Rule("identitysecuritydefaultsenforcementpolicy-update.md",
@@ -211,6 +216,6 @@ public enum FakeTenantPermissions {
         "addpassword", "federatedidentitycredentials", "approleassignedto", "approleassignments", "verify", "verificationdnsrecords",
         "directory", "roledefinitions", "roleassignments", "conditionalaccess", "namedlocations", "policies", "administrativeunits",
         "deleteditems", "restore", "identitysecuritydefaultsenforcementpolicy", "authenticationmethodspolicy",
-        "authenticationmethodconfigurations", "temporaryaccesspass", "$count", "{key}",
+        "authenticationmethodconfigurations", "temporaryaccesspass", "$count", "{key}", "authenticationstrengthpolicies",
     ]
 }

@@ -132,6 +132,28 @@ extension FakeGraph {
             #expect(try FakeTenantProfile.named(name).newTenant == FakeTenantProfile.NewTenant(securityDefaults: true, conditionalAccessLicensed: true,
                                                                                                temporaryAccessPassEnabled: false, heldDomains: []))
         }
+        // The permissive start allows Conditional Access, so it lists an Entra ID P1 SKU (subscribedsku.md: servicePlans).
+        let skus = try await fake.graph.get("/subscribedSkus")["value"]?.arrayValue ?? []
+        #expect(skus.contains { $0["servicePlans"]?.arrayValue?.first?["servicePlanName"]?.stringValue == "AAD_PREMIUM" })
+    }
+
+    /// authenticationstrengthroot-post-policies.md, authenticationstrengthroot-list-policies.md, authenticationstrengthpolicy.md:
+    /// built-in strengths exist, custom ones are created with flags-enum combinations, CA references one by id only.
+    @Test func authenticationStrengthsAreCreatedAndReferencedByID() async throws {
+        let fake = try FakeGraph()
+        let listed = try await fake.graph.get("/policies/authenticationStrengthPolicies")["value"]?.arrayValue ?? []
+        #expect(listed.contains { $0["id"]?.stringValue == "00000000-0000-0000-0000-000000000002" })
+        let bad = await fake.attempt("POST", "/policies/authenticationStrengthPolicies", body: ["displayName": "x", "allowedCombinations": ["password,carrierPigeon"]])
+        #expect(bad.status == 400)
+        let created = try await fake.graph.send(GraphRequest("POST", "/policies/authenticationStrengthPolicies", body: [
+            "displayName": "Contoso strong", "allowedCombinations": ["fido2", "password,microsoftAuthenticatorPush"]])).object
+        #expect(created["policyType"]?.stringValue == "custom")
+        var policy = FakeGraph.policy.objectValue!
+        policy["grantControls"] = ["operator": "OR", "authenticationStrength": ["id": created["id"]!]]
+        #expect(await fake.attempt("POST", "/identity/conditionalAccess/policies", body: .object(policy)).status == 201)
+        policy["grantControls"] = ["operator": "OR", "authenticationStrength": ["id": "00000000-0000-0000-0000-0000000000ff"]]
+        #expect(await fake.attempt("POST", "/identity/conditionalAccess/policies", body: .object(policy)).status == 400)
+        #expect(await fake.attempt("DELETE", "/policies/authenticationStrengthPolicies/00000000-0000-0000-0000-000000000002").status == 400)
     }
 
     @Test func profileYAMLReadsTheNewTenantSection() throws {
