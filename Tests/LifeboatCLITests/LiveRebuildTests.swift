@@ -246,7 +246,8 @@ struct ServedTarget {
             ($0.key.replacingOccurrences(of: "@contoso.onmicrosoft.com", with: "@" + recovery.tenant.initialDomain), $0.value)
         }, uniquingKeysWith: +)
         #expect(rebuilt.users == expectedUsers, "\(Set(rebuilt.users.keys).symmetricDifference(expectedUsers.keys))")
-        #expect(Set(rebuilt.groups.keys).count == source.groups.count)
+        // temporaryAccessPass.enable adds the recovery admins' group (the TAP method targets groups): not a copy of a source group.
+        #expect(Set(rebuilt.groups.keys).subtracting(["group:lifeboat-recovery-admins"]).count == source.groups.count)
         #expect(rebuilt.duplicates.isEmpty)
     }
 }

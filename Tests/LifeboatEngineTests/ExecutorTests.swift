@@ -18,9 +18,10 @@ struct Drill {
     let clock: VirtualClock
 
     /// A drill with a new tenant, or another drill's tenant (`sharing`) and its clock.
-    init(_ name: String, tenant: FakeTenant? = nil, clock shared: VirtualClock? = nil, runbook file: String = "rebuild-new-tenant.yaml") async throws {
+    init(_ name: String, tenant: FakeTenant? = nil, clock shared: VirtualClock? = nil, runbook file: String = "rebuild-new-tenant.yaml",
+         snapshot snapshotURL: URL = Fixtures.contoso) async throws {
         directory = try TemporaryDirectory(name)
-        snapshot = try Snapshot.load(from: Fixtures.contoso)
+        snapshot = try Snapshot.load(from: snapshotURL)
         let clock = shared ?? VirtualClock()
         self.clock = clock
         let tenant = try tenant ?? FakeTenant(stateFile: directory.path("fake.sqlite"), initialDomain: "contosodr.onmicrosoft.com",

@@ -237,3 +237,77 @@ enum FirstContact {
         #expect(plan.warnings.contains { $0.contains("dynamic") })
     }
 }
+
+/// Issue 13, "What must be shown": an app with an `https://<custom domain>/…` identifier URI and policies with a built-in
+/// and a custom authentication strength come back whole against the strict new-tenant fake (realistic profile).
+@Suite struct WholeOnceTheDomainVerifiesTests {
+    static let builtIn: JSONObject = [
+        "id": "00000000-0000-0000-0000-000000000004", "displayName": "Phishing-resistant MFA", "policyType": "builtIn",
+        "allowedCombinations": ["windowsHelloForBusiness", "fido2", "x509CertificateMultiFactor"],
+        "authenticationStrength@odata.context": "https://graph.microsoft.com/v1.0/$metadata#policies/authenticationStrengthPolicies/$entity",
+    ]
+    static let custom: JSONObject = [
+        "id": "5f2c6a4e-0000-4000-8000-00000000c0de", "displayName": "Contoso FIDO2 only", "description": "Admins sign in with FIDO2 keys",
+        "policyType": "custom", "allowedCombinations": ["fido2"],
+    ]
+
+    /// A copy of Contoso whose first app has custom-domain and onmicrosoft identifier URIs, and whose first two policies
+    /// require a built-in and a custom authentication strength (as Graph returns them: whole objects, annotations).
+    static func snapshot(in directory: TemporaryDirectory) throws -> URL {
+        let url = try Fixtures.copyContoso(into: directory)
+        try Fixtures.rewrite("applications.json", in: url) { data in
+            var root = (try? JSONCoding.decode(data))?.objectValue ?? [:]
+            var apps = root["value"]?.arrayValue ?? []
+            var app = apps[0].objectValue ?? [:]
+            let appId = app["appId"]?.stringValue ?? ""
+            app["identifierUris"] = [.string("api://\(appId)"), "https://api.contoso.com/expenses", "https://expenses.contoso.onmicrosoft.com"]
+            apps[0] = .object(app)
+            root["value"] = .array(apps)
+            return (try? JSONCoding.encode(JSONValue.object(root))) ?? data
+        }
+        try Fixtures.rewrite("conditionalAccessPolicies.json", in: url) { data in
+            var root = (try? JSONCoding.decode(data))?.objectValue ?? [:]
+            var policies = root["value"]?.arrayValue ?? []
+            for (index, strength) in [Self.builtIn, Self.custom].enumerated() {
+                var policy = policies[index].objectValue ?? [:]
+                var grant = policy["grantControls"]?.objectValue ?? [:]
+                grant["builtInControls"] = []
+                grant["authenticationStrength"] = .object(strength)
+                grant["authenticationStrength@odata.context"] = "https://graph.microsoft.com/v1.0/$metadata#x"
+                policy["grantControls"] = .object(grant)
+                policies[index] = .object(policy)
+            }
+            root["value"] = .array(policies)
+            return (try? JSONCoding.encode(JSONValue.object(root))) ?? data
+        }
+        return url
+    }
+
+    @Test func identifierURIsAndAuthenticationStrengthsComeBackWhole() async throws {
+        let directory = try TemporaryDirectory("whole")
+        defer { directory.remove() }
+        let url = try Self.snapshot(in: directory)
+        let (tenant, clock) = try Drill.realisticTenant(directory)
+        let drill = try await Drill("whole", tenant: tenant, clock: clock, snapshot: url)
+        defer { drill.directory.remove() }
+        #expect(try await drill.simulatedExecutor(clock).run() == .completed)
+
+        let idMap = IDMap(try await drill.store.idMapEntries())
+        let source = drill.snapshot.applications[0]
+        let app = try #require(await tenant.objects(ofType: "application").first { $0["id"]?.stringValue == idMap.newID(for: source.id) })
+        let newAppID = try #require(idMap.newAppID(forOldAppID: source.appId))
+        #expect(Set(app["identifierUris"]?.stringArray ?? []) == ["api://\(newAppID)", "https://api.contoso.com/expenses",
+                                                                   "https://expenses.\(tenant.initialDomain)"])
+        let policies = await tenant.objects(ofType: "conditionalAccessPolicy")
+        let first = try #require(policies.first { $0["id"]?.stringValue == idMap.newID(for: drill.snapshot.conditionalAccessPolicies[0].id) })
+        #expect(first["grantControls"]?["authenticationStrength"]?["id"] == "00000000-0000-0000-0000-000000000004")
+        let second = try #require(policies.first { $0["id"]?.stringValue == idMap.newID(for: drill.snapshot.conditionalAccessPolicies[1].id) })
+        let customID = try #require(second["grantControls"]?["authenticationStrength"]?["id"]?.stringValue)
+        #expect(customID != Self.custom["id"]?.stringValue)
+        #expect(await tenant.objects(ofType: "authenticationStrengthPolicy").contains { $0["id"]?.stringValue == customID
+            && $0["displayName"] == "Contoso FIDO2 only" })
+        let followUps = try await drill.store.followUps().map(\.followUp)
+        #expect(!followUps.contains { $0.category == "verify-difference" || $0.category == "ca-unresolved-reference" || $0.category == "identifier-uri-deferred" },
+                "\(followUps.filter { $0.category != "credentials" }.map(\.message))")
+    }
+}
