@@ -115,6 +115,9 @@ struct LostResponses: Sendable, CustomTestStringConvertible {
         .init(stage: "namedLocations.create", method: "POST", path: "/namedLocations"),
         .init(stage: "conditionalAccess.create", method: "POST", path: "/conditionalAccess/policies"),
         .init(stage: "conditionalAccess.enable", method: "PATCH", path: "/conditionalAccess/policies/"),
+        // Issue 13's stages for a new tenant's starting state.
+        .init(stage: "securityDefaults.disable", method: "PATCH", path: "/identitySecurityDefaultsEnforcementPolicy"),
+        .init(stage: "temporaryAccessPass.enable", method: "PATCH", path: "/TemporaryAccessPass"),
     ]
 }
 
