@@ -59,6 +59,8 @@ struct ServedTarget {
         // (issue 13): Security Defaults on, the Temporary Access Pass method off, Entra ID P1/P2 bought.
         var profile = FakeTenantProfile.fast
         profile.newTenant = FakeTenantProfile.NewTenant(securityDefaults: true, conditionalAccessLicensed: true, temporaryAccessPassEnabled: false)
+        // Reads return Graph's default property set unless $select names more (verify must select what it compares).
+        profile.strictRules = StrictRules(defaultPropertySet: true, eventualLists: true, eventualReads: true)
         let target = try await ServedTarget.start(directory, tokenLifetime: 2, profile: profile)
         defer { Task { await target.stop() } }
         let options = target.secretArguments + ["--confirm", target.tenant.initialDomain, "--log", directory.path("requests.log"), "--log-bodies",

@@ -320,7 +320,11 @@ enum FirstContact {
         let directory = try TemporaryDirectory("lag")
         defer { directory.remove() }
         // The lag is real: an object created a moment ago is not in the filtered list yet.
-        let (probe, probeClock) = try Drill.realisticTenant(directory)
+        // (No throttling here: a throttled list would wait out the lag before it is answered.)
+        var profile = try FakeTenantProfile.named("realistic")
+        profile.throttling = FakeTenantProfile.Throttling(enabled: false)
+        let probeClock = VirtualClock()
+        let probe = try FakeTenant(stateFile: nil, initialDomain: "contosodr.onmicrosoft.com", profile: profile, clock: { probeClock.instant })
         let graph = GraphClient(baseURL: FakeTenantTransport.baseURL, transport: FakeTenantTransport(tenant: probe), clock: probeClock)
         let body: JSONValue = collection.contains("namedLocations")
             ? ["@odata.type": "#microsoft.graph.ipNamedLocation", "displayName": "probe", "isTrusted": false,
