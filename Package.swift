@@ -88,7 +88,7 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
         ]),
         // The readiness verdict: what a snapshot and runbook cannot bring back, before the day they are needed.
-        .target(name: "LifeboatReadiness", dependencies: ["LifeboatEngine", "LifeboatSnapshot", "LifeboatRunbook", "LifeboatJSON"]),
+        .target(name: "LifeboatReadiness", dependencies: ["LifeboatEngine", "LifeboatSnapshot", "LifeboatRunbook", "LifeboatJSON", "LifeboatGraph"]),
         .target(
             name: "LifeboatReport",
             dependencies: ["LifeboatEngine", "LifeboatSnapshot", "LifeboatJSON"],
@@ -144,7 +144,9 @@ let package = Package(
         .testTarget(name: "LifeboatTabletopTests", dependencies: [
             "LifeboatTabletop", "LifeboatEngine", "LifeboatFakeTenant", "LifeboatReport", "LifeboatRunbook", "LifeboatTestSupport",
         ]),
-        .testTarget(name: "LifeboatReadinessTests", dependencies: ["LifeboatReadiness", "LifeboatEngine", "LifeboatTestSupport"]),
+        .testTarget(name: "LifeboatReadinessTests", dependencies: [
+            "LifeboatReadiness", "LifeboatEngine", "LifeboatTestSupport", "LifeboatFakeTenant", "LifeboatGraph", "LifeboatRunbook", "LifeboatSnapshot",
+        ]),
         .testTarget(
             name: "LifeboatReportTests",
             dependencies: ["LifeboatReport", "LifeboatEngine", "LifeboatFakeTenant", "LifeboatRunbook", "LifeboatGraph", "LifeboatTestSupport"],

@@ -20,7 +20,8 @@ struct Plan: AsyncParsableCommand {
         let domain = targetDomain ?? RunSession.defaultTargetDomain(for: snapshot)
         let book = try RunSession.loadRunbook(
             runbook.runbook, parameters: try runbook.parameterValues(),
-            builtins: RunSession.builtins(snapshot: snapshot, targetDomain: domain, targetTenantID: "(target tenant id)"))
+            builtins: RunSession.builtins(snapshot: snapshot, targetDomain: domain, targetTenantID: "(target tenant id)"),
+            snapshotPath: runbook.snapshot)
         let prepared: [PreparedStage]
         do {
             prepared = try Executor.prepare(book, snapshot: snapshot)

@@ -38,7 +38,8 @@ struct ReadinessCommand: AsyncParsableCommand {
     func run() async throws {
         let snapshot = try RunSession.loadSnapshot(runbook.snapshot)
         let builtins = RunSession.builtins(snapshot: snapshot, targetDomain: RunSession.defaultTargetDomain(for: snapshot), targetTenantID: "")
-        let loaded = try RunSession.loadRunbook(runbook.runbook, parameters: try runbook.parameterValues(), builtins: builtins)
+        let loaded = try RunSession.loadRunbook(runbook.runbook, parameters: try runbook.parameterValues(), builtins: builtins,
+                                                snapshotPath: runbook.snapshot)
         let estimate = estimatedRto.flatMap(DurationText.seconds)
         let report = Readiness.assess(Readiness.Input(snapshot: snapshot, runbook: loaded, estimatedRTOSeconds: estimate))
         switch format {

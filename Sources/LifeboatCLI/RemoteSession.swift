@@ -55,7 +55,8 @@ extension RunSession {
         // target's own values are not known yet, so placeholders of the right shape stand in for them.
         let probe = try loadRunbook(setup.runbookPath, parameters: parameters,
                                     builtins: builtins(snapshot: snapshot, targetDomain: "target-not-yet-read.onmicrosoft.com",
-                                                       targetTenantID: "00000000-0000-0000-0000-000000000000"))
+                                                       targetTenantID: "00000000-0000-0000-0000-000000000000"),
+                                    snapshotPath: setup.snapshotPath)
         try prepare(probe, snapshot: snapshot)
 
         let graph: GraphClient
@@ -87,7 +88,8 @@ extension RunSession {
         if setup.mode == .live { try confirm(target: target, typed: setup.confirmation) }
 
         let runbook = try loadRunbook(setup.runbookPath, parameters: parameters,
-                                      builtins: builtins(snapshot: snapshot, targetDomain: target.initialDomain, targetTenantID: target.id))
+                                      builtins: builtins(snapshot: snapshot, targetDomain: target.initialDomain, targetTenantID: target.id),
+                                      snapshotPath: setup.snapshotPath)
         if let existing, existing.record.runbookSHA256 != runbook.sha256 {
             printError("lifeboat: warning: the runbook changed since this run started; finished operations are kept, the rest follow the new runbook")
             try await store.appendEvent(kind: "run.runbook-changed", message: "runbook hash changed from \(existing.record.runbookSHA256) to \(runbook.sha256)", simulated: nil)
@@ -115,6 +117,8 @@ extension RunSession {
             print("Readiness: \(readiness.tally) (in the report; `lifeboat readiness` prints each finding)")
             print("\(setup.mode == .dryRun ? "Dry run" : setup.mode == .live ? "Live rebuild" : "Rehearsal") \(record.id): \(runbook.name) → \(target.initialDomain)")
         }
+
+        try await preflight(runbook, snapshot: snapshot, graph: graph, granted: await grantedPermissions(graph), store: store, isNewRun: existing == nil)
 
         var options = ExecutorOptions(outputDirectory: URL(fileURLWithPath: setup.statePath).deletingLastPathComponent())
         options.concurrency = setup.concurrency

@@ -35,6 +35,10 @@ struct Tabletop: AsyncParsableCommand {
     @Option(name: .customLong("param"), help: ArgumentHelp("A runbook parameter as NAME=VALUE (repeatable).", valueName: "name=value"))
     var parameters: [String] = []
 
+    @Option(name: .customLong("params"), help: ArgumentHelp("A parameters file (YAML, NAME: VALUE per line); --param values win over it. "
+        + "Without it, parameters.yaml next to the snapshot is read.", valueName: "file"))
+    var parametersFile: String?
+
     @Option(help: "The checkpoint database (SQLite); the same --state resumes the same run (default with --scenario: drill/<scenario name>.sqlite).")
     var state: String?
 
@@ -99,7 +103,7 @@ struct Tabletop: AsyncParsableCommand {
 
     func run() async throws {
         let inputs = try TabletopInputs.resolve(scenario: scenario, runbook: runbook, snapshot: snapshot, state: state,
-                                                parameters: RunbookOptions.parse(parameters))
+                                                parameters: RunbookOptions.parse(parameters, file: parametersFile))
         if scale != nil || apps != nil {
             try await TabletopInputs.whatIf(inputs, scale: scale.flatMap(WhatIf.factor), apps: apps, profile: profile, concurrency: concurrency,
                                             operatorName: operatorName ?? RunSession.operatorName)

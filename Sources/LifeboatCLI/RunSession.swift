@@ -66,10 +66,13 @@ enum RunSession {
         ]
     }
 
-    /// Loads a runbook or exits with the invalid-input code, printing every problem.
-    static func loadRunbook(_ path: String, parameters: [String: String], builtins: [String: String]) throws -> Runbook {
+    /// Loads a runbook or exits with the invalid-input code, printing every problem. `parameters.yaml` next to the snapshot
+    /// (when `snapshotPath` is given and the file exists) supplies the values neither `--param` nor `--params` gave.
+    static func loadRunbook(_ path: String, parameters: [String: String], builtins: [String: String], snapshotPath: String? = nil) throws -> Runbook {
         do {
-            return try Runbook.load(contentsOf: URL(fileURLWithPath: path), catalog: StageCatalog.specs, parameters: parameters, builtins: builtins)
+            let beside = try snapshotPath.map { path throws(RunbookErrors) in try RunbookParameterFile.beside(snapshotDirectory: URL(fileURLWithPath: path)) } ?? [:]
+            return try Runbook.load(contentsOf: URL(fileURLWithPath: path), catalog: StageCatalog.specs, parameters: parameters,
+                                    fileParameters: beside, builtins: builtins)
         } catch {
             printError("lifeboat: the runbook is not valid:\n\(error)")
             throw ExitStatus.invalidInput
@@ -80,6 +83,30 @@ enum RunSession {
     static func recordInputs(in store: CheckpointStore, signature: String, readiness: ReadinessReport?) async throws {
         try await store.appendEvent(kind: "snapshot.signature", message: signature, simulated: nil)
         try await readiness?.record(in: store, simulatedSeconds: nil)
+    }
+
+    /// The target preflight (``TargetPreflight``), before the executor's first write: prints the findings, records them in
+    /// the run's event log (a new run; they reach the report), and stops with the invalid-input code when one would stop
+    /// the run midway. `granted` is the app's application permissions (the token's `roles`), `nil` when unknown.
+    static func preflight(_ runbook: Runbook, snapshot: Snapshot, graph: GraphClient, granted: Set<String>?, store: CheckpointStore,
+                          isNewRun: Bool) async throws {
+        let report = await TargetPreflight.assess(TargetPreflight.Input(runbook: runbook, snapshot: snapshot, grantedPermissions: granted), graph: graph)
+        if isNewRun || !report.blocking.isEmpty { try await report.record(in: store, simulatedSeconds: nil) }
+        if !report.findings.isEmpty {
+            print("Target preflight:\n" + report.lines.joined(separator: "\n"))
+            fflush(nil)
+        }
+        guard report.blocking.isEmpty else {
+            printError(report.stopMessage)
+            try await store.setRunStatus(.failed, message: "stopped by the target preflight before any write", simulatedSeconds: nil)
+            throw ExitStatus.invalidInput
+        }
+    }
+
+    /// The application permissions in the Graph client's access token, `nil` when it has no token or the token has no claims.
+    static func grantedPermissions(_ graph: GraphClient) async -> Set<String>? {
+        guard let tokens = graph.tokens, let token = try? await tokens.accessToken() else { return nil }
+        return TargetPreflight.roles(ofAccessToken: token)
     }
 
     /// Plans every stage before anything is written, or exits with the invalid-input code.
@@ -119,7 +146,8 @@ enum RunSession {
         let tenantID = identity?.tenantID ?? UUID().uuidString.lowercased()
         let initialDomain = identity?.initialDomain ?? targetDomain.lowercased()
         let loaded = try loadRunbook(setup.runbookPath, parameters: parameters,
-                                     builtins: builtins(snapshot: snapshot, targetDomain: initialDomain, targetTenantID: tenantID))
+                                     builtins: builtins(snapshot: snapshot, targetDomain: initialDomain, targetTenantID: tenantID),
+                                     snapshotPath: setup.snapshotPath)
         let runbook = TabletopSession.runbook(loaded, for: setup.scenario)
         // A new rehearsal starts with the readiness verdict (what it cannot show working on the day), assessed while the stages are planned.
         async let verdict = existing == nil ? Readiness.assess(Readiness.Input(snapshot: snapshot, runbook: loaded)) : nil
@@ -190,6 +218,7 @@ enum RunSession {
             print("Tabletop run \(record.id): \(runbook.name) → fake tenant \(tenant.initialDomain) (profile \(profile.name))")
         }
         try await session.begin(isNewRun: existing == nil, runbook: runbook)
+        try await preflight(runbook, snapshot: snapshot, graph: graph, granted: tenant.grantedPermissions, store: store, isNewRun: existing == nil)
 
         var options = ExecutorOptions(outputDirectory: URL(fileURLWithPath: setup.statePath).deletingLastPathComponent())
         options.concurrency = setup.concurrency

@@ -294,7 +294,7 @@ public struct Executor: Sendable {
                                         message: "\(unknown.count) writes were in flight when the last run stopped; looking them up before retrying",
                                         simulated: await simulatedNow())
             let completions = await concurrently(unknown.map(\.planned)) { op in
-                await self.reconcile(op, kind: kind, context: context)
+                await Reconciliation.$afterUnknownOutcome.withValue(true) { await self.reconcile(op, kind: kind, context: context) }
             }
             try await options.commitTarget?()
             try await store.recordCompletions(completions, stageID: stage.id, simulatedSeconds: await simulatedNow())
@@ -385,7 +385,9 @@ public struct Executor: Sendable {
                 lastError = error
                 if error.kind == .ambiguous {
                     // The write may have landed: adopt it if it did, otherwise try again.
-                    if case .succeeded(let op, let outcome, let mapping) = await reconcile(op, kind: kind, context: context) {
+                    if case .succeeded(let op, let outcome, let mapping) = await Reconciliation.$afterUnknownOutcome.withValue(true, operation: {
+                        await reconcile(op, kind: kind, context: context)
+                    }) {
                         return .succeeded(op, outcome, mapping: mapping)
                     }
                 } else if error.isTransient || error.isNotFound {

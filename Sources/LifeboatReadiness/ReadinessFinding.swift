@@ -74,6 +74,19 @@ public struct ReadinessFinding: Sendable, Codable, Hashable {
         case snapshotAge
         /// The estimated recovery time exceeds the runbook's objective.
         case rtoOverObjective
+        // Target preflight (``TargetPreflight``): what the target tenant itself would refuse.
+        /// The app's token lacks an application permission a stage needs.
+        case permissionMissing
+        /// Security Defaults are on in the target: Conditional Access policies cannot be created.
+        case securityDefaults
+        /// The target has no Entra ID P1/P2 subscription: Conditional Access cannot be used.
+        case conditionalAccessLicence
+        /// The Temporary Access Pass method is disabled in the target's authentication-methods policy.
+        case temporaryAccessPass
+        /// A custom domain of the snapshot is not verified in the target (UPNs, identifier URIs wait on it).
+        case domainVerification
+        /// The target could not be read for a preflight check.
+        case preflightUnreadable
     }
 
     public var kind: Kind
@@ -86,11 +99,14 @@ public struct ReadinessFinding: Sendable, Codable, Hashable {
     public var objectCount: Int
     /// What to do about it.
     public var fix: String
+    /// The runbook stages the finding breaks (preflight findings), when it is about stages.
+    public var stages: [String]?
 
     /// Objects kept per finding: enough to act on, bounded for tenants of 100,000 users.
     public static let objectLimit = 200
 
-    public init(kind: Kind, severity: ReadinessSeverity, summary: String, objects: [ReadinessObject], fix: String) {
+    public init(kind: Kind, severity: ReadinessSeverity, summary: String, objects: [ReadinessObject], fix: String, stages: [String]? = nil) {
+        self.stages = stages
         self.kind = kind
         self.severity = severity
         self.summary = summary

@@ -54,7 +54,11 @@ public struct Runbook: Sendable {
     }
 
     /// Reads and validates a runbook file.
+    ///
+    /// `fileParameters` are values from a parameters file found next to the snapshot: they come after `parameters`
+    /// (the command line and `--params`) and before the runbook's defaults, and names the runbook does not declare are ignored.
     public static func load(contentsOf url: URL, catalog: [StageKindSpec], parameters: [String: String] = [:],
+                            fileParameters: [String: String] = [:],
                             builtins: [String: String] = [:]) throws(RunbookErrors) -> Runbook {
         guard let data = try? Data(contentsOf: url) else {
             throw RunbookErrors([RunbookError(file: url.path, line: 0, field: "file", problem: "cannot read the runbook",
@@ -63,16 +67,20 @@ public struct Runbook: Sendable {
         guard let text = String(data: data, encoding: .utf8) else {
             throw RunbookErrors([RunbookError(file: url.path, line: 0, field: "file", problem: "not UTF-8 text")])
         }
-        return try parse(text, file: url.path, catalog: catalog, parameters: parameters, builtins: builtins)
+        return try parse(text, file: url.path, catalog: catalog, parameters: parameters, fileParameters: fileParameters, builtins: builtins)
     }
 
     /// Parses and validates runbook text: every problem is collected, with its line and a hint.
     ///
     /// `builtins` are values Lifeboat supplies itself (`target.initialDomain`, `snapshot.sourceTenantId`, …);
     /// they need no declaration.
+    /// `${runbook.permissions}` (in gate instructions) is the least privileged Graph application permissions that cover
+    /// every stage of the runbook, from ``StagePermissions``.
     public static func parse(_ text: String, file: String, catalog: [StageKindSpec], parameters supplied: [String: String] = [:],
+                             fileParameters: [String: String] = [:],
                              builtins: [String: String] = [:]) throws(RunbookErrors) -> Runbook {
         var parser = RunbookParser(file: file, catalog: catalog, supplied: supplied)
+        parser.fileSupplied = fileParameters
         parser.values = builtins
         let runbook = parser.parse(text)
         if !parser.errors.isEmpty { throw RunbookErrors(parser.errors) }
@@ -83,6 +91,12 @@ public struct Runbook: Sendable {
 
     /// The stage with this id.
     public func stage(_ id: String) -> Stage? { stages.first { $0.id == id } }
+
+    /// The least privileged Graph application permissions that cover every stage (``StagePermissions``).
+    public var permissions: [String] { StagePermissions.leastPrivileged(for: stages.map(\.kind)) }
+
+    /// The name of the built-in that stands for ``permissions`` in gate instructions.
+    public static let permissionsBuiltin = "runbook.permissions"
 }
 
 /// Walks the YAML node tree, collecting errors instead of stopping at the first.
@@ -92,6 +106,8 @@ struct RunbookParser {
     let supplied: [String: String]
     var errors: [RunbookError] = []
     var values: [String: String] = [:]
+    /// Values from a parameters file next to the snapshot: below `supplied`, above defaults; undeclared names ignored.
+    var fileSupplied: [String: String] = [:]
 
     init(file: String, catalog: [StageKindSpec], supplied: [String: String]) {
         self.file = file
@@ -134,7 +150,7 @@ struct RunbookParser {
 
         let parameters = parseParameters(mapping["parameters"])
         for parameter in parameters {
-            if let value = supplied[parameter.name] {
+            if let value = supplied[parameter.name] ?? fileSupplied[parameter.name] {
                 values[parameter.name] = value
             } else if let value = parameter.defaultValue {
                 // Defaults may refer to built-ins and to parameters declared before them.
@@ -165,7 +181,13 @@ struct RunbookParser {
                 previous = stage.id
             }
         }
-        let ordered = order(stages, nodes: sequence)
+        var ordered = order(stages, nodes: sequence)
+        // The gate's permission list is generated from the stages, so it cannot drift from what they send.
+        let permissions = StagePermissions.leastPrivileged(for: ordered.map(\.kind)).joined(separator: ", ")
+        for index in ordered.indices {
+            guard let gate = ordered[index].gate else { continue }
+            ordered[index].gate?.instructions = gate.instructions.replacingOccurrences(of: "${\(Runbook.permissionsBuiltin)}", with: permissions)
+        }
         return Runbook(
             file: file, sha256: "", name: name, summary: mapping["description"]?.string, objective: objective,
             parameters: parameters, parameterValues: values, stages: ordered)
@@ -341,11 +363,14 @@ struct RunbookParser {
                 return text
             }
             let name = String(rest[start.upperBound..<end])
-            if let value = values[name] {
+            if name == Runbook.permissionsBuiltin {
+                result += "${\(name)}"  // filled in once every stage is known
+            } else if let value = values[name] {
                 result += value
             } else {
                 fail(node, field, "parameter `\(name)` has no value",
-                     hint: "declare it under `parameters:` and pass `--param \(name)=VALUE`, or give it a default")
+                     hint: "pass `--param \(name)=VALUE` or put `\(name): VALUE` in a parameters file (`--params FILE`, or "
+                        + "`\(RunbookParameterFile.besideSnapshot)` next to the snapshot); declare it under `parameters:` if the runbook does not")
             }
             rest = rest[rest.index(after: end)...]
         }

@@ -108,6 +108,8 @@ public final class TabletopSession: Sendable {
                     simulated: now)
                 if scenario.target == .inPlace {
                     let count = try await tenant.importSnapshot(snapshot)
+                    // A tenant that ran Conditional Access had Security Defaults off (they cannot be on together).
+                    if !snapshot.conditionalAccessPolicies.isEmpty { try await tenant.setSecurityDefaults(enabled: false) }
                     try await store.appendEvent(kind: "scenario.setup", message: "in-place target: the fake tenant holds the snapshot's \(count) objects with their original ids",
                                                 simulated: now)
                 }

@@ -11,10 +11,25 @@ public enum GeneratedSnapshot {
     /// Writes the tenant `options` describe into `directory` unless a snapshot is already there (the generator is
     /// deterministic, so the one on disk is the same bytes), and returns its path.
     public static func ensure(_ options: TenantGenerator.Options, at directory: URL) throws -> String {
-        if FileManager.default.fileExists(atPath: directory.appendingPathComponent(Snapshot.manifestFileName).path) { return directory.path }
+        if FileManager.default.fileExists(atPath: directory.appendingPathComponent(Snapshot.manifestFileName).path) {
+            if !FileManager.default.fileExists(atPath: directory.appendingPathComponent(RunbookParameterFile.besideSnapshot).path) {
+                try writeParameters(options, besideSnapshotAt: directory)
+            }
+            return directory.path
+        }
         try? FileManager.default.removeItem(at: directory)
         _ = try TenantGenerator(options).write(to: directory)
+        try writeParameters(options, besideSnapshotAt: directory)
         return directory.path
+    }
+
+    /// A generated tenant's runbook parameters, next to it: its Global Administrators are the two break-glass
+    /// accounts on the initial domain, so the first one runs the recovery.
+    public static func writeParameters(_ options: TenantGenerator.Options, besideSnapshotAt directory: URL) throws {
+        let domain = "\(options.name.lowercased()).onmicrosoft.com"
+        let text = "# Runbook parameters of this generated tenant (read automatically next to the snapshot).\n"
+            + "operator: bg-admin-01@\(domain)\nbreakGlass1: bg-admin-01@\(domain)\nbreakGlass2: bg-admin-02@\(domain)\n"
+        try Data(text.utf8).write(to: directory.appendingPathComponent(RunbookParameterFile.besideSnapshot))
     }
 
     /// A generated tenant `factor` times the size of `snapshot`, with its custom domains (so the runbook's domain maps still apply).
@@ -84,7 +99,8 @@ public struct Rehearsal: Sendable {
                                     profile: TabletopSession.profile(profile, for: scenario), clock: { clock.instant }, defersCommits: true)
         let builtins = ["target.initialDomain": tenant.initialDomain, "target.tenantId": tenant.tenantID,
                         "snapshot.sourceTenantId": snapshot.manifest.sourceTenantId, "snapshot.initialDomain": snapshot.manifest.sourceInitialDomain ?? ""]
-        let loaded = try Runbook.load(contentsOf: URL(fileURLWithPath: runbookPath), catalog: StageCatalog.specs, parameters: parameters, builtins: builtins)
+        let loaded = try Runbook.load(contentsOf: URL(fileURLWithPath: runbookPath), catalog: StageCatalog.specs, parameters: parameters,
+                                      fileParameters: try RunbookParameterFile.beside(snapshotDirectory: URL(fileURLWithPath: snapshotPath)), builtins: builtins)
         let runbook = TabletopSession.runbook(loaded, for: scenario)
         let prepared = try Executor.prepare(runbook, snapshot: snapshot)
         var unattended = scenario

@@ -28,6 +28,18 @@ public enum Fixtures {
     /// `Examples/contoso`.
     public static var contoso: URL { repositoryRoot.appendingPathComponent("Examples/contoso") }
 
+    /// The Contoso example's runbook parameters (`Examples/contoso/parameters.yaml`: its operator and break-glass
+    /// accounts), for tests that load a shipped runbook without the CLI (which reads that file itself).
+    public static var contosoParameters: [String: String] {
+        let text = (try? String(contentsOf: contoso.appendingPathComponent("parameters.yaml"), encoding: .utf8)) ?? ""
+        var values: [String: String] = [:]
+        for line in text.split(separator: "\n") where !line.hasPrefix("#") {
+            let parts = line.split(separator: ":", maxSplits: 1).map { $0.trimmingCharacters(in: .whitespaces) }
+            if parts.count == 2 { values[parts[0]] = parts[1] }
+        }
+        return values
+    }
+
     /// A file under `Runbooks/`.
     public static func runbook(_ name: String) -> URL { repositoryRoot.appendingPathComponent("Runbooks/\(name)") }
 

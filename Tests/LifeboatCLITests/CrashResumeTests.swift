@@ -154,7 +154,12 @@ struct BadInput: Sendable, CustomTestStringConvertible {
         let approve = try await runLifeboat(["approve", "--state", directory.path("s.sqlite"), "--gate", "create-tenant", "--by", "Grace Hopper",
                                              "--note", "tenant contosodr created"], in: directory)
         #expect(approve.status == 0, "\(approve.stderr)")
-        // The run goes on until the next gate: enabling Conditional Access needs its own approval.
+        // The run goes on until the next gate: turning Security Defaults off (issue 13), then enabling Conditional Access,
+        // each need their own approval.
+        let security = try await runLifeboat(["resume", "--state", directory.path("s.sqlite")], in: directory)
+        #expect(security.status == 3, "\(security.stderr)")
+        #expect(security.stdout.contains("--gate security-defaults"))
+        _ = try await runLifeboat(["approve", "--state", directory.path("s.sqlite"), "--gate", "security-defaults", "--by", "Grace Hopper"], in: directory)
         let second = try await runLifeboat(["resume", "--state", directory.path("s.sqlite")], in: directory)
         #expect(second.status == 3, "\(second.stderr)")
         #expect(second.stdout.contains("--gate enable-ca"))

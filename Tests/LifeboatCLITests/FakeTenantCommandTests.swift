@@ -18,7 +18,12 @@ import Testing
         #expect(again.stderr.contains("not empty"))
 
         let tabletop = try await runLifeboat(["tabletop", "--runbook", Fixtures.runbook("rebuild-new-tenant.yaml").path,
-                                              "--snapshot", directory.path("tenant"), "--state", directory.path("drill.sqlite")], in: directory)
+                                              "--snapshot", directory.path("tenant"), "--state", directory.path("drill.sqlite"),
+                                              // The generated tenant's Global Administrators are its break-glass accounts; the shipped
+                                              // runbook names nobody's accounts (issue 13 item 8).
+                                              "--param", "operator=bg-admin-01@contoso.onmicrosoft.com",
+                                              "--param", "breakGlass1=bg-admin-01@contoso.onmicrosoft.com",
+                                              "--param", "breakGlass2=bg-admin-02@contoso.onmicrosoft.com"], in: directory)
         #expect(tabletop.status == 0, "\(tabletop.stdout)\n\(tabletop.stderr)")
         let status = try await runLifeboat(["status", "--state", directory.path("drill.sqlite"), "--json"], in: directory)
         #expect(try JSONCoding.decode(Data(status.stdout.utf8))["run"]?["status"]?.stringValue == "done")

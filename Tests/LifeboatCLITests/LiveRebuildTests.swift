@@ -21,16 +21,18 @@ struct ServedTarget {
 
     /// An empty recovery tenant, or (with `tenantID`) the snapshot's own tenant seeded from it.
     static func start(_ directory: TemporaryDirectory, domain: String = "contosodr.onmicrosoft.com", seedFrom snapshot: Snapshot? = nil,
-                      certificates: [RegisteredCertificate] = [], tokenLifetime: Int = 3599) async throws -> ServedTarget {
+                      certificates: [RegisteredCertificate] = [], tokenLifetime: Int = 3599, profile: FakeTenantProfile = .fast,
+                      roles: [String]? = nil) async throws -> ServedTarget {
         let tenant = try FakeTenant(stateFile: directory.path("target.sqlite"), tenantID: snapshot?.manifest.sourceTenantId,
-                                    initialDomain: snapshot?.manifest.sourceInitialDomain ?? domain)
+                                    initialDomain: snapshot?.manifest.sourceInitialDomain ?? domain, profile: profile)
         if let snapshot { _ = try await tenant.importSnapshot(snapshot) }
         // The operator publishes the TXT records at once (the served fast profile would otherwise wait a real minute).
         for name in ["contoso.com", "fabrikam-labs.com", "eu.contoso.com"] { try await tenant.publishDNSRecord(for: name) }
         let secret = "lifeboat-test-secret-\(UUID().uuidString)"
         let secretFile = directory.path("client.secret")
         try Data((secret + "\n").utf8).write(to: URL(fileURLWithPath: secretFile))
-        let server = FakeTenantServer(tenant: tenant, applications: [AppRegistration(clientID: clientID, secrets: [secret], certificates: certificates)],
+        let server = FakeTenantServer(tenant: tenant, applications: [AppRegistration(clientID: clientID, secrets: [secret], certificates: certificates,
+                                                                                     roles: roles ?? FakeTenantPermissions.defaultGrants)],
                                       tokenLifetime: tokenLifetime)
         let port = try await server.start()
         return ServedTarget(directory: directory, tenant: tenant, server: server, root: "http://127.0.0.1:\(port)", secret: secret, secretFile: secretFile)
@@ -53,8 +55,13 @@ struct ServedTarget {
     @Test func rebuildOverHTTPRestoresTheExampleAndLeaksNoSecret() async throws {
         let directory = try TemporaryDirectory("live")
         defer { directory.remove() }
-        // Tokens live 2 s, so the client renews them during the run.
-        let target = try await ServedTarget.start(directory, tokenLifetime: 2)
+        // Tokens live 2 s, so the client renews them during the run. The target is a new tenant as Microsoft hands it over
+        // (issue 13): Security Defaults on, the Temporary Access Pass method off, Entra ID P1/P2 bought.
+        var profile = FakeTenantProfile.fast
+        profile.newTenant = FakeTenantProfile.NewTenant(securityDefaults: true, conditionalAccessLicensed: true, temporaryAccessPassEnabled: false)
+        // Reads return Graph's default property set unless $select names more (verify must select what it compares).
+        profile.strictRules = StrictRules(defaultPropertySet: true, eventualLists: true, eventualReads: true)
+        let target = try await ServedTarget.start(directory, tokenLifetime: 2, profile: profile)
         defer { Task { await target.stop() } }
         let options = target.secretArguments + ["--confirm", target.tenant.initialDomain, "--log", directory.path("requests.log"), "--log-bodies",
                                                 "--report", directory.path("report.html"), "--operator-name", "Ines Duarte"]
@@ -72,7 +79,9 @@ struct ServedTarget {
             result = try await target.rebuild("rebuild-new-tenant.yaml", extra: options)
         }
         #expect(result.status == 0, "\(result.stdout)\n\(result.stderr)")
-        #expect(approvals == 2)
+        // create-tenant, security-defaults (issue 13: Security Defaults go off behind a gate) and enable-ca.
+        #expect(approvals == 3)
+        #expect(await target.tenant.securityDefaultsEnabled == false)
 
         // The verify stage read the target back: every restored property of every restored object matches.
         let status = try await runLifeboat(["status", "--state", directory.path("live.sqlite")], in: directory)
@@ -215,9 +224,11 @@ struct ServedTarget {
             "--state", directory.path("live.sqlite"), "--public-key", "backup.pub", "--graph-url", recovery.root, "--authority-url", recovery.root,
             "--tenant", recovery.tenant.initialDomain, "--client-id", ServedTarget.clientID, "--client-secret-file", recovery.secretFile,
             "--confirm", recovery.tenant.initialDomain,
+            // A captured snapshot has no parameters.yaml: the operator names the accounts (issue 13 item 8, no Contoso defaults).
+            "--params", Fixtures.contoso.appendingPathComponent("parameters.yaml").path,
         ]
         var result = try await runLifeboat(arguments, in: directory)
-        for gate in ["create-tenant", "enable-ca"] where result.status == 3 {
+        for gate in ["create-tenant", "security-defaults", "enable-ca"] where result.status == 3 {
             #expect(try await runLifeboat(["approve", "--state", directory.path("live.sqlite"), "--gate", gate, "--by", "tester"], in: directory).status == 0)
             result = try await runLifeboat(arguments, in: directory)
         }
@@ -237,7 +248,8 @@ struct ServedTarget {
             ($0.key.replacingOccurrences(of: "@contoso.onmicrosoft.com", with: "@" + recovery.tenant.initialDomain), $0.value)
         }, uniquingKeysWith: +)
         #expect(rebuilt.users == expectedUsers, "\(Set(rebuilt.users.keys).symmetricDifference(expectedUsers.keys))")
-        #expect(Set(rebuilt.groups.keys).count == source.groups.count)
+        // temporaryAccessPass.enable adds the recovery admins' group (the TAP method targets groups): not a copy of a source group.
+        #expect(Set(rebuilt.groups.keys).subtracting(["group:lifeboat-recovery-admins"]).count == source.groups.count)
         #expect(rebuilt.duplicates.isEmpty)
     }
 }
@@ -250,7 +262,10 @@ struct ServedTarget {
         let generated = try await runLifeboat(["fake-tenant", "generate", "--users", "3000", "--seed", "5", "--out", directory.path("tenant")], in: directory)
         #expect(generated.status == 0, "\(generated.stderr)")
         let arguments = ["tabletop", "--runbook", Fixtures.runbook("rebuild-new-tenant.yaml").path, "--snapshot", directory.path("tenant"),
-                         "--state", directory.path("drill.sqlite"), "--profile", "fast"]
+                         "--state", directory.path("drill.sqlite"), "--profile", "fast",
+                         // A generated tenant's Global Administrators are its break-glass accounts (issue 13 item 8: no defaults).
+                         "--param", "operator=bg-admin-01@contoso.onmicrosoft.com", "--param", "breakGlass1=bg-admin-01@contoso.onmicrosoft.com",
+                         "--param", "breakGlass2=bg-admin-02@contoso.onmicrosoft.com"]
         let stopped = try await runLifeboat(arguments, in: directory, interruptWhenOutputContains: "users: Recreate member users")
         #expect(stopped.status == 130, "\(stopped.stdout)\n\(stopped.stderr)")
         #expect(stopped.stderr.contains("Stopped cleanly during stage users"), "\(stopped.stderr)")

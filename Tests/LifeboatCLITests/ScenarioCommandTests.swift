@@ -75,8 +75,9 @@ import Testing
     @Test func gateDecisionsAtThePromptAreRecorded() async throws {
         let directory = try TemporaryDirectory("prompt")
         defer { directory.remove() }
-        // create-tenant: skip 30 minutes ahead, then Grace approves; enable-ca: inject a storm, then approve as the operator.
-        let input = "s 30m\na Grace Hopper\nf\n1\na\n"
+        // create-tenant: skip 30 minutes ahead, then Grace approves; security-defaults (issue 13: Security Defaults go off behind
+        // a gate): approve; enable-ca: inject a storm, then approve as the operator.
+        let input = "s 30m\na Grace Hopper\na\nf\n1\na\n"
         let result = try await runLifeboat(["tabletop", "--runbook", Self.rebuild, "--snapshot", Fixtures.contoso.path, "--state",
                                             directory.path("drill.sqlite"), "--profile", "fast", "--pause-at-gates", "--prompt-from-stdin",
                                             "--operator-name", "Ada"], in: directory, input: input)
@@ -84,10 +85,11 @@ import Testing
         #expect(result.stdout.contains("⏸ Gate create-tenant"))
         let events = try await CheckpointStore(path: directory.path("drill.sqlite")).events()
         let decisions = events.filter { $0.kind == "gate.decision" }
-        #expect(decisions.map(\.stageID) == ["create-tenant", "create-tenant", "enable-ca"])
+        #expect(decisions.map(\.stageID) == ["create-tenant", "create-tenant", "security-defaults", "enable-ca"])
         #expect(decisions[0].message == "Ada skipped the clock ahead by 30m 00s")
         #expect(decisions[1].message.hasPrefix("Grace Hopper approved the gate after 2h 00m") && decisions[1].message.contains("entered by Ada"))
         #expect(decisions[2].message.hasPrefix("Ada approved the gate"))
+        #expect(decisions[3].message.hasPrefix("Ada approved the gate"))
         #expect(decisions.allSatisfy { $0.simulatedSeconds != nil && !$0.at.isEmpty })
         // 30 minutes skipped plus the gate's two hours: the simulated clock moved before the approval.
         #expect((decisions[1].simulatedSeconds ?? 0) >= 2.5 * 3_600)
@@ -95,7 +97,8 @@ import Testing
         let document = try await report(directory, state: "drill.sqlite")
         let gates = try #require(document["custody"]?["gates"]?.arrayValue)
         #expect(gates.first { $0["stage"]?.stringValue == "create-tenant" }?["decidedBy"]?.stringValue == "Grace Hopper")
-        #expect(document["estimate"]?["waits"]?["people"]?.numberValue == 12_600.0)  // 30m skipped + create-tenant 2h + enable-ca 1h
+        // 30m skipped + create-tenant 2h + security-defaults 10m + enable-ca 1h
+        #expect(document["estimate"]?["waits"]?["people"]?.numberValue == 13_200.0)
     }
 
     @Test func withoutATerminalTheGatePausesAsBefore() async throws {

@@ -22,7 +22,9 @@ import Testing
         let verified = try await runLifeboat(["snapshot", "verify", snapshot], in: directory)
         #expect(verified.status == 0, "\(verified.stdout)\n\(verified.stderr)")
 
-        let plan = try await runLifeboat(["plan", "--runbook", Fixtures.runbook("rebuild-new-tenant.yaml").path, "--snapshot", snapshot], in: directory)
+        // An imported snapshot has no parameters.yaml: the accounts come from a parameters file (issue 13 item 8, no Contoso defaults).
+        let plan = try await runLifeboat(["plan", "--runbook", Fixtures.runbook("rebuild-new-tenant.yaml").path, "--snapshot", snapshot,
+                                          "--params", Fixtures.contoso.appendingPathComponent("parameters.yaml").path], in: directory)
         #expect(plan.status == 0, "\(plan.stderr)")
         #expect(plan.stdout.contains("write operations"))
 
@@ -60,7 +62,8 @@ import Testing
         #expect(imported.status == 0, "\(imported.stderr)")
         let state = directory.path("drill.sqlite")
         let run = try await runLifeboat(["tabletop", "--runbook", Fixtures.runbook("rebuild-new-tenant.yaml").path, "--snapshot", snapshot,
-                                         "--state", state, "--profile", "fast"], in: directory)
+                                         "--state", state, "--profile", "fast", "--params", Fixtures.contoso.appendingPathComponent("parameters.yaml").path],
+                                        in: directory)
         #expect(run.status == 0, "\(run.stdout)\n\(run.stderr)")
         let status = try await runLifeboat(["status", "--state", state, "--json"], in: directory)
         let document = try JSONCoding.decode(Data(status.stdout.utf8))

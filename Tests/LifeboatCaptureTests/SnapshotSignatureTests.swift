@@ -55,6 +55,7 @@ struct Tampering: Sendable, CustomTestStringConvertible {
     func signedContoso(_ directory: TemporaryDirectory) throws -> (URL, SnapshotSigningKey) {
         let snapshot = try Fixtures.copyContoso(into: directory)
         try FileManager.default.removeItem(at: snapshot.appendingPathComponent("README.md"))
+        try FileManager.default.removeItem(at: snapshot.appendingPathComponent("parameters.yaml"))
         let key = SnapshotSignature.generateKey()
         try SnapshotSignature.sign(directory: snapshot, privateKey: key)
         return (snapshot, key)
@@ -76,10 +77,11 @@ struct Tampering: Sendable, CustomTestStringConvertible {
     }
 
     @Test func anUnsignedSnapshotLoadsAndVerifiesWithoutAKey() throws {
-        // The example as shipped: unsigned, with a README that is not part of the snapshot.
+        // The example as shipped: unsigned, with a README and its runbook parameters (issue 13 item 8: the operator and
+        // break-glass accounts are no runbook defaults any more), neither part of the snapshot.
         let report = try SnapshotVerification.verify(directory: Fixtures.contoso, publicKey: nil)
         #expect(!report.hasSignature)
-        #expect(report.ignoredFiles == ["README.md"])
+        #expect(report.ignoredFiles == ["README.md", "parameters.yaml"])
         #expect(try Snapshot.load(from: Fixtures.contoso).groups.count == 14)
     }
 

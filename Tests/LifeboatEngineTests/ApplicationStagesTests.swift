@@ -78,7 +78,7 @@ extension Drill {
         let tenant = try tenant ?? FakeTenant(stateFile: directory.path("\(name).fake.sqlite"), initialDomain: "contosodr.onmicrosoft.com",
                                               clock: { clock.instant })
         self.tenant = tenant
-        runbook = try Runbook.load(contentsOf: runbookURL, catalog: StageCatalog.specs, builtins: [
+        runbook = try Runbook.load(contentsOf: runbookURL, catalog: StageCatalog.specs, fileParameters: Fixtures.contosoParameters, builtins: [
             "target.initialDomain": tenant.initialDomain, "target.tenantId": tenant.tenantID,
             "snapshot.initialDomain": snapshot.manifest.sourceInitialDomain ?? "", "snapshot.sourceTenantId": snapshot.manifest.sourceTenantId,
         ])

@@ -115,6 +115,9 @@ struct LostResponses: Sendable, CustomTestStringConvertible {
         .init(stage: "namedLocations.create", method: "POST", path: "/namedLocations"),
         .init(stage: "conditionalAccess.create", method: "POST", path: "/conditionalAccess/policies"),
         .init(stage: "conditionalAccess.enable", method: "PATCH", path: "/conditionalAccess/policies/"),
+        // Issue 13's stages for a new tenant's starting state.
+        .init(stage: "securityDefaults.disable", method: "PATCH", path: "/identitySecurityDefaultsEnforcementPolicy"),
+        .init(stage: "temporaryAccessPass.enable", method: "PATCH", path: "/TemporaryAccessPass"),
     ]
 }
 
@@ -154,6 +157,8 @@ struct LostResponses: Sendable, CustomTestStringConvertible {
         let tenant = try FakeTenant(stateFile: nil, tenantID: snapshot.manifest.sourceTenantId, initialDomain: "contoso.onmicrosoft.com",
                                     profile: FakeTenantProfile.named("realistic"), clock: { clock.instant })
         try await tenant.importSnapshot(snapshot)
+        // The realistic profile starts as a new tenant (Security Defaults on); this one ran Conditional Access, so they were off.
+        try await tenant.setSecurityDefaults(enabled: false)
 
         let users = snapshot.users.filter { !$0.isGuest && !$0.onPremisesSyncEnabled }
         let recent = users[3], purged = users[5], guest = snapshot.users.first { $0.isGuest }!

@@ -128,6 +128,11 @@ extension FakeGraph {
         let user = try await fake.createUser("ada")
         #expect(await fake.attempt("POST", "/users/\(user)/authentication/temporaryAccessPassMethods", body: ["lifetimeInMinutes": 480]).status == 201)
         #expect(try FakeTenantProfile.named("fast").newTenant == nil)
+        // The engine branch (issue 13) flipped realistic and chaos to a new tenant's starting state, as the contract says.
+        for name in ["realistic", "chaos"] {
+            #expect(try FakeTenantProfile.named(name).newTenant == FakeTenantProfile.NewTenant(securityDefaults: true, conditionalAccessLicensed: true,
+                                                                                               temporaryAccessPassEnabled: false, heldDomains: []))
+        }
         // The permissive start allows Conditional Access, so it lists an Entra ID P1 SKU (subscribedsku.md: servicePlans).
         let skus = try await fake.graph.get("/subscribedSkus")["value"]?.arrayValue ?? []
         #expect(skus.contains { $0["servicePlans"]?.arrayValue?.first?["servicePlanName"]?.stringValue == "AAD_PREMIUM" })

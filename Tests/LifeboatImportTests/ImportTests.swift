@@ -14,7 +14,7 @@ func planShippedRunbooks(_ snapshot: Snapshot) throws -> Int {
     var stages = 0
     for name in try FileManager.default.contentsOfDirectory(atPath: Fixtures.repositoryRoot.appendingPathComponent("Runbooks").path)
     where name.hasSuffix(".yaml") {
-        let runbook = try Runbook.load(contentsOf: Fixtures.runbook(name), catalog: StageCatalog.specs, builtins: [
+        let runbook = try Runbook.load(contentsOf: Fixtures.runbook(name), catalog: StageCatalog.specs, fileParameters: Fixtures.contosoParameters, builtins: [
             "target.initialDomain": "contosodr.onmicrosoft.com", "target.tenantId": "t",
             "snapshot.initialDomain": snapshot.manifest.sourceInitialDomain ?? "", "snapshot.sourceTenantId": snapshot.manifest.sourceTenantId,
         ])

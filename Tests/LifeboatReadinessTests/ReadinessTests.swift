@@ -68,7 +68,8 @@ struct ReadinessFixture {
         let snapshot = try Snapshot.load(from: snapshotURL)
         let builtins = ["target.initialDomain": "contosodr.onmicrosoft.com", "target.tenantId": "",
                         "snapshot.sourceTenantId": snapshot.manifest.sourceTenantId, "snapshot.initialDomain": "contoso.onmicrosoft.com"]
-        let loaded = try Runbook.load(contentsOf: runbook ?? runbookURL, catalog: StageCatalog.specs, parameters: parameters, builtins: builtins)
+        let loaded = try Runbook.load(contentsOf: runbook ?? runbookURL, catalog: StageCatalog.specs, parameters: parameters,
+                                      fileParameters: Fixtures.contosoParameters, builtins: builtins)
         return Readiness.assess(Readiness.Input(snapshot: snapshot, runbook: loaded, now: captured.addingTimeInterval(daysAfterCapture * 86_400),
                                                 estimatedRTOSeconds: estimate))
     }

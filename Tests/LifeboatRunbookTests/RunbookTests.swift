@@ -176,7 +176,7 @@ struct HostileRunbook: Sendable, CustomTestStringConvertible {
         let snapshot = try LifeboatSnapshot.Snapshot.load(from: Fixtures.contoso)
         for name in try FileManager.default.contentsOfDirectory(atPath: Fixtures.repositoryRoot.appendingPathComponent("Runbooks").path)
         where name.hasSuffix(".yaml") {
-            let runbook = try Runbook.load(contentsOf: Fixtures.runbook(name), catalog: StageCatalog.specs,
+            let runbook = try Runbook.load(contentsOf: Fixtures.runbook(name), catalog: StageCatalog.specs, fileParameters: Fixtures.contosoParameters,
                                            builtins: ["target.initialDomain": "drill.onmicrosoft.com", "target.tenantId": "t",
                                                       "snapshot.initialDomain": "contoso.onmicrosoft.com", "snapshot.sourceTenantId": "s"])
             _ = try Executor.prepare(runbook, snapshot: snapshot)

@@ -48,7 +48,7 @@ import Testing
         defer { directory.remove() }
         let (_, realistic) = try await rehearse(directory, "realistic", profile: try FakeTenantProfile.named("realistic"))
         let (_, fast) = try await rehearse(directory, "fast", profile: .fast)
-        let runbook = try Runbook.load(contentsOf: URL(fileURLWithPath: Self.rebuild), catalog: StageCatalog.specs, builtins: [
+        let runbook = try Runbook.load(contentsOf: URL(fileURLWithPath: Self.rebuild), catalog: StageCatalog.specs, fileParameters: Fixtures.contosoParameters, builtins: [
             "target.initialDomain": "x.onmicrosoft.com", "target.tenantId": "t", "snapshot.sourceTenantId": "s", "snapshot.initialDomain": "contoso.onmicrosoft.com",
         ])
         let gateTime = runbook.stages.filter { $0.gate != nil }.compactMap(\.estimatedDuration).reduce(0, +)

@@ -49,7 +49,7 @@ struct BadScenario: Sendable, CustomTestStringConvertible {
     @Test(arguments: shipped)
     func shippedScenariosAreValidAgainstTheirRunbooks(_ name: String) throws {
         let scenario = try TabletopScenario.load(contentsOf: Fixtures.runbook("scenarios/\(name)"))
-        let runbook = try Runbook.load(contentsOf: URL(fileURLWithPath: scenario.runbookPath), catalog: StageCatalog.specs, parameters: scenario.parameters,
+        let runbook = try Runbook.load(contentsOf: URL(fileURLWithPath: scenario.runbookPath), catalog: StageCatalog.specs, parameters: scenario.parameters, fileParameters: Fixtures.contosoParameters,
                                        builtins: Self.builtins)
         try scenario.validate(against: runbook)
         if case .snapshot(let path) = scenario.source { try scenario.validate(against: try Snapshot.load(from: URL(fileURLWithPath: path))) }
@@ -112,7 +112,7 @@ struct BadScenario: Sendable, CustomTestStringConvertible {
                 objects: [nobody@contoso.com]
             """
         let scenario = try TabletopScenario.parse(yaml, file: "s.yaml")
-        let runbook = try Runbook.load(contentsOf: Fixtures.runbook("tabletop-ransomware.yaml"), catalog: StageCatalog.specs, builtins: Self.builtins)
+        let runbook = try Runbook.load(contentsOf: Fixtures.runbook("tabletop-ransomware.yaml"), catalog: StageCatalog.specs, fileParameters: Fixtures.contosoParameters, builtins: Self.builtins)
         let stageErrors = try #require(throws: RunbookErrors.self) { try scenario.validate(against: runbook) }
         #expect(stageErrors.errors.map(\.field).sorted() == ["events[0].stage", "gates.nope", "gates.users"])
         #expect(stageErrors.errors.first { $0.field == "gates.users" }?.problem.contains("has no gate") == true)

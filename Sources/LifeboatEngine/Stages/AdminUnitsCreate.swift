@@ -7,7 +7,9 @@ import LifeboatSnapshot
 struct AdminUnitsCreate: StageKind {
     static let spec = StageKindSpec(name: "adminUnits.create", summary: "Recreate administrative units.", options: [adoptOption])
 
-    static let writable: Set<String> = ["displayName", "description", "visibility", "membershipType", "membershipRule", "membershipRuleProcessingState"]
+    /// `isMemberManagementRestricted` (a restricted management unit) can only be set when the unit is created (administrativeUnit in the CSDL).
+    static let writable: Set<String> = ["displayName", "description", "visibility", "membershipType", "membershipRule", "membershipRuleProcessingState",
+                                        "isMemberManagementRestricted"]
 
     let adoptExisting: Bool
 
@@ -43,9 +45,18 @@ struct AdminUnitsMembers: StageKind {
 
     init(stage: Runbook.Stage) throws(StageConfigurationError) {}
 
+    /// Whether the unit's members come from its membership rule: Graph fills them itself and refuses adds.
+    static func isDynamic(_ unit: AdministrativeUnit) -> Bool {
+        unit.properties["membershipType"]?.stringValue?.lowercased() == "dynamic"
+    }
+
     func plan(_ snapshot: Snapshot, index: SnapshotIndex) -> StagePlan {
         var plan = StagePlan()
-        for unit in snapshot.administrativeUnits {
+        let dynamic = snapshot.administrativeUnits.filter(Self.isDynamic)
+        if !dynamic.isEmpty {
+            plan.warnings.append("\(dynamic.count) dynamic administrative units get their members from their rule, not from this stage")
+        }
+        for unit in snapshot.administrativeUnits where !Self.isDynamic(unit) {
             for member in unit.members.sorted(by: { $0.id < $1.id }) {
                 plan.operations.append(PlannedOperation(
                     key: "auMember:\(unit.id):\(member.id)", objectType: nil, sourceID: unit.id, naturalKey: nil,
@@ -83,14 +94,32 @@ struct AdminUnitsMembers: StageKind {
     }
 }
 
+/// What the executor tells a stage's `reconcile` about why it is called.
+public enum Reconciliation {
+    /// `true` while a write whose outcome is unknown (a lost response, a crash between intent and result) is looked up:
+    /// a miss may be list lag, so look-ups without an alternate key wait for the lists to settle before answering "absent".
+    @TaskLocal public static var afterUnknownOutcome = false
+}
+
 /// The `adoptExisting` option of kinds found again by display name (in-place restores).
 let adoptOption = OptionSpec("adoptExisting", .bool, "look for an object of the same display name in the target first and adopt it (default true; false always creates)")
 
 /// Reconciliation by display name, for objects Graph gives no alternate key (policies, named locations, admin units).
 enum DisplayNameLookup {
+    /// After a write whose outcome is unknown, how long a miss is looked up again before the object is taken as absent:
+    /// Graph's lists and `$filter` lag behind writes by seconds, and a miss read as "absent" would create a duplicate.
+    static let settleDelays: [Double] = [2, 4, 8, 16, 30]
+
     static func adopt(_ operation: PlannedOperation, in context: StageContext, collection: String) async throws -> OperationOutcome? {
         guard let name = operation.naturalKey else { return nil }
-        let found = try await context.graph.list(collection, query: [QueryItem("$filter", "displayName eq \(GraphClient.literal(name))")])
+        let query = [QueryItem("$filter", "displayName eq \(GraphClient.literal(name))")]
+        var found = try await context.graph.list(collection, query: query)
+        if found.isEmpty, Reconciliation.afterUnknownOutcome {
+            for delay in settleDelays where found.isEmpty {
+                try await WaitReason.$current.withValue(.retry) { try await context.graph.clock.sleep(seconds: delay) }
+                found = try await context.graph.list(collection, query: query)
+            }
+        }
         guard let first = found.first, let id = first["id"]?.stringValue else { return nil }
         let followUps = found.count > 1 ? [FollowUp(
             category: "ambiguous-match", message: "\(found.count) objects named \"\(name)\" exist in \(collection); adopted \(id)",

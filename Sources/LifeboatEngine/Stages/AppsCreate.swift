@@ -26,6 +26,8 @@ struct AppsCreate: StageKind {
     let secrets: SecretsFile?
     let selection: ObjectSelection
     let stageID: String
+    /// The target's verified and initial domains, read once per stage.
+    let domains = SharedReads<IdentifierURIs.TargetDomains>()
 
     init(stage: Runbook.Stage) throws(StageConfigurationError) {
         stageID = stage.id
@@ -77,8 +79,8 @@ struct AppsCreate: StageKind {
         if response.status == 201, response.object["id"]?.stringValue != nil {
             return try await complete(app, target: response.object, result: .created, in: context)
         }
-        // 204: an application with this uniqueName already existed and was updated.
-        guard let found = try await lookup(name, in: context) else {
+        // 204: an application with this uniqueName already existed and was updated. Graph's lists may not show it yet.
+        guard let found = try await TargetLookup.settling(context.graph, { try await lookup(name, in: context) }) else {
             throw StageOperationError(code: "UpsertUnconfirmed", message: "the upsert of \(name) succeeded but the application cannot be found")
         }
         return try await complete(app, target: found, result: .adopted, in: context)
@@ -124,10 +126,9 @@ struct AppsCreate: StageKind {
     /// The writable properties of the snapshot's application, without what the target refuses before it exists.
     static func createBody(_ app: Application) -> JSONObject {
         var body = WritableProperties.pick(app.properties, WritableProperties.application)
-        // `api://{oldAppId}` is refused until the new appId exists: every identifier URI is set right after the create.
-        if (app.properties["identifierUris"]?.stringArray ?? []).contains(where: { mentions(app.appId, $0) }) {
-            body["identifierUris"] = nil
-        }
+        // `api://{oldAppId}` is refused until the new appId exists, and an http(s) host until its domain is verified:
+        // identifier URIs are set right after the create, those the target accepts (IdentifierURIs).
+        body["identifierUris"] = nil
         if body["keyCredentials"] != nil {
             let keys = restorableKeys(app)
             body["keyCredentials"] = .array(keys)
@@ -150,7 +151,9 @@ struct AppsCreate: StageKind {
             throw StageOperationError(code: "MalformedResponse", message: "the application \(app.displayName) came back without id or appId")
         }
         var followUps: [FollowUp] = []
-        let rewritten = try await restoreIdentifierURIs(app, id: id, newAppID: newAppID, current: target["identifierUris"]?.stringArray, in: context)
+        let (rewritten, uriFollowUps) = try await restoreIdentifierURIs(app, id: id, newAppID: newAppID, current: target["identifierUris"]?.stringArray,
+                                                                        in: context)
+        followUps += uriFollowUps
         followUps += try await restoreFederatedCredentials(app, id: id, in: context)
         followUps += certificateFollowUps(app, newAppID: newAppID)
         followUps += try await restoreSecrets(app, id: id, newAppID: newAppID, current: target["passwordCredentials"]?.arrayValue ?? [], in: context)
@@ -158,32 +161,30 @@ struct AppsCreate: StageKind {
                                 note: rewritten ? "identifierUris rewritten to the new appId \(newAppID)" : nil)
     }
 
-    /// Sets the identifier URIs with the old appId replaced by the new one; `true` when any named the old appId.
-    private func restoreIdentifierURIs(_ app: Application, id: String, newAppID: String, current: [String]?, in context: StageContext) async throws -> Bool {
-        let original = app.properties["identifierUris"]?.stringArray ?? []
-        guard original.contains(where: { Self.mentions(app.appId, $0) }) else { return false }
-        let desired = original.map { $0.replacingOccurrences(of: app.appId, with: newAppID, options: .caseInsensitive) }
-        func matches(_ uris: [String]) -> Bool { Set(uris.map { $0.lowercased() }) == Set(desired.map { $0.lowercased() }) }
-        var present = current
-        if present == nil {
-            present = try await context.graph.get("/applications/\(id)", query: [QueryItem("$select", "identifierUris")])["identifierUris"]?.stringArray
-        }
-        if matches(present ?? []) { return true }
-        let request = GraphRequest("PATCH", "/applications/\(id)", body: ["identifierUris": .array(desired.map(JSONValue.string))])
-        try await FollowOnWrite.send(request, in: context) {
-            matches(try await context.graph.get("/applications/\(id)", query: [QueryItem("$select", "identifierUris")])["identifierUris"]?.stringArray ?? [])
-        }
-        return true
+    /// Sets the identifier URIs the target accepts now (IdentifierURIs); `true` when any were set. Those on domains not
+    /// verified yet become a follow-up, and apps.identifierUris adds them later.
+    private func restoreIdentifierURIs(_ app: Application, id: String, newAppID: String, current: [String]?, in context: StageContext) async throws
+        -> (rewritten: Bool, followUps: [FollowUp]) {
+        guard !(app.properties["identifierUris"]?.stringArray ?? []).isEmpty else { return (false, []) }
+        let target = try await domains.value("domains") { try await IdentifierURIs.TargetDomains.read(context.graph) }
+        let (now, deferred) = IdentifierURIs.split(app, newAppID: newAppID, snapshot: context.snapshot, target: target)
+        _ = try await IdentifierURIs.set(now, applicationID: id, current: current, in: context)
+        let rewritten = (app.properties["identifierUris"]?.stringArray ?? []).contains { Self.mentions(app.appId, $0) }
+        return (rewritten, deferred.isEmpty ? [] : [IdentifierURIs.waiting(app, deferred)])
     }
 
-    static let federatedCredentialProperties: Set<String> = ["name", "issuer", "subject", "audiences", "description", "claimsMatchingExpression"]
+    /// Not `claimsMatchingExpression`: it is not a property of federatedIdentityCredential in v1.0
+    /// (resources/federatedidentitycredential.md, the CSDL); Graph v1.0 refuses it.
+    static let federatedCredentialProperties: Set<String> = ["name", "issuer", "subject", "audiences", "description"]
 
     /// Recreates the federated identity credentials the target does not have yet (matched by name).
     private func restoreFederatedCredentials(_ app: Application, id: String, in context: StageContext) async throws -> [FollowUp] {
         let credentials = (app.properties["federatedIdentityCredentials"]?.arrayValue ?? []).compactMap(\.objectValue)
         guard !credentials.isEmpty else { return [] }
         let path = "/applications/\(id)/federatedIdentityCredentials"
-        func names() async throws -> Set<String> { Set(try await context.graph.list(path).compactMap { $0["name"]?.stringValue }) }
+        func names() async throws -> Set<String> {
+            try await FollowOnWrite.readingJustCreated(in: context) { Set(try await context.graph.list(path).compactMap { $0["name"]?.stringValue }) }
+        }
         let existing = try await names()
         var followUps: [FollowUp] = []
         let sourceTenant = context.snapshot.manifest.sourceTenantId

@@ -15,6 +15,8 @@ struct ConditionalAccessCreate: StageKind {
     static let readOnly: Set<String> = ["id", "createdDateTime", "modifiedDateTime", "templateId"]
     let initialState: String
     let adoptExisting: Bool
+    /// Source id → target id of the custom authentication strengths an earlier stage restored, read once per stage.
+    let customStrengths = SharedReads<[String: String]>()
 
     init(stage: Runbook.Stage) throws(StageConfigurationError) {
         initialState = stage.options.string("initialState") ?? "enabledForReportingButNotEnforced"
@@ -37,8 +39,9 @@ struct ConditionalAccessCreate: StageKind {
         guard let policy = context.snapshot.conditionalAccessPolicies.first(where: { $0.id == operation.sourceID }) else {
             throw StageOperationError(code: "SnapshotMismatch", message: "policy \(operation.sourceID) is not in the snapshot")
         }
-        let remapped = PolicyReferences.remap(policy.properties, snapshot: context.snapshot, idMap: context.idMap)
-        var body = remapped.policy.filter { !Self.readOnly.contains($0.key) }
+        let strengths = try await customStrengths.value("strengths") { try await AuthenticationStrengthsCreate.restored(in: context.checkpoint) }
+        let remapped = PolicyReferences.remap(policy.properties, snapshot: context.snapshot, idMap: context.idMap, strengths: strengths)
+        var body = PolicyReferences.stripAnnotations(remapped.policy).filter { !Self.readOnly.contains($0.key) }
         var followUps: [FollowUp] = []
         if remapped.unresolved.isEmpty {
             body["state"] = .string(initialState)
@@ -69,8 +72,34 @@ enum PolicyReferences {
     static let appKeywords: Set<String> = ["All", "None", "Office365", "MicrosoftAdminPortals"]
     static let locationKeywords: Set<String> = ["All", "AllTrusted"]
 
+    /// The built-in authentication strengths: the same ids in every tenant (policyType `builtIn`,
+    /// resources/authenticationstrengthpolicy.md); multifactor, passwordless and phishing-resistant MFA.
+    static let builtInStrengthIDs: Set<String> = [
+        "00000000-0000-0000-0000-000000000002", "00000000-0000-0000-0000-000000000003", "00000000-0000-0000-0000-000000000004",
+    ]
+
+    /// The value without OData annotations (`@odata.context`, `x@odata.type`, …) at any depth: a policy is posted as
+    /// plain properties, and Graph refuses a captured nested object's annotations.
+    static func stripAnnotations(_ object: JSONObject) -> JSONObject {
+        func clean(_ value: JSONValue) -> JSONValue {
+            switch value {
+            case .object(let object): return .object(stripAnnotations(object))
+            case .array(let array): return .array(array.map(clean))
+            default: return value
+            }
+        }
+        var result: JSONObject = [:]
+        for (key, value) in object where !key.contains("@odata.") && !key.hasPrefix("@") { result[key] = clean(value) }
+        return result
+    }
+
     /// The policy with references remapped, and the references that could not be (as `path: id`).
-    static func remap(_ policy: JSONObject, snapshot: Snapshot, idMap: IDMap) -> (policy: JSONObject, unresolved: [String]) {
+    ///
+    /// An authentication strength is sent as `{"id": …}` only (a captured policy carries the whole strength object):
+    /// built-in ones keep their ids, custom ones take the id an ``AuthenticationStrengthsCreate`` stage gave them
+    /// (`strengths`). Terms of use and authentication contexts are not captured, so a policy that names them cannot be
+    /// completed here: they are left out and reported as unresolved (the policy then lands disabled with a follow-up).
+    static func remap(_ policy: JSONObject, snapshot: Snapshot, idMap: IDMap, strengths: [String: String] = [:]) -> (policy: JSONObject, unresolved: [String]) {
         var unresolved: [String] = []
         var conditions = policy["conditions"]?.objectValue ?? [:]
         func mapList(_ section: String, _ key: String, keywords: Set<String>, _ map: (String) -> String?) {
@@ -103,8 +132,51 @@ enum PolicyReferences {
         for key in ["includeLocations", "excludeLocations"] {
             mapList("locations", key, keywords: locationKeywords) { idMap.newID(for: $0) }
         }
+        for key in ["includeServicePrincipals", "excludeServicePrincipals"] {
+            guard var clients = conditions["clientApplications"]?.objectValue, let values = clients[key]?.stringArray else { continue }
+            var mapped: [JSONValue] = []
+            for value in values {
+                if ["All", "None", "ServicePrincipalsInMyTenant"].contains(value) {
+                    mapped.append(.string(value))
+                } else if let new = idMap.newID(for: value) {
+                    mapped.append(.string(new))
+                } else {
+                    unresolved.append("clientApplications.\(key) \(value)")
+                }
+            }
+            clients[key] = .array(mapped)
+            conditions["clientApplications"] = .object(clients)
+        }
+        if var applications = conditions["applications"]?.objectValue,
+           let contexts = applications["includeAuthenticationContextClassReferences"]?.stringArray, !contexts.isEmpty {
+            unresolved += contexts.map { "applications.includeAuthenticationContextClassReferences \($0)" }
+            applications["includeAuthenticationContextClassReferences"] = []
+            conditions["applications"] = .object(applications)
+        }
         var result = policy
         result["conditions"] = .object(conditions)
+        if var grant = policy["grantControls"]?.objectValue {
+            if let terms = grant["termsOfUse"]?.stringArray, !terms.isEmpty {
+                unresolved += terms.map { "grantControls.termsOfUse \($0)" }
+                grant["termsOfUse"] = []
+            }
+            if let strength = grant["authenticationStrength"], !strength.isNull {
+                let id = strength["id"]?.stringValue ?? ""
+                let builtIn = builtInStrengthIDs.contains(id) || strength["policyType"]?.stringValue == "builtIn"
+                if builtIn {
+                    grant["authenticationStrength"] = ["id": .string(id)]
+                } else if let new = strengths[id] {
+                    grant["authenticationStrength"] = ["id": .string(new)]
+                } else {
+                    unresolved.append("grantControls.authenticationStrength \(strength["displayName"]?.stringValue ?? id)")
+                    grant["authenticationStrength"] = nil
+                    // Without its strength the grant must still require something: MFA is the closest built-in control.
+                    let controls = grant["builtInControls"]?.stringArray ?? []
+                    if controls.isEmpty { grant["builtInControls"] = ["mfa"] }
+                }
+            }
+            result["grantControls"] = .object(grant)
+        }
         return (result, unresolved)
     }
 }

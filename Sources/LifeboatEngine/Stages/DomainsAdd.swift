@@ -26,17 +26,21 @@ struct DomainsAdd: StageKind {
             _ = try await context.graph.send(GraphRequest("POST", "/domains", body: ["id": .string(operation.sourceID)]))
             return OperationOutcome(.created, newID: operation.sourceID)
         } catch let error as GraphError where error.status == 409 || error.isAlreadyExists {
-            if let found = try await reconcile(operation, in: context) { return found }
+            // The domain exists; a read by id may lag behind the write that made it.
+            if let found = try await TargetLookup.settling(context.graph, { try await reconcile(operation, in: context) }) { return found }
             throw error
         }
     }
 
     func reconcile(_ operation: PlannedOperation, in context: StageContext) async throws -> OperationOutcome? {
-        do {
-            _ = try await context.graph.get("/domains/\(operation.sourceID)")
-            return OperationOutcome(.adopted, newID: operation.sourceID)
-        } catch let error as GraphError where error.status == 404 {
-            return nil
+        let read = { () async throws -> OperationOutcome? in
+            do {
+                _ = try await context.graph.get("/domains/\(operation.sourceID)")
+                return OperationOutcome(.adopted, newID: operation.sourceID)
+            } catch let error as GraphError where error.status == 404 {
+                return nil
+            }
         }
+        return Reconciliation.afterUnknownOutcome ? try await TargetLookup.settling(context.graph, read) : try await read()
     }
 }

@@ -6,6 +6,11 @@ import LifeboatSnapshot
 /// `domains.verify`: shows the TXT record each domain needs and polls `verify` with backoff until it
 /// succeeds or the stage's `timeout` passes; a domain still unverified becomes a follow-up (publish, then resume).
 /// Subdomains are verified with their root.
+///
+/// A domain still verified in another tenant (the old one, in a hostage case) never verifies here until it is removed
+/// there: its first such answer stops the polling at once and becomes one follow-up with the fix, and the users of the
+/// domain stay on the recovery domain (users.rename leaves them). domain-verify.md documents no error for it; Graph's
+/// answer is a 400 whose message says the domain is in use by another tenant (see ``isHeldByAnotherTenant(_:)``).
 struct DomainsVerify: StageKind {
     static let spec = StageKindSpec(
         name: "domains.verify", summary: "Verify custom domains (TXT records), polling with backoff until `timeout`.",
@@ -46,6 +51,16 @@ struct DomainsVerify: StageKind {
                 _ = try await context.graph.send(GraphRequest("POST", "/domains/\(name)/verify"))
                 return OperationOutcome(.applied, note: "verified")
             } catch let error as GraphError where error.status == 400 {
+                if Self.isHeldByAnotherTenant(error) {
+                    try await context.checkpoint.appendEvent(kind: "domain.held", stageID: context.stage.id,
+                                                             message: "\(name) is verified in another tenant (\(error.code)); stopped polling", simulated: nil)
+                    return OperationOutcome(.skipped, followUps: [FollowUp(
+                        category: "domain-held",
+                        message: "\(name) cannot be verified: it is still verified in another tenant (Graph \(error.code)\(error.requestID.map { ", request-id \($0)" } ?? ""))",
+                        action: "remove \(name) from the tenant that holds it (or have Microsoft support release it), then verify it here "
+                            + "and rerun users.rename: its users stay on the recovery domain until then")],
+                        note: "held by another tenant")
+                }
                 let elapsed = (await context.graph.clock.now()).timeIntervalSince(started)
                 guard elapsed + wait <= timeout else {
                     guard skipOnTimeout else {
@@ -60,6 +75,13 @@ struct DomainsVerify: StageKind {
                 wait = min(wait * 2, 900)
             }
         }
+    }
+
+    /// Whether a refused `verify` says the domain belongs to another tenant (polling cannot help), rather than that the
+    /// TXT record is not there yet (polling can).
+    static func isHeldByAnotherTenant(_ error: GraphError) -> Bool {
+        let message = error.message.lowercased()
+        return message.contains("another tenant") || message.contains("already verified") || message.contains("in use by another")
     }
 
     func reconcile(_ operation: PlannedOperation, in context: StageContext) async throws -> OperationOutcome? {

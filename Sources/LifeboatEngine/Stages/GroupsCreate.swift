@@ -71,8 +71,8 @@ struct GroupsCreate: StageKind {
         if response.status == 201, let id = response.object["id"]?.stringValue {
             return OperationOutcome(.created, newID: id)
         }
-        // 204: a group with this uniqueName already existed and was updated.
-        if let adopted = try await reconcile(operation, in: context) { return adopted }
+        // 204: a group with this uniqueName already existed and was updated (Graph's lists may not show it yet).
+        if let adopted = try await TargetLookup.settling(context.graph, { try await reconcile(operation, in: context) }) { return adopted }
         throw StageOperationError(code: "UpsertUnconfirmed", message: "the upsert of \(name) succeeded but the group cannot be found")
     }
 

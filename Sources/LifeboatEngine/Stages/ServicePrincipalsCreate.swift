@@ -74,7 +74,7 @@ struct ServicePrincipalsCreate: StageKind {
                 return OperationOutcome(.created, newID: id, newAppID: appId)
             }
             // 204: the application's service principal already existed and was updated.
-            guard let adopted = try await reconcile(operation, in: context) else {
+            guard let adopted = try await TargetLookup.settling(context.graph, { try await reconcile(operation, in: context) }) else {
                 throw StageOperationError(code: "UpsertUnconfirmed", message: "the upsert of the service principal of \(appId) succeeded but it cannot be found")
             }
             return adopted

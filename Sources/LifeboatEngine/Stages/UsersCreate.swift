@@ -17,11 +17,14 @@ struct UsersCreate: StageKind {
         name: "users.create", summary: "Create member users (UPN domains mapped; guests and synced users excluded).",
         options: [
             OptionSpec("upnDomainMap", .stringMap, "source UPN domain → target domain, e.g. `contoso.com: contosodr.onmicrosoft.com`"),
+            OptionSpec("otherDomainsTo", .string, "the domain that receives every UPN domain of the snapshot not in upnDomainMap (a new tenant has verified none of them yet); users.rename moves them back once verified"),
             OptionSpec("passwordFile", .string, "0600 file that receives each new user's initial password; without it, passwords are not kept"),
             OptionSpec("sameTenant", .bool, "the target is the snapshot's own tenant (in-place restore): every UPN domain, *.onmicrosoft.com included, is still there"),
         ] + ObjectSelection.options)
 
     let domainMap: [String: String]
+    /// Where UPN domains not in `domainMap` go (the recovery domain), if the runbook says.
+    let otherDomainsTo: String?
     let passwordFile: String?
     let sameTenant: Bool
     let stageID: String
@@ -42,6 +45,10 @@ struct UsersCreate: StageKind {
             map[source.lowercased()] = target.lowercased()
         }
         domainMap = map
+        otherDomainsTo = stage.options.string("otherDomainsTo").map { $0.lowercased() }
+        if let other = otherDomainsTo, other.isEmpty || other.contains("@") {
+            throw StageConfigurationError(stageID: stage.id, problem: "otherDomainsTo is \"\(other)\", which is not a domain name")
+        }
         passwordFile = stage.options.string("passwordFile")
         sameTenant = stage.options.bool("sameTenant") ?? false
         secrets = passwordFile.map { SecretsFile(url: URL(fileURLWithPath: $0)) }
@@ -49,7 +56,7 @@ struct UsersCreate: StageKind {
 
     func targetUPN(_ user: User) -> String {
         let parts = user.userPrincipalName.split(separator: "@", maxSplits: 1)
-        guard parts.count == 2, let mapped = domainMap[parts[1].lowercased()] else { return user.userPrincipalName }
+        guard parts.count == 2, let mapped = domainMap[parts[1].lowercased()] ?? otherDomainsTo else { return user.userPrincipalName }
         return "\(parts[0])@\(mapped)"
     }
 
@@ -82,7 +89,7 @@ struct UsersCreate: StageKind {
                 key: "user:\(user.id)", objectType: .user, sourceID: user.id, naturalKey: upn, displayName: user.displayName,
                 detail: ["userPrincipalName": .string(upn)]))
         }
-        let unmapped = Set(snapshot.users.filter { !$0.isGuest && !$0.onPremisesSyncEnabled && domainMap[$0.upnDomain] == nil }.map(\.upnDomain))
+        let unmapped = otherDomainsTo != nil ? [] : Set(snapshot.users.filter { !$0.isGuest && !$0.onPremisesSyncEnabled && domainMap[$0.upnDomain] == nil }.map(\.upnDomain))
         // A *.onmicrosoft.com domain belongs to the source tenant forever: no other tenant can verify it.
         let tenantBound = unmapped.filter { index.domains[$0]?.isInitial == true || $0.hasSuffix(".onmicrosoft.com") }
         if !tenantBound.isEmpty, !sameTenant {
@@ -124,7 +131,10 @@ struct UsersCreate: StageKind {
             try await secrets?.append(kind: "password", subject: upn, secret: password)
             return OperationOutcome(.created, newID: id)
         } catch let error as GraphError where error.status == 400 && error.isAlreadyExists {
-            if let adopted = try await reconcile(operation, in: context) { return adopted }
+            // The user exists: `$filter` may lag behind the write that made it.
+            if let adopted = try await Reconciliation.$afterUnknownOutcome.withValue(true, operation: { try await reconcile(operation, in: context) }) {
+                return adopted
+            }
             throw error
         }
     }
@@ -154,6 +164,14 @@ struct UsersCreate: StageKind {
     }
 
     func finish(in context: StageContext) async throws {
+        let leaving = context.snapshot.users.filter { !$0.isGuest && $0.properties["employeeLeaveDateTime"].map { !$0.isNull } == true }
+        if !leaving.isEmpty {
+            try await context.checkpoint.addFollowUp(FollowUp(
+                category: "not-restored",
+                message: "\(leaving.count) users have an employeeLeaveDateTime in the snapshot that was not restored (writing it needs User-LifeCycleInfo.ReadWrite.All)",
+                action: "grant User-LifeCycleInfo.ReadWrite.All and set employeeLeaveDateTime on those users (the snapshot's users.json lists them)"),
+                stageID: context.stage.id)
+        }
         let created = try await context.checkpoint.operationCounts(stageID: context.stage.id)[.done, default: 0]
         guard created > 0 else { return }
         try await context.checkpoint.addFollowUp(FollowUp(

@@ -8,7 +8,8 @@ import LifeboatSnapshot
 struct UsersRename: StageKind {
     static let spec = StageKindSpec(
         name: "users.rename", summary: "Move UPNs back to their original (now verified) domains.",
-        options: [OptionSpec("upnDomainMap", .stringMap, "the same map users.create used")] + ObjectSelection.options)
+        options: [OptionSpec("upnDomainMap", .stringMap, "the same map users.create used"),
+                  OptionSpec("otherDomainsTo", .string, "the same value users.create used")] + ObjectSelection.options)
 
     let create: UsersCreate
     let selection: ObjectSelection
@@ -49,12 +50,27 @@ struct UsersRename: StageKind {
             }
         }) ?? false
         guard verified else {
-            return OperationOutcome(.skipped, followUps: [FollowUp(
-                category: "domain-unverified", message: "\(operation.displayName) stays on \(operation.detail["from"]?.stringValue ?? "?") because \(domain) is not verified",
-                action: "verify \(domain), then rename the user to \(upn)")])
+            // One follow-up per domain (finish), not one per user.
+            return OperationOutcome(.skipped, note: "stays on \(operation.detail["from"]?.stringValue ?? "?"): \(domain) is not verified")
         }
         _ = try await context.graph.send(GraphRequest("PATCH", "/users/\(id)", body: ["userPrincipalName": .string(upn)]))
         return OperationOutcome(.applied, newID: id)
+    }
+
+    /// One follow-up per domain whose users stayed on the recovery domain.
+    func finish(in context: StageContext) async throws {
+        var byDomain: [String: [String]] = [:]
+        for record in try await context.checkpoint.allOperations(stageID: context.stage.id) where record.result == .skipped {
+            guard let domain = record.planned.detail["domain"]?.stringValue else { continue }
+            byDomain[domain.lowercased(), default: []].append(record.planned.detail["from"]?.stringValue ?? record.planned.displayName)
+        }
+        for (domain, users) in byDomain.sorted(by: { $0.key < $1.key }) {
+            try await context.checkpoint.addFollowUp(FollowUp(
+                category: "domain-unverified",
+                message: "\(users.count) users of \(domain) stay on the recovery domain (e.g. \(users.prefix(3).joined(separator: ", "))) because \(domain) is not verified",
+                action: "verify \(domain) (see the domains.verify follow-up), then rename these users back to their @\(domain) UPNs (the snapshot and the ID map list them)"),
+                stageID: context.stage.id)
+        }
     }
 
     func reconcile(_ operation: PlannedOperation, in context: StageContext) async throws -> OperationOutcome? {

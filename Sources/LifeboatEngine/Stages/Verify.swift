@@ -11,6 +11,16 @@ struct Verify: StageKind {
 
     /// Target collections, read once per stage (list calls with `$top=999`, not one read per object).
     let target = SharedReads<[String: JSONObject]>()
+    /// Custom authentication strengths restored in this run (source id → target id).
+    let strengths = SharedReads<[String: String]>()
+
+    /// The properties each directory collection is read with. Graph returns only a default set of properties unless
+    /// `$select` names more (user-list.md, user-get.md): without it nearly every user would show false differences.
+    static let selected: [String: String] = [
+        "/users": (["id"] + WritableProperties.user.sorted()).joined(separator: ","),
+        "/groups": (["id"] + WritableProperties.group.sorted()).joined(separator: ","),
+        "/directory/administrativeUnits": (["id"] + AdminUnitsCreate.writable.sorted()).joined(separator: ","),
+    ]
 
     init(stage: Runbook.Stage) throws(StageConfigurationError) {}
 
@@ -61,14 +71,24 @@ struct Verify: StageKind {
             collection = "/identity/conditionalAccess/namedLocations"
         case .conditionalAccessPolicy:
             guard let policy = context.snapshot.conditionalAccessPolicies.first(where: { $0.id == operation.sourceID }) else { return OperationOutcome(.unchanged) }
-            let remapped = PolicyReferences.remap(policy.properties, snapshot: context.snapshot, idMap: context.idMap)
-            expected = ["displayName": policy.properties["displayName"] ?? .null, "conditions": remapped.policy["conditions"] ?? .null,
-                        "grantControls": policy.properties["grantControls"] ?? .null]
+            let restored = try await strengths.value("strengths") { try await AuthenticationStrengthsCreate.restored(in: context.checkpoint) }
+            // What conditionalAccess.create sent: references remapped, annotations stripped, strengths by id.
+            let remapped = PolicyReferences.stripAnnotations(
+                PolicyReferences.remap(policy.properties, snapshot: context.snapshot, idMap: context.idMap, strengths: restored).policy)
+            expected = ["displayName": policy.properties["displayName"] ?? .null, "conditions": remapped["conditions"] ?? .null,
+                        "grantControls": remapped["grantControls"] ?? .null]
             collection = "/identity/conditionalAccess/policies"
         default:
             return OperationOutcome(.unchanged)
         }
-        guard let actual = try await target.object(newID, in: collection, graph: context.graph) else {
+        var listed = try await target.object(newID, in: collection, graph: context.graph)
+        if listed == nil {
+            // Lists lag behind writes: an object written seconds before the list was read is read by id before it is called missing.
+            var query: [QueryItem] = []
+            if let select = Verify.selected[collection] { query.append(QueryItem("$select", select)) }
+            listed = try? await FollowOnWrite.readingJustCreated(in: context) { try await context.graph.get("\(collection)/\(newID)", query: query) }
+        }
+        guard let actual = listed else {
             return difference(operation, ["missing from the target (\(newID))"])
         }
         var differences = Self.compare(expected, actual, path: "")
@@ -120,7 +140,9 @@ extension SharedReads where Value == [String: JSONObject] {
     /// An object of a target collection, by id; the collection is listed once and shared by a stage's operations.
     func object(_ id: String, in collection: String, graph: GraphClient) async throws -> JSONObject? {
         try await value(collection) {
-            let items = try await graph.list(collection, query: collection.hasPrefix("/identity") ? [] : [QueryItem("$top", "999")])
+            var query = collection.hasPrefix("/identity") ? [] : [QueryItem("$top", "999")]
+            if let select = Verify.selected[collection] { query.append(QueryItem("$select", select)) }
+            let items = try await graph.list(collection, query: query)
             return Dictionary(items.compactMap { item in item["id"]?.stringValue.map { ($0, item) } }, uniquingKeysWith: { first, _ in first })
         }[id]
     }
