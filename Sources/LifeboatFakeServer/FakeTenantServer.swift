@@ -41,13 +41,14 @@ public final class FakeTenantServer: Sendable {
         var task: Task<Void, any Error>?
     }
 
-    /// A server for `tenant` whose token endpoint knows `applications`.
+    /// A server for `tenant` whose token endpoint knows `applications`; `now` is the token endpoint's clock
+    /// (tests inject one to expire tokens without waiting).
     public init(tenant: FakeTenant, applications: [AppRegistration], tokenLifetime: Int = 3599,
-                configuration: Configuration = Configuration()) {
+                configuration: Configuration = Configuration(), now: @escaping @Sendable () -> Date = { Date() }) {
         self.tenant = tenant
         self.configuration = configuration
         authority = FakeTokenAuthority(tenantID: tenant.tenantID, initialDomain: tenant.initialDomain, applications: applications,
-                                       tokenLifetime: tokenLifetime)
+                                       tokenLifetime: tokenLifetime, now: now)
     }
 
     /// The bound port, once the server listens.

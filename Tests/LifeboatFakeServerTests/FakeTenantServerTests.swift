@@ -5,6 +5,7 @@ import LifeboatFakeTenant
 import LifeboatGraph
 import LifeboatJSON
 import LifeboatTestSupport
+import Synchronization
 import Testing
 import X509
 import _CryptoExtras
@@ -23,12 +24,13 @@ struct ServedTenant {
     let server: FakeTenantServer
     let base: String
 
-    static func start(certificates: [RegisteredCertificate] = [], tokenLifetime: Int = 3599, profile: FakeTenantProfile = .fast) async throws -> ServedTenant {
+    static func start(certificates: [RegisteredCertificate] = [], tokenLifetime: Int = 3599, profile: FakeTenantProfile = .fast,
+                      now: @escaping @Sendable () -> Date = { Date() }) async throws -> ServedTenant {
         let directory = try TemporaryDirectory("server")
         let tenant = try FakeTenant(stateFile: directory.path("fake.sqlite"), initialDomain: "served.onmicrosoft.com", profile: profile)
         let server = FakeTenantServer(
             tenant: tenant, applications: [AppRegistration(clientID: clientID, secrets: [secret], certificates: certificates)],
-            tokenLifetime: tokenLifetime)
+            tokenLifetime: tokenLifetime, now: now)
         let port = try await server.start()
         return ServedTenant(directory: directory, tenant: tenant, server: server, base: "http://127.0.0.1:\(port)")
     }
@@ -232,12 +234,15 @@ struct TestCertificate {
     }
 
     @Test func tokensExpire() async throws {
-        let served = try await ServedTenant.start(tokenLifetime: 1)
+        // The token endpoint's clock is the test's: the token expires when the test moves the clock, not after a sleep.
+        let clock = Mutex(Date(timeIntervalSince1970: 1_800_000_000))
+        let served = try await ServedTenant.start(tokenLifetime: 60, now: { clock.withLock { $0 } })
         let answer = try await served.tokenWithSecret()
-        #expect(answer.json["expires_in"] == 1)
+        #expect(answer.json["expires_in"] == 60)
         let token = try #require(answer.json["access_token"]?.stringValue)
+        clock.withLock { $0.addTimeInterval(59) }
         #expect(try await served.graph("GET", "/users", token: token).status == 200)
-        try await Task.sleep(for: .milliseconds(1300))
+        clock.withLock { $0.addTimeInterval(2) }
         let expired = try await served.graph("GET", "/users", token: token)
         #expect(expired.status == 401)
         #expect(expired.json?["error"]?["message"]?.stringValue?.contains("expired") == true)
