@@ -142,12 +142,18 @@ func secretSettings(_ secret: String, lifetime: Int = 3600) -> GraphTestServer.S
     }
 
     @Test func renewsATokenBeforeItExpires() async throws {
-        // Short tokens are renewed at half their lifetime; 8 s leaves room for a loaded machine.
-        let live = try await LiveSetup(secretSettings(secret, lifetime: 8))
-        let tokens = live.credentials(.secret(try .environment("S", in: ["S": secret])))
+        // The client reads the test's clock: the token is renewed when the test moves that clock past the renewal
+        // point (lifetime − margin, at least half the lifetime), not after a real wait. The server's tokens live 600 s.
+        let live = try await LiveSetup(secretSettings(secret, lifetime: 600))
+        let clock = SteppedClock()
+        let tokens = ClientCredentials(tenant: live.server.settings.tenant, clientID: live.server.settings.clientID,
+                                       credential: .secret(try .environment("S", in: ["S": secret])), endpoints: live.endpoints,
+                                       transport: live.transport, clock: clock)
         let first = try await tokens.accessToken()
+        await clock.advance(299)
         #expect(try await tokens.accessToken() == first)
-        try await Task.sleep(for: .milliseconds(4500))
+        #expect(live.server.counters.tokenRequests == 1)
+        await clock.advance(2)
         let second = try await tokens.accessToken()
         #expect(second != first)
         #expect(live.server.counters.tokenRequests == 2)
@@ -155,8 +161,9 @@ func secretSettings(_ secret: String, lifetime: Int = 3600) -> GraphTestServer.S
         let client = live.client(tokens: tokens)
         for _ in 0..<3 {
             _ = try await client.get("/users/u1")
-            try await Task.sleep(for: .milliseconds(600))
+            await clock.advance(301)
         }
+        #expect(live.server.counters.tokenRequests == 4)
         #expect(live.server.counters.unauthorized == 0)
         await live.server.stop()
     }
@@ -315,4 +322,12 @@ extension Result {
         if case .success = self { return true }
         return false
     }
+}
+
+/// A clock that moves only when the test says so.
+actor SteppedClock: GraphClock {
+    private var current = Date(timeIntervalSince1970: 1_800_000_000)
+    func now() -> Date { current }
+    func sleep(seconds: Double) { current.addTimeInterval(max(0, seconds)) }
+    func advance(_ seconds: Double) { current.addTimeInterval(seconds) }
 }
