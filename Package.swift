@@ -135,7 +135,7 @@ let package = Package(
             "LifeboatFakeServer", "LifeboatFakeTenant", "LifeboatTestSupport", "LifeboatCurl", "LifeboatGraph", "LifeboatJSON",
             .product(name: "_CryptoExtras", package: "swift-crypto"),
             .product(name: "X509", package: "swift-certificates"),
-        ]),
+        ], exclude: ["conformance-unsupported.txt"]),
         .testTarget(name: "LifeboatCLITests", dependencies: [
             "LifeboatCLI", "lifeboat", "LifeboatTestSupport", "LifeboatGraph", "LifeboatFakeServer", "LifeboatFakeTenant", "LifeboatSnapshot",
             "LifeboatTestServer", "LifeboatEngine",

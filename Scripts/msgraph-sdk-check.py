@@ -9,8 +9,9 @@
 The script gets a token from the fake's token endpoint (client credentials, client secret), hands it to
 the SDK through a static access-token provider with the SDK's base URL set to the fake's /v1.0, then:
 creates users, lists them page by page following @odata.nextLink, creates a group, adds a member
-with POST /groups/{id}/members/$ref, reads the members back, and sends a $batch (with dependsOn) through
-the SDK's BatchRequestContent. It prints one line per check and exits non-zero when one fails.
+with POST /groups/{id}/members/$ref, reads the members back, sends a $batch (with dependsOn) through
+the SDK's BatchRequestContent, counts users with GET /users/$count and lists a deleted user through the
+SDK's cast /directory/deletedItems/graph.user. It prints one line per check and exits non-zero when one fails.
 """
 
 import argparse
@@ -141,6 +142,17 @@ async def main():
     batch = await client.batch.post(batch_request_content=content)
     codes = batch.get_response_status_codes()
     check("POST /$batch (4 requests, one with dependsOn)", codes == {"get0": 200, "get1": 200, "get2": 200, "members": 200}, f"{codes}")
+    # $count as a path segment (the SDK's users.count), which needs ConsistencyLevel: eventual (aad-advanced-queries.md).
+    count_configuration = RequestConfiguration()
+    count_configuration.headers.add("ConsistencyLevel", "eventual")
+    count = await client.users.count.get(request_configuration=count_configuration)
+    check("GET /users/$count (ConsistencyLevel: eventual)", isinstance(count, int) and count >= 5, f"{count}")
+
+    # The type cast the SDK sends for deleted users: /directory/deletedItems/graph.user (directory-deleteditems-list.md).
+    await client.users.by_user_id(created[4]).delete()
+    deleted = await client.directory.deleted_items.graph_user.get()
+    deleted_ids = [u.id for u in (deleted.value or [])] if deleted else []
+    check("GET /directory/deletedItems/graph.user", created[4] in deleted_ids, f"{len(deleted_ids)} deleted users")
     print(f"{'all checks passed' if failures == 0 else f'{failures} checks failed'}")
     return 1 if failures else 0
 

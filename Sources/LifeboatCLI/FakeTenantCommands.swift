@@ -127,7 +127,7 @@ extension FakeTenantCommand {
             }
             let server = FakeTenantServer(
                 tenant: tenant, applications: [AppRegistration(clientID: clientID, secrets: secrets, certificates: certificates,
-                                                               roles: (grant.isEmpty ? tenant.grantedPermissions.sorted() : grant).filter { !withhold.contains($0) })],
+                                                               roles: FakeTenantPermissions.roles(defaults: tenant.grantedPermissions, granted: grant, withheld: withhold))],
                 tokenLifetime: tokenLifetime, configuration: .init(port: port))
             let profileNote = "profile: \(tenant.profile.name)"
             let credentialNote = secretNote, certificateCount = certificates.count

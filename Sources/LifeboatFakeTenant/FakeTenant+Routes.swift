@@ -31,6 +31,17 @@ extension FakeTenant {
         if segments == ["$batch"], request.method == "POST" { return try batch(request, app: app, roles: roles) }
         if first == "invitations", segments.count == 1, request.method == "POST" { return try invite(request) }
         if first == "subscribedSkus", segments.count == 1, request.method == "GET" { return try list(request, items: { subscribedSkus() }, type: nil) }
+        if first == "subscribedSkus", segments.count == 2, request.method == "GET" {
+            // subscribedsku-get.md
+            guard let sku = subscribedSkus().first(where: { $0["id"]?.stringValue?.lowercased() == segments[1].lowercased() }) else {
+                throw GraphFailure.notFound(segments[1])
+            }
+            return try json(200, select(sku, request))
+        }
+        if segments == ["identityGovernance", "termsOfUse", "agreements"], request.method == "GET" {
+            // termsofusecontainer-list-agreements.md: the fake tenant has no terms-of-use agreements (Lifeboat only reads them).
+            return try list(request, items: { [] }, type: nil)
+        }
         if first == "directoryObjects", segments.count == 2, request.method == "GET" {
             guard let entry = visible(segments[1]) else { throw GraphFailure.notFound(segments[1]) }
             return try json(200, withType(entry.properties, entry.type))
@@ -200,7 +211,8 @@ extension FakeTenant {
             }
             return HTTPResponse(status: 204)
         case ("user", "assignLicense", "POST", 1), ("group", "assignLicense", "POST", 1):
-            return try json(200, withType(try assignLicense(id, type: type, body), type))
+            // A group's licences are processed in the background: 202 Accepted (group-assignlicense.md); a user's: 200 (user-assignlicense.md).
+            return try json(type == "group" ? 202 : 200, withType(try assignLicense(id, type: type, body), type))
         case ("user", "authentication", _, 2), ("user", "authentication", _, 3):
             guard rest[1] == "temporaryAccessPassMethods" else { throw GraphFailure.badRequest("Only temporaryAccessPassMethods are served under authentication.") }
             return try accessPasses(request, userID: id, passID: rest.count == 3 ? rest[2] : nil)
@@ -361,6 +373,10 @@ extension FakeTenant {
     /// `$expand=members`, `$expand=owners` on groups and `$expand=manager` on users.
     func expand(_ item: JSONObject, _ request: FakeRequest) throws(GraphFailure) -> JSONObject {
         guard let text = request.query["$expand"], let id = item["id"]?.stringValue else { return item }
+        // query-parameters.md: `$expand` is not supported with advanced queries.
+        if request.headers["consistencylevel"]?.lowercased() == "eventual" {
+            throw GraphFailure.badRequest("$expand is not supported with advanced queries (ConsistencyLevel: eventual).", code: "Request_UnsupportedQuery")
+        }
         var object = item
         for part in Self.expansions(text) {
             let name = String(part.split(separator: "(").first ?? Substring(part)).trimmingCharacters(in: .whitespaces)
@@ -382,7 +398,8 @@ extension FakeTenant {
                     return .object(reference)
                 }
             }
-            object[name] = name == "manager" ? (references.first ?? .null) : .array(references)
+            // At most 20 expanded items and no nextLink for directory objects (query-parameters.md, known-issues.md).
+            object[name] = name == "manager" ? (references.first ?? .null) : .array(Array(references.prefix(20)))
         }
         return object
     }

@@ -19,6 +19,12 @@ public enum FakeTenantPermissions {
         "Directory.Read.All",
     ]
 
+    /// The roles of a served client: `granted` (when not empty) replaces `defaults`, then `withheld` is taken out
+    /// (`fake-tenant serve --grant P --withhold P`).
+    public static func roles(defaults: Set<String>, granted: [String], withheld: [String]) -> [String] {
+        (granted.isEmpty ? defaults.sorted() : granted).filter { !withheld.contains($0) }
+    }
+
     /// The permissions a route needs: any one alternative, all of its permissions.
     public struct Rule: Sendable, Hashable {
         /// The reference page the rule comes from (file name).
@@ -188,6 +194,8 @@ public enum FakeTenantPermissions {
             return Rule("subscribedsku-list-permissions.md", any: ["Organization.Read.All", "Directory.Read.All", "Directory.ReadWrite.All", "Organization.ReadWrite.All"])
         case "invitations":
             return Rule("invitation-post-permissions.md", any: ["User.Invite.All", "Directory.ReadWrite.All", "User.ReadWrite.All"])
+        case "identityGovernance":
+            return Rule("termsofusecontainer-list-agreements.md", any: ["Agreement.Read.All", "Agreement.ReadWrite.All"])
         case "directoryObjects":
             return Rule("directoryobject-get-permissions.md", any: ["Directory.Read.All"])
         case "policies":

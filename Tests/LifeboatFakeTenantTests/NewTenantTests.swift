@@ -20,9 +20,10 @@ extension FakeGraph {
     }
 
     /// Sends a request and answers its status and Graph error code (no retries, no throwing).
-    func attempt(_ method: String, _ path: String, body: JSONValue? = nil, headers: [String: String] = [:]) async -> (status: Int, code: String?) {
+    func attempt(_ method: String, _ path: String, query: [QueryItem] = [], body: JSONValue? = nil, headers: [String: String] = [:]) async
+        -> (status: Int, code: String?) {
         do {
-            let response = try await graph.send(GraphRequest(method, path, headers: headers, body: body))
+            let response = try await graph.send(GraphRequest(method, path, query: query, headers: headers, body: body))
             return (response.status, nil)
         } catch let error as GraphError {
             return (error.status, error.code)
@@ -218,6 +219,13 @@ extension FakeGraph {
         #expect(parts.first?["status"]?.numberValue == 403)
         let allowed = await fake.tenant.handle(request, roles: Set(FakeTenantPermissions.defaultGrants))
         #expect(allowed.status == 204)
+    }
+
+    /// `fake-tenant serve --grant/--withhold`: grants replace the defaults, withheld ones are taken out.
+    @Test func servedRolesFromGrantAndWithhold() {
+        let defaults = Set(FakeTenantPermissions.defaultGrants)
+        #expect(Set(FakeTenantPermissions.roles(defaults: defaults, granted: [], withheld: ["User.ReadWrite.All"])) == defaults.subtracting(["User.ReadWrite.All"]))
+        #expect(FakeTenantPermissions.roles(defaults: defaults, granted: ["User.Read.All"], withheld: []) == ["User.Read.All"])
     }
 
     /// Every route Lifeboat uses passes with the default grants (the README's list).

@@ -106,6 +106,22 @@ import Testing
         #expect(try await fake.graph.get("/groups/\(group)/members/microsoft.graph.group")["value"]?.arrayValue?.isEmpty == true)
     }
 
+    /// query-parameters.md: `$expand` returns at most 20 directory objects and is not supported with advanced queries.
+    @Test func expandReturnsAtMostTwentyAndRefusesAdvancedQueries() async throws {
+        let fake = try FakeGraph()
+        let group = try await fake.createGroup("big")
+        for index in 0..<25 {
+            let user = try await fake.createUser("u\(index)")
+            _ = try await fake.graph.send(GraphRequest("POST", "/groups/\(group)/members/$ref", body: ["@odata.id": fake.ref(user)]))
+        }
+        let expanded = try await fake.graph.get("/groups/\(group)", query: [QueryItem("$expand", "members")])
+        #expect(expanded["members"]?.arrayValue?.count == 20)
+        let advanced = await fake.attempt("GET", "/groups", query: [QueryItem("$expand", "members"), QueryItem("$count", "true")],
+                                          headers: ["ConsistencyLevel": "eventual"])
+        #expect(advanced.status == 400 && advanced.code == "Request_UnsupportedQuery")
+        #expect(await fake.attempt("GET", "/groups", query: [QueryItem("$count", "true")], headers: ["ConsistencyLevel": "eventual"]).status == 200)
+    }
+
     /// user.md "Returned by default" (profile strictRules.defaultPropertySet).
     @Test func withoutSelectOnlyTheDefaultPropertySet() async throws {
         var profile = FakeTenantProfile.fast
