@@ -184,6 +184,20 @@ enum FirstContact {
     }
 }
 
+extension ConditionalAccessBodyTests {
+    /// Workload-identity conditions name service principals by object id: remapped through the ID map, or reported.
+    @Test func clientApplicationReferencesAreRemapped() throws {
+        let snapshot = try Snapshot.load(from: Fixtures.contoso)
+        let map = IDMap([IDMapEntry(objectType: .servicePrincipal, oldID: "sp-old", newID: "sp-new", naturalKey: nil, displayName: "daemon",
+                                    how: .created, stageID: "service-principals")])
+        let source = Self.policy(grant: ["operator": "OR", "builtInControls": ["block"]],
+                                 conditions: ["clientApplications": ["includeServicePrincipals": ["sp-old", "sp-gone"], "excludeServicePrincipals": []]])
+        let remapped = PolicyReferences.remap(source, snapshot: snapshot, idMap: map)
+        #expect(remapped.policy["conditions"]?["clientApplications"]?["includeServicePrincipals"] == ["sp-new"])
+        #expect(remapped.unresolved == ["clientApplications.includeServicePrincipals sp-gone"])
+    }
+}
+
 @Suite struct IdentifierURITests {
     @Test func urisWaitForTheirDomainAndSourceTenantHostsMoveToTheTargetsInitialDomain() throws {
         let snapshot = try Snapshot.load(from: Fixtures.contoso)
