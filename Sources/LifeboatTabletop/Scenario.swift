@@ -77,6 +77,9 @@ public struct ScenarioEvent: Sendable, Hashable {
         case publishDNS(domains: [String]?)
         /// Objects are deleted from the in-place target before the run (`purge`: also emptied from the recycle bin).
         case delete(objects: ObjectSelection, purge: Bool, daysAgo: Double)
+        /// The custom domains are still verified in the old tenant (`held`), so they cannot be verified in the target — the
+        /// hostage case — or the old tenant lets them go (`held: false`).
+        case holdDomains(domains: [String], held: Bool)
     }
 
     /// Objects a `delete` or `purge` event hits.
@@ -333,7 +336,7 @@ struct ScenarioParser {
             fail(node, path, "must be a mapping with `do:` and when it happens (`at:`)")
             return nil
         }
-        let kinds = ["throttling-storm", "kill", "publish-dns", "delete", "purge"]
+        let kinds = ["throttling-storm", "kill", "publish-dns", "delete", "purge", "hold-domains", "release-domains"]
         guard let kindNode = fields["do"], let kind = kindNode.string, kinds.contains(kind) else {
             fail(fields["do"] ?? node, "\(path).do", fields["do"] == nil ? "missing" : "unknown event `\(fields["do"]?.string ?? "?")`",
                  hint: "one of: \(kinds.joined(separator: ", "))")
@@ -341,7 +344,7 @@ struct ScenarioParser {
         }
         let allowedFields: [String: [String]] = [
             "throttling-storm": ["at", "stage", "for", "quota"], "kill": ["at", "stage", "downtime"], "publish-dns": ["at", "stage", "domains"],
-            "delete": ["objects", "daysAgo"], "purge": ["objects"],
+            "delete": ["objects", "daysAgo"], "purge": ["objects"], "hold-domains": ["at", "stage", "domains"], "release-domains": ["at", "stage", "domains"],
         ]
         let allowed = ["do", "name"] + allowedFields[kind, default: []]
         for (key, _) in fields where !allowed.contains(key.string ?? "") {
@@ -412,6 +415,14 @@ struct ScenarioParser {
                 else { fail(value, "\(path).domains", "must be a domain name or a list of them") }
             }
             action = .publishDNS(domains: domains)
+        case "hold-domains", "release-domains":
+            // Held from the start unless `at` says otherwise (the old tenant holds them before the rebuild begins).
+            when = fields["at"] == nil ? .start : trigger(defaultShare: nil)
+            if let value = fields["domains"], let list = value.sequence?.compactMap(\.string) ?? value.string.map({ [$0] }), !list.isEmpty {
+                action = .holdDomains(domains: list.map { $0.lowercased() }, held: kind == "hold-domains")
+            } else {
+                fail(fields["domains"] ?? node, "\(path).domains", "missing", hint: "the custom domains the old tenant holds, e.g. `domains: [contoso.com]`")
+            }
         default:  // delete, purge
             if target != .inPlace {
                 fail(kindNode, "\(path).do", "`\(kind)` damages the tenant before an in-place restore", hint: "add `target: in-place` to the scenario")

@@ -275,6 +275,10 @@ public final class TabletopSession: Sendable {
             message = purge
                 ? "\(count) objects purged (gone for good, not in the recycle bin): \(Self.names(selection))"
                 : "\(count) objects deleted\(daysAgo > 0 ? " \(daysAgo) days ago" : "") (soft where Graph soft-deletes): \(Self.names(selection))"
+        case .holdDomains(let domains, let held):
+            for name in domains { try await tenant.holdDomain(name, held: held) }
+            message = held ? "\(domains.joined(separator: ", ")) stay verified in the old tenant: the target cannot verify them"
+                : "the old tenant released \(domains.joined(separator: ", ")): the target can verify them"
         case .kill:
             return  // recorded by afterWrite, just before the process dies
         }
@@ -335,6 +339,8 @@ public final class TabletopSession: Sendable {
             "\(event.name) \(moment(event.trigger)): TXT records of \(domains?.joined(separator: ", ") ?? "every custom domain") appear"
         case .delete(let selection, let purge, _):
             "\(event.name) \(moment(event.trigger)): \(purge ? "purge" : "delete") \(names(selection))"
+        case .holdDomains(let domains, let held):
+            "\(event.name) \(moment(event.trigger)): \(domains.joined(separator: ", ")) \(held ? "held by the old tenant" : "released by the old tenant")"
         }
     }
 

@@ -125,6 +125,34 @@ import Testing
         #expect(waits < 4 * 3_600)
     }
 
+    /// The hostage case as a scenario: `hold-domains` keeps contoso.com in the old tenant for the whole exercise.
+    @Test func aScenarioHoldsADomainInTheOldTenant() async throws {
+        let directory = try TemporaryDirectory("hostage")
+        defer { directory.remove() }
+        let scenario = directory.path("hostage.yaml")
+        try Data("""
+            lifeboat: 1
+            name: hostage
+            runbook: \(Fixtures.runbook("rebuild-new-tenant.yaml").path)
+            snapshot: \(Fixtures.contoso.path)
+            profile: realistic
+            events:
+              - do: hold-domains
+                name: the attacker keeps the domain
+                domains: [contoso.com]
+
+            """.utf8).write(to: URL(fileURLWithPath: scenario))
+        let state = directory.path("hostage.sqlite")
+        let result = try await runLifeboat(["tabletop", "--scenario", scenario, "--state", state], in: directory)
+        #expect(result.status == 0, "\(result.stdout)\n\(result.stderr)")
+        let store = try CheckpointStore(path: state)
+        #expect(try await store.events().contains { $0.kind == "scenario.injected" && $0.message.contains("contoso.com stay verified in the old tenant") })
+        let followUps = try await store.followUps().map(\.followUp)
+        #expect(followUps.filter { $0.category == "domain-held" }.map(\.message).allSatisfy { $0.contains("contoso.com") })
+        #expect(followUps.filter { $0.category == "domain-held" }.count == 1)
+        #expect(followUps.filter { $0.category == "domain-unverified" }.count == 1)
+    }
+
     /// A tenant that is not Contoso (other domains, other admins) rebuilds with the shipped runbook and only --param values.
     @Test func aGeneratedTenantRebuildsWithParametersOnly() async throws {
         let directory = try TemporaryDirectory("northwind")

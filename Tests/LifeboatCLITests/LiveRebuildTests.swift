@@ -137,6 +137,23 @@ struct ServedTarget {
         #expect(live.status == 2 && live.stderr.contains("dry-run run"), "\(live.stderr)")
     }
 
+    /// The token's `roles` claim is read before the first write: an app without Policy.Read.All stops in preflight (exit 2),
+    /// naming the permission and the stages that need it; a dry run stops the same way.
+    @Test func aTokenWithoutAPermissionStopsThePreflight() async throws {
+        let directory = try TemporaryDirectory("roles")
+        defer { directory.remove() }
+        let target = try await ServedTarget.start(directory, roles: FakeTenantPermissions.defaultGrants.filter { $0 != "Policy.Read.All" })
+        defer { Task { await target.stop() } }
+        for (state, extra) in [("live.sqlite", ["--confirm", target.tenant.initialDomain]), ("dry.sqlite", ["--dry-run"])] {
+            let result = try await target.rebuild("rebuild-new-tenant.yaml", state: state, extra: target.secretArguments + extra)
+            #expect(result.status == 2, "\(result.stdout)\n\(result.stderr)")
+            #expect(result.stderr.contains("Policy.Read.All") && result.stderr.contains("ca-policies") && result.stderr.contains("named-locations"))
+        }
+        #expect(await target.tenant.writeCount == 0)
+        let report = try await runLifeboat(["report", "--state", directory.path("live.sqlite"), "--format", "json"], in: directory)
+        #expect(report.stdout.contains("permissionMissing"))
+    }
+
     @Test func safetyRailsRefuseBeforeAnyWrite() async throws {
         let directory = try TemporaryDirectory("rails")
         defer { directory.remove() }

@@ -184,6 +184,20 @@ enum FirstContact {
     }
 }
 
+extension ConditionalAccessBodyTests {
+    /// Workload-identity conditions name service principals by object id: remapped through the ID map, or reported.
+    @Test func clientApplicationReferencesAreRemapped() throws {
+        let snapshot = try Snapshot.load(from: Fixtures.contoso)
+        let map = IDMap([IDMapEntry(objectType: .servicePrincipal, oldID: "sp-old", newID: "sp-new", naturalKey: nil, displayName: "daemon",
+                                    how: .created, stageID: "service-principals")])
+        let source = Self.policy(grant: ["operator": "OR", "builtInControls": ["block"]],
+                                 conditions: ["clientApplications": ["includeServicePrincipals": ["sp-old", "sp-gone"], "excludeServicePrincipals": []]])
+        let remapped = PolicyReferences.remap(source, snapshot: snapshot, idMap: map)
+        #expect(remapped.policy["conditions"]?["clientApplications"]?["includeServicePrincipals"] == ["sp-new"])
+        #expect(remapped.unresolved == ["clientApplications.includeServicePrincipals sp-gone"])
+    }
+}
+
 @Suite struct IdentifierURITests {
     @Test func urisWaitForTheirDomainAndSourceTenantHostsMoveToTheTargetsInitialDomain() throws {
         let snapshot = try Snapshot.load(from: Fixtures.contoso)
@@ -342,5 +356,51 @@ enum FirstContact {
         let names = await tenant.objects(ofType: type).compactMap { $0["displayName"]?.stringValue }
         #expect(names.count == Set(names).count, "duplicates: \(names.sorted())")
         #expect(names.count == (kind == "adminUnits.create" ? drill.snapshot.administrativeUnits.count : drill.snapshot.namedLocations.count))
+    }
+}
+
+/// Identifier URIs and UPNs in two steps: while a domain is held by the old tenant its URIs and users wait (follow-ups);
+/// once it is released and verified, a second run puts both back.
+@Suite struct HeldThenReleasedDomainTests {
+    @Test func urisAndUsersComeBackOnceTheHeldDomainVerifies() async throws {
+        let directory = try TemporaryDirectory("released")
+        defer { directory.remove() }
+        let url = try Fixtures.copyContoso(into: directory)
+        try Fixtures.rewrite("applications.json", in: url) { data in
+            var root = (try? JSONCoding.decode(data))?.objectValue ?? [:]
+            var apps = root["value"]?.arrayValue ?? []
+            var app = apps[0].objectValue ?? [:]
+            app["identifierUris"] = [.string("api://\(app["appId"]?.stringValue ?? "")"), "https://api.fabrikam-labs.com/expenses"]
+            apps[0] = .object(app)
+            root["value"] = .array(apps)
+            return (try? JSONCoding.encode(JSONValue.object(root))) ?? data
+        }
+        let (tenant, clock) = try Drill.realisticTenant(directory)
+        try await tenant.holdDomain("fabrikam-labs.com")
+        let first = try await Drill("first", tenant: tenant, clock: clock, snapshot: url)
+        defer { first.directory.remove() }
+        #expect(try await first.simulatedExecutor(clock).run() == .completed)
+        let source = first.snapshot.applications[0]
+        let appID = try #require(IDMap(try await first.store.idMapEntries()).newID(for: source.id))
+        func uris() async -> [String] {
+            await tenant.objects(ofType: "application").first { $0["id"]?.stringValue == appID }?["identifierUris"]?.stringArray ?? []
+        }
+        #expect(!(await uris()).contains("https://api.fabrikam-labs.com/expenses"))
+        let waiting = try await first.store.followUps().map(\.followUp)
+        #expect(waiting.contains { $0.category == "identifier-uri-deferred" && $0.message.contains("fabrikam-labs.com") })
+        #expect(waiting.filter { $0.category == "domain-held" }.count == 1)
+        let fabrikamUsers = first.snapshot.users.filter { $0.upnDomain == "fabrikam-labs.com" && !$0.isGuest && !$0.onPremisesSyncEnabled }
+        #expect(!fabrikamUsers.isEmpty)
+
+        // The old tenant lets the domain go; the operator verifies it and runs the runbook again.
+        try await tenant.holdDomain("fabrikam-labs.com", held: false)
+        try await tenant.publishDNSRecord(for: "fabrikam-labs.com")
+        let second = try await Drill("second", tenant: tenant, clock: clock, snapshot: url)
+        defer { second.directory.remove() }
+        #expect(try await second.simulatedExecutor(clock).run() == .completed)
+        #expect((await uris()).contains("https://api.fabrikam-labs.com/expenses"))
+        let upns = Set(await tenant.objects(ofType: "user").compactMap { $0["userPrincipalName"]?.stringValue?.lowercased() })
+        for user in fabrikamUsers { #expect(upns.contains(user.userPrincipalName.lowercased()), "\(user.userPrincipalName)") }
+        #expect(await TenantPicture.of(tenant).duplicates.isEmpty)
     }
 }

@@ -64,8 +64,11 @@ struct AuthenticationStrengthsCreate: StageKind {
     /// Source id → target id of every custom strength restored in this run (from the checkpoint, whichever stage did it).
     static func restored(in checkpoint: CheckpointStore) async throws -> [String: String] {
         var map: [String: String] = [:]
-        for record in try await checkpoint.allOperations() where record.planned.key.hasPrefix(keyPrefix) {
-            if let newID = record.newID { map[record.planned.sourceID] = newID }
+        // Only this kind's stages: a large run holds hundreds of thousands of other operations.
+        for stage in try await checkpoint.stages() where stage.kind == spec.name {
+            for record in try await checkpoint.allOperations(stageID: stage.id) where record.planned.key.hasPrefix(keyPrefix) {
+                if let newID = record.newID { map[record.planned.sourceID] = newID }
+            }
         }
         return map
     }
