@@ -65,7 +65,8 @@ import Testing
     @Test func aTimeoutIsNoResponse() async throws {
         let server = try await GraphTestServer.start()
         let transport = try CurlTransport()
-        let started = Date()
+        // The slow route would answer 200 after 3 s: with a 0.5 s timeout the call fails as "no response" instead
+        // (the POST may have been applied), however loaded the machine is.
         let error = await #expect(throws: TransportFailure.self) {
             _ = try await transport.send(HTTPRequest(method: "POST", url: server.rootURL + "/v1.0/slow", timeout: 0.5))
         }
@@ -73,7 +74,6 @@ import Testing
             Issue.record("expected noResponse, got \(String(describing: error))")
             return
         }
-        #expect(Date().timeIntervalSince(started) < 2.5)
         await server.stop()
     }
 
@@ -92,11 +92,10 @@ import Testing
     @Test(arguments: ["http://192.0.2.10/v1.0/users", "http://graph.microsoft.com/v1.0/users", "ftp://127.0.0.1/x", "http://127.0.0.1.example.com/x", "users"])
     func refusesPlainHTTPToAnyOtherHostBeforeSending(_ url: String) async throws {
         let transport = try CurlTransport()
-        let started = Date()
         await #expect(throws: TransportRefusal.self) {
             _ = try await transport.send(HTTPRequest(method: "POST", url: url, body: Data("{}".utf8)))
         }
-        #expect(Date().timeIntervalSince(started) < 0.5)
+        // Refused before sending: no connection was ever opened.
         #expect(transport.connectionsOpened == 0)
     }
 
