@@ -13,7 +13,7 @@ extension FakeTenant {
             let enabled = skus[index]["prepaidUnits"]?["enabled"]?.numberValue ?? 0
             skus[index]["prepaidUnits"] = ["enabled": .number(enabled + Double(units)), "suspended": 0, "warning": 0, "lockedOut": 0]
         } else {
-            // Entra ID P1/P2 carry their service plan, as Graph lists it (subscribedsku.md: servicePlans).
+            // Entra ID P1/P2 carry their service plan, as Graph lists it (api-reference/v1.0/resources/subscribedsku.md: servicePlans).
             var plans: [JSONValue] = []
             if let plan = Self.premiumPlans[skuPartNumber.uppercased()] {
                 let entry: JSONObject = ["servicePlanId": .string(plan.planId), "servicePlanName": .string(skuPartNumber.uppercased()),
@@ -35,7 +35,7 @@ extension FakeTenant {
         if let text = directory.setting("subscribedSkus"), let value = try? JSONCoding.decode(Data(text.utf8)) {
             skus = value.arrayValue?.compactMap(\.objectValue) ?? []
         }
-        // A profile that buys Entra ID P1/P2 (newTenant.conditionalAccessLicensed) shows it as Graph would (subscribedsku.md): P2;
+        // A profile that buys Entra ID P1/P2 (newTenant.conditionalAccessLicensed) shows it as Graph would (api-reference/v1.0/resources/subscribedsku.md): P2;
         // the permissive start (no newTenant section) allows Conditional Access, so it shows P1.
         let bought: String?
         if let newTenant = profile.newTenant { bought = newTenant.conditionalAccessLicensed ? "AAD_PREMIUM_P2" : nil } else { bought = "AAD_PREMIUM" }
@@ -108,7 +108,7 @@ extension FakeTenant {
             let body = request.body ?? [:]
             try GraphSchema.v1.validate(body, as: "temporaryAccessPassAuthenticationMethod")
             // The method must be enabled for this user in the authentication-methods policy
-            // (authentication-post-temporaryaccesspassmethods.md; temporaryaccesspassauthenticationmethodconfiguration.md).
+            // (api-reference/v1.0/api/authentication-post-temporaryaccesspassmethods.md; api-reference/v1.0/resources/temporaryaccesspassauthenticationmethodconfiguration.md).
             try checkAccessPassAllowed(for: userID)
             let policy = accessPassConfiguration()
             let minutes = body["lifetimeInMinutes"]?.numberValue ?? policy["defaultLifetimeInMinutes"]?.numberValue ?? 60

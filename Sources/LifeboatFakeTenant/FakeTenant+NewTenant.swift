@@ -6,7 +6,7 @@ import LifeboatJSON
 /// Entra ID P1/P2, the Temporary Access Pass method disabled, and custom domains that another tenant still holds.
 /// Without the section the tenant starts permissive (the fake's behaviour before issue 12).
 extension FakeTenant {
-    /// The id Graph gives the security defaults policy (identitysecuritydefaultsenforcementpolicy-get.md, example response).
+    /// The id Graph gives the security defaults policy (api-reference/v1.0/api/identitysecuritydefaultsenforcementpolicy-get.md, example response).
     static let securityDefaultsPolicyID = "00000000-0000-0000-0000-000000000005"
 
     /// SKUs and service plans that carry Conditional Access (Entra ID P1 and P2), by part number.
@@ -29,7 +29,7 @@ extension FakeTenant {
     }
 
     /// `GET|PATCH /policies/identitySecurityDefaultsEnforcementPolicy`
-    /// (identitysecuritydefaultsenforcementpolicy-get.md, identitysecuritydefaultsenforcementpolicy-update.md).
+    /// (api-reference/v1.0/api/identitysecuritydefaultsenforcementpolicy-get.md, api-reference/v1.0/api/identitysecuritydefaultsenforcementpolicy-update.md).
     func securityDefaultsPolicy(_ request: FakeRequest) throws -> HTTPResponse {
         switch request.method {
         case "GET":
@@ -66,8 +66,8 @@ extension FakeTenant {
         }
     }
 
-    /// The checks a new tenant makes before a Conditional Access policy is written (conditionalaccessroot-post-policies.md,
-    /// conditionalaccesspolicy-update.md): a P1/P2 licence for any write, and security defaults off for a create.
+    /// The checks a new tenant makes before a Conditional Access policy is written (api-reference/v1.0/api/conditionalaccessroot-post-policies.md,
+    /// api-reference/v1.0/api/conditionalaccesspolicy-update.md): a P1/P2 licence for any write, and security defaults off for a create.
     func checkConditionalAccessAllowed(creating: Bool) throws(GraphFailure) {
         guard conditionalAccessLicensed else {
             throw GraphFailure(status: 403, code: "Authorization_RequestDenied",
@@ -82,7 +82,7 @@ extension FakeTenant {
     // MARK: Temporary Access Pass method configuration
 
     /// The Temporary Access Pass configuration of the authentication-methods policy
-    /// (temporaryaccesspassauthenticationmethodconfiguration.md): the last PATCH, else the profile's starting state.
+    /// (api-reference/v1.0/resources/temporaryaccesspassauthenticationmethodconfiguration.md): the last PATCH, else the profile's starting state.
     func accessPassConfiguration() -> JSONObject {
         if let text = directory.setting("tapConfiguration"), let stored = try? JSONCoding.decode(Data(text.utf8)).objectValue { return stored }
         let enabled = profile.newTenant?.temporaryAccessPassEnabled ?? true
@@ -96,7 +96,7 @@ extension FakeTenant {
     }
 
     /// `GET|PATCH /policies/authenticationMethodsPolicy/authenticationMethodConfigurations/TemporaryAccessPass`
-    /// (temporaryaccesspassauthenticationmethodconfiguration-get.md, -update.md; the id segment in either case).
+    /// (api-reference/v1.0/api/temporaryaccesspassauthenticationmethodconfiguration-get.md, -update.md; the id segment in either case).
     func accessPassConfiguration(_ request: FakeRequest) throws -> HTTPResponse {
         switch request.method {
         case "GET":
@@ -121,7 +121,7 @@ extension FakeTenant {
         }
     }
 
-    /// `GET /policies/authenticationMethodsPolicy` (authenticationmethodspolicy-get.md), with the TAP configuration.
+    /// `GET /policies/authenticationMethodsPolicy` (api-reference/v1.0/api/authenticationmethodspolicy-get.md), with the TAP configuration.
     func authenticationMethodsPolicy(_ request: FakeRequest) throws -> HTTPResponse {
         guard request.method == "GET" else {
             throw GraphFailure(status: 405, code: "Request_BadRequest", message: "\(request.method) is not supported on \(request.path).")
@@ -172,27 +172,27 @@ extension FakeTenant {
 /// Properties Graph computes or keeps read-only, refused on create and update (the resource pages mark them "Read-only").
 enum ReadOnlyProperties {
     static let byType: [String: (page: String, names: Set<String>)] = [
-        "user": ("user.md", [
+        "user": ("api-reference/v1.0/resources/user.md", [
             "id", "assignedPlans", "createdDateTime", "creationType", "imAddresses", "legalAgeGroupClassification", "licenseAssignmentStates",
             "onPremisesDistinguishedName", "onPremisesDomainName", "onPremisesLastSyncDateTime", "onPremisesSamAccountName",
             "onPremisesSecurityIdentifier", "onPremisesSyncEnabled", "onPremisesUserPrincipalName", "provisionedPlans", "proxyAddresses",
             "refreshTokensValidFromDateTime", "signInSessionsValidFromDateTime", "deletedDateTime",
         ]),
-        "group": ("group.md", [
+        "group": ("api-reference/v1.0/resources/group.md", [
             "id", "assignedLabels", "assignedLicenses", "createdDateTime", "expirationDateTime", "licenseProcessingState", "mail",
             "onPremisesLastSyncDateTime", "onPremisesSamAccountName", "onPremisesSecurityIdentifier", "onPremisesSyncEnabled", "proxyAddresses",
             "renewedDateTime", "deletedDateTime",
         ]),
-        "application": ("application.md", ["id", "appId", "createdDateTime", "deletedDateTime", "publisherDomain"]),
-        "servicePrincipal": ("serviceprincipal.md", ["id", "applicationTemplateId", "deletedDateTime", "signInAudience"]),
-        "administrativeUnit": ("administrativeunit.md", ["id", "deletedDateTime"]),
-        "conditionalAccessPolicy": ("conditionalaccesspolicy.md", ["id", "createdDateTime", "modifiedDateTime"]),
-        "namedLocation": ("namedlocation.md", ["id", "createdDateTime", "modifiedDateTime"]),
-        "oauth2PermissionGrant": ("oauth2permissiongrant.md", ["id"]),
-        "unifiedRoleDefinition": ("unifiedroledefinition.md", ["id", "isBuiltIn"]),
-        "unifiedRoleAssignment": ("unifiedroleassignment.md", ["id"]),
-        "federatedIdentityCredential": ("federatedidentitycredential.md", ["id"]),
-        "authenticationStrengthPolicy": ("authenticationstrengthpolicy.md", ["id", "createdDateTime", "modifiedDateTime", "policyType", "requirementsSatisfied"]),
+        "application": ("api-reference/v1.0/resources/application.md", ["id", "appId", "createdDateTime", "deletedDateTime", "publisherDomain"]),
+        "servicePrincipal": ("api-reference/v1.0/resources/serviceprincipal.md", ["id", "applicationTemplateId", "deletedDateTime", "signInAudience"]),
+        "administrativeUnit": ("api-reference/v1.0/resources/administrativeunit.md", ["id", "deletedDateTime"]),
+        "conditionalAccessPolicy": ("api-reference/v1.0/resources/conditionalaccesspolicy.md", ["id", "createdDateTime", "modifiedDateTime"]),
+        "namedLocation": ("api-reference/v1.0/resources/namedlocation.md", ["id", "createdDateTime", "modifiedDateTime"]),
+        "oauth2PermissionGrant": ("api-reference/v1.0/resources/oauth2permissiongrant.md", ["id"]),
+        "unifiedRoleDefinition": ("api-reference/v1.0/resources/unifiedroledefinition.md", ["id", "isBuiltIn"]),
+        "unifiedRoleAssignment": ("api-reference/v1.0/resources/unifiedroleassignment.md", ["id"]),
+        "federatedIdentityCredential": ("api-reference/v1.0/resources/federatedidentitycredential.md", ["id"]),
+        "authenticationStrengthPolicy": ("api-reference/v1.0/resources/authenticationstrengthpolicy.md", ["id", "createdDateTime", "modifiedDateTime", "policyType", "requirementsSatisfied"]),
     ]
 
     /// The first read-only property of `body` for `type`, if any.
@@ -202,7 +202,7 @@ enum ReadOnlyProperties {
     }
 }
 
-/// The properties Graph returns without `$select` (user.md, group.md: "Returned by default"); other types return all.
+/// The properties Graph returns without `$select` (api-reference/v1.0/resources/user.md, api-reference/v1.0/resources/group.md: "Returned by default"); other types return all.
 enum DefaultPropertySet {
     static let byType: [String: Set<String>] = [
         "user": ["businessPhones", "displayName", "givenName", "id", "jobTitle", "mail", "mobilePhone", "officeLocation", "preferredLanguage",

@@ -164,7 +164,7 @@ extension FakeTenant {
         if type == "group", relation == "members", directory.object(id)?.properties["groupTypes"]?.stringArray?.contains("DynamicMembership") == true {
             throw GraphFailure(status: 400, code: "Request_BadRequest", message: "Members of a dynamic group cannot be added or removed.")
         }
-        // A dynamic administrative unit's members come from its rule (administrativeunit.md: membershipType; administrativeunit-post-members.md).
+        // A dynamic administrative unit's members come from its rule (api-reference/v1.0/resources/administrativeunit.md: membershipType; api-reference/v1.0/api/administrativeunit-post-members.md).
         if type == "administrativeUnit", relation == "members",
            directory.object(id)?.properties["membershipType"]?.stringValue?.caseInsensitiveCompare("Dynamic") == .orderedSame {
             throw GraphFailure(status: 400, code: "Request_BadRequest", message: "Members of a dynamic administrative unit cannot be added or removed.")
@@ -220,7 +220,7 @@ extension FakeTenant {
     }
 
     /// Read-only and computed properties are refused on create and update, even with the value Graph holds
-    /// (the type's resource page, see ``ReadOnlyProperties``; errors.md: 400).
+    /// (the type's resource page, see ``ReadOnlyProperties``; concepts/errors.md: 400).
     func checkReadOnly(_ body: JSONObject, type: String, except: String?) throws(GraphFailure) {
         var checked = body
         if let except { checked[except] = nil }
@@ -230,7 +230,7 @@ extension FakeTenant {
     }
 
     /// `api://{guid}` identifier URIs must name the application's own appId; an `http(s)` URI's host must be a verified
-    /// domain of the tenant or a subdomain of one (application.md: identifierUris; HostNameNotOnVerifiedDomain);
+    /// domain of the tenant or a subdomain of one (api-reference/v1.0/resources/application.md: identifierUris; HostNameNotOnVerifiedDomain);
     /// every URI is unique in the tenant.
     func checkIdentifierURIs(_ uris: [String], appId: String, excluding id: String?) throws(GraphFailure) {
         for uri in uris {
@@ -283,7 +283,7 @@ extension FakeTenant {
 
     func addFederatedCredential(_ id: String, _ body: JSONObject) throws -> JSONObject {
         // v1.0 has no claimsMatchingExpression (a beta property): the v1.0 CSDL refuses it like any unknown property
-        // (federatedidentitycredential.md, application-post-federatedidentitycredentials.md).
+        // (api-reference/v1.0/resources/federatedidentitycredential.md, api-reference/v1.0/api/application-post-federatedidentitycredentials.md).
         try GraphSchema.v1.validate(body, as: "federatedIdentityCredential")
         try GraphSchema.v1.validateEnums(body, as: "federatedIdentityCredential")
         try require(body, ["name", "issuer", "subject", "audiences"], type: "federatedIdentityCredential")
@@ -517,7 +517,7 @@ extension FakeTenant {
                 directory.lookup("servicePrincipal", "appId", $0) != nil || BuiltInDirectory.multiTenantApps[$0] != nil
             }
         }
-        // grantControls.authenticationStrength references a policy by id (authenticationstrengthpolicy.md).
+        // grantControls.authenticationStrength references a policy by id (api-reference/v1.0/resources/authenticationstrengthpolicy.md).
         if let strength = policy["grantControls"]?["authenticationStrength"], !strength.isNull {
             let id = strength["id"]?.stringValue ?? ""
             guard directory.object(id)?.type == "authenticationStrengthPolicy" else {
@@ -533,7 +533,7 @@ extension FakeTenant {
         }
     }
 
-    /// `POST /policies/authenticationStrengthPolicies` (authenticationstrengthroot-post-policies.md): a custom strength.
+    /// `POST /policies/authenticationStrengthPolicies` (api-reference/v1.0/api/authenticationstrengthroot-post-policies.md): a custom strength.
     func createStrengthPolicy(_ body: JSONObject) throws -> JSONObject {
         try require(body, ["displayName", "allowedCombinations"], type: "authenticationStrengthPolicy")
         guard body["allowedCombinations"]?.arrayValue?.isEmpty == false else {
@@ -601,7 +601,7 @@ extension FakeTenant {
     func verifyDomain(_ name: String) throws -> JSONObject {
         var domain = try get(name, type: "domain")
         if domain["isVerified"]?.boolValue == true { return domain }
-        // A domain still verified in another tenant never verifies here (domain-verify.md is silent on the error: hostile choice).
+        // A domain still verified in another tenant never verifies here (api-reference/v1.0/api/domain-verify.md is silent on the error: hostile choice).
         if isHeld(name) {
             throw GraphFailure.badRequest("Domain verification failed: the domain \(name) is already verified in another tenant.", code: "Request_BadRequest")
         }
@@ -692,7 +692,7 @@ extension FakeTenant {
 
         switch (request.method, rest.count) {
         case ("GET", 1) where Self.castType(rest[0]) != nil, ("GET", 2) where Self.castType(rest[0]) != nil && rest[1] == "$count":
-            // Both spellings of the cast: `microsoft.graph.user` (directory-deleteditems-list.md) and `graph.user` (Microsoft's SDKs).
+            // Both spellings of the cast: `microsoft.graph.user` (api-reference/v1.0/api/directory-deleteditems-list.md) and `graph.user` (Microsoft's SDKs).
             let type = Self.castType(rest[0])!
             if rest.count == 2 { return try countSegment(request, directory.deleted.values.filter { $0.type == type }.count) }
             let items = directory.deleted.filter { $0.value.type == type }.sorted { $0.value.deletedAt < $1.value.deletedAt }

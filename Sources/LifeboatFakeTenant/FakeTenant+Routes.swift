@@ -32,14 +32,14 @@ extension FakeTenant {
         if first == "invitations", segments.count == 1, request.method == "POST" { return try invite(request) }
         if first == "subscribedSkus", segments.count == 1, request.method == "GET" { return try list(request, items: { subscribedSkus() }, type: nil) }
         if first == "subscribedSkus", segments.count == 2, request.method == "GET" {
-            // subscribedsku-get.md
+            // api-reference/v1.0/api/subscribedsku-get.md
             guard let sku = subscribedSkus().first(where: { $0["id"]?.stringValue?.lowercased() == segments[1].lowercased() }) else {
                 throw GraphFailure.notFound(segments[1])
             }
             return try json(200, select(sku, request))
         }
         if segments == ["identityGovernance", "termsOfUse", "agreements"], request.method == "GET" {
-            // termsofusecontainer-list-agreements.md: the fake tenant has no terms-of-use agreements (Lifeboat only reads them).
+            // api-reference/v1.0/api/termsofusecontainer-list-agreements.md: the fake tenant has no terms-of-use agreements (Lifeboat only reads them).
             return try list(request, items: { [] }, type: nil)
         }
         if first == "directoryObjects", segments.count == 2, request.method == "GET" {
@@ -87,7 +87,7 @@ extension FakeTenant {
         case (1, "GET") where rest[0] == "$count":
             return try countSegment(request, replicated(directory.ids(ofType: type)).count)
         case (1, "GET") where Self.castType(rest[0]) != nil, (2, "GET") where Self.castType(rest[0]) != nil && rest[1] == "$count":
-            // A type cast segment, in both spellings (`microsoft.graph.ipNamedLocation`, `graph.ipNamedLocation`): query-parameters.md.
+            // A type cast segment, in both spellings (`microsoft.graph.ipNamedLocation`, `graph.ipNamedLocation`): concepts/query-parameters.md.
             let cast = Self.castType(rest[0])!
             let ids = replicated(directory.ids(ofType: type)).filter { id in
                 guard let entry = directory.object(id) else { return false }
@@ -101,7 +101,7 @@ extension FakeTenant {
         case (1, "GET") where rest[0] == "delta" && (type == "user" || type == "group"):
             return try delta(request, type: type)
         case (1, "GET"):
-            // Within the replication lag a read by id may miss the new object (aad-advanced-queries.md, known-issues.md): it does here.
+            // Within the replication lag a read by id may miss the new object (concepts/aad-advanced-queries.md, concepts/known-issues.md): it does here.
             if profile.strictRules.eventualReads, directory.object(rest[0]) != nil, visible(rest[0]) == nil { throw GraphFailure.notFound(rest[0]) }
             return try json(200, defaultSet(select(try expand(withType(get(rest[0], type: type), type), request), request), type: type, request))
         case (1, "PATCH"):
@@ -161,7 +161,7 @@ extension FakeTenant {
         case (_, "members", "GET", 2) where rest[1] == "$count", (_, "owners", "GET", 2) where rest[1] == "$count":
             return try countSegment(request, replicated(directory.targets(of: id, name)).count)
         case (_, "members", "GET", 2) where Self.castType(rest[1]) != nil, (_, "owners", "GET", 2) where Self.castType(rest[1]) != nil:
-            // `/groups/{id}/members/microsoft.graph.user` or `…/graph.user` (group-list-members.md, query-parameters.md).
+            // `/groups/{id}/members/microsoft.graph.user` or `…/graph.user` (api-reference/v1.0/api/group-list-members.md, concepts/query-parameters.md).
             let cast = Self.castType(rest[1])!
             let ids = replicated(directory.targets(of: id, name)).filter { directory.object($0)?.type == cast }
             return try list(request, ids: ids, object: { target in directory.object(target).map { FakeTenant.typed($0.properties, $0.type) } }, type: nil)
@@ -211,7 +211,7 @@ extension FakeTenant {
             }
             return HTTPResponse(status: 204)
         case ("user", "assignLicense", "POST", 1), ("group", "assignLicense", "POST", 1):
-            // A group's licences are processed in the background: 202 Accepted (group-assignlicense.md); a user's: 200 (user-assignlicense.md).
+            // A group's licences are processed in the background: 202 Accepted (api-reference/v1.0/api/group-assignlicense.md); a user's: 200 (api-reference/v1.0/api/user-assignlicense.md).
             return try json(type == "group" ? 202 : 200, withType(try assignLicense(id, type: type, body), type))
         case ("user", "authentication", _, 2), ("user", "authentication", _, 3):
             guard rest[1] == "temporaryAccessPassMethods" else { throw GraphFailure.badRequest("Only temporaryAccessPassMethods are served under authentication.") }
@@ -237,13 +237,13 @@ extension FakeTenant {
     }
 
     /// The ids replication has made visible: for the profile's lag a new object is missing from lists, `$filter` and
-    /// `$count` (aad-advanced-queries.md, known-issues.md: eventual consistency), as it is from references.
+    /// `$count` (concepts/aad-advanced-queries.md, concepts/known-issues.md: eventual consistency), as it is from references.
     func replicated(_ ids: [String]) -> [String] {
         guard profile.strictRules.eventualLists, !directory.visibleAfter.isEmpty else { return ids }
         return ids.filter { visible($0) != nil }
     }
 
-    /// `/users/$count`: a plain-text count, only with `ConsistencyLevel: eventual` (aad-advanced-queries.md, user-list.md).
+    /// `/users/$count`: a plain-text count, only with `ConsistencyLevel: eventual` (concepts/aad-advanced-queries.md, api-reference/v1.0/api/user-list.md).
     func countSegment(_ request: FakeRequest, _ count: Int) throws(GraphFailure) -> HTTPResponse {
         guard request.headers["consistencylevel"]?.lowercased() == "eventual" else {
             throw GraphFailure.badRequest("Count is not currently supported without the ConsistencyLevel: eventual header.", code: "Request_BadRequest")
@@ -251,7 +251,7 @@ extension FakeTenant {
         return HTTPResponse(status: 200, headers: ["Content-Type": "text/plain"], body: Data(String(count).utf8))
     }
 
-    /// Without `$select`, only the type's default property set (user.md, group.md "Returned by default"), when the profile's
+    /// Without `$select`, only the type's default property set (api-reference/v1.0/resources/user.md, api-reference/v1.0/resources/group.md "Returned by default"), when the profile's
     /// `strictRules.defaultPropertySet` is on.
     func defaultSet(_ item: JSONObject, type: String?, _ request: FakeRequest) -> JSONObject {
         guard profile.strictRules.defaultPropertySet, request.query["$select"] == nil, let type, let names = DefaultPropertySet.byType[type] else { return item }
@@ -373,7 +373,7 @@ extension FakeTenant {
     /// `$expand=members`, `$expand=owners` on groups and `$expand=manager` on users.
     func expand(_ item: JSONObject, _ request: FakeRequest) throws(GraphFailure) -> JSONObject {
         guard let text = request.query["$expand"], let id = item["id"]?.stringValue else { return item }
-        // query-parameters.md: `$expand` is not supported with advanced queries.
+        // concepts/query-parameters.md: `$expand` is not supported with advanced queries.
         if request.headers["consistencylevel"]?.lowercased() == "eventual" {
             throw GraphFailure.badRequest("$expand is not supported with advanced queries (ConsistencyLevel: eventual).", code: "Request_UnsupportedQuery")
         }
@@ -398,7 +398,7 @@ extension FakeTenant {
                     return .object(reference)
                 }
             }
-            // At most 20 expanded items and no nextLink for directory objects (query-parameters.md, known-issues.md).
+            // At most 20 expanded items and no nextLink for directory objects (concepts/query-parameters.md, concepts/known-issues.md).
             object[name] = name == "manager" ? (references.first ?? .null) : .array(Array(references.prefix(20)))
         }
         return object

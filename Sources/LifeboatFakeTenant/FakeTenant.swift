@@ -81,7 +81,7 @@ public actor FakeTenant {
                 "authenticationType": "Managed", "supportedServices": ["Email", "OfficeCommunicationsOnline"],
             ])
             try BuiltInDirectory.seed(directory)
-            // The built-in authentication strengths every tenant has (authenticationstrengthroot-list-policies.md).
+            // The built-in authentication strengths every tenant has (api-reference/v1.0/api/authenticationstrengthroot-list-policies.md).
             for (suffix, name) in [("2", "Multifactor authentication"), ("3", "Passwordless MFA"), ("4", "Phishing-resistant MFA")] {
                 let id = "00000000-0000-0000-0000-00000000000" + suffix
                 try directory.put(id, type: "authenticationStrengthPolicy", properties: [
@@ -228,7 +228,7 @@ public actor FakeTenant {
         } catch {
             return .response(error.response(requestID: requestID, date: date))
         }
-        // The token's permissions first: a refused request changes nothing and costs nothing (errors.md: 403).
+        // The token's permissions first: a refused request changes nothing and costs nothing (concepts/errors.md: 403).
         if fake.path != "/$batch", let failure = permissionFailure(fake, roles: roles) {
             return .response(failure.response(requestID: requestID, date: date))
         }

@@ -5,7 +5,7 @@ import LifeboatJSON
 /// "Permissions" table of the route's reference page in `../shared/graph/docs/api-reference/v1.0/api/` (file named per rule).
 ///
 /// A rule is a list of alternatives; one alternative is a set of permissions that must all be held ("A and B" on the page).
-/// A `….ReadWrite.…` permission also satisfies the `….Read.…` permission of the same name (permissions-reference.md
+/// A `….ReadWrite.…` permission also satisfies the `….Read.…` permission of the same name (concepts/permissions-reference.md
 /// describes every ReadWrite permission as read and write). Where a page lists a read permission as enough for a write
 /// (security defaults, Conditional Access), the fake takes the write permissions (hostile choice, Docs/fake-tenant.md).
 public enum FakeTenantPermissions {
@@ -86,31 +86,31 @@ public enum FakeTenantPermissions {
         case "users":
             switch (method, Array(path.dropFirst())) {
             case ("GET", _) where path.count <= 3 && !path.contains("authentication"):
-                return Rule(path.last == "delta" ? "user-delta.md" : path.count == 1 ? "user-list.md" : "user-get.md", any: userRead)
-            case ("POST", []): return Rule("user-post-users.md", any: userWrite)
-            case ("PATCH", ["*"]): return Rule("user-update.md", any: ["User.ReadWrite.All", "User.ManageIdentities.All", "Directory.ReadWrite.All"])
-            case ("DELETE", ["*"]): return Rule("permissions-reference.md", any: userWrite)
-            case (_, ["*", "manager", "$ref"]), ("DELETE", ["*", "manager"]): return Rule("user-post-manager.md", any: userWrite)
-            case ("POST", ["*", "assignLicense"]): return Rule("user-assignlicense.md", any: userWrite)
+                return Rule(path.last == "delta" ? "api-reference/v1.0/api/user-delta.md" : path.count == 1 ? "api-reference/v1.0/api/user-list.md" : "api-reference/v1.0/api/user-get.md", any: userRead)
+            case ("POST", []): return Rule("api-reference/v1.0/api/user-post-users.md", any: userWrite)
+            case ("PATCH", ["*"]): return Rule("api-reference/v1.0/api/user-update.md", any: ["User.ReadWrite.All", "User.ManageIdentities.All", "Directory.ReadWrite.All"])
+            case ("DELETE", ["*"]): return Rule("concepts/permissions-reference.md", any: userWrite)
+            case (_, ["*", "manager", "$ref"]), ("DELETE", ["*", "manager"]): return Rule("api-reference/v1.0/api/user-post-manager.md", any: userWrite)
+            case ("POST", ["*", "assignLicense"]): return Rule("api-reference/v1.0/api/user-assignlicense.md", any: userWrite)
             case (_, let rest) where rest.count >= 2 && rest[1] == "authentication":
                 return read
-                    ? Rule("authentication-post-temporaryaccesspassmethods-permissions.md",
+                    ? Rule("api-reference/v1.0/includes/permissions/authentication-post-temporaryaccesspassmethods-permissions.md",
                            any: ["UserAuthMethod-TAP.Read.All", "UserAuthMethod-TAP.ReadWrite.All", "UserAuthenticationMethod.Read.All",
                                  "UserAuthenticationMethod.ReadWrite.All"])
-                    : Rule("authentication-post-temporaryaccesspassmethods.md", any: ["UserAuthMethod-TAP.ReadWrite.All", "UserAuthenticationMethod.ReadWrite.All"])
+                    : Rule("api-reference/v1.0/api/authentication-post-temporaryaccesspassmethods.md", any: ["UserAuthMethod-TAP.ReadWrite.All", "UserAuthenticationMethod.ReadWrite.All"])
             default: return nil
             }
         case "groups":
             switch (method, Array(path.dropFirst())) {
             case ("GET", let rest) where rest.count == 2 && (rest[1] == "members" || rest[1] == "owners"):
-                return Rule("group-list-members.md", any: groupRead + ["GroupMember.ReadWrite.All"])
-            case ("GET", _): return Rule("group-delta.md", any: groupRead)
-            case ("POST", []): return Rule("group-post-groups.md", any: ["Group.Create", "Group.ReadWrite.All", "Directory.ReadWrite.All"])
-            case ("PATCH", ["{key}"]): return Rule("group-upsert.md", any: ["Group.Create", "Group.ReadWrite.All", "Directory.ReadWrite.All"])
-            case ("PATCH", ["*"]): return Rule("group-update.md", any: groupWrite)
-            case ("DELETE", ["*"]), ("DELETE", ["{key}"]): return Rule("permissions-reference.md", any: groupWrite)
+                return Rule("api-reference/v1.0/api/group-list-members.md", any: groupRead + ["GroupMember.ReadWrite.All"])
+            case ("GET", _): return Rule("api-reference/v1.0/api/group-delta.md", any: groupRead)
+            case ("POST", []): return Rule("api-reference/v1.0/api/group-post-groups.md", any: ["Group.Create", "Group.ReadWrite.All", "Directory.ReadWrite.All"])
+            case ("PATCH", ["{key}"]): return Rule("api-reference/v1.0/api/group-upsert.md", any: ["Group.Create", "Group.ReadWrite.All", "Directory.ReadWrite.All"])
+            case ("PATCH", ["*"]): return Rule("api-reference/v1.0/api/group-update.md", any: groupWrite)
+            case ("DELETE", ["*"]), ("DELETE", ["{key}"]): return Rule("concepts/permissions-reference.md", any: groupWrite)
             case (_, ["*", "members", "$ref"]), (_, ["*", "members", "*", "$ref"]):
-                // Per member type: GroupMember.ReadWrite.All and the member's own write permission (group-post-members.md).
+                // Per member type: GroupMember.ReadWrite.All and the member's own write permission (api-reference/v1.0/api/group-post-members.md).
                 let own: String = switch memberType {
                 case "group": "Group.ReadWrite.All"
                 case "servicePrincipal": "Application.ReadWrite.All"
@@ -118,101 +118,101 @@ public enum FakeTenantPermissions {
                 case "orgContact": "OrgContact.Read.All"
                 default: "User.ReadWrite.All"
                 }
-                return Rule("group-post-members.md", [["GroupMember.ReadWrite.All", own], ["Directory.ReadWrite.All"]])
-            case (_, ["*", "owners", "$ref"]), (_, ["*", "owners", "*", "$ref"]): return Rule("group-post-owners.md", any: groupWrite)
+                return Rule("api-reference/v1.0/api/group-post-members.md", [["GroupMember.ReadWrite.All", own], ["Directory.ReadWrite.All"]])
+            case (_, ["*", "owners", "$ref"]), (_, ["*", "owners", "*", "$ref"]): return Rule("api-reference/v1.0/api/group-post-owners.md", any: groupWrite)
             case ("POST", ["*", "assignLicense"]):
-                return Rule("group-assignlicense.md", any: ["LicenseAssignment.ReadWrite.All", "Group.ReadWrite.All", "Directory.ReadWrite.All"])
+                return Rule("api-reference/v1.0/api/group-assignlicense.md", any: ["LicenseAssignment.ReadWrite.All", "Group.ReadWrite.All", "Directory.ReadWrite.All"])
             default: return nil
             }
         case "applications":
             switch (method, Array(path.dropFirst())) {
-            case ("GET", _): return Rule("directory-deleteditems-get.md", any: appRead)
-            case ("POST", []): return Rule("application-post-applications-permissions.md", any: ["AppRegistration.Create"] + appWrite)
-            case ("PATCH", ["{key}"]): return Rule("application-upsert.md", any: ["AppRegistration.Create"] + appWrite)
-            case ("PATCH", ["*"]), ("DELETE", _): return Rule("application-update.md", any: appWrite)
-            case ("POST", ["*", "addPassword"]): return Rule("application-addpassword.md", any: appWrite)
+            case ("GET", _): return Rule("api-reference/v1.0/api/directory-deleteditems-get.md", any: appRead)
+            case ("POST", []): return Rule("api-reference/v1.0/includes/permissions/application-post-applications-permissions.md", any: ["AppRegistration.Create"] + appWrite)
+            case ("PATCH", ["{key}"]): return Rule("api-reference/v1.0/api/application-upsert.md", any: ["AppRegistration.Create"] + appWrite)
+            case ("PATCH", ["*"]), ("DELETE", _): return Rule("api-reference/v1.0/api/application-update.md", any: appWrite)
+            case ("POST", ["*", "addPassword"]): return Rule("api-reference/v1.0/api/application-addpassword.md", any: appWrite)
             case (_, ["*", "federatedIdentityCredentials"]), (_, ["*", "federatedIdentityCredentials", "*"]):
-                return Rule("application-post-federatedidentitycredentials.md", any: appWrite)
+                return Rule("api-reference/v1.0/api/application-post-federatedidentitycredentials.md", any: appWrite)
             case (_, ["*", "owners", "$ref"]), (_, ["*", "owners", "*", "$ref"]):
-                return Rule("application-post-owners-permissions.md",
+                return Rule("api-reference/v1.0/includes/permissions/application-post-owners-permissions.md",
                             [["Application.ReadWrite.OwnedBy", "Directory.Read.All"], ["Directory.Read.All", "Application.ReadWrite.All"],
                              ["Directory.ReadWrite.All"]])
             default: return nil
             }
         case "servicePrincipals":
             switch (method, Array(path.dropFirst())) {
-            case ("GET", _): return Rule("directory-deleteditems-get.md", any: appRead)
-            case ("POST", []): return Rule("serviceprincipal-post-serviceprincipals.md", any: appWrite)
+            case ("GET", _): return Rule("api-reference/v1.0/api/directory-deleteditems-get.md", any: appRead)
+            case ("POST", []): return Rule("api-reference/v1.0/api/serviceprincipal-post-serviceprincipals.md", any: appWrite)
             case (_, let rest) where rest.count >= 2 && rest[1] == "appRoleAssignedTo":
-                return Rule("serviceprincipal-post-approleassignedto.md",
+                return Rule("api-reference/v1.0/api/serviceprincipal-post-approleassignedto.md",
                             [["AppRoleAssignment.ReadWrite.All", "Application.Read.All"], ["AppRoleAssignment.ReadWrite.All", "Directory.Read.All"]])
             case ("PATCH", _), ("DELETE", _):
-                return Rule("serviceprincipal-update-permissions.md", any: appWrite + ["Directory.ReadWrite.All"])
+                return Rule("api-reference/v1.0/includes/permissions/serviceprincipal-update-permissions.md", any: appWrite + ["Directory.ReadWrite.All"])
             default: return nil
             }
         case "oauth2PermissionGrants":
-            return read ? Rule("oauth2permissiongrant-list.md", any: ["Directory.Read.All", "DelegatedPermissionGrant.ReadWrite.All", "Directory.ReadWrite.All"])
-                : Rule("oauth2permissiongrant-post.md", any: ["DelegatedPermissionGrant.ReadWrite.All", "Directory.ReadWrite.All"])
+            return read ? Rule("api-reference/v1.0/api/oauth2permissiongrant-list.md", any: ["Directory.Read.All", "DelegatedPermissionGrant.ReadWrite.All", "Directory.ReadWrite.All"])
+                : Rule("api-reference/v1.0/api/oauth2permissiongrant-post.md", any: ["DelegatedPermissionGrant.ReadWrite.All", "Directory.ReadWrite.All"])
         case "roleManagement":
             let definitions = path.count > 2 && path[2] == "roleDefinitions"
-            if read { return Rule("rbacapplication-list-roleassignments.md", any: roleRead) }
-            return Rule(definitions ? "rbacapplication-post-roledefinitions.md" : "rbacapplication-post-roleassignments.md",
+            if read { return Rule("api-reference/v1.0/api/rbacapplication-list-roleassignments.md", any: roleRead) }
+            return Rule(definitions ? "api-reference/v1.0/api/rbacapplication-post-roledefinitions.md" : "api-reference/v1.0/api/rbacapplication-post-roleassignments.md",
                         any: ["RoleManagement.ReadWrite.Directory"])
         case "identity":
             let locations = path.count > 2 && path[2] == "namedLocations"
-            if read { return Rule("conditionalaccessroot-list-policies.md", any: ["Policy.Read.All"]) }
-            return locations ? Rule("conditionalaccessroot-post-namedlocations.md", [["Policy.Read.All", "Policy.ReadWrite.ConditionalAccess"]])
-                : Rule(method == "POST" ? "conditionalaccessroot-post-policies.md" : "conditionalaccesspolicy-update.md", caWrite)
+            if read { return Rule("api-reference/v1.0/api/conditionalaccessroot-list-policies.md", any: ["Policy.Read.All"]) }
+            return locations ? Rule("api-reference/v1.0/api/conditionalaccessroot-post-namedlocations.md", [["Policy.Read.All", "Policy.ReadWrite.ConditionalAccess"]])
+                : Rule(method == "POST" ? "api-reference/v1.0/api/conditionalaccessroot-post-policies.md" : "api-reference/v1.0/api/conditionalaccesspolicy-update.md", caWrite)
         case "directory":
             if path.count > 1, path[1] == "administrativeUnits" {
-                if read { return Rule("directory-deleteditems-list.md", any: unitRead) }
-                if path.count > 3, path[3] == "members" { return Rule("administrativeunit-post-members.md", any: ["AdministrativeUnit.ReadWrite.All"]) }
-                return Rule("directory-post-administrativeunits.md", any: ["AdministrativeUnit.ReadWrite.All"])
+                if read { return Rule("api-reference/v1.0/api/directory-deleteditems-list.md", any: unitRead) }
+                if path.count > 3, path[3] == "members" { return Rule("api-reference/v1.0/api/administrativeunit-post-members.md", any: ["AdministrativeUnit.ReadWrite.All"]) }
+                return Rule("api-reference/v1.0/api/directory-post-administrativeunits.md", any: ["AdministrativeUnit.ReadWrite.All"])
             }
             guard path.count > 1, path[1] == "deletedItems" else { return nil }
-            // Per type of the deleted object (directory-deleteditems-list.md, -get.md, -restore.md).
+            // Per type of the deleted object (api-reference/v1.0/api/directory-deleteditems-list.md, -get.md, -restore.md).
             let type = deletedType ?? (path.count > 2 ? String(raw[2].split(separator: ".").last ?? "") : nil)
             switch (type, read) {
-            case ("user", true): return Rule("directory-deleteditems-get.md", any: userRead)
-            case ("user", false): return Rule("directory-deleteditems-restore.md", any: ["User.ReadWrite.All"])
-            case ("group", true): return Rule("directory-deleteditems-get.md", any: groupRead)
-            case ("group", false): return Rule("directory-deleteditems-restore.md", any: ["Group.ReadWrite.All"])
-            case ("administrativeUnit", true): return Rule("directory-deleteditems-list.md", any: unitRead)
-            case ("administrativeUnit", false): return Rule("directory-deleteditems-restore.md", any: ["AdministrativeUnit.ReadWrite.All"])
-            case (_, true): return Rule("directory-deleteditems-get.md", any: appRead)
-            case (_, false): return Rule("directory-deleteditems-restore.md", any: appWrite)
+            case ("user", true): return Rule("api-reference/v1.0/api/directory-deleteditems-get.md", any: userRead)
+            case ("user", false): return Rule("api-reference/v1.0/api/directory-deleteditems-restore.md", any: ["User.ReadWrite.All"])
+            case ("group", true): return Rule("api-reference/v1.0/api/directory-deleteditems-get.md", any: groupRead)
+            case ("group", false): return Rule("api-reference/v1.0/api/directory-deleteditems-restore.md", any: ["Group.ReadWrite.All"])
+            case ("administrativeUnit", true): return Rule("api-reference/v1.0/api/directory-deleteditems-list.md", any: unitRead)
+            case ("administrativeUnit", false): return Rule("api-reference/v1.0/api/directory-deleteditems-restore.md", any: ["AdministrativeUnit.ReadWrite.All"])
+            case (_, true): return Rule("api-reference/v1.0/api/directory-deleteditems-get.md", any: appRead)
+            case (_, false): return Rule("api-reference/v1.0/api/directory-deleteditems-restore.md", any: appWrite)
             }
         case "domains":
             if read {
-                return Rule(path.last == "verificationDnsRecords" ? "domain-list-verificationdnsrecords.md" : "domain-get-permissions.md",
+                return Rule(path.last == "verificationDnsRecords" ? "api-reference/v1.0/api/domain-list-verificationdnsrecords.md" : "api-reference/v1.0/includes/permissions/domain-get-permissions.md",
                             any: ["Domain.Read.All", "Domain.ReadWrite.All", "Directory.Read.All"])
             }
-            return Rule(path.last == "verify" ? "domain-verify.md" : "domain-post-domains.md", any: ["Domain.ReadWrite.All"])
+            return Rule(path.last == "verify" ? "api-reference/v1.0/api/domain-verify.md" : "api-reference/v1.0/api/domain-post-domains.md", any: ["Domain.ReadWrite.All"])
         case "organization":
-            return Rule("organization-get.md", any: ["Organization.Read.All", "Directory.Read.All", "Organization.ReadWrite.All", "Directory.ReadWrite.All"])
+            return Rule("api-reference/v1.0/api/organization-get.md", any: ["Organization.Read.All", "Directory.Read.All", "Organization.ReadWrite.All", "Directory.ReadWrite.All"])
         case "subscribedSkus":
-            return Rule("subscribedsku-list-permissions.md", any: ["Organization.Read.All", "Directory.Read.All", "Directory.ReadWrite.All", "Organization.ReadWrite.All"])
+            return Rule("api-reference/v1.0/includes/permissions/subscribedsku-list-permissions.md", any: ["Organization.Read.All", "Directory.Read.All", "Directory.ReadWrite.All", "Organization.ReadWrite.All"])
         case "invitations":
-            return Rule("invitation-post-permissions.md", any: ["User.Invite.All", "Directory.ReadWrite.All", "User.ReadWrite.All"])
+            return Rule("api-reference/v1.0/includes/permissions/invitation-post-permissions.md", any: ["User.Invite.All", "Directory.ReadWrite.All", "User.ReadWrite.All"])
         case "identityGovernance":
-            return Rule("termsofusecontainer-list-agreements.md", any: ["Agreement.Read.All", "Agreement.ReadWrite.All"])
+            return Rule("api-reference/v1.0/api/termsofusecontainer-list-agreements.md", any: ["Agreement.Read.All", "Agreement.ReadWrite.All"])
         case "directoryObjects":
-            return Rule("directoryobject-get-permissions.md", any: ["Directory.Read.All"])
+            return Rule("api-reference/v1.0/includes/permissions/directoryobject-get-permissions.md", any: ["Directory.Read.All"])
         case "policies":
             let rest = path.dropFirst().map { $0.lowercased() }
             if rest.first == "authenticationstrengthpolicies" {
-                return read ? Rule("authenticationstrengthroot-list-policies.md", any: ["Policy.Read.All", "Policy.ReadWrite.ConditionalAccess",
+                return read ? Rule("api-reference/v1.0/api/authenticationstrengthroot-list-policies.md", any: ["Policy.Read.All", "Policy.ReadWrite.ConditionalAccess",
                                                                                       "Policy.ReadWrite.AuthenticationMethod"])
-                    : Rule("authenticationstrengthroot-post-policies.md", any: ["Policy.ReadWrite.ConditionalAccess", "Policy.ReadWrite.AuthenticationMethod"])
+                    : Rule("api-reference/v1.0/api/authenticationstrengthroot-post-policies.md", any: ["Policy.ReadWrite.ConditionalAccess", "Policy.ReadWrite.AuthenticationMethod"])
             }
             if rest.first == "identitysecuritydefaultsenforcementpolicy" {
-                return read ? Rule("identitysecuritydefaultsenforcementpolicy-get.md", any: ["Policy.Read.All"])
-                    : Rule("identitysecuritydefaultsenforcementpolicy-update.md",
+                return read ? Rule("api-reference/v1.0/api/identitysecuritydefaultsenforcementpolicy-get.md", any: ["Policy.Read.All"])
+                    : Rule("api-reference/v1.0/api/identitysecuritydefaultsenforcementpolicy-update.md",
                            [["Policy.ReadWrite.SecurityDefaults"], ["Policy.Read.All", "Policy.ReadWrite.ConditionalAccess"]])
             }
-            if rest.count == 1 { return Rule("authenticationmethodspolicy-get.md", any: ["Policy.ReadWrite.AuthenticationMethod"]) }
-            return read ? Rule("temporaryaccesspassauthenticationmethodconfiguration-get.md", any: ["Policy.Read.All", "Policy.ReadWrite.AuthenticationMethod"])
-                : Rule("temporaryaccesspassauthenticationmethodconfiguration-update.md", any: ["Policy.ReadWrite.AuthenticationMethod"])
+            if rest.count == 1 { return Rule("api-reference/v1.0/api/authenticationmethodspolicy-get.md", any: ["Policy.ReadWrite.AuthenticationMethod"]) }
+            return read ? Rule("api-reference/v1.0/api/temporaryaccesspassauthenticationmethodconfiguration-get.md", any: ["Policy.Read.All", "Policy.ReadWrite.AuthenticationMethod"])
+                : Rule("api-reference/v1.0/api/temporaryaccesspassauthenticationmethodconfiguration-update.md", any: ["Policy.ReadWrite.AuthenticationMethod"])
         default:
             return nil
         }

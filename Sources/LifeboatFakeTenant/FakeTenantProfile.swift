@@ -63,7 +63,7 @@ public struct FakeTenantProfile: Codable, Sendable, Hashable {
     /// A new tenant as Microsoft creates it (see ``NewTenant``); `nil` (no `newTenant` section) keeps the old permissive
     /// start: security defaults off, Conditional Access allowed, Temporary Access Pass enabled, no held domains.
     public struct NewTenant: Codable, Sendable, Hashable {
-        /// Security defaults are on at the start (every new tenant: identitysecuritydefaultsenforcementpolicy.md).
+        /// Security defaults are on at the start (every new tenant: api-reference/v1.0/resources/identitysecuritydefaultsenforcementpolicy.md).
         public var securityDefaults: Bool
         /// An Entra ID P1 or P2 SKU is bought: `subscribedSkus` lists AAD_PREMIUM_P2 (Conditional Access needs it).
         public var conditionalAccessLicensed: Bool
@@ -177,11 +177,11 @@ public struct FakeTenantProfile: Codable, Sendable, Hashable {
 /// Graph rules of the fake that a profile switches on (YAML section `strictRules`), for rules the engine does not yet
 /// satisfy yet: each defaults to off until the engine side lands (see Docs/fake-tenant.md, /work/coord "Engine must fix").
 public struct StrictRules: Codable, Sendable, Hashable {
-    /// The default property set per type when there is no `$select` (user.md, group.md: "Returned by default").
+    /// The default property set per type when there is no `$select` (api-reference/v1.0/resources/user.md, api-reference/v1.0/resources/group.md: "Returned by default").
     public var defaultPropertySet: Bool
-    /// For the replication lag a new object is missing from lists, `$filter` and `$count` (aad-advanced-queries.md).
+    /// For the replication lag a new object is missing from lists, `$filter` and `$count` (concepts/aad-advanced-queries.md).
     public var eventualLists: Bool
-    /// For the replication lag a read by id of a new object answers 404 (known-issues.md).
+    /// For the replication lag a read by id of a new object answers 404 (concepts/known-issues.md).
     public var eventualReads: Bool
 
     public init(defaultPropertySet: Bool = false, eventualLists: Bool = false, eventualReads: Bool = false) {
