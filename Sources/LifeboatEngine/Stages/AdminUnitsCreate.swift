@@ -113,13 +113,11 @@ enum DisplayNameLookup {
     static func adopt(_ operation: PlannedOperation, in context: StageContext, collection: String) async throws -> OperationOutcome? {
         guard let name = operation.naturalKey else { return nil }
         let query = [QueryItem("$filter", "displayName eq \(GraphClient.literal(name))")]
-        var found = try await context.graph.list(collection, query: query)
-        if found.isEmpty, Reconciliation.afterUnknownOutcome {
-            for delay in settleDelays where found.isEmpty {
-                try await WaitReason.$current.withValue(.retry) { try await context.graph.clock.sleep(seconds: delay) }
-                found = try await context.graph.list(collection, query: query)
-            }
+        let read = { () async throws -> [JSONObject]? in
+            let items = try await context.graph.list(collection, query: query)
+            return items.isEmpty ? nil : items
         }
+        let found = try await (Reconciliation.afterUnknownOutcome ? TargetLookup.settling(context.graph, read) : read()) ?? []
         guard let first = found.first, let id = first["id"]?.stringValue else { return nil }
         let followUps = found.count > 1 ? [FollowUp(
             category: "ambiguous-match", message: "\(found.count) objects named \"\(name)\" exist in \(collection); adopted \(id)",

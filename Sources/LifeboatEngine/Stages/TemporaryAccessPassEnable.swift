@@ -83,10 +83,9 @@ struct TemporaryAccessPassEnable: StageKind {
             if let id = response.object["id"]?.stringValue { return id }
         } catch let error as GraphError where error.kind == .ambiguous {
             // The upsert may have landed: look for it while the lists catch up (an upsert retried later is harmless anyway).
-            for delay in [0] + DisplayNameLookup.settleDelays {
-                if delay > 0 { try await WaitReason.$current.withValue(.retry) { try await context.graph.clock.sleep(seconds: delay) } }
-                if let id = try await TargetLookup.find(context.graph, "/groups", where: "uniqueName", equals: groupName)?["id"]?.stringValue { return id }
-            }
+            if let id = try await TargetLookup.settling(context.graph, {
+                try await TargetLookup.find(context.graph, "/groups", where: "uniqueName", equals: groupName)?["id"]?.stringValue
+            }) { return id }
             throw error
         }
         guard let found = try await TargetLookup.find(context.graph, "/groups", where: "uniqueName", equals: groupName)?["id"]?.stringValue else {
