@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import LifeboatEngine
 import LifeboatFakeServer
 import LifeboatFakeTenant
 import LifeboatSnapshot
@@ -216,14 +217,9 @@ enum ClientSecretFile {
         return String((0..<40).map { _ in alphabet[Int(generator.next() % UInt64(alphabet.count))] })
     }
 
+    /// Writes the secret 0600 from the first byte; an existing file is overwritten only when it is a private regular
+    /// file of this user (a symbolic link or another user's file is refused, never followed).
     static func write(_ secret: String, to path: String) throws {
-        let manager = FileManager.default
-        if manager.fileExists(atPath: path) { try manager.removeItem(atPath: path) }
-        guard manager.createFile(atPath: path, contents: nil, attributes: [.posixPermissions: 0o600]) else {
-            throw CocoaError(.fileWriteNoPermission)
-        }
-        let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: path))
-        defer { try? handle.close() }
-        try handle.write(contentsOf: Data((secret + "\n").utf8))
+        try PrivateFile.replace(path, contents: Data((secret + "\n").utf8))
     }
 }

@@ -145,6 +145,8 @@ struct Approve: AsyncParsableCommand {
     var note: String?
 
     func run() async throws {
+        // An approval writes to the checkpoint: never while a process works the run.
+        if FileManager.default.fileExists(atPath: state.state) { try RunSession.lockRun(state.state) }
         let store = try openExisting(state.state)
         guard let record = try await store.gate(gate) else {
             let waiting = try await store.gates().filter { $0.status == "waiting" }.map(\.stageID)

@@ -141,9 +141,22 @@ extension RunSession {
         do {
             let parent = URL(fileURLWithPath: path).deletingLastPathComponent()
             try FileManager.default.createDirectory(at: parent, withIntermediateDirectories: true)
+            try lockRun(path)
             return try CheckpointStore(path: path)
+        } catch let code as ExitCode {
+            throw code
         } catch {
             printError("lifeboat: cannot open the state database: \(error)")
+            throw ExitStatus.invalidInput
+        }
+    }
+
+    /// Takes the run's lock for the life of this process (one process per run), or exits 2 naming the holder.
+    static func lockRun(_ statePath: String) throws {
+        do {
+            try RunLocks.shared.take(statePath)
+        } catch let failure as CheckpointLock.Failure {
+            printError("lifeboat: \(failure)")
             throw ExitStatus.invalidInput
         }
     }
@@ -247,5 +260,21 @@ final class InterruptHandler {
     func cancel() {
         source.cancel()
         signal(SIGINT, SIG_DFL)
+    }
+}
+
+/// The checkpoint locks this process holds; they are released by the OS when it exits, however it exits.
+final class RunLocks: @unchecked Sendable {
+    static let shared = RunLocks()
+    private let guardLock = NSLock()
+    private var held: [String: CheckpointLock] = [:]
+
+    /// Takes the lock of `statePath` unless this process already holds it.
+    func take(_ statePath: String) throws {
+        let key = URL(fileURLWithPath: statePath).standardizedFileURL.path
+        try guardLock.withLock {
+            if held[key] != nil { return }
+            held[key] = try CheckpointLock(checkpoint: statePath)
+        }
     }
 }

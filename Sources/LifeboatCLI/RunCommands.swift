@@ -202,6 +202,7 @@ struct Resume: AsyncParsableCommand {
             printError("lifeboat: \(state.state) does not exist; start a run with `lifeboat tabletop`")
             throw ExitStatus.invalidInput
         }
+        try RunSession.lockRun(state.state)
         let store: CheckpointStore
         do {
             store = try CheckpointStore(path: state.state)

@@ -129,7 +129,7 @@ struct RunbookParser {
         var objective: Double?
         if let node = mapping["objective"] {
             objective = DurationText.seconds(node.string ?? "")
-            if objective == nil { fail(node, "objective", "not a duration", hint: "write e.g. `objective: 8h` or `objective: 1d12h`") }
+            if objective == nil { fail(node, "objective", "not a duration from 0s to 3650d", hint: "write e.g. `objective: 8h` or `objective: 1d12h`") }
         }
 
         let parameters = parseParameters(mapping["parameters"])
@@ -261,7 +261,7 @@ struct RunbookParser {
         var estimated: Double?
         if let durationNode = mapping["estimatedDuration"] {
             estimated = DurationText.seconds(durationNode.string ?? "")
-            if estimated == nil { fail(durationNode, "\(stagePath).estimatedDuration", "not a duration", hint: "write e.g. `45m` or `2h`") }
+            if estimated == nil { fail(durationNode, "\(stagePath).estimatedDuration", "not a duration from 0s to 3650d", hint: "write e.g. `45m` or `2h`") }
         }
         return Runbook.Stage(id: id, kind: kind, title: title, after: after, options: options, gate: gate,
                              estimatedDuration: estimated, line: node.mark?.line ?? 0)
@@ -304,7 +304,7 @@ struct RunbookParser {
             return .integer(int)
         case .duration:
             let text = node.scalar.map { substitute($0.string, node: node, field: field) } ?? ""
-            guard let seconds = DurationText.seconds(text) else { fail(node, field, "not a duration", hint: "write e.g. `30s`, `10m`, `2h`"); return nil }
+            guard let seconds = DurationText.seconds(text) else { fail(node, field, "not a duration from 0s to 3650d", hint: "write e.g. `30s`, `10m`, `2h`"); return nil }
             return .duration(seconds)
         case .stringList:
             if let scalar = node.scalar { return .stringList([substitute(scalar.string, node: node, field: field)]) }

@@ -70,6 +70,9 @@ public struct Snapshot: Sendable {
     public var manifest: SnapshotManifest
     /// SHA-256 of `manifest.json`, which (through the per-file hashes) identifies the whole snapshot.
     public var manifestSHA256: String
+    /// The exact bytes of `manifest.json` as they were read, once, by ``load(from:)``: the bytes whose hash every data
+    /// file was checked against, and the bytes a signature must cover (the file is never read again).
+    public internal(set) var manifestData = Data()
 
     public var organization: [Organization] = []
     public var domains: [Domain] = []
@@ -123,6 +126,7 @@ public struct Snapshot: Sendable {
                                 hint: "this lifeboat reads format 1; use a newer lifeboat")
         }
         var snapshot = Snapshot(directory: directory, manifest: manifest, manifestSHA256: sha256Hex(manifestData))
+        snapshot.manifestData = manifestData
 
         let known = Set(ObjectType.allCases.map(\.fileName)).union(auxiliaryFileNames)
         for name in manifest.files.keys where !known.contains(name) {
@@ -236,6 +240,12 @@ public struct Snapshot: Sendable {
             } catch {
                 let id = properties["id"]?.stringValue.map { " (id \($0))" } ?? ""
                 throw SnapshotError(file: type.fileName, location: "value[\(index)]\(id)", field: error.field, problem: error.problem)
+            }
+            // Ids end up in URL paths: only the documented forms are accepted.
+            if let problem = Self.idProblem(object, type) {
+                let id = properties["id"]?.stringValue.map { " (id \(Self.printable($0)))" } ?? ""
+                throw SnapshotError(file: type.fileName, location: "value[\(index)]\(id)", field: problem.field, problem: problem.problem,
+                                    hint: "ids are GUIDs as Graph returns them (domains: their name); the file was altered or did not come from Graph")
             }
             // Assignments and grants have ids of their own that never collide with directory objects.
             if let existing = typeByID[object.id], type != .organization {

@@ -256,7 +256,7 @@ struct ScenarioParser {
                     let stage = key.string ?? "?"
                     gateLines[stage] = key.mark?.line ?? 0
                     guard let seconds = value.scalar.flatMap({ DurationText.seconds($0.string) }) else {
-                        fail(value, "gates.\(stage)", "not a duration", hint: "write e.g. `45m` or `4h`")
+                        fail(value, "gates.\(stage)", "not a duration from 0s to 3650d", hint: "write e.g. `45m` or `4h`")
                         continue
                     }
                     gates[stage] = seconds
@@ -358,7 +358,7 @@ struct ScenarioParser {
                 return nil
             }
             guard let seconds = value.scalar.flatMap({ DurationText.seconds($0.string) }) else {
-                fail(value, "\(path).\(field)", "not a duration", hint: "write e.g. `30m` or `6h`")
+                fail(value, "\(path).\(field)", "not a duration from 0s to 3650d", hint: "write e.g. `30m` or `6h`")
                 return nil
             }
             return seconds
@@ -437,7 +437,7 @@ struct ScenarioParser {
             }
             var daysAgo = 0.0
             if let value = fields["daysAgo"] {
-                if let days = value.float, days >= 0 { daysAgo = days } else { fail(value, "\(path).daysAgo", "must be a number of days") }
+                if let days = value.float, days.isFinite, days >= 0, days <= 3_650 { daysAgo = days } else { fail(value, "\(path).daysAgo", "must be a number of days from 0 to 3650") }
             }
             if let selection { action = .delete(objects: selection, purge: kind == "purge", daysAgo: daysAgo) }
         }
