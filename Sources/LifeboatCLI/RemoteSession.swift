@@ -1,6 +1,7 @@
 import ArgumentParser
 import Dispatch
 import Foundation
+import LifeboatJSON
 #if canImport(Glibc)
     import Glibc
 #endif
@@ -141,7 +142,21 @@ extension RunSession {
         do {
             let parent = URL(fileURLWithPath: path).deletingLastPathComponent()
             try FileManager.default.createDirectory(at: parent, withIntermediateDirectories: true)
+            if let kind = InputFile.nonRegularKind(path) {
+                printError("lifeboat: --state \(path) is \(kind), not a checkpoint database; nothing was written")
+                throw ExitStatus.invalidInput
+            }
             try lockRun(path)
+            // An existing file must already be a checkpoint (an empty one becomes one): another SQLite database is never
+            // given Lifeboat's tables.
+            if FileManager.default.fileExists(atPath: path), !(try isEmptyFile(path)) {
+                do {
+                    _ = try CheckpointStore(readingOnly: path)
+                } catch {
+                    printError("lifeboat: \(error)")
+                    throw ExitStatus.invalidInput
+                }
+            }
             return try CheckpointStore(path: path)
         } catch let code as ExitCode {
             throw code
@@ -149,6 +164,10 @@ extension RunSession {
             printError("lifeboat: cannot open the state database: \(error)")
             throw ExitStatus.invalidInput
         }
+    }
+
+    static func isEmptyFile(_ path: String) throws -> Bool {
+        ((try FileManager.default.attributesOfItem(atPath: path)[.size] as? NSNumber)?.intValue ?? 0) == 0
     }
 
     /// Takes the run's lock for the life of this process (one process per run), or exits 2 naming the holder.

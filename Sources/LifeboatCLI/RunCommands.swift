@@ -202,9 +202,14 @@ struct Resume: AsyncParsableCommand {
             printError("lifeboat: \(state.state) does not exist; start a run with `lifeboat tabletop`")
             throw ExitStatus.invalidInput
         }
+        if let kind = InputFile.nonRegularKind(state.state) {
+            printError("lifeboat: \(state.state) is \(kind), not a checkpoint database")
+            throw ExitStatus.invalidInput
+        }
         try RunSession.lockRun(state.state)
         let store: CheckpointStore
         do {
+            _ = try CheckpointStore(readingOnly: state.state)  // a foreign file is refused before it is opened for writing
             store = try CheckpointStore(path: state.state)
         } catch {
             printError("lifeboat: cannot open the state database: \(error)")

@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import LifeboatJSON
 import Yams
 
 /// A recovery runbook: ordered stages, their options, gates and the recovery-time objective.
@@ -53,15 +54,21 @@ public struct Runbook: Sendable {
         stages.contains { $0.kind == "recycleBin.restore" || $0.options.bool("sameTenant") == true }
     }
 
+    /// The largest runbook or scenario file read (4 MiB).
+    public static let textLimit = 4 << 20
+
     /// Reads and validates a runbook file.
     public static func load(contentsOf url: URL, catalog: [StageKindSpec], parameters: [String: String] = [:],
                             builtins: [String: String] = [:]) throws(RunbookErrors) -> Runbook {
-        guard let data = try? Data(contentsOf: url) else {
-            throw RunbookErrors([RunbookError(file: url.path, line: 0, field: "file", problem: "cannot read the runbook",
+        let data: Data
+        do {
+            data = try InputFile.read(url.path, limit: textLimit)
+        } catch {
+            throw RunbookErrors([RunbookError(file: url.path, line: 0, field: "file", problem: "cannot read the runbook: it \(error.problem)",
                                               hint: "check the --runbook path")])
         }
-        guard let text = String(data: data, encoding: .utf8) else {
-            throw RunbookErrors([RunbookError(file: url.path, line: 0, field: "file", problem: "not UTF-8 text")])
+        guard let text = String(validatingUTF8Data: data) else {
+            throw RunbookErrors([RunbookError(file: url.path, line: 0, field: "file", problem: "not UTF-8 text (invalid byte sequence)")])
         }
         return try parse(text, file: url.path, catalog: catalog, parameters: parameters, builtins: builtins)
     }
@@ -428,5 +435,15 @@ struct RunbookParser {
             }
         }
         return row[b.count]
+    }
+}
+
+extension String {
+    /// The text of UTF-8 bytes (a leading byte-order mark dropped), or nil when any byte sequence is not valid UTF-8:
+    /// invalid input is refused, never repaired with U+FFFD.
+    public init?(validatingUTF8Data data: Data) {
+        let body = data.starts(with: [0xEF, 0xBB, 0xBF]) ? data.dropFirst(3) : data[...]
+        guard let text = String(validating: body, as: UTF8.self) else { return nil }
+        self = text
     }
 }

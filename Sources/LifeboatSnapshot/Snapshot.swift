@@ -103,6 +103,11 @@ public struct Snapshot: Sendable {
         ]
     }
 
+    /// The largest manifest read (16 MiB: a manifest lists a few dozen files).
+    public static let manifestLimit = 16 << 20
+    /// The largest snapshot file read (``InputFile/defaultLimit``).
+    public static let fileLimit = InputFile.defaultLimit
+
     /// The name of the manifest file in a snapshot directory.
     public static let manifestFileName = "manifest.json"
 
@@ -110,13 +115,22 @@ public struct Snapshot: Sendable {
     /// file is missing, an unlisted data file is present, or an object lacks a required property.
     public static func load(from directory: URL) throws(SnapshotError) -> Snapshot {
         let manifestURL = directory.appendingPathComponent(manifestFileName)
-        guard let manifestData = try? Data(contentsOf: manifestURL) else {
+        if let kind = InputFile.nonRegularKind(directory.path), kind != "a directory" {
+            throw SnapshotError(file: directory.path, problem: "is \(kind), not a snapshot directory",
+                                hint: "a snapshot is a directory with manifest.json and Graph JSON files; check the --snapshot path")
+        }
+        let manifestData: Data
+        do {
+            manifestData = try InputFile.read(manifestURL.path, limit: manifestLimit)
+        } catch {
             throw SnapshotError(
-                file: manifestURL.path, problem: "cannot read the snapshot manifest",
+                file: manifestURL.path, problem: "cannot read the snapshot manifest: \(error.problem)",
                 hint: "a snapshot is a directory with manifest.json and Graph JSON files; check the --snapshot path")
         }
         let manifest: SnapshotManifest
         do {
+            // Strict first (duplicate names and invalid UTF-8 are refused), then typed.
+            _ = try JSONCoding.decode(manifestData)
             manifest = try JSONCoding.decode(SnapshotManifest.self, from: manifestData)
         } catch {
             throw SnapshotError(file: manifestFileName, problem: "not a valid manifest (\(describe(error)))")
@@ -169,9 +183,14 @@ public struct Snapshot: Sendable {
 
     /// A listed file's bytes, once its SHA-256 matches the manifest.
     static func verifiedContents(of name: String, in directory: URL, entry: SnapshotManifest.FileEntry) throws(SnapshotError) -> Data {
-        guard let data = try? Data(contentsOf: directory.appendingPathComponent(name)) else {
+        let data: Data
+        do {
+            data = try InputFile.read(directory.appendingPathComponent(name).path, limit: fileLimit)
+        } catch where error.problem == "does not exist" {
             throw SnapshotError(file: name, problem: "listed in the manifest but missing",
                                 hint: "the snapshot is incomplete; restore the file from the backup's original media")
+        } catch {
+            throw SnapshotError(file: name, problem: "cannot be read: it \(error.problem)")
         }
         let actual = sha256Hex(data)
         guard actual == entry.sha256.lowercased() else {

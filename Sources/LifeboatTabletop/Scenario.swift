@@ -1,4 +1,5 @@
 import Foundation
+import LifeboatJSON
 import LifeboatFakeTenant
 import LifeboatRunbook
 import LifeboatSnapshot
@@ -105,8 +106,15 @@ extension TabletopScenario {
 
     /// Reads and validates a scenario file; every problem comes back at once, with its line and field.
     public static func load(contentsOf url: URL) throws(RunbookErrors) -> TabletopScenario {
-        guard let data = try? Data(contentsOf: url), let text = String(data: data, encoding: .utf8) else {
-            throw RunbookErrors([RunbookError(file: url.path, line: 0, field: "file", problem: "cannot read the scenario", hint: "check the --scenario path")])
+        let data: Data
+        do {
+            data = try InputFile.read(url.path, limit: Runbook.textLimit)
+        } catch {
+            throw RunbookErrors([RunbookError(file: url.path, line: 0, field: "file", problem: "cannot read the scenario: it \(error.problem)",
+                                              hint: "check the --scenario path")])
+        }
+        guard let text = String(validatingUTF8Data: data) else {
+            throw RunbookErrors([RunbookError(file: url.path, line: 0, field: "file", problem: "not UTF-8 text (invalid byte sequence)")])
         }
         return try parse(text, file: url.path)
     }

@@ -5,7 +5,7 @@ import Testing
 
 /// One process per run: N `lifeboat` processes started at once on one `--state`, on a new run and on an interrupted one.
 @Suite struct RunLockTests {
-    static let processes = 6
+    static let processes = ProcessInfo.processInfo.environment["LIFEBOAT_LONG_TESTS"] == "1" ? 40 : 10
     static let runbook = Fixtures.runbook("rebuild-new-tenant.yaml").path
 
     func tabletop(_ directory: TemporaryDirectory, state: String, extra: [String] = []) async throws -> ProcessResult {
