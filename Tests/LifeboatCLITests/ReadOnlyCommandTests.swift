@@ -47,6 +47,11 @@ import Testing
         let run = try await runLifeboat(["tabletop", "--runbook", Fixtures.runbook("rebuild-new-tenant.yaml").path, "--snapshot",
                                          Fixtures.contoso.path, "--state", state], in: directory)
         #expect(run.status == 0, "\(run.stderr)")
+        // SQLite cannot make the WAL index: a directory stands where it would go, as it cannot be created in a read-only
+        // directory (this also holds when the tests run as root, whom permissions do not stop).
+        if !FileManager.default.fileExists(atPath: state + "-shm") {
+            try FileManager.default.createDirectory(atPath: state + "-shm", withIntermediateDirectories: false)
+        }
         try FileManager.default.setAttributes([.posixPermissions: 0o444], ofItemAtPath: state)
         try FileManager.default.setAttributes([.posixPermissions: 0o555], ofItemAtPath: directory.path("sealed"))
         let before = try Data(contentsOf: URL(fileURLWithPath: state))
