@@ -1,4 +1,5 @@
 import Foundation
+import LifeboatJSON
 
 /// One CSV record: its fields and the line it starts on (a quoted field may span lines).
 public struct CSVRow: Sendable, Equatable {
@@ -66,9 +67,9 @@ public struct CSVTable: Sendable {
     public init(contentsOf url: URL, file: String) throws(ImportError) {
         let data: Data
         do {
-            data = try Data(contentsOf: url)
+            data = try InputFile.read(url.path, limit: ImportInput.fileLimit)
         } catch {
-            throw ImportError(file: file, problem: "cannot be read (\(error.localizedDescription))")
+            throw ImportError(file: file, problem: "cannot be read: it \(error.problem)")
         }
         try self.init(text: TextDecoding.decode(data, file: file), file: file)
     }

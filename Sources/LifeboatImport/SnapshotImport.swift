@@ -37,6 +37,7 @@ public enum SnapshotImport {
         guard FileManager.default.fileExists(atPath: input.path, isDirectory: &isDirectory), isDirectory.boolValue else {
             throw ImportError(file: input.path, problem: "is not a directory", hint: "pass the folder the export was written to")
         }
+        try ImportInput(root: input).checkTree()
         var tenant: ImportedTenant
         switch format {
         case .entraExporter:
