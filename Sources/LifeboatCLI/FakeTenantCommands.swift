@@ -120,9 +120,19 @@ extension FakeTenantCommand {
                     throw ExitStatus.invalidInput
                 }
             }
+            // The operator API's token, per server, in a 0600 file next to the state (or in the temp directory).
+            let operatorToken = FakeTenantServer.generateOperatorToken()
+            let tokenFile = (state.map { $0 + ".operator-token" })
+                ?? FileManager.default.temporaryDirectory.appendingPathComponent("lifeboat-fake-tenant-\(tenant.tenantID.prefix(8)).operator-token").path
+            do {
+                try PrivateFile.replace(tokenFile, contents: Data((operatorToken + "\n").utf8))
+            } catch {
+                printError("lifeboat: cannot write the operator token to \(tokenFile): \(error)")
+                throw ExitStatus.invalidInput
+            }
             let server = FakeTenantServer(
                 tenant: tenant, applications: [AppRegistration(clientID: clientID, secrets: secrets, certificates: certificates)],
-                tokenLifetime: tokenLifetime, configuration: .init(port: port))
+                tokenLifetime: tokenLifetime, configuration: .init(port: port), operatorToken: operatorToken, operatorTokenFile: tokenFile)
             let profileNote = "profile: \(tenant.profile.name)"
             let credentialNote = secretNote, certificateCount = certificates.count
             try await server.run { port in
@@ -137,6 +147,7 @@ extension FakeTenantCommand {
                 if certificateCount > 0 { lines.append("  certificates:   \(certificateCount) registered (x5t#S256)") }
                 lines.append("  \(profileNote)")
                 lines.append("  health:         \(base)/_lifeboat/health")
+                lines.append("  operator API:   \(base)/_lifeboat/ (Authorization: Bearer <token in \(tokenFile), 0600>; `lifeboat fake-tenant delete|publish-dns|inspect --url \(base)` reads it)")
                 lines.append("Stop with Ctrl-C.")
                 // Unbuffered, so a script reading the output sees it at once.
                 FileHandle.standardOutput.write(Data((lines.joined(separator: "\n") + "\n").utf8))
