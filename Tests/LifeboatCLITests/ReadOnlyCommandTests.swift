@@ -65,6 +65,31 @@ import Testing
         #expect(try Data(contentsOf: URL(fileURLWithPath: state)) == before)
     }
 
+    /// A checkpoint holding values no run writes (an objective of 1e300 s, infinite simulated times, a NaN wait)
+    /// is still reported: read back defensively, never trapped on.
+    @Test func outOfRangeStoredValuesDoNotCrashTheReaders() async throws {
+        let directory = try TemporaryDirectory("stored-values")
+        defer { directory.remove() }
+        let state = directory.path("drill.sqlite")
+        let run = try await runLifeboat(["tabletop", "--runbook", Fixtures.runbook("rebuild-new-tenant.yaml").path, "--snapshot",
+                                         Fixtures.contoso.path, "--state", state], in: directory)
+        #expect(run.status == 0, "\(run.stderr)")
+        do {
+            let db = try SQLiteConnection(path: state)
+            try db.execute("""
+                UPDATE run SET record = json_set(record, '$.objectiveSeconds', 1e300), simulated_seconds = 9e999;
+                UPDATE stages SET simulated_start = -9e999, simulated_end = 9e999;
+                UPDATE simulated_waits SET seconds = 9e999;
+                INSERT OR REPLACE INTO simulated_waits(stage_id, reason, seconds) VALUES ('users', 'throttling', 9e999);
+                """)
+        }
+        for command in Self.readers + [["report", "--format", "markdown"]] {
+            let result = try await runLifeboat(command + ["--state", state], in: directory)
+            #expect(!result.killedBySignal, "\(command) trapped: \(result.stderr)")
+            #expect(result.status == 0, "\(command): \(result.status) \(result.stderr)")
+        }
+    }
+
     @Test(arguments: [("a directory", "dir"), ("a FIFO (named pipe)", "fifo"), ("a character device", "/dev/zero")])
     func aStateThatIsNotAFileIsNamedForWhatItIs(_ kind: String, _ name: String) async throws {
         let directory = try TemporaryDirectory("state-kind")
