@@ -14,8 +14,8 @@ public enum Redaction {
     ///
     /// The OAuth2 fields of the token endpoint, and every secret-bearing property of Graph v1.0's CSDL
     /// (`v1.0-cleanMetadata.xml`): the value of a Temporary Access Pass (temporaryaccesspassauthenticationmethod.md),
-    /// a new client secret (`secretText`, passwordcredential.md, application-addpassword.md) and its `hint`, passwords
-    /// (passwordProfile, `newPassword`/`currentPassword` of user-changepassword.md, device settings' passwords),
+    /// a new client secret (`secretText`, application-addpassword.md) and its `hint`, passwords (passwordProfile,
+    /// `newPassword`/`currentPassword`, device settings' passwords),
     /// tokens, keys and credentials of synchronization and identity providers, and `inviteRedeemUrl`, which signs a
     /// guest in (invitation.md).
     public static let secretFields = [
