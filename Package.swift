@@ -58,7 +58,7 @@ let package = Package(
         // Importers of other tools' exports (EntraExporter, PowerShell CSV) and the snapshot summary.
         .target(name: "LifeboatImport", dependencies: ["LifeboatJSON", "LifeboatSnapshot"]),
         .target(name: "LifeboatRunbook", dependencies: [
-            "Yams",
+            "Yams", "LifeboatJSON",
             .product(name: "Crypto", package: "swift-crypto"),
         ]),
         .target(name: "LifeboatEngine", dependencies: [

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import LifeboatEngine
 import LifeboatFakeServer
 import LifeboatFakeTenant
 import LifeboatSnapshot
@@ -125,10 +126,20 @@ extension FakeTenantCommand {
                     throw ExitStatus.invalidInput
                 }
             }
+            // The operator API's token, per server, in a 0600 file next to the state (or in the temp directory).
+            let operatorToken = FakeTenantServer.generateOperatorToken()
+            let tokenFile = (state.map { $0 + ".operator-token" })
+                ?? FileManager.default.temporaryDirectory.appendingPathComponent("lifeboat-fake-tenant-\(tenant.tenantID.prefix(8)).operator-token").path
+            do {
+                try PrivateFile.replace(tokenFile, contents: Data((operatorToken + "\n").utf8))
+            } catch {
+                printError("lifeboat: cannot write the operator token to \(tokenFile): \(error)")
+                throw ExitStatus.invalidInput
+            }
             let server = FakeTenantServer(
                 tenant: tenant, applications: [AppRegistration(clientID: clientID, secrets: secrets, certificates: certificates,
                                                                roles: FakeTenantPermissions.roles(defaults: tenant.grantedPermissions, granted: grant, withheld: withhold))],
-                tokenLifetime: tokenLifetime, configuration: .init(port: port))
+                tokenLifetime: tokenLifetime, configuration: .init(port: port), operatorToken: operatorToken, operatorTokenFile: tokenFile)
             let profileNote = "profile: \(tenant.profile.name)"
             let credentialNote = secretNote, certificateCount = certificates.count
             try await server.run { port in
@@ -143,6 +154,7 @@ extension FakeTenantCommand {
                 if certificateCount > 0 { lines.append("  certificates:   \(certificateCount) registered (x5t#S256)") }
                 lines.append("  \(profileNote)")
                 lines.append("  health:         \(base)/_lifeboat/health")
+                lines.append("  operator API:   \(base)/_lifeboat/ (Authorization: Bearer <token in \(tokenFile), 0600>; `lifeboat fake-tenant delete|publish-dns|inspect --url \(base)` reads it)")
                 lines.append("Stop with Ctrl-C.")
                 // Unbuffered, so a script reading the output sees it at once.
                 FileHandle.standardOutput.write(Data((lines.joined(separator: "\n") + "\n").utf8))
@@ -223,14 +235,9 @@ enum ClientSecretFile {
         return String((0..<40).map { _ in alphabet[Int(generator.next() % UInt64(alphabet.count))] })
     }
 
+    /// Writes the secret 0600 from the first byte; an existing file is overwritten only when it is a private regular
+    /// file of this user (a symbolic link or another user's file is refused, never followed).
     static func write(_ secret: String, to path: String) throws {
-        let manager = FileManager.default
-        if manager.fileExists(atPath: path) { try manager.removeItem(atPath: path) }
-        guard manager.createFile(atPath: path, contents: nil, attributes: [.posixPermissions: 0o600]) else {
-            throw CocoaError(.fileWriteNoPermission)
-        }
-        let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: path))
-        defer { try? handle.close() }
-        try handle.write(contentsOf: Data((secret + "\n").utf8))
+        try PrivateFile.replace(path, contents: Data((secret + "\n").utf8))
     }
 }

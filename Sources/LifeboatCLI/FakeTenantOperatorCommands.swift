@@ -13,6 +13,9 @@ struct FakeTenantLocation: ParsableArguments {
     @Option(help: ArgumentHelp("The state file of a fake tenant that is not being served (tabletop's <state>.fake-tenant.sqlite, or serve --state).", valueName: "path"))
     var state: String?
 
+    @Option(help: ArgumentHelp("With --url: the file holding the served fake's operator token (default: the one `serve` wrote and names at /_lifeboat/health).", valueName: "path"))
+    var operatorTokenFile: String?
+
     func validate() throws {
         guard (url == nil) != (state == nil) else { throw ValidationError("give exactly one of --url (a served fake tenant) or --state (its state file)") }
         if let url {
@@ -27,7 +30,8 @@ struct FakeTenantLocation: ParsableArguments {
 
     /// Calls the served operator API and returns its JSON answer.
     func call(_ method: String, _ endpoint: String, body: JSONObject? = nil) async throws -> JSONObject {
-        try await ServedFake.call(root: url!, method, endpoint, body: body)
+        let token = try await ServedFake.operatorToken(root: url!, file: operatorTokenFile)
+        return try await ServedFake.call(root: url!, method, endpoint, body: body, token: token)
     }
 
     /// Opens the stopped fake tenant's state file.

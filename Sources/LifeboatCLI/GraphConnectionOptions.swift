@@ -55,7 +55,13 @@ public struct GraphConnectionOptions: ParsableArguments {
             throw ValidationError("--certificate and --private-key go together")
         }
         for url in [graphURL, authorityURL].compactMap({ $0 }) {
-            try CurlTransport.check(url: url)
+            do {
+                try CurlTransport.check(url: url)
+            } catch {
+                // Invalid input (exit 2, as the README promises), not an unexpected failure.
+                printError("lifeboat: \(url): \(error); nothing was sent")
+                throw ExitStatus.invalidInput
+            }
         }
     }
 

@@ -146,7 +146,11 @@ struct Approve: AsyncParsableCommand {
     var note: String?
 
     func run() async throws {
-        let store = try openExisting(state.state)
+        // An approval writes to the checkpoint: never while a process works the run.
+        if FileManager.default.fileExists(atPath: state.state), InputFile.nonRegularKind(state.state) == nil { try RunSession.lockRun(state.state) }
+        // Checked as a checkpoint read-only first: approving never creates tables in another file.
+        _ = try openExisting(state.state)
+        let store = try openExisting(state.state, readOnly: false)
         guard let record = try await store.gate(gate) else {
             let waiting = try await store.gates().filter { $0.status == "waiting" }.map(\.stageID)
             printError("lifeboat: no gate \(gate) has been reached in this run" + (waiting.isEmpty ? "" : "; waiting: \(waiting.joined(separator: ", "))"))
@@ -185,14 +189,19 @@ struct IDMapCommand: AsyncParsableCommand {
     }
 }
 
-/// Opens an existing checkpoint database or exits with the invalid-input code.
-func openExisting(_ path: String) throws -> CheckpointStore {
+/// Opens an existing checkpoint database or exits with the invalid-input code. Read-only by default (`status`, `report`,
+/// `idmap`): nothing is created or changed, and a file that is not a Lifeboat checkpoint is refused untouched.
+func openExisting(_ path: String, readOnly: Bool = true) throws -> CheckpointStore {
     guard FileManager.default.fileExists(atPath: path) else {
         printError("lifeboat: \(path) does not exist")
         throw ExitStatus.invalidInput
     }
+    if let kind = InputFile.nonRegularKind(path) {
+        printError("lifeboat: \(path) is \(kind), not a checkpoint database")
+        throw ExitStatus.invalidInput
+    }
     do {
-        return try CheckpointStore(path: path)
+        return readOnly ? try CheckpointStore(readingOnly: path) : try CheckpointStore(path: path)
     } catch {
         printError("lifeboat: cannot open \(path): \(error)")
         throw ExitStatus.invalidInput

@@ -31,7 +31,7 @@ struct ReadinessCommand: AsyncParsableCommand {
 
     func validate() throws {
         if let estimatedRto, DurationText.seconds(estimatedRto) == nil {
-            throw ValidationError("--estimated-rto expects a duration such as 6h30m, 45m or 3600")
+            throw ValidationError("--estimated-rto expects a duration from 0s to 3650d, such as 6h30m, 45m or 3600")
         }
     }
 

@@ -59,7 +59,13 @@ struct Rebuild: AsyncParsableCommand {
     func run() async throws {
         let parameters = try runbook.parameterValues()
         let connection = self.connection
-        let logger = try log.map { try FileLogHandler.open($0, level: logBodies ? .trace : .debug) }
+        let logger: Logger?
+        do {
+            logger = try log.map { try FileLogHandler.open($0, level: logBodies ? .trace : .debug) }
+        } catch {
+            printError("lifeboat: --log: \(error)")
+            throw ExitStatus.invalidInput
+        }
         let setup = RemoteRunSetup(
             runbookPath: runbook.runbook, snapshotPath: runbook.snapshot, statePath: state.state, parameters: parameters,
             mode: dryRun ? .dryRun : .live, expectedTenant: connection.tenant, confirmation: confirm, concurrency: concurrency,
@@ -67,8 +73,9 @@ struct Rebuild: AsyncParsableCommand {
             checkSnapshot: { snapshot in
                 guard let publicKey = self.publicKey else { return SnapshotSignature.custodyStatement(directory: snapshot.directory, verifiedKey: nil) }
                 let key = try SnapshotSignature.loadPublicKey(path: publicKey)
-                try SnapshotSignature.verify(directory: snapshot.directory, publicKey: key)
-                return SnapshotSignature.custodyStatement(directory: snapshot.directory, verifiedKey: key)
+                // Over the manifest bytes the snapshot was loaded from, never a second read of the file.
+                try SnapshotSignature.verify(snapshot, publicKey: key)
+                return SnapshotSignature.custodyStatement(directory: snapshot.directory, verifiedKey: key, manifestSHA256: snapshot.manifestSHA256)
             },
             makeClient: { try connection.graphClient(logger: logger) })
         var stopped: ExitCode?

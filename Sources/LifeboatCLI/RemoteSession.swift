@@ -1,6 +1,7 @@
 import ArgumentParser
 import Dispatch
 import Foundation
+import LifeboatJSON
 #if canImport(Glibc)
     import Glibc
 #endif
@@ -145,9 +146,40 @@ extension RunSession {
         do {
             let parent = URL(fileURLWithPath: path).deletingLastPathComponent()
             try FileManager.default.createDirectory(at: parent, withIntermediateDirectories: true)
+            if let kind = InputFile.nonRegularKind(path) {
+                printError("lifeboat: --state \(path) is \(kind), not a checkpoint database; nothing was written")
+                throw ExitStatus.invalidInput
+            }
+            try lockRun(path)
+            // An existing file must already be a checkpoint (an empty one becomes one): another SQLite database is never
+            // given Lifeboat's tables.
+            if FileManager.default.fileExists(atPath: path), !(try isEmptyFile(path)) {
+                do {
+                    _ = try CheckpointStore(readingOnly: path)
+                } catch {
+                    printError("lifeboat: \(error)")
+                    throw ExitStatus.invalidInput
+                }
+            }
             return try CheckpointStore(path: path)
+        } catch let code as ExitCode {
+            throw code
         } catch {
             printError("lifeboat: cannot open the state database: \(error)")
+            throw ExitStatus.invalidInput
+        }
+    }
+
+    static func isEmptyFile(_ path: String) throws -> Bool {
+        ((try FileManager.default.attributesOfItem(atPath: path)[.size] as? NSNumber)?.intValue ?? 0) == 0
+    }
+
+    /// Takes the run's lock for the life of this process (one process per run), or exits 2 naming the holder.
+    static func lockRun(_ statePath: String) throws {
+        do {
+            try RunLocks.shared.take(statePath)
+        } catch let failure as CheckpointLock.Failure {
+            printError("lifeboat: \(failure)")
             throw ExitStatus.invalidInput
         }
     }
@@ -251,5 +283,21 @@ final class InterruptHandler {
     func cancel() {
         source.cancel()
         signal(SIGINT, SIG_DFL)
+    }
+}
+
+/// The checkpoint locks this process holds; they are released by the OS when it exits, however it exits.
+final class RunLocks: @unchecked Sendable {
+    static let shared = RunLocks()
+    private let guardLock = NSLock()
+    private var held: [String: CheckpointLock] = [:]
+
+    /// Takes the lock of `statePath` unless this process already holds it.
+    func take(_ statePath: String) throws {
+        let key = URL(fileURLWithPath: statePath).standardizedFileURL.path
+        try guardLock.withLock {
+            if held[key] != nil { return }
+            held[key] = try CheckpointLock(checkpoint: statePath)
+        }
     }
 }

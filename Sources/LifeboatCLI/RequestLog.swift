@@ -1,4 +1,5 @@
 import Foundation
+import LifeboatEngine
 import Logging
 import Synchronization
 
@@ -17,15 +18,10 @@ struct FileLogHandler: LogHandler {
     var metadata: Logger.Metadata = [:]
     var logLevel: Logger.Level
 
-    /// Opens `path` for appending, creating it with mode 0600 (a request log names every object of the tenant).
+    /// Opens `path` for appending, creating it 0600 from its first byte (a request log names every object of the
+    /// tenant); an existing log must be a regular file of this user with mode 0600 (``PrivateFile``).
     static func open(_ path: String, level: Logger.Level, label: String = "lifeboat.graph") throws -> Logger {
-        if !FileManager.default.fileExists(atPath: path) {
-            guard FileManager.default.createFile(atPath: path, contents: nil, attributes: [.posixPermissions: 0o600]) else {
-                throw CocoaError(.fileWriteNoPermission, userInfo: [NSFilePathErrorKey: path])
-            }
-        }
-        let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: path))
-        try handle.seekToEnd()
+        let handle = try PrivateFile.openForAppending(path).handle
         let sink = Sink(handle)
         var logger = Logger(label: label) { label in FileLogHandler(sink: sink, label: label, logLevel: level) }
         logger.logLevel = level

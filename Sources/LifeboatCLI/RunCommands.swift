@@ -156,14 +156,17 @@ extension Tabletop {
     }
 }
 
-/// The operator API of `lifeboat fake-tenant serve` (`/_lifeboat/…`, no token).
+/// The operator API of `lifeboat fake-tenant serve` (`/_lifeboat/…`; every endpoint but `health` needs the server's token).
 enum ServedFake {
-    /// Calls one operator endpoint of the fake served at `root` and returns its JSON answer.
-    static func call(root: String, _ method: String, _ endpoint: String, body: JSONObject? = nil) async throws -> JSONObject {
+    /// Calls one operator endpoint of the fake served at `root` and returns its JSON answer; `token` is the server's
+    /// operator token (see ``operatorToken(root:file:)``).
+    static func call(root: String, _ method: String, _ endpoint: String, body: JSONObject? = nil, token: String? = nil) async throws -> JSONObject {
         let base = root.hasSuffix("/") ? String(root.dropLast()) : root
         let transport = try CurlTransport(configuration: .init())
+        var headers = ["Content-Type": "application/json"]
+        if let token { headers["Authorization"] = "Bearer \(token)" }
         let response = try await transport.send(HTTPRequest(
-            method: method, url: base + "/_lifeboat/" + endpoint, headers: ["Content-Type": "application/json"],
+            method: method, url: base + "/_lifeboat/" + endpoint, headers: headers,
             body: try body.map { try JSONCoding.encode(JSONValue.object($0)) }, timeout: 30))
         let answer = (try? JSONCoding.decode(response.body))?.objectValue ?? [:]
         guard (200..<300).contains(response.status) else {
@@ -171,6 +174,28 @@ enum ServedFake {
                 ?? "\(base)/_lifeboat/\(endpoint) answered \(response.status); is `lifeboat fake-tenant serve` running there?")
         }
         return answer
+    }
+
+    /// The served fake's operator token: from `file` when given, otherwise from the file `/_lifeboat/health` names (a
+    /// 0600 file of the user who started `serve`; another user cannot read it).
+    static func operatorToken(root: String, file: String?) async throws -> String {
+        var path = file
+        if path == nil {
+            path = try await call(root: root, "GET", "health")["operatorTokenFile"]?.stringValue
+        }
+        guard let path else {
+            throw FakeTenantOperatorError("\(root) names no operator-token file; pass --operator-token-file (the file `lifeboat fake-tenant serve` printed)")
+        }
+        let data: Data
+        do {
+            data = try InputFile.read(path, limit: 4096)
+        } catch {
+            throw FakeTenantOperatorError("cannot read the operator token: \(error)")
+        }
+        guard let token = String(data: data, encoding: .utf8)?.trimmingCharacters(in: .whitespacesAndNewlines), !token.isEmpty else {
+            throw FakeTenantOperatorError("\(path) holds no operator token")
+        }
+        return token
     }
 
     /// The served tenant's id, from `/_lifeboat/health`.
@@ -206,8 +231,14 @@ struct Resume: AsyncParsableCommand {
             printError("lifeboat: \(state.state) does not exist; start a run with `lifeboat tabletop`")
             throw ExitStatus.invalidInput
         }
+        if let kind = InputFile.nonRegularKind(state.state) {
+            printError("lifeboat: \(state.state) is \(kind), not a checkpoint database")
+            throw ExitStatus.invalidInput
+        }
+        try RunSession.lockRun(state.state)
         let store: CheckpointStore
         do {
+            _ = try CheckpointStore(readingOnly: state.state)  // a foreign file is refused before it is opened for writing
             store = try CheckpointStore(path: state.state)
         } catch {
             printError("lifeboat: cannot open the state database: \(error)")

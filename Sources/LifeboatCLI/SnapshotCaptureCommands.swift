@@ -89,7 +89,7 @@ extension SnapshotCommand {
                     print("  \(type.plural): \(report.counts[type] ?? 0)")
                 }
                 if let signer = report.signedBy {
-                    print("Signature: valid, key \(signer)")
+                    print("Signature: valid, key \(signer), over manifest.json SHA-256 \(report.manifestSHA256)")
                 } else {
                     print(report.hasSignature ? "Signature: present, not checked (give --public-key to check it)" : "Signature: none (unsigned snapshot)")
                 }

@@ -110,10 +110,12 @@ public enum SnapshotSignature {
     }
 
     /// What a run's chain of custody says about the snapshot's signature: verified with the operator's key before the
-    /// first request, signed but not verified by this run, or not signed.
-    public static func custodyStatement(directory: URL, verifiedKey: Curve25519.Signing.PublicKey?) -> String {
+    /// first request (over the manifest whose SHA-256 is given: the bytes the run restores from), signed but not verified
+    /// by this run, or not signed.
+    public static func custodyStatement(directory: URL, verifiedKey: Curve25519.Signing.PublicKey?, manifestSHA256: String? = nil) -> String {
         if let verifiedKey {
-            return "signed with Ed25519 key \(keyID(verifiedKey)): \(fileName) was verified against the operator's public key before the first request"
+            let covered = manifestSHA256.map { " over \(Snapshot.manifestFileName) SHA-256 \($0) (the bytes every restored file was checked against)" } ?? ""
+            return "signed with Ed25519 key \(keyID(verifiedKey)): \(fileName) was verified against the operator's public key before the first request" + covered
         }
         let url = directory.appendingPathComponent(fileName)
         guard FileManager.default.fileExists(atPath: url.path) else {
@@ -124,9 +126,28 @@ public enum SnapshotSignature {
             + " but not verified by this run (`--public-key` verifies it); integrity rests on the manifest's SHA-256 of every file"
     }
 
-    /// Checks that `manifest.json` carries a valid signature by `publicKey`. This checks the manifest only;
-    /// ``SnapshotVerification/verify(directory:publicKey:)`` checks the files against it too.
+    /// Checks that the manifest bytes a loaded snapshot was verified against carry a valid signature by `publicKey`.
+    /// The manifest is not read again: what is verified is what was used.
+    public static func verify(_ snapshot: Snapshot, publicKey: Curve25519.Signing.PublicKey) throws(SnapshotVerificationError) {
+        try verify(manifest: snapshot.manifestData, directory: snapshot.directory, publicKey: publicKey)
+    }
+
+    /// Checks that `manifest` (the exact bytes of a manifest) carries a valid signature by `publicKey`, read from
+    /// `directory`'s `manifest.json.sig`.
+    public static func verify(manifest: Data, directory: URL, publicKey: Curve25519.Signing.PublicKey) throws(SnapshotVerificationError) {
+        try checkSignature(directory: directory, publicKey: publicKey, manifest: manifest)
+    }
+
+    /// Checks that `manifest.json` as it is on disk now carries a valid signature by `publicKey`. Prefer
+    /// ``verify(_:publicKey:)`` on a loaded snapshot: this reads the file, which may have changed since.
     public static func verify(directory: URL, publicKey: Curve25519.Signing.PublicKey) throws(SnapshotVerificationError) {
+        guard let manifest = try? Data(contentsOf: directory.appendingPathComponent(Snapshot.manifestFileName)) else {
+            throw SnapshotVerificationError(file: Snapshot.manifestFileName, problem: "cannot be read")
+        }
+        try checkSignature(directory: directory, publicKey: publicKey, manifest: manifest)
+    }
+
+    private static func checkSignature(directory: URL, publicKey: Curve25519.Signing.PublicKey, manifest: Data) throws(SnapshotVerificationError) {
         let signatureURL = directory.appendingPathComponent(fileName)
         guard FileManager.default.fileExists(atPath: signatureURL.path) else {
             throw SnapshotVerificationError(file: fileName, problem: "missing: the snapshot is not signed, but a public key was given",
@@ -137,9 +158,6 @@ public enum SnapshotSignature {
               let signature = Data(base64Encoded: encoded) else {
             throw SnapshotVerificationError(file: fileName, problem: "not a Lifeboat Ed25519 signature",
                                             hint: "the signature file was altered; refusing the snapshot")
-        }
-        guard let manifest = try? Data(contentsOf: directory.appendingPathComponent(Snapshot.manifestFileName)) else {
-            throw SnapshotVerificationError(file: Snapshot.manifestFileName, problem: "cannot be read")
         }
         let expected = keyID(publicKey)
         if let signer = document["keyID"]?.stringValue, signer != expected {
@@ -166,6 +184,8 @@ public enum SnapshotVerification {
         public var hasSignature: Bool
         /// Files in the directory that are not part of the snapshot and that Lifeboat never reads (e.g. README.md).
         public var ignoredFiles: [String]
+        /// SHA-256 of the manifest bytes that were verified (and that every file was checked against).
+        public var manifestSHA256: String
     }
 
     /// Checks a snapshot: with a public key, the signature of `manifest.json` first (a missing signature is
@@ -177,14 +197,19 @@ public enum SnapshotVerification {
                                             problem: "missing: this is not a snapshot (or an unfinished capture)",
                                             hint: "a snapshot directory holds manifest.json and Graph JSON files")
         }
-        if let publicKey { try SnapshotSignature.verify(directory: directory, publicKey: publicKey) }
         let snapshot: Snapshot
         do {
             snapshot = try Snapshot.load(from: directory)
         } catch {
+            // With a key, a manifest that is not signed (or not by this key) is the first thing to say.
+            if let publicKey, let manifest = try? Data(contentsOf: directory.appendingPathComponent(Snapshot.manifestFileName)) {
+                try SnapshotSignature.verify(manifest: manifest, directory: directory, publicKey: publicKey)
+            }
             throw SnapshotVerificationError(file: error.file, problem: [error.location, error.field, error.problem].compactMap { $0 }
                 .filter { !$0.isEmpty }.joined(separator: ": "), hint: error.hint)
         }
+        // The signature is checked over the manifest bytes the files were checked against, read once.
+        if let publicKey { try SnapshotSignature.verify(snapshot, publicKey: publicKey) }
         let reserved: Set<String> = [Snapshot.manifestFileName, SnapshotSignature.fileName]
         var ignored: [String] = []
         let present = ((try? FileManager.default.contentsOfDirectory(atPath: directory.path)) ?? []).sorted()
@@ -198,6 +223,6 @@ public enum SnapshotVerification {
         }
         let hasSignature = FileManager.default.fileExists(atPath: directory.appendingPathComponent(SnapshotSignature.fileName).path)
         return Report(manifest: snapshot.manifest, counts: snapshot.counts, signedBy: publicKey.map(SnapshotSignature.keyID),
-                      hasSignature: hasSignature, ignoredFiles: ignored)
+                      hasSignature: hasSignature, ignoredFiles: ignored, manifestSHA256: snapshot.manifestSHA256)
     }
 }

@@ -168,6 +168,47 @@ public actor CheckpointStore {
         }
     }
 
+    /// Why a file was not opened as a checkpoint for reading.
+    public struct NotACheckpoint: Error, CustomStringConvertible {
+        public var path: String
+        public var problem: String
+        public var description: String { "\(path) is not a Lifeboat checkpoint: \(problem); it was not changed" }
+    }
+
+    /// Opens an existing checkpoint for reading only (`status`, `report`, `idmap`): SQLite opens it read-only, no table
+    /// is created and no pragma is set, so a file that is not a checkpoint is refused byte for byte unchanged, and a
+    /// checkpoint in a read-only file or directory can be read.
+    public init(readingOnly path: String, clock: @escaping @Sendable () -> Date = { Date() }) throws {
+        self.path = path
+        self.clock = clock
+        executor = DispatchQueueExecutor(label: "lifeboat.checkpoint")
+        timestamp = ISO8601DateFormatter()
+        timestamp.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+        // Look at the header before SQLite does: a text file or an empty one is named for what it is.
+        guard let handle = FileHandle(forReadingAtPath: path) else { throw NotACheckpoint(path: path, problem: "it cannot be read") }
+        let header = (try? handle.read(upToCount: 16)) ?? Data()
+        try? handle.close()
+        guard header == Data("SQLite format 3\0".utf8) else {
+            throw NotACheckpoint(path: path, problem: header.isEmpty ? "it is empty" : "it is not a SQLite database")
+        }
+        do {
+            db = try SQLiteConnection(readingOnly: path)
+        } catch {
+            throw NotACheckpoint(path: path, problem: "SQLite cannot read it (\(error))")
+        }
+        let version: String?
+        do {
+            version = try db.queryFirst("SELECT value FROM meta WHERE key = 'schemaVersion'")?.string(0)
+            _ = try db.queryFirst("SELECT count(*) FROM run")
+        } catch {
+            throw NotACheckpoint(path: path, problem: "it has no Lifeboat tables (a SQLite database of something else)")
+        }
+        guard let version else { throw NotACheckpoint(path: path, problem: "it records no schema version") }
+        guard Int(version) == Self.schemaVersion else {
+            throw NotACheckpoint(path: path, problem: "checkpoint schema \(version) is not supported by this lifeboat (expects \(Self.schemaVersion))")
+        }
+    }
+
     static let schema = """
         CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
         CREATE TABLE IF NOT EXISTS run(

@@ -35,10 +35,23 @@ public enum IDMapWriter {
     }
 
     /// Quotes a CSV field when needed, and defuses spreadsheet formulas (display names are attacker-controlled).
-    static func csvField(_ value: String) -> String {
+    static func csvField(_ value: String) -> String { CSVField.quoted(value) }
+}
+
+/// One field of a CSV file Lifeboat writes (ID maps, secrets files), safe to open in a spreadsheet.
+public enum CSVField {
+    /// The scalars that start a formula in spreadsheet programs (and the two control characters some of them skip).
+    static let formulaPrefixes: Set<Unicode.Scalar> = ["=", "+", "-", "@", "\t", "\r"]
+    /// The scalars that force quoting: separator, quote and every line break, looked at scalar by scalar (in Swift,
+    /// "\r\n" is one Character, so a Character-level check would miss it).
+    static let quotingScalars: Set<Unicode.Scalar> = [",", "\"", "\n", "\r", "\u{0B}", "\u{0C}", "\u{85}", "\u{2028}", "\u{2029}"]
+
+    /// The field as written: a formula prefix is defused with a leading apostrophe, and the field is quoted (inner quotes
+    /// doubled) when it holds a separator, a quote or a line break.
+    public static func quoted(_ value: String) -> String {
         var value = value
-        if let first = value.first, "=+-@\t\r".contains(first) { value = "'" + value }
-        guard value.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" }) else { return value }
+        if let first = value.unicodeScalars.first, formulaPrefixes.contains(first) { value = "'" + value }
+        guard value.unicodeScalars.contains(where: quotingScalars.contains) else { return value }
         return "\"" + value.replacingOccurrences(of: "\"", with: "\"\"") + "\""
     }
 }

@@ -120,7 +120,8 @@ public struct SnapshotIndex: Sendable {
     }
 }
 
-/// A file of generated secrets (initial passwords), created with mode 0600 and appended to.
+/// A file of generated secrets (initial passwords, Temporary Access Passes, client secrets): created 0600 from its first
+/// byte, or appended to only when it is a regular file of this user with mode 0600 (see ``PrivateFile``).
 public actor SecretsFile {
     public nonisolated let url: URL
     private var handle: FileHandle?
@@ -129,20 +130,18 @@ public actor SecretsFile {
         self.url = url
     }
 
-    /// Appends one `kind,subject,secret` line.
-    public func append(kind: String, subject: String, secret: String) throws {
+    /// Opens (or creates) the file, so a file that must be refused is refused before the secret exists in the target.
+    public func prepare() throws {
         if handle == nil {
-            if !FileManager.default.fileExists(atPath: url.path) {
-                guard FileManager.default.createFile(atPath: url.path, contents: Data("kind,subject,secret\n".utf8),
-                                                     attributes: [.posixPermissions: 0o600]) else {
-                    throw CocoaError(.fileWriteNoPermission, userInfo: [NSFilePathErrorKey: url.path])
-                }
-            }
-            try FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: url.path)
-            handle = try FileHandle(forWritingTo: url)
-            try handle?.seekToEnd()
+            handle = try PrivateFile.openForAppending(url.path, header: Data("kind,subject,secret\n".utf8)).handle
         }
-        try handle?.write(contentsOf: Data("\(kind),\(subject),\(secret)\n".utf8))
+    }
+
+    /// Appends one `kind,subject,secret` line (CSV, each field quoted when it needs to be).
+    public func append(kind: String, subject: String, secret: String) throws {
+        try prepare()
+        let line = [kind, subject, secret].map(CSVField.quoted).joined(separator: ",") + "\n"
+        try handle?.write(contentsOf: Data(line.utf8))
         try handle?.synchronize()
     }
 }

@@ -41,12 +41,28 @@ public final class FakeTenantServer: Sendable {
         var task: Task<Void, any Error>?
     }
 
-    /// A server for `tenant` whose token endpoint knows `applications`; `now` is the token endpoint's clock
+    /// Where `serve` wrote ``operatorToken`` (a 0600 file): `GET health` names it, so the owner's CLI finds the token.
+    public let operatorTokenFile: String?
+
+    /// The bearer token of the operator API (`/_lifeboat/…` except `GET health`): generated per server unless given.
+    public let operatorToken: String
+
+    /// A random operator token: 32 bytes from the system generator, hex.
+    public static func generateOperatorToken() -> String {
+        var generator = SystemRandomNumberGenerator()
+        return (0..<32).map { _ in String(format: "%02x", UInt8.random(in: 0...255, using: &generator)) }.joined()
+    }
+
+    /// A server for `tenant` whose token endpoint knows `applications`; `operatorToken` guards the operator API
+    /// (a new random one when nil); `now` is the token endpoint's clock
     /// (tests inject one to expire tokens without waiting).
     public init(tenant: FakeTenant, applications: [AppRegistration], tokenLifetime: Int = 3599,
-                configuration: Configuration = Configuration(), now: @escaping @Sendable () -> Date = { Date() }) {
+                configuration: Configuration = Configuration(), operatorToken: String? = nil, operatorTokenFile: String? = nil,
+                now: @escaping @Sendable () -> Date = { Date() }) {
         self.tenant = tenant
         self.configuration = configuration
+        self.operatorToken = operatorToken ?? Self.generateOperatorToken()
+        self.operatorTokenFile = operatorTokenFile
         authority = FakeTokenAuthority(tenantID: tenant.tenantID, initialDomain: tenant.initialDomain, applications: applications,
                                        tokenLifetime: tokenLifetime, now: now)
     }
@@ -206,7 +222,10 @@ public final class FakeTenantServer: Sendable {
 
     // MARK: - Operator API
 
-    /// `/_lifeboat/…`: for operators and tests, not part of Graph. Loopback only, no token.
+    /// `/_lifeboat/…`: for operators and tests, not part of Graph. Loopback only. Every endpoint but `GET health` needs
+    /// `Authorization: Bearer <operatorToken>`, and every `POST` a JSON body (`Content-Type: application/json`): a web
+    /// page the operator visits can send a `text/plain` form to 127.0.0.1, but neither the token nor a JSON content type
+    /// without a CORS preflight this server never grants.
     ///
     /// - `GET health`: tenant id, initial domain, writes, live tokens.
     /// - `GET census`: objects per collection, live and in the recycle bin.
@@ -214,6 +233,7 @@ public final class FakeTenantServer: Sendable {
     /// - `POST dns` `{"domain": "contoso.com"}`: publish a domain's verification TXT record.
     /// - `POST domains/held` `{"domain": "contoso.com", "held": true}`: another tenant holds the domain (its verify fails for good).
     private func operatorAPI(_ request: Request, path: String, body: Data) async -> Response {
+        if let refusal = operatorRefusal(request, path: path, body: body) { return refusal }
         let input = (try? JSONCoding.decode(body))?.objectValue ?? [:]
         switch (request.method, path) {
         case (.get, "/_lifeboat/census"):
@@ -261,10 +281,34 @@ public final class FakeTenantServer: Sendable {
                 "status": "ok", "tenantId": .string(tenant.tenantID), "initialDomain": .string(tenant.initialDomain),
                 "writes": .number(Double(await tenant.writeCount)), "liveTokens": .number(Double(await authority.liveTokenCount)),
                 "throttled": .number(Double(throttling.throttled)), "admitted": .number(Double(throttling.admitted)),
+                "operatorTokenFile": operatorTokenFile.map(JSONValue.string) ?? .null,
             ])
         default:
             return json(404, ["error": ["code": "NotFound", "message": .string("Unknown operator endpoint \(request.method.rawValue) \(path).")]])
         }
+    }
+
+    /// The answer to an operator request without the token, or a `POST` without a JSON object body; nil when it may go on.
+    private func operatorRefusal(_ request: Request, path: String, body: Data) -> Response? {
+        if request.method == .get, path == "/_lifeboat/health" { return nil }
+        let presented = request.headers[.authorization].flatMap { value -> String? in
+            value.lowercased().hasPrefix("bearer ") ? String(value.dropFirst(7)).trimmingCharacters(in: .whitespaces) : nil
+        }
+        // Compared in constant time: the token never leaks through timing.
+        guard let presented, presented.utf8.count == operatorToken.utf8.count,
+              zip(presented.utf8, operatorToken.utf8).reduce(UInt8(0), { $0 | ($1.0 ^ $1.1) }) == 0 else {
+            return json(401, ["error": ["code": "Unauthorized", "message": "the operator API needs the token `lifeboat fake-tenant serve` printed and wrote to its operator-token file: Authorization: Bearer <token>"]])
+        }
+        if request.method == .post {
+            let type = request.headers[.contentType]?.lowercased() ?? ""
+            guard type.hasPrefix("application/json") else {
+                return json(415, ["error": ["code": "UnsupportedMediaType", "message": "the operator API takes a JSON body: Content-Type: application/json"]])
+            }
+            guard (try? JSONCoding.decode(body))?.objectValue != nil else {
+                return json(400, ["error": ["code": "BadRequest", "message": "the body must be a JSON object"]])
+            }
+        }
+        return nil
     }
 
     private func json(_ status: Int, _ value: JSONValue) -> Response {

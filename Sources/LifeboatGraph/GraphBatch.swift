@@ -17,7 +17,15 @@ extension GraphClient {
         var results = [Result<GraphResponse, GraphError>?](repeating: nil, count: requests.count)
         var throttled = [Int](repeating: 0, count: requests.count)
         var transient = [Int](repeating: 0, count: requests.count)
-        var pending = Array(requests.indices)
+        var pending: [Int] = []
+        for index in requests.indices {
+            do {
+                try Self.checkPath(requests[index])
+                pending.append(index)
+            } catch {
+                results[index] = .failure(error)
+            }
+        }
         var round = 0
         while !pending.isEmpty {
             round += 1

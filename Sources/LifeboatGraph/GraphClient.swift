@@ -125,7 +125,27 @@ public struct GraphClient: Sendable {
 
     /// Sends a request, waiting out throttling; throws ``GraphError`` for anything but 2xx.
     public func send(_ request: GraphRequest) async throws -> GraphResponse {
-        try await send(request, url: baseURL + Self.encode(path: request.path, query: request.query), cost: RequestCost.estimate(request))
+        try Self.checkPath(request)
+        return try await send(request, url: baseURL + Self.encode(path: request.path, query: request.query), cost: RequestCost.estimate(request))
+    }
+
+    /// Refuses a path that could leave the resource it names once a server normalises it: `.`, `..` or empty segments.
+    /// (`%`, `?`, `#`, `\` and control characters are percent-encoded by ``encode(path:query:)``, so they stay inside
+    /// their segment.) Ids from a snapshot or a response end up in paths; `/directoryObjects/../../../beta/users/x`
+    /// must never become `/beta/users/x`.
+    public static func checkPath(_ request: GraphRequest) throws(GraphError) {
+        let path = request.path
+        var problem: String?
+        if !path.hasPrefix("/") {
+            problem = "a Graph path starts with /"
+        } else if path.split(separator: "/", omittingEmptySubsequences: false).dropFirst().contains(where: { $0 == "." || $0 == ".." || $0.isEmpty }) {
+            problem = "it holds an empty, '.' or '..' segment"
+        }
+        if let problem {
+            throw GraphError(kind: .refused, status: 0, code: "InvalidRequestPath",
+                             message: "refused to send a request whose path is not a plain Graph resource path (\(problem)); an id in it is not valid",
+                             method: request.method, path: String(path.unicodeScalars.map { $0.value < 0x20 ? "?" : Character($0) }))
+        }
     }
 
     /// `GET` of one resource.

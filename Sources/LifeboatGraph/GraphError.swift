@@ -14,6 +14,9 @@ public struct GraphError: Error, Sendable, CustomStringConvertible {
         case notSent
         /// Graph answered, but the body was not the JSON expected.
         case malformedResponse
+        /// Lifeboat refused to send it (a path that is not a Graph resource path, e.g. with `..` segments): nothing
+        /// was sent, and retrying cannot help.
+        case refused
     }
 
     public var kind: Kind
@@ -73,6 +76,8 @@ public struct GraphError: Error, Sendable, CustomStringConvertible {
             text = "\(method) \(path) got no usable answer (\(message)); it may have been applied"
         case .notSent:
             text = "\(method) \(path) could not be sent: \(message)"
+        case .refused:
+            text = "\(method) \(path) was not sent: \(message)"
         }
         if let requestID { text += " [request-id \(requestID)]" }
         return text

@@ -1,4 +1,5 @@
 import Foundation
+import LifeboatJSON
 
 /// Removes secrets from anything Lifeboat logs: bearer tokens, client secrets and assertions,
 /// access tokens and passwords, whether they appear in headers, form bodies or JSON.
@@ -9,11 +10,26 @@ public enum Redaction {
     /// Header names whose values are never logged (compared case-insensitively).
     public static let secretHeaders: Set<String> = ["authorization", "proxy-authorization", "cookie", "set-cookie"]
 
-    /// Field names whose values are never logged, in form bodies, query strings and JSON.
+    /// Field names whose values are never logged, in form bodies, query strings and JSON (compared case-insensitively).
+    ///
+    /// The OAuth2 fields of the token endpoint, and every secret-bearing property of Graph v1.0's CSDL
+    /// (`v1.0-cleanMetadata.xml`): the value of a Temporary Access Pass (temporaryaccesspassauthenticationmethod.md),
+    /// a new client secret (`secretText`, application-addpassword.md) and its `hint`, passwords (passwordProfile,
+    /// `newPassword`/`currentPassword`, device settings' passwords),
+    /// tokens, keys and credentials of synchronization and identity providers, and `inviteRedeemUrl`, which signs a
+    /// guest in (invitation.md).
     public static let secretFields = [
-        "client_secret", "client_assertion", "access_token", "refresh_token", "id_token", "password",
-        "newPassword", "currentPassword", "secretText", "assertion",
+        "client_secret", "client_assertion", "access_token", "refresh_token", "id_token", "password", "assertion",
+        "newPassword", "currentPassword", "secretText", "temporaryAccessPass", "hint", "clientSecret", "secret", "secretKey",
+        "privateKey", "passwordBase64", "adDomainPassword", "localAdminPassword", "accessToken", "refreshToken", "idToken",
+        "token", "apiToken", "clientToken", "serverToken", "saml2Token", "sasToken", "recordingAccessToken", "passcode",
+        "unlockPin", "activationLockBypassCode", "inviteRedeemUrl", "proof",
     ]
+
+    /// Properties whose whole value (an array or object of name/value pairs) is secret, whatever it holds.
+    public static let secretContainers = ["credentials", "secrets", "tokens"]
+
+    private static let secretNames: Set<String> = Set((secretFields + secretContainers).map { $0.lowercased() })
 
     /// Headers with secret values masked.
     public static func redact(headers: [String: String]) -> [String: String] {
@@ -25,7 +41,7 @@ public enum Redaction {
     }
 
     private static let patterns: [NSRegularExpression] = {
-        let fields = secretFields.map(NSRegularExpression.escapedPattern(for:)).joined(separator: "|")
+        let fields = (secretFields + secretContainers).map(NSRegularExpression.escapedPattern(for:)).joined(separator: "|")
         let sources = [
             // JSON: "password": "…" (escaped quotes included).
             #"("(?:"# + fields + #")"\s*:\s*")(?:[^"\\]|\\.)*(")"#,
@@ -47,10 +63,36 @@ public enum Redaction {
         return text
     }
 
-    /// A body for a log line: redacted UTF-8 text, cut to `limit` characters.
+    /// A body for a log line: redacted UTF-8 text, cut to `limit` characters. A JSON body is redacted by structure (any
+    /// value of a secret property, at any depth, whatever its type), then as text like any other body.
     public static func redact(body: Data?, limit: Int = 2000) -> String {
         guard let body, !body.isEmpty else { return "" }
-        let text = redact(String(decoding: body, as: UTF8.self))
+        var text = String(decoding: body, as: UTF8.self)
+        if let first = body.first(where: { !$0.isASCIIWhitespace }), first == UInt8(ascii: "{") || first == UInt8(ascii: "["),
+           let json = try? JSONCoding.decode(body), let encoded = try? JSONCoding.encode(redact(json: json)) {
+            text = String(decoding: encoded, as: UTF8.self)
+        }
+        text = redact(text)
         return text.count > limit ? String(text.prefix(limit)) + "…" : text
     }
+
+    /// The JSON value with the value of every secret property masked.
+    public static func redact(json: JSONValue) -> JSONValue {
+        switch json {
+        case .object(let object):
+            var result: JSONObject = [:]
+            for (name, value) in object {
+                result[name] = secretNames.contains(name.lowercased()) && !value.isNull ? .string(mask) : redact(json: value)
+            }
+            return .object(result)
+        case .array(let values):
+            return .array(values.map(redact(json:)))
+        default:
+            return json
+        }
+    }
+}
+
+extension UInt8 {
+    fileprivate var isASCIIWhitespace: Bool { self == 0x20 || self == 0x0A || self == 0x0D || self == 0x09 }
 }

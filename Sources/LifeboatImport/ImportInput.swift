@@ -1,4 +1,9 @@
 import Foundation
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
 import LifeboatJSON
 
 /// Reading an export directory: case-insensitive paths (exports made on Windows are copied
@@ -26,6 +31,8 @@ struct ImportInput {
     }
 
     func isDirectory(_ url: URL) -> Bool {
+        // A folder reached through a link that leaves the export is never walked (``checkTree()`` refuses it first).
+        guard (try? checkContained(url)) != nil else { return false }
         var flag: ObjCBool = false
         return FileManager.default.fileExists(atPath: url.path, isDirectory: &flag) && flag.boolValue
     }
@@ -50,13 +57,67 @@ struct ImportInput {
         return nil
     }
 
+    /// The largest export file read: 1 GiB.
+    static let fileLimit = InputFile.defaultLimit
+    /// The most entries an export tree may hold (files and folders), and how deep it may go.
+    static let entryLimit = 2_000_000, depthLimit = 16
+
+    /// The resolved (real) path of `url`, or nil when it does not resolve.
+    static func realPath(_ url: URL) -> String? {
+        guard let resolved = realpath(url.path, nil) else { return nil }
+        defer { free(resolved) }
+        return String(cString: resolved)
+    }
+
+    /// Refuses a path that resolves outside the export (through a symbolic link anywhere on the way). The target is
+    /// not named: the message must not disclose a file of the host.
+    func checkContained(_ url: URL) throws(ImportError) {
+        guard let base = Self.realPath(root), let resolved = Self.realPath(url) else { return }
+        guard resolved == base || resolved.hasPrefix(base.hasSuffix("/") ? base : base + "/") else {
+            throw ImportError(file: relative(url), problem: "is a symbolic link (or lies under one) that leads outside the export directory; it was not followed",
+                              hint: "copy the files into the export directory instead of linking to them")
+        }
+    }
+
+    /// Walks the whole export without following links: every symbolic link must stay inside it, and the tree must stay
+    /// within ``entryLimit`` entries and ``depthLimit`` levels.
+    func checkTree() throws(ImportError) {
+        var pending: [(URL, Int)] = [(root, 0)]
+        var seen = 0
+        while let (directory, depth) = pending.popLast() {
+            let names = (try? FileManager.default.contentsOfDirectory(atPath: directory.path)) ?? []
+            for name in names {
+                seen += 1
+                guard seen <= Self.entryLimit else {
+                    throw ImportError(file: relative(directory), problem: "the export holds more than \(Self.entryLimit) files and folders",
+                                      hint: "point the import at the export's own directory")
+                }
+                let url = directory.appendingPathComponent(name)
+                var info = stat()
+                guard lstat(url.path, &info) == 0 else { continue }
+                switch info.st_mode & S_IFMT {
+                case S_IFLNK:
+                    try checkContained(url)
+                case S_IFDIR:
+                    guard depth + 1 <= Self.depthLimit else {
+                        throw ImportError(file: relative(url), problem: "lies more than \(Self.depthLimit) folders deep in the export",
+                                          hint: "point the import at the export's own directory")
+                    }
+                    pending.append((url, depth + 1))
+                default: break
+                }
+            }
+        }
+    }
+
     /// Reads a file as text, noting its modification time.
     mutating func text(_ url: URL) throws(ImportError) -> String {
+        try checkContained(url)
         let data: Data
         do {
-            data = try Data(contentsOf: url)
+            data = try InputFile.read(url.path, limit: Self.fileLimit)
         } catch {
-            throw ImportError(file: relative(url), problem: "cannot be read (\(error.localizedDescription))")
+            throw ImportError(file: relative(url), problem: "cannot be read: it \(error.problem)")
         }
         if let modified = (try? FileManager.default.attributesOfItem(atPath: url.path))?[.modificationDate] as? Date {
             newestFile = max(newestFile ?? modified, modified)

@@ -72,6 +72,8 @@ struct PowerShellImporter {
 
     var input: ImportInput
     var tenant = ImportedTenant()
+    /// The column of each rule, per file and type: looked up once per file, not once per row.
+    private var ruleColumns: [String: [Int?]] = [:]
 
     init(root: URL) {
         input = ImportInput(root: root)
@@ -130,11 +132,20 @@ struct PowerShellImporter {
         var properties: JSONObject = [:]
         var origin = ImportOrigin(file: table.file, line: row.line)
         var pendingLosses: [(property: String, column: String, kind: String, reason: String)] = []
-        for rule in rules {
-            guard properties[rule.property] == nil, origin.columns[rule.property] == nil, let column = table.column(rule.columns) else { continue }
+        // The rules of a type are one static list; its size and ends tell lists apart.
+        let cacheKey = "\(table.file)\u{0}\(type.rawValue)\u{0}\(rules.count)\u{0}\(rules.first?.property ?? "")\u{0}\(rules.last?.property ?? "")"
+        let columns: [Int?]
+        if let cached = ruleColumns[cacheKey] {
+            columns = cached
+        } else {
+            columns = rules.map { table.column($0.columns) }
+            ruleColumns[cacheKey] = columns
+        }
+        for (rule, column) in zip(rules, columns) {
+            guard properties[rule.property] == nil, origin.columns[rule.property] == nil, let column else { continue }
             let name = table.name(column)
             let text = row.fields[column]
-            let trimmed = text.trimmingCharacters(in: .whitespacesAndNewlines)
+            let trimmed = CSVTable.trimmed(text)
             origin.columns[rule.property] = name
             guard !trimmed.isEmpty else { continue }
             switch rule.value {

@@ -37,6 +37,7 @@ public enum SnapshotImport {
         guard FileManager.default.fileExists(atPath: input.path, isDirectory: &isDirectory), isDirectory.boolValue else {
             throw ImportError(file: input.path, problem: "is not a directory", hint: "pass the folder the export was written to")
         }
+        try ImportInput(root: input).checkTree()
         var tenant: ImportedTenant
         switch format {
         case .entraExporter:
@@ -135,8 +136,15 @@ public enum SnapshotImport {
         do {
             for type in ObjectType.allCases {
                 guard let objects = tenant.collections[type] else { continue }
-                let document: JSONValue = ["value": .array(objects.map { .object($0.properties) })]
-                try JSONCoding.encodePretty(document).write(to: temporary.appendingPathComponent(type.fileName))
+                // One object per line (the compact writer, not Foundation's encoder: a 200,000-user import spent a
+                // third of its time there), still readable and diffable line by line.
+                var text = Data("{\"value\": [\n".utf8)
+                for (index, object) in objects.enumerated() {
+                    text.append(try JSONCoding.encode(JSONValue.object(object.properties)))
+                    text.append(contentsOf: Array((index + 1 < objects.count ? ",\n" : "\n").utf8))
+                }
+                text.append(contentsOf: Array("]}\n".utf8))
+                try text.write(to: temporary.appendingPathComponent(type.fileName))
             }
             try JSONCoding.encodePretty(report).write(to: temporary.appendingPathComponent(ImportLossReport.fileName))
             _ = try Snapshot.writeManifest(in: temporary, sourceTenantId: tenantID, sourceInitialDomain: tenant.sourceInitialDomain,

@@ -34,7 +34,9 @@ public struct CompactJSONWriter {
         case .null: raw("null")
         case .bool(let flag): flag ? raw("true") : raw("false")
         case .number(let number):
-            if number.rounded() == number, abs(number) < 9.007_199_254_740_992e15 {
+            if !number.isFinite {
+                bytes.append(contentsOf: "null".utf8)  // JSON has no infinity or NaN
+            } else if number.rounded() == number, abs(number) < 9.007_199_254_740_992e15 {
                 bytes.append(contentsOf: String(Int64(number)).utf8)
             } else {
                 bytes.append(contentsOf: "\(number)".utf8)

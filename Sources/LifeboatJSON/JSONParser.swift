@@ -72,7 +72,12 @@ struct JSONParser {
         while true {
             skipWhitespace()
             guard index < bytes.count, bytes[index] == UInt8(ascii: "\"") else { throw failure("expected a property name") }
+            let keyStart = index
             let key = try parseString()
+            if object[key] != nil {
+                index = keyStart
+                throw failure("duplicate property \"\(key)\" (a document with two values for one name is ambiguous)")
+            }
             skipWhitespace()
             guard index < bytes.count, bytes[index] == UInt8(ascii: ":") else { throw failure("expected ':' after \"\(key)\"") }
             index += 1
@@ -106,21 +111,33 @@ struct JSONParser {
         index += 1
         let start = index
         // Fast path: no escapes.
+        var nonASCII = false
         while index < bytes.count, bytes[index] != UInt8(ascii: "\""), bytes[index] != UInt8(ascii: "\\") {
             guard bytes[index] >= 0x20 else { throw failure("control character in a string") }
+            if bytes[index] >= 0x80 { nonASCII = true }
             index += 1
         }
         guard index < bytes.count else { throw failure("unterminated string") }
         if bytes[index] == UInt8(ascii: "\"") {
             defer { index += 1 }
-            return String(decoding: bytes[start..<index], as: UTF8.self)
+            guard nonASCII else { return String(decoding: bytes[start..<index], as: UTF8.self) }
+            // Invalid UTF-8 is refused, not silently replaced with U+FFFD.
+            guard let text = String(validating: bytes[start..<index], as: UTF8.self) else {
+                index = start
+                throw failure("invalid UTF-8 in a string")
+            }
+            return text
         }
         var scalars = [UInt8](bytes[start..<index])
         while index < bytes.count {
             let byte = bytes[index]
             if byte == UInt8(ascii: "\"") {
+                guard let text = String(validating: scalars, as: UTF8.self) else {
+                    index = start
+                    throw failure("invalid UTF-8 in a string")
+                }
                 index += 1
-                return String(decoding: scalars, as: UTF8.self)
+                return text
             }
             if byte == UInt8(ascii: "\\") {
                 index += 1

@@ -90,7 +90,9 @@ extension JSONValue: Codable {
         case .null: try container.encodeNil()
         case .bool(let value): try container.encode(value)
         case .number(let value):
-            if value.rounded() == value, abs(value) < 9.007_199_254_740_992e15 {
+            if !value.isFinite {
+                try container.encodeNil()  // JSON has no infinity or NaN
+            } else if value.rounded() == value, abs(value) < 9.007_199_254_740_992e15 {
                 try container.encode(Int64(value))
             } else {
                 try container.encode(value)

@@ -152,7 +152,7 @@ struct CheckpointContents {
             return ReadinessSection.Finding(
                 severity: detail["severity"]?.stringValue ?? "info", kind: detail["kind"]?.stringValue ?? "unknown",
                 summary: detail["summary"]?.stringValue ?? "", fix: detail["fix"]?.stringValue ?? "",
-                objectCount: Int(detail["objectCount"]?.numberValue ?? 0), objects: objects)
+                objectCount: Int(exactly: (detail["objectCount"]?.numberValue ?? 0).rounded()) ?? 0, objects: objects)
         }
         return ReadinessSection(headline: headline, findings: findings)
     }

@@ -28,6 +28,9 @@ public enum ReportTime {
 
     /// A duration for people: `0.04s`, `2.5s`, `12s`, `3m 05s`, `2h 03m`, `3d 4h`.
     public static func duration(_ seconds: Double) -> String {
+        // Values come back from a checkpoint that may be damaged: never trap on them.
+        guard seconds.isFinite else { return seconds.isNaN ? "(not a number)" : "(infinite)" }
+        guard seconds < 1e12 else { return "(over 30,000 years)" }
         let seconds = max(0, seconds)
         if seconds < 1 { return String(format: "%.2fs", seconds) }
         if seconds < 10 { return String(format: "%.1fs", seconds) }

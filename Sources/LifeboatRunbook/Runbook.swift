@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import LifeboatJSON
 import Yams
 
 /// A recovery runbook: ordered stages, their options, gates and the recovery-time objective.
@@ -53,6 +54,9 @@ public struct Runbook: Sendable {
         stages.contains { $0.kind == "recycleBin.restore" || $0.options.bool("sameTenant") == true }
     }
 
+    /// The largest runbook or scenario file read (4 MiB).
+    public static let textLimit = 4 << 20
+
     /// Reads and validates a runbook file.
     ///
     /// `fileParameters` are values from a parameters file found next to the snapshot: they come after `parameters`
@@ -60,12 +64,15 @@ public struct Runbook: Sendable {
     public static func load(contentsOf url: URL, catalog: [StageKindSpec], parameters: [String: String] = [:],
                             fileParameters: [String: String] = [:],
                             builtins: [String: String] = [:]) throws(RunbookErrors) -> Runbook {
-        guard let data = try? Data(contentsOf: url) else {
-            throw RunbookErrors([RunbookError(file: url.path, line: 0, field: "file", problem: "cannot read the runbook",
+        let data: Data
+        do {
+            data = try InputFile.read(url.path, limit: textLimit)
+        } catch {
+            throw RunbookErrors([RunbookError(file: url.path, line: 0, field: "file", problem: "cannot read the runbook: it \(error.problem)",
                                               hint: "check the --runbook path")])
         }
-        guard let text = String(data: data, encoding: .utf8) else {
-            throw RunbookErrors([RunbookError(file: url.path, line: 0, field: "file", problem: "not UTF-8 text")])
+        guard let text = String(validatingUTF8Data: data) else {
+            throw RunbookErrors([RunbookError(file: url.path, line: 0, field: "file", problem: "not UTF-8 text (invalid byte sequence)")])
         }
         return try parse(text, file: url.path, catalog: catalog, parameters: parameters, fileParameters: fileParameters, builtins: builtins)
     }
@@ -145,7 +152,7 @@ struct RunbookParser {
         var objective: Double?
         if let node = mapping["objective"] {
             objective = DurationText.seconds(node.string ?? "")
-            if objective == nil { fail(node, "objective", "not a duration", hint: "write e.g. `objective: 8h` or `objective: 1d12h`") }
+            if objective == nil { fail(node, "objective", "not a duration from 0s to 3650d", hint: "write e.g. `objective: 8h` or `objective: 1d12h`") }
         }
 
         let parameters = parseParameters(mapping["parameters"])
@@ -283,7 +290,7 @@ struct RunbookParser {
         var estimated: Double?
         if let durationNode = mapping["estimatedDuration"] {
             estimated = DurationText.seconds(durationNode.string ?? "")
-            if estimated == nil { fail(durationNode, "\(stagePath).estimatedDuration", "not a duration", hint: "write e.g. `45m` or `2h`") }
+            if estimated == nil { fail(durationNode, "\(stagePath).estimatedDuration", "not a duration from 0s to 3650d", hint: "write e.g. `45m` or `2h`") }
         }
         return Runbook.Stage(id: id, kind: kind, title: title, after: after, options: options, gate: gate,
                              estimatedDuration: estimated, line: node.mark?.line ?? 0)
@@ -326,7 +333,7 @@ struct RunbookParser {
             return .integer(int)
         case .duration:
             let text = node.scalar.map { substitute($0.string, node: node, field: field) } ?? ""
-            guard let seconds = DurationText.seconds(text) else { fail(node, field, "not a duration", hint: "write e.g. `30s`, `10m`, `2h`"); return nil }
+            guard let seconds = DurationText.seconds(text) else { fail(node, field, "not a duration from 0s to 3650d", hint: "write e.g. `30s`, `10m`, `2h`"); return nil }
             return .duration(seconds)
         case .stringList:
             if let scalar = node.scalar { return .stringList([substitute(scalar.string, node: node, field: field)]) }
@@ -390,21 +397,38 @@ struct RunbookParser {
             }
             valid[index].after = stage.after.filter { ids.contains($0) }
         }
-        var done: Set<String> = []
+        // Kahn's algorithm, always taking the ready stage that comes first in the file (a heap of file positions):
+        // O((stages + edges) log stages), where picking the first ready stage by scanning was quadratic.
+        var dependents: [String: [Int]] = [:]
+        var waitingFor = [Int](repeating: 0, count: valid.count)
+        for (index, stage) in valid.enumerated() {
+            let targets = Set(stage.after)
+            waitingFor[index] = targets.count
+            for target in targets { dependents[target, default: []].append(index) }
+        }
+        var ready = FilePositionHeap()
+        for index in valid.indices where waitingFor[index] == 0 { ready.push(index) }
         var ordered: [Runbook.Stage] = []
-        var remaining = valid
-        while !remaining.isEmpty {
-            guard let next = remaining.firstIndex(where: { $0.after.allSatisfy(done.contains) }) else {
-                let cycle = findCycle(remaining)
-                let first = remaining.first { $0.id == cycle.first } ?? remaining[0]
-                errors.append(RunbookError(file: file, line: first.line, field: "stages (\(first.id)).after",
-                                           problem: "stages depend on each other in a cycle: \(cycle.joined(separator: " → "))",
-                                           hint: "remove one of these `after` entries"))
-                return ordered + remaining
+        var placed = [Bool](repeating: false, count: valid.count)
+        var released: Set<String> = []
+        while let index = ready.pop() {
+            placed[index] = true
+            ordered.append(valid[index])
+            // A duplicated id releases its dependents once (duplicates are reported elsewhere).
+            guard released.insert(valid[index].id).inserted else { continue }
+            for dependent in dependents[valid[index].id] ?? [] {
+                waitingFor[dependent] -= 1
+                if waitingFor[dependent] == 0 { ready.push(dependent) }
             }
-            let stage = remaining.remove(at: next)
-            done.insert(stage.id)
-            ordered.append(stage)
+        }
+        let remaining = valid.indices.filter { !placed[$0] }.map { valid[$0] }
+        if !remaining.isEmpty {
+            let cycle = findCycle(remaining)
+            let first = remaining.first { $0.id == cycle.first } ?? remaining[0]
+            errors.append(RunbookError(file: file, line: first.line, field: "stages (\(first.id)).after",
+                                       problem: "stages depend on each other in a cycle: \(cycle.joined(separator: " → "))",
+                                       hint: "remove one of these `after` entries"))
+            return ordered + remaining
         }
         return ordered
     }
@@ -453,5 +477,50 @@ struct RunbookParser {
             }
         }
         return row[b.count]
+    }
+}
+
+extension String {
+    /// The text of UTF-8 bytes (a leading byte-order mark dropped), or nil when any byte sequence is not valid UTF-8:
+    /// invalid input is refused, never repaired with U+FFFD.
+    public init?(validatingUTF8Data data: Data) {
+        let body = data.starts(with: [0xEF, 0xBB, 0xBF]) ? data.dropFirst(3) : data[...]
+        guard let text = String(validating: body, as: UTF8.self) else { return nil }
+        self = text
+    }
+}
+
+/// A min-heap of stage positions in the file.
+struct FilePositionHeap {
+    private var items: [Int] = []
+
+    mutating func push(_ value: Int) {
+        items.append(value)
+        var child = items.count - 1
+        while child > 0 {
+            let parent = (child - 1) / 2
+            guard items[child] < items[parent] else { break }
+            items.swapAt(child, parent)
+            child = parent
+        }
+    }
+
+    mutating func pop() -> Int? {
+        guard let first = items.first else { return nil }
+        let last = items.removeLast()
+        if !items.isEmpty {
+            items[0] = last
+            var parent = 0
+            while true {
+                let left = 2 * parent + 1, right = left + 1
+                var smallest = parent
+                if left < items.count, items[left] < items[smallest] { smallest = left }
+                if right < items.count, items[right] < items[smallest] { smallest = right }
+                guard smallest != parent else { break }
+                items.swapAt(parent, smallest)
+                parent = smallest
+            }
+        }
+        return first
     }
 }

@@ -84,9 +84,23 @@ public struct StageOptions: Sendable, Hashable {
 
 /// Parses durations written as `90s`, `30m`, `2h`, `1d`, `1h30m` (or a bare number of seconds).
 public enum DurationText {
+    /// The longest duration any input may state: 3650 days. Longer (`1e20`, `inf`, `nan`) is refused where it is
+    /// parsed, so no later arithmetic or formatting can overflow.
+    public static let maximum: Double = 3_650 * 86_400
+
+    /// Seconds, or nil when the text is not a duration from 0 to ``maximum``.
     public static func seconds(_ text: String) -> Double? {
+        guard let value = unbounded(text), value.isFinite, value >= 0, value <= maximum else { return nil }
+        return value
+    }
+
+    private static func unbounded(_ text: String) -> Double? {
         let trimmed = text.trimmingCharacters(in: .whitespaces)
-        if let plain = Double(trimmed) { return plain >= 0 ? plain : nil }
+        guard trimmed.utf8.count <= 64 else { return nil }
+        // Only digits and '.': no "inf", "nan", exponents or hexadecimal floats.
+        if !trimmed.isEmpty, trimmed.unicodeScalars.allSatisfy({ ("0"..."9").contains($0) || $0 == "." }) {
+            return Double(trimmed)
+        }
         var total = 0.0
         var number = ""
         var sawUnit = false
@@ -111,8 +125,12 @@ public enum DurationText {
         return number.isEmpty && sawUnit ? total : nil
     }
 
-    /// Formats seconds as `1d 2h 03m`, `2h 05m`, `4m 10s` or `12s`.
+    /// Formats seconds as `1d 2h 03m`, `2h 05m`, `4m 10s` or `12s`. Any value formats (a stored one may be damaged):
+    /// not a number, negative or beyond 10^12 seconds are written as such instead of trapping.
     public static func format(_ seconds: Double) -> String {
+        guard seconds.isFinite else { return seconds.isNaN ? "(not a number)" : "(infinite)" }
+        guard seconds >= 0 else { return "-" + format(-seconds) }
+        guard seconds < 1e12 else { return "(over 30,000 years)" }
         let total = Int(seconds.rounded())
         let days = total / 86_400, hours = (total % 86_400) / 3_600, minutes = (total % 3_600) / 60, secs = total % 60
         if days > 0 { return "\(days)d \(hours)h \(String(format: "%02d", minutes))m" }

@@ -92,6 +92,42 @@ public final class SQLiteConnection {
     /// The database file this connection opened.
     public let path: String
 
+    /// Opens the database at `path` read-only: nothing is created, no pragma is set, the file is never written (a
+    /// database in a read-only file or directory is read as immutable).
+    public init(readingOnly path: String) throws {
+        self.path = path
+        var db: OpaquePointer?
+        var status = sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, nil)
+        if status == SQLITE_OK, let opened = db {
+            // A WAL database needs its -shm file; where it cannot be created, read the file as immutable instead.
+            let probe = sqlite3_exec(opened, "SELECT count(*) FROM sqlite_master", nil, nil, nil)
+            if probe != SQLITE_OK {
+                sqlite3_close(opened)
+                db = nil
+                let uri = "file:" + Self.uriEscaped(path) + "?immutable=1"
+                status = sqlite3_open_v2(uri, &db, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_URI, nil)
+            }
+        }
+        guard status == SQLITE_OK, let db else {
+            let message = db.map { String(cString: sqlite3_errmsg($0)) } ?? "cannot open"
+            sqlite3_close(db)
+            throw SQLiteError(code: status, message: message, sql: nil, path: path)
+        }
+        handle = db
+    }
+
+    private static func uriEscaped(_ path: String) -> String {
+        var out = ""
+        for byte in path.utf8 {
+            if byte == UInt8(ascii: "%") || byte == UInt8(ascii: "?") || byte == UInt8(ascii: "#") || byte < 0x20 || byte >= 0x7F {
+                out += String(format: "%%%02X", byte)
+            } else {
+                out.unicodeScalars.append(Unicode.Scalar(byte))
+            }
+        }
+        return out
+    }
+
     /// Opens (creating when missing) the database at `path` and enables WAL and foreign keys.
     public init(path: String) throws {
         self.path = path

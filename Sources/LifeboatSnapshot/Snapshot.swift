@@ -70,6 +70,9 @@ public struct Snapshot: Sendable {
     public var manifest: SnapshotManifest
     /// SHA-256 of `manifest.json`, which (through the per-file hashes) identifies the whole snapshot.
     public var manifestSHA256: String
+    /// The exact bytes of `manifest.json` as they were read, once, by ``load(from:)``: the bytes whose hash every data
+    /// file was checked against, and the bytes a signature must cover (the file is never read again).
+    public internal(set) var manifestData = Data()
 
     public var organization: [Organization] = []
     public var domains: [Domain] = []
@@ -100,6 +103,11 @@ public struct Snapshot: Sendable {
         ]
     }
 
+    /// The largest manifest read (16 MiB: a manifest lists a few dozen files).
+    public static let manifestLimit = 16 << 20
+    /// The largest snapshot file read (``InputFile/defaultLimit``).
+    public static let fileLimit = InputFile.defaultLimit
+
     /// The name of the manifest file in a snapshot directory.
     public static let manifestFileName = "manifest.json"
 
@@ -107,13 +115,22 @@ public struct Snapshot: Sendable {
     /// file is missing, an unlisted data file is present, or an object lacks a required property.
     public static func load(from directory: URL) throws(SnapshotError) -> Snapshot {
         let manifestURL = directory.appendingPathComponent(manifestFileName)
-        guard let manifestData = try? Data(contentsOf: manifestURL) else {
+        if let kind = InputFile.nonRegularKind(directory.path), kind != "a directory" {
+            throw SnapshotError(file: directory.path, problem: "is \(kind), not a snapshot directory",
+                                hint: "a snapshot is a directory with manifest.json and Graph JSON files; check the --snapshot path")
+        }
+        let manifestData: Data
+        do {
+            manifestData = try InputFile.read(manifestURL.path, limit: manifestLimit)
+        } catch {
             throw SnapshotError(
-                file: manifestURL.path, problem: "cannot read the snapshot manifest",
+                file: manifestURL.path, problem: "cannot read the snapshot manifest: \(error.problem)",
                 hint: "a snapshot is a directory with manifest.json and Graph JSON files; check the --snapshot path")
         }
         let manifest: SnapshotManifest
         do {
+            // Strict first (duplicate names and invalid UTF-8 are refused), then typed.
+            _ = try JSONCoding.decode(manifestData)
             manifest = try JSONCoding.decode(SnapshotManifest.self, from: manifestData)
         } catch {
             throw SnapshotError(file: manifestFileName, problem: "not a valid manifest (\(describe(error)))")
@@ -123,6 +140,7 @@ public struct Snapshot: Sendable {
                                 hint: "this lifeboat reads format 1; use a newer lifeboat")
         }
         var snapshot = Snapshot(directory: directory, manifest: manifest, manifestSHA256: sha256Hex(manifestData))
+        snapshot.manifestData = manifestData
 
         let known = Set(ObjectType.allCases.map(\.fileName)).union(auxiliaryFileNames)
         for name in manifest.files.keys where !known.contains(name) {
@@ -165,9 +183,14 @@ public struct Snapshot: Sendable {
 
     /// A listed file's bytes, once its SHA-256 matches the manifest.
     static func verifiedContents(of name: String, in directory: URL, entry: SnapshotManifest.FileEntry) throws(SnapshotError) -> Data {
-        guard let data = try? Data(contentsOf: directory.appendingPathComponent(name)) else {
+        let data: Data
+        do {
+            data = try InputFile.read(directory.appendingPathComponent(name).path, limit: fileLimit)
+        } catch where error.problem == "does not exist" {
             throw SnapshotError(file: name, problem: "listed in the manifest but missing",
                                 hint: "the snapshot is incomplete; restore the file from the backup's original media")
+        } catch {
+            throw SnapshotError(file: name, problem: "cannot be read: it \(error.problem)")
         }
         let actual = sha256Hex(data)
         guard actual == entry.sha256.lowercased() else {
@@ -236,6 +259,12 @@ public struct Snapshot: Sendable {
             } catch {
                 let id = properties["id"]?.stringValue.map { " (id \($0))" } ?? ""
                 throw SnapshotError(file: type.fileName, location: "value[\(index)]\(id)", field: error.field, problem: error.problem)
+            }
+            // Ids end up in URL paths: only the documented forms are accepted.
+            if let problem = Self.idProblem(object, type) {
+                let id = properties["id"]?.stringValue.map { " (id \(Self.printable($0)))" } ?? ""
+                throw SnapshotError(file: type.fileName, location: "value[\(index)]\(id)", field: problem.field, problem: problem.problem,
+                                    hint: "ids are GUIDs as Graph returns them (domains: their name); the file was altered or did not come from Graph")
             }
             // Assignments and grants have ids of their own that never collide with directory objects.
             if let existing = typeByID[object.id], type != .organization {

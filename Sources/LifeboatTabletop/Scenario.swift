@@ -1,4 +1,5 @@
 import Foundation
+import LifeboatJSON
 import LifeboatFakeTenant
 import LifeboatRunbook
 import LifeboatSnapshot
@@ -108,8 +109,15 @@ extension TabletopScenario {
 
     /// Reads and validates a scenario file; every problem comes back at once, with its line and field.
     public static func load(contentsOf url: URL) throws(RunbookErrors) -> TabletopScenario {
-        guard let data = try? Data(contentsOf: url), let text = String(data: data, encoding: .utf8) else {
-            throw RunbookErrors([RunbookError(file: url.path, line: 0, field: "file", problem: "cannot read the scenario", hint: "check the --scenario path")])
+        let data: Data
+        do {
+            data = try InputFile.read(url.path, limit: Runbook.textLimit)
+        } catch {
+            throw RunbookErrors([RunbookError(file: url.path, line: 0, field: "file", problem: "cannot read the scenario: it \(error.problem)",
+                                              hint: "check the --scenario path")])
+        }
+        guard let text = String(validatingUTF8Data: data) else {
+            throw RunbookErrors([RunbookError(file: url.path, line: 0, field: "file", problem: "not UTF-8 text (invalid byte sequence)")])
         }
         return try parse(text, file: url.path)
     }
@@ -259,7 +267,7 @@ struct ScenarioParser {
                     let stage = key.string ?? "?"
                     gateLines[stage] = key.mark?.line ?? 0
                     guard let seconds = value.scalar.flatMap({ DurationText.seconds($0.string) }) else {
-                        fail(value, "gates.\(stage)", "not a duration", hint: "write e.g. `45m` or `4h`")
+                        fail(value, "gates.\(stage)", "not a duration from 0s to 3650d", hint: "write e.g. `45m` or `4h`")
                         continue
                     }
                     gates[stage] = seconds
@@ -361,7 +369,7 @@ struct ScenarioParser {
                 return nil
             }
             guard let seconds = value.scalar.flatMap({ DurationText.seconds($0.string) }) else {
-                fail(value, "\(path).\(field)", "not a duration", hint: "write e.g. `30m` or `6h`")
+                fail(value, "\(path).\(field)", "not a duration from 0s to 3650d", hint: "write e.g. `30m` or `6h`")
                 return nil
             }
             return seconds
@@ -448,7 +456,7 @@ struct ScenarioParser {
             }
             var daysAgo = 0.0
             if let value = fields["daysAgo"] {
-                if let days = value.float, days >= 0 { daysAgo = days } else { fail(value, "\(path).daysAgo", "must be a number of days") }
+                if let days = value.float, days.isFinite, days >= 0, days <= 3_650 { daysAgo = days } else { fail(value, "\(path).daysAgo", "must be a number of days from 0 to 3650") }
             }
             if let selection { action = .delete(objects: selection, purge: kind == "purge", daysAgo: daysAgo) }
         }

@@ -113,6 +113,17 @@ struct ServedTarget {
         }
         let permissions = try FileManager.default.attributesOfItem(atPath: directory.path("requests.log"))[.posixPermissions] as? Int
         #expect(permissions == 0o600)
+        // The Temporary Access Passes Graph returned (logged with --log-bodies) are only in their 0600 file.
+        let passesFile = directory.path("access-passes.csv")
+        #expect(try FileManager.default.attributesOfItem(atPath: passesFile)[.posixPermissions] as? Int == 0o600)
+        let passes = try String(contentsOfFile: passesFile, encoding: .utf8).split(separator: "\n").dropFirst()
+            .compactMap { $0.split(separator: ",").last.map(String.init) }
+        #expect(!passes.isEmpty)
+        #expect(log.contains("temporaryAccessPass\":\"[REDACTED]"), "the pass is not in the log at all: was the response logged?")
+        for file in files where file != "access-passes.csv" {
+            let text = String(decoding: try Data(contentsOf: directory.url.appendingPathComponent(file)), as: UTF8.self)
+            for pass in passes { #expect(!text.contains(pass), "a Temporary Access Pass is in \(file)") }
+        }
     }
 
     @Test func certificateSignInAndADryRunThatWritesNothing() async throws {

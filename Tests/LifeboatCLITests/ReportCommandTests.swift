@@ -81,7 +81,9 @@ import Testing
         _ = FileManager.default.createFile(atPath: directory.path("empty.sqlite"), contents: nil)
         let empty = try await runLifeboat(["report", "--state", directory.path("empty.sqlite"), "--format", "html"], in: directory)
         #expect(empty.status == 2)
-        #expect(empty.stderr.contains("holds no run"), "\(empty.stderr)")
+        // An empty file is not a checkpoint, and a read-only command leaves it empty (issue 15).
+        #expect(empty.stderr.contains("is not a Lifeboat checkpoint: it is empty"), "\(empty.stderr)")
+        #expect(try Data(contentsOf: URL(fileURLWithPath: directory.path("empty.sqlite"))).isEmpty)
         let badFormat = try await runLifeboat(["report", "--state", directory.path("empty.sqlite"), "--format", "pdf"], in: directory)
         #expect(badFormat.status == 64)
     }

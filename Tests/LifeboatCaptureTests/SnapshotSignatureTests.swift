@@ -98,6 +98,37 @@ struct Tampering: Sendable, CustomTestStringConvertible {
         #expect(error?.hint?.isEmpty == false)
     }
 
+    /// The swap race: the snapshot is loaded from a tampered, re-sealed manifest, then the signed manifest is put back
+    /// before the signature is checked. What is verified is the manifest that was used, so it is refused.
+    @Test func swappingTheManifestBetweenLoadAndCheckCannotVerify() throws {
+        let directory = try TemporaryDirectory("swap")
+        defer { directory.remove() }
+        let (snapshot, key) = try signedContoso(directory)
+        let manifestURL = snapshot.appendingPathComponent(Snapshot.manifestFileName)
+        let signed = try Data(contentsOf: manifestURL)
+        try Fixtures.rewrite("users.json", in: snapshot) {
+            Data(String(decoding: $0, as: UTF8.self).replacingOccurrences(of: "Amelia", with: "Mallory").utf8)
+        }
+        let loaded = try Snapshot.load(from: snapshot)
+        #expect(loaded.users.contains { $0.displayName.contains("Mallory") })
+        try signed.write(to: manifestURL)  // the swap
+        // The file on disk is the signed one again: re-reading it would say "verified".
+        #expect(throws: Never.self) { try SnapshotSignature.verify(directory: snapshot, publicKey: key.publicKey) }
+        let error = #expect(throws: SnapshotVerificationError.self) { try SnapshotSignature.verify(loaded, publicKey: key.publicKey) }
+        #expect(error?.file == Snapshot.manifestFileName)
+        #expect(loaded.manifestSHA256 == Snapshot.sha256Hex(loaded.manifestData))
+        #expect(loaded.manifestSHA256 != Snapshot.sha256Hex(signed))
+
+        // Unswapped, the loaded bytes verify, and the custody statement names their hash.
+        let other = try TemporaryDirectory("swap-intact")
+        defer { other.remove() }
+        let (intactURL, intactKey) = try signedContoso(other)
+        let intact = try Snapshot.load(from: intactURL)
+        try SnapshotSignature.verify(intact, publicKey: intactKey.publicKey)
+        let statement = SnapshotSignature.custodyStatement(directory: intactURL, verifiedKey: intactKey.publicKey, manifestSHA256: intact.manifestSHA256)
+        #expect(statement.contains("SHA-256 \(intact.manifestSHA256)"))
+    }
+
     @Test func keyFilesArePEMAndThePrivateOneIsPrivate() throws {
         let directory = try TemporaryDirectory("keys")
         defer { directory.remove() }

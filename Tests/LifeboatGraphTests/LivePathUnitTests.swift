@@ -27,6 +27,26 @@ final class SimulatedClock: GraphClock, Sendable {
         #expect(redacted.contains(Redaction.mask))
     }
 
+    /// Every secret-bearing property, as Graph returns it in a body logged with `--log-bodies`.
+    @Test(arguments: Redaction.secretFields + Redaction.secretContainers)
+    func masksEverySecretPropertyOfABody(_ name: String) throws {
+        let secret = "S3cret-\(name)-value"
+        let body: JSONValue = ["value": [["id": "1", "displayName": "kept", name: .string(secret)]],
+                               "nested": ["deeper": [name: ["key": "k", "value": .string(secret)]]]]
+        let logged = Redaction.redact(body: try JSONCoding.encode(body))
+        #expect(!logged.contains(secret), "\(logged)")
+        #expect(logged.contains("kept"))
+        // The same property in text that is not JSON (an error message, a truncated body).
+        #expect(!Redaction.redact(#"... "\#(name)": "\#(secret)" ..."#).contains(secret))
+    }
+
+    @Test func masksTheTemporaryAccessPassOfAGraphAnswer() {
+        let answer = #"{"@odata.context":"x","id":"6f1d","temporaryAccessPass":"TAPRocks!","lifetimeInMinutes":60,"isUsableOnce":false}"#
+        let logged = Redaction.redact(body: Data(answer.utf8))
+        #expect(!logged.contains("TAPRocks"))
+        #expect(logged.contains("\"lifetimeInMinutes\":60"))
+    }
+
     @Test func keepsWhatIsNotSecret() {
         let text = #"{"displayName":"Adele","passwordPolicies":"DisablePasswordExpiration"} client_id=app&scope=x"#
         #expect(Redaction.redact(text) == text)

@@ -251,9 +251,10 @@ struct AppsCreate: StageKind {
                 category: "client-secret", message: "a new \(described) was issued but its value never arrived",
                 action: "delete that secret from \(app.displayName) (new appId \(newAppID)), issue another and update the apps that use it")
             if issued.contains(name) {
-                if !written.contains("\(newAppID),\(name)") { followUps.append(lost) }
+                if !written.contains("\(CSVField.quoted(newAppID)),\(CSVField.quoted(name))") { followUps.append(lost) }
                 continue
             }
+            try await secrets.prepare()
             do {
                 let response = try await context.graph.send(GraphRequest(
                     "POST", "/applications/\(id)/addPassword", body: ["passwordCredential": ["displayName": .string(name)]]))

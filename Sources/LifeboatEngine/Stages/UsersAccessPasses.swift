@@ -75,6 +75,8 @@ struct UsersAccessPasses: StageKind {
                 category: "unresolved-reference", message: "\(operation.displayName) was not restored, so no Temporary Access Pass was issued",
                 action: "restore the account, then rerun this stage")])
         }
+        // The secrets file is checked before a pass exists whose value could not be kept.
+        try await files.file(secretsPath, relativeTo: context.outputDirectory).prepare()
         // A pass whose value this run never wrote down is useless to the operator: replace it.
         for existing in try await context.graph.list(methodsPath(userID)) {
             guard let id = existing["id"]?.stringValue else { continue }

@@ -121,6 +121,7 @@ struct UsersCreate: StageKind {
         if body["mailNickname"] == nil {
             body["mailNickname"] = .string(String(upn.split(separator: "@").first ?? "user").filter { $0.isLetter || $0.isNumber || $0 == "." || $0 == "-" || $0 == "_" })
         }
+        try await secrets?.prepare()  // refused before the account exists with a password nobody kept
         let password = InitialPassword.generate()
         body["passwordProfile"] = ["forceChangePasswordNextSignIn": true, "password": .string(password)]
         do {
