@@ -35,10 +35,5 @@ public enum IDMapWriter {
     }
 
     /// Quotes a CSV field when needed, and defuses spreadsheet formulas (display names are attacker-controlled).
-    static func csvField(_ value: String) -> String {
-        var value = value
-        if let first = value.first, "=+-@\t\r".contains(first) { value = "'" + value }
-        guard value.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" }) else { return value }
-        return "\"" + value.replacingOccurrences(of: "\"", with: "\"\"") + "\""
-    }
+    static func csvField(_ value: String) -> String { CSVCell.quote(value) }
 }
