@@ -17,7 +17,7 @@ public struct LifeboatCommand: AsyncParsableCommand {
             130  stopped by Ctrl-C at an operation boundary: the same command (or `lifeboat resume`) goes on
             """,
         version: LifeboatVersion.current,
-        subcommands: [Plan.self, ReadinessCommand.self, Tabletop.self, Rebuild.self, Resume.self, Status.self, Approve.self, IDMapCommand.self, ReportCommand.self,
+        subcommands: [Plan.self, ReadinessCommand.self, Tabletop.self, Rebuild.self, Resume.self, Status.self, Approve.self, IDMapCommand.self, FollowUpsCommand.self, ReportCommand.self,
                       SnapshotCommand.self, FakeTenantCommand.self])
 
     public init() {}

@@ -128,6 +128,14 @@ public struct FollowUpRecord: Sendable, Hashable {
     public var sourceID: String?
     public var displayName: String?
     public var followUp: FollowUp
+
+    public init(stageID: String, operationKey: String?, sourceID: String?, displayName: String?, followUp: FollowUp) {
+        self.stageID = stageID
+        self.operationKey = operationKey
+        self.sourceID = sourceID
+        self.displayName = displayName
+        self.followUp = followUp
+    }
 }
 
 /// The checkpoint database: the run, its stages and operations, the ID map, gates,

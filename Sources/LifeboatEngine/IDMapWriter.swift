@@ -52,6 +52,14 @@ public enum CSVField {
         var value = value
         if let first = value.unicodeScalars.first, formulaPrefixes.contains(first) { value = "'" + value }
         guard value.unicodeScalars.contains(where: quotingScalars.contains) else { return value }
-        return "\"" + value.replacingOccurrences(of: "\"", with: "\"\"") + "\""
+        // Doubled scalar by scalar: a quote followed by a combining mark is one Character.
+        var quoted = String.UnicodeScalarView()
+        quoted.append("\"")
+        for scalar in value.unicodeScalars {
+            if scalar == "\"" { quoted.append("\"") }
+            quoted.append(scalar)
+        }
+        quoted.append("\"")
+        return String(quoted)
     }
 }

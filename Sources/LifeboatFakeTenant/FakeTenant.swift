@@ -124,6 +124,14 @@ public actor FakeTenant {
     /// Write units the throttling model admitted since this process opened the tenant (the work a quota paces).
     public var admittedWriteUnits: Int { throttle.admittedWrites }
 
+    /// What each of Graph's limits admitted since this process opened the tenant, for the per-limit lower bounds.
+    public var throttlingUsage: ThrottlingUsage {
+        ThrottlingUsage(writesByApp: throttle.admittedWritesByApp, resourceUnitsByApp: throttle.admittedUnitsByApp,
+                        conditionalAccessRequests: throttle.admittedConditionalAccess,
+                        resourceUnitsPer10s: profile.throttling.resourceUnitsPer10s
+                            ?? ThrottleModel.resourceUnitsPer10s(users: directory.ids(ofType: "user").count))
+    }
+
     /// Every object of a Graph type (`user`, `group`, `application`, …) in creation order.
     public func objects(ofType type: String) -> [JSONObject] {
         directory.ids(ofType: type).compactMap { directory.object($0)?.properties }

@@ -68,6 +68,11 @@ struct ThrottleModel {
     var storm: (share: Double, until: Date)?
     /// Write units admitted (each admitted write costs one, whatever its answer).
     private(set) var admittedWrites = 0
+    /// Per app: write units and resource units admitted.
+    private(set) var admittedWritesByApp: [String: Int] = [:]
+    private(set) var admittedUnitsByApp: [String: Double] = [:]
+    /// Conditional Access requests admitted.
+    private(set) var admittedConditionalAccess = 0
 
     init(settings: FakeTenantProfile.Throttling) {
         self.settings = settings
@@ -125,12 +130,17 @@ struct ThrottleModel {
         }
         admittedCount += 1
         ru.charge(units)
+        admittedUnitsByApp[app, default: 0] += Double(cost.resourceUnits)
         if cost.isWrite {
             writes.charge(scale)
             tenantWrites.charge(scale)
             admittedWrites += 1
+            admittedWritesByApp[app, default: 0] += 1
         }
-        if cost.isConditionalAccess { conditionalAccess.charge(1) }
+        if cost.isConditionalAccess {
+            conditionalAccess.charge(1)
+            admittedConditionalAccess += 1
+        }
         let usage = max(ru.usage, cost.isWrite ? writes.usage : 0)
         if usage > 0.8 { headers["x-ms-throttle-limit-percentage"] = Self.oneDecimal(min(1.8, usage)) }
         return .admitted(headers: headers)

@@ -1,4 +1,5 @@
 import Foundation
+import LifeboatGraph
 
 extension FakeTenantProfile.Throttling {
     /// Writes per second one app can sustain: the tighter of the per-app quota (writes per 150 s) and the
@@ -14,5 +15,64 @@ extension FakeTenantProfile.Throttling {
     /// `nil` when throttling is off.
     public func writeTimeLowerBound(writes: Int) -> Double? {
         sustainedWritesPerSecond.map { Double(writes) / $0 }
+    }
+}
+
+/// What each of Graph's limits admitted in a tabletop (``FakeTenant/throttlingUsage``).
+public struct ThrottlingUsage: Sendable, Hashable {
+    public var writesByApp: [String: Int]
+    public var resourceUnitsByApp: [String: Double]
+    public var conditionalAccessRequests: Int
+    /// The resource-unit quota per app the fake applied at the end (it grows with the tenant's users).
+    public var resourceUnitsPer10s: Int
+
+    public init(writesByApp: [String: Int], resourceUnitsByApp: [String: Double], conditionalAccessRequests: Int, resourceUnitsPer10s: Int) {
+        self.writesByApp = writesByApp
+        self.resourceUnitsByApp = resourceUnitsByApp
+        self.conditionalAccessRequests = conditionalAccessRequests
+        self.resourceUnitsPer10s = resourceUnitsPer10s
+    }
+}
+
+/// One limit's simulated waiting against its arithmetic lower bound.
+public struct ThrottlingLimitFigure: Sendable, Hashable {
+    /// ``LifeboatGraph/ThrottleScope`` value of the limit.
+    public var scope: String
+    /// The limit in words, e.g. `app write window (3000 / 150 s per app)`.
+    public var label: String
+    /// Simulated seconds waited for this limit.
+    public var waited: Double
+    /// The least time the limit's work needs: the work beyond the first full window ÷ the limit's rate (for several
+    /// apps, the busiest app's). A client that never waits for anything else cannot do better.
+    public var lowerBound: Double
+}
+
+extension FakeTenantProfile.Throttling {
+    /// Each limit's waiting (`waited`, seconds by ``LifeboatGraph/ThrottleScope``, as ``VirtualClock/waitedByThrottleScope``
+    /// books it) against its lower bound, for the limits that did any work; `nil` when throttling is off.
+    public func limitFigures(usage: ThrottlingUsage, waited: [String: Double]) -> [ThrottlingLimitFigure]? {
+        guard enabled else { return nil }
+        func bound(_ work: Double, burst: Double, perSecond: Double) -> Double { max(0, work - burst) / max(0.000_001, perSecond) }
+        let appWrites = Double(usage.writesByApp.values.max() ?? 0)
+        let tenantWrites = Double(usage.writesByApp.values.reduce(0, +))
+        let units = usage.resourceUnitsByApp.values.max() ?? 0
+        let ca = Double(usage.conditionalAccessRequests)
+        let figures = [
+            (ThrottleScope.appWrites, "app write window (\(writesPerApp) / 150 s per app)", appWrites,
+             bound(appWrites, burst: Double(writesPerApp), perSecond: Double(writesPerApp) / 150)),
+            (ThrottleScope.tenantWrites, "tenant write window (\(writesPerTenant) / 300 s)", tenantWrites,
+             bound(tenantWrites, burst: Double(writesPerTenant), perSecond: Double(writesPerTenant) / 300)),
+            (ThrottleScope.resourceUnits, "resource units (\(usage.resourceUnitsPer10s) / 10 s per app)", units,
+             bound(units, burst: Double(usage.resourceUnitsPer10s), perSecond: Double(usage.resourceUnitsPer10s) / 10)),
+            (ThrottleScope.conditionalAccess, "Conditional Access endpoint (\(Self.number(conditionalAccessPerSecond)) request/s per tenant)", ca,
+             bound(ca, burst: 1, perSecond: conditionalAccessPerSecond)),
+        ]
+        return figures.filter { $0.2 > 0 || waited[$0.0, default: 0] > 0 }.map {
+            ThrottlingLimitFigure(scope: $0.0, label: $0.1, waited: waited[$0.0, default: 0], lowerBound: $0.3)
+        }
+    }
+
+    private static func number(_ value: Double) -> String {
+        value == value.rounded() ? String(Int(value)) : String(value)
     }
 }

@@ -11,6 +11,7 @@ import Synchronization
 public final class VirtualClock: GraphClock, Sendable {
     private let current: Mutex<Date>
     private let ledger = Mutex<[WaitReason: Double]>([:])
+    private let scopes = Mutex<[String: Double]>([:])
     /// When the simulation started.
     public let start: Date
 
@@ -60,8 +61,12 @@ public final class VirtualClock: GraphClock, Sendable {
     /// Simulated seconds this clock moved forward, by why it moved, since it was created.
     public var waited: [WaitReason: Double] { ledger.withLock { $0 } }
 
+    /// Simulated seconds of throttling, by the limit waited for (``ThrottleScope``; `unknown` when the wait named none).
+    public var waitedByThrottleScope: [String: Double] { scopes.withLock { $0 } }
+
     private func book(_ seconds: Double, _ reason: WaitReason) {
         guard seconds > 0 else { return }
         ledger.withLock { $0[reason, default: 0] += seconds }
+        if reason == .throttling { scopes.withLock { $0[ThrottleScope.current ?? "unknown", default: 0] += seconds } }
     }
 }

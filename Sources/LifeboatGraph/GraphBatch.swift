@@ -32,6 +32,7 @@ extension GraphClient {
             var again: [Int] = []
             var wait = 0.0
             var throttledRound = false
+            var throttleScope: String?
             var answeredAt: Date?
             for start in stride(from: 0, to: pending.count, by: Self.batchLimit) {
                 let chunk = Array(pending[start..<min(start + Self.batchLimit, pending.count)])
@@ -80,6 +81,7 @@ extension GraphClient {
                             throttled[index] += 1
                             again.append(index)
                             throttleWait = max(throttleWait ?? 0, error.retryAfter ?? retry.backoff(attempt: throttled[index]))
+                            throttleScope = throttleScope ?? response.headers["x-ms-throttle-scope"]
                         } else if isServerError, request.isWrite {
                             var ambiguous = error
                             ambiguous.kind = .ambiguous
@@ -107,10 +109,12 @@ extension GraphClient {
             if !pending.isEmpty, wait > 0 {
                 do {
                     try await WaitReason.$current.withValue(throttledRound ? .throttling : .retry) {
-                        // Counted from the round's first answer, as Retry-After is.
-                        let since: Date
-                        if let answeredAt { since = answeredAt } else { since = await clock.now() }
-                        try await clock.sleep(until: since.addingTimeInterval(wait))
+                        try await ThrottleScope.$current.withValue(throttledRound ? throttleScope : nil) {
+                            // Counted from the round's first answer, as Retry-After is.
+                            let since: Date
+                            if let answeredAt { since = answeredAt } else { since = await clock.now() }
+                            try await clock.sleep(until: since.addingTimeInterval(wait))
+                        }
                     }
                 } catch {
                     for index in pending {

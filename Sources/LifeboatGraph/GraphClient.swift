@@ -196,7 +196,7 @@ public struct GraphClient: Sendable {
         while true {
             if let governor {
                 do {
-                    try await WaitReason.$current.withValue(.throttling) { try await governor.admit(cost) }
+                    try await WaitReason.$current.withValue(.throttling) { try await governor.admit(cost, path: request.path) }
                 } catch {
                     throw GraphError(kind: .notSent, status: 0, code: "Cancelled", message: "stopped while waiting for quota", method: request.method, path: request.path)
                 }
@@ -268,11 +268,13 @@ public struct GraphClient: Sendable {
                     let wait = error.retryAfter ?? retry.backoff(attempt: throttled)
                     do {
                         try await WaitReason.$current.withValue(.throttling) {
+                          try await ThrottleScope.$current.withValue(response.headers["x-ms-throttle-scope"]) {
                             // Counted from when this request reads the clock, not from the answer: on a simulated clock
                             // that staggers the retries of requests throttled together; counted from the answer they all
                             // retried into the same sliding window (50,000 users: 13,500 answers 429 instead of 8,500, and
                             // throttling 7 % over the arithmetic lower bound instead of 4 %).
                             try await clock.sleep(until: (await clock.now()).addingTimeInterval(wait))
+                          }
                         }
                     } catch {
                         throw GraphError(kind: .notSent, status: 0, code: "Cancelled", message: "stopped while throttled", method: request.method, path: request.path)

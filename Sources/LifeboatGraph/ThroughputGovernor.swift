@@ -39,14 +39,17 @@ public struct RequestCost: Sendable, Hashable {
 
 /// Keeps a client's request rate just under Graph's identity quotas instead of bouncing off 429s.
 ///
-/// Two token buckets — write units and resource units — each refill at `headroom` of the quota
-/// and hold at most half of the rest as a burst, so no window of the quota's length can see more
-/// than the quota. Each request reserves its estimated cost before it is sent and waits (on the
-/// injected ``GraphClock``) until its reservation is covered; `x-ms-resource-unit` corrects the
-/// estimate afterwards. A 429 pauses every request (Retry-After, or jittered exponential backoff
-/// when Graph gives none), halves the rate and drains the buckets; `x-ms-throttle-limit-percentage`
-/// at or above ``Configuration/highUsage`` slows it by a tenth; every unthrottled answer creeps
-/// the rate back up.
+/// Graph's quotas are windows (throttling-limits.md: 3,000 writes per 150 s per app and tenant, 18,000 writes per
+/// 300 s per tenant, 3,500–8,000 resource units per 10 s per app), so the governor keeps, per quota, the requests it
+/// admitted in the last window and admits a request as soon as the window holds `headroom` of the limit with it:
+/// a burst the window allows goes at once, and no window of the quota's length ever sees more than
+/// `headroom` × the limit. Admission is first come, first served. Endpoints with their own documented limit
+/// (``EndpointLimit``, e.g. Conditional Access: 1 request per second per tenant, 429s without Retry-After) are paced
+/// at that limit from the first request. Each request reserves its estimated cost before it is sent and waits (on
+/// the injected ``GraphClock``) until its reservation fits; `x-ms-resource-unit` corrects the estimate afterwards.
+/// A 429 pauses every request (Retry-After, or jittered exponential backoff when Graph gives none) and halves the
+/// share of each quota used; `x-ms-throttle-limit-percentage` at or above ``Configuration/highUsage`` lowers it by
+/// a tenth; every unthrottled answer creeps it back up.
 public actor ThroughputGovernor {
     /// A limit of `limit` units per `window` seconds.
     public struct Quota: Sendable, Hashable {
@@ -59,6 +62,34 @@ public actor ThroughputGovernor {
 
         /// Graph's write quota per app per tenant: 3,000 per 150 seconds.
         public static let graphWrites = Quota(limit: 3000, window: 150)
+        /// Graph's write quota per tenant, all apps together: 18,000 per 300 seconds.
+        public static let graphTenantWrites = Quota(limit: 18000, window: 300)
+    }
+
+    /// A documented per-endpoint limit: requests whose path starts with one of `pathPrefixes` are sent at most
+    /// `requestsPerSecond` a second, whatever the quotas allow.
+    public struct EndpointLimit: Sendable, Hashable {
+        /// Which limit, for statistics (e.g. `conditionalAccess`).
+        public var name: String
+        /// Path prefixes without the version, lowercased, e.g. `/identity/conditionalaccess/`.
+        public var pathPrefixes: [String]
+        public var requestsPerSecond: Double
+
+        public init(name: String, pathPrefixes: [String], requestsPerSecond: Double) {
+            self.name = name
+            self.pathPrefixes = pathPrefixes.map { $0.lowercased() }
+            self.requestsPerSecond = requestsPerSecond
+        }
+
+        /// Identity protection and Conditional Access (policies and named locations): 1 request per second per
+        /// tenant for all apps, and its 429s carry no Retry-After (throttling-limits.md).
+        public static let conditionalAccess = EndpointLimit(
+            name: "conditionalAccess", pathPrefixes: ["/identity/conditionalAccess", "/identityProtection"], requestsPerSecond: 1)
+
+        func matches(_ path: String) -> Bool {
+            let lowered = path.lowercased()
+            return pathPrefixes.contains { lowered == $0 || lowered.hasPrefix($0.hasSuffix("/") ? $0 : $0 + "/") }
+        }
     }
 
     /// The tenant's size, which sets the resource-unit quota per app per tenant.
@@ -80,9 +111,15 @@ public actor ThroughputGovernor {
     }
 
     public struct Configuration: Sendable {
+        /// Writes per app (and tenant).
         public var writes: Quota
+        /// Writes per tenant; with one app registration the per-app quota is the tighter one.
+        public var tenantWrites: Quota
         public var resourceUnits: Quota
-        /// The share of each quota the governor aims for.
+        /// Endpoints paced at their own documented limit.
+        public var endpointLimits: [EndpointLimit]
+        /// The share of each quota the governor aims for: the safety margin for clocks that disagree and for
+        /// requests other clients make.
         public var headroom: Double
         /// The lowest share of the target rate after repeated throttling.
         public var minimumFactor: Double
@@ -94,12 +131,15 @@ public actor ThroughputGovernor {
         public var backoff: RetryPolicy
 
         public init(
-            writes: Quota = .graphWrites, resourceUnits: Quota = TenantSize.small.resourceUnits, headroom: Double = 0.9,
+            writes: Quota = .graphWrites, tenantWrites: Quota = .graphTenantWrites, resourceUnits: Quota = TenantSize.small.resourceUnits,
+            endpointLimits: [EndpointLimit] = [.conditionalAccess], headroom: Double = 0.95,
             minimumFactor: Double = 0.1, recoveryStep: Double = 0.02, highUsage: Double = 0.9,
             backoff: RetryPolicy = RetryPolicy()
         ) {
             self.writes = writes
+            self.tenantWrites = tenantWrites
             self.resourceUnits = resourceUnits
+            self.endpointLimits = endpointLimits
             self.headroom = headroom
             self.minimumFactor = minimumFactor
             self.recoveryStep = recoveryStep
@@ -118,31 +158,66 @@ public actor ThroughputGovernor {
         public var delayed = 0
         /// The current share of the target rate (1 = full).
         public var factor = 1.0
+        /// Seconds requests were held back, by the limit that held them: `writes`, `tenantWrites`,
+        /// `resourceUnits`, an ``EndpointLimit``'s name, or `throttled` (a 429's pause). Concurrent waits add up.
+        public var waitedByLimit: [String: Double] = [:]
     }
 
-    private struct Bucket {
-        var level: Double
-        var capacity: Double
-        var rate: Double
+    /// The costs admitted within the last window of one quota, oldest first; reservations are never earlier than
+    /// the last one, so the window that ends at a new reservation is the only one it can overfill.
+    private struct Window {
+        let quota: Quota
+        private var entries: [(at: Date, cost: Double)] = []
+        private var head = 0
+        private(set) var total = 0.0
 
-        init(_ quota: Quota, headroom: Double) {
-            rate = quota.limit * headroom / quota.window
-            capacity = max(1, quota.limit * (1 - headroom) / 2)
-            level = capacity
+        init(_ quota: Quota) { self.quota = quota }
+
+        /// The earliest moment from `earliest` at which `cost` fits under `limit` in the window ending then.
+        mutating func slot(for cost: Double, limit: Double, earliest: Date) -> Date {
+            var at = earliest
+            forget(before: at)
+            while total + cost > limit, head < entries.count {
+                at = max(at, entries[head].at.addingTimeInterval(quota.window))
+                forget(before: at)
+            }
+            return at
         }
 
-        mutating func refill(seconds: Double, factor: Double) {
-            level = min(capacity, level + rate * factor * max(0, seconds))
+        mutating func record(_ cost: Double, at: Date) {
+            guard cost != 0 else { return }
+            entries.append((at, cost))
+            total += cost
         }
 
-        func wait(factor: Double) -> Double { level >= 0 ? 0 : -level / (rate * factor) }
+        /// The share of the quota's limit admitted in the window that ends at `moment`.
+        mutating func usage(at moment: Date) -> Double {
+            forget(before: moment)
+            return total / quota.limit
+        }
+
+        /// Drops what has left the window that ends at `moment`.
+        private mutating func forget(before moment: Date) {
+            let edge = moment.addingTimeInterval(-quota.window)
+            while head < entries.count, entries[head].at <= edge {
+                total -= entries[head].cost
+                head += 1
+            }
+            if head > 4096, head * 2 > entries.count {
+                entries.removeFirst(head)
+                head = 0
+            }
+        }
     }
 
     public nonisolated let configuration: Configuration
     private let clock: any GraphClock
-    private var writes: Bucket
-    private var units: Bucket
-    private var updated: Date?
+    private var writes: Window
+    private var tenantWrites: Window
+    private var units: Window
+    /// The latest reservation: admission is first come, first served.
+    private var lastSlot: Date?
+    private var endpointSlots: [String: Date] = [:]
     private var factor = 1.0
     private var pausedUntil: Date?
     private var consecutiveThrottles = 0
@@ -152,8 +227,9 @@ public actor ThroughputGovernor {
     public init(configuration: Configuration = Configuration(), clock: any GraphClock = SystemClock()) {
         self.configuration = configuration
         self.clock = clock
-        writes = Bucket(configuration.writes, headroom: configuration.headroom)
-        units = Bucket(configuration.resourceUnits, headroom: configuration.headroom)
+        writes = Window(configuration.writes)
+        tenantWrites = Window(configuration.tenantWrites)
+        units = Window(configuration.resourceUnits)
     }
 
     /// The counters so far.
@@ -163,50 +239,83 @@ public actor ThroughputGovernor {
         return current
     }
 
-    private func refill(to now: Date) {
-        if let updated {
-            let seconds = now.timeIntervalSince(updated)
-            writes.refill(seconds: seconds, factor: factor)
-            units.refill(seconds: seconds, factor: factor)
-        }
-        updated = max(updated ?? now, now)
-    }
+    /// The ``ThrottleScope`` of each limit's waits.
+    static let scopes = [
+        "writes": ThrottleScope.appWrites, "tenantWrites": ThrottleScope.tenantWrites, "resourceUnits": ThrottleScope.resourceUnits,
+        EndpointLimit.conditionalAccess.name: ThrottleScope.conditionalAccess,
+    ]
+
+    /// The limit of `quota` the governor aims for now.
+    private func target(_ quota: Quota) -> Double { max(1, quota.limit * configuration.headroom * factor) }
 
     /// Reserves `cost` and waits until the quotas allow it and no 429 pause is in force.
     public func admit(_ cost: RequestCost) async throws {
+        try await admit(cost, path: "")
+    }
+
+    /// Reserves `cost` for a request to `path` (e.g. `/identity/conditionalAccess/policies`) and waits until the
+    /// quotas and the path's ``EndpointLimit`` allow it and no 429 pause is in force.
+    public func admit(_ cost: RequestCost, path: String) async throws {
         let now = await clock.now()
-        refill(to: now)
-        writes.level -= cost.writes
-        units.level -= cost.resourceUnits
         stats.admitted += 1
-        var wait = max(writes.wait(factor: factor), units.wait(factor: factor))
-        if let pausedUntil { wait = max(wait, pausedUntil.timeIntervalSince(now)) }
+        var at = max(now, lastSlot ?? now)
+        var limit = "writes"
+        func later(_ candidate: Date, _ name: String) {
+            if candidate > at { at = candidate; limit = name }
+        }
+        if let pausedUntil { later(pausedUntil, "throttled") }
+        if cost.writes > 0 {
+            later(writes.slot(for: cost.writes, limit: target(configuration.writes), earliest: at), "writes")
+            later(tenantWrites.slot(for: cost.writes, limit: target(configuration.tenantWrites), earliest: at), "tenantWrites")
+        }
+        later(units.slot(for: cost.resourceUnits, limit: target(configuration.resourceUnits), earliest: at), "resourceUnits")
+        // A later slot on one quota cannot overfill another: each window only loses entries as time goes on.
+        writes.record(cost.writes, at: at)
+        tenantWrites.record(cost.writes, at: at)
+        units.record(cost.resourceUnits, at: at)
+        lastSlot = at
+        // The endpoint's own pace holds only its requests back, not the others.
+        var send = at
+        if let endpoint = configuration.endpointLimits.first(where: { $0.matches(path) }) {
+            let spacing = 1 / (max(0.001, endpoint.requestsPerSecond) * configuration.headroom)
+            if let previous = endpointSlots[endpoint.name], previous.addingTimeInterval(spacing) > send {
+                send = previous.addingTimeInterval(spacing)
+                limit = endpoint.name
+            }
+            endpointSlots[endpoint.name] = send
+        }
+        let wait = send.timeIntervalSince(now)
         if wait > 0 {
             stats.delayed += 1
-            try await clock.sleep(seconds: wait)
+            stats.waitedByLimit[limit, default: 0] += wait
+            // A deadline, not a duration: concurrent requests held to the same moment wait once on a simulated clock.
+            try await ThrottleScope.$current.withValue(Self.scopes[limit]) { try await clock.sleep(until: send) }
         }
         // A 429 may have arrived while this request waited: honour that pause too.
         while let pausedUntil {
             let remaining = pausedUntil.timeIntervalSince(await clock.now())
             guard remaining > 0 else { break }
-            try await clock.sleep(seconds: remaining)
+            stats.waitedByLimit["throttled", default: 0] += remaining
+            try await clock.sleep(until: pausedUntil)
         }
     }
 
     /// Learns from a response: its status, `Retry-After`, `x-ms-resource-unit` and `x-ms-throttle-limit-percentage`.
     public func observe(status: Int, headers: [String: String], estimated: RequestCost) async {
         let now = await clock.now()
-        refill(to: now)
         if let actual = headers["x-ms-resource-unit"].flatMap(Double.init) {
-            units.level -= actual - estimated.resourceUnits
+            units.record(actual - estimated.resourceUnits, at: max(now, lastSlot ?? now))
         }
         if status == 429 {
             throttled(retryAfter: headers["retry-after"].flatMap(Double.init), now: now)
             return
         }
         consecutiveThrottles = 0
+        // What this governor admitted itself explains the usage Graph reports after a burst; only usage beyond it
+        // (other clients of the same quota) is a reason to slow down.
+        let own = max(writes.usage(at: now), units.usage(at: now))
         if let usage = headers["x-ms-throttle-limit-percentage"].flatMap(Double.init).map({ $0 > 2 ? $0 / 100 : $0 }),
-           usage >= configuration.highUsage {
+           usage >= configuration.highUsage, usage > own + 0.1 {
             // Close to the limit: slow down, at most once a second so a burst of answers does not collapse the rate.
             if lastSlowdown.map({ now.timeIntervalSince($0) >= 1 }) ?? true {
                 factor = max(configuration.minimumFactor, factor * 0.9)
@@ -217,11 +326,9 @@ public actor ThroughputGovernor {
         }
     }
 
-    /// Records a 429: pauses every request, halves the rate and drains the buckets.
+    /// Records a 429: pauses every request and halves the share of each quota used.
     public func throttled(retryAfter: Double?) async {
-        let now = await clock.now()
-        refill(to: now)
-        throttled(retryAfter: retryAfter, now: now)
+        throttled(retryAfter: retryAfter, now: await clock.now())
     }
 
     private func throttled(retryAfter: Double?, now: Date) {
@@ -234,7 +341,5 @@ public actor ThroughputGovernor {
         pausedUntil = max(pausedUntil ?? until, until)
         if !alreadyPaused { factor = max(configuration.minimumFactor, factor * 0.5) }
         lastSlowdown = now
-        writes.level = min(writes.level, 0)
-        units.level = min(units.level, 0)
     }
 }

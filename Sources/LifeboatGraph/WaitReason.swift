@@ -19,3 +19,22 @@ public enum WaitReason: String, Sendable, Hashable, CaseIterable, Codable {
     /// The reason of the waits the current task makes.
     @TaskLocal public static var current: WaitReason?
 }
+
+/// Which of Graph's limits a throttling wait is for (throttling-limits.md), so a simulated clock can split the
+/// throttling time per limit: the `x-ms-throttle-scope` of the 429 that asked for the wait, or the limit a
+/// ``ThroughputGovernor`` held the request back for. Unset when the answer named none.
+///
+/// Set with `ThrottleScope.$current.withValue(scope) { … }` around a sleep.
+public enum ThrottleScope {
+    /// The scope of the waits the current task makes.
+    @TaskLocal public static var current: String?
+
+    /// Writes per app and tenant (3,000 per 150 s).
+    public static let appWrites = "Tenant_Application/Writes"
+    /// Writes per tenant, all apps (18,000 per 300 s).
+    public static let tenantWrites = "Tenant/Writes"
+    /// Resource units per app and tenant (3,500–8,000 per 10 s).
+    public static let resourceUnits = "Tenant_Application/ResourceUnits"
+    /// Identity protection and Conditional Access: 1 request per second per tenant.
+    public static let conditionalAccess = "Tenant/ConditionalAccess"
+}

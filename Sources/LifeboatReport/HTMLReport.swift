@@ -188,19 +188,21 @@ public enum HTMLReport {
         line("<h3>Skipped operations</h3>")
         if report.skipped.isEmpty { none(ReportWording.noSkipped) }
         for group in report.skipped {
-            line("<h4>\(h(group.category)) (\(group.operations.count))</h4>")
+            line("<h4>\(h(group.category)) (\(group.count))</h4>")
             line("<p><strong>Action:</strong> \(h(group.action))</p>")
             table(["Operation", "Stage", "Type", "Display name", "Source id", "Reason"], group.operations.map { op in
                 [id(op.key), h(op.stageID), h(op.type), h(op.displayName), id(op.sourceID), h(op.reason)]
             })
+            if let more = ReportWording.more(group.count - group.operations.count, of: group.count) { none(more) }
         }
         line("<h3>What could not be restored (follow-ups)</h3>")
         if report.followUps.isEmpty { none(ReportWording.noFollowUps) }
         for group in report.followUps {
-            line("<h4>\(h(group.category)) (\(group.items.count))</h4>")
+            line("<h4>\(h(group.category)) (\(group.count))</h4>")
             table(["Stage", "Object", "What", "Action"], group.items.map { item in
                 [h(item.stageID), h(item.displayName ?? "—"), h(item.message), h(item.action)]
             })
+            if let more = ReportWording.more(group.count - group.items.count, of: group.count) { none(more) }
         }
         line("<h3>Conditional access policies left in report-only</h3>")
         if let text = ReportWording.conditionalAccess(report) {

@@ -7,7 +7,7 @@ public enum JSONReport {
     /// The schema's name.
     public static let schema = "lifeboat.report"
     /// Bumped when a field is removed or changes meaning; adding a field keeps the version.
-    public static let schemaVersion = 1
+    public static let schemaVersion = 2
 
     /// The report document.
     public static func document(_ report: RunReport) -> JSONValue {
@@ -86,7 +86,7 @@ public enum JSONReport {
             }),
             "skipped": .array(report.skipped.map { group in
                 [
-                    "category": .string(group.category), "action": .string(group.action),
+                    "category": .string(group.category), "action": .string(group.action), "count": .number(Double(group.count)),
                     "operations": .array(group.operations.map { op in
                         [
                             "key": .string(op.key), "stage": .string(op.stageID), "type": .string(op.type), "sourceId": .string(op.sourceID),
@@ -96,7 +96,7 @@ public enum JSONReport {
                 ]
             }),
             "followUps": .array(report.followUps.map { group in
-                ["category": .string(group.category), "count": .number(Double(group.items.count)), "items": .array(group.items.map(followUp))]
+                ["category": .string(group.category), "count": .number(Double(group.count)), "items": .array(group.items.map(followUp))]
             }),
             "conditionalAccess": [
                 "stageInRunbook": .bool(report.hasConditionalAccessStage),

@@ -172,23 +172,25 @@ public enum MarkdownReport {
         line()
         if report.skipped.isEmpty { line(e(ReportWording.noSkipped)); line() }
         for group in report.skipped {
-            line("#### \(e(group.category)) (\(group.operations.count))")
+            line("#### \(e(group.category)) (\(group.count))")
             line()
             line("Action: \(e(group.action))")
             line()
             table(["Operation", "Stage", "Type", "Display name", "Source id", "Reason"], group.operations.map { op in
                 [e(op.key), e(op.stageID), e(op.type), e(op.displayName), e(op.sourceID), e(op.reason)]
             })
+            if let more = ReportWording.more(group.count - group.operations.count, of: group.count) { line(more); line() }
         }
         line("### What could not be restored (follow-ups)")
         line()
         if report.followUps.isEmpty { line(e(ReportWording.noFollowUps)); line() }
         for group in report.followUps {
-            line("#### \(e(group.category)) (\(group.items.count))")
+            line("#### \(e(group.category)) (\(group.count))")
             line()
             table(["Stage", "Object", "What", "Action"], group.items.map { item in
                 [e(item.stageID), e(item.displayName ?? "—"), e(item.message), e(item.action)]
             })
+            if let more = ReportWording.more(group.count - group.items.count, of: group.count) { line(more); line() }
         }
         line("### Conditional access policies left in report-only")
         line()

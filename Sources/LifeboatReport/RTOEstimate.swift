@@ -1,4 +1,5 @@
 import Foundation
+import LifeboatJSON
 import LifeboatEngine
 
 /// A tabletop's recovery-time estimate, from the simulated clock: how long each stage took, where the time went
@@ -36,6 +37,42 @@ public struct RTOEstimate: Sendable, Hashable {
     public var objectiveSeconds: Double?
     /// Whether every stage finished (otherwise the numbers are so far).
     public var complete: Bool
+    /// Simulated waiting per Graph limit against the limit's arithmetic lower bound, summed over the run's sessions
+    /// (tabletops with throttling on; empty otherwise).
+    public var limits: [LimitWaiting] = []
+
+    /// One throttling limit's simulated waiting and the least its work needs.
+    public struct LimitWaiting: Sendable, Hashable {
+        /// `x-ms-throttle-scope` of the limit, e.g. `Tenant_Application/Writes`.
+        public var scope: String
+        public var label: String
+        public var waited: Double
+        public var lowerBound: Double
+        /// Waiting ÷ lower bound; nil when the bound is zero.
+        public var ratio: Double? { lowerBound > 0 ? waited / lowerBound : nil }
+    }
+
+    /// The event kind a tabletop session records its per-limit figures under (its detail: `limits[]` with `scope`,
+    /// `label`, `waited`, `lowerBound`).
+    public static let limitsEventKind = "tabletop.throttling-limits"
+
+    /// The per-limit figures of every session, summed by scope (in first-seen order).
+    static func limits(from details: [JSONValue?]) -> [LimitWaiting] {
+        var order: [String] = []
+        var byScope: [String: LimitWaiting] = [:]
+        for detail in details {
+            for entry in detail?["limits"]?.arrayValue ?? [] {
+                guard let scope = entry["scope"]?.stringValue else { continue }
+                if byScope[scope] == nil {
+                    order.append(scope)
+                    byScope[scope] = LimitWaiting(scope: scope, label: entry["label"]?.stringValue ?? scope, waited: 0, lowerBound: 0)
+                }
+                byScope[scope]!.waited += entry["waited"]?.numberValue ?? 0
+                byScope[scope]!.lowerBound += entry["lowerBound"]?.numberValue ?? 0
+            }
+        }
+        return order.compactMap { byScope[$0] }
+    }
 
     /// Reasons in the order reports list them, with their words.
     public static let reasons: [(key: String, label: String)] = [
@@ -126,6 +163,13 @@ extension RTOEstimate {
         }
         if unattributedSeconds >= 1 {
             lines.append("  Unattributed: \(ReportTime.duration(unattributedSeconds)) (waits of a killed process not yet stored)")
+        }
+        if !limits.isEmpty {
+            lines.append("  Throttling per limit (simulated waiting against the limit's arithmetic lower bound: its work beyond the first window ÷ its rate):")
+            for limit in limits {
+                let ratio = limit.ratio.map { String(format: "%.2f×", $0) } ?? "no bound"
+                lines.append("    \(limit.label): \(ReportTime.duration(limit.waited)) waited; lower bound \(ReportTime.duration(limit.lowerBound)) (\(ratio))")
+            }
         }
         return lines
     }

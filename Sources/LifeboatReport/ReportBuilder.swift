@@ -69,7 +69,9 @@ struct CheckpointContents {
     var readinessFindings: [JSONValue] = []
 
     /// Events written by another process than the one running the stages (`lifeboat approve`, a resume's preamble).
-    static let eventsFromOtherProcesses: Set<String> = ["gate.approved", "run.runbook-changed"]
+    /// Events that say nothing about where the run's own process was: other processes', and the tabletop's per-limit
+    /// figures, written after the run's last step.
+    static let eventsFromOtherProcesses: Set<String> = ["gate.approved", "run.runbook-changed", RTOEstimate.limitsEventKind]
 
     func report(generatedAt: Date) -> RunReport {
         let times = events.map { ReportTime.parse($0.at) }
@@ -288,8 +290,11 @@ struct CheckpointContents {
             let category = followUp?.category ?? "skipped"
             if groups[category] == nil {
                 order.append(category)
-                groups[category] = SkippedGroup(category: category, action: followUp?.action ?? "no follow-up was recorded; check the stage's options", operations: [])
+                groups[category] = SkippedGroup(category: category, action: followUp?.action ?? "no follow-up was recorded; check the stage's options",
+                                                count: 0, operations: [])
             }
+            groups[category]!.count += 1
+            guard groups[category]!.operations.count < RunReport.shownPerGroup else { continue }
             groups[category]!.operations.append(SkippedOperation(
                 key: op.planned.key, stageID: op.stageID, type: typeName(op, kinds: kinds), sourceID: op.planned.sourceID,
                 displayName: op.planned.displayName, reason: followUp?.message ?? "skipped"))
@@ -304,12 +309,17 @@ struct CheckpointContents {
 
     private func followUpGroups() -> [FollowUpGroup] {
         var order: [String] = []
-        var groups: [String: [FollowUpItem]] = [:]
+        var groups: [String: FollowUpGroup] = [:]
         for record in followUps {
-            if groups[record.followUp.category] == nil { order.append(record.followUp.category) }
-            groups[record.followUp.category, default: []].append(Self.item(record))
+            let category = record.followUp.category
+            if groups[category] == nil {
+                order.append(category)
+                groups[category] = FollowUpGroup(category: category, count: 0, items: [])
+            }
+            groups[category]!.count += 1
+            if groups[category]!.items.count < RunReport.shownPerGroup { groups[category]!.items.append(Self.item(record)) }
         }
-        return order.map { FollowUpGroup(category: $0, items: groups[$0] ?? []) }
+        return order.compactMap { groups[$0] }
     }
 
     private func verificationStages() -> [VerificationStage] {
@@ -378,7 +388,9 @@ extension RTOEstimate {
     /// hundreds of megabytes for a tenant of 50,000 users).
     public static func read(from store: CheckpointStore) async throws -> RTOEstimate? {
         guard let run = try await store.runRecord() else { return nil }
-        return compute(stages: try await store.stages(), events: try await store.events(), waits: try await store.simulatedWaits(),
-                       dependencies: try await store.stageDependencies(), objective: run.record.objectiveSeconds, complete: run.status == .done)
+        var estimate = compute(stages: try await store.stages(), events: try await store.events(), waits: try await store.simulatedWaits(),
+                               dependencies: try await store.stageDependencies(), objective: run.record.objectiveSeconds, complete: run.status == .done)
+        estimate?.limits = limits(from: try await store.eventDetails(kind: limitsEventKind).map(\.detail))
+        return estimate
     }
 }

@@ -277,6 +277,9 @@ public struct ResolvedError: Sendable, Hashable {
 public struct SkippedGroup: Sendable, Hashable {
     public var category: String
     public var action: String
+    /// How many operations of the category were skipped.
+    public var count: Int
+    /// The first ``RunReport/shownPerGroup`` of them, in plan order (`lifeboat followups` lists every follow-up).
     public var operations: [SkippedOperation]
 }
 
@@ -293,7 +296,16 @@ public struct SkippedOperation: Sendable, Hashable {
 /// Follow-ups that share a category (`credentials`, `synced-object`, `guest-redemption`, …).
 public struct FollowUpGroup: Sendable, Hashable {
     public var category: String
+    /// How many follow-ups the category has in all.
+    public var count: Int
+    /// The first ``RunReport/shownPerGroup`` of them, in the order they were recorded; `lifeboat followups` lists all.
     public var items: [FollowUpItem]
+}
+
+extension RunReport {
+    /// How many objects a report lists per follow-up category and per skipped category: enough to recognise the
+    /// cause, few enough that a 100,000-user run's report stays readable. The rest are counted.
+    public static let shownPerGroup = 10
 }
 
 /// One thing a person must do after the run.

@@ -1,4 +1,6 @@
 import Foundation
+import LifeboatReport
+import LifeboatJSON
 import LifeboatEngine
 import LifeboatFakeTenant
 import LifeboatGraph
@@ -181,11 +183,20 @@ public final class TabletopSession: Sendable {
         if !delta.isEmpty { pendingWaits.yield((stageID, delta)) }
     }
 
-    /// Stores the waits not stored yet; call when the executor returns (and before a simulated kill).
+    /// Stores the waits not stored yet, and this process's waiting per throttling limit against each limit's lower
+    /// bound (event ``RTOEstimate/limitsEventKind``); call when the executor returns (and before a simulated kill).
     public func finish() async {
         if let stage = state.withLock({ $0.stage }) { bookWaits(to: stage) }
         pendingWaits.finish()
         await writer.value
+        let usage = await tenant.throttlingUsage
+        if let figures = tenant.profile.throttling.limitFigures(usage: usage, waited: clock.waitedByThrottleScope), !figures.isEmpty {
+            let detail: JSONValue = ["limits": .array(figures.map { figure in
+                ["scope": .string(figure.scope), "label": .string(figure.label), "waited": .number(figure.waited), "lowerBound": .number(figure.lowerBound)]
+            })]
+            try? await store.appendEvent(kind: RTOEstimate.limitsEventKind, message: "simulated waiting per throttling limit in this session",
+                                         detail: detail, simulated: nil)
+        }
     }
 
     /// Simulated seconds since the run's start.

@@ -21,7 +21,7 @@ import Testing
         #expect(json.status == 0, "\(json.stderr)")
         let document = try JSONCoding.decode(Data(json.stdout.utf8))
         #expect(document["schema"]?.stringValue == "lifeboat.report")
-        #expect(document["schemaVersion"]?.numberValue == 1)
+        #expect(document["schemaVersion"]?.numberValue == 2)
         #expect(document["run"]?["outcome"]?.stringValue == "completed")
         #expect(document["run"]?["interruptions"]?.numberValue == 1)
         let interruption = try #require(document["timeline"]?["interruptions"]?.arrayValue?.first)
