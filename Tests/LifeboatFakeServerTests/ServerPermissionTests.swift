@@ -39,10 +39,15 @@ import Testing
 
         // Operator API: another tenant holds a domain; its verify fails for good.
         #expect(try await served.graph("POST", "/domains", token: full, body: ["id": "contoso.com"]).status == 201)
-        let held = try await served.send("POST", "\(served.base)/_lifeboat/domains/held", headers: ["Content-Type": "application/json"],
+        // The operator API needs the server's operator token (issue 15): without it the call is refused.
+        let operatorHeaders = ["Content-Type": "application/json", "Authorization": "Bearer \(server.operatorToken)"]
+        let anonymous = try await served.send("POST", "\(served.base)/_lifeboat/domains/held", headers: ["Content-Type": "application/json"],
+                                              body: Data(#"{"domain": "contoso.com", "held": true}"#.utf8))
+        #expect(anonymous.status == 401)
+        let held = try await served.send("POST", "\(served.base)/_lifeboat/domains/held", headers: operatorHeaders,
                                          body: Data(#"{"domain": "contoso.com", "held": true}"#.utf8))
         #expect(held.status == 200)
-        _ = try await served.send("POST", "\(served.base)/_lifeboat/dns", headers: ["Content-Type": "application/json"], body: Data(#"{"domain": "contoso.com"}"#.utf8))
+        _ = try await served.send("POST", "\(served.base)/_lifeboat/dns", headers: operatorHeaders, body: Data(#"{"domain": "contoso.com"}"#.utf8))
         let verify = try await served.graph("POST", "/domains/contoso.com/verify", token: full)
         #expect(verify.status == 400)
         #expect(verify.json?["error"]?["message"]?.stringValue?.contains("another tenant") == true)
