@@ -463,10 +463,15 @@ public actor CheckpointStore {
         }
     }
 
-    /// Puts failed operations of a stage back to `pending` so that a resume retries them.
+    /// The error code of a failed write whose outcome is unknown (it may have landed, and no look-up could tell).
+    public static let outcomeUnknownCode = "OutcomeUnknown"
+
+    /// Puts failed operations of a stage back to `pending` so that a resume retries them; a write whose outcome is
+    /// unknown goes back to `sent`, so that it is looked up before it is written again.
     public func retryFailed(stageID: String) throws -> Int {
         try db.transaction {
-            let count = try db.run("UPDATE operations SET state = 'pending' WHERE stage_id = ? AND state = 'failed'", [.text(stageID)])
+            let count = try db.run("UPDATE operations SET state = CASE WHEN error_code = ? THEN 'sent' ELSE 'pending' END WHERE stage_id = ? AND state = 'failed'",
+                                   [.text(Self.outcomeUnknownCode), .text(stageID)])
             if count > 0 { try appendEvent(kind: "operations.retry", stageID: stageID, message: "\(count) failed operations will be retried", simulated: nil) }
             return count
         }

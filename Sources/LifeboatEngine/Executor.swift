@@ -377,19 +377,32 @@ public struct Executor: Sendable {
         }
         if options.dryRun { return await dryRun(op, kind: kind, context: context) }
         var lastError: GraphError?
+        // Set while an earlier attempt's write may have landed and no look-up has settled whether it did: the next
+        // attempt must not write before a look-up that waits out Graph's list lag finds nothing (a look-up that failed,
+        // e.g. while the target was unreachable, proves nothing).
+        var outcomeUnknown = false
+        var lookupFailure: (code: String, message: String, requestID: String?)?
         for attempt in 1...options.maxAttempts {
             do {
+                if outcomeUnknown {
+                    switch await Reconciliation.$afterUnknownOutcome.withValue(true, operation: { await reconcile(op, kind: kind, context: context) }) {
+                    case .succeeded(let op, let outcome, let mapping):
+                        return .succeeded(op, outcome, mapping: mapping)
+                    case .notApplied:
+                        outcomeUnknown = false
+                    case .failed(_, let code, let message, let requestID):
+                        lookupFailure = (code, message, requestID)
+                        await backOff(attempt: attempt, since: nil)
+                        continue
+                    }
+                }
                 let outcome = try await kind.perform(op, in: context)
                 return .succeeded(op, outcome, mapping: mapping(op, outcome, stage: context.stage.id))
             } catch let error as GraphError {
                 lastError = error
                 if error.kind == .ambiguous {
-                    // The write may have landed: adopt it if it did, otherwise try again.
-                    if case .succeeded(let op, let outcome, let mapping) = await Reconciliation.$afterUnknownOutcome.withValue(true, operation: {
-                        await reconcile(op, kind: kind, context: context)
-                    }) {
-                        return .succeeded(op, outcome, mapping: mapping)
-                    }
+                    // The write may have landed: the next attempt looks it up first and adopts it if it did.
+                    outcomeUnknown = true
                 } else if error.isTransient || error.isNotFound {
                     // Graph is eventually consistent: just-created references can be invisible for seconds.
                     await backOff(attempt: attempt, since: error.answeredAt)
@@ -401,6 +414,13 @@ public struct Executor: Sendable {
             } catch {
                 return .failed(op, code: "Error", message: "\(error)", requestID: nil)
             }
+        }
+        if outcomeUnknown {
+            // Recorded as failed, but resumed as a write in flight: `retryFailed` puts it back to `sent`, so the next run
+            // looks it up before anything is written again.
+            return .failed(op, code: CheckpointStore.outcomeUnknownCode,
+                           message: "the write may have landed but could not be looked up (\(lookupFailure?.code ?? lastError?.code ?? "Error"): \(lookupFailure?.message ?? lastError?.message ?? "gave up")); a resume looks it up before writing again",
+                           requestID: lookupFailure?.requestID ?? lastError?.requestID)
         }
         return .failed(op, code: lastError?.code ?? "Error", message: (lastError?.message ?? "gave up") + " (after \(options.maxAttempts) attempts)",
                        requestID: lastError?.requestID)

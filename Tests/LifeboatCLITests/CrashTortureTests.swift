@@ -109,8 +109,12 @@ struct ServedFakeProcess {
             attempts += 1
             let client = try rehearse(served, directory, state: "drill.sqlite")
             if killed < Self.kills || fakeRestarts == 0 {
-                // A seeded moment: after a few more writes than the tenant holds now.
-                let target = (served.writes() ?? 0) + 1 + Int(random.next() % UInt64(max(2, totalWrites / (Self.kills + 2))))
+                // A seeded moment: a few more writes than the tenant holds now, spread over what is left of the run so
+                // that every kill (50 in long mode) lands before the run ends, with at least one write between kills.
+                let now = served.writes() ?? 0
+                let killsLeft = Self.kills - killed + 1
+                let spacing = max(1, (totalWrites - now) / (killsLeft + 1))
+                let target = now + 1 + Int(random.next() % UInt64(spacing))
                 while client.process.isRunning, (served.writes() ?? 0) < target { try await Task.sleep(for: .milliseconds(5)) }
                 if client.process.isRunning {
                     if killed == Self.kills {

@@ -17,7 +17,8 @@ struct Drill {
     /// The simulated clock the tenant and the client share.
     let clock: VirtualClock
 
-    /// A drill with a new tenant, or another drill's tenant (`sharing`) and its clock.
+    /// A drill with a new tenant, or another drill's tenant (`sharing`) and its clock; `file` names a shipped runbook, or
+    /// is an absolute path.
     init(_ name: String, tenant: FakeTenant? = nil, clock shared: VirtualClock? = nil, runbook file: String = "rebuild-new-tenant.yaml",
          snapshot snapshotURL: URL = Fixtures.contoso) async throws {
         directory = try TemporaryDirectory(name)
@@ -27,7 +28,7 @@ struct Drill {
         let tenant = try tenant ?? FakeTenant(stateFile: directory.path("fake.sqlite"), initialDomain: "contosodr.onmicrosoft.com",
                                               clock: { clock.instant })
         self.tenant = tenant
-        runbook = try Runbook.load(contentsOf: Fixtures.runbook(file), catalog: StageCatalog.specs, fileParameters: Fixtures.contosoParameters, builtins: [
+        runbook = try Runbook.load(contentsOf: file.hasPrefix("/") ? URL(fileURLWithPath: file) : Fixtures.runbook(file), catalog: StageCatalog.specs, fileParameters: Fixtures.contosoParameters, builtins: [
             "target.initialDomain": tenant.initialDomain, "target.tenantId": tenant.tenantID,
             "snapshot.initialDomain": snapshot.manifest.sourceInitialDomain ?? "", "snapshot.sourceTenantId": snapshot.manifest.sourceTenantId,
         ])

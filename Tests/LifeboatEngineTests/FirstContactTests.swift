@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 @testable import LifeboatEngine
 import LifeboatFakeTenant
 import LifeboatGraph
@@ -402,5 +403,96 @@ extension ConditionalAccessBodyTests {
         let upns = Set(await tenant.objects(ofType: "user").compactMap { $0["userPrincipalName"]?.stringValue?.lowercased() })
         for user in fabrikamUsers { #expect(upns.contains(user.userPrincipalName.lowercased()), "\(user.userPrincipalName)") }
         #expect(await TenantPicture.of(tenant).duplicates.isEmpty)
+    }
+}
+
+/// A lost create followed by failing look-ups: the write landed, its response was lost, and the look-ups that should
+/// settle it then failed (the served fake restarting under the client). A failed look-up proves nothing, so no attempt
+/// may write again before a look-up that waits out the list lag has settled it — within the run, or on resume when the
+/// run gave up. Backoffs are short here, so the list lag (realistic profile) is still running when the look-ups recover.
+@Suite struct LostCreateThenFailedLookupTests {
+    /// Drops the response of the first create in `collection` after the tenant applied it, then refuses the next
+    /// `refusals` reads of that collection.
+    final class LostCreateThenRefusedReads: HTTPTransport {
+        let inner: FakeTenantTransport
+        let collection: String
+        private let state: Mutex<(dropped: Bool, refusalsLeft: Int)>
+
+        init(_ inner: FakeTenantTransport, collection: String, refusals: Int) {
+            self.inner = inner
+            self.collection = collection
+            state = Mutex((false, refusals))
+        }
+
+        var carriesJSONValues: Bool { inner.carriesJSONValues }
+
+        func send(_ request: HTTPRequest) async throws -> HTTPResponse {
+            let path = request.url.split(separator: "?").first.map(String.init) ?? request.url
+            guard path.hasSuffix(collection) else { return try await inner.send(request) }
+            if request.method == "GET", state.withLock({ state in
+                guard state.dropped, state.refusalsLeft > 0 else { return false }
+                state.refusalsLeft -= 1
+                return true
+            }) {
+                throw TransportFailure.notSent("connection refused (injected)")
+            }
+            let response = try await inner.send(request)
+            if request.method == "POST", state.withLock({ state in
+                defer { state.dropped = true }
+                return !state.dropped
+            }) {
+                throw TransportFailure.noResponse("connection reset after the request was sent (injected)")
+            }
+            return response
+        }
+    }
+
+    /// 32 refusals: the look-up after the lost write fails (6 transport attempts × 5 executor attempts), the run goes on.
+    /// 10,000: every attempt fails, the run stops, and the resume must look the write up before writing.
+    @Test(arguments: [32, 10_000])
+    func aLostCreateWhoseLookupFailedMakesNoDuplicate(refusals: Int) async throws {
+        let directory = try TemporaryDirectory("lookup-failed")
+        defer { directory.remove() }
+        let (tenant, clock) = try Drill.realisticTenant(directory)
+        // Only the administrative units: with backoffs this short, other stages would give up on the realistic
+        // profile's DNS delay and replication lag.
+        let runbook = directory.path("admin-units.yaml")
+        try Data("""
+            lifeboat: 1
+            name: admin-units-only
+            stages:
+              - id: admin-units
+                kind: adminUnits.create
+                title: Recreate administrative units
+
+            """.utf8).write(to: URL(fileURLWithPath: runbook))
+        let drill = try await Drill("lookup-failed", tenant: tenant, clock: clock, runbook: runbook)
+        defer { drill.directory.remove() }
+        func executor(_ transport: any HTTPTransport) -> Executor {
+            var options = ExecutorOptions(outputDirectory: drill.directory.url)
+            options.gates = .autoApprove(by: "tester")
+            options.concurrency = 4
+            let graph = GraphClient(baseURL: FakeTenantTransport.baseURL, transport: transport, clock: clock,
+                                    retry: RetryPolicy(initialBackoff: 0.01, maxBackoff: 0.01))
+            return Executor(runbook: drill.runbook, snapshot: drill.snapshot, graph: graph, store: drill.store, mode: .tabletop, options: options,
+                            simulatedClock: clock, simulatedEpoch: VirtualClock.epoch)
+        }
+        let collection = "/directory/administrativeUnits"
+        var outcome = try await executor(LostCreateThenRefusedReads(FakeTenantTransport(tenant: tenant), collection: collection, refusals: refusals)).run()
+        if refusals > 1_000 {
+            // The run gives up; the lost write is recorded as of unknown outcome, not as absent.
+            #expect(outcome != .completed)
+            let failed = try await drill.store.operations(stageID: "admin-units", state: .failed)
+            #expect(failed.contains { $0.errorCode == CheckpointStore.outcomeUnknownCode }, "\(failed.map(\.errorCode))")
+        }
+        var runs = 1
+        while outcome != .completed, runs < 3 {
+            outcome = try await executor(FakeTenantTransport(tenant: tenant)).run()
+            runs += 1
+        }
+        #expect(outcome == .completed)
+        let names = await tenant.objects(ofType: "administrativeUnit").compactMap { $0["displayName"]?.stringValue }
+        #expect(names.count == Set(names).count, "duplicates: \(names.sorted())")
+        #expect(names.count == drill.snapshot.administrativeUnits.count)
     }
 }
