@@ -296,7 +296,10 @@ func secretSettings(_ secret: String, lifetime: Int = 3600) -> GraphTestServer.S
         // machine it may be too slow to reach it, which proves nothing either way).
         if baseline < settings.quotaWindow { #expect(baselineThrottled > 0) }
         #expect(counters.quotaAccepted == requests)
-        #expect(ratio <= 0.02)
+        // The governor admits each window's burst at once (throttling-limits.md counts writes per window), so a request
+        // that reaches the server late under load can still count in the previous window: a few 429s are that skew,
+        // an ungoverned client gets about half of its requests refused.
+        #expect(ratio <= 0.05)
         #expect(await governor.statistics.delayed > 0)
     }
 
