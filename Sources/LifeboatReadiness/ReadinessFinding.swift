@@ -188,3 +188,6 @@ extension ReadinessReport {
         }
     }
 }
+
+/// A new run records its readiness verdict once, when ``RunLauncher`` starts it.
+extension ReadinessReport: RunInput {}
