@@ -94,7 +94,6 @@ extension RunSession {
                                       snapshotPath: setup.snapshotPath)
         var options = ExecutorOptions(outputDirectory: URL(fileURLWithPath: setup.statePath).deletingLastPathComponent())
         options.concurrency = setup.concurrency
-        options.dryRun = setup.mode == .dryRun
         options.gates = setup.mode == .tabletop && !setup.pauseAtGates ? .autoApprove(by: "\(setup.operatorName) (tabletop auto-approval)") : .pause
         let stop = StopRequest()
         options.stop = stop

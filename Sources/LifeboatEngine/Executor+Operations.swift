@@ -20,7 +20,7 @@ extension Executor {
         // A crash may have left writes whose outcome is unknown: look them up before anything is retried.
         let unknown = try await store.operations(stageID: stage.id, state: .sent)
         if !unknown.isEmpty {
-            try await store.appendEvent(kind: "operations.reconciling", stageID: stage.id,
+            try await store.append(.operationsReconciling, stageID: stage.id,
                                         message: "\(unknown.count) writes were in flight when the last run stopped; looking them up before retrying",
                                         simulated: await simulatedNow())
             let completions = await concurrently(unknown.map(\.planned)) { op in
@@ -93,7 +93,7 @@ extension Executor {
             return .succeeded(op, OperationOutcome(.unchanged, newID: existing.newID, note: "already \(existing.how.rawValue) by stage \(existing.stageID)"),
                               mapping: nil)
         }
-        if options.dryRun { return await dryRun(op, kind: kind, context: context) }
+        if !mode.writesToTarget { return await dryRun(op, kind: kind, context: context) }
         var lastError: GraphError?
         for attempt in 1...options.maxAttempts {
             do {

@@ -79,25 +79,11 @@ public struct Executor: Sendable {
             }
             if let gate = stage.gate {
                 let record = try await store.requestGate(stage.id, instructions: gate.instructions, simulatedSeconds: await simulatedNow())
-                if record.status != "approved" {
-                    var policy = options.gates
-                    var note = "approved automatically (tabletop)"
-                    if options.dryRun {
-                        policy = .autoApprove(by: "dry run")
-                        note = "passed without a decision (dry run: nothing is written)"
-                    } else if let decider = options.gateDecider {
-                        switch try await decider.decide(stage, instructions: gate.instructions) {
-                        case .approve(let name, let decidedNote):
-                            policy = .autoApprove(by: name)
-                            note = decidedNote ?? "approved at the prompt"
-                        case .pause:
-                            policy = .pause
-                        }
-                    }
-                    switch policy {
-                    case .autoApprove(let name):
+                if record.status != .approved {
+                    switch try await resolveGate(stage, instructions: gate.instructions) {
+                    case .approve(let name, let note, let peopleTimePasses):
                         // In a rehearsal, the people's work the stage estimates passes on the simulated clock.
-                        if options.gateDecider == nil, !options.dryRun, let duration = stage.estimatedDuration, let simulatedClock {
+                        if peopleTimePasses, let duration = stage.estimatedDuration, let simulatedClock {
                             try await WaitReason.$current.withValue(.people) { try await simulatedClock.sleep(seconds: duration) }
                         }
                         _ = try await store.approveGate(stage.id, by: name, note: note, simulatedSeconds: await simulatedNow())
@@ -118,7 +104,7 @@ public struct Executor: Sendable {
             let fresh = inserted == plan.operations.count && retried == 0 ? plan.operations.filter { $0.skip == nil } : nil
             for warning in plan.warnings { observer?.report(.warning("\(stage.id): \(warning)")) }
 
-            let context = StageContext(stage: stage, graph: graph, snapshot: snapshot, index: index, idMap: idMap, mode: mode,
+            let context = StageContext(stage: stage, graph: graph, snapshot: snapshot, index: index, idMap: idMap,
                                        outputDirectory: options.outputDirectory, checkpoint: store)
             let (failed, mappings) = try await runOperations(of: stage, kind: kind, context: context, planned: fresh)
             if options.stop?.isRequested == true, try await store.operationCounts(stageID: stage.id)[.pending, default: 0] > 0 {
@@ -133,9 +119,9 @@ public struct Executor: Sendable {
             // The next stages see this stage's objects: the rows just committed, applied as the checkpoint applied them
             // (re-reading the whole map after every stage costs seconds on a tenant of 100,000 users).
             for mapping in mappings { idMap.record(mapping) }
-            let finishedContext = StageContext(stage: stage, graph: graph, snapshot: snapshot, index: index, idMap: idMap, mode: mode,
+            let finishedContext = StageContext(stage: stage, graph: graph, snapshot: snapshot, index: index, idMap: idMap,
                                                outputDirectory: options.outputDirectory, checkpoint: store)
-            if !options.dryRun {
+            if mode.writesToTarget {
                 try await kind.finish(in: finishedContext)
                 try await options.commitTarget?()
             }
@@ -146,6 +132,24 @@ public struct Executor: Sendable {
         return .completed
     }
 
+    /// How a gate that is not approved yet is settled: a dry run passes it (nothing is written), a decider (an operator at a
+    /// prompt) decides it, otherwise ``ExecutorOptions/gates`` does.
+    private func resolveGate(_ stage: Runbook.Stage, instructions: String) async throws -> GateResolution {
+        if !mode.writesToTarget {
+            return .approve(by: "dry run", note: "passed without a decision (dry run: nothing is written)", peopleTimePasses: false)
+        }
+        if let decider = options.gateDecider {
+            switch try await decider.decide(stage, instructions: instructions) {
+            case .approve(let name, let note): return .approve(by: name, note: note ?? "approved at the prompt", peopleTimePasses: false)
+            case .pause: return .pause
+            }
+        }
+        switch options.gates {
+        case .autoApprove(let name): return .approve(by: name, note: "approved automatically (tabletop)", peopleTimePasses: true)
+        case .pause: return .pause
+        }
+    }
+
     /// Records a clean stop asked for by the operator.
     private func stopped(at stageID: String?) async throws -> RunOutcome {
         if let stageID {
@@ -153,7 +157,7 @@ public struct Executor: Sendable {
         }
         try await store.setRunStatus(.pending, message: "stopped by the operator" + (stageID.map { " during stage \($0)" } ?? ""),
                                      simulatedSeconds: await simulatedNow())
-        try await store.appendEvent(kind: "run.stopped", stageID: stageID, message: "stopped cleanly at an operation boundary; no write is in flight",
+        try await store.append(.runStopped, stageID: stageID, message: "stopped cleanly at an operation boundary; no write is in flight",
                                     simulated: await simulatedNow())
         return .stopped(stageID: stageID)
     }

@@ -17,9 +17,6 @@ public struct ExecutorOptions: Sendable {
     public var gateDecider: (any GateDecider)?
     /// Where relative output paths (ID map exports) are resolved.
     public var outputDirectory: URL
-    /// Read the target and plan every write without sending it: each operation is looked up
-    /// (found objects are adopted into this run's ID map), and the rest are recorded as "would write".
-    public var dryRun = false
     /// Checked at every operation boundary; when set, the run stops cleanly and can be resumed.
     public var stop: StopRequest?
     /// Called before the checkpoint records results: a target that batches its own commits (a tabletop's in-process

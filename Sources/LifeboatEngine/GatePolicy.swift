@@ -16,6 +16,15 @@ public enum GateOutcome: Sendable, Hashable {
     case pause
 }
 
+/// How the executor settles a gate that is not approved yet.
+enum GateResolution: Sendable, Hashable {
+    /// Approve it in the checkpoint; `peopleTimePasses` lets the stage's estimated people time pass on a simulated clock
+    /// first (an unattended rehearsal; a decider has already let it pass).
+    case approve(by: String, note: String, peopleTimePasses: Bool)
+    /// Stop the run at the gate; `lifeboat approve` decides it later.
+    case pause
+}
+
 /// Decides gates as they come (an operator at a prompt); consulted instead of ``ExecutorOptions/gates``.
 public protocol GateDecider: Sendable {
     func decide(_ stage: Runbook.Stage, instructions: String) async throws -> GateOutcome

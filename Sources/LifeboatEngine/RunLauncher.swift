@@ -103,7 +103,7 @@ public struct RunLauncher: Sendable {
         var change: RunbookChange?
         if let existing, existing.record.runbookSHA256 != runbook.sha256 {
             change = RunbookChange(from: existing.record.runbookSHA256, to: runbook.sha256)
-            try await store.appendEvent(kind: "run.runbook-changed", message: "runbook hash changed from \(existing.record.runbookSHA256) to \(runbook.sha256)",
+            try await store.append(.runbookChanged, message: "runbook hash changed from \(existing.record.runbookSHA256) to \(runbook.sha256)",
                                         simulated: nil)
         }
         let record: RunRecord
@@ -162,7 +162,7 @@ public struct SnapshotSignatureStatement: RunInput, Hashable {
     }
 
     public func record(in store: CheckpointStore, simulatedSeconds: Double?) async throws {
-        try await store.appendEvent(kind: "snapshot.signature", message: statement, simulated: simulatedSeconds)
+        try await store.append(.snapshotSignature, message: statement, simulated: simulatedSeconds)
     }
 }
 
