@@ -578,8 +578,9 @@ public actor CheckpointStore {
                                   followUp: FollowUp(category: $0.string(4) ?? "", message: $0.string(5) ?? "", action: $0.string(6) ?? "")) }
     }
 
-    /// Appends to the event log (in the caller's transaction, if any).
-    public func appendEvent(kind: String, stageID: String? = nil, operationKey: String? = nil, message: String,
+    /// Appends to the event log (in the caller's transaction, if any). Other modules write through ``append(_:stageID:operationKey:message:detail:simulated:)``,
+    /// so every kind is one of ``EventKind``.
+    func appendEvent(kind: String, stageID: String? = nil, operationKey: String? = nil, message: String,
                             detail: JSONValue? = nil, simulated: Double?) throws {
         try db.run("INSERT INTO events(at, simulated_seconds, stage_id, operation_key, kind, message, detail) VALUES (?, ?, ?, ?, ?, ?, ?)",
                    [.text(now()), simulated.map(SQLiteValue.real) ?? .null, stageID.sqlite, operationKey.sqlite, .text(kind), .text(message),
@@ -587,7 +588,7 @@ public actor CheckpointStore {
     }
 
     /// The message and detail of every event of one kind, in log order (the detail is not part of ``events()``).
-    public func eventDetails(kind: String) throws -> [(message: String, detail: JSONValue?)] {
+    func eventDetails(kind: String) throws -> [(message: String, detail: JSONValue?)] {
         try db.query("SELECT message, detail FROM events WHERE kind = ? ORDER BY seq", [.text(kind)]).map { row in
             (row.string(0) ?? "", row.string(1).flatMap { try? JSONCoding.decode(Data($0.utf8)) })
         }

@@ -105,7 +105,7 @@ extension EventRecord {
 }
 
 extension CheckpointStore {
-    /// Appends an event of a typed kind to the run's log (see ``appendEvent(kind:stageID:operationKey:message:detail:simulated:)``).
+    /// Appends an event to the run's log (in the caller's transaction, if any).
     public func append(_ kind: EventKind, stageID: String? = nil, operationKey: String? = nil, message: String, detail: JSONValue? = nil,
                        simulated: Double?) throws {
         try appendEvent(kind: kind.rawValue, stageID: stageID, operationKey: operationKey, message: message, detail: detail, simulated: simulated)
