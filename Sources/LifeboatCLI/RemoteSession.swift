@@ -106,19 +106,12 @@ extension RunSession {
         // What this backup cannot bring back goes into the run's record, so the post-incident report lists it with the fixes.
         let readiness = launcher.isNewRun ? Readiness.assess(Readiness.Input(snapshot: snapshot, runbook: runbook)) : nil
         request.inputs = [SnapshotSignatureStatement(signature)] + (readiness.map { [$0] } ?? [])
-        let run: LaunchedRun
-        switch try await launch(launcher, request) {
-        case .alreadyComplete(let record, _):
-            print("Run \(record.id) is already complete; nothing to do. (`lifeboat status --state \(setup.statePath)` shows it.)")
-            return
-        case .resumed(let resumed):
-            print("Resuming \(setup.mode.rawValue) run \(resumed.record.id) (\(resumed.record.runbookName))")
-            run = resumed
-        case .started(let started):
-            if let readiness { print("Readiness: \(readiness.tally) (in the report; `lifeboat readiness` prints each finding)") }
-            print("\(setup.mode == .dryRun ? "Dry run" : setup.mode == .live ? "Live rebuild" : "Rehearsal") \(started.record.id): \(runbook.name) → \(target.initialDomain)")
-            run = started
-        }
+        let kind = setup.mode == .dryRun ? "Dry run" : setup.mode == .live ? "Live rebuild" : "Rehearsal"
+        guard let run = try await launch(launcher, request, started: { started in
+            (readiness.map { "Readiness: \($0.tally) (in the report; `lifeboat readiness` prints each finding)\n" } ?? "")
+                + "\(kind) \(started.record.id): \(runbook.name) → \(target.initialDomain)"
+        }, resumed: { "Resuming \(setup.mode.rawValue) run \($0.record.id) (\($0.record.runbookName))" })
+        else { return }
 
         try await preflight(runbook, snapshot: snapshot, graph: graph, granted: await grantedPermissions(graph), store: launcher.store,
                             isNewRun: launcher.isNewRun)

@@ -90,9 +90,10 @@ enum RunSession {
         }
     }
 
-    /// Applies the resume rules (``RunLauncher/launch(_:)``): warns when the runbook changed, exits with the invalid-input
-    /// code when the run belongs to another target.
-    static func launch(_ launcher: RunLauncher, _ request: RunLaunchRequest) async throws -> RunLaunch {
+    /// Applies the resume rules (``RunLauncher/launch(_:)``) and prints the outcome: warns when the runbook changed, exits
+    /// with the invalid-input code when the run belongs to another target, and returns `nil` when the run is already complete.
+    static func launch(_ launcher: RunLauncher, _ request: RunLaunchRequest, started: (LaunchedRun) -> String,
+                       resumed: (LaunchedRun) -> String) async throws -> LaunchedRun? {
         let launch: RunLaunch
         do {
             launch = try await launcher.launch(request)
@@ -107,7 +108,17 @@ enum RunSession {
         if change != nil {
             printError("lifeboat: warning: the runbook changed since this run started; finished operations are kept, the rest follow the new runbook")
         }
-        return launch
+        switch launch {
+        case .alreadyComplete(let record, _):
+            print("Run \(record.id) is already complete; nothing to do. (`lifeboat status --state \(launcher.statePath)` shows it.)")
+            return nil
+        case .resumed(let run):
+            print(resumed(run))
+            return run
+        case .started(let run):
+            print(started(run))
+            return run
+        }
     }
 
     /// The target preflight (``TargetPreflight``), before the executor's first write: prints the findings, records them in
@@ -242,18 +253,10 @@ enum RunSession {
             request.inputs = [SnapshotSignatureStatement(SnapshotSignature.custodyStatement(directory: snapshot.directory, verifiedKey: nil))]
                 + (readiness.map { [$0] } ?? [])
         }
-        let run: LaunchedRun
-        switch try await launch(launcher, request) {
-        case .alreadyComplete(let record, _):
-            print("Run \(record.id) is already complete; nothing to do. (`lifeboat status --state \(setup.statePath)` shows it.)")
-            return
-        case .resumed(let resumed):
-            print("Resuming run \(resumed.record.id) (\(resumed.record.runbookName)) against fake tenant \(tenant.initialDomain)")
-            run = resumed
-        case .started(let started):
-            print("Tabletop run \(started.record.id): \(runbook.name) → fake tenant \(tenant.initialDomain) (profile \(profile.name))")
-            run = started
-        }
+        guard let run = try await launch(launcher, request,
+                                         started: { "Tabletop run \($0.record.id): \(runbook.name) → fake tenant \(tenant.initialDomain) (profile \(profile.name))" },
+                                         resumed: { "Resuming run \($0.record.id) (\($0.record.runbookName)) against fake tenant \(tenant.initialDomain)" })
+        else { return }
         try await session.begin(isNewRun: launcher.isNewRun, runbook: runbook)
         try await preflight(runbook, snapshot: snapshot, graph: graph, granted: tenant.grantedPermissions, store: store, isNewRun: launcher.isNewRun)
 
