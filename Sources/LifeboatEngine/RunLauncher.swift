@@ -23,6 +23,8 @@ public struct RunLauncher: Sendable {
     public let store: CheckpointStore
     /// The run the checkpoint already holds, `nil` for a new run.
     public let existing: ExistingRun?
+    /// Holds the run's lock for as long as the launcher lives (a caller's own ``RunLocks`` may otherwise go first).
+    private let locks: RunLocks
 
     /// A run found in the checkpoint.
     public struct ExistingRun: Sendable, Hashable {
@@ -44,13 +46,13 @@ public struct RunLauncher: Sendable {
         } catch {
             throw .cannotOpen(path: statePath, reason: "\(error)")
         }
-        guard let found else { return RunLauncher(statePath: statePath, mode: mode, store: store, existing: nil) }
+        guard let found else { return RunLauncher(statePath: statePath, mode: mode, store: store, existing: nil, locks: locks) }
         guard found.record.mode == mode else { throw .otherMode(path: statePath, held: found.record.mode, requested: mode) }
         guard found.record.snapshotManifestSHA256 == snapshot.manifestSHA256 else {
             throw .otherSnapshot(path: statePath, held: found.record.snapshotManifestSHA256, given: snapshot.manifestSHA256)
         }
         return RunLauncher(statePath: statePath, mode: mode, store: store,
-                           existing: ExistingRun(record: found.record, status: found.status, finishedAt: found.finishedAt))
+                           existing: ExistingRun(record: found.record, status: found.status, finishedAt: found.finishedAt), locks: locks)
     }
 
     private static func openStore(_ path: String, locks: RunLocks, clock: @escaping @Sendable () -> Date) throws(RunLaunchError) -> CheckpointStore {
@@ -290,9 +292,10 @@ public enum RunLaunchError: Error, Sendable, Equatable, CustomStringConvertible 
     }
 }
 
-/// The checkpoint locks this process holds; the OS releases them when it exits, however it exits.
+/// Checkpoint locks held together (``CheckpointLock``): released when the instance goes, and by the OS when the process
+/// exits, however it exits.
 public final class RunLocks: @unchecked Sendable {
-    /// The process's locks.
+    /// The process's locks, held for its life (the CLI: one process per run).
     public static let shared = RunLocks()
     private let guardLock = NSLock()
     private var held: [String: CheckpointLock] = [:]

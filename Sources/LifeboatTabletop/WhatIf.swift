@@ -85,12 +85,16 @@ public struct Rehearsal: Sendable {
 
     /// Runs it; the state and fake tenant files are replaced if they exist.
     public func run() async throws -> Result {
+        try FileManager.default.createDirectory(at: URL(fileURLWithPath: statePath).deletingLastPathComponent(), withIntermediateDirectories: true)
+        // The rehearsal's own lock, taken before its files are replaced and released when it returns.
+        let locks = RunLocks()
+        try locks.take(statePath)
+        defer { withExtendedLifetime(locks) {} }
         for suffix in ["", "-wal", "-shm", ".fake-tenant.sqlite", ".fake-tenant.sqlite-wal", ".fake-tenant.sqlite-shm"] {
             try? FileManager.default.removeItem(atPath: statePath + suffix)
         }
-        try FileManager.default.createDirectory(at: URL(fileURLWithPath: statePath).deletingLastPathComponent(), withIntermediateDirectories: true)
         let snapshot = try Snapshot.load(from: URL(fileURLWithPath: snapshotPath))
-        let launcher = try await RunLauncher.open(statePath: statePath, mode: .tabletop, snapshot: snapshot)
+        let launcher = try await RunLauncher.open(statePath: statePath, mode: .tabletop, snapshot: snapshot, locks: locks)
         let store = launcher.store
         let clock = VirtualClock()
         let source = snapshot.manifest.sourceInitialDomain ?? "lifeboat.onmicrosoft.com"

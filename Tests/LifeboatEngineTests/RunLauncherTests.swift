@@ -198,8 +198,8 @@ extension CheckpointStore {
         let rig = try LaunchRig("launch-locked")
         defer { rig.directory.remove() }
         // Another holder of the same lock file (flock(2) locks are per open file, so a second holder in this process conflicts).
-        let holder = RunLocks()
-        try holder.take(rig.statePath)
+        var holder: RunLocks? = RunLocks()
+        try holder?.take(rig.statePath)
         await #expect {
             try await rig.open(locks: RunLocks())
         } throws: { error in
@@ -210,5 +210,8 @@ extension CheckpointStore {
             }
         }
         #expect(!FileManager.default.fileExists(atPath: rig.statePath))
+        // When the holder goes, so does its lock.
+        holder = nil
+        #expect(try await rig.open(locks: RunLocks()).isNewRun)
     }
 }
