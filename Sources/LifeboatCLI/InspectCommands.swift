@@ -88,7 +88,7 @@ struct Status: AsyncParsableCommand {
                         "operations": .object(JSONObject(uniqueKeysWithValues: (stageCounts[stage.id] ?? [:]).map { ($0.key.rawValue, JSONValue.number(Double($0.value))) })),
                     ]
                 }),
-                "gates": .array(gates.map { ["stage": .string($0.stageID), "status": .string($0.status), "decidedBy": $0.decidedBy.map(JSONValue.string) ?? .null] }),
+                "gates": .array(gates.map { ["stage": .string($0.stageID), "status": .string($0.status.rawValue), "decidedBy": $0.decidedBy.map(JSONValue.string) ?? .null] }),
                 "failedOperations": .array(failed.map {
                     ["key": .string($0.planned.key), "code": $0.errorCode.map(JSONValue.string) ?? .null,
                      "message": $0.errorMessage.map(JSONValue.string) ?? .null, "requestId": $0.requestID.map(JSONValue.string) ?? .null]
@@ -110,7 +110,7 @@ struct Status: AsyncParsableCommand {
         if !gates.isEmpty {
             print("\nGates:")
             for gate in gates {
-                print("  \(gate.stageID): \(gate.status)" + (gate.decidedBy.map { " by \($0) at \(gate.decidedAt ?? "?")" } ?? ""))
+                print("  \(gate.stageID): \(gate.status.rawValue)" + (gate.decidedBy.map { " by \($0) at \(gate.decidedAt ?? "?")" } ?? ""))
             }
         }
         if !failed.isEmpty {
@@ -152,7 +152,7 @@ struct Approve: AsyncParsableCommand {
         _ = try openExisting(state.state)
         let store = try openExisting(state.state, readOnly: false)
         guard let record = try await store.gate(gate) else {
-            let waiting = try await store.gates().filter { $0.status == "waiting" }.map(\.stageID)
+            let waiting = try await store.gates().filter { $0.status == .waiting }.map(\.stageID)
             printError("lifeboat: no gate \(gate) has been reached in this run" + (waiting.isEmpty ? "" : "; waiting: \(waiting.joined(separator: ", "))"))
             throw ExitStatus.invalidInput
         }

@@ -48,9 +48,8 @@ extension RunSession {
             printError("lifeboat: the snapshot was refused: \(error)")
             throw ExitStatus.invalidInput
         }
-        let store = try openStore(setup.statePath)
-        let existing = try await existingRun(in: store, at: setup.statePath, mode: setup.mode, snapshot: snapshot)
-        let parameters = (existing?.record.parameters ?? [:]).merging(setup.parameters) { _, new in new }
+        let launcher = try await openRun(setup.statePath, mode: setup.mode, snapshot: snapshot)
+        let parameters = launcher.parameters(setup.parameters)
 
         // Everything that can be checked without the target is checked before the first request; the
         // target's own values are not known yet, so placeholders of the right shape stand in for them.
@@ -80,8 +79,10 @@ extension RunSession {
             if let refusal = error as? GraphError, (400..<500).contains(refusal.status) { throw ExitStatus.invalidInput }
             throw ExitStatus.failed
         }
-        if let existing, let recorded = existing.record.targetTenantId, recorded.lowercased() != target.id {
-            printError("lifeboat: \(setup.statePath) belongs to a run against tenant \(recorded), but these credentials reach \(target.id); nothing was written")
+        do {
+            try launcher.checkTarget(tenantID: target.id)
+        } catch {
+            printError("lifeboat: \(error)")
             throw ExitStatus.invalidInput
         }
         try checkSourceTenantRule(target: target, snapshot: snapshot, runbook: probe)
@@ -91,87 +92,40 @@ extension RunSession {
         let runbook = try loadRunbook(setup.runbookPath, parameters: parameters,
                                       builtins: builtins(snapshot: snapshot, targetDomain: target.initialDomain, targetTenantID: target.id),
                                       snapshotPath: setup.snapshotPath)
-        if let existing, existing.record.runbookSHA256 != runbook.sha256 {
-            printError("lifeboat: warning: the runbook changed since this run started; finished operations are kept, the rest follow the new runbook")
-            try await store.appendEvent(kind: "run.runbook-changed", message: "runbook hash changed from \(existing.record.runbookSHA256) to \(runbook.sha256)", simulated: nil)
-        }
-        if let existing {
-            if existing.status == .done {
-                print("Run \(existing.record.id) is already complete; nothing to do. (`lifeboat status --state \(setup.statePath)` shows it.)")
-                return
-            }
-            try await store.recordResume(operatorName: setup.operatorName, host: host, simulatedSeconds: nil)
-            try await store.appendEvent(kind: "snapshot.signature", message: signature, simulated: nil)
-            print("Resuming \(setup.mode.rawValue) run \(existing.record.id) (\(existing.record.runbookName))")
-        } else {
-            let record = RunRecord(
-                id: UUID().uuidString.lowercased(), mode: setup.mode, runbookPath: setup.runbookPath, runbookName: runbook.name,
-                runbookSHA256: runbook.sha256, snapshotPath: setup.snapshotPath, snapshotManifestSHA256: snapshot.manifestSHA256,
-                sourceTenantId: snapshot.manifest.sourceTenantId, snapshotCapturedAt: snapshot.manifest.capturedAt, parameters: parameters,
-                target: "tenant \(target.initialDomain) (\(target.id)) via \(setup.graphRoot)", targetTenantId: target.id, fakeStatePath: nil,
-                concurrency: setup.concurrency, toolVersion: LifeboatVersion.current, operatorName: setup.operatorName, host: host,
-                startedAt: ISO8601DateFormatter().string(from: Date()), objectiveSeconds: runbook.objective, profile: nil)
-            try await store.startRun(record, stages: runbook.stages.map { ($0.id, $0.kind, $0.title) }, simulatedSeconds: nil)
-            // What this backup cannot bring back goes into the run's record, so the post-incident report lists it with the fixes.
-            let readiness = Readiness.assess(Readiness.Input(snapshot: snapshot, runbook: runbook))
-            try await recordInputs(in: store, signature: signature, readiness: readiness)
-            print("Readiness: \(readiness.tally) (in the report; `lifeboat readiness` prints each finding)")
-            print("\(setup.mode == .dryRun ? "Dry run" : setup.mode == .live ? "Live rebuild" : "Rehearsal") \(record.id): \(runbook.name) → \(target.initialDomain)")
-        }
-
-        try await preflight(runbook, snapshot: snapshot, graph: graph, granted: await grantedPermissions(graph), store: store, isNewRun: existing == nil)
-
         var options = ExecutorOptions(outputDirectory: URL(fileURLWithPath: setup.statePath).deletingLastPathComponent())
         options.concurrency = setup.concurrency
-        options.dryRun = setup.mode == .dryRun
         options.gates = setup.mode == .tabletop && !setup.pauseAtGates ? .autoApprove(by: "\(setup.operatorName) (tabletop auto-approval)") : .pause
         let stop = StopRequest()
         options.stop = stop
+        var request = RunLaunchRequest(runbook: runbook, runbookPath: setup.runbookPath, snapshot: snapshot, snapshotPath: setup.snapshotPath,
+                                       parameters: parameters,
+                                       target: RunTarget(description: "tenant \(target.initialDomain) (\(target.id)) via \(setup.graphRoot)", tenantID: target.id),
+                                       graph: graph, executor: options, operatorName: setup.operatorName, toolVersion: LifeboatVersion.current)
+        request.observer = ProgressPrinter()
+        request.host = host
+        // What this backup cannot bring back goes into the run's record, so the post-incident report lists it with the fixes.
+        let readiness = launcher.isNewRun ? Readiness.assess(Readiness.Input(snapshot: snapshot, runbook: runbook)) : nil
+        request.inputs = [SnapshotSignatureStatement(signature)] + (readiness.map { [$0] } ?? [])
+        let kind = setup.mode == .dryRun ? "Dry run" : setup.mode == .live ? "Live rebuild" : "Rehearsal"
+        guard let run = try await launch(launcher, request, started: { started in
+            (readiness.map { "Readiness: \($0.tally) (in the report; `lifeboat readiness` prints each finding)\n" } ?? "")
+                + "\(kind) \(started.record.id): \(runbook.name) → \(target.initialDomain)"
+        }, resumed: { "Resuming \(setup.mode.rawValue) run \($0.record.id) (\($0.record.runbookName))" })
+        else { return }
+
+        try await preflight(runbook, snapshot: snapshot, graph: graph, granted: await grantedPermissions(graph), store: launcher.store,
+                            isNewRun: launcher.isNewRun)
+
         let interrupt = InterruptHandler(stop)
         defer { interrupt.cancel() }
-        let executor = Executor(runbook: runbook, snapshot: snapshot, graph: graph, store: store, mode: setup.mode, options: options,
-                                observer: ProgressPrinter())
-        let outcome = try await executor.run()
+        let outcome = try await run.executor.run()
         if setup.mode == .dryRun, outcome == .completed {
-            try await printDryRunPlan(store: store)
+            try await printDryRunPlan(store: launcher.store)
             return
         }
         // Credentials are not kept in the checkpoint, so the same command line (with the confirmation) resumes.
-        try await finish(outcome, store: store, statePath: setup.statePath,
+        try await finish(outcome, store: launcher.store, statePath: setup.statePath,
                          resume: resumeCommand(confirmation: setup.mode == .live ? target.initialDomain : nil))
-    }
-
-    /// Opens (creating) the checkpoint database or exits with the invalid-input code.
-    static func openStore(_ path: String) throws -> CheckpointStore {
-        do {
-            let parent = URL(fileURLWithPath: path).deletingLastPathComponent()
-            try FileManager.default.createDirectory(at: parent, withIntermediateDirectories: true)
-            if let kind = InputFile.nonRegularKind(path) {
-                printError("lifeboat: --state \(path) is \(kind), not a checkpoint database; nothing was written")
-                throw ExitStatus.invalidInput
-            }
-            try lockRun(path)
-            // An existing file must already be a checkpoint (an empty one becomes one): another SQLite database is never
-            // given Lifeboat's tables.
-            if FileManager.default.fileExists(atPath: path), !(try isEmptyFile(path)) {
-                do {
-                    _ = try CheckpointStore(readingOnly: path)
-                } catch {
-                    printError("lifeboat: \(error)")
-                    throw ExitStatus.invalidInput
-                }
-            }
-            return try CheckpointStore(path: path)
-        } catch let code as ExitCode {
-            throw code
-        } catch {
-            printError("lifeboat: cannot open the state database: \(error)")
-            throw ExitStatus.invalidInput
-        }
-    }
-
-    static func isEmptyFile(_ path: String) throws -> Bool {
-        ((try FileManager.default.attributesOfItem(atPath: path)[.size] as? NSNumber)?.intValue ?? 0) == 0
     }
 
     /// Takes the run's lock for the life of this process (one process per run), or exits 2 naming the holder.
@@ -182,24 +136,6 @@ extension RunSession {
             printError("lifeboat: \(failure)")
             throw ExitStatus.invalidInput
         }
-    }
-
-    /// The run the checkpoint already holds, if any; refused (exit 2) when it is another kind of run or from another snapshot.
-    static func existingRun(in store: CheckpointStore, at path: String, mode: RunMode, snapshot: Snapshot) async throws
-        -> (record: RunRecord, status: ProgressStatus, finishedAt: String?)? {
-        guard let existing = try await store.runRecord() else { return nil }
-        guard existing.record.mode == mode else {
-            printError("lifeboat: \(path) holds a \(existing.record.mode.rawValue) run, not a \(mode.rawValue) run; use another --state")
-            throw ExitStatus.invalidInput
-        }
-        guard existing.record.snapshotManifestSHA256 == snapshot.manifestSHA256 else {
-            printError("""
-                lifeboat: \(path) belongs to a run from another snapshot (manifest \(existing.record.snapshotManifestSHA256.prefix(12))…, \
-                this one is \(snapshot.manifestSHA256.prefix(12))…); use a new --state to start another run
-                """)
-            throw ExitStatus.invalidInput
-        }
-        return existing
     }
 
     /// A rebuild never writes into the tenant the snapshot came from, and an in-place restore only into it.
@@ -283,21 +219,5 @@ final class InterruptHandler {
     func cancel() {
         source.cancel()
         signal(SIGINT, SIG_DFL)
-    }
-}
-
-/// The checkpoint locks this process holds; they are released by the OS when it exits, however it exits.
-final class RunLocks: @unchecked Sendable {
-    static let shared = RunLocks()
-    private let guardLock = NSLock()
-    private var held: [String: CheckpointLock] = [:]
-
-    /// Takes the lock of `statePath` unless this process already holds it.
-    func take(_ statePath: String) throws {
-        let key = URL(fileURLWithPath: statePath).standardizedFileURL.path
-        try guardLock.withLock {
-            if held[key] != nil { return }
-            held[key] = try CheckpointLock(checkpoint: statePath)
-        }
     }
 }

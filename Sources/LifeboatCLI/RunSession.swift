@@ -79,10 +79,46 @@ enum RunSession {
         }
     }
 
-    /// Records what the report says about a new run's inputs: the snapshot's signature and the readiness verdict.
-    static func recordInputs(in store: CheckpointStore, signature: String, readiness: ReadinessReport?) async throws {
-        try await store.appendEvent(kind: "snapshot.signature", message: signature, simulated: nil)
-        try await readiness?.record(in: store, simulatedSeconds: nil)
+    /// Opens the run's checkpoint under its lock (``RunLauncher/open(statePath:mode:snapshot:locks:clock:)``), or exits
+    /// with the invalid-input code saying why not.
+    static func openRun(_ statePath: String, mode: RunMode, snapshot: Snapshot) async throws -> RunLauncher {
+        do {
+            return try await RunLauncher.open(statePath: statePath, mode: mode, snapshot: snapshot)
+        } catch {
+            printError("lifeboat: \(error)")
+            throw ExitStatus.invalidInput
+        }
+    }
+
+    /// Applies the resume rules (``RunLauncher/launch(_:)``) and prints the outcome: warns when the runbook changed, exits
+    /// with the invalid-input code when the run belongs to another target, and returns `nil` when the run is already complete.
+    static func launch(_ launcher: RunLauncher, _ request: RunLaunchRequest, started: (LaunchedRun) -> String,
+                       resumed: (LaunchedRun) -> String) async throws -> LaunchedRun? {
+        let launch: RunLaunch
+        do {
+            launch = try await launcher.launch(request)
+        } catch let error as RunLaunchError {
+            printError("lifeboat: \(error)")
+            throw ExitStatus.invalidInput
+        }
+        let change: RunbookChange? = switch launch {
+        case .alreadyComplete(_, let change): change
+        case .started(let run), .resumed(let run): run.runbookChange
+        }
+        if change != nil {
+            printError("lifeboat: warning: the runbook changed since this run started; finished operations are kept, the rest follow the new runbook")
+        }
+        switch launch {
+        case .alreadyComplete(let record, _):
+            print("Run \(record.id) is already complete; nothing to do. (`lifeboat status --state \(launcher.statePath)` shows it.)")
+            return nil
+        case .resumed(let run):
+            print(resumed(run))
+            return run
+        case .started(let run):
+            print(started(run))
+            return run
+        }
     }
 
     /// The target preflight (``TargetPreflight``), before the executor's first write: prints the findings, records them in
@@ -129,11 +165,12 @@ enum RunSession {
 
     static func runTabletop(_ setup: TabletopSetup) async throws {
         let snapshot = try loadSnapshot(setup.snapshotPath)
-        let store = try openStore(setup.statePath)
-        let existing = try await existingRun(in: store, at: setup.statePath, mode: .tabletop, snapshot: snapshot)
+        let launcher = try await openRun(setup.statePath, mode: .tabletop, snapshot: snapshot)
+        let store = launcher.store
+        let existing = launcher.existing
         let fakePath = setup.fakeStatePath ?? existing?.record.fakeStatePath ?? (setup.statePath + ".fake-tenant.sqlite")
         let targetDomain = setup.targetDomain ?? defaultTargetDomain(for: snapshot)
-        let parameters = (existing?.record.parameters ?? [:]).merging(setup.parameters) { _, new in new }
+        let parameters = launcher.parameters(setup.parameters)
 
         // Validate and plan everything before the fake tenant (the target) is even opened: a new fake gets its id now.
         let identity: (tenantID: String, initialDomain: String)?
@@ -188,38 +225,9 @@ enum RunSession {
         let session = TabletopSession(scenario: setup.scenario, store: store, clock: clock, tenant: tenant, snapshot: snapshot,
                                       planned: prepared.map { ($0.stage.id, $0.plan.operations.count) },
                                       apps: apps)
-        if let existing, existing.record.runbookSHA256 != runbook.sha256 {
-            printError("lifeboat: warning: the runbook changed since this run started; finished operations are kept, the rest follow the new runbook")
-            try await store.appendEvent(kind: "run.runbook-changed", message: "runbook hash changed from \(existing.record.runbookSHA256) to \(runbook.sha256)", simulated: nil)
-        }
-
         let graph = GraphClient(baseURL: FakeTenantTransport.baseURL,
                                 transport: session.transport(dropResponses: setup.dropResponseEvery.map { DroppedResponses(every: $0) }),
                                 clock: clock)
-        if let existing {
-            if existing.status == .done {
-                print("Run \(existing.record.id) is already complete; nothing to do. (`lifeboat status --state \(setup.statePath)` shows it.)")
-                return
-            }
-            try await store.recordResume(operatorName: setup.operatorName, host: host, simulatedSeconds: nil)
-            print("Resuming run \(existing.record.id) (\(existing.record.runbookName)) against fake tenant \(tenant.initialDomain)")
-        } else {
-            let record = RunRecord(
-                id: UUID().uuidString.lowercased(), mode: .tabletop, runbookPath: setup.runbookPath, runbookName: runbook.name,
-                runbookSHA256: runbook.sha256, snapshotPath: setup.snapshotPath, snapshotManifestSHA256: snapshot.manifestSHA256,
-                sourceTenantId: snapshot.manifest.sourceTenantId, snapshotCapturedAt: snapshot.manifest.capturedAt, parameters: parameters,
-                target: "fake tenant \(tenant.initialDomain) (\(fakePath))", targetTenantId: tenant.tenantID, fakeStatePath: fakePath,
-                concurrency: setup.concurrency, toolVersion: LifeboatVersion.current, operatorName: setup.operatorName, host: host,
-                startedAt: ISO8601DateFormatter().string(from: Date()), objectiveSeconds: runbook.objective,
-                profile: profile.name, scenarioPath: setup.scenario?.file, apps: apps)
-            try await store.startRun(record, stages: runbook.stages.map { ($0.id, $0.kind, $0.title) }, simulatedSeconds: nil)
-            try await recordInputs(in: store, signature: SnapshotSignature.custodyStatement(directory: snapshot.directory, verifiedKey: nil),
-                                   readiness: readiness)
-            print("Tabletop run \(record.id): \(runbook.name) → fake tenant \(tenant.initialDomain) (profile \(profile.name))")
-        }
-        try await session.begin(isNewRun: existing == nil, runbook: runbook)
-        try await preflight(runbook, snapshot: snapshot, graph: graph, granted: tenant.grantedPermissions, store: store, isNewRun: existing == nil)
-
         var options = ExecutorOptions(outputDirectory: URL(fileURLWithPath: setup.statePath).deletingLastPathComponent())
         options.concurrency = setup.concurrency
         options.gates = setup.pauseAtGates ? .pause : .autoApprove(by: "\(setup.operatorName) (tabletop auto-approval)")
@@ -228,12 +236,33 @@ enum RunSession {
         options.stop = stop
         options.commitTarget = { try await tenant.commit() }
         if setup.promptAtGates { options.gateDecider = GateConsole(session: session, operatorName: setup.operatorName) }
-        let executor = Executor(runbook: runbook, snapshot: snapshot, graph: graph, store: store, mode: .tabletop, options: options,
-                                observer: session.observer(wrapping: ProgressPrinter()), simulatedClock: clock, simulatedEpoch: VirtualClock.epoch,
-                                prepared: prepared)
+        var request = RunLaunchRequest(runbook: runbook, runbookPath: setup.runbookPath, snapshot: snapshot, snapshotPath: setup.snapshotPath,
+                                       parameters: parameters,
+                                       target: RunTarget(description: "fake tenant \(tenant.initialDomain) (\(fakePath))", tenantID: tenant.tenantID,
+                                                         fakeStatePath: fakePath),
+                                       graph: graph, executor: options, operatorName: setup.operatorName, toolVersion: LifeboatVersion.current)
+        request.prepared = prepared
+        request.observer = session.observer(wrapping: ProgressPrinter())
+        request.simulatedClock = clock
+        request.simulatedEpoch = VirtualClock.epoch
+        request.host = host
+        request.profile = profile.name
+        request.scenarioPath = setup.scenario?.file
+        request.apps = apps
+        if launcher.isNewRun {
+            request.inputs = [SnapshotSignatureStatement(SnapshotSignature.custodyStatement(directory: snapshot.directory, verifiedKey: nil))]
+                + (readiness.map { [$0] } ?? [])
+        }
+        guard let run = try await launch(launcher, request,
+                                         started: { "Tabletop run \($0.record.id): \(runbook.name) → fake tenant \(tenant.initialDomain) (profile \(profile.name))" },
+                                         resumed: { "Resuming run \($0.record.id) (\($0.record.runbookName)) against fake tenant \(tenant.initialDomain)" })
+        else { return }
+        try await session.begin(isNewRun: launcher.isNewRun, runbook: runbook)
+        try await preflight(runbook, snapshot: snapshot, graph: graph, granted: tenant.grantedPermissions, store: store, isNewRun: launcher.isNewRun)
+
         let interrupt = InterruptHandler(stop)
         defer { interrupt.cancel() }
-        let outcome = try await executor.run()
+        let outcome = try await run.executor.run()
         try await tenant.commit()
         await session.finish()
         let throttling = await tenant.throttlingCounts

@@ -98,11 +98,22 @@ public struct StageRecord: Sendable, Hashable {
     public var finishedAt: String?
 }
 
+/// Where a gate stands; stored as its raw value in the checkpoint's `gates.status` column.
+public enum GateStatus: String, Sendable, Codable {
+    /// Requested; the run stops here until someone approves it.
+    case waiting
+    /// Decided: the run goes on past it.
+    case approved
+
+    /// A stored value; anything unknown reads as `waiting` (a gate is never passed by accident).
+    init(stored: String?) { self = stored.flatMap(GateStatus.init(rawValue:)) ?? .waiting }
+}
+
 /// A manual gate's state.
 public struct GateRecord: Sendable, Hashable {
     public var stageID: String
     public var instructions: String
-    public var status: String
+    public var status: GateStatus
     public var requestedAt: String?
     public var decidedAt: String?
     public var decidedBy: String?
@@ -278,7 +289,7 @@ public actor CheckpointStore {
                 try db.run("INSERT INTO stages(id, kind, title, ordinal, status) VALUES (?, ?, ?, ?, 'pending')",
                            [.text(stage.id), .text(stage.kind), .text(stage.title), .integer(Int64(ordinal))])
             }
-            try appendEvent(kind: "run.started", message: "\(record.mode.rawValue) run of \(record.runbookName) started by \(record.operatorName) on \(record.host)",
+            try append(.runStarted, message: "\(record.mode.rawValue) run of \(record.runbookName) started by \(record.operatorName) on \(record.host)",
                             simulated: simulatedSeconds)
         }
     }
@@ -289,7 +300,7 @@ public actor CheckpointStore {
             let finished: SQLiteValue = status == .done ? .text(now()) : .null
             try db.run("UPDATE run SET status = ?, finished_at = COALESCE(?, finished_at), simulated_seconds = COALESCE(?, simulated_seconds)",
                        [.text(status.rawValue), finished, simulatedSeconds.map(SQLiteValue.real) ?? .null])
-            try appendEvent(kind: "run.\(status.rawValue)", message: message, simulated: simulatedSeconds)
+            try append(.run(status), message: message, simulated: simulatedSeconds)
         }
     }
 
@@ -297,7 +308,7 @@ public actor CheckpointStore {
     public func recordResume(operatorName: String, host: String, simulatedSeconds: Double?) throws {
         try db.transaction {
             try db.run("UPDATE run SET status = 'running'")
-            try appendEvent(kind: "run.resumed", message: "resumed by \(operatorName) on \(host)", simulated: simulatedSeconds)
+            try append(.runResumed, message: "resumed by \(operatorName) on \(host)", simulated: simulatedSeconds)
         }
     }
 
@@ -322,7 +333,7 @@ public actor CheckpointStore {
             default:
                 try db.run("UPDATE stages SET status = ? WHERE id = ?", [.text(status.rawValue), .text(stageID)])
             }
-            try appendEvent(kind: "stage.\(status.rawValue)", stageID: stageID, message: message, simulated: simulatedSeconds)
+            try append(.stage(status), stageID: stageID, message: message, simulated: simulatedSeconds)
         }
     }
 
@@ -350,7 +361,7 @@ public actor CheckpointStore {
                 }
             }
             if inserted > 0 {
-                try appendEvent(kind: "stage.planned", stageID: stageID, message: "\(inserted) operations planned", simulated: nil)
+                try append(.stagePlanned, stageID: stageID, message: "\(inserted) operations planned", simulated: nil)
             }
             return inserted
         }
@@ -391,7 +402,7 @@ public actor CheckpointStore {
             for key in keys {
                 try db.run("UPDATE operations SET state = 'sent', attempts = attempts + 1, updated_at = ? WHERE key = ?", [.text(at), .text(key)])
             }
-            try appendEvent(kind: "operations.sent", stageID: stageID, message: "\(keys.count) writes about to be sent",
+            try append(.operationsSent, stageID: stageID, message: "\(keys.count) writes about to be sent",
                             detail: .array(keys.map(JSONValue.string)), simulated: simulatedSeconds)
         }
     }
@@ -442,14 +453,14 @@ public actor CheckpointStore {
                     for followUp in outcome.followUps { try insertFollowUp(followUp, stageID: stageID, op: op) }
                     counts[outcome.result.rawValue, default: 0] += 1
                     if outcome.result == .adopted {
-                        try appendEvent(kind: "operation.adopted", stageID: stageID, operationKey: op.key,
+                        try append(.operationAdopted, stageID: stageID, operationKey: op.key,
                                         message: "\(op.displayName) already existed in the target (\(outcome.newID ?? "?")); adopted instead of written again",
                                         simulated: simulatedSeconds)
                     }
                 case .failed(let op, let code, let message, let requestID):
                     try db.run("UPDATE operations SET state = 'failed', error_code = ?, error_message = ?, request_id = ?, updated_at = ? WHERE key = ?",
                                [.text(code), .text(message), requestID.sqlite, .text(at), .text(op.key)])
-                    try appendEvent(kind: "operation.failed", stageID: stageID, operationKey: op.key,
+                    try append(.operationFailed, stageID: stageID, operationKey: op.key,
                                     message: "\(op.displayName): \(code): \(message)" + (requestID.map { " [request-id \($0)]" } ?? ""),
                                     simulated: simulatedSeconds)
                     counts["failed", default: 0] += 1
@@ -459,7 +470,7 @@ public actor CheckpointStore {
                 }
             }
             let summary = counts.sorted { $0.key < $1.key }.map { "\($0.value) \($0.key)" }.joined(separator: ", ")
-            try appendEvent(kind: "operations.recorded", stageID: stageID, message: summary, simulated: simulatedSeconds)
+            try append(.operationsRecorded, stageID: stageID, message: summary, simulated: simulatedSeconds)
         }
     }
 
@@ -472,7 +483,7 @@ public actor CheckpointStore {
         try db.transaction {
             let count = try db.run("UPDATE operations SET state = CASE WHEN error_code = ? THEN 'sent' ELSE 'pending' END WHERE stage_id = ? AND state = 'failed'",
                                    [.text(Self.outcomeUnknownCode), .text(stageID)])
-            if count > 0 { try appendEvent(kind: "operations.retry", stageID: stageID, message: "\(count) failed operations will be retried", simulated: nil) }
+            if count > 0 { try append(.operationsRetry, stageID: stageID, message: "\(count) failed operations will be retried", simulated: nil) }
             return count
         }
     }
@@ -507,13 +518,13 @@ public actor CheckpointStore {
 
     public func gate(_ stageID: String) throws -> GateRecord? {
         try db.queryFirst("SELECT stage_id, instructions, status, requested_at, decided_at, decided_by, note FROM gates WHERE stage_id = ?", [.text(stageID)])
-            .map { GateRecord(stageID: $0.string(0) ?? "", instructions: $0.string(1) ?? "", status: $0.string(2) ?? "",
+            .map { GateRecord(stageID: $0.string(0) ?? "", instructions: $0.string(1) ?? "", status: GateStatus(stored: $0.string(2)),
                               requestedAt: $0.string(3), decidedAt: $0.string(4), decidedBy: $0.string(5), note: $0.string(6)) }
     }
 
     public func gates() throws -> [GateRecord] {
         try db.query("SELECT g.stage_id, g.instructions, g.status, g.requested_at, g.decided_at, g.decided_by, g.note FROM gates g JOIN stages s ON s.id = g.stage_id ORDER BY s.ordinal")
-            .map { GateRecord(stageID: $0.string(0) ?? "", instructions: $0.string(1) ?? "", status: $0.string(2) ?? "",
+            .map { GateRecord(stageID: $0.string(0) ?? "", instructions: $0.string(1) ?? "", status: GateStatus(stored: $0.string(2)),
                               requestedAt: $0.string(3), decidedAt: $0.string(4), decidedBy: $0.string(5), note: $0.string(6)) }
     }
 
@@ -521,9 +532,9 @@ public actor CheckpointStore {
     public func requestGate(_ stageID: String, instructions: String, simulatedSeconds: Double?) throws -> GateRecord {
         if let existing = try gate(stageID) { return existing }
         try db.transaction {
-            try db.run("INSERT INTO gates(stage_id, instructions, status, requested_at) VALUES (?, ?, 'waiting', ?)",
-                       [.text(stageID), .text(instructions), .text(now())])
-            try appendEvent(kind: "gate.waiting", stageID: stageID, message: "waiting for approval", simulated: simulatedSeconds)
+            try db.run("INSERT INTO gates(stage_id, instructions, status, requested_at) VALUES (?, ?, ?, ?)",
+                       [.text(stageID), .text(instructions), .text(GateStatus.waiting.rawValue), .text(now())])
+            try append(.gateWaiting, stageID: stageID, message: "waiting for approval", simulated: simulatedSeconds)
         }
         return try gate(stageID)!
     }
@@ -531,10 +542,11 @@ public actor CheckpointStore {
     /// Approves a waiting gate; approving twice is refused so the record keeps the first decision.
     public func approveGate(_ stageID: String, by name: String, note: String?, simulatedSeconds: Double?) throws -> Bool {
         try db.transaction {
-            let changed = try db.run("UPDATE gates SET status = 'approved', decided_at = ?, decided_by = ?, note = ? WHERE stage_id = ? AND status = 'waiting'",
-                                     [.text(now()), .text(name), note.sqlite, .text(stageID)])
+            let changed = try db.run("UPDATE gates SET status = ?, decided_at = ?, decided_by = ?, note = ? WHERE stage_id = ? AND status = ?",
+                                     [.text(GateStatus.approved.rawValue), .text(now()), .text(name), note.sqlite, .text(stageID),
+                                      .text(GateStatus.waiting.rawValue)])
             if changed > 0 {
-                try appendEvent(kind: "gate.approved", stageID: stageID, message: "approved by \(name)" + (note.map { ": \($0)" } ?? ""),
+                try append(.gateApproved, stageID: stageID, message: "approved by \(name)" + (note.map { ": \($0)" } ?? ""),
                                 simulated: simulatedSeconds)
             }
             return changed > 0
@@ -560,7 +572,7 @@ public actor CheckpointStore {
         try db.transaction {
             let count = try db.run("DELETE FROM followups WHERE category = ? AND source_id = ?", [.text(category), .text(sourceID)])
             if count > 0 {
-                try appendEvent(kind: "followup.resolved", stageID: stageID, message: "\(count) \(category) follow-up(s) for \(sourceID) dealt with", simulated: nil)
+                try append(.followUpResolved, stageID: stageID, message: "\(count) \(category) follow-up(s) for \(sourceID) dealt with", simulated: nil)
             }
         }
     }
@@ -571,8 +583,9 @@ public actor CheckpointStore {
                                   followUp: FollowUp(category: $0.string(4) ?? "", message: $0.string(5) ?? "", action: $0.string(6) ?? "")) }
     }
 
-    /// Appends to the event log (in the caller's transaction, if any).
-    public func appendEvent(kind: String, stageID: String? = nil, operationKey: String? = nil, message: String,
+    /// Appends to the event log (in the caller's transaction, if any). Other modules write through ``append(_:stageID:operationKey:message:detail:simulated:)``,
+    /// so every kind is one of ``EventKind``.
+    func appendEvent(kind: String, stageID: String? = nil, operationKey: String? = nil, message: String,
                             detail: JSONValue? = nil, simulated: Double?) throws {
         try db.run("INSERT INTO events(at, simulated_seconds, stage_id, operation_key, kind, message, detail) VALUES (?, ?, ?, ?, ?, ?, ?)",
                    [.text(now()), simulated.map(SQLiteValue.real) ?? .null, stageID.sqlite, operationKey.sqlite, .text(kind), .text(message),
@@ -580,7 +593,7 @@ public actor CheckpointStore {
     }
 
     /// The message and detail of every event of one kind, in log order (the detail is not part of ``events()``).
-    public func eventDetails(kind: String) throws -> [(message: String, detail: JSONValue?)] {
+    func eventDetails(kind: String) throws -> [(message: String, detail: JSONValue?)] {
         try db.query("SELECT message, detail FROM events WHERE kind = ? ORDER BY seq", [.text(kind)]).map { row in
             (row.string(0) ?? "", row.string(1).flatMap { try? JSONCoding.decode(Data($0.utf8)) })
         }

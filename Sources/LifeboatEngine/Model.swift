@@ -10,6 +10,11 @@ public enum RunMode: String, Sendable, Codable {
     case live
     /// A live rebuild's reads against the real target with every write planned and none sent.
     case dryRun = "dry-run"
+
+    /// Whether the executor sends writes. A dry run reads the target and plans every write without sending it: each
+    /// operation is looked up (found objects are adopted into the run's ID map), the rest are recorded as "would write",
+    /// gates pass without a decision and no stage's finishing step runs.
+    public var writesToTarget: Bool { self != .dryRun }
 }
 
 /// Something a person must do after the run, because Graph cannot restore it.

@@ -35,7 +35,6 @@ public struct StageContext: Sendable {
     public let index: SnapshotIndex
     /// The ID map as it stood when the stage started (earlier stages' objects).
     public let idMap: IDMap
-    public let mode: RunMode
     /// Where files the run produces (ID map exports) are written, relative paths resolve against it.
     public let outputDirectory: URL
     /// Reads the checkpoint (for stages that export it).

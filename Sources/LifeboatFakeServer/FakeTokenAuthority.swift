@@ -1,6 +1,7 @@
 import Crypto
 import Foundation
 import LifeboatFakeTenant
+import LifeboatGraph
 import LifeboatJSON
 import X509
 import _CryptoExtras
@@ -62,12 +63,6 @@ public struct RegisteredCertificate: Sendable {
         sha256Thumbprint = Data(SHA256.hash(data: der))
         sha1Thumbprint = Data(Insecure.SHA1.hash(data: der))
     }
-}
-
-/// A credential that cannot be registered, with what to do about it.
-public struct CredentialError: Error, Sendable, CustomStringConvertible {
-    public var description: String
-    public init(_ description: String) { self.description = description }
 }
 
 /// The fake tenant's Microsoft identity platform: issues access tokens through the OAuth2
@@ -208,8 +203,8 @@ public actor FakeTokenAuthority {
 
     private func verify(assertion: String, registration: AppRegistration, endpoint: String) throws(TokenEndpointError) {
         let parts = assertion.split(separator: ".", omittingEmptySubsequences: false)
-        guard parts.count == 3, let headerData = Base64URL.decode(parts[0]), let payloadData = Base64URL.decode(parts[1]),
-              let signature = Base64URL.decode(parts[2]),
+        guard parts.count == 3, let headerData = Base64URL.decode(String(parts[0])), let payloadData = Base64URL.decode(String(parts[1])),
+              let signature = Base64URL.decode(String(parts[2])),
               let header = try? JSONCoding.decode(headerData).objectValue, let claims = try? JSONCoding.decode(payloadData).objectValue else {
             throw TokenEndpointError(401, "invalid_client", 50027, "JWT token is invalid or malformed.")
         }
@@ -220,9 +215,9 @@ public actor FakeTokenAuthority {
         // The header names the certificate by its SHA-256 thumbprint (or, from older clients, SHA-1).
         let candidates: [RegisteredCertificate]
         if let thumbprint = header["x5t#S256"]?.stringValue {
-            candidates = registration.certificates.filter { Base64URL.decode(Substring(thumbprint)) == $0.sha256Thumbprint }
+            candidates = registration.certificates.filter { Base64URL.decode(thumbprint) == $0.sha256Thumbprint }
         } else if let thumbprint = header["x5t"]?.stringValue {
-            candidates = registration.certificates.filter { Base64URL.decode(Substring(thumbprint)) == $0.sha1Thumbprint }
+            candidates = registration.certificates.filter { Base64URL.decode(thumbprint) == $0.sha1Thumbprint }
         } else {
             throw TokenEndpointError(401, "invalid_client", 700_027,
                                      "Client assertion failed signature validation: the header names no certificate ('x5t#S256').")
@@ -313,19 +308,5 @@ struct TokenEndpointError: Error {
             "error_codes": [.number(Double(code))], "timestamp": .string(timestamp), "trace_id": .string(trace),
             "correlation_id": .string(correlation), "error_uri": .string("https://login.microsoftonline.com/error?code=\(code)"),
         ]
-    }
-}
-
-/// base64url without padding, as JWTs use it.
-enum Base64URL {
-    static func encode(_ data: Data) -> String {
-        data.base64EncodedString().replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
-            .replacingOccurrences(of: "=", with: "")
-    }
-
-    static func decode(_ text: Substring) -> Data? {
-        var base64 = text.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
-        while base64.count % 4 != 0 { base64 += "=" }
-        return Data(base64Encoded: base64)
     }
 }

@@ -176,15 +176,18 @@ extension ReadinessReport {
     public func record(in store: CheckpointStore, simulatedSeconds: Double?) async throws {
         let encoder = JSONEncoder()
         encoder.outputFormatting = .sortedKeys
-        try await store.appendEvent(kind: "readiness.assessed",
+        try await store.append(.readinessAssessed,
                                     message: "Readiness of \(runbook) with the snapshot captured \(snapshotCapturedAt): \(tally)",
                                     simulated: simulatedSeconds)
         for finding in findings {
             var kept = finding
             kept.objects = Array(finding.objects.prefix(Self.objectsRecorded))
             let detail = try JSONCoding.decode(try encoder.encode(kept))
-            try await store.appendEvent(kind: "readiness.finding", message: "\(finding.severity.rawValue) [\(finding.kind.rawValue)] \(finding.summary)",
+            try await store.append(.readinessFinding, message: "\(finding.severity.rawValue) [\(finding.kind.rawValue)] \(finding.summary)",
                                         detail: detail, simulated: simulatedSeconds)
         }
     }
 }
+
+/// A new run records its readiness verdict once, when ``RunLauncher`` starts it.
+extension ReadinessReport: RunInput {}

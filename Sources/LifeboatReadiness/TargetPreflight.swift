@@ -204,11 +204,11 @@ extension TargetPreflight.Report {
     public func record(in store: CheckpointStore, simulatedSeconds: Double?) async throws {
         let encoder = JSONEncoder()
         encoder.outputFormatting = .sortedKeys
-        try await store.appendEvent(kind: "preflight.assessed",
+        try await store.append(.preflightAssessed,
                                     message: "Target preflight: \(findings.isEmpty ? "no findings" : "\(blocking.count) blocking, \(findings.count) in all")",
                                     simulated: simulatedSeconds)
         for finding in findings {
-            try await store.appendEvent(kind: "readiness.finding", message: "\(finding.severity.rawValue) [\(finding.kind.rawValue)] \(finding.summary)",
+            try await store.append(.readinessFinding, message: "\(finding.severity.rawValue) [\(finding.kind.rawValue)] \(finding.summary)",
                                         detail: try JSONCoding.decode(try encoder.encode(finding)), simulated: simulatedSeconds)
         }
     }

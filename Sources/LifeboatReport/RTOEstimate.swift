@@ -54,7 +54,7 @@ public struct RTOEstimate: Sendable, Hashable {
 
     /// The event kind a tabletop session records its per-limit figures under (its detail: `limits[]` with `scope`,
     /// `label`, `waited`, `lowerBound`).
-    public static let limitsEventKind = "tabletop.throttling-limits"
+    public static let limitsEventKind = EventKind.throttlingLimits.rawValue
 
     /// The per-limit figures of every session, summed by scope (in first-seen order).
     static func limits(from details: [JSONValue?]) -> [LimitWaiting] {
@@ -109,8 +109,8 @@ public struct RTOEstimate: Sendable, Hashable {
         for event in events {
             guard let stage = event.stageID, let at = event.simulatedSeconds else { continue }
             latest[stage] = max(latest[stage] ?? at, at)
-            if start[stage] == nil, event.kind == "gate.waiting" || event.kind == "stage.running" { start[stage] = at }
-            if event.kind == "stage.done" || event.kind == "stage.failed" { end[stage] = at }
+            if start[stage] == nil, event.eventKind == .gateWaiting || event.eventKind == .stage(.running) { start[stage] = at }
+            if event.eventKind == .stage(.done) || event.eventKind == .stage(.failed) { end[stage] = at }
         }
         var stages = records.map { record -> Stage in
             let from = start[record.id], to = end[record.id] ?? latest[record.id]

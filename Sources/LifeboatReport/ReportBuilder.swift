@@ -40,8 +40,8 @@ extension RunReport {
                 operations: try await store.allOperations(), idMap: try await store.idMapEntries(), gates: try await store.gates(),
                 followUps: try await store.followUps(), events: try await store.events(),
                 simulatedWaits: try await store.simulatedWaits(), stageDependencies: try await store.stageDependencies(),
-                readinessAssessed: try await store.eventDetails(kind: "readiness.assessed").last?.message,
-                readinessFindings: try await store.eventDetails(kind: "readiness.finding").compactMap(\.detail))
+                readinessAssessed: try await store.eventDetails(.readinessAssessed).last?.message,
+                readinessFindings: try await store.eventDetails(.readinessFinding).compactMap(\.detail))
         } catch let error as ReportError {
             throw error
         } catch {
@@ -71,13 +71,13 @@ struct CheckpointContents {
     /// Events written by another process than the one running the stages (`lifeboat approve`, a resume's preamble).
     /// Events that say nothing about where the run's own process was: other processes', and the tabletop's per-limit
     /// figures, written after the run's last step.
-    static let eventsFromOtherProcesses: Set<String> = ["gate.approved", "run.runbook-changed", RTOEstimate.limitsEventKind]
+    static let eventsFromOtherProcesses: Set<EventKind> = [.gateApproved, .runbookChanged, .throttlingLimits]
 
     func report(generatedAt: Date) -> RunReport {
         let times = events.map { ReportTime.parse($0.at) }
         let firstEvent = times.compactMap { $0 }.first
         let start = times.first(where: { $0 != nil }).flatMap { $0 } ?? ReportTime.parse(run.startedAt) ?? generatedAt
-        let startedAt = events.firstIndex { $0.kind == "run.started" }.flatMap { times[$0] } ?? firstEvent ?? start
+        let startedAt = events.firstIndex { $0.eventKind == .runStarted }.flatMap { times[$0] } ?? firstEvent ?? start
         let lastEventAt = times.compactMap { $0 }.last ?? startedAt
         let finished = finishedAt.flatMap(ReportTime.parse)
         let wall = max(0, (finished ?? lastEventAt).timeIntervalSince(startedAt))
@@ -86,7 +86,7 @@ struct CheckpointContents {
         let gateDecisions = gates.map { gate in
             let requested = gate.requestedAt.flatMap(ReportTime.parse), decided = gate.decidedAt.flatMap(ReportTime.parse)
             let wait = requested.map { max(0, (decided ?? lastEventAt).timeIntervalSince($0)) }
-            return GateDecision(stageID: gate.stageID, instructions: gate.instructions, status: gate.status, requestedAt: requested,
+            return GateDecision(stageID: gate.stageID, instructions: gate.instructions, status: gate.status.rawValue, requestedAt: requested,
                                 decidedAt: decided, decidedBy: gate.decidedBy, note: gate.note, waitSeconds: wait)
         }
         let simulated = simulatedSpan(events.map(\.simulatedSeconds))
@@ -115,10 +115,10 @@ struct CheckpointContents {
         let custody = ChainOfCustody(
             sourceTenantId: run.sourceTenantId, snapshotPath: run.snapshotPath, snapshotCapturedAt: run.snapshotCapturedAt,
             snapshotAgeSeconds: captured.map { startedAt.timeIntervalSince($0) }, manifestSHA256: run.snapshotManifestSHA256,
-            signatureStatus: events.last { $0.kind == "snapshot.signature" }?.message
+            signatureStatus: events.last { $0.eventKind == .snapshotSignature }?.message
                 ?? "not recorded by this run; integrity rests on the manifest's SHA-256 of every file, checked when the snapshot was loaded",
             runbookPath: run.runbookPath, runbookName: run.runbookName, runbookSHA256: run.runbookSHA256,
-            runbookChanged: events.filter { $0.kind == "run.runbook-changed" }.map(\.message),
+            runbookChanged: events.filter { $0.eventKind == .runbookChanged }.map(\.message),
             toolVersion: run.toolVersion, target: run.target, targetTenantId: run.targetTenantId, operatorName: run.operatorName, host: run.host,
             parameters: run.parameters, sessions: sessions, gates: gateDecisions)
 
@@ -130,7 +130,7 @@ struct CheckpointContents {
                                    gate.requestedAt.map { Timeline.GateWait(stageID: gate.stageID, from: $0, until: gate.decidedAt, decidedBy: gate.decidedBy) }
                                },
                                throttling: zip(events, times).compactMap { event, at in
-                                   guard event.kind.hasPrefix("throttle."), let at else { return nil }
+                                   guard case .throttle = event.eventKind, let at else { return nil }
                                    return Timeline.ThrottleEvent(at: at, kind: event.kind, stageID: event.stageID, message: event.message)
                                }),
             failures: failureGroups(), resolvedErrors: resolvedErrors(times: times), skipped: skippedGroups(), followUps: followUpGroups(),
@@ -171,22 +171,22 @@ struct CheckpointContents {
         var lastStage: String?
         for (event, at) in zip(events, times) {
             guard let at else { continue }
-            if event.kind == "run.started" || event.kind == "run.resumed" {
-                if event.kind == "run.resumed", let previous = lastOwn, previous.event.kind != "run.waiting", previous.event.kind != "run.done" {
+            if event.eventKind == .runStarted || event.eventKind == .runResumed {
+                if event.eventKind == .runResumed, let previous = lastOwn, previous.event.eventKind != .run(.waiting), previous.event.eventKind != .run(.done) {
                     interruptions.append(Timeline.Interruption(
-                        cause: previous.event.kind == "run.failed" ? .stoppedAfterFailures
-                            : previous.event.kind == "run.stopped" ? .stoppedByOperator : .processEnded,
+                        cause: previous.event.eventKind == .run(.failed) ? .stoppedAfterFailures
+                            : previous.event.eventKind == .runStopped ? .stoppedByOperator : .processEnded,
                         lastEventAt: previous.at, lastEventKind: previous.event.kind, stageID: activeStage ?? lastStage, resumedAt: at,
                         resumedBy: event.message, downtimeSeconds: max(0, at.timeIntervalSince(previous.at))))
                 }
                 sessions.append(ChainOfCustody.Session(kind: String(event.kind.dropFirst(4)), at: at, message: event.message, lastEventAt: at))
             }
-            if Self.eventsFromOtherProcesses.contains(event.kind) { continue }
+            if Self.eventsFromOtherProcesses.contains(event.eventKind) { continue }
             lastOwn = (event, at)
             if !sessions.isEmpty { sessions[sessions.count - 1].lastEventAt = at }
             if event.stageID != nil { lastStage = event.stageID }
-            if event.kind == "stage.running" { activeStage = event.stageID }
-            if event.kind == "stage.done" || event.kind == "stage.failed" { activeStage = nil }
+            if event.eventKind == .stage(.running) { activeStage = event.stageID }
+            if event.eventKind == .stage(.done) || event.eventKind == .stage(.failed) { activeStage = nil }
         }
         return (sessions, interruptions)
     }
@@ -199,8 +199,8 @@ struct CheckpointContents {
             for (event, at) in zip(events, times) where event.stageID == stage.id {
                 guard let at else { continue }
                 last = at
-                if event.kind == "stage.running", started == nil { started = at; simStart = event.simulatedSeconds }
-                if event.kind == "stage.done" || event.kind == "stage.failed" { finished = at; simEnd = event.simulatedSeconds }
+                if event.eventKind == .stage(.running), started == nil { started = at; simStart = event.simulatedSeconds }
+                if event.eventKind == .stage(.done) || event.eventKind == .stage(.failed) { finished = at; simEnd = event.simulatedSeconds }
             }
             if stage.status == .running || stage.status == .waiting || stage.status == .pending { finished = nil }
             return Timeline.StageSpan(
@@ -273,7 +273,7 @@ struct CheckpointContents {
     private func resolvedErrors(times: [Date?]) -> [ResolvedError] {
         let stateByKey = Dictionary(operations.map { ($0.planned.key, $0.state) }, uniquingKeysWith: { first, _ in first })
         return zip(events, times).compactMap { event, at in
-            guard event.kind == "operation.failed", let key = event.operationKey, let at,
+            guard event.eventKind == .operationFailed, let key = event.operationKey, let at,
                   let state = stateByKey[key], state == .done || state == .skipped else { return nil }
             return ResolvedError(at: at, stageID: event.stageID, operationKey: key, message: event.message)
         }
@@ -390,7 +390,7 @@ extension RTOEstimate {
         guard let run = try await store.runRecord() else { return nil }
         var estimate = compute(stages: try await store.stages(), events: try await store.events(), waits: try await store.simulatedWaits(),
                                dependencies: try await store.stageDependencies(), objective: run.record.objectiveSeconds, complete: run.status == .done)
-        estimate?.limits = limits(from: try await store.eventDetails(kind: limitsEventKind).map(\.detail))
+        estimate?.limits = limits(from: try await store.eventDetails(.throttlingLimits).map(\.detail))
         return estimate
     }
 }

@@ -96,8 +96,8 @@ public final class TabletopSession: Sendable {
     public func begin(isNewRun: Bool, runbook: Runbook) async throws {
         try await store.recordStageDependencies(runbook.stages.map { ($0.id, $0.after) })
         let events = try await store.events()
-        var fired = Set(events.filter { $0.kind == "scenario.injected" }.compactMap(\.operationKey))
-        let recovered = Set(events.filter { $0.kind == "scenario.recovered" }.compactMap(\.operationKey))
+        var fired = Set(events.filter { $0.eventKind == .scenarioInjected }.compactMap(\.operationKey))
+        let recovered = Set(events.filter { $0.eventKind == .scenarioRecovered }.compactMap(\.operationKey))
         var finished: [String: Int] = [:]
         for stage in stageOrder {
             let counts = try await store.operationCounts(stageID: stage)
@@ -105,14 +105,14 @@ public final class TabletopSession: Sendable {
         }
         if let scenario {
             if isNewRun {
-                try await store.appendEvent(kind: "scenario.loaded", message: "scenario \(scenario.name) (\(scenario.file)): "
+                try await store.append(.scenarioLoaded, message: "scenario \(scenario.name) (\(scenario.file)): "
                     + (scenario.events.isEmpty ? "no injected events" : scenario.events.map(Self.describe).joined(separator: "; ")),
                     simulated: now)
                 if scenario.target == .inPlace {
                     let count = try await tenant.importSnapshot(snapshot)
                     // A tenant that ran Conditional Access had Security Defaults off (they cannot be on together).
                     if !snapshot.conditionalAccessPolicies.isEmpty { try await tenant.setSecurityDefaults(enabled: false) }
-                    try await store.appendEvent(kind: "scenario.setup", message: "in-place target: the fake tenant holds the snapshot's \(count) objects with their original ids",
+                    try await store.append(.scenarioSetup, message: "in-place target: the fake tenant holds the snapshot's \(count) objects with their original ids",
                                                 simulated: now)
                 }
                 for event in scenario.events where event.trigger == .start {
@@ -125,7 +125,7 @@ public final class TabletopSession: Sendable {
                 guard case .kill(let stage, _, let downtime) = event.action else { continue }
                 clock.advance(by: downtime)
                 try await store.addSimulatedWaits([WaitReason.interruption.rawValue: downtime], stageID: stage)
-                try await store.appendEvent(kind: "scenario.recovered", stageID: stage, operationKey: event.key,
+                try await store.append(.scenarioRecovered, stageID: stage, operationKey: event.key,
                                             message: "\(event.name): the operator is back on a working machine after \(DurationText.format(downtime)) and resumes",
                                             simulated: now)
             }
@@ -194,7 +194,7 @@ public final class TabletopSession: Sendable {
             let detail: JSONValue = ["limits": .array(figures.map { figure in
                 ["scope": .string(figure.scope), "label": .string(figure.label), "waited": .number(figure.waited), "lowerBound": .number(figure.lowerBound)]
             })]
-            try? await store.appendEvent(kind: RTOEstimate.limitsEventKind, message: "simulated waiting per throttling limit in this session",
+            try? await store.append(.throttlingLimits, message: "simulated waiting per throttling limit in this session",
                                          detail: detail, simulated: nil)
         }
     }
@@ -255,7 +255,7 @@ public final class TabletopSession: Sendable {
         }
         guard let due else { return }
         let name = due.event?.name ?? "kill"
-        try? await store.appendEvent(kind: "scenario.injected", stageID: due.stage, operationKey: due.event?.key ?? "interactive:kill",
+        try? await store.append(.scenarioInjected, stageID: due.stage, operationKey: due.event?.key ?? "interactive:kill",
                                      message: "\(name): the operator's machine dies during \(due.stage) (the process is killed with SIGKILL after \(state.withLock { $0.killWrites }) writes of the stage were applied); run `lifeboat resume` to continue",
                                      simulated: now)
         bookWaits(to: due.stage)
@@ -293,7 +293,7 @@ public final class TabletopSession: Sendable {
         case .kill:
             return  // recorded by afterWrite, just before the process dies
         }
-        try await store.appendEvent(kind: "scenario.injected", stageID: event.trigger == .start ? nil : stage, operationKey: event.key,
+        try await store.append(.scenarioInjected, stageID: event.trigger == .start ? nil : stage, operationKey: event.key,
                                     message: "\(event.name) (\(Self.moment(event.trigger))): \(message)", simulated: now)
     }
 
@@ -319,7 +319,7 @@ public final class TabletopSession: Sendable {
             }
             message = "the operator's machine will die during \(next) (after \(writes) writes)"
         }
-        try await store.appendEvent(kind: "scenario.injected", stageID: gate, operationKey: "interactive:\(gate)",
+        try await store.append(.scenarioInjected, stageID: gate, operationKey: "interactive:\(gate)",
                                     message: "injected by \(person) at gate \(gate): \(message)", simulated: now)
         return message
     }

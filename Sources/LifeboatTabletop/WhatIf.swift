@@ -85,12 +85,17 @@ public struct Rehearsal: Sendable {
 
     /// Runs it; the state and fake tenant files are replaced if they exist.
     public func run() async throws -> Result {
+        try FileManager.default.createDirectory(at: URL(fileURLWithPath: statePath).deletingLastPathComponent(), withIntermediateDirectories: true)
+        // The rehearsal's own lock, taken before its files are replaced and released when it returns.
+        let locks = RunLocks()
+        try locks.take(statePath)
+        defer { withExtendedLifetime(locks) {} }
         for suffix in ["", "-wal", "-shm", ".fake-tenant.sqlite", ".fake-tenant.sqlite-wal", ".fake-tenant.sqlite-shm"] {
             try? FileManager.default.removeItem(atPath: statePath + suffix)
         }
-        try FileManager.default.createDirectory(at: URL(fileURLWithPath: statePath).deletingLastPathComponent(), withIntermediateDirectories: true)
         let snapshot = try Snapshot.load(from: URL(fileURLWithPath: snapshotPath))
-        let store = try CheckpointStore(path: statePath)
+        let launcher = try await RunLauncher.open(statePath: statePath, mode: .tabletop, snapshot: snapshot, locks: locks)
+        let store = launcher.store
         let clock = VirtualClock()
         let source = snapshot.manifest.sourceInitialDomain ?? "lifeboat.onmicrosoft.com"
         let inPlace = scenario?.target == .inPlace
@@ -107,24 +112,27 @@ public struct Rehearsal: Sendable {
         unattended?.events.removeAll { if case .kill = $0.action { return true }; return false }
         let session = TabletopSession(scenario: unattended, store: store, clock: clock, tenant: tenant, snapshot: snapshot,
                                       planned: prepared.map { ($0.stage.id, $0.plan.operations.count) }, apps: apps)
-        try await store.startRun(RunRecord(
-            id: UUID().uuidString.lowercased(), mode: .tabletop, runbookPath: runbookPath, runbookName: runbook.name, runbookSHA256: runbook.sha256,
-            snapshotPath: snapshotPath, snapshotManifestSHA256: snapshot.manifestSHA256, sourceTenantId: snapshot.manifest.sourceTenantId,
-            snapshotCapturedAt: snapshot.manifest.capturedAt, parameters: parameters, target: "fake tenant \(tenant.initialDomain) (what-if)",
-            targetTenantId: tenant.tenantID, fakeStatePath: statePath + ".fake-tenant.sqlite", concurrency: concurrency, toolVersion: "what-if",
-            operatorName: operatorName, host: ProcessInfo.processInfo.hostName, startedAt: ISO8601DateFormatter().string(from: Date()),
-            objectiveSeconds: runbook.objective, profile: profile.name, scenarioPath: scenario?.file, apps: apps),
-            stages: runbook.stages.map { ($0.id, $0.kind, $0.title) }, simulatedSeconds: 0)
-        try await session.begin(isNewRun: true, runbook: runbook)
         var options = ExecutorOptions(outputDirectory: URL(fileURLWithPath: statePath).deletingLastPathComponent())
         options.concurrency = concurrency
         options.gates = .autoApprove(by: "\(operatorName) (what-if auto-approval)")
         options.commitTarget = { try await tenant.commit() }
         let graph = GraphClient(baseURL: FakeTenantTransport.baseURL, transport: session.transport(), clock: clock)
-        let executor = Executor(runbook: runbook, snapshot: snapshot, graph: graph, store: store, mode: .tabletop, options: options,
-                                observer: session.observer(wrapping: nil), simulatedClock: clock, simulatedEpoch: VirtualClock.epoch,
-                                prepared: prepared)
-        let outcome = try await executor.run()
+        var request = RunLaunchRequest(runbook: runbook, runbookPath: runbookPath, snapshot: snapshot, snapshotPath: snapshotPath, parameters: parameters,
+                                       target: RunTarget(description: "fake tenant \(tenant.initialDomain) (what-if)", tenantID: tenant.tenantID,
+                                                         fakeStatePath: statePath + ".fake-tenant.sqlite"),
+                                       graph: graph, executor: options, operatorName: operatorName, toolVersion: "what-if")
+        request.prepared = prepared
+        request.observer = session.observer(wrapping: nil)
+        request.simulatedClock = clock
+        request.simulatedEpoch = VirtualClock.epoch
+        request.profile = profile.name
+        request.scenarioPath = scenario?.file
+        request.apps = apps
+        request.startSimulatedSeconds = 0
+        // The state was removed above, so this is always a new run.
+        guard case .started(let run) = try await launcher.launch(request) else { throw RunLaunchError.cannotOpen(path: statePath, reason: "not a fresh state") }
+        try await session.begin(isNewRun: true, runbook: runbook)
+        let outcome = try await run.executor.run()
         try await tenant.commit()
         await session.finish()
         let report = try await RunReport.build(from: store)

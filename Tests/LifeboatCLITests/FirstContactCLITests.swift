@@ -72,7 +72,7 @@ import Testing
         #expect(await tenant.objects(ofType: "user").isEmpty)
         // The findings are in the run's record, so the report lists them.
         let store = try CheckpointStore(path: state)
-        #expect(try await store.eventDetails(kind: "readiness.finding").contains { $0.message.contains("[permissionMissing]") })
+        #expect(try await store.eventDetails(.readinessFinding).contains { $0.message.contains("[permissionMissing]") })
     }
 
     /// A Conditional Access stage in a tenant without Entra ID P1/P2 is a clear stop before any write.

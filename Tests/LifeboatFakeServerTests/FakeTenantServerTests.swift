@@ -92,7 +92,7 @@ struct ServedTenant {
 }
 
 /// A self-signed RSA certificate made for the test; its private key never leaves memory.
-struct TestCertificate {
+struct SigningCertificate {
     let key: _RSA.Signing.PrivateKey
     let certificate: Certificate
     let pem: String
@@ -200,8 +200,8 @@ struct TestCertificate {
     }
 
     @Test func certificateAssertionIsVerified() async throws {
-        let certificate = try TestCertificate()
-        let stranger = try TestCertificate(commonName: "not-registered")
+        let certificate = try SigningCertificate()
+        let stranger = try SigningCertificate(commonName: "not-registered")
         let served = try await ServedTenant.start(certificates: [try RegisteredCertificate(pem: certificate.pem)])
         func exchange(_ assertion: String, type: String = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer") async throws -> (status: Int, json: JSONValue) {
             try await served.requestToken([("grant_type", "client_credentials"), ("client_id", ServedTenant.clientID),
