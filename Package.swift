@@ -66,7 +66,8 @@ let package = Package(
         ]),
         .target(name: "LifeboatFakeTenant", dependencies: [
             "LifeboatJSON", "LifeboatSQLite", "LifeboatGraph", "LifeboatSnapshot", "Yams",
-        ], resources: [.copy("Profiles"), .copy("Resources/graph-schema.json")]),
+        // Profiles/ and Resources/ are compiled in (FakeTenantResources.swift, Scripts/embed-resources.py): a copied binary needs no bundle.
+        ], exclude: ["Profiles", "Resources"]),
         .target(name: "LifeboatFakeServer", dependencies: [
             "LifeboatFakeTenant", "LifeboatGraph", "LifeboatJSON",
             .product(name: "Hummingbird", package: "hummingbird"),
@@ -92,7 +93,8 @@ let package = Package(
         .target(
             name: "LifeboatReport",
             dependencies: ["LifeboatEngine", "LifeboatSnapshot", "LifeboatJSON"],
-            resources: [.copy("Templates")]
+            // Templates/ is compiled in (ReportResources.swift, Scripts/embed-resources.py).
+            exclude: ["Templates"]
         ),
         .executableTarget(name: "lifeboat", dependencies: ["LifeboatCLI"]),
 
