@@ -10,7 +10,19 @@ import Testing
         let directory = try TemporaryDirectory("portable")
         defer { directory.remove() }
         let binary = directory.url.appendingPathComponent("lifeboat")
-        try FileManager.default.copyItem(at: Fixtures.lifeboatBinary, to: binary)
+        // Copied by `cp`, not in this process: a file this process held open for writing could be inherited by a child
+        // another test forks meanwhile, and exec would then fail with "Text file busy".
+        let copy = Process()
+        copy.executableURL = URL(fileURLWithPath: "/bin/cp")
+        copy.arguments = [Fixtures.lifeboatBinary.path, binary.path]
+        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
+            copy.terminationHandler = { _ in continuation.resume() }
+            do { try copy.run() } catch {
+                copy.terminationHandler = nil
+                continuation.resume(throwing: error)
+            }
+        }
+        #expect(copy.terminationStatus == 0)
         #expect(try FileManager.default.contentsOfDirectory(atPath: directory.url.path) == ["lifeboat"])
 
         let run = try await runLifeboat(["tabletop", "--runbook", Fixtures.runbook("rebuild-new-tenant.yaml").path, "--snapshot", Fixtures.contoso.path,
