@@ -66,7 +66,8 @@ let package = Package(
         ]),
         .target(name: "LifeboatFakeTenant", dependencies: [
             "LifeboatJSON", "LifeboatSQLite", "LifeboatGraph", "LifeboatSnapshot", "Yams",
-        ], resources: [.copy("Profiles"), .copy("Resources/graph-schema.json")]),
+        // Profiles/ and Resources/ are compiled in (FakeTenantResources.swift, Scripts/embed-resources.py): a copied binary needs no bundle.
+        ], exclude: ["Profiles", "Resources"]),
         .target(name: "LifeboatFakeServer", dependencies: [
             "LifeboatFakeTenant", "LifeboatGraph", "LifeboatJSON",
             .product(name: "Hummingbird", package: "hummingbird"),
@@ -92,13 +93,16 @@ let package = Package(
         .target(
             name: "LifeboatReport",
             dependencies: ["LifeboatEngine", "LifeboatSnapshot", "LifeboatJSON"],
-            resources: [.copy("Templates")]
+            // Templates/ is compiled in (ReportResources.swift, Scripts/embed-resources.py).
+            exclude: ["Templates"]
         ),
         .executableTarget(name: "lifeboat", dependencies: ["LifeboatCLI"]),
 
         .target(name: "LifeboatTestSupport", dependencies: [
             "LifeboatJSON", "LifeboatSnapshot", "LifeboatFakeTenant", "LifeboatGraph",
         ]),
+        // Tests only: the one way tests serve a fake tenant over HTTP on 127.0.0.1, port 0.
+        .target(name: "LifeboatServedFake", dependencies: ["LifeboatFakeServer", "LifeboatFakeTenant", "LifeboatTestSupport"]),
         // A Graph- and sign-in-like server on 127.0.0.1, port 0, for the live-path tests.
         .target(name: "LifeboatTestServer", dependencies: [
             "LifeboatJSON",
@@ -119,7 +123,7 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
         ]),
         .testTarget(name: "LifeboatCaptureTests", dependencies: [
-            "LifeboatCapture", "LifeboatFakeServer", "LifeboatFakeTenant", "LifeboatCurl", "LifeboatTestServer", "LifeboatTestSupport",
+            "LifeboatCapture", "LifeboatFakeServer", "LifeboatFakeTenant", "LifeboatCurl", "LifeboatTestServer", "LifeboatTestSupport", "LifeboatServedFake",
             "lifeboat",
         ]),
         .testTarget(name: "LifeboatSnapshotTests", dependencies: ["LifeboatSnapshot", "LifeboatTestSupport"]),
@@ -133,13 +137,13 @@ let package = Package(
         ]),
         .testTarget(name: "LifeboatFakeTenantTests", dependencies: ["LifeboatFakeTenant", "LifeboatTestSupport"]),
         .testTarget(name: "LifeboatFakeServerTests", dependencies: [
-            "LifeboatFakeServer", "LifeboatFakeTenant", "LifeboatTestSupport", "LifeboatCurl", "LifeboatGraph", "LifeboatJSON",
+            "LifeboatFakeServer", "LifeboatFakeTenant", "LifeboatTestSupport", "LifeboatServedFake", "LifeboatCurl", "LifeboatGraph", "LifeboatJSON",
             .product(name: "_CryptoExtras", package: "swift-crypto"),
             .product(name: "X509", package: "swift-certificates"),
         ], exclude: ["conformance-unsupported.txt"]),
         .testTarget(name: "LifeboatCLITests", dependencies: [
             "LifeboatCLI", "lifeboat", "LifeboatTestSupport", "LifeboatGraph", "LifeboatFakeServer", "LifeboatFakeTenant", "LifeboatSnapshot",
-            "LifeboatTestServer", "LifeboatEngine",
+            "LifeboatTestServer", "LifeboatEngine", "LifeboatServedFake",
         ]),
         .testTarget(name: "LifeboatTabletopTests", dependencies: [
             "LifeboatTabletop", "LifeboatEngine", "LifeboatFakeTenant", "LifeboatReport", "LifeboatRunbook", "LifeboatTestSupport",

@@ -52,7 +52,7 @@ extension FakeTenantCommand {
         @Option(help: "Seconds an access token lives.")
         var tokenLifetime: Int = 3599
 
-        @Option(help: ArgumentHelp("A Graph application permission the client is granted, issued in its tokens' roles (repeatable; replaces the default grants: the profile's permissions, else the README's list).", valueName: "permission"))
+        @Option(help: ArgumentHelp("A Graph application permission the client is granted, issued in its tokens' roles (repeatable; replaces the default grants: the profile's permissions, else the list in Docs/live-rebuild.md).", valueName: "permission"))
         var grant: [String] = []
 
         @Option(help: ArgumentHelp("A Graph application permission withheld from the client (repeatable): routes that need it answer 403 Authorization_RequestDenied.", valueName: "permission"))

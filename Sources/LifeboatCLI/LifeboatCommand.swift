@@ -18,7 +18,7 @@ public struct LifeboatCommand: AsyncParsableCommand {
             """,
         version: LifeboatVersion.current,
         subcommands: [Plan.self, ReadinessCommand.self, Tabletop.self, Rebuild.self, Resume.self, Status.self, Approve.self, IDMapCommand.self, FollowUpsCommand.self, ReportCommand.self,
-                      SnapshotCommand.self, FakeTenantCommand.self])
+                      SnapshotCommand.self, FakeTenantCommand.self, StageKindsCommand.self])
 
     public init() {}
 }

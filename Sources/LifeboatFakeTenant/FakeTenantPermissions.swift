@@ -10,7 +10,7 @@ import LifeboatJSON
 /// (security defaults, Conditional Access), the fake takes the write permissions (hostile choice, Docs/fake-tenant.md).
 public enum FakeTenantPermissions {
     /// The application permissions the fake grants when a profile or `serve` option does not say otherwise:
-    /// the list README.md ("Live rebuild", app registration) tells an operator to grant. Keep the two equal.
+    /// the list Docs/live-rebuild.md ("Permissions") tells an operator to grant. Keep the two equal.
     public static let defaultGrants: [String] = [
         "User.ReadWrite.All", "Group.ReadWrite.All", "GroupMember.ReadWrite.All", "Application.ReadWrite.All",
         "AppRoleAssignment.ReadWrite.All", "DelegatedPermissionGrant.ReadWrite.All", "RoleManagement.ReadWrite.Directory",

@@ -145,31 +145,31 @@ public struct FakeTenantProfile: Codable, Sendable, Hashable {
         return profile
     }()
 
-    /// The names of the profiles shipped with Lifeboat.
+    /// The names of the profiles shipped with Lifeboat (`Profiles/*.yaml`, compiled into the binary).
     public static var shipped: [String] {
-        let directory = Bundle.module.resourceURL?.appendingPathComponent("Profiles")
-        let names = directory.flatMap { try? FileManager.default.contentsOfDirectory(atPath: $0.path) } ?? []
-        return names.filter { $0.hasSuffix(".yaml") }.map { String($0.dropLast(5)) }.sorted()
+        FakeTenantResources.files.keys.filter { $0.hasPrefix("Profiles/") && $0.hasSuffix(".yaml") }
+            .map { String($0.dropFirst("Profiles/".count).dropLast(".yaml".count)) }.sorted()
     }
 
     /// A shipped profile by name, or a profile file by path.
     public static func named(_ nameOrPath: String) throws -> FakeTenantProfile {
-        let url: URL
+        let source: String, text: String
         if nameOrPath.hasSuffix(".yaml") || nameOrPath.contains("/") {
-            url = URL(fileURLWithPath: nameOrPath)
-        } else if let shipped = Bundle.module.resourceURL?.appendingPathComponent("Profiles/\(nameOrPath).yaml"),
-                  FileManager.default.fileExists(atPath: shipped.path) {
-            url = shipped
+            source = URL(fileURLWithPath: nameOrPath).path
+            guard let read = try? String(contentsOfFile: nameOrPath, encoding: .utf8) else {
+                throw ProfileError(message: "cannot read profile \(source)")
+            }
+            text = read
+        } else if let shipped = FakeTenantResources.files["Profiles/\(nameOrPath).yaml"] {
+            source = "Profiles/\(nameOrPath).yaml"
+            text = shipped
         } else {
             throw ProfileError(message: "no profile named \(nameOrPath); shipped profiles: \(shipped.joined(separator: ", ")), or give a path to a .yaml file")
-        }
-        guard let text = try? String(contentsOf: url, encoding: .utf8) else {
-            throw ProfileError(message: "cannot read profile \(url.path)")
         }
         do {
             return try YAMLDecoder().decode(FakeTenantProfile.self, from: text)
         } catch {
-            throw ProfileError(message: "profile \(url.path) is not valid: \(error)")
+            throw ProfileError(message: "profile \(source) is not valid: \(error)")
         }
     }
 }

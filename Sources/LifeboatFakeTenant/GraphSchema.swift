@@ -54,12 +54,11 @@ public struct GraphSchema: Sendable {
         lowercasedNames = Dictionary(document.types.keys.map { ($0.lowercased(), $0) }, uniquingKeysWith: { first, _ in first })
     }
 
-    /// The schema shipped with Lifeboat (Graph v1.0).
+    /// The schema shipped with Lifeboat (Graph v1.0), compiled into the binary (``FakeTenantResources``).
     public static let v1: GraphSchema = {
-        guard let url = Bundle.module.url(forResource: "graph-schema", withExtension: "json"),
-              let data = try? Data(contentsOf: url), let schema = try? GraphSchema(data: data) else {
-            // The resource is part of the build; without it the fake tenant cannot check bodies at all.
-            fatalError("graph-schema.json is missing from the LifeboatFakeTenant resource bundle; rebuild, or run Scripts/generate-graph-schema.py")
+        guard let text = FakeTenantResources.files["Resources/graph-schema.json"], let schema = try? GraphSchema(data: Data(text.utf8)) else {
+            // The file is compiled in; without it the fake tenant cannot check bodies at all.
+            fatalError("Resources/graph-schema.json is missing from FakeTenantResources; run Scripts/embed-resources.py and rebuild")
         }
         return schema
     }()

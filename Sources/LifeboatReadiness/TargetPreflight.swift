@@ -94,7 +94,7 @@ struct PreflightChecks {
     mutating func unreadable(_ what: String, _ error: any Error, stages: [String]) {
         let detail = (error as? GraphError).map { "Graph \($0.status) \($0.code)" + ($0.requestID.map { ", request-id \($0)" } ?? "") } ?? "\(error)"
         add(.preflightUnreadable, .warning, "could not read \(what) (\(detail))", stages: stages,
-            fix: "grant the permission the read needs (see the README's permission list), or check it by hand in the Entra admin center")
+            fix: "grant the permission the read needs (see the permission list in Docs/live-rebuild.md), or check it by hand in the Entra admin center")
     }
 
     mutating func permissions() {

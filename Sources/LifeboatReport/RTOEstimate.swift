@@ -101,7 +101,7 @@ public struct RTOEstimate: Sendable, Hashable {
     }
 
     /// The estimate of a run, or nil when it did not run on a simulated clock.
-    static func compute(stages records: [StageRecord], events: [EventRecord], waits: [String: [String: Double]],
+    static func compute(stages records: [StageRecord], events: [ReportEvent], waits: [String: [String: Double]],
                         dependencies: [String: [String]]?, objective: Double?, complete: Bool) -> RTOEstimate? {
         let simulated = events.compactMap(\.simulatedSeconds)
         guard let first = simulated.min(), let last = simulated.max() else { return nil }
@@ -109,8 +109,8 @@ public struct RTOEstimate: Sendable, Hashable {
         for event in events {
             guard let stage = event.stageID, let at = event.simulatedSeconds else { continue }
             latest[stage] = max(latest[stage] ?? at, at)
-            if start[stage] == nil, event.eventKind == .gateWaiting || event.eventKind == .stage(.running) { start[stage] = at }
-            if event.eventKind == .stage(.done) || event.eventKind == .stage(.failed) { end[stage] = at }
+            if start[stage] == nil, event.kind == .gateWaiting || event.kind == .stageRunning { start[stage] = at }
+            if event.kind.finishesStage { end[stage] = at }
         }
         var stages = records.map { record -> Stage in
             let from = start[record.id], to = end[record.id] ?? latest[record.id]

@@ -38,7 +38,7 @@ extension RunReport {
             input = CheckpointContents(
                 run: run.record, status: run.status, finishedAt: run.finishedAt, stages: try await store.stages(),
                 operations: try await store.allOperations(), idMap: try await store.idMapEntries(), gates: try await store.gates(),
-                followUps: try await store.followUps(), events: try await store.events(),
+                followUps: try await store.followUps(), events: ReportEvent.read(try await store.events()),
                 simulatedWaits: try await store.simulatedWaits(), stageDependencies: try await store.stageDependencies(),
                 readinessAssessed: try await store.eventDetails(.readinessAssessed).last?.message,
                 readinessFindings: try await store.eventDetails(.readinessFinding).compactMap(\.detail))
@@ -61,23 +61,18 @@ struct CheckpointContents {
     var idMap: [IDMapEntry]
     var gates: [GateRecord]
     var followUps: [FollowUpRecord]
-    var events: [EventRecord]
+    var events: [ReportEvent]
     var simulatedWaits: [String: [String: Double]] = [:]
     var stageDependencies: [String: [String]]?
     /// The `readiness.assessed` message and the `readiness.finding` details, when the run recorded a verdict.
     var readinessAssessed: String?
     var readinessFindings: [JSONValue] = []
 
-    /// Events written by another process than the one running the stages (`lifeboat approve`, a resume's preamble).
-    /// Events that say nothing about where the run's own process was: other processes', and the tabletop's per-limit
-    /// figures, written after the run's last step.
-    static let eventsFromOtherProcesses: Set<EventKind> = [.gateApproved, .runbookChanged, .throttlingLimits]
-
     func report(generatedAt: Date) -> RunReport {
-        let times = events.map { ReportTime.parse($0.at) }
+        let times = events.map(\.at)
         let firstEvent = times.compactMap { $0 }.first
         let start = times.first(where: { $0 != nil }).flatMap { $0 } ?? ReportTime.parse(run.startedAt) ?? generatedAt
-        let startedAt = events.firstIndex { $0.eventKind == .runStarted }.flatMap { times[$0] } ?? firstEvent ?? start
+        let startedAt = events.firstIndex { $0.kind == .runStarted }.flatMap { times[$0] } ?? firstEvent ?? start
         let lastEventAt = times.compactMap { $0 }.last ?? startedAt
         let finished = finishedAt.flatMap(ReportTime.parse)
         let wall = max(0, (finished ?? lastEventAt).timeIntervalSince(startedAt))
@@ -115,10 +110,10 @@ struct CheckpointContents {
         let custody = ChainOfCustody(
             sourceTenantId: run.sourceTenantId, snapshotPath: run.snapshotPath, snapshotCapturedAt: run.snapshotCapturedAt,
             snapshotAgeSeconds: captured.map { startedAt.timeIntervalSince($0) }, manifestSHA256: run.snapshotManifestSHA256,
-            signatureStatus: events.last { $0.eventKind == .snapshotSignature }?.message
+            signatureStatus: events.last { $0.kind == .snapshotSignature }?.message
                 ?? "not recorded by this run; integrity rests on the manifest's SHA-256 of every file, checked when the snapshot was loaded",
             runbookPath: run.runbookPath, runbookName: run.runbookName, runbookSHA256: run.runbookSHA256,
-            runbookChanged: events.filter { $0.eventKind == .runbookChanged }.map(\.message),
+            runbookChanged: events.filter { $0.kind == .runbookChanged }.map(\.message),
             toolVersion: run.toolVersion, target: run.target, targetTenantId: run.targetTenantId, operatorName: run.operatorName, host: run.host,
             parameters: run.parameters, sessions: sessions, gates: gateDecisions)
 
@@ -129,9 +124,9 @@ struct CheckpointContents {
                                gateWaits: gateDecisions.compactMap { gate in
                                    gate.requestedAt.map { Timeline.GateWait(stageID: gate.stageID, from: $0, until: gate.decidedAt, decidedBy: gate.decidedBy) }
                                },
-                               throttling: zip(events, times).compactMap { event, at in
-                                   guard case .throttle = event.eventKind, let at else { return nil }
-                                   return Timeline.ThrottleEvent(at: at, kind: event.kind, stageID: event.stageID, message: event.message)
+                               throttling: events.compactMap { event in
+                                   guard event.kind == .throttle, let at = event.at else { return nil }
+                                   return Timeline.ThrottleEvent(at: at, kind: event.name, stageID: event.stageID, message: event.message)
                                }),
             failures: failureGroups(), resolvedErrors: resolvedErrors(times: times), skipped: skippedGroups(), followUps: followUpGroups(),
             conditionalAccessReportOnly: followUps.filter { $0.followUp.category == "ca-report-only" }.map(Self.item),
@@ -166,27 +161,27 @@ struct CheckpointContents {
     private func sessionsAndInterruptions(times: [Date?]) -> ([ChainOfCustody.Session], [Timeline.Interruption]) {
         var sessions: [ChainOfCustody.Session] = []
         var interruptions: [Timeline.Interruption] = []
-        var lastOwn: (event: EventRecord, at: Date)?
+        var lastOwn: (event: ReportEvent, at: Date)?
         var activeStage: String?
         var lastStage: String?
         for (event, at) in zip(events, times) {
             guard let at else { continue }
-            if event.eventKind == .runStarted || event.eventKind == .runResumed {
-                if event.eventKind == .runResumed, let previous = lastOwn, previous.event.eventKind != .run(.waiting), previous.event.eventKind != .run(.done) {
+            if event.kind.startsSession {
+                if event.kind == .runResumed, let previous = lastOwn, previous.event.kind != .runWaiting, previous.event.kind != .runDone {
                     interruptions.append(Timeline.Interruption(
-                        cause: previous.event.eventKind == .run(.failed) ? .stoppedAfterFailures
-                            : previous.event.eventKind == .runStopped ? .stoppedByOperator : .processEnded,
-                        lastEventAt: previous.at, lastEventKind: previous.event.kind, stageID: activeStage ?? lastStage, resumedAt: at,
+                        cause: previous.event.kind == .runFailed ? .stoppedAfterFailures
+                            : previous.event.kind == .runStopped ? .stoppedByOperator : .processEnded,
+                        lastEventAt: previous.at, lastEventKind: previous.event.name, stageID: activeStage ?? lastStage, resumedAt: at,
                         resumedBy: event.message, downtimeSeconds: max(0, at.timeIntervalSince(previous.at))))
                 }
-                sessions.append(ChainOfCustody.Session(kind: String(event.kind.dropFirst(4)), at: at, message: event.message, lastEventAt: at))
+                sessions.append(ChainOfCustody.Session(kind: event.kind == .runStarted ? "started" : "resumed", at: at, message: event.message, lastEventAt: at))
             }
-            if Self.eventsFromOtherProcesses.contains(event.eventKind) { continue }
+            if event.kind.isFromAnotherProcess { continue }
             lastOwn = (event, at)
             if !sessions.isEmpty { sessions[sessions.count - 1].lastEventAt = at }
             if event.stageID != nil { lastStage = event.stageID }
-            if event.eventKind == .stage(.running) { activeStage = event.stageID }
-            if event.eventKind == .stage(.done) || event.eventKind == .stage(.failed) { activeStage = nil }
+            if event.kind == .stageRunning { activeStage = event.stageID }
+            if event.kind.finishesStage { activeStage = nil }
         }
         return (sessions, interruptions)
     }
@@ -199,8 +194,8 @@ struct CheckpointContents {
             for (event, at) in zip(events, times) where event.stageID == stage.id {
                 guard let at else { continue }
                 last = at
-                if event.eventKind == .stage(.running), started == nil { started = at; simStart = event.simulatedSeconds }
-                if event.eventKind == .stage(.done) || event.eventKind == .stage(.failed) { finished = at; simEnd = event.simulatedSeconds }
+                if event.kind == .stageRunning, started == nil { started = at; simStart = event.simulatedSeconds }
+                if event.kind.finishesStage { finished = at; simEnd = event.simulatedSeconds }
             }
             if stage.status == .running || stage.status == .waiting || stage.status == .pending { finished = nil }
             return Timeline.StageSpan(
@@ -273,7 +268,7 @@ struct CheckpointContents {
     private func resolvedErrors(times: [Date?]) -> [ResolvedError] {
         let stateByKey = Dictionary(operations.map { ($0.planned.key, $0.state) }, uniquingKeysWith: { first, _ in first })
         return zip(events, times).compactMap { event, at in
-            guard event.eventKind == .operationFailed, let key = event.operationKey, let at,
+            guard event.kind == .operationFailed, let key = event.operationKey, let at,
                   let state = stateByKey[key], state == .done || state == .skipped else { return nil }
             return ResolvedError(at: at, stageID: event.stageID, operationKey: key, message: event.message)
         }
@@ -388,7 +383,7 @@ extension RTOEstimate {
     /// hundreds of megabytes for a tenant of 50,000 users).
     public static func read(from store: CheckpointStore) async throws -> RTOEstimate? {
         guard let run = try await store.runRecord() else { return nil }
-        var estimate = compute(stages: try await store.stages(), events: try await store.events(), waits: try await store.simulatedWaits(),
+        var estimate = compute(stages: try await store.stages(), events: ReportEvent.read(try await store.events()), waits: try await store.simulatedWaits(),
                                dependencies: try await store.stageDependencies(), objective: run.record.objectiveSeconds, complete: run.status == .done)
         estimate?.limits = limits(from: try await store.eventDetails(.throttlingLimits).map(\.detail))
         return estimate

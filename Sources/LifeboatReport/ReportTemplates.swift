@@ -44,7 +44,7 @@ public struct ReportTemplate: Sendable, Hashable {
 
 /// The templates a report is rendered with: the HTML page, its stylesheet and the Markdown header.
 ///
-/// The defaults ship as resources of this module (`Templates/`); an organisation brands its reports by putting any of
+/// The defaults are `Templates/`, compiled into the binary (``ReportResources``); an organisation brands its reports by putting any of
 /// `report.html`, `report.css` and `report-header.md` in a directory and passing it as `--template-dir`.
 public struct ReportTemplates: Sendable, Hashable {
     public var html: ReportTemplate
@@ -61,10 +61,10 @@ public struct ReportTemplates: Sendable, Hashable {
                 let url = directory.appendingPathComponent(file)
                 if FileManager.default.fileExists(atPath: url.path) { return try contents(of: url) }
             }
-            guard let bundled = Bundle.module.url(forResource: "Templates", withExtension: nil)?.appendingPathComponent(file) else {
-                throw ReportError.templateUnreadable(path: "Templates/\(file)", reason: "the bundled templates are missing from this build")
+            guard let shipped = ReportResources.files["Templates/\(file)"] else {
+                throw ReportError.templateUnreadable(path: "Templates/\(file)", reason: "the shipped templates are missing from this build (Scripts/embed-resources.py)")
             }
-            return try contents(of: bundled)
+            return ReportTemplate(name: file, text: shipped)
         }
         return ReportTemplates(html: try read(fileNames.html), css: try read(fileNames.css), markdownHeader: try read(fileNames.markdownHeader))
     }

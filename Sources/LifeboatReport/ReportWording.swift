@@ -61,12 +61,6 @@ enum ReportWording {
     static let noSkipped = "No skipped operations."
     static let noFollowUps = "No follow-ups."
 
-    /// Under a group that lists only its first objects: how many more there are and where the complete list is.
-    static func more(_ hidden: Int, of count: Int) -> String? {
-        guard hidden > 0 else { return nil }
-        return "The first \(count - hidden) of \(count) are listed; \(hidden) more. Every follow-up: "
-            + "`lifeboat followups --state CHECKPOINT.sqlite --format csv` (or `--format json`)."
-    }
     static let noResolvedErrors = "No errors were recorded during the run."
     static let noVerify = "No verify stage in this run: restored objects were not compared with the snapshot, so fidelity is not measured."
     static let signatureNote = "Snapshot signatures do not exist in snapshot format v1."

@@ -31,6 +31,7 @@ public struct OptionSpec: Sendable, Hashable {
 /// The engine implements the kinds; the runbook only checks that stages use them correctly.
 public struct StageKindSpec: Sendable, Hashable {
     public var name: String
+    /// What the kind restores, in Markdown: the stage-kind reference (`Docs/stage-kinds.md`) is generated from it.
     public var summary: String
     public var options: [OptionSpec]
 

@@ -15,7 +15,7 @@ public struct PermissionRequirement: Sendable, Hashable {
 }
 
 /// The Microsoft Graph application permissions each stage kind needs: ONE table, read by the runbook (the gate's
-/// `${runbook.permissions}`), by the target preflight (the token's `roles` claim), by the README and by the fake's grant list.
+/// `${runbook.permissions}`), by the target preflight (the token's `roles` claim), by Docs/live-rebuild.md and by the fake's grant list.
 ///
 /// Each row comes from the permissions table of the reference pages of the requests the stage sends
 /// (`../shared/graph/docs/api-reference/v1.0/api/`, named next to each row). Where a page lists a read permission

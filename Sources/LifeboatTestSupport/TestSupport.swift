@@ -79,11 +79,12 @@ public struct ProcessResult: Sendable {
 
 /// Runs the `lifeboat` binary as a child process (output captured through files, never a full pipe); `input`, when
 /// given, is its standard input (otherwise /dev/null). With `interruptWhenOutputContains`, the process gets one
-/// SIGINT (an operator's Ctrl-C) as soon as its output shows that text.
+/// SIGINT (an operator's Ctrl-C) as soon as its output shows that text. `executable` runs another copy of the binary.
 public func runLifeboat(_ arguments: [String], in directory: TemporaryDirectory, environment: [String: String] = [:],
-                        input: String? = nil, interruptWhenOutputContains trigger: String? = nil) async throws -> ProcessResult {
+                        input: String? = nil, interruptWhenOutputContains trigger: String? = nil,
+                        executable: URL = Fixtures.lifeboatBinary) async throws -> ProcessResult {
     let process = Process()
-    process.executableURL = Fixtures.lifeboatBinary
+    process.executableURL = executable
     process.arguments = arguments
     process.currentDirectoryURL = directory.url
     var env = ProcessInfo.processInfo.environment

@@ -5,6 +5,7 @@ import LifeboatFakeServer
 import LifeboatFakeTenant
 import LifeboatGraph
 import LifeboatJSON
+import LifeboatServedFake
 import LifeboatSnapshot
 import LifeboatTestServer
 import LifeboatTestSupport
@@ -13,16 +14,17 @@ import Testing
 
 /// The Contoso example loaded (with its original ids) into a fake tenant served on 127.0.0.1, port 0,
 /// with one registered application, and a libcurl client signed in to it.
-struct CaptureRig {
+struct CaptureRig: TestStoppable {
     static let clientID = "0c4d0a8e-5f0b-4f4c-9a61-7c1f1d1e2a01"
     static let secret = "capture-test-secret~" + UUID().uuidString
 
     let directory: TemporaryDirectory
     let source: Snapshot
-    let tenant: FakeTenant
-    let server: FakeTenantServer
+    let served: ServedFakeTenant
     let transport: CurlTransport
-    let root: String
+    var tenant: FakeTenant { served.tenant }
+    var server: FakeTenantServer { served.server }
+    var root: String { served.root }
 
     static func start(certificate: TestCertificate? = nil, tokenLifetime: Int = 3599) async throws -> CaptureRig {
         let directory = try TemporaryDirectory("capture")
@@ -31,15 +33,13 @@ struct CaptureRig {
                                     initialDomain: try #require(source.manifest.sourceInitialDomain), profile: .fast)
         try await tenant.importSnapshot(source)
         let certificates = try certificate.map { [try RegisteredCertificate(pem: $0.certificatePEM)] } ?? []
-        let server = FakeTenantServer(tenant: tenant, applications: [AppRegistration(clientID: clientID, secrets: [secret], certificates: certificates)],
-                                      tokenLifetime: tokenLifetime)
-        let port = try await server.start()
-        return CaptureRig(directory: directory, source: source, tenant: tenant, server: server, transport: try CurlTransport(),
-                          root: "http://127.0.0.1:\(port)")
+        let served = try await ServedFakeTenant.start(
+            tenant, applications: [AppRegistration(clientID: clientID, secrets: [secret], certificates: certificates)], tokenLifetime: tokenLifetime)
+        return CaptureRig(directory: directory, source: source, served: served, transport: try CurlTransport())
     }
 
     func stop() async {
-        await server.stop()
+        await served.stop()
         directory.remove()
     }
 

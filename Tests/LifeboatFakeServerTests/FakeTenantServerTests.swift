@@ -4,9 +4,13 @@ import LifeboatFakeServer
 import LifeboatFakeTenant
 import LifeboatGraph
 import LifeboatJSON
+import LifeboatServedFake
 import LifeboatTestSupport
 import Synchronization
 import Testing
+#if canImport(Glibc)
+    import Glibc
+#endif
 import X509
 import _CryptoExtras
 
@@ -15,32 +19,31 @@ import _CryptoExtras
 #endif
 
 /// A fake tenant served on 127.0.0.1 (port 0) for one test, with one registered app.
-struct ServedTenant {
+struct ServedTenant: TestStoppable {
     static let clientID = "6731de76-14a6-49ae-97bc-6eba6914391e"
     static let secret = "test-secret~Q8V.not-a-real-one"
 
     let directory: TemporaryDirectory
-    let tenant: FakeTenant
-    let server: FakeTenantServer
-    let base: String
+    let served: ServedFakeTenant
+    var tenant: FakeTenant { served.tenant }
+    var server: FakeTenantServer { served.server }
+    var base: String { served.root }
 
     static func start(certificates: [RegisteredCertificate] = [], tokenLifetime: Int = 3599, profile: FakeTenantProfile = .fast,
                       now: @escaping @Sendable () -> Date = { Date() }) async throws -> ServedTenant {
         let directory = try TemporaryDirectory("server")
         let tenant = try FakeTenant(stateFile: directory.path("fake.sqlite"), initialDomain: "served.onmicrosoft.com", profile: profile)
-        let server = FakeTenantServer(
-            tenant: tenant, applications: [AppRegistration(clientID: clientID, secrets: [secret], certificates: certificates)],
-            tokenLifetime: tokenLifetime, now: now)
-        let port = try await server.start()
-        return ServedTenant(directory: directory, tenant: tenant, server: server, base: "http://127.0.0.1:\(port)")
+        let served = try await ServedFakeTenant.start(
+            tenant, applications: [AppRegistration(clientID: clientID, secrets: [secret], certificates: certificates)], tokenLifetime: tokenLifetime, now: now)
+        return ServedTenant(directory: directory, served: served)
     }
 
     func stop() async {
-        await server.stop()
+        await served.stop()
         directory.remove()
     }
 
-    var tokenEndpoint: String { "\(base)/\(tenant.tenantID)/oauth2/v2.0/token" }
+    var tokenEndpoint: String { served.tokenEndpoint }
 
     /// One HTTP exchange over loopback.
     func send(_ method: String, _ url: String, headers: [String: String] = [:], body: Data? = nil) async throws -> (status: Int, headers: [String: String], body: Data) {
@@ -301,5 +304,30 @@ struct SigningCertificate {
         let members = try await served.graph("GET", "/groups/\(try #require(read.json?["id"]?.stringValue))/members?$top=5", token: token)
         #expect(members.status == 200)
         await served.stop()
+    }
+}
+
+/// A served fake is gone when its test ends: `stopping` awaits the stop however the body ends, and the stop checks the port.
+@Suite struct ServedFakeLifetimeTests {
+    struct Thrown: Error {}
+
+    @Test func stoppingAwaitsTheStopAfterAThrowAndThePortIsClosed() async throws {
+        let served = try await ServedTenant.start()
+        let port = served.served.port
+        // The probe sees a listener (a bare socket: a connection opened and dropped at once is no request for the fake).
+        let listener = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(listener) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let bound = withUnsafeMutablePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(listener, $0, length) == 0 && listen(listener, 1) == 0 && getsockname(listener, $0, &length) == 0 }
+        }
+        #expect(bound && LoopbackPort.accepts(Int(UInt16(bigEndian: address.sin_port))))
+        await #expect(throws: Thrown.self) {
+            try await stopping(served) { _ in throw Thrown() }
+        }
+        #expect(!LoopbackPort.accepts(port), "nothing listens on \(port) once stopping returned")
     }
 }

@@ -3,6 +3,7 @@ import LifeboatFakeServer
 import LifeboatFakeTenant
 import LifeboatGraph
 import LifeboatJSON
+import LifeboatServedFake
 import LifeboatTestSupport
 import Testing
 
@@ -13,11 +14,9 @@ import Testing
         let directory = try TemporaryDirectory("server-roles")
         let tenant = try FakeTenant(stateFile: directory.path("fake.sqlite"), initialDomain: "served.onmicrosoft.com")
         let readOnly = AppRegistration(clientID: "11111111-2222-4333-8444-555555555555", secrets: ["reader-secret"], roles: ["User.Read.All"])
-        let server = FakeTenantServer(tenant: tenant, applications: [
+        let served = ServedTenant(directory: directory, served: try await ServedFakeTenant.start(tenant, applications: [
             AppRegistration(clientID: ServedTenant.clientID, secrets: [ServedTenant.secret]), readOnly,
-        ])
-        let port = try await server.start()
-        let served = ServedTenant(directory: directory, tenant: tenant, server: server, base: "http://127.0.0.1:\(port)")
+        ]))
 
         let full = try await served.bearer()
         let payload = try #require(full.split(separator: ".").dropFirst().first)

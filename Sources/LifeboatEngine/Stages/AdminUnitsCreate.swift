@@ -5,7 +5,7 @@ import LifeboatSnapshot
 
 /// `adminUnits.create`: recreates administrative units (found again by display name; an ambiguous name is flagged).
 struct AdminUnitsCreate: StageKind {
-    static let spec = StageKindSpec(name: "adminUnits.create", summary: "Recreate administrative units.", options: [adoptOption])
+    static let spec = StageKindSpec(name: "adminUnits.create", summary: "administrative units (with `isMemberManagementRestricted`)", options: [adoptOption])
 
     /// `isMemberManagementRestricted` (a restricted management unit) can only be set when the unit is created (administrativeUnit in the CSDL).
     static let writable: Set<String> = ["displayName", "description", "visibility", "membershipType", "membershipRule", "membershipRuleProcessingState",
@@ -41,7 +41,7 @@ struct AdminUnitsCreate: StageKind {
 
 /// `adminUnits.members`: adds administrative unit members one `$ref` at a time.
 struct AdminUnitsMembers: StageKind {
-    static let spec = StageKindSpec(name: "adminUnits.members", summary: "Restore administrative unit members.", options: [])
+    static let spec = StageKindSpec(name: "adminUnits.members", summary: "members of administrative units; dynamic units get no member adds (their rule fills them)", options: [])
 
     init(stage: Runbook.Stage) throws(StageConfigurationError) {}
 

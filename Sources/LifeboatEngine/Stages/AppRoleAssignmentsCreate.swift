@@ -8,7 +8,7 @@ import LifeboatSnapshot
 /// through the ID map; the appRoleId is kept, since apps.create keeps role ids and Microsoft's are the same everywhere.
 struct AppRoleAssignmentsCreate: StageKind {
     static let spec = StageKindSpec(
-        name: "appRoleAssignments.create", summary: "Restore app role assignments (users, groups and apps) with remapped principal and resource.",
+        name: "appRoleAssignments.create", summary: "app role assignments to users, groups and service principals, principal and resource remapped, appRoleId kept",
         options: ObjectSelection.options)
 
     let selection: ObjectSelection

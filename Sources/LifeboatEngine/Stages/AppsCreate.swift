@@ -13,7 +13,7 @@ import LifeboatSnapshot
 /// follow-up, or, with `issueSecrets`, a new secret written to a 0600 file.
 struct AppsCreate: StageKind {
     static let spec = StageKindSpec(
-        name: "apps.create", summary: "Recreate application registrations by upsert on uniqueName (appRole and scope ids kept, api://{appId} rewritten).",
+        name: "apps.create", summary: "application registrations, by upsert on `uniqueName` (`lifeboat-<old id>` when the source has none), with their appRole and scope ids; identifier URIs in two steps, like UPNs: `api://{oldAppId}` rewritten to the new appId, hosts on the source's `*.onmicrosoft.com` moved to the target's initial domain, `http(s)` URIs on a domain not verified yet left out with a follow-up (Graph refuses them, `HostNameNotOnVerifiedDomain`); certificates whose public key was captured; federated identity credentials. Client secrets and certificates without a key become follow-ups",
         options: [
             OptionSpec("uniqueNamePrefix", .string, "prefix of the uniqueName given to applications that have none (default `lifeboat-`)"),
             OptionSpec("issueSecrets", .bool, "issue one new client secret per old one with addPassword (default false: each old secret is a follow-up)"),

@@ -89,7 +89,7 @@ enum IdentifierURIs {
 /// not verified yet. An app whose domain is still unverified (held by the old tenant) keeps a follow-up.
 struct AppsIdentifierURIs: StageKind {
     static let spec = StageKindSpec(
-        name: "apps.identifierUris", summary: "Add the http(s) identifier URIs whose custom domain verified after apps.create.", options: [])
+        name: "apps.identifierUris", summary: "the second step: adds the `http(s)` identifier URIs whose domain verified after `apps.create`", options: [])
 
     let domains = SharedReads<IdentifierURIs.TargetDomains>()
 

@@ -8,7 +8,7 @@ import LifeboatSnapshot
 /// Microsoft's and other organizations' appIds are the same in every tenant and stay as they are.
 struct AppsLink: StageKind {
     static let spec = StageKindSpec(
-        name: "apps.link", summary: "Point restored applications' API permissions, known clients and pre-authorized apps at the new appIds.",
+        name: "apps.link", summary: "rewrites `requiredResourceAccess`, `api.knownClientApplications` and `api.preAuthorizedApplications` from old to new appIds of restored apps (Microsoft's stay); references to apps not restored become follow-ups",
         options: ObjectSelection.whereOnly)
 
     let selection: ObjectSelection

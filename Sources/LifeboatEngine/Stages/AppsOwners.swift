@@ -6,7 +6,7 @@ import LifeboatSnapshot
 /// `apps.owners`: restores the owners of applications and of service principals (as captured with
 /// `$expand=owners`), one `$ref` at a time; Graph's 400 for an owner who already is one counts as done.
 struct AppsOwners: StageKind {
-    static let spec = StageKindSpec(name: "apps.owners", summary: "Restore owners of applications and service principals.",
+    static let spec = StageKindSpec(name: "apps.owners", summary: "owners of applications and service principals (captured with `$expand=owners`)",
                                     options: ObjectSelection.whereOnly)
 
     let selection: ObjectSelection

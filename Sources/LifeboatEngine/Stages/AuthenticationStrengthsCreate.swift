@@ -12,7 +12,7 @@ import LifeboatSnapshot
 struct AuthenticationStrengthsCreate: StageKind {
     static let spec = StageKindSpec(
         name: "authenticationStrengths.create",
-        summary: "Recreate the custom authentication strengths Conditional Access policies require (built-in ones keep their ids).",
+        summary: "the custom authentication strengths the snapshot's policies require (taken from the policies' captured strength objects); built-in strengths keep their ids and are not created",
         options: [adoptOption])
 
     static let collection = "/policies/authenticationStrengthPolicies"

@@ -9,7 +9,7 @@ import LifeboatSnapshot
 /// without it, and with a follow-up — never enforced in a silently weaker form.
 struct ConditionalAccessCreate: StageKind {
     static let spec = StageKindSpec(
-        name: "conditionalAccess.create", summary: "Recreate Conditional Access policies, references remapped, in report-only or disabled state.",
+        name: "conditionalAccess.create", summary: "Conditional Access policies with every user, group, role, app (appId) and location reference remapped and keywords kept, in report-only (or disabled) state; OData annotations stripped at every depth, authentication strengths referenced by id only (built-in ids kept, custom ones from `authenticationStrengths.create`), workload-identity (`clientApplications`) references remapped; a policy with a reference that cannot be restored (terms of use, authentication contexts, a missing object) is created **disabled** without it, with a follow-up — never enforced in a weaker form",
         options: [OptionSpec("initialState", .string, "`enabledForReportingButNotEnforced` (default) or `disabled`"), adoptOption])
 
     static let readOnly: Set<String> = ["id", "createdDateTime", "modifiedDateTime", "templateId"]

@@ -9,7 +9,7 @@ import LifeboatSnapshot
 /// with a follow-up.
 struct ConditionalAccessEnable: StageKind {
     static let spec = StageKindSpec(
-        name: "conditionalAccess.enable", summary: "Restore each policy's source state, behind a gate and the lockout guard.",
+        name: "conditionalAccess.enable", summary: "behind a required gate, gives each policy its source state — except where the **lockout guard** refuses: a policy that blocks modern sign-in everywhere for the operator or for every break-glass account, or that lacks references",
         options: [
             OptionSpec("operator", .string, "the UPN (in the snapshot) of the admin running the recovery; never locked out"),
             OptionSpec("breakGlass", .stringList, "UPNs of the break-glass accounts; a policy may not block all of them"),

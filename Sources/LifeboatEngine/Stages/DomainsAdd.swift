@@ -5,7 +5,7 @@ import LifeboatSnapshot
 
 /// `domains.add`: adds the source's custom domains to the target (unverified until `domains.verify`).
 struct DomainsAdd: StageKind {
-    static let spec = StageKindSpec(name: "domains.add", summary: "Add the snapshot's custom domains to the target.", options: [])
+    static let spec = StageKindSpec(name: "domains.add", summary: "the snapshot's custom domains (unverified)", options: [])
 
     init(stage: Runbook.Stage) throws(StageConfigurationError) {}
 

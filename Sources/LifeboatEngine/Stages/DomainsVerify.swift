@@ -13,7 +13,7 @@ import LifeboatSnapshot
 /// answer is a 400 whose message says the domain is in use by another tenant (see ``isHeldByAnotherTenant(_:)``).
 struct DomainsVerify: StageKind {
     static let spec = StageKindSpec(
-        name: "domains.verify", summary: "Verify custom domains (TXT records), polling with backoff until `timeout`.",
+        name: "domains.verify", summary: "records the TXT record to publish and polls `verify` with backoff; subdomains follow their root. A domain still verified in another tenant (the old one, held hostage) stops polling at its first such answer and becomes one `domain-held` follow-up with the fix; its users stay on the recovery domain",
         options: [
             OptionSpec("timeout", .duration, "how long to keep polling each domain (default 1h)"),
             OptionSpec("onTimeout", .string, "`fail` (default: the run stops so the record can be published, then resumes) or `skip` (continue with a follow-up)"),

@@ -7,7 +7,7 @@ import LifeboatSnapshot
 /// `uniqueName`, so a retried or resumed write can never make a second group.
 struct GroupsCreate: StageKind {
     static let spec = StageKindSpec(
-        name: "groups.create", summary: "Create groups by upsert on uniqueName (a deterministic one is set when the source has none).",
+        name: "groups.create", summary: "security, Microsoft 365, dynamic (rule kept) and role-assignable groups, by upsert on `uniqueName` (`lifeboat-<old id>` when the source has none); mail-enabled security groups become follow-ups",
         options: [
             OptionSpec("uniqueNamePrefix", .string, "prefix of the uniqueName given to groups that have none (default `lifeboat-`)"),
         ] + ObjectSelection.options)

@@ -7,7 +7,7 @@ import LifeboatSnapshot
 /// Dynamic groups are skipped: Entra computes their members from the rule.
 struct GroupsMembers: StageKind {
     static let spec = StageKindSpec(
-        name: "groups.members", summary: "Restore group memberships (nested groups included) in chunks of 20.", options: [])
+        name: "groups.members", summary: "direct memberships, nested groups included, 20 per `members@odata.bind`; dynamic groups skipped", options: [])
 
     let relationship = GroupRelationship(name: "members")
 

@@ -5,7 +5,7 @@ import LifeboatSnapshot
 
 /// `groups.owners`: adds owners one `$ref` at a time (Graph answers 400 when one already is, which counts as done).
 struct GroupsOwners: StageKind {
-    static let spec = StageKindSpec(name: "groups.owners", summary: "Restore group owners.", options: [])
+    static let spec = StageKindSpec(name: "groups.owners", summary: "group owners", options: [])
 
     let relationship = GroupRelationship(name: "owners")
 

@@ -7,7 +7,7 @@ import LifeboatSnapshot
 /// keeping their display names; their group memberships follow in `groups.members`.
 struct GuestsInvite: StageKind {
     static let spec = StageKindSpec(
-        name: "guests.invite", summary: "Re-invite guest users (no invitation mail unless sendInvitationMessage is true).",
+        name: "guests.invite", summary: "guests, through `POST /invitations`, no mail unless asked",
         options: [
             OptionSpec("redirectUrl", .string, "where guests land after redeeming (default https://myapps.microsoft.com)"),
             OptionSpec("sendInvitationMessage", .bool, "send Microsoft's invitation mail (default false)"),

@@ -5,7 +5,7 @@ import LifeboatSnapshot
 /// `idmap.export`: writes the old-to-new ID map to a file (CSV or JSON) for downstream systems.
 struct IDMapExport: StageKind {
     static let spec = StageKindSpec(
-        name: "idmap.export", summary: "Write the old-to-new ID map to a CSV or JSON file.",
+        name: "idmap.export", summary: "writes the ID map to a file",
         options: [
             OptionSpec("path", .string, "file to write; relative paths are next to the --state database", required: true),
             OptionSpec("format", .string, "`csv` (default) or `json`"),

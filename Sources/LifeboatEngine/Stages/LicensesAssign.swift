@@ -11,7 +11,7 @@ import LifeboatSnapshot
 /// not bought, or when the subscription has no free unit; each becomes a follow-up naming what to buy or set.
 struct LicensesAssign: StageKind {
     static let spec = StageKindSpec(
-        name: "licenses.assign", summary: "Reassign users' direct licences and groups' licences (needs usageLocation and the SKUs in the target).",
+        name: "licenses.assign", summary: "each user's **direct** licences (inherited ones come back with their group) and groups' licences, with `disabledPlans`; no `usageLocation`, a SKU the target has not bought, or a full subscription each become a follow-up",
         options: [
             OptionSpec("skuMap", .stringMap, "source skuId → target skuId, when the recovery tenant bought a different plan"),
             OptionSpec("groups", .bool, "also assign group-based licences to groups (default true)"),

@@ -5,7 +5,7 @@ import LifeboatSnapshot
 /// The stage is its gate: the run pauses until someone approves it.
 struct ManualStage: StageKind {
     static let spec = StageKindSpec(
-        name: "manual", summary: "A manual step: the run waits at its gate until someone approves it.", options: [])
+        name: "manual", summary: "nothing: a step for people (create the tenant, publish DNS), held by its gate", options: [])
 
     init(stage: Runbook.Stage) throws(StageConfigurationError) {
         guard stage.gate != nil else {

@@ -5,7 +5,7 @@ import LifeboatSnapshot
 
 /// `namedLocations.create`: IP and country named locations for Conditional Access (1 request/s per tenant in Graph).
 struct NamedLocationsCreate: StageKind {
-    static let spec = StageKindSpec(name: "namedLocations.create", summary: "Recreate Conditional Access named locations.", options: [adoptOption])
+    static let spec = StageKindSpec(name: "namedLocations.create", summary: "IP and country named locations", options: [adoptOption])
 
     static let readOnly: Set<String> = ["id", "createdDateTime", "modifiedDateTime"]
 

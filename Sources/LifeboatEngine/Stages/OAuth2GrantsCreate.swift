@@ -8,7 +8,7 @@ import LifeboatSnapshot
 /// are not asked to consent again.
 struct OAuth2GrantsCreate: StageKind {
     static let spec = StageKindSpec(
-        name: "oauth2Grants.create", summary: "Restore admin and per-user consent grants (delegated permissions) with remapped ids.",
+        name: "oauth2Grants.create", summary: "admin (`AllPrincipals`) and per-user (`Principal`) consent grants, client, resource and user remapped, same scope",
         options: ObjectSelection.options)
 
     let selection: ObjectSelection

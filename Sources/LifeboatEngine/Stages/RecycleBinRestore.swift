@@ -8,7 +8,7 @@ import LifeboatSnapshot
 /// within 30 days): restored with its original id. Gone for good: left to the create stages that follow.
 struct RecycleBinRestore: StageKind {
     static let spec = StageKindSpec(
-        name: "recycleBin.restore", summary: "In place: restore deleted objects from the recycle bin with their original ids.",
+        name: "recycleBin.restore", summary: "in place: each snapshot object still present is mapped to itself and left untouched; one in the recycle bin (deleted within 30 days) is restored with its original id; the rest is left to the create stages",
         options: ObjectSelection.options)
 
     let selection: ObjectSelection

@@ -6,7 +6,7 @@ import LifeboatSnapshot
 /// `roles.assign`: directory role assignments with tenant, administrative-unit and application scopes,
 /// every reference remapped.
 struct RolesAssign: StageKind {
-    static let spec = StageKindSpec(name: "roles.assign", summary: "Restore directory role assignments (tenant, admin-unit and app scopes).", options: [])
+    static let spec = StageKindSpec(name: "roles.assign", summary: "directory role assignments with tenant, administrative-unit and application scopes", options: [])
 
     init(stage: Runbook.Stage) throws(StageConfigurationError) {}
 

@@ -6,7 +6,7 @@ import LifeboatSnapshot
 /// `roles.definitions`: recreates custom directory roles; built-in roles are mapped by their template id,
 /// which is the same in every tenant.
 struct RolesDefinitions: StageKind {
-    static let spec = StageKindSpec(name: "roles.definitions", summary: "Recreate custom roles; map built-in roles by template id.", options: [adoptOption])
+    static let spec = StageKindSpec(name: "roles.definitions", summary: "custom directory roles; built-in roles mapped by their template id (the same in every tenant)", options: [adoptOption])
 
     static let writable: Set<String> = ["displayName", "description", "isEnabled", "rolePermissions", "resourceScopes"]
 

@@ -16,7 +16,7 @@ import LifeboatSnapshot
 struct SecurityDefaultsDisable: StageKind {
     static let spec = StageKindSpec(
         name: "securityDefaults.disable",
-        summary: "Turn Security Defaults off (behind a gate) so Conditional Access can be restored; stops if Conditional Access is not licensed.",
+        summary: "turns Security Defaults off so Conditional Access can be created; put it behind a gate right before the policies (MFA is not enforced until `conditionalAccess.enable`), logged as `securityDefaults.disabled`. Without an Entra ID P1/P2 subscription it stops and leaves Security Defaults on",
         options: [])
 
     static let path = "/policies/identitySecurityDefaultsEnforcementPolicy"

@@ -14,7 +14,7 @@ import LifeboatSnapshot
 struct ServicePrincipalsCreate: StageKind {
     static let spec = StageKindSpec(
         name: "servicePrincipals.create",
-        summary: "Recreate the service principals of restored apps by upsert on appId; adopt Microsoft's and other organizations' apps.",
+        summary: "enterprise apps: upsert `PATCH /servicePrincipals(appId=…)` for restored apps; Microsoft's and other organizations' apps are adopted by appId (created by appId only if missing), keeping `accountEnabled` and `appRoleAssignmentRequired`; managed identities and apps not in the snapshot become follow-ups",
         options: ObjectSelection.options)
 
     enum Origin: String {

@@ -11,7 +11,7 @@ import LifeboatSnapshot
 struct TemporaryAccessPassEnable: StageKind {
     static let spec = StageKindSpec(
         name: "temporaryAccessPass.enable",
-        summary: "Enable the Temporary Access Pass method for the named recovery admins only (through one security group).",
+        summary: "a new tenant has the Temporary Access Pass method disabled: puts the named admins in one security group (`lifeboat-recovery-admins`, upsert) and enables the method for that group only",
         options: [
             OptionSpec("users", .stringList, "source UPNs of the admins the method is enabled for (the users of users.accessPasses)", required: true),
             OptionSpec("groupUniqueName", .string, "uniqueName of the group that holds them (default `lifeboat-recovery-admins`)"),

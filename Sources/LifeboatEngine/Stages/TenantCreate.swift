@@ -6,7 +6,7 @@ import LifeboatSnapshot
 /// once approved, Lifeboat reads the target's organization and records its tenant id and initial domain.
 struct TenantCreate: StageKind {
     static let spec = StageKindSpec(
-        name: "tenant.create", summary: "Gate: create the recovery tenant by hand; Lifeboat then records its id and initial domain.", options: [])
+        name: "tenant.create", summary: "a gate with the instructions for creating the tenant; then records the target's tenant id and initial domain", options: [])
 
     init(stage: Runbook.Stage) throws(StageConfigurationError) {
         guard stage.gate != nil else {

@@ -12,7 +12,7 @@ import LifeboatSnapshot
 /// and the file always holds the live one (the last line for a user wins).
 struct UsersAccessPasses: StageKind {
     static let spec = StageKindSpec(
-        name: "users.accessPasses", summary: "Issue Temporary Access Passes to named admins (values written to a 0600 file).",
+        name: "users.accessPasses", summary: "a Temporary Access Pass for each named admin, so they can sign in and register MFA; the value goes only to the 0600 file (a relative path lands next to the checkpoint). Graph holds one pass per user and shows its value once, so a pass left by an interrupted attempt is replaced, never duplicated",
         options: [
             OptionSpec("users", .stringList, "source UPNs of the users who get a pass (e.g. the recovery admins)", required: true),
             OptionSpec("secretsFile", .string, "0600 file that receives each pass (relative paths are next to the checkpoint database)", required: true),

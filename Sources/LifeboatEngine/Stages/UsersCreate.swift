@@ -14,7 +14,7 @@ import LifeboatSnapshot
 /// Guests come back through `guests.invite`; users synced from on-premises AD are listed as follow-ups.
 struct UsersCreate: StageKind {
     static let spec = StageKindSpec(
-        name: "users.create", summary: "Create member users (UPN domains mapped; guests and synced users excluded).",
+        name: "users.create", summary: "member users, UPN domains mapped; synced users become follow-ups; guests are left to `guests.invite`; `employeeLeaveDateTime` is left to a follow-up (writing it needs `User-LifeCycleInfo.ReadWrite.All`)",
         options: [
             OptionSpec("upnDomainMap", .stringMap, "source UPN domain → target domain, e.g. `contoso.com: contosodr.onmicrosoft.com`"),
             OptionSpec("otherDomainsTo", .string, "the domain that receives every UPN domain of the snapshot not in upnDomainMap (a new tenant has verified none of them yet); users.rename moves them back once verified"),

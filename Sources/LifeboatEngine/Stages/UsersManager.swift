@@ -5,7 +5,7 @@ import LifeboatSnapshot
 
 /// `users.manager`: restores manager chains (`PUT /users/{id}/manager/$ref`).
 struct UsersManager: StageKind {
-    static let spec = StageKindSpec(name: "users.manager", summary: "Restore each user's manager.", options: ObjectSelection.options)
+    static let spec = StageKindSpec(name: "users.manager", summary: "manager chains", options: ObjectSelection.options)
 
     let selection: ObjectSelection
 

@@ -7,7 +7,7 @@ import LifeboatSnapshot
 /// their original UPN. Users whose domain is still unverified are left on the mapped UPN, with a follow-up.
 struct UsersRename: StageKind {
     static let spec = StageKindSpec(
-        name: "users.rename", summary: "Move UPNs back to their original (now verified) domains.",
+        name: "users.rename", summary: "moves UPNs back to their original domain once it is verified in the target; users of a domain still unverified stay, with one follow-up per domain",
         options: [OptionSpec("upnDomainMap", .stringMap, "the same map users.create used"),
                   OptionSpec("otherDomainsTo", .string, "the same value users.create used")] + ObjectSelection.options)
 

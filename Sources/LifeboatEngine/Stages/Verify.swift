@@ -7,7 +7,7 @@ import LifeboatSnapshot
 /// administrative unit, named location and Conditional Access policy with the snapshot, modulo the ID
 /// map. One check per object; a difference is recorded (and reported) without stopping the run.
 struct Verify: StageKind {
-    static let spec = StageKindSpec(name: "verify", summary: "Compare the target with the snapshot, modulo the ID map; per-type fidelity.", options: [])
+    static let spec = StageKindSpec(name: "verify", summary: "reads the target back (users, groups and administrative units with `$select` of the compared properties: Graph returns only a default set otherwise) and compares every restored user, group (with members and owners), administrative unit, named location and policy with the snapshot, modulo the ID map; differences become follow-ups and the report's verification section", options: [])
 
     /// Target collections, read once per stage (list calls with `$top=999`, not one read per object).
     let target = SharedReads<[String: JSONObject]>()
