@@ -39,7 +39,7 @@ import Testing
         // Operator API: another tenant holds a domain; its verify fails for good.
         #expect(try await served.graph("POST", "/domains", token: full, body: ["id": "contoso.com"]).status == 201)
         // The operator API needs the server's operator token (issue 15): without it the call is refused.
-        let operatorHeaders = ["Content-Type": "application/json", "Authorization": "Bearer \(server.operatorToken)"]
+        let operatorHeaders = ["Content-Type": "application/json", "Authorization": "Bearer \(served.server.operatorToken)"]
         let anonymous = try await served.send("POST", "\(served.base)/_lifeboat/domains/held", headers: ["Content-Type": "application/json"],
                                               body: Data(#"{"domain": "contoso.com", "held": true}"#.utf8))
         #expect(anonymous.status == 401)
