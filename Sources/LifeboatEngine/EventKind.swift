@@ -116,3 +116,45 @@ extension CheckpointStore {
         try eventDetails(kind: kind.rawValue)
     }
 }
+
+/// A finding as the detail of a ``EventKind/readinessFinding`` event holds it: written by the readiness assessment and the
+/// target preflight (their findings encode to this shape), read by the report. Fields a checkpoint lacks read as empty.
+public struct RecordedFinding: Sendable, Codable, Hashable {
+    /// One object a finding is about.
+    public struct Object: Sendable, Codable, Hashable {
+        public var type: String?
+        public var id: String?
+        public var name: String?
+        public var note: String?
+    }
+
+    /// `critical`, `warning` or `info`.
+    public var severity: String
+    /// The finding's kind, e.g. `clientSecrets`, `permissionMissing`.
+    public var kind: String
+    public var summary: String
+    public var fix: String
+    /// How many objects the finding is about; ``objects`` holds the first of them.
+    public var objectCount: Int
+    public var objects: [Object]
+    /// The stages a preflight finding concerns.
+    public var stages: [String]?
+
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        severity = try container.decodeIfPresent(String.self, forKey: .severity) ?? "info"
+        kind = try container.decodeIfPresent(String.self, forKey: .kind) ?? "unknown"
+        summary = try container.decodeIfPresent(String.self, forKey: .summary) ?? ""
+        fix = try container.decodeIfPresent(String.self, forKey: .fix) ?? ""
+        objectCount = try container.decodeIfPresent(Int.self, forKey: .objectCount) ?? 0
+        objects = try container.decodeIfPresent([Object].self, forKey: .objects) ?? []
+        stages = try container.decodeIfPresent([String].self, forKey: .stages)
+    }
+
+    /// Reads an event's detail; `nil` when it is not a finding (not a JSON object).
+    public init?(detail: JSONValue) {
+        guard case .object = detail, let data = try? JSONCoding.encode(detail),
+              let finding = try? JSONCoding.decode(RecordedFinding.self, from: data) else { return nil }
+        self = finding
+    }
+}

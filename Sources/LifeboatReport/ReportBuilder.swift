@@ -140,16 +140,14 @@ struct CheckpointContents {
     /// The verdict as recorded (a resumed run keeps the one from its start).
     private func readinessSection() -> ReadinessSection? {
         guard let headline = readinessAssessed else { return nil }
-        let findings = readinessFindings.map { (detail: JSONValue) -> ReadinessSection.Finding in
-            let objects: [String] = (detail["objects"]?.arrayValue ?? []).map { (object: JSONValue) -> String in
-                let name = [object["type"]?.stringValue, object["name"]?.stringValue].compactMap { $0 }.joined(separator: " ")
-                guard let note = object["note"]?.stringValue else { return name }
+        let findings = readinessFindings.compactMap(RecordedFinding.init(detail:)).map { finding -> ReadinessSection.Finding in
+            let objects: [String] = finding.objects.map { object in
+                let name = [object.type, object.name].compactMap { $0 }.joined(separator: " ")
+                guard let note = object.note else { return name }
                 return "\(name): \(note)"
             }
-            return ReadinessSection.Finding(
-                severity: detail["severity"]?.stringValue ?? "info", kind: detail["kind"]?.stringValue ?? "unknown",
-                summary: detail["summary"]?.stringValue ?? "", fix: detail["fix"]?.stringValue ?? "",
-                objectCount: Int(exactly: (detail["objectCount"]?.numberValue ?? 0).rounded()) ?? 0, objects: objects)
+            return ReadinessSection.Finding(severity: finding.severity, kind: finding.kind, summary: finding.summary, fix: finding.fix,
+                                            objectCount: finding.objectCount, objects: objects)
         }
         return ReadinessSection(headline: headline, findings: findings)
     }

@@ -215,3 +215,23 @@ extension CheckpointStore {
         #expect(try await rig.open(locks: RunLocks()).isNewRun)
     }
 }
+
+@Suite struct RunModeTests {
+    /// The executor's mode is the one switch for a dry run: it reads, plans every write, passes gates without a decision
+    /// and sends nothing (no `ExecutorOptions` flag says it a second time).
+    @Test func aDryRunModeWritesNothingAndPassesGates() async throws {
+        let rig = try LaunchRig("dry-run-mode")
+        defer { rig.directory.remove() }
+        let launcher = try await rig.open(mode: .dryRun)
+        let launch = try await launcher.launch(rig.request(try rig.runbook(), gates: .pause))
+        let run = try #require(launch.launched)
+        #expect(run.executor.mode == .dryRun && !run.executor.mode.writesToTarget)
+        #expect(try await run.executor.run() == .completed)
+        #expect(await rig.tenant.objects(ofType: "user").isEmpty)
+        #expect(await rig.tenant.objects(ofType: "group").isEmpty)
+        let gates = try await launcher.store.gates()
+        #expect(!gates.isEmpty && gates.allSatisfy { $0.status == .approved && $0.decidedBy == "dry run" })
+        let counts = try await launcher.store.operationCounts(stageID: "users")
+        #expect(counts[.skipped, default: 0] > 0 && counts[.failed, default: 0] == 0)
+    }
+}
