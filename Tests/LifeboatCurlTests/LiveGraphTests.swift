@@ -293,13 +293,15 @@ func secretSettings(_ secret: String, lifetime: Int = 3600) -> GraphTestServer.S
         print("governor: \(requests) writes, quota 30/4 s: ungoverned \(baselineThrottled) 429s in \(String(format: "%.1f", baseline)) s; "
               + "governed \(counters.quotaThrottled) 429s of \(counters.quotaAccepted + counters.quotaThrottled) requests (ratio \(String(format: "%.3f", ratio))) in \(String(format: "%.1f", paced)) s")
         // An ungoverned client that sent everything within one window must have hit the quota (on a heavily loaded
-        // machine it may be too slow to reach it, which proves nothing either way).
-        if baseline < settings.quotaWindow { #expect(baselineThrottled > 0) }
+        // machine it may be too slow to reach it, which proves nothing either way), and the governed one meets fewer.
+        // How few depends on how late requests reach the server under load (the governor admits each window's burst
+        // at once, and a late arrival counts in the previous window): that is measured on the simulated clock in
+        // GovernorWindowTests, not here in real time.
+        if baseline < settings.quotaWindow {
+            #expect(baselineThrottled > 0)
+            #expect(counters.quotaThrottled < baselineThrottled)
+        }
         #expect(counters.quotaAccepted == requests)
-        // The governor admits each window's burst at once (throttling-limits.md counts writes per window), so a request
-        // that reaches the server late under load can still count in the previous window: a few 429s are that skew,
-        // an ungoverned client gets about half of its requests refused.
-        #expect(ratio <= 0.05)
         #expect(await governor.statistics.delayed > 0)
     }
 
