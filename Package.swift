@@ -142,7 +142,7 @@ let package = Package(
             "LifeboatTestServer", "LifeboatEngine",
         ]),
         .testTarget(name: "LifeboatTabletopTests", dependencies: [
-            "LifeboatTabletop", "LifeboatEngine", "LifeboatFakeTenant", "LifeboatReport", "LifeboatRunbook", "LifeboatTestSupport",
+            "LifeboatTabletop", "LifeboatEngine", "LifeboatFakeTenant", "LifeboatReport", "LifeboatRunbook", "LifeboatTestSupport", "LifeboatGraph",
         ]),
         .testTarget(name: "LifeboatReadinessTests", dependencies: [
             "LifeboatReadiness", "LifeboatEngine", "LifeboatTestSupport", "LifeboatFakeTenant", "LifeboatGraph", "LifeboatRunbook", "LifeboatSnapshot",

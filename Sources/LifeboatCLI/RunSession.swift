@@ -193,9 +193,8 @@ enum RunSession {
             try await store.appendEvent(kind: "run.runbook-changed", message: "runbook hash changed from \(existing.record.runbookSHA256) to \(runbook.sha256)", simulated: nil)
         }
 
-        let graph = GraphClient(baseURL: FakeTenantTransport.baseURL,
-                                transport: session.transport(dropResponses: setup.dropResponseEvery.map { DroppedResponses(every: $0) }),
-                                clock: clock)
+        // One app registration per --apps, paced by the window governor and the endpoint limits as a rebuild is.
+        let graph = session.graphClient(dropResponses: setup.dropResponseEvery.map { DroppedResponses(every: $0) })
         if let existing {
             if existing.status == .done {
                 print("Run \(existing.record.id) is already complete; nothing to do. (`lifeboat status --state \(setup.statePath)` shows it.)")
@@ -242,7 +241,7 @@ enum RunSession {
         } ?? "") + "; \(throttling.throttled) of \(throttling.throttled + throttling.admitted) requests throttled in this session.")
         if let estimate = try? await RTOEstimate.read(from: store) { print(estimate.summaryLines.joined(separator: "\n")) }
         let writeUnits = await tenant.admittedWriteUnits
-        if let bound = profile.throttling.writeTimeLowerBound(writes: writeUnits), let rate = profile.throttling.sustainedWritesPerSecond, bound > 0 {
+        if let bound = profile.throttling.writeTimeLowerBound(writes: writeUnits, apps: apps), let rate = profile.throttling.sustainedWritesPerSecond(apps: apps), bound > 0 {
             let waited = clock.waited[.throttling] ?? 0
             print("Throttling: \(DurationText.format(waited)) simulated waiting for Graph's quotas; lower bound \(writeUnits) write units ÷ \(String(format: "%g", rate))/s = "
                 + "\(DurationText.format(bound)) (\(String(format: "%+.1f", (waited / bound - 1) * 100)) %).")

@@ -81,6 +81,9 @@ public struct Rehearsal: Sendable {
         public var outcome: RunOutcome
         public var estimate: RTOEstimate?
         public var statePath: String
+        /// Write units the fake tenant admitted, and requests it answered 429.
+        public var writeUnits = 0
+        public var throttled = 0
     }
 
     /// Runs it; the state and fake tenant files are replaced if they exist.
@@ -120,7 +123,7 @@ public struct Rehearsal: Sendable {
         options.concurrency = concurrency
         options.gates = .autoApprove(by: "\(operatorName) (what-if auto-approval)")
         options.commitTarget = { try await tenant.commit() }
-        let graph = GraphClient(baseURL: FakeTenantTransport.baseURL, transport: session.transport(), clock: clock)
+        let graph = session.graphClient()
         let executor = Executor(runbook: runbook, snapshot: snapshot, graph: graph, store: store, mode: .tabletop, options: options,
                                 observer: session.observer(wrapping: nil), simulatedClock: clock, simulatedEpoch: VirtualClock.epoch,
                                 prepared: prepared)
@@ -128,7 +131,8 @@ public struct Rehearsal: Sendable {
         try await tenant.commit()
         await session.finish()
         let report = try await RunReport.build(from: store)
-        return Result(users: snapshot.users.count, apps: apps, outcome: outcome, estimate: report.estimate, statePath: statePath)
+        return Result(users: snapshot.users.count, apps: apps, outcome: outcome, estimate: report.estimate, statePath: statePath,
+                      writeUnits: await tenant.admittedWriteUnits, throttled: await tenant.throttlingCounts.throttled)
     }
 }
 
