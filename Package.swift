@@ -131,7 +131,7 @@ let package = Package(
         .testTarget(name: "LifeboatEngineTests", dependencies: [
             "LifeboatEngine", "LifeboatFakeTenant", "LifeboatTestSupport",
         ]),
-        .testTarget(name: "LifeboatFakeTenantTests", dependencies: ["LifeboatFakeTenant", "LifeboatTestSupport"]),
+        .testTarget(name: "LifeboatFakeTenantTests", dependencies: ["LifeboatFakeTenant", "LifeboatGraph", "LifeboatTestSupport"]),
         .testTarget(name: "LifeboatFakeServerTests", dependencies: [
             "LifeboatFakeServer", "LifeboatFakeTenant", "LifeboatTestSupport", "LifeboatCurl", "LifeboatGraph", "LifeboatJSON",
             .product(name: "_CryptoExtras", package: "swift-crypto"),

@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 
 /// What one Graph request costs against the identity throttling quotas.
 public struct RequestCost: Sendable, Hashable {
@@ -177,20 +178,40 @@ public actor ThroughputGovernor {
 
         init(_ quota: Quota) { self.quota = quota }
 
-        /// The earliest moment from `earliest` at which `cost` fits under `limit` in the window ending then.
-        mutating func slot(for cost: Double, limit: Double, earliest: Date) -> Date {
+        /// The earliest moment from `earliest` at which `cost` fits under `limit` in the window ending then. Changes
+        /// nothing: with several apps, the slots of those not chosen are only looked at.
+        func slot(for cost: Double, limit: Double, earliest: Date) -> Date {
             var at = earliest
-            forget(before: at)
-            while total + cost > limit, head < entries.count {
-                at = max(at, entries[head].at.addingTimeInterval(quota.window))
-                forget(before: at)
+            var index = head
+            var total = self.total
+            func drop(before moment: Date) {
+                let edge = moment.addingTimeInterval(-quota.window)
+                while index < entries.count, entries[index].at <= edge {
+                    total -= entries[index].cost
+                    index += 1
+                }
+            }
+            drop(before: at)
+            while total + cost > limit, index < entries.count {
+                at = max(at, entries[index].at.addingTimeInterval(quota.window))
+                drop(before: at)
             }
             return at
         }
 
+        /// Drops what left the window before `moment` (no reservation is ever earlier than it again).
+        mutating func expire(before moment: Date) { forget(before: moment) }
+
+        /// Records `cost` at `at`, no earlier than any reservation before it.
         mutating func record(_ cost: Double, at: Date) {
+            forget(before: at)
             guard cost != 0 else { return }
-            entries.append((at, cost))
+            // A burst admitted at one moment is one entry: finding a full window's next slot stays short.
+            if head < entries.count, entries[entries.count - 1].at == at {
+                entries[entries.count - 1].cost += cost
+            } else {
+                entries.append((at, cost))
+            }
             total += cost
         }
 
@@ -224,6 +245,10 @@ public actor ThroughputGovernor {
     /// The latest reservation: admission is first come, first served.
     private var lastSlot: Date?
     private var endpointSlots: [String: Date] = [:]
+    /// Endpoints with a request admitted and not yet answered, and the requests waiting their turn (first come, first
+    /// served): one request at a time per paced endpoint, so that requests paced apart also arrive apart (on a
+    /// simulated clock, where a later sleeper moves the clock past an earlier one's slot before it is sent, too).
+    private let turns = EndpointTurns()
     private var factor = 1.0
     private var pausedUntil: Date?
     private var consecutiveThrottles = 0
@@ -270,6 +295,40 @@ public actor ThroughputGovernor {
     /// tenant's write quota and the ``EndpointLimit`` of every path allow it and no 429 pause is in force. Returns
     /// the app registration to send it with.
     public func admit(_ cost: RequestCost, paths: [String]) async throws -> Int {
+        let paced = Self.paced(configuration.endpointLimits, paths).map(\.name)
+        for name in paced { await take(name) }
+        do {
+            return try await reserve(cost, paths: paths)
+        } catch {
+            release(names: paced)
+            throw error
+        }
+    }
+
+    /// Ends the turn of a request admitted for `paths` at its paced endpoints: call once its answer (or failure) is in.
+    public func release(paths: [String]) {
+        release(names: Self.paced(configuration.endpointLimits, paths).map(\.name))
+    }
+
+    private func take(_ name: String) async { await turns.take(name) }
+
+    /// The limits among `limits` that one of `paths` falls under.
+    private static func paced(_ limits: [EndpointLimit], _ paths: [String]) -> [EndpointLimit] {
+        var result: [EndpointLimit] = []
+        for endpoint in limits {
+            for path in paths where endpoint.matches(path) {
+                result.append(endpoint)
+                break
+            }
+        }
+        return result
+    }
+
+    private func release(names: [String]) {
+        for name in names { turns.release(name) }
+    }
+
+    private func reserve(_ cost: RequestCost, paths: [String]) async throws -> Int {
         let now = await clock.now()
         stats.admitted += 1
         let earliest = max(now, lastSlot ?? now)
@@ -279,6 +338,8 @@ public actor ThroughputGovernor {
         var limit = "writes"
         var room = -Double.infinity
         for index in 0..<writes.count {
+            writes[index].expire(before: earliest)
+            units[index].expire(before: earliest)
             var candidate = earliest
             var candidateLimit = "writes"
             if cost.writes > 0 {
@@ -296,12 +357,16 @@ public actor ThroughputGovernor {
             }
         }
         if at == earliest { limit = "writes" }
-        func later(_ candidate: Date, _ name: String) {
-            if candidate > at { at = candidate; limit = name }
+        if let pausedUntil, pausedUntil > at {
+            at = pausedUntil
+            limit = "throttled"
         }
-        if let pausedUntil { later(pausedUntil, "throttled") }
         if cost.writes > 0 {
-            later(tenantWrites.slot(for: cost.writes, limit: target(configuration.tenantWrites), earliest: at), "tenantWrites")
+            let slot = tenantWrites.slot(for: cost.writes, limit: target(configuration.tenantWrites), earliest: at)
+            if slot > at {
+                at = slot
+                limit = "tenantWrites"
+            }
         }
         // A later slot on one quota cannot overfill another: each window only loses entries as time goes on.
         writes[app].record(cost.writes, at: at)
@@ -311,14 +376,14 @@ public actor ThroughputGovernor {
         // The endpoint's own pace holds only its requests back, not the others. A `$batch` with several requests to
         // one limited endpoint would reach it at once: ``GraphClient/batch(_:)`` sends at most one per batch.
         var send = at
-        for endpoint in configuration.endpointLimits where paths.contains(where: endpoint.matches) {
+        for endpoint in Self.paced(configuration.endpointLimits, paths) {
             let spacing = 1 / (max(0.001, endpoint.requestsPerSecond) * configuration.headroom)
             if let previous = endpointSlots[endpoint.name], previous.addingTimeInterval(spacing) > send {
                 send = previous.addingTimeInterval(spacing)
                 limit = endpoint.name
             }
         }
-        for endpoint in configuration.endpointLimits where paths.contains(where: endpoint.matches) {
+        for endpoint in Self.paced(configuration.endpointLimits, paths) {
             endpointSlots[endpoint.name] = send
         }
         let wait = send.timeIntervalSince(now)
@@ -394,5 +459,42 @@ public actor ThroughputGovernor {
         pausedUntil = max(pausedUntil ?? until, until)
         if !alreadyPaused { factor = max(configuration.minimumFactor, factor * 0.5) }
         lastSlowdown = now
+    }
+}
+
+/// One request at a time per paced endpoint, first come, first served: ``ThroughputGovernor`` takes a turn before it
+/// reserves a request's slot and gives it back once the answer is in.
+final class EndpointTurns: Sendable {
+    private struct State {
+        var busy: Set<String> = []
+        var waiting: [String: [CheckedContinuation<Void, Never>]] = [:]
+    }
+
+    private let state = Mutex(State())
+
+    /// Returns when `name` is this caller's turn.
+    func take(_ name: String) async {
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            let now = state.withLock { state -> Bool in
+                if state.busy.insert(name).inserted { return true }
+                state.waiting[name, default: []].append(continuation)
+                return false
+            }
+            if now { continuation.resume() }
+        }
+    }
+
+    /// Hands the turn of `name` to the next waiting caller, or frees it.
+    func release(_ name: String) {
+        let next = state.withLock { state -> CheckedContinuation<Void, Never>? in
+            if var queue = state.waiting[name], !queue.isEmpty {
+                let next = queue.removeFirst()
+                state.waiting[name] = queue
+                return next
+            }
+            state.busy.remove(name)
+            return nil
+        }
+        next?.resume()
     }
 }

@@ -34,16 +34,16 @@ import Testing
         #expect(throws: (any Error).self) { try app.credential(environment: [:]) }
     }
 
-    /// Three apps: each has its own 3,000-per-150 s window (95 % of it used), so 8,550 writes go at once, spread evenly;
-    /// the tenant's 18,000 per 300 s then binds.
+    /// Four apps: each has its own 3,000-per-150 s window (95 % of it used), so 11,400 writes go at once, spread evenly;
+    /// the tenant's 18,000 per 300 s (95 %: 17,100) lets 5,700 more go when the app windows reopen, then binds.
     @Test func theGovernorSpreadsWritesOverTheAppsUpToTheTenantsWindow() async throws {
         let clock = ManualClock()
-        let governor = ThroughputGovernor(configuration: .init(apps: 3), clock: clock)
-        var perApp = [0, 0, 0]
-        for _ in 0..<8_550 { perApp[try await governor.admit(RequestCost(resourceUnits: 1, writes: 1), paths: ["/users"])] += 1 }
-        #expect(perApp == [2_850, 2_850, 2_850])
+        let governor = ThroughputGovernor(configuration: .init(resourceUnits: .init(limit: 100_000, window: 10), apps: 4), clock: clock)
+        var perApp = [0, 0, 0, 0]
+        for _ in 0..<11_400 { perApp[try await governor.admit(RequestCost(resourceUnits: 1, writes: 1), paths: ["/users"])] += 1 }
+        #expect(perApp == [2_850, 2_850, 2_850, 2_850])
         #expect(clock.elapsed == 0)
-        for _ in 0..<8_550 { _ = try await governor.admit(RequestCost(resourceUnits: 1, writes: 1), paths: ["/users"]) }
+        for _ in 0..<5_700 { _ = try await governor.admit(RequestCost(resourceUnits: 1, writes: 1), paths: ["/users"]) }
         #expect(clock.elapsed == 150)
         _ = try await governor.admit(RequestCost(resourceUnits: 1, writes: 1), paths: ["/users"])
         #expect(clock.elapsed == 300)
