@@ -135,7 +135,7 @@ let package = Package(
         .testTarget(name: "LifeboatEngineTests", dependencies: [
             "LifeboatEngine", "LifeboatFakeTenant", "LifeboatTestSupport",
         ]),
-        .testTarget(name: "LifeboatFakeTenantTests", dependencies: ["LifeboatFakeTenant", "LifeboatTestSupport"]),
+        .testTarget(name: "LifeboatFakeTenantTests", dependencies: ["LifeboatFakeTenant", "LifeboatGraph", "LifeboatTestSupport"]),
         .testTarget(name: "LifeboatFakeServerTests", dependencies: [
             "LifeboatFakeServer", "LifeboatFakeTenant", "LifeboatTestSupport", "LifeboatServedFake", "LifeboatCurl", "LifeboatGraph", "LifeboatJSON",
             .product(name: "_CryptoExtras", package: "swift-crypto"),
@@ -146,7 +146,7 @@ let package = Package(
             "LifeboatTestServer", "LifeboatEngine", "LifeboatServedFake",
         ]),
         .testTarget(name: "LifeboatTabletopTests", dependencies: [
-            "LifeboatTabletop", "LifeboatEngine", "LifeboatFakeTenant", "LifeboatReport", "LifeboatRunbook", "LifeboatTestSupport",
+            "LifeboatTabletop", "LifeboatEngine", "LifeboatFakeTenant", "LifeboatReport", "LifeboatRunbook", "LifeboatTestSupport", "LifeboatGraph",
         ]),
         .testTarget(name: "LifeboatReadinessTests", dependencies: [
             "LifeboatReadiness", "LifeboatEngine", "LifeboatTestSupport", "LifeboatFakeTenant", "LifeboatGraph", "LifeboatRunbook", "LifeboatSnapshot",

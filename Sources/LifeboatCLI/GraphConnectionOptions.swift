@@ -44,6 +44,12 @@ public struct GraphConnectionOptions: ParsableArguments {
     @Option(help: "The target's size, which sets Graph's resource-unit quota: small (<50 users), medium (50-500) or large.")
     public var tenantSize: ThroughputGovernor.TenantSize = .small
 
+    @Option(name: .customLong("app"), help: ArgumentHelp(
+        "Another app registration of the target sharing the work (Graph's write quota is per app; 3 apps reach the tenant's): "
+            + "CLIENT_ID,secret-env=NAME or CLIENT_ID,secret-file=PATH or CLIENT_ID,certificate=PATH,private-key=PATH. Repeatable.",
+        valueName: "app"))
+    public var otherApps: [String] = []
+
     public init() {}
 
     public func validate() throws {
@@ -53,6 +59,13 @@ public struct GraphConnectionOptions: ParsableArguments {
         }
         if (certificate == nil) != (privateKey == nil) {
             throw ValidationError("--certificate and --private-key go together")
+        }
+        for app in otherApps {
+            do {
+                _ = try GraphAppRegistration(parsing: app)
+            } catch {
+                throw ValidationError("--app: \(error)")
+            }
         }
         for url in [graphURL, authorityURL].compactMap({ $0 }) {
             do {
@@ -80,18 +93,22 @@ public struct GraphConnectionOptions: ParsableArguments {
 
     /// A Graph client over libcurl, signed in with these options and paced by a governor.
     public func graphClient(logger: Logger? = nil) throws -> GraphClient {
-        try Self.graphClient(endpoints: endpoints, tenant: tenant, clientID: clientID, credential: try credential(),
-                             caBundle: caBundle, tenantSize: tenantSize, logger: logger)
+        let others = try otherApps.map { text in
+            let registration = try GraphAppRegistration(parsing: text)
+            return (registration.clientID, try registration.credential())
+        }
+        return try Self.graphClient(endpoints: endpoints, tenant: tenant, clientID: clientID, credential: try credential(),
+                                    caBundle: caBundle, tenantSize: tenantSize, logger: logger, otherApps: others)
     }
 
-    /// A Graph client over libcurl with client-credentials sign-in and a throughput governor.
+    /// A Graph client over libcurl with client-credentials sign-in and a throughput governor, over the main app and
+    /// `otherApps` (``GraphAppPool``).
     static func graphClient(endpoints: GraphEndpoints, tenant: String, clientID: String, credential: ClientCredentials.Credential,
-                            caBundle: String?, tenantSize: ThroughputGovernor.TenantSize, logger: Logger?) throws -> GraphClient {
+                            caBundle: String?, tenantSize: ThroughputGovernor.TenantSize, logger: Logger?,
+                            otherApps: [(clientID: String, credential: ClientCredentials.Credential)] = []) throws -> GraphClient {
         let transport = try CurlTransport(configuration: .init(caBundlePath: caBundle))
-        let tokens = ClientCredentials(tenant: tenant, clientID: clientID, credential: credential,
-                                       endpoints: endpoints, transport: transport, logger: logger)
-        let governor = ThroughputGovernor(configuration: .init(resourceUnits: tenantSize.resourceUnits))
-        return GraphClient(baseURL: endpoints.baseURL, transport: transport, tokens: tokens, governor: governor, logger: logger)
+        return GraphAppPool.client(endpoints: endpoints, tenant: tenant, apps: [(clientID, credential)] + otherApps, transport: transport,
+                                   configuration: .init(resourceUnits: tenantSize.resourceUnits), logger: logger)
     }
 }
 

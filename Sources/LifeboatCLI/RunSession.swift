@@ -225,9 +225,8 @@ enum RunSession {
         let session = TabletopSession(scenario: setup.scenario, store: store, clock: clock, tenant: tenant, snapshot: snapshot,
                                       planned: prepared.map { ($0.stage.id, $0.plan.operations.count) },
                                       apps: apps)
-        let graph = GraphClient(baseURL: FakeTenantTransport.baseURL,
-                                transport: session.transport(dropResponses: setup.dropResponseEvery.map { DroppedResponses(every: $0) }),
-                                clock: clock)
+        // One app registration per --apps, paced by the window governor and the endpoint limits as a rebuild is.
+        let graph = session.graphClient(dropResponses: setup.dropResponseEvery.map { DroppedResponses(every: $0) })
         var options = ExecutorOptions(outputDirectory: URL(fileURLWithPath: setup.statePath).deletingLastPathComponent())
         options.concurrency = setup.concurrency
         options.gates = setup.pauseAtGates ? .pause : .autoApprove(by: "\(setup.operatorName) (tabletop auto-approval)")
@@ -271,7 +270,7 @@ enum RunSession {
         } ?? "") + "; \(throttling.throttled) of \(throttling.throttled + throttling.admitted) requests throttled in this session.")
         if let estimate = try? await RTOEstimate.read(from: store) { print(estimate.summaryLines.joined(separator: "\n")) }
         let writeUnits = await tenant.admittedWriteUnits
-        if let bound = profile.throttling.writeTimeLowerBound(writes: writeUnits), let rate = profile.throttling.sustainedWritesPerSecond, bound > 0 {
+        if let bound = profile.throttling.writeTimeLowerBound(writes: writeUnits, apps: apps), let rate = profile.throttling.sustainedWritesPerSecond(apps: apps), bound > 0 {
             let waited = clock.waited[.throttling] ?? 0
             print("Throttling: \(DurationText.format(waited)) simulated waiting for Graph's quotas; lower bound \(writeUnits) write units ÷ \(String(format: "%g", rate))/s = "
                 + "\(DurationText.format(bound)) (\(String(format: "%+.1f", (waited / bound - 1) * 100)) %).")

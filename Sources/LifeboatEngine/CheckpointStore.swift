@@ -177,6 +177,8 @@ public actor CheckpointStore {
         timestamp.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
         db = try SQLiteConnection(path: path)
         try db.execute(Self.schema)
+        // Added after schema 1 was released: a checkpoint from before gains the column (empty) when opened to write.
+        if try !Self.hasColumn("app", in: "operations", db) { try db.execute("ALTER TABLE operations ADD COLUMN app TEXT") }
         if let row = try db.queryFirst("SELECT value FROM meta WHERE key = 'schemaVersion'"), let version = row.string(0) {
             guard Int(version) == Self.schemaVersion else {
                 throw SQLiteError(code: 1, message: "checkpoint schema \(version) is not supported by this lifeboat (expects \(Self.schemaVersion))",
@@ -185,6 +187,25 @@ public actor CheckpointStore {
         } else {
             try db.run("INSERT INTO meta(key, value) VALUES ('schemaVersion', ?)", [.text(String(Self.schemaVersion))])
         }
+    }
+
+    static func hasColumn(_ column: String, in table: String, _ db: SQLiteConnection) throws -> Bool {
+        try db.query("SELECT name FROM pragma_table_info(?)", [.text(table)]).contains { $0.string(0) == column }
+    }
+
+    /// Operations done per app registration (``OperationOutcome/app``: the client id in a rebuild, the fake tenant's
+    /// app name in a tabletop); operations that sent no write, and those of a checkpoint from before the column, are
+    /// under `nil`.
+    public func operationsByApp(stageID: String? = nil) throws -> [String?: Int] {
+        guard try Self.hasColumn("app", in: "operations", db) else {
+            return [nil: try db.queryFirst("SELECT count(*) FROM operations WHERE state = 'done'")?.int(0) ?? 0]
+        }
+        var counts: [String?: Int] = [:]
+        let filter = stageID == nil ? "" : " AND stage_id = ?"
+        for row in try db.query("SELECT app, count(*) FROM operations WHERE state = 'done'" + filter + " GROUP BY app", stageID.map { [.text($0)] } ?? []) {
+            counts[row.string(0), default: 0] += row.int(1) ?? 0
+        }
+        return counts
     }
 
     /// Why a file was not opened as a checkpoint for reading.
@@ -437,8 +458,8 @@ public actor CheckpointStore {
                 case .succeeded(let op, let outcome, let mapping):
                     let state: OperationState = outcome.result == .skipped ? .skipped : .done
                     try db.run(
-                        "UPDATE operations SET state = ?, result = ?, new_id = ?, note = ?, error_code = NULL, error_message = NULL, request_id = NULL, updated_at = ? WHERE key = ?",
-                        [.text(state.rawValue), .text(outcome.result.rawValue), outcome.newID.sqlite, outcome.note.sqlite, .text(at), .text(op.key)])
+                        "UPDATE operations SET state = ?, result = ?, new_id = ?, note = ?, app = ?, error_code = NULL, error_message = NULL, request_id = NULL, updated_at = ? WHERE key = ?",
+                        [.text(state.rawValue), .text(outcome.result.rawValue), outcome.newID.sqlite, outcome.note.sqlite, outcome.app.sqlite, .text(at), .text(op.key)])
                     if let mapping {
                         try db.run(
                             """

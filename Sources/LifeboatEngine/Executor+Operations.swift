@@ -114,7 +114,9 @@ extension Executor {
                         continue
                     }
                 }
-                let outcome = try await kind.perform(op, in: context)
+                let sender = GraphApp.Used()
+                var outcome = try await GraphApp.Used.$current.withValue(sender) { try await kind.perform(op, in: context) }
+                outcome.app = outcome.app ?? sender.name
                 return .succeeded(op, outcome, mapping: mapping(op, outcome, stage: context.stage.id))
             } catch let error as GraphError {
                 lastError = error
@@ -192,7 +194,7 @@ extension Executor {
         case .applied: how = .restored
         case .skipped: return nil
         }
-        return IDMapEntry(objectType: type, oldID: op.sourceID, newID: newID, naturalKey: op.naturalKey, displayName: op.displayName,
+        return IDMapEntry(objectType: type, oldID: op.sourceID, newID: newID, naturalKey: outcome.naturalKey ?? op.naturalKey, displayName: op.displayName,
                           how: how, oldAppID: op.detail["appId"]?.stringValue, newAppID: outcome.newAppID, stageID: stage)
     }
 

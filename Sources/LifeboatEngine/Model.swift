@@ -93,13 +93,20 @@ public struct OperationOutcome: Sendable, Hashable {
     public var newAppID: String?
     public var followUps: [FollowUp]
     public var note: String?
+    /// The natural key the object got when it differs from the planned one (a user created straight on its verified
+    /// UPN domain instead of the recovery domain); the ID map records it.
+    public var naturalKey: String?
+    /// The app registration that sent the operation's write (``GraphApp/name``); the executor fills it in.
+    public var app: String?
 
-    public init(_ result: Result, newID: String? = nil, newAppID: String? = nil, followUps: [FollowUp] = [], note: String? = nil) {
+    public init(_ result: Result, newID: String? = nil, newAppID: String? = nil, followUps: [FollowUp] = [], note: String? = nil,
+                naturalKey: String? = nil) {
         self.result = result
         self.newID = newID
         self.newAppID = newAppID
         self.followUps = followUps
         self.note = note
+        self.naturalKey = naturalKey
     }
 }
 

@@ -33,6 +33,8 @@ public final class FakeTenantServer: Sendable {
 
     public let tenant: FakeTenant
     public let authority: FakeTokenAuthority
+    /// The first registered app: its requests count as the fake's default app (`lifeboat`), others under their client id.
+    private let firstClientID: String?
     public let configuration: Configuration
     private let state = Mutex<RunState>(RunState())
 
@@ -63,6 +65,7 @@ public final class FakeTenantServer: Sendable {
         self.configuration = configuration
         self.operatorToken = operatorToken ?? Self.generateOperatorToken()
         self.operatorTokenFile = operatorTokenFile
+        firstClientID = applications.first?.clientID.lowercased()
         authority = FakeTokenAuthority(tenantID: tenant.tenantID, initialDomain: tenant.initialDomain, applications: applications,
                                        tokenLifetime: tokenLifetime, now: now)
     }
@@ -185,7 +188,10 @@ public final class FakeTenantServer: Sendable {
             method: request.method.rawValue, url: "http://\(configuration.host):\(port ?? configuration.port)\(target)", headers: headers,
             body: body.isEmpty ? nil : body)
         let roles = await authority.roles(authorization: request.headers[.authorization]) ?? []
-        let answer = await tenant.handle(forwarded, roles: roles)
+        // Graph's quotas are per app and tenant: each registered app has its own (the first keeps the fake's default name).
+        let client = await authority.clientID(authorization: request.headers[.authorization])
+        let app = client.map { $0.lowercased() == firstClientID ? "lifeboat" : $0.lowercased() } ?? "lifeboat"
+        let answer = await tenant.handle(forwarded, app: app, roles: roles)
         var fields = HTTPFields()
         for (name, value) in answer.headers.sorted(by: { $0.key < $1.key }) {
             guard let fieldName = HTTPField.Name(name), name != "content-length", name != "transfer-encoding", name != "connection" else { continue }

@@ -125,6 +125,14 @@ public actor FakeTokenAuthority {
         return entry.roles
     }
 
+    /// The client id a live token this authority issued was issued to, `nil` otherwise.
+    public func clientID(authorization: String?) -> String? {
+        guard let authorization, authorization.count > 7, authorization.prefix(7).lowercased() == "bearer " else { return nil }
+        let token = authorization.dropFirst(7).trimmingCharacters(in: .whitespaces)
+        guard let entry = issued[token], entry.expiresAt > now() else { return nil }
+        return entry.clientID
+    }
+
     /// Tokens issued since the authority started.
     public private(set) var tokensIssued = 0
 

@@ -12,7 +12,9 @@ extension GraphClient {
     /// own after the inner Retry-After (reads and writes: a throttled request was not applied);
     /// an inner 5xx, or a missing inner response, is retried for reads and is
     /// ``GraphError/Kind/ambiguous`` for writes, exactly like a direct request. Batching saves
-    /// round trips, not quota: with a governor, every inner request is admitted.
+    /// round trips, not quota: with a governor, every inner request is admitted, and a batch holds at most one
+    /// request to each endpoint the governor paces at its own limit (Conditional Access: 1 request per second,
+    /// throttling-limits.md), sent no sooner than that pace allows.
     public func batch(_ requests: [GraphRequest]) async -> [Result<GraphResponse, GraphError>] {
         var results = [Result<GraphResponse, GraphError>?](repeating: nil, count: requests.count)
         var throttled = [Int](repeating: 0, count: requests.count)
@@ -34,8 +36,7 @@ extension GraphClient {
             var throttledRound = false
             var throttleScope: String?
             var answeredAt: Date?
-            for start in stride(from: 0, to: pending.count, by: Self.batchLimit) {
-                let chunk = Array(pending[start..<min(start + Self.batchLimit, pending.count)])
+            for chunk in chunks(pending, of: requests) {
                 let outcome = await sendBatch(chunk.map { (String($0 + 1), requests[$0]) })
                 if answeredAt == nil { answeredAt = await clock.now() }
                 switch outcome {
@@ -131,6 +132,28 @@ extension GraphClient {
         }
     }
 
+    /// `pending` (indices into `requests`) in batches of at most ``batchLimit``, each with at most one request to each
+    /// endpoint the governor paces at its own limit: requests in one batch reach Graph together.
+    func chunks(_ pending: [Int], of requests: [GraphRequest]) -> [[Int]] {
+        let limits = governor?.configuration.endpointLimits ?? []
+        guard !limits.isEmpty else {
+            return stride(from: 0, to: pending.count, by: Self.batchLimit).map { Array(pending[$0..<min($0 + Self.batchLimit, pending.count)]) }
+        }
+        var chunks: [[Int]] = []
+        var open: [(indices: [Int], endpoints: Set<String>)] = []
+        for index in pending {
+            let endpoint = limits.first { $0.matches(requests[index].path) }?.name
+            if let slot = open.firstIndex(where: { $0.indices.count < Self.batchLimit && !(endpoint.map($0.endpoints.contains) ?? false) }) {
+                open[slot].indices.append(index)
+                if let endpoint { open[slot].endpoints.insert(endpoint) }
+            } else {
+                open.append(([index], endpoint.map { [$0] } ?? []))
+            }
+            if let full = open.firstIndex(where: { $0.indices.count == Self.batchLimit }) { chunks.append(open.remove(at: full).indices) }
+        }
+        return chunks + open.map(\.indices)
+    }
+
     /// One `POST /$batch`: the inner responses by id, or why the batch as a whole failed.
     private func sendBatch(_ items: [(id: String, request: GraphRequest)]) async -> Result<[String: HTTPResponse], GraphError> {
         var entries: [JSONValue] = []
@@ -153,7 +176,7 @@ extension GraphClient {
         let outer = GraphRequest("POST", "/$batch", body: ["requests": .array(entries)])
         let response: GraphResponse
         do {
-            response = try await send(outer, url: baseURL + "/$batch", cost: cost)
+            response = try await send(outer, url: baseURL + "/$batch", cost: cost, innerPaths: items.map(\.request.path))
         } catch let error as GraphError {
             return .failure(error)
         } catch {

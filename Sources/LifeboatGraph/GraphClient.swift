@@ -1,6 +1,7 @@
 import Foundation
 import LifeboatJSON
 import Logging
+import Synchronization
 
 /// One query option, kept in order so that URLs are deterministic.
 public struct QueryItem: Sendable, Hashable {
@@ -96,9 +97,15 @@ public struct RetryPolicy: Sendable {
 public struct GraphClient: Sendable {
     /// The version root, e.g. `https://graph.microsoft.com/v1.0`.
     public let baseURL: String
+    /// The first app registration's transport.
     public let transport: any HTTPTransport
     public let clock: any GraphClock
+    /// The first app registration's tokens.
     public let tokens: (any AccessTokenProvider)?
+    /// The application registrations requests are spread over (Graph's write and resource-unit quotas are per app):
+    /// the ``governor`` picks the one whose quotas admit a request first, round robin without a governor.
+    public let apps: [GraphApp]
+    private let rotation = AppRotation()
     public let retry: RetryPolicy
     /// Sent as `x-ms-throttle-priority`; a recovery is operator-driven.
     public var throttlePriority: String? = "High"
@@ -114,10 +121,22 @@ public struct GraphClient: Sendable {
         tokens: (any AccessTokenProvider)? = nil, retry: RetryPolicy = RetryPolicy(),
         governor: ThroughputGovernor? = nil, logger: Logger? = nil
     ) {
+        self.init(baseURL: baseURL, apps: [GraphApp(name: "", transport: transport, tokens: tokens)], clock: clock, retry: retry,
+                  governor: governor, logger: logger)
+    }
+
+    /// A client over several app registrations (at least one; the governor's ``ThroughputGovernor/Configuration/apps``
+    /// should be `apps.count`, each app then has its own quota windows).
+    public init(
+        baseURL: String, apps: [GraphApp], clock: any GraphClock = SystemClock(), retry: RetryPolicy = RetryPolicy(),
+        governor: ThroughputGovernor? = nil, logger: Logger? = nil
+    ) {
+        precondition(!apps.isEmpty, "a Graph client needs at least one app registration")
         self.baseURL = baseURL.hasSuffix("/") ? String(baseURL.dropLast()) : baseURL
-        self.transport = transport
+        self.apps = apps
+        transport = apps[0].transport
+        tokens = apps[0].tokens
         self.clock = clock
-        self.tokens = tokens
         self.retry = retry
         self.governor = governor
         self.logger = logger
@@ -179,7 +198,7 @@ public struct GraphClient: Sendable {
 
     // MARK: - Sending
 
-    func send(_ request: GraphRequest, url: String, cost: RequestCost) async throws -> GraphResponse {
+    func send(_ request: GraphRequest, url: String, cost: RequestCost, innerPaths: [String]? = nil) async throws -> GraphResponse {
         var headers = request.headers
         headers["Accept"] = "application/json"
         if let throttlePriority { headers["x-ms-throttle-priority"] = throttlePriority }
@@ -193,20 +212,30 @@ public struct GraphClient: Sendable {
         var transient = 0
         var replication = 0
         var refreshedToken = false
+        let paths = innerPaths ?? [request.path]
         while true {
+            var appIndex = 0
             if let governor {
                 do {
-                    try await WaitReason.$current.withValue(.throttling) { try await governor.admit(cost, path: request.path) }
+                    appIndex = try await WaitReason.$current.withValue(.throttling) { try await governor.admit(cost, paths: paths) }
                 } catch {
                     throw GraphError(kind: .notSent, status: 0, code: "Cancelled", message: "stopped while waiting for quota", method: request.method, path: request.path)
                 }
+            } else if apps.count > 1 {
+                appIndex = rotation.next() % apps.count
             }
+            let app = apps[apps.indices.contains(appIndex) ? appIndex : 0]
+            let tokens = app.tokens
+            let transport = app.transport
+            if request.isWrite || innerPaths != nil { GraphApp.Used.current?.record(app.name) }
             if let tokens {
                 do {
                     headers["Authorization"] = "Bearer " + (try await tokens.accessToken())
                 } catch let error as GraphError {
+                    await governor?.release(paths: paths)
                     throw error
                 } catch {
+                    await governor?.release(paths: paths)
                     throw GraphError(kind: .notSent, status: 0, code: "TokenUnavailable", message: "\(error)", method: request.method, path: request.path)
                 }
             }
@@ -217,6 +246,7 @@ public struct GraphClient: Sendable {
             do {
                 response = try await transport.send(httpRequest)
             } catch let failure as TransportFailure {
+                await governor?.release(paths: paths)
                 let failedAt = await clock.now()
                 log(httpRequest, request, nil, failure: failure, started: started)
                 transient += 1
@@ -231,11 +261,13 @@ public struct GraphClient: Sendable {
                     continue
                 }
             } catch {
+                await governor?.release(paths: paths)
                 log(httpRequest, request, nil, failure: error, started: started)
                 throw GraphError(kind: .notSent, status: 0, code: "TransportFailure", message: "\(error)", method: request.method, path: request.path)
             }
             log(httpRequest, request, response, failure: nil, started: started)
-            await governor?.observe(status: response.status, headers: response.headers, estimated: cost)
+            await governor?.observe(status: response.status, headers: response.headers, estimated: cost, app: appIndex, path: paths.count == 1 ? paths[0] : "")
+            await governor?.release(paths: paths)
 
             if (200..<300).contains(response.status) {
                 let json = response.json ?? (response.body.isEmpty ? nil : try? JSONCoding.decode(response.body))
@@ -381,5 +413,43 @@ public struct GraphClient: Sendable {
     /// Quotes a string as an OData literal: `'O''Brien'`.
     public static func literal(_ value: String) -> String {
         "'" + value.replacingOccurrences(of: "'", with: "''") + "'"
+    }
+}
+
+
+/// One application registration a ``GraphClient`` sends with: its own transport (the fake tenant's app in a tabletop)
+/// and its own tokens (its own client id and credential in a rebuild).
+public struct GraphApp: Sendable {
+    /// What the checkpoint records as the app that did an operation: the client id (a rebuild) or the fake's app name.
+    public var name: String
+    public var transport: any HTTPTransport
+    public var tokens: (any AccessTokenProvider)?
+
+    public init(name: String, transport: any HTTPTransport, tokens: (any AccessTokenProvider)? = nil) {
+        self.name = name
+        self.transport = transport
+        self.tokens = tokens
+    }
+
+    /// Which app registration sent the writes of the current task (one operation): bind with
+    /// `GraphApp.Used.$current.withValue(GraphApp.Used()) { … }`, read ``name`` afterwards.
+    public final class Used: Sendable {
+        private let last = Mutex<String?>(nil)
+        public init() {}
+        /// The app that sent the latest write (or `$batch`), `nil` when none was sent.
+        public var name: String? { last.withLock { $0 } }
+        func record(_ name: String) { last.withLock { $0 = name } }
+        @TaskLocal public static var current: Used?
+    }
+}
+
+/// Round robin over app registrations when no governor chooses.
+private final class AppRotation: Sendable {
+    private let count = Mutex(0)
+    func next() -> Int {
+        count.withLock { value in
+            value &+= 1
+            return value
+        }
     }
 }

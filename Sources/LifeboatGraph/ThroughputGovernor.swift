@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 
 /// What one Graph request costs against the identity throttling quotas.
 public struct RequestCost: Sendable, Hashable {
@@ -129,13 +130,17 @@ public actor ThroughputGovernor {
         public var highUsage: Double
         /// Backoff when a 429 carries no Retry-After.
         public var backoff: RetryPolicy
+        /// Application registrations sharing the tenant: each has its own ``writes`` and ``resourceUnits`` windows;
+        /// ``tenantWrites`` and the ``endpointLimits`` hold for all of them together.
+        public var apps: Int
 
         public init(
             writes: Quota = .graphWrites, tenantWrites: Quota = .graphTenantWrites, resourceUnits: Quota = TenantSize.small.resourceUnits,
             endpointLimits: [EndpointLimit] = [.conditionalAccess], headroom: Double = 0.95,
             minimumFactor: Double = 0.1, recoveryStep: Double = 0.02, highUsage: Double = 0.9,
-            backoff: RetryPolicy = RetryPolicy()
+            backoff: RetryPolicy = RetryPolicy(), apps: Int = 1
         ) {
+            self.apps = max(1, apps)
             self.writes = writes
             self.tenantWrites = tenantWrites
             self.resourceUnits = resourceUnits
@@ -173,20 +178,40 @@ public actor ThroughputGovernor {
 
         init(_ quota: Quota) { self.quota = quota }
 
-        /// The earliest moment from `earliest` at which `cost` fits under `limit` in the window ending then.
-        mutating func slot(for cost: Double, limit: Double, earliest: Date) -> Date {
+        /// The earliest moment from `earliest` at which `cost` fits under `limit` in the window ending then. Changes
+        /// nothing: with several apps, the slots of those not chosen are only looked at.
+        func slot(for cost: Double, limit: Double, earliest: Date) -> Date {
             var at = earliest
-            forget(before: at)
-            while total + cost > limit, head < entries.count {
-                at = max(at, entries[head].at.addingTimeInterval(quota.window))
-                forget(before: at)
+            var index = head
+            var total = self.total
+            func drop(before moment: Date) {
+                let edge = moment.addingTimeInterval(-quota.window)
+                while index < entries.count, entries[index].at <= edge {
+                    total -= entries[index].cost
+                    index += 1
+                }
+            }
+            drop(before: at)
+            while total + cost > limit, index < entries.count {
+                at = max(at, entries[index].at.addingTimeInterval(quota.window))
+                drop(before: at)
             }
             return at
         }
 
+        /// Drops what left the window before `moment` (no reservation is ever earlier than it again).
+        mutating func expire(before moment: Date) { forget(before: moment) }
+
+        /// Records `cost` at `at`, no earlier than any reservation before it.
         mutating func record(_ cost: Double, at: Date) {
+            forget(before: at)
             guard cost != 0 else { return }
-            entries.append((at, cost))
+            // A burst admitted at one moment is one entry: finding a full window's next slot stays short.
+            if head < entries.count, entries[entries.count - 1].at == at {
+                entries[entries.count - 1].cost += cost
+            } else {
+                entries.append((at, cost))
+            }
             total += cost
         }
 
@@ -212,12 +237,18 @@ public actor ThroughputGovernor {
 
     public nonisolated let configuration: Configuration
     private let clock: any GraphClock
-    private var writes: Window
+    /// Per app registration.
+    private var writes: [Window]
     private var tenantWrites: Window
-    private var units: Window
+    /// Per app registration.
+    private var units: [Window]
     /// The latest reservation: admission is first come, first served.
     private var lastSlot: Date?
     private var endpointSlots: [String: Date] = [:]
+    /// Endpoints with a request admitted and not yet answered, and the requests waiting their turn (first come, first
+    /// served): one request at a time per paced endpoint, so that requests paced apart also arrive apart (on a
+    /// simulated clock, where a later sleeper moves the clock past an earlier one's slot before it is sent, too).
+    private let turns = EndpointTurns()
     private var factor = 1.0
     private var pausedUntil: Date?
     private var consecutiveThrottles = 0
@@ -227,9 +258,9 @@ public actor ThroughputGovernor {
     public init(configuration: Configuration = Configuration(), clock: any GraphClock = SystemClock()) {
         self.configuration = configuration
         self.clock = clock
-        writes = Window(configuration.writes)
+        writes = Array(repeating: Window(configuration.writes), count: configuration.apps)
         tenantWrites = Window(configuration.tenantWrites)
-        units = Window(configuration.resourceUnits)
+        units = Array(repeating: Window(configuration.resourceUnits), count: configuration.apps)
     }
 
     /// The counters so far.
@@ -256,32 +287,103 @@ public actor ThroughputGovernor {
     /// Reserves `cost` for a request to `path` (e.g. `/identity/conditionalAccess/policies`) and waits until the
     /// quotas and the path's ``EndpointLimit`` allow it and no 429 pause is in force.
     public func admit(_ cost: RequestCost, path: String) async throws {
+        _ = try await admit(cost, paths: [path])
+    }
+
+    /// Reserves `cost` for one request, or one `$batch` whose inner requests go to `paths`, on the app registration
+    /// (0-based, below ``Configuration/apps``) whose quotas admit it first, and waits until that app's quotas, the
+    /// tenant's write quota and the ``EndpointLimit`` of every path allow it and no 429 pause is in force. Returns
+    /// the app registration to send it with.
+    public func admit(_ cost: RequestCost, paths: [String]) async throws -> Int {
+        let paced = Self.paced(configuration.endpointLimits, paths).map(\.name)
+        for name in paced { await take(name) }
+        do {
+            return try await reserve(cost, paths: paths)
+        } catch {
+            release(names: paced)
+            throw error
+        }
+    }
+
+    /// Ends the turn of a request admitted for `paths` at its paced endpoints: call once its answer (or failure) is in.
+    public func release(paths: [String]) {
+        release(names: Self.paced(configuration.endpointLimits, paths).map(\.name))
+    }
+
+    private func take(_ name: String) async { await turns.take(name) }
+
+    /// The limits among `limits` that one of `paths` falls under.
+    private static func paced(_ limits: [EndpointLimit], _ paths: [String]) -> [EndpointLimit] {
+        var result: [EndpointLimit] = []
+        for endpoint in limits {
+            for path in paths where endpoint.matches(path) {
+                result.append(endpoint)
+                break
+            }
+        }
+        return result
+    }
+
+    private func release(names: [String]) {
+        for name in names { turns.release(name) }
+    }
+
+    private func reserve(_ cost: RequestCost, paths: [String]) async throws -> Int {
         let now = await clock.now()
         stats.admitted += 1
-        var at = max(now, lastSlot ?? now)
+        let earliest = max(now, lastSlot ?? now)
+        // The app whose own quotas admit the request first; ties go to the one with the most room left.
+        var app = 0
+        var at = Date.distantFuture
         var limit = "writes"
-        func later(_ candidate: Date, _ name: String) {
-            if candidate > at { at = candidate; limit = name }
+        var room = -Double.infinity
+        for index in 0..<writes.count {
+            writes[index].expire(before: earliest)
+            units[index].expire(before: earliest)
+            var candidate = earliest
+            var candidateLimit = "writes"
+            if cost.writes > 0 {
+                let slot = writes[index].slot(for: cost.writes, limit: target(configuration.writes), earliest: candidate)
+                if slot > candidate { candidate = slot; candidateLimit = "writes" }
+            }
+            let slot = units[index].slot(for: cost.resourceUnits, limit: target(configuration.resourceUnits), earliest: candidate)
+            if slot > candidate { candidate = slot; candidateLimit = "resourceUnits" }
+            let left = -(writes[index].total / configuration.writes.limit + units[index].total / configuration.resourceUnits.limit)
+            if candidate < at || (candidate == at && left > room) {
+                app = index
+                at = candidate
+                limit = candidateLimit
+                room = left
+            }
         }
-        if let pausedUntil { later(pausedUntil, "throttled") }
+        if at == earliest { limit = "writes" }
+        if let pausedUntil, pausedUntil > at {
+            at = pausedUntil
+            limit = "throttled"
+        }
         if cost.writes > 0 {
-            later(writes.slot(for: cost.writes, limit: target(configuration.writes), earliest: at), "writes")
-            later(tenantWrites.slot(for: cost.writes, limit: target(configuration.tenantWrites), earliest: at), "tenantWrites")
+            let slot = tenantWrites.slot(for: cost.writes, limit: target(configuration.tenantWrites), earliest: at)
+            if slot > at {
+                at = slot
+                limit = "tenantWrites"
+            }
         }
-        later(units.slot(for: cost.resourceUnits, limit: target(configuration.resourceUnits), earliest: at), "resourceUnits")
         // A later slot on one quota cannot overfill another: each window only loses entries as time goes on.
-        writes.record(cost.writes, at: at)
+        writes[app].record(cost.writes, at: at)
         tenantWrites.record(cost.writes, at: at)
-        units.record(cost.resourceUnits, at: at)
+        units[app].record(cost.resourceUnits, at: at)
         lastSlot = at
-        // The endpoint's own pace holds only its requests back, not the others.
+        // The endpoint's own pace holds only its requests back, not the others. A `$batch` with several requests to
+        // one limited endpoint would reach it at once: ``GraphClient/batch(_:)`` sends at most one per batch.
         var send = at
-        if let endpoint = configuration.endpointLimits.first(where: { $0.matches(path) }) {
+        for endpoint in Self.paced(configuration.endpointLimits, paths) {
             let spacing = 1 / (max(0.001, endpoint.requestsPerSecond) * configuration.headroom)
             if let previous = endpointSlots[endpoint.name], previous.addingTimeInterval(spacing) > send {
                 send = previous.addingTimeInterval(spacing)
                 limit = endpoint.name
             }
+        }
+        for endpoint in Self.paced(configuration.endpointLimits, paths) {
             endpointSlots[endpoint.name] = send
         }
         let wait = send.timeIntervalSince(now)
@@ -298,22 +400,33 @@ public actor ThroughputGovernor {
             stats.waitedByLimit["throttled", default: 0] += remaining
             try await clock.sleep(until: pausedUntil)
         }
+        return app
     }
 
     /// Learns from a response: its status, `Retry-After`, `x-ms-resource-unit` and `x-ms-throttle-limit-percentage`.
-    public func observe(status: Int, headers: [String: String], estimated: RequestCost) async {
+    /// `app` is the app registration ``admit(_:paths:)`` chose, `path` the request's path: a 429 without Retry-After
+    /// from an endpoint with its own limit (Conditional Access answers so) holds back that endpoint's next request by
+    /// one interval of its pace, not every request by exponential backoff.
+    public func observe(status: Int, headers: [String: String], estimated: RequestCost, app: Int = 0, path: String = "") async {
         let now = await clock.now()
+        let app = units.indices.contains(app) ? app : 0
         if let actual = headers["x-ms-resource-unit"].flatMap(Double.init) {
-            units.record(actual - estimated.resourceUnits, at: max(now, lastSlot ?? now))
+            units[app].record(actual - estimated.resourceUnits, at: max(now, lastSlot ?? now))
         }
         if status == 429 {
-            throttled(retryAfter: headers["retry-after"].flatMap(Double.init), now: now)
+            let retryAfter = headers["retry-after"].flatMap(Double.init)
+            if retryAfter == nil, let endpoint = configuration.endpointLimits.first(where: { $0.matches(path) }) {
+                stats.throttled += 1
+                endpointThrottled(endpoint, now: now)
+                return
+            }
+            throttled(retryAfter: retryAfter, now: now)
             return
         }
         consecutiveThrottles = 0
         // What this governor admitted itself explains the usage Graph reports after a burst; only usage beyond it
         // (other clients of the same quota) is a reason to slow down.
-        let own = max(writes.usage(at: now), units.usage(at: now))
+        let own = max(writes[app].usage(at: now), units[app].usage(at: now))
         if let usage = headers["x-ms-throttle-limit-percentage"].flatMap(Double.init).map({ $0 > 2 ? $0 / 100 : $0 }),
            usage >= configuration.highUsage, usage > own + 0.1 {
             // Close to the limit: slow down, at most once a second so a burst of answers does not collapse the rate.
@@ -324,6 +437,11 @@ public actor ThroughputGovernor {
         } else if (200..<500).contains(status) {
             factor = min(1, factor + configuration.recoveryStep)
         }
+    }
+
+    /// A 429 from an endpoint paced at its own limit: its next request goes one interval of that pace from now.
+    private func endpointThrottled(_ endpoint: EndpointLimit, now: Date) {
+        endpointSlots[endpoint.name] = max(endpointSlots[endpoint.name] ?? now, now)
     }
 
     /// Records a 429: pauses every request and halves the share of each quota used.
@@ -341,5 +459,42 @@ public actor ThroughputGovernor {
         pausedUntil = max(pausedUntil ?? until, until)
         if !alreadyPaused { factor = max(configuration.minimumFactor, factor * 0.5) }
         lastSlowdown = now
+    }
+}
+
+/// One request at a time per paced endpoint, first come, first served: ``ThroughputGovernor`` takes a turn before it
+/// reserves a request's slot and gives it back once the answer is in.
+final class EndpointTurns: Sendable {
+    private struct State {
+        var busy: Set<String> = []
+        var waiting: [String: [CheckedContinuation<Void, Never>]] = [:]
+    }
+
+    private let state = Mutex(State())
+
+    /// Returns when `name` is this caller's turn.
+    func take(_ name: String) async {
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            let now = state.withLock { state -> Bool in
+                if state.busy.insert(name).inserted { return true }
+                state.waiting[name, default: []].append(continuation)
+                return false
+            }
+            if now { continuation.resume() }
+        }
+    }
+
+    /// Hands the turn of `name` to the next waiting caller, or frees it.
+    func release(_ name: String) {
+        let next = state.withLock { state -> CheckedContinuation<Void, Never>? in
+            if var queue = state.waiting[name], !queue.isEmpty {
+                let next = queue.removeFirst()
+                state.waiting[name] = queue
+                return next
+            }
+            state.busy.remove(name)
+            return nil
+        }
+        next?.resume()
     }
 }

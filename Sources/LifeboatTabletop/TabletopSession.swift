@@ -205,8 +205,37 @@ public final class TabletopSession: Sendable {
     /// The Graph transport of the run: the fake tenant (as `apps` app registrations, round robin), with the scenario's
     /// events fired as their moment comes.
     public func transport(dropResponses: DroppedResponses? = nil) -> any HTTPTransport {
-        let names = (1...apps).map { $0 == 1 ? "lifeboat" : "lifeboat-\($0)" }
-        return ScenarioTransport(session: self, inner: names.map { FakeTenantTransport(tenant: tenant, dropResponses: dropResponses, app: $0) })
+        ScenarioTransport(session: self, inner: Self.appNames(apps).map { FakeTenantTransport(tenant: tenant, dropResponses: dropResponses, app: $0) })
+    }
+
+    /// The Graph client of an in-process tabletop: one ``GraphApp`` per app registration (the fake tenant's apps
+    /// `lifeboat`, `lifeboat-2`, …), paced on the simulated clock by a governor with the profile's quotas
+    /// (``governorConfiguration(for:apps:)``), as `rebuild` paces Graph.
+    public func graphClient(dropResponses: DroppedResponses? = nil) -> GraphClient {
+        let apps = Self.appNames(apps).map { name in
+            GraphApp(name: name, transport: ScenarioTransport(session: self, inner: [FakeTenantTransport(tenant: tenant, dropResponses: dropResponses, app: name)]))
+        }
+        let governor = Self.governorConfiguration(for: tenant.profile, apps: apps.count, users: snapshot.users.count)
+            .map { ThroughputGovernor(configuration: $0, clock: clock) }
+        return GraphClient(baseURL: FakeTenantTransport.baseURL, apps: apps, clock: clock, governor: governor)
+    }
+
+    /// The fake tenant's app registration names for `apps` apps.
+    static func appNames(_ apps: Int) -> [String] { (1...max(1, apps)).map { $0 == 1 ? "lifeboat" : "lifeboat-\($0)" } }
+
+    /// A governor configuration with the profile's quotas (per app: writes per 150 s, resource units per 10 s —
+    /// `auto` by the size the tenant will have, `users`, as `rebuild --tenant-size` says; per tenant: writes per 300 s,
+    /// Conditional Access requests per second), or `nil` when the profile does not throttle.
+    public static func governorConfiguration(for profile: FakeTenantProfile, apps: Int, users: Int) -> ThroughputGovernor.Configuration? {
+        let limits = profile.throttling
+        guard limits.enabled else { return nil }
+        var conditionalAccess = ThroughputGovernor.EndpointLimit.conditionalAccess
+        conditionalAccess.requestsPerSecond = max(0.001, limits.conditionalAccessPerSecond)
+        return ThroughputGovernor.Configuration(
+            writes: .init(limit: Double(limits.writesPerApp), window: 150), tenantWrites: .init(limit: Double(limits.writesPerTenant), window: 300),
+            resourceUnits: limits.resourceUnitsPer10s.map { .init(limit: Double($0), window: 10) }
+                ?? (users < 50 ? ThroughputGovernor.TenantSize.small : users <= 500 ? .medium : .large).resourceUnits,
+            endpointLimits: [conditionalAccess], apps: apps)
     }
 
     /// Fires the events whose moment has come; called before each request.

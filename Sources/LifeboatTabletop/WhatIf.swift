@@ -81,6 +81,9 @@ public struct Rehearsal: Sendable {
         public var outcome: RunOutcome
         public var estimate: RTOEstimate?
         public var statePath: String
+        /// Write units the fake tenant admitted, and requests it answered 429.
+        public var writeUnits = 0
+        public var throttled = 0
     }
 
     /// Runs it; the state and fake tenant files are replaced if they exist.
@@ -116,7 +119,7 @@ public struct Rehearsal: Sendable {
         options.concurrency = concurrency
         options.gates = .autoApprove(by: "\(operatorName) (what-if auto-approval)")
         options.commitTarget = { try await tenant.commit() }
-        let graph = GraphClient(baseURL: FakeTenantTransport.baseURL, transport: session.transport(), clock: clock)
+        let graph = session.graphClient()
         var request = RunLaunchRequest(runbook: runbook, runbookPath: runbookPath, snapshot: snapshot, snapshotPath: snapshotPath, parameters: parameters,
                                        target: RunTarget(description: "fake tenant \(tenant.initialDomain) (what-if)", tenantID: tenant.tenantID,
                                                          fakeStatePath: statePath + ".fake-tenant.sqlite"),
@@ -136,7 +139,8 @@ public struct Rehearsal: Sendable {
         try await tenant.commit()
         await session.finish()
         let report = try await RunReport.build(from: store)
-        return Result(users: snapshot.users.count, apps: apps, outcome: outcome, estimate: report.estimate, statePath: statePath)
+        return Result(users: snapshot.users.count, apps: apps, outcome: outcome, estimate: report.estimate, statePath: statePath,
+                      writeUnits: await tenant.admittedWriteUnits, throttled: await tenant.throttlingCounts.throttled)
     }
 }
 

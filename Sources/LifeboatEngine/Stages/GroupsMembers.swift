@@ -10,6 +10,8 @@ struct GroupsMembers: StageKind {
         name: "groups.members", summary: "direct memberships, nested groups included, 20 per `members@odata.bind`; dynamic groups skipped", options: [])
 
     let relationship = GroupRelationship(name: "members")
+    /// The members of each group this run did not create (found in place or restored), read once per group.
+    let presentMembers = SharedReads<Set<String>>()
 
     init(stage: Runbook.Stage) throws(StageConfigurationError) {}
 
@@ -19,8 +21,16 @@ struct GroupsMembers: StageKind {
 
     func perform(_ operation: PlannedOperation, in context: StageContext) async throws -> OperationOutcome {
         if let skipped = relationship.unrestoredGroup(operation, in: context) { return skipped }
-        let (groupID, ids, followUps) = try relationship.resolve(operation, in: context)
+        let (groupID, resolved, followUps) = try relationship.resolve(operation, in: context)
+        var ids = resolved
         guard !ids.isEmpty else { return OperationOutcome(.skipped, followUps: followUps) }
+        // A group this run created starts empty; one it found in place may hold some members already: bind only the
+        // missing ones, and write nothing when none is (one read per group instead of a refused write per chunk).
+        if context.idMap.entry(for: operation.sourceID)?.how != .created {
+            let present = try await presentMembers.value(groupID) { [relationship] in try await relationship.current(groupID, in: context) }
+            ids = ids.filter { !present.contains($0) }
+            guard !ids.isEmpty else { return OperationOutcome(.unchanged, followUps: followUps) }
+        }
         do {
             try await bind(ids, to: groupID, in: context)
             return OperationOutcome(.applied, followUps: followUps)

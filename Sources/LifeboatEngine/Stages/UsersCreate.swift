@@ -20,6 +20,7 @@ struct UsersCreate: StageKind {
             OptionSpec("otherDomainsTo", .string, "the domain that receives every UPN domain of the snapshot not in upnDomainMap (a new tenant has verified none of them yet); users.rename moves them back once verified"),
             OptionSpec("passwordFile", .string, "0600 file that receives each new user's initial password; without it, passwords are not kept"),
             OptionSpec("sameTenant", .bool, "the target is the snapshot's own tenant (in-place restore): every UPN domain, *.onmicrosoft.com included, is still there"),
+            OptionSpec("finalUPNWhenVerified", .bool, "create a user that otherDomainsTo would move straight on its own UPN when the target has verified that domain by then, so users.rename writes nothing for it (default true)"),
         ] + ObjectSelection.options)
 
     let domainMap: [String: String]
@@ -27,12 +28,15 @@ struct UsersCreate: StageKind {
     let otherDomainsTo: String?
     let passwordFile: String?
     let sameTenant: Bool
+    let finalUPNWhenVerified: Bool
     let stageID: String
     let secrets: SecretsFile?
 
     let selection: ObjectSelection
     /// The target's users (lower-cased UPN → id), listed once when the stage starts sending.
     let targetUsers = SharedReads<[String: String]>()
+    /// Whether each custom UPN domain is verified on the target, read once per stage (`GET /domains/{id}`).
+    let verifiedDomains = SharedReads<Bool>()
 
     init(stage: Runbook.Stage) throws(StageConfigurationError) {
         selection = ObjectSelection(stage.options)
@@ -51,6 +55,7 @@ struct UsersCreate: StageKind {
         }
         passwordFile = stage.options.string("passwordFile")
         sameTenant = stage.options.bool("sameTenant") ?? false
+        finalUPNWhenVerified = stage.options.bool("finalUPNWhenVerified") ?? true
         secrets = passwordFile.map { SecretsFile(url: URL(fileURLWithPath: $0)) }
     }
 
@@ -105,16 +110,19 @@ struct UsersCreate: StageKind {
     }
 
     func perform(_ operation: PlannedOperation, in context: StageContext) async throws -> OperationOutcome {
-        guard let user = context.index.users[operation.sourceID], let upn = operation.naturalKey else {
+        guard let user = context.index.users[operation.sourceID], let planned = operation.naturalKey else {
             throw StageOperationError(code: "SnapshotMismatch", message: "user \(operation.sourceID) is not in the snapshot")
         }
         // A user created on a mapped domain may already have been moved back (users.rename) by an earlier run. The target's
         // users are listed once for the stage (one request per 999 users, not a look-up per user); a write whose outcome is
         // unknown is still looked up by itself (reconcile).
-        if upn.lowercased() != user.userPrincipalName.lowercased(),
+        if planned.lowercased() != user.userPrincipalName.lowercased(),
            let id = try await existingUserID(user.userPrincipalName, graph: context.graph) {
-            return OperationOutcome(.adopted, newID: id, note: "found under its original UPN")
+            return OperationOutcome(.adopted, newID: id, note: "found under its original UPN", naturalKey: user.userPrincipalName)
         }
+        // On the recovery domain only until its own domain is verified: when it already is (domains.verify ran
+        // first), the user gets its final UPN now and users.rename has nothing to write (one write per user saved).
+        let upn = try await finalUPN(user, planned: planned, graph: context.graph)
         var body = WritableProperties.pick(user.properties, WritableProperties.user)
         body["userPrincipalName"] = .string(upn)
         body["accountEnabled"] = .bool(user.accountEnabled)
@@ -130,7 +138,7 @@ struct UsersCreate: StageKind {
                 throw StageOperationError(code: "MalformedResponse", message: "Graph created the user but returned no id")
             }
             try await secrets?.append(kind: "password", subject: upn, secret: password)
-            return OperationOutcome(.created, newID: id)
+            return OperationOutcome(.created, newID: id, naturalKey: upn == operation.naturalKey ? nil : upn)
         } catch let error as GraphError where error.status == 400 && error.isAlreadyExists {
             // The user exists: `$filter` may lag behind the write that made it.
             if let adopted = try await Reconciliation.$afterUnknownOutcome.withValue(true, operation: { try await reconcile(operation, in: context) }) {
@@ -138,6 +146,22 @@ struct UsersCreate: StageKind {
             }
             throw error
         }
+    }
+
+    /// The UPN to create `user` with: `planned`, or the user's own UPN when only `otherDomainsTo` moved it (not
+    /// `upnDomainMap`, not a `*.onmicrosoft.com` domain) and the target has that domain verified.
+    func finalUPN(_ user: User, planned: String, graph: GraphClient) async throws -> String {
+        let domain = user.upnDomain.lowercased()
+        guard finalUPNWhenVerified, !sameTenant, otherDomainsTo != nil, domainMap[domain] == nil, !domain.hasSuffix(".onmicrosoft.com"),
+              planned.lowercased() != user.userPrincipalName.lowercased() else { return planned }
+        let verified = try await verifiedDomains.value(domain) {
+            do {
+                return try await graph.get("/domains/\(domain)")["isVerified"]?.boolValue == true
+            } catch let error as GraphError where error.isNotFound {
+                return false
+            }
+        }
+        return verified ? user.userPrincipalName : planned
     }
 
     /// The id of the target user with this UPN when the stage started, if there was one.

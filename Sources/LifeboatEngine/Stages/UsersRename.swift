@@ -41,6 +41,10 @@ struct UsersRename: StageKind {
             return OperationOutcome(.skipped, followUps: [FollowUp(category: "unresolved-reference", message: "\(operation.displayName) was not restored",
                                                                    action: "restore the user first")])
         }
+        // Created on its final UPN (its domain was verified by then) or adopted under it: the ID map says so, nothing to write.
+        if context.idMap.entry(for: operation.sourceID)?.naturalKey?.lowercased() == upn.lowercased() {
+            return OperationOutcome(.unchanged, newID: id)
+        }
         // A domain the target does not have is "not verified" for the whole stage; any other failed read is retried by the next user.
         let verified = (try? await verifiedDomains.value(domain.lowercased()) {
             do {
