@@ -128,6 +128,10 @@ enum RunSession {
     }
 
     static func runTabletop(_ setup: TabletopSetup) async throws {
+        if let finished = try await finishedRun(statePath: setup.statePath, snapshotPath: setup.snapshotPath, mode: .tabletop) {
+            print("Run \(finished.id) is already complete; nothing to do. (`lifeboat status --state \(setup.statePath)` shows it.)")
+            return
+        }
         let snapshot = try loadSnapshot(setup.snapshotPath)
         let store = try openStore(setup.statePath)
         let existing = try await existingRun(in: store, at: setup.statePath, mode: .tabletop, snapshot: snapshot)
