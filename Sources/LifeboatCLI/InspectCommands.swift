@@ -69,11 +69,12 @@ struct Status: AsyncParsableCommand {
         }
         let stages = try await store.stages()
         let gates = try await store.gates()
-        let followUps = try await store.followUps()
-        let idMap = try await store.idMapEntries()
-        var stageCounts: [String: [OperationState: Int]] = [:]
-        for stage in stages { stageCounts[stage.id] = try await store.operationCounts(stageID: stage.id) }
-        let failed = try await store.allOperations().filter { $0.state == .failed }
+        // Counts and the first follow-ups only: at 100,000 objects, reading every row took seconds and most of a gigabyte.
+        let shownFollowUps = 50
+        let followUps = try await store.followUps(limit: shownFollowUps)
+        let totals = try await store.totals()
+        let stageCounts = try await store.operationCountsByStage()
+        let failed = try await store.failedOperations()
 
         if json {
             let document: JSONValue = [
@@ -93,8 +94,8 @@ struct Status: AsyncParsableCommand {
                     ["key": .string($0.planned.key), "code": $0.errorCode.map(JSONValue.string) ?? .null,
                      "message": $0.errorMessage.map(JSONValue.string) ?? .null, "requestId": $0.requestID.map(JSONValue.string) ?? .null]
                 }),
-                "followUps": .number(Double(followUps.count)),
-                "idMapEntries": .number(Double(idMap.count)),
+                "followUps": .number(Double(totals.followUps)),
+                "idMapEntries": .number(Double(totals.idMap)),
             ]
             print(String(decoding: try JSONCoding.encodePretty(document), as: UTF8.self))
             return
@@ -120,13 +121,13 @@ struct Status: AsyncParsableCommand {
             }
         }
         if !followUps.isEmpty {
-            print("\nFollow-ups (\(followUps.count)):")
-            for item in followUps.prefix(50) {
+            print("\nFollow-ups (\(totals.followUps)):")
+            for item in followUps.prefix(shownFollowUps) {
                 print("  [\(item.followUp.category)] \(item.followUp.message) → \(item.followUp.action)")
             }
-            if followUps.count > 50 { print("  … and \(followUps.count - 50) more") }
+            if totals.followUps > shownFollowUps { print("  … and \(totals.followUps - shownFollowUps) more") }
         }
-        print("\nID map: \(idMap.count) objects (lifeboat idmap --state \(state.state) --format csv)")
+        print("\nID map: \(totals.idMap) objects (lifeboat idmap --state \(state.state) --format csv)")
     }
 }
 

@@ -164,6 +164,10 @@ enum RunSession {
     }
 
     static func runTabletop(_ setup: TabletopSetup) async throws {
+        if let finished = try await finishedRun(statePath: setup.statePath, snapshotPath: setup.snapshotPath, mode: .tabletop) {
+            print("Run \(finished.id) is already complete; nothing to do. (`lifeboat status --state \(setup.statePath)` shows it.)")
+            return
+        }
         let snapshot = try loadSnapshot(setup.snapshotPath)
         let launcher = try await openRun(setup.statePath, mode: .tabletop, snapshot: snapshot)
         let store = launcher.store

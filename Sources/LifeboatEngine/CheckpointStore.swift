@@ -402,6 +402,22 @@ public actor CheckpointStore {
         return try db.query(Self.selectOperations + " JOIN stages s ON s.id = operations.stage_id ORDER BY s.ordinal, operations.ordinal").map(Self.operation)
     }
 
+    /// The run's failed operations, in stage and plan order, read without the rest (what `status` lists).
+    public func failedOperations() throws -> [OperationRecord] {
+        try db.query(Self.selectOperations + " JOIN stages s ON s.id = operations.stage_id WHERE operations.state = 'failed' ORDER BY s.ordinal, operations.ordinal")
+            .map(Self.operation)
+    }
+
+    /// Operation counts per stage and state, in one pass over the operations (what `status` prints per stage).
+    public func operationCountsByStage() throws -> [String: [OperationState: Int]] {
+        var counts: [String: [OperationState: Int]] = [:]
+        for row in try db.query("SELECT stage_id, state, COUNT(*) FROM operations GROUP BY stage_id, state") {
+            guard let stageID = row.string(0), let state = OperationState(rawValue: row.string(1) ?? "") else { continue }
+            counts[stageID, default: [:]][state] = row.int(2) ?? 0
+        }
+        return counts
+    }
+
     private static let selectOperations = """
         SELECT key, stage_id, object_type, source_id, natural_key, display_name, detail, state, attempts, result, new_id,
                error_code, error_message, request_id FROM operations
@@ -598,8 +614,10 @@ public actor CheckpointStore {
         }
     }
 
-    public func followUps() throws -> [FollowUpRecord] {
-        try db.query("SELECT f.stage_id, f.operation_key, f.source_id, f.display_name, f.category, f.message, f.action FROM followups f JOIN stages s ON s.id = f.stage_id ORDER BY s.ordinal, f.id")
+    /// The follow-ups in stage order; with `limit`, only the first ones (a summary need not read all of them).
+    public func followUps(limit: Int? = nil) throws -> [FollowUpRecord] {
+        try db.query("SELECT f.stage_id, f.operation_key, f.source_id, f.display_name, f.category, f.message, f.action FROM followups f JOIN stages s ON s.id = f.stage_id ORDER BY s.ordinal, f.id"
+                     + (limit.map { " LIMIT \(max(0, $0))" } ?? ""))
             .map { FollowUpRecord(stageID: $0.string(0) ?? "", operationKey: $0.string(1), sourceID: $0.string(2), displayName: $0.string(3),
                                   followUp: FollowUp(category: $0.string(4) ?? "", message: $0.string(5) ?? "", action: $0.string(6) ?? "")) }
     }
