@@ -14,30 +14,13 @@ import Testing
         }
         let directory = try TemporaryDirectory("benchmark-smoke")
         defer { directory.remove() }
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: python)
-        process.arguments = [Fixtures.repositoryRoot.appendingPathComponent("Benchmarks/benchmark.py").path, "--smoke",
-                             "--bin", Fixtures.lifeboatBinary.path, "--work", directory.path("work"),
-                             "--json", directory.path("results.json"), "--markdown", directory.path("results.md")]
-        process.currentDirectoryURL = directory.url
-        let log = directory.url.appendingPathComponent("harness.log")
-        _ = FileManager.default.createFile(atPath: log.path, contents: nil)
-        let handle = try FileHandle(forWritingTo: log)
-        process.standardOutput = handle
-        process.standardError = handle
-        process.standardInput = FileHandle.nullDevice
-        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
-            process.terminationHandler = { _ in continuation.resume() }
-            do {
-                try process.run()
-            } catch {
-                process.terminationHandler = nil
-                continuation.resume(throwing: error)
-            }
-        }
-        try handle.close()
-        let output = (try? String(contentsOf: log, encoding: .utf8)) ?? ""
-        try #require(process.terminationStatus == 0, "\(output)")
+        let harness = try await runLifeboat(
+            [Fixtures.repositoryRoot.appendingPathComponent("Benchmarks/benchmark.py").path, "--smoke",
+             "--bin", Fixtures.lifeboatBinary.path, "--work", directory.path("work"),
+             "--json", directory.path("results.json"), "--markdown", directory.path("results.md")],
+            in: directory, executable: URL(fileURLWithPath: python))
+        let output = harness.stdout + harness.stderr
+        try #require(harness.status == 0, "\(output)")
 
         let results = try JSONCoding.decode(Data(contentsOf: directory.url.appendingPathComponent("results.json")))
         let run = try #require(results["inProcess"]?.arrayValue?.first)
