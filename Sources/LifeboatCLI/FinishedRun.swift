@@ -10,9 +10,7 @@ extension RunSession {
     /// not finished, another mode or snapshot, an unreadable manifest): the caller then goes the whole way (under the run
     /// lock), which reports those cases as before. The checkpoint is opened read-only.
     static func finishedRun(statePath: String, snapshotPath: String, mode: RunMode) async throws -> RunRecord? {
-        let size = (try? FileManager.default.attributesOfItem(atPath: statePath)[.size] as? NSNumber)?.intValue ?? 0
-        guard FileManager.default.fileExists(atPath: statePath), InputFile.nonRegularKind(statePath) == nil, size > 0,
-              let store = try? CheckpointStore(readingOnly: statePath) else { return nil }
+        guard InputFile.isNonEmptyRegularFile(statePath), let store = try? CheckpointStore(readingOnly: statePath) else { return nil }
         guard let existing = try await store.runRecord(), existing.status == ProgressStatus.done, existing.record.mode == mode,
               let manifest = try? InputFile.read(URL(fileURLWithPath: snapshotPath).appendingPathComponent(Snapshot.manifestFileName).path,
                                                  limit: Snapshot.manifestLimit),

@@ -72,8 +72,7 @@ public struct RunLauncher: Sendable {
         }
         // An existing file must already be a checkpoint (an empty one becomes one): another SQLite database is never
         // given Lifeboat's tables.
-        let size = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? NSNumber)?.intValue ?? 0
-        if FileManager.default.fileExists(atPath: path), size > 0 {
+        if InputFile.isNonEmptyRegularFile(path) {
             do {
                 _ = try CheckpointStore(readingOnly: path)
             } catch {

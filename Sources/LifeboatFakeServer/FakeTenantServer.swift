@@ -188,7 +188,8 @@ public final class FakeTenantServer: Sendable {
             method: request.method.rawValue, url: "http://\(configuration.host):\(port ?? configuration.port)\(target)", headers: headers,
             body: body.isEmpty ? nil : body)
         let roles = await authority.roles(authorization: request.headers[.authorization]) ?? []
-        // Graph's quotas are per app and tenant: each registered app has its own (the first keeps the fake's default name).
+        // Graph's quotas are per app and tenant (concepts/throttling-limits.md): each registered app has its own (the first
+        // keeps the fake's default name).
         let client = await authority.clientID(authorization: request.headers[.authorization])
         let app = client.map { $0.lowercased() == firstClientID ? "lifeboat" : $0.lowercased() } ?? "lifeboat"
         let answer = await tenant.handle(forwarded, app: app, roles: roles)

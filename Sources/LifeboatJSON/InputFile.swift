@@ -33,6 +33,13 @@ public enum InputFile {
         return kind(info.st_mode)
     }
 
+    /// Whether `path` (following symbolic links) is a regular file holding at least one byte.
+    public static func isNonEmptyRegularFile(_ path: String) -> Bool {
+        var info = stat()
+        guard stat(path, &info) == 0 else { return false }
+        return kind(info.st_mode) == nil && info.st_size > 0
+    }
+
     static func kind(_ mode: mode_t) -> String? {
         switch mode & S_IFMT {
         case S_IFREG: return nil
