@@ -213,6 +213,8 @@ public struct GraphClient: Sendable {
         var replication = 0
         var refreshedToken = false
         let paths = innerPaths ?? [request.path]
+        // Only a request to a paced endpoint holds a turn there; the others skip the governor on the way out.
+        let pacedGovernor = governor.flatMap { $0.isPaced(paths) ? $0 : nil }
         while true {
             var appIndex = 0
             if let governor {
@@ -232,10 +234,10 @@ public struct GraphClient: Sendable {
                 do {
                     headers["Authorization"] = "Bearer " + (try await tokens.accessToken())
                 } catch let error as GraphError {
-                    await governor?.release(paths: paths)
+                    await pacedGovernor?.release(paths: paths)
                     throw error
                 } catch {
-                    await governor?.release(paths: paths)
+                    await pacedGovernor?.release(paths: paths)
                     throw GraphError(kind: .notSent, status: 0, code: "TokenUnavailable", message: "\(error)", method: request.method, path: request.path)
                 }
             }
@@ -246,7 +248,7 @@ public struct GraphClient: Sendable {
             do {
                 response = try await transport.send(httpRequest)
             } catch let failure as TransportFailure {
-                await governor?.release(paths: paths)
+                await pacedGovernor?.release(paths: paths)
                 let failedAt = await clock.now()
                 log(httpRequest, request, nil, failure: failure, started: started)
                 transient += 1
@@ -261,13 +263,13 @@ public struct GraphClient: Sendable {
                     continue
                 }
             } catch {
-                await governor?.release(paths: paths)
+                await pacedGovernor?.release(paths: paths)
                 log(httpRequest, request, nil, failure: error, started: started)
                 throw GraphError(kind: .notSent, status: 0, code: "TransportFailure", message: "\(error)", method: request.method, path: request.path)
             }
             log(httpRequest, request, response, failure: nil, started: started)
             await governor?.observe(status: response.status, headers: response.headers, estimated: cost, app: appIndex, path: paths.count == 1 ? paths[0] : "")
-            await governor?.release(paths: paths)
+            await pacedGovernor?.release(paths: paths)
 
             if (200..<300).contains(response.status) {
                 let json = response.json ?? (response.body.isEmpty ? nil : try? JSONCoding.decode(response.body))

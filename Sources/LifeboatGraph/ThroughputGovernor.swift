@@ -305,6 +305,11 @@ public actor ThroughputGovernor {
         }
     }
 
+    /// Whether a request to `paths` takes a turn at a paced endpoint (and so must be ``release(paths:)``d).
+    public nonisolated func isPaced(_ paths: [String]) -> Bool {
+        !Self.paced(configuration.endpointLimits, paths).isEmpty
+    }
+
     /// Ends the turn of a request admitted for `paths` at its paced endpoints: call once its answer (or failure) is in.
     public func release(paths: [String]) {
         release(names: Self.paced(configuration.endpointLimits, paths).map(\.name))
