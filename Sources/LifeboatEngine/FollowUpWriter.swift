@@ -18,7 +18,7 @@ public enum FollowUpWriter {
             for record in records {
                 let fields = [record.stageID, record.followUp.category, record.operationKey ?? "", record.sourceID ?? "",
                               record.displayName ?? "", record.followUp.message, record.followUp.action]
-                text += fields.map(CSVField.quoted).joined(separator: ",") + "\n"
+                text += fields.map { CSVField.quoted($0) }.joined(separator: ",") + "\n"
             }
             return Data(text.utf8)
         case .json:

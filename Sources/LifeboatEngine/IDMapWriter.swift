@@ -46,11 +46,12 @@ public enum CSVField {
     /// "\r\n" is one Character, so a Character-level check would miss it).
     static let quotingScalars: Set<Unicode.Scalar> = [",", "\"", "\n", "\r", "\u{0B}", "\u{0C}", "\u{85}", "\u{2028}", "\u{2029}"]
 
-    /// The field as written: a formula prefix is defused with a leading apostrophe, and the field is quoted (inner quotes
-    /// doubled) when it holds a separator, a quote or a line break.
-    public static func quoted(_ value: String) -> String {
+    /// The field as written: a formula prefix is defused with a leading apostrophe (unless `defusingFormulas` is false:
+    /// a secret must be written exactly as issued), and the field is quoted (inner quotes doubled) when it holds a
+    /// separator, a quote or a line break.
+    public static func quoted(_ value: String, defusingFormulas: Bool = true) -> String {
         var value = value
-        if let first = value.unicodeScalars.first, formulaPrefixes.contains(first) { value = "'" + value }
+        if defusingFormulas, let first = value.unicodeScalars.first, formulaPrefixes.contains(first) { value = "'" + value }
         guard value.unicodeScalars.contains(where: quotingScalars.contains) else { return value }
         // Doubled scalar by scalar: a quote followed by a combining mark is one Character.
         var quoted = String.UnicodeScalarView()

@@ -139,7 +139,8 @@ public actor SecretsFile {
     /// Appends one `kind,subject,secret` line (CSV, each field quoted when it needs to be).
     public func append(kind: String, subject: String, secret: String) throws {
         try prepare()
-        let line = [kind, subject, secret].map(CSVField.quoted).joined(separator: ",") + "\n"
+        // The secret is written exactly as issued (a pass may start with `=` or `+`); the subject is defused as usual.
+        let line = [CSVField.quoted(kind), CSVField.quoted(subject), CSVField.quoted(secret, defusingFormulas: false)].joined(separator: ",") + "\n"
         try handle?.write(contentsOf: Data(line.utf8))
         try handle?.synchronize()
     }

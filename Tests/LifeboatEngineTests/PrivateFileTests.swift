@@ -18,6 +18,17 @@ import Testing
         #expect(text == "kind,subject,secret\ntemporary-access-pass,'=cmd|' /C calc'!A0,\"p,a\"\"ss\r\nx\"\npassword,b@contoso.com,s2\n")
     }
 
+    /// A Temporary Access Pass may start with `=`, `+`, `-` or `@`: the file holds it exactly as issued (an apostrophe in
+    /// front made the operator's pass wrong), while the subject is still defused.
+    @Test func aSecretIsWrittenExactlyAsIssued() async throws {
+        let directory = try TemporaryDirectory("private-exact")
+        defer { directory.remove() }
+        let path = directory.path("passes.csv")
+        try await SecretsFile(url: URL(fileURLWithPath: path)).append(kind: "temporary-access-pass", subject: "@evil", secret: "=k9+Xw-2@PqR7tZa")
+        let text = try String(contentsOfFile: path, encoding: .utf8)
+        #expect(text == "kind,subject,secret\ntemporary-access-pass,'@evil,=k9+Xw-2@PqR7tZa\n")
+    }
+
     @Test func anythingButAPrivateRegularFileOfThisUserIsRefused() throws {
         let directory = try TemporaryDirectory("private-refused")
         defer { directory.remove() }
