@@ -18,6 +18,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log", from: "1.16.0"),
         .package(url: "https://github.com/apple/swift-nio", from: "2.80.0"),
         .package(url: "https://github.com/apple/swift-http-types", from: "1.0.0"),
+        .package(url: "https://github.com/apple/swift-collections", from: "1.1.0"),
     ],
     targets: [
         // System libraries with small non-variadic shims.
@@ -66,6 +67,7 @@ let package = Package(
         ]),
         .target(name: "LifeboatFakeTenant", dependencies: [
             "LifeboatJSON", "LifeboatSQLite", "LifeboatGraph", "LifeboatSnapshot", "Yams",
+            .product(name: "HeapModule", package: "swift-collections"),
         // Profiles/ and Resources/ are compiled in (FakeTenantResources.swift, Scripts/embed-resources.py): a copied binary needs no bundle.
         ], exclude: ["Profiles", "Resources"]),
         .target(name: "LifeboatFakeServer", dependencies: [

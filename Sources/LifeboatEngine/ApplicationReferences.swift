@@ -65,11 +65,8 @@ struct AppIDMap: Sendable {
     let externalAppIDs: Set<String>
 
     init(idMap: IDMap, snapshot: Snapshot) {
-        var map: [String: String] = [:]
-        for entry in idMap.entries.values where entry.objectType == .application {
-            if let old = entry.oldAppID, let new = entry.newAppID { map[old.lowercased()] = new }
-        }
-        newAppIDs = map
+        // Kept by the ID map as rows arrive: walking all of it per operation cost seconds at 100,000 users.
+        newAppIDs = idMap.restoredApplicationAppIDs
         snapshotApps = Dictionary(snapshot.applications.map { ($0.appId.lowercased(), $0.displayName) }, uniquingKeysWith: { first, _ in first })
         let source = snapshot.manifest.sourceTenantId
         externalAppIDs = Set(snapshot.servicePrincipals.filter {

@@ -141,6 +141,8 @@ public struct IDMap: Sendable {
     public private(set) var entries: [String: IDMapEntry] = [:]
     /// Lower-cased old appId → new appId, for restored applications.
     private var appIDs: [String: String] = [:]
+    /// Lower-cased old appId → new appId, from the application rows only.
+    public private(set) var restoredApplicationAppIDs: [String: String] = [:]
 
     public init(_ entries: [IDMapEntry] = []) {
         self.entries.reserveCapacity(entries.count)
@@ -155,7 +157,10 @@ public struct IDMap: Sendable {
 
     public mutating func insert(_ entry: IDMapEntry) {
         entries[entry.oldID] = entry
-        if let old = entry.oldAppID?.lowercased(), let new = entry.newAppID { appIDs[old] = new }
+        if let old = entry.oldAppID?.lowercased(), let new = entry.newAppID {
+            appIDs[old] = new
+            if entry.objectType == .application { restoredApplicationAppIDs[old] = new }
+        }
     }
 
     /// Records a result the way the checkpoint's ID-map upsert does: a source object already mapped keeps its

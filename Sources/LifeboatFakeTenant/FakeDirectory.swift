@@ -38,13 +38,15 @@ final class FakeDirectory {
     }
     /// `type|property|lower-cased value` → id, for alternate keys and uniqueness.
     private var keys: [String: String] = [:]
+    /// Lower-cased mail nicknames of groups → how many groups hold each: a new Microsoft 365 group's must be unused.
+    private var groupNicknames: [String: Int] = [:]
     private var nextSequence: Int64 = 0
     /// Soft-deleted objects by id.
     private(set) var deleted: [String: DeletedEntry] = [:]
     /// Deletions for delta queries: (change sequence, id, type).
     private(set) var tombstones: [(sequence: Int64, id: String, type: String)] = []
-    /// In-memory only: when a just-created object becomes visible to references (replication lag).
-    var visibleAfter: [String: Date] = [:]
+    /// In-memory only: just-created objects not yet visible to references and lists (replication lag).
+    var replicationLag = ReplicationLag()
 
     /// The latest change sequence, for delta links.
     var currentChange: Int64 { nextSequence }
@@ -136,13 +138,24 @@ final class FakeDirectory {
         for property in Self.uniqueProperties[type] ?? [] {
             if let value = properties[property]?.stringValue { keys["\(type)|\(property)|\(value.lowercased())"] = id }
         }
+        if let nickname = Self.groupNickname(type, properties) { groupNicknames[nickname, default: 0] += 1 }
     }
 
     private func unindex(id: String, type: String, properties: JSONObject) {
         for property in Self.uniqueProperties[type] ?? [] {
             if let value = properties[property]?.stringValue { keys["\(type)|\(property)|\(value.lowercased())"] = nil }
         }
+        if let nickname = Self.groupNickname(type, properties), let count = groupNicknames[nickname] {
+            groupNicknames[nickname] = count > 1 ? count - 1 : nil
+        }
     }
+
+    private static func groupNickname(_ type: String, _ properties: JSONObject) -> String? {
+        type == "group" ? properties["mailNickname"]?.stringValue?.lowercased() : nil
+    }
+
+    /// Whether a group already uses `nickname` (case-insensitive).
+    func hasGroup(nickname: String) -> Bool { groupNicknames[nickname.lowercased()] != nil }
 
     /// Stores a new or changed object (in the caller's transaction).
     func put(_ id: String, type: String, properties: JSONObject) throws {
@@ -316,6 +329,7 @@ final class FakeDirectory {
             links = [:]
             linkIndex = []
             keys = [:]
+            groupNicknames = [:]
             settings = [:]
             deleted = [:]
             tombstones = []

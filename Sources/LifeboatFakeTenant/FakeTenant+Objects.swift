@@ -40,7 +40,7 @@ extension FakeTenant {
                 for target in targets { try directory.addLink(id, relation, target) }
             }
         }
-        created(id)
+        created(id, type: type)
         return object
     }
 
@@ -120,10 +120,7 @@ extension FakeTenant {
         if let name = body["uniqueName"]?.stringValue, directory.lookup("group", "uniqueName", name) != nil {
             throw GraphFailure.alreadyExists("uniqueName")
         }
-        if unified, let nickname = body["mailNickname"]?.stringValue,
-           directory.ids(ofType: "group").contains(where: {
-               directory.object($0)?.properties["mailNickname"]?.stringValue?.caseInsensitiveCompare(nickname) == .orderedSame
-           }) {
+        if unified, let nickname = body["mailNickname"]?.stringValue, directory.hasGroup(nickname: nickname) {
             throw GraphFailure.alreadyExists("mailNickname")
         }
         let members = body["members@odata.bind"]?.arrayValue ?? [], owners = body["owners@odata.bind"]?.arrayValue ?? []

@@ -86,15 +86,15 @@ extension FakeTenant {
             // With $filter, the whole collection is read only when the filter is not an index look-up: replicating every id
             // first made each look-up cost the whole collection (guests.invite at 100,000 users stalled on it).
             if request.query["$filter"] != nil {
-                return try list(request, items: { replicated(directory.ids(ofType: type)).compactMap { directory.object($0)?.properties } }, type: type)
+                return try list(request, items: { replicatedIDs(ofType: type).compactMap { directory.object($0)?.properties } }, type: type)
             }
-            return try list(request, ids: replicated(directory.ids(ofType: type)), object: { directory.object($0)?.properties }, type: type)
+            return try list(request, ids: replicatedIDs(ofType: type), object: { directory.object($0)?.properties }, type: type)
         case (1, "GET") where rest[0] == "$count":
-            return try countSegment(request, replicated(directory.ids(ofType: type)).count)
+            return try countSegment(request, replicatedIDs(ofType: type).count)
         case (1, "GET") where Self.castType(rest[0]) != nil, (2, "GET") where Self.castType(rest[0]) != nil && rest[1] == "$count":
             // A type cast segment, in both spellings (`microsoft.graph.ipNamedLocation`, `graph.ipNamedLocation`): concepts/query-parameters.md.
             let cast = Self.castType(rest[0])!
-            let ids = replicated(directory.ids(ofType: type)).filter { id in
+            let ids = replicatedIDs(ofType: type).filter { id in
                 guard let entry = directory.object(id) else { return false }
                 return entry.type == cast || entry.properties["@odata.type"]?.stringValue == "#microsoft.graph.\(cast)"
             }
@@ -161,14 +161,14 @@ extension FakeTenant {
         switch (type, name, request.method, rest.count) {
         case (_, "members", "GET", 1), (_, "owners", "GET", 1), (_, "federatedIdentityCredentials", "GET", 1),
              (_, "appRoleAssignedTo", "GET", 1), (_, "appRoleAssignments", "GET", 1):
-            return try list(request, ids: replicated(directory.targets(of: id, name)),
+            return try list(request, ids: replicatedTargets(of: id, name),
                             object: { target in directory.object(target).map { FakeTenant.typed($0.properties, $0.type) } }, type: nil)
         case (_, "members", "GET", 2) where rest[1] == "$count", (_, "owners", "GET", 2) where rest[1] == "$count":
-            return try countSegment(request, replicated(directory.targets(of: id, name)).count)
+            return try countSegment(request, replicatedTargets(of: id, name).count)
         case (_, "members", "GET", 2) where Self.castType(rest[1]) != nil, (_, "owners", "GET", 2) where Self.castType(rest[1]) != nil:
             // `/groups/{id}/members/microsoft.graph.user` or `…/graph.user` (api-reference/v1.0/api/group-list-members.md, concepts/query-parameters.md).
             let cast = Self.castType(rest[1])!
-            let ids = replicated(directory.targets(of: id, name)).filter { directory.object($0)?.type == cast }
+            let ids = replicatedTargets(of: id, name).filter { directory.object($0)?.type == cast }
             return try list(request, ids: ids, object: { target in directory.object(target).map { FakeTenant.typed($0.properties, $0.type) } }, type: nil)
         case ("group", "members", "POST", 2), ("group", "owners", "POST", 2), ("application", "owners", "POST", 2),
              ("servicePrincipal", "owners", "POST", 2), ("administrativeUnit", "members", "POST", 2):
@@ -244,8 +244,34 @@ extension FakeTenant {
     /// The ids replication has made visible: for the profile's lag a new object is missing from lists, `$filter` and
     /// `$count` (concepts/aad-advanced-queries.md, concepts/known-issues.md: eventual consistency), as it is from references.
     func replicated(_ ids: [String]) -> [String] {
-        guard profile.strictRules.eventualLists, !directory.visibleAfter.isEmpty else { return ids }
-        return ids.filter { visible($0) != nil }
+        guard let lag = listLag() else { return ids }
+        return ids.filter { !lag.isHidden($0) }
+    }
+
+    /// The objects of `type` replication has made visible, in creation order.
+    func replicatedIDs(ofType type: String) -> [String] {
+        let ids = directory.ids(ofType: type)
+        guard let hidden = listLag()?.hidden(ofType: type), !hidden.isEmpty else { return ids }
+        return ids.filter { !hidden.contains($0) }
+    }
+
+    /// The targets of `source`'s `relation` replication has made visible, in order.
+    func replicatedTargets(of source: String, _ relation: String) -> [String] {
+        let ids = directory.targets(of: source, relation)
+        guard let lag = listLag() else { return ids }
+        if lag.count < ids.count {
+            // Fewer objects wait than the relation holds (a group of 100,000 members): look the waiting ones up in it.
+            let hidden = Set(lag.hiddenIDs.filter { directory.hasLink(source, relation, $0) })
+            return hidden.isEmpty ? ids : ids.filter { !hidden.contains($0) }
+        }
+        return ids.filter { !lag.isHidden($0) }
+    }
+
+    /// The replication lag as lists see it now, or `nil` when lists show everything.
+    private func listLag() -> ReplicationLag? {
+        guard profile.strictRules.eventualLists, !directory.replicationLag.isEmpty else { return nil }
+        directory.replicationLag.advance(to: now())
+        return directory.replicationLag.isEmpty ? nil : directory.replicationLag
     }
 
     /// `/users/$count`: a plain-text count, only with `ConsistencyLevel: eventual` (concepts/aad-advanced-queries.md, api-reference/v1.0/api/user-list.md).

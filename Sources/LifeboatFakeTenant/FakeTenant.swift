@@ -312,17 +312,17 @@ public actor FakeTenant {
     /// The object, if it exists and replication has made it visible to references.
     func visible(_ id: String) -> FakeDirectory.Entry? {
         guard let entry = directory.object(id) else { return nil }
-        if let after = directory.visibleAfter[id] {
-            if now() < after { return nil }
-            directory.visibleAfter[id] = nil
+        if !directory.replicationLag.isEmpty {
+            directory.replicationLag.advance(to: now())
+            if directory.replicationLag.isHidden(id) { return nil }
         }
         return entry
     }
 
     /// Records that a new object becomes visible to references only after the profile's replication lag.
-    func created(_ id: String) {
+    func created(_ id: String, type: String) {
         if profile.replicationLagSeconds > 0 {
-            directory.visibleAfter[id] = now().addingTimeInterval(profile.replicationLagSeconds * (0.5 + random.unit()))
+            directory.replicationLag.hide(id, type: type, until: now().addingTimeInterval(profile.replicationLagSeconds * (0.5 + random.unit())))
         }
     }
 

@@ -122,7 +122,7 @@ struct ServicePrincipalsCreate: StageKind {
     /// The new appId of the restored application behind a tenant app's service principal.
     private func targetAppID(_ operation: PlannedOperation, in context: StageContext) -> String? {
         guard let old = operation.detail["appId"]?.stringValue else { return nil }
-        return AppIDMap(idMap: context.idMap, snapshot: context.snapshot).newAppIDs[old.lowercased()]
+        return context.idMap.newAppID(forOldAppID: old)
     }
 
     private func find(_ appId: String, in context: StageContext) async throws -> JSONObject? {
