@@ -175,12 +175,18 @@ public struct GraphClient: Sendable {
     /// `GET` of a collection, following `@odata.nextLink` to the end.
     public func list(_ path: String, query: [QueryItem] = [], headers: [String: String] = [:]) async throws -> [JSONObject] {
         var items: [JSONObject] = []
+        try await list(path, query: query, headers: headers) { items += $0 }
+        return items
+    }
+
+    /// `GET` of a collection, following `@odata.nextLink` to the end and handing over each page's objects as it arrives,
+    /// so a caller that keeps less than the whole collection (100,000 users) never holds all of it.
+    public func list(_ path: String, query: [QueryItem] = [], headers: [String: String] = [:],
+                     eachPage: ([JSONObject]) throws -> Void) async throws {
         var page = try await send(GraphRequest("GET", path, query: query, headers: headers))
         while true {
-            for value in page.object["value"]?.arrayValue ?? [] {
-                if let object = value.objectValue { items.append(object) }
-            }
-            guard let next = page.object["@odata.nextLink"]?.stringValue else { return items }
+            try eachPage((page.object["value"]?.arrayValue ?? []).compactMap(\.objectValue))
+            guard let next = page.object["@odata.nextLink"]?.stringValue else { return }
             // The bearer token goes only where the first page came from.
             guard Self.origin(of: next) == Self.origin(of: baseURL) else {
                 throw GraphError(kind: .malformedResponse, status: page.status, code: "UnexpectedNextLink",
