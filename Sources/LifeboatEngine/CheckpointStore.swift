@@ -130,6 +130,8 @@ public struct EventRecord: Sendable, Hashable {
     public var operationKey: String?
     public var kind: String
     public var message: String
+    /// The event's JSON detail, when it has one (``RunEvent/detail``).
+    public var detail: JSONValue? = nil
 }
 
 /// A recorded follow-up with what it is about.
@@ -310,8 +312,8 @@ public actor CheckpointStore {
                 try db.run("INSERT INTO stages(id, kind, title, ordinal, status) VALUES (?, ?, ?, ?, 'pending')",
                            [.text(stage.id), .text(stage.kind), .text(stage.title), .integer(Int64(ordinal))])
             }
-            try append(.runStarted, message: "\(record.mode.rawValue) run of \(record.runbookName) started by \(record.operatorName) on \(record.host)",
-                            simulated: simulatedSeconds)
+            try append(.runStarted(mode: record.mode, runbookName: record.runbookName, operatorName: record.operatorName, host: record.host),
+                       simulated: simulatedSeconds)
         }
     }
 
@@ -321,7 +323,7 @@ public actor CheckpointStore {
             let finished: SQLiteValue = status == .done ? .text(now()) : .null
             try db.run("UPDATE run SET status = ?, finished_at = COALESCE(?, finished_at), simulated_seconds = COALESCE(?, simulated_seconds)",
                        [.text(status.rawValue), finished, simulatedSeconds.map(SQLiteValue.real) ?? .null])
-            try append(.run(status), message: message, simulated: simulatedSeconds)
+            try append(.runStatus(status, note: message), simulated: simulatedSeconds)
         }
     }
 
@@ -329,7 +331,7 @@ public actor CheckpointStore {
     public func recordResume(operatorName: String, host: String, simulatedSeconds: Double?) throws {
         try db.transaction {
             try db.run("UPDATE run SET status = 'running'")
-            try append(.runResumed, message: "resumed by \(operatorName) on \(host)", simulated: simulatedSeconds)
+            try append(.runResumed(operatorName: operatorName, host: host), simulated: simulatedSeconds)
         }
     }
 
@@ -354,7 +356,7 @@ public actor CheckpointStore {
             default:
                 try db.run("UPDATE stages SET status = ? WHERE id = ?", [.text(status.rawValue), .text(stageID)])
             }
-            try append(.stage(status), stageID: stageID, message: message, simulated: simulatedSeconds)
+            try append(.stageStatus(stageID: stageID, status, note: message), simulated: simulatedSeconds)
         }
     }
 
@@ -382,7 +384,7 @@ public actor CheckpointStore {
                 }
             }
             if inserted > 0 {
-                try append(.stagePlanned, stageID: stageID, message: "\(inserted) operations planned", simulated: nil)
+                try append(.stagePlanned(stageID: stageID, operations: inserted), simulated: nil)
             }
             return inserted
         }
@@ -439,8 +441,7 @@ public actor CheckpointStore {
             for key in keys {
                 try db.run("UPDATE operations SET state = 'sent', attempts = attempts + 1, updated_at = ? WHERE key = ?", [.text(at), .text(key)])
             }
-            try append(.operationsSent, stageID: stageID, message: "\(keys.count) writes about to be sent",
-                            detail: .array(keys.map(JSONValue.string)), simulated: simulatedSeconds)
+            try append(.operationsSent(stageID: stageID, keys: keys), simulated: simulatedSeconds)
         }
     }
 
@@ -490,24 +491,23 @@ public actor CheckpointStore {
                     for followUp in outcome.followUps { try insertFollowUp(followUp, stageID: stageID, op: op) }
                     counts[outcome.result.rawValue, default: 0] += 1
                     if outcome.result == .adopted {
-                        try append(.operationAdopted, stageID: stageID, operationKey: op.key,
-                                        message: "\(op.displayName) already existed in the target (\(outcome.newID ?? "?")); adopted instead of written again",
-                                        simulated: simulatedSeconds)
+                        try append(.operationAdopted(stageID: stageID, operationKey: op.key, displayName: op.displayName, newID: outcome.newID),
+                                   simulated: simulatedSeconds)
                     }
                 case .failed(let op, let code, let message, let requestID):
                     try db.run("UPDATE operations SET state = 'failed', error_code = ?, error_message = ?, request_id = ?, updated_at = ? WHERE key = ?",
                                [.text(code), .text(message), requestID.sqlite, .text(at), .text(op.key)])
-                    try append(.operationFailed, stageID: stageID, operationKey: op.key,
-                                    message: "\(op.displayName): \(code): \(message)" + (requestID.map { " [request-id \($0)]" } ?? ""),
-                                    simulated: simulatedSeconds)
+                    try append(.operationFailed(stageID: stageID, operationKey: op.key,
+                                                summary: OperationFailure.summary(displayName: op.displayName, code: code, message: message,
+                                                                                  requestID: requestID)),
+                               simulated: simulatedSeconds)
                     counts["failed", default: 0] += 1
                 case .notApplied(let op):
                     try db.run("UPDATE operations SET state = 'pending', updated_at = ? WHERE key = ?", [.text(at), .text(op.key)])
                     counts["retry", default: 0] += 1
                 }
             }
-            let summary = counts.sorted { $0.key < $1.key }.map { "\($0.value) \($0.key)" }.joined(separator: ", ")
-            try append(.operationsRecorded, stageID: stageID, message: summary, simulated: simulatedSeconds)
+            try append(.operationsRecorded(stageID: stageID, results: counts), simulated: simulatedSeconds)
         }
     }
 
@@ -520,7 +520,7 @@ public actor CheckpointStore {
         try db.transaction {
             let count = try db.run("UPDATE operations SET state = CASE WHEN error_code = ? THEN 'sent' ELSE 'pending' END WHERE stage_id = ? AND state = 'failed'",
                                    [.text(Self.outcomeUnknownCode), .text(stageID)])
-            if count > 0 { try append(.operationsRetry, stageID: stageID, message: "\(count) failed operations will be retried", simulated: nil) }
+            if count > 0 { try append(.operationsRetry(stageID: stageID, operations: count), simulated: nil) }
             return count
         }
     }
@@ -571,7 +571,7 @@ public actor CheckpointStore {
         try db.transaction {
             try db.run("INSERT INTO gates(stage_id, instructions, status, requested_at) VALUES (?, ?, ?, ?)",
                        [.text(stageID), .text(instructions), .text(GateStatus.waiting.rawValue), .text(now())])
-            try append(.gateWaiting, stageID: stageID, message: "waiting for approval", simulated: simulatedSeconds)
+            try append(.gateWaiting(stageID: stageID), simulated: simulatedSeconds)
         }
         return try gate(stageID)!
     }
@@ -583,8 +583,7 @@ public actor CheckpointStore {
                                      [.text(GateStatus.approved.rawValue), .text(now()), .text(name), note.sqlite, .text(stageID),
                                       .text(GateStatus.waiting.rawValue)])
             if changed > 0 {
-                try append(.gateApproved, stageID: stageID, message: "approved by \(name)" + (note.map { ": \($0)" } ?? ""),
-                                simulated: simulatedSeconds)
+                try append(.gateApproved(stageID: stageID, by: name, note: note), simulated: simulatedSeconds)
             }
             return changed > 0
         }
@@ -609,7 +608,7 @@ public actor CheckpointStore {
         try db.transaction {
             let count = try db.run("DELETE FROM followups WHERE category = ? AND source_id = ?", [.text(category), .text(sourceID)])
             if count > 0 {
-                try append(.followUpResolved, stageID: stageID, message: "\(count) \(category) follow-up(s) for \(sourceID) dealt with", simulated: nil)
+                try append(.followUpsResolved(stageID: stageID, count: count, category: category, sourceID: sourceID), simulated: nil)
             }
         }
     }
@@ -622,8 +621,8 @@ public actor CheckpointStore {
                                   followUp: FollowUp(category: $0.string(4) ?? "", message: $0.string(5) ?? "", action: $0.string(6) ?? "")) }
     }
 
-    /// Appends to the event log (in the caller's transaction, if any). Other modules write through ``append(_:stageID:operationKey:message:detail:simulated:)``,
-    /// so every kind is one of ``EventKind``.
+    /// Appends to the event log (in the caller's transaction, if any). Other modules write through ``append(_:simulated:)``,
+    /// so every event is a ``RunEvent``.
     func appendEvent(kind: String, stageID: String? = nil, operationKey: String? = nil, message: String,
                             detail: JSONValue? = nil, simulated: Double?) throws {
         try db.run("INSERT INTO events(at, simulated_seconds, stage_id, operation_key, kind, message, detail) VALUES (?, ?, ?, ?, ?, ?, ?)",
@@ -643,10 +642,12 @@ public actor CheckpointStore {
         try db.queryFirst("SELECT MAX(simulated_seconds) FROM events")?.double(0)
     }
 
+    /// The run's log in order, with each event's detail (read it typed with ``EventRecord/event``).
     public func events() throws -> [EventRecord] {
-        try db.query("SELECT seq, at, simulated_seconds, stage_id, operation_key, kind, message FROM events ORDER BY seq").map {
+        try db.query("SELECT seq, at, simulated_seconds, stage_id, operation_key, kind, message, detail FROM events ORDER BY seq").map {
             EventRecord(sequence: $0.int(0) ?? 0, at: $0.string(1) ?? "", simulatedSeconds: $0.double(2), stageID: $0.string(3),
-                        operationKey: $0.string(4), kind: $0.string(5) ?? "", message: $0.string(6) ?? "")
+                        operationKey: $0.string(4), kind: $0.string(5) ?? "", message: $0.string(6) ?? "",
+                        detail: $0.string(7).flatMap { try? JSONCoding.decode(Data($0.utf8)) })
         }
     }
 

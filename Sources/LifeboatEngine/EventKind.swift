@@ -1,61 +1,47 @@
 import LifeboatJSON
 
-/// The kinds of event a run's log holds: every writer names its kind here and every reader switches over it, so a kind
-/// cannot be renamed on one side only. Stored as the text of ``rawValue`` (the checkpoint's `events.kind` column, as it
-/// always was), so existing checkpoints read; a kind this version does not know reads as ``other(_:)``.
+/// The kind a ``RunEvent`` is stored under: the text of the checkpoint's `events.kind` column, as it always was, so
+/// existing checkpoints read; ``RunEvent/kind`` names it for every case, and ``RunEvent/init(record:)`` switches over it.
+/// Used on its own where a query selects events by kind (``CheckpointStore/eventDetails(_:)``); a kind this version does
+/// not know reads as ``unrecognized(_:)``.
 public enum EventKind: Sendable, Hashable, CustomStringConvertible {
-    /// `run.started`: a new run, with its mode, runbook and operator.
     case runStarted
-    /// `run.resumed`: another invocation picked the run up.
     case runResumed
-    /// `run.<status>`: the run's status changed (`run.running`, `run.waiting`, `run.done`, `run.failed`, `run.pending`).
+    /// `run.<status>` (`run.running`, `run.waiting`, `run.done`, `run.failed`, `run.pending`).
     case run(ProgressStatus)
-    /// `run.stopped`: the operator stopped the run between operations.
     case runStopped
-    /// `run.runbook-changed`: the runbook's hash differs from the one the run started with.
     case runbookChanged
-    /// `snapshot.signature`: what the chain of custody says about the snapshot's signature.
     case snapshotSignature
-    /// `readiness.assessed` and `readiness.finding` (a finding as its detail, from readiness or the target preflight).
     case readinessAssessed
     case readinessFinding
-    /// `preflight.assessed`: the target preflight ran.
     case preflightAssessed
-    /// `stage.<status>`: a stage's status changed; `stage.planned`: its operations were inserted.
+    /// `stage.<status>`.
     case stage(ProgressStatus)
     case stagePlanned
-    /// Operation windows: intents committed (`operations.sent`), results committed (`operations.recorded`), failed ones
-    /// queued again (`operations.retry`), in-flight ones looked up after a crash (`operations.reconciling`).
     case operationsSent
     case operationsRecorded
     case operationsRetry
     case operationsReconciling
-    /// `operation.adopted` / `operation.failed`: one operation's notable outcome.
     case operationAdopted
     case operationFailed
-    /// `gate.waiting`, `gate.approved`, and a facilitated exercise's `gate.decision`.
     case gateWaiting
     case gateApproved
     case gateDecision
-    /// `followup.resolved`: follow-ups were dealt with.
     case followUpResolved
-    /// Stage records: `idmap.exported`, `securityDefaults.disabled`, `tenant.recorded`, `domain.txt`, `domain.held`.
     case idMapExported
     case securityDefaultsDisabled
     case tenantRecorded
     case domainTXT
     case domainHeld
-    /// Tabletop scenarios: `scenario.loaded`, `scenario.setup`, `scenario.injected`, `scenario.recovered`.
     case scenarioLoaded
     case scenarioSetup
     case scenarioInjected
     case scenarioRecovered
-    /// `tabletop.throttling-limits`: simulated waiting per throttling limit in one session.
     case throttlingLimits
-    /// `throttle.<cause>`: Graph answered 429 or 503 with Retry-After.
+    /// `throttle.<cause>`.
     case throttle(String)
     /// A kind this version does not know (a newer writer); kept as stored.
-    case other(String)
+    case unrecognized(String)
 
     private static let fixed: [(EventKind, String)] = [
         (.runStarted, "run.started"), (.runResumed, "run.resumed"), (.runStopped, "run.stopped"), (.runbookChanged, "run.runbook-changed"),
@@ -81,7 +67,7 @@ public enum EventKind: Sendable, Hashable, CustomStringConvertible {
         } else if text.hasPrefix("throttle.") {
             self = .throttle(String(text.dropFirst(9)))
         } else {
-            self = .other(text)
+            self = .unrecognized(text)
         }
     }
 
@@ -91,7 +77,7 @@ public enum EventKind: Sendable, Hashable, CustomStringConvertible {
         case .run(let status): return "run.\(status.rawValue)"
         case .stage(let status): return "stage.\(status.rawValue)"
         case .throttle(let cause): return "throttle.\(cause)"
-        case .other(let text): return text
+        case .unrecognized(let text): return text
         default: return Self.fixed.first { $0.0 == self }!.1
         }
     }
@@ -105,19 +91,13 @@ extension EventRecord {
 }
 
 extension CheckpointStore {
-    /// Appends an event to the run's log (in the caller's transaction, if any).
-    public func append(_ kind: EventKind, stageID: String? = nil, operationKey: String? = nil, message: String, detail: JSONValue? = nil,
-                       simulated: Double?) throws {
-        try appendEvent(kind: kind.rawValue, stageID: stageID, operationKey: operationKey, message: message, detail: detail, simulated: simulated)
-    }
-
     /// The messages and details of every event of `kind`, in order.
     public func eventDetails(_ kind: EventKind) throws -> [(message: String, detail: JSONValue?)] {
         try eventDetails(kind: kind.rawValue)
     }
 }
 
-/// A finding as the detail of a ``EventKind/readinessFinding`` event holds it: written by the readiness assessment and the
+/// A finding as the detail of a ``RunEvent/readinessFinding(_:)`` event holds it: written by the readiness assessment and the
 /// target preflight (their findings encode to this shape), read by the report. Fields a checkpoint lacks read as empty.
 public struct RecordedFinding: Sendable, Codable, Hashable {
     /// One object a finding is about.
@@ -126,6 +106,13 @@ public struct RecordedFinding: Sendable, Codable, Hashable {
         public var id: String?
         public var name: String?
         public var note: String?
+
+        public init(type: String?, id: String?, name: String?, note: String?) {
+            self.type = type
+            self.id = id
+            self.name = name
+            self.note = note
+        }
     }
 
     /// `critical`, `warning` or `info`.
@@ -139,6 +126,16 @@ public struct RecordedFinding: Sendable, Codable, Hashable {
     public var objects: [Object]
     /// The stages a preflight finding concerns.
     public var stages: [String]?
+
+    public init(severity: String, kind: String, summary: String, fix: String, objectCount: Int, objects: [Object], stages: [String]? = nil) {
+        self.severity = severity
+        self.kind = kind
+        self.summary = summary
+        self.fix = fix
+        self.objectCount = objectCount
+        self.objects = objects
+        self.stages = stages
+    }
 
     public init(from decoder: any Decoder) throws {
         let container = try decoder.container(keyedBy: CodingKeys.self)
@@ -156,5 +153,10 @@ public struct RecordedFinding: Sendable, Codable, Hashable {
         guard case .object = detail, let data = try? JSONCoding.encode(detail),
               let finding = try? JSONCoding.decode(RecordedFinding.self, from: data) else { return nil }
         self = finding
+    }
+
+    /// The finding as an event's detail (sorted keys, as ``JSONCoding`` writes them).
+    public var detail: JSONValue {
+        (try? JSONCoding.encode(self)).flatMap { try? JSONCoding.decode($0) } ?? .null
     }
 }

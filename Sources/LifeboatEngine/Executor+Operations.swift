@@ -20,9 +20,7 @@ extension Executor {
         // A crash may have left writes whose outcome is unknown: look them up before anything is retried.
         let unknown = try await store.operations(stageID: stage.id, state: .sent)
         if !unknown.isEmpty {
-            try await store.append(.operationsReconciling, stageID: stage.id,
-                                        message: "\(unknown.count) writes were in flight when the last run stopped; looking them up before retrying",
-                                        simulated: await simulatedNow())
+            try await store.append(.operationsReconciling(stageID: stage.id, operations: unknown.count), simulated: await simulatedNow())
             let completions = await concurrently(unknown.map(\.planned)) { op in
                 await Reconciliation.$afterUnknownOutcome.withValue(true) { await self.reconcile(op, kind: kind, context: context) }
             }

@@ -157,8 +157,7 @@ public struct Executor: Sendable {
         }
         try await store.setRunStatus(.pending, message: "stopped by the operator" + (stageID.map { " during stage \($0)" } ?? ""),
                                      simulatedSeconds: await simulatedNow())
-        try await store.append(.runStopped, stageID: stageID, message: "stopped cleanly at an operation boundary; no write is in flight",
-                                    simulated: await simulatedNow())
+        try await store.append(.runStopped(stageID: stageID), simulated: await simulatedNow())
         return .stopped(stageID: stageID)
     }
 

@@ -104,8 +104,7 @@ public struct RunLauncher: Sendable {
         var change: RunbookChange?
         if let existing, existing.record.runbookSHA256 != runbook.sha256 {
             change = RunbookChange(from: existing.record.runbookSHA256, to: runbook.sha256)
-            try await store.append(.runbookChanged, message: "runbook hash changed from \(existing.record.runbookSHA256) to \(runbook.sha256)",
-                                        simulated: nil)
+            try await store.append(.runbookChanged(fromSHA256: existing.record.runbookSHA256, toSHA256: runbook.sha256), simulated: nil)
         }
         let record: RunRecord
         if let existing {
@@ -163,7 +162,7 @@ public struct SnapshotSignatureStatement: RunInput, Hashable {
     }
 
     public func record(in store: CheckpointStore, simulatedSeconds: Double?) async throws {
-        try await store.append(.snapshotSignature, message: statement, simulated: simulatedSeconds)
+        try await store.append(.snapshotSignature(statement: statement), simulated: simulatedSeconds)
     }
 }
 

@@ -174,18 +174,22 @@ extension ReadinessReport {
     /// Records the verdict in a run's event log, so the post-incident report shows what the backup could not bring back:
     /// one `readiness.assessed` event, then one `readiness.finding` per finding with the finding as its detail.
     public func record(in store: CheckpointStore, simulatedSeconds: Double?) async throws {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = .sortedKeys
-        try await store.append(.readinessAssessed,
-                                    message: "Readiness of \(runbook) with the snapshot captured \(snapshotCapturedAt): \(tally)",
-                                    simulated: simulatedSeconds)
+        try await store.append(.readinessAssessed(runbook: runbook, snapshotCapturedAt: snapshotCapturedAt, tally: tally), simulated: simulatedSeconds)
         for finding in findings {
             var kept = finding
             kept.objects = Array(finding.objects.prefix(Self.objectsRecorded))
-            let detail = try JSONCoding.decode(try encoder.encode(kept))
-            try await store.append(.readinessFinding, message: "\(finding.severity.rawValue) [\(finding.kind.rawValue)] \(finding.summary)",
-                                        detail: detail, simulated: simulatedSeconds)
+            try await store.append(.readinessFinding(RecordedFinding(kept)), simulated: simulatedSeconds)
         }
+    }
+}
+
+extension RecordedFinding {
+    /// The finding as a `readiness.finding` event records it (field for field: the detail keeps the finding's keys).
+    public init(_ finding: ReadinessFinding) {
+        self.init(severity: finding.severity.rawValue, kind: finding.kind.rawValue, summary: finding.summary, fix: finding.fix,
+                  objectCount: finding.objectCount,
+                  objects: finding.objects.map { RecordedFinding.Object(type: $0.type, id: $0.id, name: $0.name, note: $0.note) },
+                  stages: finding.stages)
     }
 }
 

@@ -202,14 +202,9 @@ extension TargetPreflight.Report {
     /// Records the findings in the run's event log (`preflight.assessed`, then one `readiness.finding` each), so the
     /// report's readiness section shows them with their fixes.
     public func record(in store: CheckpointStore, simulatedSeconds: Double?) async throws {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = .sortedKeys
-        try await store.append(.preflightAssessed,
-                                    message: "Target preflight: \(findings.isEmpty ? "no findings" : "\(blocking.count) blocking, \(findings.count) in all")",
-                                    simulated: simulatedSeconds)
+        try await store.append(.preflightAssessed(blocking: blocking.count, findings: findings.count), simulated: simulatedSeconds)
         for finding in findings {
-            try await store.append(.readinessFinding, message: "\(finding.severity.rawValue) [\(finding.kind.rawValue)] \(finding.summary)",
-                                        detail: try JSONCoding.decode(try encoder.encode(finding)), simulated: simulatedSeconds)
+            try await store.append(.readinessFinding(RecordedFinding(finding)), simulated: simulatedSeconds)
         }
     }
 

@@ -52,23 +52,19 @@ public struct RTOEstimate: Sendable, Hashable {
         public var ratio: Double? { lowerBound > 0 ? waited / lowerBound : nil }
     }
 
-    /// The event kind a tabletop session records its per-limit figures under (its detail: `limits[]` with `scope`,
-    /// `label`, `waited`, `lowerBound`).
-    public static let limitsEventKind = EventKind.throttlingLimits.rawValue
-
-    /// The per-limit figures of every session, summed by scope (in first-seen order).
-    static func limits(from details: [JSONValue?]) -> [LimitWaiting] {
+    /// The per-limit figures of every session (``RunEvent/throttlingLimits(_:)``), summed by scope (in first-seen order).
+    static func limits(from events: [ReportEvent]) -> [LimitWaiting] {
         var order: [String] = []
         var byScope: [String: LimitWaiting] = [:]
-        for detail in details {
-            for entry in detail?["limits"]?.arrayValue ?? [] {
-                guard let scope = entry["scope"]?.stringValue else { continue }
-                if byScope[scope] == nil {
-                    order.append(scope)
-                    byScope[scope] = LimitWaiting(scope: scope, label: entry["label"]?.stringValue ?? scope, waited: 0, lowerBound: 0)
+        for event in events {
+            guard case .throttlingLimits(let figures) = event.event else { continue }
+            for figure in figures {
+                if byScope[figure.scope] == nil {
+                    order.append(figure.scope)
+                    byScope[figure.scope] = LimitWaiting(scope: figure.scope, label: figure.label, waited: 0, lowerBound: 0)
                 }
-                byScope[scope]!.waited += entry["waited"]?.numberValue ?? 0
-                byScope[scope]!.lowerBound += entry["lowerBound"]?.numberValue ?? 0
+                byScope[figure.scope]!.waited += figure.waited
+                byScope[figure.scope]!.lowerBound += figure.lowerBound
             }
         }
         return order.compactMap { byScope[$0] }

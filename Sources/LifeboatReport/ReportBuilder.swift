@@ -39,9 +39,7 @@ extension RunReport {
                 run: run.record, status: run.status, finishedAt: run.finishedAt, stages: try await store.stages(),
                 operations: try await store.allOperations(), idMap: try await store.idMapEntries(), gates: try await store.gates(),
                 followUps: try await store.followUps(), events: ReportEvent.read(try await store.events()),
-                simulatedWaits: try await store.simulatedWaits(), stageDependencies: try await store.stageDependencies(),
-                readinessAssessed: try await store.eventDetails(.readinessAssessed).last?.message,
-                readinessFindings: try await store.eventDetails(.readinessFinding).compactMap(\.detail))
+                simulatedWaits: try await store.simulatedWaits(), stageDependencies: try await store.stageDependencies())
         } catch let error as ReportError {
             throw error
         } catch {
@@ -64,9 +62,6 @@ struct CheckpointContents {
     var events: [ReportEvent]
     var simulatedWaits: [String: [String: Double]] = [:]
     var stageDependencies: [String: [String]]?
-    /// The `readiness.assessed` message and the `readiness.finding` details, when the run recorded a verdict.
-    var readinessAssessed: String?
-    var readinessFindings: [JSONValue] = []
 
     func report(generatedAt: Date) -> RunReport {
         let times = events.map(\.at)
@@ -110,7 +105,7 @@ struct CheckpointContents {
         let custody = ChainOfCustody(
             sourceTenantId: run.sourceTenantId, snapshotPath: run.snapshotPath, snapshotCapturedAt: run.snapshotCapturedAt,
             snapshotAgeSeconds: captured.map { startedAt.timeIntervalSince($0) }, manifestSHA256: run.snapshotManifestSHA256,
-            signatureStatus: events.last { $0.kind == .snapshotSignature }?.message
+            signatureStatus: events.compactMap { if case .snapshotSignature(let statement) = $0.event { statement } else { nil } }.last
                 ?? "not recorded by this run; integrity rests on the manifest's SHA-256 of every file, checked when the snapshot was loaded",
             runbookPath: run.runbookPath, runbookName: run.runbookName, runbookSHA256: run.runbookSHA256,
             runbookChanged: events.filter { $0.kind == .runbookChanged }.map(\.message),
@@ -137,10 +132,20 @@ struct CheckpointContents {
             readiness: readinessSection())
     }
 
-    /// The verdict as recorded (a resumed run keeps the one from its start).
+    /// The verdict as recorded (a resumed run keeps the one from its start): the last `readiness.assessed` message, and
+    /// every finding (the readiness assessment's and the target preflight's).
     private func readinessSection() -> ReadinessSection? {
-        guard let headline = readinessAssessed else { return nil }
-        let findings = readinessFindings.compactMap(RecordedFinding.init(detail:)).map { finding -> ReadinessSection.Finding in
+        var headline: String?
+        var recorded: [RecordedFinding] = []
+        for event in events {
+            switch event.event {
+            case .readinessAssessed: headline = event.message
+            case .readinessFinding(let finding): recorded.append(finding)
+            default: break
+            }
+        }
+        guard let headline else { return nil }
+        let findings = recorded.map { finding -> ReadinessSection.Finding in
             let objects: [String] = finding.objects.map { object in
                 let name = [object.type, object.name].compactMap { $0 }.joined(separator: " ")
                 guard let note = object.note else { return name }
@@ -381,9 +386,10 @@ extension RTOEstimate {
     /// hundreds of megabytes for a tenant of 50,000 users).
     public static func read(from store: CheckpointStore) async throws -> RTOEstimate? {
         guard let run = try await store.runRecord() else { return nil }
-        var estimate = compute(stages: try await store.stages(), events: ReportEvent.read(try await store.events()), waits: try await store.simulatedWaits(),
+        let events = ReportEvent.read(try await store.events())
+        var estimate = compute(stages: try await store.stages(), events: events, waits: try await store.simulatedWaits(),
                                dependencies: try await store.stageDependencies(), objective: run.record.objectiveSeconds, complete: run.status == .done)
-        estimate?.limits = limits(from: try await store.eventDetails(.throttlingLimits).map(\.detail))
+        estimate?.limits = limits(from: events)
         return estimate
     }
 }

@@ -3,8 +3,9 @@ import LifeboatEngine
 
 /// One event of the run's log, as the report reads it.
 ///
-/// ``read(_:)`` is the one place in the report that maps the engine's ``EventKind`` to what the report needs: the builder
-/// and the RTO estimate switch over ``Kind``.
+/// ``read(_:)`` is the one place in the report that maps the engine's ``RunEvent`` to what the report needs: the builder
+/// and the RTO estimate switch over ``Kind``, and read payloads (the signature statement, findings, per-limit figures)
+/// from ``event``.
 struct ReportEvent: Sendable, Hashable {
     enum Kind: Sendable, Hashable {
         case runStarted, runResumed, runWaiting, runDone, runFailed, runStopped
@@ -28,37 +29,48 @@ struct ReportEvent: Sendable, Hashable {
     }
 
     var kind: Kind
+    /// The event, typed.
+    var event: RunEvent
     /// The kind as stored, shown in the report (interruptions, throttling).
     var name: String
     var at: Date?
     var simulatedSeconds: Double?
     var stageID: String?
     var operationKey: String?
+    /// The message as stored (what the report prints).
     var message: String
 
-    /// Classifies the stored events by the engine's typed vocabulary (``EventKind``).
+    /// Classifies the stored events by the engine's typed vocabulary (``RunEvent``); every case is named, so a case the
+    /// engine adds must be classified here before the report builds.
     static func read(_ records: [EventRecord]) -> [ReportEvent] {
         records.map { record in
-            let kind: Kind = switch record.eventKind {
+            let event = record.event
+            let kind: Kind = switch event {
             case .runStarted: .runStarted
             case .runResumed: .runResumed
-            case .run(.waiting): .runWaiting
-            case .run(.done): .runDone
-            case .run(.failed): .runFailed
+            case .runStatus(.waiting, _): .runWaiting
+            case .runStatus(.done, _): .runDone
+            case .runStatus(.failed, _): .runFailed
+            case .runStatus(.pending, _), .runStatus(.running, _): .other
             case .runStopped: .runStopped
-            case .stage(.running): .stageRunning
-            case .stage(.done): .stageDone
-            case .stage(.failed): .stageFailed
+            case .stageStatus(_, .running, _): .stageRunning
+            case .stageStatus(_, .done, _): .stageDone
+            case .stageStatus(_, .failed, _): .stageFailed
+            case .stageStatus(_, .pending, _), .stageStatus(_, .waiting, _): .other
             case .gateWaiting: .gateWaiting
             case .gateApproved: .gateApproved
             case .operationFailed: .operationFailed
             case .snapshotSignature: .snapshotSignature
             case .runbookChanged: .runbookChanged
             case .throttlingLimits: .throttlingLimits
-            case .throttle: .throttle
-            default: .other
+            case .throttled: .throttle
+            case .readinessAssessed, .readinessFinding, .preflightAssessed, .stagePlanned, .operationsSent, .operationsRecorded,
+                 .operationsRetry, .operationsReconciling, .operationAdopted, .gateDecision, .followUpsResolved, .idMapExported,
+                 .securityDefaultsDisabled, .tenantRecorded, .domainTXT, .domainHeld, .scenarioLoaded, .scenarioSetup, .scenarioInjected,
+                 .scenarioRecovered, .unrecognized:
+                .other
             }
-            return ReportEvent(kind: kind, name: record.kind, at: ReportTime.parse(record.at), simulatedSeconds: record.simulatedSeconds,
+            return ReportEvent(kind: kind, event: event, name: record.kind, at: ReportTime.parse(record.at), simulatedSeconds: record.simulatedSeconds,
                                stageID: record.stageID, operationKey: record.operationKey, message: record.message)
         }
     }

@@ -102,9 +102,9 @@ public struct GateConsole: GateDecider {
 
     /// One decision in the event log: who, what, at which simulated time (the log adds the wall time).
     private func record(_ stage: Runbook.Stage, _ message: String, by person: String? = nil) async throws {
-        try await session.store.append(.gateDecision, stageID: stage.id,
-                                            message: message + (person.map { $0 == operatorName ? "" : " (entered by \(operatorName))" } ?? ""),
-                                            simulated: session.now)
+        try await session.store.append(.gateDecision(stageID: stage.id,
+                                                     text: message + (person.map { $0 == operatorName ? "" : " (entered by \(operatorName))" } ?? "")),
+                                       simulated: session.now)
     }
 
     /// A prompt without a newline, so the answer follows it on the same line.

@@ -96,8 +96,14 @@ public final class TabletopSession: Sendable {
     public func begin(isNewRun: Bool, runbook: Runbook) async throws {
         try await store.recordStageDependencies(runbook.stages.map { ($0.id, $0.after) })
         let events = try await store.events()
-        var fired = Set(events.filter { $0.eventKind == .scenarioInjected }.compactMap(\.operationKey))
-        let recovered = Set(events.filter { $0.eventKind == .scenarioRecovered }.compactMap(\.operationKey))
+        var fired = Set<String>(), recovered = Set<String>()
+        for record in events {
+            switch record.event {
+            case .scenarioInjected(_, let key, _): fired.insert(key)
+            case .scenarioRecovered(_, let key, _): recovered.insert(key)
+            default: break
+            }
+        }
         var finished: [String: Int] = [:]
         for stage in stageOrder {
             let counts = try await store.operationCounts(stageID: stage)
@@ -105,15 +111,14 @@ public final class TabletopSession: Sendable {
         }
         if let scenario {
             if isNewRun {
-                try await store.append(.scenarioLoaded, message: "scenario \(scenario.name) (\(scenario.file)): "
-                    + (scenario.events.isEmpty ? "no injected events" : scenario.events.map(Self.describe).joined(separator: "; ")),
+                try await store.append(.scenarioLoaded(summary: "scenario \(scenario.name) (\(scenario.file)): "
+                    + (scenario.events.isEmpty ? "no injected events" : scenario.events.map(Self.describe).joined(separator: "; "))),
                     simulated: now)
                 if scenario.target == .inPlace {
                     let count = try await tenant.importSnapshot(snapshot)
                     // A tenant that ran Conditional Access had Security Defaults off (they cannot be on together).
                     if !snapshot.conditionalAccessPolicies.isEmpty { try await tenant.setSecurityDefaults(enabled: false) }
-                    try await store.append(.scenarioSetup, message: "in-place target: the fake tenant holds the snapshot's \(count) objects with their original ids",
-                                                simulated: now)
+                    try await store.append(.scenarioSetup(objects: count), simulated: now)
                 }
                 for event in scenario.events where event.trigger == .start {
                     try await inject(event)
@@ -125,9 +130,9 @@ public final class TabletopSession: Sendable {
                 guard case .kill(let stage, _, let downtime) = event.action else { continue }
                 clock.advance(by: downtime)
                 try await store.addSimulatedWaits([WaitReason.interruption.rawValue: downtime], stageID: stage)
-                try await store.append(.scenarioRecovered, stageID: stage, operationKey: event.key,
-                                            message: "\(event.name): the operator is back on a working machine after \(DurationText.format(downtime)) and resumes",
-                                            simulated: now)
+                try await store.append(.scenarioRecovered(stageID: stage, eventKey: event.key,
+                                                          text: "\(event.name): the operator is back on a working machine after \(DurationText.format(downtime)) and resumes"),
+                                       simulated: now)
             }
         }
         state.withLock {
@@ -184,18 +189,15 @@ public final class TabletopSession: Sendable {
     }
 
     /// Stores the waits not stored yet, and this process's waiting per throttling limit against each limit's lower
-    /// bound (event ``RTOEstimate/limitsEventKind``); call when the executor returns (and before a simulated kill).
+    /// bound (event ``RunEvent/throttlingLimits(_:)``); call when the executor returns (and before a simulated kill).
     public func finish() async {
         if let stage = state.withLock({ $0.stage }) { bookWaits(to: stage) }
         pendingWaits.finish()
         await writer.value
         let usage = await tenant.throttlingUsage
         if let figures = tenant.profile.throttling.limitFigures(usage: usage, waited: clock.waitedByThrottleScope), !figures.isEmpty {
-            let detail: JSONValue = ["limits": .array(figures.map { figure in
-                ["scope": .string(figure.scope), "label": .string(figure.label), "waited": .number(figure.waited), "lowerBound": .number(figure.lowerBound)]
-            })]
-            try? await store.append(.throttlingLimits, message: "simulated waiting per throttling limit in this session",
-                                         detail: detail, simulated: nil)
+            let limits = figures.map { ThrottlingLimitFigure(scope: $0.scope, label: $0.label, waited: $0.waited, lowerBound: $0.lowerBound) }
+            try? await store.append(.throttlingLimits(limits), simulated: nil)
         }
     }
 
@@ -284,9 +286,9 @@ public final class TabletopSession: Sendable {
         }
         guard let due else { return }
         let name = due.event?.name ?? "kill"
-        try? await store.append(.scenarioInjected, stageID: due.stage, operationKey: due.event?.key ?? "interactive:kill",
-                                     message: "\(name): the operator's machine dies during \(due.stage) (the process is killed with SIGKILL after \(state.withLock { $0.killWrites }) writes of the stage were applied); run `lifeboat resume` to continue",
-                                     simulated: now)
+        try? await store.append(.scenarioInjected(stageID: due.stage, eventKey: due.event?.key ?? "interactive:kill",
+                                                  text: "\(name): the operator's machine dies during \(due.stage) (the process is killed with SIGKILL after \(state.withLock { $0.killWrites }) writes of the stage were applied); run `lifeboat resume` to continue"),
+                                simulated: now)
         bookWaits(to: due.stage)
         pendingWaits.finish()
         await writer.value
@@ -322,8 +324,9 @@ public final class TabletopSession: Sendable {
         case .kill:
             return  // recorded by afterWrite, just before the process dies
         }
-        try await store.append(.scenarioInjected, stageID: event.trigger == .start ? nil : stage, operationKey: event.key,
-                                    message: "\(event.name) (\(Self.moment(event.trigger))): \(message)", simulated: now)
+        try await store.append(.scenarioInjected(stageID: event.trigger == .start ? nil : stage, eventKey: event.key,
+                                                 text: "\(event.name) (\(Self.moment(event.trigger))): \(message)"),
+                               simulated: now)
     }
 
     private func startStorm(share: Double, duration: Double) async throws -> String {
@@ -348,8 +351,8 @@ public final class TabletopSession: Sendable {
             }
             message = "the operator's machine will die during \(next) (after \(writes) writes)"
         }
-        try await store.append(.scenarioInjected, stageID: gate, operationKey: "interactive:\(gate)",
-                                    message: "injected by \(person) at gate \(gate): \(message)", simulated: now)
+        try await store.append(.scenarioInjected(stageID: gate, eventKey: "interactive:\(gate)", text: "injected by \(person) at gate \(gate): \(message)"),
+                               simulated: now)
         return message
     }
 

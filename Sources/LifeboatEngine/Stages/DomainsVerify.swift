@@ -42,8 +42,7 @@ struct DomainsVerify: StageKind {
         if let done = try await reconcile(operation, in: context) { return done }
         let record = try await context.graph.list("/domains/\(name)/verificationDnsRecords").first { $0["recordType"]?.stringValue == "Txt" }
         let text = record?["text"]?.stringValue ?? "(see the Entra admin center)"
-        try await context.checkpoint.append(.domainTXT, stageID: context.stage.id,
-                                                 message: "publish TXT \(text) at \(name) (TTL 3600) so that \(name) can be verified", simulated: nil)
+        try await context.checkpoint.append(.domainTXT(stageID: context.stage.id, domain: name, record: text), simulated: nil)
         let started = await context.graph.clock.now()
         var wait = 60.0
         while true {
@@ -52,8 +51,7 @@ struct DomainsVerify: StageKind {
                 return OperationOutcome(.applied, note: "verified")
             } catch let error as GraphError where error.status == 400 {
                 if Self.isHeldByAnotherTenant(error) {
-                    try await context.checkpoint.append(.domainHeld, stageID: context.stage.id,
-                                                             message: "\(name) is verified in another tenant (\(error.code)); stopped polling", simulated: nil)
+                    try await context.checkpoint.append(.domainHeld(stageID: context.stage.id, domain: name, code: error.code), simulated: nil)
                     return OperationOutcome(.skipped, followUps: [FollowUp(
                         category: "domain-held",
                         message: "\(name) cannot be verified: it is still verified in another tenant (Graph \(error.code)\(error.requestID.map { ", request-id \($0)" } ?? ""))",

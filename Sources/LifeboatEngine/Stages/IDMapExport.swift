@@ -32,7 +32,6 @@ struct IDMapExport: StageKind {
         let url = path.hasPrefix("/") ? URL(fileURLWithPath: path) : context.outputDirectory.appendingPathComponent(path)
         let entries = try await context.checkpoint.idMapEntries()
         try IDMapWriter.render(entries, format: format).write(to: url, options: .atomic)
-        try await context.checkpoint.append(.idMapExported, stageID: context.stage.id,
-                                                 message: "\(entries.count) ID-map rows written to \(url.path)", simulated: nil)
+        try await context.checkpoint.append(.idMapExported(stageID: context.stage.id, rows: entries.count, path: url.path), simulated: nil)
     }
 }

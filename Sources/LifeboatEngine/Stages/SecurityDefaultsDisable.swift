@@ -47,9 +47,7 @@ struct SecurityDefaultsDisable: StageKind {
                     + "Buy or start a trial of Entra ID P1 (or P2) in the target, then `lifeboat resume`; or remove the Conditional Access stages from the runbook")
         }
         _ = try await context.graph.send(GraphRequest("PATCH", Self.path, body: ["isEnabled": false]))
-        try await context.checkpoint.append(.securityDefaultsDisabled, stageID: context.stage.id,
-                                                 message: "Security Defaults turned off: no MFA is enforced until the restored Conditional Access policies are enabled",
-                                                 simulated: nil)
+        try await context.checkpoint.append(.securityDefaultsDisabled(stageID: context.stage.id), simulated: nil)
         return OperationOutcome(.applied, followUps: [FollowUp(
             category: "security-defaults-off",
             message: "Security Defaults were turned off; MFA is enforced again only once the restored Conditional Access policies are enabled",

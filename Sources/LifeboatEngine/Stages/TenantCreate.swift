@@ -24,7 +24,7 @@ struct TenantCreate: StageKind {
         let organization = try await context.graph.list("/organization").first ?? [:]
         let domains = organization["verifiedDomains"]?.arrayValue ?? []
         let initial = domains.first { $0["isInitial"]?.boolValue == true }?["name"]?.stringValue ?? "?"
-        try await context.checkpoint.append(.tenantRecorded, stageID: context.stage.id,
-            message: "target tenant \(organization["id"]?.stringValue ?? "?") with initial domain \(initial)", simulated: nil)
+        try await context.checkpoint.append(.tenantRecorded(stageID: context.stage.id, tenantID: organization["id"]?.stringValue ?? "?", initialDomain: initial),
+                                            simulated: nil)
     }
 }
