@@ -16,7 +16,11 @@ public final class TemporaryDirectory: Sendable {
     }
 
     deinit {
-        if TestRun.keepsDirectories { print("LIFEBOAT_KEEP_TEST_DIRS: kept \(url.path)") }
+        if TestRun.keepsDirectories {
+            // Marked, so that a later run does not take it for a killed run's leftover.
+            FileManager.default.createFile(atPath: path(TestRun.keptMarker), contents: nil)
+            print("LIFEBOAT_KEEP_TEST_DIRS: kept \(url.path)")
+        }
         remove()
     }
 
@@ -46,6 +50,24 @@ public enum TestRun {
     /// `LIFEBOAT_KEEP_TEST_DIRS=1`: keep every test directory (and print where it is).
     public static let keepsDirectories = ProcessInfo.processInfo.environment["LIFEBOAT_KEEP_TEST_DIRS"] == "1"
 
+    /// The file that marks a directory kept on purpose.
+    static let keptMarker = ".lifeboat-kept"
+
+    /// Directories of earlier runs whose process is gone (a run killed before it could clean up: a timeout, Ctrl-C, a
+    /// crash): removed when a run starts. A directory kept with `LIFEBOAT_KEEP_TEST_DIRS=1`, or whose pid is alive (a run
+    /// beside this one, or a reused pid), stays.
+    public static func removeKilledRunsDirectories() {
+        let root = FileManager.default.temporaryDirectory
+        for name in (try? FileManager.default.contentsOfDirectory(atPath: root.path)) ?? [] where name.hasPrefix("lifeboat-test-") {
+            let fields = name.split(separator: "-")
+            guard !name.hasPrefix(prefix), fields.count > 3, let pid = Int32(fields[2]), pid > 0 else { continue }
+            guard kill(pid, 0) != 0 && errno == ESRCH else { continue }
+            let directory = root.appendingPathComponent(name)
+            guard !FileManager.default.fileExists(atPath: directory.appendingPathComponent(keptMarker).path) else { continue }
+            try? FileManager.default.removeItem(at: directory)
+        }
+    }
+
     /// Directories of this run still on disk (ought to be none once every test has ended).
     public static func leftoverDirectories() -> [String] {
         let root = FileManager.default.temporaryDirectory
@@ -65,11 +87,13 @@ public enum TestRun {
         return children.sorted { $0.pid < $1.pid }
     }
 
-    /// Registers the end-of-run check once: at exit, a directory of this run still on disk or a child process still
+    /// Once per run: removes killed runs' directories (``removeKilledRunsDirectories()``) and registers the end-of-run
+    /// check: at exit, a directory of this run still on disk or a child process still
     /// alive is printed and the process exits with status 1, so `swift test` fails.
     static func watch() { _ = registered }
 
     private static let registered: Bool = {
+        removeKilledRunsDirectories()
         atexit {
             var problems: [String] = []
             if !TestRun.keepsDirectories {

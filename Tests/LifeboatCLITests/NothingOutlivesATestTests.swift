@@ -56,6 +56,25 @@ import Testing
         #expect(child.isGone)
         #expect(!TestRun.liveChildren().contains { $0.pid == child.pid })
     }
+
+    @Test func aKilledRunsDirectoriesAreRemovedByTheNextRunUnlessKept() async throws {
+        let directory = try TemporaryDirectory("pids")
+        // A pid that is gone: a child that ended and was reaped.
+        let ended = try ChildProcess([], executable: URL(fileURLWithPath: "/bin/true"), in: directory)
+        await ended.wait()
+        let root = FileManager.default.temporaryDirectory
+        let killed = root.appendingPathComponent("lifeboat-test-\(ended.pid)-zzzzzz-killed-\(UUID().uuidString.prefix(8))")
+        let kept = root.appendingPathComponent("lifeboat-test-\(ended.pid)-zzzzzz-kept-\(UUID().uuidString.prefix(8))")
+        let alive = root.appendingPathComponent("lifeboat-test-\(getpid())-zzzzzz-alive-\(UUID().uuidString.prefix(8))")
+        for url in [killed, kept, alive] { try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true) }
+        FileManager.default.createFile(atPath: kept.appendingPathComponent(".lifeboat-kept").path, contents: nil)
+        defer { for url in [killed, kept, alive] { try? FileManager.default.removeItem(at: url) } }
+
+        TestRun.removeKilledRunsDirectories()
+        #expect(!exists(killed.path))
+        #expect(exists(kept.path))
+        #expect(exists(alive.path), "a live pid's directories stay")
+    }
 }
 
 /// The end-of-run check can fail: a run of this test binary whose only test leaves a directory and a child process
