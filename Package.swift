@@ -100,8 +100,9 @@ let package = Package(
         ),
         .executableTarget(name: "lifeboat", dependencies: ["LifeboatCLI"]),
 
+        // Tests only: temporary directories and child processes that end with the test, the tabletop drill, fixtures.
         .target(name: "LifeboatTestSupport", dependencies: [
-            "LifeboatJSON", "LifeboatSnapshot", "LifeboatFakeTenant", "LifeboatGraph",
+            "LifeboatJSON", "LifeboatSnapshot", "LifeboatFakeTenant", "LifeboatGraph", "LifeboatEngine", "LifeboatRunbook",
         ]),
         // Tests only: the one way tests serve a fake tenant over HTTP on 127.0.0.1, port 0.
         .target(name: "LifeboatServedFake", dependencies: ["LifeboatFakeServer", "LifeboatFakeTenant", "LifeboatTestSupport"]),
@@ -121,7 +122,7 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
         ]),
         .testTarget(name: "LifeboatCurlTests", dependencies: [
-            "LifeboatCurl", "LifeboatGraph", "LifeboatJSON", "LifeboatTestServer",
+            "LifeboatCurl", "LifeboatGraph", "LifeboatJSON", "LifeboatTestServer", "LifeboatTestSupport",
             .product(name: "Logging", package: "swift-log"),
         ]),
         .testTarget(name: "LifeboatCaptureTests", dependencies: [

@@ -46,28 +46,36 @@ public enum StagePermissions {
         "users.manager": [userWrite],  // user-post-manager.md
         "guests.invite": [PermissionRequirement("User.Invite.All", "User.ReadWrite.All", "Directory.ReadWrite.All")],  // invitation-post.md
         "groups.create": [groupWrite],  // group-post-groups.md, group-upsert.md
-        "groups.members": [PermissionRequirement("GroupMember.ReadWrite.All", "Group.ReadWrite.All", "Directory.ReadWrite.All")],  // group-post-members.md
+        // group-post-members.md
+        "groups.members": [PermissionRequirement("GroupMember.ReadWrite.All", "Group.ReadWrite.All", "Directory.ReadWrite.All")],
         "groups.owners": [groupWrite],  // group-post-owners.md
         "adminUnits.create": [adminUnitWrite],  // directory-post-administrativeunits.md
         "adminUnits.members": [adminUnitWrite],  // administrativeunit-post-members.md
         "roles.definitions": [roleManagementWrite],  // rbacapplication-post-roledefinitions.md
         "roles.assign": [roleManagementWrite],  // rbacapplication-post-roleassignments.md
         "namedLocations.create": [policyRead, conditionalAccessWrite],  // conditionalaccessroot-post-namedlocations.md
-        "authenticationStrengths.create": [policyRead, PermissionRequirement("Policy.ReadWrite.ConditionalAccess", "Policy.ReadWrite.AuthenticationMethod")],  // authenticationstrengthroot-post-policies.md
+        // authenticationstrengthroot-post-policies.md
+        "authenticationStrengths.create": [policyRead, PermissionRequirement("Policy.ReadWrite.ConditionalAccess", "Policy.ReadWrite.AuthenticationMethod")],
         "conditionalAccess.create": [policyRead, conditionalAccessWrite, applicationRead],  // conditionalaccessroot-post-policies.md
         "conditionalAccess.enable": [policyRead, conditionalAccessWrite, applicationRead],  // conditionalaccesspolicy-update.md
-        "securityDefaults.disable": [policyRead, PermissionRequirement("Policy.ReadWrite.SecurityDefaults", "Policy.ReadWrite.ConditionalAccess")],  // identitysecuritydefaultsenforcementpolicy-update.md
-        "temporaryAccessPass.enable": [PermissionRequirement("Policy.ReadWrite.AuthenticationMethod")],  // temporaryaccesspassauthenticationmethodconfiguration-update.md
-        "users.accessPasses": [PermissionRequirement("UserAuthenticationMethod.ReadWrite.All")],  // authentication-post-temporaryaccesspassmethods.md
+        // identitysecuritydefaultsenforcementpolicy-update.md
+        "securityDefaults.disable": [policyRead, PermissionRequirement("Policy.ReadWrite.SecurityDefaults", "Policy.ReadWrite.ConditionalAccess")],
+        // temporaryaccesspassauthenticationmethodconfiguration-update.md
+        "temporaryAccessPass.enable": [PermissionRequirement("Policy.ReadWrite.AuthenticationMethod")],
+        // authentication-post-temporaryaccesspassmethods.md
+        "users.accessPasses": [PermissionRequirement("UserAuthenticationMethod.ReadWrite.All")],
         "verify": [directoryRead, policyRead],  // user-list.md, conditionalaccessroot-list-policies.md
         "apps.create": [applicationWrite, domainRead],  // application-post-applications.md, application-upsert.md, domain-get.md
         "apps.link": [applicationWrite],  // application-update.md
-        "apps.identifierUris": [applicationWrite, domainRead],  // application-update.md, domain-get.md  // application-update.md
+        "apps.identifierUris": [applicationWrite, domainRead],  // application-update.md, domain-get.md
         "apps.owners": [applicationWrite],  // application-post-owners.md
         "servicePrincipals.create": [applicationWrite],  // serviceprincipal-post-serviceprincipals.md
-        "appRoleAssignments.create": [PermissionRequirement("AppRoleAssignment.ReadWrite.All"), applicationRead],  // serviceprincipal-post-approleassignedto.md
-        "oauth2Grants.create": [PermissionRequirement("DelegatedPermissionGrant.ReadWrite.All", "Directory.ReadWrite.All")],  // oauth2permissiongrant-post.md
-        "licenses.assign": [userWrite, groupWrite, PermissionRequirement("Organization.Read.All", "Directory.Read.All", "Directory.ReadWrite.All")],  // user-assignlicense.md, subscribedsku-list.md
+        // serviceprincipal-post-approleassignedto.md
+        "appRoleAssignments.create": [PermissionRequirement("AppRoleAssignment.ReadWrite.All"), applicationRead],
+        // oauth2permissiongrant-post.md
+        "oauth2Grants.create": [PermissionRequirement("DelegatedPermissionGrant.ReadWrite.All", "Directory.ReadWrite.All")],
+        // user-assignlicense.md, subscribedsku-list.md
+        "licenses.assign": [userWrite, groupWrite, PermissionRequirement("Organization.Read.All", "Directory.Read.All", "Directory.ReadWrite.All")],
     ]
 
     /// The requirements of a stage kind (none for an unknown kind).

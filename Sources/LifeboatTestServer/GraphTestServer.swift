@@ -93,6 +93,8 @@ public final class GraphTestServer: Sendable {
             var quotaLog: [Date] = []
         }
         let mutable = Mutex(Mutable())
+        /// One element each time the `slow` route starts answering.
+        let slowStarted = AsyncStream.makeStream(of: Void.self)
         init(_ settings: Settings) { self.settings = settings }
         func with<T>(_ body: (inout Mutable) -> T) -> T { mutable.withLock { body(&$0) } }
         /// `true` the first time `key` is seen.
@@ -114,6 +116,9 @@ public final class GraphTestServer: Sendable {
 
     public var settings: Settings { state.settings }
     public var counters: Counters { state.with { $0.counters } }
+    /// Yields when a request to the `slow` route has arrived (before its 3 s answer): a test cancels a transfer that is
+    /// known to be in flight instead of guessing with a delay. One consumer.
+    public var slowRequestsStarted: AsyncStream<Void> { state.slowStarted.stream }
     /// The token endpoint the assertion's `aud` must name.
     public var tokenURL: String { "\(rootURL)/\(settings.tenant)/oauth2/v2.0/token" }
 
@@ -258,6 +263,7 @@ public final class GraphTestServer: Sendable {
         }
         for method in [HTTPRequest.Method.get, .post] {
             graph.on("slow", method: method) { _, _ -> Response in
+                state.slowStarted.continuation.yield()
                 try await Task.sleep(for: .seconds(3))
                 return json(200, ["slow": true])
             }

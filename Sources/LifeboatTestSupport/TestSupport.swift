@@ -4,21 +4,6 @@ import LifeboatGraph
 import LifeboatJSON
 import LifeboatSnapshot
 
-/// A directory of its own for one test, removed by ``remove()``.
-public struct TemporaryDirectory: Sendable {
-    public let url: URL
-
-    public init(_ name: String = "test") throws {
-        url = FileManager.default.temporaryDirectory.appendingPathComponent("lifeboat-\(name)-\(UUID().uuidString.prefix(8))")
-        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
-    }
-
-    /// A path inside the directory.
-    public func path(_ name: String) -> String { url.appendingPathComponent(name).path }
-
-    public func remove() { try? FileManager.default.removeItem(at: url) }
-}
-
 /// Paths of the repository's own files (examples, runbooks) and the built `lifeboat` binary.
 public enum Fixtures {
     /// The repository root, found from this source file.
@@ -87,10 +72,7 @@ public func runLifeboat(_ arguments: [String], in directory: TemporaryDirectory,
     process.executableURL = executable
     process.arguments = arguments
     process.currentDirectoryURL = directory.url
-    var env = ProcessInfo.processInfo.environment
-    env["USER"] = env["USER"] ?? "tester"
-    for (key, value) in environment { env[key] = value }
-    process.environment = env
+    process.environment = childEnvironment(environment, in: directory)
     let tag = UUID().uuidString.prefix(8)
     let outURL = directory.url.appendingPathComponent("stdout-\(tag)"), errURL = directory.url.appendingPathComponent("stderr-\(tag)")
     _ = FileManager.default.createFile(atPath: outURL.path, contents: nil)
@@ -223,4 +205,14 @@ public struct TenantPicture: Equatable, Sendable, CustomStringConvertible {
     public var description: String {
         "\(users.count) users, \(groups.count) groups, \(members.values.map(\.count).reduce(0, +)) memberships, \(owners.values.map(\.count).reduce(0, +)) owners"
     }
+}
+
+/// `lifeboat tabletop --runbook … --snapshot … --state <state>` and `extra`: the CLI drill, by default of the first
+/// shipped rebuild and the Contoso example (paths as the command takes them).
+public func runTabletop(state: String, in directory: TemporaryDirectory, runbook: String = Fixtures.runbook("rebuild-new-tenant.yaml").path,
+                        snapshot: String = Fixtures.contoso.path, _ extra: [String] = [], environment: [String: String] = [:],
+                        input: String? = nil, interruptWhenOutputContains trigger: String? = nil,
+                        executable: URL = Fixtures.lifeboatBinary) async throws -> ProcessResult {
+    try await runLifeboat(["tabletop", "--runbook", runbook, "--snapshot", snapshot, "--state", state] + extra, in: directory,
+                          environment: environment, input: input, interruptWhenOutputContains: trigger, executable: executable)
 }

@@ -13,7 +13,6 @@ import Testing
             return
         }
         let directory = try TemporaryDirectory("benchmark-smoke")
-        defer { directory.remove() }
         let harness = try await runLifeboat(
             [Fixtures.repositoryRoot.appendingPathComponent("Benchmarks/benchmark.py").path, "--smoke",
              "--bin", Fixtures.lifeboatBinary.path, "--work", directory.path("work"),

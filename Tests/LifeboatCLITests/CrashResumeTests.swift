@@ -6,13 +6,6 @@ import Testing
 
 /// Runs the real `lifeboat` binary, kills it with SIGKILL at chosen points, and resumes.
 @Suite struct CrashResumeTests {
-    static let runbook = Fixtures.runbook("rebuild-new-tenant.yaml").path
-
-    func tabletop(_ directory: TemporaryDirectory, state: String, extra: [String] = []) async throws -> ProcessResult {
-        try await runLifeboat(["tabletop", "--runbook", Self.runbook, "--snapshot", Fixtures.contoso.path, "--state", directory.path(state)] + extra,
-                              in: directory)
-    }
-
     func picture(_ directory: TemporaryDirectory, state: String) async throws -> TenantPicture {
         await TenantPicture.of(try FakeTenant(stateFile: directory.path(state + ".fake-tenant.sqlite")))
     }
@@ -35,11 +28,10 @@ import Testing
     @Test(arguments: crashPoints)
     func killedAndResumedConvergesToTheUninterruptedResult(_ point: String) async throws {
         let directory = try TemporaryDirectory("crash")
-        defer { directory.remove() }
-        let reference = try await tabletop(directory, state: "reference.sqlite")
+        let reference = try await runTabletop(state: directory.path("reference.sqlite"), in: directory)
         #expect(reference.status == 0, "\(reference.stderr)")
 
-        let killed = try await tabletop(directory, state: "drill.sqlite", extra: ["--simulate-crash", point])
+        let killed = try await runTabletop(state: directory.path("drill.sqlite"), in: directory, ["--simulate-crash", point])
         #expect(killed.killedBySignal && killed.status == SIGKILL, "expected SIGKILL, got \(killed.status): \(killed.stderr)")
 
         let resumed = try await runLifeboat(["resume", "--state", directory.path("drill.sqlite")], in: directory)
@@ -111,7 +103,6 @@ struct BadInput: Sendable, CustomTestStringConvertible {
     @Test(arguments: BadInput.all)
     func refusedBeforeAnyWrite(_ input: BadInput) async throws {
         let directory = try TemporaryDirectory("bad")
-        defer { directory.remove() }
         var runbook = Fixtures.runbook("rebuild-new-tenant.yaml").path
         if let text = input.runbook {
             runbook = directory.path("runbook.yaml")
@@ -122,8 +113,7 @@ struct BadInput: Sendable, CustomTestStringConvertible {
             snapshot = try Fixtures.copyContoso(into: directory)
             try alter(snapshot)
         }
-        let result = try await runLifeboat(["tabletop", "--runbook", runbook, "--snapshot", snapshot.path, "--state", directory.path("s.sqlite")],
-                                           in: directory)
+        let result = try await runTabletop(state: directory.path("s.sqlite"), in: directory, runbook: runbook, snapshot: snapshot.path)
         #expect(result.status == 2, "\(result.stderr)")
         #expect(result.stderr.contains(input.mentions), "\(result.stderr)")
         #expect(!result.stderr.contains("Fatal error"))
@@ -132,7 +122,6 @@ struct BadInput: Sendable, CustomTestStringConvertible {
 
     @Test func runbookErrorsNameFileAndLine() async throws {
         let directory = try TemporaryDirectory("line")
-        defer { directory.remove() }
         try "name: x\nstages:\n  - id: a\n    kind: users.creat\n".write(toFile: directory.path("r.yaml"), atomically: true, encoding: .utf8)
         let result = try await runLifeboat(["plan", "--runbook", directory.path("r.yaml"), "--snapshot", Fixtures.contoso.path], in: directory)
         #expect(result.status == 2)
@@ -143,10 +132,8 @@ struct BadInput: Sendable, CustomTestStringConvertible {
 @Suite struct CommandTests {
     @Test func pausedAtAGateExitsWithThreeAndContinuesAfterApproval() async throws {
         let directory = try TemporaryDirectory("gate")
-        defer { directory.remove() }
         let runbook = Fixtures.runbook("rebuild-new-tenant.yaml").path
-        let paused = try await runLifeboat(["tabletop", "--runbook", runbook, "--snapshot", Fixtures.contoso.path, "--state", directory.path("s.sqlite"),
-                                            "--pause-at-gates"], in: directory)
+        let paused = try await runTabletop(state: directory.path("s.sqlite"), in: directory, runbook: runbook, ["--pause-at-gates"])
         #expect(paused.status == 3, "\(paused.stderr)")
         #expect(paused.stdout.contains("lifeboat approve"))
         let early = try await runLifeboat(["resume", "--state", directory.path("s.sqlite")], in: directory)
@@ -172,7 +159,6 @@ struct BadInput: Sendable, CustomTestStringConvertible {
 
     @Test func planListsStagesCountsAndGates() async throws {
         let directory = try TemporaryDirectory("plan")
-        defer { directory.remove() }
         let result = try await runLifeboat(["plan", "--runbook", Fixtures.runbook("rebuild-new-tenant.yaml").path, "--snapshot", Fixtures.contoso.path],
                                            in: directory)
         #expect(result.status == 0, "\(result.stderr)")
@@ -183,9 +169,7 @@ struct BadInput: Sendable, CustomTestStringConvertible {
 
     @Test func idmapListsOneRowPerRestoredObject() async throws {
         let directory = try TemporaryDirectory("idmap")
-        defer { directory.remove() }
-        let run = try await runLifeboat(["tabletop", "--runbook", Fixtures.runbook("rebuild-new-tenant.yaml").path, "--snapshot", Fixtures.contoso.path,
-                                         "--state", directory.path("s.sqlite")], in: directory)
+        let run = try await runTabletop(state: directory.path("s.sqlite"), in: directory)
         #expect(run.status == 0, "\(run.stderr)")
         let csv = try await runLifeboat(["idmap", "--state", directory.path("s.sqlite"), "--format", "csv"], in: directory)
         let lines = csv.stdout.split(separator: "\n")

@@ -4,40 +4,6 @@ import LifeboatJSON
 import LifeboatTestSupport
 import Testing
 
-/// A `lifeboat` child process that runs until it is killed or ends.
-final class ChildProcess: @unchecked Sendable {
-    let process = Process()
-    let stdout: URL, stderr: URL
-
-    init(_ arguments: [String], in directory: TemporaryDirectory) throws {
-        let tag = UUID().uuidString.prefix(8)
-        stdout = directory.url.appendingPathComponent("child-out-\(tag)")
-        stderr = directory.url.appendingPathComponent("child-err-\(tag)")
-        _ = FileManager.default.createFile(atPath: stdout.path, contents: nil)
-        _ = FileManager.default.createFile(atPath: stderr.path, contents: nil)
-        process.executableURL = Fixtures.lifeboatBinary
-        process.arguments = arguments
-        process.currentDirectoryURL = directory.url
-        process.standardOutput = try FileHandle(forWritingTo: stdout)
-        process.standardError = try FileHandle(forWritingTo: stderr)
-        process.standardInput = FileHandle.nullDevice
-        try process.run()
-    }
-
-    var output: String { ((try? String(contentsOf: stdout, encoding: .utf8)) ?? "") + ((try? String(contentsOf: stderr, encoding: .utf8)) ?? "") }
-
-    func kill() {
-        Foundation.kill(process.processIdentifier, SIGKILL)
-        process.waitUntilExit()
-    }
-
-    /// Waits for the end (polling, so the test's task never blocks a thread) and returns the exit status.
-    func wait() async -> Int32 {
-        while process.isRunning { try? await Task.sleep(for: .milliseconds(20)) }
-        return process.terminationStatus
-    }
-}
-
 /// `lifeboat fake-tenant serve` as a child process, on a port it chose (or the one it had before a restart).
 struct ServedFakeProcess {
     static let clientID = "7d1c5a6e-2b3f-4c8d-9e0f-112233445566"
@@ -55,9 +21,10 @@ struct ServedFakeProcess {
                let bound = line.split(separator: ":").last.flatMap({ Int($0) }) {
                 return ServedFakeProcess(child: child, root: "http://127.0.0.1:\(bound)", port: bound)
             }
-            guard child.process.isRunning else { break }
+            guard child.isRunning else { break }
             try await Task.sleep(for: .milliseconds(20))
         }
+        await child.kill()
         throw CocoaError(.fileReadUnknown, userInfo: [NSLocalizedDescriptionKey: "serve did not start: \(child.output)"])
     }
 
@@ -90,7 +57,6 @@ struct ServedFakeProcess {
 
     @Test func killedAtSeededMomentsAndResumedEqualsAnUninterruptedRun() async throws {
         let directory = try TemporaryDirectory("torture")
-        defer { directory.remove() }
         // The uninterrupted reference.
         let reference = try await ServedFakeProcess.start(directory, state: "reference-fake.sqlite")
         try await publishDNS(reference, directory)
@@ -98,7 +64,7 @@ struct ServedFakeProcess {
         let referenceStatus = await uninterrupted.wait()
         #expect(referenceStatus == 0, "\(uninterrupted.output)")
         let totalWrites = reference.writes() ?? 0
-        reference.child.kill()
+        try await reference.child.end()
         #expect(totalWrites > 20)
 
         var served = try await ServedFakeProcess.start(directory, state: "torture-fake.sqlite")
@@ -118,23 +84,23 @@ struct ServedFakeProcess {
                 // Writes in flight overshoot each target, and the run's last stages mostly read (verify, ID map): once
                 // 90 % of the writes are in, a seeded patience (1–6 s after the start) kills it in those stages too.
                 let started = Date(), patience = 1 + Double(random.next() % 5_000) / 1_000
-                while client.process.isRunning {
+                while client.isRunning {
                     let writes = served.writes() ?? 0
                     if writes >= target || (writes * 10 >= totalWrites * 9 && Date().timeIntervalSince(started) > patience) { break }
                     try await Task.sleep(for: .milliseconds(5))
                 }
-                if client.process.isRunning {
+                if client.isRunning {
                     if killed == Self.kills {
                         // Last, the served fake dies under the client and comes back on the same port; the client rides it
                         // out (or stops and is resumed like a killed run).
-                        served.child.kill()
+                        await served.child.kill()
                         served = try await ServedFakeProcess.start(directory, state: "torture-fake.sqlite", port: served.port)
                         fakeRestarts += 1
                         let status = await client.wait()
                         if status == 0 { break }
                         continue
                     }
-                    client.kill()
+                    await client.kill()
                     killed += 1
                     continue
                 }
@@ -146,7 +112,7 @@ struct ServedFakeProcess {
         print("crash torture: \(killed) kills survived, \(fakeRestarts) fake restarts, \(attempts) runs")
         #expect(killed == Self.kills)
         #expect(fakeRestarts == 1)
-        served.child.kill()
+        try await served.child.end()
 
         let expected = await TenantPicture.of(try FakeTenant(stateFile: directory.path("reference-fake.sqlite")))
         let actual = await TenantPicture.of(try FakeTenant(stateFile: directory.path("torture-fake.sqlite")))

@@ -10,7 +10,6 @@ import Testing
 @Suite struct FinishedRunTests {
     @Test func aFinishedRunAnswersCompleteWithoutWritingAndOtherSnapshotsAreStillRefused() async throws {
         let directory = try TemporaryDirectory("finished-run")
-        defer { directory.remove() }
         let snapshot = try Fixtures.copyContoso(into: directory)
         let command = ["tabletop", "--runbook", Fixtures.runbook("rebuild-new-tenant.yaml").path, "--snapshot", snapshot.path,
                        "--state", directory.path("drill.sqlite")]
@@ -45,8 +44,7 @@ import Testing
         #expect(other.stderr.contains("belongs to a run from another snapshot"), "\(other.stderr)")
 
         // A snapshot directory that is not one: the full load reports it, as before.
-        let missing = try await runLifeboat(["tabletop", "--runbook", Fixtures.runbook("rebuild-new-tenant.yaml").path,
-                                             "--snapshot", directory.path("nowhere"), "--state", directory.path("drill.sqlite")], in: directory)
+        let missing = try await runTabletop(state: directory.path("drill.sqlite"), in: directory, snapshot: directory.path("nowhere"))
         #expect(missing.status == 2)
         #expect(missing.stderr.contains("snapshot"), "\(missing.stderr)")
     }

@@ -32,10 +32,8 @@ import Testing
     /// Access is enabled only after the Security Defaults gate, and verify finds no difference.
     @Test func theReadmeCommandRebuildsContosoIntoANewTenant() async throws {
         let directory = try TemporaryDirectory("readme")
-        defer { directory.remove() }
         let state = directory.path("drill/contoso.sqlite")
-        let result = try await runLifeboat(["tabletop", "--runbook", Fixtures.runbook("rebuild-new-tenant.yaml").path, "--snapshot", Fixtures.contoso.path,
-                                            "--state", state, "--report", directory.path("drill/report.html")], in: directory)
+        let result = try await runTabletop(state: state, in: directory, ["--report", directory.path("drill/report.html")])
         #expect(result.status == 0, "\(result.stdout)\n\(result.stderr)")
         #expect(result.stdout.contains("[securityDefaults] Security Defaults are on; stage security-defaults turns them off"))
         let store = try CheckpointStore(path: state)
@@ -57,12 +55,10 @@ import Testing
     /// A run whose app lacks a permission stops in preflight, before any write, naming the permission and the stages.
     @Test func aMissingPermissionStopsThePreflightBeforeAnyWrite() async throws {
         let directory = try TemporaryDirectory("perm")
-        defer { directory.remove() }
         let withheld = FakeTenantPermissions.defaultGrants.filter { $0 != "UserAuthenticationMethod.ReadWrite.All" }
         let profile = try Self.profile(directory, "no-tap", newTenant: Self.strict, permissions: withheld)
         let state = directory.path("perm.sqlite")
-        let result = try await runLifeboat(["tabletop", "--runbook", Fixtures.runbook("rebuild-new-tenant.yaml").path, "--snapshot", Fixtures.contoso.path,
-                                            "--state", state, "--profile", profile], in: directory)
+        let result = try await runTabletop(state: state, in: directory, ["--profile", profile])
         #expect(result.status == 2, "\(result.stdout)\n\(result.stderr)")
         #expect(result.stderr.contains("UserAuthenticationMethod.ReadWrite.All"))
         #expect(result.stderr.contains("admin-access-passes"))
@@ -78,11 +74,9 @@ import Testing
     /// A Conditional Access stage in a tenant without Entra ID P1/P2 is a clear stop before any write.
     @Test func anUnlicensedTenantStopsBeforeSecurityDefaultsGoOff() async throws {
         let directory = try TemporaryDirectory("unlicensed")
-        defer { directory.remove() }
         let profile = try Self.profile(directory, "no-p1", newTenant: "  securityDefaults: true\n  conditionalAccessLicensed: false\n  temporaryAccessPassEnabled: false\n")
         let state = directory.path("s.sqlite")
-        let result = try await runLifeboat(["tabletop", "--runbook", Fixtures.runbook("rebuild-new-tenant.yaml").path, "--snapshot", Fixtures.contoso.path,
-                                            "--state", state, "--profile", profile], in: directory)
+        let result = try await runTabletop(state: state, in: directory, ["--profile", profile])
         #expect(result.status == 2, "\(result.stdout)\n\(result.stderr)")
         #expect(result.stderr.contains("[conditionalAccessLicence]") && result.stderr.contains("P1"))
         let tenant = try Self.fake(state)
@@ -94,11 +88,9 @@ import Testing
     /// A domain held by another tenant: no 4 h wait, its users stay on the recovery domain, one follow-up per domain.
     @Test func aHeldDomainLeavesItsUsersOnTheRecoveryDomain() async throws {
         let directory = try TemporaryDirectory("held")
-        defer { directory.remove() }
         let profile = try Self.profile(directory, "held", newTenant: Self.strict + "  heldDomains: [fabrikam-labs.com]\n")
         let state = directory.path("held.sqlite")
-        let result = try await runLifeboat(["tabletop", "--runbook", Fixtures.runbook("rebuild-new-tenant.yaml").path, "--snapshot", Fixtures.contoso.path,
-                                            "--state", state, "--profile", profile], in: directory)
+        let result = try await runTabletop(state: state, in: directory, ["--profile", profile])
         #expect(result.status == 0, "\(result.stdout)\n\(result.stderr)")
         let store = try CheckpointStore(path: state)
         let followUps = try await store.followUps().map(\.followUp)
@@ -128,7 +120,6 @@ import Testing
     /// The hostage case as a scenario: `hold-domains` keeps contoso.com in the old tenant for the whole exercise.
     @Test func aScenarioHoldsADomainInTheOldTenant() async throws {
         let directory = try TemporaryDirectory("hostage")
-        defer { directory.remove() }
         let scenario = directory.path("hostage.yaml")
         try Data("""
             lifeboat: 1
@@ -156,20 +147,17 @@ import Testing
     /// A tenant that is not Contoso (other domains, other admins) rebuilds with the shipped runbook and only --param values.
     @Test func aGeneratedTenantRebuildsWithParametersOnly() async throws {
         let directory = try TemporaryDirectory("northwind")
-        defer { directory.remove() }
         let out = directory.path("northwind")
         let generate = try await runLifeboat(["fake-tenant", "generate", "--users", "80", "--name", "northwind", "--domains", "northwind.example,nw-labs.example",
                                               "--seed", "5", "--out", out], in: directory)
         #expect(generate.status == 0, "\(generate.stderr)")
         #expect(!FileManager.default.fileExists(atPath: out + "/parameters.yaml"))
-        let bare = try await runLifeboat(["tabletop", "--runbook", Fixtures.runbook("rebuild-new-tenant.yaml").path, "--snapshot", out,
-                                          "--state", directory.path("bare.sqlite")], in: directory)
+        let bare = try await runTabletop(state: directory.path("bare.sqlite"), in: directory, snapshot: out)
         #expect(bare.status == 2 && bare.stderr.contains("`operator` has no value"), "\(bare.stderr)")
         let state = directory.path("nw.sqlite")
-        let result = try await runLifeboat(["tabletop", "--runbook", Fixtures.runbook("rebuild-new-tenant.yaml").path, "--snapshot", out, "--state", state,
-                                            "--param", "operator=bg-admin-01@northwind.onmicrosoft.com",
-                                            "--param", "breakGlass1=bg-admin-01@northwind.onmicrosoft.com",
-                                            "--param", "breakGlass2=bg-admin-02@northwind.onmicrosoft.com"], in: directory)
+        let result = try await runTabletop(state: state, in: directory, snapshot: out, ["--param", "operator=bg-admin-01@northwind.onmicrosoft.com",
+                                                                                        "--param", "breakGlass1=bg-admin-01@northwind.onmicrosoft.com",
+                                                                                        "--param", "breakGlass2=bg-admin-02@northwind.onmicrosoft.com"])
         #expect(result.status == 0, "\(result.stdout)\n\(result.stderr)")
         let store = try CheckpointStore(path: state)
         let followUps = try await store.followUps().map(\.followUp)

@@ -7,10 +7,8 @@ import Testing
 @Suite struct FollowUpsCommandTests {
     @Test func listsEveryFollowUpOfATabletopAsCSVAndJSON() async throws {
         let directory = try TemporaryDirectory("followups")
-        defer { directory.remove() }
         let state = directory.path("s.sqlite")
-        let run = try await runLifeboat(["tabletop", "--runbook", Fixtures.runbook("rebuild-new-tenant.yaml").path, "--snapshot", Fixtures.contoso.path,
-                                         "--state", state, "--report", directory.path("report.json")], in: directory)
+        let run = try await runTabletop(state: state, in: directory, ["--report", directory.path("report.json")])
         #expect(run.status == 0, "\(run.stderr)")
         let report = try JSONCoding.decode(Data(contentsOf: URL(fileURLWithPath: directory.path("report.json"))))
         let counted = (report["followUps"]?.arrayValue ?? []).reduce(0) { $0 + Int($1["count"]?.numberValue ?? 0) }

@@ -317,7 +317,6 @@ struct HostileCase: Sendable, CustomTestStringConvertible {
     @Test(arguments: HostileCase.all)
     func refusedWithFileAndPlaceAndNothingWritten(_ hostile: HostileCase) async throws {
         let directory = try TemporaryDirectory("hostile")
-        defer { directory.remove() }
         let arguments = try hostile.arrange(directory)
         let stateBefore = try? Data(contentsOf: URL(fileURLWithPath: directory.path("state.sqlite")))
         let result = try await runLifeboat(arguments, in: directory)

@@ -56,7 +56,6 @@ struct ServedTarget: TestStoppable {
 @Suite struct LiveRebuildTests {
     @Test func rebuildOverHTTPRestoresTheExampleAndLeaksNoSecret() async throws {
         let directory = try TemporaryDirectory("live")
-        defer { directory.remove() }
         // Tokens live 2 s, so the client renews them during the run. The target is a new tenant as Microsoft hands it over
         // (issue 13): Security Defaults on, the Temporary Access Pass method off, Entra ID P1/P2 bought.
         var profile = FakeTenantProfile.fast
@@ -131,7 +130,6 @@ struct ServedTarget: TestStoppable {
 
     @Test func certificateSignInAndADryRunThatWritesNothing() async throws {
         let directory = try TemporaryDirectory("dry")
-        defer { directory.remove() }
         let certificate = try TestCertificate.generate()
         try Data(certificate.privateKeyPEM.utf8).write(to: directory.url.appendingPathComponent("app.key"))
         try Data(certificate.certificatePEM.utf8).write(to: directory.url.appendingPathComponent("app.pem"))
@@ -156,7 +154,6 @@ struct ServedTarget: TestStoppable {
     /// naming the permission and the stages that need it; a dry run stops the same way.
     @Test func aTokenWithoutAPermissionStopsThePreflight() async throws {
         let directory = try TemporaryDirectory("roles")
-        defer { directory.remove() }
         let target = try await ServedTarget.start(directory, roles: FakeTenantPermissions.defaultGrants.filter { $0 != "Policy.Read.All" })
         try await stopping(target) { target in
             for (state, extra) in [("live.sqlite", ["--confirm", target.tenant.initialDomain]), ("dry.sqlite", ["--dry-run"])] {
@@ -172,7 +169,6 @@ struct ServedTarget: TestStoppable {
 
     @Test func safetyRailsRefuseBeforeAnyWrite() async throws {
         let directory = try TemporaryDirectory("rails")
-        defer { directory.remove() }
         let target = try await ServedTarget.start(directory)
         try await stopping(target) { target in
             let domain = target.tenant.initialDomain
@@ -205,7 +201,6 @@ struct ServedTarget: TestStoppable {
 
     @Test func aRebuildRefusesTheSnapshotsOwnTenantButAnInPlaceRestoreRunsThere() async throws {
         let directory = try TemporaryDirectory("source")
-        defer { directory.remove() }
         let snapshot = try Snapshot.load(from: Fixtures.contoso)
         let target = try await ServedTarget.start(directory, seedFrom: snapshot)
         try await stopping(target) { target in
@@ -236,9 +231,7 @@ struct ServedTarget: TestStoppable {
 @Suite struct CaptureVerifyRebuildTests {
     @Test func aCapturedSignedSnapshotRebuildsIntoAnEmptyTenantWithFullFidelity() async throws {
         let directory = try TemporaryDirectory("capture-rebuild")
-        defer { directory.remove() }
         let sourceDirectory = try TemporaryDirectory("production")
-        defer { sourceDirectory.remove() }
         // "Production": Contoso with its original ids, served on its own port.
         let production = try await ServedTarget.start(sourceDirectory, seedFrom: try Snapshot.load(from: Fixtures.contoso))
         try await stopping(production) { production in
@@ -294,7 +287,6 @@ struct ServedTarget: TestStoppable {
 @Suite struct InterruptTests {
     @Test func ctrlCStopsAtAnOperationBoundaryAndTheRunResumes() async throws {
         let directory = try TemporaryDirectory("ctrl-c")
-        defer { directory.remove() }
         let generated = try await runLifeboat(["fake-tenant", "generate", "--users", "3000", "--seed", "5", "--out", directory.path("tenant")], in: directory)
         #expect(generated.status == 0, "\(generated.stderr)")
         let arguments = ["tabletop", "--runbook", Fixtures.runbook("rebuild-new-tenant.yaml").path, "--snapshot", directory.path("tenant"),

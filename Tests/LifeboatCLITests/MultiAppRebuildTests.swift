@@ -13,7 +13,6 @@ import Testing
 
     @Test func threeAppsShareTheWritesAndTheCheckpointSaysWhichAppDidWhat() async throws {
         let directory = try TemporaryDirectory("apps")
-        defer { directory.remove() }
         // Throttling on (with Graph's quotas, which a few hundred writes do not reach) so the fake counts writes per app.
         var profile = FakeTenantProfile.fast
         profile.throttling = FakeTenantProfile.Throttling(enabled: true)
@@ -71,7 +70,6 @@ import Testing
 
     @Test func anAppWithoutACredentialOrWithASecretOnTheCommandLineIsRefused() async throws {
         let directory = try TemporaryDirectory("apps-refused")
-        defer { directory.remove() }
         for app in ["\(Self.clientIDs[1])", "\(Self.clientIDs[1]),secret=hunter2", "\(Self.clientIDs[1]),secret-env=A,secret-file=B"] {
             let result = try await runLifeboat([
                 "rebuild", "--runbook", Fixtures.runbook("rebuild-new-tenant.yaml").path, "--snapshot", Fixtures.contoso.path,

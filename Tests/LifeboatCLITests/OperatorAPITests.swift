@@ -35,7 +35,6 @@ import Testing
 
     @Test func withoutTheTokenOrAJSONBodyNothingIsDeleted() async throws {
         let directory = try TemporaryDirectory("operator-api")
-        defer { directory.remove() }
         let served = try await serve(directory)
         let users = await served.tenant.objects(ofType: "user").count
         let purge = #"{"collection": "users", "purge": true}"#
@@ -67,7 +66,6 @@ import Testing
 
     @Test func theCLISendsTheTokenItFindsAndRefusesAWrongOne() async throws {
         let directory = try TemporaryDirectory("operator-cli")
-        defer { directory.remove() }
         let served = try await serve(directory)
         let before = await served.tenant.objects(ofType: "user").count
         let deleted = try await runLifeboat(["fake-tenant", "delete", "--url", served.root, "--type", "users", "--where", "startswith(userPrincipalName,'amelia')"],

@@ -8,7 +8,6 @@ import Testing
 @Suite struct PortableBinaryTests {
     @Test func theBinaryAloneRunsATabletopFromAnEmptyDirectory() async throws {
         let directory = try TemporaryDirectory("portable")
-        defer { directory.remove() }
         let binary = directory.url.appendingPathComponent("lifeboat")
         // Copied by `cp`, not in this process: a file this process held open for writing could be inherited by a child
         // another test forks meanwhile, and exec would then fail with "Text file busy".
@@ -25,9 +24,8 @@ import Testing
         #expect(copy.terminationStatus == 0)
         #expect(try FileManager.default.contentsOfDirectory(atPath: directory.url.path) == ["lifeboat"])
 
-        let run = try await runLifeboat(["tabletop", "--runbook", Fixtures.runbook("rebuild-new-tenant.yaml").path, "--snapshot", Fixtures.contoso.path,
-                                         "--state", "drill/contoso.sqlite", "--report", "drill/report.html", "--profile", "realistic"],
-                                        in: directory, executable: binary)
+        let run = try await runTabletop(state: "drill/contoso.sqlite", in: directory, ["--report", "drill/report.html", "--profile", "realistic"],
+                                        executable: binary)
         #expect(run.status == 0, "\(run.stderr)")
         let html = try String(contentsOf: directory.url.appendingPathComponent("drill/report.html"), encoding: .utf8)
         #expect(html.contains("@media print"))  // the compiled-in stylesheet

@@ -11,7 +11,6 @@ import Testing
 
     @Test func aForeignSQLiteDatabaseIsRefusedAndLeftByteIdentical() async throws {
         let directory = try TemporaryDirectory("foreign-db")
-        defer { directory.remove() }
         let path = directory.path("other.sqlite")
         do {
             let other = try SQLiteConnection(path: path)
@@ -25,8 +24,7 @@ import Testing
             #expect(result.stderr.contains("\(path) is not a Lifeboat checkpoint"), "\(command): \(result.stderr)")
             #expect(!result.stderr.contains("CREATE TABLE"), "\(command): \(result.stderr)")
         }
-        let tabletop = try await runLifeboat(["tabletop", "--runbook", Fixtures.runbook("rebuild-new-tenant.yaml").path, "--snapshot",
-                                              Fixtures.contoso.path, "--state", path], in: directory)
+        let tabletop = try await runTabletop(state: path, in: directory)
         #expect(tabletop.status == 2, "\(tabletop.stderr)")
         #expect(tabletop.stderr.contains("is not a Lifeboat checkpoint"), "\(tabletop.stderr)")
         #expect(try Data(contentsOf: URL(fileURLWithPath: path)) == before)
@@ -38,14 +36,11 @@ import Testing
 
     @Test func aReadOnlyCheckpointInAReadOnlyDirectoryCanBeRead() async throws {
         let directory = try TemporaryDirectory("read-only-db")
-        defer {
-            try? FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: directory.path("sealed"))
-            directory.remove()
-        }
+        // Writable again, so that the directory can be removed.
+        defer { try? FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: directory.path("sealed")) }
         try FileManager.default.createDirectory(atPath: directory.path("sealed"), withIntermediateDirectories: false)
         let state = directory.path("sealed/drill.sqlite")
-        let run = try await runLifeboat(["tabletop", "--runbook", Fixtures.runbook("rebuild-new-tenant.yaml").path, "--snapshot",
-                                         Fixtures.contoso.path, "--state", state], in: directory)
+        let run = try await runTabletop(state: state, in: directory)
         #expect(run.status == 0, "\(run.stderr)")
         // SQLite cannot make the WAL index: a directory stands where it would go, as it cannot be created in a read-only
         // directory (this also holds when the tests run as root, whom permissions do not stop).
@@ -69,10 +64,8 @@ import Testing
     /// is still reported: read back defensively, never trapped on.
     @Test func outOfRangeStoredValuesDoNotCrashTheReaders() async throws {
         let directory = try TemporaryDirectory("stored-values")
-        defer { directory.remove() }
         let state = directory.path("drill.sqlite")
-        let run = try await runLifeboat(["tabletop", "--runbook", Fixtures.runbook("rebuild-new-tenant.yaml").path, "--snapshot",
-                                         Fixtures.contoso.path, "--state", state], in: directory)
+        let run = try await runTabletop(state: state, in: directory)
         #expect(run.status == 0, "\(run.stderr)")
         do {
             let db = try SQLiteConnection(path: state)
@@ -93,7 +86,6 @@ import Testing
     @Test(arguments: [("a directory", "dir"), ("a FIFO (named pipe)", "fifo"), ("a character device", "/dev/zero")])
     func aStateThatIsNotAFileIsNamedForWhatItIs(_ kind: String, _ name: String) async throws {
         let directory = try TemporaryDirectory("state-kind")
-        defer { directory.remove() }
         let path = name.hasPrefix("/") ? name : directory.path(name)
         if name == "dir" { try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: false) }
         if name == "fifo" { #expect(mkfifo(path, 0o600) == 0) }
@@ -102,8 +94,7 @@ import Testing
             #expect(result.status == 2, "\(command): \(result.stderr)")
             #expect(result.stderr.contains("\(path) is \(kind)"), "\(command): \(result.stderr)")
         }
-        let tabletop = try await runLifeboat(["tabletop", "--runbook", Fixtures.runbook("rebuild-new-tenant.yaml").path, "--snapshot",
-                                              Fixtures.contoso.path, "--state", path], in: directory)
+        let tabletop = try await runTabletop(state: path, in: directory)
         #expect(tabletop.status == 2, "\(tabletop.stderr)")
         #expect(tabletop.stderr.contains("is \(kind)"), "\(tabletop.stderr)")
     }

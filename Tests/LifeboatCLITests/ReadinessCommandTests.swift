@@ -9,7 +9,6 @@ import Testing
 
     @Test func reportsFindingsAndExitsOneOnlyWhenOneIsCritical() async throws {
         let directory = try TemporaryDirectory("readiness-cli")
-        defer { directory.remove() }
         // Contoso has a synced user and a client secret (warnings), nothing critical for a rebuild.
         let text = try await runLifeboat(["readiness", "--runbook", Self.runbook, "--snapshot", Fixtures.contoso.path], in: directory)
         #expect(text.status == 0, "\(text.stdout)\(text.stderr)")

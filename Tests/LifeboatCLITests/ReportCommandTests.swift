@@ -5,14 +5,11 @@ import Testing
 
 /// `lifeboat report` and `lifeboat tabletop --report` with the real binary.
 @Suite struct ReportCommandTests {
-    static let runbook = Fixtures.runbook("rebuild-new-tenant.yaml").path
 
     @Test func aRunKilledAndResumedShowsTheInterruption() async throws {
         let directory = try TemporaryDirectory("report-crash")
-        defer { directory.remove() }
         let state = directory.path("drill.sqlite")
-        let killed = try await runLifeboat(["tabletop", "--runbook", Self.runbook, "--snapshot", Fixtures.contoso.path, "--state", state,
-                                            "--simulate-crash", "response:7@users"], in: directory)
+        let killed = try await runTabletop(state: state, in: directory, ["--simulate-crash", "response:7@users"])
         #expect(killed.killedBySignal && killed.status == SIGKILL, "expected SIGKILL, got \(killed.status): \(killed.stderr)")
         let resumed = try await runLifeboat(["resume", "--state", state], in: directory)
         #expect(resumed.status == 0, "\(resumed.stderr)")
@@ -55,9 +52,7 @@ import Testing
 
     @Test func tabletopWritesTheReportNamedByReport() async throws {
         let directory = try TemporaryDirectory("report-tabletop")
-        defer { directory.remove() }
-        let run = try await runLifeboat(["tabletop", "--runbook", Self.runbook, "--snapshot", Fixtures.contoso.path, "--state", directory.path("s.sqlite"),
-                                         "--report", directory.path("out/report.md")], in: directory)
+        let run = try await runTabletop(state: directory.path("s.sqlite"), in: directory, ["--report", directory.path("out/report.md")])
         #expect(run.status == 0, "\(run.stderr)")
         let markdown = try String(contentsOfFile: directory.path("out/report.md"), encoding: .utf8)
         #expect(markdown.hasPrefix("# Post-incident report: rebuild-new-tenant (tabletop)"))
@@ -65,8 +60,7 @@ import Testing
         #expect(markdown.contains("## Verification"))
         #expect(!markdown.contains("No verify stage in this run"))
 
-        let paused = try await runLifeboat(["tabletop", "--runbook", Self.runbook, "--snapshot", Fixtures.contoso.path, "--state", directory.path("p.sqlite"),
-                                            "--pause-at-gates", "--report", directory.path("paused.json")], in: directory)
+        let paused = try await runTabletop(state: directory.path("p.sqlite"), in: directory, ["--pause-at-gates", "--report", directory.path("paused.json")])
         #expect(paused.status == 3)
         let document = try JSONCoding.decode(Data(contentsOf: URL(fileURLWithPath: directory.path("paused.json"))))
         #expect(document["run"]?["outcome"]?.stringValue == "paused-at-gate")
@@ -74,7 +68,6 @@ import Testing
 
     @Test func aMissingOrEmptyStateIsInvalidInput() async throws {
         let directory = try TemporaryDirectory("report-bad")
-        defer { directory.remove() }
         let missing = try await runLifeboat(["report", "--state", directory.path("nope.sqlite")], in: directory)
         #expect(missing.status == 2)
         #expect(missing.stderr.contains("does not exist"))

@@ -6,12 +6,6 @@ import Testing
 /// One process per run: N `lifeboat` processes started at once on one `--state`, on a new run and on an interrupted one.
 @Suite struct RunLockTests {
     static let processes = ProcessInfo.processInfo.environment["LIFEBOAT_LONG_TESTS"] == "1" ? 40 : 10
-    static let runbook = Fixtures.runbook("rebuild-new-tenant.yaml").path
-
-    func tabletop(_ directory: TemporaryDirectory, state: String, extra: [String] = []) async throws -> ProcessResult {
-        try await runLifeboat(["tabletop", "--runbook", Self.runbook, "--snapshot", Fixtures.contoso.path, "--state", directory.path(state)] + extra,
-                              in: directory)
-    }
 
     func picture(_ directory: TemporaryDirectory, state: String) async throws -> TenantPicture {
         await TenantPicture.of(try FakeTenant(stateFile: directory.path(state + ".fake-tenant.sqlite")))
@@ -46,11 +40,10 @@ import Testing
 
     @Test func manyProcessesOnANewRunLeaveOneWorking() async throws {
         let directory = try TemporaryDirectory("lock-new")
-        defer { directory.remove() }
-        let reference = try await tabletop(directory, state: "reference.sqlite")
+        let reference = try await runTabletop(state: directory.path("reference.sqlite"), in: directory)
         #expect(reference.status == 0, "\(reference.stderr)")
 
-        let results = try await together(Self.processes) { try await tabletop(directory, state: "drill.sqlite") }
+        let results = try await together(Self.processes) { try await runTabletop(state: directory.path("drill.sqlite"), in: directory) }
         expectOneWorker(results, marker: "Tabletop run ")
         let refused = results.filter { $0.status == 2 }
         #expect(!refused.isEmpty, "no process was refused: they did not overlap")
@@ -66,11 +59,10 @@ import Testing
 
     @Test func manyProcessesResumingOneRunLeaveOneWorking() async throws {
         let directory = try TemporaryDirectory("lock-resume")
-        defer { directory.remove() }
-        let reference = try await tabletop(directory, state: "reference.sqlite")
+        let reference = try await runTabletop(state: directory.path("reference.sqlite"), in: directory)
         #expect(reference.status == 0, "\(reference.stderr)")
         // A SIGKILLed holder leaves no stale lock: the resumes below take it.
-        let killed = try await tabletop(directory, state: "drill.sqlite", extra: ["--simulate-crash", "response:7@users"])
+        let killed = try await runTabletop(state: directory.path("drill.sqlite"), in: directory, ["--simulate-crash", "response:7@users"])
         #expect(killed.killedBySignal, "\(killed.stderr)")
 
         let results = try await together(Self.processes) { try await runLifeboat(["resume", "--state", directory.path("drill.sqlite")], in: directory) }

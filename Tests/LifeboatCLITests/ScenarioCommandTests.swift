@@ -22,7 +22,6 @@ import Testing
 
     @Test func aKillDuringUsersCreateResumesConvergesAndShowsOnTheTimeline() async throws {
         let directory = try TemporaryDirectory("scenario-kill")
-        defer { directory.remove() }
         let scenario = try write("""
             lifeboat: 1
             name: laptop-dies
@@ -32,8 +31,7 @@ import Testing
             events:
               - { name: laptop dies, do: kill, stage: users, at: 40%, downtime: 30m }
             """, "laptop-dies.yaml", in: directory)
-        let reference = try await runLifeboat(["tabletop", "--runbook", Self.rebuild, "--snapshot", Fixtures.contoso.path,
-                                               "--state", directory.path("reference.sqlite"), "--profile", "fast"], in: directory)
+        let reference = try await runTabletop(state: directory.path("reference.sqlite"), in: directory, ["--profile", "fast"])
         #expect(reference.status == 0, "\(reference.stderr)")
 
         let killed = try await runLifeboat(["tabletop", "--scenario", scenario, "--state", directory.path("drill.sqlite")], in: directory)
@@ -74,13 +72,10 @@ import Testing
 
     @Test func gateDecisionsAtThePromptAreRecorded() async throws {
         let directory = try TemporaryDirectory("prompt")
-        defer { directory.remove() }
         // create-tenant: skip 30 minutes ahead, then Grace approves; security-defaults (issue 13: Security Defaults go off behind
         // a gate): approve; enable-ca: inject a storm, then approve as the operator.
         let input = "s 30m\na Grace Hopper\na\nf\n1\na\n"
-        let result = try await runLifeboat(["tabletop", "--runbook", Self.rebuild, "--snapshot", Fixtures.contoso.path, "--state",
-                                            directory.path("drill.sqlite"), "--profile", "fast", "--pause-at-gates", "--prompt-from-stdin",
-                                            "--operator-name", "Ada"], in: directory, input: input)
+        let result = try await runTabletop(state: directory.path("drill.sqlite"), in: directory, ["--profile", "fast", "--pause-at-gates", "--prompt-from-stdin", "--operator-name", "Ada"], input: input)
         #expect(result.status == 0, "\(result.stdout)\n\(result.stderr)")
         #expect(result.stdout.contains("⏸ Gate create-tenant"))
         let events = try await CheckpointStore(path: directory.path("drill.sqlite")).events()
@@ -103,16 +98,13 @@ import Testing
 
     @Test func withoutATerminalTheGatePausesAsBefore() async throws {
         let directory = try TemporaryDirectory("no-tty")
-        defer { directory.remove() }
-        let result = try await runLifeboat(["tabletop", "--runbook", Self.rebuild, "--snapshot", Fixtures.contoso.path, "--state",
-                                            directory.path("drill.sqlite"), "--profile", "fast", "--pause-at-gates"], in: directory)
+        let result = try await runTabletop(state: directory.path("drill.sqlite"), in: directory, ["--profile", "fast", "--pause-at-gates"])
         #expect(result.status == 3, "\(result.stdout)\n\(result.stderr)")
         #expect(result.stdout.contains("lifeboat approve"))
     }
 
     @Test func aBadScenarioIsRefusedWithItsLine() async throws {
         let directory = try TemporaryDirectory("bad-scenario")
-        defer { directory.remove() }
         let scenario = try write("""
             lifeboat: 1
             runbook: \(Self.rebuild)
@@ -145,7 +137,6 @@ import Testing
 
     @Test func theInPlaceScenarioRecreatesThePurgedAdmin() async throws {
         let directory = try TemporaryDirectory("in-place")
-        defer { directory.remove() }
         let result = try await runLifeboat(["tabletop", "--scenario", Fixtures.runbook("scenarios/mass-deletion-in-place.yaml").path, "--state",
                                             directory.path("drill.sqlite"), "--profile", "fast"], in: directory)
         #expect(result.status == 0, "\(result.stdout)\n\(result.stderr)")
@@ -162,9 +153,7 @@ import Testing
 
     @Test func whatIfPrintsHowTheRecoveryTimeGrows() async throws {
         let directory = try TemporaryDirectory("what-if-cli")
-        defer { directory.remove() }
-        let result = try await runLifeboat(["tabletop", "--runbook", Self.rebuild, "--snapshot", Fixtures.contoso.path, "--state",
-                                            directory.path("drill.sqlite"), "--profile", "fast", "--scale", "3x", "--apps", "2"], in: directory)
+        let result = try await runTabletop(state: directory.path("drill.sqlite"), in: directory, ["--profile", "fast", "--scale", "3x", "--apps", "2"])
         #expect(result.status == 0, "\(result.stdout)\n\(result.stderr)")
         #expect(result.stdout.contains("What-if: how the recovery time grows"))
         let rows = result.stdout.split(separator: "\n").filter { $0.hasPrefix("  1x") || $0.hasPrefix("  3x") }

@@ -7,7 +7,6 @@ import Testing
 @Suite struct SnapshotImportCommandTests {
     @Test func importThenPlanThenSummarise() async throws {
         let directory = try TemporaryDirectory("cli-import")
-        defer { directory.remove() }
         let input = directory.url.appendingPathComponent("export")
         try ImportFixtures.writePowerShell(into: input)
         let snapshot = directory.path("snap")
@@ -50,7 +49,6 @@ import Testing
     @Test(arguments: ["entra-exporter", "powershell-csv"])
     func anImportedSnapshotRestoresInATabletop(_ format: String) async throws {
         let directory = try TemporaryDirectory("cli-import-tabletop")
-        defer { directory.remove() }
         let input = directory.url.appendingPathComponent("export")
         if format == "entra-exporter" {
             try ImportFixtures.writeEntraExporter(into: input)
@@ -61,9 +59,7 @@ import Testing
         let imported = try await runLifeboat(["snapshot", "import", "--from", format, input.path, "--out", snapshot], in: directory)
         #expect(imported.status == 0, "\(imported.stderr)")
         let state = directory.path("drill.sqlite")
-        let run = try await runLifeboat(["tabletop", "--runbook", Fixtures.runbook("rebuild-new-tenant.yaml").path, "--snapshot", snapshot,
-                                         "--state", state, "--profile", "fast", "--params", Fixtures.contoso.appendingPathComponent("parameters.yaml").path],
-                                        in: directory)
+        let run = try await runTabletop(state: state, in: directory, snapshot: snapshot, ["--profile", "fast", "--params", Fixtures.contoso.appendingPathComponent("parameters.yaml").path])
         #expect(run.status == 0, "\(run.stdout)\n\(run.stderr)")
         let status = try await runLifeboat(["status", "--state", state, "--json"], in: directory)
         let document = try JSONCoding.decode(Data(status.stdout.utf8))
@@ -76,7 +72,6 @@ import Testing
 
     @Test func badInputExitsWithTheLocation() async throws {
         let directory = try TemporaryDirectory("cli-import-bad")
-        defer { directory.remove() }
         let input = directory.url.appendingPathComponent("export")
         try ImportFixtures.writePowerShell(into: input, replacing: ["groups.csv": """
             "Id","DisplayName","MailEnabled","SecurityEnabled","MailNickname"

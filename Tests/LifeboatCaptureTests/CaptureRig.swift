@@ -22,11 +22,13 @@ struct CaptureRig: TestStoppable {
     let source: Snapshot
     let served: ServedFakeTenant
     let transport: CurlTransport
+    /// The token endpoint's, the token cache's and the client's clock, when the test moves time itself.
+    let clock: VirtualClock?
     var tenant: FakeTenant { served.tenant }
     var server: FakeTenantServer { served.server }
     var root: String { served.root }
 
-    static func start(certificate: TestCertificate? = nil, tokenLifetime: Int = 3599) async throws -> CaptureRig {
+    static func start(certificate: TestCertificate? = nil, tokenLifetime: Int = 3599, clock: VirtualClock? = nil) async throws -> CaptureRig {
         let directory = try TemporaryDirectory("capture")
         let source = try Snapshot.load(from: Fixtures.contoso)
         let tenant = try FakeTenant(stateFile: nil, tenantID: source.manifest.sourceTenantId,
@@ -34,19 +36,20 @@ struct CaptureRig: TestStoppable {
         try await tenant.importSnapshot(source)
         let certificates = try certificate.map { [try RegisteredCertificate(pem: $0.certificatePEM)] } ?? []
         let served = try await ServedFakeTenant.start(
-            tenant, applications: [AppRegistration(clientID: clientID, secrets: [secret], certificates: certificates)], tokenLifetime: tokenLifetime)
-        return CaptureRig(directory: directory, source: source, served: served, transport: try CurlTransport())
+            tenant, applications: [AppRegistration(clientID: clientID, secrets: [secret], certificates: certificates)], tokenLifetime: tokenLifetime,
+            now: { clock?.instant ?? Date() })
+        return CaptureRig(directory: directory, source: source, served: served, transport: try CurlTransport(), clock: clock)
     }
 
     func stop() async {
         await served.stop()
-        directory.remove()
     }
 
     var endpoints: GraphEndpoints { GraphEndpoints(graphURL: root, authorityURL: root) }
 
     func credentials(_ credential: ClientCredentials.Credential) -> ClientCredentials {
-        ClientCredentials(tenant: tenant.tenantID, clientID: Self.clientID, credential: credential, endpoints: endpoints, transport: transport)
+        ClientCredentials(tenant: tenant.tenantID, clientID: Self.clientID, credential: credential, endpoints: endpoints, transport: transport,
+                          clock: clock ?? SystemClock())
     }
 
     func secretCredentials() throws -> ClientCredentials {
@@ -55,7 +58,7 @@ struct CaptureRig: TestStoppable {
 
     /// A Graph client over `transport` (libcurl unless a test wraps it).
     func client(tokens: ClientCredentials, transport: (any HTTPTransport)? = nil) -> GraphClient {
-        GraphClient(baseURL: endpoints.baseURL, transport: transport ?? self.transport, tokens: tokens,
+        GraphClient(baseURL: endpoints.baseURL, transport: transport ?? self.transport, clock: clock ?? SystemClock(), tokens: tokens,
                     retry: RetryPolicy(maxTransientAttempts: 3, initialBackoff: 0.01, maxBackoff: 0.05))
     }
 
@@ -76,17 +79,27 @@ final class ProgressLog: Sendable {
     func line(_ type: ObjectType) -> CaptureProgress? { all.first { $0.type == type } }
 }
 
-/// A transport that delays every request, or fails every request after a number of them.
+/// A transport that moves a simulated clock on every request (a slow tenant, in simulated time), fails every request
+/// after a number of them, or holds one request until the caller is cancelled (telling the test it got there).
 final class ScriptedTransport: HTTPTransport {
     let inner: any HTTPTransport
-    let delay: Duration
+    let clock: VirtualClock?
+    let step: Double
     let failAfter: Int?
+    let holdAt: Int?
     let sent = Mutex<Int>(0)
+    /// Yields once, when the held request is reached.
+    let held: AsyncStream<Void>
+    private let reached: AsyncStream<Void>.Continuation
+    private let release = Mutex<CheckedContinuation<Void, Never>?>(nil)
 
-    init(_ inner: any HTTPTransport, delay: Duration = .zero, failAfter: Int? = nil) {
+    init(_ inner: any HTTPTransport, advancing clock: VirtualClock? = nil, by step: Double = 0, failAfter: Int? = nil, holdAt: Int? = nil) {
         self.inner = inner
-        self.delay = delay
+        self.clock = clock
+        self.step = step
         self.failAfter = failAfter
+        self.holdAt = holdAt
+        (held, reached) = AsyncStream.makeStream(of: Void.self)
     }
 
     var count: Int { sent.withLock { $0 } }
@@ -97,7 +110,20 @@ final class ScriptedTransport: HTTPTransport {
             return count
         }
         if let failAfter, number > failAfter { throw TransportFailure.notSent("connection refused (test)") }
-        if delay > .zero { try await Task.sleep(for: delay) }
+        clock?.advance(by: step)
+        if number == holdAt {
+            // Suspended until the caller's task is cancelled; no time passes.
+            await withTaskCancellationHandler {
+                await withCheckedContinuation { continuation in
+                    release.withLock { $0 = continuation }
+                    reached.yield()
+                    if Task.isCancelled { release.withLock { $0.take() }?.resume() }
+                }
+            } onCancel: {
+                release.withLock { $0.take() }?.resume()
+            }
+            try Task.checkCancellation()
+        }
         return try await inner.send(request)
     }
 }

@@ -60,13 +60,13 @@ func tenantBuiltIns(_ type: ObjectType, _ object: JSONObject) -> Bool {
     }
 
     @Test func anExpiredTokenIsRenewedMidCapture() async throws {
-        // Two-second tokens, and a capture slowed to take several seconds: it needs more than one token.
-        let rig = try await CaptureRig.start(tokenLifetime: 2)
+        // Two-second tokens, and a capture slowed to take several seconds of simulated time: it needs more than one token.
+        let clock = VirtualClock()
+        let rig = try await CaptureRig.start(tokenLifetime: 2, clock: clock)
         let tokens = try rig.secretCredentials()
-        let slow = ScriptedTransport(rig.transport, delay: .milliseconds(150))
-        let started = Date()
+        let slow = ScriptedTransport(rig.transport, advancing: clock, by: 0.15)
         let captured = try await rig.capture(rig.client(tokens: tokens, transport: slow), into: "snap")
-        #expect(Date().timeIntervalSince(started) > 2.5)
+        #expect(clock.elapsed > 2.5)
         #expect(await tokens.tokensIssued >= 2)
         #expect(SnapshotComparison.differences(rig.source, captured, extras: tenantBuiltIns) == [])
         await rig.stop()
@@ -86,10 +86,11 @@ func tenantBuiltIns(_ type: ObjectType, _ object: JSONObject) -> Bool {
         #expect(try FileManager.default.contentsOfDirectory(atPath: rig.directory.url.path) == [])
 
         // A cancelled capture cleans up the same way.
-        let slow = ScriptedTransport(rig.transport, delay: .milliseconds(50))
-        let cancelled = SnapshotCapture(graph: rig.client(tokens: try rig.secretCredentials(), transport: slow))
+        let holding = ScriptedTransport(rig.transport, holdAt: 6)
+        let cancelled = SnapshotCapture(graph: rig.client(tokens: try rig.secretCredentials(), transport: holding))
         let task = Task { try await cancelled.capture(CaptureOptions(output: output, toolVersion: "test")) }
-        try await Task.sleep(for: .milliseconds(300))
+        // Cancelled while its sixth request is in flight (after the users were read), not after a guessed delay.
+        for await _ in holding.held { break }
         task.cancel()
         _ = await task.result
         #expect(!FileManager.default.fileExists(atPath: output.path))

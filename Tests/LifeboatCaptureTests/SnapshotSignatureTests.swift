@@ -63,7 +63,6 @@ struct Tampering: Sendable, CustomTestStringConvertible {
 
     @Test func aSignedSnapshotVerifiesAndStillLoads() throws {
         let directory = try TemporaryDirectory("sign")
-        defer { directory.remove() }
         let (snapshot, key) = try signedContoso(directory)
         let report = try SnapshotVerification.verify(directory: snapshot, publicKey: key.publicKey)
         #expect(report.signedBy == SnapshotSignature.keyID(key.publicKey))
@@ -88,7 +87,6 @@ struct Tampering: Sendable, CustomTestStringConvertible {
     @Test(arguments: Tampering.all)
     func aTamperedSnapshotIsRefused(_ tampering: Tampering) throws {
         let directory = try TemporaryDirectory("tamper")
-        defer { directory.remove() }
         let (snapshot, key) = try signedContoso(directory)
         try tampering.apply(snapshot)
         let error = #expect(throws: SnapshotVerificationError.self) {
@@ -102,7 +100,6 @@ struct Tampering: Sendable, CustomTestStringConvertible {
     /// before the signature is checked. What is verified is the manifest that was used, so it is refused.
     @Test func swappingTheManifestBetweenLoadAndCheckCannotVerify() throws {
         let directory = try TemporaryDirectory("swap")
-        defer { directory.remove() }
         let (snapshot, key) = try signedContoso(directory)
         let manifestURL = snapshot.appendingPathComponent(Snapshot.manifestFileName)
         let signed = try Data(contentsOf: manifestURL)
@@ -121,7 +118,6 @@ struct Tampering: Sendable, CustomTestStringConvertible {
 
         // Unswapped, the loaded bytes verify, and the custody statement names their hash.
         let other = try TemporaryDirectory("swap-intact")
-        defer { other.remove() }
         let (intactURL, intactKey) = try signedContoso(other)
         let intact = try Snapshot.load(from: intactURL)
         try SnapshotSignature.verify(intact, publicKey: intactKey.publicKey)
@@ -131,7 +127,6 @@ struct Tampering: Sendable, CustomTestStringConvertible {
 
     @Test func keyFilesArePEMAndThePrivateOneIsPrivate() throws {
         let directory = try TemporaryDirectory("keys")
-        defer { directory.remove() }
         let prefix = directory.path("backup-signing")
         let key = SnapshotSignature.generateKey()
         let files = try SnapshotSignature.writeKeyPair(prefix: prefix, key: key)
@@ -148,7 +143,6 @@ struct Tampering: Sendable, CustomTestStringConvertible {
 
     @Test func theSignatureDocumentNamesTheAlgorithmAndTheKey() throws {
         let directory = try TemporaryDirectory("sigdoc")
-        defer { directory.remove() }
         let (snapshot, key) = try signedContoso(directory)
         let document = try JSONCoding.decode(Data(contentsOf: snapshot.appendingPathComponent(SnapshotSignature.fileName)))
         #expect(document["algorithm"] == "Ed25519")

@@ -3,6 +3,7 @@ import LifeboatCurl
 import LifeboatGraph
 import LifeboatJSON
 import LifeboatTestServer
+import LifeboatTestSupport
 import Testing
 
 /// Every request in these tests goes to a server on 127.0.0.1 that the test started on port 0.
@@ -127,7 +128,8 @@ import Testing
         let server = try await GraphTestServer.start()
         let transport = try CurlTransport()
         let task = Task { try await transport.send(HTTPRequest(method: "GET", url: server.rootURL + "/v1.0/slow", timeout: 30)) }
-        try await Task.sleep(for: .milliseconds(300))
+        // Cancelled once the server has the request, i.e. while the transfer is in flight.
+        for await _ in server.slowRequestsStarted { break }
         task.cancel()
         let result = await task.result
         // The slow route would answer 200 after 3 s: a cancelled call ends with a failure instead of that answer,
@@ -157,50 +159,36 @@ import Testing
 
     @Test(.enabled(if: FileManager.default.isExecutableFile(atPath: openssl)))
     func verifiesThePeerAndTrustsOnlyTheConfiguredBundle() async throws {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("lifeboat-tls-\(UUID().uuidString.prefix(8))")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: directory) }
-        let key = directory.appendingPathComponent("key.pem").path, certificate = directory.appendingPathComponent("cert.pem").path
-        let generate = Process()
-        generate.executableURL = URL(fileURLWithPath: Self.openssl)
-        generate.arguments = ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", key, "-out", certificate, "-days", "1",
-                              "-subj", "/CN=localhost", "-addext", "subjectAltName=IP:127.0.0.1,DNS:localhost"]
-        generate.standardError = FileHandle.nullDevice
-        try generate.run()
-        generate.waitUntilExit()
-        #expect(generate.terminationStatus == 0)
+        let directory = try TemporaryDirectory("tls")
+        let key = directory.path("key.pem"), certificate = directory.path("cert.pem")
+        let generate = try await runLifeboat(["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", key, "-out", certificate, "-days", "1",
+                                              "-subj", "/CN=localhost", "-addext", "subjectAltName=IP:127.0.0.1,DNS:localhost"],
+                                             in: directory, executable: URL(fileURLWithPath: Self.openssl))
+        #expect(generate.status == 0, "\(generate.stderr)")
 
-        let output = directory.appendingPathComponent("server.out")
-        _ = FileManager.default.createFile(atPath: output.path, contents: nil)
-        let server = Process()
-        server.executableURL = URL(fileURLWithPath: Self.openssl)
-        server.arguments = ["s_server", "-accept", "127.0.0.1:0", "-cert", certificate, "-key", key, "-www"]
-        server.standardOutput = try FileHandle(forWritingTo: output)
-        server.standardError = FileHandle.nullDevice
-        try server.run()
-        // `openssl s_server` ignores SIGTERM: kill it and wait, so no server outlives the test.
-        defer {
-            kill(server.processIdentifier, SIGKILL)
-            server.waitUntilExit()
-        }
-        var port: Int?
-        for _ in 0..<50 where port == nil {
-            try await Task.sleep(for: .milliseconds(100))
-            let text = (try? String(contentsOf: output, encoding: .utf8)) ?? ""
-            port = text.split(separator: "\n").first { $0.hasPrefix("ACCEPT ") }.flatMap { $0.split(separator: ":").last }.flatMap { Int($0) }
-        }
-        let url = "https://127.0.0.1:\(try #require(port))/"
+        // `openssl s_server` ignores SIGTERM: withChildProcess kills it, awaits it and checks it is gone before the test ends.
+        try await withChildProcess(["s_server", "-accept", "127.0.0.1:0", "-cert", certificate, "-key", key, "-www"],
+                                   executable: URL(fileURLWithPath: Self.openssl), in: directory) { server in
+            // Polls the child's output for its port (at most 5 s): how long openssl takes to start is not under the test's control.
+            var port: Int?
+            for _ in 0..<500 where port == nil && server.isRunning {
+                port = server.output.split(separator: "\n").first { $0.hasPrefix("ACCEPT ") }.flatMap { $0.split(separator: ":").last }
+                    .flatMap { Int($0) }
+                if port == nil { try await Task.sleep(for: .milliseconds(10)) }
+            }
+            let url = "https://127.0.0.1:\(try #require(port))/"
 
-        let untrusting = try CurlTransport()
-        let error = await #expect(throws: TransportFailure.self) { _ = try await untrusting.send(HTTPRequest(method: "GET", url: url, timeout: 5)) }
-        guard case .notSent(let reason) = error else {
-            Issue.record("expected notSent, got \(String(describing: error))")
-            return
-        }
-        #expect(reason.lowercased().contains("certificate"))
+            let untrusting = try CurlTransport()
+            let error = await #expect(throws: TransportFailure.self) { _ = try await untrusting.send(HTTPRequest(method: "GET", url: url, timeout: 5)) }
+            guard case .notSent(let reason) = error else {
+                Issue.record("expected notSent, got \(String(describing: error))")
+                return
+            }
+            #expect(reason.lowercased().contains("certificate"))
 
-        let trusting = try CurlTransport(configuration: .init(caBundlePath: certificate))
-        let response = try await trusting.send(HTTPRequest(method: "GET", url: url, timeout: 5))
-        #expect(response.status == 200)
+            let trusting = try CurlTransport(configuration: .init(caBundlePath: certificate))
+            let response = try await trusting.send(HTTPRequest(method: "GET", url: url, timeout: 5))
+            #expect(response.status == 200)
+        }
     }
 }

@@ -3,6 +3,7 @@ import LifeboatCurl
 import LifeboatGraph
 import LifeboatJSON
 import LifeboatTestServer
+import LifeboatTestSupport
 import Logging
 import Synchronization
 import Testing
@@ -53,8 +54,9 @@ struct LiveSetup {
                           endpoints: endpoints, transport: transport, logger: logger)
     }
 
-    func client(tokens: (any AccessTokenProvider)?, governor: ThroughputGovernor? = nil, logger: Logger? = nil) -> GraphClient {
-        GraphClient(baseURL: endpoints.baseURL, transport: transport, tokens: tokens,
+    func client(tokens: (any AccessTokenProvider)?, governor: ThroughputGovernor? = nil, logger: Logger? = nil,
+                clock: any GraphClock = SystemClock()) -> GraphClient {
+        GraphClient(baseURL: endpoints.baseURL, transport: transport, clock: clock, tokens: tokens,
                     retry: RetryPolicy(initialBackoff: 0.05, maxBackoff: 2), governor: governor, logger: logger)
     }
 }
@@ -84,9 +86,9 @@ func secretSettings(_ secret: String, lifetime: Int = 3600) -> GraphTestServer.S
 
     @Test func aClientSecretFromAFile() async throws {
         let live = try await LiveSetup(secretSettings(secret))
-        let path = FileManager.default.temporaryDirectory.appendingPathComponent("lifeboat-secret-\(UUID().uuidString)").path
+        let directory = try TemporaryDirectory("secret")
+        let path = directory.path("client.secret")
         try Data((secret + "\n").utf8).write(to: URL(fileURLWithPath: path))
-        defer { try? FileManager.default.removeItem(atPath: path) }
         let client = live.client(tokens: live.credentials(.secret(try .file(path))))
         #expect(try await client.get("/users/u9")["id"]?.stringValue == "u9")
         #expect(throws: CredentialError.self) { _ = try ClientSecret.environment("LIFEBOAT_UNSET", in: [:]) }
@@ -222,10 +224,11 @@ func secretSettings(_ secret: String, lifetime: Int = 3600) -> GraphTestServer.S
 @Suite struct LiveGraphClientTests {
     @Test func retriesThrottlingAndTransientReadsThroughCurl() async throws {
         let live = try await LiveSetup(GraphTestServer.Settings())
-        let client = live.client(tokens: nil)
-        let started = Date()
+        let clock = SteppedClock()
+        let client = live.client(tokens: nil, clock: clock)
+        let started = await clock.now()
         #expect(try await client.get("/throttled/a")["ok"] == true)
-        #expect(Date().timeIntervalSince(started) >= 0.9)  // Retry-After: 1
+        #expect(await clock.now().timeIntervalSince(started) >= 1)  // waited out Retry-After: 1, on the client's clock
         #expect(try await client.get("/flaky/a")["ok"] == true)
         #expect(try await client.get("/compressed")["value"]?.arrayValue?.count == 50)
         await live.server.stop()

@@ -67,40 +67,11 @@ enum AppsFixture {
     }
 }
 
-extension Drill {
-    /// A drill of another snapshot and runbook file.
-    init(_ name: String, snapshotAt snapshotURL: URL, runbookAt runbookURL: URL, directory: TemporaryDirectory, tenant: FakeTenant? = nil,
-         clock shared: VirtualClock? = nil) async throws {
-        self.directory = directory
-        snapshot = try Snapshot.load(from: snapshotURL)
-        let clock = shared ?? VirtualClock()
-        self.clock = clock
-        let tenant = try tenant ?? FakeTenant(stateFile: directory.path("\(name).fake.sqlite"), initialDomain: "contosodr.onmicrosoft.com",
-                                              clock: { clock.instant })
-        self.tenant = tenant
-        runbook = try Runbook.load(contentsOf: runbookURL, catalog: StageCatalog.specs, fileParameters: Fixtures.contosoParameters, builtins: [
-            "target.initialDomain": tenant.initialDomain, "target.tenantId": tenant.tenantID,
-            "snapshot.initialDomain": snapshot.manifest.sourceInitialDomain ?? "", "snapshot.sourceTenantId": snapshot.manifest.sourceTenantId,
-        ])
-        store = try CheckpointStore(path: directory.path("\(name).sqlite"))
-        try await store.startRun(RunRecord(
-            id: name, mode: .tabletop, runbookPath: runbookURL.path, runbookName: runbook.name, runbookSHA256: runbook.sha256,
-            snapshotPath: snapshotURL.path, snapshotManifestSHA256: snapshot.manifestSHA256,
-            sourceTenantId: snapshot.manifest.sourceTenantId, snapshotCapturedAt: snapshot.manifest.capturedAt, parameters: [:],
-            target: "fake", targetTenantId: tenant.tenantID, fakeStatePath: nil, concurrency: 4, toolVersion: "test",
-            operatorName: "tester", host: "test", startedAt: "2026-11-22T00:00:00Z"),
-            stages: runbook.stages.map { ($0.id, $0.kind, $0.title) }, simulatedSeconds: nil)
-    }
-
+extension TabletopDrill {
     /// An executor whose writes matching `drop` lose their response every `every`-th time (after the tenant applied them).
     func executor(droppingEvery every: Int, where drop: @escaping @Sendable (HTTPRequest) -> Bool, counting matched: WriteCounter = WriteCounter()) -> Executor {
-        var options = ExecutorOptions(outputDirectory: directory.url)
-        options.gates = .autoApprove(by: "tester")
-        options.concurrency = 4
-        let transport = SelectiveDrops(dropping: FakeTenantTransport(tenant: tenant, dropResponses: DroppedResponses(every: every)),
-                                       passing: FakeTenantTransport(tenant: tenant), when: drop, matched: matched)
-        let graph = GraphClient(baseURL: FakeTenantTransport.baseURL, transport: transport, clock: clock)
-        return Executor(runbook: runbook, snapshot: snapshot, graph: graph, store: store, mode: .tabletop, options: options)
+        executor(transport: SelectiveDrops(dropping: FakeTenantTransport(tenant: tenant, dropResponses: DroppedResponses(every: every)),
+                                           passing: FakeTenantTransport(tenant: tenant), when: drop, matched: matched))
     }
 }
 
@@ -222,8 +193,7 @@ extension FakeTenant {
 
     @Test func tabletopRecreatesAppsEnterpriseAppsAssignmentsAndConsents() async throws {
         let directory = try TemporaryDirectory("apps")
-        defer { directory.remove() }
-        let drill = try await Drill("apps", snapshotAt: try AppsFixture.snapshot(in: directory), runbookAt: Self.rebuild, directory: directory)
+        let drill = try await Drill("apps", in: directory, snapshot: try AppsFixture.snapshot(in: directory))
         #expect(try await drill.executor().run() == .completed)
 
         let snapshot = drill.snapshot
@@ -310,7 +280,6 @@ extension FakeTenant {
 
     @Test func issueSecretsWritesOneNewSecretPerOldOneToA0600File() async throws {
         let directory = try TemporaryDirectory("secrets")
-        defer { directory.remove() }
         let secretsFile = directory.path("app-secrets.csv")
         let runbook = try String(contentsOf: Self.rebuild, encoding: .utf8).replacingOccurrences(of: """
                 kind: apps.create
@@ -324,8 +293,8 @@ extension FakeTenant {
             """)
         #expect(runbook.contains("issueSecrets"))
         try runbook.write(toFile: directory.path("runbook.yaml"), atomically: true, encoding: .utf8)
-        let drill = try await Drill("secrets", snapshotAt: try AppsFixture.snapshot(in: directory),
-                                    runbookAt: URL(fileURLWithPath: directory.path("runbook.yaml")), directory: directory)
+        let drill = try await Drill("secrets", in: directory, runbook: directory.path("runbook.yaml"),
+                                    snapshot: try AppsFixture.snapshot(in: directory))
         #expect(try await drill.executor().run() == .completed)
 
         let web = try #require(await drill.tenant.objects(ofType: "application").first { $0["displayName"]?.stringValue == "Contoso Expenses Web" })
@@ -344,8 +313,8 @@ extension FakeTenant {
         #expect(followUps.contains { $0.category == "client-secret" && $0.message.contains("reissued") })
 
         // Lost responses of the addPassword cannot be repaired silently: no second secret, a follow-up instead.
-        let again = try await Drill("secrets-lost", snapshotAt: directory.url.appendingPathComponent("snapshot"),
-                                    runbookAt: URL(fileURLWithPath: directory.path("runbook.yaml")), directory: directory)
+        let again = try await Drill("secrets-lost", in: directory, runbook: directory.path("runbook.yaml"),
+                                    snapshot: directory.url.appendingPathComponent("snapshot"))
         try? FileManager.default.removeItem(atPath: secretsFile)
         #expect(try await again.executor(droppingEvery: 1) { $0.url.hasSuffix("/addPassword") }.run() == .completed)
         let webAgain = try #require(await again.tenant.objects(ofType: "application").first { $0["displayName"]?.stringValue == "Contoso Expenses Web" })
@@ -357,8 +326,7 @@ extension FakeTenant {
     /// that tenant, brings the apps back and re-grants roles and consent to the users and groups by their unchanged ids.
     @Test func appsAndConsentsRestoresDeletedAppsInPlace() async throws {
         let directory = try TemporaryDirectory("in-place")
-        defer { directory.remove() }
-        let rebuilt = try await Drill("rebuilt", snapshotAt: try AppsFixture.snapshot(in: directory), runbookAt: Self.rebuild, directory: directory)
+        let rebuilt = try await Drill("rebuilt", in: directory, snapshot: try AppsFixture.snapshot(in: directory))
         #expect(try await rebuilt.executor().run() == .completed)
         let tenant = rebuilt.tenant
 
@@ -394,8 +362,8 @@ extension FakeTenant {
         try await tenant.delete(ids: (apps.compactMap { $0["id"]?.stringValue }) + principals.compactMap { $0["id"]?.stringValue }, purge: true)
         #expect(await tenant.objects(ofType: "application").isEmpty)
 
-        let restore = try await Drill("restore", snapshotAt: capture, runbookAt: Fixtures.runbook("apps-and-consents.yaml"), directory: directory,
-                                      tenant: tenant, clock: rebuilt.clock)
+        let restore = try await Drill("restore", in: directory, tenant: tenant, clock: rebuilt.clock, runbook: "apps-and-consents.yaml",
+                                      snapshot: capture)
         #expect(try await restore.executor().run() == .completed)
         let snapshot = restore.snapshot
         let idMap = IDMap(try await restore.store.idMapEntries())
@@ -465,13 +433,12 @@ extension FakeTenant {
     @Test(arguments: LostWrites.all)
     func lostResponsesAreReconciledToTheSameEndState(_ lost: LostWrites) async throws {
         let directory = try TemporaryDirectory("apps-lost")
-        defer { directory.remove() }
         let snapshotURL = try AppsFixture.snapshot(in: directory)
-        let reference = try await Drill("reference", snapshotAt: snapshotURL, runbookAt: Self.rebuild, directory: directory)
+        let reference = try await Drill("reference", in: directory, snapshot: snapshotURL)
         #expect(try await reference.executor().run() == .completed)
         let expected = await AppPicture.of(reference.tenant)
 
-        let drill = try await Drill("lost", snapshotAt: snapshotURL, runbookAt: Self.rebuild, directory: directory)
+        let drill = try await Drill("lost", in: directory, snapshot: snapshotURL)
         let lossy = WriteCounter()
         #expect(try await drill.executor(droppingEvery: lost.every, where: lost.matches, counting: lossy).run() == .completed)
         #expect(lossy.value >= lost.every, "the stage kind's writes went through the lossy transport")
@@ -485,9 +452,8 @@ extension FakeTenant {
 
     @Test func aSecondRunAdoptsEveryAppObjectInsteadOfDuplicating() async throws {
         let directory = try TemporaryDirectory("apps-again")
-        defer { directory.remove() }
         let snapshotURL = try AppsFixture.snapshot(in: directory)
-        let first = try await Drill("first", snapshotAt: snapshotURL, runbookAt: Self.rebuild, directory: directory)
+        let first = try await Drill("first", in: directory, snapshot: snapshotURL)
         #expect(try await first.executor().run() == .completed)
         let picture = await AppPicture.of(first.tenant)
         let writes = await first.tenant.writeCount
@@ -495,8 +461,7 @@ extension FakeTenant {
         #expect(await first.tenant.writeCount == writes)
 
         // A second run with a fresh checkpoint against the same target.
-        let second = try await Drill("second", snapshotAt: snapshotURL, runbookAt: Self.rebuild, directory: directory, tenant: first.tenant,
-                                     clock: first.clock)
+        let second = try await Drill("second", in: directory, tenant: first.tenant, clock: first.clock, snapshot: snapshotURL)
         #expect(try await second.executor().run() == .completed)
         #expect(await AppPicture.of(first.tenant) == picture)
         let entries = try await second.store.idMapEntries()

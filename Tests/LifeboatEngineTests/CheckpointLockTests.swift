@@ -6,7 +6,6 @@ import Testing
 @Suite struct CheckpointLockTests {
     @Test func aSecondLockIsRefusedNamingTheHolderAndFreedWhenReleased() throws {
         let directory = try TemporaryDirectory("lock")
-        defer { directory.remove() }
         let checkpoint = directory.path("run.sqlite")
         var first: CheckpointLock? = try CheckpointLock(checkpoint: checkpoint, host: "ops-1", now: Date(timeIntervalSince1970: 1_800_000_000))
         #expect(first != nil)
@@ -24,7 +23,6 @@ import Testing
 
     @Test func aSymbolicLinkAsTheLockFileIsRefused() throws {
         let directory = try TemporaryDirectory("lock-link")
-        defer { directory.remove() }
         try FileManager.default.createSymbolicLink(atPath: directory.path("run.sqlite.lock"), withDestinationPath: directory.path("elsewhere"))
         let failure = try #require(throws: CheckpointLock.Failure.self) { _ = try CheckpointLock(checkpoint: directory.path("run.sqlite")) }
         #expect(failure.description.contains("symbolic link"))

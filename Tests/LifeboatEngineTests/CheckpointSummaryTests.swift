@@ -8,7 +8,6 @@ import Testing
 @Suite struct CheckpointSummaryTests {
     @Test func summaryReadsMatchReadingEveryRow() async throws {
         let drill = try await Drill("summary")
-        defer { drill.directory.remove() }
         #expect(try await drill.executor().run() == .completed)
         // Two failures recorded the way the executor records them, in two stages.
         let users = try await drill.store.allOperations(stageID: "users").prefix(2)

@@ -14,25 +14,8 @@ import Testing
     static let ems = "efccb6f7-5641-4e0e-bd10-b4976e1bf68e"
     static let visio = "c5928f49-12ba-48f7-ada3-0d743a3601d5"
 
-    struct Setup {
-        let directory: TemporaryDirectory
-        let snapshot: Snapshot
-        let runbook: Runbook
-        let store: CheckpointStore
-        let tenant: FakeTenant
-        let clock: VirtualClock
-
-        func run(dropEvery: Int? = nil) async throws -> RunOutcome {
-            var options = ExecutorOptions(outputDirectory: directory.url)
-            options.gates = .autoApprove(by: "tester")
-            let graph = GraphClient(baseURL: FakeTenantTransport.baseURL,
-                                    transport: FakeTenantTransport(tenant: tenant, dropResponses: dropEvery.map { DroppedResponses(every: $0) }), clock: clock)
-            return try await Executor(runbook: runbook, snapshot: snapshot, graph: graph, store: store, mode: .tabletop, options: options).run()
-        }
-    }
-
     /// Amelia (CEO) gets E5 directly and EMS from a group, Visio (not bought by the target) directly; Liam has E5 but no usageLocation.
-    static func setup(_ name: String) async throws -> Setup {
+    static func setup(_ name: String) async throws -> TabletopDrill {
         let directory = try TemporaryDirectory(name)
         let copy = try Fixtures.copyContoso(into: directory)
         try Fixtures.rewrite("users.json", in: copy) { data in
@@ -75,22 +58,12 @@ import Testing
                   secretsFile: \(directory.path("passes.csv"))
                   lifetime: 4h
             """.write(toFile: directory.path("runbook.yaml"), atomically: true, encoding: .utf8)
-        let snapshot = try Snapshot.load(from: copy)
         let clock = VirtualClock()
         let tenant = try FakeTenant(stateFile: nil, initialDomain: "contosodr.onmicrosoft.com", clock: { clock.instant })
         try await tenant.addSubscribedSku(skuId: e5, skuPartNumber: "SPE_E5", units: 10)
         try await tenant.addSubscribedSku(skuId: ems, skuPartNumber: "EMS", units: 10)
-        let runbook = try Runbook.load(contentsOf: directory.url.appendingPathComponent("runbook.yaml"), catalog: StageCatalog.specs, builtins: [
-            "target.initialDomain": tenant.initialDomain, "target.tenantId": tenant.tenantID,
-        ])
-        let store = try CheckpointStore(path: directory.path("state.sqlite"))
-        try await store.startRun(RunRecord(
-            id: name, mode: .tabletop, runbookPath: "runbook.yaml", runbookName: runbook.name, runbookSHA256: runbook.sha256,
-            snapshotPath: copy.path, snapshotManifestSHA256: snapshot.manifestSHA256, sourceTenantId: snapshot.manifest.sourceTenantId,
-            snapshotCapturedAt: snapshot.manifest.capturedAt, parameters: [:], target: "fake", targetTenantId: tenant.tenantID, fakeStatePath: nil,
-            concurrency: 4, toolVersion: "test", operatorName: "tester", host: "test", startedAt: "2026-11-22T00:00:00Z"),
-            stages: runbook.stages.map { ($0.id, $0.kind, $0.title) }, simulatedSeconds: nil)
-        return Setup(directory: directory, snapshot: snapshot, runbook: runbook, store: store, tenant: tenant, clock: clock)
+        return try await TabletopDrill(name, in: directory, tenant: tenant, clock: clock, runbook: directory.path("runbook.yaml"), snapshot: copy,
+                                       parameters: [:])
     }
 
     func user(_ upnPrefix: String, in tenant: FakeTenant) async -> JSONObject? {
@@ -99,8 +72,7 @@ import Testing
 
     @Test func directLicencesAreAssignedAndWhatCannotBeIsAFollowUp() async throws {
         let setup = try await Self.setup("licenses")
-        defer { setup.directory.remove() }
-        #expect(try await setup.run() == .completed)
+        #expect(try await setup.executor().run() == .completed)
 
         let amelia = try #require(await user("amelia.hart", in: setup.tenant))
         let skus = Set((amelia["assignedLicenses"]?.arrayValue ?? []).compactMap { $0["skuId"]?.stringValue })
@@ -117,15 +89,14 @@ import Testing
         #expect(value.count == 16)
         let permissions = try FileManager.default.attributesOfItem(atPath: setup.directory.path("passes.csv"))[.posixPermissions] as? Int
         #expect(permissions == 0o600)
-        let database = try Data(contentsOf: setup.directory.url.appendingPathComponent("state.sqlite"))
+        let database = try Data(contentsOf: URL(fileURLWithPath: setup.statePath))
         #expect(!String(decoding: database, as: UTF8.self).contains(value))
     }
 
     @Test func lostResponsesNeitherDoubleLicencesNorLeaveTwoPasses() async throws {
         let setup = try await Self.setup("licenses-ambiguous")
-        defer { setup.directory.remove() }
         // Every third write is applied and its response lost: the ambiguous case.
-        let outcome = try await setup.run(dropEvery: 3)
+        let outcome = try await setup.executor(dropEvery: 3).run()
         let failures = try await setup.store.operations(stageID: "passes", state: .failed) + setup.store.operations(stageID: "licenses", state: .failed)
         #expect(outcome == .completed, "\(failures)")
         let amelia = try #require(await user("amelia.hart", in: setup.tenant))

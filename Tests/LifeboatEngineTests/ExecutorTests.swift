@@ -7,56 +7,12 @@ import LifeboatSnapshot
 import LifeboatTestSupport
 import Testing
 
-/// An in-process tabletop of the Contoso example, each with its own directory, checkpoint and fake tenant.
-struct Drill {
-    let directory: TemporaryDirectory
-    let snapshot: Snapshot
-    let runbook: Runbook
-    let store: CheckpointStore
-    let tenant: FakeTenant
-    /// The simulated clock the tenant and the client share.
-    let clock: VirtualClock
-
-    /// A drill with a new tenant, or another drill's tenant (`sharing`) and its clock; `file` names a shipped runbook, or
-    /// is an absolute path.
-    init(_ name: String, tenant: FakeTenant? = nil, clock shared: VirtualClock? = nil, runbook file: String = "rebuild-new-tenant.yaml",
-         snapshot snapshotURL: URL = Fixtures.contoso) async throws {
-        directory = try TemporaryDirectory(name)
-        snapshot = try Snapshot.load(from: snapshotURL)
-        let clock = shared ?? VirtualClock()
-        self.clock = clock
-        let tenant = try tenant ?? FakeTenant(stateFile: directory.path("fake.sqlite"), initialDomain: "contosodr.onmicrosoft.com",
-                                              clock: { clock.instant })
-        self.tenant = tenant
-        runbook = try Runbook.load(contentsOf: file.hasPrefix("/") ? URL(fileURLWithPath: file) : Fixtures.runbook(file), catalog: StageCatalog.specs, fileParameters: Fixtures.contosoParameters, builtins: [
-            "target.initialDomain": tenant.initialDomain, "target.tenantId": tenant.tenantID,
-            "snapshot.initialDomain": snapshot.manifest.sourceInitialDomain ?? "", "snapshot.sourceTenantId": snapshot.manifest.sourceTenantId,
-        ])
-        store = try CheckpointStore(path: directory.path("state.sqlite"))
-        try await store.startRun(RunRecord(
-            id: name, mode: .tabletop, runbookPath: file, runbookName: runbook.name, runbookSHA256: runbook.sha256,
-            snapshotPath: Fixtures.contoso.path, snapshotManifestSHA256: snapshot.manifestSHA256,
-            sourceTenantId: snapshot.manifest.sourceTenantId, snapshotCapturedAt: snapshot.manifest.capturedAt, parameters: [:],
-            target: "fake", targetTenantId: tenant.tenantID, fakeStatePath: nil, concurrency: 4, toolVersion: "test",
-            operatorName: "tester", host: "test", startedAt: "2026-11-22T00:00:00Z"),
-            stages: runbook.stages.map { ($0.id, $0.kind, $0.title) }, simulatedSeconds: nil)
-    }
-
-    func executor(gates: GatePolicy = .autoApprove(by: "tester"), dropEvery: Int? = nil, concurrency: Int = 4) -> Executor {
-        var options = ExecutorOptions(outputDirectory: directory.url)
-        options.gates = gates
-        options.concurrency = concurrency
-        let transport = FakeTenantTransport(tenant: tenant, dropResponses: dropEvery.map { DroppedResponses(every: $0) })
-        // Waits (DNS polling, backoff) pass on a simulated clock, so no test sleeps for real.
-        let graph = GraphClient(baseURL: FakeTenantTransport.baseURL, transport: transport, clock: clock)
-        return Executor(runbook: runbook, snapshot: snapshot, graph: graph, store: store, mode: .tabletop, options: options)
-    }
-}
+/// The engine tests' drill: ``TabletopDrill`` (LifeboatTestSupport).
+typealias Drill = TabletopDrill
 
 @Suite struct TabletopOfTheExampleTests {
     @Test func everyObjectExistsOnceAndEveryReferencePointsAtNewIDs() async throws {
         let drill = try await Drill("example")
-        defer { drill.directory.remove() }
         #expect(try await drill.executor().run() == .completed)
 
         let snapshot = drill.snapshot
@@ -98,7 +54,6 @@ struct Drill {
 
     @Test func runningAFinishedRunAgainMakesNoWrites() async throws {
         let drill = try await Drill("idempotent")
-        defer { drill.directory.remove() }
         #expect(try await drill.executor().run() == .completed)
         let writes = await drill.tenant.writeCount
         let picture = await TenantPicture.of(drill.tenant)
@@ -109,12 +64,10 @@ struct Drill {
 
     @Test func aSecondRunAgainstAFilledTargetAdoptsInsteadOfDuplicating() async throws {
         let first = try await Drill("first")
-        defer { first.directory.remove() }
         #expect(try await first.executor().run() == .completed)
         let picture = await TenantPicture.of(first.tenant)
 
         let second = try await Drill("second", tenant: first.tenant, clock: first.clock)
-        defer { second.directory.remove() }
         #expect(try await second.executor().run() == .completed)
         #expect(await TenantPicture.of(first.tenant) == picture)
         let entries = try await second.store.idMapEntries()
@@ -126,11 +79,9 @@ struct Drill {
 
     @Test func lostResponsesAreReconciledWithoutDuplicates() async throws {
         let reference = try await Drill("reference")
-        defer { reference.directory.remove() }
         #expect(try await reference.executor().run() == .completed)
 
         let drill = try await Drill("ambiguous")
-        defer { drill.directory.remove() }
         // Every third write is applied by the tenant but its response never arrives.
         #expect(try await drill.executor(dropEvery: 3).run() == .completed)
         let picture = await TenantPicture.of(drill.tenant)
@@ -142,7 +93,6 @@ struct Drill {
 
     @Test func pausesAtGatesUntilApproved() async throws {
         let drill = try await Drill("gates")
-        defer { drill.directory.remove() }
         let outcome = try await drill.executor(gates: .pause).run()
         guard case .pausedAtGate(let stage, let instructions) = outcome else {
             Issue.record("expected a pause, got \(outcome)")
@@ -168,9 +118,8 @@ struct Drill {
 
     @Test func theEventLogIsAppendOnly() async throws {
         let drill = try await Drill("events")
-        defer { drill.directory.remove() }
         #expect(try await drill.executor().run() == .completed)
-        let connection = try LifeboatSQLiteProbe(path: drill.directory.path("state.sqlite"))
+        let connection = try LifeboatSQLiteProbe(path: drill.statePath)
         #expect(throws: (any Error).self) { try connection.run("UPDATE events SET message = 'rewritten'") }
         #expect(throws: (any Error).self) { try connection.run("DELETE FROM events") }
     }
@@ -179,7 +128,6 @@ struct Drill {
 @Suite struct FailureAndResumeTests {
     @Test func aFailedStageStopsTheRunAndResumeRetriesIt() async throws {
         let drill = try await Drill("failure")
-        defer { drill.directory.remove() }
         // A half-configured target: its domain is not verified, so every user create is refused.
         try await drill.tenant.addDomain("contosodr.onmicrosoft.com", verified: false)
         let outcome = try await drill.executor().run()

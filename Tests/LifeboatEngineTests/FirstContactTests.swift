@@ -128,7 +128,6 @@ enum FirstContact {
     /// Every custom domain of a snapshot that is not Contoso goes to the recovery domain without being listed.
     @Test func unlistedCustomDomainsGoToTheRecoveryDomain() throws {
         let directory = try TemporaryDirectory("other-tenant")
-        defer { directory.remove() }
         let out = directory.url.appendingPathComponent("snapshot")
         _ = try TenantGenerator(TenantGenerator.Options(users: 60, seed: 7, name: "northwind", customDomains: ["northwind.example", "nw-labs.example"]))
             .write(to: out)
@@ -301,11 +300,9 @@ extension ConditionalAccessBodyTests {
 
     @Test func identifierURIsAndAuthenticationStrengthsComeBackWhole() async throws {
         let directory = try TemporaryDirectory("whole")
-        defer { directory.remove() }
         let url = try Self.snapshot(in: directory)
         let (tenant, clock) = try Drill.realisticTenant(directory)
         let drill = try await Drill("whole", tenant: tenant, clock: clock, snapshot: url)
-        defer { drill.directory.remove() }
         #expect(try await drill.simulatedExecutor(clock).run() == .completed)
 
         let idMap = IDMap(try await drill.store.idMapEntries())
@@ -334,7 +331,6 @@ extension ConditionalAccessBodyTests {
     @Test(arguments: [("/directory/administrativeUnits", "adminUnits.create"), ("/identity/conditionalAccess/namedLocations", "namedLocations.create")])
     func aLostCreateUnderListLagMakesNoDuplicate(_ collection: String, _ kind: String) async throws {
         let directory = try TemporaryDirectory("lag")
-        defer { directory.remove() }
         // The lag is real: an object created a moment ago is not in the filtered list yet.
         // (No throttling here: a throttled list would wait out the lag before it is answered.)
         var profile = try FakeTenantProfile.named("realistic")
@@ -352,7 +348,6 @@ extension ConditionalAccessBodyTests {
         // A whole rebuild with every create response of this kind lost: one object per source object.
         let (tenant, clock) = try Drill.realisticTenant(directory)
         let drill = try await Drill("lag-\(kind)", tenant: tenant, clock: clock)
-        defer { drill.directory.remove() }
         #expect(try await drill.simulatedExecutor(clock, drop: DroppedResponses(every: 1, method: "POST", pathSuffix: collection)).run() == .completed)
         let type = kind == "adminUnits.create" ? "administrativeUnit" : "namedLocation"
         let names = await tenant.objects(ofType: type).compactMap { $0["displayName"]?.stringValue }
@@ -366,7 +361,6 @@ extension ConditionalAccessBodyTests {
 @Suite struct HeldThenReleasedDomainTests {
     @Test func urisAndUsersComeBackOnceTheHeldDomainVerifies() async throws {
         let directory = try TemporaryDirectory("released")
-        defer { directory.remove() }
         let url = try Fixtures.copyContoso(into: directory)
         try Fixtures.rewrite("applications.json", in: url) { data in
             var root = (try? JSONCoding.decode(data))?.objectValue ?? [:]
@@ -380,7 +374,6 @@ extension ConditionalAccessBodyTests {
         let (tenant, clock) = try Drill.realisticTenant(directory)
         try await tenant.holdDomain("fabrikam-labs.com")
         let first = try await Drill("first", tenant: tenant, clock: clock, snapshot: url)
-        defer { first.directory.remove() }
         #expect(try await first.simulatedExecutor(clock).run() == .completed)
         let source = first.snapshot.applications[0]
         let appID = try #require(IDMap(try await first.store.idMapEntries()).newID(for: source.id))
@@ -398,7 +391,6 @@ extension ConditionalAccessBodyTests {
         try await tenant.holdDomain("fabrikam-labs.com", held: false)
         try await tenant.publishDNSRecord(for: "fabrikam-labs.com")
         let second = try await Drill("second", tenant: tenant, clock: clock, snapshot: url)
-        defer { second.directory.remove() }
         #expect(try await second.simulatedExecutor(clock).run() == .completed)
         #expect((await uris()).contains("https://api.fabrikam-labs.com/expenses"))
         let upns = Set(await tenant.objects(ofType: "user").compactMap { $0["userPrincipalName"]?.stringValue?.lowercased() })
@@ -453,7 +445,6 @@ extension ConditionalAccessBodyTests {
     @Test(arguments: [32, 10_000])
     func aLostCreateWhoseLookupFailedMakesNoDuplicate(refusals: Int) async throws {
         let directory = try TemporaryDirectory("lookup-failed")
-        defer { directory.remove() }
         let (tenant, clock) = try Drill.realisticTenant(directory)
         // Only the administrative units: with backoffs this short, other stages would give up on the realistic
         // profile's DNS delay and replication lag.
@@ -468,7 +459,6 @@ extension ConditionalAccessBodyTests {
 
             """.utf8).write(to: URL(fileURLWithPath: runbook))
         let drill = try await Drill("lookup-failed", tenant: tenant, clock: clock, runbook: runbook)
-        defer { drill.directory.remove() }
         func executor(_ transport: any HTTPTransport) -> Executor {
             var options = ExecutorOptions(outputDirectory: drill.directory.url)
             options.gates = .autoApprove(by: "tester")

@@ -8,7 +8,6 @@ import Testing
 
     @Test func aNewSecretsFileIs0600AndAnExistingPrivateOneIsAppendedTo() async throws {
         let directory = try TemporaryDirectory("private")
-        defer { directory.remove() }
         let path = directory.path("passes.csv")
         let file = SecretsFile(url: URL(fileURLWithPath: path))
         try await file.append(kind: "temporary-access-pass", subject: "=cmd|' /C calc'!A0", secret: "p,a\"ss\r\nx")
@@ -22,7 +21,6 @@ import Testing
     /// front made the operator's pass wrong), while the subject is still defused.
     @Test func aSecretIsWrittenExactlyAsIssued() async throws {
         let directory = try TemporaryDirectory("private-exact")
-        defer { directory.remove() }
         let path = directory.path("passes.csv")
         try await SecretsFile(url: URL(fileURLWithPath: path)).append(kind: "temporary-access-pass", subject: "@evil", secret: "=k9+Xw-2@PqR7tZa")
         let text = try String(contentsOfFile: path, encoding: .utf8)
@@ -31,7 +29,6 @@ import Testing
 
     @Test func anythingButAPrivateRegularFileOfThisUserIsRefused() throws {
         let directory = try TemporaryDirectory("private-refused")
-        defer { directory.remove() }
         let manager = FileManager.default
         // World-readable.
         _ = manager.createFile(atPath: directory.path("open.csv"), contents: Data("x\n".utf8), attributes: [.posixPermissions: 0o644])
@@ -60,7 +57,6 @@ import Testing
 
     @Test func replaceRewritesAPrivateFileAndCreatesAMissingOne() throws {
         let directory = try TemporaryDirectory("private-replace")
-        defer { directory.remove() }
         let path = directory.path("client.secret")
         try PrivateFile.replace(path, contents: Data("first-and-longer\n".utf8))
         try PrivateFile.replace(path, contents: Data("second\n".utf8))

@@ -31,10 +31,8 @@ extension Drill {
 @Suite struct FullRebuildTests {
     @Test func rebuildOfTheExampleVerifiesEveryRestoredObject() async throws {
         let directory = try TemporaryDirectory("full")
-        defer { directory.remove() }
         let (tenant, clock) = try Drill.realisticTenant(directory)
         let drill = try await Drill("full", tenant: tenant, clock: clock)
-        defer { drill.directory.remove() }
         #expect(try await drill.simulatedExecutor(clock).run() == .completed)
 
         let followUps = try await drill.store.followUps()
@@ -58,10 +56,8 @@ extension Drill {
 
     @Test func conditionalAccessReferencesAreRemapped() async throws {
         let directory = try TemporaryDirectory("ca")
-        defer { directory.remove() }
         let (tenant, clock) = try Drill.realisticTenant(directory)
         let drill = try await Drill("ca", tenant: tenant, clock: clock)
-        defer { drill.directory.remove() }
         #expect(try await drill.simulatedExecutor(clock).run() == .completed)
         let idMap = IDMap(try await drill.store.idMapEntries())
         let policies = await tenant.objects(ofType: "conditionalAccessPolicy")
@@ -123,21 +119,17 @@ struct LostResponses: Sendable, CustomTestStringConvertible {
 
 @Suite struct ReconciliationTests {
     @Test(arguments: LostResponses.all)
-    func aLostResponseIsReconciledWithoutDuplicates(_ case_: LostResponses) async throws {
+    func aLostResponseIsReconciledWithoutDuplicates(_ lost: LostResponses) async throws {
         let referenceDirectory = try TemporaryDirectory("ref")
-        defer { referenceDirectory.remove() }
         let (referenceTenant, referenceClock) = try Drill.realisticTenant(referenceDirectory)
         let reference = try await Drill("reference", tenant: referenceTenant, clock: referenceClock)
-        defer { reference.directory.remove() }
         #expect(try await reference.simulatedExecutor(referenceClock).run() == .completed)
 
         let directory = try TemporaryDirectory("lost")
-        defer { directory.remove() }
         let (tenant, clock) = try Drill.realisticTenant(directory)
         let drill = try await Drill("lost", tenant: tenant, clock: clock)
-        defer { drill.directory.remove() }
-        let drop = case_.suffix ? DroppedResponses(every: 1, method: case_.method, pathSuffix: case_.path)
-            : DroppedResponses(every: 1, method: case_.method, pathContains: case_.path)
+        let drop = lost.suffix ? DroppedResponses(every: 1, method: lost.method, pathSuffix: lost.path)
+            : DroppedResponses(every: 1, method: lost.method, pathContains: lost.path)
         #expect(try await drill.simulatedExecutor(clock, drop: drop).run() == .completed)
 
         let expected = await TenantPicture.of(referenceTenant)
@@ -150,8 +142,6 @@ struct LostResponses: Sendable, CustomTestStringConvertible {
 
 @Suite struct InPlaceRestoreTests {
     @Test func deletedObjectsComeBackAndUntouchedOnesStayUntouched() async throws {
-        let directory = try TemporaryDirectory("inplace")
-        defer { directory.remove() }
         let snapshot = try Snapshot.load(from: Fixtures.contoso)
         let clock = VirtualClock()
         let tenant = try FakeTenant(stateFile: nil, tenantID: snapshot.manifest.sourceTenantId, initialDomain: "contoso.onmicrosoft.com",
@@ -177,7 +167,6 @@ struct LostResponses: Sendable, CustomTestStringConvertible {
         let writesBefore = await tenant.writeCount
 
         let drill = try await Drill("inplace", tenant: tenant, clock: clock, runbook: "restore-in-place.yaml")
-        defer { drill.directory.remove() }
         #expect(try await drill.simulatedExecutor(clock).run() == .completed)
 
         let idMap = IDMap(try await drill.store.idMapEntries())
@@ -244,7 +233,6 @@ struct LostResponses: Sendable, CustomTestStringConvertible {
         try await tenant.importSnapshot(snapshot)
         let before = await tenant.objects(ofType: "application")
         let drill = try await Drill("apps-in-place", tenant: tenant, clock: clock, runbook: "apps-and-consents.yaml")
-        defer { drill.directory.remove() }
         #expect(try await drill.simulatedExecutor().run() == .completed)
         let after = await tenant.objects(ofType: "application")
         #expect(after.count == before.count)

@@ -31,11 +31,7 @@ private struct LaunchRig {
     }
 
     func runbook(_ url: URL = Fixtures.runbook("rebuild-new-tenant.yaml"), for tenant: FakeTenant? = nil) throws -> Runbook {
-        let tenant = tenant ?? self.tenant
-        return try Runbook.load(contentsOf: url, catalog: StageCatalog.specs, fileParameters: Fixtures.contosoParameters, builtins: [
-            "target.initialDomain": tenant.initialDomain, "target.tenantId": tenant.tenantID,
-            "snapshot.initialDomain": snapshot.manifest.sourceInitialDomain ?? "", "snapshot.sourceTenantId": snapshot.manifest.sourceTenantId,
-        ])
+        try Fixtures.loadRunbook(url, for: tenant ?? self.tenant, snapshot: snapshot)
     }
 
     func request(_ runbook: Runbook, gates: GatePolicy, tenant: FakeTenant? = nil, signature: String = "not signed") -> RunLaunchRequest {
@@ -63,7 +59,6 @@ extension CheckpointStore {
 @Suite struct RunLauncherTests {
     @Test func aNewRunStartsWithItsRecordAndInputs() async throws {
         let rig = try LaunchRig("launch-new")
-        defer { rig.directory.remove() }
         let launcher = try await rig.open()
         #expect(launcher.isNewRun)
         #expect(launcher.parameters(["a": "b"]) == ["a": "b"])
@@ -81,7 +76,6 @@ extension CheckpointStore {
 
     @Test func aPausedRunResumesAndItsInputsAreRecordedOnce() async throws {
         let rig = try LaunchRig("launch-resume")
-        defer { rig.directory.remove() }
         let runbook = try rig.runbook()
         let first = try await rig.open().launch(rig.request(runbook, gates: .pause))
         let paused = try await #require(first.launched).executor.run()
@@ -104,7 +98,6 @@ extension CheckpointStore {
 
     @Test func aFinishedRunIsAlreadyCompleteAndNothingIsRecorded() async throws {
         let rig = try LaunchRig("launch-complete")
-        defer { rig.directory.remove() }
         let runbook = try rig.runbook()
         let first = try await rig.open().launch(rig.request(runbook, gates: .autoApprove(by: "tester")))
         #expect(try await #require(first.launched).executor.run() == .completed)
@@ -120,7 +113,6 @@ extension CheckpointStore {
 
     @Test func aChangedRunbookIsRecordedAndTheRunResumes() async throws {
         let rig = try LaunchRig("launch-changed")
-        defer { rig.directory.remove() }
         let original = try rig.runbook()
         _ = try await #require(try await rig.open().launch(rig.request(original, gates: .pause)).launched).executor.run()
 
@@ -139,7 +131,6 @@ extension CheckpointStore {
 
     @Test func aResumeAgainstAnotherTenantIsRefusedBeforeAnythingIsRecorded() async throws {
         let rig = try LaunchRig("launch-other-target")
-        defer { rig.directory.remove() }
         _ = try await #require(try await rig.open().launch(rig.request(try rig.runbook(), gates: .pause)).launched).executor.run()
 
         let clock = rig.clock
@@ -160,7 +151,6 @@ extension CheckpointStore {
 
     @Test func aRunOfAnotherModeOrSnapshotIsRefused() async throws {
         let rig = try LaunchRig("launch-other-run")
-        defer { rig.directory.remove() }
         _ = try await rig.open().launch(rig.request(try rig.runbook(), gates: .pause))
 
         await #expect(throws: RunLaunchError.otherMode(path: rig.statePath, held: .tabletop, requested: .live)) { try await rig.open(mode: .live) }
@@ -175,7 +165,6 @@ extension CheckpointStore {
 
     @Test func aStateThatIsNotACheckpointIsRefusedUnchanged() async throws {
         let rig = try LaunchRig("launch-not-checkpoint")
-        defer { rig.directory.remove() }
         let bytes = Data("not a database\n".utf8)
         try bytes.write(to: URL(fileURLWithPath: rig.statePath))
         await #expect {
@@ -196,7 +185,6 @@ extension CheckpointStore {
 
     @Test func aRunHeldByAnotherLockHolderIsRefused() async throws {
         let rig = try LaunchRig("launch-locked")
-        defer { rig.directory.remove() }
         // Another holder of the same lock file (flock(2) locks are per open file, so a second holder in this process conflicts).
         var holder: RunLocks? = RunLocks()
         try holder?.take(rig.statePath)
@@ -221,7 +209,6 @@ extension CheckpointStore {
     /// and sends nothing (no `ExecutorOptions` flag says it a second time).
     @Test func aDryRunModeWritesNothingAndPassesGates() async throws {
         let rig = try LaunchRig("dry-run-mode")
-        defer { rig.directory.remove() }
         let launcher = try await rig.open(mode: .dryRun)
         let launch = try await launcher.launch(rig.request(try rig.runbook(), gates: .pause))
         let run = try #require(launch.launched)

@@ -14,14 +14,17 @@ struct CurlSession: TestStoppable {
     let transport: CurlTransport
     let tokens: ClientCredentials
 
-    static func start(profile: FakeTenantProfile = .fast, tokenLifetime: Int = 3599, retry: RetryPolicy = RetryPolicy()) async throws -> CurlSession {
-        let served = try await ServedTenant.start(tokenLifetime: tokenLifetime, profile: profile)
+    /// `clock`, when given, is the token endpoint's, the token cache's and the client's: tokens expire when the test moves it.
+    static func start(profile: FakeTenantProfile = .fast, tokenLifetime: Int = 3599, retry: RetryPolicy = RetryPolicy(),
+                      clock: VirtualClock? = nil) async throws -> CurlSession {
+        let served = try await ServedTenant.start(tokenLifetime: tokenLifetime, profile: profile, now: { clock?.instant ?? Date() })
         let transport = try CurlTransport(configuration: .init())
         let endpoints = GraphEndpoints(graphURL: served.base, authorityURL: served.base)
+        let graphClock: any GraphClock = clock ?? SystemClock()
         let tokens = ClientCredentials(tenant: served.tenant.tenantID, clientID: ServedTenant.clientID,
                                        credential: .secret(try .environment("SECRET", in: ["SECRET": ServedTenant.secret])),
-                                       endpoints: endpoints, transport: transport)
-        let graph = GraphClient(baseURL: endpoints.baseURL, transport: transport, tokens: tokens, retry: retry)
+                                       endpoints: endpoints, transport: transport, clock: graphClock)
+        let graph = GraphClient(baseURL: endpoints.baseURL, transport: transport, clock: graphClock, tokens: tokens, retry: retry)
         return CurlSession(served: served, graph: graph, transport: transport, tokens: tokens)
     }
 
@@ -183,10 +186,11 @@ struct CurlSession: TestStoppable {
     }
 
     @Test func anExpiredTokenIsRefusedAndTheClientRenewsIt() async throws {
-        let session = try await CurlSession.start(tokenLifetime: 3)
+        let clock = VirtualClock()
+        let session = try await CurlSession.start(tokenLifetime: 3, clock: clock)
         try await stopping(session) { session in
             let token = try await session.tokens.accessToken()
-            try await Task.sleep(for: .milliseconds(3_300))
+            clock.advance(by: 3.3)
             let stale = try await session.transport.send(HTTPRequest(method: "GET", url: session.served.base + "/v1.0/organization",
                                                                      headers: ["Authorization": "Bearer \(token)"]))
             #expect(stale.status == 401)

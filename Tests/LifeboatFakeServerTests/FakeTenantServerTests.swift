@@ -40,7 +40,6 @@ struct ServedTenant: TestStoppable {
 
     func stop() async {
         await served.stop()
-        directory.remove()
     }
 
     var tokenEndpoint: String { served.tokenEndpoint }

@@ -134,7 +134,6 @@ struct FakeGraph {
 
     @Test func stateSurvivesReopening() async throws {
         let directory = try TemporaryDirectory("fake-persist")
-        defer { directory.remove() }
         let fake = try FakeGraph(stateFile: directory.path("fake.sqlite"))
         let user = try await fake.createUser("kept")
         let group = try await fake.createGroup("kept-group")
@@ -176,7 +175,6 @@ struct FakeGraph {
 
     @Test func deferredCommitsReachTheFileOnlyWhenCommitted() async throws {
         let directory = try TemporaryDirectory("fake-deferred")
-        defer { directory.remove() }
         let tenant = try FakeTenant(stateFile: directory.path("fake.sqlite"), initialDomain: "fabrikamdr.onmicrosoft.com", defersCommits: true)
         let fake = FakeGraph(tenant: tenant, graph: GraphClient(baseURL: FakeTenantTransport.baseURL, transport: FakeTenantTransport(tenant: tenant)))
         let first = try await fake.createUser("first")

@@ -103,7 +103,12 @@ import Testing
 
 @Suite struct DirectoryLifecycleTests {
     @Test func domainsVerifyOnlyOncePublished() async throws {
-        let fake = try FakeGraph()
+        // Simulated time: the default profile publishes DNS records 60 s after the domain is added, and a loaded machine
+        // once took longer than that between the add and the early verify (real time made the early verify succeed).
+        let clock = VirtualClock()
+        let tenant = try FakeTenant(stateFile: nil, initialDomain: "fabrikamdr.onmicrosoft.com", clock: { clock.instant })
+        let fake = FakeGraph(tenant: tenant, graph: GraphClient(baseURL: FakeTenantTransport.baseURL, transport: FakeTenantTransport(tenant: tenant),
+                                                                clock: clock, retry: RetryPolicy(maxTransientAttempts: 1, initialBackoff: 0.001, maxBackoff: 0.001)))
         _ = try await fake.graph.send(GraphRequest("POST", "/domains", body: ["id": "contoso.com"]))
         let records = try await fake.graph.list("/domains/contoso.com/verificationDnsRecords")
         #expect(records.first?["text"]?.stringValue?.hasPrefix("MS=ms") == true)

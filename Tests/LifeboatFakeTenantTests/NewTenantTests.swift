@@ -159,7 +159,6 @@ extension FakeGraph {
 
     @Test func profileYAMLReadsTheNewTenantSection() throws {
         let directory = try TemporaryDirectory("profile")
-        defer { directory.remove() }
         let path = directory.path("strict.yaml")
         try """
         name: strict

@@ -12,7 +12,6 @@ import Testing
 
     @Test func sameSeedWritesTheSameBytes() throws {
         let directory = try TemporaryDirectory("generate")
-        defer { directory.remove() }
         _ = try generate(directory, "a")
         _ = try generate(directory, "b")
         _ = try generate(directory, "c", seed: 8)
@@ -37,7 +36,6 @@ import Testing
 
     @Test func refusesToOverwriteAndBadOptions() throws {
         let directory = try TemporaryDirectory("generate")
-        defer { directory.remove() }
         _ = try generate(directory, "a", users: 50)
         #expect(throws: TenantGenerator.OptionError.self) { _ = try generate(directory, "a", users: 50) }
         #expect(throws: TenantGenerator.OptionError.self) { _ = try TenantGenerator(.init(users: 5)) }
@@ -48,7 +46,6 @@ import Testing
 
     @Test func loadsWithEveryReferenceValid() throws {
         let directory = try TemporaryDirectory("generate")
-        defer { directory.remove() }
         let summary = try generate(directory, "tenant")
         let snapshot = try Snapshot.load(from: summary.directory)
 

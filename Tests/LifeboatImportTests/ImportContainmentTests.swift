@@ -25,7 +25,6 @@ import Testing
 
     @Test func aFolderLinkOutOfAnEntraExporterTreeIsRefused() throws {
         let directory = try TemporaryDirectory("import-link-dir")
-        defer { directory.remove() }
         let host = try hostSecret(directory)
         let input = directory.url.appendingPathComponent("export")
         try ImportFixtures.writeEntraExporter(into: input)
@@ -37,7 +36,6 @@ import Testing
 
     @Test func aLinkToTheRootIsRefusedWithoutReadingTheHost() throws {
         let directory = try TemporaryDirectory("import-link-root")
-        defer { directory.remove() }
         let input = directory.url.appendingPathComponent("export")
         try ImportFixtures.writeEntraExporter(into: input)
         try FileManager.default.createSymbolicLink(atPath: input.appendingPathComponent("Groups/everything").path, withDestinationPath: "/")
@@ -47,7 +45,6 @@ import Testing
 
     @Test func aCSVFileLinkedOutOfTheExportIsRefused() throws {
         let directory = try TemporaryDirectory("import-link-csv")
-        defer { directory.remove() }
         let host = try hostSecret(directory)
         let input = directory.url.appendingPathComponent("export")
         try ImportFixtures.writePowerShell(into: input)
@@ -59,7 +56,6 @@ import Testing
 
     @Test func aLinkInsideTheExportIsFollowed() throws {
         let directory = try TemporaryDirectory("import-link-inside")
-        defer { directory.remove() }
         let input = directory.url.appendingPathComponent("export")
         try ImportFixtures.writePowerShell(into: input)
         try FileManager.default.createDirectory(at: input.appendingPathComponent("originals"), withIntermediateDirectories: false)
@@ -71,7 +67,6 @@ import Testing
 
     @Test func aFIFOOrADirectoryWhereAFileIsExpectedIsNamedForWhatItIs() throws {
         let directory = try TemporaryDirectory("import-fifo")
-        defer { directory.remove() }
         let input = directory.url.appendingPathComponent("export")
         try ImportFixtures.writePowerShell(into: input)
         try FileManager.default.removeItem(at: input.appendingPathComponent("AzureADUsers.csv"))

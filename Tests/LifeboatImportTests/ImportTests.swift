@@ -26,7 +26,6 @@ func planShippedRunbooks(_ snapshot: Snapshot) throws -> Int {
 @Suite struct EntraExporterImportTests {
     @Test func importsTheTreeAsASnapshotThatLoadsAndPlans() throws {
         let directory = try TemporaryDirectory("import-ee")
-        defer { directory.remove() }
         let input = directory.url.appendingPathComponent("export")
         try ImportFixtures.writeEntraExporter(into: input)
         let out = directory.url.appendingPathComponent("snap")
@@ -67,7 +66,6 @@ func planShippedRunbooks(_ snapshot: Snapshot) throws -> Int {
 
     @Test func directoryRolesStandInForMissingRoleManagement() throws {
         let directory = try TemporaryDirectory("import-ee-roles")
-        defer { directory.remove() }
         let input = directory.url.appendingPathComponent("export")
         try ImportFixtures.writeEntraExporter(into: input)
         try FileManager.default.removeItem(at: input.appendingPathComponent("RoleManagement"))
@@ -83,7 +81,6 @@ func planShippedRunbooks(_ snapshot: Snapshot) throws -> Int {
 
     @Test func noMembersFolderIsALossAndBadJSONNamesTheFile() throws {
         let directory = try TemporaryDirectory("import-ee-bad")
-        defer { directory.remove() }
         let input = directory.url.appendingPathComponent("export")
         try ImportFixtures.writeEntraExporter(into: input)
         for group in [IDs.finance, IDs.m365Group, IDs.breakGlassGroup] {
@@ -123,7 +120,6 @@ func planShippedRunbooks(_ snapshot: Snapshot) throws -> Int {
 
     @Test func mapsColumnsAndRecordsWhatTheFormatLost() throws {
         let directory = try TemporaryDirectory("import-ps")
-        defer { directory.remove() }
         let result = try importFixture(directory)
         let snapshot = try Snapshot.load(from: directory.url.appendingPathComponent("snap"))
         #expect(snapshot.manifest.sourceTenantId == ImportFixtures.tenantID)
@@ -210,7 +206,6 @@ func planShippedRunbooks(_ snapshot: Snapshot) throws -> Int {
 
     @Test func missingFilesAreLossesNotErrors() throws {
         let directory = try TemporaryDirectory("import-ps-missing")
-        defer { directory.remove() }
         let result = try importFixture(directory, omitting: ["group-members.csv", "role-members.csv", "named-locations.json"])
         let losses = result.lossReport.losses
         #expect(losses.contains { $0.type == .group && $0.property == "members" && $0.kind == "not-exported" })
@@ -223,7 +218,6 @@ func planShippedRunbooks(_ snapshot: Snapshot) throws -> Int {
 
     @Test func withoutAnOrganizationTheTenantIdMustBeGiven() throws {
         let directory = try TemporaryDirectory("import-ps-tenant")
-        defer { directory.remove() }
         let input = directory.url.appendingPathComponent("export")
         try ImportFixtures.writePowerShell(into: input, omitting: ["organization.csv"])
         let out = directory.url.appendingPathComponent("snap")
@@ -310,7 +304,6 @@ struct BadInput: Sendable, CustomTestStringConvertible {
     @Test(arguments: BadInput.all)
     func badInputNamesFileLineAndColumnAndWritesNothing(_ input: BadInput) throws {
         let directory = try TemporaryDirectory("import-bad")
-        defer { directory.remove() }
         let source = directory.url.appendingPathComponent("export")
         // The fixture's own users file is replaced by the bad one (under the simple name).
         try ImportFixtures.writePowerShell(into: source, replacing: [:], omitting: input.file == "users.csv" ? ["AzureADUsers.csv"] : [])
@@ -329,7 +322,6 @@ struct BadInput: Sendable, CustomTestStringConvertible {
 
     @Test func refusesAnExistingNonEmptyOutput() throws {
         let directory = try TemporaryDirectory("import-out")
-        defer { directory.remove() }
         let input = directory.url.appendingPathComponent("export")
         try ImportFixtures.writePowerShell(into: input)
         let out = directory.url.appendingPathComponent("snap")
@@ -348,7 +340,6 @@ struct BadInput: Sendable, CustomTestStringConvertible {
 
     @Test func aTamperedLossListIsRefusedAndOldSnapshotsStillLoad() throws {
         let directory = try TemporaryDirectory("import-tamper")
-        defer { directory.remove() }
         let input = directory.url.appendingPathComponent("export")
         try ImportFixtures.writePowerShell(into: input)
         let out = directory.url.appendingPathComponent("snap")

@@ -74,7 +74,6 @@ import Testing
     @Test func snapshotLoader() throws {
         var random = SeededGenerator(state: 0x5EED_0002)
         let directory = try TemporaryDirectory("fuzz-snapshot")
-        defer { directory.remove() }
         let snapshot = try Fixtures.copyContoso(into: directory)
         let files = ["users.json", "groups.json", "roleAssignments.json", "applications.json", "manifest.json"]
         let seeds = try files.map { Array(try Data(contentsOf: snapshot.appendingPathComponent($0))) }
@@ -105,7 +104,6 @@ import Testing
         var random = SeededGenerator(state: 0x5EED_0003)
         let seeds = ImportFixtures.powerShellFiles.filter { $0.name.hasSuffix(".csv") }
         let directory = try TemporaryDirectory("fuzz-csv")
-        defer { directory.remove() }
         var accepted = 0, refused = 0, imports = 0
         for run in 0..<Self.budget {
             let seed = seeds[run % seeds.count]

@@ -21,7 +21,6 @@ import Testing
 
     @Test func aCleanSnapshotHasOnlyTheRecycleBinNote() throws {
         let directory = try TemporaryDirectory("summary-clean")
-        defer { directory.remove() }
         let now = Date(timeIntervalSince1970: 1_800_000_000)
         try writeCleanSnapshot(directory.url, capturedAt: now.addingTimeInterval(-3 * 86_400))
         let summary = try SnapshotSummary.analyse(try Snapshot.load(from: directory.url), now: now)
@@ -33,7 +32,6 @@ import Testing
 
     @Test func anOldSnapshotIsOutsideTheRecycleBinWindow() throws {
         let directory = try TemporaryDirectory("summary-old")
-        defer { directory.remove() }
         let now = Date(timeIntervalSince1970: 1_800_000_000)
         try writeCleanSnapshot(directory.url, capturedAt: now.addingTimeInterval(-45 * 86_400))
         let summary = try SnapshotSummary.analyse(try Snapshot.load(from: directory.url), now: now)
@@ -49,7 +47,6 @@ import Testing
         #expect(!codes.contains("import-losses"))
 
         let directory = try TemporaryDirectory("summary-import")
-        defer { directory.remove() }
         let input = directory.url.appendingPathComponent("export")
         try ImportFixtures.writeEntraExporter(into: input)
         let out = directory.url.appendingPathComponent("snap")

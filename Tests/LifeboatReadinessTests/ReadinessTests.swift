@@ -78,7 +78,6 @@ struct ReadinessFixture {
 @Suite struct ReadinessTests {
     @Test func aCleanSnapshotHasNoFindings() throws {
         let fixture = try ReadinessFixture()
-        defer { fixture.directory.remove() }
         let report = try fixture.assess(estimate: 7 * 3600)
         #expect(report.findings.isEmpty, "\(report.text())")
         #expect(!report.hasCritical)
@@ -88,7 +87,6 @@ struct ReadinessFixture {
     private func expectFinding(_ kind: ReadinessFinding.Kind, _ severity: ReadinessSeverity, object: String? = nil,
                                spoil: (ReadinessFixture) throws -> Void, assess: (ReadinessFixture) throws -> ReadinessReport = { try $0.assess() }) throws {
         let fixture = try ReadinessFixture()
-        defer { fixture.directory.remove() }
         #expect(!(try fixture.assess().kinds.contains(kind)))
         try spoil(fixture)
         let report = try assess(fixture)
@@ -213,7 +211,6 @@ struct ReadinessFixture {
         try expectFinding(.snapshotAge, .warning, spoil: { _ in }, assess: { try $0.assess(runbook: inPlace, daysAfterCapture: 25) })
         try expectFinding(.snapshotAge, .warning, spoil: { _ in }, assess: { try $0.assess(daysAfterCapture: 45) })
         let fixture = try ReadinessFixture()
-        defer { fixture.directory.remove() }
         #expect(!(try fixture.assess(runbook: inPlace, daysAfterCapture: 10).kinds.contains(.snapshotAge)))
     }
 
@@ -224,7 +221,6 @@ struct ReadinessFixture {
 
     @Test func findingsAreOrderedAndRenderedWithTheirFix() throws {
         let fixture = try ReadinessFixture()
-        defer { fixture.directory.remove() }
         try fixture.edit("users.json", named: "tom.becker@contoso.com") { $0["onPremisesSyncEnabled"] = true }
         let report = try fixture.assess(estimate: 9 * 3600)
         #expect(report.findings.map(\.severity) == report.findings.map(\.severity).sorted())

@@ -10,7 +10,6 @@ import Testing
 @Suite struct RecordedFindingTests {
     @Test func aRecordedVerdictReadsBackFieldForField() async throws {
         let fixture = try ReadinessFixture()
-        defer { fixture.directory.remove() }
         try fixture.edit("applications.json") { app in
             app["passwordCredentials"] = [["keyId": "00000000-0000-0000-0000-000000000001", "displayName": "old secret"]]
         }

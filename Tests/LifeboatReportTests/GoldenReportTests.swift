@@ -13,7 +13,6 @@ import Testing
 
     @Test func markdownAndJSONMatchTheGoldenFiles() async throws {
         let drill = try await ReportDrill.goldenRun()
-        defer { drill.directory.remove() }
         let report = try await drill.report()
         let templates = try ReportTemplates.load()
         try compare(try report.rendered(as: .markdown, templates: templates), golden: "tabletop.md")
@@ -22,7 +21,6 @@ import Testing
 
     @Test func theGoldenRunShowsTheGateTheStopAndTheResolvedError() async throws {
         let drill = try await ReportDrill.goldenRun()
-        defer { drill.directory.remove() }
         let report = try await drill.report()
         #expect(report.run.outcome == .completed)
         #expect(report.run.objective == .met)
@@ -73,7 +71,6 @@ import Testing
     /// Every key the JSON report writes is named in Docs/report-schema.md, so the documented schema stays complete.
     @Test func everyJSONFieldIsDocumented() async throws {
         let drill = try await ReportDrill.goldenRun()
-        defer { drill.directory.remove() }
         let document = try JSONCoding.decode(try await drill.report().rendered(as: .json, templates: try ReportTemplates.load()))
         let docs = try String(contentsOf: Fixtures.repositoryRoot.appendingPathComponent("Docs/report-schema.md"), encoding: .utf8)
         var keys: Set<String> = []

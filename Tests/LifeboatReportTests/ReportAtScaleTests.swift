@@ -9,7 +9,6 @@ import Testing
 @Suite struct ReportAtScaleTests {
     @Test func followUpsAreGroupedByCauseWithCountsAndTheFirstObjects() async throws {
         let drill = try await ReportDrill("scale")
-        defer { drill.directory.remove() }
         let outcome = try await drill.executor(gates: .autoApprove(by: "tester")).run()
         #expect(outcome == .completed)
         let before = try await drill.report()

@@ -40,9 +40,7 @@ import Testing
 
     @Test func hostileDisplayNamesAreEscapedInHTMLAndMarkdown() async throws {
         let temporary = try TemporaryDirectory("hostile")
-        defer { temporary.remove() }
         let drill = try await ReportDrill("xss", snapshot: try Self.hostileSnapshot(in: temporary))
-        defer { drill.directory.remove() }
         let refused = drill.refusing("onerror", status: 403, code: "Authorization_RequestDenied", message: "Insufficient privileges to complete the operation.",
                                      requestID: "0c9d8e7f-1111-4222-8333-444455556666")
         let outcome = try await drill.executor(gates: .autoApprove(by: "tester"), refusing: refused).run()
@@ -90,7 +88,6 @@ import Testing
 @Suite struct ReportTemplateTests {
     @Test func aTemplateDirectoryBrandsTheReport() async throws {
         let drill = try await ReportDrill("brand")
-        defer { drill.directory.remove() }
         #expect(try await drill.executor(gates: .autoApprove(by: "tester")).run() == .completed)
         try "<html><head><style>{{css}}</style></head><body><h1>Contoso DR · {{title}}</h1>{{body}}</body></html>"
             .write(toFile: drill.directory.path("report.html"), atomically: true, encoding: .utf8)
@@ -108,7 +105,6 @@ import Testing
 
     @Test func theHTMLIsOneFileWithoutScriptsOrExternalAssets() async throws {
         let drill = try await ReportDrill.goldenRun()
-        defer { drill.directory.remove() }
         let html = String(decoding: try await drill.report().rendered(as: .html, templates: try ReportTemplates.load()), as: UTF8.self)
         #expect(html.contains("<svg class=\"gantt\""))
         #expect(html.contains("@media print"))

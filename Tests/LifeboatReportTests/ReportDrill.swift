@@ -58,43 +58,38 @@ struct ReportDrill {
     static let start = Date(timeIntervalSince1970: 1_795_334_400)  // 2026-11-22T08:00:00Z
     static let generatedAt = Date(timeIntervalSince1970: 1_795_339_800)  // 2026-11-22T09:30:00Z
 
-    let directory: TemporaryDirectory
-    let snapshot: Snapshot
-    let runbook: Runbook
-    let store: CheckpointStore
-    let tenant: FakeTenant
+    let drill: TabletopDrill
     let clock: SteppingClock
+    var directory: TemporaryDirectory { drill.directory }
+    var snapshot: Snapshot { drill.snapshot }
+    var runbook: Runbook { drill.runbook }
+    var store: CheckpointStore { drill.store }
+    var tenant: FakeTenant { drill.tenant }
 
     init(_ name: String, snapshot snapshotURL: URL = Fixtures.contoso) async throws {
-        directory = try TemporaryDirectory(name)
-        clock = SteppingClock(start: Self.start, step: 0.25)
-        snapshot = try Snapshot.load(from: snapshotURL)
-        tenant = try FakeTenant(stateFile: nil, tenantID: "7d3f1c2e-5b6a-4c8d-9e0f-112233445566", initialDomain: "contosodr.onmicrosoft.com", seed: 6)
+        let clock = SteppingClock(start: Self.start, step: 0.25)
+        self.clock = clock
+        let tenant = try FakeTenant(stateFile: nil, tenantID: "7d3f1c2e-5b6a-4c8d-9e0f-112233445566", initialDomain: "contosodr.onmicrosoft.com", seed: 6)
         // The golden files describe a run of a frozen copy of the first shipped runbook, so that the shipped runbooks can grow.
-        runbook = try Runbook.load(contentsOf: URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Golden/golden-runbook.yaml"), catalog: StageCatalog.specs, builtins: [
-            "target.initialDomain": tenant.initialDomain, "target.tenantId": tenant.tenantID,
-            "snapshot.initialDomain": snapshot.manifest.sourceInitialDomain ?? "", "snapshot.sourceTenantId": snapshot.manifest.sourceTenantId,
-        ])
-        let clock = self.clock
-        store = try CheckpointStore(path: directory.path("state.sqlite"), clock: { clock.now() })
-        try await store.startRun(RunRecord(
-            id: "drill-2026-11-22", mode: .tabletop, runbookPath: "Runbooks/rebuild-new-tenant.yaml", runbookName: runbook.name,
-            runbookSHA256: runbook.sha256, snapshotPath: "Examples/contoso", snapshotManifestSHA256: snapshot.manifestSHA256,
-            sourceTenantId: snapshot.manifest.sourceTenantId, snapshotCapturedAt: snapshot.manifest.capturedAt, parameters: [:],
-            target: "fake tenant contosodr.onmicrosoft.com", targetTenantId: tenant.tenantID, fakeStatePath: nil, concurrency: 1,
-            toolVersion: "0.1.0", operatorName: "ada", host: "dr-laptop-01", startedAt: "2026-11-22T08:00:00Z", objectiveSeconds: runbook.objective),
-            stages: runbook.stages.map { ($0.id, $0.kind, $0.title) }, simulatedSeconds: nil)
+        let golden = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Golden/golden-runbook.yaml").path
+        drill = try await TabletopDrill(name, tenant: tenant, runbook: golden, snapshot: snapshotURL, parameters: [:],
+                                        storeClock: { clock.now() }, record: { record, runbook in
+            record.id = "drill-2026-11-22"
+            record.runbookPath = "Runbooks/rebuild-new-tenant.yaml"
+            record.snapshotPath = "Examples/contoso"
+            record.target = "fake tenant contosodr.onmicrosoft.com"
+            record.concurrency = 1
+            record.toolVersion = "0.1.0"
+            record.operatorName = "ada"
+            record.host = "dr-laptop-01"
+            record.startedAt = "2026-11-22T08:00:00Z"
+            record.objectiveSeconds = runbook.objective
+        })
     }
 
     /// An executor with one write in flight; `refusing` makes matching writes fail like Graph would.
     func executor(gates: GatePolicy, refusing: RefusingTransport? = nil) -> Executor {
-        var options = ExecutorOptions(outputDirectory: directory.url)
-        options.gates = gates
-        options.concurrency = 1
-        let fake = FakeTenantTransport(tenant: tenant)
-        let transport: any HTTPTransport = refusing ?? fake
-        let graph = GraphClient(baseURL: FakeTenantTransport.baseURL, transport: transport, retry: RetryPolicy(initialBackoff: 0.001, maxBackoff: 0.01))
-        return Executor(runbook: runbook, snapshot: snapshot, graph: graph, store: store, mode: .tabletop, options: options)
+        drill.executor(gates: gates, concurrency: 1, transport: refusing, retry: RetryPolicy(initialBackoff: 0.001, maxBackoff: 0.01))
     }
 
     func refusing(_ text: String, status: Int = 400, code: String, message: String, requestID: String) -> RefusingTransport {

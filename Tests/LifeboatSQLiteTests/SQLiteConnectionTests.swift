@@ -8,7 +8,6 @@ import Testing
 @Suite struct SQLiteConnectionTests {
     @Test func valuesRoundTripExactly() throws {
         let directory = try TemporaryDirectory("sqlite")
-        defer { directory.remove() }
         let db = try SQLiteConnection(path: directory.path("values.sqlite"))
         try db.execute("CREATE TABLE t (v)")
         let values: [SQLiteValue] = [
@@ -23,7 +22,6 @@ import Testing
 
     @Test func aFailedTransactionLeavesNothingAndNestedCallsJoinTheOuterOne() throws {
         let directory = try TemporaryDirectory("sqlite")
-        defer { directory.remove() }
         let db = try SQLiteConnection(path: directory.path("tx.sqlite"))
         try db.execute("CREATE TABLE t (k TEXT PRIMARY KEY)")
         struct Stop: Error {}
@@ -49,7 +47,6 @@ import Testing
 
     @Test func committedRowsAreSeenByAnotherConnection() throws {
         let directory = try TemporaryDirectory("sqlite")
-        defer { directory.remove() }
         let path = directory.path("shared.sqlite")
         let writer = try SQLiteConnection(path: path)
         try writer.execute("CREATE TABLE t (k INTEGER)")
@@ -60,7 +57,6 @@ import Testing
 
     @Test func errorsNameTheFileTheStatementAndSQLitesCode() throws {
         let directory = try TemporaryDirectory("sqlite")
-        defer { directory.remove() }
         let path = directory.path("errors.sqlite")
         let db = try SQLiteConnection(path: path)
         try db.execute("CREATE TABLE t (k TEXT PRIMARY KEY)")
@@ -83,7 +79,6 @@ import Testing
 
     @Test func forEachRowStreamsAndStopsOnAThrow() throws {
         let directory = try TemporaryDirectory("sqlite")
-        defer { directory.remove() }
         let db = try SQLiteConnection(path: directory.path("rows.sqlite"))
         try db.execute("CREATE TABLE t (n INTEGER)")
         try db.transaction { for n in 0..<100 { try db.run("INSERT INTO t VALUES (?)", [.integer(Int64(n))]) } }

@@ -35,7 +35,6 @@ import Testing
 
     @Test func acceptsAPlainArrayAsWellAsAListResponse() throws {
         let directory = try TemporaryDirectory("array")
-        defer { directory.remove() }
         let copy = try Fixtures.copyContoso(into: directory)
         try Fixtures.rewrite("namedLocations.json", in: copy) { data in
             let value = (try? JSONCoding.decode(data))?["value"] ?? .array([])
@@ -88,7 +87,6 @@ struct TamperedSnapshot: Sendable, CustomTestStringConvertible {
     @Test(arguments: TamperedSnapshot.all)
     func refusesAlteredSnapshots(_ tampered: TamperedSnapshot) throws {
         let directory = try TemporaryDirectory("tamper")
-        defer { directory.remove() }
         let copy = try Fixtures.copyContoso(into: directory)
         try tampered.alter(copy)
         let error = try #require(throws: SnapshotError.self) { try Snapshot.load(from: copy) }

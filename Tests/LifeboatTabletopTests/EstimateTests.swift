@@ -45,7 +45,6 @@ import Testing
 
     @Test func theEstimateAddsUpAndMeasuresThrottling() async throws {
         let directory = try TemporaryDirectory("estimate")
-        defer { directory.remove() }
         let (_, realistic) = try await rehearse(directory, "realistic", profile: try FakeTenantProfile.named("realistic"))
         let (_, fast) = try await rehearse(directory, "fast", profile: .fast)
         let runbook = try Runbook.load(contentsOf: URL(fileURLWithPath: Self.rebuild), catalog: StageCatalog.specs, fileParameters: Fixtures.contosoParameters, builtins: [
@@ -73,7 +72,6 @@ import Testing
 
     @Test func aLargerTenantTakesLongerAndMoreAppsShareTheQuota() async throws {
         let directory = try TemporaryDirectory("what-if")
-        defer { directory.remove() }
         let profile = try Self.tightProfile(directory)
         let snapshot = try Snapshot.load(from: Fixtures.contoso)
         let scaled = try GeneratedSnapshot.ensure(GeneratedSnapshot.scaled(snapshot, by: 10), at: directory.url.appendingPathComponent("10x"))
@@ -91,7 +89,6 @@ import Testing
 
     @Test func aLateDNSRecordKeepsTheVerifyStageWaitingForHours() async throws {
         let directory = try TemporaryDirectory("dns-late")
-        defer { directory.remove() }
         let scenario = try TabletopScenario.parse("""
             lifeboat: 1
             name: dns-late
@@ -118,7 +115,6 @@ import Testing
 
     @Test func aThrottlingStormIsInjectedAndCostsTime() async throws {
         let directory = try TemporaryDirectory("storm")
-        defer { directory.remove() }
         let profile = try Self.tightProfile(directory)
         func scenario(_ events: String) throws -> TabletopScenario {
             try TabletopScenario.parse("""

@@ -34,7 +34,6 @@ import Testing
     /// admitted at once, and the next write waits for the window instead of meeting a 429.
     @Test func theSessionsClientAdmitsAWindowsBurstWithoutWaiting() async throws {
         let directory = try TemporaryDirectory("graph-time-burst")
-        defer { directory.remove() }
         let (session, tenant, clock) = try session(directory)
         let graph = session.graphClient()
         let governor = try #require(graph.governor)
@@ -50,7 +49,6 @@ import Testing
     /// and after two windows the tenant-wide one (18,000 per 300 s) is full too.
     @Test func threeAppsEachUseTheirOwnWindowUpToTheTenantsQuota() async throws {
         let directory = try TemporaryDirectory("graph-time-apps")
-        defer { directory.remove() }
         let (session, tenant, clock) = try session(directory, apps: 3)
         let graph = session.graphClient()
         #expect(graph.apps.map(\.name) == ["lifeboat", "lifeboat-2", "lifeboat-3"])
@@ -71,7 +69,6 @@ import Testing
     /// each at the endpoint's pace (1 request per second), so the fake refuses none of them.
     @Test func conditionalAccessInsideABatchIsPacedAtTheEndpointsLimit() async throws {
         let directory = try TemporaryDirectory("graph-time-batch")
-        defer { directory.remove() }
         let (session, tenant, clock) = try session(directory)
         let graph = session.graphClient()
         let requests = (0..<5).map { _ in GraphRequest("GET", "/identity/conditionalAccess/policies") } + (0..<10).map { _ in GraphRequest("GET", "/users") }
@@ -109,7 +106,6 @@ import Testing
     /// and the Conditional Access stages take what 1 request per second allows, not minutes of backoff.
     @Test func aRealisticTabletopIsPacedAndConditionalAccessTakesSeconds() async throws {
         let directory = try TemporaryDirectory("graph-time-ca")
-        defer { directory.remove() }
         let rehearsal = Rehearsal(runbookPath: Self.rebuild, snapshotPath: Fixtures.contoso.path, profile: try FakeTenantProfile.named("realistic"),
                                   statePath: directory.path("ca.sqlite"), operatorName: "tester")
         let result = try await rehearsal.run()
@@ -132,7 +128,6 @@ import Testing
     /// shows the write each of them saved.
     @Test func usersOfAVerifiedDomainAreCreatedOnTheirFinalUPN() async throws {
         let directory = try TemporaryDirectory("graph-time-upn")
-        defer { directory.remove() }
         let text = try String(contentsOfFile: Self.rebuild, encoding: .utf8)
         let marker = "      otherDomainsTo: ${recoveryDomain}\n"
         let first = try #require(text.range(of: marker))

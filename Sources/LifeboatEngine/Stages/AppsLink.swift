@@ -82,7 +82,8 @@ struct AppsLink: StageKind {
                 }
                 return appId
             case .unknown:
-                if apps.newAppIDs.values.contains(where: { $0.caseInsensitiveCompare(appId) == .orderedSame }) { return appId }  // already rewritten
+                // Already rewritten.
+                if apps.newAppIDs.values.contains(where: { $0.caseInsensitiveCompare(appId) == .orderedSame }) { return appId }
                 if reported.insert(appId).inserted {
                     followUps.append(FollowUp(
                         category: "unresolved-reference",
