@@ -27,10 +27,6 @@ extension Executor {
                                         message: "\(unknown.count) writes were in flight when the last run stopped; looking them up before retrying",
                                         simulated: await simulatedNow())
         }
-        async let settled: [CheckpointStore.Completion] = unknown.isEmpty ? [] : concurrently(unknown) { op in
-            await self.execute(op, kind: kind, context: context, outcomeUnknown: true)
-        }
-
         let pending: [PlannedOperation]
         if let planned {
             pending = planned
@@ -58,6 +54,10 @@ extension Executor {
         }
         if let first = batches.first, options.stop?.isRequested != true {
             try await bookkeep(results: nil, intents: first)
+        }
+        // Started once the first window's intents are committed, so that window is not kept waiting for the CPU.
+        async let settled: [CheckpointStore.Completion] = unknown.isEmpty ? [] : concurrently(unknown) { op in
+            await self.execute(op, kind: kind, context: context, outcomeUnknown: true)
         }
         var previous: [CheckpointStore.Completion]?
         for (number, batch) in batches.enumerated() {
