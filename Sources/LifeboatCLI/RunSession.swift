@@ -7,6 +7,7 @@ import LifeboatCapture
 import LifeboatEngine
 import LifeboatFakeTenant
 import LifeboatGraph
+import LifeboatJSON
 import LifeboatReadiness
 import LifeboatRunbook
 import LifeboatSnapshot
@@ -168,7 +169,12 @@ enum RunSession {
             print("Run \(finished.id) is already complete; nothing to do. (`lifeboat status --state \(setup.statePath)` shows it.)")
             return
         }
-        let snapshot = try loadSnapshot(setup.snapshotPath)
+        // A resume opens its fake tenant (every object written so far) while the snapshot loads: each takes a second or
+        // more at 100,000 users, and the first write waits for both.
+        let clock = VirtualClock()
+        let opening = try await openingTenant(setup, clock: clock)
+        let snapshotPath = setup.snapshotPath
+        let snapshot = try await Task.detached { try loadSnapshot(snapshotPath) }.value
         let launcher = try await openRun(setup.statePath, mode: .tabletop, snapshot: snapshot)
         let store = launcher.store
         let existing = launcher.existing
@@ -192,7 +198,12 @@ enum RunSession {
         let runbook = TabletopSession.runbook(loaded, for: setup.scenario)
         // A new rehearsal starts with the readiness verdict (what it cannot show working on the day), assessed while the stages are planned.
         async let verdict = existing == nil ? Readiness.assess(Readiness.Input(snapshot: snapshot, runbook: loaded)) : nil
-        let prepared = try prepare(runbook, snapshot: snapshot)
+        // A resume with the runbook and parameters it started with (the snapshot is checked by its manifest) plans each
+        // stage when it reaches it, and not at all the stages the checkpoint already holds: they were all validated and
+        // planned before the run's first write. A scenario or an operator at the prompt needs every stage's size first.
+        let planWhenReached = existing.map { $0.record.runbookSHA256 == runbook.sha256 && $0.record.parameters == parameters } == true
+            && setup.scenario == nil && !setup.promptAtGates
+        let prepared = planWhenReached ? nil : try prepare(runbook, snapshot: snapshot)
         do {
             try setup.scenario?.validate(against: loaded)
             try setup.scenario?.validate(against: snapshot)
@@ -215,26 +226,37 @@ enum RunSession {
             throw ExitStatus.invalidInput
         }
         // Simulated time continues where the interrupted run left it.
-        let clock = VirtualClock()
         clock.advance(by: try await store.lastSimulatedSeconds() ?? 0)
         let tenant: FakeTenant
         do {
-            tenant = try FakeTenant(stateFile: fakePath, tenantID: tenantID, initialDomain: initialDomain, profile: profile, clock: { clock.instant },
-                                    defersCommits: true)
+            if let opening, opening.path == fakePath, opening.profile == profile.name {
+                tenant = try await opening.tenant.value
+            } else {
+                tenant = try FakeTenant(stateFile: fakePath, tenantID: tenantID, initialDomain: initialDomain, profile: profile, clock: { clock.instant },
+                                        defersCommits: true)
+            }
         } catch {
             printError("lifeboat: cannot open the fake tenant state \(fakePath): \(error)")
             throw ExitStatus.invalidInput
         }
         let apps = setup.apps ?? existing?.record.apps ?? 1
+        let plannedCounts: [(String, Int)]
+        if let prepared {
+            plannedCounts = prepared.map { ($0.stage.id, $0.plan.operations.count) }
+        } else {
+            // Only a scenario's triggers and the prompt's kills read these (neither is in play here): the checkpoint's counts.
+            let counts = try await store.operationCountsByStage()
+            plannedCounts = runbook.stages.map { ($0.id, counts[$0.id]?.values.reduce(0, +) ?? 0) }
+        }
         let session = TabletopSession(scenario: setup.scenario, store: store, clock: clock, tenant: tenant, snapshot: snapshot,
-                                      planned: prepared.map { ($0.stage.id, $0.plan.operations.count) },
-                                      apps: apps)
+                                      planned: plannedCounts, apps: apps)
         // One app registration per --apps, paced by the window governor and the endpoint limits as a rebuild is.
         let graph = session.graphClient(dropResponses: setup.dropResponseEvery.map { DroppedResponses(every: $0) })
         var options = ExecutorOptions(outputDirectory: URL(fileURLWithPath: setup.statePath).deletingLastPathComponent())
         options.concurrency = setup.concurrency
         options.gates = setup.pauseAtGates ? .pause : .autoApprove(by: "\(setup.operatorName) (tabletop auto-approval)")
         options.crash = setup.crash
+        options.planStagesWhenReached = prepared == nil
         let stop = StopRequest()
         options.stop = stop
         options.commitTarget = { try await tenant.commit() }
@@ -280,6 +302,22 @@ enum RunSession {
                 + "\(DurationText.format(bound)) (\(String(format: "%+.1f", (waited / bound - 1) * 100)) %).")
         }
         try await finish(outcome, store: store, statePath: setup.statePath)
+    }
+
+    /// Starts opening the fake tenant of an unfinished tabletop run found in `setup.statePath` (under the run's lock), so
+    /// that it loads while the snapshot does; `nil` when there is none to resume (the caller then opens it as for a new run).
+    static func openingTenant(_ setup: TabletopSetup, clock: VirtualClock) async throws -> (path: String, profile: String, tenant: Task<FakeTenant, any Error>)? {
+        guard InputFile.isNonEmptyRegularFile(setup.statePath), let store = try? CheckpointStore(readingOnly: setup.statePath),
+              let found = try? await store.runRecord(), found.status != .done, found.record.mode == .tabletop else { return nil }
+        let path = setup.fakeStatePath ?? found.record.fakeStatePath ?? (setup.statePath + ".fake-tenant.sqlite")
+        guard InputFile.isNonEmptyRegularFile(path), let identity = try? FakeTenant.identity(stateFile: path),
+              let named = try? FakeTenantProfile.named(setup.profile ?? found.record.profile ?? "realistic") else { return nil }
+        let profile = TabletopSession.profile(named, for: setup.scenario)
+        try lockRun(setup.statePath)  // the run's lock is held before its target is opened
+        return (path, profile.name, Task.detached {
+            try FakeTenant(stateFile: path, tenantID: identity.tenantID, initialDomain: identity.initialDomain, profile: profile, clock: { clock.instant },
+                           defersCommits: true)
+        })
     }
 
     /// Prints how the run ended and exits with the matching code.

@@ -179,6 +179,7 @@ public actor CheckpointStore {
         timestamp.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
         db = try SQLiteConnection(path: path)
         try db.execute(Self.schema)
+        try Self.addOperationCounts(db)
         // Added after schema 1 was released: a checkpoint from before gains the column (empty) when opened to write.
         if try !Self.hasColumn("app", in: "operations", db) { try db.execute("ALTER TABLE operations ADD COLUMN app TEXT") }
         if let row = try db.queryFirst("SELECT value FROM meta WHERE key = 'schemaVersion'"), let version = row.string(0) {
@@ -189,6 +190,44 @@ public actor CheckpointStore {
         } else {
             try db.run("INSERT INTO meta(key, value) VALUES ('schemaVersion', ?)", [.text(String(Self.schemaVersion))])
         }
+    }
+
+    /// Operation counts per stage and state, kept current by triggers in the transaction that changes an operation, so
+    /// `status` and a resume read a few rows instead of every operation. A checkpoint from before the table gains it,
+    /// filled from its operations, in one transaction with the triggers (so the counts are never half made).
+    static let operationCountsSchema = """
+        CREATE TABLE operation_counts(stage_id TEXT NOT NULL, state TEXT NOT NULL, count INTEGER NOT NULL,
+            PRIMARY KEY(stage_id, state)) WITHOUT ROWID;
+        CREATE TRIGGER operation_counts_insert AFTER INSERT ON operations BEGIN
+            INSERT INTO operation_counts(stage_id, state, count) VALUES (new.stage_id, new.state, 1)
+                ON CONFLICT(stage_id, state) DO UPDATE SET count = count + 1;
+        END;
+        CREATE TRIGGER operation_counts_update AFTER UPDATE OF state, stage_id ON operations
+            WHEN old.state IS NOT new.state OR old.stage_id IS NOT new.stage_id BEGIN
+            UPDATE operation_counts SET count = count - 1 WHERE stage_id = old.stage_id AND state = old.state;
+            INSERT INTO operation_counts(stage_id, state, count) VALUES (new.stage_id, new.state, 1)
+                ON CONFLICT(stage_id, state) DO UPDATE SET count = count + 1;
+        END;
+        CREATE TRIGGER operation_counts_delete AFTER DELETE ON operations BEGIN
+            UPDATE operation_counts SET count = count - 1 WHERE stage_id = old.stage_id AND state = old.state;
+        END;
+        INSERT INTO operation_counts(stage_id, state, count) SELECT stage_id, state, COUNT(*) FROM operations GROUP BY stage_id, state;
+        CREATE TABLE table_counts(name TEXT PRIMARY KEY, count INTEGER NOT NULL) WITHOUT ROWID;
+        INSERT INTO table_counts(name, count) VALUES ('idmap', (SELECT COUNT(*) FROM idmap)), ('followups', (SELECT COUNT(*) FROM followups));
+        CREATE TRIGGER idmap_count_insert AFTER INSERT ON idmap BEGIN UPDATE table_counts SET count = count + 1 WHERE name = 'idmap'; END;
+        CREATE TRIGGER idmap_count_delete AFTER DELETE ON idmap BEGIN UPDATE table_counts SET count = count - 1 WHERE name = 'idmap'; END;
+        CREATE TRIGGER followups_count_insert AFTER INSERT ON followups BEGIN UPDATE table_counts SET count = count + 1 WHERE name = 'followups'; END;
+        CREATE TRIGGER followups_count_delete AFTER DELETE ON followups BEGIN UPDATE table_counts SET count = count - 1 WHERE name = 'followups'; END;
+        CREATE INDEX followups_in_stage_order ON followups(stage_id, id);
+        """
+
+    private static func addOperationCounts(_ db: SQLiteConnection) throws {
+        guard try !hasTable("operation_counts", db) else { return }
+        try db.transaction { try db.execute(operationCountsSchema) }
+    }
+
+    static func hasTable(_ table: String, _ db: SQLiteConnection) throws -> Bool {
+        try db.queryFirst("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", [.text(table)]) != nil
     }
 
     static func hasColumn(_ column: String, in table: String, _ db: SQLiteConnection) throws -> Bool {
@@ -406,14 +445,21 @@ public actor CheckpointStore {
 
     /// The run's failed operations, in stage and plan order, read without the rest (what `status` lists).
     public func failedOperations() throws -> [OperationRecord] {
-        try db.query(Self.selectOperations + " JOIN stages s ON s.id = operations.stage_id WHERE operations.state = 'failed' ORDER BY s.ordinal, operations.ordinal")
-            .map(Self.operation)
+        guard try countsTable else {
+            return try db.query(Self.selectOperations + " JOIN stages s ON s.id = operations.stage_id WHERE operations.state = 'failed' ORDER BY s.ordinal, operations.ordinal")
+                .map(Self.operation)
+        }
+        // Only the stages that have failed operations are read, each through its index.
+        let stages = try db.query("SELECT c.stage_id FROM operation_counts c JOIN stages s ON s.id = c.stage_id WHERE c.state = 'failed' AND c.count > 0 ORDER BY s.ordinal")
+        return try stages.flatMap { try operations(stageID: $0.string(0) ?? "", state: .failed) }
     }
 
-    /// Operation counts per stage and state, in one pass over the operations (what `status` prints per stage).
+    /// Operation counts per stage and state (what `status` prints per stage), from the counts the checkpoint keeps.
     public func operationCountsByStage() throws -> [String: [OperationState: Int]] {
         var counts: [String: [OperationState: Int]] = [:]
-        for row in try db.query("SELECT stage_id, state, COUNT(*) FROM operations GROUP BY stage_id, state") {
+        let query = try countsTable ? "SELECT stage_id, state, count FROM operation_counts WHERE count > 0"
+            : "SELECT stage_id, state, COUNT(*) FROM operations GROUP BY stage_id, state"
+        for row in try db.query(query) {
             guard let stageID = row.string(0), let state = OperationState(rawValue: row.string(1) ?? "") else { continue }
             counts[stageID, default: [:]][state] = row.int(2) ?? 0
         }
@@ -516,6 +562,7 @@ public actor CheckpointStore {
 
     /// Puts failed operations of a stage back to `pending` so that a resume retries them; a write whose outcome is
     /// unknown goes back to `sent`, so that it is looked up before it is written again.
+    @discardableResult
     public func retryFailed(stageID: String) throws -> Int {
         try db.transaction {
             let count = try db.run("UPDATE operations SET state = CASE WHEN error_code = ? THEN 'sent' ELSE 'pending' END WHERE stage_id = ? AND state = 'failed'",
@@ -525,25 +572,48 @@ public actor CheckpointStore {
         }
     }
 
-    /// Rows in the ID map and follow-ups recorded, without reading them.
+    /// Rows in the ID map and follow-ups recorded, without reading them (from the counts the checkpoint keeps).
     public func totals() throws -> (idMap: Int, followUps: Int) {
-        (try db.queryFirst("SELECT COUNT(*) FROM idmap")?.int(0) ?? 0, try db.queryFirst("SELECT COUNT(*) FROM followups")?.int(0) ?? 0)
+        if try countsTable {
+            var counts: [String: Int] = [:]
+            for row in try db.query("SELECT name, count FROM table_counts") { counts[row.string(0) ?? ""] = row.int(1) ?? 0 }
+            return (counts["idmap"] ?? 0, counts["followups"] ?? 0)
+        }
+        return (try db.queryFirst("SELECT COUNT(*) FROM idmap")?.int(0) ?? 0, try db.queryFirst("SELECT COUNT(*) FROM followups")?.int(0) ?? 0)
     }
 
     /// Operation counts per state for a stage (or the run).
     public func operationCounts(stageID: String? = nil) throws -> [OperationState: Int] {
+        let table = try countsTable
         let rows = stageID == nil
-            ? try db.query("SELECT state, COUNT(*) FROM operations GROUP BY state")
-            : try db.query("SELECT state, COUNT(*) FROM operations WHERE stage_id = ? GROUP BY state", [.text(stageID!)])
+            ? try db.query(table ? "SELECT state, SUM(count) FROM operation_counts GROUP BY state" : "SELECT state, COUNT(*) FROM operations GROUP BY state")
+            : try db.query(table ? "SELECT state, count FROM operation_counts WHERE stage_id = ?" : "SELECT state, COUNT(*) FROM operations WHERE stage_id = ? GROUP BY state",
+                           [.text(stageID!)])
         var counts: [OperationState: Int] = [:]
-        for row in rows { if let state = OperationState(rawValue: row.string(0) ?? "") { counts[state] = row.int(1) ?? 0 } }
+        for row in rows {
+            if let state = OperationState(rawValue: row.string(0) ?? ""), let count = row.int(1), count > 0 { counts[state] = count }
+        }
         return counts
     }
 
+    /// Whether the checkpoint keeps ``operationCountsSchema``'s table (one opened only to read may be older).
+    private var countsTable: Bool {
+        get throws {
+            if let known = hasCountsTable { return known }
+            let found = try Self.hasTable("operation_counts", db)
+            hasCountsTable = found
+            return found
+        }
+    }
+    private var hasCountsTable: Bool?
+
     // MARK: - ID map
 
-    public func idMapEntries() throws -> [IDMapEntry] {
-        try db.query("SELECT object_type, old_id, new_id, natural_key, display_name, how, old_app_id, new_app_id, stage_id FROM idmap ORDER BY object_type, display_name, old_id")
+    /// The ID map, ordered by object type, display name and old id unless `ordered` is false (an executor that only
+    /// looks entries up need not sort 100,000 rows).
+    public func idMapEntries(ordered: Bool = true) throws -> [IDMapEntry] {
+        try db.query("SELECT object_type, old_id, new_id, natural_key, display_name, how, old_app_id, new_app_id, stage_id FROM idmap"
+                     + (ordered ? " ORDER BY object_type, display_name, old_id" : ""))
             .compactMap { row in
                 guard let type = ObjectType(rawValue: row.string(0) ?? ""), let how = RestoreMethod(rawValue: row.string(5) ?? "") else { return nil }
                 return IDMapEntry(objectType: type, oldID: row.string(1) ?? "", newID: row.string(2) ?? "", naturalKey: row.string(3),
@@ -615,7 +685,18 @@ public actor CheckpointStore {
 
     /// The follow-ups in stage order; with `limit`, only the first ones (a summary need not read all of them).
     public func followUps(limit: Int? = nil) throws -> [FollowUpRecord] {
-        try db.query("SELECT f.stage_id, f.operation_key, f.source_id, f.display_name, f.category, f.message, f.action FROM followups f JOIN stages s ON s.id = f.stage_id ORDER BY s.ordinal, f.id"
+        if let limit, try countsTable {
+            // Stage by stage through the index in stage order, until `limit` are read: no sort of every follow-up.
+            var records: [FollowUpRecord] = []
+            for stage in try db.query("SELECT id FROM stages ORDER BY ordinal") where records.count < limit {
+                records += try db.query("SELECT stage_id, operation_key, source_id, display_name, category, message, action FROM followups WHERE stage_id = ? ORDER BY id LIMIT ?",
+                                        [.text(stage.string(0) ?? ""), .integer(Int64(max(0, limit - records.count)))])
+                    .map { FollowUpRecord(stageID: $0.string(0) ?? "", operationKey: $0.string(1), sourceID: $0.string(2), displayName: $0.string(3),
+                                          followUp: FollowUp(category: $0.string(4) ?? "", message: $0.string(5) ?? "", action: $0.string(6) ?? "")) }
+            }
+            return records
+        }
+        return try db.query("SELECT f.stage_id, f.operation_key, f.source_id, f.display_name, f.category, f.message, f.action FROM followups f JOIN stages s ON s.id = f.stage_id ORDER BY s.ordinal, f.id"
                      + (limit.map { " LIMIT \(max(0, $0))" } ?? ""))
             .map { FollowUpRecord(stageID: $0.string(0) ?? "", operationKey: $0.string(1), sourceID: $0.string(2), displayName: $0.string(3),
                                   followUp: FollowUp(category: $0.string(4) ?? "", message: $0.string(5) ?? "", action: $0.string(6) ?? "")) }

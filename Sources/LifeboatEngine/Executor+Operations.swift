@@ -17,18 +17,14 @@ extension Executor {
         var finished = counts[.done, default: 0] + counts[.skipped, default: 0]
         observer?.report(.stageStarted(id: stage.id, title: stage.title, total: total))
 
-        // A crash may have left writes whose outcome is unknown: look them up before anything is retried.
-        let unknown = try await store.operations(stageID: stage.id, state: .sent)
+        // A crash may have left writes whose outcome is unknown. Each is looked up first (a miss waits out Graph's list lag
+        // before it is taken as absent, and only then written again), but the stage's other writes do not wait for those
+        // look-ups: no operation of a stage reads another's result (the ID map the stage sees was read when it started),
+        // and the stage ends, and the stages after it start, only once every one of them is settled.
+        let unknown = try await store.operations(stageID: stage.id, state: .sent).map(\.planned)
         if !unknown.isEmpty {
             try await store.append(.operationsReconciling(stageID: stage.id, operations: unknown.count), simulated: await simulatedNow())
-            let completions = await concurrently(unknown.map(\.planned)) { op in
-                await Reconciliation.$afterUnknownOutcome.withValue(true) { await self.reconcile(op, kind: kind, context: context) }
-            }
-            try await options.commitTarget?()
-            try await store.recordCompletions(completions, stageID: stage.id, simulatedSeconds: await simulatedNow())
-            committed(completions)
         }
-
         let pending: [PlannedOperation]
         if let planned {
             pending = planned
@@ -51,11 +47,15 @@ extension Executor {
         func recorded(_ completions: [CheckpointStore.Completion]) async {
             committed(completions)
             await crashIfDue(.result, stage: stageID, passed: completions.count)
-            finished += completions.filter { if case .failed = $0 { false } else { true } }.count
+            finished += completions.filter { if case .succeeded = $0 { true } else { false } }.count
             observer?.report(.operations(id: stageID, finished: finished, total: total))
         }
         if let first = batches.first, options.stop?.isRequested != true {
             try await bookkeep(results: nil, intents: first)
+        }
+        // Started once the first window's intents are committed, so that window is not kept waiting for the CPU.
+        async let settled: [CheckpointStore.Completion] = unknown.isEmpty ? [] : concurrently(unknown) { op in
+            await self.execute(op, kind: kind, context: context, outcomeUnknown: true)
         }
         var previous: [CheckpointStore.Completion]?
         for (number, batch) in batches.enumerated() {
@@ -81,11 +81,19 @@ extension Executor {
             try await bookkeep(results: previous, intents: nil)
             await recorded(previous)
         }
+        // Never cancelled: a look-up cut short proves nothing, and its operation would stay in flight (`sent`) anyway.
+        let settledCompletions = await settled
+        if !settledCompletions.isEmpty {
+            try await bookkeep(results: settledCompletions, intents: nil)
+            await recorded(settledCompletions)
+        }
         return (try await store.operationCounts(stageID: stage.id)[.failed, default: 0], mappings)
     }
 
-    /// Performs one operation, reconciling after an ambiguous failure and retrying replication lag.
-    private func execute(_ op: PlannedOperation, kind: any StageKind, context: StageContext) async -> CheckpointStore.Completion {
+    /// Performs one operation, reconciling after an ambiguous failure and retrying replication lag. `outcomeUnknown`: an
+    /// earlier process sent its write and died before the result was recorded, so it is looked up before anything is sent.
+    private func execute(_ op: PlannedOperation, kind: any StageKind, context: StageContext,
+                         outcomeUnknown unknownAtStart: Bool = false) async -> CheckpointStore.Completion {
         // An object an earlier stage already restored (from the recycle bin, or found in place) is not created again.
         if op.objectType != nil, let existing = context.idMap.entry(for: op.sourceID), existing.stageID != context.stage.id {
             return .succeeded(op, OperationOutcome(.unchanged, newID: existing.newID, note: "already \(existing.how.rawValue) by stage \(existing.stageID)"),
@@ -96,7 +104,7 @@ extension Executor {
         // Set while an earlier attempt's write may have landed and no look-up has settled whether it did: the next
         // attempt must not write before a look-up that waits out Graph's list lag finds nothing (a look-up that failed,
         // e.g. while the target was unreachable, proves nothing).
-        var outcomeUnknown = false
+        var outcomeUnknown = unknownAtStart
         var lookupFailure: (code: String, message: String, requestID: String?)?
         for attempt in 1...options.maxAttempts {
             do {
@@ -104,8 +112,10 @@ extension Executor {
                     switch await Reconciliation.$afterUnknownOutcome.withValue(true, operation: { await reconcile(op, kind: kind, context: context) }) {
                     case .succeeded(let op, let outcome, let mapping):
                         return .succeeded(op, outcome, mapping: mapping)
-                    case .notApplied:
+                    case .notApplied(let op):
                         outcomeUnknown = false
+                        // Settled as never applied: with a stop requested it waits, pending, for the next run.
+                        if options.stop?.isRequested == true { return .notApplied(op) }
                     case .failed(_, let code, let message, let requestID):
                         lookupFailure = (code, message, requestID)
                         await backOff(attempt: attempt, since: nil)

@@ -59,20 +59,22 @@ public struct Executor: Sendable {
 
     /// Runs (or resumes) the run until it completes, pauses at a gate, or a stage fails.
     public func run() async throws -> RunOutcome {
-        var prepared: [PreparedStage] = []
+        var prepared: [(stage: Runbook.Stage, kind: any StageKind, plan: StagePlan?)] = []
         if let plans = plannedStages {
             // Planning 50,000 users takes seconds; a caller that already planned passes its plans. Stage kinds are made
             // anew: they hold what one run of a stage read from the target.
-            for planned in plans { prepared.append(PreparedStage(stage: planned.stage, kind: try StageCatalog.make(planned.stage), plan: planned.plan)) }
+            for planned in plans { prepared.append((planned.stage, try StageCatalog.make(planned.stage), planned.plan)) }
+        } else if options.planStagesWhenReached {
+            for stage in runbook.stages { prepared.append((stage, try StageCatalog.make(stage), nil)) }
         } else {
-            prepared = try Self.prepare(runbook, snapshot: snapshot)
+            prepared = try Self.prepare(runbook, snapshot: snapshot).map { ($0.stage, $0.kind, $0.plan) }
         }
         let index = SnapshotIndex(snapshot)
         let stageRecords = Dictionary(uniqueKeysWithValues: try await store.stages().map { ($0.id, $0) })
-        var idMap = IDMap(try await store.idMapEntries())
+        var idMap = IDMap(try await store.idMapEntries(ordered: false))
 
         for item in prepared {
-            let (stage, kind, plan) = (item.stage, item.kind, item.plan)
+            let (stage, kind) = (item.stage, item.kind)
             if options.stop?.isRequested == true { return try await stopped(at: nil) }
             if stageRecords[stage.id]?.status == .done, try await store.operationCounts(stageID: stage.id)[.pending, default: 0] == 0 {
                 continue
@@ -98,11 +100,19 @@ public struct Executor: Sendable {
             }
 
             try await store.setStageStatus(stage.id, .running, message: "\(stage.title) started", simulatedSeconds: await simulatedNow())
-            let inserted = try await store.insertPlanned(plan.operations, stageID: stage.id)
-            let retried = try await store.retryFailed(stageID: stage.id)
-            // A stage planned just now has exactly its plan pending; only a resumed stage is read back from the checkpoint.
-            let fresh = inserted == plan.operations.count && retried == 0 ? plan.operations.filter { $0.skip == nil } : nil
-            for warning in plan.warnings { observer?.report(.warning("\(stage.id): \(warning)")) }
+            let fresh: [PlannedOperation]?
+            if item.plan == nil, try await !store.operationCounts(stageID: stage.id).isEmpty {
+                // Resumed with the inputs it was planned with: the checkpoint holds the plan (inserted in one transaction).
+                try await store.retryFailed(stageID: stage.id)
+                fresh = nil
+            } else {
+                let plan = try item.plan ?? kind.plan(snapshot, index: index)
+                let inserted = try await store.insertPlanned(plan.operations, stageID: stage.id)
+                let retried = try await store.retryFailed(stageID: stage.id)
+                // A stage planned just now has exactly its plan pending; only a resumed stage is read back from the checkpoint.
+                fresh = inserted == plan.operations.count && retried == 0 ? plan.operations.filter { $0.skip == nil } : nil
+                for warning in plan.warnings { observer?.report(.warning("\(stage.id): \(warning)")) }
+            }
 
             let context = StageContext(stage: stage, graph: graph, snapshot: snapshot, index: index, idMap: idMap,
                                        outputDirectory: options.outputDirectory, checkpoint: store)

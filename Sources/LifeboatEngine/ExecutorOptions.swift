@@ -10,6 +10,11 @@ public struct ExecutorOptions: Sendable {
     /// its writes is sent and its results after the last one returns. Larger windows mean fewer checkpoint transactions
     /// and fewer pauses while a window's last writes finish, and more look-ups after a crash.
     public var windowPerSlot = 16
+    /// Plan a stage only when the run reaches it, and not at all when the checkpoint already holds its operations. Only
+    /// for a resumed run whose runbook, parameters and snapshot are the ones it started with: every stage was validated
+    /// and planned before its first write, and a plan of the same inputs is the same plan. A resume then reaches its first
+    /// write without planning the whole runbook (seconds at 100,000 users).
+    public var planStagesWhenReached = false
     /// Attempts for one operation across ambiguous failures and replication lag.
     public var maxAttempts: Int = 5
     public var crash: SimulatedCrash?

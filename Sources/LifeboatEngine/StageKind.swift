@@ -159,10 +159,14 @@ enum TargetLookup {
 
     /// Runs a look-up of an object an upsert just confirmed (204) again while Graph's lists lag behind the write
     /// (``DisplayNameLookup/settleDelays``), so a confirmed object is not reported missing.
+    /// The waits are counted from the first miss, as deadlines: look-ups that missed together wait together (on a
+    /// simulated clock, eight of them move it by one lag, not eight).
     static func settling<T: Sendable>(_ graph: GraphClient, _ lookup: () async throws -> T?) async throws -> T? {
         if let found = try await lookup() { return found }
+        var deadline = await graph.clock.now()
         for delay in DisplayNameLookup.settleDelays {
-            try await WaitReason.$current.withValue(.retry) { try await graph.clock.sleep(seconds: delay) }
+            deadline = deadline.addingTimeInterval(delay)
+            try await WaitReason.$current.withValue(.retry) { [deadline] in try await graph.clock.sleep(until: deadline) }
             if let found = try await lookup() { return found }
         }
         return nil
