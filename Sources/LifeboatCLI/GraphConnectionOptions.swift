@@ -10,49 +10,49 @@ extension ThroughputGovernor.TenantSize: ExpressibleByArgument {}
 /// How a live command reaches the target tenant: the cloud or explicit URLs, the application's
 /// credentials and TLS. There is deliberately no option that takes a secret's value: it would
 /// show in the process list and the shell history.
-public struct GraphConnectionOptions: ParsableArguments {
+package struct GraphConnectionOptions: ParsableArguments {
     @Option(help: "The Microsoft cloud: global, usgov, usgov-dod or china.")
-    public var cloud: GraphCloud = .global
+    package var cloud: GraphCloud = .global
 
     @Option(help: ArgumentHelp("The Graph root instead of the cloud's, e.g. https://graph.microsoft.com.", valueName: "url"))
-    public var graphURL: String?
+    package var graphURL: String?
 
     @Option(help: ArgumentHelp("The sign-in authority instead of the cloud's, e.g. https://login.microsoftonline.com.", valueName: "url"))
-    public var authorityURL: String?
+    package var authorityURL: String?
 
     @Option(help: "The target tenant: its id or initial domain.")
-    public var tenant: String
+    package var tenant: String
 
     @Option(help: "The application (client) id.")
-    public var clientID: String
+    package var clientID: String
 
     @Option(help: ArgumentHelp("The environment variable that holds the client secret.", valueName: "name"))
-    public var clientSecretEnv: String?
+    package var clientSecretEnv: String?
 
     @Option(help: ArgumentHelp("A file that holds the client secret (keep it 0600).", valueName: "path"))
-    public var clientSecretFile: String?
+    package var clientSecretFile: String?
 
     @Option(help: ArgumentHelp("The application's certificate (PEM), with --private-key.", valueName: "path"))
-    public var certificate: String?
+    package var certificate: String?
 
     @Option(help: ArgumentHelp("The certificate's private key (PEM, RSA or EC P-256).", valueName: "path"))
-    public var privateKey: String?
+    package var privateKey: String?
 
     @Option(help: ArgumentHelp("Trusted certificate authorities (PEM) instead of the system's.", valueName: "path"))
-    public var caBundle: String?
+    package var caBundle: String?
 
     @Option(help: "The target's size, which sets Graph's resource-unit quota: small (<50 users), medium (50-500) or large.")
-    public var tenantSize: ThroughputGovernor.TenantSize = .small
+    package var tenantSize: ThroughputGovernor.TenantSize = .small
 
     @Option(name: .customLong("app"), help: ArgumentHelp(
         "Another app registration of the target sharing the work (Graph's write quota is per app; 3 apps reach the tenant's): "
             + "CLIENT_ID,secret-env=NAME or CLIENT_ID,secret-file=PATH or CLIENT_ID,certificate=PATH,private-key=PATH. Repeatable.",
         valueName: "app"))
-    public var otherApps: [String] = []
+    package var otherApps: [String] = []
 
-    public init() {}
+    package init() {}
 
-    public func validate() throws {
+    package func validate() throws {
         let ways = [clientSecretEnv != nil, clientSecretFile != nil, certificate != nil || privateKey != nil].filter { $0 }.count
         guard ways == 1 else {
             throw ValidationError("give exactly one credential: --client-secret-env NAME, --client-secret-file PATH, or --certificate with --private-key")
@@ -79,12 +79,12 @@ public struct GraphConnectionOptions: ParsableArguments {
     }
 
     /// The sign-in and Graph URLs.
-    public var endpoints: GraphEndpoints {
+    package var endpoints: GraphEndpoints {
         GraphEndpoints(cloud: cloud, graphURL: graphURL, authorityURL: authorityURL)
     }
 
     /// The credential, read from the environment or files.
-    public func credential(environment: [String: String] = ProcessInfo.processInfo.environment) throws -> ClientCredentials.Credential {
+    package func credential(environment: [String: String] = ProcessInfo.processInfo.environment) throws -> ClientCredentials.Credential {
         if let name = clientSecretEnv { return .secret(try .environment(name, in: environment)) }
         if let path = clientSecretFile { return .secret(try .file(path)) }
         guard let certificate, let privateKey else { throw CredentialError("no credential given") }
@@ -92,7 +92,7 @@ public struct GraphConnectionOptions: ParsableArguments {
     }
 
     /// A Graph client over libcurl, signed in with these options and paced by a governor.
-    public func graphClient(logger: Logger? = nil) throws -> GraphClient {
+    package func graphClient(logger: Logger? = nil) throws -> GraphClient {
         let others = try otherApps.map { text in
             let registration = try GraphAppRegistration(parsing: text)
             return (registration.clientID, try registration.credential())

@@ -2,8 +2,8 @@ import ArgumentParser
 import Foundation
 
 /// The `lifeboat` command tree.
-public struct LifeboatCommand: AsyncParsableCommand {
-    public static let configuration = CommandConfiguration(
+package struct LifeboatCommand: AsyncParsableCommand {
+    package static let configuration = CommandConfiguration(
         commandName: "lifeboat",
         abstract: "Rebuild a Microsoft Entra ID tenant from an offline snapshot, step by step, with checkpoints.",
         discussion: """
@@ -20,12 +20,12 @@ public struct LifeboatCommand: AsyncParsableCommand {
         subcommands: [Plan.self, ReadinessCommand.self, Tabletop.self, Rebuild.self, Resume.self, Status.self, Approve.self, IDMapCommand.self, FollowUpsCommand.self, ReportCommand.self,
                       SnapshotCommand.self, FakeTenantCommand.self, StageKindsCommand.self])
 
-    public init() {}
+    package init() {}
 }
 
 /// The version of this build.
-public enum LifeboatVersion {
-    public static let current = "0.1.0"
+package enum LifeboatVersion {
+    package static let current = "0.1.0"
 }
 
 /// Lifeboat's exit codes.

@@ -7,9 +7,9 @@ import LifeboatSnapshot
 ///
 /// Relationships are read separately (see ``SnapshotCapture``) and stored inline: `members`, `owners`,
 /// `manager`, `federatedIdentityCredentials`.
-public enum CapturedProperties {
+package enum CapturedProperties {
     /// `$select` for users; `manager` comes through `$expand=manager($select=id)`.
-    public static let user: [String] = [
+    package static let user: [String] = [
         "id", "userPrincipalName", "displayName", "accountEnabled", "userType", "mail", "mailNickname", "otherMails", "proxyAddresses",
         "givenName", "surname", "jobTitle", "department", "companyName", "officeLocation", "employeeId", "employeeType",
         "employeeHireDate", "employeeLeaveDateTime", "employeeOrgData", "businessPhones", "mobilePhone", "faxNumber",
@@ -21,7 +21,7 @@ public enum CapturedProperties {
     ]
 
     /// `$select` for groups.
-    public static let group: [String] = [
+    package static let group: [String] = [
         "id", "displayName", "description", "classification", "createdDateTime", "groupTypes", "isAssignableToRole", "mail",
         "mailEnabled", "mailNickname", "membershipRule", "membershipRuleProcessingState", "proxyAddresses", "securityEnabled",
         "visibility", "uniqueName", "theme", "preferredLanguage", "preferredDataLocation", "onPremisesSyncEnabled",
@@ -29,14 +29,14 @@ public enum CapturedProperties {
     ]
 
     /// `$select` for administrative units.
-    public static let administrativeUnit: [String] = [
+    package static let administrativeUnit: [String] = [
         "id", "displayName", "description", "visibility", "isMemberManagementRestricted", "membershipRule",
         "membershipRuleProcessingState", "membershipType",
     ]
 
     /// `$select` for applications. `keyCredentials` carries the certificate itself only when one application
     /// is read with `$select=keyCredentials`, so applications with keys are read again one by one.
-    public static let application: [String] = [
+    package static let application: [String] = [
         "id", "appId", "displayName", "description", "createdDateTime", "signInAudience", "publisherDomain", "uniqueName",
         "identifierUris", "tags", "notes", "isFallbackPublicClient", "isDeviceOnlyAuthSupported", "groupMembershipClaims",
         "appRoles", "api", "requiredResourceAccess", "keyCredentials", "passwordCredentials", "tokenEncryptionKeyId", "web", "spa",
@@ -46,7 +46,7 @@ public enum CapturedProperties {
     ]
 
     /// `$select` for service principals.
-    public static let servicePrincipal: [String] = [
+    package static let servicePrincipal: [String] = [
         "id", "appId", "appDisplayName", "displayName", "description", "accountEnabled", "appOwnerOrganizationId",
         "appRoleAssignmentRequired", "appRoles", "oauth2PermissionScopes", "homepage", "loginUrl", "logoutUrl", "replyUrls",
         "servicePrincipalNames", "servicePrincipalType", "signInAudience", "tags", "alternativeNames", "notes",
@@ -54,15 +54,15 @@ public enum CapturedProperties {
     ]
 
     /// `$select` for directory role assignments: the scope is `directoryScopeId` or `appScopeId`.
-    public static let roleAssignment: [String] = ["id", "roleDefinitionId", "principalId", "directoryScopeId", "appScopeId"]
+    package static let roleAssignment: [String] = ["id", "roleDefinitionId", "principalId", "directoryScopeId", "appScopeId"]
 
     /// `$select` for app role assignments read from their resource's `appRoleAssignedTo`.
-    public static let appRoleAssignment: [String] = [
+    package static let appRoleAssignment: [String] = [
         "id", "appRoleId", "createdDateTime", "principalDisplayName", "principalId", "principalType", "resourceDisplayName", "resourceId",
     ]
 
     /// The Graph type (short name, as in the v1.0 metadata) whose properties a `$select` list names.
-    public static let selections: [(type: String, properties: [String])] = [
+    package static let selections: [(type: String, properties: [String])] = [
         ("user", user), ("group", group), ("administrativeUnit", administrativeUnit), ("application", application),
         ("servicePrincipal", servicePrincipal), ("unifiedRoleAssignment", roleAssignment), ("appRoleAssignment", appRoleAssignment),
     ]

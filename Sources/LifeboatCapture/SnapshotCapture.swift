@@ -5,17 +5,17 @@ import LifeboatJSON
 import LifeboatSnapshot
 
 /// What a capture writes and from what.
-public struct CaptureOptions: Sendable {
+package struct CaptureOptions: Sendable {
     /// The snapshot directory to create; it must not exist yet.
-    public var output: URL
+    package var output: URL
     /// The previous snapshot for an incremental capture, or `nil` for a full one.
-    public var base: URL?
+    package var base: URL?
     /// Signs `manifest.json` (detached, `manifest.json.sig`) when set.
-    public var signingKey: Curve25519.Signing.PrivateKey?
+    package var signingKey: Curve25519.Signing.PrivateKey?
     /// Recorded in the manifest.
-    public var toolVersion: String
+    package var toolVersion: String
 
-    public init(output: URL, base: URL? = nil, signingKey: Curve25519.Signing.PrivateKey? = nil, toolVersion: String) {
+    package init(output: URL, base: URL? = nil, signingKey: Curve25519.Signing.PrivateKey? = nil, toolVersion: String) {
         self.output = output
         self.base = base
         self.signingKey = signingKey
@@ -24,17 +24,17 @@ public struct CaptureOptions: Sendable {
 }
 
 /// One line of progress: a collection was read.
-public struct CaptureProgress: Sendable, CustomStringConvertible {
-    public var type: ObjectType
+package struct CaptureProgress: Sendable, CustomStringConvertible {
+    package var type: ObjectType
     /// Objects the snapshot holds of this type.
-    public var count: Int
+    package var count: Int
     /// For users and groups in an incremental capture: objects Graph's delta reported changed and removed.
-    public var changed: Int?
-    public var removed: Int?
+    package var changed: Int?
+    package var removed: Int?
     /// Why a type was read in full when it could have been read incrementally (an expired delta link).
-    public var note: String?
+    package var note: String?
 
-    public var description: String {
+    package var description: String {
         var text = "\(type.plural): \(count)"
         if let changed, let removed { text += " (\(changed) changed, \(removed) removed since the base)" }
         if let note { text += " — \(note)" }
@@ -43,23 +43,23 @@ public struct CaptureProgress: Sendable, CustomStringConvertible {
 }
 
 /// What a capture produced.
-public struct CaptureSummary: Sendable {
-    public var directory: URL
-    public var manifest: SnapshotManifest
-    public var counts: [ObjectType: Int]
-    public var incremental: Bool
-    public var signed: Bool
+package struct CaptureSummary: Sendable {
+    package var directory: URL
+    package var manifest: SnapshotManifest
+    package var counts: [ObjectType: Int]
+    package var incremental: Bool
+    package var signed: Bool
 }
 
 /// A capture that did not produce a snapshot; nothing was left at the output path.
-public struct CaptureError: Error, Sendable, CustomStringConvertible {
-    public var problem: String
-    public var hint: String?
-    public init(_ problem: String, hint: String? = nil) {
+package struct CaptureError: Error, Sendable, CustomStringConvertible {
+    package var problem: String
+    package var hint: String?
+    package init(_ problem: String, hint: String? = nil) {
         self.problem = problem
         self.hint = hint
     }
-    public var description: String { problem + (hint.map { " — \($0)" } ?? "") }
+    package var description: String { problem + (hint.map { " — \($0)" } ?? "") }
 }
 
 /// Reads a tenant through Microsoft Graph into a snapshot directory that ``Snapshot/load(from:)`` reads:
@@ -82,20 +82,20 @@ public struct CaptureError: Error, Sendable, CustomStringConvertible {
 ///   `deltaLinks.json`; only the objects Graph reports changed are read again (with their relationships),
 ///   removed ones are dropped (and references to them), the rest is carried over from the base. Every other
 ///   collection is read in full. A delta link Graph no longer accepts falls back to a full read of that type.
-public struct SnapshotCapture: Sendable {
-    public let graph: GraphClient
+package struct SnapshotCapture: Sendable {
+    package let graph: GraphClient
     /// Called once per collection read.
-    public var progress: @Sendable (CaptureProgress) -> Void
+    package var progress: @Sendable (CaptureProgress) -> Void
     /// How many `$batch` requests are in flight at once.
-    public var concurrentBatches = 4
+    package var concurrentBatches = 4
 
-    public init(graph: GraphClient, progress: @escaping @Sendable (CaptureProgress) -> Void = { _ in }) {
+    package init(graph: GraphClient, progress: @escaping @Sendable (CaptureProgress) -> Void = { _ in }) {
         self.graph = graph
         self.progress = progress
     }
 
     /// Captures the tenant into `options.output`.
-    public func capture(_ options: CaptureOptions) async throws -> CaptureSummary {
+    package func capture(_ options: CaptureOptions) async throws -> CaptureSummary {
         let fileManager = FileManager.default
         let output = options.output.standardizedFileURL
         guard !fileManager.fileExists(atPath: output.path) else {

@@ -10,24 +10,24 @@ import LifeboatSnapshot
 import _CryptoExtras
 
 /// The private key that signs snapshots (Ed25519).
-public typealias SnapshotSigningKey = Curve25519.Signing.PrivateKey
+package typealias SnapshotSigningKey = Curve25519.Signing.PrivateKey
 /// The public key that checks snapshot signatures (Ed25519).
-public typealias SnapshotPublicKey = Curve25519.Signing.PublicKey
+package typealias SnapshotPublicKey = Curve25519.Signing.PublicKey
 
 /// Why a snapshot was refused: tampered, incomplete, unsigned when a signature was required, or signed by another key.
-public struct SnapshotVerificationError: Error, Sendable, CustomStringConvertible {
+package struct SnapshotVerificationError: Error, Sendable, CustomStringConvertible {
     /// The file concerned (relative to the snapshot), or the key file.
-    public var file: String
-    public var problem: String
-    public var hint: String?
+    package var file: String
+    package var problem: String
+    package var hint: String?
 
-    public init(file: String, problem: String, hint: String? = nil) {
+    package init(file: String, problem: String, hint: String? = nil) {
         self.file = file
         self.problem = problem
         self.hint = hint
     }
 
-    public var description: String { "\(file): \(problem)" + (hint.map { " — \($0)" } ?? "") }
+    package var description: String { "\(file): \(problem)" + (hint.map { " — \($0)" } ?? "") }
 }
 
 /// Ed25519 signatures of snapshots: a detached signature of `manifest.json`, which holds the SHA-256 of
@@ -40,21 +40,21 @@ public struct SnapshotVerificationError: Error, Sendable, CustomStringConvertibl
 /// - signature: `manifest.json.sig`, a small JSON document: `algorithm` (`Ed25519`), `signedFile`
 ///   (`manifest.json`), `keyID` (the first 16 hex digits of the SHA-256 of the raw public key, to say which
 ///   key signed), and `signature` (base64 of the 64-byte signature of the exact bytes of `manifest.json`).
-public enum SnapshotSignature {
+package enum SnapshotSignature {
     /// The detached signature's file name in a snapshot directory.
-    public static let fileName = "manifest.json.sig"
+    package static let fileName = "manifest.json.sig"
 
     /// A new key pair.
-    public static func generateKey() -> Curve25519.Signing.PrivateKey { Curve25519.Signing.PrivateKey() }
+    package static func generateKey() -> Curve25519.Signing.PrivateKey { Curve25519.Signing.PrivateKey() }
 
     /// A short, stable name for a public key: 16 hex digits of the SHA-256 of its raw bytes.
-    public static func keyID(_ key: Curve25519.Signing.PublicKey) -> String {
+    package static func keyID(_ key: Curve25519.Signing.PublicKey) -> String {
         String(Snapshot.sha256Hex(key.rawRepresentation).prefix(16))
     }
 
     /// Writes `PREFIX.key` (private, 0600) and `PREFIX.pub` (public); refuses to overwrite either.
     @discardableResult
-    public static func writeKeyPair(prefix: String, key: Curve25519.Signing.PrivateKey = generateKey()) throws -> (privateKey: URL, publicKey: URL) {
+    package static func writeKeyPair(prefix: String, key: Curve25519.Signing.PrivateKey = generateKey()) throws -> (privateKey: URL, publicKey: URL) {
         let privateURL = URL(fileURLWithPath: prefix + ".key"), publicURL = URL(fileURLWithPath: prefix + ".pub")
         for url in [privateURL, publicURL] where FileManager.default.fileExists(atPath: url.path) {
             throw SnapshotVerificationError(file: url.path, problem: "already exists", hint: "choose another --out prefix; keys are never overwritten")
@@ -73,7 +73,7 @@ public enum SnapshotSignature {
     }
 
     /// Reads a private key file (PKCS #8 PEM).
-    public static func loadPrivateKey(path: String) throws -> Curve25519.Signing.PrivateKey {
+    package static func loadPrivateKey(path: String) throws -> Curve25519.Signing.PrivateKey {
         guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
             throw SnapshotVerificationError(file: path, problem: "cannot read the signing key")
         }
@@ -86,7 +86,7 @@ public enum SnapshotSignature {
     }
 
     /// Reads a public key file (SubjectPublicKeyInfo PEM).
-    public static func loadPublicKey(path: String) throws -> Curve25519.Signing.PublicKey {
+    package static func loadPublicKey(path: String) throws -> Curve25519.Signing.PublicKey {
         guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
             throw SnapshotVerificationError(file: path, problem: "cannot read the public key")
         }
@@ -99,7 +99,7 @@ public enum SnapshotSignature {
     }
 
     /// Signs the snapshot's `manifest.json` into `manifest.json.sig`.
-    public static func sign(directory: URL, privateKey: Curve25519.Signing.PrivateKey) throws {
+    package static func sign(directory: URL, privateKey: Curve25519.Signing.PrivateKey) throws {
         let manifest = try Data(contentsOf: directory.appendingPathComponent(Snapshot.manifestFileName))
         let signature = try privateKey.signature(for: manifest)
         let document: JSONValue = [
@@ -112,7 +112,7 @@ public enum SnapshotSignature {
     /// What a run's chain of custody says about the snapshot's signature: verified with the operator's key before the
     /// first request (over the manifest whose SHA-256 is given: the bytes the run restores from), signed but not verified
     /// by this run, or not signed.
-    public static func custodyStatement(directory: URL, verifiedKey: Curve25519.Signing.PublicKey?, manifestSHA256: String? = nil) -> String {
+    package static func custodyStatement(directory: URL, verifiedKey: Curve25519.Signing.PublicKey?, manifestSHA256: String? = nil) -> String {
         if let verifiedKey {
             let covered = manifestSHA256.map { " over \(Snapshot.manifestFileName) SHA-256 \($0) (the bytes every restored file was checked against)" } ?? ""
             return "signed with Ed25519 key \(keyID(verifiedKey)): \(fileName) was verified against the operator's public key before the first request" + covered
@@ -128,19 +128,19 @@ public enum SnapshotSignature {
 
     /// Checks that the manifest bytes a loaded snapshot was verified against carry a valid signature by `publicKey`.
     /// The manifest is not read again: what is verified is what was used.
-    public static func verify(_ snapshot: Snapshot, publicKey: Curve25519.Signing.PublicKey) throws(SnapshotVerificationError) {
+    package static func verify(_ snapshot: Snapshot, publicKey: Curve25519.Signing.PublicKey) throws(SnapshotVerificationError) {
         try verify(manifest: snapshot.manifestData, directory: snapshot.directory, publicKey: publicKey)
     }
 
     /// Checks that `manifest` (the exact bytes of a manifest) carries a valid signature by `publicKey`, read from
     /// `directory`'s `manifest.json.sig`.
-    public static func verify(manifest: Data, directory: URL, publicKey: Curve25519.Signing.PublicKey) throws(SnapshotVerificationError) {
+    package static func verify(manifest: Data, directory: URL, publicKey: Curve25519.Signing.PublicKey) throws(SnapshotVerificationError) {
         try checkSignature(directory: directory, publicKey: publicKey, manifest: manifest)
     }
 
     /// Checks that `manifest.json` as it is on disk now carries a valid signature by `publicKey`. Prefer
     /// ``verify(_:publicKey:)`` on a loaded snapshot: this reads the file, which may have changed since.
-    public static func verify(directory: URL, publicKey: Curve25519.Signing.PublicKey) throws(SnapshotVerificationError) {
+    package static func verify(directory: URL, publicKey: Curve25519.Signing.PublicKey) throws(SnapshotVerificationError) {
         guard let manifest = try? Data(contentsOf: directory.appendingPathComponent(Snapshot.manifestFileName)) else {
             throw SnapshotVerificationError(file: Snapshot.manifestFileName, problem: "cannot be read")
         }
@@ -173,25 +173,25 @@ public enum SnapshotSignature {
 
 /// Everything `lifeboat snapshot verify` checks, as a library call (for `lifeboat rebuild --public-key`
 /// before it sends any request).
-public enum SnapshotVerification {
+package enum SnapshotVerification {
     /// What a verified snapshot holds.
-    public struct Report: Sendable {
-        public var manifest: SnapshotManifest
-        public var counts: [ObjectType: Int]
+    package struct Report: Sendable {
+        package var manifest: SnapshotManifest
+        package var counts: [ObjectType: Int]
         /// The signer's key id when the signature was checked; `nil` when no public key was given.
-        public var signedBy: String?
+        package var signedBy: String?
         /// `true` when the directory holds a signature (checked or not).
-        public var hasSignature: Bool
+        package var hasSignature: Bool
         /// Files in the directory that are not part of the snapshot and that Lifeboat never reads (e.g. README.md).
-        public var ignoredFiles: [String]
+        package var ignoredFiles: [String]
         /// SHA-256 of the manifest bytes that were verified (and that every file was checked against).
-        public var manifestSHA256: String
+        package var manifestSHA256: String
     }
 
     /// Checks a snapshot: with a public key, the signature of `manifest.json` first (a missing signature is
     /// refused); then every file's SHA-256 and object count (``Snapshot/load(from:)``), that no listed file is
     /// missing, and that no unlisted file is one Lifeboat could read (`.json`, `.sig`).
-    public static func verify(directory: URL, publicKey: Curve25519.Signing.PublicKey?) throws(SnapshotVerificationError) -> Report {
+    package static func verify(directory: URL, publicKey: Curve25519.Signing.PublicKey?) throws(SnapshotVerificationError) -> Report {
         guard FileManager.default.fileExists(atPath: directory.appendingPathComponent(Snapshot.manifestFileName).path) else {
             throw SnapshotVerificationError(file: directory.appendingPathComponent(Snapshot.manifestFileName).path,
                                             problem: "missing: this is not a snapshot (or an unfinished capture)",

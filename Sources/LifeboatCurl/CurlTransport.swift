@@ -4,13 +4,13 @@ import LifeboatGraph
 import Synchronization
 
 /// Why ``CurlTransport`` refused a request without sending anything.
-public struct TransportRefusal: Error, Sendable, Hashable, CustomStringConvertible {
+package struct TransportRefusal: Error, Sendable, Hashable, CustomStringConvertible {
     /// What was wrong with the request.
-    public var reason: String
+    package var reason: String
 
-    public init(_ reason: String) { self.reason = reason }
+    package init(_ reason: String) { self.reason = reason }
 
-    public var description: String { "request refused before sending: \(reason)" }
+    package var description: String { "request refused before sending: \(reason)" }
 }
 
 /// The live transport: HTTPS to Microsoft Graph and the sign-in service through libcurl.
@@ -27,19 +27,19 @@ public struct TransportRefusal: Error, Sendable, Hashable, CustomStringConvertib
 /// failed before anything could have reached the server (name resolution, connect, TLS
 /// handshake, certificate verification); every other failure, timeouts included, is
 /// ``TransportFailure/noResponse(_:)`` because the request may have been applied.
-public final class CurlTransport: HTTPTransport, Sendable {
+package final class CurlTransport: HTTPTransport, Sendable {
     /// How the transport connects.
-    public struct Configuration: Sendable {
+    package struct Configuration: Sendable {
         /// A PEM file of trusted certificate authorities instead of the system's.
-        public var caBundlePath: String?
+        package var caBundlePath: String?
         /// Seconds allowed for name resolution, TCP and TLS (capped by each request's timeout).
-        public var connectTimeout: Double
+        package var connectTimeout: Double
         /// Most connections kept open to one host (0: libcurl's default).
-        public var maxConnectionsPerHost: Int
+        package var maxConnectionsPerHost: Int
         /// Sent as `User-Agent`.
-        public var userAgent: String
+        package var userAgent: String
 
-        public init(caBundlePath: String? = nil, connectTimeout: Double = 30, maxConnectionsPerHost: Int = 8, userAgent: String = "lifeboat") {
+        package init(caBundlePath: String? = nil, connectTimeout: Double = 30, maxConnectionsPerHost: Int = 8, userAgent: String = "lifeboat") {
             self.caBundlePath = caBundlePath
             self.connectTimeout = connectTimeout
             self.maxConnectionsPerHost = maxConnectionsPerHost
@@ -47,14 +47,14 @@ public final class CurlTransport: HTTPTransport, Sendable {
         }
     }
 
-    public let configuration: Configuration
+    package let configuration: Configuration
     private let loop: CurlMultiLoop
     private let nextID = Mutex<UInt64>(0)
 
     private static let globalInit: Bool = curl_global_init(lifeboat_curl_global_default) == CURLE_OK
 
     /// Starts the transfer thread.
-    public init(configuration: Configuration = Configuration()) throws {
+    package init(configuration: Configuration = Configuration()) throws {
         guard Self.globalInit else { throw TransportRefusal("libcurl could not be initialised") }
         if let path = configuration.caBundlePath, !FileManager.default.isReadableFile(atPath: path) {
             throw TransportRefusal("the CA bundle \(path) cannot be read")
@@ -66,13 +66,13 @@ public final class CurlTransport: HTTPTransport, Sendable {
     deinit { loop.stop() }
 
     /// Stops the transfer thread; transfers still in flight end with ``TransportFailure/noResponse(_:)``.
-    public func close() { loop.stop() }
+    package func close() { loop.stop() }
 
     /// New connections libcurl opened so far (a reused connection adds nothing).
-    public var connectionsOpened: Int { loop.connectionsOpened }
+    package var connectionsOpened: Int { loop.connectionsOpened }
 
     /// Sends one request; throws ``TransportFailure`` or ``TransportRefusal``.
-    public func send(_ request: HTTPRequest) async throws -> HTTPResponse {
+    package func send(_ request: HTTPRequest) async throws -> HTTPResponse {
         try Self.check(url: request.url)
         let id = nextID.withLock { value in
             value += 1
@@ -90,7 +90,7 @@ public final class CurlTransport: HTTPTransport, Sendable {
     }
 
     /// Refuses anything but `https://`, and `http://` to 127.0.0.0/8, `::1` or `localhost`.
-    public static func check(url text: String) throws {
+    package static func check(url text: String) throws {
         guard let components = URLComponents(string: text), let scheme = components.scheme?.lowercased(),
               let host = components.host, !host.isEmpty
         else { throw TransportRefusal("\(text) is not an absolute URL") }
@@ -107,7 +107,7 @@ public final class CurlTransport: HTTPTransport, Sendable {
     }
 
     /// `true` for `localhost`, 127.0.0.0/8 and `::1`.
-    public static func isLoopback(host: String) -> Bool {
+    package static func isLoopback(host: String) -> Bool {
         let bare = host.trimmingCharacters(in: CharacterSet(charactersIn: "[]")).lowercased()
         if bare == "localhost" || bare == "::1" || bare == "0:0:0:0:0:0:0:1" { return true }
         let octets = bare.split(separator: ".", omittingEmptySubsequences: false)

@@ -11,18 +11,18 @@ import Foundation
 /// process can die (SIGKILL, a crash, power loss on reboot), so a stale lock never needs cleaning up. The file itself is
 /// never deleted (deleting it would let two processes lock two different files); after locking, the holder writes who it
 /// is (pid, host, since when) into it so that a refused process can name the holder.
-public final class CheckpointLock: Sendable {
+package final class CheckpointLock: Sendable {
     /// The lock file (`<checkpoint>.lock`).
-    public let path: String
+    package let path: String
     private let descriptor: Int32
 
     /// Who holds (or last held) a lock.
-    public struct Holder: Sendable, Equatable, CustomStringConvertible {
-        public var pid: Int32
-        public var host: String
-        public var since: String
+    package struct Holder: Sendable, Equatable, CustomStringConvertible {
+        package var pid: Int32
+        package var host: String
+        package var since: String
 
-        public var description: String { "process \(pid) on \(host) since \(since)" }
+        package var description: String { "process \(pid) on \(host) since \(since)" }
 
         init?(_ text: String) {
             var fields: [String: String] = [:]
@@ -36,7 +36,7 @@ public final class CheckpointLock: Sendable {
             since = fields["since"] ?? "?"
         }
 
-        public init(pid: Int32, host: String, since: String) {
+        package init(pid: Int32, host: String, since: String) {
             self.pid = pid
             self.host = host
             self.since = since
@@ -44,13 +44,13 @@ public final class CheckpointLock: Sendable {
     }
 
     /// Why a lock was not taken.
-    public enum Failure: Error, CustomStringConvertible, Equatable {
+    package enum Failure: Error, CustomStringConvertible, Equatable {
         /// Another process holds it; `holder` is nil when it has not yet written who it is.
         case held(checkpoint: String, holder: Holder?)
         /// The lock file could not be opened or locked.
         case unusable(path: String, reason: String)
 
-        public var description: String {
+        package var description: String {
             switch self {
             case .held(let checkpoint, let holder):
                 let who = holder.map { "\($0)" } ?? "another process (it is starting up)"
@@ -62,10 +62,10 @@ public final class CheckpointLock: Sendable {
     }
 
     /// The lock file's path for a checkpoint database.
-    public static func lockPath(forCheckpoint checkpoint: String) -> String { checkpoint + ".lock" }
+    package static func lockPath(forCheckpoint checkpoint: String) -> String { checkpoint + ".lock" }
 
     /// Takes the lock of the checkpoint at `checkpoint` without waiting, or throws ``Failure/held(checkpoint:holder:)``.
-    public init(checkpoint: String, host: String = ProcessInfo.processInfo.hostName, now: Date = Date()) throws {
+    package init(checkpoint: String, host: String = ProcessInfo.processInfo.hostName, now: Date = Date()) throws {
         path = Self.lockPath(forCheckpoint: checkpoint)
         let fd = open(path, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0o600)
         guard fd >= 0 else {
@@ -109,7 +109,7 @@ public final class CheckpointLock: Sendable {
     }
 
     /// Who last wrote the lock file of `checkpoint` (the holder while it is locked), if anyone.
-    public static func holder(ofCheckpoint checkpoint: String) -> Holder? {
+    package static func holder(ofCheckpoint checkpoint: String) -> Holder? {
         let fd = open(lockPath(forCheckpoint: checkpoint), O_RDONLY | O_NOFOLLOW | O_CLOEXEC)
         guard fd >= 0 else { return nil }
         defer { close(fd) }

@@ -5,36 +5,36 @@ import LifeboatSQLite
 import LifeboatSnapshot
 
 /// What a run is: its inputs, target and who ran it. Stored once, when the run starts.
-public struct RunRecord: Codable, Sendable, Hashable {
-    public var id: String
-    public var mode: RunMode
-    public var runbookPath: String
-    public var runbookName: String
-    public var runbookSHA256: String
-    public var snapshotPath: String
-    public var snapshotManifestSHA256: String
-    public var sourceTenantId: String
-    public var snapshotCapturedAt: String
-    public var parameters: [String: String]
+package struct RunRecord: Codable, Sendable, Hashable {
+    package var id: String
+    package var mode: RunMode
+    package var runbookPath: String
+    package var runbookName: String
+    package var runbookSHA256: String
+    package var snapshotPath: String
+    package var snapshotManifestSHA256: String
+    package var sourceTenantId: String
+    package var snapshotCapturedAt: String
+    package var parameters: [String: String]
     /// Where the writes go: the fake tenant's state file, or a Graph URL.
-    public var target: String
-    public var targetTenantId: String?
-    public var fakeStatePath: String?
-    public var concurrency: Int
-    public var toolVersion: String
-    public var operatorName: String
-    public var host: String
-    public var startedAt: String
+    package var target: String
+    package var targetTenantId: String?
+    package var fakeStatePath: String?
+    package var concurrency: Int
+    package var toolVersion: String
+    package var operatorName: String
+    package var host: String
+    package var startedAt: String
     /// The runbook's recovery-time objective in seconds, if it states one.
-    public var objectiveSeconds: Double?
+    package var objectiveSeconds: Double?
     /// The fake tenant's profile (tabletops).
-    public var profile: String?
+    package var profile: String?
     /// The scenario file a tabletop follows (its injected events continue after a resume).
-    public var scenarioPath: String?
+    package var scenarioPath: String?
     /// App registrations sharing the work (tabletops; Graph's quotas are per app).
-    public var apps: Int?
+    package var apps: Int?
 
-    public init(id: String, mode: RunMode, runbookPath: String, runbookName: String, runbookSHA256: String, snapshotPath: String,
+    package init(id: String, mode: RunMode, runbookPath: String, runbookName: String, runbookSHA256: String, snapshotPath: String,
                 snapshotManifestSHA256: String, sourceTenantId: String, snapshotCapturedAt: String, parameters: [String: String],
                 target: String, targetTenantId: String?, fakeStatePath: String?, concurrency: Int, toolVersion: String,
                 operatorName: String, host: String, startedAt: String, objectiveSeconds: Double? = nil, profile: String? = nil,
@@ -65,41 +65,41 @@ public struct RunRecord: Codable, Sendable, Hashable {
 }
 
 /// Where a run or stage stands.
-public enum ProgressStatus: String, Sendable, Codable {
+package enum ProgressStatus: String, Sendable, Codable {
     case pending, running, waiting, done, failed
 }
 
 /// Where one operation stands. `sent` means its write may have reached the target.
-public enum OperationState: String, Sendable, Codable {
+package enum OperationState: String, Sendable, Codable {
     case pending, sent, done, failed, skipped
 }
 
 /// An operation as the checkpoint holds it.
-public struct OperationRecord: Sendable, Hashable {
-    public var planned: PlannedOperation
-    public var stageID: String
-    public var state: OperationState
-    public var attempts: Int
-    public var result: OperationOutcome.Result?
-    public var newID: String?
-    public var errorCode: String?
-    public var errorMessage: String?
-    public var requestID: String?
+package struct OperationRecord: Sendable, Hashable {
+    package var planned: PlannedOperation
+    package var stageID: String
+    package var state: OperationState
+    package var attempts: Int
+    package var result: OperationOutcome.Result?
+    package var newID: String?
+    package var errorCode: String?
+    package var errorMessage: String?
+    package var requestID: String?
 }
 
 /// A stage's row in the checkpoint.
-public struct StageRecord: Sendable, Hashable {
-    public var id: String
-    public var kind: String
-    public var title: String
-    public var ordinal: Int
-    public var status: ProgressStatus
-    public var startedAt: String?
-    public var finishedAt: String?
+package struct StageRecord: Sendable, Hashable {
+    package var id: String
+    package var kind: String
+    package var title: String
+    package var ordinal: Int
+    package var status: ProgressStatus
+    package var startedAt: String?
+    package var finishedAt: String?
 }
 
 /// Where a gate stands; stored as its raw value in the checkpoint's `gates.status` column.
-public enum GateStatus: String, Sendable, Codable {
+package enum GateStatus: String, Sendable, Codable {
     /// Requested; the run stops here until someone approves it.
     case waiting
     /// Decided: the run goes on past it.
@@ -110,39 +110,39 @@ public enum GateStatus: String, Sendable, Codable {
 }
 
 /// A manual gate's state.
-public struct GateRecord: Sendable, Hashable {
-    public var stageID: String
-    public var instructions: String
-    public var status: GateStatus
-    public var requestedAt: String?
-    public var decidedAt: String?
-    public var decidedBy: String?
-    public var note: String?
+package struct GateRecord: Sendable, Hashable {
+    package var stageID: String
+    package var instructions: String
+    package var status: GateStatus
+    package var requestedAt: String?
+    package var decidedAt: String?
+    package var decidedBy: String?
+    package var note: String?
 }
 
 /// One line of the append-only event log.
-public struct EventRecord: Sendable, Hashable {
-    public var sequence: Int
-    public var at: String
+package struct EventRecord: Sendable, Hashable {
+    package var sequence: Int
+    package var at: String
     /// Simulated seconds since the run started, for tabletops.
-    public var simulatedSeconds: Double?
-    public var stageID: String?
-    public var operationKey: String?
-    public var kind: String
-    public var message: String
+    package var simulatedSeconds: Double?
+    package var stageID: String?
+    package var operationKey: String?
+    package var kind: String
+    package var message: String
     /// The event's JSON detail, when it has one (``RunEvent/detail``).
-    public var detail: JSONValue? = nil
+    package var detail: JSONValue? = nil
 }
 
 /// A recorded follow-up with what it is about.
-public struct FollowUpRecord: Sendable, Hashable {
-    public var stageID: String
-    public var operationKey: String?
-    public var sourceID: String?
-    public var displayName: String?
-    public var followUp: FollowUp
+package struct FollowUpRecord: Sendable, Hashable {
+    package var stageID: String
+    package var operationKey: String?
+    package var sourceID: String?
+    package var displayName: String?
+    package var followUp: FollowUp
 
-    public init(stageID: String, operationKey: String?, sourceID: String?, displayName: String?, followUp: FollowUp) {
+    package init(stageID: String, operationKey: String?, sourceID: String?, displayName: String?, followUp: FollowUp) {
         self.stageID = stageID
         self.operationKey = operationKey
         self.sourceID = sourceID
@@ -156,22 +156,22 @@ public struct FollowUpRecord: Sendable, Hashable {
 ///
 /// The rule it exists for: an operation's intent is committed before its write is sent, and its
 /// result is committed together with its ID-map row, so a crash at any moment loses nothing.
-public actor CheckpointStore {
+package actor CheckpointStore {
     private let db: SQLiteConnection
     private let executor: DispatchQueueExecutor
     private let timestamp: ISO8601DateFormatter
     /// The database file.
-    public nonisolated let path: String
+    package nonisolated let path: String
 
-    public nonisolated var unownedExecutor: UnownedSerialExecutor { executor.asUnownedSerialExecutor() }
+    package nonisolated var unownedExecutor: UnownedSerialExecutor { executor.asUnownedSerialExecutor() }
 
     /// The schema version this build writes.
-    public static let schemaVersion = 1
+    package static let schemaVersion = 1
 
     private let clock: @Sendable () -> Date
 
     /// Opens (creating when missing) a checkpoint database. `clock` stamps every row (tests inject a fixed one).
-    public init(path: String, clock: @escaping @Sendable () -> Date = { Date() }) throws {
+    package init(path: String, clock: @escaping @Sendable () -> Date = { Date() }) throws {
         self.path = path
         self.clock = clock
         executor = DispatchQueueExecutor(label: "lifeboat.checkpoint")
@@ -237,7 +237,7 @@ public actor CheckpointStore {
     /// Operations done per app registration (``OperationOutcome/app``: the client id in a rebuild, the fake tenant's
     /// app name in a tabletop); operations that sent no write, and those of a checkpoint from before the column, are
     /// under `nil`.
-    public func operationsByApp(stageID: String? = nil) throws -> [String?: Int] {
+    package func operationsByApp(stageID: String? = nil) throws -> [String?: Int] {
         guard try Self.hasColumn("app", in: "operations", db) else {
             return [nil: try db.queryFirst("SELECT count(*) FROM operations WHERE state = 'done'")?.int(0) ?? 0]
         }
@@ -250,16 +250,16 @@ public actor CheckpointStore {
     }
 
     /// Why a file was not opened as a checkpoint for reading.
-    public struct NotACheckpoint: Error, CustomStringConvertible {
-        public var path: String
-        public var problem: String
-        public var description: String { "\(path) is not a Lifeboat checkpoint: \(problem); it was not changed" }
+    package struct NotACheckpoint: Error, CustomStringConvertible {
+        package var path: String
+        package var problem: String
+        package var description: String { "\(path) is not a Lifeboat checkpoint: \(problem); it was not changed" }
     }
 
     /// Opens an existing checkpoint for reading only (`status`, `report`, `idmap`): SQLite opens it read-only, no table
     /// is created and no pragma is set, so a file that is not a checkpoint is refused byte for byte unchanged, and a
     /// checkpoint in a read-only file or directory can be read.
-    public init(readingOnly path: String, clock: @escaping @Sendable () -> Date = { Date() }) throws {
+    package init(readingOnly path: String, clock: @escaping @Sendable () -> Date = { Date() }) throws {
         self.path = path
         self.clock = clock
         executor = DispatchQueueExecutor(label: "lifeboat.checkpoint")
@@ -336,14 +336,14 @@ public actor CheckpointStore {
     // MARK: - Run
 
     /// The run this database holds, if one was started.
-    public func runRecord() throws -> (record: RunRecord, status: ProgressStatus, finishedAt: String?)? {
+    package func runRecord() throws -> (record: RunRecord, status: ProgressStatus, finishedAt: String?)? {
         guard let row = try db.queryFirst("SELECT record, status, finished_at FROM run LIMIT 1") else { return nil }
         let record = try JSONCoding.decode(RunRecord.self, from: Data((row.string(0) ?? "").utf8))
         return (record, ProgressStatus(rawValue: row.string(1) ?? "") ?? .pending, row.string(2))
     }
 
     /// Records a new run and its stages.
-    public func startRun(_ record: RunRecord, stages: [(id: String, kind: String, title: String)], simulatedSeconds: Double?) throws {
+    package func startRun(_ record: RunRecord, stages: [(id: String, kind: String, title: String)], simulatedSeconds: Double?) throws {
         let json = String(decoding: try JSONCoding.encode(record), as: UTF8.self)
         try db.transaction {
             try db.run("INSERT INTO run(id, status, record, started_at) VALUES (?, 'running', ?, ?)", [.text(record.id), .text(json), .text(record.startedAt)])
@@ -357,7 +357,7 @@ public actor CheckpointStore {
     }
 
     /// Marks the run's status (and end time when it finished).
-    public func setRunStatus(_ status: ProgressStatus, message: String, simulatedSeconds: Double?) throws {
+    package func setRunStatus(_ status: ProgressStatus, message: String, simulatedSeconds: Double?) throws {
         try db.transaction {
             let finished: SQLiteValue = status == .done ? .text(now()) : .null
             try db.run("UPDATE run SET status = ?, finished_at = COALESCE(?, finished_at), simulated_seconds = COALESCE(?, simulated_seconds)",
@@ -367,7 +367,7 @@ public actor CheckpointStore {
     }
 
     /// Notes that a process resumed this run.
-    public func recordResume(operatorName: String, host: String, simulatedSeconds: Double?) throws {
+    package func recordResume(operatorName: String, host: String, simulatedSeconds: Double?) throws {
         try db.transaction {
             try db.run("UPDATE run SET status = 'running'")
             try append(.runResumed(operatorName: operatorName, host: host), simulated: simulatedSeconds)
@@ -376,14 +376,14 @@ public actor CheckpointStore {
 
     // MARK: - Stages
 
-    public func stages() throws -> [StageRecord] {
+    package func stages() throws -> [StageRecord] {
         try db.query("SELECT id, kind, title, ordinal, status, started_at, finished_at FROM stages ORDER BY ordinal").map {
             StageRecord(id: $0.string(0) ?? "", kind: $0.string(1) ?? "", title: $0.string(2) ?? "", ordinal: $0.int(3) ?? 0,
                         status: ProgressStatus(rawValue: $0.string(4) ?? "") ?? .pending, startedAt: $0.string(5), finishedAt: $0.string(6))
         }
     }
 
-    public func setStageStatus(_ stageID: String, _ status: ProgressStatus, message: String, simulatedSeconds: Double?) throws {
+    package func setStageStatus(_ stageID: String, _ status: ProgressStatus, message: String, simulatedSeconds: Double?) throws {
         try db.transaction {
             switch status {
             case .running:
@@ -403,7 +403,7 @@ public actor CheckpointStore {
 
     /// Stores a stage's planned operations (once; a resumed stage keeps its rows) and returns how many were new.
     @discardableResult
-    public func insertPlanned(_ operations: [PlannedOperation], stageID: String) throws -> Int {
+    package func insertPlanned(_ operations: [PlannedOperation], stageID: String) throws -> Int {
         let at = now()
         return try db.transaction {
             var inserted = 0
@@ -430,13 +430,13 @@ public actor CheckpointStore {
     }
 
     /// The stage's operations in a given state, in plan order.
-    public func operations(stageID: String, state: OperationState) throws -> [OperationRecord] {
+    package func operations(stageID: String, state: OperationState) throws -> [OperationRecord] {
         try db.query(Self.selectOperations + " WHERE stage_id = ? AND state = ? ORDER BY ordinal", [.text(stageID), .text(state.rawValue)])
             .map(Self.operation)
     }
 
     /// Every operation of the run (or of one stage), in stage and plan order.
-    public func allOperations(stageID: String? = nil) throws -> [OperationRecord] {
+    package func allOperations(stageID: String? = nil) throws -> [OperationRecord] {
         if let stageID {
             return try db.query(Self.selectOperations + " WHERE stage_id = ? ORDER BY ordinal", [.text(stageID)]).map(Self.operation)
         }
@@ -444,7 +444,7 @@ public actor CheckpointStore {
     }
 
     /// The run's failed operations, in stage and plan order, read without the rest (what `status` lists).
-    public func failedOperations() throws -> [OperationRecord] {
+    package func failedOperations() throws -> [OperationRecord] {
         guard try countsTable else {
             return try db.query(Self.selectOperations + " JOIN stages s ON s.id = operations.stage_id WHERE operations.state = 'failed' ORDER BY s.ordinal, operations.ordinal")
                 .map(Self.operation)
@@ -455,7 +455,7 @@ public actor CheckpointStore {
     }
 
     /// Operation counts per stage and state (what `status` prints per stage), from the counts the checkpoint keeps.
-    public func operationCountsByStage() throws -> [String: [OperationState: Int]] {
+    package func operationCountsByStage() throws -> [String: [OperationState: Int]] {
         var counts: [String: [OperationState: Int]] = [:]
         let query = try countsTable ? "SELECT stage_id, state, count FROM operation_counts WHERE count > 0"
             : "SELECT stage_id, state, COUNT(*) FROM operations GROUP BY stage_id, state"
@@ -481,7 +481,7 @@ public actor CheckpointStore {
     }
 
     /// Commits the intent of a window of writes (state `sent`) in one transaction, before any is sent.
-    public func recordIntents(_ keys: [String], stageID: String, simulatedSeconds: Double?) throws {
+    package func recordIntents(_ keys: [String], stageID: String, simulatedSeconds: Double?) throws {
         let at = now()
         try db.transaction {
             for key in keys {
@@ -492,7 +492,7 @@ public actor CheckpointStore {
     }
 
     /// Takes back intents whose writes were never sent (the run stopped first): the operations are pending again.
-    public func withdrawIntents(_ keys: [String], stageID: String) throws {
+    package func withdrawIntents(_ keys: [String], stageID: String) throws {
         let at = now()
         try db.transaction {
             for key in keys {
@@ -503,7 +503,7 @@ public actor CheckpointStore {
     }
 
     /// The result of one operation, or the failure that stopped it.
-    public enum Completion: Sendable {
+    package enum Completion: Sendable {
         case succeeded(PlannedOperation, OperationOutcome, mapping: IDMapEntry?)
         case failed(PlannedOperation, code: String, message: String, requestID: String?)
         /// Reconciliation found nothing: the write never landed and goes back to `pending`.
@@ -511,7 +511,7 @@ public actor CheckpointStore {
     }
 
     /// Commits results together with their ID-map rows and follow-ups, in one transaction.
-    public func recordCompletions(_ completions: [Completion], stageID: String, simulatedSeconds: Double?) throws {
+    package func recordCompletions(_ completions: [Completion], stageID: String, simulatedSeconds: Double?) throws {
         guard !completions.isEmpty else { return }
         let at = now()
         try db.transaction {
@@ -558,12 +558,12 @@ public actor CheckpointStore {
     }
 
     /// The error code of a failed write whose outcome is unknown (it may have landed, and no look-up could tell).
-    public static let outcomeUnknownCode = "OutcomeUnknown"
+    package static let outcomeUnknownCode = "OutcomeUnknown"
 
     /// Puts failed operations of a stage back to `pending` so that a resume retries them; a write whose outcome is
     /// unknown goes back to `sent`, so that it is looked up before it is written again.
     @discardableResult
-    public func retryFailed(stageID: String) throws -> Int {
+    package func retryFailed(stageID: String) throws -> Int {
         try db.transaction {
             let count = try db.run("UPDATE operations SET state = CASE WHEN error_code = ? THEN 'sent' ELSE 'pending' END WHERE stage_id = ? AND state = 'failed'",
                                    [.text(Self.outcomeUnknownCode), .text(stageID)])
@@ -573,7 +573,7 @@ public actor CheckpointStore {
     }
 
     /// Rows in the ID map and follow-ups recorded, without reading them (from the counts the checkpoint keeps).
-    public func totals() throws -> (idMap: Int, followUps: Int) {
+    package func totals() throws -> (idMap: Int, followUps: Int) {
         if try countsTable {
             var counts: [String: Int] = [:]
             for row in try db.query("SELECT name, count FROM table_counts") { counts[row.string(0) ?? ""] = row.int(1) ?? 0 }
@@ -583,7 +583,7 @@ public actor CheckpointStore {
     }
 
     /// Operation counts per state for a stage (or the run).
-    public func operationCounts(stageID: String? = nil) throws -> [OperationState: Int] {
+    package func operationCounts(stageID: String? = nil) throws -> [OperationState: Int] {
         let table = try countsTable
         let rows = stageID == nil
             ? try db.query(table ? "SELECT state, SUM(count) FROM operation_counts GROUP BY state" : "SELECT state, COUNT(*) FROM operations GROUP BY state")
@@ -611,7 +611,7 @@ public actor CheckpointStore {
 
     /// The ID map, ordered by object type, display name and old id unless `ordered` is false (an executor that only
     /// looks entries up need not sort 100,000 rows).
-    public func idMapEntries(ordered: Bool = true) throws -> [IDMapEntry] {
+    package func idMapEntries(ordered: Bool = true) throws -> [IDMapEntry] {
         try db.query("SELECT object_type, old_id, new_id, natural_key, display_name, how, old_app_id, new_app_id, stage_id FROM idmap"
                      + (ordered ? " ORDER BY object_type, display_name, old_id" : ""))
             .compactMap { row in
@@ -623,20 +623,20 @@ public actor CheckpointStore {
 
     // MARK: - Gates
 
-    public func gate(_ stageID: String) throws -> GateRecord? {
+    package func gate(_ stageID: String) throws -> GateRecord? {
         try db.queryFirst("SELECT stage_id, instructions, status, requested_at, decided_at, decided_by, note FROM gates WHERE stage_id = ?", [.text(stageID)])
             .map { GateRecord(stageID: $0.string(0) ?? "", instructions: $0.string(1) ?? "", status: GateStatus(stored: $0.string(2)),
                               requestedAt: $0.string(3), decidedAt: $0.string(4), decidedBy: $0.string(5), note: $0.string(6)) }
     }
 
-    public func gates() throws -> [GateRecord] {
+    package func gates() throws -> [GateRecord] {
         try db.query("SELECT g.stage_id, g.instructions, g.status, g.requested_at, g.decided_at, g.decided_by, g.note FROM gates g JOIN stages s ON s.id = g.stage_id ORDER BY s.ordinal")
             .map { GateRecord(stageID: $0.string(0) ?? "", instructions: $0.string(1) ?? "", status: GateStatus(stored: $0.string(2)),
                               requestedAt: $0.string(3), decidedAt: $0.string(4), decidedBy: $0.string(5), note: $0.string(6)) }
     }
 
     /// Opens a gate (once) and returns its record.
-    public func requestGate(_ stageID: String, instructions: String, simulatedSeconds: Double?) throws -> GateRecord {
+    package func requestGate(_ stageID: String, instructions: String, simulatedSeconds: Double?) throws -> GateRecord {
         if let existing = try gate(stageID) { return existing }
         try db.transaction {
             try db.run("INSERT INTO gates(stage_id, instructions, status, requested_at) VALUES (?, ?, ?, ?)",
@@ -647,7 +647,7 @@ public actor CheckpointStore {
     }
 
     /// Approves a waiting gate; approving twice is refused so the record keeps the first decision.
-    public func approveGate(_ stageID: String, by name: String, note: String?, simulatedSeconds: Double?) throws -> Bool {
+    package func approveGate(_ stageID: String, by name: String, note: String?, simulatedSeconds: Double?) throws -> Bool {
         try db.transaction {
             let changed = try db.run("UPDATE gates SET status = ?, decided_at = ?, decided_by = ?, note = ? WHERE stage_id = ? AND status = ?",
                                      [.text(GateStatus.approved.rawValue), .text(now()), .text(name), note.sqlite, .text(stageID),
@@ -669,12 +669,12 @@ public actor CheckpointStore {
     }
 
     /// Records a follow-up that belongs to a stage rather than one operation.
-    public func addFollowUp(_ followUp: FollowUp, stageID: String) throws {
+    package func addFollowUp(_ followUp: FollowUp, stageID: String) throws {
         try insertFollowUp(followUp, stageID: stageID, op: nil)
     }
 
     /// Withdraws follow-ups that a later stage dealt with (e.g. a policy left in report-only that was then enabled).
-    public func resolveFollowUps(category: String, sourceID: String, stageID: String) throws {
+    package func resolveFollowUps(category: String, sourceID: String, stageID: String) throws {
         try db.transaction {
             let count = try db.run("DELETE FROM followups WHERE category = ? AND source_id = ?", [.text(category), .text(sourceID)])
             if count > 0 {
@@ -684,7 +684,7 @@ public actor CheckpointStore {
     }
 
     /// The follow-ups in stage order; with `limit`, only the first ones (a summary need not read all of them).
-    public func followUps(limit: Int? = nil) throws -> [FollowUpRecord] {
+    package func followUps(limit: Int? = nil) throws -> [FollowUpRecord] {
         if let limit, try countsTable {
             // Stage by stage through the index in stage order, until `limit` are read: no sort of every follow-up.
             var records: [FollowUpRecord] = []
@@ -719,12 +719,12 @@ public actor CheckpointStore {
     }
 
     /// The latest simulated time recorded, so a resumed tabletop continues the same simulated clock.
-    public func lastSimulatedSeconds() throws -> Double? {
+    package func lastSimulatedSeconds() throws -> Double? {
         try db.queryFirst("SELECT MAX(simulated_seconds) FROM events")?.double(0)
     }
 
     /// The run's log in order, with each event's detail (read it typed with ``EventRecord/event``).
-    public func events() throws -> [EventRecord] {
+    package func events() throws -> [EventRecord] {
         try db.query("SELECT seq, at, simulated_seconds, stage_id, operation_key, kind, message, detail FROM events ORDER BY seq").map {
             EventRecord(sequence: $0.int(0) ?? 0, at: $0.string(1) ?? "", simulatedSeconds: $0.double(2), stageID: $0.string(3),
                         operationKey: $0.string(4), kind: $0.string(5) ?? "", message: $0.string(6) ?? "",
@@ -735,7 +735,7 @@ public actor CheckpointStore {
     // MARK: - Simulated time (tabletop RTO estimates)
 
     /// Adds simulated seconds a stage spent waiting, by reason (`throttling`, `retry`, `polling`, `people`, …).
-    public func addSimulatedWaits(_ waits: [String: Double], stageID: String) throws {
+    package func addSimulatedWaits(_ waits: [String: Double], stageID: String) throws {
         guard waits.values.contains(where: { $0 > 0 }) else { return }
         try db.transaction {
             for (reason, seconds) in waits.sorted(by: { $0.key < $1.key }) where seconds > 0 {
@@ -748,7 +748,7 @@ public actor CheckpointStore {
     }
 
     /// Simulated seconds waited per stage and reason.
-    public func simulatedWaits() throws -> [String: [String: Double]] {
+    package func simulatedWaits() throws -> [String: [String: Double]] {
         var result: [String: [String: Double]] = [:]
         for row in try db.query("SELECT stage_id, reason, seconds FROM simulated_waits") {
             result[row.string(0) ?? "", default: [:]][row.string(1) ?? ""] = row.double(2) ?? 0
@@ -757,7 +757,7 @@ public actor CheckpointStore {
     }
 
     /// Records the runbook's stage graph (`after:`), for the critical path of an RTO estimate; replaces what was there.
-    public func recordStageDependencies(_ dependencies: [(stageID: String, after: [String])]) throws {
+    package func recordStageDependencies(_ dependencies: [(stageID: String, after: [String])]) throws {
         try db.transaction {
             try db.run("DELETE FROM stage_dependencies")
             for (stageID, after) in dependencies {
@@ -769,7 +769,7 @@ public actor CheckpointStore {
     }
 
     /// The stage graph recorded with ``recordStageDependencies(_:)``: each stage's `after` list (nil when never recorded).
-    public func stageDependencies() throws -> [String: [String]]? {
+    package func stageDependencies() throws -> [String: [String]]? {
         let rows = try db.query("SELECT stage_id, after_id FROM stage_dependencies ORDER BY rowid")
         guard !rows.isEmpty else { return nil }
         var result: [String: [String]] = [:]

@@ -4,7 +4,7 @@ import LifeboatJSON
 /// existing checkpoints read; ``RunEvent/kind`` names it for every case, and ``RunEvent/init(record:)`` switches over it.
 /// Used on its own where a query selects events by kind (``CheckpointStore/eventDetails(_:)``); a kind this version does
 /// not know reads as ``unrecognized(_:)``.
-public enum EventKind: Sendable, Hashable, CustomStringConvertible {
+package enum EventKind: Sendable, Hashable, CustomStringConvertible {
     case runStarted
     case runResumed
     /// `run.<status>` (`run.running`, `run.waiting`, `run.done`, `run.failed`, `run.pending`).
@@ -57,7 +57,7 @@ public enum EventKind: Sendable, Hashable, CustomStringConvertible {
     private static let byText = Dictionary(uniqueKeysWithValues: fixed.map { ($0.1, $0.0) })
 
     /// Reads a stored kind.
-    public init(_ text: String) {
+    package init(_ text: String) {
         if let known = Self.byText[text] {
             self = known
         } else if text.hasPrefix("run."), let status = ProgressStatus(rawValue: String(text.dropFirst(4))) {
@@ -72,7 +72,7 @@ public enum EventKind: Sendable, Hashable, CustomStringConvertible {
     }
 
     /// The kind as stored.
-    public var rawValue: String {
+    package var rawValue: String {
         switch self {
         case .run(let status): return "run.\(status.rawValue)"
         case .stage(let status): return "stage.\(status.rawValue)"
@@ -82,32 +82,32 @@ public enum EventKind: Sendable, Hashable, CustomStringConvertible {
         }
     }
 
-    public var description: String { rawValue }
+    package var description: String { rawValue }
 }
 
 extension EventRecord {
     /// The event's kind, typed.
-    public var eventKind: EventKind { EventKind(kind) }
+    package var eventKind: EventKind { EventKind(kind) }
 }
 
 extension CheckpointStore {
     /// The messages and details of every event of `kind`, in order.
-    public func eventDetails(_ kind: EventKind) throws -> [(message: String, detail: JSONValue?)] {
+    package func eventDetails(_ kind: EventKind) throws -> [(message: String, detail: JSONValue?)] {
         try eventDetails(kind: kind.rawValue)
     }
 }
 
 /// A finding as the detail of a ``RunEvent/readinessFinding(_:)`` event holds it: written by the readiness assessment and the
 /// target preflight (their findings encode to this shape), read by the report. Fields a checkpoint lacks read as empty.
-public struct RecordedFinding: Sendable, Codable, Hashable {
+package struct RecordedFinding: Sendable, Codable, Hashable {
     /// One object a finding is about.
-    public struct Object: Sendable, Codable, Hashable {
-        public var type: String?
-        public var id: String?
-        public var name: String?
-        public var note: String?
+    package struct Object: Sendable, Codable, Hashable {
+        package var type: String?
+        package var id: String?
+        package var name: String?
+        package var note: String?
 
-        public init(type: String?, id: String?, name: String?, note: String?) {
+        package init(type: String?, id: String?, name: String?, note: String?) {
             self.type = type
             self.id = id
             self.name = name
@@ -116,18 +116,18 @@ public struct RecordedFinding: Sendable, Codable, Hashable {
     }
 
     /// `critical`, `warning` or `info`.
-    public var severity: String
+    package var severity: String
     /// The finding's kind, e.g. `clientSecrets`, `permissionMissing`.
-    public var kind: String
-    public var summary: String
-    public var fix: String
+    package var kind: String
+    package var summary: String
+    package var fix: String
     /// How many objects the finding is about; ``objects`` holds the first of them.
-    public var objectCount: Int
-    public var objects: [Object]
+    package var objectCount: Int
+    package var objects: [Object]
     /// The stages a preflight finding concerns.
-    public var stages: [String]?
+    package var stages: [String]?
 
-    public init(severity: String, kind: String, summary: String, fix: String, objectCount: Int, objects: [Object], stages: [String]? = nil) {
+    package init(severity: String, kind: String, summary: String, fix: String, objectCount: Int, objects: [Object], stages: [String]? = nil) {
         self.severity = severity
         self.kind = kind
         self.summary = summary
@@ -137,7 +137,7 @@ public struct RecordedFinding: Sendable, Codable, Hashable {
         self.stages = stages
     }
 
-    public init(from decoder: any Decoder) throws {
+    package init(from decoder: any Decoder) throws {
         let container = try decoder.container(keyedBy: CodingKeys.self)
         severity = try container.decodeIfPresent(String.self, forKey: .severity) ?? "info"
         kind = try container.decodeIfPresent(String.self, forKey: .kind) ?? "unknown"
@@ -149,14 +149,14 @@ public struct RecordedFinding: Sendable, Codable, Hashable {
     }
 
     /// Reads an event's detail; `nil` when it is not a finding (not a JSON object).
-    public init?(detail: JSONValue) {
+    package init?(detail: JSONValue) {
         guard case .object = detail, let data = try? JSONCoding.encode(detail),
               let finding = try? JSONCoding.decode(RecordedFinding.self, from: data) else { return nil }
         self = finding
     }
 
     /// The finding as an event's detail (sorted keys, as ``JSONCoding`` writes them).
-    public var detail: JSONValue {
+    package var detail: JSONValue {
         (try? JSONCoding.encode(self)).flatMap { try? JSONCoding.decode($0) } ?? .null
     }
 }

@@ -12,26 +12,26 @@ import Synchronization
 #endif
 
 /// Runs a runbook's stages against a target, checkpointing every operation.
-public struct Executor: Sendable {
-    public let runbook: Runbook
-    public let snapshot: Snapshot
-    public let graph: GraphClient
-    public let store: CheckpointStore
-    public let mode: RunMode
-    public let options: ExecutorOptions
-    public let observer: (any RunObserver)?
+package struct Executor: Sendable {
+    package let runbook: Runbook
+    package let snapshot: Snapshot
+    package let graph: GraphClient
+    package let store: CheckpointStore
+    package let mode: RunMode
+    package let options: ExecutorOptions
+    package let observer: (any RunObserver)?
     /// A simulated clock whose time is stamped on events, for tabletops.
-    public let simulatedClock: (any GraphClock)?
+    package let simulatedClock: (any GraphClock)?
     /// Simulated time zero: events record seconds since it.
-    public let simulatedEpoch: Date
+    package let simulatedEpoch: Date
 
     /// The runbook's stages as ``prepare(_:snapshot:)`` planned them for this snapshot, when the caller already did.
-    public let plannedStages: [PreparedStage]?
+    package let plannedStages: [PreparedStage]?
 
     private let crashCounter = CrashCounter()
 
     /// `prepared` must come from ``prepare(_:snapshot:)`` of the same runbook and snapshot; without it, `run()` plans them itself.
-    public init(runbook: Runbook, snapshot: Snapshot, graph: GraphClient, store: CheckpointStore, mode: RunMode,
+    package init(runbook: Runbook, snapshot: Snapshot, graph: GraphClient, store: CheckpointStore, mode: RunMode,
                 options: ExecutorOptions, observer: (any RunObserver)? = nil, simulatedClock: (any GraphClock)? = nil,
                 simulatedEpoch: Date = Date(timeIntervalSince1970: 0), prepared: [PreparedStage]? = nil) {
         self.plannedStages = prepared
@@ -47,7 +47,7 @@ public struct Executor: Sendable {
     }
 
     /// Validates every stage's options and plans every stage before anything is written.
-    public static func prepare(_ runbook: Runbook, snapshot: Snapshot) throws(StageConfigurationError) -> [PreparedStage] {
+    package static func prepare(_ runbook: Runbook, snapshot: Snapshot) throws(StageConfigurationError) -> [PreparedStage] {
         let index = SnapshotIndex(snapshot)
         var prepared: [PreparedStage] = []
         for stage in runbook.stages {
@@ -58,7 +58,7 @@ public struct Executor: Sendable {
     }
 
     /// Runs (or resumes) the run until it completes, pauses at a gate, or a stage fails.
-    public func run() async throws -> RunOutcome {
+    package func run() async throws -> RunOutcome {
         var prepared: [(stage: Runbook.Stage, kind: any StageKind, plan: StagePlan?)] = []
         if let plans = plannedStages {
             // Planning 50,000 users takes seconds; a caller that already planned passes its plans. Stage kinds are made

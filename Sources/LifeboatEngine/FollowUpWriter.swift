@@ -2,16 +2,16 @@ import Foundation
 import LifeboatJSON
 
 /// The formats of `lifeboat followups`.
-public enum FollowUpFormat: String, Sendable, CaseIterable {
+package enum FollowUpFormat: String, Sendable, CaseIterable {
     case csv, json
 }
 
 /// Renders every follow-up of a run, the complete list behind the report's per-category summary.
-public enum FollowUpWriter {
+package enum FollowUpWriter {
     /// The CSV header / JSON field names, in order.
-    public static let columns = ["stage", "category", "operationKey", "sourceId", "displayName", "message", "action"]
+    package static let columns = ["stage", "category", "operationKey", "sourceId", "displayName", "message", "action"]
 
-    public static func render(_ records: [FollowUpRecord], format: FollowUpFormat) throws -> Data {
+    package static func render(_ records: [FollowUpRecord], format: FollowUpFormat) throws -> Data {
         switch format {
         case .csv:
             var text = columns.joined(separator: ",") + "\n"

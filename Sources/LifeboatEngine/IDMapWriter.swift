@@ -2,16 +2,16 @@ import Foundation
 import LifeboatJSON
 
 /// Formats of an exported ID map.
-public enum IDMapFormat: String, Sendable, CaseIterable {
+package enum IDMapFormat: String, Sendable, CaseIterable {
     case csv, json
 }
 
 /// Renders the ID map for downstream systems (Azure RBAC, SharePoint, SaaS apps, scripts that stored old ids).
-public enum IDMapWriter {
+package enum IDMapWriter {
     /// The CSV header / JSON field names, in order.
-    public static let columns = ["type", "oldId", "newId", "naturalKey", "displayName", "how", "oldAppId", "newAppId", "stage"]
+    package static let columns = ["type", "oldId", "newId", "naturalKey", "displayName", "how", "oldAppId", "newAppId", "stage"]
 
-    public static func render(_ entries: [IDMapEntry], format: IDMapFormat) throws -> Data {
+    package static func render(_ entries: [IDMapEntry], format: IDMapFormat) throws -> Data {
         switch format {
         case .csv:
             var text = columns.joined(separator: ",") + "\n"
@@ -39,7 +39,7 @@ public enum IDMapWriter {
 }
 
 /// One field of a CSV file Lifeboat writes (ID maps, secrets files), safe to open in a spreadsheet.
-public enum CSVField {
+package enum CSVField {
     /// The scalars that start a formula in spreadsheet programs (and the two control characters some of them skip).
     static let formulaPrefixes: Set<Unicode.Scalar> = ["=", "+", "-", "@", "\t", "\r"]
     /// The scalars that force quoting: separator, quote and every line break, looked at scalar by scalar (in Swift,
@@ -49,7 +49,7 @@ public enum CSVField {
     /// The field as written: a formula prefix is defused with a leading apostrophe (unless `defusingFormulas` is false:
     /// a secret must be written exactly as issued), and the field is quoted (inner quotes doubled) when it holds a
     /// separator, a quote or a line break.
-    public static func quoted(_ value: String, defusingFormulas: Bool = true) -> String {
+    package static func quoted(_ value: String, defusingFormulas: Bool = true) -> String {
         var value = value
         if defusingFormulas, let first = value.unicodeScalars.first, formulaPrefixes.contains(first) { value = "'" + value }
         guard value.unicodeScalars.contains(where: quotingScalars.contains) else { return value }

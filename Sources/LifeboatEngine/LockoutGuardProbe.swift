@@ -4,30 +4,30 @@ import LifeboatSnapshot
 /// Asks the lockout guard about a policy without running a stage (for `lifeboat plan`, readiness checks and tests).
 ///
 /// It is the same ``LockoutGuard`` that `conditionalAccess.enable` consults, built once per snapshot.
-public struct LockoutGuardProbe: Sendable {
+package struct LockoutGuardProbe: Sendable {
     let guardrail: LockoutGuard
 
-    public init(_ snapshot: Snapshot) {
+    package init(_ snapshot: Snapshot) {
         guardrail = LockoutGuard(snapshot: snapshot, index: SnapshotIndex(snapshot))
     }
 
     /// Why enabling the policy would be refused, or `nil` when it is safe.
-    public func refusal(_ policy: JSONObject, operatorUPN: String?, breakGlass: [String]) throws -> String? {
+    package func refusal(_ policy: JSONObject, operatorUPN: String?, breakGlass: [String]) throws -> String? {
         refusal(try ConditionalAccessPolicy(properties: policy), operatorUPN: operatorUPN, breakGlass: breakGlass)
     }
 
     /// Why enabling the policy would be refused, or `nil` when it is safe.
-    public func refusal(_ policy: ConditionalAccessPolicy, operatorUPN: String?, breakGlass: [String]) -> String? {
+    package func refusal(_ policy: ConditionalAccessPolicy, operatorUPN: String?, breakGlass: [String]) -> String? {
         guardrail.refusal(policy, operatorUser: operatorUPN.flatMap(guardrail.user), breakGlass: breakGlass.compactMap(guardrail.user))
     }
 
     /// The snapshot's user with this UPN (case-insensitive), if any.
-    public func user(_ upn: String) -> User? { guardrail.user(upn) }
+    package func user(_ upn: String) -> User? { guardrail.user(upn) }
 
     /// Whether the policy's user conditions select the user (directly, through nested groups or directory roles),
     /// whatever the policy's state and controls.
-    public func applies(_ policy: ConditionalAccessPolicy, to user: User) -> Bool { guardrail.applies(policy, to: user) }
+    package func applies(_ policy: ConditionalAccessPolicy, to user: User) -> Bool { guardrail.applies(policy, to: user) }
 
     /// Whether the policy blocks modern sign-in from everywhere (the kind of policy that can lock people out).
-    public func blocks(_ policy: ConditionalAccessPolicy) -> Bool { guardrail.blocks(policy) }
+    package func blocks(_ policy: ConditionalAccessPolicy) -> Bool { guardrail.blocks(policy) }
 }

@@ -3,7 +3,7 @@ import LifeboatJSON
 import LifeboatSnapshot
 
 /// How the engine talks to its target.
-public enum RunMode: String, Sendable, Codable {
+package enum RunMode: String, Sendable, Codable {
     /// A rehearsal against a fake tenant.
     case tabletop
     /// A real rebuild against a real tenant.
@@ -14,19 +14,19 @@ public enum RunMode: String, Sendable, Codable {
     /// Whether the executor sends writes. A dry run reads the target and plans every write without sending it: each
     /// operation is looked up (found objects are adopted into the run's ID map), the rest are recorded as "would write",
     /// gates pass without a decision and no stage's finishing step runs.
-    public var writesToTarget: Bool { self != .dryRun }
+    package var writesToTarget: Bool { self != .dryRun }
 }
 
 /// Something a person must do after the run, because Graph cannot restore it.
-public struct FollowUp: Sendable, Hashable, Codable {
+package struct FollowUp: Sendable, Hashable, Codable {
     /// A short machine-friendly cause, e.g. `synced-user`, `unresolved-reference`, `password-reset`.
-    public var category: String
+    package var category: String
     /// What could not be restored, in words.
-    public var message: String
+    package var message: String
     /// What to do about it.
-    public var action: String
+    package var action: String
 
-    public init(category: String, message: String, action: String) {
+    package init(category: String, message: String, action: String) {
         self.category = category
         self.message = message
         self.action = action
@@ -34,22 +34,22 @@ public struct FollowUp: Sendable, Hashable, Codable {
 }
 
 /// One write (or skip) a stage plans, identified by a deterministic key.
-public struct PlannedOperation: Sendable, Hashable {
+package struct PlannedOperation: Sendable, Hashable {
     /// Deterministic key, e.g. `user:<oldId>` or `members:<oldGroupId>:2`.
-    public var key: String
+    package var key: String
     /// The type of object the operation creates (for the ID map), when it creates one.
-    public var objectType: ObjectType?
+    package var objectType: ObjectType?
     /// The source object's id (old id).
-    public var sourceID: String
+    package var sourceID: String
     /// The key the object is found by in the target (UPN after domain mapping, uniqueName, appId, …).
-    public var naturalKey: String?
-    public var displayName: String
+    package var naturalKey: String?
+    package var displayName: String
     /// Stage-specific data, kept in the checkpoint for reports (e.g. the member ids of a chunk).
-    public var detail: JSONValue
+    package var detail: JSONValue
     /// Set when the operation is skipped at plan time, with the follow-up that explains why.
-    public var skip: FollowUp?
+    package var skip: FollowUp?
 
-    public init(key: String, objectType: ObjectType?, sourceID: String, naturalKey: String?, displayName: String,
+    package init(key: String, objectType: ObjectType?, sourceID: String, naturalKey: String?, displayName: String,
                 detail: JSONValue = .null, skip: FollowUp? = nil) {
         self.key = key
         self.objectType = objectType
@@ -62,7 +62,7 @@ public struct PlannedOperation: Sendable, Hashable {
 }
 
 /// How an object came to exist in the target.
-public enum RestoreMethod: String, Sendable, Codable, CaseIterable {
+package enum RestoreMethod: String, Sendable, Codable, CaseIterable {
     /// Written by this run.
     case created
     /// Found in the target by its natural key and taken over (after a crash, or a second run).
@@ -72,8 +72,8 @@ public enum RestoreMethod: String, Sendable, Codable, CaseIterable {
 }
 
 /// The result of one operation.
-public struct OperationOutcome: Sendable, Hashable {
-    public enum Result: String, Sendable, Codable {
+package struct OperationOutcome: Sendable, Hashable {
+    package enum Result: String, Sendable, Codable {
         /// A new object was written.
         case created
         /// An existing object was found and taken over instead of writing a duplicate.
@@ -86,20 +86,20 @@ public struct OperationOutcome: Sendable, Hashable {
         case skipped
     }
 
-    public var result: Result
+    package var result: Result
     /// The target's id of the object, when the operation produced or found one.
-    public var newID: String?
+    package var newID: String?
     /// Extra ID-map columns (e.g. appIds) for this object.
-    public var newAppID: String?
-    public var followUps: [FollowUp]
-    public var note: String?
+    package var newAppID: String?
+    package var followUps: [FollowUp]
+    package var note: String?
     /// The natural key the object got when it differs from the planned one (a user created straight on its verified
     /// UPN domain instead of the recovery domain); the ID map records it.
-    public var naturalKey: String?
+    package var naturalKey: String?
     /// The app registration that sent the operation's write (``GraphApp/name``); the executor fills it in.
-    public var app: String?
+    package var app: String?
 
-    public init(_ result: Result, newID: String? = nil, newAppID: String? = nil, followUps: [FollowUp] = [], note: String? = nil,
+    package init(_ result: Result, newID: String? = nil, newAppID: String? = nil, followUps: [FollowUp] = [], note: String? = nil,
                 naturalKey: String? = nil) {
         self.result = result
         self.newID = newID
@@ -111,18 +111,18 @@ public struct OperationOutcome: Sendable, Hashable {
 }
 
 /// One row of the old-to-new ID map.
-public struct IDMapEntry: Sendable, Hashable, Codable {
-    public var objectType: ObjectType
-    public var oldID: String
-    public var newID: String
-    public var naturalKey: String?
-    public var displayName: String
-    public var how: RestoreMethod
-    public var oldAppID: String?
-    public var newAppID: String?
-    public var stageID: String
+package struct IDMapEntry: Sendable, Hashable, Codable {
+    package var objectType: ObjectType
+    package var oldID: String
+    package var newID: String
+    package var naturalKey: String?
+    package var displayName: String
+    package var how: RestoreMethod
+    package var oldAppID: String?
+    package var newAppID: String?
+    package var stageID: String
 
-    public init(objectType: ObjectType, oldID: String, newID: String, naturalKey: String?, displayName: String,
+    package init(objectType: ObjectType, oldID: String, newID: String, naturalKey: String?, displayName: String,
                 how: RestoreMethod, oldAppID: String? = nil, newAppID: String? = nil, stageID: String) {
         self.objectType = objectType
         self.oldID = oldID
@@ -137,25 +137,25 @@ public struct IDMapEntry: Sendable, Hashable, Codable {
 }
 
 /// The old-to-new ID map as a stage sees it when it starts (entries of earlier stages).
-public struct IDMap: Sendable {
-    public private(set) var entries: [String: IDMapEntry] = [:]
+package struct IDMap: Sendable {
+    package private(set) var entries: [String: IDMapEntry] = [:]
     /// Lower-cased old appId → new appId, for restored applications.
     private var appIDs: [String: String] = [:]
     /// Lower-cased old appId → new appId, from the application rows only.
-    public private(set) var restoredApplicationAppIDs: [String: String] = [:]
+    package private(set) var restoredApplicationAppIDs: [String: String] = [:]
 
-    public init(_ entries: [IDMapEntry] = []) {
+    package init(_ entries: [IDMapEntry] = []) {
         self.entries.reserveCapacity(entries.count)
         for entry in entries { insert(entry) }
     }
 
     /// The target id of a source object, if it has been restored.
-    public func newID(for oldID: String) -> String? { entries[oldID]?.newID }
+    package func newID(for oldID: String) -> String? { entries[oldID]?.newID }
 
     /// The full entry of a source object.
-    public func entry(for oldID: String) -> IDMapEntry? { entries[oldID] }
+    package func entry(for oldID: String) -> IDMapEntry? { entries[oldID] }
 
-    public mutating func insert(_ entry: IDMapEntry) {
+    package mutating func insert(_ entry: IDMapEntry) {
         entries[entry.oldID] = entry
         if let old = entry.oldAppID?.lowercased(), let new = entry.newAppID {
             appIDs[old] = new
@@ -165,7 +165,7 @@ public struct IDMap: Sendable {
 
     /// Records a result the way the checkpoint's ID-map upsert does: a source object already mapped keeps its
     /// type, names and stage, and takes the new id, method and appId.
-    public mutating func record(_ entry: IDMapEntry) {
+    package mutating func record(_ entry: IDMapEntry) {
         guard var existing = entries[entry.oldID] else {
             insert(entry)
             return
@@ -177,9 +177,9 @@ public struct IDMap: Sendable {
     }
 
     /// The new appId of a restored application, by its old appId.
-    public func newAppID(forOldAppID oldAppID: String) -> String? { appIDs[oldAppID.lowercased()] }
+    package func newAppID(forOldAppID oldAppID: String) -> String? { appIDs[oldAppID.lowercased()] }
 
-    public var count: Int { entries.count }
+    package var count: Int { entries.count }
 }
 
 /// A follow-up can be the failure side of a resolution (`Result<…, FollowUp>`).

@@ -8,26 +8,26 @@ import LifeboatSnapshot
 /// `where` maps property names to values (`department: Finance`, `userPrincipalName: "*@contoso.com"`; a `*` at
 /// either end is a wildcard; several entries must all match). `memberOf` names groups (display name or
 /// source id) whose direct members are selected.
-public struct ObjectSelection: Sendable {
-    public var conditions: [String: String]
-    public var memberOf: Set<String>
+package struct ObjectSelection: Sendable {
+    package var conditions: [String: String]
+    package var memberOf: Set<String>
 
     /// The options every selectable stage kind accepts.
-    public static let options = [
+    package static let options = [
         OptionSpec("where", .stringMap, "only objects whose properties match, e.g. `department: Finance` or `userPrincipalName: \"*@contoso.com\"`"),
         OptionSpec("memberOf", .stringList, "only direct members of these groups (display names or source ids)"),
     ]
 
-    public init(_ options: StageOptions) {
+    package init(_ options: StageOptions) {
         conditions = options.stringMap("where") ?? [:]
         memberOf = Set(options.stringList("memberOf") ?? [])
     }
 
     /// True when the stage restores everything.
-    public var isEverything: Bool { conditions.isEmpty && memberOf.isEmpty }
+    package var isEverything: Bool { conditions.isEmpty && memberOf.isEmpty }
 
     /// The ids of the source objects that are direct members of the named groups.
-    public func members(in snapshot: Snapshot) -> Set<String> {
+    package func members(in snapshot: Snapshot) -> Set<String> {
         var ids = Set<String>()
         for group in snapshot.groups where memberOf.contains(group.id) || memberOf.contains(group.displayName) {
             ids.formUnion(group.members.map(\.id))
@@ -36,7 +36,7 @@ public struct ObjectSelection: Sendable {
     }
 
     /// Whether an object is selected (`memberIDs` from ``members(in:)``).
-    public func selects(_ object: some DirectoryObject, memberIDs: Set<String>) -> Bool {
+    package func selects(_ object: some DirectoryObject, memberIDs: Set<String>) -> Bool {
         if !memberOf.isEmpty, !memberIDs.contains(object.id) { return false }
         for (property, pattern) in conditions {
             let value = object.properties[property]

@@ -1,12 +1,12 @@
 import LifeboatRunbook
 
 /// A runbook stage with its kind (options checked) and its plan for one snapshot.
-public struct PreparedStage: Sendable {
-    public let stage: Runbook.Stage
-    public let kind: any StageKind
-    public let plan: StagePlan
+package struct PreparedStage: Sendable {
+    package let stage: Runbook.Stage
+    package let kind: any StageKind
+    package let plan: StagePlan
 
-    public init(stage: Runbook.Stage, kind: any StageKind, plan: StagePlan) {
+    package init(stage: Runbook.Stage, kind: any StageKind, plan: StagePlan) {
         self.stage = stage
         self.kind = kind
         self.plan = plan
@@ -14,10 +14,10 @@ public struct PreparedStage: Sendable {
 }
 
 /// A stage-level failure of one operation that is not a Graph error (e.g. an unresolvable reference).
-public struct StageOperationError: Error, Sendable {
-    public var code: String
-    public var message: String
-    public init(code: String, message: String) {
+package struct StageOperationError: Error, Sendable {
+    package var code: String
+    package var message: String
+    package init(code: String, message: String) {
         self.code = code
         self.message = message
     }

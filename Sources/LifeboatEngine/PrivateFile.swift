@@ -6,18 +6,18 @@ import Foundation
 #endif
 
 /// Why a file that may hold secrets was not opened.
-public struct PrivateFileError: Error, CustomStringConvertible, Equatable {
+package struct PrivateFileError: Error, CustomStringConvertible, Equatable {
     /// The file.
-    public var path: String
+    package var path: String
     /// What is wrong with it.
-    public var problem: String
+    package var problem: String
 
-    public init(path: String, problem: String) {
+    package init(path: String, problem: String) {
         self.path = path
         self.problem = problem
     }
 
-    public var description: String {
+    package var description: String {
         "refusing to write secrets to \(path): \(problem) — give a path that does not exist yet (it is created 0600), or a regular file you own with mode 0600"
     }
 }
@@ -29,10 +29,10 @@ public struct PrivateFileError: Error, CustomStringConvertible, Equatable {
 /// and never follows a symbolic link planted in its place. An existing file is used only when it is a regular file
 /// owned by this user, with mode 0600 and a single link; anything else (a symbolic link, a FIFO, a device, a
 /// directory, someone else's or a group-readable file) is refused with a ``PrivateFileError``.
-public enum PrivateFile {
+package enum PrivateFile {
     /// Opens `path` for appending: creates it (0600) and writes `header` when it does not exist, otherwise checks it.
     /// Returns the handle and whether the file was created.
-    public static func openForAppending(_ path: String, header: Data? = nil) throws -> (handle: FileHandle, created: Bool) {
+    package static func openForAppending(_ path: String, header: Data? = nil) throws -> (handle: FileHandle, created: Bool) {
         // O_NONBLOCK: opening a FIFO must not wait for a reader; it is refused below like any other non-regular file.
         let fd = open(path, O_WRONLY | O_APPEND | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK)
         if fd >= 0 {
@@ -48,7 +48,7 @@ public enum PrivateFile {
     }
 
     /// Creates `path` (0600) with `contents`; refuses when anything already exists there.
-    public static func create(_ path: String, contents: Data) throws {
+    package static func create(_ path: String, contents: Data) throws {
         let handle = try createExclusively(path)
         defer { try? handle.close() }
         try handle.write(contentsOf: contents)
@@ -57,7 +57,7 @@ public enum PrivateFile {
 
     /// Replaces the contents of a private file: an existing one must pass the same checks as for appending (a symbolic
     /// link or someone else's file is refused, not followed); a missing one is created 0600.
-    public static func replace(_ path: String, contents: Data) throws {
+    package static func replace(_ path: String, contents: Data) throws {
         let fd = open(path, O_WRONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK)
         guard fd >= 0 else {
             let openError = errno
@@ -121,8 +121,8 @@ public enum PrivateFile {
 }
 
 /// What kind of file a mode describes, in words for error messages.
-public enum FileKind {
-    public static func describe(mode: mode_t) -> String {
+package enum FileKind {
+    package static func describe(mode: mode_t) -> String {
         switch mode & S_IFMT {
         case S_IFREG: return "a regular file"
         case S_IFDIR: return "a directory"
@@ -136,7 +136,7 @@ public enum FileKind {
     }
 
     /// The kind of the file at `path` (not following a final symbolic link), or nil when nothing is there.
-    public static func at(_ path: String) -> String? {
+    package static func at(_ path: String) -> String? {
         var info = stat()
         guard lstat(path, &info) == 0 else { return nil }
         return describe(mode: info.st_mode)

@@ -10,7 +10,7 @@ import LifeboatJSON
 /// nothing else), ``init(record:)`` reads it back from the message and keeps the typed case only when it renders the
 /// stored message exactly; anything else (a kind this version does not know, a detail or message that does not read)
 /// becomes ``unrecognized(kind:stageID:operationKey:message:detail:)``.
-public enum RunEvent: Sendable, Hashable {
+package enum RunEvent: Sendable, Hashable {
     /// `run.started`: a new run.
     case runStarted(mode: RunMode, runbookName: String, operatorName: String, host: String)
     /// `run.resumed`: another invocation picked the run up.
@@ -80,7 +80,7 @@ public enum RunEvent: Sendable, Hashable {
     case unrecognized(kind: String, stageID: String?, operationKey: String?, message: String, detail: JSONValue?)
 
     /// The kind it is stored under (the text of ``EventKind/rawValue``, as checkpoints always held it).
-    public var kind: EventKind {
+    package var kind: EventKind {
         switch self {
         case .runStarted: .runStarted
         case .runResumed: .runResumed
@@ -119,7 +119,7 @@ public enum RunEvent: Sendable, Hashable {
     }
 
     /// The stage the event is about (the `events.stage_id` column).
-    public var stageID: String? {
+    package var stageID: String? {
         switch self {
         case .runStopped(let stage), .scenarioInjected(let stage, _, _), .throttled(_, let stage, _, _, _),
              .unrecognized(_, let stage, _, _, _):
@@ -137,7 +137,7 @@ public enum RunEvent: Sendable, Hashable {
     }
 
     /// The operation (or scenario event) the event is about (the `events.operation_key` column).
-    public var operationKey: String? {
+    package var operationKey: String? {
         switch self {
         case .operationAdopted(_, let key, _, _), .operationFailed(_, let key, _), .scenarioInjected(_, let key, _),
              .scenarioRecovered(_, let key, _):
@@ -150,7 +150,7 @@ public enum RunEvent: Sendable, Hashable {
     }
 
     /// The human text stored with the event (shown by `status`, the report's timeline and interruptions).
-    public var message: String {
+    package var message: String {
         switch self {
         case .runStarted(let mode, let runbook, let person, let host): "\(mode.rawValue) run of \(runbook) started by \(person) on \(host)"
         case .runResumed(let person, let host): "resumed by \(person) on \(host)"
@@ -187,7 +187,7 @@ public enum RunEvent: Sendable, Hashable {
     }
 
     /// The JSON stored with the event, with the keys checkpoints always held.
-    public var detail: JSONValue? {
+    package var detail: JSONValue? {
         switch self {
         case .readinessFinding(let finding): finding.detail
         case .operationsSent(_, let keys): .array(keys.map(JSONValue.string))
@@ -211,7 +211,7 @@ public enum RunEvent: Sendable, Hashable {
 extension RunEvent {
     /// Reads a stored event into its typed case; a kind this version does not know, or a row that does not read as its
     /// kind, is ``unrecognized(kind:stageID:operationKey:message:detail:)`` (never a crash).
-    public init(record: EventRecord) {
+    package init(record: EventRecord) {
         let unrecognized = RunEvent.unrecognized(kind: record.kind, stageID: record.stageID, operationKey: record.operationKey,
                                                  message: record.message, detail: record.detail)
         guard let event = Self.typed(record) else {
@@ -368,16 +368,16 @@ private struct MessageText {
 
 /// One throttling limit's simulated waiting in a tabletop session and the least its work needs (the detail of a
 /// ``RunEvent/throttlingLimits(_:)`` event: `limits[]` with `scope`, `label`, `waited`, `lowerBound`).
-public struct ThrottlingLimitFigure: Sendable, Hashable {
+package struct ThrottlingLimitFigure: Sendable, Hashable {
     /// `x-ms-throttle-scope` of the limit, e.g. `Tenant_Application/Writes`.
-    public var scope: String
-    public var label: String
+    package var scope: String
+    package var label: String
     /// Simulated seconds waited for the limit.
-    public var waited: Double
+    package var waited: Double
     /// The arithmetic lower bound of the waiting its work needs, in seconds.
-    public var lowerBound: Double
+    package var lowerBound: Double
 
-    public init(scope: String, label: String, waited: Double, lowerBound: Double) {
+    package init(scope: String, label: String, waited: Double, lowerBound: Double) {
         self.scope = scope
         self.label = label
         self.waited = waited
@@ -395,20 +395,20 @@ public struct ThrottlingLimitFigure: Sendable, Hashable {
 
 /// The words of an ``RunEvent/operationFailed(stageID:operationKey:summary:)`` event: the operation's name, Graph's
 /// error code and message, and the request-id to quote to Microsoft support.
-public enum OperationFailure {
-    public static func summary(displayName: String, code: String, message: String, requestID: String?) -> String {
+package enum OperationFailure {
+    package static func summary(displayName: String, code: String, message: String, requestID: String?) -> String {
         "\(displayName): \(code): \(message)" + (requestID.map { " [request-id \($0)]" } ?? "")
     }
 }
 
 extension EventRecord {
     /// The event, typed (see ``RunEvent/init(record:)``).
-    public var event: RunEvent { RunEvent(record: self) }
+    package var event: RunEvent { RunEvent(record: self) }
 }
 
 extension CheckpointStore {
     /// Appends an event to the run's log (in the caller's transaction, if any), as its kind, message and detail.
-    public func append(_ event: RunEvent, simulated: Double?) throws {
+    package func append(_ event: RunEvent, simulated: Double?) throws {
         try appendEvent(kind: event.kind.rawValue, stageID: event.stageID, operationKey: event.operationKey, message: event.message,
                         detail: event.detail, simulated: simulated)
     }

@@ -15,29 +15,29 @@ import LifeboatSnapshot
 ///    (finished operations are kept, the rest follow the new runbook), returns ``RunLaunch/alreadyComplete(_:runbookChange:)``
 ///    for a finished run, and otherwise records the resume, or starts the run and records its inputs (signature,
 ///    readiness) once, and returns the executor to run.
-public struct RunLauncher: Sendable {
+package struct RunLauncher: Sendable {
     /// The checkpoint database's path.
-    public let statePath: String
-    public let mode: RunMode
+    package let statePath: String
+    package let mode: RunMode
     /// The opened checkpoint (this process holds its lock).
-    public let store: CheckpointStore
+    package let store: CheckpointStore
     /// The run the checkpoint already holds, `nil` for a new run.
-    public let existing: ExistingRun?
+    package let existing: ExistingRun?
     /// Holds the run's lock for as long as the launcher lives (a caller's own ``RunLocks`` may otherwise go first).
     private let locks: RunLocks
 
     /// A run found in the checkpoint.
-    public struct ExistingRun: Sendable, Hashable {
-        public var record: RunRecord
-        public var status: ProgressStatus
-        public var finishedAt: String?
+    package struct ExistingRun: Sendable, Hashable {
+        package var record: RunRecord
+        package var status: ProgressStatus
+        package var finishedAt: String?
     }
 
     /// `true` when the checkpoint holds no run yet.
-    public var isNewRun: Bool { existing == nil }
+    package var isNewRun: Bool { existing == nil }
 
     /// Opens (creating) the checkpoint at `statePath` under the run's lock and reads the run it holds.
-    public static func open(statePath: String, mode: RunMode, snapshot: Snapshot, locks: RunLocks = .shared,
+    package static func open(statePath: String, mode: RunMode, snapshot: Snapshot, locks: RunLocks = .shared,
                             clock: @escaping @Sendable () -> Date = { Date() }) async throws(RunLaunchError) -> RunLauncher {
         let store = try openStore(statePath, locks: locks, clock: clock)
         let found: (record: RunRecord, status: ProgressStatus, finishedAt: String?)?
@@ -87,18 +87,18 @@ public struct RunLauncher: Sendable {
     }
 
     /// The run's parameters: those the run started with, overridden by `given`.
-    public func parameters(_ given: [String: String]) -> [String: String] {
+    package func parameters(_ given: [String: String]) -> [String: String] {
         (existing?.record.parameters ?? [:]).merging(given) { _, new in new }
     }
 
     /// Refuses a target other than the one the run was started against (a new run accepts any).
-    public func checkTarget(tenantID: String?) throws(RunLaunchError) {
+    package func checkTarget(tenantID: String?) throws(RunLaunchError) {
         guard let existing, let recorded = existing.record.targetTenantId, let tenantID, recorded.lowercased() != tenantID.lowercased() else { return }
         throw .otherTarget(path: statePath, recorded: recorded, reached: tenantID)
     }
 
     /// Applies the resume rules (see the type's documentation) and returns what to do next.
-    public func launch(_ request: RunLaunchRequest) async throws -> RunLaunch {
+    package func launch(_ request: RunLaunchRequest) async throws -> RunLaunch {
         try checkTarget(tenantID: request.target.tenantID)
         let runbook = request.runbook
         var change: RunbookChange?
@@ -133,15 +133,15 @@ public struct RunLauncher: Sendable {
 }
 
 /// Where a run writes, as its record names it.
-public struct RunTarget: Sendable, Hashable, CustomStringConvertible {
+package struct RunTarget: Sendable, Hashable, CustomStringConvertible {
     /// For the run record and the report, e.g. `tenant contosodr.onmicrosoft.com (…) via https://graph.microsoft.com`.
-    public var description: String
+    package var description: String
     /// The target tenant's id; a resume against another tenant is refused.
-    public var tenantID: String?
+    package var tenantID: String?
     /// A tabletop's fake tenant state file.
-    public var fakeStatePath: String?
+    package var fakeStatePath: String?
 
-    public init(description: String, tenantID: String?, fakeStatePath: String? = nil) {
+    package init(description: String, tenantID: String?, fakeStatePath: String? = nil) {
         self.description = description
         self.tenantID = tenantID
         self.fakeStatePath = fakeStatePath
@@ -149,59 +149,59 @@ public struct RunTarget: Sendable, Hashable, CustomStringConvertible {
 }
 
 /// Something about a run's inputs that the report shows, recorded in the run's event log once, when the run starts.
-public protocol RunInput: Sendable {
+package protocol RunInput: Sendable {
     func record(in store: CheckpointStore, simulatedSeconds: Double?) async throws
 }
 
 /// What the chain of custody says about the snapshot's signature (a `snapshot.signature` event).
-public struct SnapshotSignatureStatement: RunInput, Hashable {
-    public var statement: String
+package struct SnapshotSignatureStatement: RunInput, Hashable {
+    package var statement: String
 
-    public init(_ statement: String) {
+    package init(_ statement: String) {
         self.statement = statement
     }
 
-    public func record(in store: CheckpointStore, simulatedSeconds: Double?) async throws {
+    package func record(in store: CheckpointStore, simulatedSeconds: Double?) async throws {
         try await store.append(.snapshotSignature(statement: statement), simulated: simulatedSeconds)
     }
 }
 
 /// Everything ``RunLauncher/launch(_:)`` needs besides the checkpoint; fields are added here, not as arguments.
-public struct RunLaunchRequest: Sendable {
+package struct RunLaunchRequest: Sendable {
     /// The runbook as loaded for this target (its hash is compared with the run's).
-    public var runbook: Runbook
-    public var runbookPath: String
-    public var snapshot: Snapshot
-    public var snapshotPath: String
+    package var runbook: Runbook
+    package var runbookPath: String
+    package var snapshot: Snapshot
+    package var snapshotPath: String
     /// The stages as ``Executor/prepare(_:snapshot:)`` planned them, when the caller already did.
-    public var prepared: [PreparedStage]?
+    package var prepared: [PreparedStage]?
     /// The parameters the run records (``RunLauncher/parameters(_:)``).
-    public var parameters: [String: String]
-    public var target: RunTarget
+    package var parameters: [String: String]
+    package var target: RunTarget
     /// The client the executor writes through.
-    public var graph: GraphClient
+    package var graph: GraphClient
     /// The executor's settings; its ``ExecutorOptions/concurrency`` is recorded with a new run.
-    public var executor: ExecutorOptions
-    public var observer: (any RunObserver)?
+    package var executor: ExecutorOptions
+    package var observer: (any RunObserver)?
     /// A tabletop's simulated clock and its time zero (see ``Executor``).
-    public var simulatedClock: (any GraphClock)?
-    public var simulatedEpoch = Date(timeIntervalSince1970: 0)
+    package var simulatedClock: (any GraphClock)?
+    package var simulatedEpoch = Date(timeIntervalSince1970: 0)
     /// Recorded once, when the run starts: the signature statement, the readiness verdict.
-    public var inputs: [any RunInput] = []
-    public var operatorName: String
-    public var host: String = ProcessInfo.processInfo.hostName
-    public var toolVersion: String
+    package var inputs: [any RunInput] = []
+    package var operatorName: String
+    package var host: String = ProcessInfo.processInfo.hostName
+    package var toolVersion: String
     /// A tabletop's fake tenant profile, scenario file and app registrations, for the run record.
-    public var profile: String?
-    public var scenarioPath: String?
-    public var apps: Int?
+    package var profile: String?
+    package var scenarioPath: String?
+    package var apps: Int?
     /// A new run's id and start time.
-    public var runID = UUID().uuidString.lowercased()
-    public var startedAt = Date()
+    package var runID = UUID().uuidString.lowercased()
+    package var startedAt = Date()
     /// The simulated time stamped on a new run's `run.started` event (what-if rehearsals start at 0).
-    public var startSimulatedSeconds: Double?
+    package var startSimulatedSeconds: Double?
 
-    public init(runbook: Runbook, runbookPath: String, snapshot: Snapshot, snapshotPath: String, parameters: [String: String],
+    package init(runbook: Runbook, runbookPath: String, snapshot: Snapshot, snapshotPath: String, parameters: [String: String],
                 target: RunTarget, graph: GraphClient, executor: ExecutorOptions, operatorName: String, toolVersion: String) {
         self.runbook = runbook
         self.runbookPath = runbookPath
@@ -217,27 +217,27 @@ public struct RunLaunchRequest: Sendable {
 }
 
 /// The runbook's hash changed between the run's start and this invocation.
-public struct RunbookChange: Sendable, Hashable {
+package struct RunbookChange: Sendable, Hashable {
     /// The runbook hashes the run started with and this invocation loaded.
-    public var from: String
-    public var to: String
+    package var from: String
+    package var to: String
 
-    public init(from: String, to: String) {
+    package init(from: String, to: String) {
         self.from = from
         self.to = to
     }
 }
 
 /// A run ready to go: its record and the executor that runs it.
-public struct LaunchedRun: Sendable {
-    public var record: RunRecord
-    public var executor: Executor
+package struct LaunchedRun: Sendable {
+    package var record: RunRecord
+    package var executor: Executor
     /// Set when the runbook changed since the run started (recorded as `run.runbook-changed`).
-    public var runbookChange: RunbookChange?
+    package var runbookChange: RunbookChange?
 }
 
 /// What ``RunLauncher/launch(_:)`` decided.
-public enum RunLaunch: Sendable {
+package enum RunLaunch: Sendable {
     /// A new run was started; its inputs are recorded.
     case started(LaunchedRun)
     /// An unfinished run was resumed (`run.resumed` recorded).
@@ -246,7 +246,7 @@ public enum RunLaunch: Sendable {
     case alreadyComplete(RunRecord, runbookChange: RunbookChange?)
 
     /// The run to go on with, unless it is already complete.
-    public var launched: LaunchedRun? {
+    package var launched: LaunchedRun? {
         switch self {
         case .started(let run), .resumed(let run): run
         case .alreadyComplete: nil
@@ -255,7 +255,7 @@ public enum RunLaunch: Sendable {
 }
 
 /// Why a run was not opened or launched; nothing was written to the target when one is thrown.
-public enum RunLaunchError: Error, Sendable, Equatable, CustomStringConvertible {
+package enum RunLaunchError: Error, Sendable, Equatable, CustomStringConvertible {
     /// `--state` names a directory, device or pipe.
     case stateNotAFile(path: String, kind: String)
     /// Another process works the run.
@@ -270,7 +270,7 @@ public enum RunLaunchError: Error, Sendable, Equatable, CustomStringConvertible 
     /// The credentials reach another tenant than the one the run was started against.
     case otherTarget(path: String, recorded: String, reached: String)
 
-    public var description: String {
+    package var description: String {
         switch self {
         case .stateNotAFile(let path, let kind):
             "--state \(path) is \(kind), not a checkpoint database; nothing was written"
@@ -292,16 +292,16 @@ public enum RunLaunchError: Error, Sendable, Equatable, CustomStringConvertible 
 
 /// Checkpoint locks held together (``CheckpointLock``): released when the instance goes, and by the OS when the process
 /// exits, however it exits.
-public final class RunLocks: @unchecked Sendable {
+package final class RunLocks: @unchecked Sendable {
     /// The process's locks, held for its life (the CLI: one process per run).
-    public static let shared = RunLocks()
+    package static let shared = RunLocks()
     private let guardLock = NSLock()
     private var held: [String: CheckpointLock] = [:]
 
-    public init() {}
+    package init() {}
 
     /// Takes the lock of `statePath` unless this process already holds it; throws ``CheckpointLock/Failure``.
-    public func take(_ statePath: String) throws {
+    package func take(_ statePath: String) throws {
         let key = URL(fileURLWithPath: statePath).standardizedFileURL.path
         try guardLock.withLock {
             if held[key] != nil { return }

@@ -1,5 +1,5 @@
 /// Progress the executor reports as it goes (to a terminal, a log, or a test).
-public enum RunProgress: Sendable {
+package enum RunProgress: Sendable {
     case stageStarted(id: String, title: String, total: Int)
     case operations(id: String, finished: Int, total: Int)
     case stageFinished(id: String, status: ProgressStatus, counts: [OperationState: Int])
@@ -9,12 +9,12 @@ public enum RunProgress: Sendable {
 }
 
 /// Receives ``RunProgress``.
-public protocol RunObserver: Sendable {
+package protocol RunObserver: Sendable {
     func report(_ progress: RunProgress)
 }
 
 /// How an executor invocation ended.
-public enum RunOutcome: Sendable, Equatable {
+package enum RunOutcome: Sendable, Equatable {
     /// Every stage is done.
     case completed
     /// Stopped at a gate that needs `lifeboat approve`.

@@ -1,8 +1,8 @@
 import Synchronization
 
 /// A point at which a tabletop makes the process die with SIGKILL, to rehearse a crash and resume.
-public struct SimulatedCrash: Sendable, Hashable {
-    public enum Point: String, Sendable, CaseIterable {
+package struct SimulatedCrash: Sendable, Hashable {
+    package enum Point: String, Sendable, CaseIterable {
         /// After intents are committed, before the writes are sent.
         case intent
         /// After the target applied a write, before its result is committed.
@@ -10,20 +10,20 @@ public struct SimulatedCrash: Sendable, Hashable {
         /// After results are committed.
         case result
     }
-    public var point: Point
+    package var point: Point
     /// Die once this many operations have passed the point (counted in this process).
-    public var afterOperations: Int
+    package var afterOperations: Int
     /// Only count operations of this stage, when given.
-    public var stageID: String?
+    package var stageID: String?
 
-    public init(point: Point, afterOperations: Int, stageID: String? = nil) {
+    package init(point: Point, afterOperations: Int, stageID: String? = nil) {
         self.point = point
         self.afterOperations = afterOperations
         self.stageID = stageID
     }
 
     /// Parses `point:count` or `point:count@stage`, e.g. `response:25@users`.
-    public init?(_ text: String) {
+    package init?(_ text: String) {
         let (spec, stage) = text.split(separator: "@", maxSplits: 1).map(String.init).splitFirst()
         let parts = spec.split(separator: ":")
         guard parts.count == 2, let point = Point(rawValue: String(parts[0])), let count = Int(parts[1]), count > 0 else { return nil }

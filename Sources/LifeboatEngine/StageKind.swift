@@ -5,47 +5,47 @@ import LifeboatRunbook
 import LifeboatSnapshot
 
 /// A stage option that is well-formed YAML but cannot work (e.g. two users mapped to one UPN).
-public struct StageConfigurationError: Error, Sendable, CustomStringConvertible {
-    public var stageID: String
-    public var problem: String
-    public var hint: String?
-    public init(stageID: String, problem: String, hint: String? = nil) {
+package struct StageConfigurationError: Error, Sendable, CustomStringConvertible {
+    package var stageID: String
+    package var problem: String
+    package var hint: String?
+    package init(stageID: String, problem: String, hint: String? = nil) {
         self.stageID = stageID
         self.problem = problem
         self.hint = hint
     }
-    public var description: String { "stage \(stageID): \(problem)" + (hint.map { " — \($0)" } ?? "") }
+    package var description: String { "stage \(stageID): \(problem)" + (hint.map { " — \($0)" } ?? "") }
 }
 
 /// What a stage plans: its operations and any warnings for the operator.
-public struct StagePlan: Sendable {
-    public var operations: [PlannedOperation]
-    public var warnings: [String]
-    public init(operations: [PlannedOperation] = [], warnings: [String] = []) {
+package struct StagePlan: Sendable {
+    package var operations: [PlannedOperation]
+    package var warnings: [String]
+    package init(operations: [PlannedOperation] = [], warnings: [String] = []) {
         self.operations = operations
         self.warnings = warnings
     }
 }
 
 /// Everything a stage sees while it runs.
-public struct StageContext: Sendable {
-    public let stage: Runbook.Stage
-    public let graph: GraphClient
-    public let snapshot: Snapshot
-    public let index: SnapshotIndex
+package struct StageContext: Sendable {
+    package let stage: Runbook.Stage
+    package let graph: GraphClient
+    package let snapshot: Snapshot
+    package let index: SnapshotIndex
     /// The ID map as it stood when the stage started (earlier stages' objects).
-    public let idMap: IDMap
+    package let idMap: IDMap
     /// Where files the run produces (ID map exports) are written, relative paths resolve against it.
-    public let outputDirectory: URL
+    package let outputDirectory: URL
     /// Reads the checkpoint (for stages that export it).
-    public let checkpoint: CheckpointStore
+    package let checkpoint: CheckpointStore
 }
 
 /// One kind of recovery stage: it plans deterministic operations from the snapshot, performs one,
 /// and reconciles one whose outcome is unknown by looking it up in the target.
 ///
 /// Each kind lives in its own file under `Stages/`.
-public protocol StageKind: Sendable {
+package protocol StageKind: Sendable {
     /// The name used in runbooks and its options.
     static var spec: StageKindSpec { get }
 
@@ -70,14 +70,14 @@ public protocol StageKind: Sendable {
 }
 
 extension StageKind {
-    public func finish(in context: StageContext) async throws {}
-    public var writesToTarget: Bool { true }
+    package func finish(in context: StageContext) async throws {}
+    package var writesToTarget: Bool { true }
 }
 
 /// The stage kinds this build knows.
-public enum StageCatalog {
+package enum StageCatalog {
     /// Every stage kind, by name.
-    public static let kinds: [String: any StageKind.Type] = {
+    package static let kinds: [String: any StageKind.Type] = {
         let all: [any StageKind.Type] = [
             ManualStage.self, TenantCreate.self, DomainsAdd.self, DomainsVerify.self, RecycleBinRestore.self,
             UsersCreate.self, UsersRename.self, UsersManager.self, GuestsInvite.self,
@@ -92,10 +92,10 @@ public enum StageCatalog {
     }()
 
     /// Specs for the runbook validator.
-    public static var specs: [StageKindSpec] { kinds.values.map { $0.spec }.sorted { $0.name < $1.name } }
+    package static var specs: [StageKindSpec] { kinds.values.map { $0.spec }.sorted { $0.name < $1.name } }
 
     /// Instantiates the kind of a stage.
-    public static func make(_ stage: Runbook.Stage) throws(StageConfigurationError) -> any StageKind {
+    package static func make(_ stage: Runbook.Stage) throws(StageConfigurationError) -> any StageKind {
         guard let kind = kinds[stage.kind] else {
             throw StageConfigurationError(stageID: stage.id, problem: "unknown stage kind \(stage.kind)")
         }
@@ -104,14 +104,14 @@ public enum StageCatalog {
 }
 
 /// Lookups over a snapshot that stages share.
-public struct SnapshotIndex: Sendable {
-    public let users: [String: User]
-    public let groups: [String: Group]
-    public let servicePrincipals: [String: ServicePrincipal]
+package struct SnapshotIndex: Sendable {
+    package let users: [String: User]
+    package let groups: [String: Group]
+    package let servicePrincipals: [String: ServicePrincipal]
     /// Domains of the source tenant, lower-cased.
-    public let domains: [String: Domain]
+    package let domains: [String: Domain]
 
-    public init(_ snapshot: Snapshot) {
+    package init(_ snapshot: Snapshot) {
         users = Dictionary(snapshot.users.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
         groups = Dictionary(snapshot.groups.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
         servicePrincipals = Dictionary(snapshot.servicePrincipals.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
@@ -121,23 +121,23 @@ public struct SnapshotIndex: Sendable {
 
 /// A file of generated secrets (initial passwords, Temporary Access Passes, client secrets): created 0600 from its first
 /// byte, or appended to only when it is a regular file of this user with mode 0600 (see ``PrivateFile``).
-public actor SecretsFile {
-    public nonisolated let url: URL
+package actor SecretsFile {
+    package nonisolated let url: URL
     private var handle: FileHandle?
 
-    public init(url: URL) {
+    package init(url: URL) {
         self.url = url
     }
 
     /// Opens (or creates) the file, so a file that must be refused is refused before the secret exists in the target.
-    public func prepare() throws {
+    package func prepare() throws {
         if handle == nil {
             handle = try PrivateFile.openForAppending(url.path, header: Data("kind,subject,secret\n".utf8)).handle
         }
     }
 
     /// Appends one `kind,subject,secret` line (CSV, each field quoted when it needs to be).
-    public func append(kind: String, subject: String, secret: String) throws {
+    package func append(kind: String, subject: String, secret: String) throws {
         try prepare()
         // The secret is written exactly as issued (a pass may start with `=` or `+`); the subject is defused as usual.
         let line = [CSVField.quoted(kind), CSVField.quoted(subject), CSVField.quoted(secret, defusingFormulas: false)].joined(separator: ",") + "\n"

@@ -3,16 +3,16 @@ import LifeboatRunbook
 /// The stage-kind reference (`Docs/stage-kinds.md`), generated from the stage specs and the permission table, so the
 /// documentation cannot drift from what the runbook validator accepts. `lifeboat stage-kinds` prints it; a test
 /// compares it with the committed file.
-public enum StageKindReference {
+package enum StageKindReference {
     /// The path of the generated page, relative to the repository root.
-    public static let path = "Docs/stage-kinds.md"
+    package static let path = "Docs/stage-kinds.md"
 
     /// The command that rewrites ``path``.
-    public static let regenerateCommand = "swift run lifeboat stage-kinds > \(path)"
+    package static let regenerateCommand = "swift run lifeboat stage-kinds > \(path)"
 
     /// The page in Markdown: one section per stage kind (alphabetical) with what it restores, its options and the
     /// Graph application permissions it needs.
-    public static func markdown(specs: [StageKindSpec] = StageCatalog.specs) -> String {
+    package static func markdown(specs: [StageKindSpec] = StageCatalog.specs) -> String {
         var lines = [
             "# Stage kinds",
             "",

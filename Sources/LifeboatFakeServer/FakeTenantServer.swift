@@ -14,28 +14,28 @@ import Synchronization
 ///
 /// Every `/v1.0` request needs `Authorization: Bearer <token>` from this server's own token endpoint; it is
 /// then handed, with its raw percent-encoded path and query, headers and body, to ``FakeTenant/handle(_:)``.
-public final class FakeTenantServer: Sendable {
+package final class FakeTenantServer: Sendable {
     /// Where and how the server listens.
-    public struct Configuration: Sendable {
+    package struct Configuration: Sendable {
         /// Loopback only: the fake tenant is for drills on this machine.
-        public var host: String
+        package var host: String
         /// The port; 0 asks the system for a free one (read ``FakeTenantServer/port`` once started).
-        public var port: Int
+        package var port: Int
         /// Largest request body accepted, in bytes.
-        public var maxBodySize: Int
+        package var maxBodySize: Int
 
-        public init(host: String = "127.0.0.1", port: Int = 0, maxBodySize: Int = 16 << 20) {
+        package init(host: String = "127.0.0.1", port: Int = 0, maxBodySize: Int = 16 << 20) {
             self.host = host
             self.port = port
             self.maxBodySize = maxBodySize
         }
     }
 
-    public let tenant: FakeTenant
-    public let authority: FakeTokenAuthority
+    package let tenant: FakeTenant
+    package let authority: FakeTokenAuthority
     /// The first registered app: its requests count as the fake's default app (`lifeboat`), others under their client id.
     private let firstClientID: String?
-    public let configuration: Configuration
+    package let configuration: Configuration
     private let state = Mutex<RunState>(RunState())
 
     private struct RunState: Sendable {
@@ -44,13 +44,13 @@ public final class FakeTenantServer: Sendable {
     }
 
     /// Where `serve` wrote ``operatorToken`` (a 0600 file): `GET health` names it, so the owner's CLI finds the token.
-    public let operatorTokenFile: String?
+    package let operatorTokenFile: String?
 
     /// The bearer token of the operator API (`/_lifeboat/…` except `GET health`): generated per server unless given.
-    public let operatorToken: String
+    package let operatorToken: String
 
     /// A random operator token: 32 bytes from the system generator, hex.
-    public static func generateOperatorToken() -> String {
+    package static func generateOperatorToken() -> String {
         var generator = SystemRandomNumberGenerator()
         return (0..<32).map { _ in String(format: "%02x", UInt8.random(in: 0...255, using: &generator)) }.joined()
     }
@@ -58,7 +58,7 @@ public final class FakeTenantServer: Sendable {
     /// A server for `tenant` whose token endpoint knows `applications`; `operatorToken` guards the operator API
     /// (a new random one when nil); `now` is the token endpoint's clock
     /// (tests inject one to expire tokens without waiting).
-    public init(tenant: FakeTenant, applications: [AppRegistration], tokenLifetime: Int = 3599,
+    package init(tenant: FakeTenant, applications: [AppRegistration], tokenLifetime: Int = 3599,
                 configuration: Configuration = Configuration(), operatorToken: String? = nil, operatorTokenFile: String? = nil,
                 now: @escaping @Sendable () -> Date = { Date() }) {
         self.tenant = tenant
@@ -71,19 +71,19 @@ public final class FakeTenantServer: Sendable {
     }
 
     /// The bound port, once the server listens.
-    public var port: Int? { state.withLock { $0.port } }
+    package var port: Int? { state.withLock { $0.port } }
 
     /// `http://127.0.0.1:PORT`, once the server listens.
-    public var baseURL: String? { port.map { "http://\(configuration.host):\($0)" } }
+    package var baseURL: String? { port.map { "http://\(configuration.host):\($0)" } }
 
     /// Graph's version root on this server: `http://127.0.0.1:PORT/v1.0`.
-    public var graphURL: String? { baseURL.map { "\($0)/v1.0" } }
+    package var graphURL: String? { baseURL.map { "\($0)/v1.0" } }
 
     /// The token endpoint for this tenant: `http://127.0.0.1:PORT/{tenantId}/oauth2/v2.0/token`.
-    public var tokenEndpoint: String? { baseURL.map { "\($0)/\(tenant.tenantID)/oauth2/v2.0/token" } }
+    package var tokenEndpoint: String? { baseURL.map { "\($0)/\(tenant.tenantID)/oauth2/v2.0/token" } }
 
     /// Starts listening in the background and returns the bound port; ``stop()`` ends it.
-    public func start() async throws -> Int {
+    package func start() async throws -> Int {
         let (ready, readyContinuation) = AsyncStream<Int>.makeStream()
         // stop() cancels the task, which Hummingbird logs as an error on every open connection: keep that quiet.
         let application = makeApplication(logLevel: .critical) { port in
@@ -105,7 +105,7 @@ public final class FakeTenantServer: Sendable {
     }
 
     /// Stops a server started with ``start()`` and waits until it has closed its socket.
-    public func stop() async {
+    package func stop() async {
         let task = state.withLock { state -> Task<Void, any Error>? in
             defer { state.task = nil }
             return state.task
@@ -117,7 +117,7 @@ public final class FakeTenantServer: Sendable {
     /// Runs in the foreground until SIGINT or SIGTERM (for `lifeboat fake-tenant serve`).
     ///
     /// - Parameter onListening: called once with the bound port.
-    public func run(onListening: @escaping @Sendable (Int) -> Void) async throws {
+    package func run(onListening: @escaping @Sendable (Int) -> Void) async throws {
         let application = makeApplication(logLevel: .warning) { [self] port in
             self.state.withLock { $0.port = port }
             onListening(port)
@@ -326,9 +326,9 @@ public final class FakeTenantServer: Sendable {
 }
 
 /// Why the server could not start.
-public struct FakeServerError: Error, Sendable, CustomStringConvertible {
-    public var description: String
-    public init(_ description: String) { self.description = description }
+package struct FakeServerError: Error, Sendable, CustomStringConvertible {
+    package var description: String
+    package init(_ description: String) { self.description = description }
 }
 
 /// `application/x-www-form-urlencoded` bodies.

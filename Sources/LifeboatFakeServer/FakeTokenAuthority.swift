@@ -8,18 +8,18 @@ import _CryptoExtras
 
 /// An application registered with the fake tenant's token endpoint: its client id and the
 /// credentials it may prove itself with (client secrets and/or certificates).
-public struct AppRegistration: Sendable {
+package struct AppRegistration: Sendable {
     /// The application (client) id.
-    public var clientID: String
+    package var clientID: String
     /// Client secret values (never logged).
-    public var secrets: [String]
+    package var secrets: [String]
     /// Certificates whose private keys may sign a `client_assertion`.
-    public var certificates: [RegisteredCertificate]
+    package var certificates: [RegisteredCertificate]
     /// The Graph application permissions granted to the app, issued as the token's `roles` claim
     /// (``FakeTenantPermissions/defaultGrants`` unless given).
-    public var roles: [String]
+    package var roles: [String]
 
-    public init(clientID: String, secrets: [String] = [], certificates: [RegisteredCertificate] = [],
+    package init(clientID: String, secrets: [String] = [], certificates: [RegisteredCertificate] = [],
                 roles: [String] = FakeTenantPermissions.defaultGrants) {
         self.clientID = clientID
         self.secrets = secrets
@@ -30,15 +30,15 @@ public struct AppRegistration: Sendable {
 
 /// A certificate credential: the public key that verifies client assertions, and the thumbprints a
 /// JWT header names it by (`x5t#S256`, or the older SHA-1 `x5t`).
-public struct RegisteredCertificate: Sendable {
-    public let publicKey: _RSA.Signing.PublicKey
+package struct RegisteredCertificate: Sendable {
+    package let publicKey: _RSA.Signing.PublicKey
     /// SHA-256 of the certificate's DER encoding.
-    public let sha256Thumbprint: Data
+    package let sha256Thumbprint: Data
     /// SHA-1 of the certificate's DER encoding (`x5t`, still sent by some clients).
-    public let sha1Thumbprint: Data
+    package let sha1Thumbprint: Data
 
     /// Reads a PEM certificate with an RSA public key.
-    public init(pem: String) throws(CredentialError) {
+    package init(pem: String) throws(CredentialError) {
         let certificate: Certificate
         do {
             certificate = try Certificate(pemEncoded: pem)
@@ -49,7 +49,7 @@ public struct RegisteredCertificate: Sendable {
     }
 
     /// Uses a parsed certificate with an RSA public key.
-    public init(_ certificate: Certificate) throws(CredentialError) {
+    package init(_ certificate: Certificate) throws(CredentialError) {
         guard let key = _RSA.Signing.PublicKey(certificate.publicKey) else {
             throw CredentialError("the certificate's key is not RSA; Entra ID client assertions are RS256 or PS256")
         }
@@ -71,17 +71,17 @@ public struct RegisteredCertificate: Sendable {
 /// Tokens are unsigned JWTs (`alg: none`) that carry `tid`, `appid`, `aud`, `iat`, `nbf` and `exp`,
 /// so a client can read its tenant, with a random last segment: the authority accepts only tokens
 /// it issued, from its own table.
-public actor FakeTokenAuthority {
-    public nonisolated let tenantID: String
+package actor FakeTokenAuthority {
+    package nonisolated let tenantID: String
     /// Names the token endpoint accepts for this tenant: its id and its initial domain.
-    public nonisolated let tenantNames: Set<String>
+    package nonisolated let tenantNames: Set<String>
     /// Seconds a token is valid (Entra ID: 3599 by default; between 60 and 86,400 here).
-    public nonisolated let tokenLifetime: Int
+    package nonisolated let tokenLifetime: Int
     private var registrations: [String: AppRegistration]
     private var issued: [String: (clientID: String, expiresAt: Date, roles: Set<String>)] = [:]
     private let now: @Sendable () -> Date
 
-    public init(tenantID: String, initialDomain: String, applications: [AppRegistration], tokenLifetime: Int = 3599,
+    package init(tenantID: String, initialDomain: String, applications: [AppRegistration], tokenLifetime: Int = 3599,
                 now: @escaping @Sendable () -> Date = { Date() }) {
         self.tenantID = tenantID
         tenantNames = [tenantID.lowercased(), initialDomain.lowercased()]
@@ -91,11 +91,11 @@ public actor FakeTokenAuthority {
     }
 
     /// Why a Graph request's bearer token was refused.
-    public enum TokenProblem: Sendable, Equatable {
+    package enum TokenProblem: Sendable, Equatable {
         case missing, unknown, expired
 
         /// Graph's message for the 401 `InvalidAuthenticationToken`.
-        public var message: String {
+        package var message: String {
             switch self {
             case .missing: "Access token is empty."
             case .unknown: "Access token validation failure. Invalid audience."
@@ -105,7 +105,7 @@ public actor FakeTokenAuthority {
     }
 
     /// Checks an `Authorization` header value: `nil` when it carries a live token this authority issued.
-    public func check(authorization: String?) -> TokenProblem? {
+    package func check(authorization: String?) -> TokenProblem? {
         guard let authorization, authorization.count > 7, authorization.prefix(7).lowercased() == "bearer " else { return .missing }
         let token = authorization.dropFirst(7).trimmingCharacters(in: .whitespaces)
         guard !token.isEmpty else { return .missing }
@@ -118,7 +118,7 @@ public actor FakeTokenAuthority {
     }
 
     /// The application permissions (`roles`) of a live token this authority issued, `nil` otherwise.
-    public func roles(authorization: String?) -> Set<String>? {
+    package func roles(authorization: String?) -> Set<String>? {
         guard let authorization, authorization.count > 7, authorization.prefix(7).lowercased() == "bearer " else { return nil }
         let token = authorization.dropFirst(7).trimmingCharacters(in: .whitespaces)
         guard let entry = issued[token], entry.expiresAt > now() else { return nil }
@@ -126,7 +126,7 @@ public actor FakeTokenAuthority {
     }
 
     /// The client id a live token this authority issued was issued to, `nil` otherwise.
-    public func clientID(authorization: String?) -> String? {
+    package func clientID(authorization: String?) -> String? {
         guard let authorization, authorization.count > 7, authorization.prefix(7).lowercased() == "bearer " else { return nil }
         let token = authorization.dropFirst(7).trimmingCharacters(in: .whitespaces)
         guard let entry = issued[token], entry.expiresAt > now() else { return nil }
@@ -134,23 +134,23 @@ public actor FakeTokenAuthority {
     }
 
     /// Tokens issued since the authority started.
-    public private(set) var tokensIssued = 0
+    package private(set) var tokensIssued = 0
 
     /// Live tokens (expired ones are forgotten when they are next presented or when a new token is issued).
-    public var liveTokenCount: Int { issued.values.filter { $0.expiresAt > now() }.count }
+    package var liveTokenCount: Int { issued.values.filter { $0.expiresAt > now() }.count }
 
     // MARK: - The token endpoint
 
     /// A token endpoint answer: status, JSON body.
-    public struct TokenResponse: Sendable {
-        public var status: Int
-        public var body: JSONObject
+    package struct TokenResponse: Sendable {
+        package var status: Int
+        package var body: JSONObject
     }
 
     /// Answers `POST /{tenant}/oauth2/v2.0/token` with the form fields of the request.
     ///
     /// - Parameter endpoint: the URL the client posted to (scheme, host, port and path), which a client assertion's `aud` must name.
-    public func token(tenant: String, form: [String: String], endpoint: String) -> TokenResponse {
+    package func token(tenant: String, form: [String: String], endpoint: String) -> TokenResponse {
         do {
             let clientID = try grant(tenant: tenant, form: form, endpoint: endpoint)
             return TokenResponse(status: 200, body: issue(to: clientID))

@@ -7,7 +7,7 @@ import LifeboatJSON
 /// one Temporary Access Pass, whose value is only returned when it is created.
 extension FakeTenant {
     /// Adds (or tops up) a subscription, as buying licences would.
-    public func addSubscribedSku(skuId: String, skuPartNumber: String, units: Int) throws {
+    package func addSubscribedSku(skuId: String, skuPartNumber: String, units: Int) throws {
         var skus = subscribedSkus()
         if let index = skus.firstIndex(where: { $0["skuId"]?.stringValue?.lowercased() == skuId.lowercased() }) {
             let enabled = skus[index]["prepaidUnits"]?["enabled"]?.numberValue ?? 0

@@ -11,7 +11,7 @@ extension FakeTenant {
     /// definitions and Microsoft's first-party service principals take the snapshot's properties and ids,
     /// so that the tenant reads back as the snapshot's source tenant did.
     @discardableResult
-    public func importSnapshot(_ snapshot: Snapshot) throws -> Int {
+    package func importSnapshot(_ snapshot: Snapshot) throws -> Int {
         let directory = self.directory
         return try directory.transaction {
             var count = 0

@@ -18,13 +18,13 @@ extension FakeTenant {
     // MARK: Security defaults
 
     /// Whether security defaults are enabled now: the last PATCH, else the profile's starting state.
-    public var securityDefaultsEnabled: Bool {
+    package var securityDefaultsEnabled: Bool {
         if let stored = directory.setting("securityDefaults") { return stored == "enabled" }
         return profile.newTenant?.securityDefaults ?? false
     }
 
     /// Turns security defaults on or off, as an administrator in the portal would.
-    public func setSecurityDefaults(enabled: Bool) throws {
+    package func setSecurityDefaults(enabled: Bool) throws {
         try directory.transaction { try directory.setSetting("securityDefaults", enabled ? "enabled" : "disabled") }
     }
 
@@ -60,7 +60,7 @@ extension FakeTenant {
     // MARK: Conditional Access licence
 
     /// Whether the tenant has bought Entra ID P1 or P2: a subscribed SKU with an AAD_PREMIUM or AAD_PREMIUM_P2 service plan.
-    public var conditionalAccessLicensed: Bool {
+    package var conditionalAccessLicensed: Bool {
         subscribedSkus().contains { sku in
             (sku["servicePlans"]?.arrayValue ?? []).contains { Self.premiumPlans[$0["servicePlanName"]?.stringValue ?? ""] != nil }
         }
@@ -157,7 +157,7 @@ extension FakeTenant {
     // MARK: Held domains
 
     /// Marks a custom domain as verified in another tenant (`held`), or releases it: a held domain never verifies here.
-    public func holdDomain(_ name: String, held: Bool = true) throws {
+    package func holdDomain(_ name: String, held: Bool = true) throws {
         try directory.transaction { try directory.setSetting("held:\(name.lowercased())", held ? "held" : "released") }
     }
 

@@ -11,13 +11,13 @@ import LifeboatSQLite
 /// Its state lives in SQLite (when given a file), so a killed tabletop resumes against the same tenant.
 /// Where Graph's behaviour is undocumented the fake takes the more hostile option; those choices are
 /// listed in `Docs/fake-tenant.md`.
-public actor FakeTenant {
+package actor FakeTenant {
     let directory: FakeDirectory
     private let executor: DispatchQueueExecutor
     let timestamp = ISO8601DateFormatter()
     var ids: IdentifierSource
     /// The tenant's behaviour: throttling, lag and faults.
-    public nonisolated let profile: FakeTenantProfile
+    package nonisolated let profile: FakeTenantProfile
     /// The tenant's clock: simulated in process, the wall clock behind the HTTP server.
     let clock: @Sendable () -> Date
     var throttle: ThrottleModel
@@ -27,15 +27,15 @@ public actor FakeTenant {
     /// Graph writes wait for ``commit()`` to reach the state file (see ``init(stateFile:tenantID:initialDomain:seed:profile:clock:defersCommits:)``).
     private let defersCommits: Bool
 
-    public nonisolated var unownedExecutor: UnownedSerialExecutor { executor.asUnownedSerialExecutor() }
+    package nonisolated var unownedExecutor: UnownedSerialExecutor { executor.asUnownedSerialExecutor() }
 
     /// The tenant's id.
-    public nonisolated let tenantID: String
+    package nonisolated let tenantID: String
     /// The tenant's initial `*.onmicrosoft.com` domain.
-    public nonisolated let initialDomain: String
+    package nonisolated let initialDomain: String
 
     /// Days an object stays in the recycle bin.
-    public static let recycleBinDays = 30.0
+    package static let recycleBinDays = 30.0
 
     /// Opens the fake tenant stored at `stateFile` (in memory when `nil`), creating it with
     /// `tenantID` and `initialDomain` when the file is new.
@@ -45,7 +45,7 @@ public actor FakeTenant {
     ///
     /// With `defersCommits` (an in-process tenant whose caller commits, see ``commit()``), Graph writes are committed
     /// to the state file together when asked rather than one by one.
-    public init(stateFile: String?, tenantID: String? = nil, initialDomain: String = "lifeboat-drill.onmicrosoft.com", seed: UInt64? = nil,
+    package init(stateFile: String?, tenantID: String? = nil, initialDomain: String = "lifeboat-drill.onmicrosoft.com", seed: UInt64? = nil,
                 profile: FakeTenantProfile = .fast, clock: (@Sendable () -> Date)? = nil, defersCommits: Bool = false) throws {
         executor = DispatchQueueExecutor(label: "lifeboat.fake-tenant")
         self.defersCommits = defersCommits
@@ -97,7 +97,7 @@ public actor FakeTenant {
 
     /// The tenant id and initial domain of the fake tenant stored at `stateFile`, read without loading its directory;
     /// `nil` when no tenant is stored there yet.
-    public static func identity(stateFile: String) throws -> (tenantID: String, initialDomain: String)? {
+    package static func identity(stateFile: String) throws -> (tenantID: String, initialDomain: String)? {
         guard FileManager.default.fileExists(atPath: stateFile) else { return nil }
         let db = try SQLiteConnection(path: stateFile)
         var settings: [String: String] = [:]
@@ -109,23 +109,23 @@ public actor FakeTenant {
     }
 
     /// Makes every write this tenant acknowledged so far durable in its state file (a no-op unless it defers commits).
-    public func commit() throws {
+    package func commit() throws {
         try directory.commitDeferred()
     }
 
     // MARK: - Operator and test access
 
     /// Successful writes this tenant has accepted since it was created.
-    public var writeCount: Int { directory.writes }
+    package var writeCount: Int { directory.writes }
 
     /// Requests refused with 429 and requests admitted by the throttling model, since this process opened the tenant.
-    public var throttlingCounts: (throttled: Int, admitted: Int) { (throttle.throttledCount, throttle.admittedCount) }
+    package var throttlingCounts: (throttled: Int, admitted: Int) { (throttle.throttledCount, throttle.admittedCount) }
 
     /// Write units the throttling model admitted since this process opened the tenant (the work a quota paces).
-    public var admittedWriteUnits: Int { throttle.admittedWrites }
+    package var admittedWriteUnits: Int { throttle.admittedWrites }
 
     /// What each of Graph's limits admitted since this process opened the tenant, for the per-limit lower bounds.
-    public var throttlingUsage: ThrottlingUsage {
+    package var throttlingUsage: ThrottlingUsage {
         ThrottlingUsage(writesByApp: throttle.admittedWritesByApp, resourceUnitsByApp: throttle.admittedUnitsByApp,
                         conditionalAccessRequests: throttle.admittedConditionalAccess,
                         resourceUnitsPer10s: profile.throttling.resourceUnitsPer10s
@@ -133,20 +133,20 @@ public actor FakeTenant {
     }
 
     /// Every object of a Graph type (`user`, `group`, `application`, …) in creation order.
-    public func objects(ofType type: String) -> [JSONObject] {
+    package func objects(ofType type: String) -> [JSONObject] {
         directory.ids(ofType: type).compactMap { directory.object($0)?.properties }
     }
 
     /// Objects in the recycle bin of a type.
-    public func deletedObjects(ofType type: String) -> [JSONObject] {
+    package func deletedObjects(ofType type: String) -> [JSONObject] {
         directory.deleted.values.filter { $0.type == type }.map(\.properties)
     }
 
     /// The target ids of a relationship (`members`, `owners`, `manager`).
-    public func relationship(_ name: String, of id: String) -> [String] { directory.targets(of: id, name) }
+    package func relationship(_ name: String, of id: String) -> [String] { directory.targets(of: id, name) }
 
     /// Adds a verified (or unverified) custom domain, as an operator would.
-    public func addDomain(_ name: String, verified: Bool) throws {
+    package func addDomain(_ name: String, verified: Bool) throws {
         try directory.transaction {
             try directory.put(name.lowercased(), type: "domain", properties: [
                 "id": .string(name.lowercased()), "isInitial": false, "isDefault": false, "isVerified": .bool(verified), "isRoot": true,
@@ -156,13 +156,13 @@ public actor FakeTenant {
     }
 
     /// Marks a domain's verification TXT record as published in DNS, so `verify` succeeds.
-    public func publishDNSRecord(for domain: String) throws {
+    package func publishDNSRecord(for domain: String) throws {
         try directory.transaction { try directory.setSetting("dns:\(domain.lowercased())", "published") }
     }
 
     /// A throttling storm, as a tabletop injects it: until `until` (the tenant's clock), Graph's quotas shrink to
     /// `share` of their size (0.25 = a quarter), for every app. A later call replaces an earlier storm.
-    public func startThrottlingStorm(share: Double, until: Date) {
+    package func startThrottlingStorm(share: Double, until: Date) {
         throttle.storm = (share, until)
     }
 
@@ -170,7 +170,7 @@ public actor FakeTenant {
     /// (users, Microsoft 365 groups, applications, service principals, administrative units), for good otherwise.
     /// `purge` also empties them from the recycle bin; `deletedDaysAgo` backdates the deletion.
     @discardableResult
-    public func delete(ids: [String], purge: Bool = false, deletedDaysAgo: Double = 0) throws -> Int {
+    package func delete(ids: [String], purge: Bool = false, deletedDaysAgo: Double = 0) throws -> Int {
         var count = 0
         try directory.transaction {
             for id in ids {
@@ -189,7 +189,7 @@ public actor FakeTenant {
     // MARK: - Graph
 
     /// What the tenant does with a request.
-    public enum Reply: Sendable {
+    package enum Reply: Sendable {
         /// The response to send.
         case response(HTTPResponse)
         /// The request was applied, then the connection dropped: the client gets no response.
@@ -200,7 +200,7 @@ public actor FakeTenant {
     /// A lost response (a profile fault) is answered 504 here; use ``reply(to:app:)`` to see it as a drop.
     ///
     /// `roles` are the application permissions of the caller's token (`nil`: ``grantedPermissions``, the in-process caller).
-    public func handle(_ request: HTTPRequest, app: String = "lifeboat", roles: Set<String>? = nil) -> HTTPResponse {
+    package func handle(_ request: HTTPRequest, app: String = "lifeboat", roles: Set<String>? = nil) -> HTTPResponse {
         switch reply(to: request, app: app, roles: roles) {
         case .response(let response): return response
         case .lostResponse:
@@ -211,7 +211,7 @@ public actor FakeTenant {
 
     /// Answers one Graph request, or says that its response is lost after it was applied. With `bodiesAsValues`
     /// (an in-process caller), JSON bodies are answered in ``HTTPResponse/json`` and not written out.
-    public func reply(to request: HTTPRequest, app: String = "lifeboat", bodiesAsValues: Bool = false, roles: Set<String>? = nil) -> Reply {
+    package func reply(to request: HTTPRequest, app: String = "lifeboat", bodiesAsValues: Bool = false, roles: Set<String>? = nil) -> Reply {
         // Stamped with the tenant's clock when it answers: in a tabletop that is the client's simulated clock, which
         // other requests' waits may move before the client reads the answer.
         switch answer(request, app: app, bodiesAsValues: bodiesAsValues, roles: roles ?? grantedPermissions) {
@@ -289,7 +289,7 @@ public actor FakeTenant {
 
     /// The application permissions an in-process caller holds: the profile's `permissions`, else
     /// ``FakeTenantPermissions/defaultGrants``.
-    public nonisolated var grantedPermissions: Set<String> { Set(profile.permissions ?? FakeTenantPermissions.defaultGrants) }
+    package nonisolated var grantedPermissions: Set<String> { Set(profile.permissions ?? FakeTenantPermissions.defaultGrants) }
 
     /// Graph's 403 when none of the route's permission alternatives is held (the route's reference page, see FakeTenantPermissions).
     func permissionFailure(_ request: FakeRequest, roles: Set<String>) -> GraphFailure? {

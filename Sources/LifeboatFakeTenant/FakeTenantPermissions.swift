@@ -8,10 +8,10 @@ import LifeboatJSON
 /// A `….ReadWrite.…` permission also satisfies the `….Read.…` permission of the same name (concepts/permissions-reference.md
 /// describes every ReadWrite permission as read and write). Where a page lists a read permission as enough for a write
 /// (security defaults, Conditional Access), the fake takes the write permissions (hostile choice, Docs/fake-tenant.md).
-public enum FakeTenantPermissions {
+package enum FakeTenantPermissions {
     /// The application permissions the fake grants when a profile or `serve` option does not say otherwise:
     /// the list Docs/live-rebuild.md ("Permissions") tells an operator to grant. Keep the two equal.
-    public static let defaultGrants: [String] = [
+    package static let defaultGrants: [String] = [
         "User.ReadWrite.All", "Group.ReadWrite.All", "GroupMember.ReadWrite.All", "Application.ReadWrite.All",
         "AppRoleAssignment.ReadWrite.All", "DelegatedPermissionGrant.ReadWrite.All", "RoleManagement.ReadWrite.Directory",
         "Policy.ReadWrite.ConditionalAccess", "Policy.Read.All", "Policy.ReadWrite.AuthenticationMethod", "Domain.ReadWrite.All",
@@ -21,15 +21,15 @@ public enum FakeTenantPermissions {
 
     /// The roles of a served client: `granted` (when not empty) replaces `defaults`, then `withheld` is taken out
     /// (`fake-tenant serve --grant P --withhold P`).
-    public static func roles(defaults: Set<String>, granted: [String], withheld: [String]) -> [String] {
+    package static func roles(defaults: Set<String>, granted: [String], withheld: [String]) -> [String] {
         (granted.isEmpty ? defaults.sorted() : granted).filter { !withheld.contains($0) }
     }
 
     /// The permissions a route needs: any one alternative, all of its permissions.
-    public struct Rule: Sendable, Hashable {
+    package struct Rule: Sendable, Hashable {
         /// The reference page the rule comes from (file name).
-        public var page: String
-        public var anyOf: [[String]]
+        package var page: String
+        package var anyOf: [[String]]
 
         init(_ page: String, _ anyOf: [[String]]) {
             self.page = page
@@ -41,7 +41,7 @@ public enum FakeTenantPermissions {
         }
 
         /// Whether `granted` satisfies the rule.
-        public func isSatisfied(by granted: Set<String>) -> Bool {
+        package func isSatisfied(by granted: Set<String>) -> Bool {
             anyOf.contains { all in all.allSatisfy { FakeTenantPermissions.holds($0, in: granted) } }
         }
     }

@@ -2,21 +2,21 @@ import Foundation
 import Yams
 
 /// How hostile the fake tenant is: Graph's throttling, replication lag and faults, reproducible from a seed.
-public struct FakeTenantProfile: Codable, Sendable, Hashable {
-    public struct Throttling: Codable, Sendable, Hashable {
-        public var enabled: Bool
+package struct FakeTenantProfile: Codable, Sendable, Hashable {
+    package struct Throttling: Codable, Sendable, Hashable {
+        package var enabled: Bool
         /// Resource units per 10 s per app; `nil` (written `auto`) derives it from the tenant's size.
-        public var resourceUnitsPer10s: Int?
+        package var resourceUnitsPer10s: Int?
         /// Writes per 150 s per app.
-        public var writesPerApp: Int
+        package var writesPerApp: Int
         /// Writes per 300 s per tenant across apps.
-        public var writesPerTenant: Int
+        package var writesPerTenant: Int
         /// Requests per second per tenant to Conditional Access policies and named locations.
-        public var conditionalAccessPerSecond: Double
-        public var omitRetryAfterForConditionalAccess: Bool
-        public var chargeThrottledRequests: Bool
+        package var conditionalAccessPerSecond: Double
+        package var omitRetryAfterForConditionalAccess: Bool
+        package var chargeThrottledRequests: Bool
 
-        public init(enabled: Bool, resourceUnitsPer10s: Int? = nil, writesPerApp: Int = 3_000, writesPerTenant: Int = 18_000,
+        package init(enabled: Bool, resourceUnitsPer10s: Int? = nil, writesPerApp: Int = 3_000, writesPerTenant: Int = 18_000,
                     conditionalAccessPerSecond: Double = 1, omitRetryAfterForConditionalAccess: Bool = true, chargeThrottledRequests: Bool = true) {
             self.enabled = enabled
             self.resourceUnitsPer10s = resourceUnitsPer10s
@@ -32,7 +32,7 @@ public struct FakeTenantProfile: Codable, Sendable, Hashable {
             case omitRetryAfterForConditionalAccess, chargeThrottledRequests
         }
 
-        public init(from decoder: any Decoder) throws {
+        package init(from decoder: any Decoder) throws {
             let c = try decoder.container(keyedBy: CodingKeys.self)
             enabled = try c.decodeIfPresent(Bool.self, forKey: .enabled) ?? true
             if let text = try? c.decodeIfPresent(String.self, forKey: .resourceUnitsPer10s), text == "auto" {
@@ -48,13 +48,13 @@ public struct FakeTenantProfile: Codable, Sendable, Hashable {
         }
     }
 
-    public struct Faults: Codable, Sendable, Hashable {
+    package struct Faults: Codable, Sendable, Hashable {
         /// Share of requests answered 500/503/504 before anything is applied.
-        public var transientErrorRate: Double = 0
+        package var transientErrorRate: Double = 0
         /// Share of writes applied whose response is then lost (the ambiguous case).
-        public var lostResponseRate: Double = 0
+        package var lostResponseRate: Double = 0
 
-        public init(transientErrorRate: Double = 0, lostResponseRate: Double = 0) {
+        package init(transientErrorRate: Double = 0, lostResponseRate: Double = 0) {
             self.transientErrorRate = transientErrorRate
             self.lostResponseRate = lostResponseRate
         }
@@ -62,18 +62,18 @@ public struct FakeTenantProfile: Codable, Sendable, Hashable {
 
     /// A new tenant as Microsoft creates it (see ``NewTenant``); `nil` (no `newTenant` section) keeps the old permissive
     /// start: security defaults off, Conditional Access allowed, Temporary Access Pass enabled, no held domains.
-    public struct NewTenant: Codable, Sendable, Hashable {
+    package struct NewTenant: Codable, Sendable, Hashable {
         /// Security defaults are on at the start (every new tenant: api-reference/v1.0/resources/identitysecuritydefaultsenforcementpolicy.md).
-        public var securityDefaults: Bool
+        package var securityDefaults: Bool
         /// An Entra ID P1 or P2 SKU is bought: `subscribedSkus` lists AAD_PREMIUM_P2 (Conditional Access needs it).
-        public var conditionalAccessLicensed: Bool
+        package var conditionalAccessLicensed: Bool
         /// The Temporary Access Pass method's `state` in the authentication-methods policy at the start.
-        public var temporaryAccessPassEnabled: Bool
+        package var temporaryAccessPassEnabled: Bool
         /// Custom domains verified in another tenant: `verify` fails for them for good.
-        public var heldDomains: [String]
+        package var heldDomains: [String]
 
         /// Microsoft's defaults for a new tenant unless said otherwise: security defaults on, no P1/P2, TAP disabled.
-        public init(securityDefaults: Bool = true, conditionalAccessLicensed: Bool = false, temporaryAccessPassEnabled: Bool = false,
+        package init(securityDefaults: Bool = true, conditionalAccessLicensed: Bool = false, temporaryAccessPassEnabled: Bool = false,
                     heldDomains: [String] = []) {
             self.securityDefaults = securityDefaults
             self.conditionalAccessLicensed = conditionalAccessLicensed
@@ -83,7 +83,7 @@ public struct FakeTenantProfile: Codable, Sendable, Hashable {
 
         enum CodingKeys: String, CodingKey { case securityDefaults, conditionalAccessLicensed, temporaryAccessPassEnabled, heldDomains }
 
-        public init(from decoder: any Decoder) throws {
+        package init(from decoder: any Decoder) throws {
             let c = try decoder.container(keyedBy: CodingKeys.self)
             securityDefaults = try c.decodeIfPresent(Bool.self, forKey: .securityDefaults) ?? true
             conditionalAccessLicensed = try c.decodeIfPresent(Bool.self, forKey: .conditionalAccessLicensed) ?? false
@@ -92,24 +92,24 @@ public struct FakeTenantProfile: Codable, Sendable, Hashable {
         }
     }
 
-    public var name: String
-    public var seed: UInt64
-    public var throttling: Throttling
+    package var name: String
+    package var seed: UInt64
+    package var throttling: Throttling
     /// Seconds during which a just-created object cannot be referenced.
-    public var replicationLagSeconds: Double
-    public var faults: Faults
+    package var replicationLagSeconds: Double
+    package var faults: Faults
     /// In a rehearsal, the operator publishes a new domain's TXT record this long after the domain is added
     /// (`nil`: only when published through the admin API).
-    public var dnsRecordsPublishedAfterSeconds: Double?
+    package var dnsRecordsPublishedAfterSeconds: Double?
     /// The strict starting state of a new tenant; `nil`: the permissive start (see ``NewTenant``).
-    public var newTenant: NewTenant?
+    package var newTenant: NewTenant?
     /// The application permissions (`roles`) an in-process client holds; `nil`: ``FakeTenantPermissions/defaultGrants``.
     /// (`fake-tenant serve` grants per client instead.)
-    public var permissions: [String]?
+    package var permissions: [String]?
     /// Graph rules the engine does not yet satisfy, switched on one by one (see ``StrictRules``).
-    public var strictRules: StrictRules
+    package var strictRules: StrictRules
 
-    public init(name: String, seed: UInt64 = 1, throttling: Throttling = Throttling(enabled: false), replicationLagSeconds: Double = 0,
+    package init(name: String, seed: UInt64 = 1, throttling: Throttling = Throttling(enabled: false), replicationLagSeconds: Double = 0,
                 faults: Faults = Faults(), newTenant: NewTenant? = nil, permissions: [String]? = nil, strictRules: StrictRules = StrictRules()) {
         self.name = name
         self.seed = seed
@@ -125,7 +125,7 @@ public struct FakeTenantProfile: Codable, Sendable, Hashable {
         case name, seed, throttling, replicationLagSeconds, faults, dnsRecordsPublishedAfterSeconds, newTenant, permissions, strictRules
     }
 
-    public init(from decoder: any Decoder) throws {
+    package init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         name = try c.decode(String.self, forKey: .name)
         seed = try c.decodeIfPresent(UInt64.self, forKey: .seed) ?? 1
@@ -139,20 +139,20 @@ public struct FakeTenantProfile: Codable, Sendable, Hashable {
     }
 
     /// No throttling, lag or faults; DNS records are published a minute after a domain is added.
-    public static let fast: FakeTenantProfile = {
+    package static let fast: FakeTenantProfile = {
         var profile = FakeTenantProfile(name: "fast")
         profile.dnsRecordsPublishedAfterSeconds = 60
         return profile
     }()
 
     /// The names of the profiles shipped with Lifeboat (`Profiles/*.yaml`, compiled into the binary).
-    public static var shipped: [String] {
+    package static var shipped: [String] {
         FakeTenantResources.files.keys.filter { $0.hasPrefix("Profiles/") && $0.hasSuffix(".yaml") }
             .map { String($0.dropFirst("Profiles/".count).dropLast(".yaml".count)) }.sorted()
     }
 
     /// A shipped profile by name, or a profile file by path.
-    public static func named(_ nameOrPath: String) throws -> FakeTenantProfile {
+    package static func named(_ nameOrPath: String) throws -> FakeTenantProfile {
         let source: String, text: String
         if nameOrPath.hasSuffix(".yaml") || nameOrPath.contains("/") {
             source = URL(fileURLWithPath: nameOrPath).path
@@ -176,26 +176,26 @@ public struct FakeTenantProfile: Codable, Sendable, Hashable {
 
 /// Graph rules of the fake that a profile switches on (YAML section `strictRules`), for rules the engine does not yet
 /// satisfy yet: each defaults to off until the engine side lands (see Docs/fake-tenant.md, /work/coord "Engine must fix").
-public struct StrictRules: Codable, Sendable, Hashable {
+package struct StrictRules: Codable, Sendable, Hashable {
     /// The default property set per type when there is no `$select` (api-reference/v1.0/resources/user.md, api-reference/v1.0/resources/group.md: "Returned by default").
-    public var defaultPropertySet: Bool
+    package var defaultPropertySet: Bool
     /// For the replication lag a new object is missing from lists, `$filter` and `$count` (concepts/aad-advanced-queries.md).
-    public var eventualLists: Bool
+    package var eventualLists: Bool
     /// For the replication lag a read by id of a new object answers 404 (concepts/known-issues.md).
-    public var eventualReads: Bool
+    package var eventualReads: Bool
 
-    public init(defaultPropertySet: Bool = false, eventualLists: Bool = false, eventualReads: Bool = false) {
+    package init(defaultPropertySet: Bool = false, eventualLists: Bool = false, eventualReads: Bool = false) {
         self.defaultPropertySet = defaultPropertySet
         self.eventualLists = eventualLists
         self.eventualReads = eventualReads
     }
 
     /// Every rule on: what Graph does.
-    public static let all = StrictRules(defaultPropertySet: true, eventualLists: true, eventualReads: true)
+    package static let all = StrictRules(defaultPropertySet: true, eventualLists: true, eventualReads: true)
 
     enum CodingKeys: String, CodingKey { case defaultPropertySet, eventualLists, eventualReads }
 
-    public init(from decoder: any Decoder) throws {
+    package init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         defaultPropertySet = try c.decodeIfPresent(Bool.self, forKey: .defaultPropertySet) ?? false
         eventualLists = try c.decodeIfPresent(Bool.self, forKey: .eventualLists) ?? false
@@ -204,7 +204,7 @@ public struct StrictRules: Codable, Sendable, Hashable {
 }
 
 /// A profile that cannot be used.
-public struct ProfileError: Error, CustomStringConvertible, Sendable {
-    public var message: String
-    public var description: String { message }
+package struct ProfileError: Error, CustomStringConvertible, Sendable {
+    package var message: String
+    package var description: String { message }
 }

@@ -4,26 +4,26 @@ import Synchronization
 
 /// The in-process face of the fake tenant: an ``HTTPTransport`` that never leaves the process.
 /// Lost responses (a profile fault) surface as ``TransportFailure/noResponse(_:)``, as a dropped connection would.
-public struct FakeTenantTransport: HTTPTransport {
-    public let tenant: FakeTenant
+package struct FakeTenantTransport: HTTPTransport {
+    package let tenant: FakeTenant
     /// Writes whose response is dropped after the fake applied them, counted across the transport's life.
-    public let dropResponses: DroppedResponses?
+    package let dropResponses: DroppedResponses?
     /// The app the requests are made as (throttling is per app per tenant).
-    public let app: String
+    package let app: String
 
-    public init(tenant: FakeTenant, dropResponses: DroppedResponses? = nil, app: String = "lifeboat") {
+    package init(tenant: FakeTenant, dropResponses: DroppedResponses? = nil, app: String = "lifeboat") {
         self.tenant = tenant
         self.dropResponses = dropResponses
         self.app = app
     }
 
     /// The version root clients should use with this transport.
-    public static let baseURL = "https://graph.fake-tenant.invalid/v1.0"
+    package static let baseURL = "https://graph.fake-tenant.invalid/v1.0"
 
     /// JSON bodies travel as values: the client and the tenant share the process.
-    public var carriesJSONValues: Bool { true }
+    package var carriesJSONValues: Bool { true }
 
-    public func send(_ request: HTTPRequest) async throws -> HTTPResponse {
+    package func send(_ request: HTTPRequest) async throws -> HTTPResponse {
         switch await tenant.reply(to: request, app: app, bodiesAsValues: true) {
         case .lostResponse:
             throw TransportFailure.noResponse("connection reset after the request was sent (injected fault)")
@@ -38,7 +38,7 @@ public struct FakeTenantTransport: HTTPTransport {
 
 /// Drops the response of every `every`-th successful write (optionally only of writes whose method and
 /// URL match), after the tenant applied it: the ambiguous case a rebuild must reconcile.
-public final class DroppedResponses: Sendable {
+package final class DroppedResponses: Sendable {
     private let every: Int
     private let method: String?
     private let pathContains: String?
@@ -46,7 +46,7 @@ public final class DroppedResponses: Sendable {
     private let counter = Mutex(0)
 
     /// `pathContains` matches anywhere in the URL; `pathSuffix` only at the end of its path (a collection, not its sub-resources).
-    public init(every: Int, method: String? = nil, pathContains: String? = nil, pathSuffix: String? = nil) {
+    package init(every: Int, method: String? = nil, pathContains: String? = nil, pathSuffix: String? = nil) {
         self.every = max(1, every)
         self.method = method
         self.pathContains = pathContains

@@ -6,37 +6,37 @@ import LifeboatJSON
 ///
 /// The fake tenant uses it to answer an unknown property the way Graph does:
 /// 400 `Request_BadRequest`, `Property 'favouriteColour' does not exist on type 'microsoft.graph.user'.`
-public struct GraphSchema: Sendable {
+package struct GraphSchema: Sendable {
     /// One entity or complex type, with its base types' properties already merged in.
-    public struct TypeDefinition: Sendable, Hashable, Decodable {
+    package struct TypeDefinition: Sendable, Hashable, Decodable {
         /// `entity` or `complex`.
-        public var kind: String
+        package var kind: String
         /// The direct base type (short name), for reading; ``properties`` already include its properties.
-        public var baseType: String?
+        package var baseType: String?
         /// An OData open type: directory extension properties (`extension_<appId>_<name>`) are accepted.
-        public var open: Bool
+        package var open: Bool
         /// Only derived types can be instantiated (`ipRange` → `iPv4CidrRange`).
-        public var abstract: Bool
+        package var abstract: Bool
         /// Structural property → type, e.g. `passwordProfile` → `graph.passwordProfile`, `appRoles` → `Collection(graph.appRole)`.
-        public var properties: [String: String]
+        package var properties: [String: String]
         /// Navigation property → type, e.g. `members` → `Collection(graph.directoryObject)`.
-        public var navigation: [String: String]
+        package var navigation: [String: String]
         /// Navigation properties that contain their targets (`includeTargets`): written inline, unlike references.
-        public var contained: [String]?
+        package var contained: [String]?
     }
 
     /// An enum type's members; a flags enum takes several, comma-separated.
-    public struct EnumDefinition: Sendable, Hashable, Decodable {
-        public var members: [String]
-        public var flags: Bool
+    package struct EnumDefinition: Sendable, Hashable, Decodable {
+        package var members: [String]
+        package var flags: Bool
     }
 
     /// Types by short name (`user`, `passwordProfile`, `oAuth2PermissionGrant`).
-    public let types: [String: TypeDefinition]
+    package let types: [String: TypeDefinition]
     /// Every type derived (transitively) from a type, by short name.
-    public let derivedTypes: [String: [String]]
+    package let derivedTypes: [String: [String]]
     /// Enum types by short name (`conditionalAccessPolicyState`), for the enum properties of the included types.
-    public let enums: [String: EnumDefinition]
+    package let enums: [String: EnumDefinition]
     private let lowercasedNames: [String: String]
 
     private struct Document: Decodable {
@@ -46,7 +46,7 @@ public struct GraphSchema: Sendable {
     }
 
     /// Reads a schema document in the format `Scripts/generate-graph-schema.py` writes.
-    public init(data: Data) throws {
+    package init(data: Data) throws {
         let document = try JSONDecoder().decode(Document.self, from: data)
         types = document.types
         derivedTypes = document.derivedTypes
@@ -55,7 +55,7 @@ public struct GraphSchema: Sendable {
     }
 
     /// The schema shipped with Lifeboat (Graph v1.0), compiled into the binary (``FakeTenantResources``).
-    public static let v1: GraphSchema = {
+    package static let v1: GraphSchema = {
         guard let text = FakeTenantResources.files["Resources/graph-schema.json"], let schema = try? GraphSchema(data: Data(text.utf8)) else {
             // The file is compiled in; without it the fake tenant cannot check bodies at all.
             fatalError("Resources/graph-schema.json is missing from FakeTenantResources; run Scripts/embed-resources.py and rebuild")
@@ -65,13 +65,13 @@ public struct GraphSchema: Sendable {
 
     /// The definition of a type named `user`, `graph.user`, `microsoft.graph.user` or `#microsoft.graph.user`
     /// (an exact match first, then case-insensitively: `oauth2PermissionGrant` finds `oAuth2PermissionGrant`).
-    public func type(named name: String) -> TypeDefinition? {
+    package func type(named name: String) -> TypeDefinition? {
         guard let short = shortName(name) else { return nil }
         return types[short]
     }
 
     /// The canonical short name of a type in the schema, or `nil` when the schema does not hold it.
-    public func shortName(_ name: String) -> String? {
+    package func shortName(_ name: String) -> String? {
         var short = Substring(name)
         if short.hasPrefix("#") { short = short.dropFirst() }
         if short.hasPrefix("microsoft.graph.") { short = short.dropFirst("microsoft.graph.".count) }
@@ -82,24 +82,24 @@ public struct GraphSchema: Sendable {
     }
 
     /// A body property Graph would refuse.
-    public struct Violation: Sendable, Hashable, CustomStringConvertible {
-        public enum Kind: Sendable, Hashable {
+    package struct Violation: Sendable, Hashable, CustomStringConvertible {
+        package enum Kind: Sendable, Hashable {
             /// The type has no such property (or no such navigation property for `name@odata.bind`).
             case unknownProperty
             /// `@odata.type` names a type that is neither the expected type nor derived from it.
             case unknownType
         }
 
-        public var kind: Kind
+        package var kind: Kind
         /// Where in the body, e.g. `favouriteColour`, `passwordProfile.colour`, `ipRanges[1].mask`, `ipRanges[0].@odata.type`.
-        public var path: String
+        package var path: String
         /// The offending property name (or, for ``Kind/unknownType``, the type name as sent).
-        public var name: String
+        package var name: String
         /// The short name of the type it was checked against (`user`, `passwordProfile`).
-        public var typeName: String
+        package var typeName: String
 
         /// Graph's error message for this violation.
-        public var message: String {
+        package var message: String {
             switch kind {
             case .unknownProperty:
                 return "Property '\(name)' does not exist on type 'microsoft.graph.\(typeName)'."
@@ -108,7 +108,7 @@ public struct GraphSchema: Sendable {
             }
         }
 
-        public var description: String { "\(path): \(message)" }
+        package var description: String { "\(path): \(message)" }
     }
 
     /// The paths of the properties in `body` that `type` (and the complex types it nests) does not have.
@@ -116,12 +116,12 @@ public struct GraphSchema: Sendable {
     /// `@odata.type` and other instance annotations are ignored, `name@odata.bind` is accepted for a
     /// navigation property `name`, and on open types `extension_<appId>_<name>` properties are accepted.
     /// An unknown `type` yields no violations (nothing to check against).
-    public func unknownProperties(in body: JSONObject, of type: String) -> [String] {
+    package func unknownProperties(in body: JSONObject, of type: String) -> [String] {
         violations(in: body, of: type).map(\.path)
     }
 
     /// Every property (and `@odata.type`) in `body` that Graph would refuse for `type`, in a stable order.
-    public func violations(in body: JSONObject, of type: String) -> [Violation] {
+    package func violations(in body: JSONObject, of type: String) -> [Violation] {
         guard let short = shortName(type) else { return [] }
         var found: [Violation] = []
         check(body, declared: short, path: "", into: &found)
@@ -129,7 +129,7 @@ public struct GraphSchema: Sendable {
     }
 
     /// The message Graph gives for an unknown property on a type (`user`, `passwordProfile`, …).
-    public static func unknownPropertyMessage(_ property: String, onType type: String) -> String {
+    package static func unknownPropertyMessage(_ property: String, onType type: String) -> String {
         Violation(kind: .unknownProperty, path: property, name: property, typeName: type).message
     }
 
@@ -206,19 +206,19 @@ public struct GraphSchema: Sendable {
 extension GraphSchema {
     /// A value Graph would refuse that is not an unknown property: an enum value outside its type, a navigation property
     /// written inline, or an annotation nested inside the body.
-    public struct ValueViolation: Sendable, Hashable, CustomStringConvertible {
-        public enum Kind: Sendable, Hashable { case enumValue, navigationProperty, nestedAnnotation }
-        public var kind: Kind
+    package struct ValueViolation: Sendable, Hashable, CustomStringConvertible {
+        package enum Kind: Sendable, Hashable { case enumValue, navigationProperty, nestedAnnotation }
+        package var kind: Kind
         /// Where in the body, e.g. `state`, `grantControls.authenticationStrength`.
-        public var path: String
-        public var message: String
-        public var description: String { "\(path): \(message)" }
+        package var path: String
+        package var message: String
+        package var description: String { "\(path): \(message)" }
     }
 
     /// Enum values outside the CSDL's members, navigation properties given inline (other than a bare `{"id": …}` reference
     /// or a containment navigation property), and `name@odata.*` annotations other than `@odata.bind` or any `@odata.*`
     /// annotation except `@odata.type`/`@odata.id` below the top level.
-    public func valueViolations(in body: JSONObject, of type: String) -> [ValueViolation] {
+    package func valueViolations(in body: JSONObject, of type: String) -> [ValueViolation] {
         guard let short = shortName(type) else { return [] }
         var found: [ValueViolation] = []
         checkValues(body, declared: short, path: "", top: true, into: &found)

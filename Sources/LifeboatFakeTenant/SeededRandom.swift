@@ -3,15 +3,15 @@ import Foundation
 /// A seeded pseudo-random sequence (SplitMix64): the same seed gives the same tenant on every machine.
 ///
 /// Not for secrets: it is a reproducible sequence, nothing more.
-public struct SeededRandom: RandomNumberGenerator, Sendable {
+package struct SeededRandom: RandomNumberGenerator, Sendable {
     /// The generator's state, to continue the sequence elsewhere.
-    public private(set) var state: UInt64
+    package private(set) var state: UInt64
 
-    public init(seed: UInt64) {
+    package init(seed: UInt64) {
         state = seed
     }
 
-    public mutating func next() -> UInt64 {
+    package mutating func next() -> UInt64 {
         state &+= 0x9E37_79B9_7F4A_7C15
         var z = state
         z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
@@ -20,31 +20,31 @@ public struct SeededRandom: RandomNumberGenerator, Sendable {
     }
 
     /// A uniform integer in `range`.
-    public mutating func int(in range: ClosedRange<Int>) -> Int {
+    package mutating func int(in range: ClosedRange<Int>) -> Int {
         range.lowerBound + Int(next() % UInt64(range.count))
     }
 
     /// A number in `0..<n` (n ≥ 1).
-    public mutating func below(_ n: Int) -> Int { index(n) }
+    package mutating func below(_ n: Int) -> Int { index(n) }
 
     /// A uniform integer in `0..<upperBound`.
-    public mutating func index(_ upperBound: Int) -> Int {
+    package mutating func index(_ upperBound: Int) -> Int {
         Int(next() % UInt64(max(1, upperBound)))
     }
 
     /// A uniform double in `[0, 1)`.
-    public mutating func unit() -> Double {
+    package mutating func unit() -> Double {
         Double(next() >> 11) * (1.0 / 9_007_199_254_740_992.0)
     }
 
     /// `true` with probability `probability`.
-    public mutating func chance(_ probability: Double) -> Bool { unit() < probability }
+    package mutating func chance(_ probability: Double) -> Bool { unit() < probability }
 
     /// One element of a non-empty array.
-    public mutating func pick<T>(_ elements: [T]) -> T { elements[index(elements.count)] }
+    package mutating func pick<T>(_ elements: [T]) -> T { elements[index(elements.count)] }
 
     /// One element, chosen with the given weights.
-    public mutating func pick<T>(_ weighted: [(T, Int)]) -> T {
+    package mutating func pick<T>(_ weighted: [(T, Int)]) -> T {
         let total = weighted.reduce(0) { $0 + $1.1 }
         var roll = index(total)
         for (element, weight) in weighted {
@@ -55,7 +55,7 @@ public struct SeededRandom: RandomNumberGenerator, Sendable {
     }
 
     /// A version-4 UUID, lower-cased as Graph writes ids.
-    public mutating func uuid() -> String {
+    package mutating func uuid() -> String {
         var bytes: [UInt8] = []
         bytes.reserveCapacity(16)
         for _ in 0..<2 { bytes += withUnsafeBytes(of: next().bigEndian, Array.init) }
@@ -73,7 +73,7 @@ public struct SeededRandom: RandomNumberGenerator, Sendable {
     }
 
     /// A base64url string of `bytes` random bytes, the shape of appRoleAssignment and grant ids.
-    public mutating func base64URL(bytes count: Int) -> String {
+    package mutating func base64URL(bytes count: Int) -> String {
         var bytes: [UInt8] = []
         bytes.reserveCapacity(count + 8)
         while bytes.count < count { bytes += withUnsafeBytes(of: next(), Array.init) }

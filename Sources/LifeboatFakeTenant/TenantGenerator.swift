@@ -9,30 +9,30 @@ import LifeboatSnapshot
 ///
 /// The same options and seed give the same bytes. Every reference points at an object in the snapshot
 /// and every id is unique.
-public struct TenantGenerator: Sendable {
+package struct TenantGenerator: Sendable {
     /// What to generate.
-    public struct Options: Sendable, Hashable {
+    package struct Options: Sendable, Hashable {
         /// Users, guests and break-glass accounts included.
-        public var users: Int
+        package var users: Int
         /// Groups (default: one per 20 users, at least 24).
-        public var groups: Int?
+        package var groups: Int?
         /// Application registrations, each with its service principal (default: one per 500 users, at least 4).
-        public var applications: Int?
-        public var seed: UInt64
+        package var applications: Int?
+        package var seed: UInt64
         /// The initial domain's prefix: `contoso` → `contoso.onmicrosoft.com`.
-        public var name: String
+        package var name: String
         /// One to three custom (verified) domains; the first holds most UPNs.
-        public var customDomains: [String]
+        package var customDomains: [String]
         /// The capture time written to the manifest (fixed, so output is reproducible).
-        public var capturedAt: Date
+        package var capturedAt: Date
         /// Also make a few mail-enabled security groups (about 1 in 200), which Graph cannot create.
         /// Off by default: the shipped runbook's `groups.members` stage still tries to fill them and fails.
-        public var mailEnabledSecurityGroups: Bool
+        package var mailEnabledSecurityGroups: Bool
 
         /// The custom domains the shipped runbook `Runbooks/rebuild-new-tenant.yaml` maps.
-        public static let runbookDomains = ["contoso.com", "fabrikam-labs.com"]
+        package static let runbookDomains = ["contoso.com", "fabrikam-labs.com"]
 
-        public init(users: Int, groups: Int? = nil, applications: Int? = nil, seed: UInt64 = 1, name: String = "contoso",
+        package init(users: Int, groups: Int? = nil, applications: Int? = nil, seed: UInt64 = 1, name: String = "contoso",
                     customDomains: [String] = Options.runbookDomains,
                     capturedAt: Date = Date(timeIntervalSince1970: 1_794_623_400), mailEnabledSecurityGroups: Bool = false) {
             self.users = users
@@ -51,27 +51,27 @@ public struct TenantGenerator: Sendable {
     }
 
     /// What was written.
-    public struct Summary: Sendable, Hashable {
-        public var directory: URL
-        public var manifest: SnapshotManifest
+    package struct Summary: Sendable, Hashable {
+        package var directory: URL
+        package var manifest: SnapshotManifest
         /// Direct group memberships (user, group and service principal members).
-        public var memberships: Int
+        package var memberships: Int
         /// Groups that are members of other groups.
-        public var nestedGroups: Int
+        package var nestedGroups: Int
         /// Size of the largest group.
-        public var largestGroup: Int
+        package var largestGroup: Int
     }
 
     /// Options that cannot make a tenant.
-    public struct OptionError: Error, Sendable, Equatable, CustomStringConvertible {
-        public var option: String
-        public var problem: String
-        public var description: String { "--\(option): \(problem)" }
+    package struct OptionError: Error, Sendable, Equatable, CustomStringConvertible {
+        package var option: String
+        package var problem: String
+        package var description: String { "--\(option): \(problem)" }
     }
 
-    public let options: Options
+    package let options: Options
 
-    public init(_ options: Options) throws(OptionError) {
+    package init(_ options: Options) throws(OptionError) {
         guard options.users >= 10 else { throw OptionError(option: "users", problem: "at least 10 users are needed (break-glass accounts, a CEO, departments)") }
         guard options.users <= 5_000_000 else { throw OptionError(option: "users", problem: "at most 5,000,000") }
         if let groups = options.groups, groups < 8 {
@@ -99,7 +99,7 @@ public struct TenantGenerator: Sendable {
     }
 
     /// Builds the tenant and writes it as a sealed snapshot into `directory`, which must not exist or be empty.
-    public func write(to directory: URL) throws -> Summary {
+    package func write(to directory: URL) throws -> Summary {
         let manager = FileManager.default
         if let existing = try? manager.contentsOfDirectory(atPath: directory.path), !existing.isEmpty {
             throw OptionError(option: "out", problem: "\(directory.path) is not empty; choose a new directory (a snapshot is sealed by its manifest)")
@@ -124,24 +124,24 @@ public struct TenantGenerator: Sendable {
     }
 
     /// What the manifest's `toolVersion` records: the command that makes the same bytes again.
-    public var toolVersion: String {
+    package var toolVersion: String {
         "lifeboat fake-tenant generate --users \(options.users) --groups \(options.groupCount) --apps \(options.applicationCount) --seed \(options.seed)"
     }
 
     /// The generated objects, by collection, before they are written.
-    public func build() -> GeneratedTenant {
+    package func build() -> GeneratedTenant {
         var builder = TenantBuilder(options: options)
         return builder.build()
     }
 }
 
 /// A synthetic tenant in memory.
-public struct GeneratedTenant: Sendable {
-    public var tenantID: String
-    public var collections: [ObjectType: [JSONObject]]
-    public var memberships: Int
-    public var nestedGroups: Int
-    public var largestGroup: Int
+package struct GeneratedTenant: Sendable {
+    package var tenantID: String
+    package var collections: [ObjectType: [JSONObject]]
+    package var memberships: Int
+    package var nestedGroups: Int
+    package var largestGroup: Int
 }
 
 /// The state of one generation run.

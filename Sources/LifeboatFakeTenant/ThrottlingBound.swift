@@ -4,11 +4,11 @@ import LifeboatGraph
 extension FakeTenantProfile.Throttling {
     /// Writes per second one app can sustain: the tighter of the per-app quota (writes per 150 s) and the
     /// per-tenant quota (writes per 300 s), or `nil` when throttling is off.
-    public var sustainedWritesPerSecond: Double? { sustainedWritesPerSecond(apps: 1) }
+    package var sustainedWritesPerSecond: Double? { sustainedWritesPerSecond(apps: 1) }
 
     /// Writes per second `apps` app registrations can sustain together: the tighter of `apps` × the per-app quota
     /// and the per-tenant quota, or `nil` when throttling is off.
-    public func sustainedWritesPerSecond(apps: Int) -> Double? {
+    package func sustainedWritesPerSecond(apps: Int) -> Double? {
         guard enabled else { return nil }
         return min(Double(max(1, apps) * writesPerApp) / 150, Double(writesPerTenant) / 300)
     }
@@ -17,20 +17,20 @@ extension FakeTenantProfile.Throttling {
     /// divided by the write quota. A tabletop's simulated throttling time should land close to it; far above
     /// means the client wastes quota (refused requests still count), far below means the fake is too lenient.
     /// `nil` when throttling is off.
-    public func writeTimeLowerBound(writes: Int, apps: Int = 1) -> Double? {
+    package func writeTimeLowerBound(writes: Int, apps: Int = 1) -> Double? {
         sustainedWritesPerSecond(apps: apps).map { Double(writes) / $0 }
     }
 }
 
 /// What each of Graph's limits admitted in a tabletop (``FakeTenant/throttlingUsage``).
-public struct ThrottlingUsage: Sendable, Hashable {
-    public var writesByApp: [String: Int]
-    public var resourceUnitsByApp: [String: Double]
-    public var conditionalAccessRequests: Int
+package struct ThrottlingUsage: Sendable, Hashable {
+    package var writesByApp: [String: Int]
+    package var resourceUnitsByApp: [String: Double]
+    package var conditionalAccessRequests: Int
     /// The resource-unit quota per app the fake applied at the end (it grows with the tenant's users).
-    public var resourceUnitsPer10s: Int
+    package var resourceUnitsPer10s: Int
 
-    public init(writesByApp: [String: Int], resourceUnitsByApp: [String: Double], conditionalAccessRequests: Int, resourceUnitsPer10s: Int) {
+    package init(writesByApp: [String: Int], resourceUnitsByApp: [String: Double], conditionalAccessRequests: Int, resourceUnitsPer10s: Int) {
         self.writesByApp = writesByApp
         self.resourceUnitsByApp = resourceUnitsByApp
         self.conditionalAccessRequests = conditionalAccessRequests
@@ -39,22 +39,22 @@ public struct ThrottlingUsage: Sendable, Hashable {
 }
 
 /// One limit's simulated waiting against its arithmetic lower bound.
-public struct ThrottlingLimitFigure: Sendable, Hashable {
+package struct ThrottlingLimitFigure: Sendable, Hashable {
     /// ``LifeboatGraph/ThrottleScope`` value of the limit.
-    public var scope: String
+    package var scope: String
     /// The limit in words, e.g. `app write window (3000 / 150 s per app)`.
-    public var label: String
+    package var label: String
     /// Simulated seconds waited for this limit.
-    public var waited: Double
+    package var waited: Double
     /// The least time the limit's work needs: the work beyond the first full window ÷ the limit's rate (for several
     /// apps, the busiest app's). A client that never waits for anything else cannot do better.
-    public var lowerBound: Double
+    package var lowerBound: Double
 }
 
 extension FakeTenantProfile.Throttling {
     /// Each limit's waiting (`waited`, seconds by ``LifeboatGraph/ThrottleScope``, as ``VirtualClock/waitedByThrottleScope``
     /// books it) against its lower bound, for the limits that did any work; `nil` when throttling is off.
-    public func limitFigures(usage: ThrottlingUsage, waited: [String: Double]) -> [ThrottlingLimitFigure]? {
+    package func limitFigures(usage: ThrottlingUsage, waited: [String: Double]) -> [ThrottlingLimitFigure]? {
         guard enabled else { return nil }
         func bound(_ work: Double, burst: Double, perSecond: Double) -> Double { max(0, work - burst) / max(0.000_001, perSecond) }
         let appWrites = Double(usage.writesByApp.values.max() ?? 0)

@@ -8,30 +8,30 @@ import Synchronization
 /// Waits are deadlines: concurrent waiters for the same deadline move the clock once. The clock never goes back.
 /// Every move is booked under the ``WaitReason`` of the task that made it (``waited``), so the simulated time of a
 /// run splits exactly into throttling, retries, polling and people.
-public final class VirtualClock: GraphClock, Sendable {
+package final class VirtualClock: GraphClock, Sendable {
     private let current: Mutex<Date>
     private let ledger = Mutex<[WaitReason: Double]>([:])
     private let scopes = Mutex<[String: Double]>([:])
     /// When the simulation started.
-    public let start: Date
+    package let start: Date
 
     /// Simulated time zero for tabletops (2026-01-01T00:00:00Z); events record seconds since it.
-    public static let epoch = Date(timeIntervalSince1970: 1_767_225_600)
+    package static let epoch = Date(timeIntervalSince1970: 1_767_225_600)
 
-    public init(start: Date = VirtualClock.epoch) {
+    package init(start: Date = VirtualClock.epoch) {
         self.start = start
         current = Mutex(start)
     }
 
     /// The simulated time, synchronously (for the fake tenant's quota arithmetic).
-    public var instant: Date { current.withLock { $0 } }
+    package var instant: Date { current.withLock { $0 } }
 
     /// Seconds of simulated time since the start.
-    public var elapsed: Double { instant.timeIntervalSince(start) }
+    package var elapsed: Double { instant.timeIntervalSince(start) }
 
-    public func now() async -> Date { instant }
+    package func now() async -> Date { instant }
 
-    public func sleep(seconds: Double) async throws {
+    package func sleep(seconds: Double) async throws {
         guard seconds > 0 else { return }
         try Task.checkCancellation()
         current.withLock { $0 = $0.addingTimeInterval(seconds) }
@@ -39,7 +39,7 @@ public final class VirtualClock: GraphClock, Sendable {
         await Task.yield()
     }
 
-    public func sleep(until deadline: Date) async throws {
+    package func sleep(until deadline: Date) async throws {
         try Task.checkCancellation()
         let moved = current.withLock { now in
             let before = now
@@ -52,17 +52,17 @@ public final class VirtualClock: GraphClock, Sendable {
 
     /// Moves the clock forward by `seconds` (gates, people's work, injected delays), booked under `reason` when given;
     /// without one (restoring a resumed run's clock) the move is not a wait of this session.
-    public func advance(by seconds: Double, reason: WaitReason? = nil) {
+    package func advance(by seconds: Double, reason: WaitReason? = nil) {
         guard seconds > 0 else { return }
         current.withLock { $0 = $0.addingTimeInterval(seconds) }
         if let reason { book(seconds, reason) }
     }
 
     /// Simulated seconds this clock moved forward, by why it moved, since it was created.
-    public var waited: [WaitReason: Double] { ledger.withLock { $0 } }
+    package var waited: [WaitReason: Double] { ledger.withLock { $0 } }
 
     /// Simulated seconds of throttling, by the limit waited for (``ThrottleScope``; `unknown` when the wait named none).
-    public var waitedByThrottleScope: [String: Double] { scopes.withLock { $0 } }
+    package var waitedByThrottleScope: [String: Double] { scopes.withLock { $0 } }
 
     private func book(_ seconds: Double, _ reason: WaitReason) {
         guard seconds > 0 else { return }

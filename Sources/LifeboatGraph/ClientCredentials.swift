@@ -6,13 +6,13 @@ import _CryptoExtras
 
 /// A client secret, read from an environment variable or a file — never from the command line,
 /// where other users of the machine could read it in the process list.
-public struct ClientSecret: Sendable, CustomStringConvertible {
+package struct ClientSecret: Sendable, CustomStringConvertible {
     let value: String
 
     private init(value: String) { self.value = value }
 
     /// The secret in the environment variable `name`.
-    public static func environment(_ name: String, in environment: [String: String] = ProcessInfo.processInfo.environment) throws -> ClientSecret {
+    package static func environment(_ name: String, in environment: [String: String] = ProcessInfo.processInfo.environment) throws -> ClientSecret {
         guard let value = environment[name]?.trimmingCharacters(in: .whitespacesAndNewlines), !value.isEmpty else {
             throw CredentialError("the environment variable \(name) holding the client secret is not set or empty")
         }
@@ -20,7 +20,7 @@ public struct ClientSecret: Sendable, CustomStringConvertible {
     }
 
     /// The secret in the file at `path` (surrounding whitespace and the final newline ignored).
-    public static func file(_ path: String) throws -> ClientSecret {
+    package static func file(_ path: String) throws -> ClientSecret {
         let text: String
         do {
             text = try String(contentsOfFile: path, encoding: .utf8)
@@ -32,14 +32,14 @@ public struct ClientSecret: Sendable, CustomStringConvertible {
         return ClientSecret(value: value)
     }
 
-    public var description: String { "ClientSecret(\(Redaction.mask))" }
+    package var description: String { "ClientSecret(\(Redaction.mask))" }
 }
 
 /// A certificate credential: a PEM private key (RSA, or EC P-256) and its PEM certificate.
 ///
 /// Signs the `client_assertion` JWT with RS256 (PKCS#1 v1.5) or ES256, with the certificate's
 /// SHA-256 thumbprint in the `x5t#S256` header.
-public struct ClientCertificate: Sendable, CustomStringConvertible {
+package struct ClientCertificate: Sendable, CustomStringConvertible {
     enum SigningKey: Sendable {
         case rsa(_RSA.Signing.PrivateKey)
         case p256(P256.Signing.PrivateKey)
@@ -47,12 +47,12 @@ public struct ClientCertificate: Sendable, CustomStringConvertible {
 
     let key: SigningKey
     /// The DER bytes of the certificate.
-    public let certificateDER: Data
+    package let certificateDER: Data
     /// base64url of the SHA-256 of the DER certificate, as sent in `x5t#S256`.
-    public let thumbprintSHA256: String
+    package let thumbprintSHA256: String
 
     /// Parses the key and the certificate (the first one, when the PEM holds a chain).
-    public init(privateKeyPEM: String, certificatePEM: String) throws {
+    package init(privateKeyPEM: String, certificatePEM: String) throws {
         guard let der = Self.firstBlock(of: "CERTIFICATE", in: certificatePEM) else {
             throw CredentialError("the certificate is not a PEM CERTIFICATE block")
         }
@@ -68,7 +68,7 @@ public struct ClientCertificate: Sendable, CustomStringConvertible {
     }
 
     /// Reads the key and the certificate from PEM files.
-    public static func files(privateKey keyPath: String, certificate certificatePath: String) throws -> ClientCertificate {
+    package static func files(privateKey keyPath: String, certificate certificatePath: String) throws -> ClientCertificate {
         guard let key = try? String(contentsOfFile: keyPath, encoding: .utf8) else {
             throw CredentialError("the private key file \(keyPath) cannot be read")
         }
@@ -79,14 +79,14 @@ public struct ClientCertificate: Sendable, CustomStringConvertible {
     }
 
     /// `RS256` or `ES256`.
-    public var algorithm: String {
+    package var algorithm: String {
         switch key {
         case .rsa: return "RS256"
         case .p256: return "ES256"
         }
     }
 
-    public var description: String { "ClientCertificate(\(algorithm), x5t#S256 \(thumbprintSHA256))" }
+    package var description: String { "ClientCertificate(\(algorithm), x5t#S256 \(thumbprintSHA256))" }
 
     private struct Header: Encodable {
         var alg: String
@@ -109,7 +109,7 @@ public struct ClientCertificate: Sendable, CustomStringConvertible {
     }
 
     /// A signed `client_assertion` for the token endpoint `audience`, valid for `lifetime` seconds (at most 10 minutes).
-    public func assertion(clientID: String, audience: String, now: Date, lifetime: Double = 600) throws -> String {
+    package func assertion(clientID: String, audience: String, now: Date, lifetime: Double = 600) throws -> String {
         let issued = Int(now.timeIntervalSince1970)
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
@@ -138,15 +138,15 @@ public struct ClientCertificate: Sendable, CustomStringConvertible {
 }
 
 /// base64url without padding, as JWTs use it.
-public enum Base64URL {
-    public static func encode(_ data: Data) -> String {
+package enum Base64URL {
+    package static func encode(_ data: Data) -> String {
         data.base64EncodedString()
             .replacingOccurrences(of: "+", with: "-")
             .replacingOccurrences(of: "/", with: "_")
             .replacingOccurrences(of: "=", with: "")
     }
 
-    public static func decode(_ text: String) -> Data? {
+    package static func decode(_ text: String) -> Data? {
         var base64 = text.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
         while base64.count % 4 != 0 { base64 += "=" }
         return Data(base64Encoded: base64)
@@ -154,9 +154,9 @@ public enum Base64URL {
 }
 
 /// A credential that cannot be used as configured.
-public struct CredentialError: Error, Sendable, CustomStringConvertible {
-    public var description: String
-    public init(_ description: String) { self.description = description }
+package struct CredentialError: Error, Sendable, CustomStringConvertible {
+    package var description: String
+    package init(_ description: String) { self.description = description }
 }
 
 /// OAuth 2.0 client credentials against the Microsoft identity platform's v2 token endpoint.
@@ -165,9 +165,9 @@ public struct CredentialError: Error, Sendable, CustomStringConvertible {
 /// its lifetime for short-lived tokens); concurrent callers share one token request. After Graph
 /// answers 401, ``invalidate()`` drops the cached token so the next caller fetches a new one.
 /// Neither the secret, the assertion nor the token is ever logged.
-public actor ClientCredentials: AccessTokenProvider {
+package actor ClientCredentials: AccessTokenProvider {
     /// How the application proves who it is.
-    public enum Credential: Sendable {
+    package enum Credential: Sendable {
         case secret(ClientSecret)
         case certificate(ClientCertificate)
     }
@@ -179,13 +179,13 @@ public actor ClientCredentials: AccessTokenProvider {
     }
 
     /// The directory (tenant id or initial domain).
-    public nonisolated let tenant: String
+    package nonisolated let tenant: String
     /// The application (client) id.
-    public nonisolated let clientID: String
+    package nonisolated let clientID: String
     /// `{authority}/{tenant}/oauth2/v2.0/token`.
-    public nonisolated let tokenURL: String
+    package nonisolated let tokenURL: String
     /// `{graph root}/.default`.
-    public nonisolated let scope: String
+    package nonisolated let scope: String
     private let credential: Credential
     private let transport: any HTTPTransport
     private let clock: any GraphClock
@@ -196,9 +196,9 @@ public actor ClientCredentials: AccessTokenProvider {
     private var cached: Token?
     private var inFlight: Task<Token, any Error>?
     /// Tokens obtained so far.
-    public private(set) var tokensIssued = 0
+    package private(set) var tokensIssued = 0
 
-    public init(
+    package init(
         tenant: String, clientID: String, credential: Credential, endpoints: GraphEndpoints,
         transport: any HTTPTransport, clock: any GraphClock = SystemClock(), renewalMargin: Double = 300,
         retry: RetryPolicy = RetryPolicy(maxTransientAttempts: 4), logger: Logger? = nil
@@ -215,7 +215,7 @@ public actor ClientCredentials: AccessTokenProvider {
         self.logger = logger
     }
 
-    public func accessToken() async throws -> String {
+    package func accessToken() async throws -> String {
         let now = await clock.now()
         if let cached, now < cached.renewAt { return cached.value }
         if inFlight == nil {
@@ -235,7 +235,7 @@ public actor ClientCredentials: AccessTokenProvider {
         }
     }
 
-    public func invalidate() {
+    package func invalidate() {
         cached = nil
     }
 

@@ -4,25 +4,25 @@ import Logging
 /// One application registration a rebuild signs in with: its client id and where its credential is kept. The
 /// credential's value is never part of it (nor of a command line): a secret is read from an environment variable or
 /// a file, a certificate and its private key from files.
-public struct GraphAppRegistration: Sendable, Hashable, CustomStringConvertible {
+package struct GraphAppRegistration: Sendable, Hashable, CustomStringConvertible {
     /// Where the credential is.
-    public enum CredentialSource: Sendable, Hashable {
+    package enum CredentialSource: Sendable, Hashable {
         case secretEnvironment(String)
         case secretFile(String)
         case certificate(certificate: String, privateKey: String)
     }
 
     /// The application (client) id; what the checkpoint records as the app that did an operation.
-    public var clientID: String
-    public var source: CredentialSource
+    package var clientID: String
+    package var source: CredentialSource
 
-    public init(clientID: String, source: CredentialSource) {
+    package init(clientID: String, source: CredentialSource) {
         self.clientID = clientID
         self.source = source
     }
 
     /// Parses `CLIENT_ID,secret-env=NAME`, `CLIENT_ID,secret-file=PATH` or `CLIENT_ID,certificate=PATH,private-key=PATH`.
-    public init(parsing text: String) throws(CredentialError) {
+    package init(parsing text: String) throws(CredentialError) {
         let parts = text.split(separator: ",", omittingEmptySubsequences: false).map { String($0).trimmingCharacters(in: .whitespaces) }
         guard let clientID = parts.first, !clientID.isEmpty, !clientID.contains("=") else {
             throw CredentialError("an app is CLIENT_ID,secret-env=NAME or CLIENT_ID,secret-file=PATH or CLIENT_ID,certificate=PATH,private-key=PATH; this one starts with no client id")
@@ -49,7 +49,7 @@ public struct GraphAppRegistration: Sendable, Hashable, CustomStringConvertible 
     }
 
     /// The credential, read from the environment or files.
-    public func credential(environment: [String: String] = ProcessInfo.processInfo.environment) throws -> ClientCredentials.Credential {
+    package func credential(environment: [String: String] = ProcessInfo.processInfo.environment) throws -> ClientCredentials.Credential {
         switch source {
         case .secretEnvironment(let name): return .secret(try .environment(name, in: environment))
         case .secretFile(let path): return .secret(try .file(path))
@@ -58,7 +58,7 @@ public struct GraphAppRegistration: Sendable, Hashable, CustomStringConvertible 
     }
 
     /// The client id and where its credential is; never the credential.
-    public var description: String {
+    package var description: String {
         switch source {
         case .secretEnvironment(let name): "\(clientID) (secret in $\(name))"
         case .secretFile(let path): "\(clientID) (secret in \(path))"
@@ -72,11 +72,11 @@ public struct GraphAppRegistration: Sendable, Hashable, CustomStringConvertible 
 /// tenant-wide write window and endpoint limits for all of them, and sends each request with the app whose quotas
 /// admit it first. Graph's write quota is per app and tenant (3,000 per 150 s) up to 18,000 per 300 s per tenant
 /// (throttling-limits.md): three apps write three times as fast as one, and a fourth adds nothing.
-public enum GraphAppPool {
+package enum GraphAppPool {
     /// A client over `apps` (client id and credential, first the main app), signed in at `endpoints` for `tenant`,
     /// sending through `transport` and paced by a governor with `configuration` (its ``ThroughputGovernor/Configuration/apps``
     /// is set to the number of apps).
-    public static func client(
+    package static func client(
         endpoints: GraphEndpoints, tenant: String, apps: [(clientID: String, credential: ClientCredentials.Credential)],
         transport: any HTTPTransport, configuration: ThroughputGovernor.Configuration = .init(), clock: any GraphClock = SystemClock(),
         logger: Logger? = nil

@@ -3,7 +3,7 @@ import LifeboatJSON
 
 extension GraphClient {
     /// Most requests Graph accepts in one `$batch`.
-    public static let batchLimit = 20
+    package static let batchLimit = 20
 
     /// Sends requests through `POST /$batch`, at most 20 per batch, and returns one result per
     /// request, in the order given.
@@ -15,7 +15,7 @@ extension GraphClient {
     /// round trips, not quota: with a governor, every inner request is admitted, and a batch holds at most one
     /// request to each endpoint the governor paces at its own limit (Conditional Access: 1 request per second,
     /// throttling-limits.md), sent no sooner than that pace allows.
-    public func batch(_ requests: [GraphRequest]) async -> [Result<GraphResponse, GraphError>] {
+    package func batch(_ requests: [GraphRequest]) async -> [Result<GraphResponse, GraphError>] {
         var results = [Result<GraphResponse, GraphError>?](repeating: nil, count: requests.count)
         var throttled = [Int](repeating: 0, count: requests.count)
         var transient = [Int](repeating: 0, count: requests.count)

@@ -5,7 +5,7 @@ extension GraphClient {
     /// `GET` of a link Graph returned: an `@odata.nextLink` or an `@odata.deltaLink`, sent unchanged.
     ///
     /// The link must point at this client's own origin, so the bearer token never goes anywhere else.
-    public func follow(_ link: String) async throws -> GraphResponse {
+    package func follow(_ link: String) async throws -> GraphResponse {
         guard Self.origin(of: link) == Self.origin(of: baseURL) else {
             throw GraphError(kind: .malformedResponse, status: 0, code: "UnexpectedLink",
                              message: "the link points outside \(baseURL)", method: "GET", path: Redaction.redact(link))
@@ -16,14 +16,14 @@ extension GraphClient {
     }
 
     /// The items of a page and the links that continue it.
-    public struct Page: Sendable {
-        public var items: [JSONObject]
+    package struct Page: Sendable {
+        package var items: [JSONObject]
         /// `@odata.nextLink`: more pages follow.
-        public var nextLink: String?
+        package var nextLink: String?
         /// `@odata.deltaLink`: the last page of a delta round; keep it for the next round.
-        public var deltaLink: String?
+        package var deltaLink: String?
 
-        public init(_ response: GraphResponse) {
+        package init(_ response: GraphResponse) {
             items = (response.object["value"]?.arrayValue ?? []).compactMap(\.objectValue)
             nextLink = response.object["@odata.nextLink"]?.stringValue
             deltaLink = response.object["@odata.deltaLink"]?.stringValue

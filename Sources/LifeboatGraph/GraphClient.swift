@@ -4,29 +4,29 @@ import Logging
 import Synchronization
 
 /// One query option, kept in order so that URLs are deterministic.
-public struct QueryItem: Sendable, Hashable {
-    public var name: String
-    public var value: String
-    public init(_ name: String, _ value: String) {
+package struct QueryItem: Sendable, Hashable {
+    package var name: String
+    package var value: String
+    package init(_ name: String, _ value: String) {
         self.name = name
         self.value = value
     }
 }
 
 /// A Graph request relative to the version root, e.g. `POST /users`.
-public struct GraphRequest: Sendable, Hashable {
-    public var method: String
+package struct GraphRequest: Sendable, Hashable {
+    package var method: String
     /// The path below the version root, starting with `/`, not yet percent-encoded.
-    public var path: String
-    public var query: [QueryItem]
-    public var headers: [String: String]
-    public var body: JSONValue?
+    package var path: String
+    package var query: [QueryItem]
+    package var headers: [String: String]
+    package var body: JSONValue?
     /// Set when the request refers to objects this run has just created (the ID map says so):
     /// Graph's replication lag can hide them for seconds, so "not found" answers are retried
     /// with jittered backoff (``RetryPolicy/maxReplicationAttempts``) instead of failing at once.
-    public var awaitsReplication: Bool = false
+    package var awaitsReplication: Bool = false
 
-    public init(_ method: String, _ path: String, query: [QueryItem] = [], headers: [String: String] = [:], body: JSONValue? = nil) {
+    package init(_ method: String, _ path: String, query: [QueryItem] = [], headers: [String: String] = [:], body: JSONValue? = nil) {
         self.method = method
         self.path = path
         self.query = query
@@ -35,21 +35,21 @@ public struct GraphRequest: Sendable, Hashable {
     }
 
     /// `true` for methods that change the directory.
-    public var isWrite: Bool { method != "GET" && method != "HEAD" }
+    package var isWrite: Bool { method != "GET" && method != "HEAD" }
 }
 
 /// A successful Graph response with its JSON body (if any).
-public struct GraphResponse: Sendable {
-    public var status: Int
-    public var headers: [String: String]
-    public var body: JSONValue?
+package struct GraphResponse: Sendable {
+    package var status: Int
+    package var headers: [String: String]
+    package var body: JSONValue?
 
     /// The body as an object, or an empty object.
-    public var object: JSONObject { body?.objectValue ?? [:] }
+    package var object: JSONObject { body?.objectValue ?? [:] }
 }
 
 /// Supplies bearer tokens for Graph; live rebuilds use client credentials, tabletops none.
-public protocol AccessTokenProvider: Sendable {
+package protocol AccessTokenProvider: Sendable {
     /// A valid access token (fetching or renewing it as needed).
     func accessToken() async throws -> String
     /// Forgets the cached token after Graph refused it.
@@ -57,19 +57,19 @@ public protocol AccessTokenProvider: Sendable {
 }
 
 /// How the client reacts to throttling and transient failures.
-public struct RetryPolicy: Sendable {
+package struct RetryPolicy: Sendable {
     /// Attempts for a request that keeps being throttled (429).
-    public var maxThrottledAttempts: Int
+    package var maxThrottledAttempts: Int
     /// Attempts for a read that keeps failing with a transient error.
-    public var maxTransientAttempts: Int
+    package var maxTransientAttempts: Int
     /// First backoff, in seconds, when Graph gives no Retry-After.
-    public var initialBackoff: Double
+    package var initialBackoff: Double
     /// Longest backoff, in seconds.
-    public var maxBackoff: Double
+    package var maxBackoff: Double
     /// Attempts for a request marked ``GraphRequest/awaitsReplication`` that keeps answering "not found".
-    public var maxReplicationAttempts: Int
+    package var maxReplicationAttempts: Int
 
-    public init(maxThrottledAttempts: Int = 30, maxTransientAttempts: Int = 6, initialBackoff: Double = 1, maxBackoff: Double = 60,
+    package init(maxThrottledAttempts: Int = 30, maxTransientAttempts: Int = 6, initialBackoff: Double = 1, maxBackoff: Double = 60,
                 maxReplicationAttempts: Int = 6) {
         self.maxThrottledAttempts = maxThrottledAttempts
         self.maxTransientAttempts = maxTransientAttempts
@@ -79,7 +79,7 @@ public struct RetryPolicy: Sendable {
     }
 
     /// Capped exponential backoff with full jitter for the given (1-based) attempt.
-    public func backoff(attempt: Int) -> Double {
+    package func backoff(attempt: Int) -> Double {
         let ceiling = min(maxBackoff, initialBackoff * pow(2, Double(max(0, attempt - 1))))
         return Double.random(in: (ceiling / 2)...ceiling)
     }
@@ -94,29 +94,29 @@ public struct RetryPolicy: Sendable {
 /// against Graph's quotas first and 429s pause all requests, not just the throttled one. With a
 /// `Logger`, each attempt is logged at `debug` (method, path, status, request-id, duration) and
 /// its redacted headers and body at `trace`; see ``Redaction``.
-public struct GraphClient: Sendable {
+package struct GraphClient: Sendable {
     /// The version root, e.g. `https://graph.microsoft.com/v1.0`.
-    public let baseURL: String
+    package let baseURL: String
     /// The first app registration's transport.
-    public let transport: any HTTPTransport
-    public let clock: any GraphClock
+    package let transport: any HTTPTransport
+    package let clock: any GraphClock
     /// The first app registration's tokens.
-    public let tokens: (any AccessTokenProvider)?
+    package let tokens: (any AccessTokenProvider)?
     /// The application registrations requests are spread over (Graph's write and resource-unit quotas are per app):
     /// the ``governor`` picks the one whose quotas admit a request first, round robin without a governor.
-    public let apps: [GraphApp]
+    package let apps: [GraphApp]
     private let rotation = AppRotation()
-    public let retry: RetryPolicy
+    package let retry: RetryPolicy
     /// Sent as `x-ms-throttle-priority`; a recovery is operator-driven.
-    public var throttlePriority: String? = "High"
+    package var throttlePriority: String? = "High"
     /// Paces requests under Graph's quotas; `nil` sends as fast as callers ask.
-    public var governor: ThroughputGovernor?
+    package var governor: ThroughputGovernor?
     /// Where request and response lines go; `nil` logs nothing.
-    public var logger: Logger?
+    package var logger: Logger?
     /// Seconds a request may take before the transport gives up on it.
-    public var requestTimeout: Double = 100
+    package var requestTimeout: Double = 100
 
-    public init(
+    package init(
         baseURL: String, transport: any HTTPTransport, clock: any GraphClock = SystemClock(),
         tokens: (any AccessTokenProvider)? = nil, retry: RetryPolicy = RetryPolicy(),
         governor: ThroughputGovernor? = nil, logger: Logger? = nil
@@ -127,7 +127,7 @@ public struct GraphClient: Sendable {
 
     /// A client over several app registrations (at least one; the governor's ``ThroughputGovernor/Configuration/apps``
     /// should be `apps.count`, each app then has its own quota windows).
-    public init(
+    package init(
         baseURL: String, apps: [GraphApp], clock: any GraphClock = SystemClock(), retry: RetryPolicy = RetryPolicy(),
         governor: ThroughputGovernor? = nil, logger: Logger? = nil
     ) {
@@ -143,7 +143,7 @@ public struct GraphClient: Sendable {
     }
 
     /// Sends a request, waiting out throttling; throws ``GraphError`` for anything but 2xx.
-    public func send(_ request: GraphRequest) async throws -> GraphResponse {
+    package func send(_ request: GraphRequest) async throws -> GraphResponse {
         try Self.checkPath(request)
         return try await send(request, url: baseURL + Self.encode(path: request.path, query: request.query), cost: RequestCost.estimate(request))
     }
@@ -152,7 +152,7 @@ public struct GraphClient: Sendable {
     /// (`%`, `?`, `#`, `\` and control characters are percent-encoded by ``encode(path:query:)``, so they stay inside
     /// their segment.) Ids from a snapshot or a response end up in paths; `/directoryObjects/../../../beta/users/x`
     /// must never become `/beta/users/x`.
-    public static func checkPath(_ request: GraphRequest) throws(GraphError) {
+    package static func checkPath(_ request: GraphRequest) throws(GraphError) {
         let path = request.path
         var problem: String?
         if !path.hasPrefix("/") {
@@ -168,12 +168,12 @@ public struct GraphClient: Sendable {
     }
 
     /// `GET` of one resource.
-    public func get(_ path: String, query: [QueryItem] = []) async throws -> JSONObject {
+    package func get(_ path: String, query: [QueryItem] = []) async throws -> JSONObject {
         try await send(GraphRequest("GET", path, query: query)).object
     }
 
     /// `GET` of a collection, following `@odata.nextLink` to the end.
-    public func list(_ path: String, query: [QueryItem] = [], headers: [String: String] = [:]) async throws -> [JSONObject] {
+    package func list(_ path: String, query: [QueryItem] = [], headers: [String: String] = [:]) async throws -> [JSONObject] {
         var items: [JSONObject] = []
         try await list(path, query: query, headers: headers) { items += $0 }
         return items
@@ -181,7 +181,7 @@ public struct GraphClient: Sendable {
 
     /// `GET` of a collection, following `@odata.nextLink` to the end and handing over each page's objects as it arrives,
     /// so a caller that keeps less than the whole collection (100,000 users) never holds all of it.
-    public func list(_ path: String, query: [QueryItem] = [], headers: [String: String] = [:],
+    package func list(_ path: String, query: [QueryItem] = [], headers: [String: String] = [:],
                      eachPage: ([JSONObject]) throws -> Void) async throws {
         var page = try await send(GraphRequest("GET", path, query: query, headers: headers))
         while true {
@@ -410,7 +410,7 @@ public struct GraphClient: Sendable {
     }
 
     /// Percent-encodes a Graph path and query (spaces, `#`, `+`, `&` and non-ASCII are escaped).
-    public static func encode(path: String, query: [QueryItem]) -> String {
+    package static func encode(path: String, query: [QueryItem]) -> String {
         var url = percentEncoded(path, pathAllowed)
         if !query.isEmpty {
             url += "?" + query.map { "\(percentEncoded($0.name, queryAllowed))=\(percentEncoded($0.value, queryAllowed))" }.joined(separator: "&")
@@ -419,7 +419,7 @@ public struct GraphClient: Sendable {
     }
 
     /// Quotes a string as an OData literal: `'O''Brien'`.
-    public static func literal(_ value: String) -> String {
+    package static func literal(_ value: String) -> String {
         "'" + value.replacingOccurrences(of: "'", with: "''") + "'"
     }
 }
@@ -427,13 +427,13 @@ public struct GraphClient: Sendable {
 
 /// One application registration a ``GraphClient`` sends with: its own transport (the fake tenant's app in a tabletop)
 /// and its own tokens (its own client id and credential in a rebuild).
-public struct GraphApp: Sendable {
+package struct GraphApp: Sendable {
     /// What the checkpoint records as the app that did an operation: the client id (a rebuild) or the fake's app name.
-    public var name: String
-    public var transport: any HTTPTransport
-    public var tokens: (any AccessTokenProvider)?
+    package var name: String
+    package var transport: any HTTPTransport
+    package var tokens: (any AccessTokenProvider)?
 
-    public init(name: String, transport: any HTTPTransport, tokens: (any AccessTokenProvider)? = nil) {
+    package init(name: String, transport: any HTTPTransport, tokens: (any AccessTokenProvider)? = nil) {
         self.name = name
         self.transport = transport
         self.tokens = tokens
@@ -441,13 +441,13 @@ public struct GraphApp: Sendable {
 
     /// Which app registration sent the writes of the current task (one operation): bind with
     /// `GraphApp.Used.$current.withValue(GraphApp.Used()) { … }`, read ``name`` afterwards.
-    public final class Used: Sendable {
+    package final class Used: Sendable {
         private let last = Mutex<String?>(nil)
-        public init() {}
+        package init() {}
         /// The app that sent the latest write (or `$batch`), `nil` when none was sent.
-        public var name: String? { last.withLock { $0 } }
+        package var name: String? { last.withLock { $0 } }
         func record(_ name: String) { last.withLock { $0 = name } }
-        @TaskLocal public static var current: Used?
+        @TaskLocal package static var current: Used?
     }
 }
 

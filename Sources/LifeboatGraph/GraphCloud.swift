@@ -1,7 +1,7 @@
 import Foundation
 
 /// A Microsoft cloud: its sign-in authority and its Graph endpoint.
-public enum GraphCloud: String, Sendable, CaseIterable {
+package enum GraphCloud: String, Sendable, CaseIterable {
     /// The global service: `login.microsoftonline.com`, `graph.microsoft.com`.
     case global
     /// US Government L4 (GCC High): `login.microsoftonline.us`, `graph.microsoft.us`.
@@ -12,7 +12,7 @@ public enum GraphCloud: String, Sendable, CaseIterable {
     case china
 
     /// The sign-in authority, without a trailing slash.
-    public var authorityURL: String {
+    package var authorityURL: String {
         switch self {
         case .global: return "https://login.microsoftonline.com"
         case .usgov, .usgovDoD: return "https://login.microsoftonline.us"
@@ -21,7 +21,7 @@ public enum GraphCloud: String, Sendable, CaseIterable {
     }
 
     /// The Graph root (no version), without a trailing slash.
-    public var graphURL: String {
+    package var graphURL: String {
         switch self {
         case .global: return "https://graph.microsoft.com"
         case .usgov: return "https://graph.microsoft.us"
@@ -32,29 +32,29 @@ public enum GraphCloud: String, Sendable, CaseIterable {
 }
 
 /// Where a live rebuild signs in and sends Graph requests: a cloud, or explicit URLs.
-public struct GraphEndpoints: Sendable, Hashable {
+package struct GraphEndpoints: Sendable, Hashable {
     /// The sign-in authority, e.g. `https://login.microsoftonline.com`.
-    public var authorityURL: String
+    package var authorityURL: String
     /// The Graph root, e.g. `https://graph.microsoft.com`.
-    public var graphURL: String
+    package var graphURL: String
     /// The API version, `v1.0`.
-    public var version: String
+    package var version: String
 
     /// The endpoints of a cloud, with optional overrides (`--graph-url`, `--authority-url`).
-    public init(cloud: GraphCloud = .global, graphURL: String? = nil, authorityURL: String? = nil, version: String = "v1.0") {
+    package init(cloud: GraphCloud = .global, graphURL: String? = nil, authorityURL: String? = nil, version: String = "v1.0") {
         self.authorityURL = Self.trimmed(authorityURL ?? cloud.authorityURL)
         self.graphURL = Self.trimmed(graphURL ?? cloud.graphURL)
         self.version = version
     }
 
     /// The version root GraphClient sends to, e.g. `https://graph.microsoft.com/v1.0`.
-    public var baseURL: String { graphURL + "/" + version }
+    package var baseURL: String { graphURL + "/" + version }
 
     /// The client-credentials scope, e.g. `https://graph.microsoft.com/.default`.
-    public var scope: String { graphURL + "/.default" }
+    package var scope: String { graphURL + "/.default" }
 
     /// The OAuth 2.0 v2 token endpoint of a tenant (id or initial domain).
-    public func tokenURL(tenant: String) -> String {
+    package func tokenURL(tenant: String) -> String {
         let encoded = tenant.addingPercentEncoding(withAllowedCharacters: .urlPathAllowed.subtracting(CharacterSet(charactersIn: "/"))) ?? tenant
         return "\(authorityURL)/\(encoded)/oauth2/v2.0/token"
     }

@@ -2,9 +2,9 @@ import Foundation
 import LifeboatJSON
 
 /// A failed Graph call: Graph's error `code`, message and request-id, or a transport failure.
-public struct GraphError: Error, Sendable, CustomStringConvertible {
+package struct GraphError: Error, Sendable, CustomStringConvertible {
     /// What went wrong, by how the caller must react.
-    public enum Kind: String, Sendable {
+    package enum Kind: String, Sendable {
         /// Graph answered with an error status.
         case http
         /// The write may or may not have been applied (no response, or a 5xx after sending):
@@ -19,25 +19,25 @@ public struct GraphError: Error, Sendable, CustomStringConvertible {
         case refused
     }
 
-    public var kind: Kind
+    package var kind: Kind
     /// HTTP status, or 0 when there was no response.
-    public var status: Int
+    package var status: Int
     /// Graph's error code, e.g. `Request_ResourceNotFound`, `Request_BadRequest`, `TooManyRequests`.
-    public var code: String
+    package var code: String
     /// Graph's message.
-    public var message: String
+    package var message: String
     /// The `request-id` Graph returned, for a support case.
-    public var requestID: String?
+    package var requestID: String?
     /// The method of the failed request.
-    public var method: String
+    package var method: String
     /// The path of the failed request, relative to the Graph version root.
-    public var path: String
+    package var path: String
     /// Seconds Graph asked us to wait, if it said.
-    public var retryAfter: Double?
+    package var retryAfter: Double?
     /// When the answer (or the failure) arrived, on the client's clock: a retry counts its wait from it.
-    public var answeredAt: Date?
+    package var answeredAt: Date?
 
-    public init(
+    package init(
         kind: Kind, status: Int, code: String, message: String, requestID: String? = nil,
         method: String, path: String, retryAfter: Double? = nil
     ) {
@@ -52,22 +52,22 @@ public struct GraphError: Error, Sendable, CustomStringConvertible {
     }
 
     /// `true` when Graph said the object is not there (yet): 404, or the 400 "objects being referenced do not exist".
-    public var isNotFound: Bool {
+    package var isNotFound: Bool {
         status == 404 || code == "Request_ResourceNotFound"
             || (status == 400 && (message.localizedCaseInsensitiveContains("do not exist") || message.localizedCaseInsensitiveContains("does not exist")))
     }
 
     /// `true` when the request was refused because the object or link already exists.
-    public var isAlreadyExists: Bool {
+    package var isAlreadyExists: Bool {
         message.localizedCaseInsensitiveContains("already exist")
     }
 
     /// `true` for throttling (429) and transient server errors.
-    public var isTransient: Bool {
+    package var isTransient: Bool {
         status == 429 || status == 500 || status == 502 || status == 503 || status == 504 || kind == .notSent
     }
 
-    public var description: String {
+    package var description: String {
         var text: String
         switch kind {
         case .http, .malformedResponse:
@@ -84,7 +84,7 @@ public struct GraphError: Error, Sendable, CustomStringConvertible {
     }
 
     /// Parses Graph's `{"error": {"code", "message", "innerError": {"request-id"}}}` body.
-    public static func from(response: HTTPResponse, method: String, path: String) -> GraphError {
+    package static func from(response: HTTPResponse, method: String, path: String) -> GraphError {
         var code = "HTTP\(response.status)"
         var message = "HTTP status \(response.status)"
         var requestID = response.headers["request-id"] ?? response.headers["client-request-id"]

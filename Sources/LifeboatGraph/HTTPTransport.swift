@@ -2,22 +2,22 @@ import Foundation
 import LifeboatJSON
 
 /// An HTTP request as the transport sends it: an absolute URL, headers and an optional body.
-public struct HTTPRequest: Sendable, Hashable {
+package struct HTTPRequest: Sendable, Hashable {
     /// `GET`, `POST`, `PATCH`, `PUT` or `DELETE`.
-    public var method: String
+    package var method: String
     /// The absolute URL, already percent-encoded.
-    public var url: String
+    package var url: String
     /// Header fields; names are compared case-insensitively by transports.
-    public var headers: [String: String]
+    package var headers: [String: String]
     /// The body bytes (JSON for Graph).
-    public var body: Data?
+    package var body: Data?
     /// The body as a JSON value instead of bytes, for a transport that ``HTTPTransport/carriesJSONValues`` (in process):
     /// it is never written out and parsed back.
-    public var json: JSONValue?
+    package var json: JSONValue?
     /// Seconds before the transport gives up waiting for the response.
-    public var timeout: Double
+    package var timeout: Double
 
-    public init(method: String, url: String, headers: [String: String] = [:], body: Data? = nil, timeout: Double = 100) {
+    package init(method: String, url: String, headers: [String: String] = [:], body: Data? = nil, timeout: Double = 100) {
         self.method = method
         self.url = url
         self.headers = headers
@@ -26,22 +26,22 @@ public struct HTTPRequest: Sendable, Hashable {
     }
 
     /// `true` for methods that change the directory.
-    public var isWrite: Bool { method != "GET" && method != "HEAD" }
+    package var isWrite: Bool { method != "GET" && method != "HEAD" }
 }
 
 /// An HTTP response: status, headers (lower-cased names) and body.
-public struct HTTPResponse: Sendable, Hashable {
-    public var status: Int
+package struct HTTPResponse: Sendable, Hashable {
+    package var status: Int
     /// Header fields with lower-cased names.
-    public var headers: [String: String]
-    public var body: Data
+    package var headers: [String: String]
+    package var body: Data
     /// The body as a JSON value, from a transport that ``HTTPTransport/carriesJSONValues``; then ``body`` is empty.
-    public var json: JSONValue?
+    package var json: JSONValue?
     /// When the server produced the answer, on the client's clock, if the transport knows (the in-process fake tenant
     /// stamps its simulated time); otherwise the client takes the time the response arrived. Retry-After counts from it.
-    public var answeredAt: Date?
+    package var answeredAt: Date?
 
-    public init(status: Int, headers: [String: String] = [:], body: Data = Data()) {
+    package init(status: Int, headers: [String: String] = [:], body: Data = Data()) {
         self.status = status
         self.headers = Dictionary(headers.map { ($0.key.lowercased(), $0.value) }, uniquingKeysWith: { _, last in last })
         self.body = body
@@ -49,13 +49,13 @@ public struct HTTPResponse: Sendable, Hashable {
 }
 
 /// Why a transport could not produce a response.
-public enum TransportFailure: Error, Sendable, Hashable, CustomStringConvertible {
+package enum TransportFailure: Error, Sendable, Hashable, CustomStringConvertible {
     /// The connection failed before the request was sent: nothing reached the server.
     case notSent(String)
     /// The request was (or may have been) sent, but no response arrived: the outcome is unknown.
     case noResponse(String)
 
-    public var description: String {
+    package var description: String {
         switch self {
         case .notSent(let reason): return "request not sent: \(reason)"
         case .noResponse(let reason): return "no response (the request may have been applied): \(reason)"
@@ -66,7 +66,7 @@ public enum TransportFailure: Error, Sendable, Hashable, CustomStringConvertible
 /// Sends HTTP requests somewhere: a real tenant over libcurl, or a fake tenant in process.
 ///
 /// The engine never knows which one it talks to.
-public protocol HTTPTransport: Sendable {
+package protocol HTTPTransport: Sendable {
     /// Sends one request and returns its response, or throws ``TransportFailure``.
     func send(_ request: HTTPRequest) async throws -> HTTPResponse
 
@@ -77,11 +77,11 @@ public protocol HTTPTransport: Sendable {
 }
 
 extension HTTPTransport {
-    public var carriesJSONValues: Bool { false }
+    package var carriesJSONValues: Bool { false }
 }
 
 /// Time as Lifeboat's Graph client sees it: wall time for live rebuilds, simulated time for tabletops.
-public protocol GraphClock: Sendable {
+package protocol GraphClock: Sendable {
     /// The current time.
     func now() async -> Date
     /// Waits for `seconds` (instantly, in simulated time).
@@ -92,16 +92,16 @@ public protocol GraphClock: Sendable {
 }
 
 extension GraphClock {
-    public func sleep(until deadline: Date) async throws {
+    package func sleep(until deadline: Date) async throws {
         try await sleep(seconds: deadline.timeIntervalSince(await now()))
     }
 }
 
 /// The wall clock.
-public struct SystemClock: GraphClock {
-    public init() {}
-    public func now() async -> Date { Date() }
-    public func sleep(seconds: Double) async throws {
+package struct SystemClock: GraphClock {
+    package init() {}
+    package func now() async -> Date { Date() }
+    package func sleep(seconds: Double) async throws {
         guard seconds > 0 else { return }
         try await Task.sleep(nanoseconds: UInt64(seconds * 1_000_000_000))
     }

@@ -3,12 +3,12 @@ import LifeboatJSON
 
 /// Removes secrets from anything Lifeboat logs: bearer tokens, client secrets and assertions,
 /// access tokens and passwords, whether they appear in headers, form bodies or JSON.
-public enum Redaction {
+package enum Redaction {
     /// What replaces a secret.
-    public static let mask = "[REDACTED]"
+    package static let mask = "[REDACTED]"
 
     /// Header names whose values are never logged (compared case-insensitively).
-    public static let secretHeaders: Set<String> = ["authorization", "proxy-authorization", "cookie", "set-cookie"]
+    package static let secretHeaders: Set<String> = ["authorization", "proxy-authorization", "cookie", "set-cookie"]
 
     /// Field names whose values are never logged, in form bodies, query strings and JSON (compared case-insensitively).
     ///
@@ -18,7 +18,7 @@ public enum Redaction {
     /// `newPassword`/`currentPassword`, device settings' passwords),
     /// tokens, keys and credentials of synchronization and identity providers, and `inviteRedeemUrl`, which signs a
     /// guest in (invitation.md).
-    public static let secretFields = [
+    package static let secretFields = [
         "client_secret", "client_assertion", "access_token", "refresh_token", "id_token", "password", "assertion",
         "newPassword", "currentPassword", "secretText", "temporaryAccessPass", "hint", "clientSecret", "secret", "secretKey",
         "privateKey", "passwordBase64", "adDomainPassword", "localAdminPassword", "accessToken", "refreshToken", "idToken",
@@ -27,12 +27,12 @@ public enum Redaction {
     ]
 
     /// Properties whose whole value (an array or object of name/value pairs) is secret, whatever it holds.
-    public static let secretContainers = ["credentials", "secrets", "tokens"]
+    package static let secretContainers = ["credentials", "secrets", "tokens"]
 
     private static let secretNames: Set<String> = Set((secretFields + secretContainers).map { $0.lowercased() })
 
     /// Headers with secret values masked.
-    public static func redact(headers: [String: String]) -> [String: String] {
+    package static func redact(headers: [String: String]) -> [String: String] {
         var result = headers
         for name in headers.keys where secretHeaders.contains(name.lowercased()) {
             result[name] = mask
@@ -54,7 +54,7 @@ public enum Redaction {
     }()
 
     /// The text with every secret value masked.
-    public static func redact(_ text: String) -> String {
+    package static func redact(_ text: String) -> String {
         var text = text
         for pattern in patterns {
             let range = NSRange(text.startIndex..., in: text)
@@ -65,7 +65,7 @@ public enum Redaction {
 
     /// A body for a log line: redacted UTF-8 text, cut to `limit` characters. A JSON body is redacted by structure (any
     /// value of a secret property, at any depth, whatever its type), then as text like any other body.
-    public static func redact(body: Data?, limit: Int = 2000) -> String {
+    package static func redact(body: Data?, limit: Int = 2000) -> String {
         guard let body, !body.isEmpty else { return "" }
         var text = String(decoding: body, as: UTF8.self)
         if let first = body.first(where: { !$0.isASCIIWhitespace }), first == UInt8(ascii: "{") || first == UInt8(ascii: "["),
@@ -77,7 +77,7 @@ public enum Redaction {
     }
 
     /// The JSON value with the value of every secret property masked.
-    public static func redact(json: JSONValue) -> JSONValue {
+    package static func redact(json: JSONValue) -> JSONValue {
         switch json {
         case .object(let object):
             var result: JSONObject = [:]

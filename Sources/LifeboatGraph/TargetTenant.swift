@@ -4,18 +4,18 @@ import LifeboatJSON
 /// Who a Graph client is really talking to: the tenant its access token was issued for and the
 /// organization Graph answers with. A live rebuild checks both against what the operator named
 /// before it writes anything.
-public struct TargetTenant: Sendable, Hashable {
+package struct TargetTenant: Sendable, Hashable {
     /// The directory (tenant) id, from `GET /organization`.
-    public var id: String
+    package var id: String
     /// The `*.onmicrosoft.com` domain the tenant was created with.
-    public var initialDomain: String
-    public var displayName: String?
+    package var initialDomain: String
+    package var displayName: String?
     /// Every verified domain name, lower-cased.
-    public var verifiedDomains: [String]
+    package var verifiedDomains: [String]
     /// The `tid` claim of the access token, when the token is a readable JWT.
-    public var tokenTenantID: String?
+    package var tokenTenantID: String?
 
-    public init(id: String, initialDomain: String, displayName: String?, verifiedDomains: [String], tokenTenantID: String?) {
+    package init(id: String, initialDomain: String, displayName: String?, verifiedDomains: [String], tokenTenantID: String?) {
         self.id = id
         self.initialDomain = initialDomain
         self.displayName = displayName
@@ -24,7 +24,7 @@ public struct TargetTenant: Sendable, Hashable {
     }
 
     /// Signs in and reads the organization.
-    public static func identify(through graph: GraphClient) async throws -> TargetTenant {
+    package static func identify(through graph: GraphClient) async throws -> TargetTenant {
         let token = try await graph.tokens?.accessToken()
         let organizations = try await graph.list("/organization", query: [QueryItem("$select", "id,displayName,verifiedDomains")])
         guard organizations.count == 1, let organization = organizations.first, let id = organization["id"]?.stringValue else {
@@ -41,13 +41,13 @@ public struct TargetTenant: Sendable, Hashable {
     }
 
     /// Whether `name` (a tenant id or one of its domains) names this tenant.
-    public func isNamed(_ name: String) -> Bool {
+    package func isNamed(_ name: String) -> Bool {
         let name = name.lowercased()
         return name == id || name == initialDomain || verifiedDomains.contains(name)
     }
 
     /// Checks that the token, the organization and the operator's `--tenant` agree.
-    public func check(named expected: String) throws {
+    package func check(named expected: String) throws {
         if let tokenTenantID, tokenTenantID.lowercased() != id {
             throw TargetTenantError("the access token was issued for tenant \(tokenTenantID) but Graph answers for organization \(id); check --authority-url and --graph-url")
         }
@@ -61,16 +61,16 @@ public struct TargetTenant: Sendable, Hashable {
 }
 
 /// The target is not the tenant the operator named, or cannot be identified.
-public struct TargetTenantError: Error, Sendable, CustomStringConvertible {
-    public var description: String
-    public init(_ description: String) { self.description = description }
+package struct TargetTenantError: Error, Sendable, CustomStringConvertible {
+    package var description: String
+    package init(_ description: String) { self.description = description }
 }
 
 /// Claims read from an access token's payload, without verifying it (Graph verifies it; Lifeboat only
 /// checks which tenant it is for).
-public enum AccessTokenClaims {
+package enum AccessTokenClaims {
     /// The `tid` claim of a JWT access token, or `nil` when the token is not a readable JWT.
-    public static func tenantID(of token: String) -> String? {
+    package static func tenantID(of token: String) -> String? {
         let parts = token.split(separator: ".", omittingEmptySubsequences: false)
         guard parts.count >= 2, let payload = Base64URL.decode(String(parts[1])),
               let claims = (try? JSONCoding.decode(payload))?.objectValue else { return nil }

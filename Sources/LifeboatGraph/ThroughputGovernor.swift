@@ -2,24 +2,24 @@ import Foundation
 import Synchronization
 
 /// What one Graph request costs against the identity throttling quotas.
-public struct RequestCost: Sendable, Hashable {
+package struct RequestCost: Sendable, Hashable {
     /// Resource units (a write costs 1; a read 1 to 5).
-    public var resourceUnits: Double
+    package var resourceUnits: Double
     /// Write units (1 per write).
-    public var writes: Double
+    package var writes: Double
 
-    public init(resourceUnits: Double, writes: Double) {
+    package init(resourceUnits: Double, writes: Double) {
         self.resourceUnits = resourceUnits
         self.writes = writes
     }
 
-    public static func + (lhs: RequestCost, rhs: RequestCost) -> RequestCost {
+    package static func + (lhs: RequestCost, rhs: RequestCost) -> RequestCost {
         RequestCost(resourceUnits: lhs.resourceUnits + rhs.resourceUnits, writes: lhs.writes + rhs.writes)
     }
 
     /// Graph's documented estimate: a write 1 RU and 1 write; a read 1 (one object), 2 (a list),
     /// 3 (members or owners), 5 (transitive members); `$select` saves 1, `$expand` adds 1.
-    public static func estimate(_ request: GraphRequest) -> RequestCost {
+    package static func estimate(_ request: GraphRequest) -> RequestCost {
         guard request.method == "GET" || request.method == "HEAD" else { return RequestCost(resourceUnits: 1, writes: 1) }
         let last = request.path.split(separator: "/").last.map { $0.lowercased() } ?? ""
         var units: Double
@@ -51,32 +51,32 @@ public struct RequestCost: Sendable, Hashable {
 /// A 429 pauses every request (Retry-After, or jittered exponential backoff when Graph gives none) and halves the
 /// share of each quota used; `x-ms-throttle-limit-percentage` at or above ``Configuration/highUsage`` lowers it by
 /// a tenth; every unthrottled answer creeps it back up.
-public actor ThroughputGovernor {
+package actor ThroughputGovernor {
     /// A limit of `limit` units per `window` seconds.
-    public struct Quota: Sendable, Hashable {
-        public var limit: Double
-        public var window: Double
-        public init(limit: Double, window: Double) {
+    package struct Quota: Sendable, Hashable {
+        package var limit: Double
+        package var window: Double
+        package init(limit: Double, window: Double) {
             self.limit = limit
             self.window = window
         }
 
         /// Graph's write quota per app per tenant: 3,000 per 150 seconds.
-        public static let graphWrites = Quota(limit: 3000, window: 150)
+        package static let graphWrites = Quota(limit: 3000, window: 150)
         /// Graph's write quota per tenant, all apps together: 18,000 per 300 seconds.
-        public static let graphTenantWrites = Quota(limit: 18000, window: 300)
+        package static let graphTenantWrites = Quota(limit: 18000, window: 300)
     }
 
     /// A documented per-endpoint limit: requests whose path starts with one of `pathPrefixes` are sent at most
     /// `requestsPerSecond` a second, whatever the quotas allow.
-    public struct EndpointLimit: Sendable, Hashable {
+    package struct EndpointLimit: Sendable, Hashable {
         /// Which limit, for statistics (e.g. `conditionalAccess`).
-        public var name: String
+        package var name: String
         /// Path prefixes without the version, lowercased, e.g. `/identity/conditionalaccess/`.
-        public var pathPrefixes: [String]
-        public var requestsPerSecond: Double
+        package var pathPrefixes: [String]
+        package var requestsPerSecond: Double
 
-        public init(name: String, pathPrefixes: [String], requestsPerSecond: Double) {
+        package init(name: String, pathPrefixes: [String], requestsPerSecond: Double) {
             self.name = name
             self.pathPrefixes = pathPrefixes.map { $0.lowercased() }
             self.requestsPerSecond = requestsPerSecond
@@ -84,7 +84,7 @@ public actor ThroughputGovernor {
 
         /// Identity protection and Conditional Access (policies and named locations): 1 request per second per
         /// tenant for all apps, and its 429s carry no Retry-After (throttling-limits.md).
-        public static let conditionalAccess = EndpointLimit(
+        package static let conditionalAccess = EndpointLimit(
             name: "conditionalAccess", pathPrefixes: ["/identity/conditionalAccess", "/identityProtection"], requestsPerSecond: 1)
 
         func matches(_ path: String) -> Bool {
@@ -94,7 +94,7 @@ public actor ThroughputGovernor {
     }
 
     /// The tenant's size, which sets the resource-unit quota per app per tenant.
-    public enum TenantSize: String, Sendable, CaseIterable {
+    package enum TenantSize: String, Sendable, CaseIterable {
         /// Fewer than 50 users: 3,500 RU per 10 s.
         case small
         /// 50 to 500 users: 5,000 RU per 10 s.
@@ -102,7 +102,7 @@ public actor ThroughputGovernor {
         /// More than 500 users: 8,000 RU per 10 s.
         case large
 
-        public var resourceUnits: Quota {
+        package var resourceUnits: Quota {
             switch self {
             case .small: return Quota(limit: 3500, window: 10)
             case .medium: return Quota(limit: 5000, window: 10)
@@ -111,30 +111,30 @@ public actor ThroughputGovernor {
         }
     }
 
-    public struct Configuration: Sendable {
+    package struct Configuration: Sendable {
         /// Writes per app (and tenant).
-        public var writes: Quota
+        package var writes: Quota
         /// Writes per tenant; with one app registration the per-app quota is the tighter one.
-        public var tenantWrites: Quota
-        public var resourceUnits: Quota
+        package var tenantWrites: Quota
+        package var resourceUnits: Quota
         /// Endpoints paced at their own documented limit.
-        public var endpointLimits: [EndpointLimit]
+        package var endpointLimits: [EndpointLimit]
         /// The share of each quota the governor aims for: the safety margin for clocks that disagree and for
         /// requests other clients make.
-        public var headroom: Double
+        package var headroom: Double
         /// The lowest share of the target rate after repeated throttling.
-        public var minimumFactor: Double
+        package var minimumFactor: Double
         /// How much of the target rate one unthrottled answer gives back.
-        public var recoveryStep: Double
+        package var recoveryStep: Double
         /// `x-ms-throttle-limit-percentage` (as a fraction of the limit) from which the rate is lowered.
-        public var highUsage: Double
+        package var highUsage: Double
         /// Backoff when a 429 carries no Retry-After.
-        public var backoff: RetryPolicy
+        package var backoff: RetryPolicy
         /// Application registrations sharing the tenant: each has its own ``writes`` and ``resourceUnits`` windows;
         /// ``tenantWrites`` and the ``endpointLimits`` hold for all of them together.
-        public var apps: Int
+        package var apps: Int
 
-        public init(
+        package init(
             writes: Quota = .graphWrites, tenantWrites: Quota = .graphTenantWrites, resourceUnits: Quota = TenantSize.small.resourceUnits,
             endpointLimits: [EndpointLimit] = [.conditionalAccess], headroom: Double = 0.95,
             minimumFactor: Double = 0.1, recoveryStep: Double = 0.02, highUsage: Double = 0.9,
@@ -154,18 +154,18 @@ public actor ThroughputGovernor {
     }
 
     /// What the governor has done so far.
-    public struct Statistics: Sendable, Hashable {
+    package struct Statistics: Sendable, Hashable {
         /// Requests admitted.
-        public var admitted = 0
+        package var admitted = 0
         /// 429s reported.
-        public var throttled = 0
+        package var throttled = 0
         /// Requests that had to wait before being admitted.
-        public var delayed = 0
+        package var delayed = 0
         /// The current share of the target rate (1 = full).
-        public var factor = 1.0
+        package var factor = 1.0
         /// Seconds requests were held back, by the limit that held them: `writes`, `tenantWrites`,
         /// `resourceUnits`, an ``EndpointLimit``'s name, or `throttled` (a 429's pause). Concurrent waits add up.
-        public var waitedByLimit: [String: Double] = [:]
+        package var waitedByLimit: [String: Double] = [:]
     }
 
     /// The costs admitted within the last window of one quota, oldest first; reservations are never earlier than
@@ -235,7 +235,7 @@ public actor ThroughputGovernor {
         }
     }
 
-    public nonisolated let configuration: Configuration
+    package nonisolated let configuration: Configuration
     private let clock: any GraphClock
     /// Per app registration.
     private var writes: [Window]
@@ -255,7 +255,7 @@ public actor ThroughputGovernor {
     private var lastSlowdown: Date?
     private var stats = Statistics()
 
-    public init(configuration: Configuration = Configuration(), clock: any GraphClock = SystemClock()) {
+    package init(configuration: Configuration = Configuration(), clock: any GraphClock = SystemClock()) {
         self.configuration = configuration
         self.clock = clock
         writes = Array(repeating: Window(configuration.writes), count: configuration.apps)
@@ -264,7 +264,7 @@ public actor ThroughputGovernor {
     }
 
     /// The counters so far.
-    public var statistics: Statistics {
+    package var statistics: Statistics {
         var current = stats
         current.factor = factor
         return current
@@ -280,13 +280,13 @@ public actor ThroughputGovernor {
     private func target(_ quota: Quota) -> Double { max(1, quota.limit * configuration.headroom * factor) }
 
     /// Reserves `cost` and waits until the quotas allow it and no 429 pause is in force.
-    public func admit(_ cost: RequestCost) async throws {
+    package func admit(_ cost: RequestCost) async throws {
         try await admit(cost, path: "")
     }
 
     /// Reserves `cost` for a request to `path` (e.g. `/identity/conditionalAccess/policies`) and waits until the
     /// quotas and the path's ``EndpointLimit`` allow it and no 429 pause is in force.
-    public func admit(_ cost: RequestCost, path: String) async throws {
+    package func admit(_ cost: RequestCost, path: String) async throws {
         _ = try await admit(cost, paths: [path])
     }
 
@@ -294,7 +294,7 @@ public actor ThroughputGovernor {
     /// (0-based, below ``Configuration/apps``) whose quotas admit it first, and waits until that app's quotas, the
     /// tenant's write quota and the ``EndpointLimit`` of every path allow it and no 429 pause is in force. Returns
     /// the app registration to send it with.
-    public func admit(_ cost: RequestCost, paths: [String]) async throws -> Int {
+    package func admit(_ cost: RequestCost, paths: [String]) async throws -> Int {
         let paced = Self.paced(configuration.endpointLimits, paths).map(\.name)
         for name in paced { await take(name) }
         do {
@@ -306,12 +306,12 @@ public actor ThroughputGovernor {
     }
 
     /// Whether a request to `paths` takes a turn at a paced endpoint (and so must be ``release(paths:)``d).
-    public nonisolated func isPaced(_ paths: [String]) -> Bool {
+    package nonisolated func isPaced(_ paths: [String]) -> Bool {
         !Self.paced(configuration.endpointLimits, paths).isEmpty
     }
 
     /// Ends the turn of a request admitted for `paths` at its paced endpoints: call once its answer (or failure) is in.
-    public func release(paths: [String]) {
+    package func release(paths: [String]) {
         release(names: Self.paced(configuration.endpointLimits, paths).map(\.name))
     }
 
@@ -412,7 +412,7 @@ public actor ThroughputGovernor {
     /// `app` is the app registration ``admit(_:paths:)`` chose, `path` the request's path: a 429 without Retry-After
     /// from an endpoint with its own limit (Conditional Access answers so) holds back that endpoint's next request by
     /// one interval of its pace, not every request by exponential backoff.
-    public func observe(status: Int, headers: [String: String], estimated: RequestCost, app: Int = 0, path: String = "") async {
+    package func observe(status: Int, headers: [String: String], estimated: RequestCost, app: Int = 0, path: String = "") async {
         let now = await clock.now()
         let app = units.indices.contains(app) ? app : 0
         if let actual = headers["x-ms-resource-unit"].flatMap(Double.init) {
@@ -450,7 +450,7 @@ public actor ThroughputGovernor {
     }
 
     /// Records a 429: pauses every request and halves the share of each quota used.
-    public func throttled(retryAfter: Double?) async {
+    package func throttled(retryAfter: Double?) async {
         throttled(retryAfter: retryAfter, now: await clock.now())
     }
 

@@ -2,7 +2,7 @@
 /// (an RTO estimate splits it into throttling, retries, polling and people).
 ///
 /// Set with `WaitReason.$current.withValue(.throttling) { … }` around a sleep; unset waits count as ``other``.
-public enum WaitReason: String, Sendable, Hashable, CaseIterable, Codable {
+package enum WaitReason: String, Sendable, Hashable, CaseIterable, Codable {
     /// Graph answered 429 (Retry-After), or a governor held the request back under the quota.
     case throttling
     /// Backoff after a transient failure (5xx, a dropped connection) or replication lag.
@@ -17,7 +17,7 @@ public enum WaitReason: String, Sendable, Hashable, CaseIterable, Codable {
     case other
 
     /// The reason of the waits the current task makes.
-    @TaskLocal public static var current: WaitReason?
+    @TaskLocal package static var current: WaitReason?
 }
 
 /// Which of Graph's limits a throttling wait is for (throttling-limits.md), so a simulated clock can split the
@@ -25,16 +25,16 @@ public enum WaitReason: String, Sendable, Hashable, CaseIterable, Codable {
 /// ``ThroughputGovernor`` held the request back for. Unset when the answer named none.
 ///
 /// Set with `ThrottleScope.$current.withValue(scope) { … }` around a sleep.
-public enum ThrottleScope {
+package enum ThrottleScope {
     /// The scope of the waits the current task makes.
-    @TaskLocal public static var current: String?
+    @TaskLocal package static var current: String?
 
     /// Writes per app and tenant (3,000 per 150 s).
-    public static let appWrites = "Tenant_Application/Writes"
+    package static let appWrites = "Tenant_Application/Writes"
     /// Writes per tenant, all apps (18,000 per 300 s).
-    public static let tenantWrites = "Tenant/Writes"
+    package static let tenantWrites = "Tenant/Writes"
     /// Resource units per app and tenant (3,500–8,000 per 10 s).
-    public static let resourceUnits = "Tenant_Application/ResourceUnits"
+    package static let resourceUnits = "Tenant_Application/ResourceUnits"
     /// Identity protection and Conditional Access: 1 request per second per tenant.
-    public static let conditionalAccess = "Tenant/ConditionalAccess"
+    package static let conditionalAccess = "Tenant/ConditionalAccess"
 }

@@ -2,27 +2,27 @@ import Foundation
 import LifeboatJSON
 
 /// One CSV record: its fields and the line it starts on (a quoted field may span lines).
-public struct CSVRow: Sendable, Equatable {
-    public var line: Int
-    public var fields: [String]
+package struct CSVRow: Sendable, Equatable {
+    package var line: Int
+    package var fields: [String]
 }
 
 /// A CSV file as PowerShell's `Export-Csv` writes it: an optional `#TYPE` line, a header row, then
 /// one record per object; every field may be quoted, quotes are doubled, and quoted fields may hold
 /// delimiters and line breaks. The delimiter is `,` unless the header says `;` or tab (`-UseCulture`).
-public struct CSVTable: Sendable {
+package struct CSVTable: Sendable {
     /// The file name used in errors.
-    public var file: String
-    public var header: [String]
-    public var rows: [CSVRow]
+    package var file: String
+    package var header: [String]
+    package var rows: [CSVRow]
     /// The line of the header row.
-    public var headerLine: Int
+    package var headerLine: Int
 
     /// Column index by normalised header name (lower case, letters and digits only).
     private var indexByKey: [String: Int] = [:]
 
     /// Parses CSV text; throws with the file, line and column of the first problem.
-    public init(text: String, file: String) throws(ImportError) {
+    package init(text: String, file: String) throws(ImportError) {
         self.file = file
         var scalars = Array(text.unicodeScalars)
         var line = 1
@@ -64,7 +64,7 @@ public struct CSVTable: Sendable {
     }
 
     /// Reads and decodes a CSV file (UTF-8 with or without BOM, UTF-16 with BOM, or Windows-1252).
-    public init(contentsOf url: URL, file: String) throws(ImportError) {
+    package init(contentsOf url: URL, file: String) throws(ImportError) {
         let data: Data
         do {
             data = try InputFile.read(url.path, limit: ImportInput.fileLimit)
@@ -75,7 +75,7 @@ public struct CSVTable: Sendable {
     }
 
     /// The index of the first column whose normalised name is one of `names`.
-    public func column(_ names: [String]) -> Int? {
+    package func column(_ names: [String]) -> Int? {
         for name in names {
             if let index = indexByKey[Self.key(name)] { return index }
         }
@@ -83,7 +83,7 @@ public struct CSVTable: Sendable {
     }
 
     /// The header name of a column.
-    public func name(_ column: Int) -> String { header[column] }
+    package func name(_ column: Int) -> String { header[column] }
 
     /// The text without leading and trailing whitespace and line breaks (ASCII without Foundation, which costs
     /// microseconds per cell; other text as `trimmingCharacters(in: .whitespacesAndNewlines)`).

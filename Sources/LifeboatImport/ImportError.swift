@@ -1,16 +1,16 @@
 /// Input an importer cannot use: the file, the line (a CSV row's first line) and the column or
 /// field, what is wrong, and what to do about it.
-public struct ImportError: Error, Sendable, Equatable, CustomStringConvertible {
+package struct ImportError: Error, Sendable, Equatable, CustomStringConvertible {
     /// The input file, relative to the import directory when it is inside it.
-    public var file: String
+    package var file: String
     /// The 1-based line: the first line of a CSV row, or the line of a JSON syntax error.
-    public var line: Int?
+    package var line: Int?
     /// The CSV column or the JSON field (a path such as `conditions.users`).
-    public var column: String?
-    public var problem: String
-    public var hint: String?
+    package var column: String?
+    package var problem: String
+    package var hint: String?
 
-    public init(file: String, line: Int? = nil, column: String? = nil, problem: String, hint: String? = nil) {
+    package init(file: String, line: Int? = nil, column: String? = nil, problem: String, hint: String? = nil) {
         self.file = file
         self.line = line
         self.column = column
@@ -18,7 +18,7 @@ public struct ImportError: Error, Sendable, Equatable, CustomStringConvertible {
         self.hint = hint
     }
 
-    public var description: String {
+    package var description: String {
         var text = file
         if let line { text += ":\(line)" }
         if let column { text += ": \(column)" }

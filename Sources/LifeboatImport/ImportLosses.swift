@@ -6,30 +6,30 @@ import LifeboatSnapshot
 ///
 /// A loss names one object (``objectId``) or one input row (``line``) when it concerns that object's data,
 /// or a whole collection (neither) when the format never holds it (e.g. no user has a manager in a CSV export).
-public struct ImportLoss: Codable, Sendable, Hashable {
+package struct ImportLoss: Codable, Sendable, Hashable {
     /// The object type the loss concerns.
-    public var type: ObjectType
+    package var type: ObjectType
     /// The object's source id; `nil` for a loss that applies to every object of the type.
-    public var objectId: String?
+    package var objectId: String?
     /// A name for people: UPN, display name, or the id.
-    public var displayName: String?
+    package var displayName: String?
     /// The Graph property that is missing or degraded; `nil` when the whole object was left out.
-    public var property: String?
+    package var property: String?
     /// The input file, relative to the import directory.
-    public var file: String
+    package var file: String
     /// The CSV row's first line, when the loss comes from one row.
-    public var line: Int?
+    package var line: Int?
     /// The source column or field.
-    public var column: String?
+    package var column: String?
     /// A short, stable category: `flattened`, `not-exported`, `truncated`, `inferred`, `unresolved`, `skipped`.
-    public var kind: String
+    package var kind: String
     /// What happened and what it means for a restore.
-    public var reason: String
+    package var reason: String
 
     /// `true` for a loss that applies to every object of the type (no object, no row).
-    public var isCollectionWide: Bool { objectId == nil && line == nil }
+    package var isCollectionWide: Bool { objectId == nil && line == nil }
 
-    public init(type: ObjectType, objectId: String? = nil, displayName: String? = nil, property: String? = nil, file: String,
+    package init(type: ObjectType, objectId: String? = nil, displayName: String? = nil, property: String? = nil, file: String,
                 line: Int? = nil, column: String? = nil, kind: String, reason: String) {
         self.type = type
         self.objectId = objectId
@@ -44,18 +44,18 @@ public struct ImportLoss: Codable, Sendable, Hashable {
 }
 
 /// `importLosses.json`: what the source format lost, kept inside the snapshot (listed and hashed in the manifest).
-public struct ImportLossReport: Codable, Sendable, Hashable {
+package struct ImportLossReport: Codable, Sendable, Hashable {
     /// The name of the file in a snapshot directory.
-    public static let fileName = Snapshot.importLossesFileName
+    package static let fileName = Snapshot.importLossesFileName
 
-    public var formatVersion: Int
+    package var formatVersion: Int
     /// `entra-exporter` or `powershell-csv`.
-    public var importedFrom: String
+    package var importedFrom: String
     /// When the import ran, ISO 8601.
-    public var importedAt: String
-    public var losses: [ImportLoss]
+    package var importedAt: String
+    package var losses: [ImportLoss]
 
-    public init(importedFrom: String, importedAt: String, losses: [ImportLoss]) {
+    package init(importedFrom: String, importedAt: String, losses: [ImportLoss]) {
         formatVersion = 1
         self.importedFrom = importedFrom
         self.importedAt = importedAt
@@ -65,7 +65,7 @@ public struct ImportLossReport: Codable, Sendable, Hashable {
     /// Reads the losses of a loaded snapshot, or `nil` when it was not imported.
     ///
     /// `Snapshot.load` has already checked the file against the manifest's SHA-256.
-    public static func read(from snapshot: Snapshot) throws(SnapshotError) -> ImportLossReport? {
+    package static func read(from snapshot: Snapshot) throws(SnapshotError) -> ImportLossReport? {
         guard snapshot.manifest.files[fileName] != nil else { return nil }
         let url = snapshot.directory.appendingPathComponent(fileName)
         do {
@@ -76,7 +76,7 @@ public struct ImportLossReport: Codable, Sendable, Hashable {
     }
 
     /// Losses grouped for a summary: type, property and kind, with how many objects each concerns.
-    public var grouped: [LossGroup] {
+    package var grouped: [LossGroup] {
         var groups: [String: LossGroup] = [:]
         for loss in losses {
             // Collection-wide losses without a property (unmapped columns) stay apart per column.
@@ -95,17 +95,17 @@ public struct ImportLossReport: Codable, Sendable, Hashable {
 }
 
 /// Losses of one kind on one property of one type.
-public struct LossGroup: Sendable, Hashable {
-    public var type: ObjectType
-    public var property: String?
+package struct LossGroup: Sendable, Hashable {
+    package var type: ObjectType
+    package var property: String?
     /// The source column, for a whole-collection loss of a column (`unmapped`).
-    public var column: String?
-    public var kind: String
+    package var column: String?
+    package var kind: String
     /// `true` when the format never carries the property for any object of the type.
-    public var wholeCollection: Bool
+    package var wholeCollection: Bool
     /// How many objects (or rows) the loss names (0 for a whole-collection loss).
-    public var objects: Int
+    package var objects: Int
     /// The reason given for the first such loss.
-    public var example: String
-    public var files: [String]
+    package var example: String
+    package var files: [String]
 }

@@ -3,13 +3,13 @@ import LifeboatJSON
 import LifeboatSnapshot
 
 /// Where an imported object came from, so a problem found later still names the file, row and column.
-public struct ImportOrigin: Sendable, Hashable {
-    public var file: String
-    public var line: Int?
+package struct ImportOrigin: Sendable, Hashable {
+    package var file: String
+    package var line: Int?
     /// Graph property → the source column or field it was read from.
-    public var columns: [String: String]
+    package var columns: [String: String]
 
-    public init(file: String, line: Int? = nil, columns: [String: String] = [:]) {
+    package init(file: String, line: Int? = nil, columns: [String: String] = [:]) {
         self.file = file
         self.line = line
         self.columns = columns
@@ -17,30 +17,30 @@ public struct ImportOrigin: Sendable, Hashable {
 }
 
 /// An object converted to Graph's shape, with its origin.
-public struct ImportedObject: Sendable, Hashable {
-    public var properties: JSONObject
-    public var origin: ImportOrigin
+package struct ImportedObject: Sendable, Hashable {
+    package var properties: JSONObject
+    package var origin: ImportOrigin
 
-    public var id: String? { properties["id"]?.stringValue }
+    package var id: String? { properties["id"]?.stringValue }
     /// UPN, display name or id, for loss lists.
-    public var label: String? {
+    package var label: String? {
         properties["userPrincipalName"]?.stringValue ?? properties["displayName"]?.stringValue ?? id
     }
 }
 
 /// Everything an importer read: objects per type, what the format lost, and what it knows of the source tenant.
-public struct ImportedTenant: Sendable {
+package struct ImportedTenant: Sendable {
     /// The collections the source held (an empty array: the source had the file or folder but no objects).
-    public var collections: [ObjectType: [ImportedObject]] = [:]
-    public var losses: [ImportLoss] = []
-    public var sourceTenantId: String?
-    public var sourceInitialDomain: String?
+    package var collections: [ObjectType: [ImportedObject]] = [:]
+    package var losses: [ImportLoss] = []
+    package var sourceTenantId: String?
+    package var sourceInitialDomain: String?
     /// When the export was made, if the source says (else the newest input file's modification time).
-    public var exportedAt: Date?
+    package var exportedAt: Date?
     /// Input files the importer did not use (other object types), for the summary.
-    public var ignoredFiles: [String] = []
+    package var ignoredFiles: [String] = []
 
-    public init() {}
+    package init() {}
 
     mutating func add(_ type: ObjectType, _ properties: JSONObject, origin: ImportOrigin) {
         collections[type, default: []].append(ImportedObject(properties: properties, origin: origin))

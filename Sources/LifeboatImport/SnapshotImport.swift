@@ -3,7 +3,7 @@ import LifeboatJSON
 import LifeboatSnapshot
 
 /// The export formats `lifeboat snapshot import` reads.
-public enum ImportFormat: String, CaseIterable, Sendable {
+package enum ImportFormat: String, CaseIterable, Sendable {
     /// The directory tree Microsoft's EntraExporter module writes (`Export-Entra -Path DIR -All`).
     case entraExporter = "entra-exporter"
     /// `Export-Csv` files of the AzureAD, MSOnline or Microsoft.Graph PowerShell modules, and
@@ -12,23 +12,23 @@ public enum ImportFormat: String, CaseIterable, Sendable {
 }
 
 /// What an import produced.
-public struct ImportResult: Sendable {
+package struct ImportResult: Sendable {
     /// The snapshot as `Snapshot.load` reads it from its final place.
-    public var snapshot: Snapshot
-    public var lossReport: ImportLossReport
+    package var snapshot: Snapshot
+    package var lossReport: ImportLossReport
     /// Input files that hold nothing Lifeboat restores (other object types), relative to the input directory.
-    public var ignoredFiles: [String]
+    package var ignoredFiles: [String]
 }
 
 /// Turns an export directory into a Lifeboat snapshot directory.
-public enum SnapshotImport {
+package enum SnapshotImport {
     /// Reads `input` in `format`, and writes a snapshot to `output` atomically: into a temporary directory
     /// next to it, then renamed. Nothing is written when the input has a problem.
     ///
     /// - Parameters:
     ///   - sourceTenantId: overrides (or supplies, when the export has no organization) the source tenant id.
     ///   - capturedAt: overrides the export time (default: from the export, else the newest input file).
-    public static func run(
+    package static func run(
         format: ImportFormat, input: URL, output: URL, sourceTenantId: String? = nil, capturedAt: Date? = nil,
         toolVersion: String, now: Date = Date()
     ) throws(ImportError) -> ImportResult {

@@ -3,38 +3,38 @@ import LifeboatJSON
 import LifeboatSnapshot
 
 /// What a snapshot holds and what of it cannot come back as it was: the analysis behind `lifeboat snapshot summary`.
-public struct SnapshotSummary: Sendable {
+package struct SnapshotSummary: Sendable {
     /// One restorability warning.
-    public struct Warning: Sendable, Hashable {
+    package struct Warning: Sendable, Hashable {
         /// A stable identifier, e.g. `client-secrets`, `synced-users`, `recycle-bin-window`.
-        public var code: String
+        package var code: String
         /// `warning` (something will not come back as it was) or `info` (worth knowing).
-        public var severity: String
-        public var type: ObjectType?
+        package var severity: String
+        package var type: ObjectType?
         /// How many objects it concerns.
-        public var count: Int
-        public var message: String
-        public var action: String
+        package var count: Int
+        package var message: String
+        package var action: String
     }
 
     /// Microsoft's recycle bin keeps deleted users, groups, apps, service principals and AUs this long.
-    public static let recycleBinDays = 30
+    package static let recycleBinDays = 30
 
-    public var directory: String
-    public var sourceTenantId: String
-    public var sourceInitialDomain: String?
-    public var capturedAt: String
-    public var toolVersion: String?
+    package var directory: String
+    package var sourceTenantId: String
+    package var sourceInitialDomain: String?
+    package var capturedAt: String
+    package var toolVersion: String?
     /// Whole days between the capture and `now`; `nil` when the capture time does not parse.
-    public var ageDays: Int?
+    package var ageDays: Int?
     /// Objects per type, for the types the snapshot holds.
-    public var counts: [(type: ObjectType, count: Int)]
-    public var warnings: [Warning]
+    package var counts: [(type: ObjectType, count: Int)]
+    package var warnings: [Warning]
     /// What the source format lost, for imported snapshots.
-    public var importLosses: ImportLossReport?
+    package var importLosses: ImportLossReport?
 
     /// Analyses a loaded snapshot as of `now`.
-    public static func analyse(_ snapshot: Snapshot, now: Date = Date()) throws(SnapshotError) -> SnapshotSummary {
+    package static func analyse(_ snapshot: Snapshot, now: Date = Date()) throws(SnapshotError) -> SnapshotSummary {
         let manifest = snapshot.manifest
         let listed = Set(manifest.files.keys)
         let counts = ObjectType.allCases.filter { listed.contains($0.fileName) }.map { (type: $0, count: snapshot.counts[$0] ?? 0) }
@@ -141,7 +141,7 @@ public struct SnapshotSummary: Sendable {
     }
 
     /// The summary as JSON, for scripts.
-    public var json: JSONValue {
+    package var json: JSONValue {
         var document: JSONObject = [
             "directory": .string(directory), "sourceTenantId": .string(sourceTenantId),
             "sourceInitialDomain": sourceInitialDomain.map(JSONValue.string) ?? .null, "capturedAt": .string(capturedAt),

@@ -3,16 +3,16 @@ import Foundation
 /// Writes JSON values as compact UTF-8 with sorted keys, fast enough for snapshots of 100,000 users
 /// and for every request of an in-process tabletop (Foundation's encoder takes several times longer),
 /// and byte-for-byte reproducible.
-public struct CompactJSONWriter {
+package struct CompactJSONWriter {
     /// The UTF-8 written so far.
-    public private(set) var bytes: [UInt8] = []
+    package private(set) var bytes: [UInt8] = []
 
-    public init(capacity: Int = 1 << 16) {
+    package init(capacity: Int = 1 << 16) {
         bytes.reserveCapacity(capacity)
     }
 
     /// A collection file: `{"value":[` one object per line `]}`.
-    public static func collectionFile(_ objects: [JSONObject]) -> Data {
+    package static func collectionFile(_ objects: [JSONObject]) -> Data {
         var writer = CompactJSONWriter(capacity: objects.count * 600 + 32)
         writer.raw("{\"value\":[\n")
         for (index, object) in objects.enumerated() {
@@ -24,12 +24,12 @@ public struct CompactJSONWriter {
     }
 
     /// Appends text as it is.
-    public mutating func raw(_ text: StaticString) {
+    package mutating func raw(_ text: StaticString) {
         text.withUTF8Buffer { bytes.append(contentsOf: $0) }
     }
 
     /// Appends one value.
-    public mutating func write(_ value: JSONValue) {
+    package mutating func write(_ value: JSONValue) {
         switch value {
         case .null: raw("null")
         case .bool(let flag): flag ? raw("true") : raw("false")

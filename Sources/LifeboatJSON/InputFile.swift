@@ -6,35 +6,35 @@ import Foundation
 #endif
 
 /// Why an input file was not read: what it is instead of a regular file, or that it is too large.
-public struct InputFileError: Error, Sendable, Equatable, CustomStringConvertible {
-    public var path: String
-    public var problem: String
+package struct InputFileError: Error, Sendable, Equatable, CustomStringConvertible {
+    package var path: String
+    package var problem: String
 
-    public init(path: String, problem: String) {
+    package init(path: String, problem: String) {
         self.path = path
         self.problem = problem
     }
 
-    public var description: String { "\(path): \(problem)" }
+    package var description: String { "\(path): \(problem)" }
 }
 
 /// Reads input files (runbooks, scenarios, snapshot files, exports) with their kind checked and their size bounded, so
 /// `/dev/zero`, a FIFO or a directory is reported as what it is instead of hanging, exhausting memory or being called
 /// "missing".
-public enum InputFile {
+package enum InputFile {
     /// The default limit for one input file: 1 GiB (a 100,000-user snapshot's users.json is about 150 MB).
-    public static let defaultLimit = 1 << 30
+    package static let defaultLimit = 1 << 30
 
     /// What is at `path` (following symbolic links), in words, when it is not a regular file; nil for a regular file
     /// or nothing at all.
-    public static func nonRegularKind(_ path: String) -> String? {
+    package static func nonRegularKind(_ path: String) -> String? {
         var info = stat()
         guard stat(path, &info) == 0 else { return nil }
         return kind(info.st_mode)
     }
 
     /// Whether `path` (following symbolic links) is a regular file holding at least one byte.
-    public static func isNonEmptyRegularFile(_ path: String) -> Bool {
+    package static func isNonEmptyRegularFile(_ path: String) -> Bool {
         var info = stat()
         guard stat(path, &info) == 0 else { return false }
         return kind(info.st_mode) == nil && info.st_size > 0
@@ -53,7 +53,7 @@ public enum InputFile {
     }
 
     /// The bytes of the regular file at `path`, at most `limit` of them; throws ``InputFileError`` for anything else.
-    public static func read(_ path: String, limit: Int = defaultLimit) throws(InputFileError) -> Data {
+    package static func read(_ path: String, limit: Int = defaultLimit) throws(InputFileError) -> Data {
         // O_NONBLOCK: opening a FIFO must not wait for a writer; it is refused below.
         let fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)
         guard fd >= 0 else {

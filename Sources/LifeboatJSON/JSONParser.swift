@@ -1,11 +1,11 @@
 import Foundation
 
 /// A JSON document that could not be parsed, with the line and column of the problem.
-public struct JSONParseError: Error, CustomStringConvertible, Sendable, Equatable {
-    public var line: Int
-    public var column: Int
-    public var problem: String
-    public var description: String { "line \(line), column \(column): \(problem)" }
+package struct JSONParseError: Error, CustomStringConvertible, Sendable, Equatable {
+    package var line: Int
+    package var column: Int
+    package var problem: String
+    package var description: String { "line \(line), column \(column): \(problem)" }
 }
 
 /// Parses JSON bytes straight into ``JSONValue``.

@@ -1,10 +1,10 @@
 import Foundation
 
 /// A JSON object as Microsoft Graph sends it: property name → value.
-public typealias JSONObject = [String: JSONValue]
+package typealias JSONObject = [String: JSONValue]
 
 /// A JSON value that round-trips every property Graph sends, including ones Lifeboat does not model.
-public enum JSONValue: Sendable, Hashable {
+package enum JSONValue: Sendable, Hashable {
     case null
     case bool(Bool)
     case number(Double)
@@ -13,43 +13,43 @@ public enum JSONValue: Sendable, Hashable {
     case object(JSONObject)
 
     /// The string, if this value is one.
-    public var stringValue: String? {
+    package var stringValue: String? {
         if case .string(let value) = self { return value }
         return nil
     }
 
     /// The boolean, if this value is one.
-    public var boolValue: Bool? {
+    package var boolValue: Bool? {
         if case .bool(let value) = self { return value }
         return nil
     }
 
     /// The number, if this value is one.
-    public var numberValue: Double? {
+    package var numberValue: Double? {
         if case .number(let value) = self { return value }
         return nil
     }
 
     /// The elements, if this value is an array.
-    public var arrayValue: [JSONValue]? {
+    package var arrayValue: [JSONValue]? {
         if case .array(let value) = self { return value }
         return nil
     }
 
     /// The properties, if this value is an object.
-    public var objectValue: JSONObject? {
+    package var objectValue: JSONObject? {
         if case .object(let value) = self { return value }
         return nil
     }
 
     /// `true` for JSON `null`.
-    public var isNull: Bool {
+    package var isNull: Bool {
         if case .null = self { return true }
         return false
     }
 
     /// The elements of an array of strings; `nil` when this is not an array or holds a non-string.
-    public var stringArray: [String]? {
+    package var stringArray: [String]? {
         guard let array = arrayValue else { return nil }
         var strings: [String] = []
         strings.reserveCapacity(array.count)
@@ -61,13 +61,13 @@ public enum JSONValue: Sendable, Hashable {
     }
 
     /// Member lookup for objects; `nil` for other values.
-    public subscript(key: String) -> JSONValue? {
+    package subscript(key: String) -> JSONValue? {
         objectValue?[key]
     }
 }
 
 extension JSONValue: Codable {
-    public init(from decoder: any Decoder) throws {
+    package init(from decoder: any Decoder) throws {
         let container = try decoder.singleValueContainer()
         if container.decodeNil() {
             self = .null
@@ -84,7 +84,7 @@ extension JSONValue: Codable {
         }
     }
 
-    public func encode(to encoder: any Encoder) throws {
+    package func encode(to encoder: any Encoder) throws {
         var container = encoder.singleValueContainer()
         switch self {
         case .null: try container.encodeNil()
@@ -107,30 +107,30 @@ extension JSONValue: Codable {
 extension JSONValue: ExpressibleByStringLiteral, ExpressibleByBooleanLiteral, ExpressibleByIntegerLiteral,
     ExpressibleByArrayLiteral, ExpressibleByDictionaryLiteral, ExpressibleByNilLiteral
 {
-    public init(stringLiteral value: String) { self = .string(value) }
-    public init(booleanLiteral value: Bool) { self = .bool(value) }
-    public init(integerLiteral value: Int) { self = .number(Double(value)) }
-    public init(arrayLiteral elements: JSONValue...) { self = .array(elements) }
-    public init(dictionaryLiteral elements: (String, JSONValue)...) {
+    package init(stringLiteral value: String) { self = .string(value) }
+    package init(booleanLiteral value: Bool) { self = .bool(value) }
+    package init(integerLiteral value: Int) { self = .number(Double(value)) }
+    package init(arrayLiteral elements: JSONValue...) { self = .array(elements) }
+    package init(dictionaryLiteral elements: (String, JSONValue)...) {
         self = .object(JSONObject(elements, uniquingKeysWith: { _, last in last }))
     }
-    public init(nilLiteral: ()) { self = .null }
+    package init(nilLiteral: ()) { self = .null }
 }
 
 /// Encoding and decoding of JSON documents with Lifeboat's conventions (sorted keys, no slash escaping).
-public enum JSONCoding {
+package enum JSONCoding {
     /// Decodes a JSON document into a value; errors give the line and column.
-    public static func decode(_ data: Data) throws -> JSONValue {
+    package static func decode(_ data: Data) throws -> JSONValue {
         try JSONParser.parse(data)
     }
 
     /// Decodes a JSON document into a `Decodable` type.
-    public static func decode<T: Decodable>(_ type: T.Type, from data: Data) throws -> T {
+    package static func decode<T: Decodable>(_ type: T.Type, from data: Data) throws -> T {
         try JSONDecoder().decode(type, from: data)
     }
 
     /// Encodes a value as compact JSON with sorted keys, so equal values give equal bytes.
-    public static func encode<T: Encodable>(_ value: T) throws -> Data {
+    package static func encode<T: Encodable>(_ value: T) throws -> Data {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         return try encoder.encode(value)
@@ -138,7 +138,7 @@ public enum JSONCoding {
 
     /// Encodes a JSON value as compact JSON with sorted keys, without going through `Encodable`
     /// (the fake tenant and the checkpoint encode one per request).
-    public static func encode(_ value: JSONValue) throws -> Data {
+    package static func encode(_ value: JSONValue) throws -> Data {
         Data(bytes(value))
     }
 
@@ -149,14 +149,14 @@ public enum JSONCoding {
     }
 
     /// Encodes a value as indented JSON with sorted keys, for files people read.
-    public static func encodePretty<T: Encodable>(_ value: T) throws -> Data {
+    package static func encodePretty<T: Encodable>(_ value: T) throws -> Data {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes, .prettyPrinted]
         return try encoder.encode(value)
     }
 
     /// Compact JSON text of a value; values built from JSON always encode.
-    public static func string(_ value: JSONValue) -> String {
+    package static func string(_ value: JSONValue) -> String {
         String(decoding: bytes(value), as: UTF8.self)
     }
 }

@@ -6,23 +6,23 @@ import LifeboatSnapshot
 
 /// The readiness verdict: what a snapshot and a runbook would and would not bring back, checked
 /// before the day they are needed. It reads only the snapshot and the runbook; it touches no tenant.
-public enum Readiness {
+package enum Readiness {
     /// Days Graph keeps deleted users, Microsoft 365 groups, applications and service principals.
-    public static let recycleBinDays = 30.0
+    package static let recycleBinDays = 30.0
     /// How close to the recycle-bin window an in-place snapshot starts to be a concern.
-    public static let recycleBinWarningDays = 23.0
+    package static let recycleBinWarningDays = 23.0
 
     /// What the checks look at.
-    public struct Input: Sendable {
-        public var snapshot: Snapshot
+    package struct Input: Sendable {
+        package var snapshot: Snapshot
         /// The runbook, parameters substituted.
-        public var runbook: Runbook
+        package var runbook: Runbook
         /// Now, for the snapshot's age.
-        public var now: Date
+        package var now: Date
         /// The estimated recovery time in seconds (a tabletop's simulated total), when known.
-        public var estimatedRTOSeconds: Double?
+        package var estimatedRTOSeconds: Double?
 
-        public init(snapshot: Snapshot, runbook: Runbook, now: Date = Date(), estimatedRTOSeconds: Double? = nil) {
+        package init(snapshot: Snapshot, runbook: Runbook, now: Date = Date(), estimatedRTOSeconds: Double? = nil) {
             self.snapshot = snapshot
             self.runbook = runbook
             self.now = now
@@ -31,7 +31,7 @@ public enum Readiness {
     }
 
     /// Runs every check.
-    public static func assess(_ input: Input) -> ReadinessReport {
+    package static func assess(_ input: Input) -> ReadinessReport {
         var checks = Checks(input)
         checks.secretsAndCertificates()
         checks.passwordsAndMFA()

@@ -3,7 +3,7 @@ import LifeboatEngine
 import LifeboatJSON
 
 /// How much a finding matters before a recovery.
-public enum ReadinessSeverity: String, Sendable, Codable, CaseIterable, Comparable {
+package enum ReadinessSeverity: String, Sendable, Codable, CaseIterable, Comparable {
     /// The recovery would fail, lock people out, or miss its objective: fix it before relying on this backup.
     case critical
     /// Something will not come back, or come back incomplete: plan the manual work.
@@ -20,21 +20,21 @@ public enum ReadinessSeverity: String, Sendable, Codable, CaseIterable, Comparab
     }
 
     /// Critical sorts first.
-    public static func < (lhs: Self, rhs: Self) -> Bool { lhs.rank < rhs.rank }
+    package static func < (lhs: Self, rhs: Self) -> Bool { lhs.rank < rhs.rank }
 }
 
 /// An object a finding is about.
-public struct ReadinessObject: Sendable, Codable, Hashable {
+package struct ReadinessObject: Sendable, Codable, Hashable {
     /// `user`, `group`, `application`, `conditionalAccessPolicy`, … (or `missing` for an id the snapshot lacks).
-    public var type: String
+    package var type: String
     /// Its id in the source tenant.
-    public var id: String
+    package var id: String
     /// Its display name or UPN.
-    public var name: String
+    package var name: String
     /// What about it (e.g. the missing reference's path).
-    public var note: String?
+    package var note: String?
 
-    public init(type: String, id: String, name: String, note: String? = nil) {
+    package init(type: String, id: String, name: String, note: String? = nil) {
         self.type = type
         self.id = id
         self.name = name
@@ -43,9 +43,9 @@ public struct ReadinessObject: Sendable, Codable, Hashable {
 }
 
 /// One thing to know, or to fix, before this backup and runbook are relied on.
-public struct ReadinessFinding: Sendable, Codable, Hashable {
+package struct ReadinessFinding: Sendable, Codable, Hashable {
     /// What kind of finding it is.
-    public enum Kind: String, Sendable, Codable, CaseIterable {
+    package enum Kind: String, Sendable, Codable, CaseIterable {
         /// Client secrets of app registrations: never readable, new ones must be issued.
         case clientSecrets
         /// App certificates whose public key the snapshot does not hold.
@@ -89,23 +89,23 @@ public struct ReadinessFinding: Sendable, Codable, Hashable {
         case preflightUnreadable
     }
 
-    public var kind: Kind
-    public var severity: ReadinessSeverity
+    package var kind: Kind
+    package var severity: ReadinessSeverity
     /// One sentence: what is wrong.
-    public var summary: String
+    package var summary: String
     /// The objects concerned (at most ``objectLimit``; ``objectCount`` says how many there are).
-    public var objects: [ReadinessObject]
+    package var objects: [ReadinessObject]
     /// How many objects are concerned in all.
-    public var objectCount: Int
+    package var objectCount: Int
     /// What to do about it.
-    public var fix: String
+    package var fix: String
     /// The runbook stages the finding breaks (preflight findings), when it is about stages.
-    public var stages: [String]?
+    package var stages: [String]?
 
     /// Objects kept per finding: enough to act on, bounded for tenants of 100,000 users.
-    public static let objectLimit = 200
+    package static let objectLimit = 200
 
-    public init(kind: Kind, severity: ReadinessSeverity, summary: String, objects: [ReadinessObject], fix: String, stages: [String]? = nil) {
+    package init(kind: Kind, severity: ReadinessSeverity, summary: String, objects: [ReadinessObject], fix: String, stages: [String]? = nil) {
         self.stages = stages
         self.kind = kind
         self.severity = severity
@@ -117,14 +117,14 @@ public struct ReadinessFinding: Sendable, Codable, Hashable {
 }
 
 /// The verdict: every finding, most severe first.
-public struct ReadinessReport: Sendable, Codable, Hashable {
-    public var findings: [ReadinessFinding]
+package struct ReadinessReport: Sendable, Codable, Hashable {
+    package var findings: [ReadinessFinding]
     /// When the snapshot was captured and how old it was at the time of the check, in days.
-    public var snapshotCapturedAt: String
-    public var snapshotAgeDays: Double?
-    public var runbook: String
+    package var snapshotCapturedAt: String
+    package var snapshotAgeDays: Double?
+    package var runbook: String
 
-    public init(findings: [ReadinessFinding], snapshotCapturedAt: String, snapshotAgeDays: Double?, runbook: String) {
+    package init(findings: [ReadinessFinding], snapshotCapturedAt: String, snapshotAgeDays: Double?, runbook: String) {
         self.findings = findings.sorted { ($0.severity, $0.kind.rawValue) < ($1.severity, $1.kind.rawValue) }
         self.snapshotCapturedAt = snapshotCapturedAt
         self.snapshotAgeDays = snapshotAgeDays
@@ -132,24 +132,24 @@ public struct ReadinessReport: Sendable, Codable, Hashable {
     }
 
     /// `true` when a finding is critical (`lifeboat readiness` then exits 1).
-    public var hasCritical: Bool { findings.contains { $0.severity == .critical } }
+    package var hasCritical: Bool { findings.contains { $0.severity == .critical } }
 
-    public func count(_ severity: ReadinessSeverity) -> Int { findings.filter { $0.severity == severity }.count }
+    package func count(_ severity: ReadinessSeverity) -> Int { findings.filter { $0.severity == severity }.count }
 
     /// The kinds found, for tests and summaries.
-    public var kinds: Set<ReadinessFinding.Kind> { Set(findings.map(\.kind)) }
+    package var kinds: Set<ReadinessFinding.Kind> { Set(findings.map(\.kind)) }
 }
 
 extension ReadinessReport {
     /// `2 critical, 1 warning, 3 info`, or `no findings`.
-    public var tally: String {
+    package var tally: String {
         guard !findings.isEmpty else { return "no findings" }
         let warnings = count(.warning)
         return "\(count(.critical)) critical, \(warnings) warning\(warnings == 1 ? "" : "s"), \(count(.info)) info"
     }
 
     /// A terminal rendering: one block per finding with up to `objectsShown` objects.
-    public func text(objectsShown: Int = 5) -> String {
+    package func text(objectsShown: Int = 5) -> String {
         var lines = ["Readiness of \(runbook) with the snapshot captured \(snapshotCapturedAt)"
             + (snapshotAgeDays.map { String(format: " (%.0f days ago)", $0) } ?? "") + ": \(tally)"]
         for finding in findings {
@@ -169,11 +169,11 @@ extension ReadinessReport {
 
 extension ReadinessReport {
     /// Objects of a finding kept in the run's event log (the finding's ``ReadinessFinding/objectCount`` says how many there are).
-    public static let objectsRecorded = 20
+    package static let objectsRecorded = 20
 
     /// Records the verdict in a run's event log, so the post-incident report shows what the backup could not bring back:
     /// one `readiness.assessed` event, then one `readiness.finding` per finding with the finding as its detail.
-    public func record(in store: CheckpointStore, simulatedSeconds: Double?) async throws {
+    package func record(in store: CheckpointStore, simulatedSeconds: Double?) async throws {
         try await store.append(.readinessAssessed(runbook: runbook, snapshotCapturedAt: snapshotCapturedAt, tally: tally), simulated: simulatedSeconds)
         for finding in findings {
             var kept = finding
@@ -185,7 +185,7 @@ extension ReadinessReport {
 
 extension RecordedFinding {
     /// The finding as a `readiness.finding` event records it (field for field: the detail keeps the finding's keys).
-    public init(_ finding: ReadinessFinding) {
+    package init(_ finding: ReadinessFinding) {
         self.init(severity: finding.severity.rawValue, kind: finding.kind.rawValue, summary: finding.summary, fix: finding.fix,
                   objectCount: finding.objectCount,
                   objects: finding.objects.map { RecordedFinding.Object(type: $0.type, id: $0.id, name: $0.name, note: $0.note) },

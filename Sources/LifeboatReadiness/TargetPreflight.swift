@@ -13,17 +13,17 @@ import LifeboatSnapshot
 /// Only reads: `GET /policies/identitySecurityDefaultsEnforcementPolicy`, `GET /subscribedSkus`,
 /// `GET /policies/authenticationMethodsPolicy/authenticationMethodConfigurations/TemporaryAccessPass`, `GET /domains`.
 /// A critical finding is a gap that would stop the run midway: the caller stops before the first write.
-public enum TargetPreflight {
+package enum TargetPreflight {
     /// What the preflight looks at.
-    public struct Input: Sendable {
+    package struct Input: Sendable {
         /// The runbook, parameters substituted (its stages are the plan).
-        public var runbook: Runbook
-        public var snapshot: Snapshot
+        package var runbook: Runbook
+        package var snapshot: Snapshot
         /// The application permissions the app holds (the access token's `roles` claim); `nil` when the transport has
         /// no token (an in-process fake that grants everything), and the permission check is then skipped.
-        public var grantedPermissions: Set<String>?
+        package var grantedPermissions: Set<String>?
 
-        public init(runbook: Runbook, snapshot: Snapshot, grantedPermissions: Set<String>?) {
+        package init(runbook: Runbook, snapshot: Snapshot, grantedPermissions: Set<String>?) {
             self.runbook = runbook
             self.snapshot = snapshot
             self.grantedPermissions = grantedPermissions
@@ -31,15 +31,15 @@ public enum TargetPreflight {
     }
 
     /// The preflight's findings, most severe first; ``blocking`` are those that stop the run before its first write.
-    public struct Report: Sendable, Hashable {
-        public var findings: [ReadinessFinding]
-        public init(findings: [ReadinessFinding]) {
+    package struct Report: Sendable, Hashable {
+        package var findings: [ReadinessFinding]
+        package init(findings: [ReadinessFinding]) {
             self.findings = findings.sorted { ($0.severity, $0.kind.rawValue) < ($1.severity, $1.kind.rawValue) }
         }
         /// Critical findings: the run would stop midway on them.
-        public var blocking: [ReadinessFinding] { findings.filter { $0.severity == .critical } }
+        package var blocking: [ReadinessFinding] { findings.filter { $0.severity == .critical } }
         /// One line per finding, for the terminal.
-        public var lines: [String] {
+        package var lines: [String] {
             findings.map { finding in
                 "  \(finding.severity.rawValue.uppercased()) [\(finding.kind.rawValue)] \(finding.summary) — fix: \(finding.fix)"
             }
@@ -47,7 +47,7 @@ public enum TargetPreflight {
     }
 
     /// The application permissions of an access token (its `roles` claim); `nil` when it is not a JWT with one.
-    public static func roles(ofAccessToken token: String) -> Set<String>? {
+    package static func roles(ofAccessToken token: String) -> Set<String>? {
         let parts = token.split(separator: ".")
         guard parts.count >= 2 else { return nil }
         var payload = String(parts[1]).replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
@@ -58,7 +58,7 @@ public enum TargetPreflight {
     }
 
     /// Reads the target and assesses the plan against it.
-    public static func assess(_ input: Input, graph: GraphClient) async -> Report {
+    package static func assess(_ input: Input, graph: GraphClient) async -> Report {
         var checks = PreflightChecks(input: input, graph: graph)
         checks.permissions()
         await checks.securityDefaultsAndLicence()
@@ -201,7 +201,7 @@ struct PreflightChecks {
 extension TargetPreflight.Report {
     /// Records the findings in the run's event log (`preflight.assessed`, then one `readiness.finding` each), so the
     /// report's readiness section shows them with their fixes.
-    public func record(in store: CheckpointStore, simulatedSeconds: Double?) async throws {
+    package func record(in store: CheckpointStore, simulatedSeconds: Double?) async throws {
         try await store.append(.preflightAssessed(blocking: blocking.count, findings: findings.count), simulated: simulatedSeconds)
         for finding in findings {
             try await store.append(.readinessFinding(RecordedFinding(finding)), simulated: simulatedSeconds)
@@ -209,7 +209,7 @@ extension TargetPreflight.Report {
     }
 
     /// The message a run stopped by the preflight ends with: each blocking gap, with its stages and fix.
-    public var stopMessage: String {
+    package var stopMessage: String {
         (["Target preflight: the run would stop midway; nothing was written."] + blocking.map {
             "  [\($0.kind.rawValue)] \($0.summary)\n    fix: \($0.fix)"
         }).joined(separator: "\n")

@@ -2,9 +2,9 @@ import Foundation
 
 /// The report as one self-contained HTML file: inline CSS and SVG, no JavaScript, no external asset, print styles
 /// for A4 and Letter. Writes a ``ReportDocument``'s blocks; every value goes through ``ReportEscaping/html(_:)``.
-public enum HTMLReport {
+package enum HTMLReport {
     /// Renders the report into the templates' page.
-    public static func render(_ report: RunReport, templates: ReportTemplates) throws(ReportError) -> String {
+    package static func render(_ report: RunReport, templates: ReportTemplates) throws(ReportError) -> String {
         let h = ReportEscaping.html
         let document = ReportDocument(report)
         let css = try templates.css.fill([:])

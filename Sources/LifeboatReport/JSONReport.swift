@@ -3,14 +3,14 @@ import LifeboatJSON
 
 /// The report as JSON for SIEM and ticketing import: `{"schema": "lifeboat.report", "schemaVersion": 1, …}` with sorted
 /// keys. Every field is documented in `Docs/report-schema.md`; a field's meaning never changes within a schema version.
-public enum JSONReport {
+package enum JSONReport {
     /// The schema's name.
-    public static let schema = "lifeboat.report"
+    package static let schema = "lifeboat.report"
     /// Bumped when a field is removed or changes meaning; adding a field keeps the version.
-    public static let schemaVersion = 2
+    package static let schemaVersion = 2
 
     /// The report document.
-    public static func document(_ report: RunReport) -> JSONValue {
+    package static func document(_ report: RunReport) -> JSONValue {
         let run = report.run, custody = report.custody, timeline = report.timeline
         return [
             "schema": .string(schema),
@@ -136,7 +136,7 @@ public enum JSONReport {
     }
 
     /// The document as indented JSON with sorted keys and a final newline.
-    public static func render(_ report: RunReport) throws -> Data {
+    package static func render(_ report: RunReport) throws -> Data {
         try JSONCoding.encodePretty(document(report)) + Data("\n".utf8)
     }
 

@@ -3,9 +3,9 @@ import Foundation
 /// The report as Markdown (GitHub-flavoured tables), for tickets and wikis: writes a ``ReportDocument``'s blocks. Every
 /// value is escaped with ``ReportEscaping/markdown(_:)``: no pipe, newline, HTML tag, link or emphasis from a display
 /// name survives as syntax.
-public enum MarkdownReport {
+package enum MarkdownReport {
     /// Renders the report with the templates' Markdown header.
-    public static func render(_ report: RunReport, templates: ReportTemplates) throws(ReportError) -> String {
+    package static func render(_ report: RunReport, templates: ReportTemplates) throws(ReportError) -> String {
         let e = ReportEscaping.markdown
         let document = ReportDocument(report)
         let header = try templates.markdownHeader.fill([

@@ -7,49 +7,49 @@ import LifeboatEngine
 ///
 /// Every number is measured, not modelled: the simulated clock books each move under the reason of the wait that made
 /// it (``LifeboatGraph/WaitReason``), and the tabletop stores those sums per stage in the checkpoint.
-public struct RTOEstimate: Sendable, Hashable {
+package struct RTOEstimate: Sendable, Hashable {
     /// One stage's share of the simulated time.
-    public struct Stage: Sendable, Hashable {
-        public var id: String
-        public var title: String
+    package struct Stage: Sendable, Hashable {
+        package var id: String
+        package var title: String
         /// Simulated seconds from the stage's gate (or its start, without a gate) to its end (or its last event).
-        public var seconds: Double
+        package var seconds: Double
         /// Simulated seconds waited in the stage, by reason (`throttling`, `retry`, `polling`, `people`, `interruption`, `other`).
-        public var waits: [String: Double]
+        package var waits: [String: Double]
         /// The stages it waits for.
-        public var after: [String]
-        public var onCriticalPath: Bool
+        package var after: [String]
+        package var onCriticalPath: Bool
         /// Whether the stage finished.
-        public var finished: Bool
+        package var finished: Bool
     }
 
-    public var stages: [Stage]
+    package var stages: [Stage]
     /// Simulated seconds from the run's first to its last event.
-    public var totalSeconds: Double
+    package var totalSeconds: Double
     /// The sum of the stages' times (the executor runs stages one after another, so this is close to the total).
-    public var stageSumSeconds: Double
+    package var stageSumSeconds: Double
     /// Stage ids on the longest path through `after:`: the recovery time if independent stages ran side by side.
     /// Nil when the checkpoint holds no stage graph (runs started before it was recorded).
-    public var criticalPath: [String]?
-    public var criticalPathSeconds: Double?
+    package var criticalPath: [String]?
+    package var criticalPathSeconds: Double?
     /// Simulated seconds waited, by reason, over the whole run.
-    public var waits: [String: Double]
-    public var objectiveSeconds: Double?
+    package var waits: [String: Double]
+    package var objectiveSeconds: Double?
     /// Whether every stage finished (otherwise the numbers are so far).
-    public var complete: Bool
+    package var complete: Bool
     /// Simulated waiting per Graph limit against the limit's arithmetic lower bound, summed over the run's sessions
     /// (tabletops with throttling on; empty otherwise).
-    public var limits: [LimitWaiting] = []
+    package var limits: [LimitWaiting] = []
 
     /// One throttling limit's simulated waiting and the least its work needs.
-    public struct LimitWaiting: Sendable, Hashable {
+    package struct LimitWaiting: Sendable, Hashable {
         /// `x-ms-throttle-scope` of the limit, e.g. `Tenant_Application/Writes`.
-        public var scope: String
-        public var label: String
-        public var waited: Double
-        public var lowerBound: Double
+        package var scope: String
+        package var label: String
+        package var waited: Double
+        package var lowerBound: Double
         /// Waiting ÷ lower bound; nil when the bound is zero.
-        public var ratio: Double? { lowerBound > 0 ? waited / lowerBound : nil }
+        package var ratio: Double? { lowerBound > 0 ? waited / lowerBound : nil }
     }
 
     /// The per-limit figures of every session (``RunEvent/throttlingLimits(_:)``), summed by scope (in first-seen order).
@@ -71,7 +71,7 @@ public struct RTOEstimate: Sendable, Hashable {
     }
 
     /// Reasons in the order reports list them, with their words.
-    public static let reasons: [(key: String, label: String)] = [
+    package static let reasons: [(key: String, label: String)] = [
         ("throttling", "Throttling (Retry-After and quota waits)"),
         ("retry", "Retries (transient errors, replication lag)"),
         ("polling", "Polling (DNS records)"),
@@ -81,16 +81,16 @@ public struct RTOEstimate: Sendable, Hashable {
     ]
 
     /// Seconds waited for one reason.
-    public func seconds(_ reason: String) -> Double { waits[reason, default: 0] }
+    package func seconds(_ reason: String) -> Double { waits[reason, default: 0] }
 
     /// Simulated time no wait accounts for (lost when a killed process had not yet stored its last waits).
-    public var unattributedSeconds: Double { max(0, totalSeconds - waits.values.reduce(0, +)) }
+    package var unattributedSeconds: Double { max(0, totalSeconds - waits.values.reduce(0, +)) }
 
     /// Share of the total lost to throttling, 0…1.
-    public var throttlingShare: Double { totalSeconds > 0 ? seconds("throttling") / totalSeconds : 0 }
+    package var throttlingShare: Double { totalSeconds > 0 ? seconds("throttling") / totalSeconds : 0 }
 
     /// `met`, `missed`, or `none` when the runbook states no objective.
-    public var verdict: RunSummary.ObjectiveVerdict {
+    package var verdict: RunSummary.ObjectiveVerdict {
         guard let objectiveSeconds else { return .none }
         if totalSeconds > objectiveSeconds { return .missed }
         return complete ? .met : .pending
@@ -146,7 +146,7 @@ public struct RTOEstimate: Sendable, Hashable {
 
 extension RTOEstimate {
     /// The estimate as a few lines of plain text (printed at the end of a tabletop).
-    public var summaryLines: [String] {
+    package var summaryLines: [String] {
         var lines: [String] = []
         let total = ReportTime.duration(totalSeconds)
         let objective = objectiveSeconds.map { " against the objective of \(ReportTime.duration($0)): \(verdict.rawValue)" } ?? " (the runbook states no objective)"

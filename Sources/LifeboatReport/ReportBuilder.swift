@@ -4,7 +4,7 @@ import LifeboatJSON
 import LifeboatSnapshot
 
 /// Why a report could not be made, and what to do.
-public enum ReportError: Error, Sendable, Equatable, CustomStringConvertible {
+package enum ReportError: Error, Sendable, Equatable, CustomStringConvertible {
     /// The database holds no run.
     case noRun(path: String)
     /// The checkpoint could not be read.
@@ -14,7 +14,7 @@ public enum ReportError: Error, Sendable, Equatable, CustomStringConvertible {
     /// A template file could not be read.
     case templateUnreadable(path: String, reason: String)
 
-    public var description: String {
+    package var description: String {
         switch self {
         case .noRun(let path):
             "\(path) holds no run — start one with `lifeboat tabletop`, or pass the --state of the run to report on"
@@ -31,7 +31,7 @@ public enum ReportError: Error, Sendable, Equatable, CustomStringConvertible {
 extension RunReport {
     /// Builds the report from a checkpoint database, reading only: the run, stages, operations, ID map, gates,
     /// follow-ups and the event log.
-    public static func build(from store: CheckpointStore, generatedAt: Date = Date()) async throws(ReportError) -> RunReport {
+    package static func build(from store: CheckpointStore, generatedAt: Date = Date()) async throws(ReportError) -> RunReport {
         let input: CheckpointContents
         do {
             guard let run = try await store.runRecord() else { throw ReportError.noRun(path: store.path) }
@@ -357,9 +357,9 @@ struct CheckpointContents {
 }
 
 /// What to do about a Graph error code, for the failures section.
-public enum FailureAdvice {
+package enum FailureAdvice {
     /// The action for operations that failed with `code`.
-    public static func action(for code: String) -> String {
+    package static func action(for code: String) -> String {
         switch code {
         case "Authorization_RequestDenied", "Forbidden", "AccessDenied":
             "grant the Lifeboat app the missing Graph permission (Directory.ReadWrite.All, with admin consent), then `lifeboat resume`"
@@ -384,7 +384,7 @@ public enum FailureAdvice {
 extension RTOEstimate {
     /// The estimate alone, read without the operations, ID map and follow-ups a full report loads (seconds and
     /// hundreds of megabytes for a tenant of 50,000 users).
-    public static func read(from store: CheckpointStore) async throws -> RTOEstimate? {
+    package static func read(from store: CheckpointStore) async throws -> RTOEstimate? {
         guard let run = try await store.runRecord() else { return nil }
         let events = ReportEvent.read(try await store.events())
         var estimate = compute(stages: try await store.stages(), events: events, waits: try await store.simulatedWaits(),

@@ -7,20 +7,20 @@ import Foundation
 ///
 /// To add a section: give ``RunReport`` its data (``RunReport/build(from:generatedAt:)``), add the section here, add its
 /// key to the JSON report and to `Docs/report-schema.md` (a test checks the JSON keys are documented).
-public struct ReportDocument: Sendable, Hashable {
-    public var title: String
-    public var subtitle: String
-    public var sections: [Section]
+package struct ReportDocument: Sendable, Hashable {
+    package var title: String
+    package var subtitle: String
+    package var sections: [Section]
 
     /// A top-level section (`<section id=…><h2>` in HTML, `##` in Markdown).
-    public struct Section: Sendable, Hashable {
+    package struct Section: Sendable, Hashable {
         /// A stable identifier (the HTML anchor).
-        public var id: String
-        public var title: String
-        public var blocks: [Block]
+        package var id: String
+        package var title: String
+        package var blocks: [Block]
     }
 
-    public enum Block: Sendable, Hashable {
+    package enum Block: Sendable, Hashable {
         /// A heading below the section's (`h3`, `###`).
         case heading(String)
         /// A heading below a ``heading(_:)`` (`h4`, `####`).
@@ -38,7 +38,7 @@ public struct ReportDocument: Sendable, Hashable {
     }
 
     /// A run of text with how it is set. Every run is plain text, escaped by the renderer.
-    public enum Inline: Sendable, Hashable {
+    package enum Inline: Sendable, Hashable {
         case text(String)
         case strong(String)
         /// Hashes and tenant ids (monospace in HTML).
@@ -49,28 +49,28 @@ public struct ReportDocument: Sendable, Hashable {
         case code(String)
     }
 
-    public struct Table: Sendable, Hashable {
+    package struct Table: Sendable, Hashable {
         /// Column headers; empty for a two-column table of facts (label, value).
-        public var headers: [String]
-        public var rows: [[[Inline]]]
+        package var headers: [String]
+        package var rows: [[[Inline]]]
         /// Columns aligned right.
-        public var numeric: Set<Int> = []
+        package var numeric: Set<Int> = []
         /// A two-column table of facts: the first cell of each row is its label.
-        public var facts: Bool = false
+        package var facts: Bool = false
     }
 
-    public struct Card: Sendable, Hashable {
-        public enum Tone: String, Sendable, Hashable { case ok, bad, warn, info }
-        public var label: String
-        public var value: String
+    package struct Card: Sendable, Hashable {
+        package enum Tone: String, Sendable, Hashable { case ok, bad, warn, info }
+        package var label: String
+        package var value: String
         /// A badge's colour; nil for a plain value.
-        public var tone: Tone?
+        package var tone: Tone?
     }
 }
 
 extension ReportDocument {
     /// Lays the report out: every section, in order.
-    public init(_ report: RunReport) {
+    package init(_ report: RunReport) {
         title = ReportWording.title(report)
         subtitle = ReportWording.subtitle(report)
         sections = [Self.summary(report), Self.estimate(report), Self.readiness(report), Self.custody(report), Self.timeline(report),

@@ -1,11 +1,11 @@
 import Foundation
 
 /// The formats a report is written in.
-public enum ReportFormat: String, Sendable, CaseIterable {
+package enum ReportFormat: String, Sendable, CaseIterable {
     case markdown, html, json
 
     /// The format a file name implies: `.md`/`.markdown`, `.html`/`.htm`, `.json`; nil otherwise.
-    public init?(fileExtension path: String) {
+    package init?(fileExtension path: String) {
         switch URL(fileURLWithPath: path).pathExtension.lowercased() {
         case "md", "markdown": self = .markdown
         case "html", "htm": self = .html
@@ -17,7 +17,7 @@ public enum ReportFormat: String, Sendable, CaseIterable {
 
 extension RunReport {
     /// The report in a format, as the bytes of a file.
-    public func rendered(as format: ReportFormat, templates: ReportTemplates) throws -> Data {
+    package func rendered(as format: ReportFormat, templates: ReportTemplates) throws -> Data {
         switch format {
         case .markdown: Data(try MarkdownReport.render(self, templates: templates).utf8)
         case .html: Data(try HTMLReport.render(self, templates: templates).utf8)

@@ -2,18 +2,18 @@ import Foundation
 
 /// A template with `{{name}}` placeholders. The renderers fill every placeholder with text they have already escaped
 /// (or markup they produced), so a template never sees a raw value from the snapshot.
-public struct ReportTemplate: Sendable, Hashable {
+package struct ReportTemplate: Sendable, Hashable {
     /// The file it came from, for error messages.
-    public var name: String
-    public var text: String
+    package var name: String
+    package var text: String
 
-    public init(name: String, text: String) {
+    package init(name: String, text: String) {
         self.name = name
         self.text = text
     }
 
     /// The placeholders the template uses, in order of appearance.
-    public var placeholders: [String] {
+    package var placeholders: [String] {
         var names: [String] = []
         var rest = text[...]
         while let open = rest.range(of: "{{") {
@@ -26,7 +26,7 @@ public struct ReportTemplate: Sendable, Hashable {
 
     /// Replaces every `{{name}}` with `values[name]`; a placeholder without a value is an error, so a branded template
     /// with a typo fails loudly instead of printing braces.
-    public func fill(_ values: [String: String]) throws(ReportError) -> String {
+    package func fill(_ values: [String: String]) throws(ReportError) -> String {
         var output = ""
         var rest = text[...]
         while let open = rest.range(of: "{{") {
@@ -46,16 +46,16 @@ public struct ReportTemplate: Sendable, Hashable {
 ///
 /// The defaults are `Templates/`, compiled into the binary (``ReportResources``); an organisation brands its reports by putting any of
 /// `report.html`, `report.css` and `report-header.md` in a directory and passing it as `--template-dir`.
-public struct ReportTemplates: Sendable, Hashable {
-    public var html: ReportTemplate
-    public var css: ReportTemplate
-    public var markdownHeader: ReportTemplate
+package struct ReportTemplates: Sendable, Hashable {
+    package var html: ReportTemplate
+    package var css: ReportTemplate
+    package var markdownHeader: ReportTemplate
 
     /// The file names a template directory may hold.
-    public static let fileNames = (html: "report.html", css: "report.css", markdownHeader: "report-header.md")
+    package static let fileNames = (html: "report.html", css: "report.css", markdownHeader: "report-header.md")
 
     /// The shipped templates, overridden file by file by those in `directory` when given.
-    public static func load(overridingWith directory: URL? = nil) throws(ReportError) -> ReportTemplates {
+    package static func load(overridingWith directory: URL? = nil) throws(ReportError) -> ReportTemplates {
         func read(_ file: String) throws(ReportError) -> ReportTemplate {
             if let directory {
                 let url = directory.appendingPathComponent(file)

@@ -1,20 +1,20 @@
 import Foundation
 
 /// Times as the checkpoint writes them (ISO 8601, with or without fractional seconds) and as the report shows them.
-public enum ReportTime {
+package enum ReportTime {
     private static let fractional = Date.ISO8601FormatStyle(includingFractionalSeconds: true)
     private static let whole = Date.ISO8601FormatStyle()
 
     /// Parses an ISO 8601 timestamp; nil when it does not parse.
-    public static func parse(_ text: String) -> Date? {
+    package static func parse(_ text: String) -> Date? {
         (try? fractional.parse(text)) ?? (try? whole.parse(text))
     }
 
     /// ISO 8601 in UTC with milliseconds, for JSON.
-    public static func iso(_ date: Date) -> String { fractional.format(date) }
+    package static func iso(_ date: Date) -> String { fractional.format(date) }
 
     /// `2026-11-22 00:00:03 UTC`, for people.
-    public static func human(_ date: Date) -> String {
+    package static func human(_ date: Date) -> String {
         var calendar = Calendar(identifier: .gregorian)
         calendar.timeZone = TimeZone(identifier: "UTC")!
         let c = calendar.dateComponents([.year, .month, .day, .hour, .minute, .second], from: date)
@@ -22,12 +22,12 @@ public enum ReportTime {
     }
 
     /// `HH:MM:SS` in UTC, for chart axes.
-    public static func clock(_ date: Date) -> String {
+    package static func clock(_ date: Date) -> String {
         String(human(date).dropFirst(11).prefix(8))
     }
 
     /// A duration for people: `0.04s`, `2.5s`, `12s`, `3m 05s`, `2h 03m`, `3d 4h`.
-    public static func duration(_ seconds: Double) -> String {
+    package static func duration(_ seconds: Double) -> String {
         // Values come back from a checkpoint that may be damaged: never trap on them.
         guard seconds.isFinite else { return seconds.isNaN ? "(not a number)" : "(infinite)" }
         guard seconds < 1e12 else { return "(over 30,000 years)" }
@@ -43,9 +43,9 @@ public enum ReportTime {
 }
 
 /// Escaping of values from the snapshot and the checkpoint. Display names are attacker-controlled input.
-public enum ReportEscaping {
+package enum ReportEscaping {
     /// Escapes text for HTML element content and quoted attribute values (also valid inside inline SVG).
-    public static func html(_ text: String) -> String {
+    package static func html(_ text: String) -> String {
         var out = ""
         out.reserveCapacity(text.utf8.count)
         for scalar in text.unicodeScalars {
@@ -65,7 +65,7 @@ public enum ReportEscaping {
 
     /// Escapes text for Markdown, table cells included: no pipes, newlines, HTML, emphasis, links or code spans
     /// survive as syntax.
-    public static func markdown(_ text: String) -> String {
+    package static func markdown(_ text: String) -> String {
         var out = ""
         for scalar in text.unicodeScalars {
             switch scalar {

@@ -4,64 +4,64 @@ import LifeboatJSON
 import Yams
 
 /// A recovery runbook: ordered stages, their options, gates and the recovery-time objective.
-public struct Runbook: Sendable {
+package struct Runbook: Sendable {
     /// A runbook parameter, substituted into values written as `${name}`.
-    public struct Parameter: Sendable, Hashable {
-        public var name: String
-        public var summary: String?
-        public var defaultValue: String?
-        public var line: Int
+    package struct Parameter: Sendable, Hashable {
+        package var name: String
+        package var summary: String?
+        package var defaultValue: String?
+        package var line: Int
     }
 
     /// A manual approval that must be given before a stage runs.
-    public struct Gate: Sendable, Hashable {
+    package struct Gate: Sendable, Hashable {
         /// What the operator must do or check, shown when the run pauses.
-        public var instructions: String
-        public var line: Int
+        package var instructions: String
+        package var line: Int
     }
 
     /// One stage of the runbook.
-    public struct Stage: Sendable, Hashable, Identifiable {
-        public var id: String
-        public var kind: String
-        public var title: String
+    package struct Stage: Sendable, Hashable, Identifiable {
+        package var id: String
+        package var kind: String
+        package var title: String
         /// Stages that must finish first.
-        public var after: [String]
-        public var options: StageOptions
-        public var gate: Gate?
+        package var after: [String]
+        package var options: StageOptions
+        package var gate: Gate?
         /// Time people need for manual work in this stage, in seconds (for RTO estimates).
-        public var estimatedDuration: Double?
-        public var line: Int
+        package var estimatedDuration: Double?
+        package var line: Int
     }
 
     /// The file the runbook was read from (as given).
-    public var file: String
+    package var file: String
     /// SHA-256 of the runbook file, for the chain of custody.
-    public var sha256: String
-    public var name: String
-    public var summary: String?
+    package var sha256: String
+    package var name: String
+    package var summary: String?
     /// The recovery-time objective in seconds, if the runbook states one.
-    public var objective: Double?
-    public var parameters: [Parameter]
+    package var objective: Double?
+    package var parameters: [Parameter]
     /// The parameter values in force (supplied, or defaults).
-    public var parameterValues: [String: String]
+    package var parameterValues: [String: String]
     /// Stages in execution order (a topological order of `after`, stable in file order).
-    public var stages: [Stage]
+    package var stages: [Stage]
 
     /// Whether the runbook restores into the snapshot's own tenant (it restores from the recycle bin,
     /// or recreates users with `sameTenant`), rather than rebuilding into another one.
-    public var restoresInPlace: Bool {
+    package var restoresInPlace: Bool {
         stages.contains { $0.kind == "recycleBin.restore" || $0.options.bool("sameTenant") == true }
     }
 
     /// The largest runbook or scenario file read (4 MiB).
-    public static let textLimit = 4 << 20
+    package static let textLimit = 4 << 20
 
     /// Reads and validates a runbook file.
     ///
     /// `fileParameters` are values from a parameters file found next to the snapshot: they come after `parameters`
     /// (the command line and `--params`) and before the runbook's defaults, and names the runbook does not declare are ignored.
-    public static func load(contentsOf url: URL, catalog: [StageKindSpec], parameters: [String: String] = [:],
+    package static func load(contentsOf url: URL, catalog: [StageKindSpec], parameters: [String: String] = [:],
                             fileParameters: [String: String] = [:],
                             builtins: [String: String] = [:]) throws(RunbookErrors) -> Runbook {
         let data: Data
@@ -83,7 +83,7 @@ public struct Runbook: Sendable {
     /// they need no declaration.
     /// `${runbook.permissions}` (in gate instructions) is the least privileged Graph application permissions that cover
     /// every stage of the runbook, from ``StagePermissions``.
-    public static func parse(_ text: String, file: String, catalog: [StageKindSpec], parameters supplied: [String: String] = [:],
+    package static func parse(_ text: String, file: String, catalog: [StageKindSpec], parameters supplied: [String: String] = [:],
                              fileParameters: [String: String] = [:],
                              builtins: [String: String] = [:]) throws(RunbookErrors) -> Runbook {
         var parser = RunbookParser(file: file, catalog: catalog, supplied: supplied)
@@ -97,13 +97,13 @@ public struct Runbook: Sendable {
     }
 
     /// The stage with this id.
-    public func stage(_ id: String) -> Stage? { stages.first { $0.id == id } }
+    package func stage(_ id: String) -> Stage? { stages.first { $0.id == id } }
 
     /// The least privileged Graph application permissions that cover every stage (``StagePermissions``).
-    public var permissions: [String] { StagePermissions.leastPrivileged(for: stages.map(\.kind)) }
+    package var permissions: [String] { StagePermissions.leastPrivileged(for: stages.map(\.kind)) }
 
     /// The name of the built-in that stands for ``permissions`` in gate instructions.
-    public static let permissionsBuiltin = "runbook.permissions"
+    package static let permissionsBuiltin = "runbook.permissions"
 }
 
 /// Walks the YAML node tree, collecting errors instead of stopping at the first.
@@ -483,7 +483,7 @@ struct RunbookParser {
 extension String {
     /// The text of UTF-8 bytes (a leading byte-order mark dropped), or nil when any byte sequence is not valid UTF-8:
     /// invalid input is refused, never repaired with U+FFFD.
-    public init?(validatingUTF8Data data: Data) {
+    package init?(validatingUTF8Data data: Data) {
         let body = data.starts(with: [0xEF, 0xBB, 0xBF]) ? data.dropFirst(3) : data[...]
         guard let text = String(validating: body, as: UTF8.self) else { return nil }
         self = text

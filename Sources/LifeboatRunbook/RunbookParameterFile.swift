@@ -3,12 +3,12 @@ import Yams
 
 /// A file of runbook parameter values (`name: value` per line, YAML): the operator's and break-glass accounts of one
 /// tenant, kept with its snapshot (`parameters.yaml` next to it is read automatically) or given with `--params FILE`.
-public enum RunbookParameterFile {
+package enum RunbookParameterFile {
     /// The file name looked for in the snapshot's directory.
-    public static let besideSnapshot = "parameters.yaml"
+    package static let besideSnapshot = "parameters.yaml"
 
     /// Reads a parameters file; every problem names the file and line.
-    public static func load(contentsOf url: URL) throws(RunbookErrors) -> [String: String] {
+    package static func load(contentsOf url: URL) throws(RunbookErrors) -> [String: String] {
         guard let data = try? Data(contentsOf: url), let text = String(data: data, encoding: .utf8) else {
             throw RunbookErrors([RunbookError(file: url.path, line: 0, field: "file", problem: "cannot read the parameters file",
                                               hint: "check the path given to --params")])
@@ -17,7 +17,7 @@ public enum RunbookParameterFile {
     }
 
     /// Parses parameters text: a mapping of parameter names to scalar values.
-    public static func parse(_ text: String, file: String) throws(RunbookErrors) -> [String: String] {
+    package static func parse(_ text: String, file: String) throws(RunbookErrors) -> [String: String] {
         let root: Node?
         do {
             root = try Yams.compose(yaml: text)
@@ -44,7 +44,7 @@ public enum RunbookParameterFile {
     }
 
     /// The values of `parameters.yaml` in the snapshot's directory, or none when there is no such file.
-    public static func beside(snapshotDirectory: URL) throws(RunbookErrors) -> [String: String] {
+    package static func beside(snapshotDirectory: URL) throws(RunbookErrors) -> [String: String] {
         let url = snapshotDirectory.appendingPathComponent(besideSnapshot)
         guard FileManager.default.fileExists(atPath: url.path) else { return [:] }
         return try load(contentsOf: url)

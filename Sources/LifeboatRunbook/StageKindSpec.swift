@@ -1,5 +1,5 @@
 /// The type of a stage option's value.
-public enum OptionType: String, Sendable, Hashable {
+package enum OptionType: String, Sendable, Hashable {
     case string
     case bool
     case integer
@@ -12,13 +12,13 @@ public enum OptionType: String, Sendable, Hashable {
 }
 
 /// One option a stage kind accepts.
-public struct OptionSpec: Sendable, Hashable {
-    public var name: String
-    public var type: OptionType
-    public var summary: String
-    public var required: Bool
+package struct OptionSpec: Sendable, Hashable {
+    package var name: String
+    package var type: OptionType
+    package var summary: String
+    package var required: Bool
 
-    public init(_ name: String, _ type: OptionType, _ summary: String, required: Bool = false) {
+    package init(_ name: String, _ type: OptionType, _ summary: String, required: Bool = false) {
         self.name = name
         self.type = type
         self.summary = summary
@@ -29,13 +29,13 @@ public struct OptionSpec: Sendable, Hashable {
 /// What the runbook validator knows of a stage kind: its name and the options it takes.
 ///
 /// The engine implements the kinds; the runbook only checks that stages use them correctly.
-public struct StageKindSpec: Sendable, Hashable {
-    public var name: String
+package struct StageKindSpec: Sendable, Hashable {
+    package var name: String
     /// What the kind restores, in Markdown: the stage-kind reference (`Docs/stage-kinds.md`) is generated from it.
-    public var summary: String
-    public var options: [OptionSpec]
+    package var summary: String
+    package var options: [OptionSpec]
 
-    public init(name: String, summary: String, options: [OptionSpec]) {
+    package init(name: String, summary: String, options: [OptionSpec]) {
         self.name = name
         self.summary = summary
         self.options = options
@@ -43,7 +43,7 @@ public struct StageKindSpec: Sendable, Hashable {
 }
 
 /// A stage option's value after parsing and `${...}` substitution.
-public enum OptionValue: Sendable, Hashable {
+package enum OptionValue: Sendable, Hashable {
     case string(String)
     case bool(Bool)
     case integer(Int)
@@ -53,44 +53,44 @@ public enum OptionValue: Sendable, Hashable {
 }
 
 /// The options of one stage, typed and substituted.
-public struct StageOptions: Sendable, Hashable {
-    public var values: [String: OptionValue]
-    public init(_ values: [String: OptionValue] = [:]) { self.values = values }
+package struct StageOptions: Sendable, Hashable {
+    package var values: [String: OptionValue]
+    package init(_ values: [String: OptionValue] = [:]) { self.values = values }
 
-    public func string(_ name: String) -> String? {
+    package func string(_ name: String) -> String? {
         if case .string(let value)? = values[name] { return value }
         return nil
     }
-    public func bool(_ name: String) -> Bool? {
+    package func bool(_ name: String) -> Bool? {
         if case .bool(let value)? = values[name] { return value }
         return nil
     }
-    public func integer(_ name: String) -> Int? {
+    package func integer(_ name: String) -> Int? {
         if case .integer(let value)? = values[name] { return value }
         return nil
     }
-    public func duration(_ name: String) -> Double? {
+    package func duration(_ name: String) -> Double? {
         if case .duration(let value)? = values[name] { return value }
         return nil
     }
-    public func stringList(_ name: String) -> [String]? {
+    package func stringList(_ name: String) -> [String]? {
         if case .stringList(let value)? = values[name] { return value }
         return nil
     }
-    public func stringMap(_ name: String) -> [String: String]? {
+    package func stringMap(_ name: String) -> [String: String]? {
         if case .stringMap(let value)? = values[name] { return value }
         return nil
     }
 }
 
 /// Parses durations written as `90s`, `30m`, `2h`, `1d`, `1h30m` (or a bare number of seconds).
-public enum DurationText {
+package enum DurationText {
     /// The longest duration any input may state: 3650 days. Longer (`1e20`, `inf`, `nan`) is refused where it is
     /// parsed, so no later arithmetic or formatting can overflow.
-    public static let maximum: Double = 3_650 * 86_400
+    package static let maximum: Double = 3_650 * 86_400
 
     /// Seconds, or nil when the text is not a duration from 0 to ``maximum``.
-    public static func seconds(_ text: String) -> Double? {
+    package static func seconds(_ text: String) -> Double? {
         guard let value = unbounded(text), value.isFinite, value >= 0, value <= maximum else { return nil }
         return value
     }
@@ -128,7 +128,7 @@ public enum DurationText {
 
     /// Formats seconds as `1d 2h 03m`, `2h 05m`, `4m 10s` or `12s`. Any value formats (a stored one may be damaged):
     /// not a number, negative or beyond 10^12 seconds are written as such instead of trapping.
-    public static func format(_ seconds: Double) -> String {
+    package static func format(_ seconds: Double) -> String {
         guard seconds.isFinite else { return seconds.isNaN ? "(not a number)" : "(infinite)" }
         guard seconds >= 0 else { return "-" + format(-seconds) }
         guard seconds < 1e12 else { return "(over 30,000 years)" }

@@ -1,15 +1,15 @@
 /// One application permission a stage needs, satisfied by any of its alternatives (the first is the least privileged).
-public struct PermissionRequirement: Sendable, Hashable {
+package struct PermissionRequirement: Sendable, Hashable {
     /// Permission names, least privileged first; holding any one of them is enough.
-    public var anyOf: [String]
-    public init(_ anyOf: String...) { self.anyOf = anyOf }
+    package var anyOf: [String]
+    package init(_ anyOf: String...) { self.anyOf = anyOf }
 
     /// The least privileged permission that satisfies the requirement: what a runbook's gate asks the operator to grant.
-    public var leastPrivileged: String { anyOf[0] }
+    package var leastPrivileged: String { anyOf[0] }
 
     /// Whether a token holding `granted` satisfies the requirement. A `….ReadWrite.…` permission includes the
     /// same-named `….Read.…` one (permissions-reference.md describes each ReadWrite permission as read and write).
-    public func isSatisfied(by granted: Set<String>) -> Bool {
+    package func isSatisfied(by granted: Set<String>) -> Bool {
         anyOf.contains { granted.contains($0) || ($0.contains(".Read.") && granted.contains($0.replacingOccurrences(of: ".Read.", with: ".ReadWrite."))) }
     }
 }
@@ -20,7 +20,7 @@ public struct PermissionRequirement: Sendable, Hashable {
 /// Each row comes from the permissions table of the reference pages of the requests the stage sends
 /// (`../shared/graph/docs/api-reference/v1.0/api/`, named next to each row). Where a page lists a read permission
 /// for a write (e.g. `Policy.Read.All` for updating security defaults), the write permission is taken.
-public enum StagePermissions {
+package enum StagePermissions {
     static let userWrite = PermissionRequirement("User.ReadWrite.All", "Directory.ReadWrite.All")
     static let groupWrite = PermissionRequirement("Group.ReadWrite.All", "Directory.ReadWrite.All")
     static let applicationWrite = PermissionRequirement("Application.ReadWrite.All")
@@ -34,7 +34,7 @@ public enum StagePermissions {
     static let directoryRead = PermissionRequirement("Directory.Read.All", "Directory.ReadWrite.All")
 
     /// Stage kind → the application permissions its requests need.
-    public static let table: [String: [PermissionRequirement]] = [
+    package static let table: [String: [PermissionRequirement]] = [
         "manual": [],
         "tenant.create": [],
         "idmap.export": [],
@@ -79,12 +79,12 @@ public enum StagePermissions {
     ]
 
     /// The requirements of a stage kind (none for an unknown kind).
-    public static func requirements(of kind: String) -> [PermissionRequirement] { table[kind] ?? [] }
+    package static func requirements(of kind: String) -> [PermissionRequirement] { table[kind] ?? [] }
 
     /// A small set of permissions that covers every stage of `kinds`, sorted: what the operator grants the app.
     /// Requirements with one choice are taken first; one already covered by an earlier choice adds nothing, otherwise
     /// its least privileged permission is added.
-    public static func leastPrivileged(for kinds: some Sequence<String>) -> [String] {
+    package static func leastPrivileged(for kinds: some Sequence<String>) -> [String] {
         let all = Set(kinds.flatMap { requirements(of: $0) }).sorted { ($0.anyOf.count, $0.leastPrivileged) < ($1.anyOf.count, $1.leastPrivileged) }
         var chosen: Set<String> = []
         for requirement in all where !requirement.isSatisfied(by: chosen) { chosen.insert(requirement.leastPrivileged) }
@@ -93,7 +93,7 @@ public enum StagePermissions {
 
     /// The permissions a run of the given stages needs, each with the stage ids that need it, and which of them
     /// a token holding `granted` lacks.
-    public static func missing(for stages: [(id: String, kind: String)], granted: Set<String>) -> [(permission: PermissionRequirement, stages: [String])] {
+    package static func missing(for stages: [(id: String, kind: String)], granted: Set<String>) -> [(permission: PermissionRequirement, stages: [String])] {
         var result: [PermissionRequirement: [String]] = [:]
         var order: [PermissionRequirement] = []
         for stage in stages {

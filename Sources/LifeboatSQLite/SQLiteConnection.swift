@@ -3,7 +3,7 @@ import Dispatch
 import Foundation
 
 /// A value bound to, or read from, a SQLite statement.
-public enum SQLiteValue: Sendable, Hashable {
+package enum SQLiteValue: Sendable, Hashable {
     case null
     case integer(Int64)
     case real(Double)
@@ -11,19 +11,19 @@ public enum SQLiteValue: Sendable, Hashable {
     case blob(Data)
 
     /// The text, if the column holds text.
-    public var text: String? {
+    package var text: String? {
         if case .text(let value) = self { return value }
         return nil
     }
 
     /// The integer, if the column holds one.
-    public var integer: Int64? {
+    package var integer: Int64? {
         if case .integer(let value) = self { return value }
         return nil
     }
 
     /// The real number (integers widen), if the column holds a number.
-    public var real: Double? {
+    package var real: Double? {
         switch self {
         case .real(let value): return value
         case .integer(let value): return Double(value)
@@ -33,28 +33,28 @@ public enum SQLiteValue: Sendable, Hashable {
 }
 
 extension SQLiteValue: ExpressibleByStringLiteral, ExpressibleByIntegerLiteral, ExpressibleByNilLiteral {
-    public init(stringLiteral value: String) { self = .text(value) }
-    public init(integerLiteral value: Int64) { self = .integer(value) }
-    public init(nilLiteral: ()) { self = .null }
+    package init(stringLiteral value: String) { self = .text(value) }
+    package init(integerLiteral value: Int64) { self = .integer(value) }
+    package init(nilLiteral: ()) { self = .null }
 }
 
 extension Optional where Wrapped == String {
     /// `.text` for a string, `.null` for `nil`.
-    public var sqlite: SQLiteValue { map(SQLiteValue.text) ?? .null }
+    package var sqlite: SQLiteValue { map(SQLiteValue.text) ?? .null }
 }
 
 /// A failure reported by SQLite, with the statement that caused it.
-public struct SQLiteError: Error, CustomStringConvertible, Sendable {
+package struct SQLiteError: Error, CustomStringConvertible, Sendable {
     /// SQLite's primary result code.
-    public var code: Int32
+    package var code: Int32
     /// SQLite's message.
-    public var message: String
+    package var message: String
     /// The statement, when one was being prepared or run.
-    public var sql: String?
+    package var sql: String?
     /// The database file.
-    public var path: String
+    package var path: String
 
-    public var description: String {
+    package var description: String {
         var text = "SQLite error \(code) in \(path): \(message)"
         if let sql { text += " (while running: \(sql.prefix(120)))" }
         if code == SQLITE_BUSY || code == SQLITE_LOCKED {
@@ -65,36 +65,36 @@ public struct SQLiteError: Error, CustomStringConvertible, Sendable {
 }
 
 /// One row of a query result, read by column index.
-public struct SQLiteRow: Sendable {
+package struct SQLiteRow: Sendable {
     /// The column values in the order of the SELECT list.
-    public var values: [SQLiteValue]
+    package var values: [SQLiteValue]
 
-    public subscript(index: Int) -> SQLiteValue { values[index] }
+    package subscript(index: Int) -> SQLiteValue { values[index] }
 
     /// The column as text, or `nil` when it is NULL or not text.
-    public func string(_ index: Int) -> String? { values[index].text }
+    package func string(_ index: Int) -> String? { values[index].text }
 
     /// The column as an integer, or `nil`.
-    public func int(_ index: Int) -> Int? { values[index].integer.map { Int($0) } }
+    package func int(_ index: Int) -> Int? { values[index].integer.map { Int($0) } }
 
     /// The column as a double, or `nil`.
-    public func double(_ index: Int) -> Double? { values[index].real }
+    package func double(_ index: Int) -> Double? { values[index].real }
 }
 
 /// A connection to one SQLite database file, in WAL mode.
 ///
 /// Not thread-safe by itself: each owner (the checkpoint store, the fake tenant) keeps its
 /// connection inside an actor, so every call is serialised.
-public final class SQLiteConnection {
+package final class SQLiteConnection {
     private var handle: OpaquePointer?
     private var statements: [String: OpaquePointer] = [:]
     private var transactionDepth = 0
     /// The database file this connection opened.
-    public let path: String
+    package let path: String
 
     /// Opens the database at `path` read-only: nothing is created, no pragma is set, the file is never written (a
     /// database in a read-only file or directory is read as immutable).
-    public init(readingOnly path: String) throws {
+    package init(readingOnly path: String) throws {
         self.path = path
         var db: OpaquePointer?
         var status = sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, nil)
@@ -129,7 +129,7 @@ public final class SQLiteConnection {
     }
 
     /// Opens (creating when missing) the database at `path` and enables WAL and foreign keys.
-    public init(path: String) throws {
+    package init(path: String) throws {
         self.path = path
         var db: OpaquePointer?
         let flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX
@@ -152,7 +152,7 @@ public final class SQLiteConnection {
     }
 
     /// Runs one or more statements that take no parameters (schema, pragmas).
-    public func execute(_ sql: String) throws {
+    package func execute(_ sql: String) throws {
         var errorMessage: UnsafeMutablePointer<CChar>?
         let status = sqlite3_exec(handle, sql, nil, nil, &errorMessage)
         if status != SQLITE_OK {
@@ -164,7 +164,7 @@ public final class SQLiteConnection {
 
     /// Runs a statement with parameters and returns the number of rows it changed.
     @discardableResult
-    public func run(_ sql: String, _ bindings: [SQLiteValue] = []) throws -> Int {
+    package func run(_ sql: String, _ bindings: [SQLiteValue] = []) throws -> Int {
         let statement = try prepared(sql)
         defer { sqlite3_reset(statement) }
         try bind(bindings, to: statement, sql: sql)
@@ -174,14 +174,14 @@ public final class SQLiteConnection {
     }
 
     /// Runs a query and returns every row.
-    public func query(_ sql: String, _ bindings: [SQLiteValue] = []) throws -> [SQLiteRow] {
+    package func query(_ sql: String, _ bindings: [SQLiteValue] = []) throws -> [SQLiteRow] {
         var rows: [SQLiteRow] = []
         try forEachRow(sql, bindings) { rows.append($0) }
         return rows
     }
 
     /// Runs a query and returns the first row, if any.
-    public func queryFirst(_ sql: String, _ bindings: [SQLiteValue] = []) throws -> SQLiteRow? {
+    package func queryFirst(_ sql: String, _ bindings: [SQLiteValue] = []) throws -> SQLiteRow? {
         let statement = try prepared(sql)
         defer { sqlite3_reset(statement) }
         try bind(bindings, to: statement, sql: sql)
@@ -194,7 +194,7 @@ public final class SQLiteConnection {
     }
 
     /// Runs a query and hands each row to `body` without collecting them.
-    public func forEachRow(_ sql: String, _ bindings: [SQLiteValue] = [], _ body: (SQLiteRow) throws -> Void) throws {
+    package func forEachRow(_ sql: String, _ bindings: [SQLiteValue] = [], _ body: (SQLiteRow) throws -> Void) throws {
         let statement = try prepared(sql)
         defer { sqlite3_reset(statement) }
         try bind(bindings, to: statement, sql: sql)
@@ -207,7 +207,7 @@ public final class SQLiteConnection {
     }
 
     /// Runs `body` inside one transaction (nested calls join the outer one); rolls back on error.
-    public func transaction<T>(_ body: () throws -> T) throws -> T {
+    package func transaction<T>(_ body: () throws -> T) throws -> T {
         if transactionDepth > 0 {
             transactionDepth += 1
             defer { transactionDepth -= 1 }
@@ -228,7 +228,7 @@ public final class SQLiteConnection {
     }
 
     /// The rowid of the last inserted row.
-    public var lastInsertRowID: Int64 { sqlite3_last_insert_rowid(handle) }
+    package var lastInsertRowID: Int64 { sqlite3_last_insert_rowid(handle) }
 
     // MARK: - Internals
 
@@ -298,26 +298,26 @@ public final class SQLiteConnection {
 }
 
 extension SQLiteError {
-    public init(code: Int32, message: String, path: String) {
+    package init(code: Int32, message: String, path: String) {
         self.init(code: code, message: message, sql: nil, path: path)
     }
 }
 
 /// A serial executor that runs an actor's jobs on its own dispatch queue, so that blocking
 /// SQLite calls never occupy a thread of Swift's cooperative pool.
-public final class DispatchQueueExecutor: SerialExecutor, @unchecked Sendable {
+package final class DispatchQueueExecutor: SerialExecutor, @unchecked Sendable {
     private let queue: DispatchQueue
 
-    public init(label: String) {
+    package init(label: String) {
         queue = DispatchQueue(label: label)
     }
 
-    public func enqueue(_ job: consuming ExecutorJob) {
+    package func enqueue(_ job: consuming ExecutorJob) {
         let job = UnownedJob(job)
         queue.async { job.runSynchronously(on: self.asUnownedSerialExecutor()) }
     }
 
-    public func asUnownedSerialExecutor() -> UnownedSerialExecutor {
+    package func asUnownedSerialExecutor() -> UnownedSerialExecutor {
         UnownedSerialExecutor(ordinary: self)
     }
 }

@@ -15,15 +15,15 @@ import Testing
 ///
 /// Stop it before the test ends, awaited: `try await stopping(served) { served in … }` does that however the body ends.
 /// ``stop()`` then checks that nothing listens on the port any more, so no server outlives its test unnoticed.
-public struct ServedFakeTenant: TestStoppable {
-    public let tenant: FakeTenant
-    public let server: FakeTenantServer
-    public let port: Int
+package struct ServedFakeTenant: TestStoppable {
+    package let tenant: FakeTenant
+    package let server: FakeTenantServer
+    package let port: Int
     /// `http://127.0.0.1:<port>`: Graph under `/v1.0`, the token endpoint under `/{tenant}/oauth2/v2.0/token`.
-    public var root: String { "http://127.0.0.1:\(port)" }
+    package var root: String { "http://127.0.0.1:\(port)" }
 
     /// Serves `tenant` with the registered applications.
-    public static func start(_ tenant: FakeTenant, applications: [AppRegistration], tokenLifetime: Int = 3599,
+    package static func start(_ tenant: FakeTenant, applications: [AppRegistration], tokenLifetime: Int = 3599,
                              now: @escaping @Sendable () -> Date = { Date() }) async throws -> ServedFakeTenant {
         let server = FakeTenantServer(tenant: tenant, applications: applications, tokenLifetime: tokenLifetime, now: now)
         let port = try await server.start()
@@ -31,18 +31,18 @@ public struct ServedFakeTenant: TestStoppable {
     }
 
     /// The OAuth2 token endpoint of the served tenant.
-    public var tokenEndpoint: String { "\(root)/\(tenant.tenantID)/oauth2/v2.0/token" }
+    package var tokenEndpoint: String { "\(root)/\(tenant.tenantID)/oauth2/v2.0/token" }
 
     /// Stops the server, waits until it has closed its socket, and records an issue if the port still accepts.
-    public func stop() async {
+    package func stop() async {
         await server.stop()
         if LoopbackPort.accepts(port) { Issue.record("the served fake tenant still accepts connections on 127.0.0.1:\(port) after stop()") }
     }
 }
 
 /// Whether something accepts TCP connections on a loopback port.
-public enum LoopbackPort {
-    public static func accepts(_ port: Int) -> Bool {
+package enum LoopbackPort {
+    package static func accepts(_ port: Int) -> Bool {
         #if canImport(Glibc)
             let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         #else

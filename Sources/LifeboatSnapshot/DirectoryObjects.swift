@@ -2,7 +2,7 @@ import LifeboatJSON
 
 /// A directory object from a snapshot: typed fields for what Lifeboat needs, and every
 /// property exactly as Graph returned it (unknown ones included) in ``properties``.
-public protocol DirectoryObject: Sendable, Hashable {
+package protocol DirectoryObject: Sendable, Hashable {
     static var objectType: ObjectType { get }
     /// The object's id in the source tenant.
     var id: String { get }
@@ -14,29 +14,29 @@ public protocol DirectoryObject: Sendable, Hashable {
 
 extension DirectoryObject {
     /// The display name, or the id when the object has none.
-    public var displayName: String { properties["displayName"]?.stringValue ?? id }
+    package var displayName: String { properties["displayName"]?.stringValue ?? id }
 }
 
 /// A required property that is missing or has the wrong JSON type.
-public struct PropertyProblem: Error, Sendable, Equatable {
-    public var field: String
-    public var problem: String
+package struct PropertyProblem: Error, Sendable, Equatable {
+    package var field: String
+    package var problem: String
 }
 
 /// A reference to another directory object, as Graph returns it in `members`, `owners` or `manager`.
-public struct DirectoryReference: Sendable, Hashable {
+package struct DirectoryReference: Sendable, Hashable {
     /// The referenced object's id in the source tenant.
-    public var id: String
+    package var id: String
     /// `#microsoft.graph.user`, `#microsoft.graph.group`, … when Graph said.
-    public var odataType: String?
+    package var odataType: String?
 
-    public init(id: String, odataType: String? = nil) {
+    package init(id: String, odataType: String? = nil) {
         self.id = id
         self.odataType = odataType
     }
 
     /// The short type name: `user`, `group`, `servicePrincipal`, `device`, `orgContact`, or `directoryObject`.
-    public var typeName: String {
+    package var typeName: String {
         guard let odataType else { return "directoryObject" }
         return String(odataType.split(separator: ".").last ?? Substring(odataType))
     }
@@ -100,26 +100,26 @@ struct PropertyReader {
 }
 
 /// The tenant's organization object.
-public struct Organization: DirectoryObject {
-    public static let objectType = ObjectType.organization
-    public let id: String
-    public let properties: JSONObject
-    public init(properties: JSONObject) throws(PropertyProblem) {
+package struct Organization: DirectoryObject {
+    package static let objectType = ObjectType.organization
+    package let id: String
+    package let properties: JSONObject
+    package init(properties: JSONObject) throws(PropertyProblem) {
         id = try PropertyReader(properties: properties).string("id")
         self.properties = properties
     }
 }
 
 /// A domain name registered in the tenant.
-public struct Domain: DirectoryObject {
-    public static let objectType = ObjectType.domain
+package struct Domain: DirectoryObject {
+    package static let objectType = ObjectType.domain
     /// The domain name, which is its id in Graph.
-    public let id: String
-    public let isVerified: Bool
-    public let isInitial: Bool
-    public let isDefault: Bool
-    public let properties: JSONObject
-    public init(properties: JSONObject) throws(PropertyProblem) {
+    package let id: String
+    package let isVerified: Bool
+    package let isInitial: Bool
+    package let isDefault: Bool
+    package let properties: JSONObject
+    package init(properties: JSONObject) throws(PropertyProblem) {
         let read = PropertyReader(properties: properties)
         id = try read.string("id").lowercased()
         isVerified = try read.bool("isVerified", default: false)
@@ -130,22 +130,22 @@ public struct Domain: DirectoryObject {
 }
 
 /// A user: a member account, a guest or a synced account.
-public struct User: DirectoryObject {
-    public static let objectType = ObjectType.user
-    public let id: String
-    public let userPrincipalName: String
-    public let accountEnabled: Bool
+package struct User: DirectoryObject {
+    package static let objectType = ObjectType.user
+    package let id: String
+    package let userPrincipalName: String
+    package let accountEnabled: Bool
     /// `Member` or `Guest`.
-    public let userType: String
-    public let mail: String?
-    public let mailNickname: String?
+    package let userType: String
+    package let mail: String?
+    package let mailNickname: String?
     /// `true` for accounts synced from on-premises Active Directory: restore them at the source.
-    public let onPremisesSyncEnabled: Bool
+    package let onPremisesSyncEnabled: Bool
     /// The user's manager, when the snapshot captured it (`$expand=manager`).
-    public let manager: DirectoryReference?
-    public let properties: JSONObject
+    package let manager: DirectoryReference?
+    package let properties: JSONObject
 
-    public init(properties: JSONObject) throws(PropertyProblem) {
+    package init(properties: JSONObject) throws(PropertyProblem) {
         let read = PropertyReader(properties: properties)
         id = try read.string("id")
         userPrincipalName = try read.string("userPrincipalName")
@@ -161,31 +161,31 @@ public struct User: DirectoryObject {
     }
 
     /// `true` for B2B guests, who come back through an invitation rather than a create.
-    public var isGuest: Bool { userType.caseInsensitiveCompare("Guest") == .orderedSame }
+    package var isGuest: Bool { userType.caseInsensitiveCompare("Guest") == .orderedSame }
 
     /// The part of the UPN after `@`, lower-cased.
-    public var upnDomain: String {
+    package var upnDomain: String {
         userPrincipalName.split(separator: "@").last.map { $0.lowercased() } ?? ""
     }
 }
 
 /// A group: security, Microsoft 365, dynamic, role-assignable or mail-enabled security.
-public struct Group: DirectoryObject {
-    public static let objectType = ObjectType.group
-    public let id: String
-    public let mailNickname: String
-    public let mailEnabled: Bool
-    public let securityEnabled: Bool
-    public let groupTypes: [String]
-    public let isAssignableToRole: Bool
-    public let uniqueName: String?
+package struct Group: DirectoryObject {
+    package static let objectType = ObjectType.group
+    package let id: String
+    package let mailNickname: String
+    package let mailEnabled: Bool
+    package let securityEnabled: Bool
+    package let groupTypes: [String]
+    package let isAssignableToRole: Bool
+    package let uniqueName: String?
     /// Direct members as captured (`$expand=members`).
-    public let members: [DirectoryReference]
+    package let members: [DirectoryReference]
     /// Owners as captured (`$expand=owners`).
-    public let owners: [DirectoryReference]
-    public let properties: JSONObject
+    package let owners: [DirectoryReference]
+    package let properties: JSONObject
 
-    public init(properties: JSONObject) throws(PropertyProblem) {
+    package init(properties: JSONObject) throws(PropertyProblem) {
         let read = PropertyReader(properties: properties)
         id = try read.string("id")
         _ = try read.string("displayName")
@@ -202,18 +202,18 @@ public struct Group: DirectoryObject {
     }
 
     /// A Microsoft 365 group (`groupTypes` contains `Unified`).
-    public var isUnified: Bool { groupTypes.contains { $0.caseInsensitiveCompare("Unified") == .orderedSame } }
+    package var isUnified: Bool { groupTypes.contains { $0.caseInsensitiveCompare("Unified") == .orderedSame } }
     /// Membership computed from a rule: its members are never written.
-    public var isDynamic: Bool { groupTypes.contains { $0.caseInsensitiveCompare("DynamicMembership") == .orderedSame } }
+    package var isDynamic: Bool { groupTypes.contains { $0.caseInsensitiveCompare("DynamicMembership") == .orderedSame } }
 }
 
 /// An administrative unit and its members.
-public struct AdministrativeUnit: DirectoryObject {
-    public static let objectType = ObjectType.administrativeUnit
-    public let id: String
-    public let members: [DirectoryReference]
-    public let properties: JSONObject
-    public init(properties: JSONObject) throws(PropertyProblem) {
+package struct AdministrativeUnit: DirectoryObject {
+    package static let objectType = ObjectType.administrativeUnit
+    package let id: String
+    package let members: [DirectoryReference]
+    package let properties: JSONObject
+    package init(properties: JSONObject) throws(PropertyProblem) {
         let read = PropertyReader(properties: properties)
         id = try read.string("id")
         _ = try read.string("displayName")
@@ -223,13 +223,13 @@ public struct AdministrativeUnit: DirectoryObject {
 }
 
 /// An application registration.
-public struct Application: DirectoryObject {
-    public static let objectType = ObjectType.application
-    public let id: String
-    public let appId: String
-    public let uniqueName: String?
-    public let properties: JSONObject
-    public init(properties: JSONObject) throws(PropertyProblem) {
+package struct Application: DirectoryObject {
+    package static let objectType = ObjectType.application
+    package let id: String
+    package let appId: String
+    package let uniqueName: String?
+    package let properties: JSONObject
+    package init(properties: JSONObject) throws(PropertyProblem) {
         let read = PropertyReader(properties: properties)
         id = try read.string("id")
         appId = try read.string("appId")
@@ -240,13 +240,13 @@ public struct Application: DirectoryObject {
 }
 
 /// A service principal (enterprise application), including Microsoft's first-party ones.
-public struct ServicePrincipal: DirectoryObject {
-    public static let objectType = ObjectType.servicePrincipal
-    public let id: String
-    public let appId: String
-    public let appOwnerOrganizationId: String?
-    public let properties: JSONObject
-    public init(properties: JSONObject) throws(PropertyProblem) {
+package struct ServicePrincipal: DirectoryObject {
+    package static let objectType = ObjectType.servicePrincipal
+    package let id: String
+    package let appId: String
+    package let appOwnerOrganizationId: String?
+    package let properties: JSONObject
+    package init(properties: JSONObject) throws(PropertyProblem) {
         let read = PropertyReader(properties: properties)
         id = try read.string("id")
         appId = try read.string("appId")
@@ -256,14 +256,14 @@ public struct ServicePrincipal: DirectoryObject {
 }
 
 /// An app role granted to a user, group or service principal on a resource service principal.
-public struct AppRoleAssignment: DirectoryObject {
-    public static let objectType = ObjectType.appRoleAssignment
-    public let id: String
-    public let principalId: String
-    public let resourceId: String
-    public let appRoleId: String
-    public let properties: JSONObject
-    public init(properties: JSONObject) throws(PropertyProblem) {
+package struct AppRoleAssignment: DirectoryObject {
+    package static let objectType = ObjectType.appRoleAssignment
+    package let id: String
+    package let principalId: String
+    package let resourceId: String
+    package let appRoleId: String
+    package let properties: JSONObject
+    package init(properties: JSONObject) throws(PropertyProblem) {
         let read = PropertyReader(properties: properties)
         id = try read.string("id")
         principalId = try read.string("principalId")
@@ -274,17 +274,17 @@ public struct AppRoleAssignment: DirectoryObject {
 }
 
 /// A delegated-permission grant (admin or per-user consent).
-public struct OAuth2PermissionGrant: DirectoryObject {
-    public static let objectType = ObjectType.oauth2PermissionGrant
-    public let id: String
-    public let clientId: String
-    public let resourceId: String
+package struct OAuth2PermissionGrant: DirectoryObject {
+    package static let objectType = ObjectType.oauth2PermissionGrant
+    package let id: String
+    package let clientId: String
+    package let resourceId: String
     /// `AllPrincipals` or `Principal`.
-    public let consentType: String
-    public let principalId: String?
-    public let scope: String
-    public let properties: JSONObject
-    public init(properties: JSONObject) throws(PropertyProblem) {
+    package let consentType: String
+    package let principalId: String?
+    package let scope: String
+    package let properties: JSONObject
+    package init(properties: JSONObject) throws(PropertyProblem) {
         let read = PropertyReader(properties: properties)
         id = try read.string("id")
         clientId = try read.string("clientId")
@@ -297,14 +297,14 @@ public struct OAuth2PermissionGrant: DirectoryObject {
 }
 
 /// A directory role definition, built-in or custom.
-public struct RoleDefinition: DirectoryObject {
-    public static let objectType = ObjectType.roleDefinition
-    public let id: String
-    public let isBuiltIn: Bool
+package struct RoleDefinition: DirectoryObject {
+    package static let objectType = ObjectType.roleDefinition
+    package let id: String
+    package let isBuiltIn: Bool
     /// Stable across tenants for built-in roles.
-    public let templateId: String?
-    public let properties: JSONObject
-    public init(properties: JSONObject) throws(PropertyProblem) {
+    package let templateId: String?
+    package let properties: JSONObject
+    package init(properties: JSONObject) throws(PropertyProblem) {
         let read = PropertyReader(properties: properties)
         id = try read.string("id")
         _ = try read.string("displayName")
@@ -315,15 +315,15 @@ public struct RoleDefinition: DirectoryObject {
 }
 
 /// A directory role assignment with its scope.
-public struct RoleAssignment: DirectoryObject {
-    public static let objectType = ObjectType.roleAssignment
-    public let id: String
-    public let roleDefinitionId: String
-    public let principalId: String
+package struct RoleAssignment: DirectoryObject {
+    package static let objectType = ObjectType.roleAssignment
+    package let id: String
+    package let roleDefinitionId: String
+    package let principalId: String
     /// `/`, `/administrativeUnits/{id}` or `/{applicationObjectId}`.
-    public let directoryScopeId: String
-    public let properties: JSONObject
-    public init(properties: JSONObject) throws(PropertyProblem) {
+    package let directoryScopeId: String
+    package let properties: JSONObject
+    package init(properties: JSONObject) throws(PropertyProblem) {
         let read = PropertyReader(properties: properties)
         id = try read.string("id")
         roleDefinitionId = try read.string("roleDefinitionId")
@@ -334,13 +334,13 @@ public struct RoleAssignment: DirectoryObject {
 }
 
 /// A Conditional Access named location (IP ranges or countries).
-public struct NamedLocation: DirectoryObject {
-    public static let objectType = ObjectType.namedLocation
-    public let id: String
+package struct NamedLocation: DirectoryObject {
+    package static let objectType = ObjectType.namedLocation
+    package let id: String
     /// `#microsoft.graph.ipNamedLocation` or `#microsoft.graph.countryNamedLocation`.
-    public let odataType: String
-    public let properties: JSONObject
-    public init(properties: JSONObject) throws(PropertyProblem) {
+    package let odataType: String
+    package let properties: JSONObject
+    package init(properties: JSONObject) throws(PropertyProblem) {
         let read = PropertyReader(properties: properties)
         id = try read.string("id")
         _ = try read.string("displayName")
@@ -350,13 +350,13 @@ public struct NamedLocation: DirectoryObject {
 }
 
 /// A Conditional Access policy.
-public struct ConditionalAccessPolicy: DirectoryObject {
-    public static let objectType = ObjectType.conditionalAccessPolicy
-    public let id: String
+package struct ConditionalAccessPolicy: DirectoryObject {
+    package static let objectType = ObjectType.conditionalAccessPolicy
+    package let id: String
     /// `enabled`, `disabled` or `enabledForReportingButNotEnforced`.
-    public let state: String
-    public let properties: JSONObject
-    public init(properties: JSONObject) throws(PropertyProblem) {
+    package let state: String
+    package let properties: JSONObject
+    package init(properties: JSONObject) throws(PropertyProblem) {
         let read = PropertyReader(properties: properties)
         id = try read.string("id")
         _ = try read.string("displayName")

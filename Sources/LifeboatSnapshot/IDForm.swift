@@ -5,9 +5,9 @@
 /// a domain's id is its fully qualified name (domain.md); app role assignments, OAuth2 grants and role assignments have
 /// URL-safe keys (base64url characters, as in approleassignment.md and oauth2permissiongrant.md). Anything else —
 /// `../../beta/users/x`, a `?`, a space — is refused where it is loaded, naming the file and the object.
-public enum IDForm {
+package enum IDForm {
     /// `true` for a GUID in its 8-4-4-4-12 hexadecimal form (either case).
-    public static func isGUID(_ text: String) -> Bool {
+    package static func isGUID(_ text: String) -> Bool {
         let utf8 = Array(text.utf8)
         guard utf8.count == 36 else { return false }
         for (index, byte) in utf8.enumerated() {
@@ -21,7 +21,7 @@ public enum IDForm {
     }
 
     /// `true` for a fully qualified domain name: labels of letters, digits and inner hyphens, at most 253 characters.
-    public static func isDomainName(_ text: String) -> Bool {
+    package static func isDomainName(_ text: String) -> Bool {
         guard !text.isEmpty, text.utf8.count <= 253 else { return false }
         let labels = text.split(separator: ".", omittingEmptySubsequences: false)
         guard labels.count >= 2 else { return false }
@@ -33,19 +33,19 @@ public enum IDForm {
     }
 
     /// `true` for a URL-safe key (base64url characters), as Graph gives assignments and grants.
-    public static func isKey(_ text: String) -> Bool {
+    package static func isKey(_ text: String) -> Bool {
         (1...256).contains(text.utf8.count) && text.utf8.allSatisfy { isAlphanumeric($0) || $0 == UInt8(ascii: "-") || $0 == UInt8(ascii: "_") }
     }
 
     /// `true` for a role assignment's scope: `/`, `/{GUID}` (an application) or `/administrativeUnits/{GUID}`.
-    public static func isDirectoryScope(_ text: String) -> Bool {
+    package static func isDirectoryScope(_ text: String) -> Bool {
         if text == "/" { return true }
         if text.hasPrefix("/administrativeUnits/") { return isGUID(String(text.dropFirst("/administrativeUnits/".count))) }
         return text.hasPrefix("/") && isGUID(String(text.dropFirst()))
     }
 
     /// What an object's own id must look like, by type.
-    public static func describe(_ type: ObjectType) -> String {
+    package static func describe(_ type: ObjectType) -> String {
         switch type {
         case .domain: return "a domain name (e.g. contoso.com)"
         case .appRoleAssignment, .oauth2PermissionGrant, .roleAssignment: return "a GUID or a URL-safe key (letters, digits, '-', '_')"
@@ -54,7 +54,7 @@ public enum IDForm {
     }
 
     /// `true` when `id` has the form an object of `type` must have.
-    public static func isValid(_ id: String, for type: ObjectType) -> Bool {
+    package static func isValid(_ id: String, for type: ObjectType) -> Bool {
         switch type {
         case .domain: return isDomainName(id)
         case .appRoleAssignment, .oauth2PermissionGrant, .roleAssignment: return isGUID(id) || isKey(id)

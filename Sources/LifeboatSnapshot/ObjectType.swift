@@ -1,5 +1,5 @@
 /// The kinds of directory object a snapshot holds and Lifeboat restores, named as in Graph.
-public enum ObjectType: String, CaseIterable, Sendable, Codable, Comparable {
+package enum ObjectType: String, CaseIterable, Sendable, Codable, Comparable {
     case organization
     case domain
     case user
@@ -15,7 +15,7 @@ public enum ObjectType: String, CaseIterable, Sendable, Codable, Comparable {
     case conditionalAccessPolicy
 
     /// The snapshot file holding this collection.
-    public var fileName: String {
+    package var fileName: String {
         switch self {
         case .organization: "organization.json"
         case .domain: "domains.json"
@@ -34,7 +34,7 @@ public enum ObjectType: String, CaseIterable, Sendable, Codable, Comparable {
     }
 
     /// Plural, for people: "users", "conditional access policies".
-    public var plural: String {
+    package var plural: String {
         switch self {
         case .organization: "organization"
         case .domain: "domains"
@@ -52,7 +52,7 @@ public enum ObjectType: String, CaseIterable, Sendable, Codable, Comparable {
         }
     }
 
-    public static func < (lhs: ObjectType, rhs: ObjectType) -> Bool {
+    package static func < (lhs: ObjectType, rhs: ObjectType) -> Bool {
         allCases.firstIndex(of: lhs)! < allCases.firstIndex(of: rhs)!
     }
 }

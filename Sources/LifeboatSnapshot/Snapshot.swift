@@ -3,26 +3,26 @@ import Foundation
 import LifeboatJSON
 
 /// What a snapshot's `manifest.json` says: where it came from and the SHA-256 of every file.
-public struct SnapshotManifest: Codable, Sendable, Hashable {
+package struct SnapshotManifest: Codable, Sendable, Hashable {
     /// One data file's hash and object count.
-    public struct FileEntry: Codable, Sendable, Hashable {
-        public var sha256: String
-        public var count: Int?
-        public init(sha256: String, count: Int?) {
+    package struct FileEntry: Codable, Sendable, Hashable {
+        package var sha256: String
+        package var count: Int?
+        package init(sha256: String, count: Int?) {
             self.sha256 = sha256
             self.count = count
         }
     }
 
-    public var formatVersion: Int
-    public var sourceTenantId: String
-    public var sourceInitialDomain: String?
+    package var formatVersion: Int
+    package var sourceTenantId: String
+    package var sourceInitialDomain: String?
     /// When the source tenant was read, ISO 8601.
-    public var capturedAt: String
-    public var toolVersion: String?
-    public var files: [String: FileEntry]
+    package var capturedAt: String
+    package var toolVersion: String?
+    package var files: [String: FileEntry]
 
-    public init(formatVersion: Int = 1, sourceTenantId: String, sourceInitialDomain: String?, capturedAt: String, toolVersion: String?, files: [String: FileEntry]) {
+    package init(formatVersion: Int = 1, sourceTenantId: String, sourceInitialDomain: String?, capturedAt: String, toolVersion: String?, files: [String: FileEntry]) {
         self.formatVersion = formatVersion
         self.sourceTenantId = sourceTenantId
         self.sourceInitialDomain = sourceInitialDomain
@@ -32,21 +32,21 @@ public struct SnapshotManifest: Codable, Sendable, Hashable {
     }
 
     /// The capture time, when it parses.
-    public var capturedDate: Date? {
+    package var capturedDate: Date? {
         ISO8601DateFormatter().date(from: capturedAt)
     }
 }
 
 /// A snapshot that could not be loaded: the file, the place in it, the field, and what to do.
-public struct SnapshotError: Error, Sendable, Equatable, CustomStringConvertible {
-    public var file: String
+package struct SnapshotError: Error, Sendable, Equatable, CustomStringConvertible {
+    package var file: String
     /// Where in the file, e.g. `value[3] (id 1f2e…)`, or empty for the whole file.
-    public var location: String
-    public var field: String?
-    public var problem: String
-    public var hint: String?
+    package var location: String
+    package var field: String?
+    package var problem: String
+    package var hint: String?
 
-    public init(file: String, location: String = "", field: String? = nil, problem: String, hint: String? = nil) {
+    package init(file: String, location: String = "", field: String? = nil, problem: String, hint: String? = nil) {
         self.file = file
         self.location = location
         self.field = field
@@ -54,7 +54,7 @@ public struct SnapshotError: Error, Sendable, Equatable, CustomStringConvertible
         self.hint = hint
     }
 
-    public var description: String {
+    package var description: String {
         var text = file
         if !location.isEmpty { text += ": \(location)" }
         if let field { text += ": \(field)" }
@@ -65,34 +65,34 @@ public struct SnapshotError: Error, Sendable, Equatable, CustomStringConvertible
 }
 
 /// A verified, typed offline backup of a tenant.
-public struct Snapshot: Sendable {
-    public var directory: URL
-    public var manifest: SnapshotManifest
+package struct Snapshot: Sendable {
+    package var directory: URL
+    package var manifest: SnapshotManifest
     /// SHA-256 of `manifest.json`, which (through the per-file hashes) identifies the whole snapshot.
-    public var manifestSHA256: String
+    package var manifestSHA256: String
     /// The exact bytes of `manifest.json` as they were read, once, by ``load(from:)``: the bytes whose hash every data
     /// file was checked against, and the bytes a signature must cover (the file is never read again).
-    public internal(set) var manifestData = Data()
+    package internal(set) var manifestData = Data()
 
-    public var organization: [Organization] = []
-    public var domains: [Domain] = []
-    public var users: [User] = []
-    public var groups: [Group] = []
-    public var administrativeUnits: [AdministrativeUnit] = []
-    public var applications: [Application] = []
-    public var servicePrincipals: [ServicePrincipal] = []
-    public var appRoleAssignments: [AppRoleAssignment] = []
-    public var oauth2PermissionGrants: [OAuth2PermissionGrant] = []
-    public var roleDefinitions: [RoleDefinition] = []
-    public var roleAssignments: [RoleAssignment] = []
-    public var namedLocations: [NamedLocation] = []
-    public var conditionalAccessPolicies: [ConditionalAccessPolicy] = []
+    package var organization: [Organization] = []
+    package var domains: [Domain] = []
+    package var users: [User] = []
+    package var groups: [Group] = []
+    package var administrativeUnits: [AdministrativeUnit] = []
+    package var applications: [Application] = []
+    package var servicePrincipals: [ServicePrincipal] = []
+    package var appRoleAssignments: [AppRoleAssignment] = []
+    package var oauth2PermissionGrants: [OAuth2PermissionGrant] = []
+    package var roleDefinitions: [RoleDefinition] = []
+    package var roleAssignments: [RoleAssignment] = []
+    package var namedLocations: [NamedLocation] = []
+    package var conditionalAccessPolicies: [ConditionalAccessPolicy] = []
 
     /// The type of every object id in the snapshot.
-    public private(set) var typeByID: [String: ObjectType] = [:]
+    package private(set) var typeByID: [String: ObjectType] = [:]
 
     /// Objects per type, for summaries and plans.
-    public var counts: [ObjectType: Int] {
+    package var counts: [ObjectType: Int] {
         [
             .organization: organization.count, .domain: domains.count, .user: users.count, .group: groups.count,
             .administrativeUnit: administrativeUnits.count, .application: applications.count,
@@ -104,17 +104,17 @@ public struct Snapshot: Sendable {
     }
 
     /// The largest manifest read (16 MiB: a manifest lists a few dozen files).
-    public static let manifestLimit = 16 << 20
+    package static let manifestLimit = 16 << 20
     /// The largest snapshot file read: 4 GiB. A generated 1,000,000-user tenant's groups.json (every membership as a
     /// reference) is 1.3 GB, over the 1 GiB other inputs are held to, and a capture of such a tenant writes the same.
-    public static let fileLimit = 4 << 30
+    package static let fileLimit = 4 << 30
 
     /// The name of the manifest file in a snapshot directory.
-    public static let manifestFileName = "manifest.json"
+    package static let manifestFileName = "manifest.json"
 
     /// Loads a snapshot, refusing it when any file's SHA-256 differs from the manifest, a listed
     /// file is missing, an unlisted data file is present, or an object lacks a required property.
-    public static func load(from directory: URL) throws(SnapshotError) -> Snapshot {
+    package static func load(from directory: URL) throws(SnapshotError) -> Snapshot {
         let manifestURL = directory.appendingPathComponent(manifestFileName)
         if let kind = InputFile.nonRegularKind(directory.path), kind != "a directory" {
             throw SnapshotError(file: directory.path, problem: "is \(kind), not a snapshot directory",
@@ -174,13 +174,13 @@ public struct Snapshot: Sendable {
     /// manifest like the collections: `deltaLinks.json`, where a capture keeps its Graph delta links
     /// for the next `--incremental` capture, and `importLosses.json`, where `lifeboat snapshot import`
     /// lists what the source format lost.
-    public static let auxiliaryFileNames: Set<String> = [deltaLinksFileName, importLossesFileName]
+    package static let auxiliaryFileNames: Set<String> = [deltaLinksFileName, importLossesFileName]
 
     /// The name of the file holding a capture's delta links.
-    public static let deltaLinksFileName = "deltaLinks.json"
+    package static let deltaLinksFileName = "deltaLinks.json"
 
     /// The name of the file listing what an imported snapshot's source format lost.
-    public static let importLossesFileName = "importLosses.json"
+    package static let importLossesFileName = "importLosses.json"
 
     /// A listed file's bytes, once its SHA-256 matches the manifest.
     static func verifiedContents(of name: String, in directory: URL, entry: SnapshotManifest.FileEntry) throws(SnapshotError) -> Data {
@@ -280,7 +280,7 @@ public struct Snapshot: Sendable {
     }
 
     /// Lower-case hex SHA-256 of some bytes.
-    public static func sha256Hex(_ data: Data) -> String {
+    package static func sha256Hex(_ data: Data) -> String {
         SHA256.hash(data: data).map { String(format: "%02x", $0) }.joined()
     }
 
@@ -300,7 +300,7 @@ public struct Snapshot: Sendable {
 
 extension Snapshot {
     /// Writes a manifest for the collection and auxiliary files present in `directory` (used by capture and importers).
-    public static func writeManifest(
+    package static func writeManifest(
         in directory: URL, sourceTenantId: String, sourceInitialDomain: String?, capturedAt: Date, toolVersion: String
     ) throws -> SnapshotManifest {
         var files: [String: SnapshotManifest.FileEntry] = [:]

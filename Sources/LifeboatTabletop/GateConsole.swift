@@ -5,16 +5,16 @@ import LifeboatGraph
 import LifeboatRunbook
 
 /// Reads the operator's lines; a terminal in an exercise, a pipe in tests.
-public protocol PromptInput: Sendable {
+package protocol PromptInput: Sendable {
     /// The next line without its newline, or nil at the end of input.
     func readLine() async -> String?
 }
 
 /// Standard input, read on a thread of its own so that waiting for a person never blocks the cooperative pool.
-public struct StandardInput: PromptInput {
-    public init() {}
+package struct StandardInput: PromptInput {
+    package init() {}
 
-    public func readLine() async -> String? {
+    package func readLine() async -> String? {
         await withCheckedContinuation { continuation in
             Thread.detachNewThread { continuation.resume(returning: Swift.readLine(strippingNewline: true)) }
         }
@@ -24,13 +24,13 @@ public struct StandardInput: PromptInput {
 /// The facilitated exercise's gate prompt (`tabletop --pause-at-gates` on a terminal): shows the gate's instructions,
 /// reads the operator's decision — approve, inject a fault, skip the clock ahead, or pause — advances the simulated
 /// clock, and records every decision in the event log with who made it and when (wall and simulated time).
-public struct GateConsole: GateDecider {
-    public let session: TabletopSession
-    public let operatorName: String
-    public let input: any PromptInput
-    public let output: @Sendable (String) -> Void
+package struct GateConsole: GateDecider {
+    package let session: TabletopSession
+    package let operatorName: String
+    package let input: any PromptInput
+    package let output: @Sendable (String) -> Void
 
-    public init(session: TabletopSession, operatorName: String, input: any PromptInput = StandardInput(),
+    package init(session: TabletopSession, operatorName: String, input: any PromptInput = StandardInput(),
                 output: @escaping @Sendable (String) -> Void = { FileHandle.standardOutput.write(Data(($0 + "\n").utf8)) }) {
         self.session = session
         self.operatorName = operatorName
@@ -45,7 +45,7 @@ public struct GateConsole: GateDecider {
           p              pause here (exit 3; `lifeboat approve` decides later)
         """
 
-    public func decide(_ stage: Runbook.Stage, instructions: String) async throws -> GateOutcome {
+    package func decide(_ stage: Runbook.Stage, instructions: String) async throws -> GateOutcome {
         let planned = stage.estimatedDuration ?? 0
         output("")
         output("⏸ Gate \(stage.id): \(stage.title) — simulated time \(DurationText.format(session.now))")

@@ -20,9 +20,9 @@ import Yams
 ///   - { do: kill, stage: users, at: 50%, downtime: 45m }
 ///   - { do: publish-dns, at: 6h }
 /// ```
-public struct TabletopScenario: Sendable, Hashable {
+package struct TabletopScenario: Sendable, Hashable {
     /// Where the tabletop's directory comes from.
-    public enum Source: Sendable, Hashable {
+    package enum Source: Sendable, Hashable {
         /// A snapshot directory.
         case snapshot(String)
         /// A synthetic tenant written by ``TenantGenerator`` (deterministic from its seed).
@@ -30,35 +30,35 @@ public struct TabletopScenario: Sendable, Hashable {
     }
 
     /// What the fake tenant is before the run.
-    public enum Target: String, Sendable, Hashable {
+    package enum Target: String, Sendable, Hashable {
         /// An empty new tenant: a rebuild after a total loss.
         case newTenant = "new-tenant"
         /// The snapshot's own tenant (original ids), damaged by the scenario's `delete` and `purge` events first.
         case inPlace = "in-place"
     }
 
-    public var file: String
-    public var name: String
-    public var summary: String?
+    package var file: String
+    package var name: String
+    package var summary: String?
     /// The runbook's path, resolved against the scenario's directory.
-    public var runbookPath: String
-    public var runbookLine: Int
-    public var source: Source
-    public var profile: String?
-    public var target: Target
-    public var parameters: [String: String]
+    package var runbookPath: String
+    package var runbookLine: Int
+    package var source: Source
+    package var profile: String?
+    package var target: Target
+    package var parameters: [String: String]
     /// Simulated seconds people take at a stage's gate, overriding the runbook's `estimatedDuration`.
-    public var gateDurations: [String: Double]
-    public var gateLines: [String: Int]
-    public var events: [ScenarioEvent]
+    package var gateDurations: [String: Double]
+    package var gateLines: [String: Int]
+    package var events: [ScenarioEvent]
     /// App registrations sharing the work.
-    public var apps: Int?
+    package var apps: Int?
 }
 
 /// Something that happens to the exercise at a chosen moment; recorded in the event log when it happens.
-public struct ScenarioEvent: Sendable, Hashable {
+package struct ScenarioEvent: Sendable, Hashable {
     /// When it happens.
-    public enum Trigger: Sendable, Hashable {
+    package enum Trigger: Sendable, Hashable {
         /// Before the run starts (setup: deletions and purges).
         case start
         /// At this simulated time since the run started.
@@ -68,7 +68,7 @@ public struct ScenarioEvent: Sendable, Hashable {
     }
 
     /// What happens.
-    public enum Action: Sendable, Hashable {
+    package enum Action: Sendable, Hashable {
         /// Graph's quotas shrink to `share` for `duration` simulated seconds.
         case throttlingStorm(share: Double, duration: Double)
         /// The operator's machine dies (the process is killed) during `stage`, after `share` of its writes were applied;
@@ -84,7 +84,7 @@ public struct ScenarioEvent: Sendable, Hashable {
     }
 
     /// Objects a `delete` or `purge` event hits.
-    public enum ObjectSelection: Sendable, Hashable {
+    package enum ObjectSelection: Sendable, Hashable {
         /// Every object of these snapshot collections (`users`, `groups`, …; `all` for every deletable one).
         case collections([String])
         /// Objects named by id, userPrincipalName or displayName.
@@ -92,23 +92,23 @@ public struct ScenarioEvent: Sendable, Hashable {
     }
 
     /// Position in the scenario's `events:` list (0-based): the key its injection is recorded under.
-    public var index: Int
-    public var name: String
-    public var trigger: Trigger
-    public var action: Action
-    public var line: Int
+    package var index: Int
+    package var name: String
+    package var trigger: Trigger
+    package var action: Action
+    package var line: Int
 
     /// The key the injection is recorded under in the event log (`operationKey` of `scenario.injected`).
-    public var key: String { "scenario:\(index)" }
+    package var key: String { "scenario:\(index)" }
 }
 
 extension TabletopScenario {
     /// The collections a `delete` event can name.
-    public static let deletableCollections = ["users", "groups", "applications", "servicePrincipals", "administrativeUnits",
+    package static let deletableCollections = ["users", "groups", "applications", "servicePrincipals", "administrativeUnits",
                                               "conditionalAccessPolicies", "namedLocations"]
 
     /// Reads and validates a scenario file; every problem comes back at once, with its line and field.
-    public static func load(contentsOf url: URL) throws(RunbookErrors) -> TabletopScenario {
+    package static func load(contentsOf url: URL) throws(RunbookErrors) -> TabletopScenario {
         let data: Data
         do {
             data = try InputFile.read(url.path, limit: Runbook.textLimit)
@@ -123,7 +123,7 @@ extension TabletopScenario {
     }
 
     /// Parses scenario text; relative paths resolve against the directory of `file`.
-    public static func parse(_ text: String, file: String) throws(RunbookErrors) -> TabletopScenario {
+    package static func parse(_ text: String, file: String) throws(RunbookErrors) -> TabletopScenario {
         var parser = ScenarioParser(file: file)
         let scenario = parser.parse(text)
         guard parser.errors.isEmpty, let scenario else {
@@ -133,7 +133,7 @@ extension TabletopScenario {
     }
 
     /// Checks the stage ids the scenario names against its runbook.
-    public func validate(against runbook: Runbook) throws(RunbookErrors) {
+    package func validate(against runbook: Runbook) throws(RunbookErrors) {
         var errors: [RunbookError] = []
         let ids = runbook.stages.map(\.id)
         for (stage, _) in gateDurations.sorted(by: { $0.key < $1.key }) {
@@ -467,7 +467,7 @@ struct ScenarioParser {
 
 extension TabletopScenario {
     /// Checks the objects `delete` and `purge` events name against the snapshot the run starts from.
-    public func validate(against snapshot: Snapshot) throws(RunbookErrors) {
+    package func validate(against snapshot: Snapshot) throws(RunbookErrors) {
         var errors: [RunbookError] = []
         for event in events {
             guard case .delete(let selection, _, _) = event.action else { continue }

@@ -21,14 +21,14 @@ import Synchronization
 /// The CLI creates one per `tabletop` or `resume`, hands ``transport(dropResponses:)`` to the Graph client and
 /// ``observer(wrapping:)`` to the executor, calls ``begin(isNewRun:runbook:)`` before the executor runs and
 /// ``finish()`` after it.
-public final class TabletopSession: Sendable {
-    public let scenario: TabletopScenario?
-    public let store: CheckpointStore
-    public let clock: VirtualClock
-    public let tenant: FakeTenant
-    public let snapshot: Snapshot
+package final class TabletopSession: Sendable {
+    package let scenario: TabletopScenario?
+    package let store: CheckpointStore
+    package let clock: VirtualClock
+    package let tenant: FakeTenant
+    package let snapshot: Snapshot
     /// App registrations the requests are spread over.
-    public let apps: Int
+    package let apps: Int
 
     private struct State {
         var stage: String?
@@ -52,7 +52,7 @@ public final class TabletopSession: Sendable {
     private let writer: Task<Void, Never>
 
     /// `planned` is every stage's operation count, in runbook order (from ``Executor/prepare(_:snapshot:)``).
-    public init(scenario: TabletopScenario?, store: CheckpointStore, clock: VirtualClock, tenant: FakeTenant, snapshot: Snapshot,
+    package init(scenario: TabletopScenario?, store: CheckpointStore, clock: VirtualClock, tenant: FakeTenant, snapshot: Snapshot,
                 planned: [(stageID: String, operations: Int)], apps: Int = 1) {
         self.scenario = scenario
         self.store = store
@@ -74,7 +74,7 @@ public final class TabletopSession: Sendable {
 
     /// The profile the fake tenant runs with: a scenario that publishes DNS records itself turns off the profile's
     /// simulated operator, who would otherwise publish them on the profile's schedule.
-    public static func profile(_ profile: FakeTenantProfile, for scenario: TabletopScenario?) -> FakeTenantProfile {
+    package static func profile(_ profile: FakeTenantProfile, for scenario: TabletopScenario?) -> FakeTenantProfile {
         guard let scenario, scenario.events.contains(where: { if case .publishDNS = $0.action { return true }; return false }) else { return profile }
         var adjusted = profile
         adjusted.dnsRecordsPublishedAfterSeconds = nil
@@ -82,7 +82,7 @@ public final class TabletopSession: Sendable {
     }
 
     /// The runbook with the scenario's gate durations in place of the stages' `estimatedDuration`.
-    public static func runbook(_ runbook: Runbook, for scenario: TabletopScenario?) -> Runbook {
+    package static func runbook(_ runbook: Runbook, for scenario: TabletopScenario?) -> Runbook {
         guard let scenario, !scenario.gateDurations.isEmpty else { return runbook }
         var adjusted = runbook
         for index in adjusted.stages.indices {
@@ -93,7 +93,7 @@ public final class TabletopSession: Sendable {
 
     /// Records what the estimate needs (the stage graph), damages an in-place target as the scenario says (new run),
     /// or notes a kill that ended the previous process and lets its downtime pass (resume).
-    public func begin(isNewRun: Bool, runbook: Runbook) async throws {
+    package func begin(isNewRun: Bool, runbook: Runbook) async throws {
         try await store.recordStageDependencies(runbook.stages.map { ($0.id, $0.after) })
         let events = try await store.events()
         var fired = Set<String>(), recovered = Set<String>()
@@ -145,7 +145,7 @@ public final class TabletopSession: Sendable {
     // MARK: - During the run
 
     /// The executor's observer: books waits to the stage they happened in, tracks progress, then passes `inner` the news.
-    public func observer(wrapping inner: (any RunObserver)?) -> any RunObserver {
+    package func observer(wrapping inner: (any RunObserver)?) -> any RunObserver {
         SessionObserver(session: self, inner: inner)
     }
 
@@ -190,7 +190,7 @@ public final class TabletopSession: Sendable {
 
     /// Stores the waits not stored yet, and this process's waiting per throttling limit against each limit's lower
     /// bound (event ``RunEvent/throttlingLimits(_:)``); call when the executor returns (and before a simulated kill).
-    public func finish() async {
+    package func finish() async {
         if let stage = state.withLock({ $0.stage }) { bookWaits(to: stage) }
         pendingWaits.finish()
         await writer.value
@@ -202,18 +202,18 @@ public final class TabletopSession: Sendable {
     }
 
     /// Simulated seconds since the run's start.
-    public var now: Double { clock.instant.timeIntervalSince(VirtualClock.epoch) }
+    package var now: Double { clock.instant.timeIntervalSince(VirtualClock.epoch) }
 
     /// The Graph transport of the run: the fake tenant (as `apps` app registrations, round robin), with the scenario's
     /// events fired as their moment comes.
-    public func transport(dropResponses: DroppedResponses? = nil) -> any HTTPTransport {
+    package func transport(dropResponses: DroppedResponses? = nil) -> any HTTPTransport {
         ScenarioTransport(session: self, inner: Self.appNames(apps).map { FakeTenantTransport(tenant: tenant, dropResponses: dropResponses, app: $0) })
     }
 
     /// The Graph client of an in-process tabletop: one ``GraphApp`` per app registration (the fake tenant's apps
     /// `lifeboat`, `lifeboat-2`, …), paced on the simulated clock by a governor with the profile's quotas
     /// (``governorConfiguration(for:apps:)``), as `rebuild` paces Graph.
-    public func graphClient(dropResponses: DroppedResponses? = nil) -> GraphClient {
+    package func graphClient(dropResponses: DroppedResponses? = nil) -> GraphClient {
         let apps = Self.appNames(apps).map { name in
             GraphApp(name: name, transport: ScenarioTransport(session: self, inner: [FakeTenantTransport(tenant: tenant, dropResponses: dropResponses, app: name)]))
         }
@@ -228,7 +228,7 @@ public final class TabletopSession: Sendable {
     /// A governor configuration with the profile's quotas (per app: writes per 150 s, resource units per 10 s —
     /// `auto` by the size the tenant will have, `users`, as `rebuild --tenant-size` says; per tenant: writes per 300 s,
     /// Conditional Access requests per second), or `nil` when the profile does not throttle.
-    public static func governorConfiguration(for profile: FakeTenantProfile, apps: Int, users: Int) -> ThroughputGovernor.Configuration? {
+    package static func governorConfiguration(for profile: FakeTenantProfile, apps: Int, users: Int) -> ThroughputGovernor.Configuration? {
         let limits = profile.throttling
         guard limits.enabled else { return nil }
         var conditionalAccess = ThroughputGovernor.EndpointLimit.conditionalAccess
@@ -336,7 +336,7 @@ public final class TabletopSession: Sendable {
     }
 
     /// An injection chosen at a gate's prompt (interactive exercise); recorded like a scenario event.
-    public func injectFromPrompt(_ fault: PromptFault, by person: String, gate: String) async throws -> String {
+    package func injectFromPrompt(_ fault: PromptFault, by person: String, gate: String) async throws -> String {
         let message: String
         switch fault {
         case .throttlingStorm(let share, let duration):
@@ -357,7 +357,7 @@ public final class TabletopSession: Sendable {
     }
 
     /// Faults an operator can inject from a gate's prompt.
-    public enum PromptFault: Sendable {
+    package enum PromptFault: Sendable {
         case throttlingStorm(share: Double, duration: Double)
         case killDuringNextStage
     }
@@ -395,7 +395,7 @@ public final class TabletopSession: Sendable {
     }
 
     /// The snapshot ids a selection names; a name that matches nothing is an error.
-    public static func resolve(_ selection: ScenarioEvent.ObjectSelection, in snapshot: Snapshot) throws(ScenarioReferenceError) -> [String] {
+    package static func resolve(_ selection: ScenarioEvent.ObjectSelection, in snapshot: Snapshot) throws(ScenarioReferenceError) -> [String] {
         let collections: [(String, [(id: String, names: [String])])] = [
             ("users", snapshot.users.map { ($0.id, [$0.userPrincipalName, $0.displayName]) }),
             ("groups", snapshot.groups.map { ($0.id, [$0.displayName]) }),
@@ -423,9 +423,9 @@ public final class TabletopSession: Sendable {
 }
 
 /// A `delete` or `purge` event names an object the snapshot does not hold.
-public struct ScenarioReferenceError: Error, Sendable, CustomStringConvertible {
-    public var name: String
-    public var description: String { "no object in the snapshot has the id, userPrincipalName or display name \"\(name)\"" }
+package struct ScenarioReferenceError: Error, Sendable, CustomStringConvertible {
+    package var name: String
+    package var description: String { "no object in the snapshot has the id, userPrincipalName or display name \"\(name)\"" }
 }
 
 /// The executor's observer during a tabletop session.

@@ -7,10 +7,10 @@ import LifeboatRunbook
 import LifeboatSnapshot
 
 /// Synthetic snapshots for scenarios with a generated tenant and for `--scale`.
-public enum GeneratedSnapshot {
+package enum GeneratedSnapshot {
     /// Writes the tenant `options` describe into `directory` unless a snapshot is already there (the generator is
     /// deterministic, so the one on disk is the same bytes), and returns its path.
-    public static func ensure(_ options: TenantGenerator.Options, at directory: URL) throws -> String {
+    package static func ensure(_ options: TenantGenerator.Options, at directory: URL) throws -> String {
         if FileManager.default.fileExists(atPath: directory.appendingPathComponent(Snapshot.manifestFileName).path) {
             if !FileManager.default.fileExists(atPath: directory.appendingPathComponent(RunbookParameterFile.besideSnapshot).path) {
                 try writeParameters(options, besideSnapshotAt: directory)
@@ -25,7 +25,7 @@ public enum GeneratedSnapshot {
 
     /// A generated tenant's runbook parameters, next to it: its Global Administrators are the two break-glass
     /// accounts on the initial domain, so the first one runs the recovery.
-    public static func writeParameters(_ options: TenantGenerator.Options, besideSnapshotAt directory: URL) throws {
+    package static func writeParameters(_ options: TenantGenerator.Options, besideSnapshotAt directory: URL) throws {
         let domain = "\(options.name.lowercased()).onmicrosoft.com"
         let text = "# Runbook parameters of this generated tenant (read automatically next to the snapshot).\n"
             + "operator: bg-admin-01@\(domain)\nbreakGlass1: bg-admin-01@\(domain)\nbreakGlass2: bg-admin-02@\(domain)\n"
@@ -33,7 +33,7 @@ public enum GeneratedSnapshot {
     }
 
     /// A generated tenant `factor` times the size of `snapshot`, with its custom domains (so the runbook's domain maps still apply).
-    public static func scaled(_ snapshot: Snapshot, by factor: Int, seed: UInt64 = 1) -> TenantGenerator.Options {
+    package static func scaled(_ snapshot: Snapshot, by factor: Int, seed: UInt64 = 1) -> TenantGenerator.Options {
         let custom = snapshot.domains.filter { !$0.isInitial && !$0.id.lowercased().hasSuffix(".onmicrosoft.com") }.map(\.id)
         let name = (snapshot.manifest.sourceInitialDomain ?? "contoso.onmicrosoft.com").split(separator: ".").first.map(String.init) ?? "contoso"
         return TenantGenerator.Options(
@@ -43,7 +43,7 @@ public enum GeneratedSnapshot {
     }
 
     /// `options` with `factor` times the objects.
-    public static func scaled(_ options: TenantGenerator.Options, by factor: Int) -> TenantGenerator.Options {
+    package static func scaled(_ options: TenantGenerator.Options, by factor: Int) -> TenantGenerator.Options {
         var scaled = options
         scaled.users = options.users * factor
         scaled.groups = options.groups.map { $0 * factor }
@@ -54,19 +54,19 @@ public enum GeneratedSnapshot {
 
 /// One unattended tabletop in process, from a fresh state: gates approved automatically (their planned time passes),
 /// no output. What-if runs use it to compare sizes and app counts.
-public struct Rehearsal: Sendable {
-    public var runbookPath: String
-    public var snapshotPath: String
-    public var parameters: [String: String] = [:]
-    public var profile: FakeTenantProfile
+package struct Rehearsal: Sendable {
+    package var runbookPath: String
+    package var snapshotPath: String
+    package var parameters: [String: String] = [:]
+    package var profile: FakeTenantProfile
     /// Events to inject (kills are left out: an unattended rehearsal does not kill itself).
-    public var scenario: TabletopScenario?
-    public var apps = 1
-    public var concurrency = 8
-    public var statePath: String
-    public var operatorName: String
+    package var scenario: TabletopScenario?
+    package var apps = 1
+    package var concurrency = 8
+    package var statePath: String
+    package var operatorName: String
 
-    public init(runbookPath: String, snapshotPath: String, profile: FakeTenantProfile, statePath: String, operatorName: String) {
+    package init(runbookPath: String, snapshotPath: String, profile: FakeTenantProfile, statePath: String, operatorName: String) {
         self.runbookPath = runbookPath
         self.snapshotPath = snapshotPath
         self.profile = profile
@@ -75,19 +75,19 @@ public struct Rehearsal: Sendable {
     }
 
     /// What one rehearsal measured.
-    public struct Result: Sendable {
-        public var users: Int
-        public var apps: Int
-        public var outcome: RunOutcome
-        public var estimate: RTOEstimate?
-        public var statePath: String
+    package struct Result: Sendable {
+        package var users: Int
+        package var apps: Int
+        package var outcome: RunOutcome
+        package var estimate: RTOEstimate?
+        package var statePath: String
         /// Write units the fake tenant admitted, and requests it answered 429.
-        public var writeUnits = 0
-        public var throttled = 0
+        package var writeUnits = 0
+        package var throttled = 0
     }
 
     /// Runs it; the state and fake tenant files are replaced if they exist.
-    public func run() async throws -> Result {
+    package func run() async throws -> Result {
         try FileManager.default.createDirectory(at: URL(fileURLWithPath: statePath).deletingLastPathComponent(), withIntermediateDirectories: true)
         // The rehearsal's own lock, taken before its files are replaced and released when it returns.
         let locks = RunLocks()
@@ -145,27 +145,27 @@ public struct Rehearsal: Sendable {
 }
 
 /// `tabletop --scale` / `--apps`: the same rehearsal at other tenant sizes and app counts, side by side.
-public enum WhatIf {
+package enum WhatIf {
     /// One row of the comparison.
-    public struct Row: Sendable {
-        public var label: String
-        public var result: Rehearsal.Result
+    package struct Row: Sendable {
+        package var label: String
+        package var result: Rehearsal.Result
 
-        public init(label: String, result: Rehearsal.Result) {
+        package init(label: String, result: Rehearsal.Result) {
             self.label = label
             self.result = result
         }
     }
 
     /// Parses `10x` (or `10`) into a factor of at least 2.
-    public static func factor(_ text: String) -> Int? {
+    package static func factor(_ text: String) -> Int? {
         let digits = text.lowercased().hasSuffix("x") ? String(text.dropLast()) : text
         guard let value = Int(digits), (2...1_000).contains(value) else { return nil }
         return value
     }
 
     /// The comparison as a small table.
-    public static func table(_ rows: [Row], objective: Double?) -> [String] {
+    package static func table(_ rows: [Row], objective: Double?) -> [String] {
         var lines = ["What-if: how the recovery time grows" + (objective.map { " (objective \(DurationText.format($0)))" } ?? "")]
         let header = ["size", "users", "apps", "simulated RTO", "throttling", "share", "objective"]
         var cells = rows.map { row -> [String] in

@@ -9,15 +9,15 @@ import X509
 import _CryptoExtras
 
 /// A test certificate credential, generated at test time (no private key is ever committed).
-public struct TestCertificate: Sendable {
-    public let privateKeyPEM: String
-    public let certificatePEM: String
-    public let publicKey: _RSA.Signing.PublicKey
+package struct TestCertificate: Sendable {
+    package let privateKeyPEM: String
+    package let certificatePEM: String
+    package let publicKey: _RSA.Signing.PublicKey
     /// base64url SHA-256 of the DER certificate: the `x5t#S256` the server expects.
-    public let thumbprintSHA256: String
+    package let thumbprintSHA256: String
 
     /// A fresh RSA-2048 key and a self-signed certificate valid for a day.
-    public static func generate(commonName: String = "lifeboat-test") throws -> TestCertificate {
+    package static func generate(commonName: String = "lifeboat-test") throws -> TestCertificate {
         let key = try _RSA.Signing.PrivateKey(keySize: .bits2048)
         let name = try DistinguishedName { CommonName(commonName) }
         let now = Date()
@@ -53,33 +53,33 @@ func base64URLDecode(_ text: Substring) -> Data? {
 ///   `throttled/{key}` (429 with Retry-After 1, once per key), `flaky/{key}` (503, once per key),
 ///   `quota` (a sliding-window write quota answering 429), `connection` (the client's port) and
 ///   `$batch` (at most 20, answered in reverse order; inner urls containing `throttle-once` get 429 once).
-public final class GraphTestServer: Sendable {
-    public struct Settings: Sendable {
-        public var tenant = "contoso-dr.onmicrosoft.com"
-        public var clientID = "11111111-2222-3333-4444-555555555555"
-        public var clientSecret: String?
-        public var certificate: TestCertificate?
+package final class GraphTestServer: Sendable {
+    package struct Settings: Sendable {
+        package var tenant = "contoso-dr.onmicrosoft.com"
+        package var clientID = "11111111-2222-3333-4444-555555555555"
+        package var clientSecret: String?
+        package var certificate: TestCertificate?
         /// `expires_in` of the issued tokens.
-        public var tokenLifetime = 3600
-        public var requireToken = false
+        package var tokenLifetime = 3600
+        package var requireToken = false
         /// The `quota` route's limit: requests per window (seconds).
-        public var quotaLimit = 60
-        public var quotaWindow = 2.0
-        public init() {}
+        package var quotaLimit = 60
+        package var quotaWindow = 2.0
+        package init() {}
     }
 
     /// What the server has seen.
-    public struct Counters: Sendable {
-        public var tokenRequests = 0
-        public var tokensIssued: [String] = []
-        public var rejectedTokenRequests: [String] = []
-        public var graphRequests = 0
-        public var unauthorized = 0
-        public var batchSizes: [Int] = []
-        public var quotaAccepted = 0
-        public var quotaThrottled = 0
-        public var clientPorts: Set<Int> = []
-        public var acceptEncodings: [String] = []
+    package struct Counters: Sendable {
+        package var tokenRequests = 0
+        package var tokensIssued: [String] = []
+        package var rejectedTokenRequests: [String] = []
+        package var graphRequests = 0
+        package var unauthorized = 0
+        package var batchSizes: [Int] = []
+        package var quotaAccepted = 0
+        package var quotaThrottled = 0
+        package var clientPorts: Set<Int> = []
+        package var acceptEncodings: [String] = []
     }
 
     final class State: Sendable {
@@ -102,8 +102,8 @@ public final class GraphTestServer: Sendable {
     }
 
     /// The server's root, e.g. `http://127.0.0.1:53211`: both the authority and the Graph root.
-    public let rootURL: String
-    public let port: Int
+    package let rootURL: String
+    package let port: Int
     private let state: State
     private let task: Task<Void, any Error>
 
@@ -114,19 +114,19 @@ public final class GraphTestServer: Sendable {
         self.task = task
     }
 
-    public var settings: Settings { state.settings }
-    public var counters: Counters { state.with { $0.counters } }
+    package var settings: Settings { state.settings }
+    package var counters: Counters { state.with { $0.counters } }
     /// Yields when a request to the `slow` route has arrived (before its 3 s answer): a test cancels a transfer that is
     /// known to be in flight instead of guessing with a delay. One consumer.
-    public var slowRequestsStarted: AsyncStream<Void> { state.slowStarted.stream }
+    package var slowRequestsStarted: AsyncStream<Void> { state.slowStarted.stream }
     /// The token endpoint the assertion's `aud` must name.
-    public var tokenURL: String { "\(rootURL)/\(settings.tenant)/oauth2/v2.0/token" }
+    package var tokenURL: String { "\(rootURL)/\(settings.tenant)/oauth2/v2.0/token" }
 
     /// Makes every issued token invalid, as if it had been revoked.
-    public func revokeTokens() { state.with { $0.tokens = [:] } }
+    package func revokeTokens() { state.with { $0.tokens = [:] } }
 
     /// Starts a server on 127.0.0.1 with a port the system picks.
-    public static func start(_ settings: Settings = Settings()) async throws -> GraphTestServer {
+    package static func start(_ settings: Settings = Settings()) async throws -> GraphTestServer {
         let state = State(settings)
         let router = Router(context: ServerContext.self)
         addRoutes(to: router, state: state)
@@ -148,7 +148,7 @@ public final class GraphTestServer: Sendable {
     }
 
     /// Stops the server.
-    public func stop() async {
+    package func stop() async {
         task.cancel()
         _ = await task.result
     }

@@ -4,10 +4,10 @@ import Synchronization
 /// A process a test starts and must see gone before it ends (`lifeboat fake-tenant serve`, a rehearsal it kills,
 /// `openssl s_server`): its output goes to files in the test's directory, its end is awaited without blocking a thread.
 /// Start it with ``withChildProcess(_:executable:in:environment:_:)``, which ends it when the scope ends.
-public final class ChildProcess: Sendable {
+package final class ChildProcess: Sendable {
     /// The child's pid.
-    public let pid: Int32
-    public let stdout: URL, stderr: URL
+    package let pid: Int32
+    package let stdout: URL, stderr: URL
     /// `/proc/<pid>/stat`'s start time, to tell the child from a later process given the same pid.
     private let startTime: UInt64?
     /// The exit status once the child ended, and who waits for it.
@@ -18,7 +18,7 @@ public final class ChildProcess: Sendable {
     /// Foundation's handle, kept so its termination handler stays installed.
     private let process: Process
 
-    public init(_ arguments: [String], executable: URL = Fixtures.lifeboatBinary, in directory: TemporaryDirectory,
+    package init(_ arguments: [String], executable: URL = Fixtures.lifeboatBinary, in directory: TemporaryDirectory,
                 environment: [String: String] = [:]) throws {
         let tag = UUID().uuidString.prefix(8)
         stdout = directory.url.appendingPathComponent("child-out-\(tag)")
@@ -50,16 +50,16 @@ public final class ChildProcess: Sendable {
     }
 
     /// Both output files, standard output first.
-    public var output: String {
+    package var output: String {
         ((try? String(contentsOf: stdout, encoding: .utf8)) ?? "") + ((try? String(contentsOf: stderr, encoding: .utf8)) ?? "")
     }
 
     /// Whether the child has not ended yet.
-    public var isRunning: Bool { ending.state.withLock { $0.status == nil } }
+    package var isRunning: Bool { ending.state.withLock { $0.status == nil } }
 
     /// Waits for the child to end and returns its exit status (or the signal that ended it).
     @discardableResult
-    public func wait() async -> Int32 {
+    package func wait() async -> Int32 {
         await withCheckedContinuation { continuation in
             let status: Int32? = ending.state.withLock { current in
                 if current.status == nil { current.waiters.append(continuation) }
@@ -70,14 +70,14 @@ public final class ChildProcess: Sendable {
     }
 
     /// SIGKILL, and waits for the end.
-    public func kill() async {
+    package func kill() async {
         if isRunning { _ = Foundation.kill(pid, SIGKILL) }
         await wait()
     }
 
     /// Ends the child: SIGTERM, SIGKILL if it is still there after `grace` (`openssl s_server` ignores SIGTERM), its end
     /// awaited; then throws ``ChildProcessError/stillRunning`` unless the pid is gone from the process table.
-    public func end(grace: Duration = .seconds(2)) async throws {
+    package func end(grace: Duration = .seconds(2)) async throws {
         if isRunning {
             _ = Foundation.kill(pid, SIGTERM)
             // Bounded: the grace period is a limit on waiting, not a measurement.
@@ -90,17 +90,17 @@ public final class ChildProcess: Sendable {
     }
 
     /// Whether the pid no longer names this child (ended and reaped, or reused by a later process).
-    public var isGone: Bool {
+    package var isGone: Bool {
         guard let stat = ProcessStat(pid: pid) else { return true }
         return stat.startTime != startTime
     }
 }
 
 /// A child process that outlived the scope that started it.
-public enum ChildProcessError: Error, CustomStringConvertible {
+package enum ChildProcessError: Error, CustomStringConvertible {
     case stillRunning(pid: Int32)
 
-    public var description: String {
+    package var description: String {
         switch self {
         case .stillRunning(let pid): "child process \(pid) is still in the process table after it was ended and awaited"
         }
@@ -109,7 +109,7 @@ public enum ChildProcessError: Error, CustomStringConvertible {
 
 /// Runs `body` with a child process started from `arguments`; when `body` returns or throws, the child is ended
 /// (``ChildProcess/end(grace:)``: terminated, awaited, checked gone) before this returns.
-public func withChildProcess<Value>(_ arguments: [String], executable: URL = Fixtures.lifeboatBinary, in directory: TemporaryDirectory,
+package func withChildProcess<Value>(_ arguments: [String], executable: URL = Fixtures.lifeboatBinary, in directory: TemporaryDirectory,
                                     environment: [String: String] = [:], _ body: (ChildProcess) async throws -> Value) async throws -> Value {
     let child = try ChildProcess(arguments, executable: executable, in: directory, environment: environment)
     let value: Value

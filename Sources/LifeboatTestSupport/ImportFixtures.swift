@@ -4,43 +4,43 @@ import Foundation
 /// tree (`Export-Entra -All`) and a folder of PowerShell `Export-Csv` / `ConvertTo-Json` files.
 ///
 /// Both describe the same small Contoso-like tenant so that the shipped runbooks plan against the import.
-public enum ImportFixtures {
-    public static let tenantID = "5b7c1d2e-0f4a-4b3c-9d8e-7f6a5b4c3d2e"
+package enum ImportFixtures {
+    package static let tenantID = "5b7c1d2e-0f4a-4b3c-9d8e-7f6a5b4c3d2e"
 
     /// Ids shared by both fixtures.
-    public enum IDs {
-        public static let breakGlass1 = "11111111-0000-4000-8000-000000000001"
-        public static let breakGlass2 = "11111111-0000-4000-8000-000000000002"
-        public static let operatorUser = "11111111-0000-4000-8000-000000000003"
-        public static let alice = "11111111-0000-4000-8000-000000000004"
-        public static let bob = "11111111-0000-4000-8000-000000000005"
-        public static let syncedUser = "11111111-0000-4000-8000-000000000006"
-        public static let guest = "11111111-0000-4000-8000-000000000007"
-        public static let finance = "22222222-0000-4000-8000-000000000001"
-        public static let dynamicGroup = "22222222-0000-4000-8000-000000000002"
-        public static let m365Group = "22222222-0000-4000-8000-000000000003"
-        public static let breakGlassGroup = "22222222-0000-4000-8000-000000000004"
-        public static let adminUnit = "33333333-0000-4000-8000-000000000001"
-        public static let application = "44444444-0000-4000-8000-000000000001"
-        public static let appId = "44444444-0000-4000-8000-0000000000a1"
-        public static let servicePrincipal = "44444444-0000-4000-8000-000000000002"
-        public static let graphServicePrincipal = "44444444-0000-4000-8000-000000000003"
-        public static let graphAppId = "00000003-0000-0000-c000-000000000000"
-        public static let globalAdmin = "62e90394-69f5-4237-9190-012177145e10"
-        public static let directoryRoleObject = "55555555-0000-4000-8000-000000000001"
-        public static let namedLocation = "66666666-0000-4000-8000-000000000001"
-        public static let policy = "77777777-0000-4000-8000-000000000001"
-        public static let truncatedPolicy = "77777777-0000-4000-8000-000000000002"
-        public static let brokenPolicy = "77777777-0000-4000-8000-000000000003"
-        public static let appRoleAssignment = "aRa-assignment-1"
-        public static let grant = "grant-1"
+    package enum IDs {
+        package static let breakGlass1 = "11111111-0000-4000-8000-000000000001"
+        package static let breakGlass2 = "11111111-0000-4000-8000-000000000002"
+        package static let operatorUser = "11111111-0000-4000-8000-000000000003"
+        package static let alice = "11111111-0000-4000-8000-000000000004"
+        package static let bob = "11111111-0000-4000-8000-000000000005"
+        package static let syncedUser = "11111111-0000-4000-8000-000000000006"
+        package static let guest = "11111111-0000-4000-8000-000000000007"
+        package static let finance = "22222222-0000-4000-8000-000000000001"
+        package static let dynamicGroup = "22222222-0000-4000-8000-000000000002"
+        package static let m365Group = "22222222-0000-4000-8000-000000000003"
+        package static let breakGlassGroup = "22222222-0000-4000-8000-000000000004"
+        package static let adminUnit = "33333333-0000-4000-8000-000000000001"
+        package static let application = "44444444-0000-4000-8000-000000000001"
+        package static let appId = "44444444-0000-4000-8000-0000000000a1"
+        package static let servicePrincipal = "44444444-0000-4000-8000-000000000002"
+        package static let graphServicePrincipal = "44444444-0000-4000-8000-000000000003"
+        package static let graphAppId = "00000003-0000-0000-c000-000000000000"
+        package static let globalAdmin = "62e90394-69f5-4237-9190-012177145e10"
+        package static let directoryRoleObject = "55555555-0000-4000-8000-000000000001"
+        package static let namedLocation = "66666666-0000-4000-8000-000000000001"
+        package static let policy = "77777777-0000-4000-8000-000000000001"
+        package static let truncatedPolicy = "77777777-0000-4000-8000-000000000002"
+        package static let brokenPolicy = "77777777-0000-4000-8000-000000000003"
+        package static let appRoleAssignment = "aRa-assignment-1"
+        package static let grant = "grant-1"
     }
 
     // MARK: EntraExporter
 
     /// Writes an EntraExporter tree into `root`. The organization file is UTF-16 LE with a BOM, as
     /// Windows PowerShell 5.1's `Out-File` writes it.
-    public static func writeEntraExporter(into root: URL) throws {
+    package static func writeEntraExporter(into root: URL) throws {
         func object(_ path: String, _ json: String, utf16: Bool = false) throws {
             let url = root.appendingPathComponent(path)
             try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
@@ -170,10 +170,10 @@ public enum ImportFixtures {
     // MARK: PowerShell CSV
 
     /// One fixture file: its name and bytes.
-    public struct File: Sendable {
-        public var name: String
-        public var data: Data
-        public init(_ name: String, _ text: String, bom: Bool = false) {
+    package struct File: Sendable {
+        package var name: String
+        package var data: Data
+        package init(_ name: String, _ text: String, bom: Bool = false) {
             self.name = name
             data = (bom ? Data([0xEF, 0xBB, 0xBF]) : Data()) + Data(text.replacingOccurrences(of: "\n", with: "\r\n").utf8)
         }
@@ -182,7 +182,7 @@ public enum ImportFixtures {
     /// The PowerShell export files: AzureAD users (with `#TYPE`, BOM, quoted commas and line breaks, flattened
     /// lists), Microsoft.Graph groups (semicolon-delimited, flattened GroupTypes), MSOnline domains, AzureAD
     /// roles, memberships, and Conditional Access as ConvertTo-Json with one truncated and one unusable policy.
-    public static var powerShellFiles: [File] {
+    package static var powerShellFiles: [File] {
         let list = "System.Collections.Generic.List`1[System.String]"
         return [
             File("AzureADUsers.csv", """
@@ -300,7 +300,7 @@ public enum ImportFixtures {
     }
 
     /// Writes the PowerShell export files into `root`, optionally changing some first.
-    public static func writePowerShell(into root: URL, replacing: [String: String] = [:], omitting: Set<String> = []) throws {
+    package static func writePowerShell(into root: URL, replacing: [String: String] = [:], omitting: Set<String> = []) throws {
         try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
         for file in powerShellFiles where !omitting.contains(file.name) {
             let data = replacing[file.name].map { File(file.name, $0).data } ?? file.data

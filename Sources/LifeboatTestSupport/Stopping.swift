@@ -1,11 +1,11 @@
 /// Something a test starts (a server, a rig) and must stop, awaited, before the test ends.
-public protocol TestStoppable: Sendable {
+package protocol TestStoppable: Sendable {
     func stop() async
 }
 
 /// Runs `body` with `resource`, then awaits `resource.stop()` whether `body` returned or threw. (A
 /// `defer { Task { await resource.stop() } }` lets the test end — and the next one start — before the server is down.)
-public func stopping<Resource: TestStoppable, Value>(_ resource: Resource, _ body: (Resource) async throws -> Value) async throws -> Value {
+package func stopping<Resource: TestStoppable, Value>(_ resource: Resource, _ body: (Resource) async throws -> Value) async throws -> Value {
     let result: Value
     do {
         result = try await body(resource)

@@ -7,22 +7,22 @@ import LifeboatSnapshot
 
 /// An in-process tabletop: a snapshot, a runbook loaded for a fake tenant, a checkpoint whose run is started, and the
 /// simulated clock the tenant and the client share. The one drill set-up of the engine and report tests.
-public struct TabletopDrill: Sendable {
-    public let directory: TemporaryDirectory
-    public let snapshot: Snapshot
-    public let runbook: Runbook
-    public let store: CheckpointStore
-    public let tenant: FakeTenant
+package struct TabletopDrill: Sendable {
+    package let directory: TemporaryDirectory
+    package let snapshot: Snapshot
+    package let runbook: Runbook
+    package let store: CheckpointStore
+    package let tenant: FakeTenant
     /// The simulated clock of the tenant (when the drill made it) and of every client ``executor(gates:concurrency:dropEvery:transport:retry:)`` builds.
-    public let clock: VirtualClock
+    package let clock: VirtualClock
     /// The checkpoint's path.
-    public let statePath: String
+    package let statePath: String
 
     /// A drill named `name` (its run id, and its files' names in `directory`; a directory of its own when none is given).
     /// `runbook` names a shipped runbook or is an absolute path; `tenant` (with its `clock`) is another drill's or a
     /// prepared one, else a new tenant on a new simulated clock; `parameters` are the runbook's parameters file;
     /// `storeClock` times the checkpoint's events; `record` adjusts the run record (given the loaded runbook) before the run starts.
-    public init(_ name: String, in directory: TemporaryDirectory? = nil, tenant: FakeTenant? = nil, clock shared: VirtualClock? = nil,
+    package init(_ name: String, in directory: TemporaryDirectory? = nil, tenant: FakeTenant? = nil, clock shared: VirtualClock? = nil,
                 runbook file: String = "rebuild-new-tenant.yaml", snapshot snapshotURL: URL = Fixtures.contoso,
                 parameters: [String: String] = Fixtures.contosoParameters, storeClock: (@Sendable () -> Date)? = nil,
                 record adjust: (inout RunRecord, Runbook) -> Void = { _, _ in }) async throws {
@@ -51,7 +51,7 @@ public struct TabletopDrill: Sendable {
 
     /// An executor of the drill's run against its tenant (or through `transport`), its waits on the drill's clock.
     /// `dropEvery` loses every n-th response after the tenant applied the write.
-    public func executor(gates: GatePolicy = .autoApprove(by: "tester"), concurrency: Int = 4, dropEvery: Int? = nil,
+    package func executor(gates: GatePolicy = .autoApprove(by: "tester"), concurrency: Int = 4, dropEvery: Int? = nil,
                          transport: (any HTTPTransport)? = nil, retry: RetryPolicy = RetryPolicy()) -> Executor {
         var options = ExecutorOptions(outputDirectory: directory.url)
         options.gates = gates
@@ -66,7 +66,7 @@ public struct TabletopDrill: Sendable {
 extension Fixtures {
     /// Loads a runbook for `tenant` the way the CLI does: the target's and the snapshot's built-in values, and
     /// `parameters` (the Contoso example's parameters file unless told otherwise).
-    public static func loadRunbook(_ url: URL, for tenant: FakeTenant, snapshot: Snapshot,
+    package static func loadRunbook(_ url: URL, for tenant: FakeTenant, snapshot: Snapshot,
                                    parameters: [String: String] = Fixtures.contosoParameters) throws -> Runbook {
         try Runbook.load(contentsOf: url, catalog: StageCatalog.specs, fileParameters: parameters, builtins: [
             "target.initialDomain": tenant.initialDomain, "target.tenantId": tenant.tenantID,

@@ -5,10 +5,10 @@ import Synchronization
 /// leftovers can be told from another run's. It is removed when the test lets go of it: the last reference ends with
 /// the test's scope (Swift's lexical lifetimes keep it alive across every call in that scope). With
 /// `LIFEBOAT_KEEP_TEST_DIRS=1` it is kept, and its path printed, for looking into a failed test.
-public final class TemporaryDirectory: Sendable {
-    public let url: URL
+package final class TemporaryDirectory: Sendable {
+    package let url: URL
 
-    public init(_ name: String = "test") throws {
+    package init(_ name: String = "test") throws {
         url = FileManager.default.temporaryDirectory
             .appendingPathComponent("\(TestRun.prefix)\(name)-\(UUID().uuidString.prefix(8))")
         try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
@@ -25,17 +25,17 @@ public final class TemporaryDirectory: Sendable {
     }
 
     /// A path inside the directory.
-    public func path(_ name: String) -> String { url.appendingPathComponent(name).path }
+    package func path(_ name: String) -> String { url.appendingPathComponent(name).path }
 
     /// Removes the directory now (kept with `LIFEBOAT_KEEP_TEST_DIRS=1`). Not needed: it goes when the test lets go of it.
-    public func remove() {
+    package func remove() {
         if !TestRun.keepsDirectories { try? FileManager.default.removeItem(at: url) }
     }
 }
 
 /// Runs `body` with a directory of its own, removed when `body` returns or throws (kept, and its path printed, with
 /// `LIFEBOAT_KEEP_TEST_DIRS=1`).
-public func withTemporaryDirectory<Value>(_ name: String = "test", _ body: (TemporaryDirectory) async throws -> Value) async throws -> Value {
+package func withTemporaryDirectory<Value>(_ name: String = "test", _ body: (TemporaryDirectory) async throws -> Value) async throws -> Value {
     let directory = try TemporaryDirectory(name)
     defer { withExtendedLifetime(directory) {} }
     return try await body(directory)
@@ -43,12 +43,12 @@ public func withTemporaryDirectory<Value>(_ name: String = "test", _ body: (Temp
 
 /// This test process: the prefix of its temporary directories and the check, when it exits, that nothing it started
 /// outlived it.
-public enum TestRun {
+package enum TestRun {
     /// `lifeboat-test-<pid>-<random>-`: one run's directories, never another's running beside it.
-    public static let prefix = "lifeboat-test-\(getpid())-\(UUID().uuidString.prefix(6).lowercased())-"
+    package static let prefix = "lifeboat-test-\(getpid())-\(UUID().uuidString.prefix(6).lowercased())-"
 
     /// `LIFEBOAT_KEEP_TEST_DIRS=1`: keep every test directory (and print where it is).
-    public static let keepsDirectories = ProcessInfo.processInfo.environment["LIFEBOAT_KEEP_TEST_DIRS"] == "1"
+    package static let keepsDirectories = ProcessInfo.processInfo.environment["LIFEBOAT_KEEP_TEST_DIRS"] == "1"
 
     /// The file that marks a directory kept on purpose.
     static let keptMarker = ".lifeboat-kept"
@@ -56,7 +56,7 @@ public enum TestRun {
     /// Directories of earlier runs whose process is gone (a run killed before it could clean up: a timeout, Ctrl-C, a
     /// crash): removed when a run starts. A directory kept with `LIFEBOAT_KEEP_TEST_DIRS=1`, or whose pid is alive (a run
     /// beside this one, or a reused pid), stays.
-    public static func removeKilledRunsDirectories() {
+    package static func removeKilledRunsDirectories() {
         let root = FileManager.default.temporaryDirectory
         for name in (try? FileManager.default.contentsOfDirectory(atPath: root.path)) ?? [] where name.hasPrefix("lifeboat-test-") {
             let fields = name.split(separator: "-")
@@ -69,7 +69,7 @@ public enum TestRun {
     }
 
     /// Directories of this run still on disk (ought to be none once every test has ended).
-    public static func leftoverDirectories() -> [String] {
+    package static func leftoverDirectories() -> [String] {
         let root = FileManager.default.temporaryDirectory
         let names = (try? FileManager.default.contentsOfDirectory(atPath: root.path)) ?? []
         return names.filter { $0.hasPrefix(prefix) }.sorted().map { root.appendingPathComponent($0).path }
@@ -77,7 +77,7 @@ public enum TestRun {
 
     /// Live child processes of this process (pid and command name), from `/proc`: none ought to be left once every test has
     /// ended. Zombies (ended, not yet reaped) are not counted.
-    public static func liveChildren() -> [(pid: Int32, command: String)] {
+    package static func liveChildren() -> [(pid: Int32, command: String)] {
         let me = getpid()
         var children: [(pid: Int32, command: String)] = []
         for entry in (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? [] {

@@ -5,17 +5,17 @@ import LifeboatJSON
 import LifeboatSnapshot
 
 /// Paths of the repository's own files (examples, runbooks) and the built `lifeboat` binary.
-public enum Fixtures {
+package enum Fixtures {
     /// The repository root, found from this source file.
-    public static let repositoryRoot: URL = URL(fileURLWithPath: #filePath)
+    package static let repositoryRoot: URL = URL(fileURLWithPath: #filePath)
         .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
 
     /// `Examples/contoso`.
-    public static var contoso: URL { repositoryRoot.appendingPathComponent("Examples/contoso") }
+    package static var contoso: URL { repositoryRoot.appendingPathComponent("Examples/contoso") }
 
     /// The Contoso example's runbook parameters (`Examples/contoso/parameters.yaml`: its operator and break-glass
     /// accounts), for tests that load a shipped runbook without the CLI (which reads that file itself).
-    public static var contosoParameters: [String: String] {
+    package static var contosoParameters: [String: String] {
         let text = (try? String(contentsOf: contoso.appendingPathComponent("parameters.yaml"), encoding: .utf8)) ?? ""
         var values: [String: String] = [:]
         for line in text.split(separator: "\n") where !line.hasPrefix("#") {
@@ -26,17 +26,17 @@ public enum Fixtures {
     }
 
     /// A file under `Runbooks/`.
-    public static func runbook(_ name: String) -> URL { repositoryRoot.appendingPathComponent("Runbooks/\(name)") }
+    package static func runbook(_ name: String) -> URL { repositoryRoot.appendingPathComponent("Runbooks/\(name)") }
 
     /// Copies the Contoso example into `directory/name` so a test may alter it.
-    public static func copyContoso(into directory: TemporaryDirectory, as name: String = "snapshot") throws -> URL {
+    package static func copyContoso(into directory: TemporaryDirectory, as name: String = "snapshot") throws -> URL {
         let target = directory.url.appendingPathComponent(name)
         try FileManager.default.copyItem(at: contoso, to: target)
         return target
     }
 
     /// Rewrites a snapshot file and re-seals the manifest, as a capture would have written it.
-    public static func rewrite(_ file: String, in snapshot: URL, _ transform: (Data) -> Data) throws {
+    package static func rewrite(_ file: String, in snapshot: URL, _ transform: (Data) -> Data) throws {
         let url = snapshot.appendingPathComponent(file)
         try transform(try Data(contentsOf: url)).write(to: url)
         var manifest = try JSONCoding.decode(SnapshotManifest.self, from: Data(contentsOf: snapshot.appendingPathComponent("manifest.json")))
@@ -46,7 +46,7 @@ public enum Fixtures {
     }
 
     /// The `lifeboat` executable built next to the test bundle.
-    public static var lifeboatBinary: URL {
+    package static var lifeboatBinary: URL {
         let sibling = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("lifeboat")
         if FileManager.default.isExecutableFile(atPath: sibling.path) { return sibling }
         return repositoryRoot.appendingPathComponent(".build/debug/lifeboat")
@@ -54,18 +54,18 @@ public enum Fixtures {
 }
 
 /// What a `lifeboat` process did.
-public struct ProcessResult: Sendable {
+package struct ProcessResult: Sendable {
     /// The exit code, or the signal number when `killedBySignal`.
-    public var status: Int32
-    public var killedBySignal: Bool
-    public var stdout: String
-    public var stderr: String
+    package var status: Int32
+    package var killedBySignal: Bool
+    package var stdout: String
+    package var stderr: String
 }
 
 /// Runs the `lifeboat` binary as a child process (output captured through files, never a full pipe); `input`, when
 /// given, is its standard input (otherwise /dev/null). With `interruptWhenOutputContains`, the process gets one
 /// SIGINT (an operator's Ctrl-C) as soon as its output shows that text. `executable` runs another copy of the binary.
-public func runLifeboat(_ arguments: [String], in directory: TemporaryDirectory, environment: [String: String] = [:],
+package func runLifeboat(_ arguments: [String], in directory: TemporaryDirectory, environment: [String: String] = [:],
                         input: String? = nil, interruptWhenOutputContains trigger: String? = nil,
                         executable: URL = Fixtures.lifeboatBinary) async throws -> ProcessResult {
     let process = Process()
@@ -119,16 +119,16 @@ public func runLifeboat(_ arguments: [String], in directory: TemporaryDirectory,
 
 /// A comparable picture of a fake tenant: objects by natural key and relationships by natural keys,
 /// so runs with different new ids can be compared.
-public struct TenantPicture: Equatable, Sendable, CustomStringConvertible {
-    public var users: [String: Int]
-    public var groups: [String: Int]
+package struct TenantPicture: Equatable, Sendable, CustomStringConvertible {
+    package var users: [String: Int]
+    package var groups: [String: Int]
     /// `group uniqueName` → sorted member natural keys.
-    public var members: [String: [String]]
-    public var owners: [String: [String]]
+    package var members: [String: [String]]
+    package var owners: [String: [String]]
     /// Other restored types: type → natural key → count.
-    public var others: [String: [String: Int]] = [:]
+    package var others: [String: [String: Int]] = [:]
 
-    public static func of(_ tenant: FakeTenant) async -> TenantPicture {
+    package static func of(_ tenant: FakeTenant) async -> TenantPicture {
         let users = await tenant.objects(ofType: "user")
         let groups = await tenant.objects(ofType: "group")
         var keyByID: [String: String] = [:]
@@ -181,13 +181,13 @@ public struct TenantPicture: Equatable, Sendable, CustomStringConvertible {
     }
 
     /// Natural keys that occur more than once.
-    public var duplicates: [String] {
+    package var duplicates: [String] {
         (users.filter { $0.value > 1 }.map(\.key) + groups.filter { $0.value > 1 }.map(\.key)
             + others.flatMap { type, counts in counts.filter { $0.value > 1 }.map { "\(type):\($0.key)" } }).sorted()
     }
 
     /// What differs from another picture, for failure messages.
-    public func differences(from other: TenantPicture) -> [String] {
+    package func differences(from other: TenantPicture) -> [String] {
         var lines: [String] = []
         if users != other.users { lines.append("users differ") }
         if groups != other.groups { lines.append("groups differ") }
@@ -202,14 +202,14 @@ public struct TenantPicture: Equatable, Sendable, CustomStringConvertible {
         return lines
     }
 
-    public var description: String {
+    package var description: String {
         "\(users.count) users, \(groups.count) groups, \(members.values.map(\.count).reduce(0, +)) memberships, \(owners.values.map(\.count).reduce(0, +)) owners"
     }
 }
 
 /// `lifeboat tabletop --runbook … --snapshot … --state <state>` and `extra`: the CLI drill, by default of the first
 /// shipped rebuild and the Contoso example (paths as the command takes them).
-public func runTabletop(state: String, in directory: TemporaryDirectory, runbook: String = Fixtures.runbook("rebuild-new-tenant.yaml").path,
+package func runTabletop(state: String, in directory: TemporaryDirectory, runbook: String = Fixtures.runbook("rebuild-new-tenant.yaml").path,
                         snapshot: String = Fixtures.contoso.path, _ extra: [String] = [], environment: [String: String] = [:],
                         input: String? = nil, interruptWhenOutputContains trigger: String? = nil,
                         executable: URL = Fixtures.lifeboatBinary) async throws -> ProcessResult {

@@ -95,10 +95,10 @@ struct AdminUnitsMembers: StageKind {
 }
 
 /// What the executor tells a stage's `reconcile` about why it is called.
-public enum Reconciliation {
+package enum Reconciliation {
     /// `true` while a write whose outcome is unknown (a lost response, a crash between intent and result) is looked up:
     /// a miss may be list lag, so look-ups without an alternate key wait for the lists to settle before answering "absent".
-    @TaskLocal public static var afterUnknownOutcome = false
+    @TaskLocal package static var afterUnknownOutcome = false
 }
 
 /// The `adoptExisting` option of kinds found again by display name (in-place restores).
