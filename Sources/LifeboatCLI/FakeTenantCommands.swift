@@ -31,7 +31,10 @@ extension FakeTenantCommand {
         @Option(help: "The fake tenant's state (SQLite); kept between runs. Default: in memory.")
         var state: String?
 
-        @Option(help: ArgumentHelp("A snapshot to load into a new fake tenant with its original ids (the \"before\" tenant of an in-place rehearsal).", valueName: "snapshot"))
+        @Option(
+            help: ArgumentHelp(
+                "A snapshot to load into a new fake tenant with its original ids (the \"before\" tenant of an in-place rehearsal).",
+                valueName: "snapshot"))
         var seed: String?
 
         @Option(help: "Throttling and fault profile: fast (default), realistic, chaos, or a profile YAML file.")
@@ -46,21 +49,31 @@ extension FakeTenantCommand {
         @Option(help: "A file holding the client secret (one line). Keep it 0600.")
         var clientSecretFile: String?
 
-        @Option(help: ArgumentHelp("A PEM certificate (public part only) whose private key signs client assertions (repeatable).", valueName: "pem"))
+        @Option(
+            help: ArgumentHelp(
+                "A PEM certificate (public part only) whose private key signs client assertions (repeatable).", valueName: "pem"))
         var clientCert: [String] = []
 
         @Option(help: "Seconds an access token lives.")
         var tokenLifetime: Int = 3599
 
-        @Option(help: ArgumentHelp("A Graph application permission the client is granted, issued in its tokens' roles (repeatable; replaces the default grants: the profile's permissions, else the list in Docs/live-rebuild.md).", valueName: "permission"))
+        @Option(
+            help: ArgumentHelp(
+                "A Graph application permission the client is granted, issued in its tokens' roles (repeatable; replaces the default grants: the profile's permissions, else the list in Docs/live-rebuild.md).",
+                valueName: "permission"))
         var grant: [String] = []
 
-        @Option(help: ArgumentHelp("A Graph application permission withheld from the client (repeatable): routes that need it answer 403 Authorization_RequestDenied.", valueName: "permission"))
+        @Option(
+            help: ArgumentHelp(
+                "A Graph application permission withheld from the client (repeatable): routes that need it answer 403 Authorization_RequestDenied.",
+                valueName: "permission"))
         var withhold: [String] = []
 
         func validate() throws {
             guard (0...65535).contains(port) else { throw ValidationError("--port must be between 0 and 65535") }
-            guard (1...86_400).contains(tokenLifetime) else { throw ValidationError("--token-lifetime must be between 1 and 86400 seconds") }
+            guard (1...86_400).contains(tokenLifetime) else {
+                throw ValidationError("--token-lifetime must be between 1 and 86400 seconds")
+            }
         }
 
         func run() async throws {
@@ -74,7 +87,8 @@ extension FakeTenantCommand {
                     try FileManager.default.createDirectory(at: parent, withIntermediateDirectories: true)
                 }
                 let behaviour = try profile.map(FakeTenantProfile.named) ?? .fast
-                tenant = try FakeTenant(stateFile: state, tenantID: snapshot?.manifest.sourceTenantId, initialDomain: domain, profile: behaviour)
+                tenant = try FakeTenant(
+                    stateFile: state, tenantID: snapshot?.manifest.sourceTenantId, initialDomain: domain, profile: behaviour)
             } catch {
                 printError("lifeboat: cannot open the fake tenant state \(state ?? "(memory)"): \(error)")
                 throw ExitStatus.invalidInput
@@ -82,13 +96,18 @@ extension FakeTenantCommand {
             if let snapshot {
                 let existing = await tenant.objects(ofType: "user").count + (await tenant.objects(ofType: "group").count)
                 if existing > 0 {
-                    printError("lifeboat: --seed: the fake tenant in \(state ?? "memory") already holds \(existing) users and groups; seed a new --state")
+                    printError(
+                        "lifeboat: --seed: the fake tenant in \(state ?? "memory") already holds \(existing) users and groups; seed a new --state"
+                    )
                     throw ExitStatus.invalidInput
                 }
                 let started = Date()
                 let count = try await tenant.importSnapshot(snapshot)
                 // Written unbuffered: the server that follows never returns to flush stdout.
-                FileHandle.standardOutput.write(Data("Seed \(seed!): \(count) objects with their original ids (\(String(format: "%.1f", Date().timeIntervalSince(started))) s)\n".utf8))
+                FileHandle.standardOutput.write(
+                    Data(
+                        "Seed \(seed!): \(count) objects with their original ids (\(String(format: "%.1f", Date().timeIntervalSince(started))) s)\n"
+                            .utf8))
             }
 
             let clientID = self.clientID ?? UUID().uuidString.lowercased()
@@ -96,7 +115,8 @@ extension FakeTenantCommand {
             let secretNote: String
             if let clientSecretFile {
                 guard let text = try? String(contentsOfFile: clientSecretFile, encoding: .utf8),
-                      let secret = text.split(whereSeparator: \.isNewline).first.map(String.init), !secret.isEmpty else {
+                    let secret = text.split(whereSeparator: \.isNewline).first.map(String.init), !secret.isEmpty
+                else {
                     printError("lifeboat: --client-secret-file: cannot read a secret from \(clientSecretFile)")
                     throw ExitStatus.invalidInput
                 }
@@ -104,8 +124,11 @@ extension FakeTenantCommand {
                 secretNote = "client secret: from \(clientSecretFile)"
             } else if clientCert.isEmpty {
                 let secret = ClientSecretFile.generateSecret()
-                let path = (state.map { $0 + ".client-secret" })
-                    ?? FileManager.default.temporaryDirectory.appendingPathComponent("lifeboat-fake-tenant-\(tenant.tenantID.prefix(8)).client-secret").path
+                let path =
+                    (state.map { $0 + ".client-secret" })
+                    ?? FileManager.default.temporaryDirectory.appendingPathComponent(
+                        "lifeboat-fake-tenant-\(tenant.tenantID.prefix(8)).client-secret"
+                    ).path
                 do {
                     try ClientSecretFile.write(secret, to: path)
                 } catch {
@@ -128,8 +151,11 @@ extension FakeTenantCommand {
             }
             // The operator API's token, per server, in a 0600 file next to the state (or in the temp directory).
             let operatorToken = FakeTenantServer.generateOperatorToken()
-            let tokenFile = (state.map { $0 + ".operator-token" })
-                ?? FileManager.default.temporaryDirectory.appendingPathComponent("lifeboat-fake-tenant-\(tenant.tenantID.prefix(8)).operator-token").path
+            let tokenFile =
+                (state.map { $0 + ".operator-token" })
+                ?? FileManager.default.temporaryDirectory.appendingPathComponent(
+                    "lifeboat-fake-tenant-\(tenant.tenantID.prefix(8)).operator-token"
+                ).path
             do {
                 try PrivateFile.replace(tokenFile, contents: Data((operatorToken + "\n").utf8))
             } catch {
@@ -137,8 +163,12 @@ extension FakeTenantCommand {
                 throw ExitStatus.invalidInput
             }
             let server = FakeTenantServer(
-                tenant: tenant, applications: [AppRegistration(clientID: clientID, secrets: secrets, certificates: certificates,
-                                                               roles: FakeTenantPermissions.roles(defaults: tenant.grantedPermissions, granted: grant, withheld: withhold))],
+                tenant: tenant,
+                applications: [
+                    AppRegistration(
+                        clientID: clientID, secrets: secrets, certificates: certificates,
+                        roles: FakeTenantPermissions.roles(defaults: tenant.grantedPermissions, granted: grant, withheld: withhold))
+                ],
                 tokenLifetime: tokenLifetime, configuration: .init(port: port), operatorToken: operatorToken, operatorTokenFile: tokenFile)
             let profileNote = "profile: \(tenant.profile.name)"
             let credentialNote = secretNote, certificateCount = certificates.count
@@ -154,7 +184,9 @@ extension FakeTenantCommand {
                 if certificateCount > 0 { lines.append("  certificates:   \(certificateCount) registered (x5t#S256)") }
                 lines.append("  \(profileNote)")
                 lines.append("  health:         \(base)/_lifeboat/health")
-                lines.append("  operator API:   \(base)/_lifeboat/ (Authorization: Bearer <token in \(tokenFile), 0600>; `lifeboat fake-tenant delete|publish-dns|inspect --url \(base)` reads it)")
+                lines.append(
+                    "  operator API:   \(base)/_lifeboat/ (Authorization: Bearer <token in \(tokenFile), 0600>; `lifeboat fake-tenant delete|publish-dns|inspect --url \(base)` reads it)"
+                )
                 lines.append("Stop with Ctrl-C.")
                 // Unbuffered, so a script reading the output sees it at once.
                 FileHandle.standardOutput.write(Data((lines.joined(separator: "\n") + "\n").utf8))
@@ -222,7 +254,8 @@ extension FakeTenantCommand {
             print("Wrote \(out) in \(String(format: "%.1f", seconds)) s: \(counts)")
             print("  \(summary.memberships) memberships (largest group \(summary.largestGroup)), \(summary.nestedGroups) nested groups")
             print("  tenant \(summary.manifest.sourceTenantId), initial domain \(summary.manifest.sourceInitialDomain ?? "?")")
-            print("Rehearse it:  lifeboat tabletop --runbook Runbooks/rebuild-new-tenant.yaml --snapshot \(out) --state drill/\(name).sqlite")
+            print(
+                "Rehearse it:  lifeboat tabletop --runbook Runbooks/rebuild-new-tenant.yaml --snapshot \(out) --state drill/\(name).sqlite")
         }
     }
 }

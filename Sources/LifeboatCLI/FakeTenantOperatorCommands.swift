@@ -10,14 +10,22 @@ struct FakeTenantLocation: ParsableArguments {
     @Option(help: ArgumentHelp("A running `lifeboat fake-tenant serve`: http://127.0.0.1:PORT.", valueName: "url"))
     var url: String?
 
-    @Option(help: ArgumentHelp("The state file of a fake tenant that is not being served (tabletop's <state>.fake-tenant.sqlite, or serve --state).", valueName: "path"))
+    @Option(
+        help: ArgumentHelp(
+            "The state file of a fake tenant that is not being served (tabletop's <state>.fake-tenant.sqlite, or serve --state).",
+            valueName: "path"))
     var state: String?
 
-    @Option(help: ArgumentHelp("With --url: the file holding the served fake's operator token (default: the one `serve` wrote and names at /_lifeboat/health).", valueName: "path"))
+    @Option(
+        help: ArgumentHelp(
+            "With --url: the file holding the served fake's operator token (default: the one `serve` wrote and names at /_lifeboat/health).",
+            valueName: "path"))
     var operatorTokenFile: String?
 
     func validate() throws {
-        guard (url == nil) != (state == nil) else { throw ValidationError("give exactly one of --url (a served fake tenant) or --state (its state file)") }
+        guard (url == nil) != (state == nil) else {
+            throw ValidationError("give exactly one of --url (a served fake tenant) or --state (its state file)")
+        }
         if let url {
             guard let host = URLComponents(string: url)?.host, CurlTransport.isLoopback(host: host) else {
                 throw ValidationError("--url must be a loopback address: the fake tenant is only served on this machine")
@@ -55,7 +63,10 @@ extension FakeTenantCommand {
 
         @OptionGroup var location: FakeTenantLocation
 
-        @Option(help: "The collection: users, groups, applications, servicePrincipals, administrativeUnits, namedLocations, conditionalAccessPolicies, roleDefinitions, roleAssignments, oauth2PermissionGrants, domains.")
+        @Option(
+            help:
+                "The collection: users, groups, applications, servicePrincipals, administrativeUnits, namedLocations, conditionalAccessPolicies, roleDefinitions, roleAssignments, oauth2PermissionGrants, domains."
+        )
         var type: String
 
         @Option(help: ArgumentHelp("An OData $filter choosing the objects (default: every object of the type).", valueName: "filter"))
@@ -71,7 +82,9 @@ extension FakeTenantCommand {
             guard FakeTenant.operatorCollections[type] != nil else {
                 throw ValidationError("--type must be one of \(FakeTenant.operatorCollections.keys.sorted().joined(separator: ", "))")
             }
-            guard deletedDaysAgo >= 0, deletedDaysAgo <= 3650 else { throw ValidationError("--deleted-days-ago must be between 0 and 3650") }
+            guard deletedDaysAgo >= 0, deletedDaysAgo <= 3650 else {
+                throw ValidationError("--deleted-days-ago must be between 0 and 3650")
+            }
         }
 
         func run() async throws {
@@ -82,7 +95,9 @@ extension FakeTenantCommand {
                     if let filter = self.where { body["filter"] = .string(filter) }
                     let answer = try await location.call("POST", "delete", body: body)
                     for item in answer["deleted"]?.arrayValue ?? [] {
-                        deleted.append((item["id"]?.stringValue ?? "", item["displayName"]?.stringValue ?? "", item["recoverable"]?.boolValue ?? false))
+                        deleted.append(
+                            (item["id"]?.stringValue ?? "", item["displayName"]?.stringValue ?? "", item["recoverable"]?.boolValue ?? false)
+                        )
                     }
                 } else {
                     let tenant = try location.open()
@@ -129,7 +144,8 @@ extension FakeTenantCommand {
 
     /// `lifeboat fake-tenant inspect`: what the fake tenant holds.
     struct Inspect: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Count a fake tenant's objects per collection, live and in the recycle bin.")
+        static let configuration = CommandConfiguration(
+            abstract: "Count a fake tenant's objects per collection, live and in the recycle bin.")
 
         @OptionGroup var location: FakeTenantLocation
 
@@ -150,7 +166,9 @@ extension FakeTenantCommand {
             }
             print("Collection                   Live  Recycle bin")
             for (name, live, deleted) in rows.sorted(by: { $0.0 < $1.0 }) {
-                print("\(name.padding(toLength: 26, withPad: " ", startingAt: 0)) \(String(format: "%6d", live))  \(String(format: "%11d", deleted))")
+                print(
+                    "\(name.padding(toLength: 26, withPad: " ", startingAt: 0)) \(String(format: "%6d", live))  \(String(format: "%11d", deleted))"
+                )
             }
         }
     }

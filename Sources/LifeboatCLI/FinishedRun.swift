@@ -12,9 +12,11 @@ extension RunSession {
     static func finishedRun(statePath: String, snapshotPath: String, mode: RunMode) async throws -> RunRecord? {
         guard InputFile.isNonEmptyRegularFile(statePath), let store = try? CheckpointStore(readingOnly: statePath) else { return nil }
         guard let existing = try await store.runRecord(), existing.status == ProgressStatus.done, existing.record.mode == mode,
-              let manifest = try? InputFile.read(URL(fileURLWithPath: snapshotPath).appendingPathComponent(Snapshot.manifestFileName).path,
-                                                 limit: Snapshot.manifestLimit),
-              Snapshot.sha256Hex(manifest) == existing.record.snapshotManifestSHA256 else { return nil }
+            let manifest = try? InputFile.read(
+                URL(fileURLWithPath: snapshotPath).appendingPathComponent(Snapshot.manifestFileName).path,
+                limit: Snapshot.manifestLimit),
+            Snapshot.sha256Hex(manifest) == existing.record.snapshotManifestSHA256
+        else { return nil }
         return existing.record
     }
 }

@@ -44,10 +44,12 @@ package struct GraphConnectionOptions: ParsableArguments {
     @Option(help: "The target's size, which sets Graph's resource-unit quota: small (<50 users), medium (50-500) or large.")
     package var tenantSize: ThroughputGovernor.TenantSize = .small
 
-    @Option(name: .customLong("app"), help: ArgumentHelp(
-        "Another app registration of the target sharing the work (Graph's write quota is per app; 3 apps reach the tenant's): "
-            + "CLIENT_ID,secret-env=NAME or CLIENT_ID,secret-file=PATH or CLIENT_ID,certificate=PATH,private-key=PATH. Repeatable.",
-        valueName: "app"))
+    @Option(
+        name: .customLong("app"),
+        help: ArgumentHelp(
+            "Another app registration of the target sharing the work (Graph's write quota is per app; 3 apps reach the tenant's): "
+                + "CLIENT_ID,secret-env=NAME or CLIENT_ID,secret-file=PATH or CLIENT_ID,certificate=PATH,private-key=PATH. Repeatable.",
+            valueName: "app"))
     package var otherApps: [String] = []
 
     package init() {}
@@ -55,7 +57,8 @@ package struct GraphConnectionOptions: ParsableArguments {
     package func validate() throws {
         let ways = [clientSecretEnv != nil, clientSecretFile != nil, certificate != nil || privateKey != nil].filter { $0 }.count
         guard ways == 1 else {
-            throw ValidationError("give exactly one credential: --client-secret-env NAME, --client-secret-file PATH, or --certificate with --private-key")
+            throw ValidationError(
+                "give exactly one credential: --client-secret-env NAME, --client-secret-file PATH, or --certificate with --private-key")
         }
         if (certificate == nil) != (privateKey == nil) {
             throw ValidationError("--certificate and --private-key go together")
@@ -97,25 +100,32 @@ package struct GraphConnectionOptions: ParsableArguments {
             let registration = try GraphAppRegistration(parsing: text)
             return (registration.clientID, try registration.credential())
         }
-        return try Self.graphClient(endpoints: endpoints, tenant: tenant, clientID: clientID, credential: try credential(),
-                                    caBundle: caBundle, tenantSize: tenantSize, logger: logger, otherApps: others)
+        return try Self.graphClient(
+            endpoints: endpoints, tenant: tenant, clientID: clientID, credential: try credential(),
+            caBundle: caBundle, tenantSize: tenantSize, logger: logger, otherApps: others)
     }
 
     /// A Graph client over libcurl with client-credentials sign-in and a throughput governor, over the main app and
     /// `otherApps` (``GraphAppPool``).
-    static func graphClient(endpoints: GraphEndpoints, tenant: String, clientID: String, credential: ClientCredentials.Credential,
-                            caBundle: String?, tenantSize: ThroughputGovernor.TenantSize, logger: Logger?,
-                            otherApps: [(clientID: String, credential: ClientCredentials.Credential)] = []) throws -> GraphClient {
+    static func graphClient(
+        endpoints: GraphEndpoints, tenant: String, clientID: String, credential: ClientCredentials.Credential,
+        caBundle: String?, tenantSize: ThroughputGovernor.TenantSize, logger: Logger?,
+        otherApps: [(clientID: String, credential: ClientCredentials.Credential)] = []
+    ) throws -> GraphClient {
         let transport = try CurlTransport(configuration: .init(caBundlePath: caBundle))
-        return GraphAppPool.client(endpoints: endpoints, tenant: tenant, apps: [(clientID, credential)] + otherApps, transport: transport,
-                                   configuration: .init(resourceUnits: tenantSize.resourceUnits), logger: logger)
+        return GraphAppPool.client(
+            endpoints: endpoints, tenant: tenant, apps: [(clientID, credential)] + otherApps, transport: transport,
+            configuration: .init(resourceUnits: tenantSize.resourceUnits), logger: logger)
     }
 }
 
 /// How `tabletop --graph-url` reaches a `lifeboat fake-tenant serve` on this machine. Loopback only:
 /// a tabletop has none of a live rebuild's safety rails.
 struct RehearsalConnectionOptions: ParsableArguments {
-    @Option(help: ArgumentHelp("Rehearse against a running `lifeboat fake-tenant serve` at this root (http://127.0.0.1:PORT) instead of in process.", valueName: "url"))
+    @Option(
+        help: ArgumentHelp(
+            "Rehearse against a running `lifeboat fake-tenant serve` at this root (http://127.0.0.1:PORT) instead of in process.",
+            valueName: "url"))
     var graphURL: String?
 
     @Option(help: "With --graph-url: the served tenant's id or initial domain (default: asked from the server's /_lifeboat/health).")
@@ -138,7 +148,9 @@ struct RehearsalConnectionOptions: ParsableArguments {
             return
         }
         guard let host = URLComponents(string: graphURL)?.host, CurlTransport.isLoopback(host: host) else {
-            throw ValidationError("--graph-url must be a loopback address (a fake tenant served on this machine); a real tenant is rebuilt with `lifeboat rebuild`")
+            throw ValidationError(
+                "--graph-url must be a loopback address (a fake tenant served on this machine); a real tenant is rebuilt with `lifeboat rebuild`"
+            )
         }
         try CurlTransport.check(url: graphURL)
         guard clientID != nil else { throw ValidationError("--graph-url needs --client-id (printed by `lifeboat fake-tenant serve`)") }
@@ -150,7 +162,10 @@ struct RehearsalConnectionOptions: ParsableArguments {
     /// A client for the served fake: sign-in and Graph on the same loopback server.
     func graphClient(tenant: String, logger: Logger? = nil) throws -> GraphClient {
         guard let graphURL, let clientID else { throw CredentialError("--graph-url and --client-id are required") }
-        let secret: ClientSecret = if let clientSecretFile { try .file(clientSecretFile) } else { try .environment(clientSecretEnv ?? "", in: ProcessInfo.processInfo.environment) }
+        let secret: ClientSecret =
+            if let clientSecretFile { try .file(clientSecretFile) } else {
+                try .environment(clientSecretEnv ?? "", in: ProcessInfo.processInfo.environment)
+            }
         return try GraphConnectionOptions.graphClient(
             endpoints: GraphEndpoints(graphURL: graphURL, authorityURL: graphURL), tenant: tenant, clientID: clientID,
             credential: .secret(secret), caBundle: nil, tenantSize: .small, logger: logger)

@@ -80,20 +80,36 @@ struct Status: AsyncParsableCommand {
             let document: JSONValue = [
                 "run": [
                     "id": .string(run.record.id), "status": .string(run.status.rawValue), "mode": .string(run.record.mode.rawValue),
-                    "runbook": .string(run.record.runbookName), "target": .string(run.record.target), "startedAt": .string(run.record.startedAt),
+                    "runbook": .string(run.record.runbookName), "target": .string(run.record.target),
+                    "startedAt": .string(run.record.startedAt),
                     "finishedAt": run.finishedAt.map(JSONValue.string) ?? .null,
                 ],
-                "stages": .array(stages.map { stage in
-                    [
-                        "id": .string(stage.id), "kind": .string(stage.kind), "status": .string(stage.status.rawValue),
-                        "operations": .object(JSONObject(uniqueKeysWithValues: (stageCounts[stage.id] ?? [:]).map { ($0.key.rawValue, JSONValue.number(Double($0.value))) })),
-                    ]
-                }),
-                "gates": .array(gates.map { ["stage": .string($0.stageID), "status": .string($0.status.rawValue), "decidedBy": $0.decidedBy.map(JSONValue.string) ?? .null] }),
-                "failedOperations": .array(failed.map {
-                    ["key": .string($0.planned.key), "code": $0.errorCode.map(JSONValue.string) ?? .null,
-                     "message": $0.errorMessage.map(JSONValue.string) ?? .null, "requestId": $0.requestID.map(JSONValue.string) ?? .null]
-                }),
+                "stages": .array(
+                    stages.map { stage in
+                        [
+                            "id": .string(stage.id), "kind": .string(stage.kind), "status": .string(stage.status.rawValue),
+                            "operations": .object(
+                                JSONObject(
+                                    uniqueKeysWithValues: (stageCounts[stage.id] ?? [:]).map {
+                                        ($0.key.rawValue, JSONValue.number(Double($0.value)))
+                                    })),
+                        ]
+                    }),
+                "gates": .array(
+                    gates.map {
+                        [
+                            "stage": .string($0.stageID), "status": .string($0.status.rawValue),
+                            "decidedBy": $0.decidedBy.map(JSONValue.string) ?? .null,
+                        ]
+                    }),
+                "failedOperations": .array(
+                    failed.map {
+                        [
+                            "key": .string($0.planned.key), "code": $0.errorCode.map(JSONValue.string) ?? .null,
+                            "message": $0.errorMessage.map(JSONValue.string) ?? .null,
+                            "requestId": $0.requestID.map(JSONValue.string) ?? .null,
+                        ]
+                    }),
                 "followUps": .number(Double(totals.followUps)),
                 "idMapEntries": .number(Double(totals.idMap)),
             ]
@@ -102,11 +118,17 @@ struct Status: AsyncParsableCommand {
         }
         print("Run \(run.record.id): \(run.status.rawValue)")
         print("  \(run.record.mode.rawValue) of \(run.record.runbookName) → \(run.record.target)")
-        print("  started \(run.record.startedAt) by \(run.record.operatorName) on \(run.record.host)" + (run.finishedAt.map { ", finished \($0)" } ?? ""))
+        print(
+            "  started \(run.record.startedAt) by \(run.record.operatorName) on \(run.record.host)"
+                + (run.finishedAt.map { ", finished \($0)" } ?? ""))
         print("")
         for stage in stages {
-            let counts = (stageCounts[stage.id] ?? [:]).sorted { $0.key.rawValue < $1.key.rawValue }.map { "\($0.value) \($0.key.rawValue)" }
-            print("  \(stage.status.rawValue.padding(toLength: 8, withPad: " ", startingAt: 0)) \(stage.id) [\(stage.kind)]\(counts.isEmpty ? "" : ": " + counts.joined(separator: ", "))")
+            let counts = (stageCounts[stage.id] ?? [:]).sorted { $0.key.rawValue < $1.key.rawValue }.map {
+                "\($0.value) \($0.key.rawValue)"
+            }
+            print(
+                "  \(stage.status.rawValue.padding(toLength: 8, withPad: " ", startingAt: 0)) \(stage.id) [\(stage.kind)]\(counts.isEmpty ? "" : ": " + counts.joined(separator: ", "))"
+            )
         }
         if !gates.isEmpty {
             print("\nGates:")
@@ -117,7 +139,9 @@ struct Status: AsyncParsableCommand {
         if !failed.isEmpty {
             print("\nFailed operations:")
             for op in failed {
-                print("  \(op.planned.key) \(op.planned.displayName): \(op.errorCode ?? "?"): \(op.errorMessage ?? "")" + (op.requestID.map { " [request-id \($0)]" } ?? ""))
+                print(
+                    "  \(op.planned.key) \(op.planned.displayName): \(op.errorCode ?? "?"): \(op.errorMessage ?? "")"
+                        + (op.requestID.map { " [request-id \($0)]" } ?? ""))
             }
         }
         if !followUps.isEmpty {
@@ -148,13 +172,17 @@ struct Approve: AsyncParsableCommand {
 
     func run() async throws {
         // An approval writes to the checkpoint: never while a process works the run.
-        if FileManager.default.fileExists(atPath: state.state), InputFile.nonRegularKind(state.state) == nil { try RunSession.lockRun(state.state) }
+        if FileManager.default.fileExists(atPath: state.state), InputFile.nonRegularKind(state.state) == nil {
+            try RunSession.lockRun(state.state)
+        }
         // Checked as a checkpoint read-only first: approving never creates tables in another file.
         _ = try openExisting(state.state)
         let store = try openExisting(state.state, readOnly: false)
         guard let record = try await store.gate(gate) else {
             let waiting = try await store.gates().filter { $0.status == .waiting }.map(\.stageID)
-            printError("lifeboat: no gate \(gate) has been reached in this run" + (waiting.isEmpty ? "" : "; waiting: \(waiting.joined(separator: ", "))"))
+            printError(
+                "lifeboat: no gate \(gate) has been reached in this run"
+                    + (waiting.isEmpty ? "" : "; waiting: \(waiting.joined(separator: ", "))"))
             throw ExitStatus.invalidInput
         }
         guard try await store.approveGate(gate, by: by, note: note, simulatedSeconds: nil) else {

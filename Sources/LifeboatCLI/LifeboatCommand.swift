@@ -17,8 +17,11 @@ package struct LifeboatCommand: AsyncParsableCommand {
             130  stopped by Ctrl-C at an operation boundary: the same command (or `lifeboat resume`) goes on
             """,
         version: LifeboatVersion.current,
-        subcommands: [Plan.self, ReadinessCommand.self, Tabletop.self, Rebuild.self, Resume.self, Status.self, Approve.self, IDMapCommand.self, FollowUpsCommand.self, ReportCommand.self,
-                      SnapshotCommand.self, FakeTenantCommand.self, StageKindsCommand.self])
+        subcommands: [
+            Plan.self, ReadinessCommand.self, Tabletop.self, Rebuild.self, Resume.self, Status.self, Approve.self, IDMapCommand.self,
+            FollowUpsCommand.self, ReportCommand.self,
+            SnapshotCommand.self, FakeTenantCommand.self, StageKindsCommand.self,
+        ])
 
     package init() {}
 }

@@ -13,8 +13,11 @@ struct RunbookOptions: ParsableArguments {
     @Option(name: .customLong("param"), help: ArgumentHelp("A runbook parameter as NAME=VALUE (repeatable).", valueName: "name=value"))
     var parameters: [String] = []
 
-    @Option(name: .customLong("params"), help: ArgumentHelp("A parameters file (YAML, NAME: VALUE per line); --param values win over it. "
-        + "Without it, parameters.yaml next to the snapshot is read.", valueName: "file"))
+    @Option(
+        name: .customLong("params"),
+        help: ArgumentHelp(
+            "A parameters file (YAML, NAME: VALUE per line); --param values win over it. "
+                + "Without it, parameters.yaml next to the snapshot is read.", valueName: "file"))
     var parametersFile: String?
 
     /// The `--params` file's values overlaid with the `--param` values; throws on a value without `=` or a bad file.

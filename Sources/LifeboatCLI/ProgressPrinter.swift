@@ -24,10 +24,13 @@ final class ProgressPrinter: RunObserver, Sendable {
         case .operations(let id, let finished, let total):
             if interactive { line("  \(id): \(finished)/\(total) \(bar(finished, total))", final: false) }
         case .stageFinished(let id, let status, let counts):
-            let summary = counts.sorted { $0.key.rawValue < $1.key.rawValue }.map { "\($0.value) \($0.key.rawValue)" }.joined(separator: ", ")
+            let summary = counts.sorted { $0.key.rawValue < $1.key.rawValue }.map { "\($0.value) \($0.key.rawValue)" }.joined(
+                separator: ", ")
             line("\(status == .done ? "✔" : "✘") \(id): \(status.rawValue)\(summary.isEmpty ? "" : " (\(summary))")", final: true)
         case .gateWaiting(let id, let instructions):
-            line("⏸ gate \(id) is waiting for approval:\n\(instructions.split(separator: "\n").map { "    " + $0 }.joined(separator: "\n"))", final: true)
+            line(
+                "⏸ gate \(id) is waiting for approval:\n\(instructions.split(separator: "\n").map { "    " + $0 }.joined(separator: "\n"))",
+                final: true)
         case .gateApproved(let id, let by):
             line("✔ gate \(id) approved by \(by)", final: true)
         case .warning(let text):

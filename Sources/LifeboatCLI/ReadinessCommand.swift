@@ -25,8 +25,10 @@ struct ReadinessCommand: AsyncParsableCommand {
     @Option(help: "Output format: text or json.")
     var format: Format = .text
 
-    @Option(help: ArgumentHelp("An estimated recovery time (e.g. 6h30m or seconds, from a tabletop) to compare with the runbook's objective.",
-                               valueName: "duration"))
+    @Option(
+        help: ArgumentHelp(
+            "An estimated recovery time (e.g. 6h30m or seconds, from a tabletop) to compare with the runbook's objective.",
+            valueName: "duration"))
     var estimatedRto: String?
 
     func validate() throws {
@@ -37,9 +39,11 @@ struct ReadinessCommand: AsyncParsableCommand {
 
     func run() async throws {
         let snapshot = try RunSession.loadSnapshot(runbook.snapshot)
-        let builtins = RunSession.builtins(snapshot: snapshot, targetDomain: RunSession.defaultTargetDomain(for: snapshot), targetTenantID: "")
-        let loaded = try RunSession.loadRunbook(runbook.runbook, parameters: try runbook.parameterValues(), builtins: builtins,
-                                                snapshotPath: runbook.snapshot)
+        let builtins = RunSession.builtins(
+            snapshot: snapshot, targetDomain: RunSession.defaultTargetDomain(for: snapshot), targetTenantID: "")
+        let loaded = try RunSession.loadRunbook(
+            runbook.runbook, parameters: try runbook.parameterValues(), builtins: builtins,
+            snapshotPath: runbook.snapshot)
         let estimate = estimatedRto.flatMap(DurationText.seconds)
         let report = Readiness.assess(Readiness.Input(snapshot: snapshot, runbook: loaded, estimatedRTOSeconds: estimate))
         switch format {

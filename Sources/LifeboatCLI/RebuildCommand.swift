@@ -36,7 +36,10 @@ struct Rebuild: AsyncParsableCommand {
     @Option(help: "Who is running the rebuild (default: $USER); recorded with every gate and resume.")
     var operatorName: String?
 
-    @Option(help: ArgumentHelp("Append a request log (method, path, status, request-id, duration; secrets redacted) to this file, created 0600.", valueName: "path"))
+    @Option(
+        help: ArgumentHelp(
+            "Append a request log (method, path, status, request-id, duration; secrets redacted) to this file, created 0600.",
+            valueName: "path"))
     var log: String?
 
     @Flag(help: "With --log, also log request and response headers and bodies (redacted).")
@@ -45,7 +48,9 @@ struct Rebuild: AsyncParsableCommand {
     @Option(help: "Also write the post-incident report to this file when the run stops; .md, .html or .json chooses the format.")
     var report: String?
 
-    @Option(help: ArgumentHelp("Refuse the snapshot unless manifest.json.sig is a valid Ed25519 signature by this public key (PEM).", valueName: "path"))
+    @Option(
+        help: ArgumentHelp(
+            "Refuse the snapshot unless manifest.json.sig is a valid Ed25519 signature by this public key (PEM).", valueName: "path"))
     var publicKey: String?
 
     func validate() throws {
@@ -71,11 +76,14 @@ struct Rebuild: AsyncParsableCommand {
             mode: dryRun ? .dryRun : .live, expectedTenant: connection.tenant, confirmation: confirm, concurrency: concurrency,
             pauseAtGates: true, operatorName: operatorName ?? RunSession.operatorName, graphRoot: connection.endpoints.baseURL,
             checkSnapshot: { snapshot in
-                guard let publicKey = self.publicKey else { return SnapshotSignature.custodyStatement(directory: snapshot.directory, verifiedKey: nil) }
+                guard let publicKey = self.publicKey else {
+                    return SnapshotSignature.custodyStatement(directory: snapshot.directory, verifiedKey: nil)
+                }
                 let key = try SnapshotSignature.loadPublicKey(path: publicKey)
                 // Over the manifest bytes the snapshot was loaded from, never a second read of the file.
                 try SnapshotSignature.verify(snapshot, publicKey: key)
-                return SnapshotSignature.custodyStatement(directory: snapshot.directory, verifiedKey: key, manifestSHA256: snapshot.manifestSHA256)
+                return SnapshotSignature.custodyStatement(
+                    directory: snapshot.directory, verifiedKey: key, manifestSHA256: snapshot.manifestSHA256)
             },
             makeClient: { try connection.graphClient(logger: logger) })
         var stopped: ExitCode?

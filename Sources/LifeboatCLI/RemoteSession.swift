@@ -1,16 +1,17 @@
 import ArgumentParser
 import Dispatch
 import Foundation
-import LifeboatJSON
-#if canImport(Glibc)
-    import Glibc
-#endif
 import LifeboatCapture
 import LifeboatEngine
 import LifeboatGraph
+import LifeboatJSON
 import LifeboatReadiness
 import LifeboatRunbook
 import LifeboatSnapshot
+
+#if canImport(Glibc)
+    import Glibc
+#endif
 
 /// A run whose target is reached over HTTPS: a live rebuild, its dry run, or a rehearsal against a
 /// `lifeboat fake-tenant serve` (`tabletop --graph-url`).
@@ -53,10 +54,12 @@ extension RunSession {
 
         // Everything that can be checked without the target is checked before the first request; the
         // target's own values are not known yet, so placeholders of the right shape stand in for them.
-        let probe = try loadRunbook(setup.runbookPath, parameters: parameters,
-                                    builtins: builtins(snapshot: snapshot, targetDomain: "target-not-yet-read.onmicrosoft.com",
-                                                       targetTenantID: "00000000-0000-0000-0000-000000000000"),
-                                    snapshotPath: setup.snapshotPath)
+        let probe = try loadRunbook(
+            setup.runbookPath, parameters: parameters,
+            builtins: builtins(
+                snapshot: snapshot, targetDomain: "target-not-yet-read.onmicrosoft.com",
+                targetTenantID: "00000000-0000-0000-0000-000000000000"),
+            snapshotPath: setup.snapshotPath)
         try prepare(probe, snapshot: snapshot)
 
         let graph: GraphClient
@@ -89,32 +92,39 @@ extension RunSession {
         print("Target: \(target.displayName ?? "tenant") \(target.id) (\(target.initialDomain)) at \(setup.graphRoot)")
         if setup.mode == .live { try confirm(target: target, typed: setup.confirmation) }
 
-        let runbook = try loadRunbook(setup.runbookPath, parameters: parameters,
-                                      builtins: builtins(snapshot: snapshot, targetDomain: target.initialDomain, targetTenantID: target.id),
-                                      snapshotPath: setup.snapshotPath)
+        let runbook = try loadRunbook(
+            setup.runbookPath, parameters: parameters,
+            builtins: builtins(snapshot: snapshot, targetDomain: target.initialDomain, targetTenantID: target.id),
+            snapshotPath: setup.snapshotPath)
         var options = ExecutorOptions(outputDirectory: URL(fileURLWithPath: setup.statePath).deletingLastPathComponent())
         options.concurrency = setup.concurrency
-        options.gates = setup.mode == .tabletop && !setup.pauseAtGates ? .autoApprove(by: "\(setup.operatorName) (tabletop auto-approval)") : .pause
+        options.gates =
+            setup.mode == .tabletop && !setup.pauseAtGates ? .autoApprove(by: "\(setup.operatorName) (tabletop auto-approval)") : .pause
         let stop = StopRequest()
         options.stop = stop
-        var request = RunLaunchRequest(runbook: runbook, runbookPath: setup.runbookPath, snapshot: snapshot, snapshotPath: setup.snapshotPath,
-                                       parameters: parameters,
-                                       target: RunTarget(description: "tenant \(target.initialDomain) (\(target.id)) via \(setup.graphRoot)", tenantID: target.id),
-                                       graph: graph, executor: options, operatorName: setup.operatorName, toolVersion: LifeboatVersion.current)
+        var request = RunLaunchRequest(
+            runbook: runbook, runbookPath: setup.runbookPath, snapshot: snapshot, snapshotPath: setup.snapshotPath,
+            parameters: parameters,
+            target: RunTarget(description: "tenant \(target.initialDomain) (\(target.id)) via \(setup.graphRoot)", tenantID: target.id),
+            graph: graph, executor: options, operatorName: setup.operatorName, toolVersion: LifeboatVersion.current)
         request.observer = ProgressPrinter()
         request.host = host
         // What this backup cannot bring back goes into the run's record, so the post-incident report lists it with the fixes.
         let readiness = launcher.isNewRun ? Readiness.assess(Readiness.Input(snapshot: snapshot, runbook: runbook)) : nil
         request.inputs = [SnapshotSignatureStatement(signature)] + (readiness.map { [$0] } ?? [])
         let kind = setup.mode == .dryRun ? "Dry run" : setup.mode == .live ? "Live rebuild" : "Rehearsal"
-        guard let run = try await launch(launcher, request, started: { started in
-            (readiness.map { "Readiness: \($0.tally) (in the report; `lifeboat readiness` prints each finding)\n" } ?? "")
-                + "\(kind) \(started.record.id): \(runbook.name) → \(target.initialDomain)"
-        }, resumed: { "Resuming \(setup.mode.rawValue) run \($0.record.id) (\($0.record.runbookName))" })
+        guard
+            let run = try await launch(
+                launcher, request,
+                started: { started in
+                    (readiness.map { "Readiness: \($0.tally) (in the report; `lifeboat readiness` prints each finding)\n" } ?? "")
+                        + "\(kind) \(started.record.id): \(runbook.name) → \(target.initialDomain)"
+                }, resumed: { "Resuming \(setup.mode.rawValue) run \($0.record.id) (\($0.record.runbookName))" })
         else { return }
 
-        try await preflight(runbook, snapshot: snapshot, graph: graph, granted: await grantedPermissions(graph), store: launcher.store,
-                            isNewRun: launcher.isNewRun)
+        try await preflight(
+            runbook, snapshot: snapshot, graph: graph, granted: await grantedPermissions(graph), store: launcher.store,
+            isNewRun: launcher.isNewRun)
 
         let interrupt = InterruptHandler(stop)
         defer { interrupt.cancel() }
@@ -124,8 +134,9 @@ extension RunSession {
             return
         }
         // Credentials are not kept in the checkpoint, so the same command line (with the confirmation) resumes.
-        try await finish(outcome, store: launcher.store, statePath: setup.statePath,
-                         resume: resumeCommand(confirmation: setup.mode == .live ? target.initialDomain : nil))
+        try await finish(
+            outcome, store: launcher.store, statePath: setup.statePath,
+            resume: resumeCommand(confirmation: setup.mode == .live ? target.initialDomain : nil))
     }
 
     /// Takes the run's lock for the life of this process (one process per run), or exits 2 naming the holder.
@@ -142,7 +153,8 @@ extension RunSession {
     static func checkSourceTenantRule(target: TargetTenant, snapshot: Snapshot, runbook: Runbook) throws {
         let source = snapshot.manifest.sourceTenantId.lowercased()
         if target.id == source, !runbook.restoresInPlace {
-            printError("""
+            printError(
+                """
                 lifeboat: refusing to run: the target \(target.id) is the snapshot's own source tenant, and \(runbook.name) rebuilds \
                 into a new tenant (it would recreate objects next to the originals). Use an in-place runbook such as \
                 Runbooks/restore-in-place.yaml, or target the recovery tenant. Nothing was written.
@@ -150,7 +162,8 @@ extension RunSession {
             throw ExitStatus.invalidInput
         }
         if target.id != source, runbook.restoresInPlace {
-            printError("""
+            printError(
+                """
                 lifeboat: refusing to run: \(runbook.name) restores in place (recycle bin, original ids), but the target \(target.id) \
                 is not the snapshot's source tenant \(source). Use a rebuild runbook such as Runbooks/rebuild-new-tenant.yaml. \
                 Nothing was written.
@@ -164,14 +177,19 @@ extension RunSession {
         var answer = typed
         if answer == nil {
             guard isatty(STDIN_FILENO) == 1 else {
-                printError("lifeboat: a live rebuild writes to \(target.initialDomain); confirm with --confirm \(target.initialDomain). Nothing was written.")
+                printError(
+                    "lifeboat: a live rebuild writes to \(target.initialDomain); confirm with --confirm \(target.initialDomain). Nothing was written."
+                )
                 throw ExitStatus.invalidInput
             }
-            FileHandle.standardOutput.write(Data("This writes to tenant \(target.initialDomain) (\(target.id)). Type its initial domain to go on: ".utf8))
+            FileHandle.standardOutput.write(
+                Data("This writes to tenant \(target.initialDomain) (\(target.id)). Type its initial domain to go on: ".utf8))
             answer = readLine()
         }
         guard let answer, answer.trimmingCharacters(in: .whitespaces).lowercased() == target.initialDomain else {
-            printError("lifeboat: the confirmation \"\(answer ?? "")\" is not the target's initial domain \(target.initialDomain); nothing was written")
+            printError(
+                "lifeboat: the confirmation \"\(answer ?? "")\" is not the target's initial domain \(target.initialDomain); nothing was written"
+            )
             throw ExitStatus.invalidInput
         }
     }
@@ -182,7 +200,9 @@ extension RunSession {
         for stage in try await store.stages() {
             let counts = try await store.operationCounts(stageID: stage.id)
             let found = counts[.done, default: 0], wouldWrite = counts[.skipped, default: 0]
-            print("  \(stage.id.padding(toLength: 24, withPad: " ", startingAt: 0)) \(String(format: "%6d", found)) found  \(String(format: "%6d", wouldWrite)) would write")
+            print(
+                "  \(stage.id.padding(toLength: 24, withPad: " ", startingAt: 0)) \(String(format: "%6d", found)) found  \(String(format: "%6d", wouldWrite)) would write"
+            )
         }
         print("Details: lifeboat status --state <this state> --verbose, or lifeboat report.")
     }
@@ -193,7 +213,8 @@ extension RunSession {
         arguments[0] = "lifeboat"
         if let confirmation, !arguments.contains("--confirm") { arguments += ["--confirm", confirmation] }
         return arguments.map { argument in
-            argument.allSatisfy { $0.isLetter || $0.isNumber || "-_./=:@,".contains($0) } ? argument : "'" + argument.replacingOccurrences(of: "'", with: "'\\''") + "'"
+            argument.allSatisfy { $0.isLetter || $0.isNumber || "-_./=:@,".contains($0) }
+                ? argument : "'" + argument.replacingOccurrences(of: "'", with: "'\\''") + "'"
         }.joined(separator: " ")
     }
 }

@@ -7,7 +7,8 @@ import LifeboatReport
 struct ReportCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "report",
-        abstract: "Write the post-incident report of a run: summary, chain of custody, timeline, failures, follow-ups, verification, ID map counts.",
+        abstract:
+            "Write the post-incident report of a run: summary, chain of custody, timeline, failures, follow-ups, verification, ID map counts.",
         discussion: """
             HTML is one self-contained file (no JavaScript, no external assets) that prints on A4 or Letter; Markdown suits \
             tickets and wikis; JSON follows the versioned schema in Docs/report-schema.md. Reports contain no secrets.

@@ -7,6 +7,7 @@ import LifeboatGraph
 import LifeboatJSON
 import LifeboatReport
 import LifeboatTabletop
+
 #if canImport(Glibc)
     import Glibc
 #endif
@@ -35,11 +36,17 @@ struct Tabletop: AsyncParsableCommand {
     @Option(name: .customLong("param"), help: ArgumentHelp("A runbook parameter as NAME=VALUE (repeatable).", valueName: "name=value"))
     var parameters: [String] = []
 
-    @Option(name: .customLong("params"), help: ArgumentHelp("A parameters file (YAML, NAME: VALUE per line); --param values win over it. "
-        + "Without it, parameters.yaml next to the snapshot is read.", valueName: "file"))
+    @Option(
+        name: .customLong("params"),
+        help: ArgumentHelp(
+            "A parameters file (YAML, NAME: VALUE per line); --param values win over it. "
+                + "Without it, parameters.yaml next to the snapshot is read.", valueName: "file"))
     var parametersFile: String?
 
-    @Option(help: "The checkpoint database (SQLite); the same --state resumes the same run (default with --scenario: drill/<scenario name>.sqlite).")
+    @Option(
+        help:
+            "The checkpoint database (SQLite); the same --state resumes the same run (default with --scenario: drill/<scenario name>.sqlite)."
+    )
     var state: String?
 
     @Option(help: "What-if: also rehearse against a generated tenant this many times the size (e.g. 10x) and compare the recovery times.")
@@ -60,7 +67,10 @@ struct Tabletop: AsyncParsableCommand {
     @Option(help: "The fake tenant's behaviour: a shipped profile (fast, realistic, chaos) or a profile YAML file (default: realistic).")
     var profile: String?
 
-    @Flag(help: "Stop at every gate: on a terminal, decide at a prompt (approve, inject a fault, skip the clock ahead); otherwise pause (exit 3).")
+    @Flag(
+        help:
+            "Stop at every gate: on a terminal, decide at a prompt (approve, inject a fault, skip the clock ahead); otherwise pause (exit 3)."
+    )
     var pauseAtGates = false
 
     /// Read gate decisions from standard input even when it is not a terminal (tests, scripted exercises).
@@ -96,17 +106,23 @@ struct Tabletop: AsyncParsableCommand {
         if served.graphURL != nil, scenario != nil || scale != nil || apps != nil {
             throw ValidationError("--scenario, --scale and --apps rehearse in process; they do not combine with --graph-url")
         }
-        if served.graphURL != nil, fakeState != nil || targetDomain != nil || profile != nil || simulateCrash != nil || dropResponseEvery != nil {
-            throw ValidationError("--fake-state, --target-domain and --profile configure the in-process fake; with --graph-url the served fake has its own (set them on `fake-tenant serve`)")
+        if served.graphURL != nil,
+            fakeState != nil || targetDomain != nil || profile != nil || simulateCrash != nil || dropResponseEvery != nil
+        {
+            throw ValidationError(
+                "--fake-state, --target-domain and --profile configure the in-process fake; with --graph-url the served fake has its own (set them on `fake-tenant serve`)"
+            )
         }
     }
 
     func run() async throws {
-        let inputs = try TabletopInputs.resolve(scenario: scenario, runbook: runbook, snapshot: snapshot, state: state,
-                                                parameters: RunbookOptions.parse(parameters, file: parametersFile))
+        let inputs = try TabletopInputs.resolve(
+            scenario: scenario, runbook: runbook, snapshot: snapshot, state: state,
+            parameters: RunbookOptions.parse(parameters, file: parametersFile))
         if scale != nil || apps != nil {
-            try await TabletopInputs.whatIf(inputs, scale: scale.flatMap(WhatIf.factor), apps: apps, profile: profile, concurrency: concurrency,
-                                            operatorName: operatorName ?? RunSession.operatorName)
+            try await TabletopInputs.whatIf(
+                inputs, scale: scale.flatMap(WhatIf.factor), apps: apps, profile: profile, concurrency: concurrency,
+                operatorName: operatorName ?? RunSession.operatorName)
             return
         }
         // A run that pauses or stops with failures still gets its report; invalid input wrote nothing to report on.
@@ -115,12 +131,15 @@ struct Tabletop: AsyncParsableCommand {
             if served.graphURL != nil {
                 try await runServed(inputs)
             } else {
-            try await RunSession.runTabletop(TabletopSetup(
-                runbookPath: inputs.runbookPath, snapshotPath: inputs.snapshotPath, statePath: inputs.statePath, fakeStatePath: fakeState,
-                parameters: inputs.parameters, targetDomain: targetDomain ?? inputs.targetDomain, concurrency: concurrency, pauseAtGates: pauseAtGates,
-                operatorName: operatorName ?? RunSession.operatorName, crash: simulateCrash.flatMap(SimulatedCrash.init),
-                dropResponseEvery: dropResponseEvery, profile: profile ?? inputs.scenario?.profile, scenario: inputs.scenario,
-                apps: inputs.scenario?.apps, promptAtGates: pauseAtGates && (promptFromStdin || isatty(STDIN_FILENO) == 1)))
+                try await RunSession.runTabletop(
+                    TabletopSetup(
+                        runbookPath: inputs.runbookPath, snapshotPath: inputs.snapshotPath, statePath: inputs.statePath,
+                        fakeStatePath: fakeState,
+                        parameters: inputs.parameters, targetDomain: targetDomain ?? inputs.targetDomain, concurrency: concurrency,
+                        pauseAtGates: pauseAtGates,
+                        operatorName: operatorName ?? RunSession.operatorName, crash: simulateCrash.flatMap(SimulatedCrash.init),
+                        dropResponseEvery: dropResponseEvery, profile: profile ?? inputs.scenario?.profile, scenario: inputs.scenario,
+                        apps: inputs.scenario?.apps, promptAtGates: pauseAtGates && (promptFromStdin || isatty(STDIN_FILENO) == 1)))
             }
         } catch let code as ExitCode where report != nil && code != ExitStatus.invalidInput {
             stopped = code
@@ -148,11 +167,13 @@ extension Tabletop {
                 throw ExitStatus.invalidInput
             }
         }
-        try await RunSession.runRemote(RemoteRunSetup(
-            runbookPath: inputs.runbookPath, snapshotPath: inputs.snapshotPath, statePath: inputs.statePath, parameters: inputs.parameters, mode: .tabletop,
-            expectedTenant: tenant, confirmation: nil, concurrency: concurrency, pauseAtGates: pauseAtGates,
-            operatorName: operatorName ?? RunSession.operatorName, graphRoot: served.graphURL!,
-            makeClient: { try served.graphClient(tenant: tenant) }))
+        try await RunSession.runRemote(
+            RemoteRunSetup(
+                runbookPath: inputs.runbookPath, snapshotPath: inputs.snapshotPath, statePath: inputs.statePath,
+                parameters: inputs.parameters, mode: .tabletop,
+                expectedTenant: tenant, confirmation: nil, concurrency: concurrency, pauseAtGates: pauseAtGates,
+                operatorName: operatorName ?? RunSession.operatorName, graphRoot: served.graphURL!,
+                makeClient: { try served.graphClient(tenant: tenant) }))
     }
 }
 
@@ -160,18 +181,22 @@ extension Tabletop {
 enum ServedFake {
     /// Calls one operator endpoint of the fake served at `root` and returns its JSON answer; `token` is the server's
     /// operator token (see ``operatorToken(root:file:)``).
-    static func call(root: String, _ method: String, _ endpoint: String, body: JSONObject? = nil, token: String? = nil) async throws -> JSONObject {
+    static func call(root: String, _ method: String, _ endpoint: String, body: JSONObject? = nil, token: String? = nil) async throws
+        -> JSONObject
+    {
         let base = root.hasSuffix("/") ? String(root.dropLast()) : root
         let transport = try CurlTransport(configuration: .init())
         var headers = ["Content-Type": "application/json"]
         if let token { headers["Authorization"] = "Bearer \(token)" }
-        let response = try await transport.send(HTTPRequest(
-            method: method, url: base + "/_lifeboat/" + endpoint, headers: headers,
-            body: try body.map { try JSONCoding.encode(JSONValue.object($0)) }, timeout: 30))
+        let response = try await transport.send(
+            HTTPRequest(
+                method: method, url: base + "/_lifeboat/" + endpoint, headers: headers,
+                body: try body.map { try JSONCoding.encode(JSONValue.object($0)) }, timeout: 30))
         let answer = (try? JSONCoding.decode(response.body))?.objectValue ?? [:]
         guard (200..<300).contains(response.status) else {
-            throw FakeTenantOperatorError(answer["error"]?["message"]?.stringValue
-                ?? "\(base)/_lifeboat/\(endpoint) answered \(response.status); is `lifeboat fake-tenant serve` running there?")
+            throw FakeTenantOperatorError(
+                answer["error"]?["message"]?.stringValue
+                    ?? "\(base)/_lifeboat/\(endpoint) answered \(response.status); is `lifeboat fake-tenant serve` running there?")
         }
         return answer
     }
@@ -184,7 +209,8 @@ enum ServedFake {
             path = try await call(root: root, "GET", "health")["operatorTokenFile"]?.stringValue
         }
         guard let path else {
-            throw FakeTenantOperatorError("\(root) names no operator-token file; pass --operator-token-file (the file `lifeboat fake-tenant serve` printed)")
+            throw FakeTenantOperatorError(
+                "\(root) names no operator-token file; pass --operator-token-file (the file `lifeboat fake-tenant serve` printed)")
         }
         let data: Data
         do {
@@ -252,18 +278,23 @@ struct Resume: AsyncParsableCommand {
         guard record.mode == .tabletop, record.fakeStatePath != nil else {
             // Credentials are never stored, so runs over HTTP resume by running their command again.
             let command = record.mode == .tabletop ? "tabletop --graph-url" : "rebuild"
-            printError("lifeboat: \(state.state) holds a \(record.mode.rawValue) run against \(record.target); run the same `lifeboat \(command)` command again (same --state and credentials): it resumes")
+            printError(
+                "lifeboat: \(state.state) holds a \(record.mode.rawValue) run against \(record.target); run the same `lifeboat \(command)` command again (same --state and credentials): it resumes"
+            )
             throw ExitStatus.invalidInput
         }
         // A paused run resumes with the gate policy it was started with, unless told otherwise.
         let wasPaused = existing.status == .waiting
         // A scenario's later events (a storm, DNS records, the downtime after a kill) still happen after a resume.
         let scenario = try record.scenarioPath.map(TabletopInputs.loadScenario)
-        try await RunSession.runTabletop(TabletopSetup(
-            runbookPath: record.runbookPath, snapshotPath: record.snapshotPath, statePath: state.state, fakeStatePath: record.fakeStatePath,
-            parameters: record.parameters, targetDomain: nil, concurrency: record.concurrency, pauseAtGates: pauseAtGates || wasPaused,
-            operatorName: operatorName ?? RunSession.operatorName, crash: simulateCrash.flatMap(SimulatedCrash.init), dropResponseEvery: nil,
-            profile: record.profile, scenario: scenario, apps: record.apps,
-            promptAtGates: (pauseAtGates || wasPaused) && (promptFromStdin || isatty(STDIN_FILENO) == 1)))
+        try await RunSession.runTabletop(
+            TabletopSetup(
+                runbookPath: record.runbookPath, snapshotPath: record.snapshotPath, statePath: state.state,
+                fakeStatePath: record.fakeStatePath,
+                parameters: record.parameters, targetDomain: nil, concurrency: record.concurrency, pauseAtGates: pauseAtGates || wasPaused,
+                operatorName: operatorName ?? RunSession.operatorName, crash: simulateCrash.flatMap(SimulatedCrash.init),
+                dropResponseEvery: nil,
+                profile: record.profile, scenario: scenario, apps: record.apps,
+                promptAtGates: (pauseAtGates || wasPaused) && (promptFromStdin || isatty(STDIN_FILENO) == 1)))
     }
 }

@@ -1,18 +1,19 @@
 import ArgumentParser
 import Foundation
-#if canImport(Glibc)
-    import Glibc
-#endif
 import LifeboatCapture
 import LifeboatEngine
 import LifeboatFakeTenant
 import LifeboatGraph
 import LifeboatJSON
 import LifeboatReadiness
+import LifeboatReport
 import LifeboatRunbook
 import LifeboatSnapshot
-import LifeboatReport
 import LifeboatTabletop
+
+#if canImport(Glibc)
+    import Glibc
+#endif
 
 /// Everything needed to start or resume a tabletop run.
 struct TabletopSetup {
@@ -69,11 +70,17 @@ enum RunSession {
 
     /// Loads a runbook or exits with the invalid-input code, printing every problem. `parameters.yaml` next to the snapshot
     /// (when `snapshotPath` is given and the file exists) supplies the values neither `--param` nor `--params` gave.
-    static func loadRunbook(_ path: String, parameters: [String: String], builtins: [String: String], snapshotPath: String? = nil) throws -> Runbook {
+    static func loadRunbook(_ path: String, parameters: [String: String], builtins: [String: String], snapshotPath: String? = nil) throws
+        -> Runbook
+    {
         do {
-            let beside = try snapshotPath.map { path throws(RunbookErrors) in try RunbookParameterFile.beside(snapshotDirectory: URL(fileURLWithPath: path)) } ?? [:]
-            return try Runbook.load(contentsOf: URL(fileURLWithPath: path), catalog: StageCatalog.specs, parameters: parameters,
-                                    fileParameters: beside, builtins: builtins)
+            let beside =
+                try snapshotPath.map { path throws(RunbookErrors) in
+                    try RunbookParameterFile.beside(snapshotDirectory: URL(fileURLWithPath: path))
+                } ?? [:]
+            return try Runbook.load(
+                contentsOf: URL(fileURLWithPath: path), catalog: StageCatalog.specs, parameters: parameters,
+                fileParameters: beside, builtins: builtins)
         } catch {
             printError("lifeboat: the runbook is not valid:\n\(error)")
             throw ExitStatus.invalidInput
@@ -93,8 +100,10 @@ enum RunSession {
 
     /// Applies the resume rules (``RunLauncher/launch(_:)``) and prints the outcome: warns when the runbook changed, exits
     /// with the invalid-input code when the run belongs to another target, and returns `nil` when the run is already complete.
-    static func launch(_ launcher: RunLauncher, _ request: RunLaunchRequest, started: (LaunchedRun) -> String,
-                       resumed: (LaunchedRun) -> String) async throws -> LaunchedRun? {
+    static func launch(
+        _ launcher: RunLauncher, _ request: RunLaunchRequest, started: (LaunchedRun) -> String,
+        resumed: (LaunchedRun) -> String
+    ) async throws -> LaunchedRun? {
         let launch: RunLaunch
         do {
             launch = try await launcher.launch(request)
@@ -102,12 +111,15 @@ enum RunSession {
             printError("lifeboat: \(error)")
             throw ExitStatus.invalidInput
         }
-        let change: RunbookChange? = switch launch {
-        case .alreadyComplete(_, let change): change
-        case .started(let run), .resumed(let run): run.runbookChange
-        }
+        let change: RunbookChange? =
+            switch launch {
+            case .alreadyComplete(_, let change): change
+            case .started(let run), .resumed(let run): run.runbookChange
+            }
         if change != nil {
-            printError("lifeboat: warning: the runbook changed since this run started; finished operations are kept, the rest follow the new runbook")
+            printError(
+                "lifeboat: warning: the runbook changed since this run started; finished operations are kept, the rest follow the new runbook"
+            )
         }
         switch launch {
         case .alreadyComplete(let record, _):
@@ -125,9 +137,12 @@ enum RunSession {
     /// The target preflight (``TargetPreflight``), before the executor's first write: prints the findings, records them in
     /// the run's event log (a new run; they reach the report), and stops with the invalid-input code when one would stop
     /// the run midway. `granted` is the app's application permissions (the token's `roles`), `nil` when unknown.
-    static func preflight(_ runbook: Runbook, snapshot: Snapshot, graph: GraphClient, granted: Set<String>?, store: CheckpointStore,
-                          isNewRun: Bool) async throws {
-        let report = await TargetPreflight.assess(TargetPreflight.Input(runbook: runbook, snapshot: snapshot, grantedPermissions: granted), graph: graph)
+    static func preflight(
+        _ runbook: Runbook, snapshot: Snapshot, graph: GraphClient, granted: Set<String>?, store: CheckpointStore,
+        isNewRun: Bool
+    ) async throws {
+        let report = await TargetPreflight.assess(
+            TargetPreflight.Input(runbook: runbook, snapshot: snapshot, grantedPermissions: granted), graph: graph)
         if isNewRun || !report.blocking.isEmpty { try await report.record(in: store, simulatedSeconds: nil) }
         if !report.findings.isEmpty {
             print("Target preflight:\n" + report.lines.joined(separator: "\n"))
@@ -192,16 +207,18 @@ enum RunSession {
         }
         let tenantID = identity?.tenantID ?? UUID().uuidString.lowercased()
         let initialDomain = identity?.initialDomain ?? targetDomain.lowercased()
-        let loaded = try loadRunbook(setup.runbookPath, parameters: parameters,
-                                     builtins: builtins(snapshot: snapshot, targetDomain: initialDomain, targetTenantID: tenantID),
-                                     snapshotPath: setup.snapshotPath)
+        let loaded = try loadRunbook(
+            setup.runbookPath, parameters: parameters,
+            builtins: builtins(snapshot: snapshot, targetDomain: initialDomain, targetTenantID: tenantID),
+            snapshotPath: setup.snapshotPath)
         let runbook = TabletopSession.runbook(loaded, for: setup.scenario)
         // A new rehearsal starts with the readiness verdict (what it cannot show working on the day), assessed while the stages are planned.
         async let verdict = existing == nil ? Readiness.assess(Readiness.Input(snapshot: snapshot, runbook: loaded)) : nil
         // A resume with the runbook and parameters it started with (the snapshot is checked by its manifest) plans each
         // stage when it reaches it, and not at all the stages the checkpoint already holds: they were all validated and
         // planned before the run's first write. A scenario or an operator at the prompt needs every stage's size first.
-        let planWhenReached = existing.map { $0.record.runbookSHA256 == runbook.sha256 && $0.record.parameters == parameters } == true
+        let planWhenReached =
+            existing.map { $0.record.runbookSHA256 == runbook.sha256 && $0.record.parameters == parameters } == true
             && setup.scenario == nil && !setup.promptAtGates
         let prepared = planWhenReached ? nil : try prepare(runbook, snapshot: snapshot)
         do {
@@ -232,8 +249,9 @@ enum RunSession {
             if let opening, opening.path == fakePath, opening.profile == profile.name {
                 tenant = try await opening.tenant.value
             } else {
-                tenant = try FakeTenant(stateFile: fakePath, tenantID: tenantID, initialDomain: initialDomain, profile: profile, clock: { clock.instant },
-                                        defersCommits: true)
+                tenant = try FakeTenant(
+                    stateFile: fakePath, tenantID: tenantID, initialDomain: initialDomain, profile: profile, clock: { clock.instant },
+                    defersCommits: true)
             }
         } catch {
             printError("lifeboat: cannot open the fake tenant state \(fakePath): \(error)")
@@ -248,8 +266,9 @@ enum RunSession {
             let counts = try await store.operationCountsByStage()
             plannedCounts = runbook.stages.map { ($0.id, counts[$0.id]?.values.reduce(0, +) ?? 0) }
         }
-        let session = TabletopSession(scenario: setup.scenario, store: store, clock: clock, tenant: tenant, snapshot: snapshot,
-                                      planned: plannedCounts, apps: apps)
+        let session = TabletopSession(
+            scenario: setup.scenario, store: store, clock: clock, tenant: tenant, snapshot: snapshot,
+            planned: plannedCounts, apps: apps)
         // One app registration per --apps, paced by the window governor and the endpoint limits as a rebuild is.
         let graph = session.graphClient(dropResponses: setup.dropResponseEvery.map { DroppedResponses(every: $0) })
         var options = ExecutorOptions(outputDirectory: URL(fileURLWithPath: setup.statePath).deletingLastPathComponent())
@@ -261,11 +280,13 @@ enum RunSession {
         options.stop = stop
         options.commitTarget = { try await tenant.commit() }
         if setup.promptAtGates { options.gateDecider = GateConsole(session: session, operatorName: setup.operatorName) }
-        var request = RunLaunchRequest(runbook: runbook, runbookPath: setup.runbookPath, snapshot: snapshot, snapshotPath: setup.snapshotPath,
-                                       parameters: parameters,
-                                       target: RunTarget(description: "fake tenant \(tenant.initialDomain) (\(fakePath))", tenantID: tenant.tenantID,
-                                                         fakeStatePath: fakePath),
-                                       graph: graph, executor: options, operatorName: setup.operatorName, toolVersion: LifeboatVersion.current)
+        var request = RunLaunchRequest(
+            runbook: runbook, runbookPath: setup.runbookPath, snapshot: snapshot, snapshotPath: setup.snapshotPath,
+            parameters: parameters,
+            target: RunTarget(
+                description: "fake tenant \(tenant.initialDomain) (\(fakePath))", tenantID: tenant.tenantID,
+                fakeStatePath: fakePath),
+            graph: graph, executor: options, operatorName: setup.operatorName, toolVersion: LifeboatVersion.current)
         request.prepared = prepared
         request.observer = session.observer(wrapping: ProgressPrinter())
         request.simulatedClock = clock
@@ -275,15 +296,21 @@ enum RunSession {
         request.scenarioPath = setup.scenario?.file
         request.apps = apps
         if launcher.isNewRun {
-            request.inputs = [SnapshotSignatureStatement(SnapshotSignature.custodyStatement(directory: snapshot.directory, verifiedKey: nil))]
+            request.inputs =
+                [SnapshotSignatureStatement(SnapshotSignature.custodyStatement(directory: snapshot.directory, verifiedKey: nil))]
                 + (readiness.map { [$0] } ?? [])
         }
-        guard let run = try await launch(launcher, request,
-                                         started: { "Tabletop run \($0.record.id): \(runbook.name) → fake tenant \(tenant.initialDomain) (profile \(profile.name))" },
-                                         resumed: { "Resuming run \($0.record.id) (\($0.record.runbookName)) against fake tenant \(tenant.initialDomain)" })
+        guard
+            let run = try await launch(
+                launcher, request,
+                started: {
+                    "Tabletop run \($0.record.id): \(runbook.name) → fake tenant \(tenant.initialDomain) (profile \(profile.name))"
+                },
+                resumed: { "Resuming run \($0.record.id) (\($0.record.runbookName)) against fake tenant \(tenant.initialDomain)" })
         else { return }
         try await session.begin(isNewRun: launcher.isNewRun, runbook: runbook)
-        try await preflight(runbook, snapshot: snapshot, graph: graph, granted: tenant.grantedPermissions, store: store, isNewRun: launcher.isNewRun)
+        try await preflight(
+            runbook, snapshot: snapshot, graph: graph, granted: tenant.grantedPermissions, store: store, isNewRun: launcher.isNewRun)
 
         let interrupt = InterruptHandler(stop)
         defer { interrupt.cancel() }
@@ -291,33 +318,47 @@ enum RunSession {
         try await tenant.commit()
         await session.finish()
         let throttling = await tenant.throttlingCounts
-        print("Simulated time: \(DurationText.format(clock.elapsed))" + (runbook.objective.map {
-            " (objective \(DurationText.format($0)): \(clock.elapsed <= $0 ? "met" : "missed"))"
-        } ?? "") + "; \(throttling.throttled) of \(throttling.throttled + throttling.admitted) requests throttled in this session.")
+        print(
+            "Simulated time: \(DurationText.format(clock.elapsed))"
+                + (runbook.objective.map {
+                    " (objective \(DurationText.format($0)): \(clock.elapsed <= $0 ? "met" : "missed"))"
+                } ?? "") + "; \(throttling.throttled) of \(throttling.throttled + throttling.admitted) requests throttled in this session.")
         if let estimate = try? await RTOEstimate.read(from: store) { print(estimate.summaryLines.joined(separator: "\n")) }
         let writeUnits = await tenant.admittedWriteUnits
-        if let bound = profile.throttling.writeTimeLowerBound(writes: writeUnits, apps: apps), let rate = profile.throttling.sustainedWritesPerSecond(apps: apps), bound > 0 {
+        if let bound = profile.throttling.writeTimeLowerBound(writes: writeUnits, apps: apps),
+            let rate = profile.throttling.sustainedWritesPerSecond(apps: apps), bound > 0
+        {
             let waited = clock.waited[.throttling] ?? 0
-            print("Throttling: \(DurationText.format(waited)) simulated waiting for Graph's quotas; lower bound \(writeUnits) write units ÷ \(String(format: "%g", rate))/s = "
-                + "\(DurationText.format(bound)) (\(String(format: "%+.1f", (waited / bound - 1) * 100)) %).")
+            print(
+                "Throttling: \(DurationText.format(waited)) simulated waiting for Graph's quotas; lower bound \(writeUnits) write units ÷ \(String(format: "%g", rate))/s = "
+                    + "\(DurationText.format(bound)) (\(String(format: "%+.1f", (waited / bound - 1) * 100)) %).")
         }
         try await finish(outcome, store: store, statePath: setup.statePath)
     }
 
     /// Starts opening the fake tenant of an unfinished tabletop run found in `setup.statePath` (under the run's lock), so
     /// that it loads while the snapshot does; `nil` when there is none to resume (the caller then opens it as for a new run).
-    static func openingTenant(_ setup: TabletopSetup, clock: VirtualClock) async throws -> (path: String, profile: String, tenant: Task<FakeTenant, any Error>)? {
+    static func openingTenant(_ setup: TabletopSetup, clock: VirtualClock) async throws -> (
+        path: String, profile: String, tenant: Task<FakeTenant, any Error>
+    )? {
         guard InputFile.isNonEmptyRegularFile(setup.statePath), let store = try? CheckpointStore(readingOnly: setup.statePath),
-              let found = try? await store.runRecord(), found.status != .done, found.record.mode == .tabletop else { return nil }
+            let found = try? await store.runRecord(), found.status != .done, found.record.mode == .tabletop
+        else { return nil }
         let path = setup.fakeStatePath ?? found.record.fakeStatePath ?? (setup.statePath + ".fake-tenant.sqlite")
         guard InputFile.isNonEmptyRegularFile(path), let identity = try? FakeTenant.identity(stateFile: path),
-              let named = try? FakeTenantProfile.named(setup.profile ?? found.record.profile ?? "realistic") else { return nil }
+            let named = try? FakeTenantProfile.named(setup.profile ?? found.record.profile ?? "realistic")
+        else { return nil }
         let profile = TabletopSession.profile(named, for: setup.scenario)
         try lockRun(setup.statePath)  // the run's lock is held before its target is opened
-        return (path, profile.name, Task.detached {
-            try FakeTenant(stateFile: path, tenantID: identity.tenantID, initialDomain: identity.initialDomain, profile: profile, clock: { clock.instant },
-                           defersCommits: true)
-        })
+        return (
+            path, profile.name,
+            Task.detached {
+                try FakeTenant(
+                    stateFile: path, tenantID: identity.tenantID, initialDomain: identity.initialDomain, profile: profile,
+                    clock: { clock.instant },
+                    defersCommits: true)
+            }
+        )
     }
 
     /// Prints how the run ended and exits with the matching code.
@@ -335,11 +376,15 @@ enum RunSession {
             print("  \(resume)")
             throw ExitStatus.pausedAtGate
         case .failed(let stageID, let count):
-            printError("Stage \(stageID) has \(count) failed operations; `lifeboat status --state \(statePath)` lists them with Graph's error codes.")
+            printError(
+                "Stage \(stageID) has \(count) failed operations; `lifeboat status --state \(statePath)` lists them with Graph's error codes."
+            )
             printError("Fix the cause, then `\(resume)` retries them.")
             throw ExitStatus.failed
         case .stopped(let stageID):
-            printError("Stopped cleanly\(stageID.map { " during stage \($0)" } ?? ""): no write is in flight, every finished operation is checkpointed.")
+            printError(
+                "Stopped cleanly\(stageID.map { " during stage \($0)" } ?? ""): no write is in flight, every finished operation is checkpointed."
+            )
             printError("To go on: \(resume)")
             throw ExitStatus.stopped
         }

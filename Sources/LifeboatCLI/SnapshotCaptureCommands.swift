@@ -30,7 +30,8 @@ extension SnapshotCommand {
         @Option(help: ArgumentHelp("The previous snapshot, for --incremental.", valueName: "dir"))
         var base: String?
 
-        @Option(help: ArgumentHelp("Sign manifest.json with this Ed25519 private key (from `lifeboat snapshot keygen`).", valueName: "file"))
+        @Option(
+            help: ArgumentHelp("Sign manifest.json with this Ed25519 private key (from `lifeboat snapshot keygen`).", valueName: "file"))
         var signKey: String?
 
         func validate() throws {
@@ -51,12 +52,14 @@ extension SnapshotCommand {
             let capture = SnapshotCapture(graph: graph) { progress in print("  \(progress)") }
             print("Capturing \(connection.tenant) into \(out)\(incremental ? " (incremental from \(base ?? ""))" : "")")
             do {
-                let summary = try await capture.capture(CaptureOptions(
-                    output: URL(fileURLWithPath: out), base: base.map { URL(fileURLWithPath: $0) }, signingKey: key,
-                    toolVersion: "lifeboat \(LifeboatVersion.current)"))
+                let summary = try await capture.capture(
+                    CaptureOptions(
+                        output: URL(fileURLWithPath: out), base: base.map { URL(fileURLWithPath: $0) }, signingKey: key,
+                        toolVersion: "lifeboat \(LifeboatVersion.current)"))
                 let total = summary.counts.values.reduce(0, +)
-                print("Snapshot written: \(summary.directory.path) (\(total) objects, tenant \(summary.manifest.sourceTenantId))"
-                      + (summary.signed ? ", signed" : ""))
+                print(
+                    "Snapshot written: \(summary.directory.path) (\(total) objects, tenant \(summary.manifest.sourceTenantId))"
+                        + (summary.signed ? ", signed" : ""))
             } catch let error as CaptureError {
                 printError("lifeboat: \(error)")
                 throw ExitStatus.invalidInput
@@ -84,14 +87,18 @@ extension SnapshotCommand {
                 let key = try publicKey.map(SnapshotSignature.loadPublicKey(path:))
                 let report = try SnapshotVerification.verify(directory: URL(fileURLWithPath: directory), publicKey: key)
                 let files = report.manifest.files.count
-                print("Snapshot \(directory) verifies: \(files) files, tenant \(report.manifest.sourceTenantId), captured \(report.manifest.capturedAt)")
+                print(
+                    "Snapshot \(directory) verifies: \(files) files, tenant \(report.manifest.sourceTenantId), captured \(report.manifest.capturedAt)"
+                )
                 for type in ObjectType.allCases where report.manifest.files[type.fileName] != nil {
                     print("  \(type.plural): \(report.counts[type] ?? 0)")
                 }
                 if let signer = report.signedBy {
                     print("Signature: valid, key \(signer), over manifest.json SHA-256 \(report.manifestSHA256)")
                 } else {
-                    print(report.hasSignature ? "Signature: present, not checked (give --public-key to check it)" : "Signature: none (unsigned snapshot)")
+                    print(
+                        report.hasSignature
+                            ? "Signature: present, not checked (give --public-key to check it)" : "Signature: none (unsigned snapshot)")
                 }
                 for name in report.ignoredFiles { print("Not part of the snapshot (ignored): \(name)") }
             } catch {
@@ -105,7 +112,8 @@ extension SnapshotCommand {
     struct Keygen: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Create an Ed25519 key pair for signing snapshots: PREFIX.key (private, 0600) and PREFIX.pub.",
-            discussion: "Both are PEM (PKCS #8 and SubjectPublicKeyInfo), readable by OpenSSL. Keep the private key off the machines that restore.")
+            discussion:
+                "Both are PEM (PKCS #8 and SubjectPublicKeyInfo), readable by OpenSSL. Keep the private key off the machines that restore.")
 
         @Option(help: ArgumentHelp("The path prefix of the two key files.", valueName: "prefix"))
         var out: String
@@ -115,7 +123,9 @@ extension SnapshotCommand {
                 let key = SnapshotSignature.generateKey()
                 let files = try SnapshotSignature.writeKeyPair(prefix: out, key: key)
                 print("Private key: \(files.privateKey.path) (mode 0600; pass it to `snapshot capture --sign-key`)")
-                print("Public key:  \(files.publicKey.path) (key \(SnapshotSignature.keyID(key.publicKey)); pass it to `snapshot verify --public-key`)")
+                print(
+                    "Public key:  \(files.publicKey.path) (key \(SnapshotSignature.keyID(key.publicKey)); pass it to `snapshot verify --public-key`)"
+                )
             } catch {
                 printError("lifeboat: \(error)")
                 throw ExitStatus.invalidInput

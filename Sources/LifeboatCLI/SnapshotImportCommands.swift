@@ -81,8 +81,9 @@ extension SnapshotCommand {
             }
             let snapshot = result.snapshot
             print("Imported \(format.rawValue) export \(directory) → \(out)")
-            print("Source tenant \(snapshot.manifest.sourceTenantId)" + (snapshot.manifest.sourceInitialDomain.map { " (\($0))" } ?? "")
-                  + ", captured \(snapshot.manifest.capturedAt)")
+            print(
+                "Source tenant \(snapshot.manifest.sourceTenantId)" + (snapshot.manifest.sourceInitialDomain.map { " (\($0))" } ?? "")
+                    + ", captured \(snapshot.manifest.capturedAt)")
             print("")
             for type in ObjectType.allCases where snapshot.manifest.files[type.fileName] != nil {
                 print("  \(String(snapshot.counts[type] ?? 0).leftPadded(6))  \(type.plural)")
@@ -128,8 +129,9 @@ extension SnapshotCommand {
             }
             print("Snapshot \(summary.directory)")
             print("  source tenant \(summary.sourceTenantId)" + (summary.sourceInitialDomain.map { " (\($0))" } ?? ""))
-            print("  captured \(summary.capturedAt)" + (summary.ageDays.map { ", \($0) days ago" } ?? "")
-                  + (summary.toolVersion.map { " by \($0)" } ?? ""))
+            print(
+                "  captured \(summary.capturedAt)" + (summary.ageDays.map { ", \($0) days ago" } ?? "")
+                    + (summary.toolVersion.map { " by \($0)" } ?? ""))
             print("")
             for (type, count) in summary.counts { print("  \(String(count).leftPadded(6))  \(type.plural)") }
             print("\nRestorability:")

@@ -24,7 +24,9 @@ struct TabletopInputs {
         }
     }
 
-    static func resolve(scenario path: String?, runbook: String?, snapshot: String?, state: String?, parameters: [String: String]) throws -> TabletopInputs {
+    static func resolve(scenario path: String?, runbook: String?, snapshot: String?, state: String?, parameters: [String: String]) throws
+        -> TabletopInputs
+    {
         let scenario = try path.map(loadScenario)
         let statePath = state ?? "drill/\(scenario?.name ?? "tabletop").sqlite"
         var snapshotPath = snapshot
@@ -52,12 +54,15 @@ struct TabletopInputs {
         if scenario?.target == .inPlace {
             targetDomain = try RunSession.loadSnapshot(snapshotPath).manifest.sourceInitialDomain
         }
-        return TabletopInputs(scenario: scenario, runbookPath: runbookPath, snapshotPath: snapshotPath, statePath: statePath,
-                              parameters: (scenario?.parameters ?? [:]).merging(parameters) { _, new in new }, targetDomain: targetDomain)
+        return TabletopInputs(
+            scenario: scenario, runbookPath: runbookPath, snapshotPath: snapshotPath, statePath: statePath,
+            parameters: (scenario?.parameters ?? [:]).merging(parameters) { _, new in new }, targetDomain: targetDomain)
     }
 
     /// Rehearses at 1× and `scale`× the size, with one app and with `apps`, and prints how the recovery time grows.
-    static func whatIf(_ inputs: TabletopInputs, scale: Int?, apps: Int?, profile: String?, concurrency: Int, operatorName: String) async throws {
+    static func whatIf(_ inputs: TabletopInputs, scale: Int?, apps: Int?, profile: String?, concurrency: Int, operatorName: String)
+        async throws
+    {
         let behaviour: FakeTenantProfile
         do {
             behaviour = try FakeTenantProfile.named(profile ?? inputs.scenario?.profile ?? "realistic")
@@ -85,8 +90,9 @@ struct TabletopInputs {
             for count in appCounts {
                 let label = size.label + (count > 1 ? ", \(count) apps" : "")
                 print("Rehearsing \(label)…")
-                var rehearsal = Rehearsal(runbookPath: inputs.runbookPath, snapshotPath: size.path, profile: behaviour,
-                                          statePath: directory.appendingPathComponent("\(size.label)-\(count)apps.sqlite").path, operatorName: operatorName)
+                var rehearsal = Rehearsal(
+                    runbookPath: inputs.runbookPath, snapshotPath: size.path, profile: behaviour,
+                    statePath: directory.appendingPathComponent("\(size.label)-\(count)apps.sqlite").path, operatorName: operatorName)
                 rehearsal.parameters = inputs.parameters
                 rehearsal.scenario = inputs.scenario
                 rehearsal.apps = count

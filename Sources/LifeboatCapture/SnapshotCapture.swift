@@ -116,8 +116,9 @@ package struct SnapshotCapture: Sendable {
         do {
             let summary = try await capture(into: staging, base: base, options: options)
             try fileManager.moveItem(at: staging, to: output)
-            return CaptureSummary(directory: output, manifest: summary.manifest, counts: summary.counts, incremental: base != nil,
-                                  signed: options.signingKey != nil)
+            return CaptureSummary(
+                directory: output, manifest: summary.manifest, counts: summary.counts, incremental: base != nil,
+                signed: options.signingKey != nil)
         } catch {
             try? fileManager.removeItem(at: staging)
             throw error
@@ -125,7 +126,8 @@ package struct SnapshotCapture: Sendable {
     }
 
     private func capture(into directory: URL, base: BaseSnapshot?, options: CaptureOptions) async throws
-        -> (manifest: SnapshotManifest, counts: [ObjectType: Int]) {
+        -> (manifest: SnapshotManifest, counts: [ObjectType: Int])
+    {
         let capturedAt = Date()
         var counts: [ObjectType: Int] = [:]
         func write(_ type: ObjectType, _ objects: [JSONObject], changed: Int? = nil, removed: Int? = nil, note: String? = nil) throws {
@@ -140,8 +142,9 @@ package struct SnapshotCapture: Sendable {
             throw CaptureError("Graph returned no organization", hint: "the application needs Organization.Read.All or Directory.Read.All")
         }
         if let base, base.snapshot.manifest.sourceTenantId.lowercased() != tenantID.lowercased() {
-            throw CaptureError("the base snapshot is of tenant \(base.snapshot.manifest.sourceTenantId), but this tenant is \(tenantID)",
-                               hint: "give --base a snapshot of the same tenant, or take a full capture")
+            throw CaptureError(
+                "the base snapshot is of tenant \(base.snapshot.manifest.sourceTenantId), but this tenant is \(tenantID)",
+                hint: "give --base a snapshot of the same tenant, or take a full capture")
         }
         try write(.organization, organization)
         let domains = try await collection("/domains", type: .domain)
@@ -186,38 +189,46 @@ package struct SnapshotCapture: Sendable {
             }
         }
 
-        var units = try await collection("/directory/administrativeUnits", type: .administrativeUnit,
-                                         query: Self.select(CapturedProperties.administrativeUnit) + [Self.top])
+        var units = try await collection(
+            "/directory/administrativeUnits", type: .administrativeUnit,
+            query: Self.select(CapturedProperties.administrativeUnit) + [Self.top])
         units = try await attach(["members"], to: units, collection: "/directory/administrativeUnits")
         try write(.administrativeUnit, units)
 
-        var applications = try await collection("/applications", type: .application, query: Self.select(CapturedProperties.application) + [Self.top])
+        var applications = try await collection(
+            "/applications", type: .application, query: Self.select(CapturedProperties.application) + [Self.top])
         applications = try await attach(["owners"], to: applications, collection: "/applications")
         applications = try await attach(["federatedIdentityCredentials"], to: applications, collection: "/applications", references: false)
         applications = try await readCertificates(of: applications)
         try write(.application, applications)
 
-        var principals = try await collection("/servicePrincipals", type: .servicePrincipal,
-                                              query: Self.select(CapturedProperties.servicePrincipal) + [Self.top])
+        var principals = try await collection(
+            "/servicePrincipals", type: .servicePrincipal,
+            query: Self.select(CapturedProperties.servicePrincipal) + [Self.top])
         principals = try await attach(["owners"], to: principals, collection: "/servicePrincipals")
         try write(.servicePrincipal, principals)
         let assignments = try await relationship(
             principals.compactMap { $0["id"]?.stringValue }.map { "/servicePrincipals/\($0)/appRoleAssignedTo" },
-            query: Self.select(CapturedProperties.appRoleAssignment) + [Self.top]).flatMap { $0 }.map { Self.clean($0, as: .appRoleAssignment) }
+            query: Self.select(CapturedProperties.appRoleAssignment) + [Self.top]
+        ).flatMap { $0 }.map { Self.clean($0, as: .appRoleAssignment) }
         try write(.appRoleAssignment, assignments)
 
         try write(.oauth2PermissionGrant, try await collection("/oauth2PermissionGrants", type: .oauth2PermissionGrant, query: [Self.top]))
         try write(.roleDefinition, try await collection("/roleManagement/directory/roleDefinitions", type: .roleDefinition))
-        try write(.roleAssignment, try await collection("/roleManagement/directory/roleAssignments", type: .roleAssignment,
-                                                        query: Self.select(CapturedProperties.roleAssignment)))
+        try write(
+            .roleAssignment,
+            try await collection(
+                "/roleManagement/directory/roleAssignments", type: .roleAssignment,
+                query: Self.select(CapturedProperties.roleAssignment)))
         try write(.namedLocation, try await collection("/identity/conditionalAccess/namedLocations", type: .namedLocation))
         try write(.conditionalAccessPolicy, try await collection("/identity/conditionalAccess/policies", type: .conditionalAccessPolicy))
 
         try JSONCoding.encodePretty(JSONValue.object(links.mapValues(JSONValue.string)))
             .write(to: directory.appendingPathComponent(Snapshot.deltaLinksFileName))
         let initialDomain = domains.first { $0["isInitial"]?.boolValue == true }?["id"]?.stringValue
-        let manifest = try Snapshot.writeManifest(in: directory, sourceTenantId: tenantID, sourceInitialDomain: initialDomain,
-                                                  capturedAt: capturedAt, toolVersion: options.toolVersion)
+        let manifest = try Snapshot.writeManifest(
+            in: directory, sourceTenantId: tenantID, sourceInitialDomain: initialDomain,
+            capturedAt: capturedAt, toolVersion: options.toolVersion)
         if let key = options.signingKey {
             try SnapshotSignature.sign(directory: directory, privateKey: key)
         }
@@ -225,8 +236,9 @@ package struct SnapshotCapture: Sendable {
         do {
             _ = try Snapshot.load(from: directory)
         } catch {
-            throw CaptureError("the captured data does not form a loadable snapshot: \(error)",
-                               hint: "nothing was written to the output; report this with the message above")
+            throw CaptureError(
+                "the captured data does not form a loadable snapshot: \(error)",
+                hint: "nothing was written to the output; report this with the message above")
         }
         return (manifest, counts)
     }
@@ -245,7 +257,8 @@ package struct SnapshotCapture: Sendable {
     }
 
     private func readUsers() async throws -> [JSONObject] {
-        let users = try await graph.list("/users", query: Self.select(CapturedProperties.user) + [QueryItem("$expand", "manager($select=id)"), Self.top])
+        let users = try await graph.list(
+            "/users", query: Self.select(CapturedProperties.user) + [QueryItem("$expand", "manager($select=id)"), Self.top])
         return users.map(Self.cleanUser)
     }
 
@@ -256,18 +269,22 @@ package struct SnapshotCapture: Sendable {
 
     /// A delta link that starts now, without reading any object (`$deltatoken=latest`).
     private func latestDeltaLink(_ path: String) async throws -> String {
-        var page = GraphClient.Page(try await graph.send(GraphRequest("GET", path, query: [QueryItem("$select", "id"), QueryItem("$deltatoken", "latest")])))
+        var page = GraphClient.Page(
+            try await graph.send(GraphRequest("GET", path, query: [QueryItem("$select", "id"), QueryItem("$deltatoken", "latest")])))
         while page.deltaLink == nil, let next = page.nextLink {
             page = GraphClient.Page(try await graph.follow(next))
         }
         guard let link = page.deltaLink else {
-            throw CaptureError("Graph answered \(path) without an @odata.deltaLink", hint: "incremental captures need delta queries on users and groups")
+            throw CaptureError(
+                "Graph answered \(path) without an @odata.deltaLink", hint: "incremental captures need delta queries on users and groups")
         }
         return link
     }
 
     /// Adds each relationship (`members`, `owners`, …) to every object, read through `$batch`.
-    private func attach(_ names: [String], to objects: [JSONObject], collection: String, references: Bool = true) async throws -> [JSONObject] {
+    private func attach(_ names: [String], to objects: [JSONObject], collection: String, references: Bool = true) async throws
+        -> [JSONObject]
+    {
         var result = objects
         for name in names {
             let ids = objects.map { $0["id"]?.stringValue ?? "" }
@@ -285,7 +302,10 @@ package struct SnapshotCapture: Sendable {
     private func readCertificates(of applications: [JSONObject]) async throws -> [JSONObject] {
         let withKeys = applications.indices.filter { applications[$0]["keyCredentials"]?.arrayValue?.isEmpty == false }
         guard !withKeys.isEmpty else { return applications }
-        let requests = withKeys.map { GraphRequest("GET", "/applications/\(applications[$0]["id"]?.stringValue ?? "")", query: [QueryItem("$select", "keyCredentials")]) }
+        let requests = withKeys.map {
+            GraphRequest(
+                "GET", "/applications/\(applications[$0]["id"]?.stringValue ?? "")", query: [QueryItem("$select", "keyCredentials")])
+        }
         var result = applications
         for (offset, answer) in try await batched(requests).enumerated() {
             switch answer {
@@ -371,8 +391,9 @@ package struct SnapshotCapture: Sendable {
             let link = try await latestDeltaLink(type == .user ? "/users/delta" : "/groups/delta")
             let objects = type == .user ? try await readUsers() : try await readGroups()
             let present = Set(objects.compactMap { $0["id"]?.stringValue })
-            return DeltaOutcome(objects: objects, removed: Set(base.compactMap { $0["id"]?.stringValue }).subtracting(present),
-                                changedCount: objects.count, link: link, note: "the delta link expired (\(error.code)); read in full")
+            return DeltaOutcome(
+                objects: objects, removed: Set(base.compactMap { $0["id"]?.stringValue }).subtracting(present),
+                changedCount: objects.count, link: link, note: "the delta link expired (\(error.code)); read in full")
         }
         var seen: Set<String> = []
         let ids = changed.filter { !removed.contains($0) && seen.insert($0).inserted }
@@ -398,7 +419,8 @@ package struct SnapshotCapture: Sendable {
     private func reread(_ type: ObjectType, ids: [String]) async throws -> [String: JSONObject] {
         guard !ids.isEmpty else { return [:] }
         let collection = type == .user ? "/users" : "/groups"
-        let query = type == .user
+        let query =
+            type == .user
             ? Self.select(CapturedProperties.user) + [QueryItem("$expand", "manager($select=id)")]
             : Self.select(CapturedProperties.group)
         var found: [String: JSONObject] = [:]
@@ -487,8 +509,9 @@ struct BaseSnapshot {
         }
         var links: [String: String] = [:]
         if snapshot.manifest.files[Snapshot.deltaLinksFileName] != nil,
-           let data = try? Data(contentsOf: url.appendingPathComponent(Snapshot.deltaLinksFileName)),
-           let object = (try? JSONCoding.decode(data))?.objectValue {
+            let data = try? Data(contentsOf: url.appendingPathComponent(Snapshot.deltaLinksFileName)),
+            let object = (try? JSONCoding.decode(data))?.objectValue
+        {
             links = object.compactMapValues(\.stringValue)
         }
         return BaseSnapshot(snapshot: snapshot, deltaLinks: links)

@@ -1,13 +1,14 @@
 import Crypto
 import Foundation
+import LifeboatJSON
+import LifeboatSnapshot
+import _CryptoExtras
+
 #if canImport(Glibc)
     import Glibc
 #elseif canImport(Darwin)
     import Darwin
 #endif
-import LifeboatJSON
-import LifeboatSnapshot
-import _CryptoExtras
 
 /// The private key that signs snapshots (Ed25519).
 package typealias SnapshotSigningKey = Curve25519.Signing.PrivateKey
@@ -54,16 +55,20 @@ package enum SnapshotSignature {
 
     /// Writes `PREFIX.key` (private, 0600) and `PREFIX.pub` (public); refuses to overwrite either.
     @discardableResult
-    package static func writeKeyPair(prefix: String, key: Curve25519.Signing.PrivateKey = generateKey()) throws -> (privateKey: URL, publicKey: URL) {
+    package static func writeKeyPair(prefix: String, key: Curve25519.Signing.PrivateKey = generateKey()) throws -> (
+        privateKey: URL, publicKey: URL
+    ) {
         let privateURL = URL(fileURLWithPath: prefix + ".key"), publicURL = URL(fileURLWithPath: prefix + ".pub")
         for url in [privateURL, publicURL] where FileManager.default.fileExists(atPath: url.path) {
-            throw SnapshotVerificationError(file: url.path, problem: "already exists", hint: "choose another --out prefix; keys are never overwritten")
+            throw SnapshotVerificationError(
+                file: url.path, problem: "already exists", hint: "choose another --out prefix; keys are never overwritten")
         }
         // Created 0600 (and exclusively) from the start: the key is never readable by others, not even for a moment.
         let descriptor = open(privateURL.path, O_WRONLY | O_CREAT | O_EXCL, 0o600)
         guard descriptor >= 0 else {
-            throw SnapshotVerificationError(file: privateURL.path, problem: "cannot be created (\(String(cString: strerror(errno))))",
-                                            hint: "check that the directory exists and is writable")
+            throw SnapshotVerificationError(
+                file: privateURL.path, problem: "cannot be created (\(String(cString: strerror(errno))))",
+                hint: "check that the directory exists and is writable")
         }
         let handle = FileHandle(fileDescriptor: descriptor, closeOnDealloc: true)
         try handle.write(contentsOf: Data((key.pemRepresentation + "\n").utf8))
@@ -80,8 +85,9 @@ package enum SnapshotSignature {
         do {
             return try Curve25519.Signing.PrivateKey(pemRepresentation: text)
         } catch {
-            throw SnapshotVerificationError(file: path, problem: "not an Ed25519 private key in PEM (PKCS #8)",
-                                            hint: "create one with `lifeboat snapshot keygen --out PREFIX`")
+            throw SnapshotVerificationError(
+                file: path, problem: "not an Ed25519 private key in PEM (PKCS #8)",
+                hint: "create one with `lifeboat snapshot keygen --out PREFIX`")
         }
     }
 
@@ -93,8 +99,9 @@ package enum SnapshotSignature {
         do {
             return try Curve25519.Signing.PublicKey(pemRepresentation: text)
         } catch {
-            throw SnapshotVerificationError(file: path, problem: "not an Ed25519 public key in PEM",
-                                            hint: "use the .pub file `lifeboat snapshot keygen` wrote")
+            throw SnapshotVerificationError(
+                file: path, problem: "not an Ed25519 public key in PEM",
+                hint: "use the .pub file `lifeboat snapshot keygen` wrote")
         }
     }
 
@@ -112,14 +119,22 @@ package enum SnapshotSignature {
     /// What a run's chain of custody says about the snapshot's signature: verified with the operator's key before the
     /// first request (over the manifest whose SHA-256 is given: the bytes the run restores from), signed but not verified
     /// by this run, or not signed.
-    package static func custodyStatement(directory: URL, verifiedKey: Curve25519.Signing.PublicKey?, manifestSHA256: String? = nil) -> String {
+    package static func custodyStatement(directory: URL, verifiedKey: Curve25519.Signing.PublicKey?, manifestSHA256: String? = nil)
+        -> String
+    {
         if let verifiedKey {
-            let covered = manifestSHA256.map { " over \(Snapshot.manifestFileName) SHA-256 \($0) (the bytes every restored file was checked against)" } ?? ""
-            return "signed with Ed25519 key \(keyID(verifiedKey)): \(fileName) was verified against the operator's public key before the first request" + covered
+            let covered =
+                manifestSHA256.map {
+                    " over \(Snapshot.manifestFileName) SHA-256 \($0) (the bytes every restored file was checked against)"
+                } ?? ""
+            return
+                "signed with Ed25519 key \(keyID(verifiedKey)): \(fileName) was verified against the operator's public key before the first request"
+                + covered
         }
         let url = directory.appendingPathComponent(fileName)
         guard FileManager.default.fileExists(atPath: url.path) else {
-            return "not signed (no \(fileName)); integrity rests on the manifest's SHA-256 of every file, checked when the snapshot was loaded"
+            return
+                "not signed (no \(fileName)); integrity rests on the manifest's SHA-256 of every file, checked when the snapshot was loaded"
         }
         let signer = (try? Data(contentsOf: url)).flatMap { try? JSONCoding.decode($0) }?["keyID"]?.stringValue
         return "signed" + (signer.map { " (the signature file names key \($0))" } ?? "")
@@ -147,26 +162,33 @@ package enum SnapshotSignature {
         try checkSignature(directory: directory, publicKey: publicKey, manifest: manifest)
     }
 
-    private static func checkSignature(directory: URL, publicKey: Curve25519.Signing.PublicKey, manifest: Data) throws(SnapshotVerificationError) {
+    private static func checkSignature(directory: URL, publicKey: Curve25519.Signing.PublicKey, manifest: Data)
+        throws(SnapshotVerificationError)
+    {
         let signatureURL = directory.appendingPathComponent(fileName)
         guard FileManager.default.fileExists(atPath: signatureURL.path) else {
-            throw SnapshotVerificationError(file: fileName, problem: "missing: the snapshot is not signed, but a public key was given",
-                                            hint: "refusing an unsigned snapshot; capture with --sign-key, or omit --public-key to accept unsigned snapshots")
+            throw SnapshotVerificationError(
+                file: fileName, problem: "missing: the snapshot is not signed, but a public key was given",
+                hint: "refusing an unsigned snapshot; capture with --sign-key, or omit --public-key to accept unsigned snapshots")
         }
         guard let data = try? Data(contentsOf: signatureURL), let document = try? JSONCoding.decode(data),
-              document["algorithm"]?.stringValue == "Ed25519", let encoded = document["signature"]?.stringValue,
-              let signature = Data(base64Encoded: encoded) else {
-            throw SnapshotVerificationError(file: fileName, problem: "not a Lifeboat Ed25519 signature",
-                                            hint: "the signature file was altered; refusing the snapshot")
+            document["algorithm"]?.stringValue == "Ed25519", let encoded = document["signature"]?.stringValue,
+            let signature = Data(base64Encoded: encoded)
+        else {
+            throw SnapshotVerificationError(
+                file: fileName, problem: "not a Lifeboat Ed25519 signature",
+                hint: "the signature file was altered; refusing the snapshot")
         }
         let expected = keyID(publicKey)
         if let signer = document["keyID"]?.stringValue, signer != expected {
-            throw SnapshotVerificationError(file: fileName, problem: "signed by key \(signer), not by the given public key \(expected)",
-                                            hint: "the snapshot was signed by someone else, or you gave the wrong --public-key; refusing it")
+            throw SnapshotVerificationError(
+                file: fileName, problem: "signed by key \(signer), not by the given public key \(expected)",
+                hint: "the snapshot was signed by someone else, or you gave the wrong --public-key; refusing it")
         }
         guard publicKey.isValidSignature(signature, for: manifest) else {
-            throw SnapshotVerificationError(file: Snapshot.manifestFileName, problem: "does not match its signature (key \(expected))",
-                                            hint: "the manifest was changed after it was signed; refusing a tampered snapshot")
+            throw SnapshotVerificationError(
+                file: Snapshot.manifestFileName, problem: "does not match its signature (key \(expected))",
+                hint: "the manifest was changed after it was signed; refusing a tampered snapshot")
         }
     }
 }
@@ -193,9 +215,10 @@ package enum SnapshotVerification {
     /// missing, and that no unlisted file is one Lifeboat could read (`.json`, `.sig`).
     package static func verify(directory: URL, publicKey: Curve25519.Signing.PublicKey?) throws(SnapshotVerificationError) -> Report {
         guard FileManager.default.fileExists(atPath: directory.appendingPathComponent(Snapshot.manifestFileName).path) else {
-            throw SnapshotVerificationError(file: directory.appendingPathComponent(Snapshot.manifestFileName).path,
-                                            problem: "missing: this is not a snapshot (or an unfinished capture)",
-                                            hint: "a snapshot directory holds manifest.json and Graph JSON files")
+            throw SnapshotVerificationError(
+                file: directory.appendingPathComponent(Snapshot.manifestFileName).path,
+                problem: "missing: this is not a snapshot (or an unfinished capture)",
+                hint: "a snapshot directory holds manifest.json and Graph JSON files")
         }
         let snapshot: Snapshot
         do {
@@ -205,8 +228,10 @@ package enum SnapshotVerification {
             if let publicKey, let manifest = try? Data(contentsOf: directory.appendingPathComponent(Snapshot.manifestFileName)) {
                 try SnapshotSignature.verify(manifest: manifest, directory: directory, publicKey: publicKey)
             }
-            throw SnapshotVerificationError(file: error.file, problem: [error.location, error.field, error.problem].compactMap { $0 }
-                .filter { !$0.isEmpty }.joined(separator: ": "), hint: error.hint)
+            throw SnapshotVerificationError(
+                file: error.file,
+                problem: [error.location, error.field, error.problem].compactMap { $0 }
+                    .filter { !$0.isEmpty }.joined(separator: ": "), hint: error.hint)
         }
         // The signature is checked over the manifest bytes the files were checked against, read once.
         if let publicKey { try SnapshotSignature.verify(snapshot, publicKey: publicKey) }
@@ -216,13 +241,15 @@ package enum SnapshotVerification {
         for name in present where !reserved.contains(name) && snapshot.manifest.files[name] == nil {
             let lowered = name.lowercased()
             if lowered.hasSuffix(".json") || lowered.hasSuffix(".sig") {
-                throw SnapshotVerificationError(file: name, problem: "present but not listed in the manifest",
-                                                hint: "the snapshot was altered after capture; refusing it")
+                throw SnapshotVerificationError(
+                    file: name, problem: "present but not listed in the manifest",
+                    hint: "the snapshot was altered after capture; refusing it")
             }
             ignored.append(name)
         }
         let hasSignature = FileManager.default.fileExists(atPath: directory.appendingPathComponent(SnapshotSignature.fileName).path)
-        return Report(manifest: snapshot.manifest, counts: snapshot.counts, signedBy: publicKey.map(SnapshotSignature.keyID),
-                      hasSignature: hasSignature, ignoredFiles: ignored, manifestSHA256: snapshot.manifestSHA256)
+        return Report(
+            manifest: snapshot.manifest, counts: snapshot.counts, signedBy: publicKey.map(SnapshotSignature.keyID),
+            hasSignature: hasSignature, ignoredFiles: ignored, manifestSHA256: snapshot.manifestSHA256)
     }
 }

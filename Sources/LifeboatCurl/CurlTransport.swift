@@ -39,7 +39,9 @@ package final class CurlTransport: HTTPTransport, Sendable {
         /// Sent as `User-Agent`.
         package var userAgent: String
 
-        package init(caBundlePath: String? = nil, connectTimeout: Double = 30, maxConnectionsPerHost: Int = 8, userAgent: String = "lifeboat") {
+        package init(
+            caBundlePath: String? = nil, connectTimeout: Double = 30, maxConnectionsPerHost: Int = 8, userAgent: String = "lifeboat"
+        ) {
             self.caBundlePath = caBundlePath
             self.connectTimeout = connectTimeout
             self.maxConnectionsPerHost = maxConnectionsPerHost
@@ -92,7 +94,7 @@ package final class CurlTransport: HTTPTransport, Sendable {
     /// Refuses anything but `https://`, and `http://` to 127.0.0.0/8, `::1` or `localhost`.
     package static func check(url text: String) throws {
         guard let components = URLComponents(string: text), let scheme = components.scheme?.lowercased(),
-              let host = components.host, !host.isEmpty
+            let host = components.host, !host.isEmpty
         else { throw TransportRefusal("\(text) is not an absolute URL") }
         switch scheme {
         case "https":
@@ -184,7 +186,7 @@ final class CurlTransfer: @unchecked Sendable {
         var lines = ["Expect:"]
         for (name, value) in request.headers.sorted(by: { $0.key < $1.key }) {
             guard !name.contains(where: { $0 == "\r" || $0 == "\n" || $0 == ":" }),
-                  !value.contains(where: { $0 == "\r" || $0 == "\n" })
+                !value.contains(where: { $0 == "\r" || $0 == "\n" })
             else { throw TransportRefusal("header \(name) contains a line break") }
             lines.append(value.isEmpty ? "\(name);" : "\(name): \(value)")
         }
@@ -207,9 +209,11 @@ final class CurlTransfer: @unchecked Sendable {
             try set(CURLOPT_CUSTOMREQUEST, method)
         }
         if let body = request.body ?? (method == "POST" ? Data() : nil) {
-            try check(lifeboat_curl_easy_setopt_off_t(easy, CURLOPT_POSTFIELDSIZE_LARGE, curl_off_t(body.count)), CURLOPT_POSTFIELDSIZE_LARGE)
+            try check(
+                lifeboat_curl_easy_setopt_off_t(easy, CURLOPT_POSTFIELDSIZE_LARGE, curl_off_t(body.count)), CURLOPT_POSTFIELDSIZE_LARGE)
             // COPYPOSTFIELDS copies POSTFIELDSIZE bytes; an empty body still needs a valid pointer.
-            let code = body.isEmpty
+            let code =
+                body.isEmpty
                 ? lifeboat_curl_easy_setopt_string(easy, CURLOPT_COPYPOSTFIELDS, "")
                 : body.withUnsafeBytes { bytes in
                     lifeboat_curl_easy_setopt_pointer(easy, CURLOPT_COPYPOSTFIELDS, UnsafeMutableRawPointer(mutating: bytes.baseAddress))
@@ -218,26 +222,28 @@ final class CurlTransfer: @unchecked Sendable {
         }
 
         let context = Unmanaged.passUnretained(self).toOpaque()
-        try check(lifeboat_curl_easy_setopt_data_callback(easy, CURLOPT_WRITEFUNCTION) { data, size, count, context in
-            let transfer = Unmanaged<CurlTransfer>.fromOpaque(context!).takeUnretainedValue()
-            let length = size * count
-            if let data, length > 0 {
-                data.withMemoryRebound(to: UInt8.self, capacity: length) { transfer.received.append($0, count: length) }
-            }
-            return length
-        }, CURLOPT_WRITEFUNCTION)
-        try check(lifeboat_curl_easy_setopt_pointer(easy, CURLOPT_WRITEDATA, context), CURLOPT_WRITEDATA)
-        try check(lifeboat_curl_easy_setopt_data_callback(easy, CURLOPT_HEADERFUNCTION) { data, size, count, context in
-            let transfer = Unmanaged<CurlTransfer>.fromOpaque(context!).takeUnretainedValue()
-            let length = size * count
-            if let data, length > 0 {
-                let line = data.withMemoryRebound(to: UInt8.self, capacity: length) {
-                    String(decoding: UnsafeBufferPointer(start: $0, count: length), as: UTF8.self)
+        try check(
+            lifeboat_curl_easy_setopt_data_callback(easy, CURLOPT_WRITEFUNCTION) { data, size, count, context in
+                let transfer = Unmanaged<CurlTransfer>.fromOpaque(context!).takeUnretainedValue()
+                let length = size * count
+                if let data, length > 0 {
+                    data.withMemoryRebound(to: UInt8.self, capacity: length) { transfer.received.append($0, count: length) }
                 }
-                transfer.receivedHeaderLine(line)
-            }
-            return length
-        }, CURLOPT_HEADERFUNCTION)
+                return length
+            }, CURLOPT_WRITEFUNCTION)
+        try check(lifeboat_curl_easy_setopt_pointer(easy, CURLOPT_WRITEDATA, context), CURLOPT_WRITEDATA)
+        try check(
+            lifeboat_curl_easy_setopt_data_callback(easy, CURLOPT_HEADERFUNCTION) { data, size, count, context in
+                let transfer = Unmanaged<CurlTransfer>.fromOpaque(context!).takeUnretainedValue()
+                let length = size * count
+                if let data, length > 0 {
+                    let line = data.withMemoryRebound(to: UInt8.self, capacity: length) {
+                        String(decoding: UnsafeBufferPointer(start: $0, count: length), as: UTF8.self)
+                    }
+                    transfer.receivedHeaderLine(line)
+                }
+                return length
+            }, CURLOPT_HEADERFUNCTION)
         try check(lifeboat_curl_easy_setopt_pointer(easy, CURLOPT_HEADERDATA, context), CURLOPT_HEADERDATA)
     }
 
@@ -399,7 +405,8 @@ final class CurlMultiLoop: @unchecked Sendable {
                     active[transfer.id] = transfer
                     byHandle[transfer.easy] = transfer
                 } else {
-                    complete(transfer, .failure(TransportFailure.notSent("libcurl refused the transfer (\(code.rawValue))")), inMulti: false)
+                    complete(
+                        transfer, .failure(TransportFailure.notSent("libcurl refused the transfer (\(code.rawValue))")), inMulti: false)
                 }
             }
             for id in cancellations {
@@ -414,7 +421,7 @@ final class CurlMultiLoop: @unchecked Sendable {
             var queued: Int32 = 0
             while let message = curl_multi_info_read(multi, &queued) {
                 guard message.pointee.msg == CURLMSG_DONE, let easy = message.pointee.easy_handle,
-                      let transfer = byHandle[easy]
+                    let transfer = byHandle[easy]
                 else { continue }
                 let code = message.pointee.data.result
                 opened.withLock { $0 += transfer.connectsOpened }

@@ -67,11 +67,13 @@ struct AppIDMap: Sendable {
     init(idMap: IDMap, snapshot: Snapshot) {
         // Kept by the ID map as rows arrive: walking all of it per operation cost seconds at 100,000 users.
         newAppIDs = idMap.restoredApplicationAppIDs
-        snapshotApps = Dictionary(snapshot.applications.map { ($0.appId.lowercased(), $0.displayName) }, uniquingKeysWith: { first, _ in first })
+        snapshotApps = Dictionary(
+            snapshot.applications.map { ($0.appId.lowercased(), $0.displayName) }, uniquingKeysWith: { first, _ in first })
         let source = snapshot.manifest.sourceTenantId
-        externalAppIDs = Set(snapshot.servicePrincipals.filter {
-            ExternalApps.isExternal(appId: $0.appId, owner: $0.appOwnerOrganizationId, sourceTenantID: source)
-        }.map { $0.appId.lowercased() })
+        externalAppIDs = Set(
+            snapshot.servicePrincipals.filter {
+                ExternalApps.isExternal(appId: $0.appId, owner: $0.appOwnerOrganizationId, sourceTenantID: source)
+            }.map { $0.appId.lowercased() })
     }
 
     func resolve(_ appId: String) -> AppReference {
@@ -118,7 +120,9 @@ enum FollowOnWrite {
             do {
                 return try await body()
             } catch let error as GraphError where error.isNotFound && attempt < attempts {
-                try await WaitReason.$current.withValue(.retry) { try await context.graph.clock.sleep(seconds: context.graph.retry.backoff(attempt: attempt)) }
+                try await WaitReason.$current.withValue(.retry) {
+                    try await context.graph.clock.sleep(seconds: context.graph.retry.backoff(attempt: attempt))
+                }
             }
         }
     }

@@ -1,4 +1,5 @@
 import Foundation
+
 #if canImport(Glibc)
     import Glibc
 #elseif canImport(Darwin)
@@ -54,7 +55,8 @@ package final class CheckpointLock: Sendable {
             switch self {
             case .held(let checkpoint, let holder):
                 let who = holder.map { "\($0)" } ?? "another process (it is starting up)"
-                return "\(checkpoint) is in use by \(who); one process works a run at a time — wait for it to finish or stop it (its checkpoint keeps everything), then run the command again. Nothing was written."
+                return
+                    "\(checkpoint) is in use by \(who); one process works a run at a time — wait for it to finish or stop it (its checkpoint keeps everything), then run the command again. Nothing was written."
             case .unusable(let path, let reason):
                 return "cannot lock \(path): \(reason)"
             }
@@ -102,7 +104,9 @@ package final class CheckpointLock: Sendable {
     /// empty file or the name of a dead process on this host is read again for up to half a second.
     static func liveHolder(ofCheckpoint checkpoint: String, host: String) -> Holder? {
         for _ in 0..<50 {
-            if let named = holder(ofCheckpoint: checkpoint), named.host != host || kill(named.pid, 0) == 0 || errno == EPERM { return named }
+            if let named = holder(ofCheckpoint: checkpoint), named.host != host || kill(named.pid, 0) == 0 || errno == EPERM {
+                return named
+            }
             usleep(10_000)
         }
         return nil

@@ -34,11 +34,13 @@ package struct RunRecord: Codable, Sendable, Hashable {
     /// App registrations sharing the work (tabletops; Graph's quotas are per app).
     package var apps: Int?
 
-    package init(id: String, mode: RunMode, runbookPath: String, runbookName: String, runbookSHA256: String, snapshotPath: String,
-                snapshotManifestSHA256: String, sourceTenantId: String, snapshotCapturedAt: String, parameters: [String: String],
-                target: String, targetTenantId: String?, fakeStatePath: String?, concurrency: Int, toolVersion: String,
-                operatorName: String, host: String, startedAt: String, objectiveSeconds: Double? = nil, profile: String? = nil,
-                scenarioPath: String? = nil, apps: Int? = nil) {
+    package init(
+        id: String, mode: RunMode, runbookPath: String, runbookName: String, runbookSHA256: String, snapshotPath: String,
+        snapshotManifestSHA256: String, sourceTenantId: String, snapshotCapturedAt: String, parameters: [String: String],
+        target: String, targetTenantId: String?, fakeStatePath: String?, concurrency: Int, toolVersion: String,
+        operatorName: String, host: String, startedAt: String, objectiveSeconds: Double? = nil, profile: String? = nil,
+        scenarioPath: String? = nil, apps: Int? = nil
+    ) {
         self.id = id
         self.mode = mode
         self.runbookPath = runbookPath
@@ -184,8 +186,9 @@ package actor CheckpointStore {
         if try !Self.hasColumn("app", in: "operations", db) { try db.execute("ALTER TABLE operations ADD COLUMN app TEXT") }
         if let row = try db.queryFirst("SELECT value FROM meta WHERE key = 'schemaVersion'"), let version = row.string(0) {
             guard Int(version) == Self.schemaVersion else {
-                throw SQLiteError(code: 1, message: "checkpoint schema \(version) is not supported by this lifeboat (expects \(Self.schemaVersion))",
-                                  path: path)
+                throw SQLiteError(
+                    code: 1, message: "checkpoint schema \(version) is not supported by this lifeboat (expects \(Self.schemaVersion))",
+                    path: path)
             }
         } else {
             try db.run("INSERT INTO meta(key, value) VALUES ('schemaVersion', ?)", [.text(String(Self.schemaVersion))])
@@ -243,7 +246,9 @@ package actor CheckpointStore {
         }
         var counts: [String?: Int] = [:]
         let filter = stageID == nil ? "" : " AND stage_id = ?"
-        for row in try db.query("SELECT app, count(*) FROM operations WHERE state = 'done'" + filter + " GROUP BY app", stageID.map { [.text($0)] } ?? []) {
+        for row in try db.query(
+            "SELECT app, count(*) FROM operations WHERE state = 'done'" + filter + " GROUP BY app", stageID.map { [.text($0)] } ?? [])
+        {
             counts[row.string(0), default: 0] += row.int(1) ?? 0
         }
         return counts
@@ -286,7 +291,8 @@ package actor CheckpointStore {
         }
         guard let version else { throw NotACheckpoint(path: path, problem: "it records no schema version") }
         guard Int(version) == Self.schemaVersion else {
-            throw NotACheckpoint(path: path, problem: "checkpoint schema \(version) is not supported by this lifeboat (expects \(Self.schemaVersion))")
+            throw NotACheckpoint(
+                path: path, problem: "checkpoint schema \(version) is not supported by this lifeboat (expects \(Self.schemaVersion))")
         }
     }
 
@@ -346,13 +352,17 @@ package actor CheckpointStore {
     package func startRun(_ record: RunRecord, stages: [(id: String, kind: String, title: String)], simulatedSeconds: Double?) throws {
         let json = String(decoding: try JSONCoding.encode(record), as: UTF8.self)
         try db.transaction {
-            try db.run("INSERT INTO run(id, status, record, started_at) VALUES (?, 'running', ?, ?)", [.text(record.id), .text(json), .text(record.startedAt)])
+            try db.run(
+                "INSERT INTO run(id, status, record, started_at) VALUES (?, 'running', ?, ?)",
+                [.text(record.id), .text(json), .text(record.startedAt)])
             for (ordinal, stage) in stages.enumerated() {
-                try db.run("INSERT INTO stages(id, kind, title, ordinal, status) VALUES (?, ?, ?, ?, 'pending')",
-                           [.text(stage.id), .text(stage.kind), .text(stage.title), .integer(Int64(ordinal))])
+                try db.run(
+                    "INSERT INTO stages(id, kind, title, ordinal, status) VALUES (?, ?, ?, ?, 'pending')",
+                    [.text(stage.id), .text(stage.kind), .text(stage.title), .integer(Int64(ordinal))])
             }
-            try append(.runStarted(mode: record.mode, runbookName: record.runbookName, operatorName: record.operatorName, host: record.host),
-                       simulated: simulatedSeconds)
+            try append(
+                .runStarted(mode: record.mode, runbookName: record.runbookName, operatorName: record.operatorName, host: record.host),
+                simulated: simulatedSeconds)
         }
     }
 
@@ -360,8 +370,9 @@ package actor CheckpointStore {
     package func setRunStatus(_ status: ProgressStatus, message: String, simulatedSeconds: Double?) throws {
         try db.transaction {
             let finished: SQLiteValue = status == .done ? .text(now()) : .null
-            try db.run("UPDATE run SET status = ?, finished_at = COALESCE(?, finished_at), simulated_seconds = COALESCE(?, simulated_seconds)",
-                       [.text(status.rawValue), finished, simulatedSeconds.map(SQLiteValue.real) ?? .null])
+            try db.run(
+                "UPDATE run SET status = ?, finished_at = COALESCE(?, finished_at), simulated_seconds = COALESCE(?, simulated_seconds)",
+                [.text(status.rawValue), finished, simulatedSeconds.map(SQLiteValue.real) ?? .null])
             try append(.runStatus(status, note: message), simulated: simulatedSeconds)
         }
     }
@@ -378,8 +389,9 @@ package actor CheckpointStore {
 
     package func stages() throws -> [StageRecord] {
         try db.query("SELECT id, kind, title, ordinal, status, started_at, finished_at FROM stages ORDER BY ordinal").map {
-            StageRecord(id: $0.string(0) ?? "", kind: $0.string(1) ?? "", title: $0.string(2) ?? "", ordinal: $0.int(3) ?? 0,
-                        status: ProgressStatus(rawValue: $0.string(4) ?? "") ?? .pending, startedAt: $0.string(5), finishedAt: $0.string(6))
+            StageRecord(
+                id: $0.string(0) ?? "", kind: $0.string(1) ?? "", title: $0.string(2) ?? "", ordinal: $0.int(3) ?? 0,
+                status: ProgressStatus(rawValue: $0.string(4) ?? "") ?? .pending, startedAt: $0.string(5), finishedAt: $0.string(6))
         }
     }
 
@@ -387,11 +399,13 @@ package actor CheckpointStore {
         try db.transaction {
             switch status {
             case .running:
-                try db.run("UPDATE stages SET status = ?, started_at = COALESCE(started_at, ?), simulated_start = COALESCE(simulated_start, ?) WHERE id = ?",
-                           [.text(status.rawValue), .text(now()), simulatedSeconds.map(SQLiteValue.real) ?? .null, .text(stageID)])
+                try db.run(
+                    "UPDATE stages SET status = ?, started_at = COALESCE(started_at, ?), simulated_start = COALESCE(simulated_start, ?) WHERE id = ?",
+                    [.text(status.rawValue), .text(now()), simulatedSeconds.map(SQLiteValue.real) ?? .null, .text(stageID)])
             case .done, .failed:
-                try db.run("UPDATE stages SET status = ?, finished_at = ?, simulated_end = ? WHERE id = ?",
-                           [.text(status.rawValue), .text(now()), simulatedSeconds.map(SQLiteValue.real) ?? .null, .text(stageID)])
+                try db.run(
+                    "UPDATE stages SET status = ?, finished_at = ?, simulated_end = ? WHERE id = ?",
+                    [.text(status.rawValue), .text(now()), simulatedSeconds.map(SQLiteValue.real) ?? .null, .text(stageID)])
             default:
                 try db.run("UPDATE stages SET status = ? WHERE id = ?", [.text(status.rawValue), .text(stageID)])
             }
@@ -414,10 +428,12 @@ package actor CheckpointStore {
                     INSERT OR IGNORE INTO operations(key, stage_id, ordinal, object_type, source_id, natural_key, display_name, detail, state, result, updated_at)
                     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                     """,
-                    [.text(op.key), .text(stageID), .integer(Int64(ordinal)), (op.objectType?.rawValue).sqlite, .text(op.sourceID),
-                     op.naturalKey.sqlite, .text(op.displayName), .text(detail),
-                     .text(op.skip == nil ? OperationState.pending.rawValue : OperationState.skipped.rawValue),
-                     op.skip == nil ? .null : .text(OperationOutcome.Result.skipped.rawValue), .text(at)])
+                    [
+                        .text(op.key), .text(stageID), .integer(Int64(ordinal)), (op.objectType?.rawValue).sqlite, .text(op.sourceID),
+                        op.naturalKey.sqlite, .text(op.displayName), .text(detail),
+                        .text(op.skip == nil ? OperationState.pending.rawValue : OperationState.skipped.rawValue),
+                        op.skip == nil ? .null : .text(OperationOutcome.Result.skipped.rawValue), .text(at),
+                    ])
                 if let skip = op.skip {
                     try insertFollowUp(skip, stageID: stageID, op: op)
                 }
@@ -440,24 +456,32 @@ package actor CheckpointStore {
         if let stageID {
             return try db.query(Self.selectOperations + " WHERE stage_id = ? ORDER BY ordinal", [.text(stageID)]).map(Self.operation)
         }
-        return try db.query(Self.selectOperations + " JOIN stages s ON s.id = operations.stage_id ORDER BY s.ordinal, operations.ordinal").map(Self.operation)
+        return try db.query(Self.selectOperations + " JOIN stages s ON s.id = operations.stage_id ORDER BY s.ordinal, operations.ordinal")
+            .map(Self.operation)
     }
 
     /// The run's failed operations, in stage and plan order, read without the rest (what `status` lists).
     package func failedOperations() throws -> [OperationRecord] {
         guard try countsTable else {
-            return try db.query(Self.selectOperations + " JOIN stages s ON s.id = operations.stage_id WHERE operations.state = 'failed' ORDER BY s.ordinal, operations.ordinal")
-                .map(Self.operation)
+            return try db.query(
+                Self.selectOperations
+                    + " JOIN stages s ON s.id = operations.stage_id WHERE operations.state = 'failed' ORDER BY s.ordinal, operations.ordinal"
+            )
+            .map(Self.operation)
         }
         // Only the stages that have failed operations are read, each through its index.
-        let stages = try db.query("SELECT c.stage_id FROM operation_counts c JOIN stages s ON s.id = c.stage_id WHERE c.state = 'failed' AND c.count > 0 ORDER BY s.ordinal")
+        let stages = try db.query(
+            "SELECT c.stage_id FROM operation_counts c JOIN stages s ON s.id = c.stage_id WHERE c.state = 'failed' AND c.count > 0 ORDER BY s.ordinal"
+        )
         return try stages.flatMap { try operations(stageID: $0.string(0) ?? "", state: .failed) }
     }
 
     /// Operation counts per stage and state (what `status` prints per stage), from the counts the checkpoint keeps.
     package func operationCountsByStage() throws -> [String: [OperationState: Int]] {
         var counts: [String: [OperationState: Int]] = [:]
-        let query = try countsTable ? "SELECT stage_id, state, count FROM operation_counts WHERE count > 0"
+        let query =
+            try countsTable
+            ? "SELECT stage_id, state, count FROM operation_counts WHERE count > 0"
             : "SELECT stage_id, state, COUNT(*) FROM operations GROUP BY stage_id, state"
         for row in try db.query(query) {
             guard let stageID = row.string(0), let state = OperationState(rawValue: row.string(1) ?? "") else { continue }
@@ -473,11 +497,13 @@ package actor CheckpointStore {
 
     private static func operation(_ row: SQLiteRow) -> OperationRecord {
         let detail = (try? JSONCoding.decode(Data((row.string(6) ?? "null").utf8))) ?? .null
-        let planned = PlannedOperation(key: row.string(0) ?? "", objectType: row.string(2).flatMap(ObjectType.init(rawValue:)),
-                                       sourceID: row.string(3) ?? "", naturalKey: row.string(4), displayName: row.string(5) ?? "", detail: detail)
-        return OperationRecord(planned: planned, stageID: row.string(1) ?? "", state: OperationState(rawValue: row.string(7) ?? "") ?? .pending,
-                               attempts: row.int(8) ?? 0, result: row.string(9).flatMap(OperationOutcome.Result.init(rawValue:)),
-                               newID: row.string(10), errorCode: row.string(11), errorMessage: row.string(12), requestID: row.string(13))
+        let planned = PlannedOperation(
+            key: row.string(0) ?? "", objectType: row.string(2).flatMap(ObjectType.init(rawValue:)),
+            sourceID: row.string(3) ?? "", naturalKey: row.string(4), displayName: row.string(5) ?? "", detail: detail)
+        return OperationRecord(
+            planned: planned, stageID: row.string(1) ?? "", state: OperationState(rawValue: row.string(7) ?? "") ?? .pending,
+            attempts: row.int(8) ?? 0, result: row.string(9).flatMap(OperationOutcome.Result.init(rawValue:)),
+            newID: row.string(10), errorCode: row.string(11), errorMessage: row.string(12), requestID: row.string(13))
     }
 
     /// Commits the intent of a window of writes (state `sent`) in one transaction, before any is sent.
@@ -485,7 +511,8 @@ package actor CheckpointStore {
         let at = now()
         try db.transaction {
             for key in keys {
-                try db.run("UPDATE operations SET state = 'sent', attempts = attempts + 1, updated_at = ? WHERE key = ?", [.text(at), .text(key)])
+                try db.run(
+                    "UPDATE operations SET state = 'sent', attempts = attempts + 1, updated_at = ? WHERE key = ?", [.text(at), .text(key)])
             }
             try append(.operationsSent(stageID: stageID, keys: keys), simulated: simulatedSeconds)
         }
@@ -496,8 +523,9 @@ package actor CheckpointStore {
         let at = now()
         try db.transaction {
             for key in keys {
-                try db.run("UPDATE operations SET state = 'pending', attempts = max(attempts - 1, 0), updated_at = ? WHERE key = ? AND state = 'sent'",
-                           [.text(at), .text(key)])
+                try db.run(
+                    "UPDATE operations SET state = 'pending', attempts = max(attempts - 1, 0), updated_at = ? WHERE key = ? AND state = 'sent'",
+                    [.text(at), .text(key)])
             }
         }
     }
@@ -522,7 +550,10 @@ package actor CheckpointStore {
                     let state: OperationState = outcome.result == .skipped ? .skipped : .done
                     try db.run(
                         "UPDATE operations SET state = ?, result = ?, new_id = ?, note = ?, app = ?, error_code = NULL, error_message = NULL, request_id = NULL, updated_at = ? WHERE key = ?",
-                        [.text(state.rawValue), .text(outcome.result.rawValue), outcome.newID.sqlite, outcome.note.sqlite, outcome.app.sqlite, .text(at), .text(op.key)])
+                        [
+                            .text(state.rawValue), .text(outcome.result.rawValue), outcome.newID.sqlite, outcome.note.sqlite,
+                            outcome.app.sqlite, .text(at), .text(op.key),
+                        ])
                     if let mapping {
                         try db.run(
                             """
@@ -530,23 +561,30 @@ package actor CheckpointStore {
                             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                             ON CONFLICT(old_id) DO UPDATE SET new_id = excluded.new_id, how = excluded.how, new_app_id = excluded.new_app_id, recorded_at = excluded.recorded_at
                             """,
-                            [.text(mapping.oldID), .text(mapping.objectType.rawValue), .text(mapping.newID), mapping.naturalKey.sqlite,
-                             .text(mapping.displayName), .text(mapping.how.rawValue), mapping.oldAppID.sqlite, mapping.newAppID.sqlite,
-                             .text(stageID), .text(op.key), .text(at)])
+                            [
+                                .text(mapping.oldID), .text(mapping.objectType.rawValue), .text(mapping.newID), mapping.naturalKey.sqlite,
+                                .text(mapping.displayName), .text(mapping.how.rawValue), mapping.oldAppID.sqlite, mapping.newAppID.sqlite,
+                                .text(stageID), .text(op.key), .text(at),
+                            ])
                     }
                     for followUp in outcome.followUps { try insertFollowUp(followUp, stageID: stageID, op: op) }
                     counts[outcome.result.rawValue, default: 0] += 1
                     if outcome.result == .adopted {
-                        try append(.operationAdopted(stageID: stageID, operationKey: op.key, displayName: op.displayName, newID: outcome.newID),
-                                   simulated: simulatedSeconds)
+                        try append(
+                            .operationAdopted(stageID: stageID, operationKey: op.key, displayName: op.displayName, newID: outcome.newID),
+                            simulated: simulatedSeconds)
                     }
                 case .failed(let op, let code, let message, let requestID):
-                    try db.run("UPDATE operations SET state = 'failed', error_code = ?, error_message = ?, request_id = ?, updated_at = ? WHERE key = ?",
-                               [.text(code), .text(message), requestID.sqlite, .text(at), .text(op.key)])
-                    try append(.operationFailed(stageID: stageID, operationKey: op.key,
-                                                summary: OperationFailure.summary(displayName: op.displayName, code: code, message: message,
-                                                                                  requestID: requestID)),
-                               simulated: simulatedSeconds)
+                    try db.run(
+                        "UPDATE operations SET state = 'failed', error_code = ?, error_message = ?, request_id = ?, updated_at = ? WHERE key = ?",
+                        [.text(code), .text(message), requestID.sqlite, .text(at), .text(op.key)])
+                    try append(
+                        .operationFailed(
+                            stageID: stageID, operationKey: op.key,
+                            summary: OperationFailure.summary(
+                                displayName: op.displayName, code: code, message: message,
+                                requestID: requestID)),
+                        simulated: simulatedSeconds)
                     counts["failed", default: 0] += 1
                 case .notApplied(let op):
                     try db.run("UPDATE operations SET state = 'pending', updated_at = ? WHERE key = ?", [.text(at), .text(op.key)])
@@ -565,8 +603,9 @@ package actor CheckpointStore {
     @discardableResult
     package func retryFailed(stageID: String) throws -> Int {
         try db.transaction {
-            let count = try db.run("UPDATE operations SET state = CASE WHEN error_code = ? THEN 'sent' ELSE 'pending' END WHERE stage_id = ? AND state = 'failed'",
-                                   [.text(Self.outcomeUnknownCode), .text(stageID)])
+            let count = try db.run(
+                "UPDATE operations SET state = CASE WHEN error_code = ? THEN 'sent' ELSE 'pending' END WHERE stage_id = ? AND state = 'failed'",
+                [.text(Self.outcomeUnknownCode), .text(stageID)])
             if count > 0 { try append(.operationsRetry(stageID: stageID, operations: count), simulated: nil) }
             return count
         }
@@ -579,16 +618,25 @@ package actor CheckpointStore {
             for row in try db.query("SELECT name, count FROM table_counts") { counts[row.string(0) ?? ""] = row.int(1) ?? 0 }
             return (counts["idmap"] ?? 0, counts["followups"] ?? 0)
         }
-        return (try db.queryFirst("SELECT COUNT(*) FROM idmap")?.int(0) ?? 0, try db.queryFirst("SELECT COUNT(*) FROM followups")?.int(0) ?? 0)
+        return (
+            try db.queryFirst("SELECT COUNT(*) FROM idmap")?.int(0) ?? 0, try db.queryFirst("SELECT COUNT(*) FROM followups")?.int(0) ?? 0
+        )
     }
 
     /// Operation counts per state for a stage (or the run).
     package func operationCounts(stageID: String? = nil) throws -> [OperationState: Int] {
         let table = try countsTable
-        let rows = stageID == nil
-            ? try db.query(table ? "SELECT state, SUM(count) FROM operation_counts GROUP BY state" : "SELECT state, COUNT(*) FROM operations GROUP BY state")
-            : try db.query(table ? "SELECT state, count FROM operation_counts WHERE stage_id = ?" : "SELECT state, COUNT(*) FROM operations WHERE stage_id = ? GROUP BY state",
-                           [.text(stageID!)])
+        let rows =
+            stageID == nil
+            ? try db.query(
+                table
+                    ? "SELECT state, SUM(count) FROM operation_counts GROUP BY state"
+                    : "SELECT state, COUNT(*) FROM operations GROUP BY state")
+            : try db.query(
+                table
+                    ? "SELECT state, count FROM operation_counts WHERE stage_id = ?"
+                    : "SELECT state, COUNT(*) FROM operations WHERE stage_id = ? GROUP BY state",
+                [.text(stageID!)])
         var counts: [OperationState: Int] = [:]
         for row in rows {
             if let state = OperationState(rawValue: row.string(0) ?? ""), let count = row.int(1), count > 0 { counts[state] = count }
@@ -612,35 +660,52 @@ package actor CheckpointStore {
     /// The ID map, ordered by object type, display name and old id unless `ordered` is false (an executor that only
     /// looks entries up need not sort 100,000 rows).
     package func idMapEntries(ordered: Bool = true) throws -> [IDMapEntry] {
-        try db.query("SELECT object_type, old_id, new_id, natural_key, display_name, how, old_app_id, new_app_id, stage_id FROM idmap"
-                     + (ordered ? " ORDER BY object_type, display_name, old_id" : ""))
-            .compactMap { row in
-                guard let type = ObjectType(rawValue: row.string(0) ?? ""), let how = RestoreMethod(rawValue: row.string(5) ?? "") else { return nil }
-                return IDMapEntry(objectType: type, oldID: row.string(1) ?? "", newID: row.string(2) ?? "", naturalKey: row.string(3),
-                                  displayName: row.string(4) ?? "", how: how, oldAppID: row.string(6), newAppID: row.string(7), stageID: row.string(8) ?? "")
+        try db.query(
+            "SELECT object_type, old_id, new_id, natural_key, display_name, how, old_app_id, new_app_id, stage_id FROM idmap"
+                + (ordered ? " ORDER BY object_type, display_name, old_id" : "")
+        )
+        .compactMap { row in
+            guard let type = ObjectType(rawValue: row.string(0) ?? ""), let how = RestoreMethod(rawValue: row.string(5) ?? "") else {
+                return nil
             }
+            return IDMapEntry(
+                objectType: type, oldID: row.string(1) ?? "", newID: row.string(2) ?? "", naturalKey: row.string(3),
+                displayName: row.string(4) ?? "", how: how, oldAppID: row.string(6), newAppID: row.string(7), stageID: row.string(8) ?? "")
+        }
     }
 
     // MARK: - Gates
 
     package func gate(_ stageID: String) throws -> GateRecord? {
-        try db.queryFirst("SELECT stage_id, instructions, status, requested_at, decided_at, decided_by, note FROM gates WHERE stage_id = ?", [.text(stageID)])
-            .map { GateRecord(stageID: $0.string(0) ?? "", instructions: $0.string(1) ?? "", status: GateStatus(stored: $0.string(2)),
-                              requestedAt: $0.string(3), decidedAt: $0.string(4), decidedBy: $0.string(5), note: $0.string(6)) }
+        try db.queryFirst(
+            "SELECT stage_id, instructions, status, requested_at, decided_at, decided_by, note FROM gates WHERE stage_id = ?",
+            [.text(stageID)]
+        )
+        .map {
+            GateRecord(
+                stageID: $0.string(0) ?? "", instructions: $0.string(1) ?? "", status: GateStatus(stored: $0.string(2)),
+                requestedAt: $0.string(3), decidedAt: $0.string(4), decidedBy: $0.string(5), note: $0.string(6))
+        }
     }
 
     package func gates() throws -> [GateRecord] {
-        try db.query("SELECT g.stage_id, g.instructions, g.status, g.requested_at, g.decided_at, g.decided_by, g.note FROM gates g JOIN stages s ON s.id = g.stage_id ORDER BY s.ordinal")
-            .map { GateRecord(stageID: $0.string(0) ?? "", instructions: $0.string(1) ?? "", status: GateStatus(stored: $0.string(2)),
-                              requestedAt: $0.string(3), decidedAt: $0.string(4), decidedBy: $0.string(5), note: $0.string(6)) }
+        try db.query(
+            "SELECT g.stage_id, g.instructions, g.status, g.requested_at, g.decided_at, g.decided_by, g.note FROM gates g JOIN stages s ON s.id = g.stage_id ORDER BY s.ordinal"
+        )
+        .map {
+            GateRecord(
+                stageID: $0.string(0) ?? "", instructions: $0.string(1) ?? "", status: GateStatus(stored: $0.string(2)),
+                requestedAt: $0.string(3), decidedAt: $0.string(4), decidedBy: $0.string(5), note: $0.string(6))
+        }
     }
 
     /// Opens a gate (once) and returns its record.
     package func requestGate(_ stageID: String, instructions: String, simulatedSeconds: Double?) throws -> GateRecord {
         if let existing = try gate(stageID) { return existing }
         try db.transaction {
-            try db.run("INSERT INTO gates(stage_id, instructions, status, requested_at) VALUES (?, ?, ?, ?)",
-                       [.text(stageID), .text(instructions), .text(GateStatus.waiting.rawValue), .text(now())])
+            try db.run(
+                "INSERT INTO gates(stage_id, instructions, status, requested_at) VALUES (?, ?, ?, ?)",
+                [.text(stageID), .text(instructions), .text(GateStatus.waiting.rawValue), .text(now())])
             try append(.gateWaiting(stageID: stageID), simulated: simulatedSeconds)
         }
         return try gate(stageID)!
@@ -649,9 +714,12 @@ package actor CheckpointStore {
     /// Approves a waiting gate; approving twice is refused so the record keeps the first decision.
     package func approveGate(_ stageID: String, by name: String, note: String?, simulatedSeconds: Double?) throws -> Bool {
         try db.transaction {
-            let changed = try db.run("UPDATE gates SET status = ?, decided_at = ?, decided_by = ?, note = ? WHERE stage_id = ? AND status = ?",
-                                     [.text(GateStatus.approved.rawValue), .text(now()), .text(name), note.sqlite, .text(stageID),
-                                      .text(GateStatus.waiting.rawValue)])
+            let changed = try db.run(
+                "UPDATE gates SET status = ?, decided_at = ?, decided_by = ?, note = ? WHERE stage_id = ? AND status = ?",
+                [
+                    .text(GateStatus.approved.rawValue), .text(now()), .text(name), note.sqlite, .text(stageID),
+                    .text(GateStatus.waiting.rawValue),
+                ])
             if changed > 0 {
                 try append(.gateApproved(stageID: stageID, by: name, note: note), simulated: simulatedSeconds)
             }
@@ -664,8 +732,10 @@ package actor CheckpointStore {
     private func insertFollowUp(_ followUp: FollowUp, stageID: String, op: PlannedOperation?) throws {
         try db.run(
             "INSERT OR IGNORE INTO followups(stage_id, operation_key, source_id, display_name, category, message, action) VALUES (?, ?, ?, ?, ?, ?, ?)",
-            [.text(stageID), (op?.key).sqlite, (op?.sourceID).sqlite, (op?.displayName).sqlite, .text(followUp.category),
-             .text(followUp.message), .text(followUp.action)])
+            [
+                .text(stageID), (op?.key).sqlite, (op?.sourceID).sqlite, (op?.displayName).sqlite, .text(followUp.category),
+                .text(followUp.message), .text(followUp.action),
+            ])
     }
 
     /// Records a follow-up that belongs to a stage rather than one operation.
@@ -689,26 +759,41 @@ package actor CheckpointStore {
             // Stage by stage through the index in stage order, until `limit` are read: no sort of every follow-up.
             var records: [FollowUpRecord] = []
             for stage in try db.query("SELECT id FROM stages ORDER BY ordinal") where records.count < limit {
-                records += try db.query("SELECT stage_id, operation_key, source_id, display_name, category, message, action FROM followups WHERE stage_id = ? ORDER BY id LIMIT ?",
-                                        [.text(stage.string(0) ?? ""), .integer(Int64(max(0, limit - records.count)))])
-                    .map { FollowUpRecord(stageID: $0.string(0) ?? "", operationKey: $0.string(1), sourceID: $0.string(2), displayName: $0.string(3),
-                                          followUp: FollowUp(category: $0.string(4) ?? "", message: $0.string(5) ?? "", action: $0.string(6) ?? "")) }
+                records += try db.query(
+                    "SELECT stage_id, operation_key, source_id, display_name, category, message, action FROM followups WHERE stage_id = ? ORDER BY id LIMIT ?",
+                    [.text(stage.string(0) ?? ""), .integer(Int64(max(0, limit - records.count)))]
+                )
+                .map {
+                    FollowUpRecord(
+                        stageID: $0.string(0) ?? "", operationKey: $0.string(1), sourceID: $0.string(2), displayName: $0.string(3),
+                        followUp: FollowUp(category: $0.string(4) ?? "", message: $0.string(5) ?? "", action: $0.string(6) ?? ""))
+                }
             }
             return records
         }
-        return try db.query("SELECT f.stage_id, f.operation_key, f.source_id, f.display_name, f.category, f.message, f.action FROM followups f JOIN stages s ON s.id = f.stage_id ORDER BY s.ordinal, f.id"
-                     + (limit.map { " LIMIT \(max(0, $0))" } ?? ""))
-            .map { FollowUpRecord(stageID: $0.string(0) ?? "", operationKey: $0.string(1), sourceID: $0.string(2), displayName: $0.string(3),
-                                  followUp: FollowUp(category: $0.string(4) ?? "", message: $0.string(5) ?? "", action: $0.string(6) ?? "")) }
+        return try db.query(
+            "SELECT f.stage_id, f.operation_key, f.source_id, f.display_name, f.category, f.message, f.action FROM followups f JOIN stages s ON s.id = f.stage_id ORDER BY s.ordinal, f.id"
+                + (limit.map { " LIMIT \(max(0, $0))" } ?? "")
+        )
+        .map {
+            FollowUpRecord(
+                stageID: $0.string(0) ?? "", operationKey: $0.string(1), sourceID: $0.string(2), displayName: $0.string(3),
+                followUp: FollowUp(category: $0.string(4) ?? "", message: $0.string(5) ?? "", action: $0.string(6) ?? ""))
+        }
     }
 
     /// Appends to the event log (in the caller's transaction, if any). Other modules write through ``append(_:simulated:)``,
     /// so every event is a ``RunEvent``.
-    func appendEvent(kind: String, stageID: String? = nil, operationKey: String? = nil, message: String,
-                            detail: JSONValue? = nil, simulated: Double?) throws {
-        try db.run("INSERT INTO events(at, simulated_seconds, stage_id, operation_key, kind, message, detail) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                   [.text(now()), simulated.map(SQLiteValue.real) ?? .null, stageID.sqlite, operationKey.sqlite, .text(kind), .text(message),
-                    detail.map { .text(JSONCoding.string($0)) } ?? .null])
+    func appendEvent(
+        kind: String, stageID: String? = nil, operationKey: String? = nil, message: String,
+        detail: JSONValue? = nil, simulated: Double?
+    ) throws {
+        try db.run(
+            "INSERT INTO events(at, simulated_seconds, stage_id, operation_key, kind, message, detail) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            [
+                .text(now()), simulated.map(SQLiteValue.real) ?? .null, stageID.sqlite, operationKey.sqlite, .text(kind), .text(message),
+                detail.map { .text(JSONCoding.string($0)) } ?? .null,
+            ])
     }
 
     /// The message and detail of every event of one kind, in log order (the detail is not part of ``events()``).
@@ -726,9 +811,10 @@ package actor CheckpointStore {
     /// The run's log in order, with each event's detail (read it typed with ``EventRecord/event``).
     package func events() throws -> [EventRecord] {
         try db.query("SELECT seq, at, simulated_seconds, stage_id, operation_key, kind, message, detail FROM events ORDER BY seq").map {
-            EventRecord(sequence: $0.int(0) ?? 0, at: $0.string(1) ?? "", simulatedSeconds: $0.double(2), stageID: $0.string(3),
-                        operationKey: $0.string(4), kind: $0.string(5) ?? "", message: $0.string(6) ?? "",
-                        detail: $0.string(7).flatMap { try? JSONCoding.decode(Data($0.utf8)) })
+            EventRecord(
+                sequence: $0.int(0) ?? 0, at: $0.string(1) ?? "", simulatedSeconds: $0.double(2), stageID: $0.string(3),
+                operationKey: $0.string(4), kind: $0.string(5) ?? "", message: $0.string(6) ?? "",
+                detail: $0.string(7).flatMap { try? JSONCoding.decode(Data($0.utf8)) })
         }
     }
 
@@ -739,7 +825,8 @@ package actor CheckpointStore {
         guard waits.values.contains(where: { $0 > 0 }) else { return }
         try db.transaction {
             for (reason, seconds) in waits.sorted(by: { $0.key < $1.key }) where seconds > 0 {
-                try db.run("""
+                try db.run(
+                    """
                     INSERT INTO simulated_waits(stage_id, reason, seconds) VALUES (?, ?, ?)
                     ON CONFLICT(stage_id, reason) DO UPDATE SET seconds = seconds + excluded.seconds
                     """, [.text(stageID), .text(reason), .real(seconds)])
@@ -762,7 +849,8 @@ package actor CheckpointStore {
             try db.run("DELETE FROM stage_dependencies")
             for (stageID, after) in dependencies {
                 for target in after {
-                    try db.run("INSERT OR IGNORE INTO stage_dependencies(stage_id, after_id) VALUES (?, ?)", [.text(stageID), .text(target)])
+                    try db.run(
+                        "INSERT OR IGNORE INTO stage_dependencies(stage_id, after_id) VALUES (?, ?)", [.text(stageID), .text(target)])
                 }
             }
         }

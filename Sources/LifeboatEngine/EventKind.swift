@@ -47,12 +47,14 @@ package enum EventKind: Sendable, Hashable, CustomStringConvertible {
         (.runStarted, "run.started"), (.runResumed, "run.resumed"), (.runStopped, "run.stopped"), (.runbookChanged, "run.runbook-changed"),
         (.snapshotSignature, "snapshot.signature"), (.readinessAssessed, "readiness.assessed"), (.readinessFinding, "readiness.finding"),
         (.preflightAssessed, "preflight.assessed"), (.stagePlanned, "stage.planned"), (.operationsSent, "operations.sent"),
-        (.operationsRecorded, "operations.recorded"), (.operationsRetry, "operations.retry"), (.operationsReconciling, "operations.reconciling"),
+        (.operationsRecorded, "operations.recorded"), (.operationsRetry, "operations.retry"),
+        (.operationsReconciling, "operations.reconciling"),
         (.operationAdopted, "operation.adopted"), (.operationFailed, "operation.failed"), (.gateWaiting, "gate.waiting"),
         (.gateApproved, "gate.approved"), (.gateDecision, "gate.decision"), (.followUpResolved, "followup.resolved"),
         (.idMapExported, "idmap.exported"), (.securityDefaultsDisabled, "securityDefaults.disabled"), (.tenantRecorded, "tenant.recorded"),
         (.domainTXT, "domain.txt"), (.domainHeld, "domain.held"), (.scenarioLoaded, "scenario.loaded"), (.scenarioSetup, "scenario.setup"),
-        (.scenarioInjected, "scenario.injected"), (.scenarioRecovered, "scenario.recovered"), (.throttlingLimits, "tabletop.throttling-limits"),
+        (.scenarioInjected, "scenario.injected"), (.scenarioRecovered, "scenario.recovered"),
+        (.throttlingLimits, "tabletop.throttling-limits"),
     ]
     private static let byText = Dictionary(uniqueKeysWithValues: fixed.map { ($0.1, $0.0) })
 
@@ -127,7 +129,8 @@ package struct RecordedFinding: Sendable, Codable, Hashable {
     /// The stages a preflight finding concerns.
     package var stages: [String]?
 
-    package init(severity: String, kind: String, summary: String, fix: String, objectCount: Int, objects: [Object], stages: [String]? = nil) {
+    package init(severity: String, kind: String, summary: String, fix: String, objectCount: Int, objects: [Object], stages: [String]? = nil)
+    {
         self.severity = severity
         self.kind = kind
         self.summary = summary
@@ -151,7 +154,8 @@ package struct RecordedFinding: Sendable, Codable, Hashable {
     /// Reads an event's detail; `nil` when it is not a finding (not a JSON object).
     package init?(detail: JSONValue) {
         guard case .object = detail, let data = try? JSONCoding.encode(detail),
-              let finding = try? JSONCoding.decode(RecordedFinding.self, from: data) else { return nil }
+            let finding = try? JSONCoding.decode(RecordedFinding.self, from: data)
+        else { return nil }
         self = finding
     }
 

@@ -6,8 +6,10 @@ import LifeboatRunbook
 extension Executor {
     /// Reconciles operations left in `sent`, then performs pending ones in windows; returns the number that failed
     /// and the ID-map rows committed, in commit order.
-    func runOperations(of stage: Runbook.Stage, kind: any StageKind, context: StageContext,
-                               planned: [PlannedOperation]?) async throws -> (failed: Int, mappings: [IDMapEntry]) {
+    func runOperations(
+        of stage: Runbook.Stage, kind: any StageKind, context: StageContext,
+        planned: [PlannedOperation]?
+    ) async throws -> (failed: Int, mappings: [IDMapEntry]) {
         var mappings: [IDMapEntry] = []
         func committed(_ completions: [CheckpointStore.Completion]) {
             for case .succeeded(_, _, let mapping?) in completions { mappings.append(mapping) }
@@ -42,7 +44,9 @@ extension Executor {
                 try await options.commitTarget?()
                 try await store.recordCompletions(results, stageID: stageID, simulatedSeconds: await simulatedNow())
             }
-            if let intents, kind.writesToTarget { try await store.recordIntents(intents.map(\.key), stageID: stageID, simulatedSeconds: await simulatedNow()) }
+            if let intents, kind.writesToTarget {
+                try await store.recordIntents(intents.map(\.key), stageID: stageID, simulatedSeconds: await simulatedNow())
+            }
         }
         func recorded(_ completions: [CheckpointStore.Completion]) async {
             committed(completions)
@@ -54,9 +58,12 @@ extension Executor {
             try await bookkeep(results: nil, intents: first)
         }
         // Started once the first window's intents are committed, so that window is not kept waiting for the CPU.
-        async let settled: [CheckpointStore.Completion] = unknown.isEmpty ? [] : concurrently(unknown) { op in
-            await self.execute(op, kind: kind, context: context, outcomeUnknown: true)
-        }
+        async let settled: [CheckpointStore.Completion] =
+            unknown.isEmpty
+            ? []
+            : concurrently(unknown) { op in
+                await self.execute(op, kind: kind, context: context, outcomeUnknown: true)
+            }
         var previous: [CheckpointStore.Completion]?
         for (number, batch) in batches.enumerated() {
             try Task.checkCancellation()
@@ -92,12 +99,16 @@ extension Executor {
 
     /// Performs one operation, reconciling after an ambiguous failure and retrying replication lag. `outcomeUnknown`: an
     /// earlier process sent its write and died before the result was recorded, so it is looked up before anything is sent.
-    private func execute(_ op: PlannedOperation, kind: any StageKind, context: StageContext,
-                         outcomeUnknown unknownAtStart: Bool = false) async -> CheckpointStore.Completion {
+    private func execute(
+        _ op: PlannedOperation, kind: any StageKind, context: StageContext,
+        outcomeUnknown unknownAtStart: Bool = false
+    ) async -> CheckpointStore.Completion {
         // An object an earlier stage already restored (from the recycle bin, or found in place) is not created again.
         if op.objectType != nil, let existing = context.idMap.entry(for: op.sourceID), existing.stageID != context.stage.id {
-            return .succeeded(op, OperationOutcome(.unchanged, newID: existing.newID, note: "already \(existing.how.rawValue) by stage \(existing.stageID)"),
-                              mapping: nil)
+            return .succeeded(
+                op,
+                OperationOutcome(.unchanged, newID: existing.newID, note: "already \(existing.how.rawValue) by stage \(existing.stageID)"),
+                mapping: nil)
         }
         if !mode.writesToTarget { return await dryRun(op, kind: kind, context: context) }
         var lastError: GraphError?
@@ -109,7 +120,9 @@ extension Executor {
         for attempt in 1...options.maxAttempts {
             do {
                 if outcomeUnknown {
-                    switch await Reconciliation.$afterUnknownOutcome.withValue(true, operation: { await reconcile(op, kind: kind, context: context) }) {
+                    switch await Reconciliation.$afterUnknownOutcome.withValue(
+                        true, operation: { await reconcile(op, kind: kind, context: context) })
+                    {
                     case .succeeded(let op, let outcome, let mapping):
                         return .succeeded(op, outcome, mapping: mapping)
                     case .notApplied(let op):
@@ -146,12 +159,15 @@ extension Executor {
         if outcomeUnknown {
             // Recorded as failed, but resumed as a write in flight: `retryFailed` puts it back to `sent`, so the next run
             // looks it up before anything is written again.
-            return .failed(op, code: CheckpointStore.outcomeUnknownCode,
-                           message: "the write may have landed but could not be looked up (\(lookupFailure?.code ?? lastError?.code ?? "Error"): \(lookupFailure?.message ?? lastError?.message ?? "gave up")); a resume looks it up before writing again",
-                           requestID: lookupFailure?.requestID ?? lastError?.requestID)
+            return .failed(
+                op, code: CheckpointStore.outcomeUnknownCode,
+                message:
+                    "the write may have landed but could not be looked up (\(lookupFailure?.code ?? lastError?.code ?? "Error"): \(lookupFailure?.message ?? lastError?.message ?? "gave up")); a resume looks it up before writing again",
+                requestID: lookupFailure?.requestID ?? lastError?.requestID)
         }
-        return .failed(op, code: lastError?.code ?? "Error", message: (lastError?.message ?? "gave up") + " (after \(options.maxAttempts) attempts)",
-                       requestID: lastError?.requestID)
+        return .failed(
+            op, code: lastError?.code ?? "Error", message: (lastError?.message ?? "gave up") + " (after \(options.maxAttempts) attempts)",
+            requestID: lastError?.requestID)
     }
 
     /// Looks the operation's object up without writing: found → adopted into this dry run's ID map, else "would write".
@@ -160,7 +176,9 @@ extension Executor {
         case .succeeded(let op, let outcome, let mapping):
             return .succeeded(op, outcome, mapping: mapping)
         case .failed(let op, let code, let message, _):
-            return .succeeded(op, OperationOutcome(.skipped, note: "dry run: would write; the target could not be checked (\(code): \(message))"), mapping: nil)
+            return .succeeded(
+                op, OperationOutcome(.skipped, note: "dry run: would write; the target could not be checked (\(code): \(message))"),
+                mapping: nil)
         case .notApplied(let op):
             return .succeeded(op, OperationOutcome(.skipped, note: "dry run: would write"), mapping: nil)
         }
@@ -202,12 +220,16 @@ extension Executor {
         case .applied: how = .restored
         case .skipped: return nil
         }
-        return IDMapEntry(objectType: type, oldID: op.sourceID, newID: newID, naturalKey: outcome.naturalKey ?? op.naturalKey, displayName: op.displayName,
-                          how: how, oldAppID: op.detail["appId"]?.stringValue, newAppID: outcome.newAppID, stageID: stage)
+        return IDMapEntry(
+            objectType: type, oldID: op.sourceID, newID: newID, naturalKey: outcome.naturalKey ?? op.naturalKey,
+            displayName: op.displayName,
+            how: how, oldAppID: op.detail["appId"]?.stringValue, newAppID: outcome.newAppID, stageID: stage)
     }
 
     /// Runs `body` over the items with at most `options.concurrency` in flight, keeping input order.
-    private func concurrently(_ items: [PlannedOperation], _ body: @escaping @Sendable (PlannedOperation) async -> CheckpointStore.Completion) async -> [CheckpointStore.Completion] {
+    private func concurrently(
+        _ items: [PlannedOperation], _ body: @escaping @Sendable (PlannedOperation) async -> CheckpointStore.Completion
+    ) async -> [CheckpointStore.Completion] {
         await withTaskGroup(of: (Int, CheckpointStore.Completion).self) { group in
             var results = [CheckpointStore.Completion?](repeating: nil, count: items.count)
             var next = 0

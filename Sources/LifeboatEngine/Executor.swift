@@ -31,9 +31,11 @@ package struct Executor: Sendable {
     private let crashCounter = CrashCounter()
 
     /// `prepared` must come from ``prepare(_:snapshot:)`` of the same runbook and snapshot; without it, `run()` plans them itself.
-    package init(runbook: Runbook, snapshot: Snapshot, graph: GraphClient, store: CheckpointStore, mode: RunMode,
-                options: ExecutorOptions, observer: (any RunObserver)? = nil, simulatedClock: (any GraphClock)? = nil,
-                simulatedEpoch: Date = Date(timeIntervalSince1970: 0), prepared: [PreparedStage]? = nil) {
+    package init(
+        runbook: Runbook, snapshot: Snapshot, graph: GraphClient, store: CheckpointStore, mode: RunMode,
+        options: ExecutorOptions, observer: (any RunObserver)? = nil, simulatedClock: (any GraphClock)? = nil,
+        simulatedEpoch: Date = Date(timeIntervalSince1970: 0), prepared: [PreparedStage]? = nil
+    ) {
         self.plannedStages = prepared
         self.runbook = runbook
         self.snapshot = snapshot
@@ -91,8 +93,10 @@ package struct Executor: Sendable {
                         _ = try await store.approveGate(stage.id, by: name, note: note, simulatedSeconds: await simulatedNow())
                         observer?.report(.gateApproved(id: stage.id, by: name))
                     case .pause:
-                        try await store.setStageStatus(stage.id, .waiting, message: "waiting at gate", simulatedSeconds: await simulatedNow())
-                        try await store.setRunStatus(.waiting, message: "paused at gate \(stage.id)", simulatedSeconds: await simulatedNow())
+                        try await store.setStageStatus(
+                            stage.id, .waiting, message: "waiting at gate", simulatedSeconds: await simulatedNow())
+                        try await store.setRunStatus(
+                            .waiting, message: "paused at gate \(stage.id)", simulatedSeconds: await simulatedNow())
                         observer?.report(.gateWaiting(id: stage.id, instructions: gate.instructions))
                         return .pausedAtGate(stageID: stage.id, instructions: gate.instructions)
                     }
@@ -114,23 +118,28 @@ package struct Executor: Sendable {
                 for warning in plan.warnings { observer?.report(.warning("\(stage.id): \(warning)")) }
             }
 
-            let context = StageContext(stage: stage, graph: graph, snapshot: snapshot, index: index, idMap: idMap,
-                                       outputDirectory: options.outputDirectory, checkpoint: store)
+            let context = StageContext(
+                stage: stage, graph: graph, snapshot: snapshot, index: index, idMap: idMap,
+                outputDirectory: options.outputDirectory, checkpoint: store)
             let (failed, mappings) = try await runOperations(of: stage, kind: kind, context: context, planned: fresh)
             if options.stop?.isRequested == true, try await store.operationCounts(stageID: stage.id)[.pending, default: 0] > 0 {
                 return try await stopped(at: stage.id)
             }
             if failed > 0 {
-                try await store.setStageStatus(stage.id, .failed, message: "\(failed) operations failed", simulatedSeconds: await simulatedNow())
-                try await store.setRunStatus(.failed, message: "stopped after stage \(stage.id): \(failed) operations failed", simulatedSeconds: await simulatedNow())
+                try await store.setStageStatus(
+                    stage.id, .failed, message: "\(failed) operations failed", simulatedSeconds: await simulatedNow())
+                try await store.setRunStatus(
+                    .failed, message: "stopped after stage \(stage.id): \(failed) operations failed", simulatedSeconds: await simulatedNow()
+                )
                 observer?.report(.stageFinished(id: stage.id, status: .failed, counts: try await store.operationCounts(stageID: stage.id)))
                 return .failed(stageID: stage.id, failedOperations: failed)
             }
             // The next stages see this stage's objects: the rows just committed, applied as the checkpoint applied them
             // (re-reading the whole map after every stage costs seconds on a tenant of 100,000 users).
             for mapping in mappings { idMap.record(mapping) }
-            let finishedContext = StageContext(stage: stage, graph: graph, snapshot: snapshot, index: index, idMap: idMap,
-                                               outputDirectory: options.outputDirectory, checkpoint: store)
+            let finishedContext = StageContext(
+                stage: stage, graph: graph, snapshot: snapshot, index: index, idMap: idMap,
+                outputDirectory: options.outputDirectory, checkpoint: store)
             if mode.writesToTarget {
                 try await kind.finish(in: finishedContext)
                 try await options.commitTarget?()
@@ -163,10 +172,12 @@ package struct Executor: Sendable {
     /// Records a clean stop asked for by the operator.
     private func stopped(at stageID: String?) async throws -> RunOutcome {
         if let stageID {
-            try await store.setStageStatus(stageID, .pending, message: "stopped by the operator between operations", simulatedSeconds: await simulatedNow())
+            try await store.setStageStatus(
+                stageID, .pending, message: "stopped by the operator between operations", simulatedSeconds: await simulatedNow())
         }
-        try await store.setRunStatus(.pending, message: "stopped by the operator" + (stageID.map { " during stage \($0)" } ?? ""),
-                                     simulatedSeconds: await simulatedNow())
+        try await store.setRunStatus(
+            .pending, message: "stopped by the operator" + (stageID.map { " during stage \($0)" } ?? ""),
+            simulatedSeconds: await simulatedNow())
         try await store.append(.runStopped(stageID: stageID), simulated: await simulatedNow())
         return .stopped(stageID: stageID)
     }

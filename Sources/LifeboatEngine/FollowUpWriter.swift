@@ -16,8 +16,10 @@ package enum FollowUpWriter {
         case .csv:
             var text = columns.joined(separator: ",") + "\n"
             for record in records {
-                let fields = [record.stageID, record.followUp.category, record.operationKey ?? "", record.sourceID ?? "",
-                              record.displayName ?? "", record.followUp.message, record.followUp.action]
+                let fields = [
+                    record.stageID, record.followUp.category, record.operationKey ?? "", record.sourceID ?? "",
+                    record.displayName ?? "", record.followUp.message, record.followUp.action,
+                ]
                 text += fields.map { CSVField.quoted($0) }.joined(separator: ",") + "\n"
             }
             return Data(text.utf8)

@@ -16,8 +16,10 @@ package enum IDMapWriter {
         case .csv:
             var text = columns.joined(separator: ",") + "\n"
             for entry in entries {
-                let fields = [entry.objectType.rawValue, entry.oldID, entry.newID, entry.naturalKey ?? "", entry.displayName,
-                              entry.how.rawValue, entry.oldAppID ?? "", entry.newAppID ?? "", entry.stageID]
+                let fields = [
+                    entry.objectType.rawValue, entry.oldID, entry.newID, entry.naturalKey ?? "", entry.displayName,
+                    entry.how.rawValue, entry.oldAppID ?? "", entry.newAppID ?? "", entry.stageID,
+                ]
                 text += fields.map(csvField).joined(separator: ",") + "\n"
             }
             return Data(text.utf8)

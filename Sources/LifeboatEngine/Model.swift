@@ -49,8 +49,10 @@ package struct PlannedOperation: Sendable, Hashable {
     /// Set when the operation is skipped at plan time, with the follow-up that explains why.
     package var skip: FollowUp?
 
-    package init(key: String, objectType: ObjectType?, sourceID: String, naturalKey: String?, displayName: String,
-                detail: JSONValue = .null, skip: FollowUp? = nil) {
+    package init(
+        key: String, objectType: ObjectType?, sourceID: String, naturalKey: String?, displayName: String,
+        detail: JSONValue = .null, skip: FollowUp? = nil
+    ) {
         self.key = key
         self.objectType = objectType
         self.sourceID = sourceID
@@ -99,8 +101,10 @@ package struct OperationOutcome: Sendable, Hashable {
     /// The app registration that sent the operation's write (``GraphApp/name``); the executor fills it in.
     package var app: String?
 
-    package init(_ result: Result, newID: String? = nil, newAppID: String? = nil, followUps: [FollowUp] = [], note: String? = nil,
-                naturalKey: String? = nil) {
+    package init(
+        _ result: Result, newID: String? = nil, newAppID: String? = nil, followUps: [FollowUp] = [], note: String? = nil,
+        naturalKey: String? = nil
+    ) {
         self.result = result
         self.newID = newID
         self.newAppID = newAppID
@@ -122,8 +126,10 @@ package struct IDMapEntry: Sendable, Hashable, Codable {
     package var newAppID: String?
     package var stageID: String
 
-    package init(objectType: ObjectType, oldID: String, newID: String, naturalKey: String?, displayName: String,
-                how: RestoreMethod, oldAppID: String? = nil, newAppID: String? = nil, stageID: String) {
+    package init(
+        objectType: ObjectType, oldID: String, newID: String, naturalKey: String?, displayName: String,
+        how: RestoreMethod, oldAppID: String? = nil, newAppID: String? = nil, stageID: String
+    ) {
         self.objectType = objectType
         self.oldID = oldID
         self.newID = newID

@@ -14,7 +14,9 @@ package struct ObjectSelection: Sendable {
 
     /// The options every selectable stage kind accepts.
     package static let options = [
-        OptionSpec("where", .stringMap, "only objects whose properties match, e.g. `department: Finance` or `userPrincipalName: \"*@contoso.com\"`"),
+        OptionSpec(
+            "where", .stringMap, "only objects whose properties match, e.g. `department: Finance` or `userPrincipalName: \"*@contoso.com\"`"
+        ),
         OptionSpec("memberOf", .stringList, "only direct members of these groups (display names or source ids)"),
     ]
 

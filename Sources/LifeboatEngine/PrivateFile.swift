@@ -1,4 +1,5 @@
 import Foundation
+
 #if canImport(Glibc)
     import Glibc
 #elseif canImport(Darwin)
@@ -97,7 +98,8 @@ package enum PrivateFile {
         } else if info.st_uid != geteuid() {
             problem = "it is owned by uid \(info.st_uid), not by this user (uid \(geteuid()))"
         } else if info.st_mode & 0o777 != 0o600 {
-            problem = "its mode is \(String(info.st_mode & 0o777, radix: 8)), not 600 (run `chmod 600 \(path)` if it is yours, or remove it)"
+            problem =
+                "its mode is \(String(info.st_mode & 0o777, radix: 8)), not 600 (run `chmod 600 \(path)` if it is yours, or remove it)"
         } else if info.st_nlink != 1 {
             problem = "it has \(info.st_nlink) hard links (another name could expose it)"
         }

@@ -122,16 +122,17 @@ package enum RunEvent: Sendable, Hashable {
     package var stageID: String? {
         switch self {
         case .runStopped(let stage), .scenarioInjected(let stage, _, _), .throttled(_, let stage, _, _, _),
-             .unrecognized(_, let stage, _, _, _):
+            .unrecognized(_, let stage, _, _, _):
             stage
         case .stageStatus(let stage, _, _), .stagePlanned(let stage, _), .operationsSent(let stage, _), .operationsRecorded(let stage, _),
-             .operationsRetry(let stage, _), .operationsReconciling(let stage, _), .operationAdopted(let stage, _, _, _),
-             .operationFailed(let stage, _, _), .gateWaiting(let stage), .gateApproved(let stage, _, _), .gateDecision(let stage, _),
-             .followUpsResolved(let stage, _, _, _), .idMapExported(let stage, _, _), .securityDefaultsDisabled(let stage),
-             .tenantRecorded(let stage, _, _), .domainTXT(let stage, _, _), .domainHeld(let stage, _, _), .scenarioRecovered(let stage, _, _):
+            .operationsRetry(let stage, _), .operationsReconciling(let stage, _), .operationAdopted(let stage, _, _, _),
+            .operationFailed(let stage, _, _), .gateWaiting(let stage), .gateApproved(let stage, _, _), .gateDecision(let stage, _),
+            .followUpsResolved(let stage, _, _, _), .idMapExported(let stage, _, _), .securityDefaultsDisabled(let stage),
+            .tenantRecorded(let stage, _, _), .domainTXT(let stage, _, _), .domainHeld(let stage, _, _),
+            .scenarioRecovered(let stage, _, _):
             stage
         case .runStarted, .runResumed, .runStatus, .runbookChanged, .snapshotSignature, .readinessAssessed, .readinessFinding,
-             .preflightAssessed, .scenarioLoaded, .scenarioSetup, .throttlingLimits:
+            .preflightAssessed, .scenarioLoaded, .scenarioSetup, .throttlingLimits:
             nil
         }
     }
@@ -140,7 +141,7 @@ package enum RunEvent: Sendable, Hashable {
     package var operationKey: String? {
         switch self {
         case .operationAdopted(_, let key, _, _), .operationFailed(_, let key, _), .scenarioInjected(_, let key, _),
-             .scenarioRecovered(_, let key, _):
+            .scenarioRecovered(_, let key, _):
             key
         case .unrecognized(_, _, let key, _, _):
             key
@@ -158,7 +159,8 @@ package enum RunEvent: Sendable, Hashable {
         case .runStopped: "stopped cleanly at an operation boundary; no write is in flight"
         case .runbookChanged(let from, let to): "runbook hash changed from \(from) to \(to)"
         case .snapshotSignature(let statement): statement
-        case .readinessAssessed(let runbook, let captured, let tally): "Readiness of \(runbook) with the snapshot captured \(captured): \(tally)"
+        case .readinessAssessed(let runbook, let captured, let tally):
+            "Readiness of \(runbook) with the snapshot captured \(captured): \(tally)"
         case .readinessFinding(let finding): "\(finding.severity) [\(finding.kind)] \(finding.summary)"
         case .preflightAssessed(let blocking, let findings):
             "Target preflight: \(findings == 0 ? "no findings" : "\(blocking) blocking, \(findings) in all")"
@@ -166,15 +168,18 @@ package enum RunEvent: Sendable, Hashable {
         case .operationsSent(_, let keys): "\(keys.count) writes about to be sent"
         case .operationsRecorded(_, let results): results.sorted { $0.key < $1.key }.map { "\($0.value) \($0.key)" }.joined(separator: ", ")
         case .operationsRetry(_, let count): "\(count) failed operations will be retried"
-        case .operationsReconciling(_, let count): "\(count) writes were in flight when the last run stopped; looking them up before retrying"
-        case .operationAdopted(_, _, let name, let newID): "\(name) already existed in the target (\(newID ?? "?")); adopted instead of written again"
+        case .operationsReconciling(_, let count):
+            "\(count) writes were in flight when the last run stopped; looking them up before retrying"
+        case .operationAdopted(_, _, let name, let newID):
+            "\(name) already existed in the target (\(newID ?? "?")); adopted instead of written again"
         case .operationFailed(_, _, let summary): summary
         case .gateWaiting: "waiting for approval"
         case .gateApproved(_, let person, let note): "approved by \(person)" + (note.map { ": \($0)" } ?? "")
         case .gateDecision(_, let text), .scenarioInjected(_, _, let text), .scenarioRecovered(_, _, let text): text
         case .followUpsResolved(_, let count, let category, let source): "\(count) \(category) follow-up(s) for \(source) dealt with"
         case .idMapExported(_, let rows, let path): "\(rows) ID-map rows written to \(path)"
-        case .securityDefaultsDisabled: "Security Defaults turned off: no MFA is enforced until the restored Conditional Access policies are enabled"
+        case .securityDefaultsDisabled:
+            "Security Defaults turned off: no MFA is enforced until the restored Conditional Access policies are enabled"
         case .tenantRecorded(_, let tenant, let domain): "target tenant \(tenant) with initial domain \(domain)"
         case .domainTXT(_, let domain, let record): "publish TXT \(record) at \(domain) (TTL 3600) so that \(domain) can be verified"
         case .domainHeld(_, let domain, let code): "\(domain) is verified in another tenant (\(code)); stopped polling"
@@ -212,8 +217,9 @@ extension RunEvent {
     /// Reads a stored event into its typed case; a kind this version does not know, or a row that does not read as its
     /// kind, is ``unrecognized(kind:stageID:operationKey:message:detail:)`` (never a crash).
     package init(record: EventRecord) {
-        let unrecognized = RunEvent.unrecognized(kind: record.kind, stageID: record.stageID, operationKey: record.operationKey,
-                                                 message: record.message, detail: record.detail)
+        let unrecognized = RunEvent.unrecognized(
+            kind: record.kind, stageID: record.stageID, operationKey: record.operationKey,
+            message: record.message, detail: record.detail)
         guard let event = Self.typed(record) else {
             self = unrecognized
             return
@@ -236,7 +242,9 @@ extension RunEvent {
         switch EventKind(record.kind) {
         case .runStarted:
             guard case let (modeText, rest)? = text.split(" run of "), let mode = RunMode(rawValue: modeText),
-                  case let (named, host)? = MessageText(rest).splitLast(" on "), case let (runbook, person)? = MessageText(named).split(" started by ") else { return nil }
+                case let (named, host)? = MessageText(rest).splitLast(" on "),
+                case let (runbook, person)? = MessageText(named).split(" started by ")
+            else { return nil }
             return .runStarted(mode: mode, runbookName: runbook, operatorName: person, host: host)
         case .runResumed:
             guard let rest = text.after("resumed by "), case let (person, host)? = MessageText(rest).splitLast(" on ") else { return nil }
@@ -246,20 +254,25 @@ extension RunEvent {
         case .runStopped:
             return .runStopped(stageID: stage)
         case .runbookChanged:
-            guard let rest = text.after("runbook hash changed from "), case let (from, to)? = MessageText(rest).split(" to ") else { return nil }
+            guard let rest = text.after("runbook hash changed from "), case let (from, to)? = MessageText(rest).split(" to ") else {
+                return nil
+            }
             return .runbookChanged(fromSHA256: from, toSHA256: to)
         case .snapshotSignature:
             return .snapshotSignature(statement: record.message)
         case .readinessAssessed:
-            guard let rest = text.after("Readiness of "), case let (runbook, verdict)? = MessageText(rest).split(" with the snapshot captured "),
-                  case let (captured, tally)? = MessageText(verdict).split(": ") else { return nil }
+            guard let rest = text.after("Readiness of "),
+                case let (runbook, verdict)? = MessageText(rest).split(" with the snapshot captured "),
+                case let (captured, tally)? = MessageText(verdict).split(": ")
+            else { return nil }
             return .readinessAssessed(runbook: runbook, snapshotCapturedAt: captured, tally: tally)
         case .readinessFinding:
             return record.detail.flatMap(RecordedFinding.init(detail:)).map { .readinessFinding($0) }
         case .preflightAssessed:
             if record.message == "Target preflight: no findings" { return .preflightAssessed(blocking: 0, findings: 0) }
             guard let rest = text.after("Target preflight: "), case let (blocking, all)? = MessageText(rest).split(" blocking, "),
-                  let blockingCount = Int(blocking), let count = MessageText(all).before(" in all").flatMap({ Int($0) }) else { return nil }
+                let blockingCount = Int(blocking), let count = MessageText(all).before(" in all").flatMap({ Int($0) })
+            else { return nil }
             return .preflightAssessed(blocking: blockingCount, findings: count)
         case .stage(let status):
             return stage.map { .stageStatus(stageID: $0, status, note: record.message) }
@@ -281,11 +294,14 @@ extension RunEvent {
             guard let stage, let count = text.leadingCount(" failed operations will be retried") else { return nil }
             return .operationsRetry(stageID: stage, operations: count)
         case .operationsReconciling:
-            guard let stage, let count = text.leadingCount(" writes were in flight when the last run stopped; looking them up before retrying") else { return nil }
+            guard let stage,
+                let count = text.leadingCount(" writes were in flight when the last run stopped; looking them up before retrying")
+            else { return nil }
             return .operationsReconciling(stageID: stage, operations: count)
         case .operationAdopted:
             guard let stage, let key = record.operationKey, let rest = text.before("); adopted instead of written again"),
-                  case let (name, newID)? = MessageText(rest).splitLast(" already existed in the target (") else { return nil }
+                case let (name, newID)? = MessageText(rest).splitLast(" already existed in the target (")
+            else { return nil }
             return .operationAdopted(stageID: stage, operationKey: key, displayName: name, newID: newID == "?" ? nil : newID)
         case .operationFailed:
             guard let stage, let key = record.operationKey else { return nil }
@@ -299,8 +315,10 @@ extension RunEvent {
         case .gateDecision:
             return stage.map { .gateDecision(stageID: $0, text: record.message) }
         case .followUpResolved:
-            guard let stage, case let (countText, rest)? = text.split(" "), let count = Int(countText), case let (category, tail)? = MessageText(rest).split(" follow-up(s) for "),
-                  let source = MessageText(tail).before(" dealt with") else { return nil }
+            guard let stage, case let (countText, rest)? = text.split(" "), let count = Int(countText),
+                case let (category, tail)? = MessageText(rest).split(" follow-up(s) for "),
+                let source = MessageText(tail).before(" dealt with")
+            else { return nil }
             return .followUpsResolved(stageID: stage, count: count, category: category, sourceID: source)
         case .idMapExported:
             guard let stage, case let (count, path)? = text.split(" ID-map rows written to "), let rows = Int(count) else { return nil }
@@ -308,21 +326,27 @@ extension RunEvent {
         case .securityDefaultsDisabled:
             return stage.map { .securityDefaultsDisabled(stageID: $0) }
         case .tenantRecorded:
-            guard let stage, let rest = text.after("target tenant "), case let (tenant, domain)? = MessageText(rest).split(" with initial domain ") else { return nil }
+            guard let stage, let rest = text.after("target tenant "),
+                case let (tenant, domain)? = MessageText(rest).split(" with initial domain ")
+            else { return nil }
             return .tenantRecorded(stageID: stage, tenantID: tenant, initialDomain: domain)
         case .domainTXT:
             guard let stage, let rest = text.after("publish TXT ").flatMap({ MessageText($0).before(" can be verified") }),
-                  case let (published, domain)? = MessageText(rest).splitLast(" (TTL 3600) so that "),
-                  let value = MessageText(published).before(" at \(domain)") else { return nil }
+                case let (published, domain)? = MessageText(rest).splitLast(" (TTL 3600) so that "),
+                let value = MessageText(published).before(" at \(domain)")
+            else { return nil }
             return .domainTXT(stageID: stage, domain: domain, record: value)
         case .domainHeld:
-            guard let stage, let rest = text.before("); stopped polling"), case let (domain, code)? = MessageText(rest).splitLast(" is verified in another tenant (") else { return nil }
+            guard let stage, let rest = text.before("); stopped polling"),
+                case let (domain, code)? = MessageText(rest).splitLast(" is verified in another tenant (")
+            else { return nil }
             return .domainHeld(stageID: stage, domain: domain, code: code)
         case .scenarioLoaded:
             return .scenarioLoaded(summary: record.message)
         case .scenarioSetup:
             guard let rest = text.after("in-place target: the fake tenant holds the snapshot's "),
-                  let count = MessageText(rest).leadingCount(" objects with their original ids") else { return nil }
+                let count = MessageText(rest).leadingCount(" objects with their original ids")
+            else { return nil }
             return .scenarioSetup(objects: count)
         case .scenarioInjected:
             return record.operationKey.map { .scenarioInjected(stageID: stage, eventKey: $0, text: record.message) }
@@ -335,8 +359,9 @@ extension RunEvent {
         case .throttle(let cause):
             let detail = record.detail
             if let detail, detail.objectValue == nil { return nil }
-            return .throttled(cause: cause, stageID: stage, note: record.message, retryAfterSeconds: detail?["retryAfter"]?.numberValue,
-                              endpoint: detail?["endpoint"]?.stringValue)
+            return .throttled(
+                cause: cause, stageID: stage, note: record.message, retryAfterSeconds: detail?["retryAfter"]?.numberValue,
+                endpoint: detail?["endpoint"]?.stringValue)
         case .unrecognized:
             return nil
         }
@@ -386,11 +411,14 @@ package struct ThrottlingLimitFigure: Sendable, Hashable {
 
     init?(detail: JSONValue) {
         guard let scope = detail["scope"]?.stringValue else { return nil }
-        self.init(scope: scope, label: detail["label"]?.stringValue ?? scope, waited: detail["waited"]?.numberValue ?? 0,
-                  lowerBound: detail["lowerBound"]?.numberValue ?? 0)
+        self.init(
+            scope: scope, label: detail["label"]?.stringValue ?? scope, waited: detail["waited"]?.numberValue ?? 0,
+            lowerBound: detail["lowerBound"]?.numberValue ?? 0)
     }
 
-    var detail: JSONValue { ["scope": .string(scope), "label": .string(label), "waited": .number(waited), "lowerBound": .number(lowerBound)] }
+    var detail: JSONValue {
+        ["scope": .string(scope), "label": .string(label), "waited": .number(waited), "lowerBound": .number(lowerBound)]
+    }
 }
 
 /// The words of an ``RunEvent/operationFailed(stageID:operationKey:summary:)`` event: the operation's name, Graph's
@@ -409,7 +437,8 @@ extension EventRecord {
 extension CheckpointStore {
     /// Appends an event to the run's log (in the caller's transaction, if any), as its kind, message and detail.
     package func append(_ event: RunEvent, simulated: Double?) throws {
-        try appendEvent(kind: event.kind.rawValue, stageID: event.stageID, operationKey: event.operationKey, message: event.message,
-                        detail: event.detail, simulated: simulated)
+        try appendEvent(
+            kind: event.kind.rawValue, stageID: event.stageID, operationKey: event.operationKey, message: event.message,
+            detail: event.detail, simulated: simulated)
     }
 }

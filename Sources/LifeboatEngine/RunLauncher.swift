@@ -37,8 +37,10 @@ package struct RunLauncher: Sendable {
     package var isNewRun: Bool { existing == nil }
 
     /// Opens (creating) the checkpoint at `statePath` under the run's lock and reads the run it holds.
-    package static func open(statePath: String, mode: RunMode, snapshot: Snapshot, locks: RunLocks = .shared,
-                            clock: @escaping @Sendable () -> Date = { Date() }) async throws(RunLaunchError) -> RunLauncher {
+    package static func open(
+        statePath: String, mode: RunMode, snapshot: Snapshot, locks: RunLocks = .shared,
+        clock: @escaping @Sendable () -> Date = { Date() }
+    ) async throws(RunLaunchError) -> RunLauncher {
         let store = try openStore(statePath, locks: locks, clock: clock)
         let found: (record: RunRecord, status: ProgressStatus, finishedAt: String?)?
         do {
@@ -51,11 +53,14 @@ package struct RunLauncher: Sendable {
         guard found.record.snapshotManifestSHA256 == snapshot.manifestSHA256 else {
             throw .otherSnapshot(path: statePath, held: found.record.snapshotManifestSHA256, given: snapshot.manifestSHA256)
         }
-        return RunLauncher(statePath: statePath, mode: mode, store: store,
-                           existing: ExistingRun(record: found.record, status: found.status, finishedAt: found.finishedAt), locks: locks)
+        return RunLauncher(
+            statePath: statePath, mode: mode, store: store,
+            existing: ExistingRun(record: found.record, status: found.status, finishedAt: found.finishedAt), locks: locks)
     }
 
-    private static func openStore(_ path: String, locks: RunLocks, clock: @escaping @Sendable () -> Date) throws(RunLaunchError) -> CheckpointStore {
+    private static func openStore(_ path: String, locks: RunLocks, clock: @escaping @Sendable () -> Date) throws(RunLaunchError)
+        -> CheckpointStore
+    {
         do {
             let parent = URL(fileURLWithPath: path).deletingLastPathComponent()
             try FileManager.default.createDirectory(at: parent, withIntermediateDirectories: true)
@@ -93,7 +98,8 @@ package struct RunLauncher: Sendable {
 
     /// Refuses a target other than the one the run was started against (a new run accepts any).
     package func checkTarget(tenantID: String?) throws(RunLaunchError) {
-        guard let existing, let recorded = existing.record.targetTenantId, let tenantID, recorded.lowercased() != tenantID.lowercased() else { return }
+        guard let existing, let recorded = existing.record.targetTenantId, let tenantID, recorded.lowercased() != tenantID.lowercased()
+        else { return }
         throw .otherTarget(path: statePath, recorded: recorded, reached: tenantID)
     }
 
@@ -120,13 +126,15 @@ package struct RunLauncher: Sendable {
                 fakeStatePath: request.target.fakeStatePath, concurrency: request.executor.concurrency, toolVersion: request.toolVersion,
                 operatorName: request.operatorName, host: request.host, startedAt: ISO8601DateFormatter().string(from: request.startedAt),
                 objectiveSeconds: runbook.objective, profile: request.profile, scenarioPath: request.scenarioPath, apps: request.apps)
-            try await store.startRun(record, stages: runbook.stages.map { ($0.id, $0.kind, $0.title) }, simulatedSeconds: request.startSimulatedSeconds)
+            try await store.startRun(
+                record, stages: runbook.stages.map { ($0.id, $0.kind, $0.title) }, simulatedSeconds: request.startSimulatedSeconds)
             // What the report says about the run's inputs is recorded once, when it starts.
             for input in request.inputs { try await input.record(in: store, simulatedSeconds: nil) }
         }
-        let executor = Executor(runbook: runbook, snapshot: request.snapshot, graph: request.graph, store: store, mode: mode,
-                                options: request.executor, observer: request.observer, simulatedClock: request.simulatedClock,
-                                simulatedEpoch: request.simulatedEpoch, prepared: request.prepared)
+        let executor = Executor(
+            runbook: runbook, snapshot: request.snapshot, graph: request.graph, store: store, mode: mode,
+            options: request.executor, observer: request.observer, simulatedClock: request.simulatedClock,
+            simulatedEpoch: request.simulatedEpoch, prepared: request.prepared)
         let launched = LaunchedRun(record: record, executor: executor, runbookChange: change)
         return existing == nil ? .started(launched) : .resumed(launched)
     }
@@ -201,8 +209,10 @@ package struct RunLaunchRequest: Sendable {
     /// The simulated time stamped on a new run's `run.started` event (what-if rehearsals start at 0).
     package var startSimulatedSeconds: Double?
 
-    package init(runbook: Runbook, runbookPath: String, snapshot: Snapshot, snapshotPath: String, parameters: [String: String],
-                target: RunTarget, graph: GraphClient, executor: ExecutorOptions, operatorName: String, toolVersion: String) {
+    package init(
+        runbook: Runbook, runbookPath: String, snapshot: Snapshot, snapshotPath: String, parameters: [String: String],
+        target: RunTarget, graph: GraphClient, executor: ExecutorOptions, operatorName: String, toolVersion: String
+    ) {
         self.runbook = runbook
         self.runbookPath = runbookPath
         self.snapshot = snapshot

@@ -140,7 +140,9 @@ package actor SecretsFile {
     package func append(kind: String, subject: String, secret: String) throws {
         try prepare()
         // The secret is written exactly as issued (a pass may start with `=` or `+`); the subject is defused as usual.
-        let line = [CSVField.quoted(kind), CSVField.quoted(subject), CSVField.quoted(secret, defusingFormulas: false)].joined(separator: ",") + "\n"
+        let line =
+            [CSVField.quoted(kind), CSVField.quoted(subject), CSVField.quoted(secret, defusingFormulas: false)].joined(separator: ",")
+            + "\n"
         try handle?.write(contentsOf: Data(line.utf8))
         try handle?.synchronize()
     }
@@ -149,8 +151,10 @@ package actor SecretsFile {
 /// Shared Graph look-ups stages use to reconcile by natural key.
 enum TargetLookup {
     /// The single object of a collection whose property equals a value, or `nil`.
-    static func find(_ graph: GraphClient, _ collection: String, where property: String, equals value: String,
-                     select: String = "id,displayName") async throws -> JSONObject? {
+    static func find(
+        _ graph: GraphClient, _ collection: String, where property: String, equals value: String,
+        select: String = "id,displayName"
+    ) async throws -> JSONObject? {
         let filter = "\(property) eq \(GraphClient.literal(value))"
         let read = { try await graph.list(collection, query: [QueryItem("$filter", filter), QueryItem("$select", select)]).first }
         // After a write whose outcome is unknown, `$filter` may not show it yet: a miss then is asked again while lists settle.
@@ -174,7 +178,8 @@ enum TargetLookup {
 
     /// The ids of a group's members or owners in the target.
     static func relationshipIDs(_ graph: GraphClient, groupID: String, relationship: String) async throws -> Set<String> {
-        let items = try await graph.list("/groups/\(groupID)/\(relationship)", query: [QueryItem("$select", "id"), QueryItem("$top", "999")])
+        let items = try await graph.list(
+            "/groups/\(groupID)/\(relationship)", query: [QueryItem("$select", "id"), QueryItem("$top", "999")])
         return Set(items.compactMap { $0["id"]?.stringValue })
     }
 }

@@ -40,7 +40,11 @@ package enum StageKindReference {
                 }
             }
             let permissions = StagePermissions.requirements(of: spec.name)
-            lines += ["", "Permissions: " + (permissions.isEmpty ? "none (sends no Graph request)." : permissions.map(describe).joined(separator: "; ") + ".")]
+            lines += [
+                "",
+                "Permissions: "
+                    + (permissions.isEmpty ? "none (sends no Graph request)." : permissions.map(describe).joined(separator: "; ") + "."),
+            ]
         }
         return lines.joined(separator: "\n") + "\n"
     }

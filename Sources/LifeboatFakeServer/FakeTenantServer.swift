@@ -58,16 +58,19 @@ package final class FakeTenantServer: Sendable {
     /// A server for `tenant` whose token endpoint knows `applications`; `operatorToken` guards the operator API
     /// (a new random one when nil); `now` is the token endpoint's clock
     /// (tests inject one to expire tokens without waiting).
-    package init(tenant: FakeTenant, applications: [AppRegistration], tokenLifetime: Int = 3599,
-                configuration: Configuration = Configuration(), operatorToken: String? = nil, operatorTokenFile: String? = nil,
-                now: @escaping @Sendable () -> Date = { Date() }) {
+    package init(
+        tenant: FakeTenant, applications: [AppRegistration], tokenLifetime: Int = 3599,
+        configuration: Configuration = Configuration(), operatorToken: String? = nil, operatorTokenFile: String? = nil,
+        now: @escaping @Sendable () -> Date = { Date() }
+    ) {
         self.tenant = tenant
         self.configuration = configuration
         self.operatorToken = operatorToken ?? Self.generateOperatorToken()
         self.operatorTokenFile = operatorTokenFile
         firstClientID = applications.first?.clientID.lowercased()
-        authority = FakeTokenAuthority(tenantID: tenant.tenantID, initialDomain: tenant.initialDomain, applications: applications,
-                                       tokenLifetime: tokenLifetime, now: now)
+        authority = FakeTokenAuthority(
+            tenantID: tenant.tenantID, initialDomain: tenant.initialDomain, applications: applications,
+            tokenLifetime: tokenLifetime, now: now)
     }
 
     /// The bound port, once the server listens.
@@ -133,8 +136,9 @@ package final class FakeTenantServer: Sendable {
         }
         return Application(
             responder: responder,
-            configuration: ApplicationConfiguration(address: .hostname(configuration.host, port: configuration.port),
-                                                    serverName: "Lifeboat-FakeTenant"),
+            configuration: ApplicationConfiguration(
+                address: .hostname(configuration.host, port: configuration.port),
+                serverName: "Lifeboat-FakeTenant"),
             onServerRunning: { channel in
                 onListening(channel.localAddress?.port ?? 0)
             },
@@ -160,7 +164,16 @@ package final class FakeTenantServer: Sendable {
         if segments.count == 4, segments[1] == "oauth2", segments[2] == "v2.0", segments[3] == "token" {
             return await token(request, tenant: String(segments[0]).removingPercentEncoding ?? String(segments[0]), path: path, body: bytes)
         }
-        return json(404, ["error": ["code": "NotFound", "message": .string("Nothing is served at \(path). Graph is under /v1.0, tokens at /{tenant}/oauth2/v2.0/token, the operator API under /_lifeboat/.")]])
+        return json(
+            404,
+            [
+                "error": [
+                    "code": "NotFound",
+                    "message": .string(
+                        "Nothing is served at \(path). Graph is under /v1.0, tokens at /{tenant}/oauth2/v2.0/token, the operator API under /_lifeboat/."
+                    ),
+                ]
+            ])
     }
 
     // MARK: - Graph
@@ -168,11 +181,17 @@ package final class FakeTenantServer: Sendable {
     private func graph(_ request: Request, target: String, body: Data) async -> Response {
         if let problem = await authority.check(authorization: request.headers[.authorization]) {
             let requestID = UUID().uuidString.lowercased()
-            var response = json(401, [
-                "error": ["code": "InvalidAuthenticationToken", "message": .string(problem.message),
-                          "innerError": ["date": .string(ISO8601DateFormatter().string(from: Date())), "request-id": .string(requestID),
-                                         "client-request-id": .string(requestID)]],
-            ])
+            var response = json(
+                401,
+                [
+                    "error": [
+                        "code": "InvalidAuthenticationToken", "message": .string(problem.message),
+                        "innerError": [
+                            "date": .string(ISO8601DateFormatter().string(from: Date())), "request-id": .string(requestID),
+                            "client-request-id": .string(requestID),
+                        ],
+                    ]
+                ])
             response.headers[.wwwAuthenticate] =
                 #"Bearer realm="", authorization_uri="https://login.microsoftonline.com/common/oauth2/authorize", client_id="00000003-0000-0000-c000-000000000000""#
             response.headers[HTTPField.Name("request-id")!] = requestID
@@ -195,23 +214,35 @@ package final class FakeTenantServer: Sendable {
         let answer = await tenant.handle(forwarded, app: app, roles: roles)
         var fields = HTTPFields()
         for (name, value) in answer.headers.sorted(by: { $0.key < $1.key }) {
-            guard let fieldName = HTTPField.Name(name), name != "content-length", name != "transfer-encoding", name != "connection" else { continue }
+            guard let fieldName = HTTPField.Name(name), name != "content-length", name != "transfer-encoding", name != "connection" else {
+                continue
+            }
             fields[fieldName] = value
         }
-        return Response(status: .init(code: answer.status), headers: fields,
-                        body: answer.body.isEmpty ? ResponseBody() : ResponseBody(byteBuffer: ByteBuffer(bytes: answer.body)))
+        return Response(
+            status: .init(code: answer.status), headers: fields,
+            body: answer.body.isEmpty ? ResponseBody() : ResponseBody(byteBuffer: ByteBuffer(bytes: answer.body)))
     }
 
     // MARK: - Token endpoint
 
     private func token(_ request: Request, tenant: String, path: String, body: Data) async -> Response {
         guard request.method == .post else {
-            return tokenJSON(405, TokenEndpointError(405, "invalid_request", 900_561, "The endpoint only accepts POST requests. Received a \(request.method.rawValue) request.").body(now: Date()))
+            return tokenJSON(
+                405,
+                TokenEndpointError(
+                    405, "invalid_request", 900_561,
+                    "The endpoint only accepts POST requests. Received a \(request.method.rawValue) request."
+                ).body(now: Date()))
         }
         let contentType = request.headers[.contentType]?.lowercased() ?? ""
         guard contentType.hasPrefix("application/x-www-form-urlencoded") else {
-            return tokenJSON(400, TokenEndpointError(400, "invalid_request", 900_144,
-                                                     "The request body must be application/x-www-form-urlencoded and contain the following parameter: 'grant_type'.").body(now: Date()))
+            return tokenJSON(
+                400,
+                TokenEndpointError(
+                    400, "invalid_request", 900_144,
+                    "The request body must be application/x-www-form-urlencoded and contain the following parameter: 'grant_type'."
+                ).body(now: Date()))
         }
         let form = FormBody.parse(String(decoding: body, as: UTF8.self))
         // The audience a client assertion must name: the URL the client posted to.
@@ -245,19 +276,42 @@ package final class FakeTenantServer: Sendable {
         switch (request.method, path) {
         case (.get, "/_lifeboat/census"):
             let rows = await tenant.census()
-            return json(200, ["collections": .object(JSONObject(uniqueKeysWithValues: rows.map {
-                ($0.collection, JSONValue.object(["live": .number(Double($0.live)), "deleted": .number(Double($0.deleted))]))
-            }))])
+            return json(
+                200,
+                [
+                    "collections": .object(
+                        JSONObject(
+                            uniqueKeysWithValues: rows.map {
+                                (
+                                    $0.collection,
+                                    JSONValue.object(["live": .number(Double($0.live)), "deleted": .number(Double($0.deleted))])
+                                )
+                            }))
+                ])
         case (.post, "/_lifeboat/delete"):
             guard let collection = input["collection"]?.stringValue else {
-                return json(400, ["error": ["code": "BadRequest", "message": "the body needs \"collection\" (users, groups, …) and may have \"filter\", \"purge\", \"deletedDaysAgo\""]])
+                return json(
+                    400,
+                    [
+                        "error": [
+                            "code": "BadRequest",
+                            "message":
+                                "the body needs \"collection\" (users, groups, …) and may have \"filter\", \"purge\", \"deletedDaysAgo\"",
+                        ]
+                    ])
             }
             do {
-                let deleted = try await tenant.delete(collection: collection, where: input["filter"]?.stringValue,
-                                                      purge: input["purge"]?.boolValue ?? false, deletedDaysAgo: input["deletedDaysAgo"]?.numberValue ?? 0)
-                return json(200, ["deleted": .array(deleted.map {
-                    ["id": .string($0.id), "displayName": .string($0.displayName), "recoverable": .bool($0.recoverable)]
-                })])
+                let deleted = try await tenant.delete(
+                    collection: collection, where: input["filter"]?.stringValue,
+                    purge: input["purge"]?.boolValue ?? false, deletedDaysAgo: input["deletedDaysAgo"]?.numberValue ?? 0)
+                return json(
+                    200,
+                    [
+                        "deleted": .array(
+                            deleted.map {
+                                ["id": .string($0.id), "displayName": .string($0.displayName), "recoverable": .bool($0.recoverable)]
+                            })
+                    ])
             } catch {
                 return json(400, ["error": ["code": "BadRequest", "message": .string("\(error)")]])
             }
@@ -273,7 +327,8 @@ package final class FakeTenantServer: Sendable {
             }
         case (.post, "/_lifeboat/domains/held"):
             guard let domain = input["domain"]?.stringValue, !domain.isEmpty else {
-                return json(400, ["error": ["code": "BadRequest", "message": "the body needs \"domain\" and may have \"held\" (true by default)"]])
+                return json(
+                    400, ["error": ["code": "BadRequest", "message": "the body needs \"domain\" and may have \"held\" (true by default)"]])
             }
             let held = input["held"]?.boolValue ?? true
             do {
@@ -284,14 +339,17 @@ package final class FakeTenantServer: Sendable {
             }
         case (.get, "/_lifeboat/health"):
             let throttling = await tenant.throttlingCounts
-            return json(200, [
-                "status": "ok", "tenantId": .string(tenant.tenantID), "initialDomain": .string(tenant.initialDomain),
-                "writes": .number(Double(await tenant.writeCount)), "liveTokens": .number(Double(await authority.liveTokenCount)),
-                "throttled": .number(Double(throttling.throttled)), "admitted": .number(Double(throttling.admitted)),
-                "operatorTokenFile": operatorTokenFile.map(JSONValue.string) ?? .null,
-            ])
+            return json(
+                200,
+                [
+                    "status": "ok", "tenantId": .string(tenant.tenantID), "initialDomain": .string(tenant.initialDomain),
+                    "writes": .number(Double(await tenant.writeCount)), "liveTokens": .number(Double(await authority.liveTokenCount)),
+                    "throttled": .number(Double(throttling.throttled)), "admitted": .number(Double(throttling.admitted)),
+                    "operatorTokenFile": operatorTokenFile.map(JSONValue.string) ?? .null,
+                ])
         default:
-            return json(404, ["error": ["code": "NotFound", "message": .string("Unknown operator endpoint \(request.method.rawValue) \(path).")]])
+            return json(
+                404, ["error": ["code": "NotFound", "message": .string("Unknown operator endpoint \(request.method.rawValue) \(path).")]])
         }
     }
 
@@ -303,13 +361,28 @@ package final class FakeTenantServer: Sendable {
         }
         // Compared in constant time: the token never leaks through timing.
         guard let presented, presented.utf8.count == operatorToken.utf8.count,
-              zip(presented.utf8, operatorToken.utf8).reduce(UInt8(0), { $0 | ($1.0 ^ $1.1) }) == 0 else {
-            return json(401, ["error": ["code": "Unauthorized", "message": "the operator API needs the token `lifeboat fake-tenant serve` printed and wrote to its operator-token file: Authorization: Bearer <token>"]])
+            zip(presented.utf8, operatorToken.utf8).reduce(UInt8(0), { $0 | ($1.0 ^ $1.1) }) == 0
+        else {
+            return json(
+                401,
+                [
+                    "error": [
+                        "code": "Unauthorized",
+                        "message":
+                            "the operator API needs the token `lifeboat fake-tenant serve` printed and wrote to its operator-token file: Authorization: Bearer <token>",
+                    ]
+                ])
         }
         if request.method == .post {
             let type = request.headers[.contentType]?.lowercased() ?? ""
             guard type.hasPrefix("application/json") else {
-                return json(415, ["error": ["code": "UnsupportedMediaType", "message": "the operator API takes a JSON body: Content-Type: application/json"]])
+                return json(
+                    415,
+                    [
+                        "error": [
+                            "code": "UnsupportedMediaType", "message": "the operator API takes a JSON body: Content-Type: application/json",
+                        ]
+                    ])
             }
             guard (try? JSONCoding.decode(body))?.objectValue != nil else {
                 return json(400, ["error": ["code": "BadRequest", "message": "the body must be a JSON object"]])
@@ -320,8 +393,9 @@ package final class FakeTenantServer: Sendable {
 
     private func json(_ status: Int, _ value: JSONValue) -> Response {
         let data = (try? JSONCoding.encode(value)) ?? Data()
-        return Response(status: .init(code: status), headers: [.contentType: "application/json; charset=utf-8"],
-                        body: ResponseBody(byteBuffer: ByteBuffer(bytes: data)))
+        return Response(
+            status: .init(code: status), headers: [.contentType: "application/json; charset=utf-8"],
+            body: ResponseBody(byteBuffer: ByteBuffer(bytes: data)))
     }
 }
 

@@ -19,8 +19,10 @@ package struct AppRegistration: Sendable {
     /// (``FakeTenantPermissions/defaultGrants`` unless given).
     package var roles: [String]
 
-    package init(clientID: String, secrets: [String] = [], certificates: [RegisteredCertificate] = [],
-                roles: [String] = FakeTenantPermissions.defaultGrants) {
+    package init(
+        clientID: String, secrets: [String] = [], certificates: [RegisteredCertificate] = [],
+        roles: [String] = FakeTenantPermissions.defaultGrants
+    ) {
         self.clientID = clientID
         self.secrets = secrets
         self.certificates = certificates
@@ -81,8 +83,10 @@ package actor FakeTokenAuthority {
     private var issued: [String: (clientID: String, expiresAt: Date, roles: Set<String>)] = [:]
     private let now: @Sendable () -> Date
 
-    package init(tenantID: String, initialDomain: String, applications: [AppRegistration], tokenLifetime: Int = 3599,
-                now: @escaping @Sendable () -> Date = { Date() }) {
+    package init(
+        tenantID: String, initialDomain: String, applications: [AppRegistration], tokenLifetime: Int = 3599,
+        now: @escaping @Sendable () -> Date = { Date() }
+    ) {
         self.tenantID = tenantID
         tenantNames = [tenantID.lowercased(), initialDomain.lowercased()]
         self.tokenLifetime = tokenLifetime
@@ -161,48 +165,65 @@ package actor FakeTokenAuthority {
 
     private func grant(tenant: String, form: [String: String], endpoint: String) throws(TokenEndpointError) -> String {
         guard tenantNames.contains(tenant.lowercased()) else {
-            throw TokenEndpointError(400, "invalid_request", 90002,
-                                     "Tenant '\(tenant)' not found. Check to make sure you have the correct tenant ID and are signing into the correct cloud.")
+            throw TokenEndpointError(
+                400, "invalid_request", 90002,
+                "Tenant '\(tenant)' not found. Check to make sure you have the correct tenant ID and are signing into the correct cloud.")
         }
         guard let grantType = form["grant_type"], !grantType.isEmpty else { throw .missing("grant_type") }
         guard grantType == "client_credentials" else {
-            throw TokenEndpointError(400, "unsupported_grant_type", 70003,
-                                     "The app requested an unsupported grant type '\(grantType)'. The fake tenant issues tokens for client_credentials only.")
+            throw TokenEndpointError(
+                400, "unsupported_grant_type", 70003,
+                "The app requested an unsupported grant type '\(grantType)'. The fake tenant issues tokens for client_credentials only.")
         }
         guard let clientID = form["client_id"], !clientID.isEmpty else { throw .missing("client_id") }
         guard let scope = form["scope"], !scope.isEmpty else { throw .missing("scope") }
         guard scope.hasSuffix("/.default"), !scope.contains(" ") else {
-            throw TokenEndpointError(400, "invalid_scope", 1_002_012,
-                                     "The provided value for scope \(scope) is not valid. Client credential flows must have a scope value with /.default suffixed to the resource identifier (application ID URI).")
+            throw TokenEndpointError(
+                400, "invalid_scope", 1_002_012,
+                "The provided value for scope \(scope) is not valid. Client credential flows must have a scope value with /.default suffixed to the resource identifier (application ID URI)."
+            )
         }
         let resource = String(scope.dropLast("/.default".count))
-        guard ["https://graph.microsoft.com", "00000003-0000-0000-c000-000000000000", "https://graph.microsoft.com/"].contains(resource.lowercased())
-                || endpoint.lowercased().hasPrefix(resource.lowercased() + "/") else {
-            throw TokenEndpointError(400, "invalid_resource", 500_011,
-                                     "The resource principal named \(resource) was not found in the tenant named \(tenant). Use https://graph.microsoft.com/.default.")
+        guard
+            ["https://graph.microsoft.com", "00000003-0000-0000-c000-000000000000", "https://graph.microsoft.com/"].contains(
+                resource.lowercased())
+                || endpoint.lowercased().hasPrefix(resource.lowercased() + "/")
+        else {
+            throw TokenEndpointError(
+                400, "invalid_resource", 500_011,
+                "The resource principal named \(resource) was not found in the tenant named \(tenant). Use https://graph.microsoft.com/.default."
+            )
         }
         guard let registration = registrations[clientID.lowercased()] else {
-            throw TokenEndpointError(400, "unauthorized_client", 700_016,
-                                     "Application with identifier '\(clientID)' was not found in the directory '\(tenant)'. This can happen if the application has not been installed by the administrator of the tenant or consented to by any user in the tenant. You may have sent your authentication request to the wrong tenant.")
+            throw TokenEndpointError(
+                400, "unauthorized_client", 700_016,
+                "Application with identifier '\(clientID)' was not found in the directory '\(tenant)'. This can happen if the application has not been installed by the administrator of the tenant or consented to by any user in the tenant. You may have sent your authentication request to the wrong tenant."
+            )
         }
         let secret = form["client_secret"], assertion = form["client_assertion"]
         switch (secret, assertion) {
         case (nil, nil):
-            throw TokenEndpointError(401, "invalid_client", 7_000_218,
-                                     "The request body must contain the following parameter: 'client_assertion' or 'client_secret'.")
+            throw TokenEndpointError(
+                401, "invalid_client", 7_000_218,
+                "The request body must contain the following parameter: 'client_assertion' or 'client_secret'.")
         case (.some, .some):
-            throw TokenEndpointError(400, "invalid_request", 90_014,
-                                     "The request body must contain only one client credential: 'client_secret' or 'client_assertion'.")
+            throw TokenEndpointError(
+                400, "invalid_request", 90_014,
+                "The request body must contain only one client credential: 'client_secret' or 'client_assertion'.")
         case (let secret?, nil):
             // Compare against every registered secret in constant time per candidate.
             guard registration.secrets.contains(where: { Self.constantTimeEqual($0, secret) }) else {
-                throw TokenEndpointError(401, "invalid_client", 7_000_215,
-                                         "Invalid client secret provided. Ensure the secret being sent in the request is the client secret value, not the client secret ID, for a secret added to app '\(registration.clientID)'.")
+                throw TokenEndpointError(
+                    401, "invalid_client", 7_000_215,
+                    "Invalid client secret provided. Ensure the secret being sent in the request is the client secret value, not the client secret ID, for a secret added to app '\(registration.clientID)'."
+                )
             }
         case (nil, let assertion?):
             guard form["client_assertion_type"] == "urn:ietf:params:oauth:client-assertion-type:jwt-bearer" else {
-                throw TokenEndpointError(400, "invalid_request", 900_144,
-                                         "The request body must contain the following parameter: 'client_assertion_type' with the value urn:ietf:params:oauth:client-assertion-type:jwt-bearer.")
+                throw TokenEndpointError(
+                    400, "invalid_request", 900_144,
+                    "The request body must contain the following parameter: 'client_assertion_type' with the value urn:ietf:params:oauth:client-assertion-type:jwt-bearer."
+                )
             }
             try verify(assertion: assertion, registration: registration, endpoint: endpoint)
         }
@@ -212,13 +233,15 @@ package actor FakeTokenAuthority {
     private func verify(assertion: String, registration: AppRegistration, endpoint: String) throws(TokenEndpointError) {
         let parts = assertion.split(separator: ".", omittingEmptySubsequences: false)
         guard parts.count == 3, let headerData = Base64URL.decode(String(parts[0])), let payloadData = Base64URL.decode(String(parts[1])),
-              let signature = Base64URL.decode(String(parts[2])),
-              let header = try? JSONCoding.decode(headerData).objectValue, let claims = try? JSONCoding.decode(payloadData).objectValue else {
+            let signature = Base64URL.decode(String(parts[2])),
+            let header = try? JSONCoding.decode(headerData).objectValue, let claims = try? JSONCoding.decode(payloadData).objectValue
+        else {
             throw TokenEndpointError(401, "invalid_client", 50027, "JWT token is invalid or malformed.")
         }
         let algorithm = header["alg"]?.stringValue ?? ""
         guard algorithm == "RS256" || algorithm == "PS256" else {
-            throw TokenEndpointError(401, "invalid_client", 5_002_738, "Invalid JWT token. 'alg' \(algorithm) is not supported; use RS256 or PS256.")
+            throw TokenEndpointError(
+                401, "invalid_client", 5_002_738, "Invalid JWT token. 'alg' \(algorithm) is not supported; use RS256 or PS256.")
         }
         // The header names the certificate by its SHA-256 thumbprint (or, from older clients, SHA-1).
         let candidates: [RegisteredCertificate]
@@ -227,35 +250,46 @@ package actor FakeTokenAuthority {
         } else if let thumbprint = header["x5t"]?.stringValue {
             candidates = registration.certificates.filter { Base64URL.decode(thumbprint) == $0.sha1Thumbprint }
         } else {
-            throw TokenEndpointError(401, "invalid_client", 700_027,
-                                     "Client assertion failed signature validation: the header names no certificate ('x5t#S256').")
+            throw TokenEndpointError(
+                401, "invalid_client", 700_027,
+                "Client assertion failed signature validation: the header names no certificate ('x5t#S256').")
         }
         guard !candidates.isEmpty else {
-            throw TokenEndpointError(401, "invalid_client", 700_027,
-                                     "The certificate with identifier used to sign the client assertion is not registered on application. [Reason - The key was not found., Please visit the Azure Portal, Graph Explorer or directly use MS Graph to see configured keys for app Id '\(registration.clientID)'.]")
+            throw TokenEndpointError(
+                401, "invalid_client", 700_027,
+                "The certificate with identifier used to sign the client assertion is not registered on application. [Reason - The key was not found., Please visit the Azure Portal, Graph Explorer or directly use MS Graph to see configured keys for app Id '\(registration.clientID)'.]"
+            )
         }
         let signed = Data((parts[0] + "." + parts[1]).utf8)
         let signatureValue = _RSA.Signing.RSASignature(rawRepresentation: signature)
         let padding: _RSA.Signing.Padding = algorithm == "PS256" ? .PSS : .insecurePKCS1v1_5
-        guard candidates.contains(where: { $0.publicKey.isValidSignature(signatureValue, for: SHA256.hash(data: signed), padding: padding) }) else {
+        guard
+            candidates.contains(where: { $0.publicKey.isValidSignature(signatureValue, for: SHA256.hash(data: signed), padding: padding) })
+        else {
             throw TokenEndpointError(401, "invalid_client", 700_027, "Client assertion contains an invalid signature.")
         }
         let audiences = claims["aud"]?.stringValue.map { [$0] } ?? claims["aud"]?.stringArray ?? []
         guard audiences.contains(where: { $0.caseInsensitiveCompare(endpoint) == .orderedSame }) else {
-            throw TokenEndpointError(401, "invalid_client", 700_021,
-                                     "Client assertion audience claim does not match Realm issuer. Review the documentation at https://learn.microsoft.com/entra/identity-platform/certificate-credentials. (expected aud \(endpoint))")
+            throw TokenEndpointError(
+                401, "invalid_client", 700_021,
+                "Client assertion audience claim does not match Realm issuer. Review the documentation at https://learn.microsoft.com/entra/identity-platform/certificate-credentials. (expected aud \(endpoint))"
+            )
         }
         guard claims["iss"]?.stringValue?.lowercased() == registration.clientID.lowercased(),
-              claims["sub"]?.stringValue?.lowercased() == registration.clientID.lowercased() else {
-            throw TokenEndpointError(401, "invalid_client", 700_023,
-                                     "Client assertion application identifier doesn't match 'client_id' parameter: 'iss' and 'sub' must both be the client id.")
+            claims["sub"]?.stringValue?.lowercased() == registration.clientID.lowercased()
+        else {
+            throw TokenEndpointError(
+                401, "invalid_client", 700_023,
+                "Client assertion application identifier doesn't match 'client_id' parameter: 'iss' and 'sub' must both be the client id.")
         }
         let current = now().timeIntervalSince1970
         guard let expiry = claims["exp"]?.numberValue, expiry > current else {
-            throw TokenEndpointError(401, "invalid_client", 700_024, "Client assertion is not within its valid time range: 'exp' is missing or in the past.")
+            throw TokenEndpointError(
+                401, "invalid_client", 700_024, "Client assertion is not within its valid time range: 'exp' is missing or in the past.")
         }
         if let notBefore = claims["nbf"]?.numberValue, notBefore > current + 1 {
-            throw TokenEndpointError(401, "invalid_client", 700_024, "Client assertion is not within its valid time range: 'nbf' is in the future.")
+            throw TokenEndpointError(
+                401, "invalid_client", 700_024, "Client assertion is not within its valid time range: 'nbf' is in the future.")
         }
     }
 
@@ -276,8 +310,10 @@ package actor FakeTokenAuthority {
         let token = "\(header).\(payload).\(nonce)"
         issued[token] = (clientID, issuedAt.addingTimeInterval(Double(tokenLifetime)), Set(roles))
         tokensIssued += 1
-        return ["token_type": "Bearer", "expires_in": .number(Double(tokenLifetime)), "ext_expires_in": .number(Double(tokenLifetime)),
-                "access_token": .string(token)]
+        return [
+            "token_type": "Bearer", "expires_in": .number(Double(tokenLifetime)), "ext_expires_in": .number(Double(tokenLifetime)),
+            "access_token": .string(token),
+        ]
     }
 
     static func constantTimeEqual(_ a: String, _ b: String) -> Bool {
@@ -312,7 +348,8 @@ struct TokenEndpointError: Error {
         let timestamp = ISO8601DateFormatter().string(from: now)
         return [
             "error": .string(error),
-            "error_description": .string("AADSTS\(code): \(message) Trace ID: \(trace) Correlation ID: \(correlation) Timestamp: \(timestamp)"),
+            "error_description": .string(
+                "AADSTS\(code): \(message) Trace ID: \(trace) Correlation ID: \(correlation) Timestamp: \(timestamp)"),
             "error_codes": [.number(Double(code))], "timestamp": .string(timestamp), "trace_id": .string(trace),
             "correlation_id": .string(correlation), "error_uri": .string("https://login.microsoftonline.com/error?code=\(code)"),
         ]

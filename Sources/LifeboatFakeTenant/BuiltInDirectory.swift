@@ -52,13 +52,17 @@ enum BuiltInDirectory {
     ]
 
     static func role(_ id: String, _ value: String, _ name: String) -> JSONValue {
-        ["id": .string(id), "value": .string(value), "displayName": .string(name), "description": .string(name),
-         "allowedMemberTypes": ["Application"], "isEnabled": true, "origin": "Application"]
+        [
+            "id": .string(id), "value": .string(value), "displayName": .string(name), "description": .string(name),
+            "allowedMemberTypes": ["Application"], "isEnabled": true, "origin": "Application",
+        ]
     }
 
     static func scope(_ id: String, _ value: String, _ name: String) -> JSONValue {
-        ["id": .string(id), "value": .string(value), "adminConsentDisplayName": .string(name), "adminConsentDescription": .string(name),
-         "userConsentDisplayName": .string(name), "userConsentDescription": .string(name), "isEnabled": true, "type": "User"]
+        [
+            "id": .string(id), "value": .string(value), "adminConsentDisplayName": .string(name), "adminConsentDescription": .string(name),
+            "userConsentDisplayName": .string(name), "userConsentDescription": .string(name), "isEnabled": true, "type": "User",
+        ]
     }
 
     /// The ids the seeded first-party service principals get.
@@ -86,11 +90,16 @@ enum BuiltInDirectory {
             try directory.put(id, type: "servicePrincipal", properties: principal)
         }
         for (templateId, name) in roles {
-            try directory.put(templateId, type: "unifiedRoleDefinition", properties: [
-                "id": .string(templateId), "templateId": .string(templateId), "displayName": .string(name), "description": .string(name),
-                "isBuiltIn": true, "isEnabled": true, "resourceScopes": ["/"],
-                "rolePermissions": [["allowedResourceActions": ["microsoft.directory/allEntities/allProperties/read"], "condition": .null]],
-            ])
+            try directory.put(
+                templateId, type: "unifiedRoleDefinition",
+                properties: [
+                    "id": .string(templateId), "templateId": .string(templateId), "displayName": .string(name),
+                    "description": .string(name),
+                    "isBuiltIn": true, "isEnabled": true, "resourceScopes": ["/"],
+                    "rolePermissions": [
+                        ["allowedResourceActions": ["microsoft.directory/allEntities/allProperties/read"], "condition": .null]
+                    ],
+                ])
         }
     }
 }

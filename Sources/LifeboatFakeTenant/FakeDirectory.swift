@@ -69,7 +69,8 @@ final class FakeDirectory {
             // A fake tenant must survive its process being killed (the OS keeps committed pages), not a power cut:
             // no fsync, which a tabletop of 100,000 users would otherwise pay at every WAL checkpoint.
             try db.execute("PRAGMA synchronous=OFF;")
-            try db.execute("""
+            try db.execute(
+                """
                 CREATE TABLE IF NOT EXISTS settings(key TEXT PRIMARY KEY, value TEXT NOT NULL);
                 CREATE TABLE IF NOT EXISTS objects(id TEXT PRIMARY KEY, type TEXT NOT NULL, json TEXT NOT NULL, seq INTEGER NOT NULL,
                                                    changed INTEGER NOT NULL DEFAULT 0);
@@ -91,7 +92,8 @@ final class FakeDirectory {
         }
         try db.forEachRow("SELECT id, type, json, seq, changed FROM objects ORDER BY seq") { row in
             guard let id = row.string(0), let type = row.string(1),
-                  let json = try? JSONCoding.decode(Data((row.string(2) ?? "{}").utf8)).objectValue else { return }
+                let json = try? JSONCoding.decode(Data((row.string(2) ?? "{}").utf8)).objectValue
+            else { return }
             let sequence = row[3].integer ?? 0, changed = row[4].integer ?? 0
             objects[id] = Entry(type: type, properties: json, sequence: sequence, changed: changed)
             idsByType[type, default: []].append(id)
@@ -100,7 +102,8 @@ final class FakeDirectory {
         }
         try db.forEachRow("SELECT id, type, json, deleted_at FROM deleted_objects") { row in
             guard let id = row.string(0), let type = row.string(1),
-                  let json = try? JSONCoding.decode(Data((row.string(2) ?? "{}").utf8)).objectValue else { return }
+                let json = try? JSONCoding.decode(Data((row.string(2) ?? "{}").utf8)).objectValue
+            else { return }
             deleted[id] = DeletedEntry(type: type, properties: json, deletedAt: row.double(3) ?? 0)
         }
         try db.forEachRow("SELECT seq, id, type FROM tombstones ORDER BY seq") { row in
@@ -120,7 +123,9 @@ final class FakeDirectory {
 
     func setSetting(_ key: String, _ value: String) throws {
         settings[key] = value
-        try db?.run("INSERT INTO settings(key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value", [.text(key), .text(value)])
+        try db?.run(
+            "INSERT INTO settings(key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+            [.text(key), .text(value)])
     }
 
     // MARK: - Objects
@@ -169,7 +174,8 @@ final class FakeDirectory {
             idsByType[type, default: []].append(id)
         }
         index(id: id, type: type, properties: properties)
-        try db?.run("""
+        try db?.run(
+            """
             INSERT INTO objects(id, type, json, seq, changed) VALUES (?, ?, ?, ?, ?)
             ON CONFLICT(id) DO UPDATE SET json = excluded.json, type = excluded.type, changed = excluded.changed
             """, [.text(id), .text(type), .text(JSONCoding.string(.object(properties))), .integer(objects[id]!.sequence), .integer(change)])
@@ -213,8 +219,9 @@ final class FakeDirectory {
         properties["deletedDateTime"] = .string(ISO8601DateFormatter().string(from: time))
         try remove(id)
         deleted[id] = DeletedEntry(type: existing.type, properties: properties, deletedAt: time.timeIntervalSince1970)
-        try db?.run("INSERT OR REPLACE INTO deleted_objects(id, type, json, deleted_at) VALUES (?, ?, ?, ?)",
-                    [.text(id), .text(existing.type), .text(JSONCoding.string(.object(properties))), .real(time.timeIntervalSince1970)])
+        try db?.run(
+            "INSERT OR REPLACE INTO deleted_objects(id, type, json, deleted_at) VALUES (?, ?, ?, ?)",
+            [.text(id), .text(existing.type), .text(JSONCoding.string(.object(properties))), .real(time.timeIntervalSince1970)])
     }
 
     /// Takes an object out of the recycle bin with its original id.
@@ -245,8 +252,9 @@ final class FakeDirectory {
     func addLink(_ source: String, _ relation: String, _ target: String) throws {
         guard linkIndex.insert(LinkKey(source: source, relation: relation, target: target)).inserted else { return }
         links[source, default: [:]][relation, default: []].append(target)
-        try db?.run("INSERT OR IGNORE INTO links(source, relation, target, seq) VALUES (?, ?, ?, ?)",
-                    [.text(source), .text(relation), .text(target), .integer(nextSequence)])
+        try db?.run(
+            "INSERT OR IGNORE INTO links(source, relation, target, seq) VALUES (?, ?, ?, ?)",
+            [.text(source), .text(relation), .text(target), .integer(nextSequence)])
     }
 
     func removeLink(_ source: String, _ relation: String, _ target: String) throws {

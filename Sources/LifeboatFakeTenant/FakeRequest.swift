@@ -37,14 +37,16 @@ struct FakeRequest {
         if path.isEmpty { path = "/" }
         if let json = request.json {
             guard let object = json.objectValue else {
-                throw GraphFailure.badRequest("Unable to read JSON request payload. Please ensure Content-Type header is set and payload is of valid JSON format.",
-                                              code: "BadRequest")
+                throw GraphFailure.badRequest(
+                    "Unable to read JSON request payload. Please ensure Content-Type header is set and payload is of valid JSON format.",
+                    code: "BadRequest")
             }
             body = object
         } else if let data = request.body, !data.isEmpty {
             guard let json = try? JSONCoding.decode(data), let object = json.objectValue else {
-                throw GraphFailure.badRequest("Unable to read JSON request payload. Please ensure Content-Type header is set and payload is of valid JSON format.",
-                                              code: "BadRequest")
+                throw GraphFailure.badRequest(
+                    "Unable to read JSON request payload. Please ensure Content-Type header is set and payload is of valid JSON format.",
+                    code: "BadRequest")
             }
             body = object
         }
@@ -92,4 +94,3 @@ enum ODataLiteral {
         return String(trimmed.dropFirst().dropLast()).replacingOccurrences(of: "''", with: "'")
     }
 }
-

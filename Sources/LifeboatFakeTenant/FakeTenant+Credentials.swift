@@ -16,14 +16,18 @@ extension FakeTenant {
             // Entra ID P1/P2 carry their service plan, as Graph lists it (api-reference/v1.0/resources/subscribedsku.md: servicePlans).
             var plans: [JSONValue] = []
             if let plan = Self.premiumPlans[skuPartNumber.uppercased()] {
-                let entry: JSONObject = ["servicePlanId": .string(plan.planId), "servicePlanName": .string(skuPartNumber.uppercased()),
-                                         "provisioningStatus": "Success", "appliesTo": "User"]
+                let entry: JSONObject = [
+                    "servicePlanId": .string(plan.planId), "servicePlanName": .string(skuPartNumber.uppercased()),
+                    "provisioningStatus": "Success", "appliesTo": "User",
+                ]
                 plans.append(.object(entry))
             }
             let prepaid: JSONObject = ["enabled": .number(Double(units)), "suspended": 0, "warning": 0, "lockedOut": 0]
             let sku: JSONObject = [
-                "id": .string("\(tenantID)_\(skuId.lowercased())"), "skuId": .string(skuId.lowercased()), "skuPartNumber": .string(skuPartNumber),
-                "capabilityStatus": "Enabled", "appliesTo": "User", "consumedUnits": 0, "prepaidUnits": .object(prepaid), "servicePlans": .array(plans),
+                "id": .string("\(tenantID)_\(skuId.lowercased())"), "skuId": .string(skuId.lowercased()),
+                "skuPartNumber": .string(skuPartNumber),
+                "capabilityStatus": "Enabled", "appliesTo": "User", "consumedUnits": 0, "prepaidUnits": .object(prepaid),
+                "servicePlans": .array(plans),
             ]
             skus.append(sku)
         }
@@ -38,10 +42,16 @@ extension FakeTenant {
         // A profile that buys Entra ID P1/P2 (newTenant.conditionalAccessLicensed) shows it as Graph would (api-reference/v1.0/resources/subscribedsku.md): P2;
         // the permissive start (no newTenant section) allows Conditional Access, so it shows P1.
         let bought: String?
-        if let newTenant = profile.newTenant { bought = newTenant.conditionalAccessLicensed ? "AAD_PREMIUM_P2" : nil } else { bought = "AAD_PREMIUM" }
+        if let newTenant = profile.newTenant {
+            bought = newTenant.conditionalAccessLicensed ? "AAD_PREMIUM_P2" : nil
+        } else {
+            bought = "AAD_PREMIUM"
+        }
         if let bought, let plan = Self.premiumPlans[bought], !skus.contains(where: { $0["skuId"]?.stringValue == plan.skuId }) {
-            let planEntry: JSONObject = ["servicePlanId": .string(plan.planId), "servicePlanName": .string(bought), "provisioningStatus": "Success",
-                                         "appliesTo": "User"]
+            let planEntry: JSONObject = [
+                "servicePlanId": .string(plan.planId), "servicePlanName": .string(bought), "provisioningStatus": "Success",
+                "appliesTo": "User",
+            ]
             let sku: JSONObject = [
                 "id": .string("\(tenantID)_\(plan.skuId)"), "skuId": .string(plan.skuId), "skuPartNumber": .string(bought),
                 "capabilityStatus": "Enabled", "appliesTo": "User", "consumedUnits": 0,
@@ -69,7 +79,9 @@ extension FakeTenant {
         var skus = subscribedSkus()
         var assigned = object["assignedLicenses"]?.arrayValue?.compactMap(\.objectValue) ?? []
         for license in add {
-            guard let skuId = license["skuId"]?.stringValue?.lowercased() else { throw GraphFailure.badRequest("Invalid value specified for property 'skuId'.") }
+            guard let skuId = license["skuId"]?.stringValue?.lowercased() else {
+                throw GraphFailure.badRequest("Invalid value specified for property 'skuId'.")
+            }
             guard let index = skus.firstIndex(where: { $0["skuId"]?.stringValue == skuId }) else {
                 throw GraphFailure.badRequest("License \(skuId) does not correspond to a valid company License.")
             }
@@ -77,10 +89,12 @@ extension FakeTenant {
                 assigned[existing] = ["skuId": .string(skuId), "disabledPlans": license["disabledPlans"] ?? []]
                 continue
             }
-            let consumed = skus[index]["consumedUnits"]?.numberValue ?? 0, enabled = skus[index]["prepaidUnits"]?["enabled"]?.numberValue ?? 0
+            let consumed = skus[index]["consumedUnits"]?.numberValue ?? 0,
+                enabled = skus[index]["prepaidUnits"]?["enabled"]?.numberValue ?? 0
             if type == "user" {
                 guard consumed < enabled else {
-                    throw GraphFailure.badRequest("Subscription for \(skus[index]["skuPartNumber"]?.stringValue ?? skuId) does not have any available licenses.")
+                    throw GraphFailure.badRequest(
+                        "Subscription for \(skus[index]["skuPartNumber"]?.stringValue ?? skuId) does not have any available licenses.")
                 }
                 skus[index]["consumedUnits"] = .number(consumed + 1)
             }
@@ -112,7 +126,8 @@ extension FakeTenant {
             try checkAccessPassAllowed(for: userID)
             let policy = accessPassConfiguration()
             let minutes = body["lifetimeInMinutes"]?.numberValue ?? policy["defaultLifetimeInMinutes"]?.numberValue ?? 60
-            let minimum = policy["minimumLifetimeInMinutes"]?.numberValue ?? 10, maximum = policy["maximumLifetimeInMinutes"]?.numberValue ?? 43_200
+            let minimum = policy["minimumLifetimeInMinutes"]?.numberValue ?? 10,
+                maximum = policy["maximumLifetimeInMinutes"]?.numberValue ?? 43_200
             guard (minimum...maximum).contains(minutes) else {
                 throw GraphFailure.badRequest(
                     "lifetimeInMinutes must be between \(Int(minimum)) and \(Int(maximum)) (the Temporary Access Pass policy's limits).")
@@ -123,7 +138,8 @@ extension FakeTenant {
                 "createdDateTime": .string(now), "startDateTime": .string(now), "lifetimeInMinutes": .number(minutes),
                 "isUsableOnce": body["isUsableOnce"] ?? false, "isUsable": true, "methodUsabilityReason": "EnabledByPolicy",
             ]
-            let pass = String((0..<16).map { _ in Array("ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz23456789!@#$%&").randomElement()! })
+            let pass = String(
+                (0..<16).map { _ in Array("ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz23456789!@#$%&").randomElement()! })
             try directory.setSetting(key, String(decoding: try JSONCoding.encode(JSONValue.object(method)), as: UTF8.self))
             var answer = method
             answer["temporaryAccessPass"] = .string(pass)  // returned once, never stored

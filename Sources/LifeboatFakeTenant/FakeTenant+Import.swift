@@ -45,12 +45,15 @@ extension FakeTenant {
             let relationships: Set<String> = ["members", "owners", "manager"]
             for user in snapshot.users { try put(user.id, "user", user.properties.filter { !relationships.contains($0.key) }) }
             for group in snapshot.groups { try put(group.id, "group", group.properties.filter { !relationships.contains($0.key) }) }
-            for unit in snapshot.administrativeUnits { try put(unit.id, "administrativeUnit", unit.properties.filter { !relationships.contains($0.key) }) }
+            for unit in snapshot.administrativeUnits {
+                try put(unit.id, "administrativeUnit", unit.properties.filter { !relationships.contains($0.key) })
+            }
             for app in snapshot.applications { try put(app.id, "application", app.properties.filter { !relationships.contains($0.key) }) }
             for principal in snapshot.servicePrincipals {
                 // A first-party service principal the tenant was seeded with gives way to the snapshot's (same appId, its id).
                 if let seeded = directory.lookup("servicePrincipal", "appId", principal.appId), seeded != principal.id,
-                   BuiltInDirectory.isSeeded(seeded), directory.links[seeded] == nil {
+                    BuiltInDirectory.isSeeded(seeded), directory.links[seeded] == nil
+                {
                     try directory.remove(seeded)
                 }
                 guard directory.lookup("servicePrincipal", "appId", principal.appId) == nil else { continue }
@@ -73,7 +76,9 @@ extension FakeTenant {
                 try directory.addLink(assignment.principalId, "appRoleAssignments", assignment.id)
             }
             for group in snapshot.groups {
-                for member in group.members where directory.object(member.id) != nil { try directory.addLink(group.id, "members", member.id) }
+                for member in group.members where directory.object(member.id) != nil {
+                    try directory.addLink(group.id, "members", member.id)
+                }
                 for owner in group.owners where directory.object(owner.id) != nil { try directory.addLink(group.id, "owners", owner.id) }
             }
             for unit in snapshot.administrativeUnits {

@@ -70,12 +70,15 @@ extension FakeTenant {
     /// api-reference/v1.0/api/conditionalaccesspolicy-update.md): a P1/P2 licence for any write, and security defaults off for a create.
     func checkConditionalAccessAllowed(creating: Bool) throws(GraphFailure) {
         guard conditionalAccessLicensed else {
-            throw GraphFailure(status: 403, code: "Authorization_RequestDenied",
-                               message: "Conditional Access requires a Microsoft Entra ID P1 or P2 licence, and the tenant has none.")
+            throw GraphFailure(
+                status: 403, code: "Authorization_RequestDenied",
+                message: "Conditional Access requires a Microsoft Entra ID P1 or P2 licence, and the tenant has none.")
         }
         if creating, securityDefaultsEnabled {
-            throw GraphFailure(status: 400, code: "BadRequest",
-                               message: "Security Defaults is enabled in the tenant. Disable Security Defaults before creating Conditional Access policies.")
+            throw GraphFailure(
+                status: 400, code: "BadRequest",
+                message:
+                    "Security Defaults is enabled in the tenant. Disable Security Defaults before creating Conditional Access policies.")
         }
     }
 
@@ -84,7 +87,9 @@ extension FakeTenant {
     /// The Temporary Access Pass configuration of the authentication-methods policy
     /// (api-reference/v1.0/resources/temporaryaccesspassauthenticationmethodconfiguration.md): the last PATCH, else the profile's starting state.
     func accessPassConfiguration() -> JSONObject {
-        if let text = directory.setting("tapConfiguration"), let stored = try? JSONCoding.decode(Data(text.utf8)).objectValue { return stored }
+        if let text = directory.setting("tapConfiguration"), let stored = try? JSONCoding.decode(Data(text.utf8)).objectValue {
+            return stored
+        }
         let enabled = profile.newTenant?.temporaryAccessPassEnabled ?? true
         return [
             "@odata.type": "#microsoft.graph.temporaryAccessPassAuthenticationMethodConfiguration", "id": "TemporaryAccessPass",
@@ -105,13 +110,17 @@ extension FakeTenant {
             let body = request.body ?? [:]
             try GraphSchema.v1.validate(body, as: "temporaryAccessPassAuthenticationMethodConfiguration")
             try GraphSchema.v1.validateEnums(body, as: "temporaryAccessPassAuthenticationMethodConfiguration")
-            if let id = body["id"], id != "TemporaryAccessPass" { throw GraphFailure.badRequest("Property 'id' is read-only and cannot be set.") }
+            if let id = body["id"], id != "TemporaryAccessPass" {
+                throw GraphFailure.badRequest("Property 'id' is read-only and cannot be set.")
+            }
             var configuration = accessPassConfiguration()
             for (key, value) in body where !key.hasPrefix("@") { configuration[key] = value }
-            let minimum = configuration["minimumLifetimeInMinutes"]?.numberValue ?? 60, maximum = configuration["maximumLifetimeInMinutes"]?.numberValue ?? 480
+            let minimum = configuration["minimumLifetimeInMinutes"]?.numberValue ?? 60,
+                maximum = configuration["maximumLifetimeInMinutes"]?.numberValue ?? 480
             let fallback = configuration["defaultLifetimeInMinutes"]?.numberValue ?? 60
             guard 10 <= minimum, minimum <= maximum, maximum <= 43_200, (minimum...maximum).contains(fallback) else {
-                throw GraphFailure.badRequest("Lifetimes must satisfy 10 <= minimum <= default <= maximum <= 43200 minutes.", code: "BadRequest")
+                throw GraphFailure.badRequest(
+                    "Lifetimes must satisfy 10 <= minimum <= default <= maximum <= 43200 minutes.", code: "BadRequest")
             }
             let data = try JSONCoding.encode(JSONValue.object(configuration))
             try directory.transaction { try directory.setSetting("tapConfiguration", String(decoding: data, as: UTF8.self)) }
@@ -126,12 +135,15 @@ extension FakeTenant {
         guard request.method == "GET" else {
             throw GraphFailure(status: 405, code: "Request_BadRequest", message: "\(request.method) is not supported on \(request.path).")
         }
-        return try json(200, select([
-            "id": "authenticationMethodsPolicy", "displayName": "Authentication Methods Policy",
-            "description": "The tenant-wide policy that controls which authentication methods users may use.",
-            "policyVersion": "1.5", "policyMigrationState": "migrationComplete",
-            "authenticationMethodConfigurations": [.object(accessPassConfiguration())],
-        ], request))
+        return try json(
+            200,
+            select(
+                [
+                    "id": "authenticationMethodsPolicy", "displayName": "Authentication Methods Policy",
+                    "description": "The tenant-wide policy that controls which authentication methods users may use.",
+                    "policyVersion": "1.5", "policyMigrationState": "migrationComplete",
+                    "authenticationMethodConfigurations": [.object(accessPassConfiguration())],
+                ], request))
     }
 
     /// Whether the TAP policy lets `userID` have a pass: the method is enabled and the user is a target (`all_users`,
@@ -140,7 +152,8 @@ extension FakeTenant {
         let configuration = accessPassConfiguration()
         guard configuration["state"]?.stringValue == "enabled" else {
             throw GraphFailure.badRequest(
-                "The Temporary Access Pass authentication method is disabled in the tenant's authentication methods policy.", code: "BadRequest")
+                "The Temporary Access Pass authentication method is disabled in the tenant's authentication methods policy.",
+                code: "BadRequest")
         }
         func targets(_ key: String) -> Bool {
             (configuration[key]?.arrayValue ?? []).contains { target in
@@ -172,27 +185,45 @@ extension FakeTenant {
 /// Properties Graph computes or keeps read-only, refused on create and update (the resource pages mark them "Read-only").
 enum ReadOnlyProperties {
     static let byType: [String: (page: String, names: Set<String>)] = [
-        "user": ("api-reference/v1.0/resources/user.md", [
-            "id", "assignedPlans", "createdDateTime", "creationType", "imAddresses", "legalAgeGroupClassification", "licenseAssignmentStates",
-            "onPremisesDistinguishedName", "onPremisesDomainName", "onPremisesLastSyncDateTime", "onPremisesSamAccountName",
-            "onPremisesSecurityIdentifier", "onPremisesSyncEnabled", "onPremisesUserPrincipalName", "provisionedPlans", "proxyAddresses",
-            "refreshTokensValidFromDateTime", "signInSessionsValidFromDateTime", "deletedDateTime",
-        ]),
-        "group": ("api-reference/v1.0/resources/group.md", [
-            "id", "assignedLabels", "assignedLicenses", "createdDateTime", "expirationDateTime", "licenseProcessingState", "mail",
-            "onPremisesLastSyncDateTime", "onPremisesSamAccountName", "onPremisesSecurityIdentifier", "onPremisesSyncEnabled", "proxyAddresses",
-            "renewedDateTime", "deletedDateTime",
-        ]),
-        "application": ("api-reference/v1.0/resources/application.md", ["id", "appId", "createdDateTime", "deletedDateTime", "publisherDomain"]),
-        "servicePrincipal": ("api-reference/v1.0/resources/serviceprincipal.md", ["id", "applicationTemplateId", "deletedDateTime", "signInAudience"]),
+        "user": (
+            "api-reference/v1.0/resources/user.md",
+            [
+                "id", "assignedPlans", "createdDateTime", "creationType", "imAddresses", "legalAgeGroupClassification",
+                "licenseAssignmentStates",
+                "onPremisesDistinguishedName", "onPremisesDomainName", "onPremisesLastSyncDateTime", "onPremisesSamAccountName",
+                "onPremisesSecurityIdentifier", "onPremisesSyncEnabled", "onPremisesUserPrincipalName", "provisionedPlans",
+                "proxyAddresses",
+                "refreshTokensValidFromDateTime", "signInSessionsValidFromDateTime", "deletedDateTime",
+            ]
+        ),
+        "group": (
+            "api-reference/v1.0/resources/group.md",
+            [
+                "id", "assignedLabels", "assignedLicenses", "createdDateTime", "expirationDateTime", "licenseProcessingState", "mail",
+                "onPremisesLastSyncDateTime", "onPremisesSamAccountName", "onPremisesSecurityIdentifier", "onPremisesSyncEnabled",
+                "proxyAddresses",
+                "renewedDateTime", "deletedDateTime",
+            ]
+        ),
+        "application": (
+            "api-reference/v1.0/resources/application.md", ["id", "appId", "createdDateTime", "deletedDateTime", "publisherDomain"]
+        ),
+        "servicePrincipal": (
+            "api-reference/v1.0/resources/serviceprincipal.md", ["id", "applicationTemplateId", "deletedDateTime", "signInAudience"]
+        ),
         "administrativeUnit": ("api-reference/v1.0/resources/administrativeunit.md", ["id", "deletedDateTime"]),
-        "conditionalAccessPolicy": ("api-reference/v1.0/resources/conditionalaccesspolicy.md", ["id", "createdDateTime", "modifiedDateTime"]),
+        "conditionalAccessPolicy": (
+            "api-reference/v1.0/resources/conditionalaccesspolicy.md", ["id", "createdDateTime", "modifiedDateTime"]
+        ),
         "namedLocation": ("api-reference/v1.0/resources/namedlocation.md", ["id", "createdDateTime", "modifiedDateTime"]),
         "oauth2PermissionGrant": ("api-reference/v1.0/resources/oauth2permissiongrant.md", ["id"]),
         "unifiedRoleDefinition": ("api-reference/v1.0/resources/unifiedroledefinition.md", ["id", "isBuiltIn"]),
         "unifiedRoleAssignment": ("api-reference/v1.0/resources/unifiedroleassignment.md", ["id"]),
         "federatedIdentityCredential": ("api-reference/v1.0/resources/federatedidentitycredential.md", ["id"]),
-        "authenticationStrengthPolicy": ("api-reference/v1.0/resources/authenticationstrengthpolicy.md", ["id", "createdDateTime", "modifiedDateTime", "policyType", "requirementsSatisfied"]),
+        "authenticationStrengthPolicy": (
+            "api-reference/v1.0/resources/authenticationstrengthpolicy.md",
+            ["id", "createdDateTime", "modifiedDateTime", "policyType", "requirementsSatisfied"]
+        ),
     ]
 
     /// The first read-only property of `body` for `type`, if any.
@@ -205,12 +236,17 @@ enum ReadOnlyProperties {
 /// The properties Graph returns without `$select` (api-reference/v1.0/resources/user.md, api-reference/v1.0/resources/group.md: "Returned by default"); other types return all.
 enum DefaultPropertySet {
     static let byType: [String: Set<String>] = [
-        "user": ["businessPhones", "displayName", "givenName", "id", "jobTitle", "mail", "mobilePhone", "officeLocation", "preferredLanguage",
-                 "surname", "userPrincipalName"],
-        "group": ["classification", "createdDateTime", "description", "displayName", "expirationDateTime", "groupTypes", "id", "isAssignableToRole",
-                  "mail", "mailEnabled", "mailNickname", "membershipRule", "membershipRuleProcessingState", "onPremisesLastSyncDateTime",
-                  "onPremisesProvisioningErrors", "onPremisesSamAccountName", "onPremisesSecurityIdentifier", "onPremisesSyncEnabled",
-                  "preferredDataLocation", "preferredLanguage", "proxyAddresses", "renewedDateTime", "securityEnabled", "securityIdentifier",
-                  "theme", "visibility"],
+        "user": [
+            "businessPhones", "displayName", "givenName", "id", "jobTitle", "mail", "mobilePhone", "officeLocation", "preferredLanguage",
+            "surname", "userPrincipalName",
+        ],
+        "group": [
+            "classification", "createdDateTime", "description", "displayName", "expirationDateTime", "groupTypes", "id",
+            "isAssignableToRole",
+            "mail", "mailEnabled", "mailNickname", "membershipRule", "membershipRuleProcessingState", "onPremisesLastSyncDateTime",
+            "onPremisesProvisioningErrors", "onPremisesSamAccountName", "onPremisesSecurityIdentifier", "onPremisesSyncEnabled",
+            "preferredDataLocation", "preferredLanguage", "proxyAddresses", "renewedDateTime", "securityEnabled", "securityIdentifier",
+            "theme", "visibility",
+        ],
     ]
 }

@@ -33,7 +33,9 @@ extension FakeTenant {
 
     /// Stores a new object and makes it visible after the replication lag.
     func insert(_ object: JSONObject, type: String, links: [(String, [String])] = []) throws -> JSONObject {
-        guard let id = object["id"]?.stringValue else { throw GraphFailure(status: 500, code: "InternalServerError", message: "object without id") }
+        guard let id = object["id"]?.stringValue else {
+            throw GraphFailure(status: 500, code: "InternalServerError", message: "object without id")
+        }
         try directory.transaction {
             try directory.put(id, type: type, properties: object)
             for (relation, targets) in links {
@@ -70,7 +72,8 @@ extension FakeTenant {
         let domain = upn[upn.index(after: at)...].lowercased()
         guard directory.object(domain)?.properties["isVerified"]?.boolValue == true else {
             throw GraphFailure.badRequest(
-                "The domain portion of the userPrincipalName property is invalid. You must use one of the verified domain names in your organization.")
+                "The domain portion of the userPrincipalName property is invalid. You must use one of the verified domain names in your organization."
+            )
         }
         return upn
     }
@@ -89,17 +92,21 @@ extension FakeTenant {
                 "id": .string(newID()), "userPrincipalName": .string(upn), "mail": .string(email), "otherMails": [.string(email)],
                 "displayName": body["invitedUserDisplayName"] ?? .string(email), "userType": body["invitedUserType"] ?? "Guest",
                 "accountEnabled": true, "creationType": "Invitation", "externalUserState": "PendingAcceptance",
-                "mailNickname": .string(email.replacingOccurrences(of: "@", with: "_")), "createdDateTime": .string(timestamp.string(from: now())),
+                "mailNickname": .string(email.replacingOccurrences(of: "@", with: "_")),
+                "createdDateTime": .string(timestamp.string(from: now())),
             ]
             userID = try insert(user, type: "user")["id"]?.stringValue
         }
         // Graph answers an invitation of an existing guest with that guest.
-        return try json(201, [
-            "id": .string(newID()), "invitedUserEmailAddress": .string(email), "invitedUserDisplayName": body["invitedUserDisplayName"] ?? .string(email),
-            "inviteRedirectUrl": body["inviteRedirectUrl"]!, "sendInvitationMessage": body["sendInvitationMessage"] ?? false,
-            "inviteRedeemUrl": .string("https://login.microsoftonline.com/redeem?tenant=\(tenantID)"), "status": "PendingAcceptance",
-            "invitedUser": ["id": .string(userID ?? "")], "invitedUserType": body["invitedUserType"] ?? "Guest",
-        ])
+        return try json(
+            201,
+            [
+                "id": .string(newID()), "invitedUserEmailAddress": .string(email),
+                "invitedUserDisplayName": body["invitedUserDisplayName"] ?? .string(email),
+                "inviteRedirectUrl": body["inviteRedirectUrl"]!, "sendInvitationMessage": body["sendInvitationMessage"] ?? false,
+                "inviteRedeemUrl": .string("https://login.microsoftonline.com/redeem?tenant=\(tenantID)"), "status": "PendingAcceptance",
+                "invitedUser": ["id": .string(userID ?? "")], "invitedUserType": body["invitedUserType"] ?? "Guest",
+            ])
     }
 
     // MARK: Groups and administrative units
@@ -158,33 +165,42 @@ extension FakeTenant {
         guard references.count <= 20 else {
             throw GraphFailure.badRequest("The request exceeds the limit of 20 \(relation) that can be added in one request.")
         }
-        if type == "group", relation == "members", directory.object(id)?.properties["groupTypes"]?.stringArray?.contains("DynamicMembership") == true {
+        if type == "group", relation == "members",
+            directory.object(id)?.properties["groupTypes"]?.stringArray?.contains("DynamicMembership") == true
+        {
             throw GraphFailure(status: 400, code: "Request_BadRequest", message: "Members of a dynamic group cannot be added or removed.")
         }
         // A dynamic administrative unit's members come from its rule (api-reference/v1.0/resources/administrativeunit.md: membershipType; api-reference/v1.0/api/administrativeunit-post-members.md).
         if type == "administrativeUnit", relation == "members",
-           directory.object(id)?.properties["membershipType"]?.stringValue?.caseInsensitiveCompare("Dynamic") == .orderedSame {
-            throw GraphFailure(status: 400, code: "Request_BadRequest", message: "Members of a dynamic administrative unit cannot be added or removed.")
+            directory.object(id)?.properties["membershipType"]?.stringValue?.caseInsensitiveCompare("Dynamic") == .orderedSame
+        {
+            throw GraphFailure(
+                status: 400, code: "Request_BadRequest", message: "Members of a dynamic administrative unit cannot be added or removed.")
         }
-        let allowed: Set<String> = relation == "owners" ? ["user", "servicePrincipal"] : ["user", "group", "servicePrincipal", "device", "orgContact"]
+        let allowed: Set<String> =
+            relation == "owners" ? ["user", "servicePrincipal"] : ["user", "group", "servicePrincipal", "device", "orgContact"]
         let ids = try resolve(references, allowed: allowed)
         if ids.contains(id) { throw GraphFailure.badRequest("An object cannot be a member of itself.") }
         for target in ids where directory.hasLink(id, relation, target) {
-            throw GraphFailure.badRequest("One or more added object references already exist for the following modified properties: '\(relation)'.")
+            throw GraphFailure.badRequest(
+                "One or more added object references already exist for the following modified properties: '\(relation)'.")
         }
         return ids
     }
 
     /// Resolves `…/directoryObjects/{id}` references to visible objects; any missing one fails them all.
-    func resolve(_ references: [JSONValue], allowed: Set<String> = ["user", "group", "servicePrincipal", "device", "orgContact"]) throws -> [String] {
+    func resolve(_ references: [JSONValue], allowed: Set<String> = ["user", "group", "servicePrincipal", "device", "orgContact"]) throws
+        -> [String]
+    {
         var ids: [String] = []
         for reference in references {
             guard let url = reference.stringValue, let id = url.split(separator: "/").last.map(String.init) else {
                 throw GraphFailure.badRequest("Invalid object reference \(JSONCoding.string(reference)).")
             }
             guard let entry = visible(id), allowed.contains(entry.type) else {
-                throw GraphFailure.badRequest("Invalid object identifier '\(id)': one or more of the objects being referenced do not exist.",
-                                              code: "Request_BadRequest")
+                throw GraphFailure.badRequest(
+                    "Invalid object identifier '\(id)': one or more of the objects being referenced do not exist.",
+                    code: "Request_BadRequest")
             }
             ids.append(id)
         }
@@ -251,7 +267,9 @@ extension FakeTenant {
                 }
             }
             for other in directory.ids(ofType: "application") where other != id {
-                if directory.object(other)?.properties["identifierUris"]?.stringArray?.contains(where: { $0.caseInsensitiveCompare(uri) == .orderedSame }) == true {
+                if directory.object(other)?.properties["identifierUris"]?.stringArray?.contains(where: {
+                    $0.caseInsensitiveCompare(uri) == .orderedSame
+                }) == true {
                     throw GraphFailure.badRequest("Another object with the same value for property identifierUris already exists.")
                 }
             }
@@ -263,7 +281,8 @@ extension FakeTenant {
         let request = body["passwordCredential"]?.objectValue ?? [:]
         var secretBytes = [UInt8](repeating: 0, count: 30)
         for index in secretBytes.indices { secretBytes[index] = UInt8.random(in: 0...255) }
-        let secret = Data(secretBytes).base64EncodedString().replacingOccurrences(of: "/", with: "~").replacingOccurrences(of: "+", with: ".")
+        let secret = Data(secretBytes).base64EncodedString().replacingOccurrences(of: "/", with: "~").replacingOccurrences(
+            of: "+", with: ".")
         let start = now()
         let credential: JSONObject = [
             "keyId": .string(newID()), "displayName": request["displayName"] ?? .null, "hint": .string(String(secret.prefix(3))),
@@ -285,8 +304,12 @@ extension FakeTenant {
         try GraphSchema.v1.validateEnums(body, as: "federatedIdentityCredential")
         try require(body, ["name", "issuer", "subject", "audiences"], type: "federatedIdentityCredential")
         let name = body["name"]!.stringValue ?? ""
-        if directory.targets(of: id, "federatedIdentityCredentials").contains(where: { directory.object($0)?.properties["name"]?.stringValue == name }) {
-            throw GraphFailure(status: 409, code: "Request_MultipleObjectsWithSameKeyValue", message: "FederatedIdentityCredential with name \(name) already exists.")
+        if directory.targets(of: id, "federatedIdentityCredentials").contains(where: {
+            directory.object($0)?.properties["name"]?.stringValue == name
+        }) {
+            throw GraphFailure(
+                status: 409, code: "Request_MultipleObjectsWithSameKeyValue",
+                message: "FederatedIdentityCredential with name \(name) already exists.")
         }
         var credential = body
         credential["id"] = .string(newID())
@@ -302,8 +325,11 @@ extension FakeTenant {
         try require(body, ["appId"], type: "servicePrincipal")
         let appId = body["appId"]!.stringValue ?? ""
         if directory.lookup("servicePrincipal", "appId", appId) != nil {
-            throw GraphFailure(status: 409, code: "Request_MultipleObjectsWithSameKeyValue",
-                               message: "The service principal cannot be created, updated, or restored because the service principal name \(appId) is already in use.")
+            throw GraphFailure(
+                status: 409, code: "Request_MultipleObjectsWithSameKeyValue",
+                message:
+                    "The service principal cannot be created, updated, or restored because the service principal name \(appId) is already in use."
+            )
         }
         var principal = body.filter { !$0.key.hasSuffix("@odata.bind") }
         if let appObject = directory.lookup("application", "appId", appId), let app = visible(appObject)?.properties {
@@ -316,8 +342,9 @@ extension FakeTenant {
             principal["displayName"] = .string(known)
             principal["appOwnerOrganizationId"] = .string(BuiltInDirectory.microsoftTenant)
         } else {
-            throw GraphFailure.badRequest("The appId '\(appId)' of the service principal does not reference a valid application object.",
-                                          code: "NoBackingApplicationObject")
+            throw GraphFailure.badRequest(
+                "The appId '\(appId)' of the service principal does not reference a valid application object.",
+                code: "NoBackingApplicationObject")
         }
         principal["id"] = .string(newID())
         principal["servicePrincipalType"] = body["servicePrincipalType"] ?? "Application"
@@ -339,7 +366,8 @@ extension FakeTenant {
         let roleID = body["appRoleId"]!.stringValue ?? ""
         let roles = (resourceSP.properties["appRoles"]?.arrayValue ?? []).compactMap { $0["id"]?.stringValue }
         guard roleID == "00000000-0000-0000-0000-000000000000" || roles.contains(roleID) else {
-            throw GraphFailure.badRequest("Permission being assigned was not found on application '\(resource)'.", code: "Request_BadRequest")
+            throw GraphFailure.badRequest(
+                "Permission being assigned was not found on application '\(resource)'.", code: "Request_BadRequest")
         }
         for existing in directory.targets(of: resource, "appRoleAssignedTo") {
             let other = directory.object(existing)?.properties
@@ -383,9 +411,12 @@ extension FakeTenant {
         }
         for existing in directory.ids(ofType: "oauth2PermissionGrant") {
             let other = directory.object(existing)?.properties
-            if other?["clientId"] == body["clientId"], other?["resourceId"] == body["resourceId"], other?["consentType"] == body["consentType"],
-               other?["principalId"]?.stringValue == principal {
-                throw GraphFailure(status: 409, code: "Request_MultipleObjectsWithSameKeyValue", message: "Permission entry already exists.")
+            if other?["clientId"] == body["clientId"], other?["resourceId"] == body["resourceId"],
+                other?["consentType"] == body["consentType"],
+                other?["principalId"]?.stringValue == principal
+            {
+                throw GraphFailure(
+                    status: 409, code: "Request_MultipleObjectsWithSameKeyValue", message: "Permission entry already exists.")
             }
         }
         var grant = body
@@ -400,7 +431,9 @@ extension FakeTenant {
     func createRoleDefinition(_ body: JSONObject) throws -> JSONObject {
         try require(body, ["displayName", "rolePermissions", "isEnabled"], type: "unifiedRoleDefinition")
         let name = body["displayName"]!.stringValue ?? ""
-        if directory.ids(ofType: "unifiedRoleDefinition").contains(where: { directory.object($0)?.properties["displayName"]?.stringValue?.caseInsensitiveCompare(name) == .orderedSame }) {
+        if directory.ids(ofType: "unifiedRoleDefinition").contains(where: {
+            directory.object($0)?.properties["displayName"]?.stringValue?.caseInsensitiveCompare(name) == .orderedSame
+        }) {
             throw GraphFailure.badRequest("A role definition with the display name '\(name)' already exists.", code: "Request_BadRequest")
         }
         var role = body
@@ -436,9 +469,11 @@ extension FakeTenant {
         for existing in directory.ids(ofType: "unifiedRoleAssignment") {
             let other = directory.object(existing)?.properties
             if other?["roleDefinitionId"]?.stringValue == roleID, other?["principalId"]?.stringValue == principalID,
-               (other?["directoryScopeId"]?.stringValue ?? "/") == scope {
-                throw GraphFailure.badRequest("A conflicting object with one or more of the specified property values is present in the directory.",
-                                              code: "Request_BadRequest")
+                (other?["directoryScopeId"]?.stringValue ?? "/") == scope
+            {
+                throw GraphFailure.badRequest(
+                    "A conflicting object with one or more of the specified property values is present in the directory.",
+                    code: "Request_BadRequest")
             }
         }
         var assignment = body
@@ -462,7 +497,9 @@ extension FakeTenant {
     func checkNamedLocation(_ body: JSONObject) throws(GraphFailure) {
         switch body["@odata.type"]?.stringValue {
         case "#microsoft.graph.ipNamedLocation":
-            guard body["ipRanges"]?.arrayValue?.isEmpty == false else { throw GraphFailure.badRequest("An IP named location needs at least one ipRange.") }
+            guard body["ipRanges"]?.arrayValue?.isEmpty == false else {
+                throw GraphFailure.badRequest("An IP named location needs at least one ipRange.")
+            }
         case "#microsoft.graph.countryNamedLocation":
             guard body["countriesAndRegions"]?.arrayValue?.isEmpty == false else {
                 throw GraphFailure.badRequest("A country named location needs at least one country or region.")
@@ -500,13 +537,17 @@ extension FakeTenant {
         }
         let users = conditions["users"]
         for key in ["includeUsers", "excludeUsers"] {
-            try check("conditions.users.\(key)", users?[key]?.stringArray, keywords: Self.conditionalAccessUserKeywords) { visible($0)?.type == "user" }
+            try check("conditions.users.\(key)", users?[key]?.stringArray, keywords: Self.conditionalAccessUserKeywords) {
+                visible($0)?.type == "user"
+            }
         }
         for key in ["includeGroups", "excludeGroups"] {
             try check("conditions.users.\(key)", users?[key]?.stringArray, keywords: []) { visible($0)?.type == "group" }
         }
         for key in ["includeRoles", "excludeRoles"] {
-            try check("conditions.users.\(key)", users?[key]?.stringArray, keywords: []) { directory.object($0)?.type == "unifiedRoleDefinition" }
+            try check("conditions.users.\(key)", users?[key]?.stringArray, keywords: []) {
+                directory.object($0)?.type == "unifiedRoleDefinition"
+            }
         }
         let apps = conditions["applications"]
         for key in ["includeApplications", "excludeApplications"] {
@@ -518,8 +559,9 @@ extension FakeTenant {
         if let strength = policy["grantControls"]?["authenticationStrength"], !strength.isNull {
             let id = strength["id"]?.stringValue ?? ""
             guard directory.object(id)?.type == "authenticationStrengthPolicy" else {
-                throw GraphFailure.badRequest("Invalid grantControls.authenticationStrength: '\(id)' does not reference an existing authentication strength.",
-                                              code: "BadRequest")
+                throw GraphFailure.badRequest(
+                    "Invalid grantControls.authenticationStrength: '\(id)' does not reference an existing authentication strength.",
+                    code: "BadRequest")
             }
         }
         let locations = conditions["locations"]
@@ -557,12 +599,17 @@ extension FakeTenant {
     func createDomain(_ body: JSONObject) throws -> JSONObject {
         try require(body, ["id"], type: "domain")
         let name = body["id"]!.stringValue?.lowercased() ?? ""
-        guard name.contains("."), !name.hasSuffix(".onmicrosoft.com") else { throw GraphFailure.badRequest("The domain name '\(name)' is not valid.") }
+        guard name.contains("."), !name.hasSuffix(".onmicrosoft.com") else {
+            throw GraphFailure.badRequest("The domain name '\(name)' is not valid.")
+        }
         guard directory.object(name) == nil else {
-            throw GraphFailure(status: 409, code: "Request_MultipleObjectsWithSameKeyValue", message: "Another object with the same value for property id already exists.")
+            throw GraphFailure(
+                status: 409, code: "Request_MultipleObjectsWithSameKeyValue",
+                message: "Another object with the same value for property id already exists.")
         }
         let domain: JSONObject = [
-            "id": .string(name), "isVerified": false, "isDefault": false, "isInitial": false, "isRoot": .bool(parentDomain(of: name) == nil),
+            "id": .string(name), "isVerified": false, "isDefault": false, "isInitial": false,
+            "isRoot": .bool(parentDomain(of: name) == nil),
             "authenticationType": body["authenticationType"] ?? "Managed", "supportedServices": [],
         ]
         try directory.setSetting("added:\(name)", String(now().timeIntervalSince1970))
@@ -572,7 +619,8 @@ extension FakeTenant {
     /// Whether the domain's TXT record is in DNS: published through the admin API, or by the profile's simulated operator.
     func isPublished(_ name: String) -> Bool {
         if directory.setting("dns:\(name)") == "published" { return true }
-        guard let delay = profile.dnsRecordsPublishedAfterSeconds, let added = directory.setting("added:\(name)").flatMap(Double.init) else { return false }
+        guard let delay = profile.dnsRecordsPublishedAfterSeconds, let added = directory.setting("added:\(name)").flatMap(Double.init)
+        else { return false }
         return now().timeIntervalSince1970 >= added + delay
     }
 
@@ -588,10 +636,14 @@ extension FakeTenant {
 
     func verificationRecords(_ name: String) -> [JSONObject] {
         let code = Data(name.utf8).reduce(UInt32(2_166_136_261)) { ($0 ^ UInt32($1)) &* 16_777_619 }
-        return [[
-            "@odata.type": "#microsoft.graph.domainDnsTxtRecord", "id": .string("aceff52c-06a5-447f-ac5f-256ad243cc5c"), "isOptional": false,
-            "label": .string(name), "recordType": "Txt", "supportedService": "Email", "ttl": 3600, "text": .string(String(format: "MS=ms%08x", code)),
-        ]]
+        return [
+            [
+                "@odata.type": "#microsoft.graph.domainDnsTxtRecord", "id": .string("aceff52c-06a5-447f-ac5f-256ad243cc5c"),
+                "isOptional": false,
+                "label": .string(name), "recordType": "Txt", "supportedService": "Email", "ttl": 3600,
+                "text": .string(String(format: "MS=ms%08x", code)),
+            ]
+        ]
     }
 
     /// Verification succeeds once the TXT record is published (through the admin API), or when the root domain is verified.
@@ -600,7 +652,8 @@ extension FakeTenant {
         if domain["isVerified"]?.boolValue == true { return domain }
         // A domain still verified in another tenant never verifies here (api-reference/v1.0/api/domain-verify.md is silent on the error: hostile choice).
         if isHeld(name) {
-            throw GraphFailure.badRequest("Domain verification failed: the domain \(name) is already verified in another tenant.", code: "Request_BadRequest")
+            throw GraphFailure.badRequest(
+                "Domain verification failed: the domain \(name) is already verified in another tenant.", code: "Request_BadRequest")
         }
         let rootVerified = parentDomain(of: name).flatMap { directory.object($0)?.properties["isVerified"]?.boolValue } == true
         guard isPublished(name) || rootVerified else {
@@ -625,7 +678,9 @@ extension FakeTenant {
         case "user":
             if let upn = body["userPrincipalName"]?.stringValue {
                 _ = try checkUPN(upn)
-                if let other = directory.lookup("user", "userPrincipalName", upn), other != id { throw GraphFailure.alreadyExists("userPrincipalName") }
+                if let other = directory.lookup("user", "userPrincipalName", upn), other != id {
+                    throw GraphFailure.alreadyExists("userPrincipalName")
+                }
             }
         case "group":
             if let name = body["uniqueName"]?.stringValue, let other = directory.lookup("group", "uniqueName", name), other != id {
@@ -651,7 +706,9 @@ extension FakeTenant {
         }
         let members = body["members@odata.bind"]?.arrayValue, owners = body["owners@odata.bind"]?.arrayValue
         for (key, value) in body where !key.hasSuffix("@odata.bind") && key != "passwordProfile" { object[key] = value }
-        if ["namedLocation", "conditionalAccessPolicy", "authenticationStrengthPolicy"].contains(type) { object["modifiedDateTime"] = .string(timestamp.string(from: now())) }
+        if ["namedLocation", "conditionalAccessPolicy", "authenticationStrengthPolicy"].contains(type) {
+            object["modifiedDateTime"] = .string(timestamp.string(from: now()))
+        }
         // Every check first, then one transaction: the binds and the properties land together or not at all.
         let memberIDs = try members.map { try bindTargets(id, type: type, relation: "members", references: $0) } ?? []
         let ownerIDs = try owners.map { try bindTargets(id, type: type, relation: "owners", references: $0) } ?? []
@@ -666,7 +723,9 @@ extension FakeTenant {
         if type == "domain" {
             if properties["isInitial"]?.boolValue == true { throw GraphFailure.badRequest("The initial domain cannot be deleted.") }
             let suffix = "@" + id
-            if directory.ids(ofType: "user").contains(where: { directory.object($0)?.properties["userPrincipalName"]?.stringValue?.lowercased().hasSuffix(suffix) == true }) {
+            if directory.ids(ofType: "user").contains(where: {
+                directory.object($0)?.properties["userPrincipalName"]?.stringValue?.lowercased().hasSuffix(suffix) == true
+            }) {
                 throw GraphFailure.badRequest("The domain \(id) is still referenced by users.")
             }
         }
@@ -702,8 +761,9 @@ extension FakeTenant {
             guard let entry = directory.deleted[rest[0]] else { throw GraphFailure.notFound(rest[0]) }
             for property in FakeDirectory.uniqueProperties[entry.type] ?? [] {
                 if let value = entry.properties[property]?.stringValue, directory.lookup(entry.type, property, value) != nil {
-                    throw GraphFailure.badRequest("The object cannot be restored: another object with the same value for property \(property) already exists.",
-                                                  code: "Request_BadRequest")
+                    throw GraphFailure.badRequest(
+                        "The object cannot be restored: another object with the same value for property \(property) already exists.",
+                        code: "Request_BadRequest")
                 }
             }
             var restored: FakeDirectory.Entry?

@@ -13,8 +13,10 @@ extension FakeTenant {
     /// Collection names the operator API accepts (Graph's collection names), and the object type of each.
     package static let operatorCollections: [String: String] = [
         "users": "user", "groups": "group", "applications": "application", "servicePrincipals": "servicePrincipal",
-        "administrativeUnits": "administrativeUnit", "namedLocations": "namedLocation", "conditionalAccessPolicies": "conditionalAccessPolicy",
-        "roleDefinitions": "unifiedRoleDefinition", "roleAssignments": "unifiedRoleAssignment", "oauth2PermissionGrants": "oauth2PermissionGrant",
+        "administrativeUnits": "administrativeUnit", "namedLocations": "namedLocation",
+        "conditionalAccessPolicies": "conditionalAccessPolicy",
+        "roleDefinitions": "unifiedRoleDefinition", "roleAssignments": "unifiedRoleAssignment",
+        "oauth2PermissionGrants": "oauth2PermissionGrant",
         "domains": "domain",
     ]
 
@@ -29,9 +31,12 @@ extension FakeTenant {
     /// Deletes every object of `collection` that matches the OData `filter` (all of them without one): soft where Graph
     /// soft-deletes, for good otherwise or with `purge`; `deletedDaysAgo` backdates the deletion (past 30 days it is
     /// as good as purged). Built-in role definitions, the initial domain and Microsoft's own service principals are never deleted.
-    package func delete(collection: String, where filter: String?, purge: Bool = false, deletedDaysAgo: Double = 0) throws -> [DeletedObject] {
+    package func delete(collection: String, where filter: String?, purge: Bool = false, deletedDaysAgo: Double = 0) throws
+        -> [DeletedObject]
+    {
         guard let type = Self.operatorCollections[collection] else {
-            throw FakeTenantOperatorError("unknown collection \(collection); use one of \(Self.operatorCollections.keys.sorted().joined(separator: ", "))")
+            throw FakeTenantOperatorError(
+                "unknown collection \(collection); use one of \(Self.operatorCollections.keys.sorted().joined(separator: ", "))")
         }
         let predicate: ODataFilter?
         do {
@@ -41,9 +46,11 @@ extension FakeTenant {
         }
         var chosen: [DeletedObject] = []
         for id in directory.ids(ofType: type) {
-            guard let entry = directory.object(id), predicate?.matches(entry.properties) ?? true, !isProtected(entry.properties, type: type) else { continue }
+            guard let entry = directory.object(id), predicate?.matches(entry.properties) ?? true, !isProtected(entry.properties, type: type)
+            else { continue }
             let name = entry.properties["displayName"]?.stringValue ?? entry.properties["userPrincipalName"]?.stringValue ?? id
-            chosen.append(DeletedObject(id: id, displayName: name, recoverable: !purge && softDeletes(entry) && deletedDaysAgo < Self.recycleBinDays))
+            chosen.append(
+                DeletedObject(id: id, displayName: name, recoverable: !purge && softDeletes(entry) && deletedDaysAgo < Self.recycleBinDays))
         }
         try delete(ids: chosen.map(\.id), purge: purge, deletedDaysAgo: deletedDaysAgo)
         return chosen

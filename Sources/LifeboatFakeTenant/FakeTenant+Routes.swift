@@ -27,10 +27,14 @@ enum FakeCollections {
 extension FakeTenant {
     func route(_ request: FakeRequest, app: String, roles: Set<String>) throws -> HTTPResponse {
         let segments = request.segments
-        guard let first = segments.first else { throw GraphFailure(status: 400, code: "BadRequest", message: "Resource not found for the segment ''.") }
+        guard let first = segments.first else {
+            throw GraphFailure(status: 400, code: "BadRequest", message: "Resource not found for the segment ''.")
+        }
         if segments == ["$batch"], request.method == "POST" { return try batch(request, app: app, roles: roles) }
         if first == "invitations", segments.count == 1, request.method == "POST" { return try invite(request) }
-        if first == "subscribedSkus", segments.count == 1, request.method == "GET" { return try list(request, items: { subscribedSkus() }, type: nil) }
+        if first == "subscribedSkus", segments.count == 1, request.method == "GET" {
+            return try list(request, items: { subscribedSkus() }, type: nil)
+        }
         if first == "subscribedSkus", segments.count == 2, request.method == "GET" {
             // api-reference/v1.0/api/subscribedsku-get.md
             guard let sku = subscribedSkus().first(where: { $0["id"]?.stringValue?.lowercased() == segments[1].lowercased() }) else {
@@ -72,7 +76,8 @@ extension FakeTenant {
         case ["authenticationmethodspolicy", "authenticationmethodconfigurations", "temporaryaccesspass"]:
             return try accessPassConfiguration(request)
         default:
-            throw GraphFailure(status: 400, code: "BadRequest", message: "Resource not found for the segment '\(rest.first ?? "policies")'.")
+            throw GraphFailure(
+                status: 400, code: "BadRequest", message: "Resource not found for the segment '\(rest.first ?? "policies")'.")
         }
     }
 
@@ -107,8 +112,11 @@ extension FakeTenant {
             return try delta(request, type: type)
         case (1, "GET"):
             // Within the replication lag a read by id may miss the new object (concepts/aad-advanced-queries.md, concepts/known-issues.md): it does here.
-            if profile.strictRules.eventualReads, directory.object(rest[0]) != nil, visible(rest[0]) == nil { throw GraphFailure.notFound(rest[0]) }
-            return try json(200, defaultSet(select(try expand(withType(get(rest[0], type: type), type), request), request), type: type, request))
+            if profile.strictRules.eventualReads, directory.object(rest[0]) != nil, visible(rest[0]) == nil {
+                throw GraphFailure.notFound(rest[0])
+            }
+            return try json(
+                200, defaultSet(select(try expand(withType(get(rest[0], type: type), type), request), request), type: type, request))
         case (1, "PATCH"):
             _ = try get(rest[0], type: type)
             try update(type, id: rest[0], body)
@@ -125,7 +133,8 @@ extension FakeTenant {
         }
     }
 
-    private func alternateKey(_ request: FakeRequest, type: String, property: String, value: String, rest: [String]) throws -> HTTPResponse {
+    private func alternateKey(_ request: FakeRequest, type: String, property: String, value: String, rest: [String]) throws -> HTTPResponse
+    {
         guard FakeCollections.alternateKeys[type]?.contains(property) == true else {
             throw GraphFailure.badRequest("The alternate key '\(property)' is not supported on \(type).")
         }
@@ -140,7 +149,8 @@ extension FakeTenant {
                 try update(type, id: existing, request.body ?? [:])
                 return HTTPResponse(status: 204)
             }
-            guard FakeCollections.upsertable.contains(type), request.headers["prefer"]?.lowercased().contains("create-if-missing") == true else {
+            guard FakeCollections.upsertable.contains(type), request.headers["prefer"]?.lowercased().contains("create-if-missing") == true
+            else {
                 throw GraphFailure.notFound(value)
             }
             var body = request.body ?? [:]
@@ -160,19 +170,24 @@ extension FakeTenant {
         let body = request.body ?? [:]
         switch (type, name, request.method, rest.count) {
         case (_, "members", "GET", 1), (_, "owners", "GET", 1), (_, "federatedIdentityCredentials", "GET", 1),
-             (_, "appRoleAssignedTo", "GET", 1), (_, "appRoleAssignments", "GET", 1):
-            return try list(request, ids: replicatedTargets(of: id, name),
-                            object: { target in directory.object(target).map { FakeTenant.typed($0.properties, $0.type) } }, type: nil)
+            (_, "appRoleAssignedTo", "GET", 1), (_, "appRoleAssignments", "GET", 1):
+            return try list(
+                request, ids: replicatedTargets(of: id, name),
+                object: { target in directory.object(target).map { FakeTenant.typed($0.properties, $0.type) } }, type: nil)
         case (_, "members", "GET", 2) where rest[1] == "$count", (_, "owners", "GET", 2) where rest[1] == "$count":
             return try countSegment(request, replicatedTargets(of: id, name).count)
         case (_, "members", "GET", 2) where Self.castType(rest[1]) != nil, (_, "owners", "GET", 2) where Self.castType(rest[1]) != nil:
             // `/groups/{id}/members/microsoft.graph.user` or `…/graph.user` (api-reference/v1.0/api/group-list-members.md, concepts/query-parameters.md).
             let cast = Self.castType(rest[1])!
             let ids = replicatedTargets(of: id, name).filter { directory.object($0)?.type == cast }
-            return try list(request, ids: ids, object: { target in directory.object(target).map { FakeTenant.typed($0.properties, $0.type) } }, type: nil)
+            return try list(
+                request, ids: ids, object: { target in directory.object(target).map { FakeTenant.typed($0.properties, $0.type) } },
+                type: nil)
         case ("group", "members", "POST", 2), ("group", "owners", "POST", 2), ("application", "owners", "POST", 2),
-             ("servicePrincipal", "owners", "POST", 2), ("administrativeUnit", "members", "POST", 2):
-            guard rest[1] == "$ref", let reference = body["@odata.id"] else { throw GraphFailure.badRequest("The request body must contain @odata.id.") }
+            ("servicePrincipal", "owners", "POST", 2), ("administrativeUnit", "members", "POST", 2):
+            guard rest[1] == "$ref", let reference = body["@odata.id"] else {
+                throw GraphFailure.badRequest("The request body must contain @odata.id.")
+            }
             try bind(id, type: type, relation: name, references: [reference])
             return HTTPResponse(status: 204)
         case (_, "members", "DELETE", 3), (_, "owners", "DELETE", 3):
@@ -183,10 +198,14 @@ extension FakeTenant {
             }
             return HTTPResponse(status: 204)
         case ("user", "manager", "GET", 1):
-            guard let manager = directory.targets(of: id, "manager").first, let entry = directory.object(manager) else { throw GraphFailure.notFound("manager") }
+            guard let manager = directory.targets(of: id, "manager").first, let entry = directory.object(manager) else {
+                throw GraphFailure.notFound("manager")
+            }
             return try json(200, withType(entry.properties, entry.type))
         case ("user", "manager", "PUT", 2):
-            guard rest[1] == "$ref", let reference = body["@odata.id"] else { throw GraphFailure.badRequest("The request body must contain @odata.id.") }
+            guard rest[1] == "$ref", let reference = body["@odata.id"] else {
+                throw GraphFailure.badRequest("The request body must contain @odata.id.")
+            }
             let manager = try resolve([reference], allowed: ["user"]).first!
             guard manager != id else { throw GraphFailure.badRequest("A user cannot be their own manager.") }
             try directory.transaction {
@@ -209,9 +228,13 @@ extension FakeTenant {
         case ("servicePrincipal", "appRoleAssignedTo", "POST", 1):
             return try json(201, try assignAppRole(resource: id, body))
         case ("servicePrincipal", "appRoleAssignedTo", "DELETE", 2):
-            guard directory.hasLink(id, "appRoleAssignedTo", rest[1]), let assignment = directory.object(rest[1]) else { throw GraphFailure.notFound(rest[1]) }
+            guard directory.hasLink(id, "appRoleAssignedTo", rest[1]), let assignment = directory.object(rest[1]) else {
+                throw GraphFailure.notFound(rest[1])
+            }
             try directory.transaction {
-                if let principal = assignment.properties["principalId"]?.stringValue { try directory.removeLink(principal, "appRoleAssignments", rest[1]) }
+                if let principal = assignment.properties["principalId"]?.stringValue {
+                    try directory.removeLink(principal, "appRoleAssignments", rest[1])
+                }
                 try directory.remove(rest[1])
             }
             return HTTPResponse(status: 204)
@@ -219,7 +242,9 @@ extension FakeTenant {
             // A group's licences are processed in the background: 202 Accepted (api-reference/v1.0/api/group-assignlicense.md); a user's: 200 (api-reference/v1.0/api/user-assignlicense.md).
             return try json(type == "group" ? 202 : 200, withType(try assignLicense(id, type: type, body), type))
         case ("user", "authentication", _, 2), ("user", "authentication", _, 3):
-            guard rest[1] == "temporaryAccessPassMethods" else { throw GraphFailure.badRequest("Only temporaryAccessPassMethods are served under authentication.") }
+            guard rest[1] == "temporaryAccessPassMethods" else {
+                throw GraphFailure.badRequest("Only temporaryAccessPassMethods are served under authentication.")
+            }
             return try accessPasses(request, userID: id, passID: rest.count == 3 ? rest[2] : nil)
         case ("domain", "verificationDnsRecords", "GET", 1):
             return try json(200, ["value": .array(verificationRecords(id).map(JSONValue.object))])
@@ -277,7 +302,8 @@ extension FakeTenant {
     /// `/users/$count`: a plain-text count, only with `ConsistencyLevel: eventual` (concepts/aad-advanced-queries.md, api-reference/v1.0/api/user-list.md).
     func countSegment(_ request: FakeRequest, _ count: Int) throws(GraphFailure) -> HTTPResponse {
         guard request.headers["consistencylevel"]?.lowercased() == "eventual" else {
-            throw GraphFailure.badRequest("Count is not currently supported without the ConsistencyLevel: eventual header.", code: "Request_BadRequest")
+            throw GraphFailure.badRequest(
+                "Count is not currently supported without the ConsistencyLevel: eventual header.", code: "Request_BadRequest")
         }
         return HTTPResponse(status: 200, headers: ["Content-Type": "text/plain"], body: Data(String(count).utf8))
     }
@@ -285,8 +311,11 @@ extension FakeTenant {
     /// Without `$select`, only the type's default property set (api-reference/v1.0/resources/user.md, api-reference/v1.0/resources/group.md "Returned by default"), when the profile's
     /// `strictRules.defaultPropertySet` is on.
     func defaultSet(_ item: JSONObject, type: String?, _ request: FakeRequest) -> JSONObject {
-        guard profile.strictRules.defaultPropertySet, request.query["$select"] == nil, let type, let names = DefaultPropertySet.byType[type] else { return item }
-        return item.filter { names.contains($0.key) || $0.key.hasPrefix("@") || $0.key == "members" || $0.key == "manager" || $0.key == "owners" }
+        guard profile.strictRules.defaultPropertySet, request.query["$select"] == nil, let type, let names = DefaultPropertySet.byType[type]
+        else { return item }
+        return item.filter {
+            names.contains($0.key) || $0.key.hasPrefix("@") || $0.key == "members" || $0.key == "manager" || $0.key == "owners"
+        }
     }
 
     /// A collection page with `$filter`, `$select`, `$top`, `$count`, `$expand` and an expiring `$skiptoken`.
@@ -343,7 +372,8 @@ extension FakeTenant {
     func pageSize(_ request: FakeRequest) throws(GraphFailure) -> Int {
         guard let text = request.query["$top"] else { return 100 }
         guard let value = Int(text), value > 0, value <= 999 else {
-            throw GraphFailure.badRequest("Invalid page size specified: '\(text)'. Must be between 1 and 999 inclusive.", code: "Request_UnsupportedQuery")
+            throw GraphFailure.badRequest(
+                "Invalid page size specified: '\(text)'. Must be between 1 and 999 inclusive.", code: "Request_UnsupportedQuery")
         }
         return value
     }
@@ -366,7 +396,9 @@ extension FakeTenant {
             fields[String(pair[0])] = value
         }
         if let issued = fields["t"], now().timeIntervalSince1970 - Double(issued) > 600 {
-            throw GraphFailure(status: 400, code: "Directory_ExpiredPageToken", message: "The specified page token value has expired and can no longer be included in your request.")
+            throw GraphFailure(
+                status: 400, code: "Directory_ExpiredPageToken",
+                message: "The specified page token value has expired and can no longer be included in your request.")
         }
         return fields
     }
@@ -379,7 +411,8 @@ extension FakeTenant {
     func nextLink(_ request: FakeRequest, replacing: [String: String]) -> String {
         var query = request.query
         for (key, value) in replacing { query[key] = value }
-        return request.base + GraphClient.encode(path: request.path, query: query.sorted { $0.key < $1.key }.map { QueryItem($0.key, $0.value) })
+        return request.base
+            + GraphClient.encode(path: request.path, query: query.sorted { $0.key < $1.key }.map { QueryItem($0.key, $0.value) })
     }
 
     func select(_ item: JSONObject, _ request: FakeRequest) -> JSONObject {
@@ -393,7 +426,10 @@ extension FakeTenant {
 
     func select(_ item: JSONObject, _ names: Set<String>?) -> JSONObject {
         guard let names else { return item }
-        var selected = item.filter { names.contains($0.key) || $0.key == "id" || $0.key == "@odata.type" || $0.key.hasPrefix("@") || $0.key == "members" || $0.key == "manager" }
+        var selected = item.filter {
+            names.contains($0.key) || $0.key == "id" || $0.key == "@odata.type" || $0.key.hasPrefix("@") || $0.key == "members"
+                || $0.key == "manager"
+        }
         // Graph answers every selected property, with null when it is not set.
         if let type = item["@odata.type"]?.stringValue, let properties = GraphSchema.v1.type(named: type)?.properties {
             for name in names where selected[name] == nil && properties[name] != nil { selected[name] = .null }
@@ -406,7 +442,8 @@ extension FakeTenant {
         guard let text = request.query["$expand"], let id = item["id"]?.stringValue else { return item }
         // concepts/query-parameters.md: `$expand` is not supported with advanced queries.
         if request.headers["consistencylevel"]?.lowercased() == "eventual" {
-            throw GraphFailure.badRequest("$expand is not supported with advanced queries (ConsistencyLevel: eventual).", code: "Request_UnsupportedQuery")
+            throw GraphFailure.badRequest(
+                "$expand is not supported with advanced queries (ConsistencyLevel: eventual).", code: "Request_UnsupportedQuery")
         }
         var object = item
         for part in Self.expansions(text) {
@@ -425,7 +462,9 @@ extension FakeTenant {
             let references: [JSONValue] = directory.targets(of: id, name).compactMap { target in
                 directory.object(target).map { entry in
                     var reference: JSONObject = ["@odata.type": .string("#microsoft.graph.\(entry.type)"), "id": .string(target)]
-                    for property in nested ?? ["displayName"] where property != "id" { reference[property] = entry.properties[property] ?? .null }
+                    for property in nested ?? ["displayName"] where property != "id" {
+                        reference[property] = entry.properties[property] ?? .null
+                    }
                     return .object(reference)
                 }
             }
@@ -466,7 +505,13 @@ extension FakeTenant {
             if token == "latest" {
                 let latest = Data("s:\(upTo - 1)".utf8).base64EncodedString()
                 let base = request.base + "/" + (type == "user" ? "users" : "groups") + "/delta"
-                return try json(200, ["value": [], "@odata.deltaLink": .string(base + "?$deltatoken=" + (latest.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? latest))])
+                return try json(
+                    200,
+                    [
+                        "value": [],
+                        "@odata.deltaLink": .string(
+                            base + "?$deltatoken=" + (latest.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? latest)),
+                    ])
             }
             since = try decodeToken(token)["s"] ?? -1
         }
@@ -496,10 +541,12 @@ extension FakeTenant {
         let base = request.base + "/" + (type == "user" ? "users" : "groups") + "/delta"
         if offset + top < items.count {
             let token = Data("o:\(offset + top);t:\(Int(now().timeIntervalSince1970));s:\(since);u:\(upTo)".utf8).base64EncodedString()
-            body["@odata.nextLink"] = .string(base + "?$skiptoken=" + (token.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? token))
+            body["@odata.nextLink"] = .string(
+                base + "?$skiptoken=" + (token.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? token))
         } else {
             let token = Data("s:\(upTo - 1)".utf8).base64EncodedString()
-            body["@odata.deltaLink"] = .string(base + "?$deltatoken=" + (token.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? token))
+            body["@odata.deltaLink"] = .string(
+                base + "?$deltatoken=" + (token.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? token))
         }
         return try json(200, body)
     }
@@ -518,10 +565,13 @@ extension FakeTenant {
         var order: [String] = []
         for item in requests {
             guard let object = item.objectValue, let id = object["id"]?.stringValue, object["method"]?.stringValue != nil,
-                  object["url"]?.stringValue != nil else {
+                object["url"]?.stringValue != nil
+            else {
                 throw GraphFailure.badRequest("Invalid batch payload: every request needs id, method and url.", code: "BadRequest")
             }
-            guard byID[id] == nil else { throw GraphFailure.badRequest("Invalid batch payload: request id '\(id)' is not unique.", code: "BadRequest") }
+            guard byID[id] == nil else {
+                throw GraphFailure.badRequest("Invalid batch payload: request id '\(id)' is not unique.", code: "BadRequest")
+            }
             byID[id] = object
             order.append(id)
         }
@@ -529,17 +579,22 @@ extension FakeTenant {
         var responses: [JSONValue] = []
         var pending = order
         while !pending.isEmpty {
-            guard let index = pending.firstIndex(where: { id in
-                (byID[id]?["dependsOn"]?.stringArray ?? []).allSatisfy { statuses[$0] != nil }
-            }) else {
-                throw GraphFailure.badRequest("Invalid batch payload: dependsOn refers to an unknown request or forms a cycle.", code: "BadRequest")
+            guard
+                let index = pending.firstIndex(where: { id in
+                    (byID[id]?["dependsOn"]?.stringArray ?? []).allSatisfy { statuses[$0] != nil }
+                })
+            else {
+                throw GraphFailure.badRequest(
+                    "Invalid batch payload: dependsOn refers to an unknown request or forms a cycle.", code: "BadRequest")
             }
             let id = pending.remove(at: index)
             let item = byID[id]!
             let dependencies = item["dependsOn"]?.stringArray ?? []
             if dependencies.contains(where: { !(200..<300).contains(statuses[$0] ?? 0) }) {
                 statuses[id] = 424
-                responses.append(["id": .string(id), "status": 424, "body": ["error": ["code": "BadRequest", "message": "Failed dependency."]]])
+                responses.append([
+                    "id": .string(id), "status": 424, "body": ["error": ["code": "BadRequest", "message": "Failed dependency."]],
+                ])
                 continue
             }
             var headers = (item["headers"]?.objectValue ?? [:]).compactMapValues(\.stringValue)
@@ -547,8 +602,10 @@ extension FakeTenant {
             if let json = item["body"], !json.isNull {
                 guard headers.keys.contains(where: { $0.lowercased() == "content-type" }) else {
                     statuses[id] = 400
-                    responses.append(["id": .string(id), "status": 400,
-                                      "body": ["error": ["code": "BadRequest", "message": "Content-Type header is required for a request with a body."]]])
+                    responses.append([
+                        "id": .string(id), "status": 400,
+                        "body": ["error": ["code": "BadRequest", "message": "Content-Type header is required for a request with a body."]],
+                    ])
                     continue
                 }
                 body = json
@@ -560,17 +617,22 @@ extension FakeTenant {
             }
             headers["x-lifeboat-batch"] = "1"
             // Inner requests and responses stay values: they are parts of the batch's own JSON.
-            var inner = HTTPRequest(method: item["method"]!.stringValue!.uppercased(), url: request.base + (url.hasPrefix("/") ? url : "/" + url),
-                                    headers: headers)
+            var inner = HTTPRequest(
+                method: item["method"]!.stringValue!.uppercased(), url: request.base + (url.hasPrefix("/") ? url : "/" + url),
+                headers: headers)
             inner.json = body
             let response: HTTPResponse
             switch reply(to: inner, app: app, bodiesAsValues: true, roles: roles) {
             case .response(let answer): response = answer
-            case .lostResponse: response = GraphFailure(status: 504, code: "GatewayTimeout", message: "Timed out after the request was applied.").response(requestID: newID(), date: "")
+            case .lostResponse:
+                response = GraphFailure(status: 504, code: "GatewayTimeout", message: "Timed out after the request was applied.").response(
+                    requestID: newID(), date: "")
             }
             statuses[id] = response.status
-            var entry: JSONObject = ["id": .string(id), "status": .number(Double(response.status)),
-                                     "headers": .object(response.headers.filter { $0.key != "request-id" }.mapValues(JSONValue.string))]
+            var entry: JSONObject = [
+                "id": .string(id), "status": .number(Double(response.status)),
+                "headers": .object(response.headers.filter { $0.key != "request-id" }.mapValues(JSONValue.string)),
+            ]
             if let json = response.json {
                 entry["body"] = json
             } else if !response.body.isEmpty {

@@ -45,8 +45,10 @@ package actor FakeTenant {
     ///
     /// With `defersCommits` (an in-process tenant whose caller commits, see ``commit()``), Graph writes are committed
     /// to the state file together when asked rather than one by one.
-    package init(stateFile: String?, tenantID: String? = nil, initialDomain: String = "lifeboat-drill.onmicrosoft.com", seed: UInt64? = nil,
-                profile: FakeTenantProfile = .fast, clock: (@Sendable () -> Date)? = nil, defersCommits: Bool = false) throws {
+    package init(
+        stateFile: String?, tenantID: String? = nil, initialDomain: String = "lifeboat-drill.onmicrosoft.com", seed: UInt64? = nil,
+        profile: FakeTenantProfile = .fast, clock: (@Sendable () -> Date)? = nil, defersCommits: Bool = false
+    ) throws {
         executor = DispatchQueueExecutor(label: "lifeboat.fake-tenant")
         self.defersCommits = defersCommits
         let directory = try FakeDirectory(path: stateFile)
@@ -72,25 +74,36 @@ package actor FakeTenant {
             try directory.setSetting("tenantId", id)
             try directory.setSetting("initialDomain", domain)
             try directory.setSetting("writes", "0")
-            try directory.put(id, type: "organization", properties: [
-                "id": .string(id), "displayName": "Lifeboat fake tenant", "tenantType": "AAD",
-                "verifiedDomains": [["name": .string(domain), "isInitial": true, "isDefault": true, "type": "Managed"]],
-            ])
-            try directory.put(domain, type: "domain", properties: [
-                "id": .string(domain), "isInitial": true, "isDefault": true, "isVerified": true, "isRoot": true,
-                "authenticationType": "Managed", "supportedServices": ["Email", "OfficeCommunicationsOnline"],
-            ])
+            try directory.put(
+                id, type: "organization",
+                properties: [
+                    "id": .string(id), "displayName": "Lifeboat fake tenant", "tenantType": "AAD",
+                    "verifiedDomains": [["name": .string(domain), "isInitial": true, "isDefault": true, "type": "Managed"]],
+                ])
+            try directory.put(
+                domain, type: "domain",
+                properties: [
+                    "id": .string(domain), "isInitial": true, "isDefault": true, "isVerified": true, "isRoot": true,
+                    "authenticationType": "Managed", "supportedServices": ["Email", "OfficeCommunicationsOnline"],
+                ])
             try BuiltInDirectory.seed(directory)
             // The built-in authentication strengths every tenant has (api-reference/v1.0/api/authenticationstrengthroot-list-policies.md).
             for (suffix, name) in [("2", "Multifactor authentication"), ("3", "Passwordless MFA"), ("4", "Phishing-resistant MFA")] {
                 let id = "00000000-0000-0000-0000-00000000000" + suffix
-                try directory.put(id, type: "authenticationStrengthPolicy", properties: [
-                    "id": .string(id), "displayName": .string(name), "policyType": "builtIn", "requirementsSatisfied": "mfa",
-                    "allowedCombinations": suffix == "4" ? ["windowsHelloForBusiness", "fido2", "x509CertificateMultiFactor"]
-                        : suffix == "3" ? ["windowsHelloForBusiness", "fido2", "x509CertificateMultiFactor", "deviceBasedPush"]
-                        : ["windowsHelloForBusiness", "fido2", "x509CertificateMultiFactor", "deviceBasedPush", "password,microsoftAuthenticatorPush", "password,sms"],
-                    "createdDateTime": "2021-12-01T00:00:00Z", "modifiedDateTime": "2021-12-01T00:00:00Z",
-                ])
+                try directory.put(
+                    id, type: "authenticationStrengthPolicy",
+                    properties: [
+                        "id": .string(id), "displayName": .string(name), "policyType": "builtIn", "requirementsSatisfied": "mfa",
+                        "allowedCombinations": suffix == "4"
+                            ? ["windowsHelloForBusiness", "fido2", "x509CertificateMultiFactor"]
+                            : suffix == "3"
+                                ? ["windowsHelloForBusiness", "fido2", "x509CertificateMultiFactor", "deviceBasedPush"]
+                                : [
+                                    "windowsHelloForBusiness", "fido2", "x509CertificateMultiFactor", "deviceBasedPush",
+                                    "password,microsoftAuthenticatorPush", "password,sms",
+                                ],
+                        "createdDateTime": "2021-12-01T00:00:00Z", "modifiedDateTime": "2021-12-01T00:00:00Z",
+                    ])
             }
         }
     }
@@ -126,10 +139,11 @@ package actor FakeTenant {
 
     /// What each of Graph's limits admitted since this process opened the tenant, for the per-limit lower bounds.
     package var throttlingUsage: ThrottlingUsage {
-        ThrottlingUsage(writesByApp: throttle.admittedWritesByApp, resourceUnitsByApp: throttle.admittedUnitsByApp,
-                        conditionalAccessRequests: throttle.admittedConditionalAccess,
-                        resourceUnitsPer10s: profile.throttling.resourceUnitsPer10s
-                            ?? ThrottleModel.resourceUnitsPer10s(users: directory.ids(ofType: "user").count))
+        ThrottlingUsage(
+            writesByApp: throttle.admittedWritesByApp, resourceUnitsByApp: throttle.admittedUnitsByApp,
+            conditionalAccessRequests: throttle.admittedConditionalAccess,
+            resourceUnitsPer10s: profile.throttling.resourceUnitsPer10s
+                ?? ThrottleModel.resourceUnitsPer10s(users: directory.ids(ofType: "user").count))
     }
 
     /// Every object of a Graph type (`user`, `group`, `application`, …) in creation order.
@@ -148,10 +162,12 @@ package actor FakeTenant {
     /// Adds a verified (or unverified) custom domain, as an operator would.
     package func addDomain(_ name: String, verified: Bool) throws {
         try directory.transaction {
-            try directory.put(name.lowercased(), type: "domain", properties: [
-                "id": .string(name.lowercased()), "isInitial": false, "isDefault": false, "isVerified": .bool(verified), "isRoot": true,
-                "authenticationType": "Managed", "supportedServices": [],
-            ])
+            try directory.put(
+                name.lowercased(), type: "domain",
+                properties: [
+                    "id": .string(name.lowercased()), "isInitial": false, "isDefault": false, "isVerified": .bool(verified), "isRoot": true,
+                    "authenticationType": "Managed", "supportedServices": [],
+                ])
         }
     }
 
@@ -211,7 +227,8 @@ package actor FakeTenant {
 
     /// Answers one Graph request, or says that its response is lost after it was applied. With `bodiesAsValues`
     /// (an in-process caller), JSON bodies are answered in ``HTTPResponse/json`` and not written out.
-    package func reply(to request: HTTPRequest, app: String = "lifeboat", bodiesAsValues: Bool = false, roles: Set<String>? = nil) -> Reply {
+    package func reply(to request: HTTPRequest, app: String = "lifeboat", bodiesAsValues: Bool = false, roles: Set<String>? = nil) -> Reply
+    {
         // Stamped with the tenant's clock when it answers: in a tabletop that is the client's simulated clock, which
         // other requests' waits may move before the client reads the answer.
         switch answer(request, app: app, bodiesAsValues: bodiesAsValues, roles: roles ?? grantedPermissions) {
@@ -249,15 +266,19 @@ package actor FakeTenant {
                 extraHeaders = headers
             case .throttled(let retryAfter, var headers):
                 if let retryAfter { headers["Retry-After"] = String(retryAfter) }
-                return .response(GraphFailure(status: 429, code: "TooManyRequests",
-                                              message: "Too many requests. The request was throttled; retry after the indicated time.",
-                                              headers: headers).response(requestID: requestID, date: date))
+                return .response(
+                    GraphFailure(
+                        status: 429, code: "TooManyRequests",
+                        message: "Too many requests. The request was throttled; retry after the indicated time.",
+                        headers: headers
+                    ).response(requestID: requestID, date: date))
             }
         }
         if profile.faults.transientErrorRate > 0, random.chance(profile.faults.transientErrorRate) {
             let status = [500, 503, 504][random.below(3)]
-            var failure = GraphFailure(status: status, code: status == 503 ? "serviceNotAvailable" : "UnknownError",
-                                       message: "The service is temporarily unavailable (injected fault).")
+            var failure = GraphFailure(
+                status: status, code: status == 503 ? "serviceNotAvailable" : "UnknownError",
+                message: "The service is temporarily unavailable (injected fault).")
             if status == 503 { failure.headers["Retry-After"] = String(1 + random.below(5)) }
             return .response(failure.response(requestID: requestID, date: date))
         }
@@ -281,7 +302,8 @@ package actor FakeTenant {
         } catch let failure as GraphFailure {
             return .response(failure.response(requestID: requestID, date: date))
         } catch {
-            return .response(GraphFailure(status: 500, code: "InternalServerError", message: "\(error)").response(requestID: requestID, date: date))
+            return .response(
+                GraphFailure(status: 500, code: "InternalServerError", message: "\(error)").response(requestID: requestID, date: date))
         }
     }
 
@@ -299,9 +321,14 @@ package actor FakeTenant {
             memberType = directory.object(id)?.type
         }
         var deletedType: String?
-        if segments.count >= 3, segments[0] == "directory", segments[1] == "deletedItems" { deletedType = directory.deleted[segments[2]]?.type }
-        guard let rule = FakeTenantPermissions.rule(method: request.method, segments: segments, memberType: memberType, deletedType: deletedType),
-              !rule.isSatisfied(by: roles) else { return nil }
+        if segments.count >= 3, segments[0] == "directory", segments[1] == "deletedItems" {
+            deletedType = directory.deleted[segments[2]]?.type
+        }
+        guard
+            let rule = FakeTenantPermissions.rule(
+                method: request.method, segments: segments, memberType: memberType, deletedType: deletedType),
+            !rule.isSatisfied(by: roles)
+        else { return nil }
         return GraphFailure(status: 403, code: "Authorization_RequestDenied", message: "Insufficient privileges to complete the operation.")
     }
 
@@ -322,7 +349,8 @@ package actor FakeTenant {
     /// Records that a new object becomes visible to references only after the profile's replication lag.
     func created(_ id: String, type: String) {
         if profile.replicationLagSeconds > 0 {
-            directory.replicationLag.hide(id, type: type, until: now().addingTimeInterval(profile.replicationLagSeconds * (0.5 + random.unit())))
+            directory.replicationLag.hide(
+                id, type: type, until: now().addingTimeInterval(profile.replicationLagSeconds * (0.5 + random.unit())))
         }
     }
 
@@ -344,7 +372,8 @@ package actor FakeTenant {
 
     func json(_ status: Int, _ object: JSONObject) throws -> HTTPResponse {
         guard answersWithValues else {
-            return HTTPResponse(status: status, headers: ["Content-Type": "application/json"], body: try JSONCoding.encode(JSONValue.object(object)))
+            return HTTPResponse(
+                status: status, headers: ["Content-Type": "application/json"], body: try JSONCoding.encode(JSONValue.object(object)))
         }
         var response = HTTPResponse(status: status, headers: ["Content-Type": "application/json"])
         response.json = .object(object)
@@ -377,12 +406,16 @@ struct IdentifierSource {
 
     mutating func next() -> String {
         var generator = SeededRandom(seed: state)
-        var bytes = withUnsafeBytes(of: generator.next().bigEndian, Array.init) + withUnsafeBytes(of: generator.next().bigEndian, Array.init)
+        var bytes =
+            withUnsafeBytes(of: generator.next().bigEndian, Array.init) + withUnsafeBytes(of: generator.next().bigEndian, Array.init)
         state = generator.state
         bytes[6] = (bytes[6] & 0x0F) | 0x40
         bytes[8] = (bytes[8] & 0x3F) | 0x80
-        let uuid = UUID(uuid: (bytes[0], bytes[1], bytes[2], bytes[3], bytes[4], bytes[5], bytes[6], bytes[7],
-                               bytes[8], bytes[9], bytes[10], bytes[11], bytes[12], bytes[13], bytes[14], bytes[15]))
+        let uuid = UUID(
+            uuid: (
+                bytes[0], bytes[1], bytes[2], bytes[3], bytes[4], bytes[5], bytes[6], bytes[7],
+                bytes[8], bytes[9], bytes[10], bytes[11], bytes[12], bytes[13], bytes[14], bytes[15]
+            ))
         return uuid.uuidString.lowercased()
     }
 }

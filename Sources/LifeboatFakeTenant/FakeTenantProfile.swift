@@ -16,8 +16,10 @@ package struct FakeTenantProfile: Codable, Sendable, Hashable {
         package var omitRetryAfterForConditionalAccess: Bool
         package var chargeThrottledRequests: Bool
 
-        package init(enabled: Bool, resourceUnitsPer10s: Int? = nil, writesPerApp: Int = 3_000, writesPerTenant: Int = 18_000,
-                    conditionalAccessPerSecond: Double = 1, omitRetryAfterForConditionalAccess: Bool = true, chargeThrottledRequests: Bool = true) {
+        package init(
+            enabled: Bool, resourceUnitsPer10s: Int? = nil, writesPerApp: Int = 3_000, writesPerTenant: Int = 18_000,
+            conditionalAccessPerSecond: Double = 1, omitRetryAfterForConditionalAccess: Bool = true, chargeThrottledRequests: Bool = true
+        ) {
             self.enabled = enabled
             self.resourceUnitsPer10s = resourceUnitsPer10s
             self.writesPerApp = writesPerApp
@@ -73,8 +75,10 @@ package struct FakeTenantProfile: Codable, Sendable, Hashable {
         package var heldDomains: [String]
 
         /// Microsoft's defaults for a new tenant unless said otherwise: security defaults on, no P1/P2, TAP disabled.
-        package init(securityDefaults: Bool = true, conditionalAccessLicensed: Bool = false, temporaryAccessPassEnabled: Bool = false,
-                    heldDomains: [String] = []) {
+        package init(
+            securityDefaults: Bool = true, conditionalAccessLicensed: Bool = false, temporaryAccessPassEnabled: Bool = false,
+            heldDomains: [String] = []
+        ) {
             self.securityDefaults = securityDefaults
             self.conditionalAccessLicensed = conditionalAccessLicensed
             self.temporaryAccessPassEnabled = temporaryAccessPassEnabled
@@ -109,8 +113,10 @@ package struct FakeTenantProfile: Codable, Sendable, Hashable {
     /// Graph rules the engine does not yet satisfy, switched on one by one (see ``StrictRules``).
     package var strictRules: StrictRules
 
-    package init(name: String, seed: UInt64 = 1, throttling: Throttling = Throttling(enabled: false), replicationLagSeconds: Double = 0,
-                faults: Faults = Faults(), newTenant: NewTenant? = nil, permissions: [String]? = nil, strictRules: StrictRules = StrictRules()) {
+    package init(
+        name: String, seed: UInt64 = 1, throttling: Throttling = Throttling(enabled: false), replicationLagSeconds: Double = 0,
+        faults: Faults = Faults(), newTenant: NewTenant? = nil, permissions: [String]? = nil, strictRules: StrictRules = StrictRules()
+    ) {
         self.name = name
         self.seed = seed
         self.throttling = throttling
@@ -164,7 +170,9 @@ package struct FakeTenantProfile: Codable, Sendable, Hashable {
             source = "Profiles/\(nameOrPath).yaml"
             text = shipped
         } else {
-            throw ProfileError(message: "no profile named \(nameOrPath); shipped profiles: \(shipped.joined(separator: ", ")), or give a path to a .yaml file")
+            throw ProfileError(
+                message:
+                    "no profile named \(nameOrPath); shipped profiles: \(shipped.joined(separator: ", ")), or give a path to a .yaml file")
         }
         do {
             return try YAMLDecoder().decode(FakeTenantProfile.self, from: text)

@@ -14,8 +14,9 @@ struct GraphFailure: Error {
     }
 
     static func notFound(_ id: String) -> GraphFailure {
-        GraphFailure(status: 404, code: "Request_ResourceNotFound",
-                     message: "Resource '\(id)' does not exist or one of its queried reference-property objects are not present.")
+        GraphFailure(
+            status: 404, code: "Request_ResourceNotFound",
+            message: "Resource '\(id)' does not exist or one of its queried reference-property objects are not present.")
     }
 
     static func unsupported(_ what: String) -> GraphFailure {
@@ -23,8 +24,9 @@ struct GraphFailure: Error {
     }
 
     static func alreadyExists(_ property: String) -> GraphFailure {
-        GraphFailure(status: 400, code: "Request_BadRequest",
-                     message: "Another object with the same value for property \(property) already exists.")
+        GraphFailure(
+            status: 400, code: "Request_BadRequest",
+            message: "Another object with the same value for property \(property) already exists.")
     }
 
     /// The HTTP response with Graph's error body and a fresh request-id.

@@ -56,7 +56,8 @@ package struct GraphSchema: Sendable {
 
     /// The schema shipped with Lifeboat (Graph v1.0), compiled into the binary (``FakeTenantResources``).
     package static let v1: GraphSchema = {
-        guard let text = FakeTenantResources.files["Resources/graph-schema.json"], let schema = try? GraphSchema(data: Data(text.utf8)) else {
+        guard let text = FakeTenantResources.files["Resources/graph-schema.json"], let schema = try? GraphSchema(data: Data(text.utf8))
+        else {
             // The file is compiled in; without it the fake tenant cannot check bodies at all.
             fatalError("Resources/graph-schema.json is missing from FakeTenantResources; run Scripts/embed-resources.py and rebuild")
         }
@@ -74,8 +75,11 @@ package struct GraphSchema: Sendable {
     package func shortName(_ name: String) -> String? {
         var short = Substring(name)
         if short.hasPrefix("#") { short = short.dropFirst() }
-        if short.hasPrefix("microsoft.graph.") { short = short.dropFirst("microsoft.graph.".count) }
-        else if short.hasPrefix("graph.") { short = short.dropFirst("graph.".count) }
+        if short.hasPrefix("microsoft.graph.") {
+            short = short.dropFirst("microsoft.graph.".count)
+        } else if short.hasPrefix("graph.") {
+            short = short.dropFirst("graph.".count)
+        }
         let candidate = String(short)
         if types[candidate] != nil { return candidate }
         return lowercasedNames[candidate.lowercased()]
@@ -104,7 +108,8 @@ package struct GraphSchema: Sendable {
             case .unknownProperty:
                 return "Property '\(name)' does not exist on type 'microsoft.graph.\(typeName)'."
             case .unknownType:
-                return "A type named '\(name)' could not be resolved by the model. When a model is available, each type name must resolve to a valid type."
+                return
+                    "A type named '\(name)' could not be resolved by the model. When a model is available, each type name must resolve to a valid type."
             }
         }
 
@@ -148,7 +153,8 @@ package struct GraphSchema: Sendable {
         }
         guard let definition = types[typeName] else { return }
         // An abstract type without @odata.type: accept what any of its derived types has.
-        let candidates = definition.abstract && typeName == declared
+        let candidates =
+            definition.abstract && typeName == declared
             ? [definition] + (derivedTypes[typeName] ?? []).compactMap { types[$0] }
             : [definition]
 
@@ -157,7 +163,8 @@ package struct GraphSchema: Sendable {
             if key.hasPrefix("@") { continue }  // instance annotations: @odata.type, @odata.id, @microsoft.graph.*
             if let at = key.firstIndex(of: "@") {
                 let property = String(key[..<at]), annotation = key[key.index(after: at)...]
-                let known = annotation == "odata.bind"
+                let known =
+                    annotation == "odata.bind"
                     ? candidates.contains { $0.navigation[property] != nil }
                     : candidates.contains { $0.properties[property] != nil || $0.navigation[property] != nil }
                 if !known { found.append(Violation(kind: .unknownProperty, path: join(path, key), name: property, typeName: typeName)) }
@@ -235,16 +242,20 @@ extension GraphSchema {
             let value = object[key]!
             if key.hasPrefix("@") {
                 if !top, key != "@odata.type", key != "@odata.id" {
-                    found.append(ValueViolation(kind: .nestedAnnotation, path: place(key),
-                                                message: "The annotation '\(key)' is not allowed inside a request body's nested object."))
+                    found.append(
+                        ValueViolation(
+                            kind: .nestedAnnotation, path: place(key),
+                            message: "The annotation '\(key)' is not allowed inside a request body's nested object."))
                 }
                 continue
             }
             if let at = key.firstIndex(of: "@") {
                 let annotation = key[key.index(after: at)...]
                 if annotation != "odata.bind" {
-                    found.append(ValueViolation(kind: .nestedAnnotation, path: place(key),
-                                                message: "The property annotation '\(key)' is not allowed in a request body."))
+                    found.append(
+                        ValueViolation(
+                            kind: .nestedAnnotation, path: place(key),
+                            message: "The property annotation '\(key)' is not allowed in a request body."))
                 }
                 continue
             }
@@ -253,11 +264,16 @@ extension GraphSchema {
                 // (CA `grantControls.authenticationStrength`) it is only referenced by id (hostile choice, Docs/fake-tenant.md).
                 let contained = candidates.contains { $0.kind == "entity" && $0.contained?.contains(key) == true }
                 if !contained, !Self.isReference(value) {
-                    found.append(ValueViolation(kind: .navigationProperty, path: place(key),
-                                                message: "Navigation property '\(key)' cannot be written inline; reference it by id or with '\(key)@odata.bind'."))
+                    found.append(
+                        ValueViolation(
+                            kind: .navigationProperty, path: place(key),
+                            message:
+                                "Navigation property '\(key)' cannot be written inline; reference it by id or with '\(key)@odata.bind'."))
                 } else if contained, let element = complexOrEntity(navigation) {
                     for (index, inner) in Self.objects(in: value).enumerated() {
-                        checkValues(inner, declared: element, path: place(key) + (value.arrayValue == nil ? "" : "[\(index)]"), top: false, into: &found)
+                        checkValues(
+                            inner, declared: element, path: place(key) + (value.arrayValue == nil ? "" : "[\(index)]"), top: false,
+                            into: &found)
                     }
                 }
                 continue
@@ -268,13 +284,17 @@ extension GraphSchema {
                 for text in Self.strings(in: value) {
                     let parts = enumType.flags ? text.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) } : [text]
                     for part in parts where !enumType.members.contains(part) {
-                        found.append(ValueViolation(kind: .enumValue, path: place(key),
-                                                    message: "Requested value '\(part)' was not found in enum 'microsoft.graph.\(inner)'."))
+                        found.append(
+                            ValueViolation(
+                                kind: .enumValue, path: place(key),
+                                message: "Requested value '\(part)' was not found in enum 'microsoft.graph.\(inner)'."))
                     }
                 }
             } else if let element = complexOrEntity(propertyType) {
                 for (index, nested) in Self.objects(in: value).enumerated() {
-                    checkValues(nested, declared: element, path: place(key) + (value.arrayValue == nil ? "" : "[\(index)]"), top: false, into: &found)
+                    checkValues(
+                        nested, declared: element, path: place(key) + (value.arrayValue == nil ? "" : "[\(index)]"), top: false,
+                        into: &found)
                 }
             }
         }

@@ -58,8 +58,11 @@ struct ODataFilter {
             let actual = resolve(path, in: value, variables: variables) ?? .null
             return values.contains { compare(actual, "eq", $0) }
         case .function(let name, let path, let literal):
-            guard let actual = resolve(path, in: value, variables: variables)?.stringValue, let prefix = literal.stringValue else { return false }
-            return name == "startswith" ? actual.lowercased().hasPrefix(prefix.lowercased()) : actual.lowercased().hasSuffix(prefix.lowercased())
+            guard let actual = resolve(path, in: value, variables: variables)?.stringValue, let prefix = literal.stringValue else {
+                return false
+            }
+            return name == "startswith"
+                ? actual.lowercased().hasPrefix(prefix.lowercased()) : actual.lowercased().hasSuffix(prefix.lowercased())
         case .any(let path, let variable, let body):
             let elements = resolve(path, in: value, variables: variables)?.arrayValue ?? []
             return elements.contains { element in
@@ -96,7 +99,9 @@ struct ODataFilter {
     // MARK: - Parsing
 
     enum Token: Equatable, CustomStringConvertible {
-        case word(String), string(String), open, close, comma, colon
+        case word(String)
+        case string(String)
+        case open, close, comma, colon
         var description: String {
             switch self {
             case .word(let w): return w
@@ -139,7 +144,9 @@ struct ODataFilter {
                     value.append(text[cursor])
                     cursor = text.index(after: cursor)
                 }
-                guard closed else { throw GraphFailure.badRequest("Invalid filter clause: unterminated string literal.", code: "BadRequest") }
+                guard closed else {
+                    throw GraphFailure.badRequest("Invalid filter clause: unterminated string literal.", code: "BadRequest")
+                }
                 tokens.append(.string(value))
                 index = cursor
             default:
@@ -243,7 +250,9 @@ struct ODataFilter {
             if let last = path.last?.lowercased(), last == "any" || last == "all" {
                 path.removeLast()
                 try expect(.open)
-                guard position < tokens.count, case .word(let variable) = tokens[position] else { throw failure("expected a lambda variable") }
+                guard position < tokens.count, case .word(let variable) = tokens[position] else {
+                    throw failure("expected a lambda variable")
+                }
                 position += 1
                 try expect(.colon)
                 let body = try parseOr()

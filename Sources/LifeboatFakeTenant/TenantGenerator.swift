@@ -32,9 +32,11 @@ package struct TenantGenerator: Sendable {
         /// The custom domains the shipped runbook `Runbooks/rebuild-new-tenant.yaml` maps.
         package static let runbookDomains = ["contoso.com", "fabrikam-labs.com"]
 
-        package init(users: Int, groups: Int? = nil, applications: Int? = nil, seed: UInt64 = 1, name: String = "contoso",
-                    customDomains: [String] = Options.runbookDomains,
-                    capturedAt: Date = Date(timeIntervalSince1970: 1_794_623_400), mailEnabledSecurityGroups: Bool = false) {
+        package init(
+            users: Int, groups: Int? = nil, applications: Int? = nil, seed: UInt64 = 1, name: String = "contoso",
+            customDomains: [String] = Options.runbookDomains,
+            capturedAt: Date = Date(timeIntervalSince1970: 1_794_623_400), mailEnabledSecurityGroups: Bool = false
+        ) {
             self.users = users
             self.groups = groups
             self.applications = applications
@@ -72,15 +74,21 @@ package struct TenantGenerator: Sendable {
     package let options: Options
 
     package init(_ options: Options) throws(OptionError) {
-        guard options.users >= 10 else { throw OptionError(option: "users", problem: "at least 10 users are needed (break-glass accounts, a CEO, departments)") }
+        guard options.users >= 10 else {
+            throw OptionError(option: "users", problem: "at least 10 users are needed (break-glass accounts, a CEO, departments)")
+        }
         guard options.users <= 5_000_000 else { throw OptionError(option: "users", problem: "at most 5,000,000") }
         if let groups = options.groups, groups < 8 {
-            throw OptionError(option: "groups", problem: "at least 8 groups are needed for the fixed ones (all staff, break-glass exclusion, …)")
+            throw OptionError(
+                option: "groups", problem: "at least 8 groups are needed for the fixed ones (all staff, break-glass exclusion, …)")
         }
         if let applications = options.applications, applications < 1 { throw OptionError(option: "apps", problem: "at least 1") }
         let name = options.name.lowercased()
         guard !name.isEmpty, name.count <= 27, name.allSatisfy({ ($0.isASCII && $0.isLetter) || $0.isNumber }), name.first!.isLetter else {
-            throw OptionError(option: "name", problem: "\"\(options.name)\" is not a valid initial domain prefix (letters and digits, starting with a letter, at most 27)")
+            throw OptionError(
+                option: "name",
+                problem: "\"\(options.name)\" is not a valid initial domain prefix (letters and digits, starting with a letter, at most 27)"
+            )
         }
         guard (1...3).contains(options.customDomains.count) else {
             throw OptionError(option: "domains", problem: "give one to three custom domains")
@@ -88,7 +96,8 @@ package struct TenantGenerator: Sendable {
         for domain in options.customDomains {
             let parts = domain.split(separator: ".", omittingEmptySubsequences: false)
             guard parts.count >= 2, parts.allSatisfy({ !$0.isEmpty }), !domain.lowercased().hasSuffix(".onmicrosoft.com"),
-                  domain.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "." || $0 == "-") }) else {
+                domain.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "." || $0 == "-") })
+            else {
                 throw OptionError(option: "domains", problem: "\"\(domain)\" is not a custom domain name")
             }
         }
@@ -102,7 +111,8 @@ package struct TenantGenerator: Sendable {
     package func write(to directory: URL) throws -> Summary {
         let manager = FileManager.default
         if let existing = try? manager.contentsOfDirectory(atPath: directory.path), !existing.isEmpty {
-            throw OptionError(option: "out", problem: "\(directory.path) is not empty; choose a new directory (a snapshot is sealed by its manifest)")
+            throw OptionError(
+                option: "out", problem: "\(directory.path) is not empty; choose a new directory (a snapshot is sealed by its manifest)")
         }
         try manager.createDirectory(at: directory, withIntermediateDirectories: true)
         let tenant = build()
@@ -119,8 +129,9 @@ package struct TenantGenerator: Sendable {
             sourceTenantId: tenant.tenantID, sourceInitialDomain: options.initialDomain,
             capturedAt: ISO8601DateFormatter().string(from: options.capturedAt), toolVersion: toolVersion, files: files)
         try JSONCoding.encodePretty(manifest).write(to: directory.appendingPathComponent(Snapshot.manifestFileName), options: .atomic)
-        return Summary(directory: directory, manifest: manifest, memberships: tenant.memberships, nestedGroups: tenant.nestedGroups,
-                       largestGroup: tenant.largestGroup)
+        return Summary(
+            directory: directory, manifest: manifest, memberships: tenant.memberships, nestedGroups: tenant.nestedGroups,
+            largestGroup: tenant.largestGroup)
     }
 
     /// What the manifest's `toolVersion` records: the command that makes the same bytes again.
@@ -231,8 +242,9 @@ private struct TenantBuilder {
         collections[.oauth2PermissionGrant] = grants(apps)
         let roles = roleDefinitions()
         collections[.roleDefinition] = roles
-        collections[.roleAssignment] = roleAssignments(customRole: roles.last!["id"]!.stringValue!, apps: apps,
-                                                     unit: units.first!["id"]!.stringValue!)
+        collections[.roleAssignment] = roleAssignments(
+            customRole: roles.last!["id"]!.stringValue!, apps: apps,
+            unit: units.first!["id"]!.stringValue!)
         let locations = namedLocations()
         collections[.namedLocation] = locations
         collections[.conditionalAccessPolicy] = policies(locations: locations, apps: apps)
@@ -247,18 +259,25 @@ private struct TenantBuilder {
             finished.append(group)
         }
         collections[.group] = finished
-        return GeneratedTenant(tenantID: tenantID, collections: collections, memberships: memberships, nestedGroups: nestedGroups,
-                               largestGroup: largest)
+        return GeneratedTenant(
+            tenantID: tenantID, collections: collections, memberships: memberships, nestedGroups: nestedGroups,
+            largestGroup: largest)
     }
 
     // MARK: - Organization and domains
 
     func organization() -> JSONObject {
-        var verified: [JSONValue] = [["capabilities": "Email, OfficeCommunicationsOnline", "isDefault": false, "isInitial": true,
-                                      "name": .string(options.initialDomain), "type": "Managed"]]
+        var verified: [JSONValue] = [
+            [
+                "capabilities": "Email, OfficeCommunicationsOnline", "isDefault": false, "isInitial": true,
+                "name": .string(options.initialDomain), "type": "Managed",
+            ]
+        ]
         for (index, domain) in options.customDomains.enumerated() {
-            verified.append(["capabilities": "Email, OfficeCommunicationsOnline", "isDefault": .bool(index == 0), "isInitial": false,
-                             "name": .string(domain.lowercased()), "type": "Managed"])
+            verified.append([
+                "capabilities": "Email, OfficeCommunicationsOnline", "isDefault": .bool(index == 0), "isInitial": false,
+                "name": .string(domain.lowercased()), "type": "Managed",
+            ])
         }
         return [
             "id": .string(tenantID), "displayName": .string(companyName), "countryLetterCode": "US", "preferredLanguage": "en",
@@ -277,7 +296,8 @@ private struct TenantBuilder {
                 "id": .string(name), "authenticationType": "Managed", "availabilityStatus": nil, "isAdminManaged": true,
                 "isDefault": .bool(isDefault), "isInitial": .bool(initial), "isRoot": true, "isVerified": true,
                 "passwordNotificationWindowInDays": nil, "passwordValidityPeriodInDays": nil, "state": nil,
-                "supportedServices": initial ? ["Email", "OfficeCommunicationsOnline"] : ["Email", "OfficeCommunicationsOnline", "Intune"],
+                "supportedServices": initial
+                    ? ["Email", "OfficeCommunicationsOnline"] : ["Email", "OfficeCommunicationsOnline", "Intune"],
             ]
         }
         return [domain(options.initialDomain, initial: true, isDefault: false)]
@@ -338,7 +358,9 @@ private struct TenantBuilder {
             localParts[base] = count
             let local = count == 1 ? base : "\(base)\(count)"
             // Most people on the main domain, some on the others (a subsidiary or a brand).
-            let domain = customDomains.count == 1 || random.chance(0.85) ? customDomains[0] : customDomains[1 + random.index(customDomains.count - 1)]
+            let domain =
+                customDomains.count == 1 || random.chance(0.85)
+                ? customDomains[0] : customDomains[1 + random.index(customDomains.count - 1)]
             let upn = "\(local)@\(domain)"
             let place = TenantVocabulary.offices[office]
             let synced = !isCEO && random.chance(0.10)
@@ -417,8 +439,10 @@ private struct TenantBuilder {
     }
 
     @discardableResult
-    mutating func addGroup(_ displayName: String, nickname: String, description: String, kind: GroupKind, members: [JSONValue],
-                           owners: [JSONValue], rule: String? = nil) -> Int {
+    mutating func addGroup(
+        _ displayName: String, nickname: String, description: String, kind: GroupKind, members: [JSONValue],
+        owners: [JSONValue], rule: String? = nil
+    ) -> Int {
         let id = newID()
         var group: JSONObject = [
             "id": .string(id), "displayName": .string(displayName), "description": .string(description),
@@ -471,33 +495,40 @@ private struct TenantBuilder {
         let total = options.groupCount
         let userRefs: (Int) -> JSONValue = { [users] in Self.reference("user", users[$0]["id"]!.stringValue!) }
         // The fixed groups every tenant has.
-        addGroup("SG-All-Staff", nickname: "sg-all-staff", description: "Every employee; used for licensing and company-wide access.",
-                 kind: .security, members: memberIndices.map(userRefs), owners: owners(2))
-        addGroup("SG-BreakGlass-Exclusion", nickname: "sg-breakglass-exclusion",
-                 description: "Emergency access accounts, excluded from every Conditional Access policy.",
-                 kind: .security, members: [userRefs(0), userRefs(1)], owners: [])
+        addGroup(
+            "SG-All-Staff", nickname: "sg-all-staff", description: "Every employee; used for licensing and company-wide access.",
+            kind: .security, members: memberIndices.map(userRefs), owners: owners(2))
+        addGroup(
+            "SG-BreakGlass-Exclusion", nickname: "sg-breakglass-exclusion",
+            description: "Emergency access accounts, excluded from every Conditional Access policy.",
+            kind: .security, members: [userRefs(0), userRefs(1)], owners: [])
         let it = TenantVocabulary.departments.firstIndex { $0.name == "IT" }!
-        addGroup("RA-Helpdesk-Admins", nickname: "ra-helpdesk-admins", description: "Holds the Helpdesk Administrator role.",
-                 kind: .roleAssignable, members: sample(usersByDepartment[it], 6).map(userRefs), owners: owners(1))
+        addGroup(
+            "RA-Helpdesk-Admins", nickname: "ra-helpdesk-admins", description: "Holds the Helpdesk Administrator role.",
+            kind: .roleAssignable, members: sample(usersByDepartment[it], 6).map(userRefs), owners: owners(1))
         var departmentGroups: [Int] = []
         for (department, staff) in usersByDepartment.enumerated() {
             let name = TenantVocabulary.departments[department].name
             let slug = name.lowercased().replacingOccurrences(of: " ", with: "-")
-            departmentGroups.append(addGroup("SG-\(name.replacingOccurrences(of: " ", with: ""))", nickname: "sg-\(slug)",
-                                             description: "All members of the \(name) department.", kind: .security,
-                                             members: staff.map(userRefs), owners: staff.first.map { [userRefs($0)] } ?? []))
+            departmentGroups.append(
+                addGroup(
+                    "SG-\(name.replacingOccurrences(of: " ", with: ""))", nickname: "sg-\(slug)",
+                    description: "All members of the \(name) department.", kind: .security,
+                    members: staff.map(userRefs), owners: staff.first.map { [userRefs($0)] } ?? []))
         }
         // Nesting, as in most tenants: corporate functions hold the back-office departments.
         let backOffice = ["Finance", "Human Resources", "Legal", "Procurement"].compactMap { name in
             TenantVocabulary.departments.firstIndex { $0.name == name }.map { departmentGroups[$0] }
         }
-        addGroup("SG-Corporate-Functions", nickname: "sg-corporate-functions", description: "Back-office departments.", kind: .security,
-                 members: backOffice.map { Self.reference("group", groupID($0)) }, owners: owners(1))
+        addGroup(
+            "SG-Corporate-Functions", nickname: "sg-corporate-functions", description: "Back-office departments.", kind: .security,
+            members: backOffice.map { Self.reference("group", groupID($0)) }, owners: owners(1))
         nestedGroups += backOffice.count
         // A group with service principals as members (access to a secrets vault).
         let daemonPrincipals = servicePrincipals.filter { $0["tags"]?.stringArray?.contains("LifeboatDaemon") == true }.prefix(3)
-        addGroup("SG-KeyVault-Secrets-Readers", nickname: "sg-keyvault-secrets-readers", description: "Workloads that read production secrets.",
-                 kind: .security, members: daemonPrincipals.map { Self.reference("servicePrincipal", $0["id"]!.stringValue!) }, owners: [])
+        addGroup(
+            "SG-KeyVault-Secrets-Readers", nickname: "sg-keyvault-secrets-readers", description: "Workloads that read production secrets.",
+            kind: .security, members: daemonPrincipals.map { Self.reference("servicePrincipal", $0["id"]!.stringValue!) }, owners: [])
 
         // The rest: heavy-tailed sizes, a mix of kinds, some nesting (a group only contains earlier groups: no cycles).
         let firstRandom = groups.count
@@ -510,8 +541,14 @@ private struct TenantBuilder {
             serial += 1
             let word = random.pick(TenantVocabulary.projectWords), topic = random.pick(TenantVocabulary.groupTopics)
             let roll = random.unit()
-            let kind: GroupKind = roll < 0.12 ? .microsoft365 : roll < 0.15 ? .dynamic : roll < 0.16 ? .roleAssignable
-                : roll < 0.165 && options.mailEnabledSecurityGroups ? .mailEnabledSecurity : .security
+            let kind: GroupKind =
+                roll < 0.12
+                ? .microsoft365
+                : roll < 0.15
+                    ? .dynamic
+                    : roll < 0.16
+                        ? .roleAssignable
+                        : roll < 0.165 && options.mailEnabledSecurityGroups ? .mailEnabledSecurity : .security
             var size = groupSize(cap: cap)
             if kind == .roleAssignable { size = min(size, 25) }
             switch kind {
@@ -520,19 +557,24 @@ private struct TenantBuilder {
                 if nicknames.contains(nickname) { nickname += "-\(serial)" }
                 nicknames.insert(nickname)
                 let members = sample(membersAndGuests, size).map(userRefs)
-                addGroup("\(word) \(topic)", nickname: nickname, description: "Microsoft 365 group of the \(word) \(topic.lowercased()).",
-                         kind: .microsoft365, members: members, owners: owners(1 + random.index(3)))
+                addGroup(
+                    "\(word) \(topic)", nickname: nickname, description: "Microsoft 365 group of the \(word) \(topic.lowercased()).",
+                    kind: .microsoft365, members: members, owners: owners(1 + random.index(3)))
             case .dynamic:
                 let department = random.index(TenantVocabulary.departments.count)
                 let office = TenantVocabulary.offices[random.index(TenantVocabulary.offices.count)]
                 let departmentName = TenantVocabulary.departments[department].name
                 let rule = "(user.department -eq \"\(departmentName)\") and (user.usageLocation -eq \"\(office.usageLocation)\")"
-                let members = usersByDepartment[department].filter { TenantVocabulary.offices[officeOf[$0]].usageLocation == office.usageLocation }
-                let nickname = "dyn-\(serial)-\(departmentName.lowercased().replacingOccurrences(of: " ", with: "-"))-\(office.usageLocation.lowercased())"
+                let members = usersByDepartment[department].filter {
+                    TenantVocabulary.offices[officeOf[$0]].usageLocation == office.usageLocation
+                }
+                let nickname =
+                    "dyn-\(serial)-\(departmentName.lowercased().replacingOccurrences(of: " ", with: "-"))-\(office.usageLocation.lowercased())"
                 nicknames.insert(nickname)
-                addGroup("DYN-\(departmentName.replacingOccurrences(of: " ", with: ""))-\(office.usageLocation)", nickname: nickname,
-                         description: "Dynamic: \(departmentName) staff in \(office.country).", kind: .dynamic,
-                         members: members.map(userRefs), owners: [], rule: rule)
+                addGroup(
+                    "DYN-\(departmentName.replacingOccurrences(of: " ", with: ""))-\(office.usageLocation)", nickname: nickname,
+                    description: "Dynamic: \(departmentName) staff in \(office.country).", kind: .dynamic,
+                    members: members.map(userRefs), owners: [], rule: rule)
             case .roleAssignable, .mailEnabledSecurity, .security:
                 let prefix = kind == .roleAssignable ? "RA" : kind == .mailEnabledSecurity ? "MESG" : "SG"
                 let nickname = "\(prefix.lowercased())-\(word.lowercased())-\(serial)"
@@ -544,9 +586,10 @@ private struct TenantBuilder {
                     members += children.map { Self.reference("group", groupID($0)) }
                     nestedGroups += children.count
                 }
-                let index = addGroup("\(prefix)-\(word)-\(topic.replacingOccurrences(of: " ", with: ""))-\(serial)", nickname: nickname,
-                                     description: "\(word) \(topic.lowercased()).", kind: kind, members: members,
-                                     owners: random.chance(0.85) ? owners(1 + random.index(2)) : [])
+                let index = addGroup(
+                    "\(prefix)-\(word)-\(topic.replacingOccurrences(of: " ", with: ""))-\(serial)", nickname: nickname,
+                    description: "\(word) \(topic.lowercased()).", kind: kind, members: members,
+                    owners: random.chance(0.85) ? owners(1 + random.index(2)) : [])
                 if kind == .security { nestable.append(index) }
             }
         }
@@ -594,16 +637,21 @@ private struct TenantBuilder {
             let slug = "\(noun.lowercased())\(seen > 1 ? String(seen) : "")"
             var appRoles: [JSONValue] = [], scopes: [JSONValue] = [], identifierUris: [JSONValue] = []
             var requiredResourceAccess: [JSONValue] = []
-            var web: JSONObject = ["redirectUris": [], "homePageUrl": nil, "logoutUrl": nil,
-                                   "implicitGrantSettings": ["enableAccessTokenIssuance": false, "enableIdTokenIssuance": false]]
+            var web: JSONObject = [
+                "redirectUris": [], "homePageUrl": nil, "logoutUrl": nil,
+                "implicitGrantSettings": ["enableAccessTokenIssuance": false, "enableIdTokenIssuance": false],
+            ]
             var spa: JSONObject = ["redirectUris": []]
             switch kind {
             case "API":
                 identifierUris = [.string("api://\(appID)")]
-                for (role, members) in [("Reader", ["User"]), ("Contributor", ["User"]), ("Administrator", ["User"]), ("Read.All", ["Application"])]
-                    .prefix(2 + random.index(3)) {
+                for (role, members) in [
+                    ("Reader", ["User"]), ("Contributor", ["User"]), ("Administrator", ["User"]), ("Read.All", ["Application"]),
+                ]
+                .prefix(2 + random.index(3)) {
                     appRoles.append([
-                        "allowedMemberTypes": .array(members.map(JSONValue.string)), "description": .string("\(noun) \(role.lowercased())."),
+                        "allowedMemberTypes": .array(members.map(JSONValue.string)),
+                        "description": .string("\(noun) \(role.lowercased())."),
                         "displayName": .string("\(noun) \(role)"), "id": .string(newID()), "isEnabled": true, "origin": "Application",
                         "value": .string("\(noun).\(role)"),
                     ])
@@ -618,24 +666,32 @@ private struct TenantBuilder {
             case "Web":
                 web["redirectUris"] = [.string("https://\(slug).\(domain)/signin-oidc")]
                 web["homePageUrl"] = .string("https://\(slug).\(domain)/")
-                requiredResourceAccess.append(["resourceAppId": .string(TenantVocabulary.graphAppID),
-                                               "resourceAccess": .array(TenantVocabulary.graphScopes.prefix(3).map { ["id": .string($0.id), "type": "Scope"] })])
+                requiredResourceAccess.append([
+                    "resourceAppId": .string(TenantVocabulary.graphAppID),
+                    "resourceAccess": .array(TenantVocabulary.graphScopes.prefix(3).map { ["id": .string($0.id), "type": "Scope"] }),
+                ])
                 // A web front end usually calls one of the tenant's own APIs.
                 if let api = apis.last {
                     let scope = principals[api]["oauth2PermissionScopes"]!.arrayValue![0]
-                    requiredResourceAccess.append(["resourceAppId": applications[api]["appId"]!,
-                                                   "resourceAccess": [["id": scope["id"]!, "type": "Scope"]]])
+                    requiredResourceAccess.append([
+                        "resourceAppId": applications[api]["appId"]!,
+                        "resourceAccess": [["id": scope["id"]!, "type": "Scope"]],
+                    ])
                 }
                 webApps.append(applications.count)
             case "Daemon":
                 let roles = Array(TenantVocabulary.graphAppRoles.prefix(1 + random.index(3)))
-                requiredResourceAccess.append(["resourceAppId": .string(TenantVocabulary.graphAppID),
-                                               "resourceAccess": .array(roles.map { ["id": .string($0.id), "type": "Role"] })])
+                requiredResourceAccess.append([
+                    "resourceAppId": .string(TenantVocabulary.graphAppID),
+                    "resourceAccess": .array(roles.map { ["id": .string($0.id), "type": "Role"] }),
+                ])
                 daemons.append(applications.count)
             default:
                 spa["redirectUris"] = [.string("https://\(slug).\(domain)/")]
-                requiredResourceAccess.append(["resourceAppId": .string(TenantVocabulary.graphAppID),
-                                               "resourceAccess": [["id": .string(TenantVocabulary.graphScopes[0].id), "type": "Scope"]]])
+                requiredResourceAccess.append([
+                    "resourceAppId": .string(TenantVocabulary.graphAppID),
+                    "resourceAccess": [["id": .string(TenantVocabulary.graphScopes[0].id), "type": "Scope"]],
+                ])
             }
             let created = date(daysAgoUpTo: 1500)
             applications.append([
@@ -644,15 +700,21 @@ private struct TenantBuilder {
                 "signInAudience": "AzureADMyOrg", "publisherDomain": .string(domain), "identifierUris": .array(identifierUris),
                 "tags": [], "notes": nil, "isFallbackPublicClient": nil, "groupMembershipClaims": nil,
                 "appRoles": .array(appRoles),
-                "api": ["acceptMappedClaims": nil, "knownClientApplications": [], "oauth2PermissionScopes": .array(scopes),
-                        "preAuthorizedApplications": [], "requestedAccessTokenVersion": 2],
+                "api": [
+                    "acceptMappedClaims": nil, "knownClientApplications": [], "oauth2PermissionScopes": .array(scopes),
+                    "preAuthorizedApplications": [], "requestedAccessTokenVersion": 2,
+                ],
                 "requiredResourceAccess": .array(requiredResourceAccess), "web": .object(web), "spa": .object(spa),
                 "publicClient": ["redirectUris": []], "keyCredentials": [],
-                "passwordCredentials": kind == "SPA" ? [] : [[
-                    "customKeyIdentifier": nil, "displayName": "production", "endDateTime": "2027-06-30T00:00:00Z",
-                    "hint": .string(String(random.base64URL(bytes: 3).prefix(3))), "keyId": .string(newID()), "secretText": nil,
-                    "startDateTime": .string(created),
-                ]],
+                "passwordCredentials": kind == "SPA"
+                    ? []
+                    : [
+                        [
+                            "customKeyIdentifier": nil, "displayName": "production", "endDateTime": "2027-06-30T00:00:00Z",
+                            "hint": .string(String(random.base64URL(bytes: 3).prefix(3))), "keyId": .string(newID()), "secretText": nil,
+                            "startDateTime": .string(created),
+                        ]
+                    ],
             ])
             principals.append([
                 "id": .string(principalID), "accountEnabled": true, "appId": .string(appID), "appDisplayName": .string(displayName),
@@ -660,7 +722,8 @@ private struct TenantBuilder {
                 "appRoleAssignmentRequired": .bool(kind == "API"), "appRoles": .array(appRoles), "oauth2PermissionScopes": .array(scopes),
                 "servicePrincipalNames": .array([.string(appID)] + identifierUris), "servicePrincipalType": "Application",
                 "signInAudience": "AzureADMyOrg", "replyUrls": web["redirectUris"]!,
-                "tags": kind == "Daemon" ? ["WindowsAzureActiveDirectoryIntegratedApp", "LifeboatDaemon"] : ["WindowsAzureActiveDirectoryIntegratedApp"],
+                "tags": kind == "Daemon"
+                    ? ["WindowsAzureActiveDirectoryIntegratedApp", "LifeboatDaemon"] : ["WindowsAzureActiveDirectoryIntegratedApp"],
                 "keyCredentials": [], "passwordCredentials": [], "notes": nil, "description": nil,
             ])
         }
@@ -669,20 +732,27 @@ private struct TenantBuilder {
             "id": .string(graphPrincipalID), "accountEnabled": true, "appId": .string(TenantVocabulary.graphAppID),
             "appDisplayName": "Microsoft Graph", "displayName": "Microsoft Graph",
             "appOwnerOrganizationId": .string(TenantVocabulary.microsoftTenantID), "appRoleAssignmentRequired": false,
-            "appRoles": .array(TenantVocabulary.graphAppRoles.map {
-                ["allowedMemberTypes": ["Application"], "description": .string($0.value), "displayName": .string($0.value),
-                 "id": .string($0.id), "isEnabled": true, "origin": "Application", "value": .string($0.value)]
-            }),
-            "oauth2PermissionScopes": .array(TenantVocabulary.graphScopes.map {
-                ["adminConsentDescription": .string($0.value), "adminConsentDisplayName": .string($0.value), "id": .string($0.id),
-                 "isEnabled": true, "type": "User", "value": .string($0.value)]
-            }),
+            "appRoles": .array(
+                TenantVocabulary.graphAppRoles.map {
+                    [
+                        "allowedMemberTypes": ["Application"], "description": .string($0.value), "displayName": .string($0.value),
+                        "id": .string($0.id), "isEnabled": true, "origin": "Application", "value": .string($0.value),
+                    ]
+                }),
+            "oauth2PermissionScopes": .array(
+                TenantVocabulary.graphScopes.map {
+                    [
+                        "adminConsentDescription": .string($0.value), "adminConsentDisplayName": .string($0.value), "id": .string($0.id),
+                        "isEnabled": true, "type": "User", "value": .string($0.value),
+                    ]
+                }),
             "servicePrincipalNames": [.string(TenantVocabulary.graphAppID), "https://graph.microsoft.com"],
             "servicePrincipalType": "Application", "signInAudience": "AzureADMultipleOrgs", "tags": [], "replyUrls": [],
             "keyCredentials": [], "passwordCredentials": [],
         ])
-        return Applications(applications: applications, servicePrincipals: principals, graphPrincipalID: graphPrincipalID,
-                            apis: apis, webApps: webApps, daemons: daemons)
+        return Applications(
+            applications: applications, servicePrincipals: principals, graphPrincipalID: graphPrincipalID,
+            apis: apis, webApps: webApps, daemons: daemons)
     }
 
     mutating func appRoleAssignment(principal: String, type: String, name: String, role: String, resource: JSONObject) -> JSONObject {
@@ -705,21 +775,30 @@ private struct TenantBuilder {
                     let pick = 3 + random.index(groups.count - 3)
                     let group = groups[pick]
                     guard group["groupTypes"]?.stringArray?.contains("DynamicMembership") == false else { continue }
-                    assignments.append(appRoleAssignment(principal: group["id"]!.stringValue!, type: "Group",
-                                                         name: group["displayName"]!.stringValue!, role: roleID, resource: resource))
+                    assignments.append(
+                        appRoleAssignment(
+                            principal: group["id"]!.stringValue!, type: "Group",
+                            name: group["displayName"]!.stringValue!, role: roleID, resource: resource))
                 }
                 for user in sample(eligibleOwners, 1 + random.index(3)) {
-                    assignments.append(appRoleAssignment(principal: userID(user), type: "User", name: users[user]["displayName"]!.stringValue!,
-                                                         role: roleID, resource: resource))
+                    assignments.append(
+                        appRoleAssignment(
+                            principal: userID(user), type: "User", name: users[user]["displayName"]!.stringValue!,
+                            role: roleID, resource: resource))
                 }
             }
             // A daemon with an application permission on the API.
-            if let applicationRole = resource["appRoles"]?.arrayValue?.first(where: { $0["allowedMemberTypes"]?.stringArray == ["Application"] }),
-               let daemon = apps.daemons.first {
+            if let applicationRole = resource["appRoles"]?.arrayValue?.first(where: {
+                $0["allowedMemberTypes"]?.stringArray == ["Application"]
+            }),
+                let daemon = apps.daemons.first
+            {
                 let client = apps.servicePrincipals[daemon]
-                assignments.append(appRoleAssignment(principal: client["id"]!.stringValue!, type: "ServicePrincipal",
-                                                     name: client["displayName"]!.stringValue!, role: applicationRole["id"]!.stringValue!,
-                                                     resource: resource))
+                assignments.append(
+                    appRoleAssignment(
+                        principal: client["id"]!.stringValue!, type: "ServicePrincipal",
+                        name: client["displayName"]!.stringValue!, role: applicationRole["id"]!.stringValue!,
+                        resource: resource))
             }
         }
         // Application permissions on Microsoft Graph, granted to the daemons.
@@ -727,8 +806,10 @@ private struct TenantBuilder {
         for daemon in apps.daemons {
             let client = apps.servicePrincipals[daemon]
             for access in apps.applications[daemon]["requiredResourceAccess"]?.arrayValue?.first?["resourceAccess"]?.arrayValue ?? [] {
-                assignments.append(appRoleAssignment(principal: client["id"]!.stringValue!, type: "ServicePrincipal",
-                                                     name: client["displayName"]!.stringValue!, role: access["id"]!.stringValue!, resource: graph))
+                assignments.append(
+                    appRoleAssignment(
+                        principal: client["id"]!.stringValue!, type: "ServicePrincipal",
+                        name: client["displayName"]!.stringValue!, role: access["id"]!.stringValue!, resource: graph))
             }
         }
         return assignments
@@ -759,7 +840,8 @@ private struct TenantBuilder {
     mutating func roleDefinitions() -> [JSONObject] {
         var definitions: [JSONObject] = TenantVocabulary.builtInRoles.map { role in
             [
-                "id": .string(role.id), "templateId": .string(role.id), "displayName": .string(role.name), "description": .string(role.description),
+                "id": .string(role.id), "templateId": .string(role.id), "displayName": .string(role.name),
+                "description": .string(role.description),
                 "isBuiltIn": true, "isEnabled": true, "resourceScopes": ["/"], "version": "1",
                 "rolePermissions": [["allowedResourceActions": ["microsoft.directory/users/standard/read"], "condition": nil]],
             ]
@@ -769,15 +851,23 @@ private struct TenantBuilder {
             "id": .string(custom), "templateId": .string(custom), "displayName": .string("\(companyName) Helpdesk Tier 1"),
             "description": "Resets passwords and reads sign-in logs for standard users.", "isBuiltIn": false, "isEnabled": true,
             "resourceScopes": ["/"], "version": nil,
-            "rolePermissions": [["allowedResourceActions": ["microsoft.directory/users/password/update", "microsoft.directory/auditLogs/allProperties/read"],
-                                 "condition": nil]],
+            "rolePermissions": [
+                [
+                    "allowedResourceActions": [
+                        "microsoft.directory/users/password/update", "microsoft.directory/auditLogs/allProperties/read",
+                    ],
+                    "condition": nil,
+                ]
+            ],
         ])
         return definitions
     }
 
     mutating func roleAssignment(_ role: String, _ principal: String, scope: String = "/") -> JSONObject {
-        ["id": .string(random.base64URL(bytes: 32) + "-1"), "roleDefinitionId": .string(role), "principalId": .string(principal),
-         "directoryScopeId": .string(scope)]
+        [
+            "id": .string(random.base64URL(bytes: 32) + "-1"), "roleDefinitionId": .string(role), "principalId": .string(principal),
+            "directoryScopeId": .string(scope),
+        ]
     }
 
     mutating func roleAssignments(customRole: String, apps: Applications, unit: String) -> [JSONObject] {
@@ -816,9 +906,11 @@ private struct TenantBuilder {
             [
                 "@odata.type": "#microsoft.graph.ipNamedLocation", "id": .string(newID()), "displayName": .string("\(companyName) offices"),
                 "createdDateTime": .string(date(daysAgoUpTo: 1500)), "modifiedDateTime": .string(date(daysAgoUpTo: 300)), "isTrusted": true,
-                "ipRanges": [["@odata.type": "#microsoft.graph.iPv4CidrRange", "cidrAddress": "203.0.113.0/24"],
-                             ["@odata.type": "#microsoft.graph.iPv4CidrRange", "cidrAddress": "198.51.100.0/24"],
-                             ["@odata.type": "#microsoft.graph.iPv6CidrRange", "cidrAddress": "2001:db8:1::/48"]],
+                "ipRanges": [
+                    ["@odata.type": "#microsoft.graph.iPv4CidrRange", "cidrAddress": "203.0.113.0/24"],
+                    ["@odata.type": "#microsoft.graph.iPv4CidrRange", "cidrAddress": "198.51.100.0/24"],
+                    ["@odata.type": "#microsoft.graph.iPv6CidrRange", "cidrAddress": "2001:db8:1::/48"],
+                ],
             ],
             [
                 "@odata.type": "#microsoft.graph.countryNamedLocation", "id": .string(newID()), "displayName": "Blocked countries",
@@ -837,44 +929,64 @@ private struct TenantBuilder {
         let unified = groups.firstIndex { $0["groupTypes"]?.stringArray == ["Unified"] }.map(groupID) ?? groupID(0)
         let apiApp = apps.apis.first.map { apps.applications[$0]["appId"]! } ?? "All"
         let webApp = apps.webApps.first.map { apps.applications[$0]["appId"]! } ?? "All"
-        func conditions(users: JSONObject, applications: [JSONValue] = ["All"], clientAppTypes: [JSONValue] = ["all"],
-                        locations: JSONValue = nil) -> JSONValue {
-            var userSet: JSONObject = ["includeUsers": [], "excludeUsers": .array(breakGlass), "includeGroups": [],
-                                       "excludeGroups": [exclusionGroup], "includeRoles": [], "excludeRoles": [],
-                                       "includeGuestsOrExternalUsers": nil, "excludeGuestsOrExternalUsers": nil]
+        func conditions(
+            users: JSONObject, applications: [JSONValue] = ["All"], clientAppTypes: [JSONValue] = ["all"],
+            locations: JSONValue = nil
+        ) -> JSONValue {
+            var userSet: JSONObject = [
+                "includeUsers": [], "excludeUsers": .array(breakGlass), "includeGroups": [],
+                "excludeGroups": [exclusionGroup], "includeRoles": [], "excludeRoles": [],
+                "includeGuestsOrExternalUsers": nil, "excludeGuestsOrExternalUsers": nil,
+            ]
             userSet.merge(users) { $1 }
             return [
-                "applications": ["includeApplications": .array(applications), "excludeApplications": [], "includeUserActions": [],
-                                 "includeAuthenticationContextClassReferences": [], "applicationFilter": nil],
+                "applications": [
+                    "includeApplications": .array(applications), "excludeApplications": [], "includeUserActions": [],
+                    "includeAuthenticationContextClassReferences": [], "applicationFilter": nil,
+                ],
                 "users": .object(userSet), "clientAppTypes": .array(clientAppTypes), "clientApplications": nil, "devices": nil,
                 "platforms": nil, "locations": locations, "servicePrincipalRiskLevels": [], "signInRiskLevels": [], "userRiskLevels": [],
             ]
         }
         func grant(_ controls: [JSONValue]) -> JSONValue {
-            ["operator": "OR", "builtInControls": .array(controls), "customAuthenticationFactors": [], "termsOfUse": [],
-             "authenticationStrength": nil]
+            [
+                "operator": "OR", "builtInControls": .array(controls), "customAuthenticationFactors": [], "termsOfUse": [],
+                "authenticationStrength": nil,
+            ]
         }
         func policy(_ name: String, state: String, _ conditions: JSONValue, _ grant: JSONValue, session: JSONValue = nil) -> JSONObject {
-            ["id": .string(newID()), "displayName": .string(name), "state": .string(state),
-             "createdDateTime": .string(date(daysAgoUpTo: 1500)), "modifiedDateTime": .string(date(daysAgoUpTo: 200)), "templateId": nil,
-             "conditions": conditions, "grantControls": grant, "sessionControls": session]
+            [
+                "id": .string(newID()), "displayName": .string(name), "state": .string(state),
+                "createdDateTime": .string(date(daysAgoUpTo: 1500)), "modifiedDateTime": .string(date(daysAgoUpTo: 200)), "templateId": nil,
+                "conditions": conditions, "grantControls": grant, "sessionControls": session,
+            ]
         }
         return [
             policy("Require MFA for admins", state: "enabled", conditions(users: ["includeRoles": .array(adminRoles)]), grant(["mfa"])),
-            policy("Block legacy authentication", state: "enabled",
-                   conditions(users: ["includeUsers": ["All"]], clientAppTypes: ["exchangeActiveSync", "other"]), grant(["block"])),
-            policy("Block sign-ins from blocked countries", state: "enabled",
-                   conditions(users: ["includeUsers": ["All"]], locations: ["includeLocations": [blocked], "excludeLocations": []]), grant(["block"])),
-            policy("Require compliant device outside the offices", state: "enabledForReportingButNotEnforced",
-                   conditions(users: ["includeGroups": [.string(groupID(0))], "excludeUsers": .array(breakGlass)], applications: [apiApp, webApp],
-                              locations: ["includeLocations": ["All"], "excludeLocations": [trusted, "AllTrusted"]]),
-                   grant(["compliantDevice", "domainJoinedDevice"])),
-            policy("Guests: MFA and short sessions", state: "enabled",
-                   conditions(users: ["includeUsers": ["GuestsOrExternalUsers"], "includeGroups": [.string(unified)]]), grant(["mfa"]),
-                   session: ["signInFrequency": ["value": 8, "type": "hours", "isEnabled": true, "authenticationType": "primaryAndSecondaryAuthentication",
-                                                 "frequencyInterval": "timeBased"],
-                             "applicationEnforcedRestrictions": nil, "cloudAppSecurity": nil, "persistentBrowser": nil,
-                             "disableResilienceDefaults": nil]),
+            policy(
+                "Block legacy authentication", state: "enabled",
+                conditions(users: ["includeUsers": ["All"]], clientAppTypes: ["exchangeActiveSync", "other"]), grant(["block"])),
+            policy(
+                "Block sign-ins from blocked countries", state: "enabled",
+                conditions(users: ["includeUsers": ["All"]], locations: ["includeLocations": [blocked], "excludeLocations": []]),
+                grant(["block"])),
+            policy(
+                "Require compliant device outside the offices", state: "enabledForReportingButNotEnforced",
+                conditions(
+                    users: ["includeGroups": [.string(groupID(0))], "excludeUsers": .array(breakGlass)], applications: [apiApp, webApp],
+                    locations: ["includeLocations": ["All"], "excludeLocations": [trusted, "AllTrusted"]]),
+                grant(["compliantDevice", "domainJoinedDevice"])),
+            policy(
+                "Guests: MFA and short sessions", state: "enabled",
+                conditions(users: ["includeUsers": ["GuestsOrExternalUsers"], "includeGroups": [.string(unified)]]), grant(["mfa"]),
+                session: [
+                    "signInFrequency": [
+                        "value": 8, "type": "hours", "isEnabled": true, "authenticationType": "primaryAndSecondaryAuthentication",
+                        "frequencyInterval": "timeBased",
+                    ],
+                    "applicationEnforcedRestrictions": nil, "cloudAppSecurity": nil, "persistentBrowser": nil,
+                    "disableResilienceDefaults": nil,
+                ]),
         ]
     }
 }

@@ -21,7 +21,13 @@ enum TenantVocabulary {
 
     /// Departments with their share of staff and job titles (the first title is the head's).
     static let departments: [(name: String, weight: Int, titles: [String])] = [
-        ("Engineering", 22, ["VP Engineering", "Engineering Manager", "Senior Software Engineer", "Software Engineer", "QA Engineer", "Site Reliability Engineer"]),
+        (
+            "Engineering", 22,
+            [
+                "VP Engineering", "Engineering Manager", "Senior Software Engineer", "Software Engineer", "QA Engineer",
+                "Site Reliability Engineer",
+            ]
+        ),
         ("Sales", 16, ["VP Sales", "Sales Manager", "Account Executive", "Sales Development Representative", "Solutions Engineer"]),
         ("Operations", 12, ["COO", "Operations Manager", "Operations Analyst", "Logistics Coordinator"]),
         ("Customer Support", 10, ["Head of Support", "Support Team Lead", "Support Engineer", "Customer Success Manager"]),
@@ -53,19 +59,27 @@ enum TenantVocabulary {
     ]
 
     /// Partner organisations whose people are guests.
-    static let partnerDomains = ["fabrikam.com", "northwindtraders.com", "adventure-works.com", "tailspintoys.com",
-                                 "wingtiptoys.com", "woodgrovebank.com", "litwareinc.com", "proseware.com"]
+    static let partnerDomains = [
+        "fabrikam.com", "northwindtraders.com", "adventure-works.com", "tailspintoys.com",
+        "wingtiptoys.com", "woodgrovebank.com", "litwareinc.com", "proseware.com",
+    ]
 
-    static let projectWords = ["Phoenix", "Atlas", "Orion", "Nova", "Aurora", "Everest", "Falcon", "Horizon", "Lighthouse",
-                               "Mercury", "Nimbus", "Polaris", "Quantum", "Sequoia", "Tidal", "Vanguard", "Zephyr", "Summit",
-                               "Harbor", "Beacon", "Compass", "Keystone", "Meridian", "Pinnacle"]
+    static let projectWords = [
+        "Phoenix", "Atlas", "Orion", "Nova", "Aurora", "Everest", "Falcon", "Horizon", "Lighthouse",
+        "Mercury", "Nimbus", "Polaris", "Quantum", "Sequoia", "Tidal", "Vanguard", "Zephyr", "Summit",
+        "Harbor", "Beacon", "Compass", "Keystone", "Meridian", "Pinnacle",
+    ]
 
-    static let groupTopics = ["Project", "Team", "Committee", "Working Group", "Guild", "Champions", "Squad", "Program", "Council",
-                              "Community", "Taskforce", "Pilot"]
+    static let groupTopics = [
+        "Project", "Team", "Committee", "Working Group", "Guild", "Champions", "Squad", "Program", "Council",
+        "Community", "Taskforce", "Pilot",
+    ]
 
-    static let appNouns = ["Expenses", "Payroll", "Timesheets", "CRM", "Inventory", "Helpdesk", "Wiki", "Travel", "Procurement",
-                           "Onboarding", "Analytics", "Billing", "Contracts", "Learning", "Recruiting", "Assets", "Reporting",
-                           "Scheduler", "Forms", "Approvals", "Portal", "Notifications", "Search", "Archive"]
+    static let appNouns = [
+        "Expenses", "Payroll", "Timesheets", "CRM", "Inventory", "Helpdesk", "Wiki", "Travel", "Procurement",
+        "Onboarding", "Analytics", "Billing", "Contracts", "Learning", "Recruiting", "Assets", "Reporting",
+        "Scheduler", "Forms", "Approvals", "Portal", "Notifications", "Search", "Archive",
+    ]
 
     /// Microsoft Graph's first-party service principal (same appId in every tenant).
     static let graphAppID = "00000003-0000-0000-c000-000000000000"
@@ -88,13 +102,34 @@ enum TenantVocabulary {
 
     /// Built-in directory roles: display name → template id (the same in every tenant).
     static let builtInRoles: [(name: String, id: String, description: String)] = [
-        ("Global Administrator", "62e90394-69f5-4237-9190-012177145e10", "Can manage all aspects of Microsoft Entra ID and Microsoft services that use Microsoft Entra identities."),
-        ("User Administrator", "fe930be7-5e62-47db-91af-98c3a49a38b1", "Can manage all aspects of users and groups, including resetting passwords for limited admins."),
-        ("Helpdesk Administrator", "729827e3-9c14-49f7-bb1b-9608f156bbb8", "Can reset passwords for non-administrators and Helpdesk Administrators."),
-        ("Security Administrator", "194ae4cb-b126-40b2-bd5b-6091b380977d", "Can read security information and reports, and manage configuration in Microsoft Entra ID and Office 365."),
-        ("Application Administrator", "9b895d92-2cd3-44c7-9d02-a6ac2d5ea5c3", "Can create and manage all aspects of app registrations and enterprise apps."),
+        (
+            "Global Administrator", "62e90394-69f5-4237-9190-012177145e10",
+            "Can manage all aspects of Microsoft Entra ID and Microsoft services that use Microsoft Entra identities."
+        ),
+        (
+            "User Administrator", "fe930be7-5e62-47db-91af-98c3a49a38b1",
+            "Can manage all aspects of users and groups, including resetting passwords for limited admins."
+        ),
+        (
+            "Helpdesk Administrator", "729827e3-9c14-49f7-bb1b-9608f156bbb8",
+            "Can reset passwords for non-administrators and Helpdesk Administrators."
+        ),
+        (
+            "Security Administrator", "194ae4cb-b126-40b2-bd5b-6091b380977d",
+            "Can read security information and reports, and manage configuration in Microsoft Entra ID and Office 365."
+        ),
+        (
+            "Application Administrator", "9b895d92-2cd3-44c7-9d02-a6ac2d5ea5c3",
+            "Can create and manage all aspects of app registrations and enterprise apps."
+        ),
         ("Conditional Access Administrator", "b1be1c3e-b65d-4f19-8427-f6fa0d97feb9", "Can manage Conditional Access capabilities."),
-        ("Groups Administrator", "fdd7a751-b60b-444a-984c-02652fe8fa1c", "Members of this role can create/manage groups, create/manage groups settings like naming and expiration policies, and view groups activity and audit reports."),
-        ("Global Reader", "f2ef992c-3afb-46b9-b7cf-a126ee74c451", "Can read everything that a Global Administrator can, but not update anything."),
+        (
+            "Groups Administrator", "fdd7a751-b60b-444a-984c-02652fe8fa1c",
+            "Members of this role can create/manage groups, create/manage groups settings like naming and expiration policies, and view groups activity and audit reports."
+        ),
+        (
+            "Global Reader", "f2ef992c-3afb-46b9-b7cf-a126ee74c451",
+            "Can read everything that a Global Administrator can, but not update anything."
+        ),
     ]
 }

@@ -43,9 +43,13 @@ struct RequestCost {
         guard method == "GET" else { return RequestCost(resourceUnits: 1, isWrite: true, isConditionalAccess: caPath) }
         var units = 1
         if let last = segments.last {
-            if last == "transitiveMembers" { units = 5 }
-            else if last == "members" || last == "owners" { units = 3 }
-            else if segments.count == 1, ["users", "applications", "groups", "servicePrincipals"].contains(last) { units = 2 }
+            if last == "transitiveMembers" {
+                units = 5
+            } else if last == "members" || last == "owners" {
+                units = 3
+            } else if segments.count == 1, ["users", "applications", "groups", "servicePrincipals"].contains(last) {
+                units = 2
+            }
         }
         if query["$select"] != nil { units -= 1 }
         if query["$expand"] != nil { units += 1 }
@@ -77,7 +81,9 @@ struct ThrottleModel {
     init(settings: FakeTenantProfile.Throttling) {
         self.settings = settings
         tenantWrites = QuotaBucket(capacity: Double(settings.writesPerTenant), window: 300)
-        conditionalAccess = QuotaBucket(capacity: max(1, settings.conditionalAccessPerSecond), window: max(1, settings.conditionalAccessPerSecond) / max(0.001, settings.conditionalAccessPerSecond))
+        conditionalAccess = QuotaBucket(
+            capacity: max(1, settings.conditionalAccessPerSecond),
+            window: max(1, settings.conditionalAccessPerSecond) / max(0.001, settings.conditionalAccessPerSecond))
     }
 
     /// Resource units per 10 s for a tenant of this many users, as Graph documents.

@@ -30,7 +30,8 @@ package struct ThrottlingUsage: Sendable, Hashable {
     /// The resource-unit quota per app the fake applied at the end (it grows with the tenant's users).
     package var resourceUnitsPer10s: Int
 
-    package init(writesByApp: [String: Int], resourceUnitsByApp: [String: Double], conditionalAccessRequests: Int, resourceUnitsPer10s: Int) {
+    package init(writesByApp: [String: Int], resourceUnitsByApp: [String: Double], conditionalAccessRequests: Int, resourceUnitsPer10s: Int)
+    {
         self.writesByApp = writesByApp
         self.resourceUnitsByApp = resourceUnitsByApp
         self.conditionalAccessRequests = conditionalAccessRequests
@@ -62,14 +63,23 @@ extension FakeTenantProfile.Throttling {
         let units = usage.resourceUnitsByApp.values.max() ?? 0
         let ca = Double(usage.conditionalAccessRequests)
         let figures = [
-            (ThrottleScope.appWrites, "app write window (\(writesPerApp) / 150 s per app)", appWrites,
-             bound(appWrites, burst: Double(writesPerApp), perSecond: Double(writesPerApp) / 150)),
-            (ThrottleScope.tenantWrites, "tenant write window (\(writesPerTenant) / 300 s)", tenantWrites,
-             bound(tenantWrites, burst: Double(writesPerTenant), perSecond: Double(writesPerTenant) / 300)),
-            (ThrottleScope.resourceUnits, "resource units (\(usage.resourceUnitsPer10s) / 10 s per app)", units,
-             bound(units, burst: Double(usage.resourceUnitsPer10s), perSecond: Double(usage.resourceUnitsPer10s) / 10)),
-            (ThrottleScope.conditionalAccess, "Conditional Access endpoint (\(Self.number(conditionalAccessPerSecond)) request/s per tenant)", ca,
-             bound(ca, burst: 1, perSecond: conditionalAccessPerSecond)),
+            (
+                ThrottleScope.appWrites, "app write window (\(writesPerApp) / 150 s per app)", appWrites,
+                bound(appWrites, burst: Double(writesPerApp), perSecond: Double(writesPerApp) / 150)
+            ),
+            (
+                ThrottleScope.tenantWrites, "tenant write window (\(writesPerTenant) / 300 s)", tenantWrites,
+                bound(tenantWrites, burst: Double(writesPerTenant), perSecond: Double(writesPerTenant) / 300)
+            ),
+            (
+                ThrottleScope.resourceUnits, "resource units (\(usage.resourceUnitsPer10s) / 10 s per app)", units,
+                bound(units, burst: Double(usage.resourceUnitsPer10s), perSecond: Double(usage.resourceUnitsPer10s) / 10)
+            ),
+            (
+                ThrottleScope.conditionalAccess,
+                "Conditional Access endpoint (\(Self.number(conditionalAccessPerSecond)) request/s per tenant)", ca,
+                bound(ca, burst: 1, perSecond: conditionalAccessPerSecond)
+            ),
         ]
         return figures.filter { $0.2 > 0 || waited[$0.0, default: 0] > 0 }.map {
             ThrottlingLimitFigure(scope: $0.0, label: $0.1, waited: waited[$0.0, default: 0], lowerBound: $0.3)

@@ -12,7 +12,9 @@ package struct ClientSecret: Sendable, CustomStringConvertible {
     private init(value: String) { self.value = value }
 
     /// The secret in the environment variable `name`.
-    package static func environment(_ name: String, in environment: [String: String] = ProcessInfo.processInfo.environment) throws -> ClientSecret {
+    package static func environment(_ name: String, in environment: [String: String] = ProcessInfo.processInfo.environment) throws
+        -> ClientSecret
+    {
         guard let value = environment[name]?.trimmingCharacters(in: .whitespacesAndNewlines), !value.isEmpty else {
             throw CredentialError("the environment variable \(name) holding the client secret is not set or empty")
         }
@@ -114,9 +116,10 @@ package struct ClientCertificate: Sendable, CustomStringConvertible {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         let header = try encoder.encode(Header(alg: algorithm, x5tS256: thumbprintSHA256))
-        let claims = try encoder.encode(Claims(
-            aud: audience, iss: clientID, sub: clientID, jti: UUID().uuidString.lowercased(),
-            nbf: issued, iat: issued, exp: issued + Int(min(600, max(60, lifetime)))))
+        let claims = try encoder.encode(
+            Claims(
+                aud: audience, iss: clientID, sub: clientID, jti: UUID().uuidString.lowercased(),
+                nbf: issued, iat: issued, exp: issued + Int(min(600, max(60, lifetime)))))
         let signingInput = Base64URL.encode(header) + "." + Base64URL.encode(claims)
         let signature: Data
         switch key {
@@ -130,7 +133,7 @@ package struct ClientCertificate: Sendable, CustomStringConvertible {
 
     static func firstBlock(of label: String, in pem: String) -> Data? {
         guard let begin = pem.range(of: "-----BEGIN \(label)-----"),
-              let end = pem.range(of: "-----END \(label)-----", range: begin.upperBound..<pem.endIndex)
+            let end = pem.range(of: "-----END \(label)-----", range: begin.upperBound..<pem.endIndex)
         else { return nil }
         let base64 = pem[begin.upperBound..<end.lowerBound].filter { !$0.isWhitespace }
         return Data(base64Encoded: String(base64))
@@ -263,16 +266,20 @@ package actor ClientCredentials: AccessTokenProvider {
             } catch {
                 logger?.warning("token request failed", metadata: ["url": "\(tokenURL)", "error": "\(Redaction.redact("\(error)"))"])
                 guard attempt < retry.maxTransientAttempts else {
-                    throw GraphError(kind: .notSent, status: 0, code: "TokenUnavailable", message: "the token endpoint did not answer: \(error)",
-                                     method: "POST", path: tokenURL)
+                    throw GraphError(
+                        kind: .notSent, status: 0, code: "TokenUnavailable", message: "the token endpoint did not answer: \(error)",
+                        method: "POST", path: tokenURL)
                 }
                 try await clock.sleep(seconds: retry.backoff(attempt: attempt))
                 continue
             }
             let elapsed = Int(Date().timeIntervalSince(started) * 1000)
-            logger?.debug("POST \(tokenURL) \(response.status)", metadata: [
-                "duration-ms": "\(elapsed)", "request-id": "\(response.headers["x-ms-request-id"] ?? response.headers["request-id"] ?? "-")",
-            ])
+            logger?.debug(
+                "POST \(tokenURL) \(response.status)",
+                metadata: [
+                    "duration-ms": "\(elapsed)",
+                    "request-id": "\(response.headers["x-ms-request-id"] ?? response.headers["request-id"] ?? "-")",
+                ])
             logger?.trace("token response", metadata: ["body": "\(Redaction.redact(body: response.body))"])
             let json = try? JSONCoding.decode(response.body)
             if response.status == 200, let token = json?["access_token"]?.stringValue {
@@ -290,8 +297,9 @@ package actor ClientCredentials: AccessTokenProvider {
                 try await clock.sleep(seconds: wait)
                 continue
             }
-            throw GraphError(kind: transient ? .notSent : .http, status: response.status, code: code, message: message,
-                             requestID: requestID, method: "POST", path: tokenURL)
+            throw GraphError(
+                kind: transient ? .notSent : .http, status: response.status, code: code, message: message,
+                requestID: requestID, method: "POST", path: tokenURL)
         }
     }
 

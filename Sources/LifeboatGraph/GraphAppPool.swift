@@ -25,7 +25,9 @@ package struct GraphAppRegistration: Sendable, Hashable, CustomStringConvertible
     package init(parsing text: String) throws(CredentialError) {
         let parts = text.split(separator: ",", omittingEmptySubsequences: false).map { String($0).trimmingCharacters(in: .whitespaces) }
         guard let clientID = parts.first, !clientID.isEmpty, !clientID.contains("=") else {
-            throw CredentialError("an app is CLIENT_ID,secret-env=NAME or CLIENT_ID,secret-file=PATH or CLIENT_ID,certificate=PATH,private-key=PATH; this one starts with no client id")
+            throw CredentialError(
+                "an app is CLIENT_ID,secret-env=NAME or CLIENT_ID,secret-file=PATH or CLIENT_ID,certificate=PATH,private-key=PATH; this one starts with no client id"
+            )
         }
         var fields: [String: String] = [:]
         for part in parts.dropFirst() {
@@ -33,7 +35,9 @@ package struct GraphAppRegistration: Sendable, Hashable, CustomStringConvertible
             guard pair.count == 2, !pair[1].isEmpty, ["secret-env", "secret-file", "certificate", "private-key"].contains(pair[0]) else {
                 // The key only: a value may be a secret pasted by mistake.
                 let what = pair.count == 2 ? "\"\(pair[0])=…\"" : "a part without NAME="
-                throw CredentialError("app \(clientID): \(what) is not one of secret-env=NAME, secret-file=PATH, certificate=PATH, private-key=PATH (a secret's value never goes on the command line)")
+                throw CredentialError(
+                    "app \(clientID): \(what) is not one of secret-env=NAME, secret-file=PATH, certificate=PATH, private-key=PATH (a secret's value never goes on the command line)"
+                )
             }
             guard fields[pair[0]] == nil else { throw CredentialError("app \(clientID): \(pair[0]) is given twice") }
             fields[pair[0]] = pair[1]
@@ -43,7 +47,9 @@ package struct GraphAppRegistration: Sendable, Hashable, CustomStringConvertible
         case (nil, let path?, nil, nil): source = .secretFile(path)
         case (nil, nil, let certificate?, let key?): source = .certificate(certificate: certificate, privateKey: key)
         default:
-            throw CredentialError("app \(clientID): give exactly one credential: secret-env=NAME, secret-file=PATH, or certificate=PATH with private-key=PATH")
+            throw CredentialError(
+                "app \(clientID): give exactly one credential: secret-env=NAME, secret-file=PATH, or certificate=PATH with private-key=PATH"
+            )
         }
         self.clientID = clientID
     }
@@ -82,13 +88,16 @@ package enum GraphAppPool {
         logger: Logger? = nil
     ) -> GraphClient {
         let registrations = apps.map { app in
-            GraphApp(name: app.clientID, transport: transport,
-                     tokens: ClientCredentials(tenant: tenant, clientID: app.clientID, credential: app.credential, endpoints: endpoints,
-                                               transport: transport, clock: clock, logger: logger))
+            GraphApp(
+                name: app.clientID, transport: transport,
+                tokens: ClientCredentials(
+                    tenant: tenant, clientID: app.clientID, credential: app.credential, endpoints: endpoints,
+                    transport: transport, clock: clock, logger: logger))
         }
         var configuration = configuration
         configuration.apps = registrations.count
-        return GraphClient(baseURL: endpoints.baseURL, apps: registrations, clock: clock,
-                           governor: ThroughputGovernor(configuration: configuration, clock: clock), logger: logger)
+        return GraphClient(
+            baseURL: endpoints.baseURL, apps: registrations, clock: clock,
+            governor: ThroughputGovernor(configuration: configuration, clock: clock), logger: logger)
     }
 }

@@ -46,7 +46,9 @@ extension GraphClient {
                         var failure = error
                         failure.method = request.method
                         failure.path = request.path
-                        if !request.isWrite, error.isTransient || error.kind == .ambiguous, transient[index] + 1 < retry.maxTransientAttempts {
+                        if !request.isWrite, error.isTransient || error.kind == .ambiguous,
+                            transient[index] + 1 < retry.maxTransientAttempts
+                        {
                             transient[index] += 1
                             again.append(index)
                             wait = max(wait, error.retryAfter ?? retry.backoff(attempt: transient[index]))
@@ -60,14 +62,18 @@ extension GraphClient {
                         let request = requests[index]
                         guard let response = responses[String(index + 1)] else {
                             if request.isWrite {
-                                results[index] = .failure(GraphError(kind: .ambiguous, status: 0, code: "MissingBatchResponse",
-                                                                     message: "the batch answered without this request", method: request.method, path: request.path))
+                                results[index] = .failure(
+                                    GraphError(
+                                        kind: .ambiguous, status: 0, code: "MissingBatchResponse",
+                                        message: "the batch answered without this request", method: request.method, path: request.path))
                             } else if transient[index] + 1 < retry.maxTransientAttempts {
                                 transient[index] += 1
                                 again.append(index)
                             } else {
-                                results[index] = .failure(GraphError(kind: .malformedResponse, status: 0, code: "MissingBatchResponse",
-                                                                     message: "the batch answered without this request", method: request.method, path: request.path))
+                                results[index] = .failure(
+                                    GraphError(
+                                        kind: .malformedResponse, status: 0, code: "MissingBatchResponse",
+                                        message: "the batch answered without this request", method: request.method, path: request.path))
                             }
                             continue
                         }
@@ -119,16 +125,21 @@ extension GraphClient {
                     }
                 } catch {
                     for index in pending {
-                        results[index] = .failure(GraphError(kind: .notSent, status: 0, code: "Cancelled", message: "stopped while waiting to retry",
-                                                             method: requests[index].method, path: requests[index].path))
+                        results[index] = .failure(
+                            GraphError(
+                                kind: .notSent, status: 0, code: "Cancelled", message: "stopped while waiting to retry",
+                                method: requests[index].method, path: requests[index].path))
                     }
                     pending = []
                 }
             }
         }
         return results.enumerated().map { index, result in
-            result ?? .failure(GraphError(kind: .notSent, status: 0, code: "NotSent", message: "not sent",
-                                          method: requests[index].method, path: requests[index].path))
+            result
+                ?? .failure(
+                    GraphError(
+                        kind: .notSent, status: 0, code: "NotSent", message: "not sent",
+                        method: requests[index].method, path: requests[index].path))
         }
     }
 
@@ -137,13 +148,16 @@ extension GraphClient {
     func chunks(_ pending: [Int], of requests: [GraphRequest]) -> [[Int]] {
         let limits = governor?.configuration.endpointLimits ?? []
         guard !limits.isEmpty else {
-            return stride(from: 0, to: pending.count, by: Self.batchLimit).map { Array(pending[$0..<min($0 + Self.batchLimit, pending.count)]) }
+            return stride(from: 0, to: pending.count, by: Self.batchLimit).map {
+                Array(pending[$0..<min($0 + Self.batchLimit, pending.count)])
+            }
         }
         var chunks: [[Int]] = []
         var open: [(indices: [Int], endpoints: Set<String>)] = []
         for index in pending {
             let endpoint = limits.first { $0.matches(requests[index].path) }?.name
-            if let slot = open.firstIndex(where: { $0.indices.count < Self.batchLimit && !(endpoint.map($0.endpoints.contains) ?? false) }) {
+            if let slot = open.firstIndex(where: { $0.indices.count < Self.batchLimit && !(endpoint.map($0.endpoints.contains) ?? false) })
+            {
                 open[slot].indices.append(index)
                 if let endpoint { open[slot].endpoints.insert(endpoint) }
             } else {
@@ -180,12 +194,15 @@ extension GraphClient {
         } catch let error as GraphError {
             return .failure(error)
         } catch {
-            return .failure(GraphError(kind: .notSent, status: 0, code: "TransportFailure", message: "\(error)", method: "POST", path: "/$batch"))
+            return .failure(
+                GraphError(kind: .notSent, status: 0, code: "TransportFailure", message: "\(error)", method: "POST", path: "/$batch"))
         }
         guard let inner = response.object["responses"]?.arrayValue else {
-            return .failure(GraphError(kind: .malformedResponse, status: response.status, code: "MalformedResponse",
-                                       message: "the $batch answer has no responses", requestID: response.headers["request-id"],
-                                       method: "POST", path: "/$batch"))
+            return .failure(
+                GraphError(
+                    kind: .malformedResponse, status: response.status, code: "MalformedResponse",
+                    message: "the $batch answer has no responses", requestID: response.headers["request-id"],
+                    method: "POST", path: "/$batch"))
         }
         var byID: [String: HTTPResponse] = [:]
         for item in inner {

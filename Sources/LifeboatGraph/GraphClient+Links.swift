@@ -7,8 +7,9 @@ extension GraphClient {
     /// The link must point at this client's own origin, so the bearer token never goes anywhere else.
     package func follow(_ link: String) async throws -> GraphResponse {
         guard Self.origin(of: link) == Self.origin(of: baseURL) else {
-            throw GraphError(kind: .malformedResponse, status: 0, code: "UnexpectedLink",
-                             message: "the link points outside \(baseURL)", method: "GET", path: Redaction.redact(link))
+            throw GraphError(
+                kind: .malformedResponse, status: 0, code: "UnexpectedLink",
+                message: "the link points outside \(baseURL)", method: "GET", path: Redaction.redact(link))
         }
         let path = String(link.dropFirst(min(baseURL.count, link.count)))
         let request = GraphRequest("GET", path.isEmpty ? "/" : path)

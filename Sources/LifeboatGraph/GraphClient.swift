@@ -69,8 +69,10 @@ package struct RetryPolicy: Sendable {
     /// Attempts for a request marked ``GraphRequest/awaitsReplication`` that keeps answering "not found".
     package var maxReplicationAttempts: Int
 
-    package init(maxThrottledAttempts: Int = 30, maxTransientAttempts: Int = 6, initialBackoff: Double = 1, maxBackoff: Double = 60,
-                maxReplicationAttempts: Int = 6) {
+    package init(
+        maxThrottledAttempts: Int = 30, maxTransientAttempts: Int = 6, initialBackoff: Double = 1, maxBackoff: Double = 60,
+        maxReplicationAttempts: Int = 6
+    ) {
         self.maxThrottledAttempts = maxThrottledAttempts
         self.maxTransientAttempts = maxTransientAttempts
         self.initialBackoff = initialBackoff
@@ -121,8 +123,9 @@ package struct GraphClient: Sendable {
         tokens: (any AccessTokenProvider)? = nil, retry: RetryPolicy = RetryPolicy(),
         governor: ThroughputGovernor? = nil, logger: Logger? = nil
     ) {
-        self.init(baseURL: baseURL, apps: [GraphApp(name: "", transport: transport, tokens: tokens)], clock: clock, retry: retry,
-                  governor: governor, logger: logger)
+        self.init(
+            baseURL: baseURL, apps: [GraphApp(name: "", transport: transport, tokens: tokens)], clock: clock, retry: retry,
+            governor: governor, logger: logger)
     }
 
     /// A client over several app registrations (at least one; the governor's ``ThroughputGovernor/Configuration/apps``
@@ -145,7 +148,8 @@ package struct GraphClient: Sendable {
     /// Sends a request, waiting out throttling; throws ``GraphError`` for anything but 2xx.
     package func send(_ request: GraphRequest) async throws -> GraphResponse {
         try Self.checkPath(request)
-        return try await send(request, url: baseURL + Self.encode(path: request.path, query: request.query), cost: RequestCost.estimate(request))
+        return try await send(
+            request, url: baseURL + Self.encode(path: request.path, query: request.query), cost: RequestCost.estimate(request))
     }
 
     /// Refuses a path that could leave the resource it names once a server normalises it: `.`, `..` or empty segments.
@@ -157,13 +161,16 @@ package struct GraphClient: Sendable {
         var problem: String?
         if !path.hasPrefix("/") {
             problem = "a Graph path starts with /"
-        } else if path.split(separator: "/", omittingEmptySubsequences: false).dropFirst().contains(where: { $0 == "." || $0 == ".." || $0.isEmpty }) {
+        } else if path.split(separator: "/", omittingEmptySubsequences: false).dropFirst().contains(where: {
+            $0 == "." || $0 == ".." || $0.isEmpty
+        }) {
             problem = "it holds an empty, '.' or '..' segment"
         }
         if let problem {
-            throw GraphError(kind: .refused, status: 0, code: "InvalidRequestPath",
-                             message: "refused to send a request whose path is not a plain Graph resource path (\(problem)); an id in it is not valid",
-                             method: request.method, path: String(path.unicodeScalars.map { $0.value < 0x20 ? "?" : Character($0) }))
+            throw GraphError(
+                kind: .refused, status: 0, code: "InvalidRequestPath",
+                message: "refused to send a request whose path is not a plain Graph resource path (\(problem)); an id in it is not valid",
+                method: request.method, path: String(path.unicodeScalars.map { $0.value < 0x20 ? "?" : Character($0) }))
         }
     }
 
@@ -181,16 +188,19 @@ package struct GraphClient: Sendable {
 
     /// `GET` of a collection, following `@odata.nextLink` to the end and handing over each page's objects as it arrives,
     /// so a caller that keeps less than the whole collection (100,000 users) never holds all of it.
-    package func list(_ path: String, query: [QueryItem] = [], headers: [String: String] = [:],
-                     eachPage: ([JSONObject]) throws -> Void) async throws {
+    package func list(
+        _ path: String, query: [QueryItem] = [], headers: [String: String] = [:],
+        eachPage: ([JSONObject]) throws -> Void
+    ) async throws {
         var page = try await send(GraphRequest("GET", path, query: query, headers: headers))
         while true {
             try eachPage((page.object["value"]?.arrayValue ?? []).compactMap(\.objectValue))
             guard let next = page.object["@odata.nextLink"]?.stringValue else { return }
             // The bearer token goes only where the first page came from.
             guard Self.origin(of: next) == Self.origin(of: baseURL) else {
-                throw GraphError(kind: .malformedResponse, status: page.status, code: "UnexpectedNextLink",
-                                 message: "@odata.nextLink points outside \(baseURL)", method: "GET", path: path)
+                throw GraphError(
+                    kind: .malformedResponse, status: page.status, code: "UnexpectedNextLink",
+                    message: "@odata.nextLink points outside \(baseURL)", method: "GET", path: path)
             }
             let request = GraphRequest("GET", path, query: query, headers: headers)
             page = try await send(request, url: next, cost: RequestCost.estimate(request))
@@ -227,7 +237,9 @@ package struct GraphClient: Sendable {
                 do {
                     appIndex = try await WaitReason.$current.withValue(.throttling) { try await governor.admit(cost, paths: paths) }
                 } catch {
-                    throw GraphError(kind: .notSent, status: 0, code: "Cancelled", message: "stopped while waiting for quota", method: request.method, path: request.path)
+                    throw GraphError(
+                        kind: .notSent, status: 0, code: "Cancelled", message: "stopped while waiting for quota", method: request.method,
+                        path: request.path)
                 }
             } else if apps.count > 1 {
                 appIndex = rotation.next() % apps.count
@@ -244,7 +256,9 @@ package struct GraphClient: Sendable {
                     throw error
                 } catch {
                     await pacedGovernor?.release(paths: paths)
-                    throw GraphError(kind: .notSent, status: 0, code: "TokenUnavailable", message: "\(error)", method: request.method, path: request.path)
+                    throw GraphError(
+                        kind: .notSent, status: 0, code: "TokenUnavailable", message: "\(error)", method: request.method, path: request.path
+                    )
                 }
             }
             var httpRequest = HTTPRequest(method: request.method, url: url, headers: headers, body: body, timeout: requestTimeout)
@@ -260,10 +274,13 @@ package struct GraphClient: Sendable {
                 transient += 1
                 switch failure {
                 case .noResponse(let reason) where request.method != "GET":
-                    throw GraphError(kind: .ambiguous, status: 0, code: "NoResponse", message: reason, method: request.method, path: request.path)
+                    throw GraphError(
+                        kind: .ambiguous, status: 0, code: "NoResponse", message: reason, method: request.method, path: request.path)
                 case .noResponse(let reason), .notSent(let reason):
                     if transient >= retry.maxTransientAttempts {
-                        throw GraphError(kind: .notSent, status: 0, code: "TransportFailure", message: reason, method: request.method, path: request.path)
+                        throw GraphError(
+                            kind: .notSent, status: 0, code: "TransportFailure", message: reason, method: request.method, path: request.path
+                        )
                     }
                     try await pause(retry.backoff(attempt: transient), request, since: failedAt)
                     continue
@@ -271,18 +288,21 @@ package struct GraphClient: Sendable {
             } catch {
                 await pacedGovernor?.release(paths: paths)
                 log(httpRequest, request, nil, failure: error, started: started)
-                throw GraphError(kind: .notSent, status: 0, code: "TransportFailure", message: "\(error)", method: request.method, path: request.path)
+                throw GraphError(
+                    kind: .notSent, status: 0, code: "TransportFailure", message: "\(error)", method: request.method, path: request.path)
             }
             log(httpRequest, request, response, failure: nil, started: started)
-            await governor?.observe(status: response.status, headers: response.headers, estimated: cost, app: appIndex, path: paths.count == 1 ? paths[0] : "")
+            await governor?.observe(
+                status: response.status, headers: response.headers, estimated: cost, app: appIndex, path: paths.count == 1 ? paths[0] : "")
             await pacedGovernor?.release(paths: paths)
 
             if (200..<300).contains(response.status) {
                 let json = response.json ?? (response.body.isEmpty ? nil : try? JSONCoding.decode(response.body))
                 if !response.body.isEmpty, json == nil {
-                    throw GraphError(kind: .malformedResponse, status: response.status, code: "MalformedResponse",
-                                     message: "response body is not JSON", requestID: response.headers["request-id"],
-                                     method: request.method, path: request.path)
+                    throw GraphError(
+                        kind: .malformedResponse, status: response.status, code: "MalformedResponse",
+                        message: "response body is not JSON", requestID: response.headers["request-id"],
+                        method: request.method, path: request.path)
                 }
                 return GraphResponse(status: response.status, headers: response.headers, body: json)
             }
@@ -308,16 +328,18 @@ package struct GraphClient: Sendable {
                     let wait = error.retryAfter ?? retry.backoff(attempt: throttled)
                     do {
                         try await WaitReason.$current.withValue(.throttling) {
-                          try await ThrottleScope.$current.withValue(response.headers["x-ms-throttle-scope"]) {
-                            // Counted from when this request reads the clock, not from the answer: on a simulated clock
-                            // that staggers the retries of requests throttled together; counted from the answer they all
-                            // retried into the same sliding window (50,000 users: 13,500 answers 429 instead of 8,500, and
-                            // throttling 7 % over the arithmetic lower bound instead of 4 %).
-                            try await clock.sleep(until: (await clock.now()).addingTimeInterval(wait))
-                          }
+                            try await ThrottleScope.$current.withValue(response.headers["x-ms-throttle-scope"]) {
+                                // Counted from when this request reads the clock, not from the answer: on a simulated clock
+                                // that staggers the retries of requests throttled together; counted from the answer they all
+                                // retried into the same sliding window (50,000 users: 13,500 answers 429 instead of 8,500, and
+                                // throttling 7 % over the arithmetic lower bound instead of 4 %).
+                                try await clock.sleep(until: (await clock.now()).addingTimeInterval(wait))
+                            }
                         }
                     } catch {
-                        throw GraphError(kind: .notSent, status: 0, code: "Cancelled", message: "stopped while throttled", method: request.method, path: request.path)
+                        throw GraphError(
+                            kind: .notSent, status: 0, code: "Cancelled", message: "stopped while throttled", method: request.method,
+                            path: request.path)
                     }
                 }
             case 401 where tokens != nil && !refreshedToken:
@@ -351,15 +373,20 @@ package struct GraphClient: Sendable {
             logger.debug("\(request.method) \(path) failed", metadata: metadata)
         }
         if logger.logLevel <= .trace {
-            logger.trace("request", metadata: [
-                "headers": "\(Redaction.redact(headers: http.headers).sorted { $0.key < $1.key }.map { "\($0.key): \($0.value)" })",
-                "body": "\(Redaction.redact(body: http.body))",
-            ])
-            if let response {
-                logger.trace("response", metadata: [
-                    "headers": "\(Redaction.redact(headers: response.headers).sorted { $0.key < $1.key }.map { "\($0.key): \($0.value)" })",
-                    "body": "\(Redaction.redact(body: response.body))",
+            logger.trace(
+                "request",
+                metadata: [
+                    "headers": "\(Redaction.redact(headers: http.headers).sorted { $0.key < $1.key }.map { "\($0.key): \($0.value)" })",
+                    "body": "\(Redaction.redact(body: http.body))",
                 ])
+            if let response {
+                logger.trace(
+                    "response",
+                    metadata: [
+                        "headers":
+                            "\(Redaction.redact(headers: response.headers).sorted { $0.key < $1.key }.map { "\($0.key): \($0.value)" })",
+                        "body": "\(Redaction.redact(body: response.body))",
+                    ])
             }
         }
     }
@@ -368,9 +395,13 @@ package struct GraphClient: Sendable {
     /// requests that failed together wait together, rather than one after another on a simulated clock.
     func pause(_ seconds: Double, _ request: GraphRequest, since: Date) async throws {
         do {
-            try await WaitReason.$current.withValue(WaitReason.current ?? .retry) { try await clock.sleep(until: since.addingTimeInterval(seconds)) }
+            try await WaitReason.$current.withValue(WaitReason.current ?? .retry) {
+                try await clock.sleep(until: since.addingTimeInterval(seconds))
+            }
         } catch {
-            throw GraphError(kind: .notSent, status: 0, code: "Cancelled", message: "stopped while waiting to retry", method: request.method, path: request.path)
+            throw GraphError(
+                kind: .notSent, status: 0, code: "Cancelled", message: "stopped while waiting to retry", method: request.method,
+                path: request.path)
         }
     }
 
@@ -413,7 +444,9 @@ package struct GraphClient: Sendable {
     package static func encode(path: String, query: [QueryItem]) -> String {
         var url = percentEncoded(path, pathAllowed)
         if !query.isEmpty {
-            url += "?" + query.map { "\(percentEncoded($0.name, queryAllowed))=\(percentEncoded($0.value, queryAllowed))" }.joined(separator: "&")
+            url +=
+                "?"
+                + query.map { "\(percentEncoded($0.name, queryAllowed))=\(percentEncoded($0.value, queryAllowed))" }.joined(separator: "&")
         }
         return url
     }
@@ -423,7 +456,6 @@ package struct GraphClient: Sendable {
         "'" + value.replacingOccurrences(of: "'", with: "''") + "'"
     }
 }
-
 
 /// One application registration a ``GraphClient`` sends with: its own transport (the fake tenant's app in a tabletop)
 /// and its own tokens (its own client id and credential in a rebuild).

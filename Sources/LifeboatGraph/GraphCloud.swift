@@ -55,7 +55,8 @@ package struct GraphEndpoints: Sendable, Hashable {
 
     /// The OAuth 2.0 v2 token endpoint of a tenant (id or initial domain).
     package func tokenURL(tenant: String) -> String {
-        let encoded = tenant.addingPercentEncoding(withAllowedCharacters: .urlPathAllowed.subtracting(CharacterSet(charactersIn: "/"))) ?? tenant
+        let encoded =
+            tenant.addingPercentEncoding(withAllowedCharacters: .urlPathAllowed.subtracting(CharacterSet(charactersIn: "/"))) ?? tenant
         return "\(authorityURL)/\(encoded)/oauth2/v2.0/token"
     }
 

@@ -54,7 +54,8 @@ package struct GraphError: Error, Sendable, CustomStringConvertible {
     /// `true` when Graph said the object is not there (yet): 404, or the 400 "objects being referenced do not exist".
     package var isNotFound: Bool {
         status == 404 || code == "Request_ResourceNotFound"
-            || (status == 400 && (message.localizedCaseInsensitiveContains("do not exist") || message.localizedCaseInsensitiveContains("does not exist")))
+            || (status == 400
+                && (message.localizedCaseInsensitiveContains("do not exist") || message.localizedCaseInsensitiveContains("does not exist")))
     }
 
     /// `true` when the request was refused because the object or link already exists.

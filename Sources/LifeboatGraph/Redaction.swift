@@ -69,7 +69,8 @@ package enum Redaction {
         guard let body, !body.isEmpty else { return "" }
         var text = String(decoding: body, as: UTF8.self)
         if let first = body.first(where: { !$0.isASCIIWhitespace }), first == UInt8(ascii: "{") || first == UInt8(ascii: "["),
-           let json = try? JSONCoding.decode(body), let encoded = try? JSONCoding.encode(redact(json: json)) {
+            let json = try? JSONCoding.decode(body), let encoded = try? JSONCoding.encode(redact(json: json))
+        {
             text = String(decoding: encoded, as: UTF8.self)
         }
         text = redact(text)

@@ -31,7 +31,8 @@ package struct TargetTenant: Sendable, Hashable {
             throw TargetTenantError("GET /organization answered \(organizations.count) organizations; expected exactly one")
         }
         let domains = organization["verifiedDomains"]?.arrayValue?.compactMap(\.objectValue) ?? []
-        let initial = domains.first { $0["isInitial"]?.boolValue == true }?["name"]?.stringValue
+        let initial =
+            domains.first { $0["isInitial"]?.boolValue == true }?["name"]?.stringValue
             ?? domains.compactMap { $0["name"]?.stringValue }.first { $0.lowercased().hasSuffix(".onmicrosoft.com") }
         guard let initial else { throw TargetTenantError("the organization \(id) lists no initial (*.onmicrosoft.com) domain") }
         return TargetTenant(
@@ -49,10 +50,13 @@ package struct TargetTenant: Sendable, Hashable {
     /// Checks that the token, the organization and the operator's `--tenant` agree.
     package func check(named expected: String) throws {
         if let tokenTenantID, tokenTenantID.lowercased() != id {
-            throw TargetTenantError("the access token was issued for tenant \(tokenTenantID) but Graph answers for organization \(id); check --authority-url and --graph-url")
+            throw TargetTenantError(
+                "the access token was issued for tenant \(tokenTenantID) but Graph answers for organization \(id); check --authority-url and --graph-url"
+            )
         }
         guard isNamed(expected) else {
-            throw TargetTenantError("""
+            throw TargetTenantError(
+                """
                 the credentials sign in to tenant \(id) (\(initialDomain)), not \(expected); \
                 check --tenant, or the application registration the credentials belong to
                 """)
@@ -73,7 +77,8 @@ package enum AccessTokenClaims {
     package static func tenantID(of token: String) -> String? {
         let parts = token.split(separator: ".", omittingEmptySubsequences: false)
         guard parts.count >= 2, let payload = Base64URL.decode(String(parts[1])),
-              let claims = (try? JSONCoding.decode(payload))?.objectValue else { return nil }
+            let claims = (try? JSONCoding.decode(payload))?.objectValue
+        else { return nil }
         return claims["tid"]?.stringValue
     }
 }

@@ -433,7 +433,8 @@ package actor ThroughputGovernor {
         // (other clients of the same quota) is a reason to slow down.
         let own = max(writes[app].usage(at: now), units[app].usage(at: now))
         if let usage = headers["x-ms-throttle-limit-percentage"].flatMap(Double.init).map({ $0 > 2 ? $0 / 100 : $0 }),
-           usage >= configuration.highUsage, usage > own + 0.1 {
+            usage >= configuration.highUsage, usage > own + 0.1
+        {
             // Close to the limit: slow down, at most once a second so a burst of answers does not collapse the rate.
             if lastSlowdown.map({ now.timeIntervalSince($0) >= 1 }) ?? true {
                 factor = max(configuration.minimumFactor, factor * 0.9)

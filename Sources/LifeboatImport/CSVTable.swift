@@ -38,8 +38,9 @@ package struct CSVTable: Sendable {
         let delimiter = Self.detectDelimiter(scalars)
         var records = try Self.parse(scalars, delimiter: delimiter, firstLine: line, file: file)
         guard !records.isEmpty else {
-            throw ImportError(file: file, line: 1, problem: "the file is empty; expected a header row",
-                              hint: "export with Export-Csv so that the first row names the columns")
+            throw ImportError(
+                file: file, line: 1, problem: "the file is empty; expected a header row",
+                hint: "export with Export-Csv so that the first row names the columns")
         }
         let headerRecord = records.removeFirst()
         header = headerRecord.fields.map { $0.trimmingCharacters(in: .whitespaces) }
@@ -47,7 +48,8 @@ package struct CSVTable: Sendable {
         for (index, name) in header.enumerated() {
             let key = Self.key(name)
             guard !key.isEmpty else {
-                throw ImportError(file: file, line: headerLine, column: "column \(index + 1)", problem: "the header has an empty column name")
+                throw ImportError(
+                    file: file, line: headerLine, column: "column \(index + 1)", problem: "the header has an empty column name")
             }
             if indexByKey[key] != nil {
                 throw ImportError(file: file, line: headerLine, column: name, problem: "the column appears twice in the header")
@@ -94,7 +96,9 @@ package struct CSVTable: Sendable {
         if first < 0x80, last < 0x80, !isSpace(first), !isSpace(last) { return text }
         if utf8.allSatisfy({ $0 < 0x80 }) {
             let bytes = Array(utf8)
-            guard let start = bytes.firstIndex(where: { !isSpace($0) }), let end = bytes.lastIndex(where: { !isSpace($0) }) else { return "" }
+            guard let start = bytes.firstIndex(where: { !isSpace($0) }), let end = bytes.lastIndex(where: { !isSpace($0) }) else {
+                return ""
+            }
             return String(decoding: bytes[start...end], as: UTF8.self)
         }
         return text.trimmingCharacters(in: .whitespacesAndNewlines)
@@ -131,7 +135,9 @@ package struct CSVTable: Sendable {
         return best.value > 0 ? best.key : ","
     }
 
-    private static func parse(_ scalars: [Unicode.Scalar], delimiter: Unicode.Scalar, firstLine: Int, file: String) throws(ImportError) -> [CSVRow] {
+    private static func parse(_ scalars: [Unicode.Scalar], delimiter: Unicode.Scalar, firstLine: Int, file: String) throws(ImportError)
+        -> [CSVRow]
+    {
         var rows: [CSVRow] = []
         var fields: [String] = []
         var field = String.UnicodeScalarView()
@@ -191,17 +197,19 @@ package struct CSVTable: Sendable {
                     index += 1
                 }
                 guard closed else {
-                    throw ImportError(file: file, line: openedOn, column: "field \(fields.count + 1)",
-                                      problem: "a quoted field starts here and is never closed",
-                                      hint: "the file is truncated, or a quote inside a field was not doubled")
+                    throw ImportError(
+                        file: file, line: openedOn, column: "field \(fields.count + 1)",
+                        problem: "a quoted field starts here and is never closed",
+                        hint: "the file is truncated, or a quote inside a field was not doubled")
                 }
                 atFieldStart = false
                 if index < count {
                     let next = scalars[index]
                     if next != delimiter && next != "\n" && next != "\r" {
-                        throw ImportError(file: file, line: line, column: "field \(fields.count + 1)",
-                                          problem: "unexpected text after a closing quote",
-                                          hint: "a quote inside a quoted field must be doubled (\"\")")
+                        throw ImportError(
+                            file: file, line: line, column: "field \(fields.count + 1)",
+                            problem: "unexpected text after a closing quote",
+                            hint: "a quote inside a quoted field must be doubled (\"\")")
                     }
                 }
                 continue
@@ -249,7 +257,8 @@ enum TextDecoding {
         if let text = String(validating: bytes, as: UTF8.self) { return text }
         // Windows PowerShell's "Default" encoding is the ANSI code page, Windows-1252 on Western systems.
         if let text = String(data: data, encoding: .windowsCP1252) { return text }
-        throw ImportError(file: file, problem: "is neither UTF-8, UTF-16 nor Windows-1252 text",
-                          hint: "export again with -Encoding UTF8")
+        throw ImportError(
+            file: file, problem: "is neither UTF-8, UTF-16 nor Windows-1252 text",
+            hint: "export again with -Encoding UTF8")
     }
 }

@@ -62,7 +62,8 @@ struct EntraExporterImporter {
             for (object, origin, objectFolder) in try objects(in: folder) {
                 var properties = object
                 if let objectFolder {
-                    try attachRelationships(collection.type, to: &properties, folder: objectFolder, origin: origin, sawMembers: &sawMembersFolder)
+                    try attachRelationships(
+                        collection.type, to: &properties, folder: objectFolder, origin: origin, sawMembers: &sawMembersFolder)
                 }
                 clean(collection.type, &properties)
                 if collection.type == .appRoleAssignment || collection.type == .oauth2PermissionGrant {
@@ -91,13 +92,17 @@ struct EntraExporterImporter {
             if input.isDirectory(entry) {
                 let name = entry.lastPathComponent
                 let files = input.entries(entry).filter { !input.isDirectory($0) && $0.pathExtension.lowercased() == "json" }
-                guard let file = files.first(where: { $0.deletingPathExtension().lastPathComponent.caseInsensitiveCompare(name) == .orderedSame })
-                    ?? (files.count == 1 ? files[0] : nil)
+                guard
+                    let file = files.first(where: {
+                        $0.deletingPathExtension().lastPathComponent.caseInsensitiveCompare(name) == .orderedSame
+                    })
+                        ?? (files.count == 1 ? files[0] : nil)
                 else {
                     // A folder with only relationship sub-folders (an object deleted during the export) holds no object.
                     if files.isEmpty { continue }
-                    throw ImportError(file: input.relative(entry), problem: "holds \(files.count) JSON files and none is \(name).json",
-                                      hint: "EntraExporter writes each object to <id>/<id>.json")
+                    throw ImportError(
+                        file: input.relative(entry), problem: "holds \(files.count) JSON files and none is \(name).json",
+                        hint: "EntraExporter writes each object to <id>/<id>.json")
                 }
                 for object in try objectsInFile(file) { result.append((object, ImportOrigin(file: input.relative(file)), entry)) }
             } else if entry.pathExtension.lowercased() == "json" {
@@ -118,7 +123,8 @@ struct EntraExporterImporter {
         } else if json.objectValue != nil {
             elements = [json]
         } else {
-            throw ImportError(file: input.relative(file), line: 1, problem: "expected a JSON object, an array of objects or {\"value\": [...]}")
+            throw ImportError(
+                file: input.relative(file), line: 1, problem: "expected a JSON object, an array of objects or {\"value\": [...]}")
         }
         var objects: [JSONObject] = []
         for (index, element) in elements.enumerated() {
@@ -225,8 +231,9 @@ struct EntraExporterImporter {
                     "description": role["description"] ?? .null, "isBuiltIn": true, "isEnabled": true, "rolePermissions": [],
                 ]
                 tenant.add(.roleDefinition, definition, origin: origin)
-                tenant.lose(.roleDefinition, definition, property: "rolePermissions", origin: origin, kind: "inferred",
-                            "built from the directory role \(name); permissions are not in the export (built-in roles keep theirs)")
+                tenant.lose(
+                    .roleDefinition, definition, property: "rolePermissions", origin: origin, kind: "inferred",
+                    "built from the directory role \(name); permissions are not in the export (built-in roles keep theirs)")
             }
             guard needAssignments, let roleFolder else { continue }
             for (member, memberOrigin) in try related("Members", in: roleFolder) ?? [] {
@@ -236,8 +243,9 @@ struct EntraExporterImporter {
                     "principalId": .string(principal), "directoryScopeId": "/",
                 ]
                 tenant.add(.roleAssignment, assignment, origin: memberOrigin)
-                tenant.lose(.roleAssignment, assignment, property: "id", origin: memberOrigin, kind: "inferred",
-                            "from the members of the directory role \(name): tenant-wide scope, id made up by the import")
+                tenant.lose(
+                    .roleAssignment, assignment, property: "id", origin: memberOrigin, kind: "inferred",
+                    "from the members of the directory role \(name): tenant-wide scope, id made up by the import")
             }
         }
     }
@@ -246,26 +254,34 @@ struct EntraExporterImporter {
 
     private mutating func recordLosses(sawMembersFolder: Bool) {
         if let users = tenant.collections[.user], let first = users.first {
-            tenant.lose(ImportLoss(type: .user, property: "manager", file: first.origin.file.components(separatedBy: "/").first ?? "Users", kind: "not-exported",
-                                   reason: "EntraExporter does not export managers; users.manager has nothing to restore"))
+            tenant.lose(
+                ImportLoss(
+                    type: .user, property: "manager", file: first.origin.file.components(separatedBy: "/").first ?? "Users",
+                    kind: "not-exported",
+                    reason: "EntraExporter does not export managers; users.manager has nothing to restore"))
         }
         let staticGroups = (tenant.collections[.group] ?? []).filter {
             !($0.properties["groupTypes"]?.stringArray ?? []).contains { $0.caseInsensitiveCompare("DynamicMembership") == .orderedSame }
         }
         if !staticGroups.isEmpty, !sawMembersFolder {
-            tenant.lose(ImportLoss(type: .group, property: "members", file: "Groups", kind: "not-exported",
-                                   reason: "no group has a Members folder: export with -All or -Type Groups to include memberships"))
+            tenant.lose(
+                ImportLoss(
+                    type: .group, property: "members", file: "Groups", kind: "not-exported",
+                    reason: "no group has a Members folder: export with -All or -Type Groups to include memberships"))
         }
         if tenant.collections[.roleAssignment] == nil {
-            tenant.lose(ImportLoss(type: .roleAssignment, file: "RoleManagement/Directory/RoleAssignments", kind: "not-exported",
-                                   reason: "the export holds no directory role assignments (nor DirectoryRoles members)"))
+            tenant.lose(
+                ImportLoss(
+                    type: .roleAssignment, file: "RoleManagement/Directory/RoleAssignments", kind: "not-exported",
+                    reason: "the export holds no directory role assignments (nor DirectoryRoles members)"))
         }
         for type in [ObjectType.application, .servicePrincipal] {
             for object in tenant.collections[type] ?? [] {
                 let keys = object.properties["keyCredentials"]?.arrayValue ?? []
                 if keys.contains(where: { $0["key"] == nil || $0["key"]?.isNull == true }) {
-                    tenant.lose(type, object.properties, property: "keyCredentials", origin: object.origin, kind: "not-exported",
-                                "certificate public keys are not returned in a list read; upload the certificates again")
+                    tenant.lose(
+                        type, object.properties, property: "keyCredentials", origin: object.origin, kind: "not-exported",
+                        "certificate public keys are not returned in a list read; upload the certificates again")
                 }
             }
         }
@@ -280,12 +296,14 @@ struct EntraExporterImporter {
             for index in objects.indices {
                 for key in ["members", "owners"] {
                     guard let references = objects[index].properties[key]?.arrayValue else { continue }
-                    objects[index].properties[key] = .array(references.map { reference in
-                        guard var object = reference.objectValue, object["@odata.type"] == nil, let id = object["id"]?.stringValue,
-                              let found = types[id], let odata = ImportedTenant.odataType(found) else { return reference }
-                        object["@odata.type"] = .string(odata)
-                        return .object(object)
-                    })
+                    objects[index].properties[key] = .array(
+                        references.map { reference in
+                            guard var object = reference.objectValue, object["@odata.type"] == nil, let id = object["id"]?.stringValue,
+                                let found = types[id], let odata = ImportedTenant.odataType(found)
+                            else { return reference }
+                            object["@odata.type"] = .string(odata)
+                            return .object(object)
+                        })
                 }
             }
             tenant.collections[type] = objects

@@ -1,10 +1,11 @@
 import Foundation
+import LifeboatJSON
+
 #if canImport(Glibc)
     import Glibc
 #elseif canImport(Darwin)
     import Darwin
 #endif
-import LifeboatJSON
 
 /// Reading an export directory: case-insensitive paths (exports made on Windows are copied
 /// everywhere), text in any encoding PowerShell writes, and errors that name the file.
@@ -41,7 +42,8 @@ struct ImportInput {
     func find(_ components: [String], from base: URL? = nil) -> URL? {
         var current = base ?? root
         for component in components {
-            guard let match = entries(current).first(where: { $0.lastPathComponent.caseInsensitiveCompare(component) == .orderedSame }) else {
+            guard let match = entries(current).first(where: { $0.lastPathComponent.caseInsensitiveCompare(component) == .orderedSame })
+            else {
                 return nil
             }
             current = match
@@ -74,8 +76,10 @@ struct ImportInput {
     func checkContained(_ url: URL) throws(ImportError) {
         guard let base = Self.realPath(root), let resolved = Self.realPath(url) else { return }
         guard resolved == base || resolved.hasPrefix(base.hasSuffix("/") ? base : base + "/") else {
-            throw ImportError(file: relative(url), problem: "is a symbolic link (or lies under one) that leads outside the export directory; it was not followed",
-                              hint: "copy the files into the export directory instead of linking to them")
+            throw ImportError(
+                file: relative(url),
+                problem: "is a symbolic link (or lies under one) that leads outside the export directory; it was not followed",
+                hint: "copy the files into the export directory instead of linking to them")
         }
     }
 
@@ -89,8 +93,9 @@ struct ImportInput {
             for name in names {
                 seen += 1
                 guard seen <= Self.entryLimit else {
-                    throw ImportError(file: relative(directory), problem: "the export holds more than \(Self.entryLimit) files and folders",
-                                      hint: "point the import at the export's own directory")
+                    throw ImportError(
+                        file: relative(directory), problem: "the export holds more than \(Self.entryLimit) files and folders",
+                        hint: "point the import at the export's own directory")
                 }
                 let url = directory.appendingPathComponent(name)
                 var info = stat()
@@ -100,8 +105,9 @@ struct ImportInput {
                     try checkContained(url)
                 case S_IFDIR:
                     guard depth + 1 <= Self.depthLimit else {
-                        throw ImportError(file: relative(url), problem: "lies more than \(Self.depthLimit) folders deep in the export",
-                                          hint: "point the import at the export's own directory")
+                        throw ImportError(
+                            file: relative(url), problem: "lies more than \(Self.depthLimit) folders deep in the export",
+                            hint: "point the import at the export's own directory")
                     }
                     pending.append((url, depth + 1))
                 default: break
@@ -131,8 +137,9 @@ struct ImportInput {
         do {
             return try JSONCoding.decode(Data(text.utf8))
         } catch let error as JSONParseError {
-            throw ImportError(file: relative(url), line: error.line, column: "column \(error.column)", problem: "not valid JSON: \(error.problem)",
-                              hint: "the file may be truncated; use an intact copy of the export")
+            throw ImportError(
+                file: relative(url), line: error.line, column: "column \(error.column)", problem: "not valid JSON: \(error.problem)",
+                hint: "the file may be truncated; use an intact copy of the export")
         } catch {
             throw ImportError(file: relative(url), problem: "not valid JSON (\(error))")
         }

@@ -29,8 +29,10 @@ package struct ImportLoss: Codable, Sendable, Hashable {
     /// `true` for a loss that applies to every object of the type (no object, no row).
     package var isCollectionWide: Bool { objectId == nil && line == nil }
 
-    package init(type: ObjectType, objectId: String? = nil, displayName: String? = nil, property: String? = nil, file: String,
-                line: Int? = nil, column: String? = nil, kind: String, reason: String) {
+    package init(
+        type: ObjectType, objectId: String? = nil, displayName: String? = nil, property: String? = nil, file: String,
+        line: Int? = nil, column: String? = nil, kind: String, reason: String
+    ) {
         self.type = type
         self.objectId = objectId
         self.displayName = displayName
@@ -82,8 +84,11 @@ package struct ImportLossReport: Codable, Sendable, Hashable {
             // Collection-wide losses without a property (unmapped columns) stay apart per column.
             let column = loss.isCollectionWide && loss.property == nil ? loss.column : nil
             let key = "\(loss.type.rawValue)|\(loss.property ?? "")|\(column ?? "")|\(loss.kind)|\(loss.isCollectionWide)"
-            var group = groups[key] ?? LossGroup(type: loss.type, property: loss.property, column: column, kind: loss.kind,
-                                                 wholeCollection: loss.isCollectionWide, objects: 0, example: loss.reason, files: [])
+            var group =
+                groups[key]
+                ?? LossGroup(
+                    type: loss.type, property: loss.property, column: column, kind: loss.kind,
+                    wholeCollection: loss.isCollectionWide, objects: 0, example: loss.reason, files: [])
             if !loss.isCollectionWide { group.objects += 1 }
             if !group.files.contains(loss.file) { group.files.append(loss.file) }
             groups[key] = group

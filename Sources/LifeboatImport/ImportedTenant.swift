@@ -53,12 +53,16 @@ package struct ImportedTenant: Sendable {
     mutating func lose(_ loss: ImportLoss) { losses.append(loss) }
 
     /// A loss that concerns one object.
-    mutating func lose(_ type: ObjectType, _ object: JSONObject, property: String?, origin: ImportOrigin, column: String? = nil,
-                       kind: String, _ reason: String) {
+    mutating func lose(
+        _ type: ObjectType, _ object: JSONObject, property: String?, origin: ImportOrigin, column: String? = nil,
+        kind: String, _ reason: String
+    ) {
         let label = object["userPrincipalName"]?.stringValue ?? object["displayName"]?.stringValue ?? object["id"]?.stringValue
-        losses.append(ImportLoss(type: type, objectId: object["id"]?.stringValue, displayName: label, property: property,
-                                 file: origin.file, line: origin.line, column: column ?? property.flatMap { origin.columns[$0] },
-                                 kind: kind, reason: reason))
+        losses.append(
+            ImportLoss(
+                type: type, objectId: object["id"]?.stringValue, displayName: label, property: property,
+                file: origin.file, line: origin.line, column: column ?? property.flatMap { origin.columns[$0] },
+                kind: kind, reason: reason))
     }
 
     /// The ids of every imported object, with its type.

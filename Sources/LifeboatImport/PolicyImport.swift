@@ -12,8 +12,12 @@ enum PolicyReferenceCheck {
     static func record(in tenant: inout ImportedTenant) {
         guard let policies = tenant.collections[.conditionalAccessPolicy], !policies.isEmpty else { return }
         let ids = Set(tenant.typeByID.keys)
-        let roles = Set((tenant.collections[.roleDefinition] ?? []).flatMap { [$0.id, $0.properties["templateId"]?.stringValue].compactMap { $0 } })
-        let appIds = Set([ObjectType.application, .servicePrincipal].flatMap { tenant.collections[$0] ?? [] }.compactMap { $0.properties["appId"]?.stringValue })
+        let roles = Set(
+            (tenant.collections[.roleDefinition] ?? []).flatMap { [$0.id, $0.properties["templateId"]?.stringValue].compactMap { $0 } })
+        let appIds = Set(
+            [ObjectType.application, .servicePrincipal].flatMap { tenant.collections[$0] ?? [] }.compactMap {
+                $0.properties["appId"]?.stringValue
+            })
         let locations = Set((tenant.collections[.namedLocation] ?? []).compactMap(\.id))
         for policy in policies {
             let conditions = policy.properties["conditions"]?.objectValue ?? [:]
@@ -32,8 +36,10 @@ enum PolicyReferenceCheck {
             }
             for key in ["includeLocations", "excludeLocations"] { check("locations", key, keywords: locationKeywords, known: locations) }
             guard !missing.isEmpty else { continue }
-            tenant.lose(.conditionalAccessPolicy, policy.properties, property: "conditions", origin: policy.origin, kind: "unresolved",
-                        "\(missing.count) reference(s) to objects not in the export (\(missing.prefix(5).joined(separator: ", "))\(missing.count > 5 ? ", …" : "")); they cannot be remapped and will be left out of the restored policy")
+            tenant.lose(
+                .conditionalAccessPolicy, policy.properties, property: "conditions", origin: policy.origin, kind: "unresolved",
+                "\(missing.count) reference(s) to objects not in the export (\(missing.prefix(5).joined(separator: ", "))\(missing.count > 5 ? ", …" : "")); they cannot be remapped and will be left out of the restored policy"
+            )
         }
     }
 }
@@ -76,7 +82,9 @@ enum PowerShellJSON {
             for (key, inner) in object where key.caseInsensitiveCompare("AdditionalProperties") != .orderedSame {
                 result[graphName(key)] = normalize(inner)
             }
-            if let additional = object.first(where: { $0.key.caseInsensitiveCompare("AdditionalProperties") == .orderedSame })?.value.objectValue {
+            if let additional = object.first(where: { $0.key.caseInsensitiveCompare("AdditionalProperties") == .orderedSame })?.value
+                .objectValue
+            {
                 for (key, inner) in additional where result[graphName(key)] == nil || result[graphName(key)]?.isNull == true {
                     result[graphName(key)] = normalize(inner)
                 }
@@ -123,7 +131,9 @@ enum PowerShellJSON {
         case .array(let elements):
             return elements.enumerated().flatMap { truncatedFields($0.element, path: "\(path)[\($0.offset)]") }
         case .object(let object):
-            return object.sorted { $0.key < $1.key }.flatMap { truncatedFields($0.value, path: path.isEmpty ? $0.key : "\(path).\($0.key)") }
+            return object.sorted { $0.key < $1.key }.flatMap {
+                truncatedFields($0.value, path: path.isEmpty ? $0.key : "\(path).\($0.key)")
+            }
         default: return []
         }
     }

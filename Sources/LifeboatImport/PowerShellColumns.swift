@@ -78,7 +78,9 @@ enum PowerShellColumns {
         ColumnRule("passwordProfile", .complex),
         ColumnRule("identities", .complex, "SignInNames"),
         ColumnRule("onPremisesExtensionAttributes", .complex, "ExtensionProperty"),
-        ColumnRule("authentication", .complex, "StrongAuthenticationMethods", "StrongAuthenticationRequirements", "StrongAuthenticationUserDetails"),
+        ColumnRule(
+            "authentication", .complex, "StrongAuthenticationMethods", "StrongAuthenticationRequirements", "StrongAuthenticationUserDetails"
+        ),
     ]
 
     static let group: [ColumnRule] = [

@@ -23,17 +23,30 @@ struct PowerShellImporter {
             case .groupOwners: ["groupowners", "groupowner", "owners"]
             case .applications: ["applications", "application", "apps", "appregistrations"]
             case .servicePrincipals: ["serviceprincipals", "serviceprincipal", "enterpriseapps", "enterpriseapplications"]
-            case .directoryRoles: ["directoryroles", "directoryrole", "roles", "role", "roledefinitions", "roledefinition",
-                                   "rolemanagementdirectoryroledefinition", "rolemanagementdirectoryroledefinitions"]
-            case .roleMembers: ["rolemembers", "rolemember", "directoryrolemembers", "directoryrolemember", "rolememberships",
-                                "rolemembership", "roleassignments", "roleassignment", "rolemanagementdirectoryroleassignment",
-                                "rolemanagementdirectoryroleassignments"]
+            case .directoryRoles:
+                [
+                    "directoryroles", "directoryrole", "roles", "role", "roledefinitions", "roledefinition",
+                    "rolemanagementdirectoryroledefinition", "rolemanagementdirectoryroledefinitions",
+                ]
+            case .roleMembers:
+                [
+                    "rolemembers", "rolemember", "directoryrolemembers", "directoryrolemember", "rolememberships",
+                    "rolemembership", "roleassignments", "roleassignment", "rolemanagementdirectoryroleassignment",
+                    "rolemanagementdirectoryroleassignments",
+                ]
             case .domains: ["domains", "domain"]
-            case .organization: ["organization", "organisation", "tenant", "tenantdetail", "tenantdetails", "company", "companyinformation"]
-            case .conditionalAccessPolicies: ["conditionalaccesspolicies", "conditionalaccesspolicy", "capolicies", "capolicy",
-                                              "conditionalaccess", "identityconditionalaccesspolicy", "identityconditionalaccesspolicies"]
-            case .namedLocations: ["namedlocations", "namedlocation", "identityconditionalaccessnamedlocation",
-                                   "identityconditionalaccessnamedlocations"]
+            case .organization:
+                ["organization", "organisation", "tenant", "tenantdetail", "tenantdetails", "company", "companyinformation"]
+            case .conditionalAccessPolicies:
+                [
+                    "conditionalaccesspolicies", "conditionalaccesspolicy", "capolicies", "capolicy",
+                    "conditionalaccess", "identityconditionalaccesspolicy", "identityconditionalaccesspolicies",
+                ]
+            case .namedLocations:
+                [
+                    "namedlocations", "namedlocation", "identityconditionalaccessnamedlocation",
+                    "identityconditionalaccessnamedlocations",
+                ]
             }
         }
 
@@ -87,20 +100,24 @@ struct PowerShellImporter {
                 continue
             }
             if let other = files[kind] {
-                throw ImportError(file: input.relative(entry), problem: "looks like the same export as \(input.relative(other)) (\(kind.rawValue))",
-                                  hint: "keep one file per kind in the directory")
+                throw ImportError(
+                    file: input.relative(entry), problem: "looks like the same export as \(input.relative(other)) (\(kind.rawValue))",
+                    hint: "keep one file per kind in the directory")
             }
             files[kind] = entry
         }
         guard !files.isEmpty else {
-            throw ImportError(file: input.root.path, problem: "holds no file Lifeboat recognises",
-                              hint: "expected some of: \(FileKind.documented.replacingOccurrences(of: "\n", with: " "))")
+            throw ImportError(
+                file: input.root.path, problem: "holds no file Lifeboat recognises",
+                hint: "expected some of: \(FileKind.documented.replacingOccurrences(of: "\n", with: " "))")
         }
         if let url = files[.organization] { try readOrganization(url) }
         if let url = files[.domains] { try readDomains(url) }
         if let url = files[.users] { try readUsers(url) }
         if let url = files[.groups] { try readGroups(url) }
-        if let url = files[.applications] { try readObjects(url, .application, PowerShellColumns.application, required: ["id", "appId", "displayName"]) }
+        if let url = files[.applications] {
+            try readObjects(url, .application, PowerShellColumns.application, required: ["id", "appId", "displayName"])
+        }
         if let url = files[.servicePrincipals] {
             try readObjects(url, .servicePrincipal, PowerShellColumns.servicePrincipal, required: ["id", "appId"])
         }
@@ -133,7 +150,8 @@ struct PowerShellImporter {
         var origin = ImportOrigin(file: table.file, line: row.line)
         var pendingLosses: [(property: String, column: String, kind: String, reason: String)] = []
         // The rules of a type are one static list; its size and ends tell lists apart.
-        let cacheKey = "\(table.file)\u{0}\(type.rawValue)\u{0}\(rules.count)\u{0}\(rules.first?.property ?? "")\u{0}\(rules.last?.property ?? "")"
+        let cacheKey =
+            "\(table.file)\u{0}\(type.rawValue)\u{0}\(rules.count)\u{0}\(rules.first?.property ?? "")\u{0}\(rules.last?.property ?? "")"
         let columns: [Int?]
         if let cached = ruleColumns[cacheKey] {
             columns = cached
@@ -158,13 +176,17 @@ struct PowerShellImporter {
                 properties[rule.property] = .bool(rule.value == .invertedBool ? !value : value)
             case .strings:
                 if PowerShellJSON.isTypeName(trimmed) {
-                    pendingLosses.append((rule.property, name, "flattened",
-                                          "Export-Csv wrote the type name \(trimmed) instead of the values; join them with -join ';' in the export"))
+                    pendingLosses.append(
+                        (
+                            rule.property, name, "flattened",
+                            "Export-Csv wrote the type name \(trimmed) instead of the values; join them with -join ';' in the export"
+                        ))
                 } else {
                     properties[rule.property] = .array(Self.split(text).map(JSONValue.string))
                 }
             case .complex:
-                let reason = PowerShellJSON.isTypeName(trimmed)
+                let reason =
+                    PowerShellJSON.isTypeName(trimmed)
                     ? "Export-Csv wrote the type name \(trimmed) instead of the value"
                     : "a CSV cell cannot carry the structured value (\(trimmed.prefix(40))\(trimmed.count > 40 ? "…" : ""))"
                 pendingLosses.append((rule.property, name, "flattened", reason))
@@ -195,8 +217,9 @@ struct PowerShellImporter {
         for property in properties {
             let names = rules.filter { $0.property == property }.flatMap(\.columns)
             guard table.column(names) == nil else { continue }
-            throw ImportError(file: table.file, line: table.headerLine, column: property,
-                              problem: "no column for \(property)", hint: "expected one of: \(Self.unique(names).joined(separator: ", "))")
+            throw ImportError(
+                file: table.file, line: table.headerLine, column: property,
+                problem: "no column for \(property)", hint: "expected one of: \(Self.unique(names).joined(separator: ", "))")
         }
     }
 
@@ -210,8 +233,10 @@ struct PowerShellImporter {
         let read = PowerShellColumns.columnKeys(rules).union(alsoRead.map(CSVTable.key)).union(PowerShellColumns.informational)
         for (index, name) in table.header.enumerated() where !read.contains(CSVTable.key(name)) {
             guard table.rows.contains(where: { !$0.fields[index].trimmingCharacters(in: .whitespaces).isEmpty }) else { continue }
-            tenant.lose(ImportLoss(type: type, property: nil, file: table.file, column: name, kind: "unmapped",
-                                   reason: "column \(name) has no Graph property Lifeboat restores; not imported"))
+            tenant.lose(
+                ImportLoss(
+                    type: type, property: nil, file: table.file, column: name, kind: "unmapped",
+                    reason: "column \(name) has no Graph property Lifeboat restores; not imported"))
         }
     }
 
@@ -267,8 +292,9 @@ struct PowerShellImporter {
                 continue
             }
             users[index].properties["manager"] = nil
-            tenant.lose(.user, users[index].properties, property: "manager", origin: users[index].origin, kind: "unresolved",
-                        "the manager \(value) is not a user in the export")
+            tenant.lose(
+                .user, users[index].properties, property: "manager", origin: users[index].origin, kind: "unresolved",
+                "the manager \(value) is not a user in the export")
         }
         tenant.collections[.user] = users
     }
@@ -289,8 +315,9 @@ struct PowerShellImporter {
                 case "mailenabledsecurity": properties["mailEnabled"] = true; properties["securityEnabled"] = true
                 case "": break
                 default:
-                    throw ImportError(file: table.file, line: row.line, column: table.name(groupTypeColumn),
-                                      problem: "\"\(kind)\" is not Security, DistributionList or MailEnabledSecurity")
+                    throw ImportError(
+                        file: table.file, line: row.line, column: table.name(groupTypeColumn),
+                        problem: "\"\(kind)\" is not Security, DistributionList or MailEnabledSecurity")
                 }
                 origin.columns["mailEnabled"] = table.name(groupTypeColumn)
                 origin.columns["securityEnabled"] = table.name(groupTypeColumn)
@@ -298,17 +325,21 @@ struct PowerShellImporter {
             for flag in ["mailEnabled", "securityEnabled"] where properties[flag] == nil {
                 let value = flag == "securityEnabled"
                 properties[flag] = .bool(value)
-                tenant.lose(.group, properties, property: flag, origin: origin, column: origin.columns[flag], kind: "inferred",
-                            "not in the export; assumed \(value) (a security group)")
+                tenant.lose(
+                    .group, properties, property: flag, origin: origin, column: origin.columns[flag], kind: "inferred",
+                    "not in the export; assumed \(value) (a security group)")
             }
             inferGroupTypes(&properties, origin: origin, hadColumn: origin.columns["groupTypes"] != nil)
             if properties["mailNickname"] == nil {
-                let source = properties["mail"]?.stringValue?.split(separator: "@").first.map(String.init)
+                let source =
+                    properties["mail"]?.stringValue?.split(separator: "@").first.map(String.init)
                     ?? properties["displayName"]?.stringValue ?? "group"
-                let nickname = String(source.filter { $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" || $0 == ".") }.prefix(64))
+                let nickname = String(
+                    source.filter { $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" || $0 == ".") }.prefix(64))
                 properties["mailNickname"] = .string(nickname.isEmpty ? "group" : nickname)
-                tenant.lose(.group, properties, property: "mailNickname", origin: origin, kind: "inferred",
-                            "not in the export; made from the \(properties["mail"] != nil ? "mail address" : "display name")")
+                tenant.lose(
+                    .group, properties, property: "mailNickname", origin: origin, kind: "inferred",
+                    "not in the export; made from the \(properties["mail"] != nil ? "mail address" : "display name")")
             }
             tenant.add(.group, properties, origin: origin)
         }
@@ -341,20 +372,27 @@ struct PowerShellImporter {
         let groupIDColumn = table.column(["GroupObjectId", "GroupId", "GroupObjectID", "ParentId", "ParentObjectId"])
         let groupNameColumn = table.column(["GroupDisplayName", "GroupName", "Group"])
         let memberIDColumn = table.column(["MemberObjectId", "MemberId", "OwnerObjectId", "OwnerId", "ObjectId", "Id"])
-        let memberUPNColumn = table.column(["MemberUserPrincipalName", "MemberUPN", "OwnerUserPrincipalName", "UserPrincipalName", "EmailAddress"])
-        let typeColumn = table.column(["MemberObjectType", "MemberType", "OwnerObjectType", "ObjectType", "OdataType", "@odata.type", "RoleMemberType"])
+        let memberUPNColumn = table.column([
+            "MemberUserPrincipalName", "MemberUPN", "OwnerUserPrincipalName", "UserPrincipalName", "EmailAddress",
+        ])
+        let typeColumn = table.column([
+            "MemberObjectType", "MemberType", "OwnerObjectType", "ObjectType", "OdataType", "@odata.type", "RoleMemberType",
+        ])
         let relationshipColumn = table.column(["Relationship", "Role", "MembershipType"])
         guard groupIDColumn != nil || groupNameColumn != nil else {
-            throw ImportError(file: table.file, line: table.headerLine, column: "GroupObjectId", problem: "no column names the group",
-                              hint: "add GroupObjectId (or GroupId, or GroupDisplayName) with the group of each row")
+            throw ImportError(
+                file: table.file, line: table.headerLine, column: "GroupObjectId", problem: "no column names the group",
+                hint: "add GroupObjectId (or GroupId, or GroupDisplayName) with the group of each row")
         }
         guard memberIDColumn != nil || memberUPNColumn != nil else {
-            throw ImportError(file: table.file, line: table.headerLine, column: "MemberObjectId", problem: "no column names the member",
-                              hint: "add MemberObjectId (or ObjectId, or MemberUserPrincipalName)")
+            throw ImportError(
+                file: table.file, line: table.headerLine, column: "MemberObjectId", problem: "no column names the member",
+                hint: "add MemberObjectId (or ObjectId, or MemberUserPrincipalName)")
         }
         guard var groups = tenant.collections[.group] else {
-            throw ImportError(file: table.file, problem: "group memberships need the groups export",
-                              hint: "add groups.csv (Get-AzureADGroup / Get-MgGroup | Export-Csv) to the directory")
+            throw ImportError(
+                file: table.file, problem: "group memberships need the groups export",
+                hint: "add groups.csv (Get-AzureADGroup / Get-MgGroup | Export-Csv) to the directory")
         }
         var groupIndex: [String: Int] = [:]
         var groupsByName: [String: [Int]] = [:]
@@ -381,31 +419,37 @@ struct PowerShellImporter {
             } else if !field(groupNameColumn).isEmpty {
                 let matches = groupsByName[field(groupNameColumn).lowercased()] ?? []
                 if matches.count > 1 {
-                    throw ImportError(file: table.file, line: row.line, column: table.name(groupNameColumn!),
-                                      problem: "\(matches.count) groups are named \"\(field(groupNameColumn))\"",
-                                      hint: "add a GroupObjectId column so each row names one group")
+                    throw ImportError(
+                        file: table.file, line: row.line, column: table.name(groupNameColumn!),
+                        problem: "\(matches.count) groups are named \"\(field(groupNameColumn))\"",
+                        hint: "add a GroupObjectId column so each row names one group")
                 }
                 target = matches.first
             } else {
-                throw ImportError(file: table.file, line: row.line, column: table.name((groupIDColumn ?? groupNameColumn)!), problem: "empty group")
+                throw ImportError(
+                    file: table.file, line: row.line, column: table.name((groupIDColumn ?? groupNameColumn)!), problem: "empty group")
             }
             let groupLabel = field(groupIDColumn).isEmpty ? field(groupNameColumn) : field(groupIDColumn)
             // The member.
             var memberID = field(memberIDColumn)
             if memberID.isEmpty, !field(memberUPNColumn).isEmpty { memberID = userByUPN[field(memberUPNColumn).lowercased()] ?? "" }
             guard let target else {
-                tenant.lose(ImportLoss(type: .group, objectId: nil, displayName: groupLabel, property: defaultRelationship, file: table.file,
-                                       line: row.line, column: table.name((groupIDColumn ?? groupNameColumn)!), kind: "unresolved",
-                                       reason: "the group \(groupLabel) is not in the groups export; row not imported"))
+                tenant.lose(
+                    ImportLoss(
+                        type: .group, objectId: nil, displayName: groupLabel, property: defaultRelationship, file: table.file,
+                        line: row.line, column: table.name((groupIDColumn ?? groupNameColumn)!), kind: "unresolved",
+                        reason: "the group \(groupLabel) is not in the groups export; row not imported"))
                 continue
             }
             guard !memberID.isEmpty else {
                 if field(memberIDColumn).isEmpty && field(memberUPNColumn).isEmpty {
-                    throw ImportError(file: table.file, line: row.line, column: table.name((memberIDColumn ?? memberUPNColumn)!), problem: "empty member")
+                    throw ImportError(
+                        file: table.file, line: row.line, column: table.name((memberIDColumn ?? memberUPNColumn)!), problem: "empty member")
                 }
-                tenant.lose(.group, groups[target].properties, property: defaultRelationship, origin: origin,
-                            column: memberUPNColumn.map(table.name), kind: "unresolved",
-                            "the member \(field(memberUPNColumn)) has no id and is not a user in the export; not imported")
+                tenant.lose(
+                    .group, groups[target].properties, property: defaultRelationship, origin: origin,
+                    column: memberUPNColumn.map(table.name), kind: "unresolved",
+                    "the member \(field(memberUPNColumn)) has no id and is not a user in the export; not imported")
                 continue
             }
             var relationship = defaultRelationship
@@ -453,8 +497,9 @@ struct PowerShellImporter {
     private mutating func readRoles(_ url: URL) throws(ImportError) -> [String: String] {
         let table = try input.csv(url)
         guard let idColumn = table.column(["ObjectId", "Id"]) else {
-            throw ImportError(file: table.file, line: table.headerLine, column: "ObjectId", problem: "no column for the role's id",
-                              hint: "expected ObjectId (AzureAD, MSOnline) or Id (Microsoft.Graph)")
+            throw ImportError(
+                file: table.file, line: table.headerLine, column: "ObjectId", problem: "no column for the role's id",
+                hint: "expected ObjectId (AzureAD, MSOnline) or Id (Microsoft.Graph)")
         }
         let nameColumn = table.column(["DisplayName", "Name"])
         let templateColumn = table.column(["RoleTemplateId", "TemplateId"])
@@ -468,12 +513,16 @@ struct PowerShellImporter {
         for row in table.rows {
             func field(_ column: Int?) -> String { column.map { row.fields[$0].trimmingCharacters(in: .whitespaces) } ?? "" }
             let objectID = field(idColumn)
-            guard !objectID.isEmpty else { throw ImportError(file: table.file, line: row.line, column: table.name(idColumn), problem: "empty role id") }
+            guard !objectID.isEmpty else {
+                throw ImportError(file: table.file, line: row.line, column: table.name(idColumn), problem: "empty role id")
+            }
             let template = field(templateColumn).isEmpty ? objectID : field(templateColumn)
             let isBuiltIn: Bool
             if builtInColumn != nil {
                 guard let value = Self.bool(field(builtInColumn)) else {
-                    throw ImportError(file: table.file, line: row.line, column: table.name(builtInColumn!), problem: "\"\(field(builtInColumn))\" is not True or False")
+                    throw ImportError(
+                        file: table.file, line: row.line, column: table.name(builtInColumn!),
+                        problem: "\"\(field(builtInColumn))\" is not True or False")
                 }
                 isBuiltIn = value
             } else {
@@ -492,8 +541,9 @@ struct PowerShellImporter {
             if !field(descriptionColumn).isEmpty { definition["description"] = .string(field(descriptionColumn)) }
             tenant.add(.roleDefinition, definition, origin: origin)
             if !isBuiltIn {
-                tenant.lose(.roleDefinition, definition, property: "rolePermissions", origin: origin, column: permissionsColumn.map(table.name),
-                            kind: "flattened", "a custom role's permissions do not survive Export-Csv; it cannot be recreated as it was")
+                tenant.lose(
+                    .roleDefinition, definition, property: "rolePermissions", origin: origin, column: permissionsColumn.map(table.name),
+                    kind: "flattened", "a custom role's permissions do not survive Export-Csv; it cannot be recreated as it was")
             }
         }
         return map
@@ -509,12 +559,14 @@ struct PowerShellImporter {
         let scopeColumn = table.column(["DirectoryScopeId"])
         let assignmentIDColumn = table.column(["Id"])
         guard roleColumn != nil || roleNameColumn != nil else {
-            throw ImportError(file: table.file, line: table.headerLine, column: "RoleObjectId", problem: "no column names the role",
-                              hint: "add RoleObjectId (or RoleTemplateId, RoleDefinitionId, RoleName)")
+            throw ImportError(
+                file: table.file, line: table.headerLine, column: "RoleObjectId", problem: "no column names the role",
+                hint: "add RoleObjectId (or RoleTemplateId, RoleDefinitionId, RoleName)")
         }
         guard memberColumn != nil || upnColumn != nil else {
-            throw ImportError(file: table.file, line: table.headerLine, column: "MemberObjectId", problem: "no column names the member",
-                              hint: "add MemberObjectId (or PrincipalId, or MemberUserPrincipalName)")
+            throw ImportError(
+                file: table.file, line: table.headerLine, column: "MemberObjectId", problem: "no column names the member",
+                hint: "add MemberObjectId (or PrincipalId, or MemberUserPrincipalName)")
         }
         tenant.declare(.roleAssignment)
         let definitions = tenant.collections[.roleDefinition] ?? []
@@ -522,7 +574,9 @@ struct PowerShellImporter {
         var knownDefinitions = Set<String>()
         for definition in definitions {
             if let id = definition.id { knownDefinitions.insert(id.lowercased()) }
-            if let name = definition.properties["displayName"]?.stringValue, let id = definition.id { templateByName[name.lowercased()] = id }
+            if let name = definition.properties["displayName"]?.stringValue, let id = definition.id {
+                templateByName[name.lowercased()] = id
+            }
         }
         var userByUPN: [String: String] = [:]
         for user in tenant.collections[.user] ?? [] {
@@ -531,47 +585,63 @@ struct PowerShellImporter {
         var seen = Set<String>()
         for row in table.rows {
             func field(_ column: Int?) -> String { column.map { row.fields[$0].trimmingCharacters(in: .whitespaces) } ?? "" }
-            let origin = ImportOrigin(file: table.file, line: row.line, columns: [
-                "roleDefinitionId": table.name((roleColumn ?? roleNameColumn)!), "principalId": table.name((memberColumn ?? upnColumn)!),
-            ])
+            let origin = ImportOrigin(
+                file: table.file, line: row.line,
+                columns: [
+                    "roleDefinitionId": table.name((roleColumn ?? roleNameColumn)!),
+                    "principalId": table.name((memberColumn ?? upnColumn)!),
+                ])
             let roleValue = field(roleColumn)
             var role: String?
             if !roleValue.isEmpty {
-                role = roleObjectToTemplate[roleValue.lowercased()] ?? (knownDefinitions.contains(roleValue.lowercased()) || definitions.isEmpty ? roleValue : nil)
+                role =
+                    roleObjectToTemplate[roleValue.lowercased()]
+                    ?? (knownDefinitions.contains(roleValue.lowercased()) || definitions.isEmpty ? roleValue : nil)
             } else if !field(roleNameColumn).isEmpty {
                 role = templateByName[field(roleNameColumn).lowercased()]
             } else {
-                throw ImportError(file: table.file, line: row.line, column: table.name((roleColumn ?? roleNameColumn)!), problem: "empty role")
+                throw ImportError(
+                    file: table.file, line: row.line, column: table.name((roleColumn ?? roleNameColumn)!), problem: "empty role")
             }
             var principal = field(memberColumn)
             if principal.isEmpty { principal = userByUPN[field(upnColumn).lowercased()] ?? "" }
             let label = roleValue.isEmpty ? field(roleNameColumn) : roleValue
             guard let role else {
-                tenant.lose(ImportLoss(type: .roleAssignment, displayName: label, property: "roleDefinitionId", file: table.file, line: row.line,
-                                       column: origin.columns["roleDefinitionId"], kind: "unresolved",
-                                       reason: "the role \(label) is not in the directory roles export; add directory-roles.csv to map it to its template id"))
+                tenant.lose(
+                    ImportLoss(
+                        type: .roleAssignment, displayName: label, property: "roleDefinitionId", file: table.file, line: row.line,
+                        column: origin.columns["roleDefinitionId"], kind: "unresolved",
+                        reason:
+                            "the role \(label) is not in the directory roles export; add directory-roles.csv to map it to its template id"))
                 continue
             }
             guard !principal.isEmpty else {
                 if field(memberColumn).isEmpty && field(upnColumn).isEmpty {
                     throw ImportError(file: table.file, line: row.line, column: origin.columns["principalId"], problem: "empty member")
                 }
-                tenant.lose(ImportLoss(type: .roleAssignment, displayName: field(upnColumn), property: "principalId", file: table.file,
-                                       line: row.line, column: upnColumn.map(table.name), kind: "unresolved",
-                                       reason: "the member \(field(upnColumn)) has no id and is not a user in the export; not imported"))
+                tenant.lose(
+                    ImportLoss(
+                        type: .roleAssignment, displayName: field(upnColumn), property: "principalId", file: table.file,
+                        line: row.line, column: upnColumn.map(table.name), kind: "unresolved",
+                        reason: "the member \(field(upnColumn)) has no id and is not a user in the export; not imported"))
                 continue
             }
             let scope = field(scopeColumn).isEmpty ? "/" : field(scopeColumn)
             guard seen.insert("\(role.lowercased())|\(principal.lowercased())|\(scope)").inserted else { continue }
             let hasOwnID = !field(assignmentIDColumn).isEmpty && scopeColumn != nil
             let assignment: JSONObject = [
-                "id": .string(hasOwnID ? field(assignmentIDColumn) : "import-\(role)-\(principal)" + (scope == "/" ? "" : "-\(scope.split(separator: "/").last ?? "")")),
+                "id": .string(
+                    hasOwnID
+                        ? field(assignmentIDColumn)
+                        : "import-\(role)-\(principal)" + (scope == "/" ? "" : "-\(scope.split(separator: "/").last ?? "")")),
                 "roleDefinitionId": .string(role), "principalId": .string(principal), "directoryScopeId": .string(scope),
             ]
             tenant.add(.roleAssignment, assignment, origin: origin)
             if scopeColumn == nil {
-                tenant.lose(.roleAssignment, assignment, property: "directoryScopeId", origin: origin, kind: "inferred",
-                            "role membership export: tenant-wide scope assumed (administrative-unit scopes are not in it), id made up by the import")
+                tenant.lose(
+                    .roleAssignment, assignment, property: "directoryScopeId", origin: origin, kind: "inferred",
+                    "role membership export: tenant-wide scope assumed (administrative-unit scopes are not in it), id made up by the import"
+                )
             }
         }
     }
@@ -587,7 +657,8 @@ struct PowerShellImporter {
         for row in table.rows {
             var (properties, origin) = try convert(row, table, .domain, rules)
             if properties["isVerified"] == nil, let statusColumn {
-                properties["isVerified"] = .bool(row.fields[statusColumn].trimmingCharacters(in: .whitespaces).caseInsensitiveCompare("Verified") == .orderedSame)
+                properties["isVerified"] = .bool(
+                    row.fields[statusColumn].trimmingCharacters(in: .whitespaces).caseInsensitiveCompare("Verified") == .orderedSame)
                 origin.columns["isVerified"] = table.name(statusColumn)
             }
             tenant.add(.domain, properties, origin: origin)
@@ -619,23 +690,33 @@ struct PowerShellImporter {
         let policies = try PowerShellJSON.objects(input.json(url), file: file)
         tenant.declare(.conditionalAccessPolicy)
         for (index, var policy) in policies.enumerated() {
-            let origin = ImportOrigin(file: file, columns: ["id": "[\(index)].id", "displayName": "[\(index)].displayName",
-                                                            "state": "[\(index)].state", "conditions": "[\(index)].conditions"])
+            let origin = ImportOrigin(
+                file: file,
+                columns: [
+                    "id": "[\(index)].id", "displayName": "[\(index)].displayName",
+                    "state": "[\(index)].state", "conditions": "[\(index)].conditions",
+                ])
             guard policy["id"]?.stringValue?.isEmpty == false else {
                 throw ImportError(file: file, column: "[\(index)].Id", problem: "a policy without an id")
             }
             let truncated = PowerShellJSON.truncatedFields(.object(policy))
-            let essential = truncated.filter { $0 == "conditions" || $0.hasPrefix("conditions.users") || $0.hasPrefix("conditions.applications") }
+            let essential = truncated.filter {
+                $0 == "conditions" || $0.hasPrefix("conditions.users") || $0.hasPrefix("conditions.applications")
+            }
             if !essential.isEmpty || policy["conditions"]?.objectValue == nil {
-                tenant.lose(.conditionalAccessPolicy, policy, property: nil, origin: origin, column: "[\(index)].\(essential.first ?? "conditions")",
-                            kind: "skipped",
-                            "not imported: \(essential.isEmpty ? "no conditions" : essential.joined(separator: ", ") + " written as a type name") — export again with ConvertTo-Json -Depth 10")
+                tenant.lose(
+                    .conditionalAccessPolicy, policy, property: nil, origin: origin,
+                    column: "[\(index)].\(essential.first ?? "conditions")",
+                    kind: "skipped",
+                    "not imported: \(essential.isEmpty ? "no conditions" : essential.joined(separator: ", ") + " written as a type name") — export again with ConvertTo-Json -Depth 10"
+                )
                 continue
             }
             for path in truncated {
                 PowerShellJSON.remove(path, from: &policy)
-                tenant.lose(.conditionalAccessPolicy, policy, property: path, origin: origin, column: "[\(index)].\(path)", kind: "truncated",
-                            "ConvertTo-Json wrote a type name (depth too small); left out — export again with -Depth 10")
+                tenant.lose(
+                    .conditionalAccessPolicy, policy, property: path, origin: origin, column: "[\(index)].\(path)", kind: "truncated",
+                    "ConvertTo-Json wrote a type name (depth too small); left out — export again with -Depth 10")
             }
             tenant.add(.conditionalAccessPolicy, policy, origin: origin)
         }
@@ -646,8 +727,12 @@ struct PowerShellImporter {
         let locations = try PowerShellJSON.objects(input.json(url), file: file)
         tenant.declare(.namedLocation)
         for (index, var location) in locations.enumerated() {
-            let origin = ImportOrigin(file: file, columns: ["id": "[\(index)].id", "displayName": "[\(index)].displayName",
-                                                            "@odata.type": "[\(index)].@odata.type"])
+            let origin = ImportOrigin(
+                file: file,
+                columns: [
+                    "id": "[\(index)].id", "displayName": "[\(index)].displayName",
+                    "@odata.type": "[\(index)].@odata.type",
+                ])
             if location["@odata.type"] == nil {
                 if location["ipRanges"] != nil {
                     location["@odata.type"] = "#microsoft.graph.ipNamedLocation"
@@ -657,7 +742,8 @@ struct PowerShellImporter {
             }
             if var ranges = location["ipRanges"]?.arrayValue {
                 for i in ranges.indices {
-                    guard var range = ranges[i].objectValue, range["@odata.type"] == nil, let cidr = range["cidrAddress"]?.stringValue else { continue }
+                    guard var range = ranges[i].objectValue, range["@odata.type"] == nil, let cidr = range["cidrAddress"]?.stringValue
+                    else { continue }
                     range["@odata.type"] = .string(cidr.contains(":") ? "#microsoft.graph.iPv6CidrRange" : "#microsoft.graph.iPv4CidrRange")
                     ranges[i] = .object(range)
                 }
@@ -665,8 +751,9 @@ struct PowerShellImporter {
             }
             for path in PowerShellJSON.truncatedFields(.object(location)) {
                 PowerShellJSON.remove(path, from: &location)
-                tenant.lose(.namedLocation, location, property: path, origin: origin, column: "[\(index)].\(path)", kind: "truncated",
-                            "ConvertTo-Json wrote a type name (depth too small); left out — export again with -Depth 10")
+                tenant.lose(
+                    .namedLocation, location, property: path, origin: origin, column: "[\(index)].\(path)", kind: "truncated",
+                    "ConvertTo-Json wrote a type name (depth too small); left out — export again with -Depth 10")
             }
             tenant.add(.namedLocation, location, origin: origin)
         }
@@ -676,10 +763,14 @@ struct PowerShellImporter {
 
     private mutating func recordCollectionLosses(_ files: [FileKind: URL]) {
         func lose(_ type: ObjectType, _ property: String?, _ kind: FileKind, _ reason: String) {
-            tenant.lose(ImportLoss(type: type, property: property, file: files[kind].map(input.relative) ?? "(\(kind.rawValue))",
-                                   kind: "not-exported", reason: reason))
+            tenant.lose(
+                ImportLoss(
+                    type: type, property: property, file: files[kind].map(input.relative) ?? "(\(kind.rawValue))",
+                    kind: "not-exported", reason: reason))
         }
-        if tenant.collections[.user]?.isEmpty == false, !(tenant.collections[.user] ?? []).contains(where: { $0.properties["manager"] != nil }) {
+        if tenant.collections[.user]?.isEmpty == false,
+            !(tenant.collections[.user] ?? []).contains(where: { $0.properties["manager"] != nil })
+        {
             lose(.user, "manager", .users, "no manager column (ManagerId / ManagerUserPrincipalName); reporting chains cannot be restored")
         }
         if tenant.collections[.group]?.isEmpty == false {
@@ -692,8 +783,10 @@ struct PowerShellImporter {
         if files[.roleMembers] == nil, files[.directoryRoles] != nil {
             lose(.roleAssignment, nil, .roleMembers, "no role-members.csv: directory role assignments cannot be restored")
         }
-        for (kind, type) in [(FileKind.users, ObjectType.user), (.groups, .group), (.domains, .domain), (.applications, .application),
-                             (.servicePrincipals, .servicePrincipal), (.conditionalAccessPolicies, .conditionalAccessPolicy)]
+        for (kind, type) in [
+            (FileKind.users, ObjectType.user), (.groups, .group), (.domains, .domain), (.applications, .application),
+            (.servicePrincipals, .servicePrincipal), (.conditionalAccessPolicies, .conditionalAccessPolicy),
+        ]
         where files[kind] == nil {
             lose(type, nil, kind, "no \(type.plural) export in the directory")
         }

@@ -60,8 +60,9 @@ package enum SnapshotImport {
             ($0.type, $0.file, $0.line ?? 0, $0.property ?? "") < ($1.type, $1.file, $1.line ?? 0, $1.property ?? "")
         }
         let report = ImportLossReport(importedFrom: format.rawValue, importedAt: ISO8601DateFormatter().string(from: now), losses: losses)
-        let snapshot = try write(tenant, tenantID: tenantID, report: report, to: output,
-                                 capturedAt: capturedAt ?? tenant.exportedAt ?? now, toolVersion: toolVersion)
+        let snapshot = try write(
+            tenant, tenantID: tenantID, report: report, to: output,
+            capturedAt: capturedAt ?? tenant.exportedAt ?? now, toolVersion: toolVersion)
         return ImportResult(snapshot: snapshot, lossReport: report, ignoredFiles: tenant.ignoredFiles.sorted())
     }
 
@@ -74,8 +75,9 @@ package enum SnapshotImport {
         }
         let contents = (try? FileManager.default.contentsOfDirectory(atPath: output.path)) ?? []
         if !contents.isEmpty {
-            throw ImportError(file: output.path, problem: "already exists and is not empty",
-                              hint: "an import never overwrites a snapshot; choose a new --out directory")
+            throw ImportError(
+                file: output.path, problem: "already exists and is not empty",
+                hint: "an import never overwrites a snapshot; choose a new --out directory")
         }
     }
 
@@ -88,15 +90,17 @@ package enum SnapshotImport {
                     try check(type, object.properties)
                 } catch {
                     let column = object.origin.columns[error.field] ?? error.field
-                    throw ImportError(file: object.origin.file, line: object.origin.line, column: column,
-                                      problem: "\(error.problem) (required for a \(type.rawValue))")
+                    throw ImportError(
+                        file: object.origin.file, line: object.origin.line, column: column,
+                        problem: "\(error.problem) (required for a \(type.rawValue))")
                 }
                 guard type != .organization, let id = object.id else { continue }
                 if let other = seen[id] {
                     let place = other.1.file + (other.1.line.map { ":\($0)" } ?? "")
-                    throw ImportError(file: object.origin.file, line: object.origin.line, column: object.origin.columns["id"] ?? "id",
-                                      problem: "id \(id) is also the id of the \(other.0.rawValue) at \(place)",
-                                      hint: "every object id must be unique; remove the duplicate row or file")
+                    throw ImportError(
+                        file: object.origin.file, line: object.origin.line, column: object.origin.columns["id"] ?? "id",
+                        problem: "id \(id) is also the id of the \(other.0.rawValue) at \(place)",
+                        hint: "every object id must be unique; remove the duplicate row or file")
                 }
                 seen[id] = (type, object.origin)
             }
@@ -147,8 +151,9 @@ package enum SnapshotImport {
                 try text.write(to: temporary.appendingPathComponent(type.fileName))
             }
             try JSONCoding.encodePretty(report).write(to: temporary.appendingPathComponent(ImportLossReport.fileName))
-            _ = try Snapshot.writeManifest(in: temporary, sourceTenantId: tenantID, sourceInitialDomain: tenant.sourceInitialDomain,
-                                           capturedAt: capturedAt, toolVersion: "lifeboat \(toolVersion) (import \(report.importedFrom))")
+            _ = try Snapshot.writeManifest(
+                in: temporary, sourceTenantId: tenantID, sourceInitialDomain: tenant.sourceInitialDomain,
+                capturedAt: capturedAt, toolVersion: "lifeboat \(toolVersion) (import \(report.importedFrom))")
             // The snapshot must load before it takes its final name.
             _ = try Snapshot.load(from: temporary)
             if fileManager.fileExists(atPath: output.path) { try fileManager.removeItem(at: output) }
@@ -156,8 +161,9 @@ package enum SnapshotImport {
         } catch {
             try? fileManager.removeItem(at: temporary)
             if let snapshotError = error as? SnapshotError {
-                throw ImportError(file: snapshotError.file, column: snapshotError.field,
-                                  problem: "the imported snapshot does not load: \(snapshotError)")
+                throw ImportError(
+                    file: snapshotError.file, column: snapshotError.field,
+                    problem: "the imported snapshot does not load: \(snapshotError)")
             }
             throw ImportError(file: output.path, problem: "cannot write the snapshot (\(error.localizedDescription))")
         }

@@ -43,8 +43,9 @@ package enum Readiness {
         checks.snapshotAge()
         checks.recoveryTime()
         let age = input.snapshot.manifest.capturedDate.map { input.now.timeIntervalSince($0) / 86_400 }
-        return ReadinessReport(findings: checks.findings, snapshotCapturedAt: input.snapshot.manifest.capturedAt,
-                               snapshotAgeDays: age, runbook: input.runbook.name)
+        return ReadinessReport(
+            findings: checks.findings, snapshotCapturedAt: input.snapshot.manifest.capturedAt,
+            snapshotAgeDays: age, runbook: input.runbook.name)
     }
 }
 
@@ -68,8 +69,10 @@ struct Checks {
 
     private func stages(_ kind: String) -> [Runbook.Stage] { runbook.stages.filter { $0.kind == kind } }
 
-    private mutating func add(_ kind: ReadinessFinding.Kind, _ severity: ReadinessSeverity, _ summary: String,
-                              _ objects: [ReadinessObject], fix: String) {
+    private mutating func add(
+        _ kind: ReadinessFinding.Kind, _ severity: ReadinessSeverity, _ summary: String,
+        _ objects: [ReadinessObject], fix: String
+    ) {
         findings.append(ReadinessFinding(kind: kind, severity: severity, summary: summary, objects: objects, fix: fix))
     }
 
@@ -86,22 +89,27 @@ struct Checks {
         let withSecrets = snapshot.applications.filter { !($0.properties["passwordCredentials"]?.arrayValue ?? []).isEmpty }
         if !withSecrets.isEmpty {
             let secrets = withSecrets.map { $0.properties["passwordCredentials"]?.arrayValue?.count ?? 0 }.reduce(0, +)
-            add(.clientSecrets, issuing ? .info : .warning,
+            add(
+                .clientSecrets, issuing ? .info : .warning,
                 "\(secrets) client secret\(secrets == 1 ? "" : "s") of \(withSecrets.count) app registration\(withSecrets.count == 1 ? "" : "s") cannot be restored"
                     + (issuing ? "; apps.create issues new ones" : ""),
                 withSecrets.map { object($0, note: "\($0.properties["passwordCredentials"]?.arrayValue?.count ?? 0) secret(s)") },
                 fix: issuing
                     ? "hand the new secrets from the secretsFile to the workloads that use them (key vaults, app settings)"
-                    : "set issueSecrets: true and a secretsFile on the apps.create stage, list where each secret is used, or move the apps to certificates or federated credentials")
+                    : "set issueSecrets: true and a secretsFile on the apps.create stage, list where each secret is used, or move the apps to certificates or federated credentials"
+            )
         }
         let withoutKey = snapshot.applications.filter { app in
             (app.properties["keyCredentials"]?.arrayValue ?? []).contains { $0["key"]?.stringValue?.isEmpty != false }
         }
         if !withoutKey.isEmpty {
-            add(.certificatesWithoutKey, .warning,
+            add(
+                .certificatesWithoutKey, .warning,
                 "\(withoutKey.count) app registration\(withoutKey.count == 1 ? " has" : "s have") certificates whose public key the snapshot does not hold",
                 withoutKey.map { object($0) },
-                fix: "capture keyCredentials with their key (GET /applications/{id}?$select=keyCredentials returns it), or keep the .cer files next to the backup")
+                fix:
+                    "capture keyCredentials with their key (GET /applications/{id}?$select=keyCredentials returns it), or keep the .cer files next to the backup"
+            )
         }
     }
 
@@ -110,21 +118,26 @@ struct Checks {
         let members = snapshot.users.filter { !$0.isGuest && !$0.onPremisesSyncEnabled }
         let keptNowhere = stages("users.create").filter { $0.options.string("passwordFile") == nil }
         if !members.isEmpty, !keptNowhere.isEmpty {
-            add(.passwordsNotKept, .warning,
+            add(
+                .passwordsNotKept, .warning,
                 "\(members.count) users get generated initial passwords that are not kept (stage \(keptNowhere.map(\.id).joined(separator: ", ")) has no passwordFile)",
                 members.map(object),
-                fix: "set passwordFile on users.create (a 0600 file), or plan to issue Temporary Access Passes to every user after the rebuild")
+                fix:
+                    "set passwordFile on users.create (a 0600 file), or plan to issue Temporary Access Passes to every user after the rebuild"
+            )
         }
         // Authentication methods never come back: anyone a policy asks for MFA must register again.
         guard kinds.contains("conditionalAccess.create") else { return }
         let mfaPolicies = snapshot.conditionalAccessPolicies.filter { policy in
-            policy.state == "enabled" && (policy.properties["grantControls"]?["builtInControls"]?.stringArray?.contains("mfa") == true
-                || policy.properties["grantControls"]?["authenticationStrength"]?.objectValue != nil)
+            policy.state == "enabled"
+                && (policy.properties["grantControls"]?["builtInControls"]?.stringArray?.contains("mfa") == true
+                    || policy.properties["grantControls"]?["authenticationStrength"]?.objectValue != nil)
         }
         guard !mfaPolicies.isEmpty else { return }
         let affected = members.filter { user in mfaPolicies.contains { probe.applies($0, to: user) } }
         guard !affected.isEmpty else { return }
-        add(.authenticationMethods, .info,
+        add(
+            .authenticationMethods, .info,
             "\(affected.count) users must register MFA again: \(mfaPolicies.map { "\"\($0.displayName)\"" }.joined(separator: ", ")) require\(mfaPolicies.count == 1 ? "s" : "") it, and authentication methods cannot be restored",
             affected.map(object),
             fix: "issue Temporary Access Passes (they satisfy MFA) to these users, starting with the admins, before enabling the policies")
@@ -137,10 +150,13 @@ struct Checks {
             synced += snapshot.groups.filter { $0.properties["onPremisesSyncEnabled"]?.boolValue == true }.map { object($0) }
         }
         guard !synced.isEmpty else { return }
-        add(.syncedObjects, .warning,
+        add(
+            .syncedObjects, .warning,
             "\(synced.count) object\(synced.count == 1 ? " is" : "s are") synced from on-premises Active Directory and will not be recreated in the cloud",
             synced,
-            fix: "restore them in the source AD if needed, then re-run Entra Connect sync against the rebuilt tenant (and point it at the new tenant)")
+            fix:
+                "restore them in the source AD if needed, then re-run Entra Connect sync against the rebuilt tenant (and point it at the new tenant)"
+        )
     }
 
     mutating func licences() {
@@ -148,17 +164,23 @@ struct Checks {
         let licensed = snapshot.users.filter { !($0.properties["assignedLicenses"]?.arrayValue ?? []).isEmpty }
         let licensedGroups = snapshot.groups.filter { !($0.properties["assignedLicenses"]?.arrayValue ?? []).isEmpty }
         if !licensed.isEmpty || !licensedGroups.isEmpty {
-            let skus = Set((licensed.map(\.properties) + licensedGroups.map(\.properties)).flatMap { properties in
-                (properties["assignedLicenses"]?.arrayValue ?? []).compactMap { $0["skuId"]?.stringValue }
-            }).sorted()
-            add(.licences, .info,
+            let skus = Set(
+                (licensed.map(\.properties) + licensedGroups.map(\.properties)).flatMap { properties in
+                    (properties["assignedLicenses"]?.arrayValue ?? []).compactMap { $0["skuId"]?.stringValue }
+                }
+            ).sorted()
+            add(
+                .licences, .info,
                 "\(licensed.count) users and \(licensedGroups.count) groups hold licences (\(skus.count) SKU\(skus.count == 1 ? "" : "s")); no stage restores licences",
                 licensedGroups.map { object($0, note: "group-based licensing") } + licensed.map(object),
-                fix: "make sure the target has the subscriptions (SKUs \(skus.prefix(5).joined(separator: ", "))\(skus.count > 5 ? ", …" : "")), then reassign them, preferably through group-based licensing")
+                fix:
+                    "make sure the target has the subscriptions (SKUs \(skus.prefix(5).joined(separator: ", "))\(skus.count > 5 ? ", …" : "")), then reassign them, preferably through group-based licensing"
+            )
         }
         let located = licensed.filter { ($0.properties["usageLocation"]?.stringValue ?? "").isEmpty }
         if !located.isEmpty {
-            add(.licencesWithoutUsageLocation, .warning,
+            add(
+                .licencesWithoutUsageLocation, .warning,
                 "\(located.count) licensed user\(located.count == 1 ? " has" : "s have") no usageLocation: Graph refuses to license them",
                 located.map(object),
                 fix: "set usageLocation on these users in the source (or in the runbook's restored users) before licences are reassigned")
@@ -169,10 +191,13 @@ struct Checks {
         guard kinds.contains("groups.create") else { return }
         let groups = snapshot.groups.filter { $0.mailEnabled && $0.securityEnabled && !$0.isUnified }
         guard !groups.isEmpty else { return }
-        add(.mailEnabledSecurityGroups, .warning,
+        add(
+            .mailEnabledSecurityGroups, .warning,
             "\(groups.count) mail-enabled security group\(groups.count == 1 ? "" : "s") cannot be created through Microsoft Graph",
             groups.map { object($0) },
-            fix: "recreate them in Exchange Online (New-DistributionGroup -Type Security), then re-run the runbook so that their members and references are restored")
+            fix:
+                "recreate them in Exchange Online (New-DistributionGroup -Type Security), then re-run the runbook so that their members and references are restored"
+        )
     }
 
     // MARK: - Break-glass accounts and the operator
@@ -185,8 +210,11 @@ struct Checks {
         let enforced = snapshot.conditionalAccessPolicies.filter { $0.state == "enabled" }
 
         if names.isEmpty {
-            add(.breakGlass, .warning, "the runbook names no break-glass accounts: the lockout guard protects only the operator", [],
-                fix: "name two cloud-only break-glass accounts in conditionalAccess.enable's breakGlass option (the shipped runbooks take them as parameters)")
+            add(
+                .breakGlass, .warning, "the runbook names no break-glass accounts: the lockout guard protects only the operator", [],
+                fix:
+                    "name two cloud-only break-glass accounts in conditionalAccess.enable's breakGlass option (the shipped runbooks take them as parameters)"
+            )
         } else {
             var missing: [ReadinessObject] = [], disabled: [ReadinessObject] = [], notExcluded: [ReadinessObject] = []
             for name in names {
@@ -194,28 +222,42 @@ struct Checks {
                     missing.append(ReadinessObject(type: "user", id: name, name: name, note: "not in the snapshot"))
                     continue
                 }
-                if !user.accountEnabled { disabled.append(ReadinessObject(type: "user", id: user.id, name: user.userPrincipalName, note: "accountEnabled is false")) }
+                if !user.accountEnabled {
+                    disabled.append(
+                        ReadinessObject(type: "user", id: user.id, name: user.userPrincipalName, note: "accountEnabled is false"))
+                }
                 for policy in enforced where probe.applies(policy, to: user) {
-                    notExcluded.append(ReadinessObject(type: "conditionalAccessPolicy", id: policy.id, name: policy.displayName,
-                                                       note: "applies to \(user.userPrincipalName)"))
+                    notExcluded.append(
+                        ReadinessObject(
+                            type: "conditionalAccessPolicy", id: policy.id, name: policy.displayName,
+                            note: "applies to \(user.userPrincipalName)"))
                 }
             }
             if !missing.isEmpty {
-                add(.breakGlass, .critical, "break-glass account\(missing.count == 1 ? "" : "s") \(missing.map(\.name).joined(separator: ", ")) \(missing.count == 1 ? "is" : "are") not in the snapshot",
-                    missing, fix: "capture the break-glass accounts in the snapshot, or correct the breakGlass names (the runbook's parameters)")
+                add(
+                    .breakGlass, .critical,
+                    "break-glass account\(missing.count == 1 ? "" : "s") \(missing.map(\.name).joined(separator: ", ")) \(missing.count == 1 ? "is" : "are") not in the snapshot",
+                    missing,
+                    fix: "capture the break-glass accounts in the snapshot, or correct the breakGlass names (the runbook's parameters)")
             }
             if !disabled.isEmpty {
-                add(.breakGlass, .critical, "break-glass account\(disabled.count == 1 ? " is" : "s are") disabled in the snapshot and would be restored disabled",
-                    disabled, fix: "enable the break-glass accounts in the source tenant and take a new snapshot; test their sign-in regularly")
+                add(
+                    .breakGlass, .critical,
+                    "break-glass account\(disabled.count == 1 ? " is" : "s are") disabled in the snapshot and would be restored disabled",
+                    disabled,
+                    fix: "enable the break-glass accounts in the source tenant and take a new snapshot; test their sign-in regularly")
             }
             if !notExcluded.isEmpty {
-                add(.breakGlass, .warning, "enforced Conditional Access policies apply to break-glass accounts",
+                add(
+                    .breakGlass, .warning, "enforced Conditional Access policies apply to break-glass accounts",
                     notExcluded, fix: "exclude the break-glass accounts (or their exclusion group) from every policy, in the source tenant")
             }
         }
 
         if let operatorUPN, probe.user(operatorUPN) == nil {
-            add(.operatorMissing, .warning, "the operator \(operatorUPN) named in the runbook is not in the snapshot: the lockout guard cannot protect them",
+            add(
+                .operatorMissing, .warning,
+                "the operator \(operatorUPN) named in the runbook is not in the snapshot: the lockout guard cannot protect them",
                 [ReadinessObject(type: "user", id: operatorUPN, name: operatorUPN, note: "not in the snapshot")],
                 fix: "pass the UPN (as in the snapshot) of the admin who runs the recovery as the operator parameter")
         }
@@ -227,9 +269,13 @@ struct Checks {
             }
         }
         if !refused.isEmpty {
-            add(.operatorLockout, .critical,
+            add(
+                .operatorLockout, .critical,
                 "\(refused.count) Conditional Access polic\(refused.count == 1 ? "y" : "ies") would lock out the operator or every break-glass account; the lockout guard will leave \(refused.count == 1 ? "it" : "them") unenforced",
-                refused, fix: "exclude the operator and the break-glass accounts (or a group holding them) from these policies in the source tenant, then take a new snapshot")
+                refused,
+                fix:
+                    "exclude the operator and the break-glass accounts (or a group holding them) from these policies in the source tenant, then take a new snapshot"
+            )
         }
     }
 
@@ -241,7 +287,9 @@ struct Checks {
         var dangling: [ReadinessObject] = []
         func check<T: DirectoryObject>(_ item: T, _ path: String, _ id: String?) {
             guard let id, !id.isEmpty, known[id] == nil else { return }
-            dangling.append(ReadinessObject(type: T.objectType.rawValue, id: item.id, name: item.displayName, note: "\(path) \(id) is not in the snapshot"))
+            dangling.append(
+                ReadinessObject(
+                    type: T.objectType.rawValue, id: item.id, name: item.displayName, note: "\(path) \(id) is not in the snapshot"))
         }
         if kinds.contains("groups.members") {
             for group in snapshot.groups where !group.isDynamic { for member in group.members { check(group, "member", member.id) } }
@@ -256,7 +304,9 @@ struct Checks {
             for user in snapshot.users { check(user, "manager", user.manager?.id) }
         }
         if kinds.contains("apps.owners") {
-            for app in snapshot.applications { for owner in app.properties["owners"]?.arrayValue ?? [] { check(app, "owner", owner["id"]?.stringValue) } }
+            for app in snapshot.applications {
+                for owner in app.properties["owners"]?.arrayValue ?? [] { check(app, "owner", owner["id"]?.stringValue) }
+            }
         }
         if kinds.contains("roles.assign") {
             for assignment in snapshot.roleAssignments {
@@ -293,24 +343,31 @@ struct Checks {
                 }
                 let locations = policy.properties["conditions"]?["locations"]
                 for key in ["includeLocations", "excludeLocations"] {
-                    for id in locations?[key]?.stringArray ?? [] where !["All", "AllTrusted"].contains(id) { check(policy, "locations.\(key)", id) }
+                    for id in locations?[key]?.stringArray ?? [] where !["All", "AllTrusted"].contains(id) {
+                        check(policy, "locations.\(key)", id)
+                    }
                 }
                 let applications = policy.properties["conditions"]?["applications"]
                 for key in ["includeApplications", "excludeApplications"] {
                     for appId in applications?[key]?.stringArray ?? []
                     where !["All", "None", "Office365", "MicrosoftAdminPortals"].contains(appId) && !appIds.contains(appId) {
-                        dangling.append(ReadinessObject(type: "conditionalAccessPolicy", id: policy.id, name: policy.displayName,
-                                                        note: "applications.\(key) appId \(appId) is not in the snapshot"))
+                        dangling.append(
+                            ReadinessObject(
+                                type: "conditionalAccessPolicy", id: policy.id, name: policy.displayName,
+                                note: "applications.\(key) appId \(appId) is not in the snapshot"))
                     }
                 }
             }
         }
         guard !dangling.isEmpty else { return }
         let referrers = Set(dangling.map(\.id)).count
-        add(.danglingReferences, .warning,
+        add(
+            .danglingReferences, .warning,
             "\(dangling.count) reference\(dangling.count == 1 ? "" : "s") from \(referrers) object\(referrers == 1 ? "" : "s") point\(dangling.count == 1 ? "s" : "") at objects the snapshot does not hold; they will be skipped (a policy missing one is created disabled)",
             dangling,
-            fix: "take a new snapshot that captures the referenced objects (devices and contacts are not captured: remove such references or plan them by hand)")
+            fix:
+                "take a new snapshot that captures the referenced objects (devices and contacts are not captured: remove such references or plan them by hand)"
+        )
     }
 
     // MARK: - Time
@@ -319,27 +376,36 @@ struct Checks {
         guard let captured = snapshot.manifest.capturedDate else { return }
         let days = input.now.timeIntervalSince(captured) / 86_400
         let inPlace = kinds.contains("recycleBin.restore") || stages("users.create").contains { $0.options.bool("sameTenant") == true }
-        let subject = ReadinessObject(type: "snapshot", id: snapshot.manifest.sourceTenantId, name: snapshot.directory.lastPathComponent,
-                                      note: "captured \(snapshot.manifest.capturedAt)")
+        let subject = ReadinessObject(
+            type: "snapshot", id: snapshot.manifest.sourceTenantId, name: snapshot.directory.lastPathComponent,
+            note: "captured \(snapshot.manifest.capturedAt)")
         let age = String(format: "%.0f", days)
         if inPlace, days > Readiness.recycleBinDays {
-            add(.snapshotAge, .critical,
+            add(
+                .snapshotAge, .critical,
                 "the snapshot is \(age) days old, beyond the \(Int(Readiness.recycleBinDays))-day recycle bin: objects deleted since it was taken may be purged already, and everything changed since is lost",
                 [subject], fix: "take snapshots at least weekly (daily for large tenants) and rehearse with the newest one")
         } else if inPlace, days > Readiness.recycleBinWarningDays {
-            add(.snapshotAge, .warning,
+            add(
+                .snapshotAge, .warning,
                 "the snapshot is \(age) days old, within a week of the \(Int(Readiness.recycleBinDays))-day recycle bin window",
                 [subject], fix: "take a new snapshot now; schedule captures at least weekly")
         } else if !inPlace, days > Readiness.recycleBinDays {
-            add(.snapshotAge, .warning, "the snapshot is \(age) days old: everything created or changed since then will be missing from the rebuild",
+            add(
+                .snapshotAge, .warning,
+                "the snapshot is \(age) days old: everything created or changed since then will be missing from the rebuild",
                 [subject], fix: "take snapshots at least weekly and rehearse with the newest one")
         }
     }
 
     mutating func recoveryTime() {
         guard let estimate = input.estimatedRTOSeconds, let objective = runbook.objective, estimate > objective else { return }
-        add(.rtoOverObjective, .critical,
+        add(
+            .rtoOverObjective, .critical,
             "the estimated recovery time \(DurationText.format(estimate)) exceeds the runbook's objective \(DurationText.format(objective))",
-            [], fix: "shorten the manual gates' estimatedDuration, restore in priority order (where/memberOf), split the work across app registrations, or agree a realistic objective")
+            [],
+            fix:
+                "shorten the manual gates' estimatedDuration, restore in priority order (where/memberOf), split the work across app registrations, or agree a realistic objective"
+        )
     }
 }

@@ -105,7 +105,8 @@ package struct ReadinessFinding: Sendable, Codable, Hashable {
     /// Objects kept per finding: enough to act on, bounded for tenants of 100,000 users.
     package static let objectLimit = 200
 
-    package init(kind: Kind, severity: ReadinessSeverity, summary: String, objects: [ReadinessObject], fix: String, stages: [String]? = nil) {
+    package init(kind: Kind, severity: ReadinessSeverity, summary: String, objects: [ReadinessObject], fix: String, stages: [String]? = nil)
+    {
         self.stages = stages
         self.kind = kind
         self.severity = severity
@@ -150,13 +151,18 @@ extension ReadinessReport {
 
     /// A terminal rendering: one block per finding with up to `objectsShown` objects.
     package func text(objectsShown: Int = 5) -> String {
-        var lines = ["Readiness of \(runbook) with the snapshot captured \(snapshotCapturedAt)"
-            + (snapshotAgeDays.map { String(format: " (%.0f days ago)", $0) } ?? "") + ": \(tally)"]
+        var lines = [
+            "Readiness of \(runbook) with the snapshot captured \(snapshotCapturedAt)"
+                + (snapshotAgeDays.map { String(format: " (%.0f days ago)", $0) } ?? "") + ": \(tally)"
+        ]
         for finding in findings {
-            lines.append("  \(finding.severity.rawValue.uppercased().padding(toLength: 8, withPad: " ", startingAt: 0)) [\(finding.kind.rawValue)] \(finding.summary)")
+            lines.append(
+                "  \(finding.severity.rawValue.uppercased().padding(toLength: 8, withPad: " ", startingAt: 0)) [\(finding.kind.rawValue)] \(finding.summary)"
+            )
             for object in finding.objects.prefix(objectsShown) {
-                lines.append("             - \(object.type) \(object.name)" + (object.name == object.id ? "" : " (\(object.id))")
-                    + (object.note.map { ": \($0)" } ?? ""))
+                lines.append(
+                    "             - \(object.type) \(object.name)" + (object.name == object.id ? "" : " (\(object.id))")
+                        + (object.note.map { ": \($0)" } ?? ""))
             }
             if finding.objectCount > objectsShown {
                 lines.append("             … and \(finding.objectCount - objectsShown) more")
@@ -174,7 +180,8 @@ extension ReadinessReport {
     /// Records the verdict in a run's event log, so the post-incident report shows what the backup could not bring back:
     /// one `readiness.assessed` event, then one `readiness.finding` per finding with the finding as its detail.
     package func record(in store: CheckpointStore, simulatedSeconds: Double?) async throws {
-        try await store.append(.readinessAssessed(runbook: runbook, snapshotCapturedAt: snapshotCapturedAt, tally: tally), simulated: simulatedSeconds)
+        try await store.append(
+            .readinessAssessed(runbook: runbook, snapshotCapturedAt: snapshotCapturedAt, tally: tally), simulated: simulatedSeconds)
         for finding in findings {
             var kept = finding
             kept.objects = Array(finding.objects.prefix(Self.objectsRecorded))
@@ -186,10 +193,11 @@ extension ReadinessReport {
 extension RecordedFinding {
     /// The finding as a `readiness.finding` event records it (field for field: the detail keeps the finding's keys).
     package init(_ finding: ReadinessFinding) {
-        self.init(severity: finding.severity.rawValue, kind: finding.kind.rawValue, summary: finding.summary, fix: finding.fix,
-                  objectCount: finding.objectCount,
-                  objects: finding.objects.map { RecordedFinding.Object(type: $0.type, id: $0.id, name: $0.name, note: $0.note) },
-                  stages: finding.stages)
+        self.init(
+            severity: finding.severity.rawValue, kind: finding.kind.rawValue, summary: finding.summary, fix: finding.fix,
+            objectCount: finding.objectCount,
+            objects: finding.objects.map { RecordedFinding.Object(type: $0.type, id: $0.id, name: $0.name, note: $0.note) },
+            stages: finding.stages)
     }
 }
 

@@ -83,29 +83,39 @@ struct PreflightChecks {
     func stages(_ kind: String) -> [Runbook.Stage] { stages.filter { $0.kind == kind } }
     func index(of kind: String) -> Int? { stages.firstIndex { $0.kind == kind } }
 
-    mutating func add(_ kind: ReadinessFinding.Kind, _ severity: ReadinessSeverity, _ summary: String, stages: [String], fix: String,
-                      objects: [ReadinessObject] = []) {
-        findings.append(ReadinessFinding(kind: kind, severity: severity, summary: summary,
-                                         objects: objects.isEmpty ? stages.map { ReadinessObject(type: "stage", id: $0, name: $0) } : objects,
-                                         fix: fix, stages: stages))
+    mutating func add(
+        _ kind: ReadinessFinding.Kind, _ severity: ReadinessSeverity, _ summary: String, stages: [String], fix: String,
+        objects: [ReadinessObject] = []
+    ) {
+        findings.append(
+            ReadinessFinding(
+                kind: kind, severity: severity, summary: summary,
+                objects: objects.isEmpty ? stages.map { ReadinessObject(type: "stage", id: $0, name: $0) } : objects,
+                fix: fix, stages: stages))
     }
 
     /// A read the preflight needs failed: a warning (the run may still work), never a silent pass.
     mutating func unreadable(_ what: String, _ error: any Error, stages: [String]) {
-        let detail = (error as? GraphError).map { "Graph \($0.status) \($0.code)" + ($0.requestID.map { ", request-id \($0)" } ?? "") } ?? "\(error)"
-        add(.preflightUnreadable, .warning, "could not read \(what) (\(detail))", stages: stages,
-            fix: "grant the permission the read needs (see the permission list in Docs/live-rebuild.md), or check it by hand in the Entra admin center")
+        let detail =
+            (error as? GraphError).map { "Graph \($0.status) \($0.code)" + ($0.requestID.map { ", request-id \($0)" } ?? "") } ?? "\(error)"
+        add(
+            .preflightUnreadable, .warning, "could not read \(what) (\(detail))", stages: stages,
+            fix:
+                "grant the permission the read needs (see the permission list in Docs/live-rebuild.md), or check it by hand in the Entra admin center"
+        )
     }
 
     mutating func permissions() {
         guard let granted = input.grantedPermissions else { return }
         for (requirement, stageIDs) in StagePermissions.missing(for: stages.map { ($0.id, $0.kind) }, granted: granted) {
             let alternatives = requirement.anyOf.count > 1 ? " (or one of \(requirement.anyOf.dropFirst().joined(separator: ", ")))" : ""
-            add(.permissionMissing, .critical,
+            add(
+                .permissionMissing, .critical,
                 "the app lacks the application permission \(requirement.leastPrivileged)\(alternatives), which stage\(stageIDs.count == 1 ? "" : "s") "
                     + "\(stageIDs.joined(separator: ", ")) need\(stageIDs.count == 1 ? "s" : "")",
                 stages: stageIDs,
-                fix: "add \(requirement.leastPrivileged) as a Microsoft Graph application permission of the app registration and grant admin consent, "
+                fix:
+                    "add \(requirement.leastPrivileged) as a Microsoft Graph application permission of the app registration and grant admin consent, "
                     + "then start again (a new token carries it)")
         }
     }
@@ -118,14 +128,22 @@ struct PreflightChecks {
         do {
             let policy = try await graph.get("/policies/identitySecurityDefaultsEnforcementPolicy")
             if policy["isEnabled"]?.boolValue == true {
-                if let stage = disabling.first, let at = index(of: "securityDefaults.disable"), let create = index(of: "conditionalAccess.create"), at < create {
-                    add(.securityDefaults, .info,
+                if let stage = disabling.first, let at = index(of: "securityDefaults.disable"),
+                    let create = index(of: "conditionalAccess.create"), at < create
+                {
+                    add(
+                        .securityDefaults, .info,
                         "Security Defaults are on; stage \(stage.id) turns them off behind its gate, and MFA is not enforced until the restored policies are enabled",
-                        stages: [stage.id] + ids, fix: "keep the window short: approve the conditionalAccess.enable gate as soon as the report-only review is done")
+                        stages: [stage.id] + ids,
+                        fix: "keep the window short: approve the conditionalAccess.enable gate as soon as the report-only review is done")
                 } else {
-                    add(.securityDefaults, .critical,
+                    add(
+                        .securityDefaults, .critical,
                         "Security Defaults are on in the target, so Graph refuses every Conditional Access policy of stage\(ids.count == 1 ? "" : "s") \(ids.joined(separator: ", "))",
-                        stages: ids, fix: "add a securityDefaults.disable stage (with a gate) before the Conditional Access stages, as Runbooks/rebuild-new-tenant.yaml does")
+                        stages: ids,
+                        fix:
+                            "add a securityDefaults.disable stage (with a gate) before the Conditional Access stages, as Runbooks/rebuild-new-tenant.yaml does"
+                    )
                 }
             }
         } catch {
@@ -136,9 +154,13 @@ struct PreflightChecks {
             let plans = Set(skus.flatMap { ($0["servicePlans"]?.arrayValue ?? []).compactMap { $0["servicePlanName"]?.stringValue } })
             if plans.isDisjoint(with: ["AAD_PREMIUM", "AAD_PREMIUM_P2"]) {
                 let all = (disabling.map(\.id) + ids)
-                add(.conditionalAccessLicence, .critical,
+                add(
+                    .conditionalAccessLicence, .critical,
                     "the target has no Entra ID P1 or P2 subscription, so Conditional Access cannot be used: stage\(all.count == 1 ? "" : "s") \(all.joined(separator: ", ")) would stop",
-                    stages: all, fix: "buy Entra ID P1 or P2 (or start a trial) in the target before the rebuild, or remove the Conditional Access stages and keep Security Defaults on")
+                    stages: all,
+                    fix:
+                        "buy Entra ID P1 or P2 (or start a trial) in the target before the rebuild, or remove the Conditional Access stages and keep Security Defaults on"
+                )
             }
         } catch {
             unreadable("the subscribed SKUs (GET /subscribedSkus)", error, stages: ids)
@@ -150,16 +172,24 @@ struct PreflightChecks {
         guard !passes.isEmpty else { return }
         let ids = passes.map(\.id)
         do {
-            let configuration = try await graph.get("/policies/authenticationMethodsPolicy/authenticationMethodConfigurations/TemporaryAccessPass")
+            let configuration = try await graph.get(
+                "/policies/authenticationMethodsPolicy/authenticationMethodConfigurations/TemporaryAccessPass")
             guard configuration["state"]?.stringValue != "enabled" else { return }
             if let enable = stages("temporaryAccessPass.enable").first, let at = index(of: "temporaryAccessPass.enable"),
-               let first = index(of: "users.accessPasses"), at < first {
-                add(.temporaryAccessPass, .info, "the Temporary Access Pass method is disabled; stage \(enable.id) enables it for the recovery admins only",
+                let first = index(of: "users.accessPasses"), at < first
+            {
+                add(
+                    .temporaryAccessPass, .info,
+                    "the Temporary Access Pass method is disabled; stage \(enable.id) enables it for the recovery admins only",
                     stages: [enable.id] + ids, fix: "nothing to do; after the recovery, decide whether the method stays enabled")
             } else {
-                add(.temporaryAccessPass, .critical,
+                add(
+                    .temporaryAccessPass, .critical,
                     "the Temporary Access Pass method is disabled in the target, so stage\(ids.count == 1 ? "" : "s") \(ids.joined(separator: ", ")) would issue no pass",
-                    stages: ids, fix: "add a temporaryAccessPass.enable stage for the same users before \(ids[0]), as Runbooks/rebuild-new-tenant.yaml does")
+                    stages: ids,
+                    fix:
+                        "add a temporaryAccessPass.enable stage for the same users before \(ids[0]), as Runbooks/rebuild-new-tenant.yaml does"
+                )
             }
         } catch {
             unreadable("the Temporary Access Pass policy", error, stages: ids)
@@ -167,7 +197,9 @@ struct PreflightChecks {
     }
 
     mutating func domains() async {
-        let custom = input.snapshot.domains.filter { !$0.isInitial && !$0.id.lowercased().hasSuffix(".onmicrosoft.com") }.map { $0.id.lowercased() }
+        let custom = input.snapshot.domains.filter { !$0.isInitial && !$0.id.lowercased().hasSuffix(".onmicrosoft.com") }.map {
+            $0.id.lowercased()
+        }
         guard !custom.isEmpty, !input.runbook.restoresInPlace else { return }
         let verifying = stages("domains.verify").map(\.id)
         let userStages = stages("users.create")
@@ -176,10 +208,12 @@ struct PreflightChecks {
             let verified = Set(target.filter { $0["isVerified"]?.boolValue == true }.compactMap { $0["id"]?.stringValue?.lowercased() })
             let pending = custom.filter { !verified.contains($0) }
             guard !pending.isEmpty else { return }
-            add(.domainVerification, .info,
+            add(
+                .domainVerification, .info,
                 "\(pending.count) custom domain\(pending.count == 1 ? " is" : "s are") not verified in the target yet: \(pending.joined(separator: ", "))",
                 stages: verifying + stages("users.rename").map(\.id),
-                fix: "publish each TXT record domains.verify shows; a domain still verified in the old tenant cannot be verified until it is removed there "
+                fix:
+                    "publish each TXT record domains.verify shows; a domain still verified in the old tenant cannot be verified until it is removed there "
                     + "(its users stay on the recovery domain meanwhile)",
                 objects: pending.map { ReadinessObject(type: "domain", id: $0, name: $0) })
             // users.create without otherDomainsTo keeps UPNs on domains it does not map: Graph refuses them until verified.
@@ -187,9 +221,13 @@ struct PreflightChecks {
                 let mapped = Set((stage.options.stringMap("upnDomainMap") ?? [:]).keys.map { $0.lowercased() })
                 let refused = pending.filter { !mapped.contains($0) }
                 if !refused.isEmpty {
-                    add(.domainVerification, .critical,
+                    add(
+                        .domainVerification, .critical,
                         "stage \(stage.id) would create users on \(refused.joined(separator: ", ")), which the target has not verified: Graph refuses them",
-                        stages: [stage.id], fix: "set `otherDomainsTo: ${recoveryDomain}` on \(stage.id) (and on users.rename), as Runbooks/rebuild-new-tenant.yaml does")
+                        stages: [stage.id],
+                        fix:
+                            "set `otherDomainsTo: ${recoveryDomain}` on \(stage.id) (and on users.rename), as Runbooks/rebuild-new-tenant.yaml does"
+                    )
                 }
             }
         } catch {
@@ -210,8 +248,9 @@ extension TargetPreflight.Report {
 
     /// The message a run stopped by the preflight ends with: each blocking gap, with its stages and fix.
     package var stopMessage: String {
-        (["Target preflight: the run would stop midway; nothing was written."] + blocking.map {
-            "  [\($0.kind.rawValue)] \($0.summary)\n    fix: \($0.fix)"
-        }).joined(separator: "\n")
+        (["Target preflight: the run would stop midway; nothing was written."]
+            + blocking.map {
+                "  [\($0.kind.rawValue)] \($0.summary)\n    fix: \($0.fix)"
+            }).joined(separator: "\n")
     }
 }

@@ -11,7 +11,8 @@ package enum HTMLReport {
         return try templates.html.fill([
             "title": h(document.title), "subtitle": h(document.subtitle),
             "generatedAt": h(ReportTime.human(report.generatedAt)), "toolVersion": h(report.custody.toolVersion),
-            "schemaVersion": String(JSONReport.schemaVersion), "css": css.replacingOccurrences(of: "</", with: "<\\/"), "body": body(document),
+            "schemaVersion": String(JSONReport.schemaVersion), "css": css.replacingOccurrences(of: "</", with: "<\\/"),
+            "body": body(document),
         ])
     }
 
@@ -47,13 +48,21 @@ package enum HTMLReport {
         case .table(let table):
             var lines = [table.facts ? "<table class=\"kv\">" : "<table>"]
             if !table.facts {
-                lines.append("<thead><tr>" + table.headers.enumerated().map { "<th\(table.numeric.contains($0.offset) ? " class=\"num\"" : "")>\(h($0.element))</th>" }.joined() + "</tr></thead>")
+                lines.append(
+                    "<thead><tr>"
+                        + table.headers.enumerated().map {
+                            "<th\(table.numeric.contains($0.offset) ? " class=\"num\"" : "")>\(h($0.element))</th>"
+                        }.joined() + "</tr></thead>")
             }
             lines.append("<tbody>")
             for row in table.rows {
-                lines.append("<tr>" + row.enumerated().map { index, cell in
-                    table.facts && index == 0 ? "<th>\(inline(cell))</th>" : "<td\(table.numeric.contains(index) ? " class=\"num\"" : "")>\(inline(cell))</td>"
-                }.joined() + "</tr>")
+                lines.append(
+                    "<tr>"
+                        + row.enumerated().map { index, cell in
+                            table.facts && index == 0
+                                ? "<th>\(inline(cell))</th>"
+                                : "<td\(table.numeric.contains(index) ? " class=\"num\"" : "")>\(inline(cell))</td>"
+                        }.joined() + "</tr>")
             }
             lines.append("</tbody></table>")
             return lines.joined(separator: "\n") + "\n"

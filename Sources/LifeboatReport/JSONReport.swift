@@ -31,7 +31,8 @@ package enum JSONReport {
             "custody": [
                 "snapshot": [
                     "sourceTenantId": .string(custody.sourceTenantId), "path": .string(custody.snapshotPath),
-                    "capturedAt": .string(custody.snapshotCapturedAt), "ageAtRestoreSeconds": custody.snapshotAgeSeconds.map(seconds) ?? .null,
+                    "capturedAt": .string(custody.snapshotCapturedAt),
+                    "ageAtRestoreSeconds": custody.snapshotAgeSeconds.map(seconds) ?? .null,
                     "manifestSha256": .string(custody.manifestSHA256), "signature": .string(custody.signatureStatus),
                 ],
                 "runbook": [
@@ -42,94 +43,132 @@ package enum JSONReport {
                 "toolVersion": .string(custody.toolVersion),
                 "target": ["description": .string(custody.target), "tenantId": custody.targetTenantId.map(JSONValue.string) ?? .null],
                 "operator": ["name": .string(custody.operatorName), "host": .string(custody.host)],
-                "sessions": .array(custody.sessions.map { session in
-                    ["kind": .string(session.kind), "at": time(session.at), "message": .string(session.message), "lastEventAt": time(session.lastEventAt)]
-                }),
-                "gates": .array(custody.gates.map { gate in
-                    [
-                        "stage": .string(gate.stageID), "instructions": .string(gate.instructions), "status": .string(gate.status),
-                        "requestedAt": gate.requestedAt.map(time) ?? .null, "decidedAt": gate.decidedAt.map(time) ?? .null,
-                        "decidedBy": string(gate.decidedBy), "note": string(gate.note), "waitSeconds": gate.waitSeconds.map(seconds) ?? .null,
-                    ]
-                }),
+                "sessions": .array(
+                    custody.sessions.map { session in
+                        [
+                            "kind": .string(session.kind), "at": time(session.at), "message": .string(session.message),
+                            "lastEventAt": time(session.lastEventAt),
+                        ]
+                    }),
+                "gates": .array(
+                    custody.gates.map { gate in
+                        [
+                            "stage": .string(gate.stageID), "instructions": .string(gate.instructions), "status": .string(gate.status),
+                            "requestedAt": gate.requestedAt.map(time) ?? .null, "decidedAt": gate.decidedAt.map(time) ?? .null,
+                            "decidedBy": string(gate.decidedBy), "note": string(gate.note),
+                            "waitSeconds": gate.waitSeconds.map(seconds) ?? .null,
+                        ]
+                    }),
             ],
             "counts": .array(report.counts.map(counts)),
             "timeline": [
                 "start": time(timeline.start), "end": time(timeline.end),
-                "stages": .array(timeline.stages.map { stage in
-                    [
-                        "id": .string(stage.id), "kind": .string(stage.kind), "title": .string(stage.title), "status": .string(stage.status.rawValue),
-                        "startedAt": stage.startedAt.map(time) ?? .null, "finishedAt": stage.finishedAt.map(time) ?? .null,
-                        "durationSeconds": stage.startedAt.flatMap { start in stage.finishedAt.map { seconds($0.timeIntervalSince(start)) } } ?? .null,
-                        "simulatedSeconds": stage.simulatedSeconds.map(seconds) ?? .null, "operations": .number(Double(stage.operations)),
-                    ]
-                }),
-                "interruptions": .array(timeline.interruptions.map { item in
-                    [
-                        "cause": .string(item.cause.rawValue), "lastEventAt": time(item.lastEventAt), "lastEventKind": .string(item.lastEventKind),
-                        "stage": string(item.stageID), "resumedAt": time(item.resumedAt), "resumedBy": .string(item.resumedBy),
-                        "downtimeSeconds": seconds(item.downtimeSeconds),
-                    ]
-                }),
-                "gateWaits": .array(timeline.gateWaits.map { wait in
-                    ["stage": .string(wait.stageID), "from": time(wait.from), "until": wait.until.map(time) ?? .null, "decidedBy": string(wait.decidedBy)]
-                }),
-                "throttling": .array(timeline.throttling.map { event in
-                    ["at": time(event.at), "kind": .string(event.kind), "stage": string(event.stageID), "message": .string(event.message)]
-                }),
-            ],
-            "failures": .array(report.failures.map { group in
-                ["code": .string(group.code), "action": .string(group.action), "operations": .array(group.operations.map(failed))]
-            }),
-            "resolvedErrors": .array(report.resolvedErrors.map { error in
-                ["at": time(error.at), "stage": string(error.stageID), "operationKey": .string(error.operationKey), "message": .string(error.message)]
-            }),
-            "skipped": .array(report.skipped.map { group in
-                [
-                    "category": .string(group.category), "action": .string(group.action), "count": .number(Double(group.count)),
-                    "operations": .array(group.operations.map { op in
+                "stages": .array(
+                    timeline.stages.map { stage in
                         [
-                            "key": .string(op.key), "stage": .string(op.stageID), "type": .string(op.type), "sourceId": .string(op.sourceID),
-                            "displayName": .string(op.displayName), "reason": .string(op.reason),
+                            "id": .string(stage.id), "kind": .string(stage.kind), "title": .string(stage.title),
+                            "status": .string(stage.status.rawValue),
+                            "startedAt": stage.startedAt.map(time) ?? .null, "finishedAt": stage.finishedAt.map(time) ?? .null,
+                            "durationSeconds": stage.startedAt.flatMap { start in
+                                stage.finishedAt.map { seconds($0.timeIntervalSince(start)) }
+                            } ?? .null,
+                            "simulatedSeconds": stage.simulatedSeconds.map(seconds) ?? .null,
+                            "operations": .number(Double(stage.operations)),
                         ]
                     }),
-                ]
-            }),
-            "followUps": .array(report.followUps.map { group in
-                ["category": .string(group.category), "count": .number(Double(group.count)), "items": .array(group.items.map(followUp))]
-            }),
+                "interruptions": .array(
+                    timeline.interruptions.map { item in
+                        [
+                            "cause": .string(item.cause.rawValue), "lastEventAt": time(item.lastEventAt),
+                            "lastEventKind": .string(item.lastEventKind),
+                            "stage": string(item.stageID), "resumedAt": time(item.resumedAt), "resumedBy": .string(item.resumedBy),
+                            "downtimeSeconds": seconds(item.downtimeSeconds),
+                        ]
+                    }),
+                "gateWaits": .array(
+                    timeline.gateWaits.map { wait in
+                        [
+                            "stage": .string(wait.stageID), "from": time(wait.from), "until": wait.until.map(time) ?? .null,
+                            "decidedBy": string(wait.decidedBy),
+                        ]
+                    }),
+                "throttling": .array(
+                    timeline.throttling.map { event in
+                        [
+                            "at": time(event.at), "kind": .string(event.kind), "stage": string(event.stageID),
+                            "message": .string(event.message),
+                        ]
+                    }),
+            ],
+            "failures": .array(
+                report.failures.map { group in
+                    ["code": .string(group.code), "action": .string(group.action), "operations": .array(group.operations.map(failed))]
+                }),
+            "resolvedErrors": .array(
+                report.resolvedErrors.map { error in
+                    [
+                        "at": time(error.at), "stage": string(error.stageID), "operationKey": .string(error.operationKey),
+                        "message": .string(error.message),
+                    ]
+                }),
+            "skipped": .array(
+                report.skipped.map { group in
+                    [
+                        "category": .string(group.category), "action": .string(group.action), "count": .number(Double(group.count)),
+                        "operations": .array(
+                            group.operations.map { op in
+                                [
+                                    "key": .string(op.key), "stage": .string(op.stageID), "type": .string(op.type),
+                                    "sourceId": .string(op.sourceID),
+                                    "displayName": .string(op.displayName), "reason": .string(op.reason),
+                                ]
+                            }),
+                    ]
+                }),
+            "followUps": .array(
+                report.followUps.map { group in
+                    [
+                        "category": .string(group.category), "count": .number(Double(group.count)),
+                        "items": .array(group.items.map(followUp)),
+                    ]
+                }),
             "conditionalAccess": [
                 "stageInRunbook": .bool(report.hasConditionalAccessStage),
                 "reportOnly": .array(report.conditionalAccessReportOnly.map(followUp)),
             ],
             "verification": [
                 "present": .bool(!report.verification.isEmpty),
-                "stages": .array(report.verification.map { stage in
-                    [
-                        "id": .string(stage.stageID), "title": .string(stage.title), "status": .string(stage.status.rawValue),
-                        "counts": .array(stage.counts.map(counts)), "differences": .array(stage.differences.map(failed)),
-                    ]
-                }),
+                "stages": .array(
+                    report.verification.map { stage in
+                        [
+                            "id": .string(stage.stageID), "title": .string(stage.title), "status": .string(stage.status.rawValue),
+                            "counts": .array(stage.counts.map(counts)), "differences": .array(stage.differences.map(failed)),
+                        ]
+                    }),
             ],
             "estimate": report.estimate.map(estimate) ?? .null,
             "readiness": report.readiness.map { readiness in
                 [
                     "headline": .string(readiness.headline),
-                    "findings": .array(readiness.findings.map { finding in
-                        [
-                            "severity": .string(finding.severity), "kind": .string(finding.kind), "summary": .string(finding.summary),
-                            "fix": .string(finding.fix), "objectCount": .number(Double(finding.objectCount)),
-                            "objects": .array(finding.objects.map(JSONValue.string)),
-                        ]
-                    }),
+                    "findings": .array(
+                        readiness.findings.map { finding in
+                            [
+                                "severity": .string(finding.severity), "kind": .string(finding.kind), "summary": .string(finding.summary),
+                                "fix": .string(finding.fix), "objectCount": .number(Double(finding.objectCount)),
+                                "objects": .array(finding.objects.map(JSONValue.string)),
+                            ]
+                        }),
                 ]
             } ?? .null,
             "idMap": [
                 "total": .number(Double(report.idMap.total)), "withAppIds": .number(Double(report.idMap.withAppIDs)),
-                "byType": .array(report.idMap.byType.map { row in
-                    ["type": .string(row.type), "created": .number(Double(row.created)), "adopted": .number(Double(row.adopted)),
-                     "restored": .number(Double(row.restored))]
-                }),
+                "byType": .array(
+                    report.idMap.byType.map { row in
+                        [
+                            "type": .string(row.type), "created": .number(Double(row.created)), "adopted": .number(Double(row.adopted)),
+                            "restored": .number(Double(row.restored)),
+                        ]
+                    }),
                 "export": "lifeboat idmap --state STATE --format csv|json",
             ],
         ]
@@ -149,13 +188,14 @@ package enum JSONReport {
             "throttlingShare": .number((estimate.throttlingShare * 1000).rounded() / 1000),
             "objectiveSeconds": estimate.objectiveSeconds.map(seconds) ?? .null, "verdict": .string(estimate.verdict.rawValue),
             "complete": .bool(estimate.complete),
-            "stages": .array(estimate.stages.map { stage in
-                [
-                    "id": .string(stage.id), "seconds": seconds(stage.seconds), "waits": .object(stage.waits.mapValues(seconds)),
-                    "after": .array(stage.after.map(JSONValue.string)), "onCriticalPath": .bool(stage.onCriticalPath),
-                    "finished": .bool(stage.finished),
-                ]
-            }),
+            "stages": .array(
+                estimate.stages.map { stage in
+                    [
+                        "id": .string(stage.id), "seconds": seconds(stage.seconds), "waits": .object(stage.waits.mapValues(seconds)),
+                        "after": .array(stage.after.map(JSONValue.string)), "onCriticalPath": .bool(stage.onCriticalPath),
+                        "finished": .bool(stage.finished),
+                    ]
+                }),
         ]
     }
 

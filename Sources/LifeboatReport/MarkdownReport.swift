@@ -34,8 +34,10 @@ package enum MarkdownReport {
         case .chart: return "The HTML report draws it as a chart.\n\n"
         case .table(let table):
             let headers = table.facts ? ["", ""] : table.headers
-            var lines = ["| " + headers.map(e).joined(separator: " | ") + " |",
-                         "|" + headers.indices.map { table.numeric.contains($0) ? "---:" : "---" }.joined(separator: "|") + "|"]
+            var lines = [
+                "| " + headers.map(e).joined(separator: " | ") + " |",
+                "|" + headers.indices.map { table.numeric.contains($0) ? "---:" : "---" }.joined(separator: "|") + "|",
+            ]
             for row in table.rows { lines.append("| " + row.map(inline).joined(separator: " | ") + " |") }
             return lines.joined(separator: "\n") + "\n\n"
         }

@@ -1,6 +1,6 @@
 import Foundation
-import LifeboatJSON
 import LifeboatEngine
+import LifeboatJSON
 
 /// A tabletop's recovery-time estimate, from the simulated clock: how long each stage took, where the time went
 /// (throttling, retries, polling, people), the critical path through the stage graph (`after:`), and the objective.
@@ -97,8 +97,10 @@ package struct RTOEstimate: Sendable, Hashable {
     }
 
     /// The estimate of a run, or nil when it did not run on a simulated clock.
-    static func compute(stages records: [StageRecord], events: [ReportEvent], waits: [String: [String: Double]],
-                        dependencies: [String: [String]]?, objective: Double?, complete: Bool) -> RTOEstimate? {
+    static func compute(
+        stages records: [StageRecord], events: [ReportEvent], waits: [String: [String: Double]],
+        dependencies: [String: [String]]?, objective: Double?, complete: Bool
+    ) -> RTOEstimate? {
         let simulated = events.compactMap(\.simulatedSeconds)
         guard let first = simulated.min(), let last = simulated.max() else { return nil }
         var start: [String: Double] = [:], end: [String: Double] = [:], latest: [String: Double] = [:]
@@ -110,9 +112,10 @@ package struct RTOEstimate: Sendable, Hashable {
         }
         var stages = records.map { record -> Stage in
             let from = start[record.id], to = end[record.id] ?? latest[record.id]
-            return Stage(id: record.id, title: record.title, seconds: from.flatMap { f in to.map { max(0, $0 - f) } } ?? 0,
-                         waits: waits[record.id] ?? [:], after: dependencies?[record.id] ?? [], onCriticalPath: false,
-                         finished: record.status == .done)
+            return Stage(
+                id: record.id, title: record.title, seconds: from.flatMap { f in to.map { max(0, $0 - f) } } ?? 0,
+                waits: waits[record.id] ?? [:], after: dependencies?[record.id] ?? [], onCriticalPath: false,
+                finished: record.status == .done)
         }
         var path: [String]?
         var pathSeconds: Double?
@@ -138,9 +141,10 @@ package struct RTOEstimate: Sendable, Hashable {
         }
         var totals: [String: Double] = [:]
         for (_, byReason) in waits { for (reason, seconds) in byReason { totals[reason, default: 0] += seconds } }
-        return RTOEstimate(stages: stages, totalSeconds: last - first, stageSumSeconds: stages.map(\.seconds).reduce(0, +),
-                           criticalPath: path, criticalPathSeconds: pathSeconds, waits: totals, objectiveSeconds: objective,
-                           complete: complete)
+        return RTOEstimate(
+            stages: stages, totalSeconds: last - first, stageSumSeconds: stages.map(\.seconds).reduce(0, +),
+            criticalPath: path, criticalPathSeconds: pathSeconds, waits: totals, objectiveSeconds: objective,
+            complete: complete)
     }
 }
 
@@ -149,10 +153,14 @@ extension RTOEstimate {
     package var summaryLines: [String] {
         var lines: [String] = []
         let total = ReportTime.duration(totalSeconds)
-        let objective = objectiveSeconds.map { " against the objective of \(ReportTime.duration($0)): \(verdict.rawValue)" } ?? " (the runbook states no objective)"
+        let objective =
+            objectiveSeconds.map { " against the objective of \(ReportTime.duration($0)): \(verdict.rawValue)" }
+            ?? " (the runbook states no objective)"
         lines.append("RTO estimate: \(total) simulated\(complete ? "" : " so far")\(objective)")
         if let criticalPath, let criticalPathSeconds {
-            lines.append("  critical path \(ReportTime.duration(criticalPathSeconds)) (if independent stages overlapped): \(criticalPath.joined(separator: " → "))")
+            lines.append(
+                "  critical path \(ReportTime.duration(criticalPathSeconds)) (if independent stages overlapped): \(criticalPath.joined(separator: " → "))"
+            )
         }
         for (key, label) in Self.reasons where seconds(key) > 0 {
             lines.append("  \(label): \(ReportTime.duration(seconds(key))) (\(Self.percent(seconds(key), of: totalSeconds)))")
@@ -161,10 +169,14 @@ extension RTOEstimate {
             lines.append("  Unattributed: \(ReportTime.duration(unattributedSeconds)) (waits of a killed process not yet stored)")
         }
         if !limits.isEmpty {
-            lines.append("  Throttling per limit (simulated waiting against the limit's arithmetic lower bound: its work beyond the first window ÷ its rate):")
+            lines.append(
+                "  Throttling per limit (simulated waiting against the limit's arithmetic lower bound: its work beyond the first window ÷ its rate):"
+            )
             for limit in limits {
                 let ratio = limit.ratio.map { String(format: "%.2f×", $0) } ?? "no bound"
-                lines.append("    \(limit.label): \(ReportTime.duration(limit.waited)) waited; lower bound \(ReportTime.duration(limit.lowerBound)) (\(ratio))")
+                lines.append(
+                    "    \(limit.label): \(ReportTime.duration(limit.waited)) waited; lower bound \(ReportTime.duration(limit.lowerBound)) (\(ratio))"
+                )
             }
         }
         return lines

@@ -76,8 +76,9 @@ struct CheckpointContents {
         let gateDecisions = gates.map { gate in
             let requested = gate.requestedAt.flatMap(ReportTime.parse), decided = gate.decidedAt.flatMap(ReportTime.parse)
             let wait = requested.map { max(0, (decided ?? lastEventAt).timeIntervalSince($0)) }
-            return GateDecision(stageID: gate.stageID, instructions: gate.instructions, status: gate.status.rawValue, requestedAt: requested,
-                                decidedAt: decided, decidedBy: gate.decidedBy, note: gate.note, waitSeconds: wait)
+            return GateDecision(
+                stageID: gate.stageID, instructions: gate.instructions, status: gate.status.rawValue, requestedAt: requested,
+                decidedAt: decided, decidedBy: gate.decidedBy, note: gate.note, waitSeconds: wait)
         }
         let simulated = simulatedSpan(events.map(\.simulatedSeconds))
         let measured = simulated ?? wall
@@ -89,12 +90,13 @@ struct CheckpointContents {
         } else {
             objective = .none
         }
-        let outcome: RunSummary.Outcome = switch status {
-        case .done: .completed
-        case .failed: .stoppedWithFailures
-        case .waiting: .pausedAtGate
-        case .pending, .running: .incomplete
-        }
+        let outcome: RunSummary.Outcome =
+            switch status {
+            case .done: .completed
+            case .failed: .stoppedWithFailures
+            case .waiting: .pausedAtGate
+            case .pending, .running: .incomplete
+            }
         let summary = RunSummary(
             id: run.id, mode: run.mode, status: status, outcome: outcome, runbookName: run.runbookName, startedAt: startedAt,
             finishedAt: finished, lastEventAt: lastEventAt, wallSeconds: wall, simulatedSeconds: simulated, downtimeSeconds: downtime,
@@ -109,26 +111,31 @@ struct CheckpointContents {
                 ?? "not recorded by this run; integrity rests on the manifest's SHA-256 of every file, checked when the snapshot was loaded",
             runbookPath: run.runbookPath, runbookName: run.runbookName, runbookSHA256: run.runbookSHA256,
             runbookChanged: events.filter { $0.kind == .runbookChanged }.map(\.message),
-            toolVersion: run.toolVersion, target: run.target, targetTenantId: run.targetTenantId, operatorName: run.operatorName, host: run.host,
+            toolVersion: run.toolVersion, target: run.target, targetTenantId: run.targetTenantId, operatorName: run.operatorName,
+            host: run.host,
             parameters: run.parameters, sessions: sessions, gates: gateDecisions)
 
         return RunReport(
             generatedAt: generatedAt, run: summary, custody: custody, counts: typeCounts(operations),
-            timeline: Timeline(start: startedAt, end: max(finished ?? lastEventAt, lastEventAt), stages: stageSpans(times: times),
-                               interruptions: interruptions,
-                               gateWaits: gateDecisions.compactMap { gate in
-                                   gate.requestedAt.map { Timeline.GateWait(stageID: gate.stageID, from: $0, until: gate.decidedAt, decidedBy: gate.decidedBy) }
-                               },
-                               throttling: events.compactMap { event in
-                                   guard event.kind == .throttle, let at = event.at else { return nil }
-                                   return Timeline.ThrottleEvent(at: at, kind: event.name, stageID: event.stageID, message: event.message)
-                               }),
+            timeline: Timeline(
+                start: startedAt, end: max(finished ?? lastEventAt, lastEventAt), stages: stageSpans(times: times),
+                interruptions: interruptions,
+                gateWaits: gateDecisions.compactMap { gate in
+                    gate.requestedAt.map {
+                        Timeline.GateWait(stageID: gate.stageID, from: $0, until: gate.decidedAt, decidedBy: gate.decidedBy)
+                    }
+                },
+                throttling: events.compactMap { event in
+                    guard event.kind == .throttle, let at = event.at else { return nil }
+                    return Timeline.ThrottleEvent(at: at, kind: event.name, stageID: event.stageID, message: event.message)
+                }),
             failures: failureGroups(), resolvedErrors: resolvedErrors(times: times), skipped: skippedGroups(), followUps: followUpGroups(),
             conditionalAccessReportOnly: followUps.filter { $0.followUp.category == "ca-report-only" }.map(Self.item),
             hasConditionalAccessStage: stages.contains { $0.kind.lowercased().contains("conditionalaccess") },
             verification: verificationStages(), idMap: idMapSummary(),
-            estimate: RTOEstimate.compute(stages: stages, events: events, waits: simulatedWaits, dependencies: stageDependencies,
-                                          objective: run.objectiveSeconds, complete: status == .done),
+            estimate: RTOEstimate.compute(
+                stages: stages, events: events, waits: simulatedWaits, dependencies: stageDependencies,
+                objective: run.objectiveSeconds, complete: status == .done),
             readiness: readinessSection())
     }
 
@@ -151,8 +158,9 @@ struct CheckpointContents {
                 guard let note = object.note else { return name }
                 return "\(name): \(note)"
             }
-            return ReadinessSection.Finding(severity: finding.severity, kind: finding.kind, summary: finding.summary, fix: finding.fix,
-                                            objectCount: finding.objectCount, objects: objects)
+            return ReadinessSection.Finding(
+                severity: finding.severity, kind: finding.kind, summary: finding.summary, fix: finding.fix,
+                objectCount: finding.objectCount, objects: objects)
         }
         return ReadinessSection(headline: headline, findings: findings)
     }
@@ -171,13 +179,17 @@ struct CheckpointContents {
             guard let at else { continue }
             if event.kind.startsSession {
                 if event.kind == .runResumed, let previous = lastOwn, previous.event.kind != .runWaiting, previous.event.kind != .runDone {
-                    interruptions.append(Timeline.Interruption(
-                        cause: previous.event.kind == .runFailed ? .stoppedAfterFailures
-                            : previous.event.kind == .runStopped ? .stoppedByOperator : .processEnded,
-                        lastEventAt: previous.at, lastEventKind: previous.event.name, stageID: activeStage ?? lastStage, resumedAt: at,
-                        resumedBy: event.message, downtimeSeconds: max(0, at.timeIntervalSince(previous.at))))
+                    interruptions.append(
+                        Timeline.Interruption(
+                            cause: previous.event.kind == .runFailed
+                                ? .stoppedAfterFailures
+                                : previous.event.kind == .runStopped ? .stoppedByOperator : .processEnded,
+                            lastEventAt: previous.at, lastEventKind: previous.event.name, stageID: activeStage ?? lastStage, resumedAt: at,
+                            resumedBy: event.message, downtimeSeconds: max(0, at.timeIntervalSince(previous.at))))
                 }
-                sessions.append(ChainOfCustody.Session(kind: event.kind == .runStarted ? "started" : "resumed", at: at, message: event.message, lastEventAt: at))
+                sessions.append(
+                    ChainOfCustody.Session(
+                        kind: event.kind == .runStarted ? "started" : "resumed", at: at, message: event.message, lastEventAt: at))
             }
             if event.kind.isFromAnotherProcess { continue }
             lastOwn = (event, at)
@@ -203,7 +215,8 @@ struct CheckpointContents {
             if stage.status == .running || stage.status == .waiting || stage.status == .pending { finished = nil }
             return Timeline.StageSpan(
                 id: stage.id, kind: stage.kind, title: stage.title, status: stage.status,
-                startedAt: started ?? stage.startedAt.flatMap(ReportTime.parse), finishedAt: finished ?? stage.finishedAt.flatMap(ReportTime.parse),
+                startedAt: started ?? stage.startedAt.flatMap(ReportTime.parse),
+                finishedAt: finished ?? stage.finishedAt.flatMap(ReportTime.parse),
                 simulatedSeconds: simStart.flatMap { start in simEnd.map { $0 - start } }, operations: counts[stage.id, default: 0],
                 lastEventAt: last)
         }
@@ -255,9 +268,10 @@ struct CheckpointContents {
     }
 
     private func failed(_ op: OperationRecord, kinds: [String: String]) -> FailedOperation {
-        FailedOperation(key: op.planned.key, stageID: op.stageID, type: typeName(op, kinds: kinds), sourceID: op.planned.sourceID,
-                        displayName: op.planned.displayName, code: op.errorCode ?? "unknown", message: op.errorMessage ?? "",
-                        requestID: op.requestID, attempts: op.attempts)
+        FailedOperation(
+            key: op.planned.key, stageID: op.stageID, type: typeName(op, kinds: kinds), sourceID: op.planned.sourceID,
+            displayName: op.planned.displayName, code: op.errorCode ?? "unknown", message: op.errorMessage ?? "",
+            requestID: op.requestID, attempts: op.attempts)
     }
 
     private func failureGroups() -> [FailureGroup] {
@@ -272,7 +286,8 @@ struct CheckpointContents {
         let stateByKey = Dictionary(operations.map { ($0.planned.key, $0.state) }, uniquingKeysWith: { first, _ in first })
         return zip(events, times).compactMap { event, at in
             guard event.kind == .operationFailed, let key = event.operationKey, let at,
-                  let state = stateByKey[key], state == .done || state == .skipped else { return nil }
+                let state = stateByKey[key], state == .done || state == .skipped
+            else { return nil }
             return ResolvedError(at: at, stageID: event.stageID, operationKey: key, message: event.message)
         }
     }
@@ -288,21 +303,24 @@ struct CheckpointContents {
             let category = followUp?.category ?? "skipped"
             if groups[category] == nil {
                 order.append(category)
-                groups[category] = SkippedGroup(category: category, action: followUp?.action ?? "no follow-up was recorded; check the stage's options",
-                                                count: 0, operations: [])
+                groups[category] = SkippedGroup(
+                    category: category, action: followUp?.action ?? "no follow-up was recorded; check the stage's options",
+                    count: 0, operations: [])
             }
             groups[category]!.count += 1
             guard groups[category]!.operations.count < RunReport.shownPerGroup else { continue }
-            groups[category]!.operations.append(SkippedOperation(
-                key: op.planned.key, stageID: op.stageID, type: typeName(op, kinds: kinds), sourceID: op.planned.sourceID,
-                displayName: op.planned.displayName, reason: followUp?.message ?? "skipped"))
+            groups[category]!.operations.append(
+                SkippedOperation(
+                    key: op.planned.key, stageID: op.stageID, type: typeName(op, kinds: kinds), sourceID: op.planned.sourceID,
+                    displayName: op.planned.displayName, reason: followUp?.message ?? "skipped"))
         }
         return order.compactMap { groups[$0] }
     }
 
     static func item(_ record: FollowUpRecord) -> FollowUpItem {
-        FollowUpItem(stageID: record.stageID, operationKey: record.operationKey, sourceID: record.sourceID, displayName: record.displayName,
-                     message: record.followUp.message, action: record.followUp.action)
+        FollowUpItem(
+            stageID: record.stageID, operationKey: record.operationKey, sourceID: record.sourceID, displayName: record.displayName,
+            message: record.followUp.message, action: record.followUp.action)
     }
 
     private func followUpGroups() -> [FollowUpGroup] {
@@ -325,17 +343,20 @@ struct CheckpointContents {
         return stages.filter { $0.kind == "verify" || $0.kind.hasPrefix("verify.") }.map { stage in
             let ops = operations.filter { $0.stageID == stage.id }
             // A difference is a skipped check whose follow-up says what differs.
-            let found = Dictionary(followUps.filter { $0.stageID == stage.id }.compactMap { record in record.operationKey.map { ($0, record.followUp.message) } },
-                                   uniquingKeysWith: { first, _ in first })
-            return VerificationStage(stageID: stage.id, title: stage.title, status: stage.status, counts: typeCounts(ops),
-                                     differences: ops.filter { $0.state == .failed || $0.state == .skipped }.map { op in
-                                         var row = failed(op, kinds: kinds)
-                                         if op.state == .skipped {
-                                             row.code = "Difference"
-                                             row.message = found[op.planned.key] ?? row.message
-                                         }
-                                         return row
-                                     })
+            let found = Dictionary(
+                followUps.filter { $0.stageID == stage.id }.compactMap { record in record.operationKey.map { ($0, record.followUp.message) }
+                },
+                uniquingKeysWith: { first, _ in first })
+            return VerificationStage(
+                stageID: stage.id, title: stage.title, status: stage.status, counts: typeCounts(ops),
+                differences: ops.filter { $0.state == .failed || $0.state == .skipped }.map { op in
+                    var row = failed(op, kinds: kinds)
+                    if op.state == .skipped {
+                        row.code = "Difference"
+                        row.message = found[op.planned.key] ?? row.message
+                    }
+                    return row
+                })
         }
     }
 
@@ -351,8 +372,9 @@ struct CheckpointContents {
             case .restored: rows[type]!.restored += 1
             }
         }
-        return IDMapSummary(total: idMap.count, byType: order.compactMap { rows[$0] },
-                            withAppIDs: idMap.filter { $0.oldAppID != nil || $0.newAppID != nil }.count)
+        return IDMapSummary(
+            total: idMap.count, byType: order.compactMap { rows[$0] },
+            withAppIDs: idMap.filter { $0.oldAppID != nil || $0.newAppID != nil }.count)
     }
 }
 
@@ -387,8 +409,9 @@ extension RTOEstimate {
     package static func read(from store: CheckpointStore) async throws -> RTOEstimate? {
         guard let run = try await store.runRecord() else { return nil }
         let events = ReportEvent.read(try await store.events())
-        var estimate = compute(stages: try await store.stages(), events: events, waits: try await store.simulatedWaits(),
-                               dependencies: try await store.stageDependencies(), objective: run.record.objectiveSeconds, complete: run.status == .done)
+        var estimate = compute(
+            stages: try await store.stages(), events: events, waits: try await store.simulatedWaits(),
+            dependencies: try await store.stageDependencies(), objective: run.record.objectiveSeconds, complete: run.status == .done)
         estimate?.limits = limits(from: events)
         return estimate
     }

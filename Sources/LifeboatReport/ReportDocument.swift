@@ -73,8 +73,10 @@ extension ReportDocument {
     package init(_ report: RunReport) {
         title = ReportWording.title(report)
         subtitle = ReportWording.subtitle(report)
-        sections = [Self.summary(report), Self.estimate(report), Self.readiness(report), Self.custody(report), Self.timeline(report),
-                    Self.failures(report), Self.verification(report), Self.idMap(report)]
+        sections = [
+            Self.summary(report), Self.estimate(report), Self.readiness(report), Self.custody(report), Self.timeline(report),
+            Self.failures(report), Self.verification(report), Self.idMap(report),
+        ]
     }
 
     private static func t(_ text: String) -> [Inline] { [.text(text)] }
@@ -91,22 +93,26 @@ extension ReportDocument {
     /// Under a group that lists only its first objects: how many more, and the command that lists them all.
     private static func more(_ hidden: Int, of count: Int) -> Block? {
         guard hidden > 0 else { return nil }
-        return .nothing([.text("The first \(count - hidden) of \(count) are listed; \(hidden) more. Every follow-up: "),
-                         .code("lifeboat followups --state CHECKPOINT.sqlite --format csv"), .text(" (or "), .code("--format json"), .text(").")])
+        return .nothing([
+            .text("The first \(count - hidden) of \(count) are listed; \(hidden) more. Every follow-up: "),
+            .code("lifeboat followups --state CHECKPOINT.sqlite --format csv"), .text(" (or "), .code("--format json"), .text(")."),
+        ])
     }
 
     static func summary(_ report: RunReport) -> Section {
         let run = report.run
-        let badge: Card.Tone = switch run.outcome {
-        case .completed: .ok
-        case .stoppedWithFailures: .bad
-        case .pausedAtGate, .incomplete: .warn
-        }
-        let rto: Card.Tone = switch run.objective {
-        case .met: .ok
-        case .missed: .bad
-        case .pending, .none: .info
-        }
+        let badge: Card.Tone =
+            switch run.outcome {
+            case .completed: .ok
+            case .stoppedWithFailures: .bad
+            case .pausedAtGate, .incomplete: .warn
+            }
+        let rto: Card.Tone =
+            switch run.objective {
+            case .met: .ok
+            case .missed: .bad
+            case .pending, .none: .info
+            }
         var rows: [(String, [Inline])] = [
             ("Outcome", [.strong(ReportWording.outcome(run.outcome)), .text(" (status \(run.status.rawValue))")]),
             ("Started", t(time(run.startedAt))),
@@ -119,37 +125,46 @@ extension ReportDocument {
             ("Waiting at gates", t(ReportTime.duration(run.gateWaitSeconds))),
             ("Recovery-time objective", t(ReportWording.objective(run))),
         ]
-        return Section(id: "summary", title: "Summary", blocks: [
-            .cards([Card(label: "Outcome", value: ReportWording.outcome(run.outcome), tone: badge),
+        return Section(
+            id: "summary", title: "Summary",
+            blocks: [
+                .cards([
+                    Card(label: "Outcome", value: ReportWording.outcome(run.outcome), tone: badge),
                     Card(label: "Wall time", value: ReportTime.duration(run.wallSeconds)),
                     Card(label: "Interruptions", value: ReportWording.interruptions(run)),
-                    Card(label: "Recovery-time objective", value: run.objective.rawValue, tone: rto)]),
-            facts(rows),
-            .heading("Operations by type"),
-            report.counts.isEmpty ? .nothing(t("No operations were planned.")) : counts(report.counts),
-        ])
+                    Card(label: "Recovery-time objective", value: run.objective.rawValue, tone: rto),
+                ]),
+                facts(rows),
+                .heading("Operations by type"),
+                report.counts.isEmpty ? .nothing(t("No operations were planned.")) : counts(report.counts),
+            ])
     }
 
     static func estimate(_ report: RunReport) -> Section {
         guard let estimate = report.estimate else {
             return Section(id: "estimate", title: "RTO estimate", blocks: [.nothing(t(EstimateWording.none))])
         }
-        return Section(id: "estimate", title: "RTO estimate", blocks: [
-            .paragraph(t(EstimateWording.headline(estimate))),
-            .paragraph(t(EstimateWording.criticalPath(estimate))),
-            table(EstimateWording.breakdownColumns, EstimateWording.breakdown(estimate), numeric: [1, 2]),
-            table(EstimateWording.stageColumns, estimate.stages.map(EstimateWording.stageRow), numeric: [1, 2, 3, 4, 5, 6]),
-        ])
+        return Section(
+            id: "estimate", title: "RTO estimate",
+            blocks: [
+                .paragraph(t(EstimateWording.headline(estimate))),
+                .paragraph(t(EstimateWording.criticalPath(estimate))),
+                table(EstimateWording.breakdownColumns, EstimateWording.breakdown(estimate), numeric: [1, 2]),
+                table(EstimateWording.stageColumns, estimate.stages.map(EstimateWording.stageRow), numeric: [1, 2, 3, 4, 5, 6]),
+            ])
     }
 
     static func readiness(_ report: RunReport) -> Section {
         guard let readiness = report.readiness else {
             return Section(id: "readiness", title: "Readiness", blocks: [.nothing(t(ReadinessWording.none))])
         }
-        return Section(id: "readiness", title: "Readiness", blocks: [
-            .paragraph(t(readiness.headline)),
-            readiness.findings.isEmpty ? .nothing(t(ReadinessWording.clean)) : table(ReadinessWording.columns, readiness.findings.map(ReadinessWording.row)),
-        ])
+        return Section(
+            id: "readiness", title: "Readiness",
+            blocks: [
+                .paragraph(t(readiness.headline)),
+                readiness.findings.isEmpty
+                    ? .nothing(t(ReadinessWording.clean)) : table(ReadinessWording.columns, readiness.findings.map(ReadinessWording.row)),
+            ])
     }
 
     static func custody(_ report: RunReport) -> Section {
@@ -157,7 +172,12 @@ extension ReportDocument {
         var rows: [(String, [Inline])] = [
             ("Source tenant", [.mono(custody.sourceTenantId)]),
             ("Snapshot", t(custody.snapshotPath)),
-            ("Captured", t(custody.snapshotCapturedAt + (custody.snapshotAgeSeconds.map { " (\(ReportTime.duration($0)) before the restore started)" } ?? ""))),
+            (
+                "Captured",
+                t(
+                    custody.snapshotCapturedAt
+                        + (custody.snapshotAgeSeconds.map { " (\(ReportTime.duration($0)) before the restore started)" } ?? ""))
+            ),
             ("Manifest SHA-256", [.mono(custody.manifestSHA256)]),
             ("Signature", t(custody.signatureStatus)),
             ("Runbook", t("\(custody.runbookName) (\(custody.runbookPath))")),
@@ -165,7 +185,8 @@ extension ReportDocument {
         ]
         for change in custody.runbookChanged { rows.append(("Runbook changed", t(change))) }
         if !custody.parameters.isEmpty {
-            rows.append(("Parameters", t(custody.parameters.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: ", "))))
+            rows.append(
+                ("Parameters", t(custody.parameters.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: ", "))))
         }
         rows += [
             ("Tool", t("Lifeboat \(custody.toolVersion)")),
@@ -173,80 +194,125 @@ extension ReportDocument {
             ("Target tenant", [.mono(custody.targetTenantId ?? "—")]),
             ("Started by", t("\(custody.operatorName) on \(custody.host)")),
         ]
-        return Section(id: "custody", title: "Chain of custody", blocks: [
-            facts(rows),
-            .heading("Gates"),
-            custody.gates.isEmpty ? .nothing(t("No gate was reached.")) : table(
-                ["Gate", "Status", "Requested", "Decided by", "Decided at", "Waited", "Note"], custody.gates.map { gate in
-                    [gate.stageID, gate.status, time(gate.requestedAt), gate.decidedBy ?? "—", time(gate.decidedAt),
-                     gate.waitSeconds.map(ReportTime.duration) ?? "—", gate.note ?? ""]
-                }),
-            .heading("Who ran the tool"),
-            table(["#", "Process", "At", "Event", "Last event"], custody.sessions.enumerated().map { index, session in
-                [String(index + 1), session.kind, time(session.at), session.message, time(session.lastEventAt)]
-            }, numeric: [0]),
-        ])
+        return Section(
+            id: "custody", title: "Chain of custody",
+            blocks: [
+                facts(rows),
+                .heading("Gates"),
+                custody.gates.isEmpty
+                    ? .nothing(t("No gate was reached."))
+                    : table(
+                        ["Gate", "Status", "Requested", "Decided by", "Decided at", "Waited", "Note"],
+                        custody.gates.map { gate in
+                            [
+                                gate.stageID, gate.status, time(gate.requestedAt), gate.decidedBy ?? "—", time(gate.decidedAt),
+                                gate.waitSeconds.map(ReportTime.duration) ?? "—", gate.note ?? "",
+                            ]
+                        }),
+                .heading("Who ran the tool"),
+                table(
+                    ["#", "Process", "At", "Event", "Last event"],
+                    custody.sessions.enumerated().map { index, session in
+                        [String(index + 1), session.kind, time(session.at), session.message, time(session.lastEventAt)]
+                    }, numeric: [0]),
+            ])
     }
 
     static func timeline(_ report: RunReport) -> Section {
         let timeline = report.timeline
-        return Section(id: "timeline", title: "Timeline", blocks: [
-            .paragraph(t("From \(time(timeline.start)) to \(time(timeline.end)).")),
-            .chart(timeline),
-            table(["#", "Stage", "Kind", "Status", "Started", "Finished", "Took", "Operations"], timeline.stages.enumerated().map { index, stage in
-                [String(index + 1), "\(stage.id): \(stage.title)", stage.kind, stage.status.rawValue, time(stage.startedAt), time(stage.finishedAt),
-                 ReportWording.duration(from: stage.startedAt, to: stage.finishedAt)
-                    + (stage.simulatedSeconds.map { " (\(ReportTime.duration($0)) simulated)" } ?? ""),
-                 String(stage.operations)]
-            }, numeric: [0, 7]),
-            .heading("Interruptions and resumes"),
-            timeline.interruptions.isEmpty ? .nothing(t(ReportWording.noInterruptions)) : table(
-                ["Stopped (last event)", "Cause", "Stage", "Resumed", "Resumed by", "Downtime"], timeline.interruptions.map { item in
-                    ["\(time(item.lastEventAt)) (\(item.lastEventKind))", ReportWording.cause(item.cause), item.stageID ?? "—",
-                     time(item.resumedAt), item.resumedBy, ReportTime.duration(item.downtimeSeconds)]
-                }),
-            .heading("Throttling"),
-            timeline.throttling.isEmpty ? .nothing(t(ReportWording.noThrottling))
-                : table(["At", "Event", "Stage", "Message"], timeline.throttling.map { [time($0.at), $0.kind, $0.stageID ?? "—", $0.message] }),
-        ])
+        return Section(
+            id: "timeline", title: "Timeline",
+            blocks: [
+                .paragraph(t("From \(time(timeline.start)) to \(time(timeline.end)).")),
+                .chart(timeline),
+                table(
+                    ["#", "Stage", "Kind", "Status", "Started", "Finished", "Took", "Operations"],
+                    timeline.stages.enumerated().map { index, stage in
+                        [
+                            String(index + 1), "\(stage.id): \(stage.title)", stage.kind, stage.status.rawValue, time(stage.startedAt),
+                            time(stage.finishedAt),
+                            ReportWording.duration(from: stage.startedAt, to: stage.finishedAt)
+                                + (stage.simulatedSeconds.map { " (\(ReportTime.duration($0)) simulated)" } ?? ""),
+                            String(stage.operations),
+                        ]
+                    }, numeric: [0, 7]),
+                .heading("Interruptions and resumes"),
+                timeline.interruptions.isEmpty
+                    ? .nothing(t(ReportWording.noInterruptions))
+                    : table(
+                        ["Stopped (last event)", "Cause", "Stage", "Resumed", "Resumed by", "Downtime"],
+                        timeline.interruptions.map { item in
+                            [
+                                "\(time(item.lastEventAt)) (\(item.lastEventKind))", ReportWording.cause(item.cause), item.stageID ?? "—",
+                                time(item.resumedAt), item.resumedBy, ReportTime.duration(item.downtimeSeconds),
+                            ]
+                        }),
+                .heading("Throttling"),
+                timeline.throttling.isEmpty
+                    ? .nothing(t(ReportWording.noThrottling))
+                    : table(
+                        ["At", "Event", "Stage", "Message"],
+                        timeline.throttling.map { [time($0.at), $0.kind, $0.stageID ?? "—", $0.message] }),
+            ])
     }
 
     static func failures(_ report: RunReport) -> Section {
         var blocks: [Block] = [.heading("Failed operations")]
         if report.failures.isEmpty { blocks.append(.nothing(t(ReportWording.noFailures))) }
         for group in report.failures {
-            blocks += [.subheading("\(group.code) (\(group.operations.count))"), .action(group.action),
-                       .table(Table(headers: ["Operation", "Stage", "Type", "Display name", "Source id", "Message", "Request-id", "Attempts"],
-                                    rows: group.operations.map { op in
-                                        [[.id(op.key)], t(op.stageID), t(op.type), t(op.displayName), [.id(op.sourceID)], t(op.message),
-                                         [.id(op.requestID ?? "—")], t(String(op.attempts))]
-                                    }, numeric: [7]))]
+            blocks += [
+                .subheading("\(group.code) (\(group.operations.count))"), .action(group.action),
+                .table(
+                    Table(
+                        headers: ["Operation", "Stage", "Type", "Display name", "Source id", "Message", "Request-id", "Attempts"],
+                        rows: group.operations.map { op in
+                            [
+                                [.id(op.key)], t(op.stageID), t(op.type), t(op.displayName), [.id(op.sourceID)], t(op.message),
+                                [.id(op.requestID ?? "—")], t(String(op.attempts)),
+                            ]
+                        }, numeric: [7])),
+            ]
         }
         blocks.append(.heading("Errors resolved by a later attempt"))
-        blocks.append(report.resolvedErrors.isEmpty ? .nothing(t(ReportWording.noResolvedErrors)) : .table(Table(
-            headers: ["At", "Stage", "Operation", "Error"],
-            rows: report.resolvedErrors.map { [t(time($0.at)), t($0.stageID ?? "—"), [.id($0.operationKey)], t($0.message)] })))
+        blocks.append(
+            report.resolvedErrors.isEmpty
+                ? .nothing(t(ReportWording.noResolvedErrors))
+                : .table(
+                    Table(
+                        headers: ["At", "Stage", "Operation", "Error"],
+                        rows: report.resolvedErrors.map { [t(time($0.at)), t($0.stageID ?? "—"), [.id($0.operationKey)], t($0.message)] })))
         blocks.append(.heading("Skipped operations"))
         if report.skipped.isEmpty { blocks.append(.nothing(t(ReportWording.noSkipped))) }
         for group in report.skipped {
-            blocks += [.subheading("\(group.category) (\(group.count))"), .action(group.action),
-                       .table(Table(headers: ["Operation", "Stage", "Type", "Display name", "Source id", "Reason"], rows: group.operations.map { op in
-                           [[.id(op.key)], t(op.stageID), t(op.type), t(op.displayName), [.id(op.sourceID)], t(op.reason)]
-                       }))]
+            blocks += [
+                .subheading("\(group.category) (\(group.count))"), .action(group.action),
+                .table(
+                    Table(
+                        headers: ["Operation", "Stage", "Type", "Display name", "Source id", "Reason"],
+                        rows: group.operations.map { op in
+                            [[.id(op.key)], t(op.stageID), t(op.type), t(op.displayName), [.id(op.sourceID)], t(op.reason)]
+                        })),
+            ]
             if let more = more(group.count - group.operations.count, of: group.count) { blocks.append(more) }
         }
         blocks.append(.heading("What could not be restored (follow-ups)"))
         if report.followUps.isEmpty { blocks.append(.nothing(t(ReportWording.noFollowUps))) }
         for group in report.followUps {
-            blocks += [.subheading("\(group.category) (\(group.count))"),
-                       table(["Stage", "Object", "What", "Action"], group.items.map { [$0.stageID, $0.displayName ?? "—", $0.message, $0.action] })]
+            blocks += [
+                .subheading("\(group.category) (\(group.count))"),
+                table(
+                    ["Stage", "Object", "What", "Action"], group.items.map { [$0.stageID, $0.displayName ?? "—", $0.message, $0.action] }),
+            ]
             if let more = more(group.count - group.items.count, of: group.count) { blocks.append(more) }
         }
         blocks.append(.heading("Conditional access policies left in report-only"))
         if let none = ReportWording.conditionalAccess(report) {
             blocks.append(.nothing(t(none)))
         } else {
-            blocks.append(table(["Policy", "What", "Action"], report.conditionalAccessReportOnly.map { [$0.displayName ?? "—", $0.message, $0.action] }))
+            blocks.append(
+                table(
+                    ["Policy", "What", "Action"], report.conditionalAccessReportOnly.map { [$0.displayName ?? "—", $0.message, $0.action] })
+            )
         }
         return Section(id: "failures", title: "Failures and follow-ups", blocks: blocks)
     }
@@ -255,21 +321,34 @@ extension ReportDocument {
         var blocks: [Block] = report.verification.isEmpty ? [.nothing(t(ReportWording.noVerify))] : []
         for stage in report.verification {
             blocks += [.heading("\(stage.stageID): \(stage.title) (\(stage.status.rawValue))"), counts(stage.counts)]
-            blocks.append(stage.differences.isEmpty ? .nothing(t("No differences.")) : .table(Table(
-                headers: ["Check", "Type", "Display name", "Source id", "Difference"],
-                rows: stage.differences.map { op in [[.id(op.key)], t(op.type), t(op.displayName), [.id(op.sourceID)], t("\(op.code): \(op.message)")] })))
+            blocks.append(
+                stage.differences.isEmpty
+                    ? .nothing(t("No differences."))
+                    : .table(
+                        Table(
+                            headers: ["Check", "Type", "Display name", "Source id", "Difference"],
+                            rows: stage.differences.map { op in
+                                [[.id(op.key)], t(op.type), t(op.displayName), [.id(op.sourceID)], t("\(op.code): \(op.message)")]
+                            })))
         }
         return Section(id: "verification", title: "Verification", blocks: blocks)
     }
 
     static func idMap(_ report: RunReport) -> Section {
-        var blocks: [Block] = [.paragraph(t("\(report.idMap.total) objects have a new id (\(report.idMap.withAppIDs) with old and new appIds)."))]
+        var blocks: [Block] = [
+            .paragraph(t("\(report.idMap.total) objects have a new id (\(report.idMap.withAppIDs) with old and new appIds)."))
+        ]
         if !report.idMap.byType.isEmpty {
-            blocks.append(table(["Type", "Created", "Adopted", "Restored"],
-                                report.idMap.byType.map { [$0.type, String($0.created), String($0.adopted), String($0.restored)] }, numeric: [1, 2, 3]))
+            blocks.append(
+                table(
+                    ["Type", "Created", "Adopted", "Restored"],
+                    report.idMap.byType.map { [$0.type, String($0.created), String($0.adopted), String($0.restored)] }, numeric: [1, 2, 3]))
         }
-        blocks.append(.paragraph([.text(ReportWording.idMapExport + " "), .code("lifeboat idmap --state STATE --format csv"), .text(" (or "),
-                                  .code("--format json"), .text(").")]))
+        blocks.append(
+            .paragraph([
+                .text(ReportWording.idMapExport + " "), .code("lifeboat idmap --state STATE --format csv"), .text(" (or "),
+                .code("--format json"), .text(")."),
+            ]))
         return Section(id: "idmap", title: "ID map", blocks: blocks)
     }
 }

@@ -45,33 +45,35 @@ struct ReportEvent: Sendable, Hashable {
     static func read(_ records: [EventRecord]) -> [ReportEvent] {
         records.map { record in
             let event = record.event
-            let kind: Kind = switch event {
-            case .runStarted: .runStarted
-            case .runResumed: .runResumed
-            case .runStatus(.waiting, _): .runWaiting
-            case .runStatus(.done, _): .runDone
-            case .runStatus(.failed, _): .runFailed
-            case .runStatus(.pending, _), .runStatus(.running, _): .other
-            case .runStopped: .runStopped
-            case .stageStatus(_, .running, _): .stageRunning
-            case .stageStatus(_, .done, _): .stageDone
-            case .stageStatus(_, .failed, _): .stageFailed
-            case .stageStatus(_, .pending, _), .stageStatus(_, .waiting, _): .other
-            case .gateWaiting: .gateWaiting
-            case .gateApproved: .gateApproved
-            case .operationFailed: .operationFailed
-            case .snapshotSignature: .snapshotSignature
-            case .runbookChanged: .runbookChanged
-            case .throttlingLimits: .throttlingLimits
-            case .throttled: .throttle
-            case .readinessAssessed, .readinessFinding, .preflightAssessed, .stagePlanned, .operationsSent, .operationsRecorded,
-                 .operationsRetry, .operationsReconciling, .operationAdopted, .gateDecision, .followUpsResolved, .idMapExported,
-                 .securityDefaultsDisabled, .tenantRecorded, .domainTXT, .domainHeld, .scenarioLoaded, .scenarioSetup, .scenarioInjected,
-                 .scenarioRecovered, .unrecognized:
-                .other
-            }
-            return ReportEvent(kind: kind, event: event, name: record.kind, at: ReportTime.parse(record.at), simulatedSeconds: record.simulatedSeconds,
-                               stageID: record.stageID, operationKey: record.operationKey, message: record.message)
+            let kind: Kind =
+                switch event {
+                case .runStarted: .runStarted
+                case .runResumed: .runResumed
+                case .runStatus(.waiting, _): .runWaiting
+                case .runStatus(.done, _): .runDone
+                case .runStatus(.failed, _): .runFailed
+                case .runStatus(.pending, _), .runStatus(.running, _): .other
+                case .runStopped: .runStopped
+                case .stageStatus(_, .running, _): .stageRunning
+                case .stageStatus(_, .done, _): .stageDone
+                case .stageStatus(_, .failed, _): .stageFailed
+                case .stageStatus(_, .pending, _), .stageStatus(_, .waiting, _): .other
+                case .gateWaiting: .gateWaiting
+                case .gateApproved: .gateApproved
+                case .operationFailed: .operationFailed
+                case .snapshotSignature: .snapshotSignature
+                case .runbookChanged: .runbookChanged
+                case .throttlingLimits: .throttlingLimits
+                case .throttled: .throttle
+                case .readinessAssessed, .readinessFinding, .preflightAssessed, .stagePlanned, .operationsSent, .operationsRecorded,
+                    .operationsRetry, .operationsReconciling, .operationAdopted, .gateDecision, .followUpsResolved, .idMapExported,
+                    .securityDefaultsDisabled, .tenantRecorded, .domainTXT, .domainHeld, .scenarioLoaded, .scenarioSetup, .scenarioInjected,
+                    .scenarioRecovered, .unrecognized:
+                    .other
+                }
+            return ReportEvent(
+                kind: kind, event: event, name: record.kind, at: ReportTime.parse(record.at), simulatedSeconds: record.simulatedSeconds,
+                stageID: record.stageID, operationKey: record.operationKey, message: record.message)
         }
     }
 }

@@ -62,11 +62,13 @@ package struct ReportTemplates: Sendable, Hashable {
                 if FileManager.default.fileExists(atPath: url.path) { return try contents(of: url) }
             }
             guard let shipped = ReportResources.files["Templates/\(file)"] else {
-                throw ReportError.templateUnreadable(path: "Templates/\(file)", reason: "the shipped templates are missing from this build (Scripts/embed-resources.py)")
+                throw ReportError.templateUnreadable(
+                    path: "Templates/\(file)", reason: "the shipped templates are missing from this build (Scripts/embed-resources.py)")
             }
             return ReportTemplate(name: file, text: shipped)
         }
-        return ReportTemplates(html: try read(fileNames.html), css: try read(fileNames.css), markdownHeader: try read(fileNames.markdownHeader))
+        return ReportTemplates(
+            html: try read(fileNames.html), css: try read(fileNames.css), markdownHeader: try read(fileNames.markdownHeader))
     }
 
     private static func contents(of url: URL) throws(ReportError) -> ReportTemplate {

@@ -44,10 +44,13 @@ enum ReportWording {
         }
     }
 
-    static let countColumns = ["Type", "Restored", "Created", "Applied", "Adopted", "Unchanged", "Skipped", "Failed", "Unfinished", "Follow-ups"]
+    static let countColumns = [
+        "Type", "Restored", "Created", "Applied", "Adopted", "Unchanged", "Skipped", "Failed", "Unfinished", "Follow-ups",
+    ]
 
     static func countCells(_ row: TypeCounts) -> [String] {
-        [row.restored, row.created, row.applied, row.adopted, row.unchanged, row.skipped, row.failed, row.unfinished, row.followUps].map(String.init)
+        [row.restored, row.created, row.applied, row.adopted, row.unchanged, row.skipped, row.failed, row.unfinished, row.followUps].map(
+            String.init)
     }
 
     static func duration(from start: Date?, to end: Date?) -> String {
@@ -77,10 +80,12 @@ enum ReportWording {
 
 /// The RTO estimate's sentences and table rows, shared by the Markdown and HTML renderers (plain text, escaped by each).
 enum EstimateWording {
-    static let none = "No RTO estimate: the run was not on a simulated clock (a tabletop measures one; a live run's time is the wall time above)."
+    static let none =
+        "No RTO estimate: the run was not on a simulated clock (a tabletop measures one; a live run's time is the wall time above)."
 
     static func headline(_ estimate: RTOEstimate) -> String {
-        let total = "\(ReportTime.duration(estimate.totalSeconds)) simulated" + (estimate.complete ? "" : " so far (the run has not finished)")
+        let total =
+            "\(ReportTime.duration(estimate.totalSeconds)) simulated" + (estimate.complete ? "" : " so far (the run has not finished)")
         guard let objective = estimate.objectiveSeconds else { return "Recovery time \(total); the runbook states no objective." }
         return "Recovery time \(total) against the objective of \(ReportTime.duration(objective)): \(estimate.verdict.rawValue)."
     }
@@ -89,7 +94,8 @@ enum EstimateWording {
         guard let path = estimate.criticalPath, let seconds = estimate.criticalPathSeconds else {
             return "Critical path: not available (the checkpoint holds no stage graph)."
         }
-        return "Critical path through the stages' after: dependencies (the time if independent stages ran side by side): \(ReportTime.duration(seconds)) — "
+        return
+            "Critical path through the stages' after: dependencies (the time if independent stages ran side by side): \(ReportTime.duration(seconds)) — "
             + path.joined(separator: " → ") + ". Stages run one after another, so the run itself took the sum of the stages: "
             + ReportTime.duration(estimate.stageSumSeconds) + "."
     }
@@ -98,10 +104,15 @@ enum EstimateWording {
 
     static func breakdown(_ estimate: RTOEstimate) -> [[String]] {
         var rows = RTOEstimate.reasons.map { reason in
-            [reason.label, ReportTime.duration(estimate.seconds(reason.key)), RTOEstimate.percent(estimate.seconds(reason.key), of: estimate.totalSeconds)]
+            [
+                reason.label, ReportTime.duration(estimate.seconds(reason.key)),
+                RTOEstimate.percent(estimate.seconds(reason.key), of: estimate.totalSeconds),
+            ]
         }
-        rows.append(["Unattributed (waits a killed process had not stored)", ReportTime.duration(estimate.unattributedSeconds),
-                     RTOEstimate.percent(estimate.unattributedSeconds, of: estimate.totalSeconds)])
+        rows.append([
+            "Unattributed (waits a killed process had not stored)", ReportTime.duration(estimate.unattributedSeconds),
+            RTOEstimate.percent(estimate.unattributedSeconds, of: estimate.totalSeconds),
+        ])
         return rows
     }
 

@@ -61,15 +61,20 @@ package struct Runbook: Sendable {
     ///
     /// `fileParameters` are values from a parameters file found next to the snapshot: they come after `parameters`
     /// (the command line and `--params`) and before the runbook's defaults, and names the runbook does not declare are ignored.
-    package static func load(contentsOf url: URL, catalog: [StageKindSpec], parameters: [String: String] = [:],
-                            fileParameters: [String: String] = [:],
-                            builtins: [String: String] = [:]) throws(RunbookErrors) -> Runbook {
+    package static func load(
+        contentsOf url: URL, catalog: [StageKindSpec], parameters: [String: String] = [:],
+        fileParameters: [String: String] = [:],
+        builtins: [String: String] = [:]
+    ) throws(RunbookErrors) -> Runbook {
         let data: Data
         do {
             data = try InputFile.read(url.path, limit: textLimit)
         } catch {
-            throw RunbookErrors([RunbookError(file: url.path, line: 0, field: "file", problem: "cannot read the runbook: it \(error.problem)",
-                                              hint: "check the --runbook path")])
+            throw RunbookErrors([
+                RunbookError(
+                    file: url.path, line: 0, field: "file", problem: "cannot read the runbook: it \(error.problem)",
+                    hint: "check the --runbook path")
+            ])
         }
         guard let text = String(validatingUTF8Data: data) else {
             throw RunbookErrors([RunbookError(file: url.path, line: 0, field: "file", problem: "not UTF-8 text (invalid byte sequence)")])
@@ -83,9 +88,11 @@ package struct Runbook: Sendable {
     /// they need no declaration.
     /// `${runbook.permissions}` (in gate instructions) is the least privileged Graph application permissions that cover
     /// every stage of the runbook, from ``StagePermissions``.
-    package static func parse(_ text: String, file: String, catalog: [StageKindSpec], parameters supplied: [String: String] = [:],
-                             fileParameters: [String: String] = [:],
-                             builtins: [String: String] = [:]) throws(RunbookErrors) -> Runbook {
+    package static func parse(
+        _ text: String, file: String, catalog: [StageKindSpec], parameters supplied: [String: String] = [:],
+        fileParameters: [String: String] = [:],
+        builtins: [String: String] = [:]
+    ) throws(RunbookErrors) -> Runbook {
         var parser = RunbookParser(file: file, catalog: catalog, supplied: supplied)
         parser.fileSupplied = fileParameters
         parser.values = builtins
@@ -152,7 +159,9 @@ struct RunbookParser {
         var objective: Double?
         if let node = mapping["objective"] {
             objective = DurationText.seconds(node.string ?? "")
-            if objective == nil { fail(node, "objective", "not a duration from 0s to 3650d", hint: "write e.g. `objective: 8h` or `objective: 1d12h`") }
+            if objective == nil {
+                fail(node, "objective", "not a duration from 0s to 3650d", hint: "write e.g. `objective: 8h` or `objective: 1d12h`")
+            }
         }
 
         let parameters = parseParameters(mapping["parameters"])
@@ -165,8 +174,9 @@ struct RunbookParser {
             }
         }
         for name in supplied.keys.sorted() where !parameters.contains(where: { $0.name == name }) {
-            fail(mapping["parameters"] ?? root, "parameters", "`\(name)` was supplied but the runbook declares no such parameter",
-                 hint: "declared: \(parameters.map(\.name).joined(separator: ", "))")
+            fail(
+                mapping["parameters"] ?? root, "parameters", "`\(name)` was supplied but the runbook declares no such parameter",
+                hint: "declared: \(parameters.map(\.name).joined(separator: ", "))")
         }
 
         guard let stagesNode = mapping["stages"] else {
@@ -193,7 +203,8 @@ struct RunbookParser {
         let permissions = StagePermissions.leastPrivileged(for: ordered.map(\.kind)).joined(separator: ", ")
         for index in ordered.indices {
             guard let gate = ordered[index].gate else { continue }
-            ordered[index].gate?.instructions = gate.instructions.replacingOccurrences(of: "${\(Runbook.permissionsBuiltin)}", with: permissions)
+            ordered[index].gate?.instructions = gate.instructions.replacingOccurrences(
+                of: "${\(Runbook.permissionsBuiltin)}", with: permissions)
         }
         return Runbook(
             file: file, sha256: "", name: name, summary: mapping["description"]?.string, objective: objective,
@@ -212,9 +223,12 @@ struct RunbookParser {
             let line = key.mark?.line ?? 0
             if let fields = value.mapping {
                 for (field, _) in fields where !["description", "default"].contains(field.string ?? "") {
-                    fail(field, "parameters.\(name).\(field.string ?? "?")", "unknown parameter field", hint: "use `description` and `default`")
+                    fail(
+                        field, "parameters.\(name).\(field.string ?? "?")", "unknown parameter field",
+                        hint: "use `description` and `default`")
                 }
-                result.append(.init(name: name, summary: fields["description"]?.string, defaultValue: fields["default"]?.string, line: line))
+                result.append(
+                    .init(name: name, summary: fields["description"]?.string, defaultValue: fields["default"]?.string, line: line))
             } else if value.scalar != nil {
                 let text = value.string ?? ""
                 result.append(.init(name: name, summary: nil, defaultValue: text.isEmpty && value.null != nil ? nil : text, line: line))
@@ -247,8 +261,9 @@ struct RunbookParser {
         let spec = catalog.first { $0.name == kind }
         if spec == nil {
             let suggestion = closest(kind, in: catalog.map(\.name))
-            fail(kindNode, "\(stagePath).kind", "unknown stage kind `\(kind)`",
-                 hint: suggestion.map { "did you mean `\($0)`?" } ?? "known kinds: \(catalog.map(\.name).sorted().joined(separator: ", "))")
+            fail(
+                kindNode, "\(stagePath).kind", "unknown stage kind `\(kind)`",
+                hint: suggestion.map { "did you mean `\($0)`?" } ?? "known kinds: \(catalog.map(\.name).sorted().joined(separator: ", "))")
         }
         let title = substitute(mapping["title"]?.string ?? id, node: mapping["title"], field: "\(stagePath).title")
 
@@ -281,8 +296,9 @@ struct RunbookParser {
             if let text = gateNode.string {
                 gate = .init(instructions: substitute(text, node: gateNode, field: "\(stagePath).gate"), line: gateNode.mark?.line ?? 0)
             } else if let fields = gateNode.mapping, let instructions = fields["instructions"]?.string {
-                gate = .init(instructions: substitute(instructions, node: fields["instructions"], field: "\(stagePath).gate.instructions"),
-                             line: gateNode.mark?.line ?? 0)
+                gate = .init(
+                    instructions: substitute(instructions, node: fields["instructions"], field: "\(stagePath).gate.instructions"),
+                    line: gateNode.mark?.line ?? 0)
             } else {
                 fail(gateNode, "\(stagePath).gate", "must be instructions text or a mapping with `instructions`")
             }
@@ -290,10 +306,13 @@ struct RunbookParser {
         var estimated: Double?
         if let durationNode = mapping["estimatedDuration"] {
             estimated = DurationText.seconds(durationNode.string ?? "")
-            if estimated == nil { fail(durationNode, "\(stagePath).estimatedDuration", "not a duration from 0s to 3650d", hint: "write e.g. `45m` or `2h`") }
+            if estimated == nil {
+                fail(durationNode, "\(stagePath).estimatedDuration", "not a duration from 0s to 3650d", hint: "write e.g. `45m` or `2h`")
+            }
         }
-        return Runbook.Stage(id: id, kind: kind, title: title, after: after, options: options, gate: gate,
-                             estimatedDuration: estimated, line: node.mark?.line ?? 0)
+        return Runbook.Stage(
+            id: id, kind: kind, title: title, after: after, options: options, gate: gate,
+            estimatedDuration: estimated, line: node.mark?.line ?? 0)
     }
 
     mutating func parseOptions(_ node: Node, spec: StageKindSpec, path: String) -> StageOptions {
@@ -306,9 +325,12 @@ struct RunbookParser {
             let name = key.string ?? ""
             guard let option = spec.options.first(where: { $0.name == name }) else {
                 let known = spec.options.map(\.name)
-                fail(key, "\(path).\(name)", "`\(spec.name)` has no option `\(name)`",
-                     hint: known.isEmpty ? "this kind takes no options" : (closest(name, in: known).map { "did you mean `\($0)`?" }
-                        ?? "known options: \(known.joined(separator: ", "))"))
+                fail(
+                    key, "\(path).\(name)", "`\(spec.name)` has no option `\(name)`",
+                    hint: known.isEmpty
+                        ? "this kind takes no options"
+                        : (closest(name, in: known).map { "did you mean `\($0)`?" }
+                            ?? "known options: \(known.joined(separator: ", "))"))
                 continue
             }
             if let parsed = parseValue(value, type: option.type, field: "\(path).\(name)") { values[name] = parsed }
@@ -333,7 +355,9 @@ struct RunbookParser {
             return .integer(int)
         case .duration:
             let text = node.scalar.map { substitute($0.string, node: node, field: field) } ?? ""
-            guard let seconds = DurationText.seconds(text) else { fail(node, field, "not a duration from 0s to 3650d", hint: "write e.g. `30s`, `10m`, `2h`"); return nil }
+            guard let seconds = DurationText.seconds(text) else {
+                fail(node, field, "not a duration from 0s to 3650d", hint: "write e.g. `30s`, `10m`, `2h`"); return nil
+            }
             return .duration(seconds)
         case .stringList:
             if let scalar = node.scalar { return .stringList([substitute(scalar.string, node: node, field: field)]) }
@@ -375,9 +399,11 @@ struct RunbookParser {
             } else if let value = values[name] {
                 result += value
             } else {
-                fail(node, field, "parameter `\(name)` has no value",
-                     hint: "pass `--param \(name)=VALUE` or put `\(name): VALUE` in a parameters file (`--params FILE`, or "
-                        + "`\(RunbookParameterFile.besideSnapshot)` next to the snapshot); declare it under `parameters:` if the runbook does not")
+                fail(
+                    node, field, "parameter `\(name)` has no value",
+                    hint: "pass `--param \(name)=VALUE` or put `\(name): VALUE` in a parameters file (`--params FILE`, or "
+                        + "`\(RunbookParameterFile.besideSnapshot)` next to the snapshot); declare it under `parameters:` if the runbook does not"
+                )
             }
             rest = rest[rest.index(after: end)...]
         }
@@ -391,9 +417,11 @@ struct RunbookParser {
         for (index, stage) in stages.enumerated() {
             for target in stage.after where !ids.contains(target) {
                 let suggestion = closest(target, in: Array(ids))
-                errors.append(RunbookError(file: file, line: stage.line, field: "stages[\(index)] (\(stage.id)).after",
-                                           problem: "no stage with id `\(target)`",
-                                           hint: suggestion.map { "did you mean `\($0)`?" } ?? "after: names stage ids of this runbook"))
+                errors.append(
+                    RunbookError(
+                        file: file, line: stage.line, field: "stages[\(index)] (\(stage.id)).after",
+                        problem: "no stage with id `\(target)`",
+                        hint: suggestion.map { "did you mean `\($0)`?" } ?? "after: names stage ids of this runbook"))
             }
             valid[index].after = stage.after.filter { ids.contains($0) }
         }
@@ -425,9 +453,11 @@ struct RunbookParser {
         if !remaining.isEmpty {
             let cycle = findCycle(remaining)
             let first = remaining.first { $0.id == cycle.first } ?? remaining[0]
-            errors.append(RunbookError(file: file, line: first.line, field: "stages (\(first.id)).after",
-                                       problem: "stages depend on each other in a cycle: \(cycle.joined(separator: " → "))",
-                                       hint: "remove one of these `after` entries"))
+            errors.append(
+                RunbookError(
+                    file: file, line: first.line, field: "stages (\(first.id)).after",
+                    problem: "stages depend on each other in a cycle: \(cycle.joined(separator: " → "))",
+                    hint: "remove one of these `after` entries"))
             return ordered + remaining
         }
         return ordered
@@ -449,8 +479,9 @@ struct RunbookParser {
     func yamlError(_ error: YamlError) -> RunbookError {
         switch error {
         case .scanner(_, let problem, let mark, _), .parser(_, let problem, let mark, _), .composer(_, let problem, let mark, _):
-            return RunbookError(file: file, line: mark.line, field: "yaml", problem: "malformed YAML: \(problem)",
-                                hint: "check indentation and quoting near line \(mark.line), column \(mark.column)")
+            return RunbookError(
+                file: file, line: mark.line, field: "yaml", problem: "malformed YAML: \(problem)",
+                hint: "check indentation and quoting near line \(mark.line), column \(mark.column)")
         default:
             return RunbookError(file: file, line: 0, field: "yaml", problem: "malformed YAML: \(error)")
         }

@@ -10,8 +10,11 @@ package enum RunbookParameterFile {
     /// Reads a parameters file; every problem names the file and line.
     package static func load(contentsOf url: URL) throws(RunbookErrors) -> [String: String] {
         guard let data = try? Data(contentsOf: url), let text = String(data: data, encoding: .utf8) else {
-            throw RunbookErrors([RunbookError(file: url.path, line: 0, field: "file", problem: "cannot read the parameters file",
-                                              hint: "check the path given to --params")])
+            throw RunbookErrors([
+                RunbookError(
+                    file: url.path, line: 0, field: "file", problem: "cannot read the parameters file",
+                    hint: "check the path given to --params")
+            ])
         }
         return try parse(text, file: url.path)
     }
@@ -26,15 +29,20 @@ package enum RunbookParameterFile {
         }
         guard let root else { return [:] }
         guard let mapping = root.mapping else {
-            throw RunbookErrors([RunbookError(file: file, line: root.mark?.line ?? 0, field: "parameters",
-                                              problem: "expected a mapping of parameter names to values", hint: "write e.g. `operator: admin@example.com`")])
+            throw RunbookErrors([
+                RunbookError(
+                    file: file, line: root.mark?.line ?? 0, field: "parameters",
+                    problem: "expected a mapping of parameter names to values", hint: "write e.g. `operator: admin@example.com`")
+            ])
         }
         var values: [String: String] = [:]
         var errors: [RunbookError] = []
         for (key, value) in mapping {
             guard let name = key.string, let text = value.scalar?.string, value.null == nil else {
-                errors.append(RunbookError(file: file, line: key.mark?.line ?? 0, field: key.string ?? "?", problem: "must be a single value",
-                                           hint: "write `name: value`"))
+                errors.append(
+                    RunbookError(
+                        file: file, line: key.mark?.line ?? 0, field: key.string ?? "?", problem: "must be a single value",
+                        hint: "write `name: value`"))
                 continue
             }
             values[name] = text

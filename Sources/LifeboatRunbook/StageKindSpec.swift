@@ -1,3 +1,5 @@
+import Foundation
+
 /// The type of a stage option's value.
 package enum OptionType: String, Sendable, Hashable {
     case string
@@ -140,5 +142,3 @@ package enum DurationText {
         return "\(secs)s"
     }
 }
-
-import Foundation

@@ -10,7 +10,9 @@ package struct PermissionRequirement: Sendable, Hashable {
     /// Whether a token holding `granted` satisfies the requirement. A `….ReadWrite.…` permission includes the
     /// same-named `….Read.…` one (permissions-reference.md describes each ReadWrite permission as read and write).
     package func isSatisfied(by granted: Set<String>) -> Bool {
-        anyOf.contains { granted.contains($0) || ($0.contains(".Read.") && granted.contains($0.replacingOccurrences(of: ".Read.", with: ".ReadWrite."))) }
+        anyOf.contains {
+            granted.contains($0) || ($0.contains(".Read.") && granted.contains($0.replacingOccurrences(of: ".Read.", with: ".ReadWrite.")))
+        }
     }
 }
 
@@ -24,9 +26,11 @@ package enum StagePermissions {
     static let userWrite = PermissionRequirement("User.ReadWrite.All", "Directory.ReadWrite.All")
     static let groupWrite = PermissionRequirement("Group.ReadWrite.All", "Directory.ReadWrite.All")
     static let applicationWrite = PermissionRequirement("Application.ReadWrite.All")
-    static let applicationRead = PermissionRequirement("Application.Read.All", "Application.ReadWrite.All", "Directory.Read.All", "Directory.ReadWrite.All")
+    static let applicationRead = PermissionRequirement(
+        "Application.Read.All", "Application.ReadWrite.All", "Directory.Read.All", "Directory.ReadWrite.All")
     static let domainWrite = PermissionRequirement("Domain.ReadWrite.All")
-    static let domainRead = PermissionRequirement("Domain.Read.All", "Domain.ReadWrite.All", "Directory.Read.All", "Directory.ReadWrite.All")
+    static let domainRead = PermissionRequirement(
+        "Domain.Read.All", "Domain.ReadWrite.All", "Directory.Read.All", "Directory.ReadWrite.All")
     static let policyRead = PermissionRequirement("Policy.Read.All")
     static let conditionalAccessWrite = PermissionRequirement("Policy.ReadWrite.ConditionalAccess")
     static let roleManagementWrite = PermissionRequirement("RoleManagement.ReadWrite.Directory")
@@ -55,11 +59,15 @@ package enum StagePermissions {
         "roles.assign": [roleManagementWrite],  // rbacapplication-post-roleassignments.md
         "namedLocations.create": [policyRead, conditionalAccessWrite],  // conditionalaccessroot-post-namedlocations.md
         // authenticationstrengthroot-post-policies.md
-        "authenticationStrengths.create": [policyRead, PermissionRequirement("Policy.ReadWrite.ConditionalAccess", "Policy.ReadWrite.AuthenticationMethod")],
+        "authenticationStrengths.create": [
+            policyRead, PermissionRequirement("Policy.ReadWrite.ConditionalAccess", "Policy.ReadWrite.AuthenticationMethod"),
+        ],
         "conditionalAccess.create": [policyRead, conditionalAccessWrite, applicationRead],  // conditionalaccessroot-post-policies.md
         "conditionalAccess.enable": [policyRead, conditionalAccessWrite, applicationRead],  // conditionalaccesspolicy-update.md
         // identitysecuritydefaultsenforcementpolicy-update.md
-        "securityDefaults.disable": [policyRead, PermissionRequirement("Policy.ReadWrite.SecurityDefaults", "Policy.ReadWrite.ConditionalAccess")],
+        "securityDefaults.disable": [
+            policyRead, PermissionRequirement("Policy.ReadWrite.SecurityDefaults", "Policy.ReadWrite.ConditionalAccess"),
+        ],
         // temporaryaccesspassauthenticationmethodconfiguration-update.md
         "temporaryAccessPass.enable": [PermissionRequirement("Policy.ReadWrite.AuthenticationMethod")],
         // authentication-post-temporaryaccesspassmethods.md
@@ -75,7 +83,9 @@ package enum StagePermissions {
         // oauth2permissiongrant-post.md
         "oauth2Grants.create": [PermissionRequirement("DelegatedPermissionGrant.ReadWrite.All", "Directory.ReadWrite.All")],
         // user-assignlicense.md, subscribedsku-list.md
-        "licenses.assign": [userWrite, groupWrite, PermissionRequirement("Organization.Read.All", "Directory.Read.All", "Directory.ReadWrite.All")],
+        "licenses.assign": [
+            userWrite, groupWrite, PermissionRequirement("Organization.Read.All", "Directory.Read.All", "Directory.ReadWrite.All"),
+        ],
     ]
 
     /// The requirements of a stage kind (none for an unknown kind).
@@ -85,7 +95,9 @@ package enum StagePermissions {
     /// Requirements with one choice are taken first; one already covered by an earlier choice adds nothing, otherwise
     /// its least privileged permission is added.
     package static func leastPrivileged(for kinds: some Sequence<String>) -> [String] {
-        let all = Set(kinds.flatMap { requirements(of: $0) }).sorted { ($0.anyOf.count, $0.leastPrivileged) < ($1.anyOf.count, $1.leastPrivileged) }
+        let all = Set(kinds.flatMap { requirements(of: $0) }).sorted {
+            ($0.anyOf.count, $0.leastPrivileged) < ($1.anyOf.count, $1.leastPrivileged)
+        }
         var chosen: Set<String> = []
         for requirement in all where !requirement.isSatisfied(by: chosen) { chosen.insert(requirement.leastPrivileged) }
         return chosen.sorted()
@@ -93,7 +105,9 @@ package enum StagePermissions {
 
     /// The permissions a run of the given stages needs, each with the stage ids that need it, and which of them
     /// a token holding `granted` lacks.
-    package static func missing(for stages: [(id: String, kind: String)], granted: Set<String>) -> [(permission: PermissionRequirement, stages: [String])] {
+    package static func missing(for stages: [(id: String, kind: String)], granted: Set<String>) -> [(
+        permission: PermissionRequirement, stages: [String]
+    )] {
         var result: [PermissionRequirement: [String]] = [:]
         var order: [PermissionRequirement] = []
         for stage in stages {

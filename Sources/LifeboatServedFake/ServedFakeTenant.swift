@@ -23,8 +23,10 @@ package struct ServedFakeTenant: TestStoppable {
     package var root: String { "http://127.0.0.1:\(port)" }
 
     /// Serves `tenant` with the registered applications.
-    package static func start(_ tenant: FakeTenant, applications: [AppRegistration], tokenLifetime: Int = 3599,
-                             now: @escaping @Sendable () -> Date = { Date() }) async throws -> ServedFakeTenant {
+    package static func start(
+        _ tenant: FakeTenant, applications: [AppRegistration], tokenLifetime: Int = 3599,
+        now: @escaping @Sendable () -> Date = { Date() }
+    ) async throws -> ServedFakeTenant {
         let server = FakeTenantServer(tenant: tenant, applications: applications, tokenLifetime: tokenLifetime, now: now)
         let port = try await server.start()
         return ServedFakeTenant(tenant: tenant, server: server, port: port)

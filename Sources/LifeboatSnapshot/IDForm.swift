@@ -34,7 +34,8 @@ package enum IDForm {
 
     /// `true` for a URL-safe key (base64url characters), as Graph gives assignments and grants.
     package static func isKey(_ text: String) -> Bool {
-        (1...256).contains(text.utf8.count) && text.utf8.allSatisfy { isAlphanumeric($0) || $0 == UInt8(ascii: "-") || $0 == UInt8(ascii: "_") }
+        (1...256).contains(text.utf8.count)
+            && text.utf8.allSatisfy { isAlphanumeric($0) || $0 == UInt8(ascii: "-") || $0 == UInt8(ascii: "_") }
     }
 
     /// `true` for a role assignment's scope: `/`, `/{GUID}` (an application) or `/administrativeUnits/{GUID}`.
@@ -96,14 +97,18 @@ extension Snapshot {
         case let application as Application: return guid("appId", application.appId)
         case let principal as ServicePrincipal: return guid("appId", principal.appId)
         case let assignment as AppRoleAssignment:
-            return guid("principalId", assignment.principalId) ?? guid("resourceId", assignment.resourceId) ?? guid("appRoleId", assignment.appRoleId)
+            return guid("principalId", assignment.principalId) ?? guid("resourceId", assignment.resourceId)
+                ?? guid("appRoleId", assignment.appRoleId)
         case let grant as OAuth2PermissionGrant:
             return guid("clientId", grant.clientId) ?? guid("resourceId", grant.resourceId) ?? guid("principalId", grant.principalId)
         case let assignment as RoleAssignment:
-            if let problem = guid("roleDefinitionId", assignment.roleDefinitionId) ?? guid("principalId", assignment.principalId) { return problem }
+            if let problem = guid("roleDefinitionId", assignment.roleDefinitionId) ?? guid("principalId", assignment.principalId) {
+                return problem
+            }
             guard IDForm.isDirectoryScope(assignment.directoryScopeId) else {
-                return PropertyProblem(field: "directoryScopeId",
-                                       problem: "\"\(printable(assignment.directoryScopeId))\" is not /, /{GUID} or /administrativeUnits/{GUID}")
+                return PropertyProblem(
+                    field: "directoryScopeId",
+                    problem: "\"\(printable(assignment.directoryScopeId))\" is not /, /{GUID} or /administrativeUnits/{GUID}")
             }
             return nil
         default: return nil
@@ -112,7 +117,8 @@ extension Snapshot {
 
     /// A value as an error message shows it: control characters escaped, at most 80 characters.
     static func printable(_ text: String) -> String {
-        let escaped = text.unicodeScalars.map { $0.value < 0x20 || $0.value == 0x7F ? "\\u{\(String($0.value, radix: 16))}" : String($0) }.joined()
+        let escaped = text.unicodeScalars.map { $0.value < 0x20 || $0.value == 0x7F ? "\\u{\(String($0.value, radix: 16))}" : String($0) }
+            .joined()
         return escaped.count > 80 ? String(escaped.prefix(80)) + "…" : escaped
     }
 }

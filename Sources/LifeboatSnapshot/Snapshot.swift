@@ -22,7 +22,10 @@ package struct SnapshotManifest: Codable, Sendable, Hashable {
     package var toolVersion: String?
     package var files: [String: FileEntry]
 
-    package init(formatVersion: Int = 1, sourceTenantId: String, sourceInitialDomain: String?, capturedAt: String, toolVersion: String?, files: [String: FileEntry]) {
+    package init(
+        formatVersion: Int = 1, sourceTenantId: String, sourceInitialDomain: String?, capturedAt: String, toolVersion: String?,
+        files: [String: FileEntry]
+    ) {
         self.formatVersion = formatVersion
         self.sourceTenantId = sourceTenantId
         self.sourceInitialDomain = sourceInitialDomain
@@ -117,8 +120,9 @@ package struct Snapshot: Sendable {
     package static func load(from directory: URL) throws(SnapshotError) -> Snapshot {
         let manifestURL = directory.appendingPathComponent(manifestFileName)
         if let kind = InputFile.nonRegularKind(directory.path), kind != "a directory" {
-            throw SnapshotError(file: directory.path, problem: "is \(kind), not a snapshot directory",
-                                hint: "a snapshot is a directory with manifest.json and Graph JSON files; check the --snapshot path")
+            throw SnapshotError(
+                file: directory.path, problem: "is \(kind), not a snapshot directory",
+                hint: "a snapshot is a directory with manifest.json and Graph JSON files; check the --snapshot path")
         }
         let manifestData: Data
         do {
@@ -137,21 +141,24 @@ package struct Snapshot: Sendable {
             throw SnapshotError(file: manifestFileName, problem: "not a valid manifest (\(describe(error)))")
         }
         guard manifest.formatVersion == 1 else {
-            throw SnapshotError(file: manifestFileName, field: "formatVersion", problem: "version \(manifest.formatVersion) is not supported",
-                                hint: "this lifeboat reads format 1; use a newer lifeboat")
+            throw SnapshotError(
+                file: manifestFileName, field: "formatVersion", problem: "version \(manifest.formatVersion) is not supported",
+                hint: "this lifeboat reads format 1; use a newer lifeboat")
         }
         var snapshot = Snapshot(directory: directory, manifest: manifest, manifestSHA256: sha256Hex(manifestData))
         snapshot.manifestData = manifestData
 
         let known = Set(ObjectType.allCases.map(\.fileName)).union(auxiliaryFileNames)
         for name in manifest.files.keys where !known.contains(name) {
-            throw SnapshotError(file: name, problem: "listed in the manifest but not a snapshot collection",
-                                hint: "known files: \(known.sorted().joined(separator: ", "))")
+            throw SnapshotError(
+                file: name, problem: "listed in the manifest but not a snapshot collection",
+                hint: "known files: \(known.sorted().joined(separator: ", "))")
         }
         let present = (try? FileManager.default.contentsOfDirectory(atPath: directory.path)) ?? []
         for name in present where known.contains(name) && manifest.files[name] == nil {
-            throw SnapshotError(file: name, problem: "present but not listed in the manifest",
-                                hint: "the snapshot was altered after capture; refusing to restore from it")
+            throw SnapshotError(
+                file: name, problem: "present but not listed in the manifest",
+                hint: "the snapshot was altered after capture; refusing to restore from it")
         }
         for name in auxiliaryFileNames.sorted() {
             guard let entry = manifest.files[name] else { continue }
@@ -187,9 +194,10 @@ package struct Snapshot: Sendable {
         let data: Data
         do {
             data = try InputFile.read(directory.appendingPathComponent(name).path, limit: fileLimit)
-        } catch where error.problem == "does not exist" {
-            throw SnapshotError(file: name, problem: "listed in the manifest but missing",
-                                hint: "the snapshot is incomplete; restore the file from the backup's original media")
+        } catch  where error.problem == "does not exist" {
+            throw SnapshotError(
+                file: name, problem: "listed in the manifest but missing",
+                hint: "the snapshot is incomplete; restore the file from the backup's original media")
         } catch {
             throw SnapshotError(file: name, problem: "cannot be read: it \(error.problem)")
         }
@@ -208,8 +216,9 @@ package struct Snapshot: Sendable {
         do {
             json = try JSONCoding.decode(data)
         } catch {
-            throw SnapshotError(file: file, problem: "not valid JSON (\(describe(error)))",
-                                hint: "the file may be truncated; use an intact copy of the snapshot")
+            throw SnapshotError(
+                file: file, problem: "not valid JSON (\(describe(error)))",
+                hint: "the file may be truncated; use an intact copy of the snapshot")
         }
         let elements: [JSONValue]
         if let array = json.arrayValue {
@@ -264,14 +273,16 @@ package struct Snapshot: Sendable {
             // Ids end up in URL paths: only the documented forms are accepted.
             if let problem = Self.idProblem(object, type) {
                 let id = properties["id"]?.stringValue.map { " (id \(Self.printable($0)))" } ?? ""
-                throw SnapshotError(file: type.fileName, location: "value[\(index)]\(id)", field: problem.field, problem: problem.problem,
-                                    hint: "ids are GUIDs as Graph returns them (domains: their name); the file was altered or did not come from Graph")
+                throw SnapshotError(
+                    file: type.fileName, location: "value[\(index)]\(id)", field: problem.field, problem: problem.problem,
+                    hint: "ids are GUIDs as Graph returns them (domains: their name); the file was altered or did not come from Graph")
             }
             // Assignments and grants have ids of their own that never collide with directory objects.
             if let existing = typeByID[object.id], type != .organization {
-                throw SnapshotError(file: type.fileName, location: "value[\(index)]", field: "id",
-                                    problem: "\(object.id) is also the id of a \(existing.rawValue)",
-                                    hint: "every object id in a snapshot must be unique")
+                throw SnapshotError(
+                    file: type.fileName, location: "value[\(index)]", field: "id",
+                    problem: "\(object.id) is also the id of a \(existing.rawValue)",
+                    hint: "every object id in a snapshot must be unique")
             }
             typeByID[object.id] = type
             result.append(object)
@@ -315,8 +326,9 @@ extension Snapshot {
             files[name] = .init(sha256: sha256Hex(data), count: nil)
         }
         let formatter = ISO8601DateFormatter()
-        let manifest = SnapshotManifest(sourceTenantId: sourceTenantId, sourceInitialDomain: sourceInitialDomain,
-                                        capturedAt: formatter.string(from: capturedAt), toolVersion: toolVersion, files: files)
+        let manifest = SnapshotManifest(
+            sourceTenantId: sourceTenantId, sourceInitialDomain: sourceInitialDomain,
+            capturedAt: formatter.string(from: capturedAt), toolVersion: toolVersion, files: files)
         try JSONCoding.encodePretty(manifest).write(to: directory.appendingPathComponent(manifestFileName), options: .atomic)
         return manifest
     }

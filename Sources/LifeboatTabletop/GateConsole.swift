@@ -30,8 +30,10 @@ package struct GateConsole: GateDecider {
     package let input: any PromptInput
     package let output: @Sendable (String) -> Void
 
-    package init(session: TabletopSession, operatorName: String, input: any PromptInput = StandardInput(),
-                output: @escaping @Sendable (String) -> Void = { FileHandle.standardOutput.write(Data(($0 + "\n").utf8)) }) {
+    package init(
+        session: TabletopSession, operatorName: String, input: any PromptInput = StandardInput(),
+        output: @escaping @Sendable (String) -> Void = { FileHandle.standardOutput.write(Data(($0 + "\n").utf8)) }
+    ) {
         self.session = session
         self.operatorName = operatorName
         self.input = input
@@ -75,7 +77,8 @@ package struct GateConsole: GateDecider {
                 try await record(stage, "\(operatorName) skipped the clock ahead by \(DurationText.format(seconds))")
                 output("  Simulated time is now \(DurationText.format(session.now)).")
             case "f", "fault":
-                output("""
+                output(
+                    """
                       1  throttling storm: Graph's quotas at 25% for 30 minutes
                       2  the operator's machine dies during the next stage (then `lifeboat resume`)
                     """)
@@ -102,9 +105,11 @@ package struct GateConsole: GateDecider {
 
     /// One decision in the event log: who, what, at which simulated time (the log adds the wall time).
     private func record(_ stage: Runbook.Stage, _ message: String, by person: String? = nil) async throws {
-        try await session.store.append(.gateDecision(stageID: stage.id,
-                                                     text: message + (person.map { $0 == operatorName ? "" : " (entered by \(operatorName))" } ?? "")),
-                                       simulated: session.now)
+        try await session.store.append(
+            .gateDecision(
+                stageID: stage.id,
+                text: message + (person.map { $0 == operatorName ? "" : " (entered by \(operatorName))" } ?? "")),
+            simulated: session.now)
     }
 
     /// A prompt without a newline, so the answer follows it on the same line.

@@ -1,6 +1,6 @@
 import Foundation
-import LifeboatJSON
 import LifeboatFakeTenant
+import LifeboatJSON
 import LifeboatRunbook
 import LifeboatSnapshot
 import Yams
@@ -104,8 +104,10 @@ package struct ScenarioEvent: Sendable, Hashable {
 
 extension TabletopScenario {
     /// The collections a `delete` event can name.
-    package static let deletableCollections = ["users", "groups", "applications", "servicePrincipals", "administrativeUnits",
-                                              "conditionalAccessPolicies", "namedLocations"]
+    package static let deletableCollections = [
+        "users", "groups", "applications", "servicePrincipals", "administrativeUnits",
+        "conditionalAccessPolicies", "namedLocations",
+    ]
 
     /// Reads and validates a scenario file; every problem comes back at once, with its line and field.
     package static func load(contentsOf url: URL) throws(RunbookErrors) -> TabletopScenario {
@@ -113,8 +115,11 @@ extension TabletopScenario {
         do {
             data = try InputFile.read(url.path, limit: Runbook.textLimit)
         } catch {
-            throw RunbookErrors([RunbookError(file: url.path, line: 0, field: "file", problem: "cannot read the scenario: it \(error.problem)",
-                                              hint: "check the --scenario path")])
+            throw RunbookErrors([
+                RunbookError(
+                    file: url.path, line: 0, field: "file", problem: "cannot read the scenario: it \(error.problem)",
+                    hint: "check the --scenario path")
+            ])
         }
         guard let text = String(validatingUTF8Data: data) else {
             throw RunbookErrors([RunbookError(file: url.path, line: 0, field: "file", problem: "not UTF-8 text (invalid byte sequence)")])
@@ -127,7 +132,8 @@ extension TabletopScenario {
         var parser = ScenarioParser(file: file)
         let scenario = parser.parse(text)
         guard parser.errors.isEmpty, let scenario else {
-            throw RunbookErrors(parser.errors.isEmpty ? [RunbookError(file: file, line: 0, field: "scenario", problem: "empty scenario")] : parser.errors)
+            throw RunbookErrors(
+                parser.errors.isEmpty ? [RunbookError(file: file, line: 0, field: "scenario", problem: "empty scenario")] : parser.errors)
         }
         return scenario
     }
@@ -138,13 +144,17 @@ extension TabletopScenario {
         let ids = runbook.stages.map(\.id)
         for (stage, _) in gateDurations.sorted(by: { $0.key < $1.key }) {
             guard let found = runbook.stage(stage) else {
-                errors.append(RunbookError(file: file, line: gateLines[stage] ?? 0, field: "gates.\(stage)", problem: "the runbook has no stage `\(stage)`",
-                                           hint: "stages: \(ids.joined(separator: ", "))"))
+                errors.append(
+                    RunbookError(
+                        file: file, line: gateLines[stage] ?? 0, field: "gates.\(stage)", problem: "the runbook has no stage `\(stage)`",
+                        hint: "stages: \(ids.joined(separator: ", "))"))
                 continue
             }
             if found.gate == nil {
-                errors.append(RunbookError(file: file, line: gateLines[stage] ?? 0, field: "gates.\(stage)", problem: "stage `\(stage)` has no gate",
-                                           hint: "gated stages: \(runbook.stages.filter { $0.gate != nil }.map(\.id).joined(separator: ", "))"))
+                errors.append(
+                    RunbookError(
+                        file: file, line: gateLines[stage] ?? 0, field: "gates.\(stage)", problem: "stage `\(stage)` has no gate",
+                        hint: "gated stages: \(runbook.stages.filter { $0.gate != nil }.map(\.id).joined(separator: ", "))"))
             }
         }
         for event in events {
@@ -152,8 +162,10 @@ extension TabletopScenario {
             if case .progress(_, let stage?) = event.trigger { stages.append(stage) }
             if case .kill(let stage, _, _) = event.action { stages.append(stage) }
             for stage in Set(stages).sorted() where runbook.stage(stage) == nil {
-                errors.append(RunbookError(file: file, line: event.line, field: "events[\(event.index)].stage", problem: "the runbook has no stage `\(stage)`",
-                                           hint: "stages: \(ids.joined(separator: ", "))"))
+                errors.append(
+                    RunbookError(
+                        file: file, line: event.line, field: "events[\(event.index)].stage", problem: "the runbook has no stage `\(stage)`",
+                        hint: "stages: \(ids.joined(separator: ", "))"))
             }
         }
         if !errors.isEmpty { throw RunbookErrors(errors) }
@@ -184,7 +196,9 @@ struct ScenarioParser {
         } catch let error as YamlError {
             switch error {
             case .scanner(_, let problem, let mark, _), .parser(_, let problem, let mark, _), .composer(_, let problem, let mark, _):
-                fail(nil, "yaml", "malformed YAML: \(problem)", hint: "check indentation and quoting near line \(mark.line), column \(mark.column)")
+                fail(
+                    nil, "yaml", "malformed YAML: \(problem)",
+                    hint: "check indentation and quoting near line \(mark.line), column \(mark.column)")
                 errors[errors.count - 1].line = mark.line
             default:
                 fail(nil, "yaml", "malformed YAML: \(error)")
@@ -198,12 +212,16 @@ struct ScenarioParser {
             fail(root, "scenario", "expected a mapping with `runbook`, `snapshot` or `tenant`, and `events`")
             return nil
         }
-        let allowed = ["lifeboat", "name", "description", "runbook", "snapshot", "tenant", "profile", "target", "parameters", "gates", "events", "apps"]
+        let allowed = [
+            "lifeboat", "name", "description", "runbook", "snapshot", "tenant", "profile", "target", "parameters", "gates", "events",
+            "apps",
+        ]
         for (key, _) in mapping where !allowed.contains(key.string ?? "") {
             fail(key, key.string ?? "?", "unknown scenario field", hint: "known fields: \(allowed.joined(separator: ", "))")
         }
         if let version = mapping["lifeboat"], version.int != 1 {
-            fail(version, "lifeboat", "scenario format \(version.string ?? "?") is not supported", hint: "this lifeboat reads `lifeboat: 1`")
+            fail(
+                version, "lifeboat", "scenario format \(version.string ?? "?") is not supported", hint: "this lifeboat reads `lifeboat: 1`")
         }
         let name = mapping["name"]?.string ?? URL(fileURLWithPath: file).deletingPathExtension().lastPathComponent
 
@@ -215,7 +233,9 @@ struct ScenarioParser {
                 fail(node, "runbook", "no runbook at \(runbookPath)", hint: "paths are relative to the scenario file")
             }
         } else {
-            fail(mapping["runbook"] ?? root, "runbook", "missing", hint: "name the runbook to rehearse, e.g. `runbook: ../rebuild-new-tenant.yaml`")
+            fail(
+                mapping["runbook"] ?? root, "runbook", "missing",
+                hint: "name the runbook to rehearse, e.g. `runbook: ../rebuild-new-tenant.yaml`")
         }
 
         var source: TabletopScenario.Source?
@@ -246,13 +266,17 @@ struct ScenarioParser {
                 fail(node, "target", "must be `new-tenant` or `in-place`")
             }
         }
-        if let node = mapping["profile"], node.string?.isEmpty != false { fail(node, "profile", "must be a profile name (fast, realistic, chaos) or a file") }
+        if let node = mapping["profile"], node.string?.isEmpty != false {
+            fail(node, "profile", "must be a profile name (fast, realistic, chaos) or a file")
+        }
 
         var parameters: [String: String] = [:]
         if let node = mapping["parameters"] {
             if let fields = node.mapping {
                 for (key, value) in fields {
-                    guard let k = key.string, let v = value.scalar?.string else { fail(value, "parameters", "must map names to values"); continue }
+                    guard let k = key.string, let v = value.scalar?.string else {
+                        fail(value, "parameters", "must map names to values"); continue
+                    }
                     parameters[k] = v
                 }
             } else {
@@ -279,7 +303,11 @@ struct ScenarioParser {
 
         var apps: Int?
         if let node = mapping["apps"] {
-            if let value = node.int, (1...64).contains(value) { apps = value } else { fail(node, "apps", "must be a whole number from 1 to 64") }
+            if let value = node.int, (1...64).contains(value) {
+                apps = value
+            } else {
+                fail(node, "apps", "must be a whole number from 1 to 64")
+            }
         }
 
         var events: [ScenarioEvent] = []
@@ -293,9 +321,10 @@ struct ScenarioParser {
             }
         }
         guard let source, !runbookPath.isEmpty else { return nil }
-        return TabletopScenario(file: file, name: name, summary: mapping["description"]?.string, runbookPath: runbookPath, runbookLine: runbookLine,
-                                source: source, profile: mapping["profile"]?.string, target: target, parameters: parameters,
-                                gateDurations: gates, gateLines: gateLines, events: events, apps: apps)
+        return TabletopScenario(
+            file: file, name: name, summary: mapping["description"]?.string, runbookPath: runbookPath, runbookLine: runbookLine,
+            source: source, profile: mapping["profile"]?.string, target: target, parameters: parameters,
+            gateDurations: gates, gateLines: gateLines, events: events, apps: apps)
     }
 
     mutating func parseTenant(_ node: Node) -> TabletopScenario.Source? {
@@ -318,10 +347,15 @@ struct ScenarioParser {
         }
         var seed: UInt64 = 1
         if let value = fields["seed"] {
-            if let parsed = value.string.flatMap(UInt64.init) { seed = parsed } else { fail(value, "tenant.seed", "must be a whole number") }
+            if let parsed = value.string.flatMap(UInt64.init) {
+                seed = parsed
+            } else {
+                fail(value, "tenant.seed", "must be a whole number")
+            }
         }
-        let options = TenantGenerator.Options(users: users, groups: count("groups"), applications: count("apps"), seed: seed,
-                                              name: fields["name"]?.string ?? "contoso")
+        let options = TenantGenerator.Options(
+            users: users, groups: count("groups"), applications: count("apps"), seed: seed,
+            name: fields["name"]?.string ?? "contoso")
         do {
             _ = try TenantGenerator(options)
         } catch {
@@ -334,7 +368,9 @@ struct ScenarioParser {
 
     /// `40%` → 0.4.
     static func share(_ text: String) -> Double? {
-        guard text.hasSuffix("%"), let value = Double(text.dropLast().trimmingCharacters(in: .whitespaces)), value >= 0, value <= 100 else { return nil }
+        guard text.hasSuffix("%"), let value = Double(text.dropLast().trimmingCharacters(in: .whitespaces)), value >= 0, value <= 100 else {
+            return nil
+        }
         return value / 100
     }
 
@@ -346,17 +382,22 @@ struct ScenarioParser {
         }
         let kinds = ["throttling-storm", "kill", "publish-dns", "delete", "purge", "hold-domains", "release-domains"]
         guard let kindNode = fields["do"], let kind = kindNode.string, kinds.contains(kind) else {
-            fail(fields["do"] ?? node, "\(path).do", fields["do"] == nil ? "missing" : "unknown event `\(fields["do"]?.string ?? "?")`",
-                 hint: "one of: \(kinds.joined(separator: ", "))")
+            fail(
+                fields["do"] ?? node, "\(path).do", fields["do"] == nil ? "missing" : "unknown event `\(fields["do"]?.string ?? "?")`",
+                hint: "one of: \(kinds.joined(separator: ", "))")
             return nil
         }
         let allowedFields: [String: [String]] = [
-            "throttling-storm": ["at", "stage", "for", "quota"], "kill": ["at", "stage", "downtime"], "publish-dns": ["at", "stage", "domains"],
-            "delete": ["objects", "daysAgo"], "purge": ["objects"], "hold-domains": ["at", "stage", "domains"], "release-domains": ["at", "stage", "domains"],
+            "throttling-storm": ["at", "stage", "for", "quota"], "kill": ["at", "stage", "downtime"],
+            "publish-dns": ["at", "stage", "domains"],
+            "delete": ["objects", "daysAgo"], "purge": ["objects"], "hold-domains": ["at", "stage", "domains"],
+            "release-domains": ["at", "stage", "domains"],
         ]
         let allowed = ["do", "name"] + allowedFields[kind, default: []]
         for (key, _) in fields where !allowed.contains(key.string ?? "") {
-            fail(key, "\(path).\(key.string ?? "?")", "`\(kind)` takes no field `\(key.string ?? "?")`", hint: "fields: \(allowed.joined(separator: ", "))")
+            fail(
+                key, "\(path).\(key.string ?? "?")", "`\(kind)` takes no field `\(key.string ?? "?")`",
+                hint: "fields: \(allowed.joined(separator: ", "))")
         }
         let stage = fields["stage"]?.string
         let line = node.mark?.line ?? 0
@@ -398,7 +439,9 @@ struct ScenarioParser {
             let length = duration("for", required: true)
             var share = 0.25
             if let value = fields["quota"] {
-                if let parsed = Self.share(value.scalar?.string ?? ""), parsed > 0, parsed < 1 { share = parsed } else {
+                if let parsed = Self.share(value.scalar?.string ?? ""), parsed > 0, parsed < 1 {
+                    share = parsed
+                } else {
                     fail(value, "\(path).quota", "must be a share of the normal quotas between 0% and 100%, e.g. `25%`")
                 }
             }
@@ -418,9 +461,13 @@ struct ScenarioParser {
             when = trigger(defaultShare: nil)
             var domains: [String]?
             if let value = fields["domains"] {
-                if let list = value.sequence?.compactMap(\.string), !list.isEmpty { domains = list.map { $0.lowercased() } }
-                else if let single = value.string { domains = [single.lowercased()] }
-                else { fail(value, "\(path).domains", "must be a domain name or a list of them") }
+                if let list = value.sequence?.compactMap(\.string), !list.isEmpty {
+                    domains = list.map { $0.lowercased() }
+                } else if let single = value.string {
+                    domains = [single.lowercased()]
+                } else {
+                    fail(value, "\(path).domains", "must be a domain name or a list of them")
+                }
             }
             action = .publishDNS(domains: domains)
         case "hold-domains", "release-domains":
@@ -429,11 +476,15 @@ struct ScenarioParser {
             if let value = fields["domains"], let list = value.sequence?.compactMap(\.string) ?? value.string.map({ [$0] }), !list.isEmpty {
                 action = .holdDomains(domains: list.map { $0.lowercased() }, held: kind == "hold-domains")
             } else {
-                fail(fields["domains"] ?? node, "\(path).domains", "missing", hint: "the custom domains the old tenant holds, e.g. `domains: [contoso.com]`")
+                fail(
+                    fields["domains"] ?? node, "\(path).domains", "missing",
+                    hint: "the custom domains the old tenant holds, e.g. `domains: [contoso.com]`")
             }
         default:  // delete, purge
             if target != .inPlace {
-                fail(kindNode, "\(path).do", "`\(kind)` damages the tenant before an in-place restore", hint: "add `target: in-place` to the scenario")
+                fail(
+                    kindNode, "\(path).do", "`\(kind)` damages the tenant before an in-place restore",
+                    hint: "add `target: in-place` to the scenario")
             }
             when = .start
             var selection: ScenarioEvent.ObjectSelection?
@@ -449,14 +500,23 @@ struct ScenarioParser {
                 } else if let list = value.sequence?.compactMap(\.string), !list.isEmpty {
                     selection = .named(list)
                 } else {
-                    fail(value, "\(path).objects", "must be `all`, a collection (\(TabletopScenario.deletableCollections.joined(separator: ", "))) or a list of objects")
+                    fail(
+                        value, "\(path).objects",
+                        "must be `all`, a collection (\(TabletopScenario.deletableCollections.joined(separator: ", "))) or a list of objects"
+                    )
                 }
             } else {
-                fail(node, "\(path).objects", "missing", hint: "`all`, a collection such as `users`, or a list of userPrincipalNames, display names or ids")
+                fail(
+                    node, "\(path).objects", "missing",
+                    hint: "`all`, a collection such as `users`, or a list of userPrincipalNames, display names or ids")
             }
             var daysAgo = 0.0
             if let value = fields["daysAgo"] {
-                if let days = value.float, days.isFinite, days >= 0, days <= 3_650 { daysAgo = days } else { fail(value, "\(path).daysAgo", "must be a number of days from 0 to 3650") }
+                if let days = value.float, days.isFinite, days >= 0, days <= 3_650 {
+                    daysAgo = days
+                } else {
+                    fail(value, "\(path).daysAgo", "must be a number of days from 0 to 3650")
+                }
             }
             if let selection { action = .delete(objects: selection, purge: kind == "purge", daysAgo: daysAgo) }
         }
@@ -474,8 +534,10 @@ extension TabletopScenario {
             do {
                 _ = try TabletopSession.resolve(selection, in: snapshot)
             } catch {
-                errors.append(RunbookError(file: file, line: event.line, field: "events[\(event.index)].objects", problem: error.description,
-                                           hint: "name users by userPrincipalName, other objects by displayName or id"))
+                errors.append(
+                    RunbookError(
+                        file: file, line: event.line, field: "events[\(event.index)].objects", problem: error.description,
+                        hint: "name users by userPrincipalName, other objects by displayName or id"))
             }
         }
         if !errors.isEmpty { throw RunbookErrors(errors) }

@@ -1,9 +1,9 @@
 import Foundation
-import LifeboatReport
-import LifeboatJSON
 import LifeboatEngine
 import LifeboatFakeTenant
 import LifeboatGraph
+import LifeboatJSON
+import LifeboatReport
 import LifeboatRunbook
 import LifeboatSnapshot
 import Synchronization
@@ -52,8 +52,10 @@ package final class TabletopSession: Sendable {
     private let writer: Task<Void, Never>
 
     /// `planned` is every stage's operation count, in runbook order (from ``Executor/prepare(_:snapshot:)``).
-    package init(scenario: TabletopScenario?, store: CheckpointStore, clock: VirtualClock, tenant: FakeTenant, snapshot: Snapshot,
-                planned: [(stageID: String, operations: Int)], apps: Int = 1) {
+    package init(
+        scenario: TabletopScenario?, store: CheckpointStore, clock: VirtualClock, tenant: FakeTenant, snapshot: Snapshot,
+        planned: [(stageID: String, operations: Int)], apps: Int = 1
+    ) {
         self.scenario = scenario
         self.store = store
         self.clock = clock
@@ -75,7 +77,11 @@ package final class TabletopSession: Sendable {
     /// The profile the fake tenant runs with: a scenario that publishes DNS records itself turns off the profile's
     /// simulated operator, who would otherwise publish them on the profile's schedule.
     package static func profile(_ profile: FakeTenantProfile, for scenario: TabletopScenario?) -> FakeTenantProfile {
-        guard let scenario, scenario.events.contains(where: { if case .publishDNS = $0.action { return true }; return false }) else { return profile }
+        guard let scenario,
+            scenario.events.contains(where: {
+                if case .publishDNS = $0.action { return true }; return false
+            })
+        else { return profile }
         var adjusted = profile
         adjusted.dnsRecordsPublishedAfterSeconds = nil
         return adjusted
@@ -111,8 +117,10 @@ package final class TabletopSession: Sendable {
         }
         if let scenario {
             if isNewRun {
-                try await store.append(.scenarioLoaded(summary: "scenario \(scenario.name) (\(scenario.file)): "
-                    + (scenario.events.isEmpty ? "no injected events" : scenario.events.map(Self.describe).joined(separator: "; "))),
+                try await store.append(
+                    .scenarioLoaded(
+                        summary: "scenario \(scenario.name) (\(scenario.file)): "
+                            + (scenario.events.isEmpty ? "no injected events" : scenario.events.map(Self.describe).joined(separator: "; "))),
                     simulated: now)
                 if scenario.target == .inPlace {
                     let count = try await tenant.importSnapshot(snapshot)
@@ -130,9 +138,11 @@ package final class TabletopSession: Sendable {
                 guard case .kill(let stage, _, let downtime) = event.action else { continue }
                 clock.advance(by: downtime)
                 try await store.addSimulatedWaits([WaitReason.interruption.rawValue: downtime], stageID: stage)
-                try await store.append(.scenarioRecovered(stageID: stage, eventKey: event.key,
-                                                          text: "\(event.name): the operator is back on a working machine after \(DurationText.format(downtime)) and resumes"),
-                                       simulated: now)
+                try await store.append(
+                    .scenarioRecovered(
+                        stageID: stage, eventKey: event.key,
+                        text: "\(event.name): the operator is back on a working machine after \(DurationText.format(downtime)) and resumes"),
+                    simulated: now)
             }
         }
         state.withLock {
@@ -196,7 +206,9 @@ package final class TabletopSession: Sendable {
         await writer.value
         let usage = await tenant.throttlingUsage
         if let figures = tenant.profile.throttling.limitFigures(usage: usage, waited: clock.waitedByThrottleScope), !figures.isEmpty {
-            let limits = figures.map { ThrottlingLimitFigure(scope: $0.scope, label: $0.label, waited: $0.waited, lowerBound: $0.lowerBound) }
+            let limits = figures.map {
+                ThrottlingLimitFigure(scope: $0.scope, label: $0.label, waited: $0.waited, lowerBound: $0.lowerBound)
+            }
             try? await store.append(.throttlingLimits(limits), simulated: nil)
         }
     }
@@ -207,7 +219,8 @@ package final class TabletopSession: Sendable {
     /// The Graph transport of the run: the fake tenant (as `apps` app registrations, round robin), with the scenario's
     /// events fired as their moment comes.
     package func transport(dropResponses: DroppedResponses? = nil) -> any HTTPTransport {
-        ScenarioTransport(session: self, inner: Self.appNames(apps).map { FakeTenantTransport(tenant: tenant, dropResponses: dropResponses, app: $0) })
+        ScenarioTransport(
+            session: self, inner: Self.appNames(apps).map { FakeTenantTransport(tenant: tenant, dropResponses: dropResponses, app: $0) })
     }
 
     /// The Graph client of an in-process tabletop: one ``GraphApp`` per app registration (the fake tenant's apps
@@ -215,7 +228,10 @@ package final class TabletopSession: Sendable {
     /// (``governorConfiguration(for:apps:)``), as `rebuild` paces Graph.
     package func graphClient(dropResponses: DroppedResponses? = nil) -> GraphClient {
         let apps = Self.appNames(apps).map { name in
-            GraphApp(name: name, transport: ScenarioTransport(session: self, inner: [FakeTenantTransport(tenant: tenant, dropResponses: dropResponses, app: name)]))
+            GraphApp(
+                name: name,
+                transport: ScenarioTransport(
+                    session: self, inner: [FakeTenantTransport(tenant: tenant, dropResponses: dropResponses, app: name)]))
         }
         let governor = Self.governorConfiguration(for: tenant.profile, apps: apps.count, users: snapshot.users.count)
             .map { ThroughputGovernor(configuration: $0, clock: clock) }
@@ -234,7 +250,8 @@ package final class TabletopSession: Sendable {
         var conditionalAccess = ThroughputGovernor.EndpointLimit.conditionalAccess
         conditionalAccess.requestsPerSecond = max(0.001, limits.conditionalAccessPerSecond)
         return ThroughputGovernor.Configuration(
-            writes: .init(limit: Double(limits.writesPerApp), window: 150), tenantWrites: .init(limit: Double(limits.writesPerTenant), window: 300),
+            writes: .init(limit: Double(limits.writesPerApp), window: 150),
+            tenantWrites: .init(limit: Double(limits.writesPerTenant), window: 300),
             resourceUnits: limits.resourceUnitsPer10s.map { .init(limit: Double($0), window: 10) }
                 ?? (users < 50 ? ThroughputGovernor.TenantSize.small : users <= 500 ? .medium : .large).resourceUnits,
             endpointLimits: [conditionalAccess], apps: apps)
@@ -253,7 +270,8 @@ package final class TabletopSession: Sendable {
                 case (.start, _): return false
                 case (.time(let at), _): return elapsed >= at
                 case (.progress(let share, let stage?), _):
-                    return state.started.contains(stage) && Double(state.finished[stage, default: 0]) >= share * Double(planned[stage, default: 0])
+                    return state.started.contains(stage)
+                        && Double(state.finished[stage, default: 0]) >= share * Double(planned[stage, default: 0])
                 case (.progress(let share, nil), _): return runShare >= share
                 }
             }
@@ -274,10 +292,12 @@ package final class TabletopSession: Sendable {
                 state.armedKill = nil
                 return (nil, stage)
             }
-            guard let event = scenario?.events.first(where: { event in
-                if case .kill(let target, _, _) = event.action { return target == stage && !state.fired.contains(event.key) }
-                return false
-            }), case .kill(_, let share, _) = event.action else { return nil }
+            guard
+                let event = scenario?.events.first(where: { event in
+                    if case .kill(let target, _, _) = event.action { return target == stage && !state.fired.contains(event.key) }
+                    return false
+                }), case .kill(_, let share, _) = event.action
+            else { return nil }
             state.killWrites += 1
             let threshold = max(1, Int((share * Double(planned[stage, default: 0])).rounded(.up)))
             guard state.killWrites >= threshold else { return nil }
@@ -286,15 +306,22 @@ package final class TabletopSession: Sendable {
         }
         guard let due else { return }
         let name = due.event?.name ?? "kill"
-        try? await store.append(.scenarioInjected(stageID: due.stage, eventKey: due.event?.key ?? "interactive:kill",
-                                                  text: "\(name): the operator's machine dies during \(due.stage) (the process is killed with SIGKILL after \(state.withLock { $0.killWrites }) writes of the stage were applied); run `lifeboat resume` to continue"),
-                                simulated: now)
+        try? await store.append(
+            .scenarioInjected(
+                stageID: due.stage, eventKey: due.event?.key ?? "interactive:kill",
+                text:
+                    "\(name): the operator's machine dies during \(due.stage) (the process is killed with SIGKILL after \(state.withLock { $0.killWrites }) writes of the stage were applied); run `lifeboat resume` to continue"
+            ),
+            simulated: now)
         bookWaits(to: due.stage)
         pendingWaits.finish()
         await writer.value
         // The writes the tenant applied stay applied: it is the operator's machine that dies, not Graph.
         try? await tenant.commit()
-        FileHandle.standardError.write(Data("lifeboat: scenario: the operator's machine dies now (SIGKILL during \(due.stage)); `lifeboat resume --state \(store.path)` continues\n".utf8))
+        FileHandle.standardError.write(
+            Data(
+                "lifeboat: scenario: the operator's machine dies now (SIGKILL during \(due.stage)); `lifeboat resume --state \(store.path)` continues\n"
+                    .utf8))
         kill(getpid(), SIGKILL)
     }
 
@@ -308,25 +335,32 @@ package final class TabletopSession: Sendable {
         case .throttlingStorm(let share, let duration):
             message = try await startStorm(share: share, duration: duration)
         case .publishDNS(let domains):
-            let names = domains ?? snapshot.domains.filter { !$0.isInitial && !$0.id.lowercased().hasSuffix(".onmicrosoft.com") }.map { $0.id.lowercased() }
+            let names =
+                domains
+                ?? snapshot.domains.filter { !$0.isInitial && !$0.id.lowercased().hasSuffix(".onmicrosoft.com") }.map { $0.id.lowercased() }
             for name in names { try await tenant.publishDNSRecord(for: name) }
             message = "the TXT records of \(names.joined(separator: ", ")) are published in DNS"
         case .delete(let selection, let purge, let daysAgo):
             let ids = try Self.resolve(selection, in: snapshot)
             let count = try await tenant.delete(ids: ids, purge: purge, deletedDaysAgo: daysAgo)
-            message = purge
+            message =
+                purge
                 ? "\(count) objects purged (gone for good, not in the recycle bin): \(Self.names(selection))"
                 : "\(count) objects deleted\(daysAgo > 0 ? " \(daysAgo) days ago" : "") (soft where Graph soft-deletes): \(Self.names(selection))"
         case .holdDomains(let domains, let held):
             for name in domains { try await tenant.holdDomain(name, held: held) }
-            message = held ? "\(domains.joined(separator: ", ")) stay verified in the old tenant: the target cannot verify them"
+            message =
+                held
+                ? "\(domains.joined(separator: ", ")) stay verified in the old tenant: the target cannot verify them"
                 : "the old tenant released \(domains.joined(separator: ", ")): the target can verify them"
         case .kill:
             return  // recorded by afterWrite, just before the process dies
         }
-        try await store.append(.scenarioInjected(stageID: event.trigger == .start ? nil : stage, eventKey: event.key,
-                                                 text: "\(event.name) (\(Self.moment(event.trigger))): \(message)"),
-                               simulated: now)
+        try await store.append(
+            .scenarioInjected(
+                stageID: event.trigger == .start ? nil : stage, eventKey: event.key,
+                text: "\(event.name) (\(Self.moment(event.trigger))): \(message)"),
+            simulated: now)
     }
 
     private func startStorm(share: Double, duration: Double) async throws -> String {
@@ -351,8 +385,9 @@ package final class TabletopSession: Sendable {
             }
             message = "the operator's machine will die during \(next) (after \(writes) writes)"
         }
-        try await store.append(.scenarioInjected(stageID: gate, eventKey: "interactive:\(gate)", text: "injected by \(person) at gate \(gate): \(message)"),
-                               simulated: now)
+        try await store.append(
+            .scenarioInjected(stageID: gate, eventKey: "interactive:\(gate)", text: "injected by \(person) at gate \(gate): \(message)"),
+            simulated: now)
         return message
     }
 
@@ -368,7 +403,8 @@ package final class TabletopSession: Sendable {
         switch trigger {
         case .start: "before the run"
         case .time(let at): "at \(DurationText.format(at)) simulated"
-        case .progress(let share, let stage): "at \(Int((share * 100).rounded()))% of \(stage.map { "stage \($0)" } ?? "the run's operations")"
+        case .progress(let share, let stage):
+            "at \(Int((share * 100).rounded()))% of \(stage.map { "stage \($0)" } ?? "the run's operations")"
         }
     }
 
@@ -395,7 +431,9 @@ package final class TabletopSession: Sendable {
     }
 
     /// The snapshot ids a selection names; a name that matches nothing is an error.
-    package static func resolve(_ selection: ScenarioEvent.ObjectSelection, in snapshot: Snapshot) throws(ScenarioReferenceError) -> [String] {
+    package static func resolve(_ selection: ScenarioEvent.ObjectSelection, in snapshot: Snapshot) throws(ScenarioReferenceError)
+        -> [String]
+    {
         let collections: [(String, [(id: String, names: [String])])] = [
             ("users", snapshot.users.map { ($0.id, [$0.userPrincipalName, $0.displayName]) }),
             ("groups", snapshot.groups.map { ($0.id, [$0.displayName]) }),
@@ -412,7 +450,8 @@ package final class TabletopSession: Sendable {
             var ids: [String] = []
             for name in names {
                 let matches = collections.flatMap { $0.1 }.filter { object in
-                    object.id.caseInsensitiveCompare(name) == .orderedSame || object.names.contains { $0.caseInsensitiveCompare(name) == .orderedSame }
+                    object.id.caseInsensitiveCompare(name) == .orderedSame
+                        || object.names.contains { $0.caseInsensitiveCompare(name) == .orderedSame }
                 }
                 guard let first = matches.first else { throw ScenarioReferenceError(name: name) }
                 ids.append(first.id)

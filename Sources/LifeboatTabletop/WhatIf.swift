@@ -27,7 +27,8 @@ package enum GeneratedSnapshot {
     /// accounts on the initial domain, so the first one runs the recovery.
     package static func writeParameters(_ options: TenantGenerator.Options, besideSnapshotAt directory: URL) throws {
         let domain = "\(options.name.lowercased()).onmicrosoft.com"
-        let text = "# Runbook parameters of this generated tenant (read automatically next to the snapshot).\n"
+        let text =
+            "# Runbook parameters of this generated tenant (read automatically next to the snapshot).\n"
             + "operator: bg-admin-01@\(domain)\nbreakGlass1: bg-admin-01@\(domain)\nbreakGlass2: bg-admin-02@\(domain)\n"
         try Data(text.utf8).write(to: directory.appendingPathComponent(RunbookParameterFile.besideSnapshot))
     }
@@ -35,7 +36,8 @@ package enum GeneratedSnapshot {
     /// A generated tenant `factor` times the size of `snapshot`, with its custom domains (so the runbook's domain maps still apply).
     package static func scaled(_ snapshot: Snapshot, by factor: Int, seed: UInt64 = 1) -> TenantGenerator.Options {
         let custom = snapshot.domains.filter { !$0.isInitial && !$0.id.lowercased().hasSuffix(".onmicrosoft.com") }.map(\.id)
-        let name = (snapshot.manifest.sourceInitialDomain ?? "contoso.onmicrosoft.com").split(separator: ".").first.map(String.init) ?? "contoso"
+        let name =
+            (snapshot.manifest.sourceInitialDomain ?? "contoso.onmicrosoft.com").split(separator: ".").first.map(String.init) ?? "contoso"
         return TenantGenerator.Options(
             users: max(10, snapshot.users.count * factor), groups: max(8, snapshot.groups.count * factor),
             applications: max(1, snapshot.applications.count * factor), seed: seed, name: name,
@@ -88,7 +90,8 @@ package struct Rehearsal: Sendable {
 
     /// Runs it; the state and fake tenant files are replaced if they exist.
     package func run() async throws -> Result {
-        try FileManager.default.createDirectory(at: URL(fileURLWithPath: statePath).deletingLastPathComponent(), withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(
+            at: URL(fileURLWithPath: statePath).deletingLastPathComponent(), withIntermediateDirectories: true)
         // The rehearsal's own lock, taken before its files are replaced and released when it returns.
         let locks = RunLocks()
         try locks.take(statePath)
@@ -103,27 +106,37 @@ package struct Rehearsal: Sendable {
         let source = snapshot.manifest.sourceInitialDomain ?? "lifeboat.onmicrosoft.com"
         let inPlace = scenario?.target == .inPlace
         let domain = inPlace ? source : "\(source.split(separator: ".").first.map(String.init) ?? "lifeboat")dr.onmicrosoft.com"
-        let tenant = try FakeTenant(stateFile: statePath + ".fake-tenant.sqlite", initialDomain: domain,
-                                    profile: TabletopSession.profile(profile, for: scenario), clock: { clock.instant }, defersCommits: true)
-        let builtins = ["target.initialDomain": tenant.initialDomain, "target.tenantId": tenant.tenantID,
-                        "snapshot.sourceTenantId": snapshot.manifest.sourceTenantId, "snapshot.initialDomain": snapshot.manifest.sourceInitialDomain ?? ""]
-        let loaded = try Runbook.load(contentsOf: URL(fileURLWithPath: runbookPath), catalog: StageCatalog.specs, parameters: parameters,
-                                      fileParameters: try RunbookParameterFile.beside(snapshotDirectory: URL(fileURLWithPath: snapshotPath)), builtins: builtins)
+        let tenant = try FakeTenant(
+            stateFile: statePath + ".fake-tenant.sqlite", initialDomain: domain,
+            profile: TabletopSession.profile(profile, for: scenario), clock: { clock.instant }, defersCommits: true)
+        let builtins = [
+            "target.initialDomain": tenant.initialDomain, "target.tenantId": tenant.tenantID,
+            "snapshot.sourceTenantId": snapshot.manifest.sourceTenantId,
+            "snapshot.initialDomain": snapshot.manifest.sourceInitialDomain ?? "",
+        ]
+        let loaded = try Runbook.load(
+            contentsOf: URL(fileURLWithPath: runbookPath), catalog: StageCatalog.specs, parameters: parameters,
+            fileParameters: try RunbookParameterFile.beside(snapshotDirectory: URL(fileURLWithPath: snapshotPath)), builtins: builtins)
         let runbook = TabletopSession.runbook(loaded, for: scenario)
         let prepared = try Executor.prepare(runbook, snapshot: snapshot)
         var unattended = scenario
-        unattended?.events.removeAll { if case .kill = $0.action { return true }; return false }
-        let session = TabletopSession(scenario: unattended, store: store, clock: clock, tenant: tenant, snapshot: snapshot,
-                                      planned: prepared.map { ($0.stage.id, $0.plan.operations.count) }, apps: apps)
+        unattended?.events.removeAll {
+            if case .kill = $0.action { return true }; return false
+        }
+        let session = TabletopSession(
+            scenario: unattended, store: store, clock: clock, tenant: tenant, snapshot: snapshot,
+            planned: prepared.map { ($0.stage.id, $0.plan.operations.count) }, apps: apps)
         var options = ExecutorOptions(outputDirectory: URL(fileURLWithPath: statePath).deletingLastPathComponent())
         options.concurrency = concurrency
         options.gates = .autoApprove(by: "\(operatorName) (what-if auto-approval)")
         options.commitTarget = { try await tenant.commit() }
         let graph = session.graphClient()
-        var request = RunLaunchRequest(runbook: runbook, runbookPath: runbookPath, snapshot: snapshot, snapshotPath: snapshotPath, parameters: parameters,
-                                       target: RunTarget(description: "fake tenant \(tenant.initialDomain) (what-if)", tenantID: tenant.tenantID,
-                                                         fakeStatePath: statePath + ".fake-tenant.sqlite"),
-                                       graph: graph, executor: options, operatorName: operatorName, toolVersion: "what-if")
+        var request = RunLaunchRequest(
+            runbook: runbook, runbookPath: runbookPath, snapshot: snapshot, snapshotPath: snapshotPath, parameters: parameters,
+            target: RunTarget(
+                description: "fake tenant \(tenant.initialDomain) (what-if)", tenantID: tenant.tenantID,
+                fakeStatePath: statePath + ".fake-tenant.sqlite"),
+            graph: graph, executor: options, operatorName: operatorName, toolVersion: "what-if")
         request.prepared = prepared
         request.observer = session.observer(wrapping: nil)
         request.simulatedClock = clock
@@ -133,14 +146,17 @@ package struct Rehearsal: Sendable {
         request.apps = apps
         request.startSimulatedSeconds = 0
         // The state was removed above, so this is always a new run.
-        guard case .started(let run) = try await launcher.launch(request) else { throw RunLaunchError.cannotOpen(path: statePath, reason: "not a fresh state") }
+        guard case .started(let run) = try await launcher.launch(request) else {
+            throw RunLaunchError.cannotOpen(path: statePath, reason: "not a fresh state")
+        }
         try await session.begin(isNewRun: true, runbook: runbook)
         let outcome = try await run.executor.run()
         try await tenant.commit()
         await session.finish()
         let report = try await RunReport.build(from: store)
-        return Result(users: snapshot.users.count, apps: apps, outcome: outcome, estimate: report.estimate, statePath: statePath,
-                      writeUnits: await tenant.admittedWriteUnits, throttled: await tenant.throttlingCounts.throttled)
+        return Result(
+            users: snapshot.users.count, apps: apps, outcome: outcome, estimate: report.estimate, statePath: statePath,
+            writeUnits: await tenant.admittedWriteUnits, throttled: await tenant.throttlingCounts.throttled)
     }
 }
 
@@ -177,17 +193,22 @@ package enum WhatIf {
             case .pausedAtGate(let stage, _): verdict = "paused at \(stage)"
             case .stopped(let stage): verdict = "stopped by the operator" + (stage.map { " in \($0)" } ?? "")
             }
-            return [row.label, String(row.result.users), String(row.result.apps), estimate.map { DurationText.format($0.totalSeconds) } ?? "—",
-                    estimate.map { DurationText.format($0.seconds("throttling")) } ?? "—",
-                    estimate.map { String(format: "%.0f%%", $0.throttlingShare * 100) } ?? "—", verdict]
+            return [
+                row.label, String(row.result.users), String(row.result.apps), estimate.map { DurationText.format($0.totalSeconds) } ?? "—",
+                estimate.map { DurationText.format($0.seconds("throttling")) } ?? "—",
+                estimate.map { String(format: "%.0f%%", $0.throttlingShare * 100) } ?? "—", verdict,
+            ]
         }
         cells.insert(header, at: 0)
         let widths = header.indices.map { column in cells.map { $0[column].count }.max() ?? 0 }
         for (index, row) in cells.enumerated() {
-            lines.append("  " + row.enumerated().map { column, cell in
-                column == 0 ? cell.padding(toLength: widths[column], withPad: " ", startingAt: 0)
-                    : String(repeating: " ", count: widths[column] - cell.count) + cell
-            }.joined(separator: "  "))
+            lines.append(
+                "  "
+                    + row.enumerated().map { column, cell in
+                        column == 0
+                            ? cell.padding(toLength: widths[column], withPad: " ", startingAt: 0)
+                            : String(repeating: " ", count: widths[column] - cell.count) + cell
+                    }.joined(separator: "  "))
             if index == 0 { lines.append("  " + widths.map { String(repeating: "-", count: $0) }.joined(separator: "  ")) }
         }
         return lines

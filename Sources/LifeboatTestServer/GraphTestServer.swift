@@ -174,9 +174,15 @@ package final class GraphTestServer: Sendable {
     }
 
     static func graphError(_ status: Int, _ code: String, _ message: String, headers: [String: String] = [:]) -> Response {
-        json(status, ["error": ["code": .string(code), "message": .string(message),
-                                "innerError": ["request-id": .string(UUID().uuidString.lowercased()), "date": "2026-11-20T00:00:00"]]],
-             headers: headers)
+        json(
+            status,
+            [
+                "error": [
+                    "code": .string(code), "message": .string(message),
+                    "innerError": ["request-id": .string(UUID().uuidString.lowercased()), "date": "2026-11-20T00:00:00"],
+                ]
+            ],
+            headers: headers)
     }
 
     static func body(_ request: Request) async throws -> Data {
@@ -202,15 +208,27 @@ package final class GraphTestServer: Sendable {
             state.with { $0.counters.tokenRequests += 1 }
             func reject(_ code: String, _ description: String) -> Response {
                 state.with { $0.counters.rejectedTokenRequests.append(description) }
-                return json(401, ["error": .string(code), "error_description": .string(description),
-                                  "correlation_id": .string(UUID().uuidString.lowercased())])
+                return json(
+                    401,
+                    [
+                        "error": .string(code), "error_description": .string(description),
+                        "correlation_id": .string(UUID().uuidString.lowercased()),
+                    ])
             }
-            guard context.parameters.get("tenant") == settings.tenant else { return reject("invalid_request", "AADSTS90002: Tenant not found.") }
+            guard context.parameters.get("tenant") == settings.tenant else {
+                return reject("invalid_request", "AADSTS90002: Tenant not found.")
+            }
             guard fields["grant_type"] == "client_credentials" else { return reject("unsupported_grant_type", "grant_type") }
-            guard fields["client_id"] == settings.clientID else { return reject("unauthorized_client", "AADSTS700016: Application not found.") }
-            guard fields["scope"] == state.with({ $0.authority }) + "/.default" else { return reject("invalid_scope", "AADSTS70011: scope \(fields["scope"] ?? "")") }
+            guard fields["client_id"] == settings.clientID else {
+                return reject("unauthorized_client", "AADSTS700016: Application not found.")
+            }
+            guard fields["scope"] == state.with({ $0.authority }) + "/.default" else {
+                return reject("invalid_scope", "AADSTS70011: scope \(fields["scope"] ?? "")")
+            }
             if let secret = fields["client_secret"] {
-                guard secret == settings.clientSecret else { return reject("invalid_client", "AADSTS7000215: Invalid client secret provided.") }
+                guard secret == settings.clientSecret else {
+                    return reject("invalid_client", "AADSTS7000215: Invalid client secret provided.")
+                }
             } else if let assertion = fields["client_assertion"] {
                 guard fields["client_assertion_type"] == "urn:ietf:params:oauth:client-assertion-type:jwt-bearer" else {
                     return reject("invalid_request", "client_assertion_type")
@@ -224,8 +242,12 @@ package final class GraphTestServer: Sendable {
                 $0.tokens[token] = Date().addingTimeInterval(Double(settings.tokenLifetime))
                 $0.counters.tokensIssued.append(token)
             }
-            return json(200, ["token_type": "Bearer", "expires_in": .number(Double(settings.tokenLifetime)),
-                              "ext_expires_in": .number(Double(settings.tokenLifetime)), "access_token": .string(token)])
+            return json(
+                200,
+                [
+                    "token_type": "Bearer", "expires_in": .number(Double(settings.tokenLifetime)),
+                    "ext_expires_in": .number(Double(settings.tokenLifetime)), "access_token": .string(token),
+                ])
         }
 
         let graph = router.group("v1.0").add(middleware: GraphAuthentication(state: state))
@@ -246,11 +268,16 @@ package final class GraphTestServer: Sendable {
         for method in [HTTPRequest.Method.post, .patch, .put, .delete, .get] {
             graph.on("echo", method: method) { request, _ -> Response in
                 let data = try await body(request)
-                let parsed = data.isEmpty ? JSONValue.null : ((try? JSONCoding.decode(data)) ?? .string(String(decoding: data, as: UTF8.self)))
-                return json(200, ["method": .string(request.method.rawValue),
-                                  "contentType": .string(request.headers[.contentType] ?? ""),
-                                  "throttlePriority": .string(request.headers[HTTPField.Name("x-ms-throttle-priority")!] ?? ""),
-                                  "body": parsed])
+                let parsed =
+                    data.isEmpty ? JSONValue.null : ((try? JSONCoding.decode(data)) ?? .string(String(decoding: data, as: UTF8.self)))
+                return json(
+                    200,
+                    [
+                        "method": .string(request.method.rawValue),
+                        "contentType": .string(request.headers[.contentType] ?? ""),
+                        "throttlePriority": .string(request.headers[HTTPField.Name("x-ms-throttle-priority")!] ?? ""),
+                        "body": parsed,
+                    ])
             }
         }
         graph.get("compressed") { request, _ -> Response in
@@ -308,7 +335,9 @@ package final class GraphTestServer: Sendable {
             guard let envelope = try? JSONCoding.decode(try await body(request)), let requests = envelope["requests"]?.arrayValue else {
                 return graphError(400, "BadRequest", "Invalid batch payload.")
             }
-            guard requests.count <= 20 else { return graphError(400, "BadRequest", "Too many requests in the batch (\(requests.count)); the limit is 20.") }
+            guard requests.count <= 20 else {
+                return graphError(400, "BadRequest", "Too many requests in the batch (\(requests.count)); the limit is 20.")
+            }
             let ids = requests.compactMap { $0["id"]?.stringValue }
             guard Set(ids).count == requests.count else { return graphError(400, "BadRequest", "Batch request ids must be unique.") }
             state.with { $0.counters.batchSizes.append(requests.count) }
@@ -349,31 +378,39 @@ package final class GraphTestServer: Sendable {
         guard let certificate = state.settings.certificate else { return "AADSTS700027: no certificate registered" }
         let parts = assertion.split(separator: ".", omittingEmptySubsequences: false)
         guard parts.count == 3, let headerData = base64URLDecode(parts[0]), let claimsData = base64URLDecode(parts[1]),
-              let signatureData = base64URLDecode(parts[2]),
-              let header = try? JSONCoding.decode(headerData), let claims = try? JSONCoding.decode(claimsData)
+            let signatureData = base64URLDecode(parts[2]),
+            let header = try? JSONCoding.decode(headerData), let claims = try? JSONCoding.decode(claimsData)
         else { return "AADSTS50027: malformed JWT" }
         guard header["alg"]?.stringValue == "RS256", header["typ"]?.stringValue == "JWT" else { return "AADSTS5002730: alg must be RS256" }
         guard header["x5t#S256"]?.stringValue == certificate.thumbprintSHA256 else { return "AADSTS700027: unknown x5t#S256" }
         let signingInput = Data("\(parts[0]).\(parts[1])".utf8)
-        guard certificate.publicKey.isValidSignature(_RSA.Signing.RSASignature(rawRepresentation: signatureData),
-                                                     for: SHA256.hash(data: signingInput), padding: .insecurePKCS1v1_5)
+        guard
+            certificate.publicKey.isValidSignature(
+                _RSA.Signing.RSASignature(rawRepresentation: signatureData),
+                for: SHA256.hash(data: signingInput), padding: .insecurePKCS1v1_5)
         else { return "AADSTS700027: signature verification failed" }
         let now = Date().timeIntervalSince1970
         let tokenURL = "\(state.with { $0.authority })/\(state.settings.tenant)/oauth2/v2.0/token"
-        guard claims["aud"]?.stringValue == tokenURL else { return "AADSTS700024: aud \(claims["aud"]?.stringValue ?? "-") is not \(tokenURL)" }
+        guard claims["aud"]?.stringValue == tokenURL else {
+            return "AADSTS700024: aud \(claims["aud"]?.stringValue ?? "-") is not \(tokenURL)"
+        }
         guard claims["iss"]?.stringValue == state.settings.clientID, claims["sub"]?.stringValue == state.settings.clientID else {
             return "AADSTS700023: iss and sub must be the client id"
         }
         guard let exp = claims["exp"]?.numberValue, let nbf = claims["nbf"]?.numberValue, claims["iat"]?.numberValue != nil,
-              exp > now, nbf <= now + 60, exp - nbf <= 600
+            exp > now, nbf <= now + 60, exp - nbf <= 600
         else { return "AADSTS700024: assertion lifetime" }
-        guard let jti = claims["jti"]?.stringValue, state.with({ $0.seenJTIs.insert(jti).inserted }) else { return "AADSTS700025: jti replayed" }
+        guard let jti = claims["jti"]?.stringValue, state.with({ $0.seenJTIs.insert(jti).inserted }) else {
+            return "AADSTS700025: jti replayed"
+        }
         return nil
     }
 
     struct GraphAuthentication: RouterMiddleware {
         let state: State
-        func handle(_ request: Request, context: ServerContext, next: (Request, ServerContext) async throws -> Response) async throws -> Response {
+        func handle(_ request: Request, context: ServerContext, next: (Request, ServerContext) async throws -> Response) async throws
+            -> Response
+        {
             state.with {
                 $0.counters.graphRequests += 1
                 if let port = context.clientPort { $0.counters.clientPorts.insert(port) }
@@ -393,4 +430,5 @@ package final class GraphTestServer: Sendable {
 }
 
 /// `{"value": [50 users]}`, gzip-compressed (2,541 bytes of JSON).
-let compressedUsers = "H4sIAAAAAAACA43VO2oDQRBF0a0MHStQ1Sv9vAhvQDgQngkEEhYaZDBi9m45MPTLbtRB940O1fVs36fLY2pvw/HZzuPrbOu2Gtp4nm+X08/76fp31z6/rrf7NM/TODzm6T6s27Ia/oMAQfRBgiD7QCBQHxQIqg82INj0wRYE2z7YgWDXB3sQ7PvgAIKDwRHqcGuEbdpBuMO8g4CHiQchDzMPgh6mHoQ9zD0IfJh8EPow+yD4YfpJ9NP0k+inzzoadtNPop+mn0Q/TT+Jfpp+Ev00/ST6afpJ9NP0k+in6Yvoy/RF9GX6Ivryvx599qYvoi/TF9GX6Yvoy/RF9GX6IvoyfRF9mX4R/TL9Ivpl+kX0y/SL6JfverTsTb+Ifpl+Ef0y/SL6ZfpF9Mv0i+i/Hi0fyy/gN/8u7QkAAA=="
+let compressedUsers =
+    "H4sIAAAAAAACA43VO2oDQRBF0a0MHStQ1Sv9vAhvQDgQngkEEhYaZDBi9m45MPTLbtRB940O1fVs36fLY2pvw/HZzuPrbOu2Gtp4nm+X08/76fp31z6/rrf7NM/TODzm6T6s27Ia/oMAQfRBgiD7QCBQHxQIqg82INj0wRYE2z7YgWDXB3sQ7PvgAIKDwRHqcGuEbdpBuMO8g4CHiQchDzMPgh6mHoQ9zD0IfJh8EPow+yD4YfpJ9NP0k+inzzoadtNPop+mn0Q/TT+Jfpp+Ev00/ST6afpJ9NP0k+in6Yvoy/RF9GX6Ivryvx599qYvoi/TF9GX6Yvoy/RF9GX6IvoyfRF9mX4R/TL9Ivpl+kX0y/SL6JfverTsTb+Ifpl+Ef0y/SL6ZfpF9Mv0i+i/Hi0fyy/gN/8u7QkAAA=="

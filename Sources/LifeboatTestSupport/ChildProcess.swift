@@ -18,8 +18,10 @@ package final class ChildProcess: Sendable {
     /// Foundation's handle, kept so its termination handler stays installed.
     private let process: Process
 
-    package init(_ arguments: [String], executable: URL = Fixtures.lifeboatBinary, in directory: TemporaryDirectory,
-                environment: [String: String] = [:]) throws {
+    package init(
+        _ arguments: [String], executable: URL = Fixtures.lifeboatBinary, in directory: TemporaryDirectory,
+        environment: [String: String] = [:]
+    ) throws {
         let tag = UUID().uuidString.prefix(8)
         stdout = directory.url.appendingPathComponent("child-out-\(tag)")
         stderr = directory.url.appendingPathComponent("child-err-\(tag)")
@@ -109,8 +111,10 @@ package enum ChildProcessError: Error, CustomStringConvertible {
 
 /// Runs `body` with a child process started from `arguments`; when `body` returns or throws, the child is ended
 /// (``ChildProcess/end(grace:)``: terminated, awaited, checked gone) before this returns.
-package func withChildProcess<Value>(_ arguments: [String], executable: URL = Fixtures.lifeboatBinary, in directory: TemporaryDirectory,
-                                    environment: [String: String] = [:], _ body: (ChildProcess) async throws -> Value) async throws -> Value {
+package func withChildProcess<Value>(
+    _ arguments: [String], executable: URL = Fixtures.lifeboatBinary, in directory: TemporaryDirectory,
+    environment: [String: String] = [:], _ body: (ChildProcess) async throws -> Value
+) async throws -> Value {
     let child = try ChildProcess(arguments, executable: executable, in: directory, environment: environment)
     let value: Value
     do {

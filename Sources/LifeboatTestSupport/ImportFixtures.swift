@@ -55,7 +55,9 @@ package enum ImportFixtures {
         func item(_ folder: String, _ id: String, _ json: String) throws {
             try object("\(folder)/\(id)/\(id).json", json)
         }
-        try object("Organization/Organization.json", """
+        try object(
+            "Organization/Organization.json",
+            """
             {
               "id": "\(tenantID)",
               "displayName": "Contoso Ltd",
@@ -65,11 +67,18 @@ package enum ImportFixtures {
               ]
             }
             """, utf16: true)
-        try item("Domains", "contoso.com", #"{"id": "contoso.com", "isDefault": true, "isInitial": false, "isVerified": true, "authenticationType": "Managed"}"#)
-        try item("Domains", "contoso.onmicrosoft.com", #"{"id": "contoso.onmicrosoft.com", "isDefault": false, "isInitial": true, "isVerified": true, "authenticationType": "Managed"}"#)
+        try item(
+            "Domains", "contoso.com",
+            #"{"id": "contoso.com", "isDefault": true, "isInitial": false, "isVerified": true, "authenticationType": "Managed"}"#)
+        try item(
+            "Domains", "contoso.onmicrosoft.com",
+            #"{"id": "contoso.onmicrosoft.com", "isDefault": false, "isInitial": true, "isVerified": true, "authenticationType": "Managed"}"#
+        )
 
         func user(_ id: String, _ upn: String, _ name: String, extra: String = "") throws {
-            try item("Users", id, """
+            try item(
+                "Users", id,
+                """
                 {"id": "\(id)", "userPrincipalName": "\(upn)", "displayName": "\(name)", "accountEnabled": true,
                  "mailNickname": "\(upn.split(separator: "@")[0].replacingOccurrences(of: "#", with: ""))", "usageLocation": "US",
                  "extensions": [], "@odata.context": "ignored"\(extra)}
@@ -78,41 +87,72 @@ package enum ImportFixtures {
         try user(IDs.breakGlass1, "bg-admin-01@contoso.onmicrosoft.com", "Break Glass 01")
         try user(IDs.breakGlass2, "bg-admin-02@contoso.onmicrosoft.com", "Break Glass 02")
         try user(IDs.operatorUser, "adm-aisha.bello@contoso.com", "Aisha Bello (admin)")
-        try user(IDs.alice, "alice@contoso.com", "Alice Wong", extra: #", "userType": "Member", "assignedLicenses": [{"skuId": "c7df2760-2c81-4ef7-b578-5b5392b571df", "disabledPlans": []}]"#)
+        try user(
+            IDs.alice, "alice@contoso.com", "Alice Wong",
+            extra: #", "userType": "Member", "assignedLicenses": [{"skuId": "c7df2760-2c81-4ef7-b578-5b5392b571df", "disabledPlans": []}]"#)
         try user(IDs.bob, "bob@contoso.com", "Bob Stone")
-        try user(IDs.syncedUser, "sam.synced@contoso.com", "Sam Synced", extra: #", "onPremisesSyncEnabled": true, "onPremisesImmutableId": "c2FtCg==""#)
+        try user(
+            IDs.syncedUser, "sam.synced@contoso.com", "Sam Synced",
+            extra: #", "onPremisesSyncEnabled": true, "onPremisesImmutableId": "c2FtCg==""#)
         try user(IDs.guest, "maria_fabrikam.com#EXT#@contoso.onmicrosoft.com", "Maria Garcia", extra: #", "userType": "Guest""#)
 
         func group(_ id: String, _ name: String, _ json: String) throws {
-            try item("Groups", id, #"{"id": "\#(id)", "displayName": "\#(name)", "#  + json + "}")
+            try item("Groups", id, #"{"id": "\#(id)", "displayName": "\#(name)", "# + json + "}")
         }
-        try group(IDs.finance, "SG-Finance", #""mailEnabled": false, "securityEnabled": true, "mailNickname": "sg-finance", "groupTypes": []"#)
-        try item("Groups/\(IDs.finance)/Members", IDs.alice, ##"{"@odata.type": "#microsoft.graph.user", "id": "\##(IDs.alice)", "userPrincipalName": "alice@contoso.com", "displayName": "Alice Wong"}"##)
+        try group(
+            IDs.finance, "SG-Finance", #""mailEnabled": false, "securityEnabled": true, "mailNickname": "sg-finance", "groupTypes": []"#)
+        try item(
+            "Groups/\(IDs.finance)/Members", IDs.alice,
+            ##"{"@odata.type": "#microsoft.graph.user", "id": "\##(IDs.alice)", "userPrincipalName": "alice@contoso.com", "displayName": "Alice Wong"}"##
+        )
         try item("Groups/\(IDs.finance)/Members", IDs.bob, #"{"id": "\#(IDs.bob)", "displayName": "Bob Stone"}"#)
         try item("Groups/\(IDs.finance)/Owners", IDs.alice, ##"{"@odata.type": "#microsoft.graph.user", "id": "\##(IDs.alice)"}"##)
-        try group(IDs.dynamicGroup, "DYN-Everyone", #""mailEnabled": false, "securityEnabled": true, "mailNickname": "dyn-everyone", "groupTypes": ["DynamicMembership"], "membershipRule": "(user.accountEnabled -eq true)", "membershipRuleProcessingState": "On""#)
-        try item("Groups/\(IDs.dynamicGroup)/Owners", IDs.operatorUser, ##"{"@odata.type": "#microsoft.graph.user", "id": "\##(IDs.operatorUser)"}"##)
-        try group(IDs.m365Group, "Project Phoenix", #""mailEnabled": true, "securityEnabled": false, "mailNickname": "phoenix", "groupTypes": ["Unified"], "visibility": "Private""#)
+        try group(
+            IDs.dynamicGroup, "DYN-Everyone",
+            #""mailEnabled": false, "securityEnabled": true, "mailNickname": "dyn-everyone", "groupTypes": ["DynamicMembership"], "membershipRule": "(user.accountEnabled -eq true)", "membershipRuleProcessingState": "On""#
+        )
+        try item(
+            "Groups/\(IDs.dynamicGroup)/Owners", IDs.operatorUser,
+            ##"{"@odata.type": "#microsoft.graph.user", "id": "\##(IDs.operatorUser)"}"##)
+        try group(
+            IDs.m365Group, "Project Phoenix",
+            #""mailEnabled": true, "securityEnabled": false, "mailNickname": "phoenix", "groupTypes": ["Unified"], "visibility": "Private""#
+        )
         try item("Groups/\(IDs.m365Group)/Members", IDs.guest, ##"{"@odata.type": "#microsoft.graph.user", "id": "\##(IDs.guest)"}"##)
-        try item("Groups/\(IDs.m365Group)/Members", "99999999-0000-4000-8000-000000000001", ##"{"@odata.type": "#microsoft.graph.device", "id": "99999999-0000-4000-8000-000000000001"}"##)
-        try group(IDs.breakGlassGroup, "SG-BreakGlass-Exclusion", #""mailEnabled": false, "securityEnabled": true, "mailNickname": "sg-bg", "groupTypes": []"#)
-        try item("Groups/\(IDs.breakGlassGroup)/Members", IDs.breakGlass1, ##"{"@odata.type": "#microsoft.graph.user", "id": "\##(IDs.breakGlass1)"}"##)
-        try item("Groups/\(IDs.breakGlassGroup)/Members", IDs.breakGlass2, ##"{"@odata.type": "#microsoft.graph.user", "id": "\##(IDs.breakGlass2)"}"##)
+        try item(
+            "Groups/\(IDs.m365Group)/Members", "99999999-0000-4000-8000-000000000001",
+            ##"{"@odata.type": "#microsoft.graph.device", "id": "99999999-0000-4000-8000-000000000001"}"##)
+        try group(
+            IDs.breakGlassGroup, "SG-BreakGlass-Exclusion",
+            #""mailEnabled": false, "securityEnabled": true, "mailNickname": "sg-bg", "groupTypes": []"#)
+        try item(
+            "Groups/\(IDs.breakGlassGroup)/Members", IDs.breakGlass1,
+            ##"{"@odata.type": "#microsoft.graph.user", "id": "\##(IDs.breakGlass1)"}"##)
+        try item(
+            "Groups/\(IDs.breakGlassGroup)/Members", IDs.breakGlass2,
+            ##"{"@odata.type": "#microsoft.graph.user", "id": "\##(IDs.breakGlass2)"}"##)
 
         try item("AdministrativeUnits", IDs.adminUnit, #"{"id": "\#(IDs.adminUnit)", "displayName": "Finance AU", "description": null}"#)
-        try item("AdministrativeUnits/\(IDs.adminUnit)/Members", IDs.alice, ##"{"@odata.type": "#microsoft.graph.user", "id": "\##(IDs.alice)"}"##)
+        try item(
+            "AdministrativeUnits/\(IDs.adminUnit)/Members", IDs.alice,
+            ##"{"@odata.type": "#microsoft.graph.user", "id": "\##(IDs.alice)"}"##)
 
-        try item("Applications", IDs.application, """
+        try item(
+            "Applications", IDs.application,
+            """
             {"id": "\(IDs.application)", "appId": "\(IDs.appId)", "displayName": "Contoso Expenses", "signInAudience": "AzureADMyOrg",
              "identifierUris": ["api://\(IDs.appId)"],
              "appRoles": [{"id": "c0c0c0c0-0000-4000-8000-000000000001", "value": "Expenses.Submit", "allowedMemberTypes": ["User"], "isEnabled": true, "displayName": "Submit", "description": "Submit"}],
              "passwordCredentials": [{"keyId": "a1a1a1a1-0000-4000-8000-000000000001", "displayName": "ci", "hint": "Abc", "secretText": null, "endDateTime": "2027-01-01T00:00:00Z"}],
              "keyCredentials": [{"keyId": "b1b1b1b1-0000-4000-8000-000000000001", "type": "AsymmetricX509Cert", "usage": "Verify", "key": null}]}
             """)
-        try item("Applications/\(IDs.application)/Owners", IDs.alice, ##"{"@odata.type": "#microsoft.graph.user", "id": "\##(IDs.alice)"}"##)
+        try item(
+            "Applications/\(IDs.application)/Owners", IDs.alice, ##"{"@odata.type": "#microsoft.graph.user", "id": "\##(IDs.alice)"}"##)
         try item("Applications/\(IDs.application)/ExtensionProperties", "ext-1", #"{"id": "ext-1", "name": "extension_x"}"#)
 
-        try item("ServicePrincipals", IDs.servicePrincipal, """
+        try item(
+            "ServicePrincipals", IDs.servicePrincipal,
+            """
             {"id": "\(IDs.servicePrincipal)", "appId": "\(IDs.appId)", "displayName": "Contoso Expenses", "accountEnabled": true,
              "appOwnerOrganizationId": "\(tenantID)", "servicePrincipalType": "Application",
              "appRoles": [{"id": "c0c0c0c0-0000-4000-8000-000000000001", "value": "Expenses.Submit", "allowedMemberTypes": ["User"], "isEnabled": true, "displayName": "Submit", "description": "Submit"}]}
@@ -122,40 +162,60 @@ package enum ImportFixtures {
              "principalType": "Group", "resourceId": "\(IDs.servicePrincipal)", "resourceDisplayName": "Contoso Expenses"}
             """
         try item("ServicePrincipals/\(IDs.servicePrincipal)/AppRoleAssignedTo", IDs.appRoleAssignment, assignment)
-        try item("ServicePrincipals/\(IDs.servicePrincipal)/Owners", IDs.alice, ##"{"@odata.type": "#microsoft.graph.user", "id": "\##(IDs.alice)"}"##)
-        try item("ServicePrincipals/\(IDs.servicePrincipal)/Oauth2PermissionGrants", IDs.grant, """
+        try item(
+            "ServicePrincipals/\(IDs.servicePrincipal)/Owners", IDs.alice,
+            ##"{"@odata.type": "#microsoft.graph.user", "id": "\##(IDs.alice)"}"##)
+        try item(
+            "ServicePrincipals/\(IDs.servicePrincipal)/Oauth2PermissionGrants", IDs.grant,
+            """
             {"id": "\(IDs.grant)", "clientId": "\(IDs.servicePrincipal)", "consentType": "AllPrincipals", "principalId": null,
              "resourceId": "\(IDs.graphServicePrincipal)", "scope": "User.Read"}
             """)
-        try item("ServicePrincipals", IDs.graphServicePrincipal, """
+        try item(
+            "ServicePrincipals", IDs.graphServicePrincipal,
+            """
             {"id": "\(IDs.graphServicePrincipal)", "appId": "\(IDs.graphAppId)", "displayName": "Microsoft Graph", "accountEnabled": true,
              "appOwnerOrganizationId": "f8cdef31-a31e-4b4a-93e4-5f571e91255a", "servicePrincipalType": "Application"}
             """)
         // The same grant seen from the resource's side: must be imported once.
-        try item("ServicePrincipals/\(IDs.graphServicePrincipal)/Oauth2PermissionGrants", IDs.grant, """
+        try item(
+            "ServicePrincipals/\(IDs.graphServicePrincipal)/Oauth2PermissionGrants", IDs.grant,
+            """
             {"id": "\(IDs.grant)", "clientId": "\(IDs.servicePrincipal)", "consentType": "AllPrincipals", "principalId": null,
              "resourceId": "\(IDs.graphServicePrincipal)", "scope": "User.Read"}
             """)
 
-        try item("RoleManagement/Directory/RoleDefinitions", IDs.globalAdmin, """
+        try item(
+            "RoleManagement/Directory/RoleDefinitions", IDs.globalAdmin,
+            """
             {"id": "\(IDs.globalAdmin)", "templateId": "\(IDs.globalAdmin)", "displayName": "Global Administrator", "isBuiltIn": true,
              "isEnabled": true, "rolePermissions": [{"allowedResourceActions": ["microsoft.directory/users/allProperties/allTasks"]}]}
             """)
         for (index, principal) in [IDs.breakGlass1, IDs.breakGlass2, IDs.operatorUser].enumerated() {
             let id = "ra-\(index)"
-            try item("RoleManagement/Directory/RoleAssignments", id, """
+            try item(
+                "RoleManagement/Directory/RoleAssignments", id,
+                """
                 {"id": "\(id)", "roleDefinitionId": "\(IDs.globalAdmin)", "principalId": "\(principal)", "directoryScopeId": "/",
                  "principal": {"@odata.type": "#microsoft.graph.user", "id": "\(principal)", "displayName": "expanded"}}
                 """)
         }
-        try item("DirectoryRoles", IDs.directoryRoleObject, #"{"id": "\#(IDs.directoryRoleObject)", "displayName": "Global Administrator", "roleTemplateId": "\#(IDs.globalAdmin)"}"#)
-        try item("DirectoryRoles/\(IDs.directoryRoleObject)/Members", IDs.breakGlass1, ##"{"@odata.type": "#microsoft.graph.user", "id": "\##(IDs.breakGlass1)"}"##)
+        try item(
+            "DirectoryRoles", IDs.directoryRoleObject,
+            #"{"id": "\#(IDs.directoryRoleObject)", "displayName": "Global Administrator", "roleTemplateId": "\#(IDs.globalAdmin)"}"#)
+        try item(
+            "DirectoryRoles/\(IDs.directoryRoleObject)/Members", IDs.breakGlass1,
+            ##"{"@odata.type": "#microsoft.graph.user", "id": "\##(IDs.breakGlass1)"}"##)
 
-        try item("Identity/Conditional/NamedLocations", IDs.namedLocation, """
+        try item(
+            "Identity/Conditional/NamedLocations", IDs.namedLocation,
+            """
             {"@odata.type": "#microsoft.graph.ipNamedLocation", "id": "\(IDs.namedLocation)", "displayName": "HQ", "isTrusted": true,
              "ipRanges": [{"@odata.type": "#microsoft.graph.iPv4CidrRange", "cidrAddress": "203.0.113.0/24"}]}
             """)
-        try item("Identity/Conditional/AccessPolicies", IDs.policy, """
+        try item(
+            "Identity/Conditional/AccessPolicies", IDs.policy,
+            """
             {"id": "\(IDs.policy)", "displayName": "Require MFA for admins", "state": "enabled",
              "conditions": {"clientAppTypes": ["all"],
                "applications": {"includeApplications": ["All"], "excludeApplications": []},
@@ -185,7 +245,9 @@ package enum ImportFixtures {
     package static var powerShellFiles: [File] {
         let list = "System.Collections.Generic.List`1[System.String]"
         return [
-            File("AzureADUsers.csv", """
+            File(
+                "AzureADUsers.csv",
+                """
                 #TYPE Microsoft.Open.AzureAD.Model.User
                 "ObjectId","ObjectType","AccountEnabled","DisplayName","UserPrincipalName","MailNickName","GivenName","Surname","Mail","OtherMails","ProxyAddresses","DirSyncEnabled","ImmutableId","UsageLocation","UserType","AssignedLicenses","PhysicalDeliveryOfficeName","JobTitle","ManagerUserPrincipalName","IsCompromised"
                 "\(IDs.breakGlass1)","User","True","Break Glass 01","bg-admin-01@contoso.onmicrosoft.com","bg-admin-01","","","","\(list)","","","","US","Member","\(list)","","","",""
@@ -197,7 +259,9 @@ package enum ImportFixtures {
                 "\(IDs.syncedUser)","User","True","Sam Synced","sam.synced@contoso.com","sam.synced","","","","\(list)","","True","c2FtCg==","US","Member","\(list)","","","nobody@contoso.com",""
                 "\(IDs.guest)","User","True","Maria Garcia","maria_fabrikam.com#EXT#@contoso.onmicrosoft.com","maria_fabrikam.com#EXT#","","","maria@fabrikam.com","\(list)","","","","","Guest","\(list)","","","",""
                 """, bom: true),
-            File("groups.csv", """
+            File(
+                "groups.csv",
+                """
                 "Id";"DisplayName";"Description";"GroupTypes";"MailEnabled";"MailNickname";"SecurityEnabled";"MembershipRule";"IsAssignableToRole";"OnPremisesSyncEnabled"
                 "\(IDs.finance)";"SG-Finance";"Finance; all staff
                 second line";"System.String[]";"False";"sg-finance";"True";"";"";""
@@ -205,7 +269,9 @@ package enum ImportFixtures {
                 "\(IDs.m365Group)";"Project Phoenix";"";"System.String[]";"True";"phoenix";"False";"";"";""
                 "\(IDs.breakGlassGroup)";"SG-BreakGlass-Exclusion";"";"System.String[]";"False";"";"True";"";"";""
                 """),
-            File("group-members.csv", """
+            File(
+                "group-members.csv",
+                """
                 "GroupObjectId","GroupDisplayName","MemberObjectId","MemberUserPrincipalName","MemberObjectType"
                 "\(IDs.finance)","SG-Finance","\(IDs.alice)","alice@contoso.com","User"
                 "\(IDs.finance)","SG-Finance","","bob@contoso.com","User"
@@ -215,36 +281,50 @@ package enum ImportFixtures {
                 "\(IDs.finance)","SG-Finance","\(IDs.alice)","alice@contoso.com","User"
                 "aaaaaaaa-0000-4000-8000-000000000000","Deleted group","\(IDs.bob)","",""
                 """),
-            File("applications.csv", """
+            File(
+                "applications.csv",
+                """
                 "ObjectId","AppId","DisplayName","IdentifierUris","PasswordCredentials","AvailableToOtherTenants","AppRoles"
                 "\(IDs.application)","\(IDs.appId)","Contoso Expenses","\(list)","System.Collections.Generic.List`1[Microsoft.Open.AzureAD.Model.PasswordCredential]","False","System.Collections.Generic.List`1[Microsoft.Open.AzureAD.Model.AppRole]"
                 """),
-            File("Get-MgServicePrincipal.csv", """
+            File(
+                "Get-MgServicePrincipal.csv",
+                """
                 "Id","AppId","DisplayName","AccountEnabled","AppOwnerOrganizationId","ServicePrincipalNames","AppRoleAssignmentRequired"
                 "\(IDs.servicePrincipal)","\(IDs.appId)","Contoso Expenses","True","\(tenantID)","System.String[]","True"
                 "\(IDs.graphServicePrincipal)","\(IDs.graphAppId)","Microsoft Graph","True","f8cdef31-a31e-4b4a-93e4-5f571e91255a","https://graph.microsoft.com;00000003-0000-0000-c000-000000000000","False"
                 """),
-            File("directory-roles.csv", """
+            File(
+                "directory-roles.csv",
+                """
                 "ObjectId","ObjectType","Description","DisplayName","RoleTemplateId"
                 "\(IDs.directoryRoleObject)","Role","Can manage all aspects, of everything.","Global Administrator","\(IDs.globalAdmin)"
                 """),
-            File("role-members.csv", """
+            File(
+                "role-members.csv",
+                """
                 "RoleObjectId","RoleDisplayName","MemberObjectId","MemberUserPrincipalName","MemberObjectType"
                 "\(IDs.directoryRoleObject)","Global Administrator","\(IDs.breakGlass1)","bg-admin-01@contoso.onmicrosoft.com","User"
                 "\(IDs.directoryRoleObject)","Global Administrator","\(IDs.breakGlass2)","bg-admin-02@contoso.onmicrosoft.com","User"
                 "\(IDs.directoryRoleObject)","Global Administrator","\(IDs.operatorUser)","adm-aisha.bello@contoso.com","User"
                 """),
-            File("MsolDomains.csv", """
+            File(
+                "MsolDomains.csv",
+                """
                 #TYPE Microsoft.Online.Administration.Domain
                 "Authentication","Capabilities","IsDefault","IsInitial","Name","RootDomain","Status","VerificationMethod"
                 "Managed","Email, OfficeCommunicationsOnline","True","False","contoso.com","","Verified","DnsRecord"
                 "Managed","Email","False","True","contoso.onmicrosoft.com","","Verified",""
                 """),
-            File("organization.csv", """
+            File(
+                "organization.csv",
+                """
                 "ObjectId","DisplayName","CountryLetterCode","VerifiedDomains"
                 "\(tenantID)","Contoso Ltd","US","System.Collections.Generic.List`1[Microsoft.Open.AzureAD.Model.VerifiedDomain]"
                 """),
-            File("conditional-access-policies.json", """
+            File(
+                "conditional-access-policies.json",
+                """
                 [
                   {
                     "Conditions": {
@@ -283,7 +363,9 @@ package enum ImportFixtures {
                   }
                 ]
                 """),
-            File("named-locations.json", """
+            File(
+                "named-locations.json",
+                """
                 {
                   "CreatedDateTime": "2020-11-02T09:41:07Z",
                   "DisplayName": "HQ",

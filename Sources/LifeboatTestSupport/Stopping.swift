@@ -5,7 +5,8 @@ package protocol TestStoppable: Sendable {
 
 /// Runs `body` with `resource`, then awaits `resource.stop()` whether `body` returned or threw. (A
 /// `defer { Task { await resource.stop() } }` lets the test end — and the next one start — before the server is down.)
-package func stopping<Resource: TestStoppable, Value>(_ resource: Resource, _ body: (Resource) async throws -> Value) async throws -> Value {
+package func stopping<Resource: TestStoppable, Value>(_ resource: Resource, _ body: (Resource) async throws -> Value) async throws -> Value
+{
     let result: Value
     do {
         result = try await body(resource)

@@ -22,20 +22,26 @@ package struct TabletopDrill: Sendable {
     /// `runbook` names a shipped runbook or is an absolute path; `tenant` (with its `clock`) is another drill's or a
     /// prepared one, else a new tenant on a new simulated clock; `parameters` are the runbook's parameters file;
     /// `storeClock` times the checkpoint's events; `record` adjusts the run record (given the loaded runbook) before the run starts.
-    package init(_ name: String, in directory: TemporaryDirectory? = nil, tenant: FakeTenant? = nil, clock shared: VirtualClock? = nil,
-                runbook file: String = "rebuild-new-tenant.yaml", snapshot snapshotURL: URL = Fixtures.contoso,
-                parameters: [String: String] = Fixtures.contosoParameters, storeClock: (@Sendable () -> Date)? = nil,
-                record adjust: (inout RunRecord, Runbook) -> Void = { _, _ in }) async throws {
+    package init(
+        _ name: String, in directory: TemporaryDirectory? = nil, tenant: FakeTenant? = nil, clock shared: VirtualClock? = nil,
+        runbook file: String = "rebuild-new-tenant.yaml", snapshot snapshotURL: URL = Fixtures.contoso,
+        parameters: [String: String] = Fixtures.contosoParameters, storeClock: (@Sendable () -> Date)? = nil,
+        record adjust: (inout RunRecord, Runbook) -> Void = { _, _ in }
+    ) async throws {
         let directory = try directory ?? TemporaryDirectory(name)
         self.directory = directory
         snapshot = try Snapshot.load(from: snapshotURL)
         let clock = shared ?? VirtualClock()
         self.clock = clock
-        let tenant = try tenant ?? FakeTenant(stateFile: directory.path("\(name).fake.sqlite"), initialDomain: "contosodr.onmicrosoft.com",
-                                              clock: { clock.instant })
+        let tenant =
+            try tenant
+            ?? FakeTenant(
+                stateFile: directory.path("\(name).fake.sqlite"), initialDomain: "contosodr.onmicrosoft.com",
+                clock: { clock.instant })
         self.tenant = tenant
-        runbook = try Fixtures.loadRunbook(file.hasPrefix("/") ? URL(fileURLWithPath: file) : Fixtures.runbook(file), for: tenant,
-                                           snapshot: snapshot, parameters: parameters)
+        runbook = try Fixtures.loadRunbook(
+            file.hasPrefix("/") ? URL(fileURLWithPath: file) : Fixtures.runbook(file), for: tenant,
+            snapshot: snapshot, parameters: parameters)
         let statePath = directory.path("\(name).sqlite")
         self.statePath = statePath
         store = try storeClock.map { try CheckpointStore(path: statePath, clock: $0) } ?? CheckpointStore(path: statePath)
@@ -51,8 +57,10 @@ package struct TabletopDrill: Sendable {
 
     /// An executor of the drill's run against its tenant (or through `transport`), its waits on the drill's clock.
     /// `dropEvery` loses every n-th response after the tenant applied the write.
-    package func executor(gates: GatePolicy = .autoApprove(by: "tester"), concurrency: Int = 4, dropEvery: Int? = nil,
-                         transport: (any HTTPTransport)? = nil, retry: RetryPolicy = RetryPolicy()) -> Executor {
+    package func executor(
+        gates: GatePolicy = .autoApprove(by: "tester"), concurrency: Int = 4, dropEvery: Int? = nil,
+        transport: (any HTTPTransport)? = nil, retry: RetryPolicy = RetryPolicy()
+    ) -> Executor {
         var options = ExecutorOptions(outputDirectory: directory.url)
         options.gates = gates
         options.concurrency = concurrency
@@ -66,11 +74,16 @@ package struct TabletopDrill: Sendable {
 extension Fixtures {
     /// Loads a runbook for `tenant` the way the CLI does: the target's and the snapshot's built-in values, and
     /// `parameters` (the Contoso example's parameters file unless told otherwise).
-    package static func loadRunbook(_ url: URL, for tenant: FakeTenant, snapshot: Snapshot,
-                                   parameters: [String: String] = Fixtures.contosoParameters) throws -> Runbook {
-        try Runbook.load(contentsOf: url, catalog: StageCatalog.specs, fileParameters: parameters, builtins: [
-            "target.initialDomain": tenant.initialDomain, "target.tenantId": tenant.tenantID,
-            "snapshot.initialDomain": snapshot.manifest.sourceInitialDomain ?? "", "snapshot.sourceTenantId": snapshot.manifest.sourceTenantId,
-        ])
+    package static func loadRunbook(
+        _ url: URL, for tenant: FakeTenant, snapshot: Snapshot,
+        parameters: [String: String] = Fixtures.contosoParameters
+    ) throws -> Runbook {
+        try Runbook.load(
+            contentsOf: url, catalog: StageCatalog.specs, fileParameters: parameters,
+            builtins: [
+                "target.initialDomain": tenant.initialDomain, "target.tenantId": tenant.tenantID,
+                "snapshot.initialDomain": snapshot.manifest.sourceInitialDomain ?? "",
+                "snapshot.sourceTenantId": snapshot.manifest.sourceTenantId,
+            ])
     }
 }

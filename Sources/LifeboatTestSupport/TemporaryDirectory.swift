@@ -35,7 +35,9 @@ package final class TemporaryDirectory: Sendable {
 
 /// Runs `body` with a directory of its own, removed when `body` returns or throws (kept, and its path printed, with
 /// `LIFEBOAT_KEEP_TEST_DIRS=1`).
-package func withTemporaryDirectory<Value>(_ name: String = "test", _ body: (TemporaryDirectory) async throws -> Value) async throws -> Value {
+package func withTemporaryDirectory<Value>(_ name: String = "test", _ body: (TemporaryDirectory) async throws -> Value) async throws
+    -> Value
+{
     let directory = try TemporaryDirectory(name)
     defer { withExtendedLifetime(directory) {} }
     return try await body(directory)
@@ -118,12 +120,15 @@ struct ProcessStat {
 
     init?(pid: Int32) {
         guard let text = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
-              let open = text.firstIndex(of: "("), let close = text.lastIndex(of: ")") else { return nil }
+            let open = text.firstIndex(of: "("), let close = text.lastIndex(of: ")")
+        else { return nil }
         command = String(text[text.index(after: open)..<close])
         // After ") ": state, ppid, pgrp, session, tty_nr, tpgid, flags, minflt, cminflt, majflt, cmajflt, utime, stime,
         // cutime, cstime, priority, nice, num_threads, itrealvalue, starttime (proc(5)).
         let fields = text[text.index(after: close)...].split(separator: " ")
-        guard fields.count > 19, let state = fields[0].first, let parent = Int32(fields[1]), let start = UInt64(fields[19]) else { return nil }
+        guard fields.count > 19, let state = fields[0].first, let parent = Int32(fields[1]), let start = UInt64(fields[19]) else {
+            return nil
+        }
         self.state = state
         self.parent = parent
         startTime = start

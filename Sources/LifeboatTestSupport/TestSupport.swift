@@ -39,7 +39,8 @@ package enum Fixtures {
     package static func rewrite(_ file: String, in snapshot: URL, _ transform: (Data) -> Data) throws {
         let url = snapshot.appendingPathComponent(file)
         try transform(try Data(contentsOf: url)).write(to: url)
-        var manifest = try JSONCoding.decode(SnapshotManifest.self, from: Data(contentsOf: snapshot.appendingPathComponent("manifest.json")))
+        var manifest = try JSONCoding.decode(
+            SnapshotManifest.self, from: Data(contentsOf: snapshot.appendingPathComponent("manifest.json")))
         manifest.files[file]?.sha256 = Snapshot.sha256Hex(try Data(contentsOf: url))
         manifest.files[file]?.count = nil
         try JSONCoding.encodePretty(manifest).write(to: snapshot.appendingPathComponent("manifest.json"))
@@ -65,9 +66,11 @@ package struct ProcessResult: Sendable {
 /// Runs the `lifeboat` binary as a child process (output captured through files, never a full pipe); `input`, when
 /// given, is its standard input (otherwise /dev/null). With `interruptWhenOutputContains`, the process gets one
 /// SIGINT (an operator's Ctrl-C) as soon as its output shows that text. `executable` runs another copy of the binary.
-package func runLifeboat(_ arguments: [String], in directory: TemporaryDirectory, environment: [String: String] = [:],
-                        input: String? = nil, interruptWhenOutputContains trigger: String? = nil,
-                        executable: URL = Fixtures.lifeboatBinary) async throws -> ProcessResult {
+package func runLifeboat(
+    _ arguments: [String], in directory: TemporaryDirectory, environment: [String: String] = [:],
+    input: String? = nil, interruptWhenOutputContains trigger: String? = nil,
+    executable: URL = Fixtures.lifeboatBinary
+) async throws -> ProcessResult {
     let process = Process()
     process.executableURL = executable
     process.arguments = arguments
@@ -166,10 +169,12 @@ package struct TenantPicture: Equatable, Sendable, CustomStringConvertible {
         for type in ["unifiedRoleAssignment", "oauth2PermissionGrant", "appRoleAssignment"] {
             for object in await tenant.objects(ofType: type) {
                 let parts = ["roleDefinitionId", "principalId", "directoryScopeId", "clientId", "resourceId", "appRoleId", "consentType"]
-                    .compactMap { name in object[name]?.stringValue.map { value in
-                        // Scopes are paths ending in an id: compare them by the scoped object's natural key.
-                        value.split(separator: "/").map { keyByID[String($0)] ?? String($0) }.joined(separator: "/")
-                    } }
+                    .compactMap { name in
+                        object[name]?.stringValue.map { value in
+                            // Scopes are paths ending in an id: compare them by the scoped object's natural key.
+                            value.split(separator: "/").map { keyByID[String($0)] ?? String($0) }.joined(separator: "/")
+                        }
+                    }
                 others[type, default: [:]][parts.joined(separator: "|"), default: 0] += 1
             }
         }
@@ -191,7 +196,9 @@ package struct TenantPicture: Equatable, Sendable, CustomStringConvertible {
         var lines: [String] = []
         if users != other.users { lines.append("users differ") }
         if groups != other.groups { lines.append("groups differ") }
-        for (key, value) in members where other.members[key] != value { lines.append("members of \(key): \(value.count) vs \(other.members[key]?.count ?? 0)") }
+        for (key, value) in members where other.members[key] != value {
+            lines.append("members of \(key): \(value.count) vs \(other.members[key]?.count ?? 0)")
+        }
         for (key, value) in owners where other.owners[key] != value { lines.append("owners of \(key) differ") }
         for type in Set(others.keys).union(other.others.keys) where others[type] != other.others[type] {
             let mine = others[type] ?? [:], theirs = other.others[type] ?? [:]
@@ -209,10 +216,13 @@ package struct TenantPicture: Equatable, Sendable, CustomStringConvertible {
 
 /// `lifeboat tabletop --runbook … --snapshot … --state <state>` and `extra`: the CLI drill, by default of the first
 /// shipped rebuild and the Contoso example (paths as the command takes them).
-package func runTabletop(state: String, in directory: TemporaryDirectory, runbook: String = Fixtures.runbook("rebuild-new-tenant.yaml").path,
-                        snapshot: String = Fixtures.contoso.path, _ extra: [String] = [], environment: [String: String] = [:],
-                        input: String? = nil, interruptWhenOutputContains trigger: String? = nil,
-                        executable: URL = Fixtures.lifeboatBinary) async throws -> ProcessResult {
-    try await runLifeboat(["tabletop", "--runbook", runbook, "--snapshot", snapshot, "--state", state] + extra, in: directory,
-                          environment: environment, input: input, interruptWhenOutputContains: trigger, executable: executable)
+package func runTabletop(
+    state: String, in directory: TemporaryDirectory, runbook: String = Fixtures.runbook("rebuild-new-tenant.yaml").path,
+    snapshot: String = Fixtures.contoso.path, _ extra: [String] = [], environment: [String: String] = [:],
+    input: String? = nil, interruptWhenOutputContains trigger: String? = nil,
+    executable: URL = Fixtures.lifeboatBinary
+) async throws -> ProcessResult {
+    try await runLifeboat(
+        ["tabletop", "--runbook", runbook, "--snapshot", snapshot, "--state", state] + extra, in: directory,
+        environment: environment, input: input, interruptWhenOutputContains: trigger, executable: executable)
 }

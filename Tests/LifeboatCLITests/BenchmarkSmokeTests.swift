@@ -14,9 +14,11 @@ import Testing
         }
         let directory = try TemporaryDirectory("benchmark-smoke")
         let harness = try await runLifeboat(
-            [Fixtures.repositoryRoot.appendingPathComponent("Benchmarks/benchmark.py").path, "--smoke",
-             "--bin", Fixtures.lifeboatBinary.path, "--work", directory.path("work"),
-             "--json", directory.path("results.json"), "--markdown", directory.path("results.md")],
+            [
+                Fixtures.repositoryRoot.appendingPathComponent("Benchmarks/benchmark.py").path, "--smoke",
+                "--bin", Fixtures.lifeboatBinary.path, "--work", directory.path("work"),
+                "--json", directory.path("results.json"), "--markdown", directory.path("results.md"),
+            ],
             in: directory, executable: URL(fileURLWithPath: python))
         let output = harness.stdout + harness.stderr
         try #require(harness.status == 0, "\(output)")

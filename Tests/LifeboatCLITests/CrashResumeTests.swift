@@ -11,13 +11,13 @@ import Testing
     }
 
     static let crashPoints = [
-        "intent:5@users",       // intents committed, nothing sent
-        "response:7@users",     // writes applied by the tenant, results not recorded
+        "intent:5@users",  // intents committed, nothing sent
+        "response:7@users",  // writes applied by the tenant, results not recorded
         "response:1@guests",
         "response:3@groups",
         "response:4@members",
         "response:2@owners",
-        "result:32@users",      // one window recorded, the next not started
+        "result:32@users",  // one window recorded, the next not started
         "response:2@apps",
         "intent:1@link-apps",
         "response:2@service-principals",
@@ -44,7 +44,8 @@ import Testing
 
         // The ID map is complete: one row per restored object, as in the uninterrupted run.
         let idMap = try await runLifeboat(["idmap", "--state", directory.path("drill.sqlite"), "--format", "json"], in: directory)
-        let referenceMap = try await runLifeboat(["idmap", "--state", directory.path("reference.sqlite"), "--format", "json"], in: directory)
+        let referenceMap = try await runLifeboat(
+            ["idmap", "--state", directory.path("reference.sqlite"), "--format", "json"], in: directory)
         let rows = try #require(try JSONCoding.decode(Data(idMap.stdout.utf8)).arrayValue)
         let referenceRows = try #require(try JSONCoding.decode(Data(referenceMap.stdout.utf8)).arrayValue)
         #expect(rows.count == referenceRows.count)
@@ -70,32 +71,43 @@ struct BadInput: Sendable, CustomTestStringConvertible {
 
     static let all: [BadInput] = [
         BadInput(name: "malformed YAML", runbook: "name: x\nstages:\n  - id: a\n    kind: [users.create\n", mentions: "malformed YAML"),
-        BadInput(name: "cycle", runbook: """
-            name: x
-            stages:
-              - { id: a, kind: groups.create, after: [b] }
-              - { id: b, kind: groups.members, after: [a] }
-            """, mentions: "cycle"),
-        BadInput(name: "unknown stage kind", runbook: "name: x\nstages:\n  - id: a\n    kind: tenant.nuke\n", mentions: "unknown stage kind"),
-        BadInput(name: "missing parameter", runbook: """
-            name: x
-            parameters:
-              recoveryDomain:
-                description: where UPNs go
-            stages:
-              - id: users
-                kind: users.create
-                options:
-                  upnDomainMap: { contoso.com: "${recoveryDomain}" }
-            """, mentions: "recoveryDomain"),
-        BadInput(name: "unmappable initial domain", runbook: "name: x\nstages:\n  - id: users\n    kind: users.create\n", mentions: "contoso.onmicrosoft.com"),
-        BadInput(name: "snapshot hash mismatch", alterSnapshot: { url in
-            let file = url.appendingPathComponent("groups.json")
-            try (try Data(contentsOf: file) + Data(" ".utf8)).write(to: file)
-        }, mentions: "SHA-256"),
-        BadInput(name: "truncated JSON", alterSnapshot: { url in
-            try Fixtures.rewrite("users.json", in: url) { $0.prefix(500) }
-        }, mentions: "not valid JSON"),
+        BadInput(
+            name: "cycle",
+            runbook: """
+                name: x
+                stages:
+                  - { id: a, kind: groups.create, after: [b] }
+                  - { id: b, kind: groups.members, after: [a] }
+                """, mentions: "cycle"),
+        BadInput(
+            name: "unknown stage kind", runbook: "name: x\nstages:\n  - id: a\n    kind: tenant.nuke\n", mentions: "unknown stage kind"),
+        BadInput(
+            name: "missing parameter",
+            runbook: """
+                name: x
+                parameters:
+                  recoveryDomain:
+                    description: where UPNs go
+                stages:
+                  - id: users
+                    kind: users.create
+                    options:
+                      upnDomainMap: { contoso.com: "${recoveryDomain}" }
+                """, mentions: "recoveryDomain"),
+        BadInput(
+            name: "unmappable initial domain", runbook: "name: x\nstages:\n  - id: users\n    kind: users.create\n",
+            mentions: "contoso.onmicrosoft.com"),
+        BadInput(
+            name: "snapshot hash mismatch",
+            alterSnapshot: { url in
+                let file = url.appendingPathComponent("groups.json")
+                try (try Data(contentsOf: file) + Data(" ".utf8)).write(to: file)
+            }, mentions: "SHA-256"),
+        BadInput(
+            name: "truncated JSON",
+            alterSnapshot: { url in
+                try Fixtures.rewrite("users.json", in: url) { $0.prefix(500) }
+            }, mentions: "not valid JSON"),
     ]
 }
 
@@ -122,10 +134,14 @@ struct BadInput: Sendable, CustomTestStringConvertible {
 
     @Test func runbookErrorsNameFileAndLine() async throws {
         let directory = try TemporaryDirectory("line")
-        try "name: x\nstages:\n  - id: a\n    kind: users.creat\n".write(toFile: directory.path("r.yaml"), atomically: true, encoding: .utf8)
-        let result = try await runLifeboat(["plan", "--runbook", directory.path("r.yaml"), "--snapshot", Fixtures.contoso.path], in: directory)
+        try "name: x\nstages:\n  - id: a\n    kind: users.creat\n".write(
+            toFile: directory.path("r.yaml"), atomically: true, encoding: .utf8)
+        let result = try await runLifeboat(
+            ["plan", "--runbook", directory.path("r.yaml"), "--snapshot", Fixtures.contoso.path], in: directory)
         #expect(result.status == 2)
-        #expect(result.stderr.contains("r.yaml:4: stages[0] (a).kind: unknown stage kind `users.creat` — did you mean `users.create`?"), "\(result.stderr)")
+        #expect(
+            result.stderr.contains("r.yaml:4: stages[0] (a).kind: unknown stage kind `users.creat` — did you mean `users.create`?"),
+            "\(result.stderr)")
     }
 }
 
@@ -138,19 +154,24 @@ struct BadInput: Sendable, CustomTestStringConvertible {
         #expect(paused.stdout.contains("lifeboat approve"))
         let early = try await runLifeboat(["resume", "--state", directory.path("s.sqlite")], in: directory)
         #expect(early.status == 3)
-        let approve = try await runLifeboat(["approve", "--state", directory.path("s.sqlite"), "--gate", "create-tenant", "--by", "Grace Hopper",
-                                             "--note", "tenant contosodr created"], in: directory)
+        let approve = try await runLifeboat(
+            [
+                "approve", "--state", directory.path("s.sqlite"), "--gate", "create-tenant", "--by", "Grace Hopper",
+                "--note", "tenant contosodr created",
+            ], in: directory)
         #expect(approve.status == 0, "\(approve.stderr)")
         // The run goes on until the next gate: turning Security Defaults off (issue 13), then enabling Conditional Access,
         // each need their own approval.
         let security = try await runLifeboat(["resume", "--state", directory.path("s.sqlite")], in: directory)
         #expect(security.status == 3, "\(security.stderr)")
         #expect(security.stdout.contains("--gate security-defaults"))
-        _ = try await runLifeboat(["approve", "--state", directory.path("s.sqlite"), "--gate", "security-defaults", "--by", "Grace Hopper"], in: directory)
+        _ = try await runLifeboat(
+            ["approve", "--state", directory.path("s.sqlite"), "--gate", "security-defaults", "--by", "Grace Hopper"], in: directory)
         let second = try await runLifeboat(["resume", "--state", directory.path("s.sqlite")], in: directory)
         #expect(second.status == 3, "\(second.stderr)")
         #expect(second.stdout.contains("--gate enable-ca"))
-        _ = try await runLifeboat(["approve", "--state", directory.path("s.sqlite"), "--gate", "enable-ca", "--by", "Grace Hopper"], in: directory)
+        _ = try await runLifeboat(
+            ["approve", "--state", directory.path("s.sqlite"), "--gate", "enable-ca", "--by", "Grace Hopper"], in: directory)
         let resumed = try await runLifeboat(["resume", "--state", directory.path("s.sqlite")], in: directory)
         #expect(resumed.status == 0, "\(resumed.stderr)")
         let status = try await runLifeboat(["status", "--state", directory.path("s.sqlite")], in: directory)
@@ -159,10 +180,13 @@ struct BadInput: Sendable, CustomTestStringConvertible {
 
     @Test func planListsStagesCountsAndGates() async throws {
         let directory = try TemporaryDirectory("plan")
-        let result = try await runLifeboat(["plan", "--runbook", Fixtures.runbook("rebuild-new-tenant.yaml").path, "--snapshot", Fixtures.contoso.path],
-                                           in: directory)
+        let result = try await runLifeboat(
+            ["plan", "--runbook", Fixtures.runbook("rebuild-new-tenant.yaml").path, "--snapshot", Fixtures.contoso.path],
+            in: directory)
         #expect(result.status == 0, "\(result.stderr)")
-        #expect(result.stdout.contains("users [users.create] Recreate member users on the recovery domain: 38 operations, 1 skipped with follow-ups"))
+        #expect(
+            result.stdout.contains(
+                "users [users.create] Recreate member users on the recovery domain: 38 operations, 1 skipped with follow-ups"))
         #expect(result.stdout.contains("gate: Create a new workforce tenant"))
         #expect(result.stdout.contains("Recovery-time objective: 8h 00m"))
     }
@@ -179,8 +203,11 @@ struct BadInput: Sendable, CustomTestStringConvertible {
         let restored: Int = 39 + 14 + 3 + 4 + 7 + 2 + 2 + 2 + 5 + 2 + 4
         #expect(lines.count == 1 + restored)
         // Everything was created, except what every tenant has: Microsoft Graph's service principal and the built-in roles, adopted.
-        #expect(lines.dropFirst().allSatisfy { $0.contains(",created,") || ($0.hasPrefix("servicePrincipal,") && $0.contains("Microsoft Graph,adopted,"))
-            || ($0.hasPrefix("roleDefinition,") && $0.contains(",adopted,")) })
+        #expect(
+            lines.dropFirst().allSatisfy {
+                $0.contains(",created,") || ($0.hasPrefix("servicePrincipal,") && $0.contains("Microsoft Graph,adopted,"))
+                    || ($0.hasPrefix("roleDefinition,") && $0.contains(",adopted,"))
+            })
         #expect(lines.contains { $0.hasPrefix("user,") && $0.contains("@contosodr.onmicrosoft.com") })
     }
 }

@@ -13,12 +13,18 @@ struct ServedFakeProcess {
 
     static func start(_ directory: TemporaryDirectory, state: String, port: Int = 0) async throws -> ServedFakeProcess {
         let secretFile = directory.path("client.secret")
-        if !FileManager.default.fileExists(atPath: secretFile) { try Data("torture-secret-\(UUID().uuidString)\n".utf8).write(to: URL(fileURLWithPath: secretFile)) }
-        let child = try ChildProcess(["fake-tenant", "serve", "--port", String(port), "--state", directory.path(state), "--profile", "realistic",
-                                      "--tenant-domain", "contosodr.onmicrosoft.com", "--client-id", clientID, "--client-secret-file", secretFile], in: directory)
+        if !FileManager.default.fileExists(atPath: secretFile) {
+            try Data("torture-secret-\(UUID().uuidString)\n".utf8).write(to: URL(fileURLWithPath: secretFile))
+        }
+        let child = try ChildProcess(
+            [
+                "fake-tenant", "serve", "--port", String(port), "--state", directory.path(state), "--profile", "realistic",
+                "--tenant-domain", "contosodr.onmicrosoft.com", "--client-id", clientID, "--client-secret-file", secretFile,
+            ], in: directory)
         for _ in 0..<1_000 {
             if let line = child.output.split(separator: "\n").first(where: { $0.contains("listening on http://127.0.0.1:") }),
-               let bound = line.split(separator: ":").last.flatMap({ Int($0) }) {
+                let bound = line.split(separator: ":").last.flatMap({ Int($0) })
+            {
                 return ServedFakeProcess(child: child, root: "http://127.0.0.1:\(bound)", port: bound)
             }
             guard child.isRunning else { break }
@@ -43,9 +49,14 @@ struct ServedFakeProcess {
     static let kills = ProcessInfo.processInfo.environment["LIFEBOAT_LONG_TESTS"] == "1" ? 50 : 3
 
     func rehearse(_ served: ServedFakeProcess, _ directory: TemporaryDirectory, state: String) throws -> ChildProcess {
-        try ChildProcess(["tabletop", "--graph-url", served.root, "--client-id", ServedFakeProcess.clientID, "--client-secret-file", directory.path("client.secret"),
-                          "--runbook", Fixtures.runbook("rebuild-new-tenant.yaml").path, "--snapshot", Fixtures.contoso.path, "--state", directory.path(state)],
-                         in: directory)
+        try ChildProcess(
+            [
+                "tabletop", "--graph-url", served.root, "--client-id", ServedFakeProcess.clientID, "--client-secret-file",
+                directory.path("client.secret"),
+                "--runbook", Fixtures.runbook("rebuild-new-tenant.yaml").path, "--snapshot", Fixtures.contoso.path, "--state",
+                directory.path(state),
+            ],
+            in: directory)
     }
 
     func publishDNS(_ served: ServedFakeProcess, _ directory: TemporaryDirectory) async throws {
@@ -119,7 +130,8 @@ struct ServedFakeProcess {
         #expect(actual.duplicates.isEmpty, "\(actual.duplicates)")
         #expect(actual == expected, "\(actual.differences(from: expected))")
         let idMap = try await runLifeboat(["idmap", "--state", directory.path("drill.sqlite"), "--format", "json"], in: directory)
-        let referenceMap = try await runLifeboat(["idmap", "--state", directory.path("reference.sqlite"), "--format", "json"], in: directory)
+        let referenceMap = try await runLifeboat(
+            ["idmap", "--state", directory.path("reference.sqlite"), "--format", "json"], in: directory)
         let rows = try #require(try JSONCoding.decode(Data(idMap.stdout.utf8)).arrayValue)
         let referenceRows = try #require(try JSONCoding.decode(Data(referenceMap.stdout.utf8)).arrayValue)
         #expect(Set(rows.compactMap { $0["oldId"]?.stringValue }) == Set(referenceRows.compactMap { $0["oldId"]?.stringValue }))

@@ -11,8 +11,10 @@ import Testing
     @Test func aFinishedRunAnswersCompleteWithoutWritingAndOtherSnapshotsAreStillRefused() async throws {
         let directory = try TemporaryDirectory("finished-run")
         let snapshot = try Fixtures.copyContoso(into: directory)
-        let command = ["tabletop", "--runbook", Fixtures.runbook("rebuild-new-tenant.yaml").path, "--snapshot", snapshot.path,
-                       "--state", directory.path("drill.sqlite")]
+        let command = [
+            "tabletop", "--runbook", Fixtures.runbook("rebuild-new-tenant.yaml").path, "--snapshot", snapshot.path,
+            "--state", directory.path("drill.sqlite"),
+        ]
         let first = try await runLifeboat(command, in: directory)
         #expect(first.status == 0, "\(first.stdout)\n\(first.stderr)")
         let events = try await CheckpointStore(readingOnly: directory.path("drill.sqlite")).events().count
@@ -37,7 +39,9 @@ import Testing
 
         // Another snapshot (one file changed and the manifest re-sealed): refused as before, exit 2.
         try Fixtures.rewrite("groups.json", in: snapshot) { data in
-            Data(String(decoding: data, as: UTF8.self).replacingOccurrences(of: "All members of the Finance department.", with: "Finance.").utf8)
+            Data(
+                String(decoding: data, as: UTF8.self).replacingOccurrences(of: "All members of the Finance department.", with: "Finance.")
+                    .utf8)
         }
         let other = try await runLifeboat(command, in: directory)
         #expect(other.status == 2, "\(other.stdout)\n\(other.stderr)")

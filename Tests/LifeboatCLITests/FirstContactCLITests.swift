@@ -10,7 +10,9 @@ import Testing
 @Suite struct FirstContactCLITests {
     /// A profile file: realistic, with other new-tenant settings or permissions.
     static func profile(_ directory: TemporaryDirectory, _ name: String, newTenant: String, permissions: [String]? = nil) throws -> String {
-        var text = try String(contentsOf: Fixtures.repositoryRoot.appendingPathComponent("Sources/LifeboatFakeTenant/Profiles/realistic.yaml"), encoding: .utf8)
+        var text = try String(
+            contentsOf: Fixtures.repositoryRoot.appendingPathComponent("Sources/LifeboatFakeTenant/Profiles/realistic.yaml"),
+            encoding: .utf8)
         text = String(text[..<text.range(of: "newTenant:")!.lowerBound]).replacingOccurrences(of: "name: realistic", with: "name: \(name)")
         text += "newTenant:\n" + newTenant
         if let permissions { text += "permissions:\n" + permissions.map { "  - \($0)\n" }.joined() }
@@ -74,7 +76,9 @@ import Testing
     /// A Conditional Access stage in a tenant without Entra ID P1/P2 is a clear stop before any write.
     @Test func anUnlicensedTenantStopsBeforeSecurityDefaultsGoOff() async throws {
         let directory = try TemporaryDirectory("unlicensed")
-        let profile = try Self.profile(directory, "no-p1", newTenant: "  securityDefaults: true\n  conditionalAccessLicensed: false\n  temporaryAccessPassEnabled: false\n")
+        let profile = try Self.profile(
+            directory, "no-p1",
+            newTenant: "  securityDefaults: true\n  conditionalAccessLicensed: false\n  temporaryAccessPassEnabled: false\n")
         let state = directory.path("s.sqlite")
         let result = try await runTabletop(state: state, in: directory, ["--profile", profile])
         #expect(result.status == 2, "\(result.stdout)\n\(result.stderr)")
@@ -121,7 +125,8 @@ import Testing
     @Test func aScenarioHoldsADomainInTheOldTenant() async throws {
         let directory = try TemporaryDirectory("hostage")
         let scenario = directory.path("hostage.yaml")
-        try Data("""
+        try Data(
+            """
             lifeboat: 1
             name: hostage
             runbook: \(Fixtures.runbook("rebuild-new-tenant.yaml").path)
@@ -132,12 +137,16 @@ import Testing
                 name: the attacker keeps the domain
                 domains: [contoso.com]
 
-            """.utf8).write(to: URL(fileURLWithPath: scenario))
+            """.utf8
+        ).write(to: URL(fileURLWithPath: scenario))
         let state = directory.path("hostage.sqlite")
         let result = try await runLifeboat(["tabletop", "--scenario", scenario, "--state", state], in: directory)
         #expect(result.status == 0, "\(result.stdout)\n\(result.stderr)")
         let store = try CheckpointStore(path: state)
-        #expect(try await store.events().contains { $0.kind == "scenario.injected" && $0.message.contains("contoso.com stay verified in the old tenant") })
+        #expect(
+            try await store.events().contains {
+                $0.kind == "scenario.injected" && $0.message.contains("contoso.com stay verified in the old tenant")
+            })
         let followUps = try await store.followUps().map(\.followUp)
         #expect(followUps.filter { $0.category == "domain-held" }.map(\.message).allSatisfy { $0.contains("contoso.com") })
         #expect(followUps.filter { $0.category == "domain-held" }.count == 1)
@@ -148,22 +157,34 @@ import Testing
     @Test func aGeneratedTenantRebuildsWithParametersOnly() async throws {
         let directory = try TemporaryDirectory("northwind")
         let out = directory.path("northwind")
-        let generate = try await runLifeboat(["fake-tenant", "generate", "--users", "80", "--name", "northwind", "--domains", "northwind.example,nw-labs.example",
-                                              "--seed", "5", "--out", out], in: directory)
+        let generate = try await runLifeboat(
+            [
+                "fake-tenant", "generate", "--users", "80", "--name", "northwind", "--domains", "northwind.example,nw-labs.example",
+                "--seed", "5", "--out", out,
+            ], in: directory)
         #expect(generate.status == 0, "\(generate.stderr)")
         #expect(!FileManager.default.fileExists(atPath: out + "/parameters.yaml"))
         let bare = try await runTabletop(state: directory.path("bare.sqlite"), in: directory, snapshot: out)
         #expect(bare.status == 2 && bare.stderr.contains("`operator` has no value"), "\(bare.stderr)")
         let state = directory.path("nw.sqlite")
-        let result = try await runTabletop(state: state, in: directory, snapshot: out, ["--param", "operator=bg-admin-01@northwind.onmicrosoft.com",
-                                                                                        "--param", "breakGlass1=bg-admin-01@northwind.onmicrosoft.com",
-                                                                                        "--param", "breakGlass2=bg-admin-02@northwind.onmicrosoft.com"])
+        let result = try await runTabletop(
+            state: state, in: directory, snapshot: out,
+            [
+                "--param", "operator=bg-admin-01@northwind.onmicrosoft.com",
+                "--param", "breakGlass1=bg-admin-01@northwind.onmicrosoft.com",
+                "--param", "breakGlass2=bg-admin-02@northwind.onmicrosoft.com",
+            ])
         #expect(result.status == 0, "\(result.stdout)\n\(result.stderr)")
         let store = try CheckpointStore(path: state)
         let followUps = try await store.followUps().map(\.followUp)
-        #expect(!followUps.contains { $0.category == "verify-difference" }, "\(followUps.filter { $0.category == "verify-difference" }.map(\.message))")
+        #expect(
+            !followUps.contains { $0.category == "verify-difference" },
+            "\(followUps.filter { $0.category == "verify-difference" }.map(\.message))")
         let tenant = try Self.fake(state)
-        let domains = Set(await tenant.objects(ofType: "user").compactMap { $0["userPrincipalName"]?.stringValue?.split(separator: "@").last.map(String.init) })
+        let domains = Set(
+            await tenant.objects(ofType: "user").compactMap {
+                $0["userPrincipalName"]?.stringValue?.split(separator: "@").last.map(String.init)
+            })
         #expect(domains.isSubset(of: ["northwind.example", "nw-labs.example", tenant.initialDomain]))
         #expect(domains.contains("northwind.example"))
     }

@@ -9,7 +9,9 @@ import Testing
     @Test func aNationalCloudSetsBothHosts() throws {
         let options = try GraphConnectionOptions.parse(base + ["--cloud", "usgov-dod", "--client-secret-env", "LIFEBOAT_SECRET"])
         #expect(options.endpoints.baseURL == "https://dod-graph.microsoft.us/v1.0")
-        #expect(options.endpoints.tokenURL(tenant: options.tenant) == "https://login.microsoftonline.us/contoso-dr.onmicrosoft.com/oauth2/v2.0/token")
+        #expect(
+            options.endpoints.tokenURL(tenant: options.tenant)
+                == "https://login.microsoftonline.us/contoso-dr.onmicrosoft.com/oauth2/v2.0/token")
         guard case .secret = try options.credential(environment: ["LIFEBOAT_SECRET": "x"]) else {
             Issue.record("expected a secret")
             return
@@ -17,10 +19,11 @@ import Testing
     }
 
     @Test func explicitURLsWin() throws {
-        let options = try GraphConnectionOptions.parse(base + [
-            "--cloud", "china", "--graph-url", "https://graph.example", "--authority-url", "https://login.example",
-            "--client-secret-file", "/run/secrets/graph",
-        ])
+        let options = try GraphConnectionOptions.parse(
+            base + [
+                "--cloud", "china", "--graph-url", "https://graph.example", "--authority-url", "https://login.example",
+                "--client-secret-file", "/run/secrets/graph",
+            ])
         #expect(options.endpoints.baseURL == "https://graph.example/v1.0")
         #expect(options.endpoints.authorityURL == "https://login.example")
     }

@@ -42,7 +42,9 @@ struct HostileCase: Sendable, CustomTestStringConvertible {
     }
 
     /// A copy of Contoso altered by `alter` (re-sealed when `reseal` names the file), rehearsed with the shipped runbook.
-    static func snapshot(_ name: String, mentions: [String], reseal: String? = nil, _ alter: @escaping @Sendable (URL) throws -> Void) -> HostileCase {
+    static func snapshot(_ name: String, mentions: [String], reseal: String? = nil, _ alter: @escaping @Sendable (URL) throws -> Void)
+        -> HostileCase
+    {
         HostileCase(door: .snapshot, name: name, mentions: mentions) { directory in
             let copy = try Fixtures.copyContoso(into: directory)
             if let reseal {
@@ -67,15 +69,19 @@ struct HostileCase: Sendable, CustomTestStringConvertible {
     }
 
     static let snapshots: [HostileCase] = [
-        snapshot("path traversal in a user id", mentions: ["users.json", "value[0]", "id", "not a GUID"], reseal: "users.json",
-                 edit("users.json", "7f47cc86-2103-433e-83b4-85c281607aa6", "../../../beta/users/x")),
-        snapshot("query in a group id", mentions: ["groups.json", "value[0]", "id"], reseal: "groups.json",
-                 edit("groups.json", "\"id\": \"", "\"id\": \"?$top=1&x=")),
+        snapshot(
+            "path traversal in a user id", mentions: ["users.json", "value[0]", "id", "not a GUID"], reseal: "users.json",
+            edit("users.json", "7f47cc86-2103-433e-83b4-85c281607aa6", "../../../beta/users/x")),
+        snapshot(
+            "query in a group id", mentions: ["groups.json", "value[0]", "id"], reseal: "groups.json",
+            edit("groups.json", "\"id\": \"", "\"id\": \"?$top=1&x=")),
         snapshot("member reference not a GUID", mentions: ["groups.json", "members[", "not a GUID"], reseal: "groups.json") { url in
             let file = url.appendingPathComponent("groups.json")
             var json = try JSONCoding.decode(Data(contentsOf: file))
-            guard var groups = json["value"]?.arrayValue, let index = groups.firstIndex(where: { !($0["members"]?.arrayValue ?? []).isEmpty }),
-                  var group = groups[index].objectValue, var members = group["members"]?.arrayValue, var first = members[0].objectValue else { return }
+            guard var groups = json["value"]?.arrayValue,
+                let index = groups.firstIndex(where: { !($0["members"]?.arrayValue ?? []).isEmpty }),
+                var group = groups[index].objectValue, var members = group["members"]?.arrayValue, var first = members[0].objectValue
+            else { return }
             first["id"] = "../directoryObjects/x"
             members[0] = .object(first)
             group["members"] = .array(members)
@@ -83,22 +89,35 @@ struct HostileCase: Sendable, CustomTestStringConvertible {
             json = ["value": .array(groups)]
             try JSONCoding.encodePretty(json).write(to: file)
         },
-        snapshot("domain id with a slash", mentions: ["domains.json", "value[0]", "domain name"], reseal: "domains.json",
-                 edit("domains.json", "\"id\": \"contoso.com\"", "\"id\": \"contoso.com/../x\"")),
-        snapshot("hostile directory scope", mentions: ["roleAssignments.json", "directoryScopeId"], reseal: "roleAssignments.json",
-                 edit("roleAssignments.json", "\"directoryScopeId\": \"/administrativeUnits/", "\"directoryScopeId\": \"/../administrativeUnits/")),
-        snapshot("app role id not a GUID", mentions: ["appRoleAssignments.json", "value[0]", "appRoleId"], reseal: "appRoleAssignments.json") { url in
+        snapshot(
+            "domain id with a slash", mentions: ["domains.json", "value[0]", "domain name"], reseal: "domains.json",
+            edit("domains.json", "\"id\": \"contoso.com\"", "\"id\": \"contoso.com/../x\"")),
+        snapshot(
+            "hostile directory scope", mentions: ["roleAssignments.json", "directoryScopeId"], reseal: "roleAssignments.json",
+            edit(
+                "roleAssignments.json", "\"directoryScopeId\": \"/administrativeUnits/", "\"directoryScopeId\": \"/../administrativeUnits/")
+        ),
+        snapshot(
+            "app role id not a GUID", mentions: ["appRoleAssignments.json", "value[0]", "appRoleId"], reseal: "appRoleAssignments.json"
+        ) { url in
             let file = url.appendingPathComponent("appRoleAssignments.json")
             let text = try String(contentsOf: file, encoding: .utf8)
-            let replaced = text.replacingOccurrences(of: #""appRoleId": "[^"]*""#, with: #""appRoleId": "x y""#, options: .regularExpression)
+            let replaced = text.replacingOccurrences(
+                of: #""appRoleId": "[^"]*""#, with: #""appRoleId": "x y""#, options: .regularExpression)
             try Data(replaced.utf8).write(to: file)
         },
-        snapshot("duplicate property in an object", mentions: ["users.json", "line", "duplicate property"], reseal: "users.json",
-                 edit("users.json", "\"displayName\": \"Amelia Hart\",", "\"displayName\": \"Amelia Hart\", \"displayName\": \"Mallory\",")),
+        snapshot(
+            "duplicate property in an object", mentions: ["users.json", "line", "duplicate property"], reseal: "users.json",
+            edit("users.json", "\"displayName\": \"Amelia Hart\",", "\"displayName\": \"Amelia Hart\", \"displayName\": \"Mallory\",")),
         snapshot("duplicate property in the manifest", mentions: ["manifest.json", "duplicate property \"sourceTenantId\""]) { url in
             let file = url.appendingPathComponent("manifest.json")
             let text = try String(contentsOf: file, encoding: .utf8)
-            try Data(text.replacingOccurrences(of: "{", with: "{\n  \"sourceTenantId\": \"00000000-0000-0000-0000-000000000000\",", options: [], range: text.range(of: "{")).utf8).write(to: file)
+            try Data(
+                text.replacingOccurrences(
+                    of: "{", with: "{\n  \"sourceTenantId\": \"00000000-0000-0000-0000-000000000000\",", options: [],
+                    range: text.range(of: "{")
+                ).utf8
+            ).write(to: file)
         },
         snapshot("invalid UTF-8 in a display name", mentions: ["users.json", "line", "invalid UTF-8"], reseal: "users.json") { url in
             let file = url.appendingPathComponent("users.json")
@@ -116,7 +135,8 @@ struct HostileCase: Sendable, CustomTestStringConvertible {
             try Data(try Data(contentsOf: file).prefix(700)).write(to: file)
         },
         snapshot("nesting 100,000 deep", mentions: ["users.json", "nesting deeper"], reseal: "users.json") { url in
-            try Data((String(repeating: "[", count: 100_000) + String(repeating: "]", count: 100_000)).utf8).write(to: url.appendingPathComponent("users.json"))
+            try Data((String(repeating: "[", count: 100_000) + String(repeating: "]", count: 100_000)).utf8).write(
+                to: url.appendingPathComponent("users.json"))
         },
         snapshot("not a list", mentions: ["users.json", "expected a JSON array"], reseal: "users.json") { url in
             try Data(#"{"users": 1}"#.utf8).write(to: url.appendingPathComponent("users.json"))
@@ -125,7 +145,8 @@ struct HostileCase: Sendable, CustomTestStringConvertible {
             try Data(#"{"value": [42]}"#.utf8).write(to: url.appendingPathComponent("users.json"))
         },
         snapshot("missing user principal name", mentions: ["users.json", "value[0]", "userPrincipalName"], reseal: "users.json") { url in
-            try Data(#"{"value": [{"id": "7f47cc86-2103-433e-83b4-85c281607aa6", "displayName": "No UPN"}]}"#.utf8).write(to: url.appendingPathComponent("users.json"))
+            try Data(#"{"value": [{"id": "7f47cc86-2103-433e-83b4-85c281607aa6", "displayName": "No UPN"}]}"#.utf8).write(
+                to: url.appendingPathComponent("users.json"))
         },
         snapshot("count mismatch", mentions: ["users.json", "manifest says"]) { url in
             let file = url.appendingPathComponent("manifest.json")
@@ -154,11 +175,13 @@ struct HostileCase: Sendable, CustomTestStringConvertible {
         },
         snapshot("data file links to /dev/zero", mentions: ["namedLocations.json", "character device"]) { url in
             try FileManager.default.removeItem(at: url.appendingPathComponent("namedLocations.json"))
-            try FileManager.default.createSymbolicLink(atPath: url.appendingPathComponent("namedLocations.json").path, withDestinationPath: "/dev/zero")
+            try FileManager.default.createSymbolicLink(
+                atPath: url.appendingPathComponent("namedLocations.json").path, withDestinationPath: "/dev/zero")
         },
         snapshot("data file is a directory", mentions: ["namedLocations.json", "directory"]) { url in
             try FileManager.default.removeItem(at: url.appendingPathComponent("namedLocations.json"))
-            try FileManager.default.createDirectory(at: url.appendingPathComponent("namedLocations.json"), withIntermediateDirectories: false)
+            try FileManager.default.createDirectory(
+                at: url.appendingPathComponent("namedLocations.json"), withIntermediateDirectories: false)
         },
         snapshot("manifest is a directory", mentions: ["manifest.json", "directory"]) { url in
             try FileManager.default.removeItem(at: url.appendingPathComponent("manifest.json"))
@@ -167,8 +190,9 @@ struct HostileCase: Sendable, CustomTestStringConvertible {
         snapshot("manifest not JSON", mentions: ["manifest.json", "not a valid manifest"]) { url in
             try Data("<xml/>".utf8).write(to: url.appendingPathComponent("manifest.json"))
         },
-        snapshot("control character in a string", mentions: ["users.json", "control character"], reseal: "users.json",
-                 edit("users.json", "Amelia Hart", "Amelia\u{01}Hart")),
+        snapshot(
+            "control character in a string", mentions: ["users.json", "control character"], reseal: "users.json",
+            edit("users.json", "Amelia Hart", "Amelia\u{01}Hart")),
     ]
 
     /// A PowerShell CSV export with one file replaced.
@@ -182,24 +206,38 @@ struct HostileCase: Sendable, CustomTestStringConvertible {
 
     static let usersHeader = "\"ObjectId\",\"DisplayName\",\"UserPrincipalName\",\"AccountEnabled\"\n"
     static let imports: [HostileCase] = [
-        powershell("unbalanced quote", file: "AzureADUsers.csv", usersHeader + "\"11111111-0000-4000-8000-000000000001\",\"Open,\"bg@contoso.com\",\"True\"\n",
-                   mentions: ["AzureADUsers.csv:", "quote"]),
-        powershell("field count", file: "AzureADUsers.csv", usersHeader + "\"11111111-0000-4000-8000-000000000001\",\"A\",\"a@contoso.com\"\n",
-                   mentions: ["AzureADUsers.csv:2", "fields"]),
-        powershell("not a boolean", file: "AzureADUsers.csv", usersHeader + "\"11111111-0000-4000-8000-000000000001\",\"A\",\"a@contoso.com\",\"maybe\"\n",
-                   mentions: ["AzureADUsers.csv:2", "AccountEnabled", "True or False"]),
+        powershell(
+            "unbalanced quote", file: "AzureADUsers.csv",
+            usersHeader + "\"11111111-0000-4000-8000-000000000001\",\"Open,\"bg@contoso.com\",\"True\"\n",
+            mentions: ["AzureADUsers.csv:", "quote"]),
+        powershell(
+            "field count", file: "AzureADUsers.csv", usersHeader + "\"11111111-0000-4000-8000-000000000001\",\"A\",\"a@contoso.com\"\n",
+            mentions: ["AzureADUsers.csv:2", "fields"]),
+        powershell(
+            "not a boolean", file: "AzureADUsers.csv",
+            usersHeader + "\"11111111-0000-4000-8000-000000000001\",\"A\",\"a@contoso.com\",\"maybe\"\n",
+            mentions: ["AzureADUsers.csv:2", "AccountEnabled", "True or False"]),
         powershell("empty users file", file: "AzureADUsers.csv", "", mentions: ["AzureADUsers.csv", "empty"]),
-        powershell("duplicate column", file: "AzureADUsers.csv", "\"ObjectId\",\"ObjectId\"\n\"a\",\"b\"\n", mentions: ["AzureADUsers.csv:1", "twice"]),
-        powershell("empty column name", file: "AzureADUsers.csv", "\"ObjectId\",\"\"\n\"a\",\"b\"\n", mentions: ["AzureADUsers.csv:1", "empty column name"]),
-        powershell("object id path traversal", file: "AzureADUsers.csv", usersHeader + "\"../../beta/users/x\",\"A\",\"a@contoso.com\",\"True\"\n",
-                   mentions: ["users.json", "value[", "not a GUID"]),
-        powershell("group type not parsable", file: "groups.csv", "\"Id\",\"DisplayName\",\"MailEnabled\",\"MailNickname\",\"SecurityEnabled\"\n\"22222222-0000-4000-8000-000000000001\",\"G\",\"perhaps\",\"g\",\"True\"\n",
-                   mentions: ["groups.csv:2", "MailEnabled"]),
-        HostileCase(door: .powershellCSV, name: "users file links outside", mentions: ["AzureADUsers.csv", "leads outside the export"]) { directory in
+        powershell(
+            "duplicate column", file: "AzureADUsers.csv", "\"ObjectId\",\"ObjectId\"\n\"a\",\"b\"\n",
+            mentions: ["AzureADUsers.csv:1", "twice"]),
+        powershell(
+            "empty column name", file: "AzureADUsers.csv", "\"ObjectId\",\"\"\n\"a\",\"b\"\n",
+            mentions: ["AzureADUsers.csv:1", "empty column name"]),
+        powershell(
+            "object id path traversal", file: "AzureADUsers.csv", usersHeader + "\"../../beta/users/x\",\"A\",\"a@contoso.com\",\"True\"\n",
+            mentions: ["users.json", "value[", "not a GUID"]),
+        powershell(
+            "group type not parsable", file: "groups.csv",
+            "\"Id\",\"DisplayName\",\"MailEnabled\",\"MailNickname\",\"SecurityEnabled\"\n\"22222222-0000-4000-8000-000000000001\",\"G\",\"perhaps\",\"g\",\"True\"\n",
+            mentions: ["groups.csv:2", "MailEnabled"]),
+        HostileCase(door: .powershellCSV, name: "users file links outside", mentions: ["AzureADUsers.csv", "leads outside the export"]) {
+            directory in
             let input = directory.url.appendingPathComponent("export")
             try ImportFixtures.writePowerShell(into: input)
             try FileManager.default.removeItem(at: input.appendingPathComponent("AzureADUsers.csv"))
-            try FileManager.default.createSymbolicLink(atPath: input.appendingPathComponent("AzureADUsers.csv").path, withDestinationPath: "/etc/passwd")
+            try FileManager.default.createSymbolicLink(
+                atPath: input.appendingPathComponent("AzureADUsers.csv").path, withDestinationPath: "/etc/passwd")
             return ["snapshot", "import", "--from", "powershell-csv", input.path, "--out", "out"]
         },
         HostileCase(door: .powershellCSV, name: "users file is a FIFO", mentions: ["AzureADUsers.csv", "FIFO"]) { directory in
@@ -213,33 +251,52 @@ struct HostileCase: Sendable, CustomTestStringConvertible {
             try Data("x".utf8).write(to: directory.url.appendingPathComponent("export"))
             return ["snapshot", "import", "--from", "powershell-csv", directory.path("export"), "--out", "out"]
         },
-        entra("bad JSON", { input in
-            try Data("{\"id\": ".utf8).write(to: input.appendingPathComponent("Users/\(ImportFixtures.IDs.bob)/\(ImportFixtures.IDs.bob).json"))
-        }, mentions: ["Users/\(ImportFixtures.IDs.bob)/\(ImportFixtures.IDs.bob).json:", "not valid JSON"]),
-        entra("duplicate property", { input in
-            try Data(#"{"id": "\#(ImportFixtures.IDs.bob)", "id": "\#(ImportFixtures.IDs.alice)", "userPrincipalName": "b@contoso.com", "displayName": "B"}"#.utf8)
+        entra(
+            "bad JSON",
+            { input in
+                try Data("{\"id\": ".utf8).write(
+                    to: input.appendingPathComponent("Users/\(ImportFixtures.IDs.bob)/\(ImportFixtures.IDs.bob).json"))
+            }, mentions: ["Users/\(ImportFixtures.IDs.bob)/\(ImportFixtures.IDs.bob).json:", "not valid JSON"]),
+        entra(
+            "duplicate property",
+            { input in
+                try Data(
+                    #"{"id": "\#(ImportFixtures.IDs.bob)", "id": "\#(ImportFixtures.IDs.alice)", "userPrincipalName": "b@contoso.com", "displayName": "B"}"#
+                        .utf8
+                )
                 .write(to: input.appendingPathComponent("Users/\(ImportFixtures.IDs.bob)/\(ImportFixtures.IDs.bob).json"))
-        }, mentions: ["Users/\(ImportFixtures.IDs.bob)/\(ImportFixtures.IDs.bob).json:1", "duplicate property"]),
-        entra("missing UPN", { input in
-            try Data(#"{"id": "\#(ImportFixtures.IDs.bob)", "displayName": "B"}"#.utf8)
-                .write(to: input.appendingPathComponent("Users/\(ImportFixtures.IDs.bob)/\(ImportFixtures.IDs.bob).json"))
-        }, mentions: ["Users/\(ImportFixtures.IDs.bob)/\(ImportFixtures.IDs.bob).json", "userPrincipalName"]),
-        entra("Users links to /etc", { input in
-            try FileManager.default.removeItem(at: input.appendingPathComponent("Users"))
-            try FileManager.default.createSymbolicLink(atPath: input.appendingPathComponent("Users").path, withDestinationPath: "/etc")
-        }, mentions: ["Users", "leads outside the export"]),
-        entra("a link to the root", { input in
-            try FileManager.default.createSymbolicLink(atPath: input.appendingPathComponent("Groups/all").path, withDestinationPath: "/")
-        }, mentions: ["Groups/all", "leads outside the export"]),
-        entra("user id path traversal", { input in
-            try Data(#"{"id": "../../beta/users/x", "userPrincipalName": "b@contoso.com", "displayName": "B"}"#.utf8)
-                .write(to: input.appendingPathComponent("Users/\(ImportFixtures.IDs.bob)/\(ImportFixtures.IDs.bob).json"))
-        }, mentions: ["users.json", "not a GUID"]),
-        entra("user file links to /dev/zero", { input in
-            let file = input.appendingPathComponent("Users/\(ImportFixtures.IDs.bob)/\(ImportFixtures.IDs.bob).json")
-            try FileManager.default.removeItem(at: file)
-            try FileManager.default.createSymbolicLink(atPath: file.path, withDestinationPath: "/dev/zero")
-        }, mentions: ["Users/\(ImportFixtures.IDs.bob)/\(ImportFixtures.IDs.bob).json", "leads outside the export"]),
+            }, mentions: ["Users/\(ImportFixtures.IDs.bob)/\(ImportFixtures.IDs.bob).json:1", "duplicate property"]),
+        entra(
+            "missing UPN",
+            { input in
+                try Data(#"{"id": "\#(ImportFixtures.IDs.bob)", "displayName": "B"}"#.utf8)
+                    .write(to: input.appendingPathComponent("Users/\(ImportFixtures.IDs.bob)/\(ImportFixtures.IDs.bob).json"))
+            }, mentions: ["Users/\(ImportFixtures.IDs.bob)/\(ImportFixtures.IDs.bob).json", "userPrincipalName"]),
+        entra(
+            "Users links to /etc",
+            { input in
+                try FileManager.default.removeItem(at: input.appendingPathComponent("Users"))
+                try FileManager.default.createSymbolicLink(atPath: input.appendingPathComponent("Users").path, withDestinationPath: "/etc")
+            }, mentions: ["Users", "leads outside the export"]),
+        entra(
+            "a link to the root",
+            { input in
+                try FileManager.default.createSymbolicLink(
+                    atPath: input.appendingPathComponent("Groups/all").path, withDestinationPath: "/")
+            }, mentions: ["Groups/all", "leads outside the export"]),
+        entra(
+            "user id path traversal",
+            { input in
+                try Data(#"{"id": "../../beta/users/x", "userPrincipalName": "b@contoso.com", "displayName": "B"}"#.utf8)
+                    .write(to: input.appendingPathComponent("Users/\(ImportFixtures.IDs.bob)/\(ImportFixtures.IDs.bob).json"))
+            }, mentions: ["users.json", "not a GUID"]),
+        entra(
+            "user file links to /dev/zero",
+            { input in
+                let file = input.appendingPathComponent("Users/\(ImportFixtures.IDs.bob)/\(ImportFixtures.IDs.bob).json")
+                try FileManager.default.removeItem(at: file)
+                try FileManager.default.createSymbolicLink(atPath: file.path, withDestinationPath: "/dev/zero")
+            }, mentions: ["Users/\(ImportFixtures.IDs.bob)/\(ImportFixtures.IDs.bob).json", "leads outside the export"]),
     ]
 
     static func entra(_ name: String, _ alter: @escaping @Sendable (URL) throws -> Void, mentions: [String]) -> HostileCase {
@@ -252,7 +309,9 @@ struct HostileCase: Sendable, CustomTestStringConvertible {
     }
 
     /// A state database built by `make`, read by `command`.
-    static func state(_ name: String, _ command: [String], exit: Int32 = 2, mentions: [String], _ make: @escaping @Sendable (String) throws -> Void) -> HostileCase {
+    static func state(
+        _ name: String, _ command: [String], exit: Int32 = 2, mentions: [String], _ make: @escaping @Sendable (String) throws -> Void
+    ) -> HostileCase {
         HostileCase(door: .state, name: "\(name) (\(command.joined(separator: " ")))", exit: exit, mentions: mentions) { directory in
             let path = directory.path("state.sqlite")
             try make(path)
@@ -267,34 +326,75 @@ struct HostileCase: Sendable, CustomTestStringConvertible {
     static let states: [HostileCase] = [["status"], ["report"], ["idmap"], ["resume"]].flatMap { command in
         [
             state("foreign SQLite", command, mentions: ["state.sqlite", "not a Lifeboat checkpoint"], foreign),
-            state("text file", command, mentions: ["state.sqlite", "not a SQLite database"]) { try Data("hello\n".utf8).write(to: URL(fileURLWithPath: $0)) },
+            state("text file", command, mentions: ["state.sqlite", "not a SQLite database"]) {
+                try Data("hello\n".utf8).write(to: URL(fileURLWithPath: $0))
+            },
             state("SQLite header then garbage", command, mentions: ["state.sqlite", "not a Lifeboat checkpoint"]) {
                 try (Data("SQLite format 3\u{0}".utf8) + Data(repeating: 0xAB, count: 4096)).write(to: URL(fileURLWithPath: $0))
             },
             state("newer schema", command, mentions: ["state.sqlite", "schema 99"]) { path in
                 let db = try SQLiteConnection(path: path)
-                try db.execute("CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT); CREATE TABLE run(id TEXT); INSERT INTO meta VALUES ('schemaVersion', '99');")
+                try db.execute(
+                    "CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT); CREATE TABLE run(id TEXT); INSERT INTO meta VALUES ('schemaVersion', '99');"
+                )
             },
         ]
     }
 
     static let commandLine: [HostileCase] = [
-        cli("concurrency 0", ["tabletop", "--runbook", runbook, "--snapshot", Fixtures.contoso.path, "--state", "s.sqlite", "--concurrency", "0"], exit: 64, mentions: ["--concurrency"]),
-        cli("concurrency huge", ["tabletop", "--runbook", runbook, "--snapshot", Fixtures.contoso.path, "--state", "s.sqlite", "--concurrency", "99999999999999999999"], exit: 64, mentions: ["concurrency"]),
-        cli("estimated RTO inf", ["readiness", "--runbook", runbook, "--snapshot", Fixtures.contoso.path, "--estimated-rto", "inf"], exit: 64, mentions: ["--estimated-rto"]),
-        cli("estimated RTO 1e300", ["readiness", "--runbook", runbook, "--snapshot", Fixtures.contoso.path, "--estimated-rto", "1e300"], exit: 64, mentions: ["--estimated-rto"]),
-        cli("report format", ["tabletop", "--runbook", runbook, "--snapshot", Fixtures.contoso.path, "--state", "s.sqlite", "--report", "r.pdf"], exit: 64, mentions: ["--report"]),
-        cli("scale 1e9x", ["tabletop", "--runbook", runbook, "--snapshot", Fixtures.contoso.path, "--state", "s.sqlite", "--scale", "1000000000x"], exit: 64, mentions: ["--scale"]),
-        cli("apps 0", ["tabletop", "--runbook", runbook, "--snapshot", Fixtures.contoso.path, "--state", "s.sqlite", "--apps", "0"], exit: 64, mentions: ["--apps"]),
-        cli("plain http to another host", ["tabletop", "--runbook", runbook, "--snapshot", Fixtures.contoso.path, "--state", "s.sqlite",
-                                            "--graph-url", "http://example.com/v1.0", "--tenant", "t"], exit: 64, mentions: ["--graph-url"]),
-        cli("rebuild over plain http to another host", ["rebuild", "--runbook", runbook, "--snapshot", Fixtures.contoso.path, "--state", "s.sqlite",
-                                                         "--graph-url", "http://graph.example.com/v1.0", "--tenant", "t", "--client-id", "c",
-                                                         "--client-secret-file", "nope"], exit: 2, mentions: ["http://graph.example.com/v1.0", "loopback"]),
-        cli("snapshot is /dev/zero", ["tabletop", "--runbook", runbook, "--snapshot", "/dev/zero", "--state", "s.sqlite"], mentions: ["/dev/zero", "character device"]),
-        cli("runbook is /dev/zero", ["tabletop", "--runbook", "/dev/zero", "--snapshot", Fixtures.contoso.path, "--state", "s.sqlite"], mentions: ["/dev/zero", "character device"]),
-        cli("runbook is a directory", ["tabletop", "--runbook", Fixtures.repositoryRoot.appendingPathComponent("Runbooks").path, "--snapshot", Fixtures.contoso.path,
-                                       "--state", "s.sqlite"], mentions: ["Runbooks", "directory"]),
+        cli(
+            "concurrency 0",
+            ["tabletop", "--runbook", runbook, "--snapshot", Fixtures.contoso.path, "--state", "s.sqlite", "--concurrency", "0"], exit: 64,
+            mentions: ["--concurrency"]),
+        cli(
+            "concurrency huge",
+            [
+                "tabletop", "--runbook", runbook, "--snapshot", Fixtures.contoso.path, "--state", "s.sqlite", "--concurrency",
+                "99999999999999999999",
+            ], exit: 64, mentions: ["concurrency"]),
+        cli(
+            "estimated RTO inf", ["readiness", "--runbook", runbook, "--snapshot", Fixtures.contoso.path, "--estimated-rto", "inf"],
+            exit: 64, mentions: ["--estimated-rto"]),
+        cli(
+            "estimated RTO 1e300", ["readiness", "--runbook", runbook, "--snapshot", Fixtures.contoso.path, "--estimated-rto", "1e300"],
+            exit: 64, mentions: ["--estimated-rto"]),
+        cli(
+            "report format",
+            ["tabletop", "--runbook", runbook, "--snapshot", Fixtures.contoso.path, "--state", "s.sqlite", "--report", "r.pdf"], exit: 64,
+            mentions: ["--report"]),
+        cli(
+            "scale 1e9x",
+            ["tabletop", "--runbook", runbook, "--snapshot", Fixtures.contoso.path, "--state", "s.sqlite", "--scale", "1000000000x"],
+            exit: 64, mentions: ["--scale"]),
+        cli(
+            "apps 0", ["tabletop", "--runbook", runbook, "--snapshot", Fixtures.contoso.path, "--state", "s.sqlite", "--apps", "0"],
+            exit: 64, mentions: ["--apps"]),
+        cli(
+            "plain http to another host",
+            [
+                "tabletop", "--runbook", runbook, "--snapshot", Fixtures.contoso.path, "--state", "s.sqlite",
+                "--graph-url", "http://example.com/v1.0", "--tenant", "t",
+            ], exit: 64, mentions: ["--graph-url"]),
+        cli(
+            "rebuild over plain http to another host",
+            [
+                "rebuild", "--runbook", runbook, "--snapshot", Fixtures.contoso.path, "--state", "s.sqlite",
+                "--graph-url", "http://graph.example.com/v1.0", "--tenant", "t", "--client-id", "c",
+                "--client-secret-file", "nope",
+            ], exit: 2, mentions: ["http://graph.example.com/v1.0", "loopback"]),
+        cli(
+            "snapshot is /dev/zero", ["tabletop", "--runbook", runbook, "--snapshot", "/dev/zero", "--state", "s.sqlite"],
+            mentions: ["/dev/zero", "character device"]),
+        cli(
+            "runbook is /dev/zero", ["tabletop", "--runbook", "/dev/zero", "--snapshot", Fixtures.contoso.path, "--state", "s.sqlite"],
+            mentions: ["/dev/zero", "character device"]),
+        cli(
+            "runbook is a directory",
+            [
+                "tabletop", "--runbook", Fixtures.repositoryRoot.appendingPathComponent("Runbooks").path, "--snapshot",
+                Fixtures.contoso.path,
+                "--state", "s.sqlite",
+            ], mentions: ["Runbooks", "directory"]),
         cli("verify a FIFO-free path that is a file", ["snapshot", "verify", runbook], mentions: ["manifest.json"]),
     ]
 
@@ -310,7 +410,9 @@ struct HostileCase: Sendable, CustomTestStringConvertible {
 @Suite struct HostileInputTests {
     @Test func thereAreAtLeastAHundredCases() {
         let all = HostileCase.all
-        print("hostile inputs: \(all.count) (\(Dictionary(grouping: all, by: \.door.rawValue).mapValues(\.count).sorted { $0.key < $1.key }))")
+        print(
+            "hostile inputs: \(all.count) (\(Dictionary(grouping: all, by: \.door.rawValue).mapValues(\.count).sorted { $0.key < $1.key }))"
+        )
         #expect(all.count >= 100)
     }
 

@@ -9,34 +9,41 @@ import Testing
 /// `lifeboat rebuild --app …`: several app registrations of the target share the writes (Graph's write quota is per
 /// app, throttling-limits.md), each signing in with its own credential, over HTTP against the served fake on 127.0.0.1.
 @Suite struct MultiAppRebuildTests {
-    static let clientIDs = ["0b4a6c1e-4d1f-4f7e-9a55-3f2f8e7c1d20", "5d1c7a2e-0f3b-4c55-8a9e-6b7d2e1f4a30", "9e8f7a6b-1c2d-4e3f-8a7b-0c1d2e3f4a5b"]
+    static let clientIDs = [
+        "0b4a6c1e-4d1f-4f7e-9a55-3f2f8e7c1d20", "5d1c7a2e-0f3b-4c55-8a9e-6b7d2e1f4a30", "9e8f7a6b-1c2d-4e3f-8a7b-0c1d2e3f4a5b",
+    ]
 
     @Test func threeAppsShareTheWritesAndTheCheckpointSaysWhichAppDidWhat() async throws {
         let directory = try TemporaryDirectory("apps")
         // Throttling on (with Graph's quotas, which a few hundred writes do not reach) so the fake counts writes per app.
         var profile = FakeTenantProfile.fast
         profile.throttling = FakeTenantProfile.Throttling(enabled: true)
-        let tenant = try FakeTenant(stateFile: directory.path("target.sqlite"), initialDomain: "contosodr.onmicrosoft.com", profile: profile)
+        let tenant = try FakeTenant(
+            stateFile: directory.path("target.sqlite"), initialDomain: "contosodr.onmicrosoft.com", profile: profile)
         for name in ["contoso.com", "fabrikam-labs.com", "eu.contoso.com"] { try await tenant.publishDNSRecord(for: name) }
         let secrets = Self.clientIDs.map { _ in "lifeboat-test-secret-\(UUID().uuidString)" }
         for (index, secret) in secrets.enumerated() where index < 2 {
             try Data((secret + "\n").utf8).write(to: directory.url.appendingPathComponent("app\(index + 1).secret"))
         }
-        let server = FakeTenantServer(tenant: tenant, applications: zip(Self.clientIDs, secrets).map {
-            AppRegistration(clientID: $0.0, secrets: [$0.1], roles: FakeTenantPermissions.defaultGrants)
-        })
+        let server = FakeTenantServer(
+            tenant: tenant,
+            applications: zip(Self.clientIDs, secrets).map {
+                AppRegistration(clientID: $0.0, secrets: [$0.1], roles: FakeTenantPermissions.defaultGrants)
+            })
         let port = try await server.start()
         let root = "http://127.0.0.1:\(port)"
         let state = directory.path("live.sqlite")
         func rebuild() async throws -> ProcessResult {
-            try await runLifeboat([
-                "rebuild", "--runbook", Fixtures.runbook("rebuild-new-tenant.yaml").path, "--snapshot", Fixtures.contoso.path, "--state", state,
-                "--graph-url", root, "--authority-url", root, "--tenant", tenant.tenantID, "--client-id", Self.clientIDs[0],
-                "--client-secret-file", directory.path("app1.secret"),
-                "--app", "\(Self.clientIDs[1]),secret-file=\(directory.path("app2.secret"))",
-                "--app", "\(Self.clientIDs[2]),secret-env=LIFEBOAT_TEST_APP3_SECRET",
-                "--confirm", tenant.initialDomain,
-            ], in: directory, environment: ["LIFEBOAT_TEST_APP3_SECRET": secrets[2]])
+            try await runLifeboat(
+                [
+                    "rebuild", "--runbook", Fixtures.runbook("rebuild-new-tenant.yaml").path, "--snapshot", Fixtures.contoso.path,
+                    "--state", state,
+                    "--graph-url", root, "--authority-url", root, "--tenant", tenant.tenantID, "--client-id", Self.clientIDs[0],
+                    "--client-secret-file", directory.path("app1.secret"),
+                    "--app", "\(Self.clientIDs[1]),secret-file=\(directory.path("app2.secret"))",
+                    "--app", "\(Self.clientIDs[2]),secret-env=LIFEBOAT_TEST_APP3_SECRET",
+                    "--confirm", tenant.initialDomain,
+                ], in: directory, environment: ["LIFEBOAT_TEST_APP3_SECRET": secrets[2]])
         }
         var result = try await rebuild()
         var approvals = 0
@@ -71,11 +78,12 @@ import Testing
     @Test func anAppWithoutACredentialOrWithASecretOnTheCommandLineIsRefused() async throws {
         let directory = try TemporaryDirectory("apps-refused")
         for app in ["\(Self.clientIDs[1])", "\(Self.clientIDs[1]),secret=hunter2", "\(Self.clientIDs[1]),secret-env=A,secret-file=B"] {
-            let result = try await runLifeboat([
-                "rebuild", "--runbook", Fixtures.runbook("rebuild-new-tenant.yaml").path, "--snapshot", Fixtures.contoso.path,
-                "--state", directory.path("x.sqlite"), "--graph-url", "http://127.0.0.1:9", "--authority-url", "http://127.0.0.1:9",
-                "--tenant", "t", "--client-id", Self.clientIDs[0], "--client-secret-env", "NONE", "--app", app,
-            ], in: directory)
+            let result = try await runLifeboat(
+                [
+                    "rebuild", "--runbook", Fixtures.runbook("rebuild-new-tenant.yaml").path, "--snapshot", Fixtures.contoso.path,
+                    "--state", directory.path("x.sqlite"), "--graph-url", "http://127.0.0.1:9", "--authority-url", "http://127.0.0.1:9",
+                    "--tenant", "t", "--client-id", Self.clientIDs[0], "--client-secret-env", "NONE", "--app", app,
+                ], in: directory)
             #expect(result.status != 0)
             #expect(result.stderr.contains("--app"), "\(result.stderr)")
             #expect(!result.stderr.contains("hunter2"))

@@ -86,8 +86,9 @@ import Testing
     func aRunThatLeavesSomethingBehindFails() async throws {
         let directory = try TemporaryDirectory("leak-check")
         // The probe's temporary directories go to this test's directory (TMPDIR), removed with it.
-        let result = try await runLifeboat(["--testing-library", "swift-testing", "--filter", "EndOfRunCheckTests/leakProbe"], in: directory,
-                                           environment: ["LIFEBOAT_LEAK_PROBE": "1"], executable: URL(fileURLWithPath: CommandLine.arguments[0]))
+        let result = try await runLifeboat(
+            ["--testing-library", "swift-testing", "--filter", "EndOfRunCheckTests/leakProbe"], in: directory,
+            environment: ["LIFEBOAT_LEAK_PROBE": "1"], executable: URL(fileURLWithPath: CommandLine.arguments[0]))
         #expect(result.status == 1, "\(result.stdout)\n\(result.stderr)")
         #expect(result.stderr.contains("error: test directory left behind: \(directory.url.path)/lifeboat-test-"), "\(result.stderr)")
         #expect(result.stderr.contains("error: child process still running at the end of the tests: "), "\(result.stderr)")
@@ -99,8 +100,9 @@ import Testing
     func leakProbe() throws {
         let directory = try TemporaryDirectory("leaked")
         _ = Unmanaged.passRetained(directory)
-        let child = try ChildProcess(["-c", "while kill -0 $PPID 2>/dev/null; do sleep 0.1; done"], executable: URL(fileURLWithPath: "/bin/sh"),
-                                     in: directory)
+        let child = try ChildProcess(
+            ["-c", "while kill -0 $PPID 2>/dev/null; do sleep 0.1; done"], executable: URL(fileURLWithPath: "/bin/sh"),
+            in: directory)
         _ = Unmanaged.passRetained(child)
     }
 }

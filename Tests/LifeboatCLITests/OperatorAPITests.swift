@@ -30,7 +30,8 @@ import Testing
     }
 
     func send(_ method: String, _ url: String, headers: [String: String] = [:], body: String? = nil) async throws -> HTTPResponse {
-        try await CurlTransport().send(HTTPRequest(method: method, url: url, headers: headers, body: body.map { Data($0.utf8) }, timeout: 10))
+        try await CurlTransport().send(
+            HTTPRequest(method: method, url: url, headers: headers, body: body.map { Data($0.utf8) }, timeout: 10))
     }
 
     @Test func withoutTheTokenOrAJSONBodyNothingIsDeleted() async throws {
@@ -41,12 +42,18 @@ import Testing
         // A web page's form post: text/plain, no token.
         let form = try await send("POST", "\(served.root)/_lifeboat/delete", headers: ["Content-Type": "text/plain"], body: purge)
         #expect(form.status == 401)
-        let wrong = try await send("POST", "\(served.root)/_lifeboat/delete", headers: ["Content-Type": "application/json", "Authorization": "Bearer 00"], body: purge)
+        let wrong = try await send(
+            "POST", "\(served.root)/_lifeboat/delete", headers: ["Content-Type": "application/json", "Authorization": "Bearer 00"],
+            body: purge)
         #expect(wrong.status == 401)
         let token = try String(contentsOfFile: served.tokenFile, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
-        let plain = try await send("POST", "\(served.root)/_lifeboat/delete", headers: ["Content-Type": "text/plain", "Authorization": "Bearer \(token)"], body: purge)
+        let plain = try await send(
+            "POST", "\(served.root)/_lifeboat/delete", headers: ["Content-Type": "text/plain", "Authorization": "Bearer \(token)"],
+            body: purge)
         #expect(plain.status == 415)
-        let notAnObject = try await send("POST", "\(served.root)/_lifeboat/dns", headers: ["Content-Type": "application/json", "Authorization": "Bearer \(token)"], body: "[1]")
+        let notAnObject = try await send(
+            "POST", "\(served.root)/_lifeboat/dns", headers: ["Content-Type": "application/json", "Authorization": "Bearer \(token)"],
+            body: "[1]")
         #expect(notAnObject.status == 400)
         let census = try await send("GET", "\(served.root)/_lifeboat/census")
         #expect(census.status == 401)
@@ -57,8 +64,9 @@ import Testing
         #expect(try JSONCoding.decode(health.body)["operatorTokenFile"]?.stringValue == served.tokenFile)
         #expect(!String(decoding: health.body, as: UTF8.self).contains(token))
 
-        let allowed = try await send("POST", "\(served.root)/_lifeboat/delete", headers: ["Content-Type": "application/json", "Authorization": "Bearer \(token)"],
-                                     body: #"{"collection": "users", "filter": "startswith(userPrincipalName,'amelia')"}"#)
+        let allowed = try await send(
+            "POST", "\(served.root)/_lifeboat/delete", headers: ["Content-Type": "application/json", "Authorization": "Bearer \(token)"],
+            body: #"{"collection": "users", "filter": "startswith(userPrincipalName,'amelia')"}"#)
         #expect(allowed.status == 200, "\(String(decoding: allowed.body, as: UTF8.self))")
         #expect(await served.tenant.objects(ofType: "user").count == users - 1)
         await served.server.stop()
@@ -68,8 +76,9 @@ import Testing
         let directory = try TemporaryDirectory("operator-cli")
         let served = try await serve(directory)
         let before = await served.tenant.objects(ofType: "user").count
-        let deleted = try await runLifeboat(["fake-tenant", "delete", "--url", served.root, "--type", "users", "--where", "startswith(userPrincipalName,'amelia')"],
-                                            in: directory)
+        let deleted = try await runLifeboat(
+            ["fake-tenant", "delete", "--url", served.root, "--type", "users", "--where", "startswith(userPrincipalName,'amelia')"],
+            in: directory)
         #expect(deleted.status == 0, "\(deleted.stderr)")
         #expect(await served.tenant.objects(ofType: "user").count == before - 1)
         let inspect = try await runLifeboat(["fake-tenant", "inspect", "--url", served.root], in: directory)
@@ -78,8 +87,9 @@ import Testing
         #expect(dns.status == 0, "\(dns.stderr)")
 
         try Data("not-the-token\n".utf8).write(to: URL(fileURLWithPath: directory.path("wrong.token")))
-        let refused = try await runLifeboat(["fake-tenant", "delete", "--url", served.root, "--type", "users", "--operator-token-file", directory.path("wrong.token")],
-                                            in: directory)
+        let refused = try await runLifeboat(
+            ["fake-tenant", "delete", "--url", served.root, "--type", "users", "--operator-token-file", directory.path("wrong.token")],
+            in: directory)
         #expect(refused.status == 2)
         #expect(refused.stderr.contains("needs the token"), "\(refused.stderr)")
         #expect(await served.tenant.objects(ofType: "user").count == before - 1)

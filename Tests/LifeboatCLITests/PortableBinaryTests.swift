@@ -24,8 +24,9 @@ import Testing
         #expect(copy.terminationStatus == 0)
         #expect(try FileManager.default.contentsOfDirectory(atPath: directory.url.path) == ["lifeboat"])
 
-        let run = try await runTabletop(state: "drill/contoso.sqlite", in: directory, ["--report", "drill/report.html", "--profile", "realistic"],
-                                        executable: binary)
+        let run = try await runTabletop(
+            state: "drill/contoso.sqlite", in: directory, ["--report", "drill/report.html", "--profile", "realistic"],
+            executable: binary)
         #expect(run.status == 0, "\(run.stderr)")
         let html = try String(contentsOf: directory.url.appendingPathComponent("drill/report.html"), encoding: .utf8)
         #expect(html.contains("@media print"))  // the compiled-in stylesheet

@@ -6,15 +6,19 @@ import Testing
 /// `status`, `report` and `idmap` open the checkpoint read-only: they never change a file, refuse one that is not a
 /// checkpoint untouched, and read a checkpoint nobody may write.
 @Suite struct ReadOnlyCommandTests {
-    static let readers: [[String]] = [["status"], ["status", "--json"], ["report", "--format", "json"], ["report", "--format", "html"],
-                                      ["idmap", "--format", "csv"], ["idmap", "--format", "json"]]
+    static let readers: [[String]] = [
+        ["status"], ["status", "--json"], ["report", "--format", "json"], ["report", "--format", "html"],
+        ["idmap", "--format", "csv"], ["idmap", "--format", "json"],
+    ]
 
     @Test func aForeignSQLiteDatabaseIsRefusedAndLeftByteIdentical() async throws {
         let directory = try TemporaryDirectory("foreign-db")
         let path = directory.path("other.sqlite")
         do {
             let other = try SQLiteConnection(path: path)
-            try other.execute("PRAGMA journal_mode=DELETE; CREATE TABLE invoices(id INTEGER PRIMARY KEY, total REAL); INSERT INTO invoices(total) VALUES (12.5);")
+            try other.execute(
+                "PRAGMA journal_mode=DELETE; CREATE TABLE invoices(id INTEGER PRIMARY KEY, total REAL); INSERT INTO invoices(total) VALUES (12.5);"
+            )
         }
         let before = try Data(contentsOf: URL(fileURLWithPath: path))
         let listing = try FileManager.default.contentsOfDirectory(atPath: directory.url.path).sorted()
@@ -69,7 +73,8 @@ import Testing
         #expect(run.status == 0, "\(run.stderr)")
         do {
             let db = try SQLiteConnection(path: state)
-            try db.execute("""
+            try db.execute(
+                """
                 UPDATE run SET record = json_set(record, '$.objectiveSeconds', 1e300), simulated_seconds = 9e999;
                 UPDATE stages SET simulated_start = -9e999, simulated_end = 9e999;
                 UPDATE simulated_waits SET seconds = 9e999;

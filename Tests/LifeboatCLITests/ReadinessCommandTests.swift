@@ -17,8 +17,11 @@ import Testing
         #expect(text.stdout.contains("fix: "))
 
         // Over the 8h objective: critical, exit 1; JSON carries every finding.
-        let json = try await runLifeboat(["readiness", "--runbook", Self.runbook, "--snapshot", Fixtures.contoso.path, "--format", "json",
-                                          "--estimated-rto", "9h"], in: directory)
+        let json = try await runLifeboat(
+            [
+                "readiness", "--runbook", Self.runbook, "--snapshot", Fixtures.contoso.path, "--format", "json",
+                "--estimated-rto", "9h",
+            ], in: directory)
         #expect(json.status == 1, "\(json.stderr)")
         let document = try JSONCoding.decode(Data(json.stdout.utf8))
         let findings = try #require(document["findings"]?.arrayValue)
@@ -27,8 +30,11 @@ import Testing
         #expect(findings.contains { $0["kind"]?.stringValue == "clientSecrets" })
 
         // A break-glass account that is not in the snapshot is critical.
-        let missing = try await runLifeboat(["readiness", "--runbook", Self.runbook, "--snapshot", Fixtures.contoso.path,
-                                             "--param", "breakGlass2=nobody@contoso.com"], in: directory)
+        let missing = try await runLifeboat(
+            [
+                "readiness", "--runbook", Self.runbook, "--snapshot", Fixtures.contoso.path,
+                "--param", "breakGlass2=nobody@contoso.com",
+            ], in: directory)
         #expect(missing.status == 1)
         #expect(missing.stdout.contains("CRITICAL [breakGlass]"))
 

@@ -36,12 +36,17 @@ import Testing
         let findings = try #require(document["readiness"]?["findings"]?.arrayValue)
         let kinds = findings.compactMap { $0["kind"]?.stringValue }
         #expect(Set(kinds).count == kinds.count)
-        #expect(findings.contains { $0["kind"]?.stringValue == "clientSecrets" && $0["severity"]?.stringValue == "warning" && $0["fix"]?.stringValue?.isEmpty == false })
+        #expect(
+            findings.contains {
+                $0["kind"]?.stringValue == "clientSecrets" && $0["severity"]?.stringValue == "warning"
+                    && $0["fix"]?.stringValue?.isEmpty == false
+            })
         let passwords = try #require(findings.first { $0["kind"]?.stringValue == "passwordsNotKept" })
         #expect(passwords["objectCount"]?.numberValue == 38)
         #expect(passwords["objects"]?.arrayValue?.count == 20)
 
-        let html = try await runLifeboat(["report", "--state", state, "--format", "html", "--out", directory.path("report.html")], in: directory)
+        let html = try await runLifeboat(
+            ["report", "--state", state, "--format", "html", "--out", directory.path("report.html")], in: directory)
         #expect(html.status == 0, "\(html.stderr)")
         let page = try String(contentsOfFile: directory.path("report.html"), encoding: .utf8)
         #expect(page.contains("process ended without a stop record (killed or crashed)"))
@@ -60,7 +65,8 @@ import Testing
         #expect(markdown.contains("## Verification"))
         #expect(!markdown.contains("No verify stage in this run"))
 
-        let paused = try await runTabletop(state: directory.path("p.sqlite"), in: directory, ["--pause-at-gates", "--report", directory.path("paused.json")])
+        let paused = try await runTabletop(
+            state: directory.path("p.sqlite"), in: directory, ["--pause-at-gates", "--report", directory.path("paused.json")])
         #expect(paused.status == 3)
         let document = try JSONCoding.decode(Data(contentsOf: URL(fileURLWithPath: directory.path("paused.json"))))
         #expect(document["run"]?["outcome"]?.stringValue == "paused-at-gate")

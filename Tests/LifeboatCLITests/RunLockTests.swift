@@ -29,7 +29,9 @@ import Testing
         #expect(workers.first?.status == 0, "\(workers.first?.stderr ?? "")")
         for other in results where !other.stdout.contains(marker) {
             if other.status == 2 {
-                #expect(other.stderr.contains("is in use by process ") || other.stderr.contains("is in use by another process"), "\(other.stderr)")
+                #expect(
+                    other.stderr.contains("is in use by process ") || other.stderr.contains("is in use by another process"),
+                    "\(other.stderr)")
                 #expect(other.stderr.contains("Nothing was written"), "\(other.stderr)")
                 #expect(!other.stderr.contains("SQLite error"), "\(other.stderr)")
             } else {
@@ -65,7 +67,9 @@ import Testing
         let killed = try await runTabletop(state: directory.path("drill.sqlite"), in: directory, ["--simulate-crash", "response:7@users"])
         #expect(killed.killedBySignal, "\(killed.stderr)")
 
-        let results = try await together(Self.processes) { try await runLifeboat(["resume", "--state", directory.path("drill.sqlite")], in: directory) }
+        let results = try await together(Self.processes) {
+            try await runLifeboat(["resume", "--state", directory.path("drill.sqlite")], in: directory)
+        }
         expectOneWorker(results, marker: "Resuming run ")
 
         let actual = try await picture(directory, state: "drill.sqlite")

@@ -22,7 +22,8 @@ import Testing
 
     @Test func aKillDuringUsersCreateResumesConvergesAndShowsOnTheTimeline() async throws {
         let directory = try TemporaryDirectory("scenario-kill")
-        let scenario = try write("""
+        let scenario = try write(
+            """
             lifeboat: 1
             name: laptop-dies
             runbook: \(Self.rebuild)
@@ -35,12 +36,16 @@ import Testing
         #expect(reference.status == 0, "\(reference.stderr)")
 
         let killed = try await runLifeboat(["tabletop", "--scenario", scenario, "--state", directory.path("drill.sqlite")], in: directory)
-        #expect(killed.killedBySignal && killed.status == SIGKILL, "expected SIGKILL, got \(killed.status): \(killed.stdout)\n\(killed.stderr)")
+        #expect(
+            killed.killedBySignal && killed.status == SIGKILL, "expected SIGKILL, got \(killed.status): \(killed.stdout)\n\(killed.stderr)")
         #expect(killed.stderr.contains("the operator's machine dies now"))
 
         // The same command resumes (the kill does not fire twice), and the scenario's downtime passes.
-        let resumed = try await runLifeboat(["tabletop", "--scenario", scenario, "--state", directory.path("drill.sqlite"), "--report",
-                                             directory.path("drill.md")], in: directory)
+        let resumed = try await runLifeboat(
+            [
+                "tabletop", "--scenario", scenario, "--state", directory.path("drill.sqlite"), "--report",
+                directory.path("drill.md"),
+            ], in: directory)
         #expect(resumed.status == 0, "\(resumed.stdout)\n\(resumed.stderr)")
         #expect(resumed.stdout.contains("RTO estimate:"))
 
@@ -75,14 +80,18 @@ import Testing
         // create-tenant: skip 30 minutes ahead, then Grace approves; security-defaults (issue 13: Security Defaults go off behind
         // a gate): approve; enable-ca: inject a storm, then approve as the operator.
         let input = "s 30m\na Grace Hopper\na\nf\n1\na\n"
-        let result = try await runTabletop(state: directory.path("drill.sqlite"), in: directory, ["--profile", "fast", "--pause-at-gates", "--prompt-from-stdin", "--operator-name", "Ada"], input: input)
+        let result = try await runTabletop(
+            state: directory.path("drill.sqlite"), in: directory,
+            ["--profile", "fast", "--pause-at-gates", "--prompt-from-stdin", "--operator-name", "Ada"], input: input)
         #expect(result.status == 0, "\(result.stdout)\n\(result.stderr)")
         #expect(result.stdout.contains("⏸ Gate create-tenant"))
         let events = try await CheckpointStore(path: directory.path("drill.sqlite")).events()
         let decisions = events.filter { $0.kind == "gate.decision" }
         #expect(decisions.map(\.stageID) == ["create-tenant", "create-tenant", "security-defaults", "enable-ca"])
         #expect(decisions[0].message == "Ada skipped the clock ahead by 30m 00s")
-        #expect(decisions[1].message.hasPrefix("Grace Hopper approved the gate after 2h 00m") && decisions[1].message.contains("entered by Ada"))
+        #expect(
+            decisions[1].message.hasPrefix("Grace Hopper approved the gate after 2h 00m") && decisions[1].message.contains("entered by Ada")
+        )
         #expect(decisions[2].message.hasPrefix("Ada approved the gate"))
         #expect(decisions[3].message.hasPrefix("Ada approved the gate"))
         #expect(decisions.allSatisfy { $0.simulatedSeconds != nil && !$0.at.isEmpty })
@@ -105,7 +114,8 @@ import Testing
 
     @Test func aBadScenarioIsRefusedWithItsLine() async throws {
         let directory = try TemporaryDirectory("bad-scenario")
-        let scenario = try write("""
+        let scenario = try write(
+            """
             lifeboat: 1
             runbook: \(Self.rebuild)
             snapshot: \(Fixtures.contoso.path)
@@ -121,7 +131,8 @@ import Testing
         #expect(result.stderr.contains("bad.yaml:6: events[0].at:"), "\(result.stderr)")
         #expect(!FileManager.default.fileExists(atPath: directory.path("drill.sqlite.fake-tenant.sqlite")))
 
-        let wrongStage = try write("""
+        let wrongStage = try write(
+            """
             lifeboat: 1
             runbook: \(Self.rebuild)
             snapshot: \(Fixtures.contoso.path)
@@ -129,7 +140,8 @@ import Testing
               - do: kill
                 stage: userz
             """, "stage.yaml", in: directory)
-        let refused = try await runLifeboat(["tabletop", "--scenario", wrongStage, "--state", directory.path("stage.sqlite")], in: directory)
+        let refused = try await runLifeboat(
+            ["tabletop", "--scenario", wrongStage, "--state", directory.path("stage.sqlite")], in: directory)
         #expect(refused.status == 2)
         #expect(refused.stderr.contains("stage.yaml:5: events[0].stage: the runbook has no stage `userz`"), "\(refused.stderr)")
         #expect(!FileManager.default.fileExists(atPath: directory.path("stage.sqlite.fake-tenant.sqlite")))
@@ -137,8 +149,11 @@ import Testing
 
     @Test func theInPlaceScenarioRecreatesThePurgedAdmin() async throws {
         let directory = try TemporaryDirectory("in-place")
-        let result = try await runLifeboat(["tabletop", "--scenario", Fixtures.runbook("scenarios/mass-deletion-in-place.yaml").path, "--state",
-                                            directory.path("drill.sqlite"), "--profile", "fast"], in: directory)
+        let result = try await runLifeboat(
+            [
+                "tabletop", "--scenario", Fixtures.runbook("scenarios/mass-deletion-in-place.yaml").path, "--state",
+                directory.path("drill.sqlite"), "--profile", "fast",
+            ], in: directory)
         #expect(result.status == 0, "\(result.stdout)\n\(result.stderr)")
         let tenant = try FakeTenant(stateFile: directory.path("drill.sqlite.fake-tenant.sqlite"))
         let users = await tenant.objects(ofType: "user")
@@ -153,7 +168,8 @@ import Testing
 
     @Test func whatIfPrintsHowTheRecoveryTimeGrows() async throws {
         let directory = try TemporaryDirectory("what-if-cli")
-        let result = try await runTabletop(state: directory.path("drill.sqlite"), in: directory, ["--profile", "fast", "--scale", "3x", "--apps", "2"])
+        let result = try await runTabletop(
+            state: directory.path("drill.sqlite"), in: directory, ["--profile", "fast", "--scale", "3x", "--apps", "2"])
         #expect(result.status == 0, "\(result.stdout)\n\(result.stderr)")
         #expect(result.stdout.contains("What-if: how the recovery time grows"))
         let rows = result.stdout.split(separator: "\n").filter { $0.hasPrefix("  1x") || $0.hasPrefix("  3x") }

@@ -10,8 +10,11 @@ import Testing
         let input = directory.url.appendingPathComponent("export")
         try ImportFixtures.writePowerShell(into: input)
         let snapshot = directory.path("snap")
-        let imported = try await runLifeboat(["snapshot", "import", "--from", "powershell-csv", input.path, "--out", snapshot,
-                                              "--captured-at", "2025-03-01T02:00:00Z"], in: directory)
+        let imported = try await runLifeboat(
+            [
+                "snapshot", "import", "--from", "powershell-csv", input.path, "--out", snapshot,
+                "--captured-at", "2025-03-01T02:00:00Z",
+            ], in: directory)
         #expect(imported.status == 0, "\(imported.stderr)")
         #expect(imported.stdout.contains("7  users"))
         #expect(imported.stdout.contains("user.otherMails [flattened]"))
@@ -22,8 +25,11 @@ import Testing
         #expect(verified.status == 0, "\(verified.stdout)\n\(verified.stderr)")
 
         // An imported snapshot has no parameters.yaml: the accounts come from a parameters file (issue 13 item 8, no Contoso defaults).
-        let plan = try await runLifeboat(["plan", "--runbook", Fixtures.runbook("rebuild-new-tenant.yaml").path, "--snapshot", snapshot,
-                                          "--params", Fixtures.contoso.appendingPathComponent("parameters.yaml").path], in: directory)
+        let plan = try await runLifeboat(
+            [
+                "plan", "--runbook", Fixtures.runbook("rebuild-new-tenant.yaml").path, "--snapshot", snapshot,
+                "--params", Fixtures.contoso.appendingPathComponent("parameters.yaml").path,
+            ], in: directory)
         #expect(plan.status == 0, "\(plan.stderr)")
         #expect(plan.stdout.contains("write operations"))
 
@@ -59,7 +65,9 @@ import Testing
         let imported = try await runLifeboat(["snapshot", "import", "--from", format, input.path, "--out", snapshot], in: directory)
         #expect(imported.status == 0, "\(imported.stderr)")
         let state = directory.path("drill.sqlite")
-        let run = try await runTabletop(state: state, in: directory, snapshot: snapshot, ["--profile", "fast", "--params", Fixtures.contoso.appendingPathComponent("parameters.yaml").path])
+        let run = try await runTabletop(
+            state: state, in: directory, snapshot: snapshot,
+            ["--profile", "fast", "--params", Fixtures.contoso.appendingPathComponent("parameters.yaml").path])
         #expect(run.status == 0, "\(run.stdout)\n\(run.stderr)")
         let status = try await runLifeboat(["status", "--state", state, "--json"], in: directory)
         let document = try JSONCoding.decode(Data(status.stdout.utf8))
@@ -73,16 +81,22 @@ import Testing
     @Test func badInputExitsWithTheLocation() async throws {
         let directory = try TemporaryDirectory("cli-import-bad")
         let input = directory.url.appendingPathComponent("export")
-        try ImportFixtures.writePowerShell(into: input, replacing: ["groups.csv": """
-            "Id","DisplayName","MailEnabled","SecurityEnabled","MailNickname"
-            "g1","SG","False","Perhaps","sg"
-            """])
-        let result = try await runLifeboat(["snapshot", "import", "--from", "powershell-csv", input.path, "--out", directory.path("snap")], in: directory)
+        try ImportFixtures.writePowerShell(
+            into: input,
+            replacing: [
+                "groups.csv": """
+                "Id","DisplayName","MailEnabled","SecurityEnabled","MailNickname"
+                "g1","SG","False","Perhaps","sg"
+                """
+            ])
+        let result = try await runLifeboat(
+            ["snapshot", "import", "--from", "powershell-csv", input.path, "--out", directory.path("snap")], in: directory)
         #expect(result.status == 2)
         #expect(result.stderr.contains("groups.csv:2: SecurityEnabled: \"Perhaps\" is not True or False"), "\(result.stderr)")
         #expect(!FileManager.default.fileExists(atPath: directory.path("snap")))
 
-        let unknown = try await runLifeboat(["snapshot", "import", "--from", "csv", input.path, "--out", directory.path("snap")], in: directory)
+        let unknown = try await runLifeboat(
+            ["snapshot", "import", "--from", "csv", input.path, "--out", directory.path("snap")], in: directory)
         #expect(unknown.status == 64)
     }
 }

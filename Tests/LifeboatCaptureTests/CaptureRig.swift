@@ -28,15 +28,18 @@ struct CaptureRig: TestStoppable {
     var server: FakeTenantServer { served.server }
     var root: String { served.root }
 
-    static func start(certificate: TestCertificate? = nil, tokenLifetime: Int = 3599, clock: VirtualClock? = nil) async throws -> CaptureRig {
+    static func start(certificate: TestCertificate? = nil, tokenLifetime: Int = 3599, clock: VirtualClock? = nil) async throws -> CaptureRig
+    {
         let directory = try TemporaryDirectory("capture")
         let source = try Snapshot.load(from: Fixtures.contoso)
-        let tenant = try FakeTenant(stateFile: nil, tenantID: source.manifest.sourceTenantId,
-                                    initialDomain: try #require(source.manifest.sourceInitialDomain), profile: .fast)
+        let tenant = try FakeTenant(
+            stateFile: nil, tenantID: source.manifest.sourceTenantId,
+            initialDomain: try #require(source.manifest.sourceInitialDomain), profile: .fast)
         try await tenant.importSnapshot(source)
         let certificates = try certificate.map { [try RegisteredCertificate(pem: $0.certificatePEM)] } ?? []
         let served = try await ServedFakeTenant.start(
-            tenant, applications: [AppRegistration(clientID: clientID, secrets: [secret], certificates: certificates)], tokenLifetime: tokenLifetime,
+            tenant, applications: [AppRegistration(clientID: clientID, secrets: [secret], certificates: certificates)],
+            tokenLifetime: tokenLifetime,
             now: { clock?.instant ?? Date() })
         return CaptureRig(directory: directory, source: source, served: served, transport: try CurlTransport(), clock: clock)
     }
@@ -48,8 +51,9 @@ struct CaptureRig: TestStoppable {
     var endpoints: GraphEndpoints { GraphEndpoints(graphURL: root, authorityURL: root) }
 
     func credentials(_ credential: ClientCredentials.Credential) -> ClientCredentials {
-        ClientCredentials(tenant: tenant.tenantID, clientID: Self.clientID, credential: credential, endpoints: endpoints, transport: transport,
-                          clock: clock ?? SystemClock())
+        ClientCredentials(
+            tenant: tenant.tenantID, clientID: Self.clientID, credential: credential, endpoints: endpoints, transport: transport,
+            clock: clock ?? SystemClock())
     }
 
     func secretCredentials() throws -> ClientCredentials {
@@ -58,12 +62,15 @@ struct CaptureRig: TestStoppable {
 
     /// A Graph client over `transport` (libcurl unless a test wraps it).
     func client(tokens: ClientCredentials, transport: (any HTTPTransport)? = nil) -> GraphClient {
-        GraphClient(baseURL: endpoints.baseURL, transport: transport ?? self.transport, clock: clock ?? SystemClock(), tokens: tokens,
-                    retry: RetryPolicy(maxTransientAttempts: 3, initialBackoff: 0.01, maxBackoff: 0.05))
+        GraphClient(
+            baseURL: endpoints.baseURL, transport: transport ?? self.transport, clock: clock ?? SystemClock(), tokens: tokens,
+            retry: RetryPolicy(maxTransientAttempts: 3, initialBackoff: 0.01, maxBackoff: 0.05))
     }
 
-    func capture(_ client: GraphClient, into name: String, base: URL? = nil, signingKey: SnapshotSigningKey? = nil,
-                 progress: ProgressLog = ProgressLog()) async throws -> Snapshot {
+    func capture(
+        _ client: GraphClient, into name: String, base: URL? = nil, signingKey: SnapshotSigningKey? = nil,
+        progress: ProgressLog = ProgressLog()
+    ) async throws -> Snapshot {
         let output = directory.url.appendingPathComponent(name)
         let capture = SnapshotCapture(graph: client) { progress.append($0) }
         _ = try await capture.capture(CaptureOptions(output: output, base: base, signingKey: signingKey, toolVersion: "lifeboat tests"))
@@ -136,7 +143,9 @@ enum SnapshotComparison {
     static let relationships: Set<String> = ["members", "owners", "federatedIdentityCredentials"]
 
     /// `extras` says which objects only `captured` may hold (the tenant's own built-ins).
-    static func differences(_ expected: Snapshot, _ captured: Snapshot, extras: (ObjectType, JSONObject) -> Bool = { _, _ in false }) -> [String] {
+    static func differences(_ expected: Snapshot, _ captured: Snapshot, extras: (ObjectType, JSONObject) -> Bool = { _, _ in false })
+        -> [String]
+    {
         var problems: [String] = []
         for type in ObjectType.allCases {
             let left = objects(expected, type), right = objects(captured, type)
@@ -179,10 +188,17 @@ enum SnapshotComparison {
         for key in Set(left.keys).union(right.keys).sorted() {
             let a = left[key] ?? .null, b = right[key] ?? .null
             if relationships.contains(key) {
-                let ids = { (value: JSONValue) in Set((value.arrayValue ?? []).map { "\($0["@odata.type"]?.stringValue ?? "")|\($0["id"]?.stringValue ?? JSONCoding.string($0))" }) }
+                let ids = { (value: JSONValue) in
+                    Set(
+                        (value.arrayValue ?? []).map {
+                            "\($0["@odata.type"]?.stringValue ?? "")|\($0["id"]?.stringValue ?? JSONCoding.string($0))"
+                        })
+                }
                 if ids(a) != ids(b) { problems.append("\(key): \(ids(a).sorted()) ≠ \(ids(b).sorted())") }
             } else if key == "manager" {
-                if a["id"] != b["id"] || a["@odata.type"] != b["@odata.type"] { problems.append("manager: \(JSONCoding.string(a)) ≠ \(JSONCoding.string(b))") }
+                if a["id"] != b["id"] || a["@odata.type"] != b["@odata.type"] {
+                    problems.append("manager: \(JSONCoding.string(a)) ≠ \(JSONCoding.string(b))")
+                }
             } else if a != b {
                 problems.append("\(key): \(JSONCoding.string(a)) ≠ \(JSONCoding.string(b))")
             }

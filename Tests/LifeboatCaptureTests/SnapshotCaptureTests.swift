@@ -32,8 +32,11 @@ func tenantBuiltIns(_ type: ObjectType, _ object: JSONObject) -> Bool {
         let capturedUnitMembers: Int = captured.administrativeUnits.map(\.members.count).reduce(0, +)
         let sourceUnitMembers: Int = rig.source.administrativeUnits.map(\.members.count).reduce(0, +)
         #expect(capturedUnitMembers == sourceUnitMembers)
-        #expect(Set(captured.roleAssignments.map(\.directoryScopeId)) == ["/", "/administrativeUnits/e041eb2a-f9ff-45b4-a70d-49ea7ca611b3",
-                                                                         "/64c08d17-7782-4ceb-a734-741cc7d92c89"])
+        #expect(
+            Set(captured.roleAssignments.map(\.directoryScopeId)) == [
+                "/", "/administrativeUnits/e041eb2a-f9ff-45b4-a70d-49ea7ca611b3",
+                "/64c08d17-7782-4ceb-a734-741cc7d92c89",
+            ])
         // The manifest: every collection with its count, the delta links listed too.
         #expect(captured.manifest.sourceTenantId == rig.source.manifest.sourceTenantId)
         #expect(captured.manifest.sourceInitialDomain == "contoso.onmicrosoft.com")
@@ -121,33 +124,49 @@ func tenantBuiltIns(_ type: ObjectType, _ object: JSONObject) -> Bool {
         // a manager), a new group with members, a member added, a deleted group (itself a nested member).
         let users = Dictionary(rig.source.users.map { ($0.displayName, $0.id) }, uniquingKeysWith: { first, _ in first })
         let groups = Dictionary(rig.source.groups.map { ($0.displayName, $0.id) }, uniquingKeysWith: { first, _ in first })
-        let created = try await graph.send(GraphRequest("POST", "/users", body: [
-            "accountEnabled": true, "displayName": "Noah Fischer", "mailNickname": "noah.fischer", "userPrincipalName": "noah.fischer@contoso.com",
-            "passwordProfile": ["password": "Temp-Pa55-word!", "forceChangePasswordNextSignIn": true],
-        ])).object["id"]?.stringValue
+        let created = try await graph.send(
+            GraphRequest(
+                "POST", "/users",
+                body: [
+                    "accountEnabled": true, "displayName": "Noah Fischer", "mailNickname": "noah.fischer",
+                    "userPrincipalName": "noah.fischer@contoso.com",
+                    "passwordProfile": ["password": "Temp-Pa55-word!", "forceChangePasswordNextSignIn": true],
+                ])
+        ).object["id"]?.stringValue
         let newUser = try #require(created)
         let renamed = try #require(rig.source.users.first { $0.manager != nil && !$0.displayName.hasPrefix("Amelia") })
         _ = try await graph.send(GraphRequest("PATCH", "/users/\(renamed.id)", body: ["jobTitle": "Head of Recovery"]))
-        let managerOfMany = try #require(rig.source.users.first { candidate in
-            rig.source.users.contains { $0.manager?.id == candidate.id } && candidate.id != renamed.id && candidate.manager != nil
-        })
-        _ = try await graph.send(GraphRequest("PUT", "/users/\(newUser)/manager/$ref",
-                                              body: ["@odata.id": .string("\(graph.baseURL)/users/\(renamed.id)")]))
+        let managerOfMany = try #require(
+            rig.source.users.first { candidate in
+                rig.source.users.contains { $0.manager?.id == candidate.id } && candidate.id != renamed.id && candidate.manager != nil
+            })
+        _ = try await graph.send(
+            GraphRequest(
+                "PUT", "/users/\(newUser)/manager/$ref",
+                body: ["@odata.id": .string("\(graph.baseURL)/users/\(renamed.id)")]))
         _ = try await graph.send(GraphRequest("DELETE", "/users/\(managerOfMany.id)"))
-        let newGroup = try #require(try await graph.send(GraphRequest("POST", "/groups", body: [
-            "displayName": "SG-Recovery-Team", "mailEnabled": false, "mailNickname": "sg-recovery", "securityEnabled": true,
-            "members@odata.bind": [.string("\(graph.baseURL)/directoryObjects/\(newUser)")],
-            "owners@odata.bind": [.string("\(graph.baseURL)/directoryObjects/\(renamed.id)")],
-        ])).object["id"]?.stringValue)
+        let newGroup = try #require(
+            try await graph.send(
+                GraphRequest(
+                    "POST", "/groups",
+                    body: [
+                        "displayName": "SG-Recovery-Team", "mailEnabled": false, "mailNickname": "sg-recovery", "securityEnabled": true,
+                        "members@odata.bind": [.string("\(graph.baseURL)/directoryObjects/\(newUser)")],
+                        "owners@odata.bind": [.string("\(graph.baseURL)/directoryObjects/\(renamed.id)")],
+                    ])
+            ).object["id"]?.stringValue)
         let finance = try #require(groups["SG-Finance"])
-        _ = try await graph.send(GraphRequest("POST", "/groups/\(finance)/members/$ref",
-                                              body: ["@odata.id": .string("\(graph.baseURL)/directoryObjects/\(newUser)")]))
+        _ = try await graph.send(
+            GraphRequest(
+                "POST", "/groups/\(finance)/members/$ref",
+                body: ["@odata.id": .string("\(graph.baseURL)/directoryObjects/\(newUser)")]))
         let legal = try #require(groups["SG-Legal"])
         _ = try await graph.send(GraphRequest("DELETE", "/groups/\(legal)"))
         #expect(users.count == 40)
 
         let progress = ProgressLog()
-        let tuesday = try await rig.capture(graph, into: "tuesday", base: rig.directory.url.appendingPathComponent("monday"), progress: progress)
+        let tuesday = try await rig.capture(
+            graph, into: "tuesday", base: rig.directory.url.appendingPathComponent("monday"), progress: progress)
         let full = try await rig.capture(graph, into: "tuesday-full")
         // The incremental snapshot is exactly what a full capture reads now.
         #expect(SnapshotComparison.differences(full, tuesday) == [])
@@ -166,7 +185,8 @@ func tenantBuiltIns(_ type: ObjectType, _ object: JSONObject) -> Bool {
         #expect(groupLine.changed == 2 && groupLine.removed == 1, "\(groupLine)")
 
         // A second incremental capture with no changes in between changes nothing.
-        let wednesday = try await rig.capture(graph, into: "wednesday", base: rig.directory.url.appendingPathComponent("tuesday"), progress: ProgressLog())
+        let wednesday = try await rig.capture(
+            graph, into: "wednesday", base: rig.directory.url.appendingPathComponent("tuesday"), progress: ProgressLog())
         #expect(SnapshotComparison.differences(tuesday, wednesday) == [])
         await rig.stop()
     }
@@ -179,7 +199,8 @@ func tenantBuiltIns(_ type: ObjectType, _ object: JSONObject) -> Bool {
         try JSONCoding.encodePretty(manifest).write(to: other.appendingPathComponent("manifest.json"))
         let capture = SnapshotCapture(graph: rig.client(tokens: try rig.secretCredentials()))
         let error = await #expect(throws: CaptureError.self) {
-            _ = try await capture.capture(CaptureOptions(output: rig.directory.url.appendingPathComponent("snap"), base: other, toolVersion: "test"))
+            _ = try await capture.capture(
+                CaptureOptions(output: rig.directory.url.appendingPathComponent("snap"), base: other, toolVersion: "test"))
         }
         #expect(error?.problem.contains("00000000-1111-2222-3333-444444444444") == true)
         #expect(!FileManager.default.fileExists(atPath: rig.directory.path("snap")))

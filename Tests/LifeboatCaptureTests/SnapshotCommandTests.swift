@@ -16,10 +16,11 @@ import Testing
         let other = try await runLifeboat(["snapshot", "keygen", "--out", "other"], in: work)
         #expect(other.status == 0)
 
-        let capture = try await runLifeboat([
-            "snapshot", "capture", "--graph-url", rig.root, "--authority-url", rig.root, "--tenant", rig.tenant.tenantID,
-            "--client-id", CaptureRig.clientID, "--client-secret-file", secretFile, "--out", "snap", "--sign-key", "signing.key",
-        ], in: work)
+        let capture = try await runLifeboat(
+            [
+                "snapshot", "capture", "--graph-url", rig.root, "--authority-url", rig.root, "--tenant", rig.tenant.tenantID,
+                "--client-id", CaptureRig.clientID, "--client-secret-file", secretFile, "--out", "snap", "--sign-key", "signing.key",
+            ], in: work)
         #expect(capture.status == 0, "\(capture.stderr)")
         #expect(capture.stdout.contains("users: 40"))
         #expect(capture.stdout.contains("groups: 14"))
@@ -43,10 +44,11 @@ import Testing
         #expect(tampered.stderr.contains("users.json"))
 
         // An incremental capture from a base that no longer verifies is refused before it writes anything.
-        let incremental = try await runLifeboat([
-            "snapshot", "capture", "--graph-url", rig.root, "--authority-url", rig.root, "--tenant", rig.tenant.tenantID,
-            "--client-id", CaptureRig.clientID, "--client-secret-file", secretFile, "--out", "snap2", "--incremental", "--base", "snap",
-        ], in: work)
+        let incremental = try await runLifeboat(
+            [
+                "snapshot", "capture", "--graph-url", rig.root, "--authority-url", rig.root, "--tenant", rig.tenant.tenantID,
+                "--client-id", CaptureRig.clientID, "--client-secret-file", secretFile, "--out", "snap2", "--incremental", "--base", "snap",
+            ], in: work)
         #expect(incremental.status == 2)
         #expect(!FileManager.default.fileExists(atPath: work.path("snap2")))
         await rig.stop()

@@ -36,7 +36,9 @@ struct Tampering: Sendable, CustomTestStringConvertible {
             try Data("{\"value\": []}".utf8).write(to: snapshot.appendingPathComponent("evil.json"))
         },
         Tampering(name: "a file changed and the manifest re-sealed", blamedFile: "manifest.json") { snapshot in
-            try Fixtures.rewrite("roleAssignments.json", in: snapshot) { Data(String(decoding: $0, as: UTF8.self).replacingOccurrences(of: "\"/\"", with: "\"/administrativeUnits/x\"").utf8) }
+            try Fixtures.rewrite("roleAssignments.json", in: snapshot) {
+                Data(String(decoding: $0, as: UTF8.self).replacingOccurrences(of: "\"/\"", with: "\"/administrativeUnits/x\"").utf8)
+            }
         },
         Tampering(name: "signed by another key", blamedFile: SnapshotSignature.fileName) { snapshot in
             try SnapshotSignature.sign(directory: snapshot, privateKey: SnapshotSignature.generateKey())
@@ -121,7 +123,8 @@ struct Tampering: Sendable, CustomTestStringConvertible {
         let (intactURL, intactKey) = try signedContoso(other)
         let intact = try Snapshot.load(from: intactURL)
         try SnapshotSignature.verify(intact, publicKey: intactKey.publicKey)
-        let statement = SnapshotSignature.custodyStatement(directory: intactURL, verifiedKey: intactKey.publicKey, manifestSHA256: intact.manifestSHA256)
+        let statement = SnapshotSignature.custodyStatement(
+            directory: intactURL, verifiedKey: intactKey.publicKey, manifestSHA256: intact.manifestSHA256)
         #expect(statement.contains("SHA-256 \(intact.manifestSHA256)"))
     }
 

@@ -19,8 +19,9 @@ import Testing
 
         for method in ["POST", "PATCH", "PUT", "DELETE"] {
             let body = try JSONCoding.encode(["displayName": "Lifeboat ✓", "n": 1] as JSONValue)
-            let response = try await transport.send(HTTPRequest(
-                method: method, url: server.rootURL + "/v1.0/echo", headers: ["Content-Type": "application/json"], body: body))
+            let response = try await transport.send(
+                HTTPRequest(
+                    method: method, url: server.rootURL + "/v1.0/echo", headers: ["Content-Type": "application/json"], body: body))
             let echo = try JSONCoding.decode(response.body)
             #expect(echo["method"]?.stringValue == method)
             #expect(echo["contentType"]?.stringValue == "application/json")
@@ -90,7 +91,10 @@ import Testing
         }
     }
 
-    @Test(arguments: ["http://192.0.2.10/v1.0/users", "http://graph.microsoft.com/v1.0/users", "ftp://127.0.0.1/x", "http://127.0.0.1.example.com/x", "users"])
+    @Test(arguments: [
+        "http://192.0.2.10/v1.0/users", "http://graph.microsoft.com/v1.0/users", "ftp://127.0.0.1/x", "http://127.0.0.1.example.com/x",
+        "users",
+    ])
     func refusesPlainHTTPToAnyOtherHostBeforeSending(_ url: String) async throws {
         let transport = try CurlTransport()
         await #expect(throws: TransportRefusal.self) {
@@ -161,14 +165,19 @@ import Testing
     func verifiesThePeerAndTrustsOnlyTheConfiguredBundle() async throws {
         let directory = try TemporaryDirectory("tls")
         let key = directory.path("key.pem"), certificate = directory.path("cert.pem")
-        let generate = try await runLifeboat(["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", key, "-out", certificate, "-days", "1",
-                                              "-subj", "/CN=localhost", "-addext", "subjectAltName=IP:127.0.0.1,DNS:localhost"],
-                                             in: directory, executable: URL(fileURLWithPath: Self.openssl))
+        let generate = try await runLifeboat(
+            [
+                "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", key, "-out", certificate, "-days", "1",
+                "-subj", "/CN=localhost", "-addext", "subjectAltName=IP:127.0.0.1,DNS:localhost",
+            ],
+            in: directory, executable: URL(fileURLWithPath: Self.openssl))
         #expect(generate.status == 0, "\(generate.stderr)")
 
         // `openssl s_server` ignores SIGTERM: withChildProcess kills it, awaits it and checks it is gone before the test ends.
-        try await withChildProcess(["s_server", "-accept", "127.0.0.1:0", "-cert", certificate, "-key", key, "-www"],
-                                   executable: URL(fileURLWithPath: Self.openssl), in: directory) { server in
+        try await withChildProcess(
+            ["s_server", "-accept", "127.0.0.1:0", "-cert", certificate, "-key", key, "-www"],
+            executable: URL(fileURLWithPath: Self.openssl), in: directory
+        ) { server in
             // Polls the child's output for its port (at most 5 s): how long openssl takes to start is not under the test's control.
             var port: Int?
             for _ in 0..<500 where port == nil && server.isRunning {
@@ -179,7 +188,9 @@ import Testing
             let url = "https://127.0.0.1:\(try #require(port))/"
 
             let untrusting = try CurlTransport()
-            let error = await #expect(throws: TransportFailure.self) { _ = try await untrusting.send(HTTPRequest(method: "GET", url: url, timeout: 5)) }
+            let error = await #expect(throws: TransportFailure.self) {
+                _ = try await untrusting.send(HTTPRequest(method: "GET", url: url, timeout: 5))
+            }
             guard case .notSent(let reason) = error else {
                 Issue.record("expected notSent, got \(String(describing: error))")
                 return

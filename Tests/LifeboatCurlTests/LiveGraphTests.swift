@@ -33,7 +33,8 @@ struct CapturingLogHandler: LogHandler {
 
     func log(event: LogEvent) {
         let merged = metadata.merging(event.metadata ?? [:]) { $1 }
-        capture.append("\(event.level) \(event.message) \(merged.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " "))")
+        capture.append(
+            "\(event.level) \(event.message) \(merged.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " "))")
     }
 }
 
@@ -50,14 +51,18 @@ struct LiveSetup {
     }
 
     func credentials(_ credential: ClientCredentials.Credential, logger: Logger? = nil) -> ClientCredentials {
-        ClientCredentials(tenant: server.settings.tenant, clientID: server.settings.clientID, credential: credential,
-                          endpoints: endpoints, transport: transport, logger: logger)
+        ClientCredentials(
+            tenant: server.settings.tenant, clientID: server.settings.clientID, credential: credential,
+            endpoints: endpoints, transport: transport, logger: logger)
     }
 
-    func client(tokens: (any AccessTokenProvider)?, governor: ThroughputGovernor? = nil, logger: Logger? = nil,
-                clock: any GraphClock = SystemClock()) -> GraphClient {
-        GraphClient(baseURL: endpoints.baseURL, transport: transport, clock: clock, tokens: tokens,
-                    retry: RetryPolicy(initialBackoff: 0.05, maxBackoff: 2), governor: governor, logger: logger)
+    func client(
+        tokens: (any AccessTokenProvider)?, governor: ThroughputGovernor? = nil, logger: Logger? = nil,
+        clock: any GraphClock = SystemClock()
+    ) -> GraphClient {
+        GraphClient(
+            baseURL: endpoints.baseURL, transport: transport, clock: clock, tokens: tokens,
+            retry: RetryPolicy(initialBackoff: 0.05, maxBackoff: 2), governor: governor, logger: logger)
     }
 }
 
@@ -137,7 +142,8 @@ func secretSettings(_ secret: String, lifetime: Int = 3600) -> GraphTestServer.S
 
         // A certificate the server does not know is refused.
         let stranger = try TestCertificate.generate()
-        let refused = live.credentials(.certificate(try ClientCertificate(privateKeyPEM: stranger.privateKeyPEM, certificatePEM: stranger.certificatePEM)))
+        let refused = live.credentials(
+            .certificate(try ClientCertificate(privateKeyPEM: stranger.privateKeyPEM, certificatePEM: stranger.certificatePEM)))
         let error = await #expect(throws: GraphError.self) { _ = try await refused.accessToken() }
         #expect(error?.code == "invalid_client")
         await live.server.stop()
@@ -148,9 +154,10 @@ func secretSettings(_ secret: String, lifetime: Int = 3600) -> GraphTestServer.S
         // point (lifetime − margin, at least half the lifetime), not after a real wait. The server's tokens live 600 s.
         let live = try await LiveSetup(secretSettings(secret, lifetime: 600))
         let clock = SteppedClock()
-        let tokens = ClientCredentials(tenant: live.server.settings.tenant, clientID: live.server.settings.clientID,
-                                       credential: .secret(try .environment("S", in: ["S": secret])), endpoints: live.endpoints,
-                                       transport: live.transport, clock: clock)
+        let tokens = ClientCredentials(
+            tenant: live.server.settings.tenant, clientID: live.server.settings.clientID,
+            credential: .secret(try .environment("S", in: ["S": secret])), endpoints: live.endpoints,
+            transport: live.transport, clock: clock)
         let first = try await tokens.accessToken()
         await clock.advance(299)
         #expect(try await tokens.accessToken() == first)
@@ -200,9 +207,12 @@ func secretSettings(_ secret: String, lifetime: Int = 3600) -> GraphTestServer.S
         let client = live.client(tokens: tokens, logger: capture.logger("lifeboat.graph"))
         _ = try await client.list("/users")
         let password = "Initial-P@ss-" + UUID().uuidString.prefix(8)
-        let echoed = try await client.send(GraphRequest("POST", "/echo", body: [
-            "displayName": "Adele", "passwordProfile": ["password": .string(password), "forceChangePasswordNextSignIn": true],
-        ]))
+        let echoed = try await client.send(
+            GraphRequest(
+                "POST", "/echo",
+                body: [
+                    "displayName": "Adele", "passwordProfile": ["password": .string(password), "forceChangePasswordNextSignIn": true],
+                ]))
         #expect(echoed.object["body"]?["passwordProfile"]?["password"]?.stringValue == password)
         live.server.revokeTokens()
         _ = try await client.get("/users/u1")
@@ -293,8 +303,10 @@ func secretSettings(_ secret: String, lifetime: Int = 3600) -> GraphTestServer.S
         await governed.server.stop()
 
         let ratio = Double(counters.quotaThrottled) / Double(counters.quotaAccepted + counters.quotaThrottled)
-        print("governor: \(requests) writes, quota 30/4 s: ungoverned \(baselineThrottled) 429s in \(String(format: "%.1f", baseline)) s; "
-              + "governed \(counters.quotaThrottled) 429s of \(counters.quotaAccepted + counters.quotaThrottled) requests (ratio \(String(format: "%.3f", ratio))) in \(String(format: "%.1f", paced)) s")
+        print(
+            "governor: \(requests) writes, quota 30/4 s: ungoverned \(baselineThrottled) 429s in \(String(format: "%.1f", baseline)) s; "
+                + "governed \(counters.quotaThrottled) 429s of \(counters.quotaAccepted + counters.quotaThrottled) requests (ratio \(String(format: "%.3f", ratio))) in \(String(format: "%.1f", paced)) s"
+        )
         // An ungoverned client that sent everything within one window must have hit the quota (on a heavily loaded
         // machine it may be too slow to reach it, which proves nothing either way), and the governed one meets fewer.
         // How few depends on how late requests reach the server under load (the governor admits each window's burst

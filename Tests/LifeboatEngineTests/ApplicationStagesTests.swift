@@ -30,21 +30,28 @@ enum AppsFixture {
                 guard var app = apps[index].objectValue else { continue }
                 switch app["id"]?.stringValue {
                 case expensesAPI?:
-                    app["owners"] = [["@odata.type": "#microsoft.graph.user", "id": .string(priya)],
-                                     ["@odata.type": "#microsoft.graph.user", "id": .string(arjun)]]
+                    app["owners"] = [
+                        ["@odata.type": "#microsoft.graph.user", "id": .string(priya)],
+                        ["@odata.type": "#microsoft.graph.user", "id": .string(arjun)],
+                    ]
                 case expensesWeb?:
-                    app["keyCredentials"] = [[
-                        "customKeyIdentifier": "B9E2C1A0F00D", "displayName": "CN=expenses-web-signing", "endDateTime": "2027-06-01T00:00:00Z",
-                        "key": .string(Data("public key of expenses-web".utf8).base64EncodedString()),
-                        "keyId": "0e6a4bd5-0b0c-4b8e-9f35-5d8b2f3b7d11", "startDateTime": "2025-06-01T00:00:00Z",
-                        "type": "AsymmetricX509Cert", "usage": "Verify",
-                    ]]
+                    app["keyCredentials"] = [
+                        [
+                            "customKeyIdentifier": "B9E2C1A0F00D", "displayName": "CN=expenses-web-signing",
+                            "endDateTime": "2027-06-01T00:00:00Z",
+                            "key": .string(Data("public key of expenses-web".utf8).base64EncodedString()),
+                            "keyId": "0e6a4bd5-0b0c-4b8e-9f35-5d8b2f3b7d11", "startDateTime": "2025-06-01T00:00:00Z",
+                            "type": "AsymmetricX509Cert", "usage": "Verify",
+                        ]
+                    ]
                 case hrDaemon?:
-                    app["federatedIdentityCredentials"] = [[
-                        "name": "github-payroll-main", "issuer": "https://token.actions.githubusercontent.com",
-                        "subject": "repo:contoso/payroll-sync:ref:refs/heads/main", "audiences": ["api://AzureADTokenExchange"],
-                        "description": "Deploys from GitHub Actions",
-                    ]]
+                    app["federatedIdentityCredentials"] = [
+                        [
+                            "name": "github-payroll-main", "issuer": "https://token.actions.githubusercontent.com",
+                            "subject": "repo:contoso/payroll-sync:ref:refs/heads/main", "audiences": ["api://AzureADTokenExchange"],
+                            "description": "Deploys from GitHub Actions",
+                        ]
+                    ]
                 default: break
                 }
                 apps[index] = .object(app)
@@ -69,9 +76,13 @@ enum AppsFixture {
 
 extension TabletopDrill {
     /// An executor whose writes matching `drop` lose their response every `every`-th time (after the tenant applied them).
-    func executor(droppingEvery every: Int, where drop: @escaping @Sendable (HTTPRequest) -> Bool, counting matched: WriteCounter = WriteCounter()) -> Executor {
-        executor(transport: SelectiveDrops(dropping: FakeTenantTransport(tenant: tenant, dropResponses: DroppedResponses(every: every)),
-                                           passing: FakeTenantTransport(tenant: tenant), when: drop, matched: matched))
+    func executor(
+        droppingEvery every: Int, where drop: @escaping @Sendable (HTTPRequest) -> Bool, counting matched: WriteCounter = WriteCounter()
+    ) -> Executor {
+        executor(
+            transport: SelectiveDrops(
+                dropping: FakeTenantTransport(tenant: tenant, dropResponses: DroppedResponses(every: every)),
+                passing: FakeTenantTransport(tenant: tenant), when: drop, matched: matched))
     }
 }
 
@@ -82,7 +93,9 @@ struct SelectiveDrops: HTTPTransport {
     let when: @Sendable (HTTPRequest) -> Bool
     let matched: WriteCounter
 
-    init(dropping: FakeTenantTransport, passing: FakeTenantTransport, when: @escaping @Sendable (HTTPRequest) -> Bool, matched: WriteCounter) {
+    init(
+        dropping: FakeTenantTransport, passing: FakeTenantTransport, when: @escaping @Sendable (HTTPRequest) -> Bool, matched: WriteCounter
+    ) {
         self.dropping = dropping
         self.passing = passing
         self.when = when
@@ -116,9 +129,12 @@ struct AppPicture: Equatable, CustomStringConvertible {
         let apps = await tenant.objects(ofType: "application")
         let principals = await tenant.objects(ofType: "servicePrincipal")
         var names: [String: String] = [:]  // any id or appId → natural key
-        for user in await tenant.objects(ofType: "user") { names[user["id"]?.stringValue ?? ""] = "user:" + (user["userPrincipalName"]?.stringValue ?? "?") }
+        for user in await tenant.objects(ofType: "user") {
+            names[user["id"]?.stringValue ?? ""] = "user:" + (user["userPrincipalName"]?.stringValue ?? "?")
+        }
         for group in await tenant.objects(ofType: "group") {
-            names[group["id"]?.stringValue ?? ""] = "group:" + (group["uniqueName"]?.stringValue ?? group["displayName"]?.stringValue ?? "?")
+            names[group["id"]?.stringValue ?? ""] =
+                "group:" + (group["uniqueName"]?.stringValue ?? group["displayName"]?.stringValue ?? "?")
         }
         for app in apps {
             let key = "app:" + (app["uniqueName"]?.stringValue ?? "?")
@@ -146,22 +162,27 @@ struct AppPicture: Equatable, CustomStringConvertible {
             let key = n(id)
             keys.append(key)
             let uris = (app["identifierUris"]?.stringArray ?? []).map { n($0) }.sorted().joined(separator: ",")
-            let access = (app["requiredResourceAccess"]?.arrayValue ?? []).map { n($0["resourceAppId"]?.stringValue) + "[" + ids($0["resourceAccess"]?.arrayValue, "id") + "]" }
-                .sorted().joined(separator: ",")
-            let preAuthorized = (app["api"]?["preAuthorizedApplications"]?.arrayValue ?? []).map { n($0["appId"]?.stringValue) }.sorted().joined(separator: ",")
+            let access = (app["requiredResourceAccess"]?.arrayValue ?? []).map {
+                n($0["resourceAppId"]?.stringValue) + "[" + ids($0["resourceAccess"]?.arrayValue, "id") + "]"
+            }
+            .sorted().joined(separator: ",")
+            let preAuthorized = (app["api"]?["preAuthorizedApplications"]?.arrayValue ?? []).map { n($0["appId"]?.stringValue) }.sorted()
+                .joined(separator: ",")
             let owners = await tenant.relationship("owners", of: id).map { n($0) }.sorted().joined(separator: ",")
             let credentials = await tenant.relationship("federatedIdentityCredentials", of: id).count
-            lines.append("\(key) roles=\(ids(app["appRoles"]?.arrayValue, "id")) scopes=\(ids(app["api"]?["oauth2PermissionScopes"]?.arrayValue, "id")) "
-                + "uris=\(uris) access=\(access) preAuthorized=\(preAuthorized) keys=\(ids(app["keyCredentials"]?.arrayValue, "keyId")) "
-                + "secrets=\(app["passwordCredentials"]?.arrayValue?.count ?? 0) fic=\(credentials) owners=\(owners)")
+            lines.append(
+                "\(key) roles=\(ids(app["appRoles"]?.arrayValue, "id")) scopes=\(ids(app["api"]?["oauth2PermissionScopes"]?.arrayValue, "id")) "
+                    + "uris=\(uris) access=\(access) preAuthorized=\(preAuthorized) keys=\(ids(app["keyCredentials"]?.arrayValue, "keyId")) "
+                    + "secrets=\(app["passwordCredentials"]?.arrayValue?.count ?? 0) fic=\(credentials) owners=\(owners)")
         }
         for principal in principals {
             let id = principal["id"]?.stringValue ?? ""
             let key = n(id)
             keys.append(key)
             let owners = await tenant.relationship("owners", of: id).map { n($0) }.sorted().joined(separator: ",")
-            lines.append("\(key) enabled=\(principal["accountEnabled"]?.boolValue ?? true) required=\(principal["appRoleAssignmentRequired"]?.boolValue ?? false) "
-                + "tags=\(principal["tags"]?.stringArray?.joined(separator: ",") ?? "") owners=\(owners)")
+            lines.append(
+                "\(key) enabled=\(principal["accountEnabled"]?.boolValue ?? true) required=\(principal["appRoleAssignmentRequired"]?.boolValue ?? false) "
+                    + "tags=\(principal["tags"]?.stringArray?.joined(separator: ",") ?? "") owners=\(owners)")
             for assignment in await tenant.relationship("appRoleAssignedTo", of: id) {
                 guard let object = await tenant.directoryObject(assignment) else { continue }
                 let line = "assignment \(n(object["principalId"]?.stringValue)) → \(key) role=\(object["appRoleId"]?.stringValue ?? "")"
@@ -170,7 +191,8 @@ struct AppPicture: Equatable, CustomStringConvertible {
             }
         }
         for grant in await tenant.objects(ofType: "oauth2PermissionGrant") {
-            let line = "grant \(n(grant["clientId"]?.stringValue)) → \(n(grant["resourceId"]?.stringValue)) \(grant["consentType"]?.stringValue ?? "") "
+            let line =
+                "grant \(n(grant["clientId"]?.stringValue)) → \(n(grant["resourceId"]?.stringValue)) \(grant["consentType"]?.stringValue ?? "") "
                 + "\(n(grant["principalId"]?.stringValue)) scope=\(grant["scope"]?.stringValue ?? "")"
             keys.append(line.components(separatedBy: " scope=")[0])
             lines.append(line)
@@ -226,7 +248,10 @@ extension FakeTenant {
         // api://{oldAppId} now names the new appId.
         #expect(api["identifierUris"]?.stringArray == ["api://\(apiAppID)"])
         // References between restored apps point at new appIds; Microsoft Graph's stays.
-        #expect(Set(web["requiredResourceAccess"]?.arrayValue?.compactMap { $0["resourceAppId"]?.stringValue } ?? []) == [AppsFixture.graphAppID, apiAppID])
+        #expect(
+            Set(web["requiredResourceAccess"]?.arrayValue?.compactMap { $0["resourceAppId"]?.stringValue } ?? []) == [
+                AppsFixture.graphAppID, apiAppID,
+            ])
         #expect(daemon["requiredResourceAccess"]?.arrayValue?.compactMap { $0["resourceAppId"]?.stringValue } == [apiAppID])
         #expect(api["api"]?["preAuthorizedApplications"]?.arrayValue?.compactMap { $0["appId"]?.stringValue } == [webAppID])
         // The certificate whose key was captured came back; the federated credential too; owners of the app.
@@ -254,10 +279,13 @@ extension FakeTenant {
         let assignments = await drill.tenant.objects(ofType: "appRoleAssignment")
         #expect(assignments.count == snapshot.appRoleAssignments.count)
         for assignment in snapshot.appRoleAssignments {
-            let principal = try #require(idMap.newID(for: assignment.principalId)), resource = try #require(idMap.newID(for: assignment.resourceId))
-            #expect(assignments.filter {
-                $0["principalId"]?.stringValue == principal && $0["resourceId"]?.stringValue == resource && $0["appRoleId"]?.stringValue == assignment.appRoleId
-            }.count == 1, "assignment \(assignment.id)")
+            let principal = try #require(idMap.newID(for: assignment.principalId)),
+                resource = try #require(idMap.newID(for: assignment.resourceId))
+            #expect(
+                assignments.filter {
+                    $0["principalId"]?.stringValue == principal && $0["resourceId"]?.stringValue == resource
+                        && $0["appRoleId"]?.stringValue == assignment.appRoleId
+                }.count == 1, "assignment \(assignment.id)")
         }
         // Every consent grant exists once, remapped, with the same scope.
         let grants = await drill.tenant.objects(ofType: "oauth2PermissionGrant")
@@ -265,39 +293,51 @@ extension FakeTenant {
         for grant in snapshot.oauth2PermissionGrants {
             let client = try #require(idMap.newID(for: grant.clientId)), resource = try #require(idMap.newID(for: grant.resourceId))
             let principal = grant.principalId.flatMap(idMap.newID(for:))
-            #expect(grants.filter {
-                $0["clientId"]?.stringValue == client && $0["resourceId"]?.stringValue == resource && $0["consentType"]?.stringValue == grant.consentType
-                    && $0["principalId"]?.stringValue == principal && $0["scope"]?.stringValue == grant.scope
-            }.count == 1, "grant \(grant.id)")
+            #expect(
+                grants.filter {
+                    $0["clientId"]?.stringValue == client && $0["resourceId"]?.stringValue == resource
+                        && $0["consentType"]?.stringValue == grant.consentType
+                        && $0["principalId"]?.stringValue == principal && $0["scope"]?.stringValue == grant.scope
+                }.count == 1, "grant \(grant.id)")
         }
 
         // What could not come back is a follow-up with something to do.
         let followUps = try await drill.store.followUps().map(\.followUp)
-        #expect(followUps.contains { $0.category == "client-secret" && $0.message.contains("prod-appservice-2025") && $0.message.contains("Xq8") })
-        #expect(followUps.contains { $0.category == "certificate" && $0.message.contains("CN=hr-sync-daemon.contoso.com") && $0.action.contains("re-upload") })
+        #expect(
+            followUps.contains {
+                $0.category == "client-secret" && $0.message.contains("prod-appservice-2025") && $0.message.contains("Xq8")
+            })
+        #expect(
+            followUps.contains {
+                $0.category == "certificate" && $0.message.contains("CN=hr-sync-daemon.contoso.com") && $0.action.contains("re-upload")
+            })
         #expect(!followUps.contains { $0.category == "certificate" && $0.message.contains("expenses-web-signing") })
     }
 
     @Test func issueSecretsWritesOneNewSecretPerOldOneToA0600File() async throws {
         let directory = try TemporaryDirectory("secrets")
         let secretsFile = directory.path("app-secrets.csv")
-        let runbook = try String(contentsOf: Self.rebuild, encoding: .utf8).replacingOccurrences(of: """
-                kind: apps.create
-                title: Recreate application registrations
-            """, with: """
-                kind: apps.create
-                title: Recreate application registrations
-                options:
-                  issueSecrets: true
-                  secretsFile: \(secretsFile)
-            """)
+        let runbook = try String(contentsOf: Self.rebuild, encoding: .utf8).replacingOccurrences(
+            of: """
+                    kind: apps.create
+                    title: Recreate application registrations
+                """,
+            with: """
+                    kind: apps.create
+                    title: Recreate application registrations
+                    options:
+                      issueSecrets: true
+                      secretsFile: \(secretsFile)
+                """)
         #expect(runbook.contains("issueSecrets"))
         try runbook.write(toFile: directory.path("runbook.yaml"), atomically: true, encoding: .utf8)
-        let drill = try await Drill("secrets", in: directory, runbook: directory.path("runbook.yaml"),
-                                    snapshot: try AppsFixture.snapshot(in: directory))
+        let drill = try await Drill(
+            "secrets", in: directory, runbook: directory.path("runbook.yaml"),
+            snapshot: try AppsFixture.snapshot(in: directory))
         #expect(try await drill.executor().run() == .completed)
 
-        let web = try #require(await drill.tenant.objects(ofType: "application").first { $0["displayName"]?.stringValue == "Contoso Expenses Web" })
+        let web = try #require(
+            await drill.tenant.objects(ofType: "application").first { $0["displayName"]?.stringValue == "Contoso Expenses Web" })
         #expect(web["passwordCredentials"]?.arrayValue?.compactMap { $0["displayName"]?.stringValue } == ["prod-appservice-2025"])
         let attributes = try FileManager.default.attributesOfItem(atPath: secretsFile)
         #expect((attributes[.posixPermissions] as? NSNumber)?.intValue == 0o600)
@@ -313,13 +353,18 @@ extension FakeTenant {
         #expect(followUps.contains { $0.category == "client-secret" && $0.message.contains("reissued") })
 
         // Lost responses of the addPassword cannot be repaired silently: no second secret, a follow-up instead.
-        let again = try await Drill("secrets-lost", in: directory, runbook: directory.path("runbook.yaml"),
-                                    snapshot: directory.url.appendingPathComponent("snapshot"))
+        let again = try await Drill(
+            "secrets-lost", in: directory, runbook: directory.path("runbook.yaml"),
+            snapshot: directory.url.appendingPathComponent("snapshot"))
         try? FileManager.default.removeItem(atPath: secretsFile)
         #expect(try await again.executor(droppingEvery: 1) { $0.url.hasSuffix("/addPassword") }.run() == .completed)
-        let webAgain = try #require(await again.tenant.objects(ofType: "application").first { $0["displayName"]?.stringValue == "Contoso Expenses Web" })
+        let webAgain = try #require(
+            await again.tenant.objects(ofType: "application").first { $0["displayName"]?.stringValue == "Contoso Expenses Web" })
         #expect(webAgain["passwordCredentials"]?.arrayValue?.count == 1)
-        #expect(try await again.store.followUps().contains { $0.followUp.category == "client-secret" && $0.followUp.message.contains("never arrived") })
+        #expect(
+            try await again.store.followUps().contains {
+                $0.followUp.category == "client-secret" && $0.followUp.message.contains("never arrived")
+            })
     }
 
     /// A malicious admin purges the apps of a tenant whose users and groups survive: apps-and-consents, from a snapshot of
@@ -340,7 +385,8 @@ extension FakeTenant {
             apps.append(.object(app))
         }
         var principals: [JSONObject] = []
-        for var principal in await tenant.objects(ofType: "servicePrincipal") where principal["appOwnerOrganizationId"]?.stringValue == tenant.tenantID {
+        for var principal in await tenant.objects(ofType: "servicePrincipal")
+        where principal["appOwnerOrganizationId"]?.stringValue == tenant.tenantID {
             let owners = await tenant.relationship("owners", of: principal["id"]!.stringValue!)
             if !owners.isEmpty { principal["owners"] = .array(owners.map { ["@odata.type": "#microsoft.graph.user", "id": .string($0)] }) }
             principals.append(principal)
@@ -352,18 +398,22 @@ extension FakeTenant {
         ]
         try JSONCoding.encode(JSONValue.object(["value": .array(apps)])).write(to: capture.appendingPathComponent("applications.json"))
         for (name, objects) in files {
-            try JSONCoding.encode(JSONValue.object(["value": .array(objects.map(JSONValue.object))])).write(to: capture.appendingPathComponent(name))
+            try JSONCoding.encode(JSONValue.object(["value": .array(objects.map(JSONValue.object))])).write(
+                to: capture.appendingPathComponent(name))
         }
-        _ = try Snapshot.writeManifest(in: capture, sourceTenantId: tenant.tenantID, sourceInitialDomain: tenant.initialDomain,
-                                       capturedAt: Date(), toolVersion: "test")
+        _ = try Snapshot.writeManifest(
+            in: capture, sourceTenantId: tenant.tenantID, sourceInitialDomain: tenant.initialDomain,
+            capturedAt: Date(), toolVersion: "test")
         let before = await AppPicture.of(tenant)
 
         // The incident: apps and their enterprise apps are deleted for good.
-        try await tenant.delete(ids: (apps.compactMap { $0["id"]?.stringValue }) + principals.compactMap { $0["id"]?.stringValue }, purge: true)
+        try await tenant.delete(
+            ids: (apps.compactMap { $0["id"]?.stringValue }) + principals.compactMap { $0["id"]?.stringValue }, purge: true)
         #expect(await tenant.objects(ofType: "application").isEmpty)
 
-        let restore = try await Drill("restore", in: directory, tenant: tenant, clock: rebuilt.clock, runbook: "apps-and-consents.yaml",
-                                      snapshot: capture)
+        let restore = try await Drill(
+            "restore", in: directory, tenant: tenant, clock: rebuilt.clock, runbook: "apps-and-consents.yaml",
+            snapshot: capture)
         #expect(try await restore.executor().run() == .completed)
         let snapshot = restore.snapshot
         let idMap = IDMap(try await restore.store.idMapEntries())
@@ -374,14 +424,18 @@ extension FakeTenant {
             var found: [JSONObject] = []
             for id in await tenant.relationship("appRoleAssignedTo", of: resource) {
                 if let object = await tenant.directoryObject(id), object["principalId"]?.stringValue == principal,
-                   object["appRoleId"]?.stringValue == assignment.appRoleId { found.append(object) }
+                    object["appRoleId"]?.stringValue == assignment.appRoleId
+                {
+                    found.append(object)
+                }
             }
             #expect(found.count == 1, "\(assignment.properties["principalDisplayName"]?.stringValue ?? assignment.id)")
         }
         let grants = await tenant.objects(ofType: "oauth2PermissionGrant")
         for grant in snapshot.oauth2PermissionGrants {
             let client = try #require(idMap.newID(for: grant.clientId))
-            #expect(grants.filter { $0["clientId"]?.stringValue == client && $0["principalId"]?.stringValue == grant.principalId }.count == 1)
+            #expect(
+                grants.filter { $0["clientId"]?.stringValue == client && $0["principalId"]?.stringValue == grant.principalId }.count == 1)
         }
         #expect(!(try await restore.store.followUps()).contains { $0.followUp.category == "unresolved-reference" })
         // Apps, owners and enterprise apps look as they did, except for the secret that could not come back.
@@ -392,7 +446,8 @@ extension FakeTenant {
     }
 
     @Test func issueSecretsWithoutAFileIsRefusedBeforeAnything() throws {
-        let runbook = try Runbook.parse("""
+        let runbook = try Runbook.parse(
+            """
             name: x
             stages:
               - id: apps
@@ -416,18 +471,20 @@ extension FakeTenant {
             return path.removingPercentEncoding ?? path
         }
 
-        static let all: [LostWrites] = [1, 2].flatMap { every in [
-            LostWrites(kind: "apps.create", every: every) {
-                let path = path($0)
-                return path.hasPrefix("/applications(uniqueName") || path.hasSuffix("/federatedIdentityCredentials")
-                    || ($0.method == "PATCH" && path.hasPrefix("/applications/"))
-            },
-            LostWrites(kind: "apps.link", every: every) { $0.method == "PATCH" && path($0).hasPrefix("/applications/") },
-            LostWrites(kind: "servicePrincipals.create", every: every) { path($0).hasPrefix("/servicePrincipals(") },
-            LostWrites(kind: "apps.owners", every: every) { path($0).hasSuffix("/owners/$ref") && !path($0).hasPrefix("/groups") },
-            LostWrites(kind: "appRoleAssignments.create", every: every) { path($0).hasSuffix("/appRoleAssignedTo") },
-            LostWrites(kind: "oauth2Grants.create", every: every) { path($0).hasPrefix("/oauth2PermissionGrants") },
-        ] }
+        static let all: [LostWrites] = [1, 2].flatMap { every in
+            [
+                LostWrites(kind: "apps.create", every: every) {
+                    let path = path($0)
+                    return path.hasPrefix("/applications(uniqueName") || path.hasSuffix("/federatedIdentityCredentials")
+                        || ($0.method == "PATCH" && path.hasPrefix("/applications/"))
+                },
+                LostWrites(kind: "apps.link", every: every) { $0.method == "PATCH" && path($0).hasPrefix("/applications/") },
+                LostWrites(kind: "servicePrincipals.create", every: every) { path($0).hasPrefix("/servicePrincipals(") },
+                LostWrites(kind: "apps.owners", every: every) { path($0).hasSuffix("/owners/$ref") && !path($0).hasPrefix("/groups") },
+                LostWrites(kind: "appRoleAssignments.create", every: every) { path($0).hasSuffix("/appRoleAssignedTo") },
+                LostWrites(kind: "oauth2Grants.create", every: every) { path($0).hasPrefix("/oauth2PermissionGrants") },
+            ]
+        }
     }
 
     @Test(arguments: LostWrites.all)

@@ -7,7 +7,8 @@ import Testing
     @Test func aSecondLockIsRefusedNamingTheHolderAndFreedWhenReleased() throws {
         let directory = try TemporaryDirectory("lock")
         let checkpoint = directory.path("run.sqlite")
-        var first: CheckpointLock? = try CheckpointLock(checkpoint: checkpoint, host: "ops-1", now: Date(timeIntervalSince1970: 1_800_000_000))
+        var first: CheckpointLock? = try CheckpointLock(
+            checkpoint: checkpoint, host: "ops-1", now: Date(timeIntervalSince1970: 1_800_000_000))
         #expect(first != nil)
         let failure = try #require(throws: CheckpointLock.Failure.self) { _ = try CheckpointLock(checkpoint: checkpoint, host: "ops-2") }
         guard case .held(let named, let holder) = failure else { Issue.record("\(failure)"); return }
@@ -23,7 +24,8 @@ import Testing
 
     @Test func aSymbolicLinkAsTheLockFileIsRefused() throws {
         let directory = try TemporaryDirectory("lock-link")
-        try FileManager.default.createSymbolicLink(atPath: directory.path("run.sqlite.lock"), withDestinationPath: directory.path("elsewhere"))
+        try FileManager.default.createSymbolicLink(
+            atPath: directory.path("run.sqlite.lock"), withDestinationPath: directory.path("elsewhere"))
         let failure = try #require(throws: CheckpointLock.Failure.self) { _ = try CheckpointLock(checkpoint: directory.path("run.sqlite")) }
         #expect(failure.description.contains("symbolic link"))
         #expect(!FileManager.default.fileExists(atPath: directory.path("elsewhere")))

@@ -12,10 +12,12 @@ import Testing
         // Two failures recorded the way the executor records them, in two stages.
         let users = try await drill.store.allOperations(stageID: "users").prefix(2)
         let groups = try await drill.store.allOperations(stageID: "groups").prefix(1)
-        try await drill.store.recordCompletions(users.map { .failed($0.planned, code: "Request_BadRequest", message: "refused", requestID: "r-1") },
-                                                stageID: "users", simulatedSeconds: nil)
-        try await drill.store.recordCompletions(groups.map { .failed($0.planned, code: "Authorization_RequestDenied", message: "denied", requestID: nil) },
-                                                stageID: "groups", simulatedSeconds: nil)
+        try await drill.store.recordCompletions(
+            users.map { .failed($0.planned, code: "Request_BadRequest", message: "refused", requestID: "r-1") },
+            stageID: "users", simulatedSeconds: nil)
+        try await drill.store.recordCompletions(
+            groups.map { .failed($0.planned, code: "Authorization_RequestDenied", message: "denied", requestID: nil) },
+            stageID: "groups", simulatedSeconds: nil)
 
         let everything = try await drill.store.allOperations()
         let failed = try await drill.store.failedOperations()

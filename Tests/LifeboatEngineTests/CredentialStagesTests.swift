@@ -24,11 +24,15 @@ import Testing
             for index in users.indices {
                 let upn = users[index]["userPrincipalName"]?.stringValue ?? ""
                 if upn == "amelia.hart@contoso.com" {
-                    users[index]["assignedLicenses"] = [["skuId": .string(e5), "disabledPlans": []], ["skuId": .string(ems), "disabledPlans": []],
-                                                        ["skuId": .string(visio), "disabledPlans": []]]
-                    users[index]["licenseAssignmentStates"] = [["skuId": .string(e5), "assignedByGroup": nil, "state": "Active"],
-                                                               ["skuId": .string(ems), "assignedByGroup": "102bf73c-c3e9-4723-abc6-661814733822", "state": "Active"],
-                                                               ["skuId": .string(visio), "assignedByGroup": nil, "state": "Active"]]
+                    users[index]["assignedLicenses"] = [
+                        ["skuId": .string(e5), "disabledPlans": []], ["skuId": .string(ems), "disabledPlans": []],
+                        ["skuId": .string(visio), "disabledPlans": []],
+                    ]
+                    users[index]["licenseAssignmentStates"] = [
+                        ["skuId": .string(e5), "assignedByGroup": nil, "state": "Active"],
+                        ["skuId": .string(ems), "assignedByGroup": "102bf73c-c3e9-4723-abc6-661814733822", "state": "Active"],
+                        ["skuId": .string(visio), "assignedByGroup": nil, "state": "Active"],
+                    ]
                 } else if index == 5 {
                     users[index]["assignedLicenses"] = [["skuId": .string(e5), "disabledPlans": []]]
                     users[index]["usageLocation"] = nil
@@ -38,32 +42,33 @@ import Testing
             return (try? JSONCoding.encode(JSONValue.object(json))) ?? data
         }
         try """
-            lifeboat: 1
-            name: credentials
-            stages:
-              - id: users
-                kind: users.create
-                options:
-                  upnDomainMap:
-                    contoso.com: ${target.initialDomain}
-                    eu.contoso.com: ${target.initialDomain}
-                    fabrikam-labs.com: ${target.initialDomain}
-                    contoso.onmicrosoft.com: ${target.initialDomain}
-              - id: licenses
-                kind: licenses.assign
-              - id: passes
-                kind: users.accessPasses
-                options:
-                  users: [amelia.hart@contoso.com]
-                  secretsFile: \(directory.path("passes.csv"))
-                  lifetime: 4h
-            """.write(toFile: directory.path("runbook.yaml"), atomically: true, encoding: .utf8)
+        lifeboat: 1
+        name: credentials
+        stages:
+          - id: users
+            kind: users.create
+            options:
+              upnDomainMap:
+                contoso.com: ${target.initialDomain}
+                eu.contoso.com: ${target.initialDomain}
+                fabrikam-labs.com: ${target.initialDomain}
+                contoso.onmicrosoft.com: ${target.initialDomain}
+          - id: licenses
+            kind: licenses.assign
+          - id: passes
+            kind: users.accessPasses
+            options:
+              users: [amelia.hart@contoso.com]
+              secretsFile: \(directory.path("passes.csv"))
+              lifetime: 4h
+        """.write(toFile: directory.path("runbook.yaml"), atomically: true, encoding: .utf8)
         let clock = VirtualClock()
         let tenant = try FakeTenant(stateFile: nil, initialDomain: "contosodr.onmicrosoft.com", clock: { clock.instant })
         try await tenant.addSubscribedSku(skuId: e5, skuPartNumber: "SPE_E5", units: 10)
         try await tenant.addSubscribedSku(skuId: ems, skuPartNumber: "EMS", units: 10)
-        return try await TabletopDrill(name, in: directory, tenant: tenant, clock: clock, runbook: directory.path("runbook.yaml"), snapshot: copy,
-                                       parameters: [:])
+        return try await TabletopDrill(
+            name, in: directory, tenant: tenant, clock: clock, runbook: directory.path("runbook.yaml"), snapshot: copy,
+            parameters: [:])
     }
 
     func user(_ upnPrefix: String, in tenant: FakeTenant) async -> JSONObject? {
@@ -97,12 +102,15 @@ import Testing
         let setup = try await Self.setup("licenses-ambiguous")
         // Every third write is applied and its response lost: the ambiguous case.
         let outcome = try await setup.executor(dropEvery: 3).run()
-        let failures = try await setup.store.operations(stageID: "passes", state: .failed) + setup.store.operations(stageID: "licenses", state: .failed)
+        let failures =
+            try await setup.store.operations(stageID: "passes", state: .failed)
+            + setup.store.operations(stageID: "licenses", state: .failed)
         #expect(outcome == .completed, "\(failures)")
         let amelia = try #require(await user("amelia.hart", in: setup.tenant))
         #expect((amelia["assignedLicenses"]?.arrayValue ?? []).count == 1)
         let id = try #require(amelia["id"]?.stringValue)
-        let methods = await setup.tenant.handle(HTTPRequest(method: "GET", url: FakeTenantTransport.baseURL + "/users/\(id)/authentication/temporaryAccessPassMethods"))
+        let methods = await setup.tenant.handle(
+            HTTPRequest(method: "GET", url: FakeTenantTransport.baseURL + "/users/\(id)/authentication/temporaryAccessPassMethods"))
         #expect(try JSONCoding.decode(methods.body)["value"]?.arrayValue?.count == 1)
         // The licence unit was consumed once.
         let skus = await setup.tenant.handle(HTTPRequest(method: "GET", url: FakeTenantTransport.baseURL + "/subscribedSkus"))

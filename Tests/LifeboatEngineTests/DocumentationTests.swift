@@ -20,13 +20,18 @@ import Testing
 
     @Test func theReadmeIsAFrontDoorNotTheManual() throws {
         let size = try Data(contentsOf: Fixtures.repositoryRoot.appendingPathComponent("README.md")).count
-        #expect(size <= Self.readmeLimit, "README.md is \(size) bytes, over \(Self.readmeLimit): move detail into a page under Docs/ and link it")
+        #expect(
+            size <= Self.readmeLimit,
+            "README.md is \(size) bytes, over \(Self.readmeLimit): move detail into a page under Docs/ and link it")
     }
 
     /// CI (`.ci/run`) runs the README's test command, and the first command is the one people try: both stay as written.
     @Test func theReadmeKeepsTheTwoCommands() throws {
         let readme = try Self.text("README.md")
-        #expect(readme.contains("\nswift run lifeboat tabletop --runbook Runbooks/rebuild-new-tenant.yaml --snapshot Examples/contoso --state drill/contoso.sqlite --report drill/report.html\n"))
+        #expect(
+            readme.contains(
+                "\nswift run lifeboat tabletop --runbook Runbooks/rebuild-new-tenant.yaml --snapshot Examples/contoso --state drill/contoso.sqlite --report drill/report.html\n"
+            ))
         #expect(readme.contains("# Run the test suite\nswift test\n"))
         #expect(try Self.text(".ci/run").contains("\nswift test\n"))
     }
@@ -46,7 +51,8 @@ import Testing
                     continue
                 }
                 if parts.count == 2, target.hasSuffix(".md") {
-                    let anchors = Set(try Self.text(target).split(separator: "\n").filter { $0.hasPrefix("#") }.map { Self.anchor(String($0)) })
+                    let anchors = Set(
+                        try Self.text(target).split(separator: "\n").filter { $0.hasPrefix("#") }.map { Self.anchor(String($0)) })
                     if !anchors.contains(parts[1]) { broken.append("\(file): \(link) (no heading #\(parts[1]) in \(target))") }
                 }
             }
@@ -59,9 +65,11 @@ import Testing
         let committed = (try? Self.text(StageKindReference.path)) ?? ""
         let generated = StageKindReference.markdown()
         if committed != generated {
-            let old = committed.split(separator: "\n", omittingEmptySubsequences: false), new = generated.split(separator: "\n", omittingEmptySubsequences: false)
+            let old = committed.split(separator: "\n", omittingEmptySubsequences: false),
+                new = generated.split(separator: "\n", omittingEmptySubsequences: false)
             let line = (0..<min(old.count, new.count)).first { old[$0] != new[$0] } ?? min(old.count, new.count)
-            Issue.record("""
+            Issue.record(
+                """
                 \(StageKindReference.path) is out of date with the stage specs (first difference at line \(line + 1)); regenerate it:
                 \(StageKindReference.regenerateCommand)
                 """)
@@ -84,9 +92,10 @@ import Testing
     /// GitHub's anchor for a heading line: lower-cased, punctuation other than `-` and `_` dropped, spaces to `-`.
     static func anchor(_ heading: String) -> String {
         let title = heading.drop { $0 == "#" }.trimmingCharacters(in: .whitespaces).lowercased()
-        return String(title.compactMap { character -> Character? in
-            if character == " " { return "-" }
-            return character.isLetter || character.isNumber || character == "-" || character == "_" ? character : nil
-        })
+        return String(
+            title.compactMap { character -> Character? in
+                if character == " " { return "-" }
+                return character.isLetter || character.isNumber || character == "-" || character == "_" ? character : nil
+            })
     }
 }

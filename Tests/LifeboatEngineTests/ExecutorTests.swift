@@ -3,6 +3,7 @@ import LifeboatEngine
 import LifeboatFakeTenant
 import LifeboatGraph
 import LifeboatRunbook
+import LifeboatSQLite
 import LifeboatSnapshot
 import LifeboatTestSupport
 import Testing
@@ -24,7 +25,9 @@ typealias Drill = TabletopDrill
         let groups = await drill.tenant.objects(ofType: "group").filter { $0["uniqueName"] != "lifeboat-recovery-admins" }
         #expect(users.count == restorable.count)
         #expect(groups.count == snapshot.groups.count)
-        #expect(idMap.entries.values.filter { $0.objectType == .user || $0.objectType == .group }.count == restorable.count + snapshot.groups.count)
+        #expect(
+            idMap.entries.values.filter { $0.objectType == .user || $0.objectType == .group }.count == restorable.count
+                + snapshot.groups.count)
         #expect(await TenantPicture.of(drill.tenant).duplicates.isEmpty)
 
         // Every user is there by its mapped UPN, with its new id in the map.
@@ -73,7 +76,8 @@ typealias Drill = TabletopDrill
         let entries = try await second.store.idMapEntries()
         // The recovery admins' group (temporaryAccessPass.enable) is no snapshot object and has no ID-map entry.
         #expect(picture.groups["group:lifeboat-recovery-admins"] == 1)
-        #expect(entries.filter { $0.objectType == .user || $0.objectType == .group }.count == picture.users.count + picture.groups.count - 1)
+        #expect(
+            entries.filter { $0.objectType == .user || $0.objectType == .group }.count == picture.users.count + picture.groups.count - 1)
         #expect(entries.allSatisfy { $0.how == .adopted })
     }
 
@@ -145,8 +149,6 @@ typealias Drill = TabletopDrill
         #expect(await TenantPicture.of(drill.tenant).duplicates.isEmpty)
     }
 }
-
-import LifeboatSQLite
 
 /// Direct SQL access to a checkpoint, to prove what the store itself never does.
 typealias LifeboatSQLiteProbe = SQLiteConnection

@@ -1,13 +1,14 @@
 import Foundation
-import Synchronization
-@testable import LifeboatEngine
 import LifeboatFakeTenant
 import LifeboatGraph
 import LifeboatJSON
 import LifeboatRunbook
 import LifeboatSnapshot
 import LifeboatTestSupport
+import Synchronization
 import Testing
+
+@testable import LifeboatEngine
 
 /// The reference pages live next to the repository (`../shared/graph/docs`); tests that read them skip when absent.
 enum ReferencePages {
@@ -46,12 +47,15 @@ enum ReferencePages {
     }
 
     @Test func theShippedRebuildGateListsWhatLaterStagesNeed() throws {
-        let runbook = try Runbook.load(contentsOf: Fixtures.runbook("rebuild-new-tenant.yaml"), catalog: StageCatalog.specs,
-                                       fileParameters: Fixtures.contosoParameters, builtins: FirstContact.builtins)
+        let runbook = try Runbook.load(
+            contentsOf: Fixtures.runbook("rebuild-new-tenant.yaml"), catalog: StageCatalog.specs,
+            fileParameters: Fixtures.contosoParameters, builtins: FirstContact.builtins)
         let gate = try #require(runbook.stage("create-tenant")?.gate?.instructions)
         // Issue 13 item 1: the old hand-written list lacked these.
-        for permission in ["Policy.Read.All", "UserAuthenticationMethod.ReadWrite.All", "Policy.ReadWrite.ConditionalAccess",
-                           "Policy.ReadWrite.AuthenticationMethod"] {
+        for permission in [
+            "Policy.Read.All", "UserAuthenticationMethod.ReadWrite.All", "Policy.ReadWrite.ConditionalAccess",
+            "Policy.ReadWrite.AuthenticationMethod",
+        ] {
             #expect(gate.contains(permission), "\(permission) missing from the gate")
         }
         #expect(!gate.contains("${"))
@@ -65,29 +69,38 @@ enum ReferencePages {
     @Test func theReadmeListCoversEveryShippedRunbook() throws {
         for name in try FileManager.default.contentsOfDirectory(atPath: Fixtures.repositoryRoot.appendingPathComponent("Runbooks").path)
         where name.hasSuffix(".yaml") {
-            let runbook = try Runbook.load(contentsOf: Fixtures.runbook(name), catalog: StageCatalog.specs, fileParameters: Fixtures.contosoParameters,
-                                           builtins: FirstContact.builtins)
-            let missing = StagePermissions.missing(for: runbook.stages.map { ($0.id, $0.kind) }, granted: Set(FakeTenantPermissions.defaultGrants))
+            let runbook = try Runbook.load(
+                contentsOf: Fixtures.runbook(name), catalog: StageCatalog.specs, fileParameters: Fixtures.contosoParameters,
+                builtins: FirstContact.builtins)
+            let missing = StagePermissions.missing(
+                for: runbook.stages.map { ($0.id, $0.kind) }, granted: Set(FakeTenantPermissions.defaultGrants))
             #expect(missing.isEmpty, "\(name) needs \(missing.map(\.permission.leastPrivileged)) beyond the README's list")
             let list = Set(runbook.permissions)
-            #expect(!list.contains { $0.contains(".Read.") && list.contains($0.replacingOccurrences(of: ".Read.", with: ".ReadWrite.")) }, "\(name): \(list)")
+            #expect(
+                !list.contains { $0.contains(".Read.") && list.contains($0.replacingOccurrences(of: ".Read.", with: ".ReadWrite.")) },
+                "\(name): \(list)")
         }
         // The list lives in the manual's live-rebuild page (the README links to it).
         let page = try String(contentsOf: Fixtures.repositoryRoot.appendingPathComponent("Docs/live-rebuild.md"), encoding: .utf8)
-        for permission in FakeTenantPermissions.defaultGrants { #expect(page.contains("`\(permission)`"), "\(permission) missing from Docs/live-rebuild.md") }
+        for permission in FakeTenantPermissions.defaultGrants {
+            #expect(page.contains("`\(permission)`"), "\(permission) missing from Docs/live-rebuild.md")
+        }
     }
 
     @Test func missingPermissionsNameTheirStages() {
-        let missing = StagePermissions.missing(for: [("users", "users.create"), ("passes", "users.accessPasses"), ("ca", "conditionalAccess.create")],
-                                               granted: ["Directory.ReadWrite.All", "Policy.ReadWrite.ConditionalAccess", "Application.Read.All"])
+        let missing = StagePermissions.missing(
+            for: [("users", "users.create"), ("passes", "users.accessPasses"), ("ca", "conditionalAccess.create")],
+            granted: ["Directory.ReadWrite.All", "Policy.ReadWrite.ConditionalAccess", "Application.Read.All"])
         #expect(missing.map(\.permission.leastPrivileged) == ["UserAuthenticationMethod.ReadWrite.All", "Policy.Read.All"])
         #expect(missing.first?.stages == ["passes"])
     }
 }
 
 enum FirstContact {
-    static let builtins = ["target.initialDomain": "drill.onmicrosoft.com", "target.tenantId": "t",
-                           "snapshot.initialDomain": "contoso.onmicrosoft.com", "snapshot.sourceTenantId": "s"]
+    static let builtins = [
+        "target.initialDomain": "drill.onmicrosoft.com", "target.tenantId": "t",
+        "snapshot.initialDomain": "contoso.onmicrosoft.com", "snapshot.sourceTenantId": "s",
+    ]
 }
 
 @Suite struct RunbookParameterTests {
@@ -107,19 +120,23 @@ enum FirstContact {
     }
 
     @Test func commandLineValuesWinOverTheFileAndUndeclaredFileNamesAreIgnored() throws {
-        let runbook = try Runbook.load(contentsOf: Fixtures.runbook("rebuild-new-tenant.yaml"), catalog: StageCatalog.specs,
-                                       parameters: ["operator": "admin@fabrikam.example"],
-                                       fileParameters: Fixtures.contosoParameters.merging(["notDeclared": "x"]) { a, _ in a },
-                                       builtins: FirstContact.builtins)
+        let runbook = try Runbook.load(
+            contentsOf: Fixtures.runbook("rebuild-new-tenant.yaml"), catalog: StageCatalog.specs,
+            parameters: ["operator": "admin@fabrikam.example"],
+            fileParameters: Fixtures.contosoParameters.merging(["notDeclared": "x"]) { a, _ in a },
+            builtins: FirstContact.builtins)
         #expect(runbook.parameterValues["operator"] == "admin@fabrikam.example")
         #expect(runbook.parameterValues["breakGlass1"] == "bg-admin-01@contoso.onmicrosoft.com")
         #expect(runbook.stage("enable-ca")?.options.string("operator") == "admin@fabrikam.example")
     }
 
     @Test func parametersFilesAreReadWithLineNumbersForTheirProblems() throws {
-        #expect(try RunbookParameterFile.parse("operator: a@b.example\nbreakGlass1: c@d.example\n", file: "p.yaml")
-            == ["operator": "a@b.example", "breakGlass1": "c@d.example"])
-        let errors = try #require(throws: RunbookErrors.self) { try RunbookParameterFile.parse("operator: a@b.example\nbreakGlass1:\n  - x\n", file: "p.yaml") }
+        #expect(
+            try RunbookParameterFile.parse("operator: a@b.example\nbreakGlass1: c@d.example\n", file: "p.yaml")
+                == ["operator": "a@b.example", "breakGlass1": "c@d.example"])
+        let errors = try #require(throws: RunbookErrors.self) {
+            try RunbookParameterFile.parse("operator: a@b.example\nbreakGlass1:\n  - x\n", file: "p.yaml")
+        }
         #expect(errors.errors.first?.line == 2)
         #expect(errors.errors.first?.file == "p.yaml")
         #expect(try RunbookParameterFile.beside(snapshotDirectory: Fixtures.contoso)["operator"] == "adm-aisha.bello@contoso.com")
@@ -129,14 +146,21 @@ enum FirstContact {
     @Test func unlistedCustomDomainsGoToTheRecoveryDomain() throws {
         let directory = try TemporaryDirectory("other-tenant")
         let out = directory.url.appendingPathComponent("snapshot")
-        _ = try TenantGenerator(TenantGenerator.Options(users: 60, seed: 7, name: "northwind", customDomains: ["northwind.example", "nw-labs.example"]))
-            .write(to: out)
+        _ = try TenantGenerator(
+            TenantGenerator.Options(users: 60, seed: 7, name: "northwind", customDomains: ["northwind.example", "nw-labs.example"])
+        )
+        .write(to: out)
         let snapshot = try Snapshot.load(from: out)
-        let runbook = try Runbook.load(contentsOf: Fixtures.runbook("rebuild-new-tenant.yaml"), catalog: StageCatalog.specs,
-                                       parameters: ["operator": "bg-admin-01@northwind.onmicrosoft.com", "breakGlass1": "bg-admin-01@northwind.onmicrosoft.com",
-                                                    "breakGlass2": "bg-admin-02@northwind.onmicrosoft.com"],
-                                       builtins: ["target.initialDomain": "northwinddr.onmicrosoft.com", "target.tenantId": "t",
-                                                  "snapshot.initialDomain": "northwind.onmicrosoft.com", "snapshot.sourceTenantId": snapshot.manifest.sourceTenantId])
+        let runbook = try Runbook.load(
+            contentsOf: Fixtures.runbook("rebuild-new-tenant.yaml"), catalog: StageCatalog.specs,
+            parameters: [
+                "operator": "bg-admin-01@northwind.onmicrosoft.com", "breakGlass1": "bg-admin-01@northwind.onmicrosoft.com",
+                "breakGlass2": "bg-admin-02@northwind.onmicrosoft.com",
+            ],
+            builtins: [
+                "target.initialDomain": "northwinddr.onmicrosoft.com", "target.tenantId": "t",
+                "snapshot.initialDomain": "northwind.onmicrosoft.com", "snapshot.sourceTenantId": snapshot.manifest.sourceTenantId,
+            ])
         let prepared = try Executor.prepare(runbook, snapshot: snapshot)
         let users = try #require(prepared.first { $0.stage.kind == "users.create" })
         let domains = Set(users.plan.operations.compactMap { $0.naturalKey?.split(separator: "@").last.map(String.init) })
@@ -148,17 +172,26 @@ enum FirstContact {
 
 @Suite struct ConditionalAccessBodyTests {
     static func policy(grant: JSONObject, conditions: JSONObject = [:]) -> JSONObject {
-        ["id": "p1", "displayName": "Require strength", "state": "enabled", "@odata.context": "https://graph.microsoft.com/v1.0/$metadata#x",
-         "conditions": .object(["users": ["includeUsers": ["All"]], "applications": ["includeApplications": ["All"]]].merging(conditions) { _, new in new }),
-         "grantControls": .object(grant)]
+        [
+            "id": "p1", "displayName": "Require strength", "state": "enabled",
+            "@odata.context": "https://graph.microsoft.com/v1.0/$metadata#x",
+            "conditions": .object(
+                ["users": ["includeUsers": ["All"]], "applications": ["includeApplications": ["All"]]].merging(conditions) { _, new in new }
+            ),
+            "grantControls": .object(grant),
+        ]
     }
 
     @Test func annotationsAreStrippedAtEveryDepthAndBuiltInStrengthsKeepTheirId() throws {
         let snapshot = try Snapshot.load(from: Fixtures.contoso)
-        let strength: JSONObject = ["id": "00000000-0000-0000-0000-000000000004", "displayName": "Phishing-resistant MFA", "policyType": "builtIn",
-                                    "allowedCombinations": ["fido2"], "authenticationStrength@odata.context": "x"]
-        let source = Self.policy(grant: ["operator": "OR", "builtInControls": [], "authenticationStrength": .object(strength),
-                                         "authenticationStrength@odata.context": "https://graph.microsoft.com/v1.0/$metadata#x"])
+        let strength: JSONObject = [
+            "id": "00000000-0000-0000-0000-000000000004", "displayName": "Phishing-resistant MFA", "policyType": "builtIn",
+            "allowedCombinations": ["fido2"], "authenticationStrength@odata.context": "x",
+        ]
+        let source = Self.policy(grant: [
+            "operator": "OR", "builtInControls": [], "authenticationStrength": .object(strength),
+            "authenticationStrength@odata.context": "https://graph.microsoft.com/v1.0/$metadata#x",
+        ])
         let remapped = PolicyReferences.remap(source, snapshot: snapshot, idMap: IDMap([]))
         #expect(remapped.unresolved.isEmpty)
         let body = PolicyReferences.stripAnnotations(remapped.policy)
@@ -170,16 +203,20 @@ enum FirstContact {
 
     @Test func customStrengthsTermsOfUseAndContextsAreRemappedOrReported() throws {
         let snapshot = try Snapshot.load(from: Fixtures.contoso)
-        let custom: JSONObject = ["id": "c0ffee00-0000-0000-0000-000000000001", "displayName": "Contoso FIDO only", "policyType": "custom",
-                                  "allowedCombinations": ["fido2"]]
-        let source = Self.policy(grant: ["operator": "OR", "builtInControls": [], "authenticationStrength": .object(custom), "termsOfUse": ["tou-1"]],
-                                 conditions: ["applications": ["includeApplications": [], "includeAuthenticationContextClassReferences": ["c1"]]])
+        let custom: JSONObject = [
+            "id": "c0ffee00-0000-0000-0000-000000000001", "displayName": "Contoso FIDO only", "policyType": "custom",
+            "allowedCombinations": ["fido2"],
+        ]
+        let source = Self.policy(
+            grant: ["operator": "OR", "builtInControls": [], "authenticationStrength": .object(custom), "termsOfUse": ["tou-1"]],
+            conditions: ["applications": ["includeApplications": [], "includeAuthenticationContextClassReferences": ["c1"]]])
         let unmapped = PolicyReferences.remap(source, snapshot: snapshot, idMap: IDMap([]))
         #expect(unmapped.unresolved.count == 3)
         #expect(unmapped.policy["grantControls"]?["authenticationStrength"] == nil)
         #expect(unmapped.policy["grantControls"]?["builtInControls"] == ["mfa"])  // never a grant that requires nothing
         #expect(unmapped.policy["grantControls"]?["termsOfUse"] == [])
-        let mapped = PolicyReferences.remap(source, snapshot: snapshot, idMap: IDMap([]), strengths: ["c0ffee00-0000-0000-0000-000000000001": "new-strength"])
+        let mapped = PolicyReferences.remap(
+            source, snapshot: snapshot, idMap: IDMap([]), strengths: ["c0ffee00-0000-0000-0000-000000000001": "new-strength"])
         #expect(mapped.policy["grantControls"]?["authenticationStrength"] == ["id": "new-strength"])
         #expect(mapped.unresolved.count == 2)
     }
@@ -189,10 +226,14 @@ extension ConditionalAccessBodyTests {
     /// Workload-identity conditions name service principals by object id: remapped through the ID map, or reported.
     @Test func clientApplicationReferencesAreRemapped() throws {
         let snapshot = try Snapshot.load(from: Fixtures.contoso)
-        let map = IDMap([IDMapEntry(objectType: .servicePrincipal, oldID: "sp-old", newID: "sp-new", naturalKey: nil, displayName: "daemon",
-                                    how: .created, stageID: "service-principals")])
-        let source = Self.policy(grant: ["operator": "OR", "builtInControls": ["block"]],
-                                 conditions: ["clientApplications": ["includeServicePrincipals": ["sp-old", "sp-gone"], "excludeServicePrincipals": []]])
+        let map = IDMap([
+            IDMapEntry(
+                objectType: .servicePrincipal, oldID: "sp-old", newID: "sp-new", naturalKey: nil, displayName: "daemon",
+                how: .created, stageID: "service-principals")
+        ])
+        let source = Self.policy(
+            grant: ["operator": "OR", "builtInControls": ["block"]],
+            conditions: ["clientApplications": ["includeServicePrincipals": ["sp-old", "sp-gone"], "excludeServicePrincipals": []]])
         let remapped = PolicyReferences.remap(source, snapshot: snapshot, idMap: map)
         #expect(remapped.policy["conditions"]?["clientApplications"]?["includeServicePrincipals"] == ["sp-new"])
         #expect(remapped.unresolved == ["clientApplications.includeServicePrincipals sp-gone"])
@@ -204,14 +245,17 @@ extension ConditionalAccessBodyTests {
         let snapshot = try Snapshot.load(from: Fixtures.contoso)
         let original = try #require(snapshot.applications.first)
         var properties = original.properties
-        properties["identifierUris"] = .array([.string("api://\(original.appId)"), "https://api.contoso.com/payroll",
-                                               "https://payroll.contoso.onmicrosoft.com", "urn:contoso:payroll"])
+        properties["identifierUris"] = .array([
+            .string("api://\(original.appId)"), "https://api.contoso.com/payroll",
+            "https://payroll.contoso.onmicrosoft.com", "urn:contoso:payroll",
+        ])
         let app = try Application(properties: properties)
         let before = IdentifierURIs.TargetDomains(verified: ["contosodr.onmicrosoft.com"], initial: "contosodr.onmicrosoft.com")
         let (now, deferred) = IdentifierURIs.split(app, newAppID: "NEW", snapshot: snapshot, target: before)
         #expect(now == ["api://NEW", "https://payroll.contosodr.onmicrosoft.com", "urn:contoso:payroll"])
         #expect(deferred == ["https://api.contoso.com/payroll"])
-        let after = IdentifierURIs.TargetDomains(verified: ["contosodr.onmicrosoft.com", "contoso.com"], initial: "contosodr.onmicrosoft.com")
+        let after = IdentifierURIs.TargetDomains(
+            verified: ["contosodr.onmicrosoft.com", "contoso.com"], initial: "contosodr.onmicrosoft.com")
         let (all, none) = IdentifierURIs.split(app, newAppID: "NEW", snapshot: snapshot, target: after)
         #expect(all.count == 4)
         #expect(none.isEmpty)
@@ -230,10 +274,12 @@ extension ConditionalAccessBodyTests {
     }
 
     @Test func heldDomainsAreToldFromMissingRecords() {
-        let held = GraphError(kind: .http, status: 400, code: "Request_BadRequest",
-                              message: "Domain contoso.com is already verified in another tenant.", method: "POST", path: "/domains/contoso.com/verify")
-        let notYet = GraphError(kind: .http, status: 400, code: "Request_BadRequest",
-                                message: "Domain verification failed: the TXT record was not found.", method: "POST", path: "/domains/contoso.com/verify")
+        let held = GraphError(
+            kind: .http, status: 400, code: "Request_BadRequest",
+            message: "Domain contoso.com is already verified in another tenant.", method: "POST", path: "/domains/contoso.com/verify")
+        let notYet = GraphError(
+            kind: .http, status: 400, code: "Request_BadRequest",
+            message: "Domain verification failed: the TXT record was not found.", method: "POST", path: "/domains/contoso.com/verify")
         #expect(DomainsVerify.isHeldByAnotherTenant(held))
         #expect(!DomainsVerify.isHeldByAnotherTenant(notYet))
     }
@@ -245,8 +291,11 @@ extension ConditionalAccessBodyTests {
         var properties = unit.properties
         properties["membershipType"] = "Dynamic"
         snapshot.administrativeUnits[index] = try AdministrativeUnit(properties: properties)
-        let stage = try #require(try Runbook.parse("name: m\nstages:\n  - id: m\n    kind: adminUnits.members\n", file: "m.yaml",
-                                                   catalog: StageCatalog.specs).stage("m"))
+        let stage = try #require(
+            try Runbook.parse(
+                "name: m\nstages:\n  - id: m\n    kind: adminUnits.members\n", file: "m.yaml",
+                catalog: StageCatalog.specs
+            ).stage("m"))
         let plan = try AdminUnitsMembers(stage: stage).plan(snapshot, index: SnapshotIndex(snapshot))
         #expect(!plan.operations.contains { $0.sourceID == unit.id })
         #expect(plan.warnings.contains { $0.contains("dynamic") })
@@ -259,7 +308,8 @@ extension ConditionalAccessBodyTests {
     static let builtIn: JSONObject = [
         "id": "00000000-0000-0000-0000-000000000004", "displayName": "Phishing-resistant MFA", "policyType": "builtIn",
         "allowedCombinations": ["windowsHelloForBusiness", "fido2", "x509CertificateMultiFactor"],
-        "authenticationStrength@odata.context": "https://graph.microsoft.com/v1.0/$metadata#policies/authenticationStrengthPolicies/$entity",
+        "authenticationStrength@odata.context":
+            "https://graph.microsoft.com/v1.0/$metadata#policies/authenticationStrengthPolicies/$entity",
     ]
     static let custom: JSONObject = [
         "id": "5f2c6a4e-0000-4000-8000-00000000c0de", "displayName": "Contoso FIDO2 only", "description": "Admins sign in with FIDO2 keys",
@@ -275,7 +325,9 @@ extension ConditionalAccessBodyTests {
             var apps = root["value"]?.arrayValue ?? []
             var app = apps[0].objectValue ?? [:]
             let appId = app["appId"]?.stringValue ?? ""
-            app["identifierUris"] = [.string("api://\(appId)"), "https://api.contoso.com/expenses", "https://expenses.contoso.onmicrosoft.com"]
+            app["identifierUris"] = [
+                .string("api://\(appId)"), "https://api.contoso.com/expenses", "https://expenses.contoso.onmicrosoft.com",
+            ]
             apps[0] = .object(app)
             root["value"] = .array(apps)
             return (try? JSONCoding.encode(JSONValue.object(root))) ?? data
@@ -309,26 +361,39 @@ extension ConditionalAccessBodyTests {
         let source = drill.snapshot.applications[0]
         let app = try #require(await tenant.objects(ofType: "application").first { $0["id"]?.stringValue == idMap.newID(for: source.id) })
         let newAppID = try #require(idMap.newAppID(forOldAppID: source.appId))
-        #expect(Set(app["identifierUris"]?.stringArray ?? []) == ["api://\(newAppID)", "https://api.contoso.com/expenses",
-                                                                   "https://expenses.\(tenant.initialDomain)"])
+        #expect(
+            Set(app["identifierUris"]?.stringArray ?? []) == [
+                "api://\(newAppID)", "https://api.contoso.com/expenses",
+                "https://expenses.\(tenant.initialDomain)",
+            ])
         let policies = await tenant.objects(ofType: "conditionalAccessPolicy")
-        let first = try #require(policies.first { $0["id"]?.stringValue == idMap.newID(for: drill.snapshot.conditionalAccessPolicies[0].id) })
+        let first = try #require(
+            policies.first { $0["id"]?.stringValue == idMap.newID(for: drill.snapshot.conditionalAccessPolicies[0].id) })
         #expect(first["grantControls"]?["authenticationStrength"]?["id"] == "00000000-0000-0000-0000-000000000004")
-        let second = try #require(policies.first { $0["id"]?.stringValue == idMap.newID(for: drill.snapshot.conditionalAccessPolicies[1].id) })
+        let second = try #require(
+            policies.first { $0["id"]?.stringValue == idMap.newID(for: drill.snapshot.conditionalAccessPolicies[1].id) })
         let customID = try #require(second["grantControls"]?["authenticationStrength"]?["id"]?.stringValue)
         #expect(customID != Self.custom["id"]?.stringValue)
-        #expect(await tenant.objects(ofType: "authenticationStrengthPolicy").contains { $0["id"]?.stringValue == customID
-            && $0["displayName"] == "Contoso FIDO2 only" })
+        #expect(
+            await tenant.objects(ofType: "authenticationStrengthPolicy").contains {
+                $0["id"]?.stringValue == customID
+                    && $0["displayName"] == "Contoso FIDO2 only"
+            })
         let followUps = try await drill.store.followUps().map(\.followUp)
-        #expect(!followUps.contains { $0.category == "verify-difference" || $0.category == "ca-unresolved-reference" || $0.category == "identifier-uri-deferred" },
-                "\(followUps.filter { $0.category != "credentials" }.map(\.message))")
+        #expect(
+            !followUps.contains {
+                $0.category == "verify-difference" || $0.category == "ca-unresolved-reference" || $0.category == "identifier-uri-deferred"
+            },
+            "\(followUps.filter { $0.category != "credentials" }.map(\.message))")
     }
 }
 
 /// Item 7: the strict fake's lists really lag (a just-created object is missing from `$filter`), and a lost response of a
 /// create without an alternate key still ends with exactly one object.
 @Suite struct ListLagReconciliationTests {
-    @Test(arguments: [("/directory/administrativeUnits", "adminUnits.create"), ("/identity/conditionalAccess/namedLocations", "namedLocations.create")])
+    @Test(arguments: [
+        ("/directory/administrativeUnits", "adminUnits.create"), ("/identity/conditionalAccess/namedLocations", "namedLocations.create"),
+    ])
     func aLostCreateUnderListLagMakesNoDuplicate(_ collection: String, _ kind: String) async throws {
         let directory = try TemporaryDirectory("lag")
         // The lag is real: an object created a moment ago is not in the filtered list yet.
@@ -336,11 +401,15 @@ extension ConditionalAccessBodyTests {
         var profile = try FakeTenantProfile.named("realistic")
         profile.throttling = FakeTenantProfile.Throttling(enabled: false)
         let probeClock = VirtualClock()
-        let probe = try FakeTenant(stateFile: nil, initialDomain: "contosodr.onmicrosoft.com", profile: profile, clock: { probeClock.instant })
+        let probe = try FakeTenant(
+            stateFile: nil, initialDomain: "contosodr.onmicrosoft.com", profile: profile, clock: { probeClock.instant })
         let graph = GraphClient(baseURL: FakeTenantTransport.baseURL, transport: FakeTenantTransport(tenant: probe), clock: probeClock)
-        let body: JSONValue = collection.contains("namedLocations")
-            ? ["@odata.type": "#microsoft.graph.ipNamedLocation", "displayName": "probe", "isTrusted": false,
-               "ipRanges": [["@odata.type": "#microsoft.graph.iPv4CidrRange", "cidrAddress": "192.0.2.0/24"]]]
+        let body: JSONValue =
+            collection.contains("namedLocations")
+            ? [
+                "@odata.type": "#microsoft.graph.ipNamedLocation", "displayName": "probe", "isTrusted": false,
+                "ipRanges": [["@odata.type": "#microsoft.graph.iPv4CidrRange", "cidrAddress": "192.0.2.0/24"]],
+            ]
             : ["displayName": "probe"]
         _ = try await graph.send(GraphRequest("POST", collection, body: body))
         #expect(try await graph.list(collection, query: [QueryItem("$filter", "displayName eq 'probe'")]).isEmpty)
@@ -348,11 +417,14 @@ extension ConditionalAccessBodyTests {
         // A whole rebuild with every create response of this kind lost: one object per source object.
         let (tenant, clock) = try Drill.realisticTenant(directory)
         let drill = try await Drill("lag-\(kind)", tenant: tenant, clock: clock)
-        #expect(try await drill.simulatedExecutor(clock, drop: DroppedResponses(every: 1, method: "POST", pathSuffix: collection)).run() == .completed)
+        #expect(
+            try await drill.simulatedExecutor(clock, drop: DroppedResponses(every: 1, method: "POST", pathSuffix: collection)).run()
+                == .completed)
         let type = kind == "adminUnits.create" ? "administrativeUnit" : "namedLocation"
         let names = await tenant.objects(ofType: type).compactMap { $0["displayName"]?.stringValue }
         #expect(names.count == Set(names).count, "duplicates: \(names.sorted())")
-        #expect(names.count == (kind == "adminUnits.create" ? drill.snapshot.administrativeUnits.count : drill.snapshot.namedLocations.count))
+        #expect(
+            names.count == (kind == "adminUnits.create" ? drill.snapshot.administrativeUnits.count : drill.snapshot.namedLocations.count))
     }
 }
 
@@ -422,18 +494,22 @@ extension ConditionalAccessBodyTests {
         func send(_ request: HTTPRequest) async throws -> HTTPResponse {
             let path = request.url.split(separator: "?").first.map(String.init) ?? request.url
             guard path.hasSuffix(collection) else { return try await inner.send(request) }
-            if request.method == "GET", state.withLock({ state in
-                guard state.dropped, state.refusalsLeft > 0 else { return false }
-                state.refusalsLeft -= 1
-                return true
-            }) {
+            if request.method == "GET",
+                state.withLock({ state in
+                    guard state.dropped, state.refusalsLeft > 0 else { return false }
+                    state.refusalsLeft -= 1
+                    return true
+                })
+            {
                 throw TransportFailure.notSent("connection refused (injected)")
             }
             let response = try await inner.send(request)
-            if request.method == "POST", state.withLock({ state in
-                defer { state.dropped = true }
-                return !state.dropped
-            }) {
+            if request.method == "POST",
+                state.withLock({ state in
+                    defer { state.dropped = true }
+                    return !state.dropped
+                })
+            {
                 throw TransportFailure.noResponse("connection reset after the request was sent (injected)")
             }
             return response
@@ -449,7 +525,8 @@ extension ConditionalAccessBodyTests {
         // Only the administrative units: with backoffs this short, other stages would give up on the realistic
         // profile's DNS delay and replication lag.
         let runbook = directory.path("admin-units.yaml")
-        try Data("""
+        try Data(
+            """
             lifeboat: 1
             name: admin-units-only
             stages:
@@ -457,19 +534,24 @@ extension ConditionalAccessBodyTests {
                 kind: adminUnits.create
                 title: Recreate administrative units
 
-            """.utf8).write(to: URL(fileURLWithPath: runbook))
+            """.utf8
+        ).write(to: URL(fileURLWithPath: runbook))
         let drill = try await Drill("lookup-failed", tenant: tenant, clock: clock, runbook: runbook)
         func executor(_ transport: any HTTPTransport) -> Executor {
             var options = ExecutorOptions(outputDirectory: drill.directory.url)
             options.gates = .autoApprove(by: "tester")
             options.concurrency = 4
-            let graph = GraphClient(baseURL: FakeTenantTransport.baseURL, transport: transport, clock: clock,
-                                    retry: RetryPolicy(initialBackoff: 0.01, maxBackoff: 0.01))
-            return Executor(runbook: drill.runbook, snapshot: drill.snapshot, graph: graph, store: drill.store, mode: .tabletop, options: options,
-                            simulatedClock: clock, simulatedEpoch: VirtualClock.epoch)
+            let graph = GraphClient(
+                baseURL: FakeTenantTransport.baseURL, transport: transport, clock: clock,
+                retry: RetryPolicy(initialBackoff: 0.01, maxBackoff: 0.01))
+            return Executor(
+                runbook: drill.runbook, snapshot: drill.snapshot, graph: graph, store: drill.store, mode: .tabletop, options: options,
+                simulatedClock: clock, simulatedEpoch: VirtualClock.epoch)
         }
         let collection = "/directory/administrativeUnits"
-        var outcome = try await executor(LostCreateThenRefusedReads(FakeTenantTransport(tenant: tenant), collection: collection, refusals: refusals)).run()
+        var outcome = try await executor(
+            LostCreateThenRefusedReads(FakeTenantTransport(tenant: tenant), collection: collection, refusals: refusals)
+        ).run()
         if refusals > 1_000 {
             // The run gives up; the lost write is recorded as of unknown outcome, not as absent.
             #expect(outcome != .completed)

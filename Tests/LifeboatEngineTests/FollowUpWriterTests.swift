@@ -5,10 +5,12 @@ import Testing
 
 @Suite struct FollowUpWriterTests {
     static let records = [
-        FollowUpRecord(stageID: "users", operationKey: "user:1", sourceID: "1", displayName: "=HYPERLINK(\"http://x\")",
-                       followUp: FollowUp(category: "credentials", message: "line one\r\nline two", action: "a, b")),
-        FollowUpRecord(stageID: "groups", operationKey: nil, sourceID: nil, displayName: nil,
-                       followUp: FollowUp(category: "mail", message: "-2+3", action: "@sum")),
+        FollowUpRecord(
+            stageID: "users", operationKey: "user:1", sourceID: "1", displayName: "=HYPERLINK(\"http://x\")",
+            followUp: FollowUp(category: "credentials", message: "line one\r\nline two", action: "a, b")),
+        FollowUpRecord(
+            stageID: "groups", operationKey: nil, sourceID: nil, displayName: nil,
+            followUp: FollowUp(category: "mail", message: "-2+3", action: "@sum")),
     ]
 
     @Test(arguments: [
@@ -35,12 +37,13 @@ import Testing
 
     @Test func csvHasAHeaderAndOneRowPerFollowUp() throws {
         let text = String(decoding: try FollowUpWriter.render(Self.records, format: .csv), as: UTF8.self)
-        #expect(text == """
-            stage,category,operationKey,sourceId,displayName,message,action
-            users,credentials,user:1,1,"'=HYPERLINK(""http://x"")","line one\r\nline two","a, b"
-            groups,mail,,,,'-2+3,'@sum
+        #expect(
+            text == """
+                stage,category,operationKey,sourceId,displayName,message,action
+                users,credentials,user:1,1,"'=HYPERLINK(""http://x"")","line one\r\nline two","a, b"
+                groups,mail,,,,'-2+3,'@sum
 
-            """)
+                """)
     }
 
     @Test func jsonKeepsValuesAsTheyAreAndNullsForStageWideFollowUps() throws {

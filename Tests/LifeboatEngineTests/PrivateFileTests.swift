@@ -22,7 +22,8 @@ import Testing
     @Test func aSecretIsWrittenExactlyAsIssued() async throws {
         let directory = try TemporaryDirectory("private-exact")
         let path = directory.path("passes.csv")
-        try await SecretsFile(url: URL(fileURLWithPath: path)).append(kind: "temporary-access-pass", subject: "@evil", secret: "=k9+Xw-2@PqR7tZa")
+        try await SecretsFile(url: URL(fileURLWithPath: path)).append(
+            kind: "temporary-access-pass", subject: "@evil", secret: "=k9+Xw-2@PqR7tZa")
         let text = try String(contentsOfFile: path, encoding: .utf8)
         #expect(text == "kind,subject,secret\ntemporary-access-pass,'@evil,=k9+Xw-2@PqR7tZa\n")
     }
@@ -41,13 +42,19 @@ import Testing
         try manager.createDirectory(atPath: directory.path("dir.csv"), withIntermediateDirectories: false)
         #expect(mkfifo(directory.path("fifo.csv"), 0o600) == 0)
 
-        let cases = [("open.csv", "mode is 644"), ("link.csv", "symbolic link"), ("dangling.csv", "symbolic link"),
-                     ("hardlink.csv", "hard links"), ("dir.csv", "directory"), ("fifo.csv", "FIFO")]
+        let cases = [
+            ("open.csv", "mode is 644"), ("link.csv", "symbolic link"), ("dangling.csv", "symbolic link"),
+            ("hardlink.csv", "hard links"), ("dir.csv", "directory"), ("fifo.csv", "FIFO"),
+        ]
         for (name, problem) in cases {
-            let error = try #require(throws: PrivateFileError.self, "\(name)") { _ = try PrivateFile.openForAppending(directory.path(name)) }
+            let error = try #require(throws: PrivateFileError.self, "\(name)") {
+                _ = try PrivateFile.openForAppending(directory.path(name))
+            }
             #expect(error.description.contains(problem), "\(name): \(error)")
             #expect(error.description.contains(directory.path(name)))
-            #expect(throws: PrivateFileError.self, "\(name)") { try PrivateFile.replace(directory.path(name), contents: Data("secret".utf8)) }
+            #expect(throws: PrivateFileError.self, "\(name)") {
+                try PrivateFile.replace(directory.path(name), contents: Data("secret".utf8))
+            }
         }
         #expect(!manager.fileExists(atPath: directory.path("created-by-link")))
         #expect(try Data(contentsOf: URL(fileURLWithPath: directory.path("target"))).isEmpty)
@@ -70,7 +77,7 @@ import Testing
         ("plain", "plain"),
         ("a,b", "\"a,b\""),
         ("say \"hi\"", "\"say \"\"hi\"\"\""),
-        ("line\r\nbreak", "\"line\r\nbreak\""),   // "\r\n" is one Character: found scalar by scalar
+        ("line\r\nbreak", "\"line\r\nbreak\""),  // "\r\n" is one Character: found scalar by scalar
         ("cr\ronly", "\"cr\ronly\""),
         ("lf\nonly", "\"lf\nonly\""),
         ("=1+2", "'=1+2"),
@@ -85,8 +92,9 @@ import Testing
     }
 
     @Test func aDisplayNameWithALineBreakStaysInItsRow() throws {
-        let entry = IDMapEntry(objectType: .user, oldID: "1", newID: "2", naturalKey: nil, displayName: "Eve\r\n=1+2,evil", how: .created,
-                               stageID: "users")
+        let entry = IDMapEntry(
+            objectType: .user, oldID: "1", newID: "2", naturalKey: nil, displayName: "Eve\r\n=1+2,evil", how: .created,
+            stageID: "users")
         let text = String(decoding: try IDMapWriter.render([entry], format: .csv), as: UTF8.self)
         // Two records: the header and the row; the break is inside a quoted field.
         #expect(text.hasSuffix("\"Eve\r\n=1+2,evil\",created,,,users\n"), "\(text)")

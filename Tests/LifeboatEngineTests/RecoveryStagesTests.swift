@@ -12,8 +12,9 @@ extension Drill {
     /// A tenant on a simulated clock with the realistic profile (DNS records published after 30 minutes).
     static func realisticTenant(_ directory: TemporaryDirectory) throws -> (FakeTenant, VirtualClock) {
         let clock = VirtualClock()
-        let tenant = try FakeTenant(stateFile: nil, initialDomain: "contosodr.onmicrosoft.com", profile: FakeTenantProfile.named("realistic"),
-                                    clock: { clock.instant })
+        let tenant = try FakeTenant(
+            stateFile: nil, initialDomain: "contosodr.onmicrosoft.com", profile: FakeTenantProfile.named("realistic"),
+            clock: { clock.instant })
         return (tenant, clock)
     }
 
@@ -22,9 +23,11 @@ extension Drill {
         var options = ExecutorOptions(outputDirectory: directory.url)
         options.gates = .autoApprove(by: "tester")
         options.concurrency = 4
-        let graph = GraphClient(baseURL: FakeTenantTransport.baseURL, transport: FakeTenantTransport(tenant: tenant, dropResponses: drop), clock: clock)
-        return Executor(runbook: runbook, snapshot: snapshot, graph: graph, store: store, mode: .tabletop, options: options,
-                        simulatedClock: clock, simulatedEpoch: VirtualClock.epoch)
+        let graph = GraphClient(
+            baseURL: FakeTenantTransport.baseURL, transport: FakeTenantTransport(tenant: tenant, dropResponses: drop), clock: clock)
+        return Executor(
+            runbook: runbook, snapshot: snapshot, graph: graph, store: store, mode: .tabletop, options: options,
+            simulatedClock: clock, simulatedEpoch: VirtualClock.epoch)
     }
 }
 
@@ -48,7 +51,11 @@ extension Drill {
         }
         // Domains were verified (the simulated operator published the TXT records) and UPNs moved back.
         let users = await tenant.objects(ofType: "user")
-        #expect(users.contains { $0["userPrincipalName"]?.stringValue == "amelia.hart@contoso.com" || ($0["userPrincipalName"]?.stringValue?.hasSuffix("@contoso.com") ?? false) })
+        #expect(
+            users.contains {
+                $0["userPrincipalName"]?.stringValue == "amelia.hart@contoso.com"
+                    || ($0["userPrincipalName"]?.stringValue?.hasSuffix("@contoso.com") ?? false)
+            })
         #expect(await tenant.objects(ofType: "domain").filter { $0["isVerified"] == true }.count == 3)
         #expect(clock.elapsed > 2 * 3_600)  // the 2 h gate plus DNS and throttling waits, all simulated
         #expect(await TenantPicture.of(tenant).duplicates.isEmpty)
@@ -128,7 +135,9 @@ struct LostResponses: Sendable, CustomTestStringConvertible {
         let directory = try TemporaryDirectory("lost")
         let (tenant, clock) = try Drill.realisticTenant(directory)
         let drill = try await Drill("lost", tenant: tenant, clock: clock)
-        let drop = lost.suffix ? DroppedResponses(every: 1, method: lost.method, pathSuffix: lost.path)
+        let drop =
+            lost.suffix
+            ? DroppedResponses(every: 1, method: lost.method, pathSuffix: lost.path)
             : DroppedResponses(every: 1, method: lost.method, pathContains: lost.path)
         #expect(try await drill.simulatedExecutor(clock, drop: drop).run() == .completed)
 
@@ -144,8 +153,9 @@ struct LostResponses: Sendable, CustomTestStringConvertible {
     @Test func deletedObjectsComeBackAndUntouchedOnesStayUntouched() async throws {
         let snapshot = try Snapshot.load(from: Fixtures.contoso)
         let clock = VirtualClock()
-        let tenant = try FakeTenant(stateFile: nil, tenantID: snapshot.manifest.sourceTenantId, initialDomain: "contoso.onmicrosoft.com",
-                                    profile: FakeTenantProfile.named("realistic"), clock: { clock.instant })
+        let tenant = try FakeTenant(
+            stateFile: nil, tenantID: snapshot.manifest.sourceTenantId, initialDomain: "contoso.onmicrosoft.com",
+            profile: FakeTenantProfile.named("realistic"), clock: { clock.instant })
         try await tenant.importSnapshot(snapshot)
         // The realistic profile starts as a new tenant (Security Defaults on); this one ran Conditional Access, so they were off.
         try await tenant.setSecurityDefaults(enabled: false)
@@ -156,11 +166,14 @@ struct LostResponses: Sendable, CustomTestStringConvertible {
         let unified = snapshot.groups.first(where: \.isUnified)!
         let unit = snapshot.administrativeUnits[0]
         let location = snapshot.namedLocations[0]
-        let policy = snapshot.conditionalAccessPolicies.first { $0.properties["conditions"]?["locations"]?["excludeLocations"]?.stringArray?.contains(location.id) == true
-            || $0.properties["conditions"]?["locations"]?["includeLocations"]?.stringArray?.contains(location.id) == true }!
+        let policy = snapshot.conditionalAccessPolicies.first {
+            $0.properties["conditions"]?["locations"]?["excludeLocations"]?.stringArray?.contains(location.id) == true
+                || $0.properties["conditions"]?["locations"]?["includeLocations"]?.stringArray?.contains(location.id) == true
+        }!
         let deleted: Set<String> = [recent.id, purged.id, guest.id, security.id, unified.id, unit.id, location.id, policy.id]
-        let untouchedBefore = Dictionary(uniqueKeysWithValues: await tenant.objects(ofType: "user").filter { !deleted.contains($0["id"]!.stringValue!) }
-            .map { ($0["id"]!.stringValue!, $0) })
+        let untouchedBefore = Dictionary(
+            uniqueKeysWithValues: await tenant.objects(ofType: "user").filter { !deleted.contains($0["id"]!.stringValue!) }
+                .map { ($0["id"]!.stringValue!, $0) })
         try await tenant.delete(ids: [recent.id, unified.id, unit.id, security.id, location.id, policy.id])
         try await tenant.delete(ids: [purged.id], deletedDaysAgo: 31)
         try await tenant.delete(ids: [guest.id], purge: true)
@@ -184,8 +197,10 @@ struct LostResponses: Sendable, CustomTestStringConvertible {
         let newSecurity = idMap.newID(for: security.id)!
         #expect(Set(await tenant.relationship("members", of: newSecurity)) == Set(security.members.compactMap { idMap.newID(for: $0.id) }))
         #expect(Set(await tenant.relationship("members", of: unified.id)) == Set(unified.members.compactMap { idMap.newID(for: $0.id) }))
-        let restoredPolicy = try #require(await tenant.objects(ofType: "conditionalAccessPolicy").first { $0["displayName"] == policy.properties["displayName"] })
-        let locations = (restoredPolicy["conditions"]?["locations"]?["excludeLocations"]?.stringArray ?? [])
+        let restoredPolicy = try #require(
+            await tenant.objects(ofType: "conditionalAccessPolicy").first { $0["displayName"] == policy.properties["displayName"] })
+        let locations =
+            (restoredPolicy["conditions"]?["locations"]?["excludeLocations"]?.stringArray ?? [])
             + (restoredPolicy["conditions"]?["locations"]?["includeLocations"]?.stringArray ?? [])
         #expect(locations.contains(idMap.newID(for: location.id)!))
 
@@ -206,20 +221,29 @@ struct LostResponses: Sendable, CustomTestStringConvertible {
         let lockout = LockoutGuardProbe(snapshot)
         let operatorUPN = "adm-aisha.bello@contoso.com"
         let breakGlass = ["bg-admin-01@contoso.onmicrosoft.com", "bg-admin-02@contoso.onmicrosoft.com"]
-        func policy(include: [String] = ["All"], exclude: [String] = [], clients: [String] = ["all"], locations: [String]? = nil) -> JSONObject {
-            var conditions: JSONObject = ["users": ["includeUsers": .array(include.map(JSONValue.string)), "excludeUsers": .array(exclude.map(JSONValue.string))],
-                                          "applications": ["includeApplications": ["All"]], "clientAppTypes": .array(clients.map(JSONValue.string))]
+        func policy(include: [String] = ["All"], exclude: [String] = [], clients: [String] = ["all"], locations: [String]? = nil)
+            -> JSONObject
+        {
+            var conditions: JSONObject = [
+                "users": ["includeUsers": .array(include.map(JSONValue.string)), "excludeUsers": .array(exclude.map(JSONValue.string))],
+                "applications": ["includeApplications": ["All"]], "clientAppTypes": .array(clients.map(JSONValue.string)),
+            ]
             if let locations { conditions["locations"] = ["includeLocations": .array(locations.map(JSONValue.string))] }
-            return ["id": "p", "displayName": "Block", "state": "enabled", "conditions": .object(conditions),
-                    "grantControls": ["operator": "OR", "builtInControls": ["block"]]]
+            return [
+                "id": "p", "displayName": "Block", "state": "enabled", "conditions": .object(conditions),
+                "grantControls": ["operator": "OR", "builtInControls": ["block"]],
+            ]
         }
         let operatorID = snapshot.users.first { $0.userPrincipalName == operatorUPN }!.id
         let bgIDs = breakGlass.map { upn in snapshot.users.first { $0.userPrincipalName == upn }!.id }
         #expect(try lockout.refusal(policy(), operatorUPN: operatorUPN, breakGlass: breakGlass)?.contains("operator") == true)
-        #expect(try lockout.refusal(policy(exclude: [operatorID]), operatorUPN: operatorUPN, breakGlass: breakGlass)?.contains("break-glass") == true)
+        #expect(
+            try lockout.refusal(policy(exclude: [operatorID]), operatorUPN: operatorUPN, breakGlass: breakGlass)?.contains("break-glass")
+                == true)
         #expect(try lockout.refusal(policy(exclude: [operatorID, bgIDs[0]]), operatorUPN: operatorUPN, breakGlass: breakGlass) == nil)
         // Blocking legacy protocols, or a few countries, locks nobody out.
-        #expect(try lockout.refusal(policy(clients: ["exchangeActiveSync", "other"]), operatorUPN: operatorUPN, breakGlass: breakGlass) == nil)
+        #expect(
+            try lockout.refusal(policy(clients: ["exchangeActiveSync", "other"]), operatorUPN: operatorUPN, breakGlass: breakGlass) == nil)
         #expect(try lockout.refusal(policy(locations: ["some-location-id"]), operatorUPN: operatorUPN, breakGlass: breakGlass) == nil)
     }
 }
@@ -228,8 +252,9 @@ struct LostResponses: Sendable, CustomTestStringConvertible {
     @Test func survivingApplicationsAreAdoptedNotCopied() async throws {
         let snapshot = try Snapshot.load(from: Fixtures.contoso)
         let clock = VirtualClock()
-        let tenant = try FakeTenant(stateFile: nil, tenantID: snapshot.manifest.sourceTenantId, initialDomain: "contoso.onmicrosoft.com",
-                                    clock: { clock.instant })
+        let tenant = try FakeTenant(
+            stateFile: nil, tenantID: snapshot.manifest.sourceTenantId, initialDomain: "contoso.onmicrosoft.com",
+            clock: { clock.instant })
         try await tenant.importSnapshot(snapshot)
         let before = await tenant.objects(ofType: "application")
         let drill = try await Drill("apps-in-place", tenant: tenant, clock: clock, runbook: "apps-and-consents.yaml")

@@ -1,13 +1,14 @@
 import Foundation
-import Synchronization
-@testable import LifeboatEngine
 import LifeboatFakeTenant
 import LifeboatGraph
 import LifeboatJSON
 import LifeboatRunbook
 import LifeboatSnapshot
 import LifeboatTestSupport
+import Synchronization
 import Testing
+
+@testable import LifeboatEngine
 
 /// Every request the executor sent, in the order sent, with the simulated time it was sent at.
 final class RequestLog: HTTPTransport {
@@ -37,8 +38,10 @@ final class RequestLog: HTTPTransport {
         let body = request.json ?? request.body.flatMap { try? JSONCoding.decode($0) }
         let at = clock.instant
         entries.withLock {
-            $0.append(Entry(sequence: $0.count, method: request.method, url: request.url.removingPercentEncoding ?? request.url,
-                            userPrincipalName: body?["userPrincipalName"]?.stringValue, at: at))
+            $0.append(
+                Entry(
+                    sequence: $0.count, method: request.method, url: request.url.removingPercentEncoding ?? request.url,
+                    userPrincipalName: body?["userPrincipalName"]?.stringValue, at: at))
         }
         return try await inner.send(request)
     }
@@ -63,7 +66,9 @@ final class RequestLog: HTTPTransport {
         """
 
     /// A run of the users stage killed with `inFlight` writes sent, of which the first `landed` reached the tenant.
-    static func crashed(_ name: String, inFlight: Int, landed: Int) async throws -> (drill: Drill, unsettled: [PlannedOperation], planned: [PlannedOperation]) {
+    static func crashed(_ name: String, inFlight: Int, landed: Int) async throws -> (
+        drill: Drill, unsettled: [PlannedOperation], planned: [PlannedOperation]
+    ) {
         let directory = try TemporaryDirectory(name + "-runbook")
         let path = directory.path("users-only.yaml")
         try Data(runbook.utf8).write(to: URL(fileURLWithPath: path))
@@ -76,7 +81,8 @@ final class RequestLog: HTTPTransport {
         let sent = Array(planned.prefix(inFlight))
         try await drill.store.recordIntents(sent.map(\.key), stageID: "users", simulatedSeconds: nil)
         // The tenant applied the first `landed` of them; the process died before any response was recorded.
-        let graph = GraphClient(baseURL: FakeTenantTransport.baseURL, transport: FakeTenantTransport(tenant: drill.tenant), clock: drill.clock)
+        let graph = GraphClient(
+            baseURL: FakeTenantTransport.baseURL, transport: FakeTenantTransport(tenant: drill.tenant), clock: drill.clock)
         for op in sent.prefix(landed) {
             let body: JSONValue = [
                 "accountEnabled": true, "displayName": .string(op.displayName), "mailNickname": .string("landed\(op.sourceID.prefix(8))"),
@@ -93,8 +99,10 @@ final class RequestLog: HTTPTransport {
         options.concurrency = 2
         options.windowPerSlot = 2
         let graph = GraphClient(baseURL: FakeTenantTransport.baseURL, transport: log, clock: drill.clock)
-        return try await Executor(runbook: drill.runbook, snapshot: drill.snapshot, graph: graph, store: drill.store, mode: .tabletop, options: options,
-                                  simulatedClock: drill.clock, simulatedEpoch: VirtualClock.epoch).run()
+        return try await Executor(
+            runbook: drill.runbook, snapshot: drill.snapshot, graph: graph, store: drill.store, mode: .tabletop, options: options,
+            simulatedClock: drill.clock, simulatedEpoch: VirtualClock.epoch
+        ).run()
     }
 
     @Test func theStagesOtherWritesGoOnWhileTheWritesInFlightAreLookedUp() async throws {
@@ -113,7 +121,8 @@ final class RequestLog: HTTPTransport {
         // The first write of an operation that was not in flight: sent before the look-ups of the unsettled ones ended,
         // and before Graph's list lag (2+4+8+16+30 s) had passed on the simulated clock.
         let otherUPNs = Set(planned.filter { !inFlightKeys.contains($0.key) }.compactMap { $0.naturalKey?.lowercased() })
-        let firstOtherWrite = try #require(sent.first { $0.method == "POST" && otherUPNs.contains($0.userPrincipalName?.lowercased() ?? "") })
+        let firstOtherWrite = try #require(
+            sent.first { $0.method == "POST" && otherUPNs.contains($0.userPrincipalName?.lowercased() ?? "") })
         #expect(firstOtherWrite.sequence < lastLookUp.sequence)
         let firstLookUp = try #require(sent.first { entry in unsettledUPNs.contains { isLookUp(entry, of: $0) } })
         let lag = DisplayNameLookup.settleDelays.reduce(0, +)

@@ -22,12 +22,14 @@ private struct LaunchRig {
         directory = try TemporaryDirectory(name)
         snapshot = try Snapshot.load(from: Fixtures.contoso)
         let clock = clock
-        tenant = try FakeTenant(stateFile: directory.path("fake.sqlite"), initialDomain: "contosodr.onmicrosoft.com", clock: { clock.instant })
+        tenant = try FakeTenant(
+            stateFile: directory.path("fake.sqlite"), initialDomain: "contosodr.onmicrosoft.com", clock: { clock.instant })
     }
 
     func open(mode: RunMode = .tabletop, snapshot: Snapshot? = nil, locks: RunLocks? = nil) async throws(RunLaunchError) -> RunLauncher {
         let clock = clock
-        return try await RunLauncher.open(statePath: statePath, mode: mode, snapshot: snapshot ?? self.snapshot, locks: locks ?? self.locks, clock: { clock.instant })
+        return try await RunLauncher.open(
+            statePath: statePath, mode: mode, snapshot: snapshot ?? self.snapshot, locks: locks ?? self.locks, clock: { clock.instant })
     }
 
     func runbook(_ url: URL = Fixtures.runbook("rebuild-new-tenant.yaml"), for tenant: FakeTenant? = nil) throws -> Runbook {
@@ -40,10 +42,11 @@ private struct LaunchRig {
         options.gates = gates
         options.concurrency = 4
         let graph = GraphClient(baseURL: FakeTenantTransport.baseURL, transport: FakeTenantTransport(tenant: tenant), clock: clock)
-        var request = RunLaunchRequest(runbook: runbook, runbookPath: "rebuild-new-tenant.yaml", snapshot: snapshot, snapshotPath: Fixtures.contoso.path,
-                                       parameters: ["operator": "tester"],
-                                       target: RunTarget(description: "fake tenant \(tenant.initialDomain)", tenantID: tenant.tenantID),
-                                       graph: graph, executor: options, operatorName: "tester", toolVersion: "test")
+        var request = RunLaunchRequest(
+            runbook: runbook, runbookPath: "rebuild-new-tenant.yaml", snapshot: snapshot, snapshotPath: Fixtures.contoso.path,
+            parameters: ["operator": "tester"],
+            target: RunTarget(description: "fake tenant \(tenant.initialDomain)", tenantID: tenant.tenantID),
+            graph: graph, executor: options, operatorName: "tester", toolVersion: "test")
         request.host = "test-host"
         request.runID = "run-1"
         request.startedAt = Date(timeIntervalSince1970: 1_800_000_000)
@@ -134,7 +137,8 @@ extension CheckpointStore {
         _ = try await #require(try await rig.open().launch(rig.request(try rig.runbook(), gates: .pause)).launched).executor.run()
 
         let clock = rig.clock
-        let other = try FakeTenant(stateFile: rig.directory.path("other.sqlite"), initialDomain: "otherdr.onmicrosoft.com", clock: { clock.instant })
+        let other = try FakeTenant(
+            stateFile: rig.directory.path("other.sqlite"), initialDomain: "otherdr.onmicrosoft.com", clock: { clock.instant })
         #expect(other.tenantID != rig.tenant.tenantID)
         let launcher = try await rig.open()
         let before = try await launcher.store.events().count
@@ -153,12 +157,16 @@ extension CheckpointStore {
         let rig = try LaunchRig("launch-other-run")
         _ = try await rig.open().launch(rig.request(try rig.runbook(), gates: .pause))
 
-        await #expect(throws: RunLaunchError.otherMode(path: rig.statePath, held: .tabletop, requested: .live)) { try await rig.open(mode: .live) }
+        await #expect(throws: RunLaunchError.otherMode(path: rig.statePath, held: .tabletop, requested: .live)) {
+            try await rig.open(mode: .live)
+        }
         let copy = try Fixtures.copyContoso(into: rig.directory)
         try Fixtures.rewrite("groups.json", in: copy) { $0 }
         let other = try Snapshot.load(from: copy)
         #expect(other.manifestSHA256 != rig.snapshot.manifestSHA256)
-        await #expect(throws: RunLaunchError.otherSnapshot(path: rig.statePath, held: rig.snapshot.manifestSHA256, given: other.manifestSHA256)) {
+        await #expect(
+            throws: RunLaunchError.otherSnapshot(path: rig.statePath, held: rig.snapshot.manifestSHA256, given: other.manifestSHA256)
+        ) {
             try await rig.open(snapshot: other)
         }
     }

@@ -11,7 +11,8 @@ import Testing
 /// expecting the status the page documents. Examples the fake knowingly does not support are listed, with the reason,
 /// in `conformance-unsupported.txt` next to this file. The pages are read at run time and never copied here.
 @Suite struct ConformanceCorpusTests {
-    static let repositoryRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    static let repositoryRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent()
     static let pages = repositoryRoot.deletingLastPathComponent().appendingPathComponent("shared/graph/docs/api-reference/v1.0/api")
 
     /// One request example and the status its page documents.
@@ -62,7 +63,8 @@ import Testing
                     comment += lines[end]
                 }
                 if comment.contains("\"request\""), let http = block(after: end + 1) {
-                    let name = comment.range(of: #""name":\s*"([^"]+)""#, options: .regularExpression).map { String(comment[$0]) }?
+                    let name =
+                        comment.range(of: #""name":\s*"([^"]+)""#, options: .regularExpression).map { String(comment[$0]) }?
                         .split(separator: "\"").dropFirst(2).first.map(String.init) ?? "example\(found.count + 1)"
                     pending = (name, http.lines)
                     index = http.end
@@ -91,12 +93,14 @@ import Testing
         while let line = remaining.first, !line.trimmingCharacters(in: .whitespaces).isEmpty {
             remaining = remaining.dropFirst()
             if let colon = line.firstIndex(of: ":") {
-                headers[line[..<colon].trimmingCharacters(in: .whitespaces)] = line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)
+                headers[line[..<colon].trimmingCharacters(in: .whitespaces)] = line[line.index(after: colon)...].trimmingCharacters(
+                    in: .whitespaces)
             }
         }
         let body = remaining.joined(separator: "\n").trimmingCharacters(in: .whitespacesAndNewlines)
-        return Example(page: page, name: name, method: String(parts[0]).uppercased(), url: String(parts[1]).trimmingCharacters(in: .whitespaces),
-                       headers: headers, body: body.isEmpty ? nil : body, status: status)
+        return Example(
+            page: page, name: name, method: String(parts[0]).uppercased(), url: String(parts[1]).trimmingCharacters(in: .whitespaces),
+            headers: headers, body: body.isEmpty ? nil : body, status: status)
     }
 
     /// `page#example-name<TAB>reason` lines; `#` starts a comment line.
@@ -154,14 +158,16 @@ import Testing
             if answer.status == example.status {
                 passed += 1
             } else {
-                failures.append("\(example.key): \(example.method) \(url) → \(answer.status), documented \(example.status): "
-                                + ((try? JSONCoding.decode(answer.body))?["error"]?["message"]?.stringValue ?? ""))
+                failures.append(
+                    "\(example.key): \(example.method) \(url) → \(answer.status), documented \(example.status): "
+                        + ((try? JSONCoding.decode(answer.body))?["error"]?["message"]?.stringValue ?? ""))
             }
         }
         await served.stop()
         for failure in failures { print("conformance: \(failure)") }
-        print("Conformance corpus: \(replayed) of \(examples.count) replayed, " + (failures.isEmpty ? "pass" : "\(failures.count) fail")
-              + " (\(reasons.count) listed in conformance-unsupported.txt)")
+        print(
+            "Conformance corpus: \(replayed) of \(examples.count) replayed, " + (failures.isEmpty ? "pass" : "\(failures.count) fail")
+                + " (\(reasons.count) listed in conformance-unsupported.txt)")
         let keys = Set(examples.map(\.key))
         #expect(reasons.keys.filter { !keys.contains($0) }.isEmpty, "conformance-unsupported.txt lists examples the pages no longer have")
         #expect(failures.isEmpty, "\(failures.count) examples answered a status their page does not document")
@@ -177,35 +183,49 @@ import Testing
             return object
         }
         func user(_ name: String) async throws -> JSONObject {
-            try await create("/users", ["accountEnabled": true, "displayName": .string(name), "mailNickname": .string(name),
-                                        "userPrincipalName": .string("\(name)@served.onmicrosoft.com"), "usageLocation": "US",
-                                        "passwordProfile": ["password": "Str0ng!Passw0rd#1"]])
+            try await create(
+                "/users",
+                [
+                    "accountEnabled": true, "displayName": .string(name), "mailNickname": .string(name),
+                    "userPrincipalName": .string("\(name)@served.onmicrosoft.com"), "usageLocation": "US",
+                    "passwordProfile": ["password": "Str0ng!Passw0rd#1"],
+                ])
         }
         let tag = "c\(number)"
         let main = try await user("\(tag)-main")
         var members: [String] = []
         for index in 0..<3 { members.append(try await user("\(tag)-m\(index)")["id"]!.stringValue!) }
-        let group = try await create("/groups", ["displayName": .string("\(tag) group"), "mailEnabled": false, "mailNickname": .string("\(tag)g"),
-                                                 "securityEnabled": true, "uniqueName": .string("\(tag)-existing")])
-        let application = try await create("/applications", ["displayName": .string("\(tag) app"), "uniqueName": .string("\(tag)-existing")])
+        let group = try await create(
+            "/groups",
+            [
+                "displayName": .string("\(tag) group"), "mailEnabled": false, "mailNickname": .string("\(tag)g"),
+                "securityEnabled": true, "uniqueName": .string("\(tag)-existing"),
+            ])
+        let application = try await create(
+            "/applications", ["displayName": .string("\(tag) app"), "uniqueName": .string("\(tag)-existing")])
         let principal = try await create("/servicePrincipals", ["appId": application["appId"]!])
         let unit = try await create("/directory/administrativeUnits", ["displayName": .string("\(tag) unit")])
-        let policy = try await create("/identity/conditionalAccess/policies", [
-            "displayName": .string("\(tag) policy"), "state": "disabled",
-            "conditions": ["users": ["includeUsers": ["All"]], "applications": ["includeApplications": ["All"]]],
-            "grantControls": ["operator": "OR", "builtInControls": ["mfa"]],
-        ])
+        let policy = try await create(
+            "/identity/conditionalAccess/policies",
+            [
+                "displayName": .string("\(tag) policy"), "state": "disabled",
+                "conditions": ["users": ["includeUsers": ["All"]], "applications": ["includeApplications": ["All"]]],
+                "grantControls": ["operator": "OR", "builtInControls": ["mfa"]],
+            ])
         let deleted = try await user("\(tag)-gone")["id"]!.stringValue!
         _ = try await served.graph("DELETE", "/users/\(deleted)", token: token)
         let domain = "\(tag).contoso.com"
         _ = try await create("/domains", ["id": .string(domain)])
-        _ = try await served.send("POST", "\(served.base)/_lifeboat/dns", headers: ["Content-Type": "application/json"],
-                                  body: Data(#"{"domain": "\#(domain)"}"#.utf8))
+        _ = try await served.send(
+            "POST", "\(served.base)/_lifeboat/dns", headers: ["Content-Type": "application/json"],
+            body: Data(#"{"domain": "\#(domain)"}"#.utf8))
         let skus = try await served.graph("GET", "/subscribedSkus", token: token).json?["value"]?.arrayValue ?? []
         let spare = try await create("/applications", ["displayName": .string("\(tag) spare")])
-        return Fixture(user: main, members: members, group: group["id"]!.stringValue!, application: application,
-                       servicePrincipal: principal["id"]!.stringValue!, unit: unit["id"]!.stringValue!, policy: policy["id"]!.stringValue!,
-                       deletedUser: deleted, domain: domain, sku: skus.first?["id"]?.stringValue ?? "", spareAppId: spare["appId"]!.stringValue!, tag: tag)
+        return Fixture(
+            user: main, members: members, group: group["id"]!.stringValue!, application: application,
+            servicePrincipal: principal["id"]!.stringValue!, unit: unit["id"]!.stringValue!, policy: policy["id"]!.stringValue!,
+            deletedUser: deleted, domain: domain, sku: skus.first?["id"]?.stringValue ?? "", spareAppId: spare["appId"]!.stringValue!,
+            tag: tag)
     }
 
     /// The example's URL on the served fake with each id after a collection replaced by a fixture object's, and
@@ -226,22 +246,27 @@ import Testing
         for index in segments.indices.dropFirst() {
             let previous = segments[index - 1], segment = segments[index]
             guard let id = ids[previous], !segment.isEmpty, !segment.hasPrefix("$"), segment != "delta",
-                  !segment.contains(".") || previous == "domains" || segment.contains("@") else { continue }
+                !segment.contains(".") || previous == "domains" || segment.contains("@")
+            else { continue }
             // A placeholder, a GUID or a UPN stands for an object; names like `members` or `verify` do not.
-            let looksLikeID = segment.hasPrefix("{") || UUID(uuidString: segment) != nil || segment.contains("@") || segment.contains("%40")
+            let looksLikeID =
+                segment.hasPrefix("{") || UUID(uuidString: segment) != nil || segment.contains("@") || segment.contains("%40")
                 || previous == "domains" || previous == "subscribedSkus"
             if looksLikeID { segments[index] = id }
         }
         // `applications(appId='…')`, `servicePrincipals(appId='…')`: the fixture application's appId.
         let appId = fixture.application["appId"]!.stringValue!
         segments = segments.map { segment in
-            segment.hasPrefix("applications(appId=") ? "applications(appId='\(appId)')"
+            segment.hasPrefix("applications(appId=")
+                ? "applications(appId='\(appId)')"
                 // An upsert that updates (204) names the fixture's object; one that creates (201) a new name.
                 : segment.hasPrefix("groups(uniqueName=") || segment.hasPrefix("applications(uniqueName=")
-                    ? String(segment.prefix { $0 != "(" }) + (example.status == 204 ? "(uniqueName='\(fixture.tag)-existing')"
-                                                              : "(uniqueName='\(fixture.tag)-new')")
-                : segment.hasPrefix("servicePrincipals(appId=")
-                    ? "servicePrincipals(appId='\(example.status == 201 ? fixture.spareAppId : appId)')" : segment
+                    ? String(segment.prefix { $0 != "(" })
+                        + (example.status == 204
+                            ? "(uniqueName='\(fixture.tag)-existing')"
+                            : "(uniqueName='\(fixture.tag)-new')")
+                    : segment.hasPrefix("servicePrincipals(appId=")
+                        ? "servicePrincipals(appId='\(example.status == 201 ? fixture.spareAppId : appId)')" : segment
         }
         url = "\(served.base)/v1.0" + segments.joined(separator: "/") + url[pathEnd...]
         url = url.replacingOccurrences(of: " ", with: "%20").replacingOccurrences(of: "'", with: "%27")
@@ -258,12 +283,15 @@ import Testing
         body = body.replacingOccurrences(of: "\u{1F}/", with: "/")
             .replacingOccurrences(of: "https://graph.microsoft.com/v1.0", with: "\(served.base)/v1.0")
         // A domain added by an example is new to the tenant.
-        if example.method == "POST", example.url.hasSuffix("/domains"), let range = body.range(of: #""id"\s*:\s*"[^"]+""#, options: .regularExpression) {
+        if example.method == "POST", example.url.hasSuffix("/domains"),
+            let range = body.range(of: #""id"\s*:\s*"[^"]+""#, options: .regularExpression)
+        {
             body.replaceSubrange(range, with: "\"id\": \"new.\(fixture.domain)\"")
         }
         // A service principal created by an example is for the fixture application that has none yet.
         if example.method == "POST", example.url.hasSuffix("/servicePrincipals"),
-           let range = body.range(of: #""appId"\s*:\s*"[^"]+""#, options: .regularExpression) {
+            let range = body.range(of: #""appId"\s*:\s*"[^"]+""#, options: .regularExpression)
+        {
             body.replaceSubrange(range, with: "\"appId\": \"\(fixture.spareAppId)\"")
         }
         return (url, body)

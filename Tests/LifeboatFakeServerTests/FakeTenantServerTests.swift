@@ -8,11 +8,12 @@ import LifeboatServedFake
 import LifeboatTestSupport
 import Synchronization
 import Testing
+import X509
+import _CryptoExtras
+
 #if canImport(Glibc)
     import Glibc
 #endif
-import X509
-import _CryptoExtras
 
 #if canImport(FoundationNetworking)
     import FoundationNetworking
@@ -29,12 +30,15 @@ struct ServedTenant: TestStoppable {
     var server: FakeTenantServer { served.server }
     var base: String { served.root }
 
-    static func start(certificates: [RegisteredCertificate] = [], tokenLifetime: Int = 3599, profile: FakeTenantProfile = .fast,
-                      now: @escaping @Sendable () -> Date = { Date() }) async throws -> ServedTenant {
+    static func start(
+        certificates: [RegisteredCertificate] = [], tokenLifetime: Int = 3599, profile: FakeTenantProfile = .fast,
+        now: @escaping @Sendable () -> Date = { Date() }
+    ) async throws -> ServedTenant {
         let directory = try TemporaryDirectory("server")
         let tenant = try FakeTenant(stateFile: directory.path("fake.sqlite"), initialDomain: "served.onmicrosoft.com", profile: profile)
         let served = try await ServedFakeTenant.start(
-            tenant, applications: [AppRegistration(clientID: clientID, secrets: [secret], certificates: certificates)], tokenLifetime: tokenLifetime, now: now)
+            tenant, applications: [AppRegistration(clientID: clientID, secrets: [secret], certificates: certificates)],
+            tokenLifetime: tokenLifetime, now: now)
         return ServedTenant(directory: directory, served: served)
     }
 
@@ -45,7 +49,9 @@ struct ServedTenant: TestStoppable {
     var tokenEndpoint: String { served.tokenEndpoint }
 
     /// One HTTP exchange over loopback.
-    func send(_ method: String, _ url: String, headers: [String: String] = [:], body: Data? = nil) async throws -> (status: Int, headers: [String: String], body: Data) {
+    func send(_ method: String, _ url: String, headers: [String: String] = [:], body: Data? = nil) async throws -> (
+        status: Int, headers: [String: String], body: Data
+    ) {
         var request = URLRequest(url: try #require(URL(string: url)))
         request.httpMethod = method
         for (name, value) in headers { request.setValue(value, forHTTPHeaderField: name) }
@@ -68,13 +74,16 @@ struct ServedTenant: TestStoppable {
     }
 
     func requestToken(_ fields: [(String, String)]) async throws -> (status: Int, json: JSONValue) {
-        let answer = try await send("POST", tokenEndpoint, headers: ["Content-Type": "application/x-www-form-urlencoded"], body: form(fields))
+        let answer = try await send(
+            "POST", tokenEndpoint, headers: ["Content-Type": "application/x-www-form-urlencoded"], body: form(fields))
         return (answer.status, try JSONCoding.decode(answer.body))
     }
 
     func tokenWithSecret(_ secret: String = ServedTenant.secret) async throws -> (status: Int, json: JSONValue) {
-        try await requestToken([("grant_type", "client_credentials"), ("client_id", Self.clientID), ("client_secret", secret),
-                                ("scope", "https://graph.microsoft.com/.default")])
+        try await requestToken([
+            ("grant_type", "client_credentials"), ("client_id", Self.clientID), ("client_secret", secret),
+            ("scope", "https://graph.microsoft.com/.default"),
+        ])
     }
 
     func bearer() async throws -> String {
@@ -83,12 +92,14 @@ struct ServedTenant: TestStoppable {
     }
 
     func graph(_ method: String, _ path: String, token: String?, body: JSONValue? = nil, headers: [String: String] = [:]) async throws
-        -> (status: Int, headers: [String: String], json: JSONValue?, raw: Data) {
+        -> (status: Int, headers: [String: String], json: JSONValue?, raw: Data)
+    {
         var fields = headers
         if let token { fields["Authorization"] = "Bearer \(token)" }
         if body != nil { fields["Content-Type"] = "application/json" }
-        let answer = try await send(method, path.hasPrefix("http") ? path : "\(base)/v1.0\(path)", headers: fields,
-                                    body: try body.map { try JSONCoding.encode($0) })
+        let answer = try await send(
+            method, path.hasPrefix("http") ? path : "\(base)/v1.0\(path)", headers: fields,
+            body: try body.map { try JSONCoding.encode($0) })
         return (answer.status, answer.headers, answer.body.isEmpty ? nil : try JSONCoding.decode(answer.body), answer.body)
     }
 }
@@ -113,12 +124,15 @@ struct SigningCertificate {
     }
 
     static func base64URL(_ data: Data) -> String {
-        data.base64EncodedString().replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_").replacingOccurrences(of: "=", with: "")
+        data.base64EncodedString().replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_").replacingOccurrences(
+            of: "=", with: "")
     }
 
     /// A client assertion as MSAL builds it.
-    func assertion(audience: String, clientID: String = ServedTenant.clientID, expiresIn: Double = 600, notBefore: Double = 0,
-                   thumbprint: Data? = nil) throws -> String {
+    func assertion(
+        audience: String, clientID: String = ServedTenant.clientID, expiresIn: Double = 600, notBefore: Double = 0,
+        thumbprint: Data? = nil
+    ) throws -> String {
         let now = Date().timeIntervalSince1970
         let header: JSONValue = ["alg": "RS256", "typ": "JWT", "x5t#S256": .string(Self.base64URL(thumbprint ?? sha256))]
         let claims: JSONValue = [
@@ -140,11 +154,14 @@ struct SigningCertificate {
         #expect(answer.json["expires_in"] == 3599 && answer.json["ext_expires_in"] == 3599)
         let token = try #require(answer.json["access_token"]?.stringValue)
         // The token names its tenant and app, so a client can check where it is.
-        let payload = try #require(Data(base64Encoded: {
-            var part = String(token.split(separator: ".")[1]).replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
-            while part.count % 4 != 0 { part += "=" }
-            return part
-        }()))
+        let payload = try #require(
+            Data(
+                base64Encoded: {
+                    var part = String(token.split(separator: ".")[1]).replacingOccurrences(of: "-", with: "+").replacingOccurrences(
+                        of: "_", with: "/")
+                    while part.count % 4 != 0 { part += "=" }
+                    return part
+                }()))
         let claims = try JSONCoding.decode(payload)
         #expect(claims["tid"]?.stringValue == served.tenant.tenantID)
         #expect(claims["appid"]?.stringValue == ServedTenant.clientID)
@@ -166,28 +183,40 @@ struct SigningCertificate {
         #expect(wrong.json["error_description"]?.stringValue?.hasPrefix("AADSTS7000215: Invalid client secret provided.") == true)
         #expect(wrong.json["error_codes"] == [7_000_215])
 
-        let unknownApp = try await served.requestToken([("grant_type", "client_credentials"), ("client_id", "00000000-0000-0000-0000-000000000001"),
-                                                        ("client_secret", "x"), ("scope", "https://graph.microsoft.com/.default")])
+        let unknownApp = try await served.requestToken([
+            ("grant_type", "client_credentials"), ("client_id", "00000000-0000-0000-0000-000000000001"),
+            ("client_secret", "x"), ("scope", "https://graph.microsoft.com/.default"),
+        ])
         #expect(unknownApp.status == 400 && unknownApp.json["error"] == "unauthorized_client")
-        let noScope = try await served.requestToken([("grant_type", "client_credentials"), ("client_id", ServedTenant.clientID),
-                                                     ("client_secret", ServedTenant.secret)])
+        let noScope = try await served.requestToken([
+            ("grant_type", "client_credentials"), ("client_id", ServedTenant.clientID),
+            ("client_secret", ServedTenant.secret),
+        ])
         #expect(noScope.status == 400 && noScope.json["error"] == "invalid_request")
-        let delegatedScope = try await served.requestToken([("grant_type", "client_credentials"), ("client_id", ServedTenant.clientID),
-                                                            ("client_secret", ServedTenant.secret), ("scope", "User.Read")])
+        let delegatedScope = try await served.requestToken([
+            ("grant_type", "client_credentials"), ("client_id", ServedTenant.clientID),
+            ("client_secret", ServedTenant.secret), ("scope", "User.Read"),
+        ])
         #expect(delegatedScope.status == 400 && delegatedScope.json["error"] == "invalid_scope")
         let password = try await served.requestToken([("grant_type", "password"), ("client_id", ServedTenant.clientID)])
         #expect(password.status == 400 && password.json["error"] == "unsupported_grant_type")
-        let noCredential = try await served.requestToken([("grant_type", "client_credentials"), ("client_id", ServedTenant.clientID),
-                                                          ("scope", "https://graph.microsoft.com/.default")])
+        let noCredential = try await served.requestToken([
+            ("grant_type", "client_credentials"), ("client_id", ServedTenant.clientID),
+            ("scope", "https://graph.microsoft.com/.default"),
+        ])
         #expect(noCredential.status == 401 && noCredential.json["error"] == "invalid_client")
-        let otherTenant = try await served.send("POST", "\(served.base)/contoso.onmicrosoft.com/oauth2/v2.0/token",
-                                                headers: ["Content-Type": "application/x-www-form-urlencoded"], body: Data("grant_type=client_credentials".utf8))
+        let otherTenant = try await served.send(
+            "POST", "\(served.base)/contoso.onmicrosoft.com/oauth2/v2.0/token",
+            headers: ["Content-Type": "application/x-www-form-urlencoded"], body: Data("grant_type=client_credentials".utf8))
         #expect(otherTenant.status == 400)
         // The initial domain names the tenant as well as its id.
-        let byDomain = try await served.send("POST", "\(served.base)/served.onmicrosoft.com/oauth2/v2.0/token",
-                                             headers: ["Content-Type": "application/x-www-form-urlencoded"],
-                                             body: served.form([("grant_type", "client_credentials"), ("client_id", ServedTenant.clientID),
-                                                                ("client_secret", ServedTenant.secret), ("scope", "https://graph.microsoft.com/.default")]))
+        let byDomain = try await served.send(
+            "POST", "\(served.base)/served.onmicrosoft.com/oauth2/v2.0/token",
+            headers: ["Content-Type": "application/x-www-form-urlencoded"],
+            body: served.form([
+                ("grant_type", "client_credentials"), ("client_id", ServedTenant.clientID),
+                ("client_secret", ServedTenant.secret), ("scope", "https://graph.microsoft.com/.default"),
+            ]))
         #expect(byDomain.status == 200)
 
         // Graph without a token, or with one this server never issued.
@@ -205,10 +234,14 @@ struct SigningCertificate {
         let certificate = try SigningCertificate()
         let stranger = try SigningCertificate(commonName: "not-registered")
         let served = try await ServedTenant.start(certificates: [try RegisteredCertificate(pem: certificate.pem)])
-        func exchange(_ assertion: String, type: String = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer") async throws -> (status: Int, json: JSONValue) {
-            try await served.requestToken([("grant_type", "client_credentials"), ("client_id", ServedTenant.clientID),
-                                           ("scope", "https://graph.microsoft.com/.default"), ("client_assertion_type", type),
-                                           ("client_assertion", assertion)])
+        func exchange(_ assertion: String, type: String = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer") async throws -> (
+            status: Int, json: JSONValue
+        ) {
+            try await served.requestToken([
+                ("grant_type", "client_credentials"), ("client_id", ServedTenant.clientID),
+                ("scope", "https://graph.microsoft.com/.default"), ("client_assertion_type", type),
+                ("client_assertion", assertion),
+            ])
         }
         let good = try await exchange(try certificate.assertion(audience: served.tokenEndpoint))
         #expect(good.status == 200, "\(good.json)")
@@ -256,10 +289,13 @@ struct SigningCertificate {
         let served = try await ServedTenant.start()
         let token = try await served.bearer()
         for number in 1...5 {
-            let created = try await served.graph("POST", "/users", token: token, body: [
-                "accountEnabled": true, "displayName": .string("User \(number)"), "mailNickname": .string("user\(number)"),
-                "userPrincipalName": .string("user\(number)@served.onmicrosoft.com"), "passwordProfile": ["password": "Str0ng!Passw0rd#1"],
-            ])
+            let created = try await served.graph(
+                "POST", "/users", token: token,
+                body: [
+                    "accountEnabled": true, "displayName": .string("User \(number)"), "mailNickname": .string("user\(number)"),
+                    "userPrincipalName": .string("user\(number)@served.onmicrosoft.com"),
+                    "passwordProfile": ["password": "Str0ng!Passw0rd#1"],
+                ])
             #expect(created.status == 201)
             #expect(created.headers["request-id"] != nil)
         }
@@ -276,10 +312,13 @@ struct SigningCertificate {
         #expect(pages == 3)
         #expect(names == (1...5).map { "user\($0)@served.onmicrosoft.com" })
         // Graph's errors pass through unchanged.
-        let duplicate = try await served.graph("POST", "/users", token: token, body: [
-            "accountEnabled": true, "displayName": "Again", "mailNickname": "user1", "userPrincipalName": "user1@served.onmicrosoft.com",
-            "passwordProfile": ["password": "Str0ng!Passw0rd#1"],
-        ])
+        let duplicate = try await served.graph(
+            "POST", "/users", token: token,
+            body: [
+                "accountEnabled": true, "displayName": "Again", "mailNickname": "user1",
+                "userPrincipalName": "user1@served.onmicrosoft.com",
+                "passwordProfile": ["password": "Str0ng!Passw0rd#1"],
+            ])
         #expect(duplicate.status == 400)
         #expect(duplicate.json?["error"]?["code"] == "Request_BadRequest")
         await served.stop()
@@ -289,9 +328,10 @@ struct SigningCertificate {
         let served = try await ServedTenant.start()
         let token = try await served.bearer()
         let path = "/groups(uniqueName='a%20b')"
-        let created = try await served.graph("PATCH", path, token: token,
-                                             body: ["displayName": "A B", "mailEnabled": false, "mailNickname": "ab", "securityEnabled": true],
-                                             headers: ["Prefer": "create-if-missing"])
+        let created = try await served.graph(
+            "PATCH", path, token: token,
+            body: ["displayName": "A B", "mailEnabled": false, "mailNickname": "ab", "securityEnabled": true],
+            headers: ["Prefer": "create-if-missing"])
         #expect(created.status == 201)
         #expect(created.json?["uniqueName"] == "a b")
         let read = try await served.graph("GET", path, token: token)
@@ -321,7 +361,9 @@ struct SigningCertificate {
         address.sin_addr.s_addr = inet_addr("127.0.0.1")
         var length = socklen_t(MemoryLayout<sockaddr_in>.size)
         let bound = withUnsafeMutablePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(listener, $0, length) == 0 && listen(listener, 1) == 0 && getsockname(listener, $0, &length) == 0 }
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                bind(listener, $0, length) == 0 && listen(listener, 1) == 0 && getsockname(listener, $0, &length) == 0
+            }
         }
         #expect(bound && LoopbackPort.accepts(Int(UInt16(bigEndian: address.sin_port))))
         await #expect(throws: Thrown.self) {

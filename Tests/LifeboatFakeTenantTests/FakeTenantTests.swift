@@ -12,8 +12,9 @@ struct FakeGraph {
 
     init(stateFile: String? = nil) throws {
         tenant = try FakeTenant(stateFile: stateFile, initialDomain: "fabrikamdr.onmicrosoft.com")
-        graph = GraphClient(baseURL: FakeTenantTransport.baseURL, transport: FakeTenantTransport(tenant: tenant),
-                            retry: RetryPolicy(maxTransientAttempts: 1, initialBackoff: 0.001, maxBackoff: 0.001))
+        graph = GraphClient(
+            baseURL: FakeTenantTransport.baseURL, transport: FakeTenantTransport(tenant: tenant),
+            retry: RetryPolicy(maxTransientAttempts: 1, initialBackoff: 0.001, maxBackoff: 0.001))
     }
 
     init(tenant: FakeTenant, graph: GraphClient) {
@@ -69,19 +70,23 @@ struct FakeGraph {
         for index in 0..<21 { users.append(try await fake.createUser("u\(index)")) }
 
         let tooMany = await #expect(throws: GraphError.self) {
-            _ = try await fake.graph.send(GraphRequest("PATCH", "/groups/\(group)", body: ["members@odata.bind": .array(users.map(fake.ref))]))
+            _ = try await fake.graph.send(
+                GraphRequest("PATCH", "/groups/\(group)", body: ["members@odata.bind": .array(users.map(fake.ref))]))
         }
         #expect(tooMany?.status == 400)
         #expect(await fake.tenant.relationship("members", of: group).isEmpty)
 
         let withMissing = await #expect(throws: GraphError.self) {
-            _ = try await fake.graph.send(GraphRequest("PATCH", "/groups/\(group)",
-                                                       body: ["members@odata.bind": .array(users.prefix(3).map(fake.ref) + [fake.ref(UUID().uuidString)])]))
+            _ = try await fake.graph.send(
+                GraphRequest(
+                    "PATCH", "/groups/\(group)",
+                    body: ["members@odata.bind": .array(users.prefix(3).map(fake.ref) + [fake.ref(UUID().uuidString)])]))
         }
         #expect(withMissing?.isNotFound == true)
         #expect(await fake.tenant.relationship("members", of: group).isEmpty)
 
-        _ = try await fake.graph.send(GraphRequest("PATCH", "/groups/\(group)", body: ["members@odata.bind": .array(users.prefix(20).map(fake.ref))]))
+        _ = try await fake.graph.send(
+            GraphRequest("PATCH", "/groups/\(group)", body: ["members@odata.bind": .array(users.prefix(20).map(fake.ref))]))
         #expect(await fake.tenant.relationship("members", of: group).count == 20)
 
         let again = await #expect(throws: GraphError.self) {
@@ -108,7 +113,8 @@ struct FakeGraph {
     @Test func listsPageWithNextLinkAndSelect() async throws {
         let fake = try FakeGraph()
         for index in 0..<25 { _ = try await fake.createUser("p\(index)") }
-        let first = try await fake.graph.send(GraphRequest("GET", "/users", query: [QueryItem("$top", "10"), QueryItem("$select", "id,displayName")]))
+        let first = try await fake.graph.send(
+            GraphRequest("GET", "/users", query: [QueryItem("$top", "10"), QueryItem("$select", "id,displayName")]))
         #expect(first.object["value"]?.arrayValue?.count == 10)
         #expect(first.object["value"]?.arrayValue?.first?["userPrincipalName"] == nil)
         #expect(first.object["@odata.nextLink"]?.stringValue?.contains("$skiptoken=") == true)
@@ -121,10 +127,15 @@ struct FakeGraph {
 
     @Test func filtersWithQuotesAndGuestCharacters() async throws {
         let fake = try FakeGraph()
-        _ = try await fake.graph.send(GraphRequest("POST", "/invitations", body: [
-            "invitedUserEmailAddress": "o'brien@partner.example", "inviteRedirectUrl": "https://myapps.microsoft.com", "sendInvitationMessage": false,
-        ]))
-        let found = try await fake.graph.list("/users", query: [QueryItem("$filter", "mail eq \(GraphClient.literal("o'brien@partner.example"))")])
+        _ = try await fake.graph.send(
+            GraphRequest(
+                "POST", "/invitations",
+                body: [
+                    "invitedUserEmailAddress": "o'brien@partner.example", "inviteRedirectUrl": "https://myapps.microsoft.com",
+                    "sendInvitationMessage": false,
+                ]))
+        let found = try await fake.graph.list(
+            "/users", query: [QueryItem("$filter", "mail eq \(GraphClient.literal("o'brien@partner.example"))")])
         #expect(found.count == 1)
         let upn = try #require(found.first?["userPrincipalName"]?.stringValue)
         #expect(upn.contains("#EXT#"))
@@ -152,21 +163,32 @@ struct FakeGraph {
         let fake = try FakeGraph()
         let user = try await fake.createUser("same")
         let url = FakeTenantTransport.baseURL
-        let batch: JSONValue = ["requests": [
-            ["id": "1", "method": "GET", "url": .string("/users/\(user)?$select=id,displayName")],
-            ["id": "2", "method": "PATCH", "url": .string("/users/\(user)"), "headers": ["Content-Type": "application/json"], "body": ["jobTitle": "Pilot"]],
-        ]]
-        for request in [HTTPRequest(method: "GET", url: "\(url)/users?$select=id,userPrincipalName"), HTTPRequest(method: "GET", url: "\(url)/users/\(user)")] {
+        let batch: JSONValue = [
+            "requests": [
+                ["id": "1", "method": "GET", "url": .string("/users/\(user)?$select=id,displayName")],
+                [
+                    "id": "2", "method": "PATCH", "url": .string("/users/\(user)"), "headers": ["Content-Type": "application/json"],
+                    "body": ["jobTitle": "Pilot"],
+                ],
+            ]
+        ]
+        for request in [
+            HTTPRequest(method: "GET", url: "\(url)/users?$select=id,userPrincipalName"),
+            HTTPRequest(method: "GET", url: "\(url)/users/\(user)"),
+        ] {
             var asValue = request
             asValue.json = nil
             guard case .response(let bytes) = await fake.tenant.reply(to: request),
-                  case .response(let values) = await fake.tenant.reply(to: asValue, bodiesAsValues: true) else { Issue.record("no response"); return }
+                case .response(let values) = await fake.tenant.reply(to: asValue, bodiesAsValues: true)
+            else { Issue.record("no response"); return }
             #expect(values.body.isEmpty && values.json != nil)
             #expect(try JSONCoding.decode(bytes.body) == values.json)
         }
         var asValue = HTTPRequest(method: "POST", url: "\(url)/$batch", headers: ["Content-Type": "application/json"])
         asValue.json = batch
-        guard case .response(let answered) = await fake.tenant.reply(to: asValue, bodiesAsValues: true) else { Issue.record("no response"); return }
+        guard case .response(let answered) = await fake.tenant.reply(to: asValue, bodiesAsValues: true) else {
+            Issue.record("no response"); return
+        }
         let responses = try #require(answered.json?["responses"]?.arrayValue)
         #expect(Set(responses.compactMap { $0["status"]?.numberValue }) == [200, 204])
         #expect(responses.first { $0["id"]?.stringValue == "1" }?["body"]?["displayName"]?.stringValue == "same")
@@ -175,13 +197,18 @@ struct FakeGraph {
 
     @Test func deferredCommitsReachTheFileOnlyWhenCommitted() async throws {
         let directory = try TemporaryDirectory("fake-deferred")
-        let tenant = try FakeTenant(stateFile: directory.path("fake.sqlite"), initialDomain: "fabrikamdr.onmicrosoft.com", defersCommits: true)
-        let fake = FakeGraph(tenant: tenant, graph: GraphClient(baseURL: FakeTenantTransport.baseURL, transport: FakeTenantTransport(tenant: tenant)))
+        let tenant = try FakeTenant(
+            stateFile: directory.path("fake.sqlite"), initialDomain: "fabrikamdr.onmicrosoft.com", defersCommits: true)
+        let fake = FakeGraph(
+            tenant: tenant, graph: GraphClient(baseURL: FakeTenantTransport.baseURL, transport: FakeTenantTransport(tenant: tenant)))
         let first = try await fake.createUser("first")
         // A process killed now loses the write: another connection to the file does not see it.
         #expect(await (try FakeTenant(stateFile: directory.path("fake.sqlite"))).objects(ofType: "user").isEmpty)
         try await tenant.commit()
-        #expect(await (try FakeTenant(stateFile: directory.path("fake.sqlite"))).objects(ofType: "user").map { $0["id"]?.stringValue } == [first])
+        #expect(
+            await (try FakeTenant(stateFile: directory.path("fake.sqlite"))).objects(ofType: "user").map { $0["id"]?.stringValue } == [
+                first
+            ])
 
         // A failed write rolls back alone (its savepoint), not the writes deferred before it.
         let second = try await fake.createUser("second")
@@ -200,7 +227,8 @@ struct FakeGraph {
         let body = try JSONCoding.decode(response.body)
         #expect(body["error"]?["code"]?.stringValue == "Request_ResourceNotFound")
         #expect(body["error"]?["innerError"]?["request-id"]?.stringValue == response.headers["request-id"])
-        let malformed = await tenant.handle(HTTPRequest(method: "POST", url: "\(FakeTenantTransport.baseURL)/users", body: Data("{\"trunc".utf8)))
+        let malformed = await tenant.handle(
+            HTTPRequest(method: "POST", url: "\(FakeTenantTransport.baseURL)/users", body: Data("{\"trunc".utf8)))
         #expect(malformed.status == 400)
     }
 }

@@ -9,8 +9,9 @@ import Testing
 @Suite struct GovernorWindowTests {
     func realistic() throws -> (FakeTenant, VirtualClock) {
         let clock = VirtualClock()
-        let tenant = try FakeTenant(stateFile: nil, initialDomain: "fabrikamdr.onmicrosoft.com",
-                                    profile: FakeTenantProfile.named("realistic"), clock: { clock.instant })
+        let tenant = try FakeTenant(
+            stateFile: nil, initialDomain: "fabrikamdr.onmicrosoft.com",
+            profile: FakeTenantProfile.named("realistic"), clock: { clock.instant })
         return (tenant, clock)
     }
 
@@ -27,7 +28,8 @@ import Testing
     /// 2,850 writes fit in the app's window (3,000 per 150 s), so the governor sends them without waiting.
     @Test func aBurstWithinTheWindowIsAdmittedWithoutWaiting() async throws {
         let clock = VirtualClock()
-        let governor = ThroughputGovernor(configuration: .init(resourceUnits: ThroughputGovernor.TenantSize.large.resourceUnits), clock: clock)
+        let governor = ThroughputGovernor(
+            configuration: .init(resourceUnits: ThroughputGovernor.TenantSize.large.resourceUnits), clock: clock)
         for _ in 0..<2_850 {
             try await governor.admit(RequestCost(resourceUnits: 1, writes: 1), path: "/users")
         }
@@ -43,17 +45,22 @@ import Testing
     /// governor aims for 95 %), the fake answers no 429, and the time stays close to the window's arithmetic.
     @Test func theWindowsLimitIsNeverExceededAndTheFakeNeverThrottles() async throws {
         let (tenant, clock) = try realistic()
-        let governor = ThroughputGovernor(configuration: .init(resourceUnits: ThroughputGovernor.TenantSize.small.resourceUnits), clock: clock)
-        let graph = GraphClient(baseURL: FakeTenantTransport.baseURL, transport: FakeTenantTransport(tenant: tenant), clock: clock, governor: governor)
+        let governor = ThroughputGovernor(
+            configuration: .init(resourceUnits: ThroughputGovernor.TenantSize.small.resourceUnits), clock: clock)
+        let graph = GraphClient(
+            baseURL: FakeTenantTransport.baseURL, transport: FakeTenantTransport(tenant: tenant), clock: clock, governor: governor)
         let writes = 10_000, workers = 8
         let moments = try await withThrowingTaskGroup(of: [Double].self) { group in
             for worker in 0..<workers {
                 group.addTask {
                     var sent: [Double] = []
                     for index in stride(from: worker, to: writes, by: workers) {
-                        _ = try await graph.send(GraphRequest("POST", "/groups", body: [
-                            "displayName": "g", "mailEnabled": false, "mailNickname": .string("g\(index)"), "securityEnabled": true,
-                        ]))
+                        _ = try await graph.send(
+                            GraphRequest(
+                                "POST", "/groups",
+                                body: [
+                                    "displayName": "g", "mailEnabled": false, "mailNickname": .string("g\(index)"), "securityEnabled": true,
+                                ]))
                         sent.append(clock.elapsed)
                     }
                     return sent
@@ -80,7 +87,8 @@ import Testing
     @Test func conditionalAccessIsPacedAtItsLimitFromTheStart() async throws {
         let (tenant, clock) = try realistic()
         let governor = ThroughputGovernor(clock: clock)
-        let graph = GraphClient(baseURL: FakeTenantTransport.baseURL, transport: FakeTenantTransport(tenant: tenant), clock: clock, governor: governor)
+        let graph = GraphClient(
+            baseURL: FakeTenantTransport.baseURL, transport: FakeTenantTransport(tenant: tenant), clock: clock, governor: governor)
         var moments: [Double] = []
         for _ in 0..<10 {
             _ = try await graph.list("/identity/conditionalAccess/policies")
@@ -104,8 +112,9 @@ import Testing
     @Test func withoutTheEndpointLimitTheFakeThrottlesConditionalAccess() async throws {
         let (tenant, clock) = try realistic()
         let governor = ThroughputGovernor(configuration: .init(endpointLimits: []), clock: clock)
-        let graph = GraphClient(baseURL: FakeTenantTransport.baseURL, transport: FakeTenantTransport(tenant: tenant), clock: clock,
-                                retry: RetryPolicy(maxThrottledAttempts: 20), governor: governor)
+        let graph = GraphClient(
+            baseURL: FakeTenantTransport.baseURL, transport: FakeTenantTransport(tenant: tenant), clock: clock,
+            retry: RetryPolicy(maxThrottledAttempts: 20), governor: governor)
         for _ in 0..<5 { _ = try await graph.list("/identity/conditionalAccess/policies") }
         #expect(await tenant.throttlingCounts.throttled > 0)
     }
@@ -114,12 +123,17 @@ import Testing
     /// limit) and compared with the limit's arithmetic lower bound.
     @Test func waitingIsBookedPerLimitAgainstItsLowerBound() async throws {
         let (tenant, clock) = try realistic()
-        let governor = ThroughputGovernor(configuration: .init(resourceUnits: ThroughputGovernor.TenantSize.small.resourceUnits), clock: clock)
-        let graph = GraphClient(baseURL: FakeTenantTransport.baseURL, transport: FakeTenantTransport(tenant: tenant), clock: clock, governor: governor)
+        let governor = ThroughputGovernor(
+            configuration: .init(resourceUnits: ThroughputGovernor.TenantSize.small.resourceUnits), clock: clock)
+        let graph = GraphClient(
+            baseURL: FakeTenantTransport.baseURL, transport: FakeTenantTransport(tenant: tenant), clock: clock, governor: governor)
         for index in 0..<6_000 {
-            _ = try await graph.send(GraphRequest("POST", "/groups", body: [
-                "displayName": "g", "mailEnabled": false, "mailNickname": .string("g\(index)"), "securityEnabled": true,
-            ]))
+            _ = try await graph.send(
+                GraphRequest(
+                    "POST", "/groups",
+                    body: [
+                        "displayName": "g", "mailEnabled": false, "mailNickname": .string("g\(index)"), "securityEnabled": true,
+                    ]))
         }
         for _ in 0..<5 { _ = try await graph.list("/identity/conditionalAccess/policies") }
         let throttling = try FakeTenantProfile.named("realistic").throttling

@@ -42,59 +42,77 @@ import Testing
             "owners@odata.bind": ["https://graph.microsoft.com/v1.0/directoryObjects/2"],
         ]
         #expect(schema.unknownProperties(in: group, of: "group") == [])
-        #expect(schema.unknownProperties(in: ["displayName@odata.bind": "x", "friends@odata.bind": []], of: "group")
-            == ["displayName@odata.bind", "friends@odata.bind"])
+        #expect(
+            schema.unknownProperties(in: ["displayName@odata.bind": "x", "friends@odata.bind": []], of: "group")
+                == ["displayName@odata.bind", "friends@odata.bind"])
     }
 
     @Test func collectionsOfComplexTypesAreChecked() {
         let application: JSONObject = [
             "displayName": "Expenses API",
             "appRoles": [
-                ["allowedMemberTypes": ["User"], "displayName": "Approver", "id": "3ad40acb-724e-40a8-92c6-2b9b91113796",
-                 "isEnabled": true, "value": "Expenses.Approver", "description": "d"],
+                [
+                    "allowedMemberTypes": ["User"], "displayName": "Approver", "id": "3ad40acb-724e-40a8-92c6-2b9b91113796",
+                    "isEnabled": true, "value": "Expenses.Approver", "description": "d",
+                ],
                 ["displayName": "Reader", "colour": "blue"],
             ],
             "api": ["oauth2PermissionScopes": [["id": "1", "value": "Expenses.Read", "shade": "x"]], "requestedAccessTokenVersion": 2],
-            "requiredResourceAccess": [["resourceAppId": "00000003-0000-0000-c000-000000000000",
-                                        "resourceAccess": [["id": "e1fe6dd8-ba31-4d61-89e7-88639da4683d", "type": "Scope"]]]],
+            "requiredResourceAccess": [
+                [
+                    "resourceAppId": "00000003-0000-0000-c000-000000000000",
+                    "resourceAccess": [["id": "e1fe6dd8-ba31-4d61-89e7-88639da4683d", "type": "Scope"]],
+                ]
+            ],
             "web": ["redirectUris": ["https://x/signin"], "implicitGrantSettings": ["enableIdTokenIssuance": false]],
         ]
-        #expect(schema.unknownProperties(in: application, of: "application") == ["api.oauth2PermissionScopes[0].shade", "appRoles[1].colour"])
+        #expect(
+            schema.unknownProperties(in: application, of: "application") == ["api.oauth2PermissionScopes[0].shade", "appRoles[1].colour"])
     }
 
     @Test func derivedTypesAreCheckedAsThemselves() {
         let location: JSONObject = [
             "@odata.type": "#microsoft.graph.ipNamedLocation", "displayName": "HQ", "isTrusted": true,
-            "ipRanges": [["@odata.type": "#microsoft.graph.iPv4CidrRange", "cidrAddress": "203.0.113.0/24"],
-                         ["@odata.type": "#microsoft.graph.iPv6CidrRange", "cidrAddress": "2001:db8::/32", "mask": 3]],
+            "ipRanges": [
+                ["@odata.type": "#microsoft.graph.iPv4CidrRange", "cidrAddress": "203.0.113.0/24"],
+                ["@odata.type": "#microsoft.graph.iPv6CidrRange", "cidrAddress": "2001:db8::/32", "mask": 3],
+            ],
         ]
         #expect(schema.unknownProperties(in: location, of: "namedLocation") == ["ipRanges[1].mask"])
         // countriesAndRegions belongs to countryNamedLocation, not to ipNamedLocation.
-        #expect(schema.unknownProperties(in: location.merging(["countriesAndRegions": ["KP"]]) { $1 }, of: "namedLocation") == ["countriesAndRegions", "ipRanges[1].mask"])
+        #expect(
+            schema.unknownProperties(in: location.merging(["countriesAndRegions": ["KP"]]) { $1 }, of: "namedLocation") == [
+                "countriesAndRegions", "ipRanges[1].mask",
+            ])
         let foreign = schema.violations(in: ["@odata.type": "#microsoft.graph.group", "displayName": "x"], of: "namedLocation")
         #expect(foreign.map(\.kind) == [.unknownType])
     }
 
     @Test func conditionalAccessPolicyFromTheContosoExampleIsValid() throws {
-        let data = try Data(contentsOf: URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-            .deletingLastPathComponent().appendingPathComponent("Examples/contoso/conditionalAccessPolicies.json"))
+        let data = try Data(
+            contentsOf: URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+                .deletingLastPathComponent().appendingPathComponent("Examples/contoso/conditionalAccessPolicies.json"))
         let policies = try #require(JSONCoding.decode(data)["value"]?.arrayValue)
         for policy in policies {
             var body = try #require(policy.objectValue)
             body["createdDateTime"] = nil
             #expect(schema.unknownProperties(in: body, of: "conditionalAccessPolicy") == [], "\(body["displayName"] ?? "?")")
         }
-        let bad: JSONObject = ["displayName": "x", "state": "enabled", "conditions": ["users": ["includeUsers": ["All"], "includePeople": []]]]
+        let bad: JSONObject = [
+            "displayName": "x", "state": "enabled", "conditions": ["users": ["includeUsers": ["All"], "includePeople": []]],
+        ]
         #expect(schema.unknownProperties(in: bad, of: "conditionalAccessPolicy") == ["conditions.users.includePeople"])
     }
 
-    @Test(arguments: ["user", "group", "administrativeUnit", "application", "servicePrincipal", "appRoleAssignment",
-                      "oauth2PermissionGrant", "unifiedRoleDefinition", "unifiedRoleAssignment", "namedLocation", "ipNamedLocation",
-                      "countryNamedLocation", "conditionalAccessPolicy", "domain", "organization", "invitation", "passwordProfile",
-                      "appRole", "permissionScope", "apiApplication", "webApplication", "spaApplication", "publicClientApplication",
-                      "requiredResourceAccess", "resourceAccess", "keyCredential", "optionalClaims", "conditionalAccessConditionSet",
-                      "conditionalAccessGrantControls", "conditionalAccessSessionControls", "ipRange", "iPv4CidrRange", "iPv6CidrRange",
-                      "unifiedRolePermission"])
+    @Test(arguments: [
+        "user", "group", "administrativeUnit", "application", "servicePrincipal", "appRoleAssignment",
+        "oauth2PermissionGrant", "unifiedRoleDefinition", "unifiedRoleAssignment", "namedLocation", "ipNamedLocation",
+        "countryNamedLocation", "conditionalAccessPolicy", "domain", "organization", "invitation", "passwordProfile",
+        "appRole", "permissionScope", "apiApplication", "webApplication", "spaApplication", "publicClientApplication",
+        "requiredResourceAccess", "resourceAccess", "keyCredential", "optionalClaims", "conditionalAccessConditionSet",
+        "conditionalAccessGrantControls", "conditionalAccessSessionControls", "ipRange", "iPv4CidrRange", "iPv6CidrRange",
+        "unifiedRolePermission",
+    ])
     func restoredTypesArePresentWithFlattenedBases(_ name: String) throws {
         let found = schema.type(named: name)
         #expect(found != nil, "\(name) is not in graph-schema.json")

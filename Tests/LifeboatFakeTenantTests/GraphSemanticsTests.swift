@@ -9,43 +9,70 @@ import Testing
     @Test func applicationsKeepRoleIdsGetNewAppIdsAndRefuseForeignIdentifierURIs() async throws {
         let fake = try FakeGraph()
         let roleID = "8c2e1d0f-7a4b-4c3d-9e8f-1a2b3c4d5e6f"
-        let body: JSONValue = ["displayName": "Expenses API", "appRoles": [["id": .string(roleID), "value": "Expenses.Read", "displayName": "Read",
-                                                                            "description": "Read", "allowedMemberTypes": ["User"], "isEnabled": true]]]
+        let body: JSONValue = [
+            "displayName": "Expenses API",
+            "appRoles": [
+                [
+                    "id": .string(roleID), "value": "Expenses.Read", "displayName": "Read",
+                    "description": "Read", "allowedMemberTypes": ["User"], "isEnabled": true,
+                ]
+            ],
+        ]
         let app = try await fake.graph.send(GraphRequest("POST", "/applications", body: body)).object
         #expect(app["appRoles"]?.arrayValue?.first?["id"]?.stringValue == roleID)
         let appId = try #require(app["appId"]?.stringValue)
         let foreign = await #expect(throws: GraphError.self) {
-            _ = try await fake.graph.send(GraphRequest("POST", "/applications", body: ["displayName": "Copy", "identifierUris": ["api://6b8b1c2d-0000-4000-8000-000000000001"]]))
+            _ = try await fake.graph.send(
+                GraphRequest(
+                    "POST", "/applications",
+                    body: ["displayName": "Copy", "identifierUris": ["api://6b8b1c2d-0000-4000-8000-000000000001"]]))
         }
         #expect(foreign?.code == "HostNameNotOnVerifiedDomain")
-        _ = try await fake.graph.send(GraphRequest("PATCH", "/applications/\(app["id"]!.stringValue!)", body: ["identifierUris": [.string("api://\(appId)")]]))
+        _ = try await fake.graph.send(
+            GraphRequest("PATCH", "/applications/\(app["id"]!.stringValue!)", body: ["identifierUris": [.string("api://\(appId)")]]))
 
         let sp = try await fake.graph.send(GraphRequest("POST", "/servicePrincipals", body: ["appId": .string(appId)])).object
         #expect(sp["appRoles"]?.arrayValue?.count == 1)
-        let twice = await #expect(throws: GraphError.self) { _ = try await fake.graph.send(GraphRequest("POST", "/servicePrincipals", body: ["appId": .string(appId)])) }
+        let twice = await #expect(throws: GraphError.self) {
+            _ = try await fake.graph.send(GraphRequest("POST", "/servicePrincipals", body: ["appId": .string(appId)]))
+        }
         #expect(twice?.status == 409)
-        let upsert = try await fake.graph.send(GraphRequest("PATCH", "/servicePrincipals(appId='\(appId)')", headers: ["Prefer": "create-if-missing"], body: ["notes": "x"]))
+        let upsert = try await fake.graph.send(
+            GraphRequest("PATCH", "/servicePrincipals(appId='\(appId)')", headers: ["Prefer": "create-if-missing"], body: ["notes": "x"]))
         #expect(upsert.status == 204)
         let graphSP = try await fake.graph.get("/servicePrincipals(appId='00000003-0000-0000-c000-000000000000')")
         #expect(graphSP["displayName"]?.stringValue == "Microsoft Graph")
 
         let user = try await fake.createUser("ada")
-        let assignment = try await fake.graph.send(GraphRequest("POST", "/servicePrincipals/\(sp["id"]!.stringValue!)/appRoleAssignedTo", body: [
-            "principalId": .string(user), "resourceId": sp["id"]!, "appRoleId": .string(roleID),
-        ])).object
+        let assignment = try await fake.graph.send(
+            GraphRequest(
+                "POST", "/servicePrincipals/\(sp["id"]!.stringValue!)/appRoleAssignedTo",
+                body: [
+                    "principalId": .string(user), "resourceId": sp["id"]!, "appRoleId": .string(roleID),
+                ])
+        ).object
         #expect(assignment["principalType"]?.stringValue == "User")
         let duplicate = await #expect(throws: GraphError.self) {
-            _ = try await fake.graph.send(GraphRequest("POST", "/servicePrincipals/\(sp["id"]!.stringValue!)/appRoleAssignedTo", body: [
-                "principalId": .string(user), "resourceId": sp["id"]!, "appRoleId": .string(roleID),
-            ]))
+            _ = try await fake.graph.send(
+                GraphRequest(
+                    "POST", "/servicePrincipals/\(sp["id"]!.stringValue!)/appRoleAssignedTo",
+                    body: [
+                        "principalId": .string(user), "resourceId": sp["id"]!, "appRoleId": .string(roleID),
+                    ]))
         }
         #expect(duplicate?.isAlreadyExists == true)
 
-        let grant = try await fake.graph.send(GraphRequest("POST", "/oauth2PermissionGrants", body: [
-            "clientId": sp["id"]!, "consentType": "AllPrincipals", "resourceId": graphSP["id"]!, "scope": "User.Read",
-        ]))
+        let grant = try await fake.graph.send(
+            GraphRequest(
+                "POST", "/oauth2PermissionGrants",
+                body: [
+                    "clientId": sp["id"]!, "consentType": "AllPrincipals", "resourceId": graphSP["id"]!, "scope": "User.Read",
+                ]))
         #expect(grant.status == 201)
-        let secret = try await fake.graph.send(GraphRequest("POST", "/applications/\(app["id"]!.stringValue!)/addPassword", body: ["passwordCredential": ["displayName": "dr"]])).object
+        let secret = try await fake.graph.send(
+            GraphRequest(
+                "POST", "/applications/\(app["id"]!.stringValue!)/addPassword", body: ["passwordCredential": ["displayName": "dr"]])
+        ).object
         #expect(secret["secretText"]?.stringValue?.isEmpty == false)
         let stored = try await fake.graph.get("/applications/\(app["id"]!.stringValue!)")
         #expect(stored["passwordCredentials"]?.arrayValue?.first?["secretText"] == nil)
@@ -55,48 +82,75 @@ import Testing
         let fake = try FakeGraph()
         let group = try await fake.createGroup("plain")
         let refused = await #expect(throws: GraphError.self) {
-            _ = try await fake.graph.send(GraphRequest("POST", "/roleManagement/directory/roleAssignments", body: [
-                "roleDefinitionId": "729827e3-9c14-49f7-bb1b-9608f156bbb8", "principalId": .string(group), "directoryScopeId": "/",
-            ]))
+            _ = try await fake.graph.send(
+                GraphRequest(
+                    "POST", "/roleManagement/directory/roleAssignments",
+                    body: [
+                        "roleDefinitionId": "729827e3-9c14-49f7-bb1b-9608f156bbb8", "principalId": .string(group), "directoryScopeId": "/",
+                    ]))
         }
         #expect(refused?.message.contains("isAssignableToRole") == true)
         let user = try await fake.createUser("admin")
-        let unit = try await fake.graph.send(GraphRequest("POST", "/directory/administrativeUnits", body: ["displayName": "EMEA"])).object["id"]!.stringValue!
-        let scoped = try await fake.graph.send(GraphRequest("POST", "/roleManagement/directory/roleAssignments", body: [
-            "roleDefinitionId": "fe930be7-5e62-47db-91af-98c3a49a38b1", "principalId": .string(user), "directoryScopeId": .string("/administrativeUnits/\(unit)"),
-        ]))
+        let unit = try await fake.graph.send(GraphRequest("POST", "/directory/administrativeUnits", body: ["displayName": "EMEA"])).object[
+            "id"]!.stringValue!
+        let scoped = try await fake.graph.send(
+            GraphRequest(
+                "POST", "/roleManagement/directory/roleAssignments",
+                body: [
+                    "roleDefinitionId": "fe930be7-5e62-47db-91af-98c3a49a38b1", "principalId": .string(user),
+                    "directoryScopeId": .string("/administrativeUnits/\(unit)"),
+                ]))
         #expect(scoped.status == 201)
-        let custom = try await fake.graph.send(GraphRequest("POST", "/roleManagement/directory/roleDefinitions", body: [
-            "displayName": "App reader", "isEnabled": true, "rolePermissions": [["allowedResourceActions": ["microsoft.directory/applications/standard/read"]]],
-        ])).object
+        let custom = try await fake.graph.send(
+            GraphRequest(
+                "POST", "/roleManagement/directory/roleDefinitions",
+                body: [
+                    "displayName": "App reader", "isEnabled": true,
+                    "rolePermissions": [["allowedResourceActions": ["microsoft.directory/applications/standard/read"]]],
+                ])
+        ).object
         #expect(custom["templateId"] == custom["id"])
-        let builtIns = try await fake.graph.list("/roleManagement/directory/roleDefinitions", query: [QueryItem("$filter", "isBuiltIn eq true")])
+        let builtIns = try await fake.graph.list(
+            "/roleManagement/directory/roleDefinitions", query: [QueryItem("$filter", "isBuiltIn eq true")])
         #expect(builtIns.contains { $0["id"]?.stringValue == "62e90394-69f5-4237-9190-012177145e10" })
     }
 
     @Test func conditionalAccessReferencesAreValidated() async throws {
         let fake = try FakeGraph()
         let user = try await fake.createUser("ops")
-        let location = try await fake.graph.send(GraphRequest("POST", "/identity/conditionalAccess/namedLocations", body: [
-            "@odata.type": "#microsoft.graph.ipNamedLocation", "displayName": "HQ", "isTrusted": true,
-            "ipRanges": [["@odata.type": "#microsoft.graph.iPv4CidrRange", "cidrAddress": "203.0.113.0/24"]],
-        ])).object["id"]!
+        let location = try await fake.graph.send(
+            GraphRequest(
+                "POST", "/identity/conditionalAccess/namedLocations",
+                body: [
+                    "@odata.type": "#microsoft.graph.ipNamedLocation", "displayName": "HQ", "isTrusted": true,
+                    "ipRanges": [["@odata.type": "#microsoft.graph.iPv4CidrRange", "cidrAddress": "203.0.113.0/24"]],
+                ])
+        ).object["id"]!
         func policy(_ users: [JSONValue], apps: [JSONValue] = ["All"]) -> JSONValue {
-            ["displayName": "MFA", "state": "enabledForReportingButNotEnforced",
-             "conditions": ["users": ["includeUsers": .array(users)], "applications": ["includeApplications": .array(apps)],
-                            "locations": ["includeLocations": ["All"], "excludeLocations": [location]]],
-             "grantControls": ["operator": "OR", "builtInControls": ["mfa"]]]
+            [
+                "displayName": "MFA", "state": "enabledForReportingButNotEnforced",
+                "conditions": [
+                    "users": ["includeUsers": .array(users)], "applications": ["includeApplications": .array(apps)],
+                    "locations": ["includeLocations": ["All"], "excludeLocations": [location]],
+                ],
+                "grantControls": ["operator": "OR", "builtInControls": ["mfa"]],
+            ]
         }
         let missing = await #expect(throws: GraphError.self) {
-            _ = try await fake.graph.send(GraphRequest("POST", "/identity/conditionalAccess/policies", body: policy(["0f0f0f0f-0000-4000-8000-000000000000"])))
+            _ = try await fake.graph.send(
+                GraphRequest("POST", "/identity/conditionalAccess/policies", body: policy(["0f0f0f0f-0000-4000-8000-000000000000"])))
         }
         #expect(missing?.message.contains("includeUsers") == true)
         let badApp = await #expect(throws: GraphError.self) {
-            _ = try await fake.graph.send(GraphRequest("POST", "/identity/conditionalAccess/policies", body: policy(["All"], apps: ["1a1a1a1a-0000-4000-8000-000000000000"])))
+            _ = try await fake.graph.send(
+                GraphRequest(
+                    "POST", "/identity/conditionalAccess/policies", body: policy(["All"], apps: ["1a1a1a1a-0000-4000-8000-000000000000"])))
         }
         #expect(badApp?.message.contains("includeApplications") == true)
-        let created = try await fake.graph.send(GraphRequest("POST", "/identity/conditionalAccess/policies",
-                                                             body: policy([.string(user)], apps: ["00000003-0000-0000-c000-000000000000"])))
+        let created = try await fake.graph.send(
+            GraphRequest(
+                "POST", "/identity/conditionalAccess/policies",
+                body: policy([.string(user)], apps: ["00000003-0000-0000-c000-000000000000"])))
         #expect(created.status == 201)
     }
 }
@@ -107,12 +161,17 @@ import Testing
         // once took longer than that between the add and the early verify (real time made the early verify succeed).
         let clock = VirtualClock()
         let tenant = try FakeTenant(stateFile: nil, initialDomain: "fabrikamdr.onmicrosoft.com", clock: { clock.instant })
-        let fake = FakeGraph(tenant: tenant, graph: GraphClient(baseURL: FakeTenantTransport.baseURL, transport: FakeTenantTransport(tenant: tenant),
-                                                                clock: clock, retry: RetryPolicy(maxTransientAttempts: 1, initialBackoff: 0.001, maxBackoff: 0.001)))
+        let fake = FakeGraph(
+            tenant: tenant,
+            graph: GraphClient(
+                baseURL: FakeTenantTransport.baseURL, transport: FakeTenantTransport(tenant: tenant),
+                clock: clock, retry: RetryPolicy(maxTransientAttempts: 1, initialBackoff: 0.001, maxBackoff: 0.001)))
         _ = try await fake.graph.send(GraphRequest("POST", "/domains", body: ["id": "contoso.com"]))
         let records = try await fake.graph.list("/domains/contoso.com/verificationDnsRecords")
         #expect(records.first?["text"]?.stringValue?.hasPrefix("MS=ms") == true)
-        let early = await #expect(throws: GraphError.self) { _ = try await fake.graph.send(GraphRequest("POST", "/domains/contoso.com/verify")) }
+        let early = await #expect(throws: GraphError.self) {
+            _ = try await fake.graph.send(GraphRequest("POST", "/domains/contoso.com/verify"))
+        }
         #expect(early?.message.contains("verification failed") == true)
         try await fake.tenant.publishDNSRecord(for: "contoso.com")
         let verified = try await fake.graph.send(GraphRequest("POST", "/domains/contoso.com/verify")).object
@@ -142,7 +201,9 @@ import Testing
         let restored = try await graph.send(GraphRequest("POST", "/directory/deletedItems/\(kept)/restore")).object
         #expect(restored["id"]?.stringValue == kept)
         #expect(try await graph.get("/users/\(kept)")["deletedDateTime"] == .null)
-        let gone = await #expect(throws: GraphError.self) { _ = try await graph.send(GraphRequest("POST", "/directory/deletedItems/\(old)/restore")) }
+        let gone = await #expect(throws: GraphError.self) {
+            _ = try await graph.send(GraphRequest("POST", "/directory/deletedItems/\(old)/restore"))
+        }
         #expect(gone?.status == 404)
     }
 
@@ -165,9 +226,12 @@ import Testing
     @Test func filtersSupportGraphsOperatorsAndAdvancedQueries() async throws {
         let fake = try FakeGraph()
         for name in ["anna", "andre", "bob"] { _ = try await fake.createUser(name) }
-        _ = try await fake.graph.send(GraphRequest("POST", "/groups", body: [
-            "displayName": "Team", "mailEnabled": true, "mailNickname": "team", "securityEnabled": false, "groupTypes": ["Unified"],
-        ]))
+        _ = try await fake.graph.send(
+            GraphRequest(
+                "POST", "/groups",
+                body: [
+                    "displayName": "Team", "mailEnabled": true, "mailNickname": "team", "securityEnabled": false, "groupTypes": ["Unified"],
+                ]))
         #expect(try await fake.graph.list("/users", query: [QueryItem("$filter", "startsWith(displayName,'an')")]).count == 2)
         #expect(try await fake.graph.list("/users", query: [QueryItem("$filter", "mailNickname in ('anna','bob')")]).count == 2)
         #expect(try await fake.graph.list("/groups", query: [QueryItem("$filter", "groupTypes/any(c:c eq 'Unified')")]).count == 1)
@@ -175,8 +239,11 @@ import Testing
             _ = try await fake.graph.list("/users", query: [QueryItem("$filter", "displayName ne 'bob'")])
         }
         #expect(advanced?.code == "Request_UnsupportedQuery")
-        let counted = try await fake.graph.send(GraphRequest("GET", "/users", query: [QueryItem("$filter", "displayName ne 'bob'"), QueryItem("$count", "true")],
-                                                             headers: ["ConsistencyLevel": "eventual"])).object
+        let counted = try await fake.graph.send(
+            GraphRequest(
+                "GET", "/users", query: [QueryItem("$filter", "displayName ne 'bob'"), QueryItem("$count", "true")],
+                headers: ["ConsistencyLevel": "eventual"])
+        ).object
         #expect(counted["@odata.count"]?.numberValue == 2)
     }
 
@@ -185,17 +252,25 @@ import Testing
         let group = try await fake.createGroup("g")
         var requests: [JSONValue] = []
         for index in 0..<3 {
-            requests.append(["id": .string("u\(index)"), "method": "POST", "url": "/users", "headers": ["Content-Type": "application/json"],
-                             "body": fake.user("batch\(index)")])
+            requests.append([
+                "id": .string("u\(index)"), "method": "POST", "url": "/users", "headers": ["Content-Type": "application/json"],
+                "body": fake.user("batch\(index)"),
+            ])
         }
-        requests.append(["id": "dup", "method": "POST", "url": "/users", "headers": ["Content-Type": "application/json"], "body": fake.user("batch0"),
-                         "dependsOn": ["u0"]])
+        requests.append([
+            "id": "dup", "method": "POST", "url": "/users", "headers": ["Content-Type": "application/json"], "body": fake.user("batch0"),
+            "dependsOn": ["u0"],
+        ])
         requests.append(["id": "after", "method": "GET", "url": .string("/groups/\(group)"), "dependsOn": ["dup"]])
         let response = try await fake.graph.send(GraphRequest("POST", "/$batch", body: ["requests": .array(requests)])).object
-        let byID = Dictionary(uniqueKeysWithValues: (response["responses"]?.arrayValue ?? []).map { ($0["id"]!.stringValue!, $0["status"]!.numberValue!) })
+        let byID = Dictionary(
+            uniqueKeysWithValues: (response["responses"]?.arrayValue ?? []).map { ($0["id"]!.stringValue!, $0["status"]!.numberValue!) })
         #expect(byID == ["u0": 201, "u1": 201, "u2": 201, "dup": 400, "after": 424])
         let tooMany = await #expect(throws: GraphError.self) {
-            _ = try await fake.graph.send(GraphRequest("POST", "/$batch", body: ["requests": .array((0..<21).map { ["id": .string("r\($0)"), "method": "GET", "url": "/users"] })]))
+            _ = try await fake.graph.send(
+                GraphRequest(
+                    "POST", "/$batch",
+                    body: ["requests": .array((0..<21).map { ["id": .string("r\($0)"), "method": "GET", "url": "/users"] })]))
         }
         #expect(tooMany?.status == 400)
     }
@@ -205,25 +280,31 @@ import Testing
     /// A tenant with the realistic profile on a simulated clock.
     func realistic(_ profile: FakeTenantProfile? = nil) throws -> (FakeTenant, VirtualClock) {
         let clock = VirtualClock()
-        let tenant = try FakeTenant(stateFile: nil, initialDomain: "fabrikamdr.onmicrosoft.com",
-                                    profile: profile ?? FakeTenantProfile.named("realistic"), clock: { clock.instant })
+        let tenant = try FakeTenant(
+            stateFile: nil, initialDomain: "fabrikamdr.onmicrosoft.com",
+            profile: profile ?? FakeTenantProfile.named("realistic"), clock: { clock.instant })
         return (tenant, clock)
     }
 
     func post(_ tenant: FakeTenant, _ path: String, _ body: JSONValue) async throws -> HTTPResponse {
-        await tenant.handle(HTTPRequest(method: "POST", url: FakeTenantTransport.baseURL + path, headers: ["Content-Type": "application/json"],
-                                        body: try JSONCoding.encode(body)))
+        await tenant.handle(
+            HTTPRequest(
+                method: "POST", url: FakeTenantTransport.baseURL + path, headers: ["Content-Type": "application/json"],
+                body: try JSONCoding.encode(body)))
     }
 
     @Test func quotasMatchGraphsDocumentedLimits() async throws {
         let (tenant, _) = try realistic()
         // 3,000 writes per app per 150 s: the 3,001st at the same instant is refused, with Retry-After.
         for index in 0..<3_000 {
-            let response = try await post(tenant, "/groups", ["displayName": "g", "mailEnabled": false, "mailNickname": .string("g\(index)"), "securityEnabled": true])
+            let response = try await post(
+                tenant, "/groups",
+                ["displayName": "g", "mailEnabled": false, "mailNickname": .string("g\(index)"), "securityEnabled": true])
             #expect(response.status == 201)
             if response.status != 201 { return }
         }
-        let refused = try await post(tenant, "/groups", ["displayName": "g", "mailEnabled": false, "mailNickname": "over", "securityEnabled": true])
+        let refused = try await post(
+            tenant, "/groups", ["displayName": "g", "mailEnabled": false, "mailNickname": "over", "securityEnabled": true])
         #expect(refused.status == 429)
         #expect(refused.headers["retry-after"] == "1")
         #expect(refused.headers["x-ms-throttle-limit-percentage"] != nil)
@@ -231,7 +312,9 @@ import Testing
 
         // Conditional Access: one request per second per tenant, and the 429 may carry no Retry-After.
         let (ca, _) = try realistic()
-        let location: JSONValue = ["@odata.type": "#microsoft.graph.countryNamedLocation", "displayName": "Blocked", "countriesAndRegions": ["KP"]]
+        let location: JSONValue = [
+            "@odata.type": "#microsoft.graph.countryNamedLocation", "displayName": "Blocked", "countriesAndRegions": ["KP"],
+        ]
         #expect(try await post(ca, "/identity/conditionalAccess/namedLocations", location).status == 201)
         let second = try await post(ca, "/identity/conditionalAccess/namedLocations", location)
         #expect(second.status == 429)
@@ -257,8 +340,12 @@ import Testing
             let end = clock.instant.addingTimeInterval(600)
             var count = 0
             while clock.instant < end {
-                let response = try await post(tenant, "/groups", ["displayName": "g", "mailEnabled": false, "mailNickname": .string("n\(count)-\(clock.elapsed)"),
-                                                                  "securityEnabled": true])
+                let response = try await post(
+                    tenant, "/groups",
+                    [
+                        "displayName": "g", "mailEnabled": false, "mailNickname": .string("n\(count)-\(clock.elapsed)"),
+                        "securityEnabled": true,
+                    ])
                 if response.status == 201 {
                     count += 1
                 } else if honouring, let wait = response.headers["retry-after"].flatMap(Double.init) {
@@ -288,9 +375,12 @@ import Testing
             for worker in 0..<workers {
                 group.addTask {
                     for index in stride(from: worker, to: writes, by: workers) {
-                        _ = try await graph.send(GraphRequest("POST", "/groups", body: [
-                            "displayName": "g", "mailEnabled": false, "mailNickname": .string("g\(index)"), "securityEnabled": true,
-                        ]))
+                        _ = try await graph.send(
+                            GraphRequest(
+                                "POST", "/groups",
+                                body: [
+                                    "displayName": "g", "mailEnabled": false, "mailNickname": .string("g\(index)"), "securityEnabled": true,
+                                ]))
                     }
                 }
             }
@@ -312,8 +402,9 @@ import Testing
         var profile = FakeTenantProfile.fast
         profile.replicationLagSeconds = 5
         let tenant = try FakeTenant(stateFile: nil, initialDomain: "fabrikamdr.onmicrosoft.com", profile: profile, clock: { clock.instant })
-        let graph = GraphClient(baseURL: FakeTenantTransport.baseURL, transport: FakeTenantTransport(tenant: tenant), clock: clock,
-                                retry: RetryPolicy(maxTransientAttempts: 1))
+        let graph = GraphClient(
+            baseURL: FakeTenantTransport.baseURL, transport: FakeTenantTransport(tenant: tenant), clock: clock,
+            retry: RetryPolicy(maxTransientAttempts: 1))
         let fake = FakeGraph(tenant: tenant, graph: graph)
         let group = try await fake.createGroup("g")
         let user = try await fake.createUser("new")

@@ -14,8 +14,11 @@ import Testing
         profile.strictRules = .all
         profile.strictRules.defaultPropertySet = false
         let tenant = try FakeTenant(stateFile: nil, initialDomain: "fabrikamdr.onmicrosoft.com", profile: profile, clock: { clock.instant })
-        return FakeGraph(tenant: tenant, graph: GraphClient(baseURL: FakeTenantTransport.baseURL, transport: FakeTenantTransport(tenant: tenant),
-                                                            clock: clock, retry: RetryPolicy(maxTransientAttempts: 1)))
+        return FakeGraph(
+            tenant: tenant,
+            graph: GraphClient(
+                baseURL: FakeTenantTransport.baseURL, transport: FakeTenantTransport(tenant: tenant),
+                clock: clock, retry: RetryPolicy(maxTransientAttempts: 1)))
     }
 
     private func listed(_ fake: FakeGraph, _ path: String) async throws -> [String] {
@@ -23,8 +26,10 @@ import Testing
     }
 
     private func count(_ fake: FakeGraph, _ path: String) async -> String {
-        let answer = await fake.tenant.handle(HTTPRequest(method: "GET", url: "\(FakeTenantTransport.baseURL)\(path)/$count",
-                                                          headers: ["ConsistencyLevel": "eventual"]))
+        let answer = await fake.tenant.handle(
+            HTTPRequest(
+                method: "GET", url: "\(FakeTenantTransport.baseURL)\(path)/$count",
+                headers: ["ConsistencyLevel": "eventual"]))
         return String(decoding: answer.body, as: UTF8.self)
     }
 
@@ -72,8 +77,10 @@ import Testing
         let fake = try FakeGraph()
         let security = try await fake.createGroup("Finance")
         func unified(_ nickname: String) async -> Int {
-            let body: JSONValue = ["displayName": "Finance team", "mailEnabled": true, "mailNickname": .string(nickname), "securityEnabled": false,
-                                   "groupTypes": ["Unified"]]
+            let body: JSONValue = [
+                "displayName": "Finance team", "mailEnabled": true, "mailNickname": .string(nickname), "securityEnabled": false,
+                "groupTypes": ["Unified"],
+            ]
             do {
                 return try await fake.graph.send(GraphRequest("POST", "/groups", body: body)).status
             } catch let error as GraphError {

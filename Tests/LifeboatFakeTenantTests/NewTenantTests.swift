@@ -9,8 +9,11 @@ extension FakeGraph {
     /// A fake tenant with a profile (the strict new-tenant state, withheld permissions, …).
     init(profile: FakeTenantProfile) throws {
         let tenant = try FakeTenant(stateFile: nil, initialDomain: "fabrikamdr.onmicrosoft.com", profile: profile)
-        self.init(tenant: tenant, graph: GraphClient(baseURL: FakeTenantTransport.baseURL, transport: FakeTenantTransport(tenant: tenant),
-                                                     retry: RetryPolicy(maxTransientAttempts: 1, initialBackoff: 0.001, maxBackoff: 0.001)))
+        self.init(
+            tenant: tenant,
+            graph: GraphClient(
+                baseURL: FakeTenantTransport.baseURL, transport: FakeTenantTransport(tenant: tenant),
+                retry: RetryPolicy(maxTransientAttempts: 1, initialBackoff: 0.001, maxBackoff: 0.001)))
     }
 
     static func newTenant(_ state: FakeTenantProfile.NewTenant = .init()) throws -> FakeGraph {
@@ -21,7 +24,8 @@ extension FakeGraph {
 
     /// Sends a request and answers its status and Graph error code (no retries, no throwing).
     func attempt(_ method: String, _ path: String, query: [QueryItem] = [], body: JSONValue? = nil, headers: [String: String] = [:]) async
-        -> (status: Int, code: String?) {
+        -> (status: Int, code: String?)
+    {
         do {
             let response = try await graph.send(GraphRequest(method, path, query: query, headers: headers, body: body))
             return (response.status, nil)
@@ -79,7 +83,8 @@ extension FakeGraph {
     @Test func temporaryAccessPassIsDisabledUntilThePolicyEnablesItForTheUser() async throws {
         let fake = try FakeGraph.newTenant()
         let user = try await fake.createUser("ada")
-        let configuration = try await fake.graph.get("/policies/authenticationMethodsPolicy/authenticationMethodConfigurations/TemporaryAccessPass")
+        let configuration = try await fake.graph.get(
+            "/policies/authenticationMethodsPolicy/authenticationMethodConfigurations/TemporaryAccessPass")
         #expect(configuration["state"]?.stringValue == "disabled")
         let policy = try await fake.graph.get("/policies/authenticationMethodsPolicy")
         #expect(policy["authenticationMethodConfigurations"]?.arrayValue?.first?["id"]?.stringValue == "TemporaryAccessPass")
@@ -89,16 +94,23 @@ extension FakeGraph {
 
         // Enabled for one group only (lower-case id segment, as the update page's example spells it).
         let group = try await fake.createGroup("tap-users")
-        let enable: JSONValue = ["@odata.type": "#microsoft.graph.temporaryAccessPassAuthenticationMethodConfiguration", "state": "enabled",
-                                 "includeTargets": [["targetType": "group", "id": .string(group), "isRegistrationRequired": false]]]
-        #expect(await fake.attempt("PATCH", "/policies/authenticationMethodsPolicy/authenticationMethodConfigurations/temporaryAccessPass", body: enable).status == 204)
-        let badState = await fake.attempt("PATCH", "/policies/authenticationMethodsPolicy/authenticationMethodConfigurations/TemporaryAccessPass",
-                                          body: ["state": "on"])
+        let enable: JSONValue = [
+            "@odata.type": "#microsoft.graph.temporaryAccessPassAuthenticationMethodConfiguration", "state": "enabled",
+            "includeTargets": [["targetType": "group", "id": .string(group), "isRegistrationRequired": false]],
+        ]
+        #expect(
+            await fake.attempt(
+                "PATCH", "/policies/authenticationMethodsPolicy/authenticationMethodConfigurations/temporaryAccessPass", body: enable
+            ).status == 204)
+        let badState = await fake.attempt(
+            "PATCH", "/policies/authenticationMethodsPolicy/authenticationMethodConfigurations/TemporaryAccessPass",
+            body: ["state": "on"])
         #expect(badState.status == 400)
         let untargeted = await fake.attempt("POST", "/users/\(user)/authentication/temporaryAccessPassMethods", body: pass)
         #expect(untargeted.status == 400 && untargeted.code == "BadRequest")
         _ = try await fake.graph.send(GraphRequest("POST", "/groups/\(group)/members/$ref", body: ["@odata.id": fake.ref(user)]))
-        let tooLong = await fake.attempt("POST", "/users/\(user)/authentication/temporaryAccessPassMethods", body: ["lifetimeInMinutes": 1440])
+        let tooLong = await fake.attempt(
+            "POST", "/users/\(user)/authentication/temporaryAccessPassMethods", body: ["lifetimeInMinutes": 1440])
         #expect(tooLong.status == 400)
         #expect(await fake.attempt("POST", "/users/\(user)/authentication/temporaryAccessPassMethods", body: pass).status == 201)
     }
@@ -108,7 +120,9 @@ extension FakeGraph {
         let fake = try FakeGraph.newTenant(.init(heldDomains: ["contoso.com"]))
         _ = try await fake.graph.send(GraphRequest("POST", "/domains", body: ["id": "contoso.com"]))
         try await fake.tenant.publishDNSRecord(for: "contoso.com")
-        let held = await #expect(throws: GraphError.self) { _ = try await fake.graph.send(GraphRequest("POST", "/domains/contoso.com/verify")) }
+        let held = await #expect(throws: GraphError.self) {
+            _ = try await fake.graph.send(GraphRequest("POST", "/domains/contoso.com/verify"))
+        }
         #expect(held?.code == "Request_BadRequest")
         #expect(held?.message.contains("already verified in another tenant") == true)
 
@@ -126,12 +140,17 @@ extension FakeGraph {
         #expect(try await fake.graph.get("/policies/identitySecurityDefaultsEnforcementPolicy")["isEnabled"]?.boolValue == false)
         #expect(await fake.attempt("POST", "/identity/conditionalAccess/policies", body: FakeGraph.policy).status == 201)
         let user = try await fake.createUser("ada")
-        #expect(await fake.attempt("POST", "/users/\(user)/authentication/temporaryAccessPassMethods", body: ["lifetimeInMinutes": 480]).status == 201)
+        #expect(
+            await fake.attempt("POST", "/users/\(user)/authentication/temporaryAccessPassMethods", body: ["lifetimeInMinutes": 480]).status
+                == 201)
         #expect(try FakeTenantProfile.named("fast").newTenant == nil)
         // The engine branch (issue 13) flipped realistic and chaos to a new tenant's starting state, as the contract says.
         for name in ["realistic", "chaos"] {
-            #expect(try FakeTenantProfile.named(name).newTenant == FakeTenantProfile.NewTenant(securityDefaults: true, conditionalAccessLicensed: true,
-                                                                                               temporaryAccessPassEnabled: false, heldDomains: []))
+            #expect(
+                try FakeTenantProfile.named(name).newTenant
+                    == FakeTenantProfile.NewTenant(
+                        securityDefaults: true, conditionalAccessLicensed: true,
+                        temporaryAccessPassEnabled: false, heldDomains: []))
         }
         // The permissive start allows Conditional Access, so it lists an Entra ID P1 SKU (subscribedsku.md: servicePlans).
         let skus = try await fake.graph.get("/subscribedSkus")["value"]?.arrayValue ?? []
@@ -144,10 +163,17 @@ extension FakeGraph {
         let fake = try FakeGraph()
         let listed = try await fake.graph.get("/policies/authenticationStrengthPolicies")["value"]?.arrayValue ?? []
         #expect(listed.contains { $0["id"]?.stringValue == "00000000-0000-0000-0000-000000000002" })
-        let bad = await fake.attempt("POST", "/policies/authenticationStrengthPolicies", body: ["displayName": "x", "allowedCombinations": ["password,carrierPigeon"]])
+        let bad = await fake.attempt(
+            "POST", "/policies/authenticationStrengthPolicies",
+            body: ["displayName": "x", "allowedCombinations": ["password,carrierPigeon"]])
         #expect(bad.status == 400)
-        let created = try await fake.graph.send(GraphRequest("POST", "/policies/authenticationStrengthPolicies", body: [
-            "displayName": "Contoso strong", "allowedCombinations": ["fido2", "password,microsoftAuthenticatorPush"]])).object
+        let created = try await fake.graph.send(
+            GraphRequest(
+                "POST", "/policies/authenticationStrengthPolicies",
+                body: [
+                    "displayName": "Contoso strong", "allowedCombinations": ["fido2", "password,microsoftAuthenticatorPush"],
+                ])
+        ).object
         #expect(created["policyType"]?.stringValue == "custom")
         var policy = FakeGraph.policy.objectValue!
         policy["grantControls"] = ["operator": "OR", "authenticationStrength": ["id": created["id"]!]]
@@ -168,7 +194,11 @@ extension FakeGraph {
         permissions: [User.ReadWrite.All]
         """.write(toFile: path, atomically: true, encoding: .utf8)
         let profile = try FakeTenantProfile.named(path)
-        #expect(profile.newTenant == .init(securityDefaults: true, conditionalAccessLicensed: true, temporaryAccessPassEnabled: false, heldDomains: ["contoso.com"]))
+        #expect(
+            profile.newTenant
+                == .init(
+                    securityDefaults: true, conditionalAccessLicensed: true, temporaryAccessPassEnabled: false, heldDomains: ["contoso.com"]
+                ))
         #expect(profile.permissions == ["User.ReadWrite.All"])
     }
 }
@@ -205,15 +235,25 @@ extension FakeGraph {
         let user = try await fake.createUser("ada"), group = try await fake.createGroup("g")
         var profile = FakeTenantProfile.fast
         profile.permissions = FakeTenantPermissions.defaultGrants.filter { $0 != "GroupMember.ReadWrite.All" }
-        let request = HTTPRequest(method: "POST", url: "\(FakeTenantTransport.baseURL)/groups/\(group)/members/$ref", headers: ["Content-Type": "application/json"],
-                                  body: try JSONCoding.encode(["@odata.id": fake.ref(user)] as JSONValue))
+        let request = HTTPRequest(
+            method: "POST", url: "\(FakeTenantTransport.baseURL)/groups/\(group)/members/$ref",
+            headers: ["Content-Type": "application/json"],
+            body: try JSONCoding.encode(["@odata.id": fake.ref(user)] as JSONValue))
         let refused = await fake.tenant.handle(request, roles: Set(profile.permissions!))
         #expect(refused.status == 403)
-        let batch: JSONValue = ["requests": [["id": "1", "method": "POST", "url": .string("/groups/\(group)/members/$ref"),
-                                              "headers": ["Content-Type": "application/json"], "body": ["@odata.id": fake.ref(user)]]]]
-        let batched = await fake.tenant.handle(HTTPRequest(method: "POST", url: "\(FakeTenantTransport.baseURL)/$batch",
-                                                           headers: ["Content-Type": "application/json"], body: try JSONCoding.encode(batch)),
-                                               roles: Set(profile.permissions!))
+        let batch: JSONValue = [
+            "requests": [
+                [
+                    "id": "1", "method": "POST", "url": .string("/groups/\(group)/members/$ref"),
+                    "headers": ["Content-Type": "application/json"], "body": ["@odata.id": fake.ref(user)],
+                ]
+            ]
+        ]
+        let batched = await fake.tenant.handle(
+            HTTPRequest(
+                method: "POST", url: "\(FakeTenantTransport.baseURL)/$batch",
+                headers: ["Content-Type": "application/json"], body: try JSONCoding.encode(batch)),
+            roles: Set(profile.permissions!))
         let parts = try JSONCoding.decode(batched.body)["responses"]?.arrayValue ?? []
         #expect(parts.first?["status"]?.numberValue == 403)
         let allowed = await fake.tenant.handle(request, roles: Set(FakeTenantPermissions.defaultGrants))
@@ -223,18 +263,24 @@ extension FakeGraph {
     /// `fake-tenant serve --grant/--withhold`: grants replace the defaults, withheld ones are taken out.
     @Test func servedRolesFromGrantAndWithhold() {
         let defaults = Set(FakeTenantPermissions.defaultGrants)
-        #expect(Set(FakeTenantPermissions.roles(defaults: defaults, granted: [], withheld: ["User.ReadWrite.All"])) == defaults.subtracting(["User.ReadWrite.All"]))
+        #expect(
+            Set(FakeTenantPermissions.roles(defaults: defaults, granted: [], withheld: ["User.ReadWrite.All"]))
+                == defaults.subtracting(["User.ReadWrite.All"]))
         #expect(FakeTenantPermissions.roles(defaults: defaults, granted: ["User.Read.All"], withheld: []) == ["User.Read.All"])
     }
 
     /// Every route Lifeboat uses passes with the default grants (the README's list).
     @Test func defaultGrantsOpenEveryRouteTheEngineUses() async throws {
         let fake = try FakeGraph()
-        for path in ["/users", "/groups", "/applications", "/servicePrincipals", "/oauth2PermissionGrants", "/roleManagement/directory/roleDefinitions",
-                     "/roleManagement/directory/roleAssignments", "/identity/conditionalAccess/policies", "/identity/conditionalAccess/namedLocations",
-                     "/directory/administrativeUnits", "/domains", "/organization", "/subscribedSkus", "/users/delta", "/groups/delta",
-                     "/directory/deletedItems/microsoft.graph.user", "/policies/identitySecurityDefaultsEnforcementPolicy",
-                     "/policies/authenticationMethodsPolicy"] {
+        for path in [
+            "/users", "/groups", "/applications", "/servicePrincipals", "/oauth2PermissionGrants",
+            "/roleManagement/directory/roleDefinitions",
+            "/roleManagement/directory/roleAssignments", "/identity/conditionalAccess/policies",
+            "/identity/conditionalAccess/namedLocations",
+            "/directory/administrativeUnits", "/domains", "/organization", "/subscribedSkus", "/users/delta", "/groups/delta",
+            "/directory/deletedItems/microsoft.graph.user", "/policies/identitySecurityDefaultsEnforcementPolicy",
+            "/policies/authenticationMethodsPolicy",
+        ] {
             #expect(await fake.attempt("GET", path).status == 200, "\(path)")
         }
     }

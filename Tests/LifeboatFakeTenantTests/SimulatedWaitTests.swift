@@ -34,8 +34,9 @@ final class BusyAtOnce: HTTPTransport, Sendable {
             }
             for waiter in release { waiter.resume() }
         }
-        var response = HTTPResponse(status: 503, headers: ["Retry-After": "5"],
-                                    body: Data(#"{"error":{"code":"serviceNotAvailable","message":"busy"}}"#.utf8))
+        var response = HTTPResponse(
+            status: 503, headers: ["Retry-After": "5"],
+            body: Data(#"{"error":{"code":"serviceNotAvailable","message":"busy"}}"#.utf8))
         response.answeredAt = answeredAt  // as the fake tenant stamps its answers
         return response
     }

@@ -10,13 +10,18 @@ import Testing
     /// application.md (identifierUris: a verified domain of the tenant); HostNameNotOnVerifiedDomain.
     @Test func httpIdentifierURIsNeedAVerifiedDomain() async throws {
         let fake = try FakeGraph()
-        let foreign = await fake.attempt("POST", "/applications", body: ["displayName": "A", "identifierUris": ["https://contoso.com/api"]])
+        let foreign = await fake.attempt(
+            "POST", "/applications", body: ["displayName": "A", "identifierUris": ["https://contoso.com/api"]])
         #expect(foreign.status == 400 && foreign.code == "HostNameNotOnVerifiedDomain")
-        let initial = await fake.attempt("POST", "/applications", body: ["displayName": "B", "identifierUris": ["https://api.fabrikamdr.onmicrosoft.com/x"]])
+        let initial = await fake.attempt(
+            "POST", "/applications", body: ["displayName": "B", "identifierUris": ["https://api.fabrikamdr.onmicrosoft.com/x"]])
         #expect(initial.status == 201)
         try await fake.tenant.addDomain("contoso.com", verified: true)
-        #expect(await fake.attempt("POST", "/applications", body: ["displayName": "C", "identifierUris": ["https://contoso.com/api"]]).status == 201)
-        #expect(await fake.attempt("POST", "/applications", body: ["displayName": "D", "identifierUris": ["api://expenses"]]).status == 201)
+        #expect(
+            await fake.attempt("POST", "/applications", body: ["displayName": "C", "identifierUris": ["https://contoso.com/api"]]).status
+                == 201)
+        #expect(
+            await fake.attempt("POST", "/applications", body: ["displayName": "D", "identifierUris": ["api://expenses"]]).status == 201)
     }
 
     /// user.md, group.md, application.md: properties marked Read-only are refused on create and update.
@@ -25,12 +30,18 @@ import Testing
         var user = fake.user("ada").objectValue!
         user["createdDateTime"] = "2020-01-01T00:00:00Z"
         #expect(await fake.attempt("POST", "/users", body: .object(user)).status == 400)
-        let group: JSONValue = ["displayName": "g", "mailEnabled": false, "mailNickname": "g", "securityEnabled": true, "mail": "g@contoso.com"]
+        let group: JSONValue = [
+            "displayName": "g", "mailEnabled": false, "mailNickname": "g", "securityEnabled": true, "mail": "g@contoso.com",
+        ]
         #expect(await fake.attempt("POST", "/groups", body: group).code == "Request_BadRequest")
-        let synced: JSONValue = ["displayName": "g", "mailEnabled": false, "mailNickname": "g2", "securityEnabled": true, "onPremisesSyncEnabled": true]
+        let synced: JSONValue = [
+            "displayName": "g", "mailEnabled": false, "mailNickname": "g2", "securityEnabled": true, "onPremisesSyncEnabled": true,
+        ]
         #expect(await fake.attempt("POST", "/groups", body: synced).status == 400)
         for key in ["appId", "publisherDomain", "id"] {
-            #expect(await fake.attempt("POST", "/applications", body: ["displayName": "x", .init(stringLiteral: key): "v"] as JSONValue).status == 400, "\(key)")
+            #expect(
+                await fake.attempt("POST", "/applications", body: ["displayName": "x", .init(stringLiteral: key): "v"] as JSONValue).status
+                    == 400, "\(key)")
         }
         let id = try await fake.createUser("bo")
         let stored = try await fake.graph.get("/users/\(id)")
@@ -43,16 +54,26 @@ import Testing
     @Test func enumValuesNavigationPropertiesAndNestedAnnotationsAreRefused() async throws {
         let fake = try FakeGraph()
         var policy = FakeGraph.policy.objectValue!
-        policy["conditions"] = ["users": ["includeUsers": ["All"]], "applications": ["includeApplications": ["All"]], "clientAppTypes": ["browser", "fax"]]
+        policy["conditions"] = [
+            "users": ["includeUsers": ["All"]], "applications": ["includeApplications": ["All"]], "clientAppTypes": ["browser", "fax"],
+        ]
         let badEnum = await fake.attempt("POST", "/identity/conditionalAccess/policies", body: .object(policy))
         #expect(badEnum.status == 400 && badEnum.code == "BadRequest")
 
         var inline = FakeGraph.policy.objectValue!
-        inline["grantControls"] = ["operator": "OR", "authenticationStrength": ["id": "00000000-0000-0000-0000-000000000002", "displayName": "MFA",
-                                                                            "allowedCombinations": ["password,sms"]]]
+        inline["grantControls"] = [
+            "operator": "OR",
+            "authenticationStrength": [
+                "id": "00000000-0000-0000-0000-000000000002", "displayName": "MFA",
+                "allowedCombinations": ["password,sms"],
+            ],
+        ]
         #expect(await fake.attempt("POST", "/identity/conditionalAccess/policies", body: .object(inline)).status == 400)
         var annotated = FakeGraph.policy.objectValue!
-        annotated["grantControls"] = ["operator": "OR", "builtInControls": ["mfa"], "authenticationStrength@odata.context": "https://graph.microsoft.com/v1.0/$metadata#x"]
+        annotated["grantControls"] = [
+            "operator": "OR", "builtInControls": ["mfa"],
+            "authenticationStrength@odata.context": "https://graph.microsoft.com/v1.0/$metadata#x",
+        ]
         #expect(await fake.attempt("POST", "/identity/conditionalAccess/policies", body: .object(annotated)).status == 400)
         var reference = FakeGraph.policy.objectValue!
         reference["grantControls"] = ["operator": "OR", "authenticationStrength": ["id": "00000000-0000-0000-0000-000000000002"]]
@@ -65,8 +86,10 @@ import Testing
     @Test func betaPropertiesOnFederatedCredentialsAreRefused() async throws {
         let fake = try FakeGraph()
         let app = try await fake.graph.send(GraphRequest("POST", "/applications", body: ["displayName": "ci"])).object["id"]!.stringValue!
-        let credential: JSONValue = ["name": "gh", "issuer": "https://token.actions.githubusercontent.com", "subject": "repo:x/y:ref:refs/heads/main",
-                                     "audiences": ["api://AzureADTokenExchange"]]
+        let credential: JSONValue = [
+            "name": "gh", "issuer": "https://token.actions.githubusercontent.com", "subject": "repo:x/y:ref:refs/heads/main",
+            "audiences": ["api://AzureADTokenExchange"],
+        ]
         var beta = credential.objectValue!
         beta["claimsMatchingExpression"] = ["value": "claims['sub'] eq 'x'", "languageVersion": 1]
         let refused = await fake.attempt("POST", "/applications/\(app)/federatedIdentityCredentials", body: .object(beta))
@@ -78,9 +101,14 @@ import Testing
     @Test func dynamicAdministrativeUnitsRefuseMemberAdds() async throws {
         let fake = try FakeGraph()
         let user = try await fake.createUser("ada")
-        let unit = try await fake.graph.send(GraphRequest("POST", "/directory/administrativeUnits", body: [
-            "displayName": "Dyn", "membershipType": "Dynamic", "membershipRule": "(user.country -eq \"DE\")", "membershipRuleProcessingState": "On",
-        ])).object["id"]!.stringValue!
+        let unit = try await fake.graph.send(
+            GraphRequest(
+                "POST", "/directory/administrativeUnits",
+                body: [
+                    "displayName": "Dyn", "membershipType": "Dynamic", "membershipRule": "(user.country -eq \"DE\")",
+                    "membershipRuleProcessingState": "On",
+                ])
+        ).object["id"]!.stringValue!
         let refused = await fake.attempt("POST", "/directory/administrativeUnits/\(unit)/members/$ref", body: ["@odata.id": fake.ref(user)])
         #expect(refused.status == 400 && refused.code == "Request_BadRequest")
     }
@@ -93,7 +121,8 @@ import Testing
         let base = FakeTenantTransport.baseURL
         let plain = await fake.tenant.handle(HTTPRequest(method: "GET", url: "\(base)/users/$count"))
         #expect(plain.status == 400)
-        let counted = await fake.tenant.handle(HTTPRequest(method: "GET", url: "\(base)/users/$count", headers: ["ConsistencyLevel": "eventual"]))
+        let counted = await fake.tenant.handle(
+            HTTPRequest(method: "GET", url: "\(base)/users/$count", headers: ["ConsistencyLevel": "eventual"]))
         #expect(counted.status == 200 && String(decoding: counted.body, as: UTF8.self) == "2")
         _ = try await fake.tenant.delete(ids: [ids[0]])
         for cast in ["microsoft.graph.user", "graph.user"] {
@@ -116,10 +145,13 @@ import Testing
         }
         let expanded = try await fake.graph.get("/groups/\(group)", query: [QueryItem("$expand", "members")])
         #expect(expanded["members"]?.arrayValue?.count == 20)
-        let advanced = await fake.attempt("GET", "/groups", query: [QueryItem("$expand", "members"), QueryItem("$count", "true")],
-                                          headers: ["ConsistencyLevel": "eventual"])
+        let advanced = await fake.attempt(
+            "GET", "/groups", query: [QueryItem("$expand", "members"), QueryItem("$count", "true")],
+            headers: ["ConsistencyLevel": "eventual"])
         #expect(advanced.status == 400 && advanced.code == "Request_UnsupportedQuery")
-        #expect(await fake.attempt("GET", "/groups", query: [QueryItem("$count", "true")], headers: ["ConsistencyLevel": "eventual"]).status == 200)
+        #expect(
+            await fake.attempt("GET", "/groups", query: [QueryItem("$count", "true")], headers: ["ConsistencyLevel": "eventual"]).status
+                == 200)
     }
 
     /// user.md "Returned by default" (profile strictRules.defaultPropertySet).
@@ -147,12 +179,18 @@ import Testing
         profile.strictRules = .all
         profile.strictRules.defaultPropertySet = false
         let tenant = try FakeTenant(stateFile: nil, initialDomain: "fabrikamdr.onmicrosoft.com", profile: profile, clock: { clock.instant })
-        let fake = FakeGraph(tenant: tenant, graph: GraphClient(baseURL: FakeTenantTransport.baseURL, transport: FakeTenantTransport(tenant: tenant),
-                                                                retry: RetryPolicy(maxTransientAttempts: 1, initialBackoff: 0.001, maxBackoff: 0.001)))
+        let fake = FakeGraph(
+            tenant: tenant,
+            graph: GraphClient(
+                baseURL: FakeTenantTransport.baseURL, transport: FakeTenantTransport(tenant: tenant),
+                retry: RetryPolicy(maxTransientAttempts: 1, initialBackoff: 0.001, maxBackoff: 0.001)))
         let id = try await fake.createUser("ada")
         #expect(try await fake.graph.get("/users")["value"]?.arrayValue?.isEmpty == true)
-        #expect(try await fake.graph.get("/users", query: [QueryItem("$filter", "userPrincipalName eq 'ada@fabrikamdr.onmicrosoft.com'")])["value"]?.arrayValue?.isEmpty == true)
-        let counted = await tenant.handle(HTTPRequest(method: "GET", url: "\(FakeTenantTransport.baseURL)/users/$count", headers: ["ConsistencyLevel": "eventual"]))
+        #expect(
+            try await fake.graph.get("/users", query: [QueryItem("$filter", "userPrincipalName eq 'ada@fabrikamdr.onmicrosoft.com'")])[
+                "value"]?.arrayValue?.isEmpty == true)
+        let counted = await tenant.handle(
+            HTTPRequest(method: "GET", url: "\(FakeTenantTransport.baseURL)/users/$count", headers: ["ConsistencyLevel": "eventual"]))
         #expect(String(decoding: counted.body, as: UTF8.self) == "0")
         #expect(await fake.attempt("GET", "/users/\(id)").status == 404)
         clock.advance(by: 16)

@@ -26,9 +26,10 @@ import Testing
         let generator = try TenantGenerator(.init(users: 2000, seed: 7))
         let written = try Data(contentsOf: directory.url.appendingPathComponent("a/manifest.json"))
         let tenantID = try JSONCoding.decode(SnapshotManifest.self, from: written).sourceTenantId
-        _ = try Snapshot.writeManifest(in: directory.url.appendingPathComponent("b"), sourceTenantId: tenantID,
-                                       sourceInitialDomain: "contoso.onmicrosoft.com", capturedAt: generator.options.capturedAt,
-                                       toolVersion: generator.toolVersion)
+        _ = try Snapshot.writeManifest(
+            in: directory.url.appendingPathComponent("b"), sourceTenantId: tenantID,
+            sourceInitialDomain: "contoso.onmicrosoft.com", capturedAt: generator.options.capturedAt,
+            toolVersion: generator.toolVersion)
         #expect(try Data(contentsOf: directory.url.appendingPathComponent("b/manifest.json")) == written)
         let users = { (name: String) in try Data(contentsOf: directory.url.appendingPathComponent("\(name)/users.json")) }
         #expect(try users("a") != users("c"))
@@ -41,7 +42,9 @@ import Testing
         #expect(throws: TenantGenerator.OptionError.self) { _ = try TenantGenerator(.init(users: 5)) }
         #expect(throws: TenantGenerator.OptionError.self) { _ = try TenantGenerator(.init(users: 50, name: "no dots.here")) }
         #expect(throws: TenantGenerator.OptionError.self) { _ = try TenantGenerator(.init(users: 50, customDomains: [])) }
-        #expect(throws: TenantGenerator.OptionError.self) { _ = try TenantGenerator(.init(users: 50, customDomains: ["x.onmicrosoft.com"])) }
+        #expect(throws: TenantGenerator.OptionError.self) {
+            _ = try TenantGenerator(.init(users: 50, customDomains: ["x.onmicrosoft.com"]))
+        }
     }
 
     @Test func loadsWithEveryReferenceValid() throws {
@@ -75,7 +78,9 @@ import Testing
         let formatter = ISO8601DateFormatter()
         let captured = try #require(snapshot.manifest.capturedDate)
         for user in snapshot.users.prefix(200) {
-            let created = try #require(user.properties["createdDateTime"]?.stringValue.flatMap(formatter.date(from:)), "\(user.properties["createdDateTime"] ?? nil)")
+            let created = try #require(
+                user.properties["createdDateTime"]?.stringValue.flatMap(formatter.date(from:)),
+                "\(user.properties["createdDateTime"] ?? nil)")
             #expect(created < captured && created > captured.addingTimeInterval(-2600 * 86_400))
         }
 
@@ -108,9 +113,10 @@ import Testing
             #expect(!group.members.map(\.id).contains(group.id))
             #expect(Set(group.members.map(\.id)).count == group.members.count)
         }
-        let children = Dictionary(uniqueKeysWithValues: snapshot.groups.map { group in
-            (group.id, group.members.filter { $0.typeName == "group" }.map(\.id))
-        })
+        let children = Dictionary(
+            uniqueKeysWithValues: snapshot.groups.map { group in
+                (group.id, group.members.filter { $0.typeName == "group" }.map(\.id))
+            })
         var visiting = Set<String>(), done = Set<String>()
         func acyclic(_ id: String) -> Bool {
             if done.contains(id) { return true }
@@ -125,13 +131,20 @@ import Testing
         let sizes = snapshot.groups.filter { !$0.isDynamic }.map(\.members.count).sorted()
         #expect(sizes.last! >= 1500)
         #expect(sizes[sizes.count / 2] <= 25)
-        #expect(snapshot.groups.contains(where: \.isUnified) && snapshot.groups.contains(where: \.isDynamic)
-            && snapshot.groups.contains(where: \.isAssignableToRole))
+        #expect(
+            snapshot.groups.contains(where: \.isUnified) && snapshot.groups.contains(where: \.isDynamic)
+                && snapshot.groups.contains(where: \.isAssignableToRole))
         let unifiedNicknames = snapshot.groups.filter(\.isUnified).map { $0.mailNickname.lowercased() }
         #expect(Set(unifiedNicknames).count == unifiedNicknames.count)
-        #expect(snapshot.groups.filter(\.isDynamic).allSatisfy { $0.properties["membershipRule"]?.stringValue?.contains("user.department") == true })
-        #expect(snapshot.groups.filter(\.isAssignableToRole).allSatisfy { !$0.isDynamic && $0.securityEnabled
-            && !$0.members.contains { $0.typeName == "group" } })
+        #expect(
+            snapshot.groups.filter(\.isDynamic).allSatisfy {
+                $0.properties["membershipRule"]?.stringValue?.contains("user.department") == true
+            })
+        #expect(
+            snapshot.groups.filter(\.isAssignableToRole).allSatisfy {
+                !$0.isDynamic && $0.securityEnabled
+                    && !$0.members.contains { $0.typeName == "group" }
+            })
 
         // Apps, assignments and grants.
         let principalsByID = Dictionary(uniqueKeysWithValues: snapshot.servicePrincipals.map { ($0.id, $0) })
@@ -139,7 +152,9 @@ import Testing
         #expect(snapshot.applications.allSatisfy { app in snapshot.servicePrincipals.contains { $0.appId == app.appId } })
         #expect(!snapshot.appRoleAssignments.isEmpty)
         for assignment in snapshot.appRoleAssignments {
-            #expect(userIDs.contains(assignment.principalId) || groupIDs.contains(assignment.principalId) || principalIDs.contains(assignment.principalId))
+            #expect(
+                userIDs.contains(assignment.principalId) || groupIDs.contains(assignment.principalId)
+                    || principalIDs.contains(assignment.principalId))
             let resource = try #require(principalsByID[assignment.resourceId])
             let roles = resource.properties["appRoles"]?.arrayValue?.compactMap { $0["id"]?.stringValue } ?? []
             #expect(roles.contains(assignment.appRoleId))
@@ -157,8 +172,9 @@ import Testing
             #expect(roleIDs.contains(assignment.roleDefinitionId))
             #expect(userIDs.contains(assignment.principalId) || groupIDs.contains(assignment.principalId))
             let scope = assignment.directoryScopeId
-            #expect(scope == "/" || (scope.hasPrefix("/administrativeUnits/") && unitIDs.contains(String(scope.dropFirst(21))))
-                || applicationObjectIDs.contains(String(scope.dropFirst())))
+            #expect(
+                scope == "/" || (scope.hasPrefix("/administrativeUnits/") && unitIDs.contains(String(scope.dropFirst(21))))
+                    || applicationObjectIDs.contains(String(scope.dropFirst())))
         }
         #expect(snapshot.roleAssignments.contains { $0.directoryScopeId.hasPrefix("/administrativeUnits/") })
 
@@ -168,7 +184,9 @@ import Testing
         for policy in snapshot.conditionalAccessPolicies {
             let conditions = policy.properties["conditions"]!
             func ids(_ path: String, _ name: String) -> [String] { conditions[path]?[name]?.stringArray ?? [] }
-            for id in ids("users", "includeUsers") + ids("users", "excludeUsers") where !keywords.contains(id) { #expect(userIDs.contains(id)) }
+            for id in ids("users", "includeUsers") + ids("users", "excludeUsers") where !keywords.contains(id) {
+                #expect(userIDs.contains(id))
+            }
             for id in ids("users", "includeGroups") + ids("users", "excludeGroups") { #expect(groupIDs.contains(id)) }
             for id in ids("users", "includeRoles") + ids("users", "excludeRoles") { #expect(roleIDs.contains(id)) }
             for id in ids("applications", "includeApplications") where !keywords.contains(id) { #expect(appIDs.contains(id)) }
@@ -176,8 +194,11 @@ import Testing
                 #expect(locationIDs.contains(id))
             }
         }
-        #expect(snapshot.conditionalAccessPolicies.contains { ($0.properties["conditions"]?["applications"]?["includeApplications"]?.stringArray ?? [])
-            .contains(where: appIDs.contains) })
+        #expect(
+            snapshot.conditionalAccessPolicies.contains {
+                ($0.properties["conditions"]?["applications"]?["includeApplications"]?.stringArray ?? [])
+                    .contains(where: appIDs.contains)
+            })
     }
 
     @Test func bodiesUseOnlyGraphProperties() throws {

@@ -17,8 +17,10 @@ import Testing
         #expect(app.source == source)
     }
 
-    @Test(arguments: ["", ",secret-env=X", "id-2", "id-2,secret=s3cr3t-value", "id-2,s3cr3t-value", "id-2,secret-env=A,secret-file=B",
-                      "id-2,certificate=c.pem", "id-2,secret-env=", "id-2,secret-env=A,secret-env=B"])
+    @Test(arguments: [
+        "", ",secret-env=X", "id-2", "id-2,secret=s3cr3t-value", "id-2,s3cr3t-value", "id-2,secret-env=A,secret-file=B",
+        "id-2,certificate=c.pem", "id-2,secret-env=", "id-2,secret-env=A,secret-env=B",
+    ])
     func refusesWithoutEchoingValues(_ text: String) {
         let error = #expect(throws: CredentialError.self) { try GraphAppRegistration(parsing: text) }
         #expect(error?.description.contains("s3cr3t-value") == false)

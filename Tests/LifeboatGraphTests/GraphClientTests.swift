@@ -90,16 +90,19 @@ func graphError(_ status: Int, _ code: String, headers: [String: String] = [:]) 
     }
 
     @Test func encodesODataLiteralsAndGuestUPNs() {
-        let url = GraphClient.encode(path: "/groups(uniqueName='a b')", query: [
-            QueryItem("$filter", "userPrincipalName eq \(GraphClient.literal("o'neil_x.com#EXT#@t.onmicrosoft.com"))"),
-        ])
+        let url = GraphClient.encode(
+            path: "/groups(uniqueName='a b')",
+            query: [
+                QueryItem("$filter", "userPrincipalName eq \(GraphClient.literal("o'neil_x.com#EXT#@t.onmicrosoft.com"))")
+            ])
         #expect(url == "/groups(uniqueName='a%20b')?$filter=userPrincipalName%20eq%20'o''neil_x.com%23EXT%23@t.onmicrosoft.com'")
     }
 
     @Test func escapesNonASCIIAndQuerySeparatorsAsUTF8Bytes() {
         // Foundation's alphanumerics are Unicode letters: "é" would have gone out raw.
-        #expect(GraphClient.encode(path: "/users/renée@contoso.com", query: [QueryItem("$search", "\"a+b&c=d\"")])
-            == "/users/ren%C3%A9e@contoso.com?$search=%22a%2Bb%26c%3Dd%22")
+        #expect(
+            GraphClient.encode(path: "/users/renée@contoso.com", query: [QueryItem("$search", "\"a+b&c=d\"")])
+                == "/users/ren%C3%A9e@contoso.com?$search=%22a%2Bb%26c%3Dd%22")
         #expect(GraphClient.encode(path: "/users", query: []) == "/users")
     }
 }

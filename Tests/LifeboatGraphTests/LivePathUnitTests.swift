@@ -31,8 +31,10 @@ final class SimulatedClock: GraphClock, Sendable {
     @Test(arguments: Redaction.secretFields + Redaction.secretContainers)
     func masksEverySecretPropertyOfABody(_ name: String) throws {
         let secret = "S3cret-\(name)-value"
-        let body: JSONValue = ["value": [["id": "1", "displayName": "kept", name: .string(secret)]],
-                               "nested": ["deeper": [name: ["key": "k", "value": .string(secret)]]]]
+        let body: JSONValue = [
+            "value": [["id": "1", "displayName": "kept", name: .string(secret)]],
+            "nested": ["deeper": [name: ["key": "k", "value": .string(secret)]]],
+        ]
         let logged = Redaction.redact(body: try JSONCoding.encode(body))
         #expect(!logged.contains(secret), "\(logged)")
         #expect(logged.contains("kept"))
@@ -50,9 +52,10 @@ final class SimulatedClock: GraphClock, Sendable {
     @Test func keepsWhatIsNotSecret() {
         let text = #"{"displayName":"Adele","passwordPolicies":"DisablePasswordExpiration"} client_id=app&scope=x"#
         #expect(Redaction.redact(text) == text)
-        #expect(Redaction.redact(headers: ["authorization": "Bearer x", "Accept": "application/json"]) == [
-            "authorization": Redaction.mask, "Accept": "application/json",
-        ])
+        #expect(
+            Redaction.redact(headers: ["authorization": "Bearer x", "Accept": "application/json"]) == [
+                "authorization": Redaction.mask, "Accept": "application/json",
+            ])
     }
 }
 
@@ -112,7 +115,8 @@ final class SimulatedClock: GraphClock, Sendable {
             await governor.observe(status: 200, headers: [:], estimated: RequestCost(resourceUnits: 1, writes: 0))
         }
         #expect(await governor.statistics.factor == 1)
-        await governor.observe(status: 200, headers: ["x-ms-throttle-limit-percentage": "0.95"], estimated: RequestCost(resourceUnits: 1, writes: 0))
+        await governor.observe(
+            status: 200, headers: ["x-ms-throttle-limit-percentage": "0.95"], estimated: RequestCost(resourceUnits: 1, writes: 0))
         #expect(await governor.statistics.factor < 1)
     }
 

@@ -1,7 +1,8 @@
 import Foundation
-@testable import LifeboatImport
 import LifeboatTestSupport
 import Testing
+
+@testable import LifeboatImport
 
 /// No symbolic link leaves the export tree, and what cannot be read is named for what it is.
 @Suite struct ImportContainmentTests {
@@ -30,8 +31,9 @@ import Testing
         try ImportFixtures.writeEntraExporter(into: input)
         try FileManager.default.removeItem(at: input.appendingPathComponent("Users"))
         try FileManager.default.createSymbolicLink(at: input.appendingPathComponent("Users"), withDestinationURL: host)
-        expectRefused(.entraExporter, input, directory.url.appendingPathComponent("snap"), file: "Users", mentioning: "leads outside the export",
-                      hidden: host.path)
+        expectRefused(
+            .entraExporter, input, directory.url.appendingPathComponent("snap"), file: "Users", mentioning: "leads outside the export",
+            hidden: host.path)
     }
 
     @Test func aLinkToTheRootIsRefusedWithoutReadingTheHost() throws {
@@ -39,8 +41,10 @@ import Testing
         let input = directory.url.appendingPathComponent("export")
         try ImportFixtures.writeEntraExporter(into: input)
         try FileManager.default.createSymbolicLink(atPath: input.appendingPathComponent("Groups/everything").path, withDestinationPath: "/")
-        expectRefused(.entraExporter, input, directory.url.appendingPathComponent("snap"), file: "Groups/everything", mentioning: "leads outside the export",
-                      hidden: "/etc")
+        expectRefused(
+            .entraExporter, input, directory.url.appendingPathComponent("snap"), file: "Groups/everything",
+            mentioning: "leads outside the export",
+            hidden: "/etc")
     }
 
     @Test func aCSVFileLinkedOutOfTheExportIsRefused() throws {
@@ -49,9 +53,12 @@ import Testing
         let input = directory.url.appendingPathComponent("export")
         try ImportFixtures.writePowerShell(into: input)
         try FileManager.default.removeItem(at: input.appendingPathComponent("AzureADUsers.csv"))
-        try FileManager.default.createSymbolicLink(at: input.appendingPathComponent("AzureADUsers.csv"), withDestinationURL: host.appendingPathComponent("passwd"))
-        expectRefused(.powershellCSV, input, directory.url.appendingPathComponent("snap"), file: "AzureADUsers.csv", mentioning: "leads outside the export",
-                      hidden: "host secret")
+        try FileManager.default.createSymbolicLink(
+            at: input.appendingPathComponent("AzureADUsers.csv"), withDestinationURL: host.appendingPathComponent("passwd"))
+        expectRefused(
+            .powershellCSV, input, directory.url.appendingPathComponent("snap"), file: "AzureADUsers.csv",
+            mentioning: "leads outside the export",
+            hidden: "host secret")
     }
 
     @Test func aLinkInsideTheExportIsFollowed() throws {
@@ -59,9 +66,12 @@ import Testing
         let input = directory.url.appendingPathComponent("export")
         try ImportFixtures.writePowerShell(into: input)
         try FileManager.default.createDirectory(at: input.appendingPathComponent("originals"), withIntermediateDirectories: false)
-        try FileManager.default.moveItem(at: input.appendingPathComponent("AzureADUsers.csv"), to: input.appendingPathComponent("originals/AzureADUsers.csv"))
-        try FileManager.default.createSymbolicLink(atPath: input.appendingPathComponent("AzureADUsers.csv").path, withDestinationPath: "originals/AzureADUsers.csv")
-        let result = try SnapshotImport.run(format: .powershellCSV, input: input, output: directory.url.appendingPathComponent("snap"), toolVersion: "test")
+        try FileManager.default.moveItem(
+            at: input.appendingPathComponent("AzureADUsers.csv"), to: input.appendingPathComponent("originals/AzureADUsers.csv"))
+        try FileManager.default.createSymbolicLink(
+            atPath: input.appendingPathComponent("AzureADUsers.csv").path, withDestinationPath: "originals/AzureADUsers.csv")
+        let result = try SnapshotImport.run(
+            format: .powershellCSV, input: input, output: directory.url.appendingPathComponent("snap"), toolVersion: "test")
         #expect(result.snapshot.users.count > 0)
     }
 
@@ -71,9 +81,14 @@ import Testing
         try ImportFixtures.writePowerShell(into: input)
         try FileManager.default.removeItem(at: input.appendingPathComponent("AzureADUsers.csv"))
         #expect(mkfifo(input.appendingPathComponent("AzureADUsers.csv").path, 0o600) == 0)
-        expectRefused(.powershellCSV, input, directory.url.appendingPathComponent("snap"), file: "AzureADUsers.csv", mentioning: "is a FIFO", hidden: nil)
+        expectRefused(
+            .powershellCSV, input, directory.url.appendingPathComponent("snap"), file: "AzureADUsers.csv", mentioning: "is a FIFO",
+            hidden: nil)
         try FileManager.default.removeItem(at: input.appendingPathComponent("AzureADUsers.csv"))
-        try FileManager.default.createSymbolicLink(atPath: input.appendingPathComponent("AzureADUsers.csv").path, withDestinationPath: "/dev/zero")
-        expectRefused(.powershellCSV, input, directory.url.appendingPathComponent("snap"), file: "AzureADUsers.csv", mentioning: "leads outside the export", hidden: nil)
+        try FileManager.default.createSymbolicLink(
+            atPath: input.appendingPathComponent("AzureADUsers.csv").path, withDestinationPath: "/dev/zero")
+        expectRefused(
+            .powershellCSV, input, directory.url.appendingPathComponent("snap"), file: "AzureADUsers.csv",
+            mentioning: "leads outside the export", hidden: nil)
     }
 }

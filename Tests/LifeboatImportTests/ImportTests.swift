@@ -1,11 +1,12 @@
 import Foundation
 import LifeboatEngine
-@testable import LifeboatImport
 import LifeboatJSON
 import LifeboatRunbook
 import LifeboatSnapshot
 import LifeboatTestSupport
 import Testing
+
+@testable import LifeboatImport
 
 typealias IDs = ImportFixtures.IDs
 
@@ -14,10 +15,13 @@ func planShippedRunbooks(_ snapshot: Snapshot) throws -> Int {
     var stages = 0
     for name in try FileManager.default.contentsOfDirectory(atPath: Fixtures.repositoryRoot.appendingPathComponent("Runbooks").path)
     where name.hasSuffix(".yaml") {
-        let runbook = try Runbook.load(contentsOf: Fixtures.runbook(name), catalog: StageCatalog.specs, fileParameters: Fixtures.contosoParameters, builtins: [
-            "target.initialDomain": "contosodr.onmicrosoft.com", "target.tenantId": "t",
-            "snapshot.initialDomain": snapshot.manifest.sourceInitialDomain ?? "", "snapshot.sourceTenantId": snapshot.manifest.sourceTenantId,
-        ])
+        let runbook = try Runbook.load(
+            contentsOf: Fixtures.runbook(name), catalog: StageCatalog.specs, fileParameters: Fixtures.contosoParameters,
+            builtins: [
+                "target.initialDomain": "contosodr.onmicrosoft.com", "target.tenantId": "t",
+                "snapshot.initialDomain": snapshot.manifest.sourceInitialDomain ?? "",
+                "snapshot.sourceTenantId": snapshot.manifest.sourceTenantId,
+            ])
         stages += try Executor.prepare(runbook, snapshot: snapshot).count
     }
     return stages
@@ -69,13 +73,16 @@ func planShippedRunbooks(_ snapshot: Snapshot) throws -> Int {
         let input = directory.url.appendingPathComponent("export")
         try ImportFixtures.writeEntraExporter(into: input)
         try FileManager.default.removeItem(at: input.appendingPathComponent("RoleManagement"))
-        let result = try SnapshotImport.run(format: .entraExporter, input: input, output: directory.url.appendingPathComponent("snap"), toolVersion: "test")
+        let result = try SnapshotImport.run(
+            format: .entraExporter, input: input, output: directory.url.appendingPathComponent("snap"), toolVersion: "test")
         let snapshot = result.snapshot
         #expect(snapshot.roleDefinitions.map(\.id) == [IDs.globalAdmin])
         #expect(snapshot.roleDefinitions.first?.isBuiltIn == true)
         let assignment = try #require(snapshot.roleAssignments.first)
         #expect(snapshot.roleAssignments.count == 1)
-        #expect(assignment.roleDefinitionId == IDs.globalAdmin && assignment.principalId == IDs.breakGlass1 && assignment.directoryScopeId == "/")
+        #expect(
+            assignment.roleDefinitionId == IDs.globalAdmin && assignment.principalId == IDs.breakGlass1
+                && assignment.directoryScopeId == "/")
         #expect(result.lossReport.losses.contains { $0.type == .roleAssignment && $0.kind == "inferred" && $0.objectId == assignment.id })
     }
 
@@ -86,7 +93,8 @@ func planShippedRunbooks(_ snapshot: Snapshot) throws -> Int {
         for group in [IDs.finance, IDs.m365Group, IDs.breakGlassGroup] {
             try FileManager.default.removeItem(at: input.appendingPathComponent("Groups/\(group)/Members"))
         }
-        let result = try SnapshotImport.run(format: .entraExporter, input: input, output: directory.url.appendingPathComponent("snap"), toolVersion: "test")
+        let result = try SnapshotImport.run(
+            format: .entraExporter, input: input, output: directory.url.appendingPathComponent("snap"), toolVersion: "test")
         #expect(result.lossReport.losses.contains { $0.type == .group && $0.property == "members" && $0.kind == "not-exported" })
 
         let userFile = input.appendingPathComponent("Users/\(IDs.bob)/\(IDs.bob).json")
@@ -112,10 +120,13 @@ func planShippedRunbooks(_ snapshot: Snapshot) throws -> Int {
 }
 
 @Suite struct PowerShellImportTests {
-    func importFixture(_ directory: TemporaryDirectory, replacing: [String: String] = [:], omitting: Set<String> = []) throws -> ImportResult {
+    func importFixture(_ directory: TemporaryDirectory, replacing: [String: String] = [:], omitting: Set<String> = []) throws
+        -> ImportResult
+    {
         let input = directory.url.appendingPathComponent("export")
         try ImportFixtures.writePowerShell(into: input, replacing: replacing, omitting: omitting)
-        return try SnapshotImport.run(format: .powershellCSV, input: input, output: directory.url.appendingPathComponent("snap"), toolVersion: "test")
+        return try SnapshotImport.run(
+            format: .powershellCSV, input: input, output: directory.url.appendingPathComponent("snap"), toolVersion: "test")
     }
 
     @Test func mapsColumnsAndRecordsWhatTheFormatLost() throws {
@@ -152,8 +163,9 @@ func planShippedRunbooks(_ snapshot: Snapshot) throws -> Int {
         #expect(breakGlass.members.allSatisfy { $0.typeName == "user" })
         #expect(breakGlass.mailNickname == "SG-BreakGlass-Exclusion")
 
-        #expect(snapshot.servicePrincipals.first { $0.id == IDs.graphServicePrincipal }?.properties["servicePrincipalNames"]?.stringArray
-            == ["https://graph.microsoft.com", "00000003-0000-0000-c000-000000000000"])
+        #expect(
+            snapshot.servicePrincipals.first { $0.id == IDs.graphServicePrincipal }?.properties["servicePrincipalNames"]?.stringArray
+                == ["https://graph.microsoft.com", "00000003-0000-0000-c000-000000000000"])
         #expect(snapshot.domains.map(\.id).sorted() == ["contoso.com", "contoso.onmicrosoft.com"])
         #expect(snapshot.domains.allSatisfy { $0.isVerified })
         #expect(snapshot.roleDefinitions.map(\.id) == [IDs.globalAdmin])
@@ -197,7 +209,8 @@ func planShippedRunbooks(_ snapshot: Snapshot) throws -> Int {
         #expect(result.ignoredFiles == ["notes.txt"])
         // Grouped for the summary: one line per unmapped column; groupTypes explained once, as inferred.
         let grouped = result.lossReport.grouped
-        #expect(grouped.filter { $0.type == .domain && $0.kind == "unmapped" }.compactMap(\.column) == ["Capabilities", "VerificationMethod"])
+        #expect(
+            grouped.filter { $0.type == .domain && $0.kind == "unmapped" }.compactMap(\.column) == ["Capabilities", "VerificationMethod"])
         #expect(!has(.group, "groupTypes", "flattened"))
         #expect(grouped.first { $0.type == .group && $0.property == "members" && $0.kind == "unresolved" }?.wholeCollection == false)
 
@@ -225,7 +238,8 @@ func planShippedRunbooks(_ snapshot: Snapshot) throws -> Int {
             try SnapshotImport.run(format: .powershellCSV, input: input, output: out, toolVersion: "test")
         }
         #expect(error.hint?.contains("--source-tenant-id") == true)
-        let result = try SnapshotImport.run(format: .powershellCSV, input: input, output: out, sourceTenantId: "given-tenant", toolVersion: "test")
+        let result = try SnapshotImport.run(
+            format: .powershellCSV, input: input, output: out, sourceTenantId: "given-tenant", toolVersion: "test")
         #expect(result.snapshot.manifest.sourceTenantId == "given-tenant")
     }
 }
@@ -243,60 +257,84 @@ struct BadInput: Sendable, CustomTestStringConvertible {
     static let userHeader = #""ObjectId","AccountEnabled","DisplayName","UserPrincipalName""#
 
     static let all: [BadInput] = [
-        BadInput(name: "unterminated quote", file: "users.csv", content: """
-            \(userHeader)
-            "\(IDs.alice)","True","Alice","alice@contoso.com"
-            "\(IDs.bob)","True","Bob, the builder,bob@contoso.com
-            """, line: 3, column: "field 3", mentions: "never closed"),
-        BadInput(name: "text after a closing quote", file: "users.csv", content: """
-            \(userHeader)
-            "\(IDs.alice)","True","Alice"x,"alice@contoso.com"
-            """, line: 2, column: "field 3", mentions: "after a closing quote"),
-        BadInput(name: "short row", file: "users.csv", content: """
-            \(userHeader)
-            "\(IDs.alice)","True","Alice","alice@contoso.com"
-            "\(IDs.bob)","True","Bob"
-            """, line: 3, column: nil, mentions: "3 fields but the header has 4"),
-        BadInput(name: "not a boolean", file: "users.csv", content: """
-            \(userHeader)
-            "\(IDs.alice)","Maybe","Alice","alice@contoso.com"
-            """, line: 2, column: "AccountEnabled", mentions: "not True or False"),
-        BadInput(name: "no UPN column", file: "users.csv", content: """
-            "ObjectId","DisplayName"
-            "\(IDs.alice)","Alice"
-            """, line: 1, column: "userPrincipalName", mentions: "no column for userPrincipalName"),
-        BadInput(name: "empty UPN", file: "users.csv", content: """
-            \(userHeader)
-            "\(IDs.alice)","True","Alice","alice@contoso.com"
+        BadInput(
+            name: "unterminated quote", file: "users.csv",
+            content: """
+                \(userHeader)
+                "\(IDs.alice)","True","Alice","alice@contoso.com"
+                "\(IDs.bob)","True","Bob, the builder,bob@contoso.com
+                """, line: 3, column: "field 3", mentions: "never closed"),
+        BadInput(
+            name: "text after a closing quote", file: "users.csv",
+            content: """
+                \(userHeader)
+                "\(IDs.alice)","True","Alice"x,"alice@contoso.com"
+                """, line: 2, column: "field 3", mentions: "after a closing quote"),
+        BadInput(
+            name: "short row", file: "users.csv",
+            content: """
+                \(userHeader)
+                "\(IDs.alice)","True","Alice","alice@contoso.com"
+                "\(IDs.bob)","True","Bob"
+                """, line: 3, column: nil, mentions: "3 fields but the header has 4"),
+        BadInput(
+            name: "not a boolean", file: "users.csv",
+            content: """
+                \(userHeader)
+                "\(IDs.alice)","Maybe","Alice","alice@contoso.com"
+                """, line: 2, column: "AccountEnabled", mentions: "not True or False"),
+        BadInput(
+            name: "no UPN column", file: "users.csv",
+            content: """
+                "ObjectId","DisplayName"
+                "\(IDs.alice)","Alice"
+                """, line: 1, column: "userPrincipalName", mentions: "no column for userPrincipalName"),
+        BadInput(
+            name: "empty UPN", file: "users.csv",
+            content: """
+                \(userHeader)
+                "\(IDs.alice)","True","Alice","alice@contoso.com"
 
-            "\(IDs.bob)","True","Bob",""
-            """, line: 4, column: "UserPrincipalName", mentions: "missing"),
-        BadInput(name: "duplicate id", file: "users.csv", content: """
-            \(userHeader)
-            "\(IDs.alice)","True","Alice","alice@contoso.com"
-            "\(IDs.alice)","True","Alice again","alice2@contoso.com"
-            """, line: 3, column: "ObjectId", mentions: "also the id of the user at users.csv:2"),
-        BadInput(name: "duplicate header", file: "users.csv", content: """
-            "ObjectId","DisplayName","UserPrincipalName","Display Name"
-            """, line: 1, column: "Display Name", mentions: "appears twice"),
-        BadInput(name: "unknown MSOnline group type", file: "groups.csv", content: """
-            "ObjectId","DisplayName","GroupType"
-            "\(IDs.finance)","SG-Finance","Security"
-            "\(IDs.m365Group)","Project Phoenix","Weird"
-            """, line: 3, column: "GroupType", mentions: "is not Security, DistributionList or MailEnabledSecurity"),
-        BadInput(name: "broken policy JSON", file: "conditional-access-policies.json", content: """
-            [
-              {"Id": "x", "DisplayName": "p", "State": "enabled",
-               "Conditions": {"Users": {"IncludeUsers": ["All"]}
-            ]
-            """, line: 4, column: "column 1", mentions: "not valid JSON"),
-        BadInput(name: "policy without id", file: "conditional-access-policies.json", content: """
-            [{"DisplayName": "p", "State": "enabled", "Conditions": {"Users": {"IncludeUsers": ["All"]}, "Applications": {"IncludeApplications": ["All"]}}}]
-            """, line: nil, column: "[0].Id", mentions: "without an id"),
-        BadInput(name: "membership without a group column", file: "group-members.csv", content: """
-            "MemberObjectId"
-            "\(IDs.alice)"
-            """, line: 1, column: "GroupObjectId", mentions: "no column names the group"),
+                "\(IDs.bob)","True","Bob",""
+                """, line: 4, column: "UserPrincipalName", mentions: "missing"),
+        BadInput(
+            name: "duplicate id", file: "users.csv",
+            content: """
+                \(userHeader)
+                "\(IDs.alice)","True","Alice","alice@contoso.com"
+                "\(IDs.alice)","True","Alice again","alice2@contoso.com"
+                """, line: 3, column: "ObjectId", mentions: "also the id of the user at users.csv:2"),
+        BadInput(
+            name: "duplicate header", file: "users.csv",
+            content: """
+                "ObjectId","DisplayName","UserPrincipalName","Display Name"
+                """, line: 1, column: "Display Name", mentions: "appears twice"),
+        BadInput(
+            name: "unknown MSOnline group type", file: "groups.csv",
+            content: """
+                "ObjectId","DisplayName","GroupType"
+                "\(IDs.finance)","SG-Finance","Security"
+                "\(IDs.m365Group)","Project Phoenix","Weird"
+                """, line: 3, column: "GroupType", mentions: "is not Security, DistributionList or MailEnabledSecurity"),
+        BadInput(
+            name: "broken policy JSON", file: "conditional-access-policies.json",
+            content: """
+                [
+                  {"Id": "x", "DisplayName": "p", "State": "enabled",
+                   "Conditions": {"Users": {"IncludeUsers": ["All"]}
+                ]
+                """, line: 4, column: "column 1", mentions: "not valid JSON"),
+        BadInput(
+            name: "policy without id", file: "conditional-access-policies.json",
+            content: """
+                [{"DisplayName": "p", "State": "enabled", "Conditions": {"Users": {"IncludeUsers": ["All"]}, "Applications": {"IncludeApplications": ["All"]}}}]
+                """, line: nil, column: "[0].Id", mentions: "without an id"),
+        BadInput(
+            name: "membership without a group column", file: "group-members.csv",
+            content: """
+                "MemberObjectId"
+                "\(IDs.alice)"
+                """, line: 1, column: "GroupObjectId", mentions: "no column names the group"),
     ]
 }
 
@@ -359,7 +397,8 @@ struct BadInput: Sendable, CustomTestStringConvertible {
 
 @Suite struct CSVTableTests {
     @Test func readsPowerShellQuirks() throws {
-        let text = "#TYPE Selected.System.Management.Automation.PSCustomObject\r\n\"A\";\"B\";\"C\"\r\n\"1;2\";\"x\"\"y\";\"line\r\nbreak\"\r\n\r\n3;;\"\"\r\n"
+        let text =
+            "#TYPE Selected.System.Management.Automation.PSCustomObject\r\n\"A\";\"B\";\"C\"\r\n\"1;2\";\"x\"\"y\";\"line\r\nbreak\"\r\n\r\n3;;\"\"\r\n"
         let table = try CSVTable(text: text, file: "t.csv")
         #expect(table.header == ["A", "B", "C"])
         #expect(table.headerLine == 2)

@@ -1,11 +1,12 @@
 import Foundation
 import LifeboatEngine
-@testable import LifeboatImport
 import LifeboatJSON
 import LifeboatRunbook
 import LifeboatSnapshot
 import LifeboatTestSupport
 import Testing
+
+@testable import LifeboatImport
 
 /// A seeded mutation fuzzer over the runbook, snapshot and CSV parsers: every mutated input either parses or is refused
 /// with the parser's own error naming the file; none traps (a trap ends the test process, which fails the run).
@@ -27,8 +28,11 @@ import Testing
     }
 
     /// Tokens that have broken parsers before: numbers out of range, quotes, line breaks, brackets, invalid UTF-8.
-    static let tokens: [[UInt8]] = ["inf", "-1", "1e300", "nan", ".inf", "\"", "\"\"", "\r\n", "\r", "\n", "{", "}", "[", "]", ",", ":", "\\", "\\u0000",
-                                    "\\ud800", "=1+2", "../", "${", "&a", "*a", "!!binary", "\t", "99999999999999999999", "%", "#"].map { Array($0.utf8) }
+    static let tokens: [[UInt8]] =
+        [
+            "inf", "-1", "1e300", "nan", ".inf", "\"", "\"\"", "\r\n", "\r", "\n", "{", "}", "[", "]", ",", ":", "\\", "\\u0000",
+            "\\ud800", "=1+2", "../", "${", "&a", "*a", "!!binary", "\t", "99999999999999999999", "%", "#",
+        ].map { Array($0.utf8) }
         + [[0x00], [0xFF], [0xC3, 0x28], [0xE2, 0x82], [0xEF, 0xBB, 0xBF]]
 
     /// One to four mutations of `seed`: flip, insert a token, delete a range, duplicate a range, or truncate.
@@ -51,16 +55,21 @@ import Testing
 
     @Test func runbookParser() throws {
         var random = SeededGenerator(state: 0x5EED_0001)
-        let seeds = try ["rebuild-new-tenant.yaml", "restore-in-place.yaml", "apps-and-consents.yaml"].map { Array(try Data(contentsOf: Fixtures.runbook($0))) }
+        let seeds = try ["rebuild-new-tenant.yaml", "restore-in-place.yaml", "apps-and-consents.yaml"].map {
+            Array(try Data(contentsOf: Fixtures.runbook($0)))
+        }
         var accepted = 0, refused = 0
         for run in 0..<Self.budget {
             let input = Self.mutate(seeds[run % seeds.count], &random)
             guard let text = String(validatingUTF8Data: Data(input)) else { refused += 1; continue }
             do {
-                _ = try Runbook.parse(text, file: "fuzz.yaml", catalog: StageCatalog.specs, builtins: [
-                    "target.initialDomain": "contosodr.onmicrosoft.com", "target.tenantId": "t", "snapshot.initialDomain": "contoso.onmicrosoft.com",
-                    "snapshot.sourceTenantId": "s",
-                ])
+                _ = try Runbook.parse(
+                    text, file: "fuzz.yaml", catalog: StageCatalog.specs,
+                    builtins: [
+                        "target.initialDomain": "contosodr.onmicrosoft.com", "target.tenantId": "t",
+                        "snapshot.initialDomain": "contoso.onmicrosoft.com",
+                        "snapshot.sourceTenantId": "s",
+                    ])
                 accepted += 1
             } catch {
                 refused += 1

@@ -11,12 +11,15 @@ import Testing
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         let files: [String: String] = [
             "domains.json": #"{"value": [{"id": "clean.onmicrosoft.com", "isInitial": true, "isVerified": true}]}"#,
-            "groups.json": #"{"value": [{"id": "0c1e7a52-3d5b-4c8e-9f21-6a7b8c9d0e1f", "displayName": "SG", "mailNickname": "sg", "mailEnabled": false, "securityEnabled": true, "groupTypes": [], "members": []}]}"#,
-            "applications.json": #"{"value": [{"id": "1d2e3f40-5a6b-4c7d-8e9f-0a1b2c3d4e5f", "appId": "2e3f4051-6b7c-4d8e-9fa0-1b2c3d4e5f60", "displayName": "App", "passwordCredentials": [], "keyCredentials": []}]}"#,
+            "groups.json":
+                #"{"value": [{"id": "0c1e7a52-3d5b-4c8e-9f21-6a7b8c9d0e1f", "displayName": "SG", "mailNickname": "sg", "mailEnabled": false, "securityEnabled": true, "groupTypes": [], "members": []}]}"#,
+            "applications.json":
+                #"{"value": [{"id": "1d2e3f40-5a6b-4c7d-8e9f-0a1b2c3d4e5f", "appId": "2e3f4051-6b7c-4d8e-9fa0-1b2c3d4e5f60", "displayName": "App", "passwordCredentials": [], "keyCredentials": []}]}"#,
         ]
         for (name, text) in files { try Data(text.utf8).write(to: directory.appendingPathComponent(name)) }
-        _ = try Snapshot.writeManifest(in: directory, sourceTenantId: "clean", sourceInitialDomain: "clean.onmicrosoft.com",
-                                       capturedAt: capturedAt, toolVersion: "test")
+        _ = try Snapshot.writeManifest(
+            in: directory, sourceTenantId: "clean", sourceInitialDomain: "clean.onmicrosoft.com",
+            capturedAt: capturedAt, toolVersion: "test")
     }
 
     @Test func aCleanSnapshotHasOnlyTheRecycleBinNote() throws {

@@ -22,7 +22,8 @@ struct ReadinessFixture {
         let shipped = try String(contentsOf: Fixtures.runbook("rebuild-new-tenant.yaml"), encoding: .utf8)
         // The users.create stage (the first with a upnDomainMap) keeps its passwords in a file.
         var keeping = shipped
-        let usersOptions = try #require(shipped.range(of: "    options:\n      upnDomainMap:\n"), "the rebuild runbook's users stage changed shape")
+        let usersOptions = try #require(
+            shipped.range(of: "    options:\n      upnDomainMap:\n"), "the rebuild runbook's users stage changed shape")
         keeping.replaceSubrange(usersOptions, with: "    options:\n      passwordFile: initial-passwords.csv\n      upnDomainMap:\n")
         try keeping.write(to: runbookURL, atomically: true, encoding: .utf8)
         captured = try Snapshot.load(from: snapshotURL).manifest.capturedDate!
@@ -64,14 +65,21 @@ struct ReadinessFixture {
         }
     }
 
-    func assess(runbook: URL? = nil, parameters: [String: String] = [:], daysAfterCapture: Double = 1, estimate: Double? = nil) throws -> ReadinessReport {
+    func assess(runbook: URL? = nil, parameters: [String: String] = [:], daysAfterCapture: Double = 1, estimate: Double? = nil) throws
+        -> ReadinessReport
+    {
         let snapshot = try Snapshot.load(from: snapshotURL)
-        let builtins = ["target.initialDomain": "contosodr.onmicrosoft.com", "target.tenantId": "",
-                        "snapshot.sourceTenantId": snapshot.manifest.sourceTenantId, "snapshot.initialDomain": "contoso.onmicrosoft.com"]
-        let loaded = try Runbook.load(contentsOf: runbook ?? runbookURL, catalog: StageCatalog.specs, parameters: parameters,
-                                      fileParameters: Fixtures.contosoParameters, builtins: builtins)
-        return Readiness.assess(Readiness.Input(snapshot: snapshot, runbook: loaded, now: captured.addingTimeInterval(daysAfterCapture * 86_400),
-                                                estimatedRTOSeconds: estimate))
+        let builtins = [
+            "target.initialDomain": "contosodr.onmicrosoft.com", "target.tenantId": "",
+            "snapshot.sourceTenantId": snapshot.manifest.sourceTenantId, "snapshot.initialDomain": "contoso.onmicrosoft.com",
+        ]
+        let loaded = try Runbook.load(
+            contentsOf: runbook ?? runbookURL, catalog: StageCatalog.specs, parameters: parameters,
+            fileParameters: Fixtures.contosoParameters, builtins: builtins)
+        return Readiness.assess(
+            Readiness.Input(
+                snapshot: snapshot, runbook: loaded, now: captured.addingTimeInterval(daysAfterCapture * 86_400),
+                estimatedRTOSeconds: estimate))
     }
 }
 
@@ -84,8 +92,10 @@ struct ReadinessFixture {
     }
 
     /// Asserts that the clean fixture lacks the kind, and the spoilt one has it with this severity.
-    private func expectFinding(_ kind: ReadinessFinding.Kind, _ severity: ReadinessSeverity, object: String? = nil,
-                               spoil: (ReadinessFixture) throws -> Void, assess: (ReadinessFixture) throws -> ReadinessReport = { try $0.assess() }) throws {
+    private func expectFinding(
+        _ kind: ReadinessFinding.Kind, _ severity: ReadinessSeverity, object: String? = nil,
+        spoil: (ReadinessFixture) throws -> Void, assess: (ReadinessFixture) throws -> ReadinessReport = { try $0.assess() }
+    ) throws {
         let fixture = try ReadinessFixture()
         #expect(!(try fixture.assess().kinds.contains(kind)))
         try spoil(fixture)
@@ -100,23 +110,30 @@ struct ReadinessFixture {
 
     @Test func clientSecretsCannotBeRestored() throws {
         try expectFinding(.clientSecrets, .warning, object: "Contoso Expenses Web") { fixture in
-            try fixture.edit("applications.json", named: "Contoso Expenses Web") { $0["passwordCredentials"] = [["keyId": "k1", "displayName": "prod"]] }
+            try fixture.edit("applications.json", named: "Contoso Expenses Web") {
+                $0["passwordCredentials"] = [["keyId": "k1", "displayName": "prod"]]
+            }
         }
     }
 
     @Test func certificatesWithoutTheirKey() throws {
         try expectFinding(.certificatesWithoutKey, .warning, object: "HR Sync Daemon") { fixture in
-            try fixture.edit("applications.json", named: "HR Sync Daemon") { $0["keyCredentials"] = [["keyId": "c1", "type": "AsymmetricX509Cert"]] }
+            try fixture.edit("applications.json", named: "HR Sync Daemon") {
+                $0["keyCredentials"] = [["keyId": "c1", "type": "AsymmetricX509Cert"]]
+            }
         }
     }
 
     @Test func passwordsThatAreNotKept() throws {
-        try expectFinding(.passwordsNotKept, .warning, spoil: { _ in }, assess: { try $0.assess(runbook: Fixtures.runbook("rebuild-new-tenant.yaml")) })
+        try expectFinding(
+            .passwordsNotKept, .warning, spoil: { _ in }, assess: { try $0.assess(runbook: Fixtures.runbook("rebuild-new-tenant.yaml")) })
     }
 
     @Test func usersWhoMustRegisterMFAAgain() throws {
         try expectFinding(.authenticationMethods, .info, object: "adm-aisha.bello@contoso.com") { fixture in
-            try fixture.edit("conditionalAccessPolicies.json", named: "Require MFA for admins") { $0["grantControls"] = ["operator": "OR", "builtInControls": ["mfa"]] }
+            try fixture.edit("conditionalAccessPolicies.json", named: "Require MFA for admins") {
+                $0["grantControls"] = ["operator": "OR", "builtInControls": ["mfa"]]
+            }
         }
     }
 
@@ -128,7 +145,9 @@ struct ReadinessFixture {
 
     @Test func licencesAndUsageLocation() throws {
         try expectFinding(.licences, .info, object: "wei.chen@contoso.com") { fixture in
-            try fixture.edit("users.json", named: "wei.chen@contoso.com") { $0["assignedLicenses"] = [["skuId": "06ebc4ee-1bb5-47dd-8120-11324bc54e06"]] }
+            try fixture.edit("users.json", named: "wei.chen@contoso.com") {
+                $0["assignedLicenses"] = [["skuId": "06ebc4ee-1bb5-47dd-8120-11324bc54e06"]]
+            }
         }
         try expectFinding(.licencesWithoutUsageLocation, .warning, object: "wei.chen@contoso.com") { fixture in
             try fixture.edit("users.json", named: "wei.chen@contoso.com") { user in
@@ -146,8 +165,9 @@ struct ReadinessFixture {
 
     @Test func breakGlassAccountsMissingDisabledOrNotExcluded() throws {
         // Named but absent from the snapshot.
-        try expectFinding(.breakGlass, .critical, object: "nobody@contoso.com", spoil: { _ in },
-                          assess: { try $0.assess(parameters: ["breakGlass2": "nobody@contoso.com"]) })
+        try expectFinding(
+            .breakGlass, .critical, object: "nobody@contoso.com", spoil: { _ in },
+            assess: { try $0.assess(parameters: ["breakGlass2": "nobody@contoso.com"]) })
         // Disabled.
         try expectFinding(.breakGlass, .critical, object: "bg-admin-02@contoso.onmicrosoft.com") { fixture in
             try fixture.edit("users.json", named: "bg-admin-02@contoso.onmicrosoft.com") { $0["accountEnabled"] = false }
@@ -161,11 +181,14 @@ struct ReadinessFixture {
             }
         }
         // None named at all.
-        try expectFinding(.breakGlass, .warning, spoil: { fixture in
-            let text = try String(contentsOf: fixture.runbookURL, encoding: .utf8)
-            let stripped = text.components(separatedBy: "\n").filter { !$0.contains("breakGlass:") && !$0.contains("- ${breakGlass") }.joined(separator: "\n")
-            try stripped.write(to: fixture.runbookURL, atomically: true, encoding: .utf8)
-        })
+        try expectFinding(
+            .breakGlass, .warning,
+            spoil: { fixture in
+                let text = try String(contentsOf: fixture.runbookURL, encoding: .utf8)
+                let stripped = text.components(separatedBy: "\n").filter { !$0.contains("breakGlass:") && !$0.contains("- ${breakGlass") }
+                    .joined(separator: "\n")
+                try stripped.write(to: fixture.runbookURL, atomically: true, encoding: .utf8)
+            })
     }
 
     @Test func policiesThatWouldLockOutTheOperator() throws {
@@ -180,15 +203,17 @@ struct ReadinessFixture {
     }
 
     @Test func anOperatorWhoIsNotInTheSnapshot() throws {
-        try expectFinding(.operatorMissing, .warning, object: "ghost@contoso.com", spoil: { _ in },
-                          assess: { try $0.assess(parameters: ["operator": "ghost@contoso.com"]) })
+        try expectFinding(
+            .operatorMissing, .warning, object: "ghost@contoso.com", spoil: { _ in },
+            assess: { try $0.assess(parameters: ["operator": "ghost@contoso.com"]) })
     }
 
     @Test func referencesToObjectsTheSnapshotLacks() throws {
         let missing = "00000000-dead-4bad-beef-000000000001"
         try expectFinding(.danglingReferences, .warning, object: "SG-IT") { fixture in
             try fixture.edit("groups.json", named: "SG-IT") { group in
-                group["members"] = .array((group["members"]?.arrayValue ?? []) + [["@odata.type": "#microsoft.graph.user", "id": .string(missing)]])
+                group["members"] = .array(
+                    (group["members"]?.arrayValue ?? []) + [["@odata.type": "#microsoft.graph.user", "id": .string(missing)]])
             }
         }
         try expectFinding(.danglingReferences, .warning, object: "Block legacy authentication") { fixture in

@@ -22,7 +22,9 @@ import Testing
     @Test func theFakeTenantsProfilesAndSchemaAreCompiledIn() throws {
         let onDisk = try Self.files(under: "LifeboatFakeTenant", ["Profiles", "Resources"])
         #expect(Set(FakeTenantResources.files.keys) == Set(onDisk.keys), "regenerate: \(Self.regenerate)")
-        for (path, text) in onDisk { #expect(FakeTenantResources.files[path] == text, "\(path) differs from its compiled-in copy; regenerate: \(Self.regenerate)") }
+        for (path, text) in onDisk {
+            #expect(FakeTenantResources.files[path] == text, "\(path) differs from its compiled-in copy; regenerate: \(Self.regenerate)")
+        }
         #expect(FakeTenantProfile.shipped == ["chaos", "fast", "realistic"])
         #expect(try FakeTenantProfile.named("chaos").name == "chaos")
         #expect(GraphSchema.v1.type(named: "user") != nil)
@@ -31,7 +33,9 @@ import Testing
     @Test func theReportTemplatesAreCompiledIn() throws {
         let onDisk = try Self.files(under: "LifeboatReport", ["Templates"])
         #expect(Set(ReportResources.files.keys) == Set(onDisk.keys), "regenerate: \(Self.regenerate)")
-        for (path, text) in onDisk { #expect(ReportResources.files[path] == text, "\(path) differs from its compiled-in copy; regenerate: \(Self.regenerate)") }
+        for (path, text) in onDisk {
+            #expect(ReportResources.files[path] == text, "\(path) differs from its compiled-in copy; regenerate: \(Self.regenerate)")
+        }
         let templates = try ReportTemplates.load()
         #expect(templates.css.text == onDisk["Templates/report.css"])
     }

@@ -59,7 +59,8 @@ import Testing
         }
         let written = FileManager.default.temporaryDirectory.appendingPathComponent("lifeboat-actual-\(name)")
         try? actual.write(to: written)
-        Issue.record("""
+        Issue.record(
+            """
             \(name) differs from Tests/LifeboatReportTests/Golden/\(name) (- golden, + actual; the actual output is in \(written.path)).
             If the change is intended: LIFEBOAT_UPDATE_GOLDEN=1 swift test --filter GoldenReport, then review `git diff`.
             \(diff.joined(separator: "\n"))

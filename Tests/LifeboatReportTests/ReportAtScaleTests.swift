@@ -14,8 +14,10 @@ import Testing
         let before = try await drill.report()
         let stage = try #require(drill.runbook.stages.first).id
         for index in 0..<2_500 {
-            try await drill.store.addFollowUp(FollowUp(category: "bulk-credentials", message: "user \(index) needs a new password",
-                                                      action: "Issue a Temporary Access Pass"), stageID: stage)
+            try await drill.store.addFollowUp(
+                FollowUp(
+                    category: "bulk-credentials", message: "user \(index) needs a new password",
+                    action: "Issue a Temporary Access Pass"), stageID: stage)
         }
         let report = try await drill.report()
         let group = try #require(report.followUps.first { $0.category == "bulk-credentials" })

@@ -41,8 +41,9 @@ import Testing
     @Test func hostileDisplayNamesAreEscapedInHTMLAndMarkdown() async throws {
         let temporary = try TemporaryDirectory("hostile")
         let drill = try await ReportDrill("xss", snapshot: try Self.hostileSnapshot(in: temporary))
-        let refused = drill.refusing("onerror", status: 403, code: "Authorization_RequestDenied", message: "Insufficient privileges to complete the operation.",
-                                     requestID: "0c9d8e7f-1111-4222-8333-444455556666")
+        let refused = drill.refusing(
+            "onerror", status: 403, code: "Authorization_RequestDenied", message: "Insufficient privileges to complete the operation.",
+            requestID: "0c9d8e7f-1111-4222-8333-444455556666")
         let outcome = try await drill.executor(gates: .autoApprove(by: "tester"), refusing: refused).run()
         #expect(outcome == .failed(stageID: "groups", failedOperations: 1))
 
@@ -69,7 +70,9 @@ import Testing
 
         // JSON keeps the value as it is (JSON escaping is the consumer's parser's business) and still parses.
         let json = try JSONCoding.decode(try report.rendered(as: .json, templates: templates))
-        #expect(json["failures"]?.arrayValue?.first?["operations"]?.arrayValue?.first?["displayName"]?.stringValue == "SG \(Self.image) \(Self.script)")
+        #expect(
+            json["failures"]?.arrayValue?.first?["operations"]?.arrayValue?.first?["displayName"]?.stringValue
+                == "SG \(Self.image) \(Self.script)")
     }
 
     @Test(arguments: [

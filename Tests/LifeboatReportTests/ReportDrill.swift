@@ -43,10 +43,15 @@ struct RefusingTransport: HTTPTransport {
 
     func send(_ request: HTTPRequest) async throws -> HTTPResponse {
         if request.isWrite, let body = request.body, String(decoding: body, as: UTF8.self).contains(bodyContains) {
-            let error: JSONValue = ["error": ["code": .string(code), "message": .string(message),
-                                              "innerError": ["request-id": .string(requestID), "date": "2026-11-22T08:31:00"]]]
-            return HTTPResponse(status: status, headers: ["Content-Type": "application/json", "request-id": requestID],
-                                body: try JSONCoding.encode(error))
+            let error: JSONValue = [
+                "error": [
+                    "code": .string(code), "message": .string(message),
+                    "innerError": ["request-id": .string(requestID), "date": "2026-11-22T08:31:00"],
+                ]
+            ]
+            return HTTPResponse(
+                status: status, headers: ["Content-Type": "application/json", "request-id": requestID],
+                body: try JSONCoding.encode(error))
         }
         return try await inner.send(request)
     }
@@ -69,22 +74,25 @@ struct ReportDrill {
     init(_ name: String, snapshot snapshotURL: URL = Fixtures.contoso) async throws {
         let clock = SteppingClock(start: Self.start, step: 0.25)
         self.clock = clock
-        let tenant = try FakeTenant(stateFile: nil, tenantID: "7d3f1c2e-5b6a-4c8d-9e0f-112233445566", initialDomain: "contosodr.onmicrosoft.com", seed: 6)
+        let tenant = try FakeTenant(
+            stateFile: nil, tenantID: "7d3f1c2e-5b6a-4c8d-9e0f-112233445566", initialDomain: "contosodr.onmicrosoft.com", seed: 6)
         // The golden files describe a run of a frozen copy of the first shipped runbook, so that the shipped runbooks can grow.
         let golden = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Golden/golden-runbook.yaml").path
-        drill = try await TabletopDrill(name, tenant: tenant, runbook: golden, snapshot: snapshotURL, parameters: [:],
-                                        storeClock: { clock.now() }, record: { record, runbook in
-            record.id = "drill-2026-11-22"
-            record.runbookPath = "Runbooks/rebuild-new-tenant.yaml"
-            record.snapshotPath = "Examples/contoso"
-            record.target = "fake tenant contosodr.onmicrosoft.com"
-            record.concurrency = 1
-            record.toolVersion = "0.1.0"
-            record.operatorName = "ada"
-            record.host = "dr-laptop-01"
-            record.startedAt = "2026-11-22T08:00:00Z"
-            record.objectiveSeconds = runbook.objective
-        })
+        drill = try await TabletopDrill(
+            name, tenant: tenant, runbook: golden, snapshot: snapshotURL, parameters: [:],
+            storeClock: { clock.now() },
+            record: { record, runbook in
+                record.id = "drill-2026-11-22"
+                record.runbookPath = "Runbooks/rebuild-new-tenant.yaml"
+                record.snapshotPath = "Examples/contoso"
+                record.target = "fake tenant contosodr.onmicrosoft.com"
+                record.concurrency = 1
+                record.toolVersion = "0.1.0"
+                record.operatorName = "ada"
+                record.host = "dr-laptop-01"
+                record.startedAt = "2026-11-22T08:00:00Z"
+                record.objectiveSeconds = runbook.objective
+            })
     }
 
     /// An executor with one write in flight; `refusing` makes matching writes fail like Graph would.
@@ -93,7 +101,9 @@ struct ReportDrill {
     }
 
     func refusing(_ text: String, status: Int = 400, code: String, message: String, requestID: String) -> RefusingTransport {
-        RefusingTransport(inner: FakeTenantTransport(tenant: tenant), bodyContains: text, status: status, code: code, message: message, requestID: requestID)
+        RefusingTransport(
+            inner: FakeTenantTransport(tenant: tenant), bodyContains: text, status: status, code: code, message: message,
+            requestID: requestID)
     }
 
     func report() async throws -> RunReport {
@@ -107,12 +117,15 @@ struct ReportDrill {
         let paused = try await drill.executor(gates: .pause).run()
         #expect(paused == .pausedAtGate(stageID: "create-tenant", instructions: drill.runbook.stages[0].gate?.instructions ?? ""))
         drill.clock.advance(30 * 60)
-        #expect(try await drill.store.approveGate("create-tenant", by: "Ada Lovelace", note: "tenant contosodr created, app consented", simulatedSeconds: nil))
+        #expect(
+            try await drill.store.approveGate(
+                "create-tenant", by: "Ada Lovelace", note: "tenant contosodr created, app consented", simulatedSeconds: nil))
         drill.clock.advance(45)
         try await drill.store.recordResume(operatorName: "ada", host: "dr-laptop-01", simulatedSeconds: nil)
-        let refused = drill.refusing("rajesh.iyer", code: "Request_BadRequest",
-                                     message: "The specified password does not comply with password complexity requirements.",
-                                     requestID: "5e1f0c3a-77b2-4d51-9f0e-6a8b2c4d1e90")
+        let refused = drill.refusing(
+            "rajesh.iyer", code: "Request_BadRequest",
+            message: "The specified password does not comply with password complexity requirements.",
+            requestID: "5e1f0c3a-77b2-4d51-9f0e-6a8b2c4d1e90")
         let failed = try await drill.executor(gates: .pause, refusing: refused).run()
         #expect(failed == .failed(stageID: "users", failedOperations: 1))
         drill.clock.advance(10 * 60)

@@ -1,6 +1,7 @@
 import Foundation
 import LifeboatEngine
 import LifeboatRunbook
+import LifeboatSnapshot
 import LifeboatTestSupport
 import Testing
 
@@ -13,93 +14,115 @@ struct HostileRunbook: Sendable, CustomTestStringConvertible {
     var testDescription: String { name }
 
     static let all: [HostileRunbook] = [
-        HostileRunbook(name: "malformed YAML", yaml: """
-            name: broken
-            stages:
-              - id: users
-                kind: users.create
-               title: [unclosed
-            """, line: 5, mentions: "malformed YAML"),
-        HostileRunbook(name: "unknown stage kind", yaml: """
-            name: typo
-            stages:
-              - id: users
-                kind: users.creat
-            """, line: 4, mentions: "did you mean `users.create`"),
-        HostileRunbook(name: "unknown option", yaml: """
-            name: option
-            stages:
-              - id: users
-                kind: users.create
-                options:
-                  upnDomainMapp: {}
-            """, line: 6, mentions: "upnDomainMap"),
-        HostileRunbook(name: "missing parameter", yaml: """
-            name: parameter
-            stages:
-              - id: users
-                kind: users.create
-                options:
-                  upnDomainMap:
-                    contoso.com: ${recoveryDomain}
-            """, line: 7, mentions: "recoveryDomain"),
-        HostileRunbook(name: "cycle", yaml: """
-            name: cycle
-            stages:
-              - id: a
-                kind: groups.create
-                after: [c]
-              - id: b
-                kind: groups.members
-                after: [a]
-              - id: c
-                kind: groups.owners
-                after: [b]
-            """, line: 3, mentions: "cycle"),
-        HostileRunbook(name: "unknown after target", yaml: """
-            name: after
-            stages:
-              - id: groups
-                kind: groups.create
-              - id: members
-                kind: groups.members
-                after: [grops]
-            """, line: 5, mentions: "did you mean `groups`"),
-        HostileRunbook(name: "duplicate stage id", yaml: """
-            name: duplicate
-            stages:
-              - id: groups
-                kind: groups.create
-              - id: groups
-                kind: groups.members
-            """, line: 5, mentions: "duplicate"),
-        HostileRunbook(name: "bad duration", yaml: """
-            name: duration
-            objective: soon
-            stages:
-              - id: groups
-                kind: groups.create
-            """, line: 2, mentions: "duration"),
-        HostileRunbook(name: "required option missing", yaml: """
-            name: required
-            stages:
-              - id: export
-                kind: idmap.export
-            """, line: 3, mentions: "required"),
-        HostileRunbook(name: "wrong option type", yaml: """
-            name: types
-            stages:
-              - id: guests
-                kind: guests.invite
-                options:
-                  sendInvitationMessage: perhaps
-            """, line: 6, mentions: "true or false"),
-        HostileRunbook(name: "unknown top-level field", yaml: """
-            name: extra
-            stage:
-              - id: groups
-                kind: groups.create
-            """, line: 2, mentions: "unknown runbook field"),
+        HostileRunbook(
+            name: "malformed YAML",
+            yaml: """
+                name: broken
+                stages:
+                  - id: users
+                    kind: users.create
+                   title: [unclosed
+                """, line: 5, mentions: "malformed YAML"),
+        HostileRunbook(
+            name: "unknown stage kind",
+            yaml: """
+                name: typo
+                stages:
+                  - id: users
+                    kind: users.creat
+                """, line: 4, mentions: "did you mean `users.create`"),
+        HostileRunbook(
+            name: "unknown option",
+            yaml: """
+                name: option
+                stages:
+                  - id: users
+                    kind: users.create
+                    options:
+                      upnDomainMapp: {}
+                """, line: 6, mentions: "upnDomainMap"),
+        HostileRunbook(
+            name: "missing parameter",
+            yaml: """
+                name: parameter
+                stages:
+                  - id: users
+                    kind: users.create
+                    options:
+                      upnDomainMap:
+                        contoso.com: ${recoveryDomain}
+                """, line: 7, mentions: "recoveryDomain"),
+        HostileRunbook(
+            name: "cycle",
+            yaml: """
+                name: cycle
+                stages:
+                  - id: a
+                    kind: groups.create
+                    after: [c]
+                  - id: b
+                    kind: groups.members
+                    after: [a]
+                  - id: c
+                    kind: groups.owners
+                    after: [b]
+                """, line: 3, mentions: "cycle"),
+        HostileRunbook(
+            name: "unknown after target",
+            yaml: """
+                name: after
+                stages:
+                  - id: groups
+                    kind: groups.create
+                  - id: members
+                    kind: groups.members
+                    after: [grops]
+                """, line: 5, mentions: "did you mean `groups`"),
+        HostileRunbook(
+            name: "duplicate stage id",
+            yaml: """
+                name: duplicate
+                stages:
+                  - id: groups
+                    kind: groups.create
+                  - id: groups
+                    kind: groups.members
+                """, line: 5, mentions: "duplicate"),
+        HostileRunbook(
+            name: "bad duration",
+            yaml: """
+                name: duration
+                objective: soon
+                stages:
+                  - id: groups
+                    kind: groups.create
+                """, line: 2, mentions: "duration"),
+        HostileRunbook(
+            name: "required option missing",
+            yaml: """
+                name: required
+                stages:
+                  - id: export
+                    kind: idmap.export
+                """, line: 3, mentions: "required"),
+        HostileRunbook(
+            name: "wrong option type",
+            yaml: """
+                name: types
+                stages:
+                  - id: guests
+                    kind: guests.invite
+                    options:
+                      sendInvitationMessage: perhaps
+                """, line: 6, mentions: "true or false"),
+        HostileRunbook(
+            name: "unknown top-level field",
+            yaml: """
+                name: extra
+                stage:
+                  - id: groups
+                    kind: groups.create
+                """, line: 2, mentions: "unknown runbook field"),
     ]
 }
 
@@ -116,7 +139,8 @@ struct HostileRunbook: Sendable, CustomTestStringConvertible {
     }
 
     @Test func ordersStagesByAfterAndDefaultsToThePreviousStage() throws {
-        let runbook = try Runbook.parse("""
+        let runbook = try Runbook.parse(
+            """
             name: order
             stages:
               - id: members
@@ -137,7 +161,8 @@ struct HostileRunbook: Sendable, CustomTestStringConvertible {
     }
 
     @Test func substitutesParametersDefaultsAndBuiltins() throws {
-        let runbook = try Runbook.parse("""
+        let runbook = try Runbook.parse(
+            """
             name: params
             objective: 1d12h
             parameters:
@@ -166,8 +191,9 @@ struct HostileRunbook: Sendable, CustomTestStringConvertible {
 
     @Test func refusesParametersTheRunbookDoesNotDeclare() throws {
         let errors = try #require(throws: RunbookErrors.self) {
-            try Runbook.parse("name: p\nstages:\n  - id: g\n    kind: groups.create\n", file: "p.yaml", catalog: StageCatalog.specs,
-                              parameters: ["typo": "x"])
+            try Runbook.parse(
+                "name: p\nstages:\n  - id: g\n    kind: groups.create\n", file: "p.yaml", catalog: StageCatalog.specs,
+                parameters: ["typo": "x"])
         }
         #expect(errors.description.contains("typo"))
     }
@@ -176,15 +202,16 @@ struct HostileRunbook: Sendable, CustomTestStringConvertible {
         let snapshot = try LifeboatSnapshot.Snapshot.load(from: Fixtures.contoso)
         for name in try FileManager.default.contentsOfDirectory(atPath: Fixtures.repositoryRoot.appendingPathComponent("Runbooks").path)
         where name.hasSuffix(".yaml") {
-            let runbook = try Runbook.load(contentsOf: Fixtures.runbook(name), catalog: StageCatalog.specs, fileParameters: Fixtures.contosoParameters,
-                                           builtins: ["target.initialDomain": "drill.onmicrosoft.com", "target.tenantId": "t",
-                                                      "snapshot.initialDomain": "contoso.onmicrosoft.com", "snapshot.sourceTenantId": "s"])
+            let runbook = try Runbook.load(
+                contentsOf: Fixtures.runbook(name), catalog: StageCatalog.specs, fileParameters: Fixtures.contosoParameters,
+                builtins: [
+                    "target.initialDomain": "drill.onmicrosoft.com", "target.tenantId": "t",
+                    "snapshot.initialDomain": "contoso.onmicrosoft.com", "snapshot.sourceTenantId": "s",
+                ])
             _ = try Executor.prepare(runbook, snapshot: snapshot)
         }
     }
 }
-
-import LifeboatSnapshot
 
 @Suite struct StageOrderScaleTests {
     /// 8,000 stages declared last-first, each after the one declared below it: the worst case of picking the first
@@ -200,7 +227,8 @@ import LifeboatSnapshot
     }
 
     @Test func independentStagesKeepTheirFileOrder() throws {
-        let yaml = "name: flat\nstages:\n  - { id: c, kind: verify }\n  - { id: a, kind: verify, after: [c] }\n  - { id: b, kind: verify }\n"
+        let yaml =
+            "name: flat\nstages:\n  - { id: c, kind: verify }\n  - { id: a, kind: verify, after: [c] }\n  - { id: b, kind: verify }\n"
         let runbook = try Runbook.parse(yaml, file: "flat.yaml", catalog: StageCatalog.specs)
         #expect(runbook.stages.map(\.id) == ["c", "a", "b"])
     }

@@ -54,32 +54,45 @@ struct TamperedSnapshot: Sendable, CustomTestStringConvertible {
     var testDescription: String { name }
 
     static let all: [TamperedSnapshot] = [
-        TamperedSnapshot(name: "one byte changed", alter: { url in
-            let file = url.appendingPathComponent("users.json")
-            var data = try Data(contentsOf: file)
-            data[data.count / 2] = data[data.count / 2] == 0x41 ? 0x42 : 0x41
-            try data.write(to: file)
-        }, file: "users.json", mentions: "SHA-256"),
-        TamperedSnapshot(name: "file removed", alter: { url in
-            try FileManager.default.removeItem(at: url.appendingPathComponent("groups.json"))
-        }, file: "groups.json", mentions: "missing"),
-        TamperedSnapshot(name: "file added", alter: { url in
-            var manifest = try JSONCoding.decode(SnapshotManifest.self, from: Data(contentsOf: url.appendingPathComponent("manifest.json")))
-            manifest.files["roleAssignments.json"] = nil
-            try JSONCoding.encodePretty(manifest).write(to: url.appendingPathComponent("manifest.json"))
-        }, file: "roleAssignments.json", mentions: "not listed"),
-        TamperedSnapshot(name: "truncated JSON, re-sealed", alter: { url in
-            try Fixtures.rewrite("users.json", in: url) { $0.prefix($0.count / 3) }
-        }, file: "users.json", mentions: "not valid JSON"),
-        TamperedSnapshot(name: "required property missing", alter: { url in
-            try Fixtures.rewrite("users.json", in: url) { data in
-                String(decoding: data, as: UTF8.self).replacingOccurrences(of: "\"userPrincipalName\"", with: "\"userPrincipalNameX\"")
-                    .data(using: .utf8)!
-            }
-        }, file: "users.json", mentions: "userPrincipalName: missing"),
-        TamperedSnapshot(name: "manifest missing", alter: { url in
-            try FileManager.default.removeItem(at: url.appendingPathComponent("manifest.json"))
-        }, file: "manifest.json", mentions: "manifest"),
+        TamperedSnapshot(
+            name: "one byte changed",
+            alter: { url in
+                let file = url.appendingPathComponent("users.json")
+                var data = try Data(contentsOf: file)
+                data[data.count / 2] = data[data.count / 2] == 0x41 ? 0x42 : 0x41
+                try data.write(to: file)
+            }, file: "users.json", mentions: "SHA-256"),
+        TamperedSnapshot(
+            name: "file removed",
+            alter: { url in
+                try FileManager.default.removeItem(at: url.appendingPathComponent("groups.json"))
+            }, file: "groups.json", mentions: "missing"),
+        TamperedSnapshot(
+            name: "file added",
+            alter: { url in
+                var manifest = try JSONCoding.decode(
+                    SnapshotManifest.self, from: Data(contentsOf: url.appendingPathComponent("manifest.json")))
+                manifest.files["roleAssignments.json"] = nil
+                try JSONCoding.encodePretty(manifest).write(to: url.appendingPathComponent("manifest.json"))
+            }, file: "roleAssignments.json", mentions: "not listed"),
+        TamperedSnapshot(
+            name: "truncated JSON, re-sealed",
+            alter: { url in
+                try Fixtures.rewrite("users.json", in: url) { $0.prefix($0.count / 3) }
+            }, file: "users.json", mentions: "not valid JSON"),
+        TamperedSnapshot(
+            name: "required property missing",
+            alter: { url in
+                try Fixtures.rewrite("users.json", in: url) { data in
+                    String(decoding: data, as: UTF8.self).replacingOccurrences(of: "\"userPrincipalName\"", with: "\"userPrincipalNameX\"")
+                        .data(using: .utf8)!
+                }
+            }, file: "users.json", mentions: "userPrincipalName: missing"),
+        TamperedSnapshot(
+            name: "manifest missing",
+            alter: { url in
+                try FileManager.default.removeItem(at: url.appendingPathComponent("manifest.json"))
+            }, file: "manifest.json", mentions: "manifest"),
     ]
 }
 

@@ -12,10 +12,13 @@ import Testing
 @Suite struct EstimateTests {
     static let rebuild = Fixtures.runbook("rebuild-new-tenant.yaml").path
 
-    func rehearse(_ directory: TemporaryDirectory, _ name: String, profile: FakeTenantProfile, snapshot: String = Fixtures.contoso.path,
-                  runbook: String = Self.rebuild, scenario: TabletopScenario? = nil, apps: Int = 1) async throws -> (Rehearsal.Result, RTOEstimate) {
-        var rehearsal = Rehearsal(runbookPath: runbook, snapshotPath: snapshot, profile: profile, statePath: directory.path("\(name).sqlite"),
-                                  operatorName: "tester")
+    func rehearse(
+        _ directory: TemporaryDirectory, _ name: String, profile: FakeTenantProfile, snapshot: String = Fixtures.contoso.path,
+        runbook: String = Self.rebuild, scenario: TabletopScenario? = nil, apps: Int = 1
+    ) async throws -> (Rehearsal.Result, RTOEstimate) {
+        var rehearsal = Rehearsal(
+            runbookPath: runbook, snapshotPath: snapshot, profile: profile, statePath: directory.path("\(name).sqlite"),
+            operatorName: "tester")
         rehearsal.scenario = scenario
         rehearsal.apps = apps
         let result = try await rehearsal.run()
@@ -27,19 +30,19 @@ import Testing
     static func tightProfile(_ directory: TemporaryDirectory) throws -> FakeTenantProfile {
         let path = directory.path("tight.yaml")
         try """
-            name: tight
-            seed: 3
-            throttling:
-              enabled: true
-              resourceUnitsPer10s: 100000
-              writesPerApp: 100
-              writesPerTenant: 400
-              conditionalAccessPerSecond: 1
-              omitRetryAfterForConditionalAccess: false
-              chargeThrottledRequests: false
-            replicationLagSeconds: 0
-            dnsRecordsPublishedAfterSeconds: 60
-            """.write(toFile: path, atomically: true, encoding: .utf8)
+        name: tight
+        seed: 3
+        throttling:
+          enabled: true
+          resourceUnitsPer10s: 100000
+          writesPerApp: 100
+          writesPerTenant: 400
+          conditionalAccessPerSecond: 1
+          omitRetryAfterForConditionalAccess: false
+          chargeThrottledRequests: false
+        replicationLagSeconds: 0
+        dnsRecordsPublishedAfterSeconds: 60
+        """.write(toFile: path, atomically: true, encoding: .utf8)
         return try FakeTenantProfile.named(path)
     }
 
@@ -47,9 +50,12 @@ import Testing
         let directory = try TemporaryDirectory("estimate")
         let (_, realistic) = try await rehearse(directory, "realistic", profile: try FakeTenantProfile.named("realistic"))
         let (_, fast) = try await rehearse(directory, "fast", profile: .fast)
-        let runbook = try Runbook.load(contentsOf: URL(fileURLWithPath: Self.rebuild), catalog: StageCatalog.specs, fileParameters: Fixtures.contosoParameters, builtins: [
-            "target.initialDomain": "x.onmicrosoft.com", "target.tenantId": "t", "snapshot.sourceTenantId": "s", "snapshot.initialDomain": "contoso.onmicrosoft.com",
-        ])
+        let runbook = try Runbook.load(
+            contentsOf: URL(fileURLWithPath: Self.rebuild), catalog: StageCatalog.specs, fileParameters: Fixtures.contosoParameters,
+            builtins: [
+                "target.initialDomain": "x.onmicrosoft.com", "target.tenantId": "t", "snapshot.sourceTenantId": "s",
+                "snapshot.initialDomain": "contoso.onmicrosoft.com",
+            ])
         let gateTime = runbook.stages.filter { $0.gate != nil }.compactMap(\.estimatedDuration).reduce(0, +)
         for estimate in [realistic, fast] {
             #expect(estimate.complete)
@@ -74,7 +80,8 @@ import Testing
         let directory = try TemporaryDirectory("what-if")
         let profile = try Self.tightProfile(directory)
         let snapshot = try Snapshot.load(from: Fixtures.contoso)
-        let scaled = try GeneratedSnapshot.ensure(GeneratedSnapshot.scaled(snapshot, by: 10), at: directory.url.appendingPathComponent("10x"))
+        let scaled = try GeneratedSnapshot.ensure(
+            GeneratedSnapshot.scaled(snapshot, by: 10), at: directory.url.appendingPathComponent("10x"))
         let (small, one) = try await rehearse(directory, "1x", profile: profile)
         let (large, ten) = try await rehearse(directory, "10x", profile: profile, snapshot: scaled)
         let (_, tenFourApps) = try await rehearse(directory, "10x-4apps", profile: profile, snapshot: scaled, apps: 4)
@@ -82,14 +89,18 @@ import Testing
         #expect(ten.totalSeconds > one.totalSeconds)
         #expect(ten.seconds("throttling") > one.seconds("throttling"))
         // Per-app write quotas: four apps spread the writes, until the tenant-wide quota binds.
-        #expect(tenFourApps.seconds("throttling") < ten.seconds("throttling") * 0.75, "\(tenFourApps.seconds("throttling")) vs \(ten.seconds("throttling"))")
-        let table = WhatIf.table([WhatIf.Row(label: "1x", result: small), WhatIf.Row(label: "10x", result: large)], objective: one.objectiveSeconds)
+        #expect(
+            tenFourApps.seconds("throttling") < ten.seconds("throttling") * 0.75,
+            "\(tenFourApps.seconds("throttling")) vs \(ten.seconds("throttling"))")
+        let table = WhatIf.table(
+            [WhatIf.Row(label: "1x", result: small), WhatIf.Row(label: "10x", result: large)], objective: one.objectiveSeconds)
         #expect(table.count == 5 && table[3].hasPrefix("  1x") && table[4].hasPrefix("  10x"))
     }
 
     @Test func aLateDNSRecordKeepsTheVerifyStageWaitingForHours() async throws {
         let directory = try TemporaryDirectory("dns-late")
-        let scenario = try TabletopScenario.parse("""
+        let scenario = try TabletopScenario.parse(
+            """
             lifeboat: 1
             name: dns-late
             runbook: \(Fixtures.runbook("tabletop-ransomware.yaml").path)
@@ -117,7 +128,8 @@ import Testing
         let directory = try TemporaryDirectory("storm")
         let profile = try Self.tightProfile(directory)
         func scenario(_ events: String) throws -> TabletopScenario {
-            try TabletopScenario.parse("""
+            try TabletopScenario.parse(
+                """
                 lifeboat: 1
                 runbook: \(Self.rebuild)
                 snapshot: \(Fixtures.contoso.path)

@@ -19,15 +19,21 @@ import Testing
     /// A session over a fresh realistic fake tenant, with no stages (the test sends its own requests).
     func session(_ directory: TemporaryDirectory, apps: Int = 1) throws -> (TabletopSession, FakeTenant, VirtualClock) {
         let clock = VirtualClock()
-        let tenant = try FakeTenant(stateFile: nil, initialDomain: "contosodr.onmicrosoft.com", profile: FakeTenantProfile.named("realistic"),
-                                    clock: { clock.instant })
+        let tenant = try FakeTenant(
+            stateFile: nil, initialDomain: "contosodr.onmicrosoft.com", profile: FakeTenantProfile.named("realistic"),
+            clock: { clock.instant })
         let store = try CheckpointStore(path: directory.path("state.sqlite"))
         let snapshot = try Snapshot.load(from: Fixtures.contoso)
-        return (TabletopSession(scenario: nil, store: store, clock: clock, tenant: tenant, snapshot: snapshot, planned: [], apps: apps), tenant, clock)
+        return (
+            TabletopSession(scenario: nil, store: store, clock: clock, tenant: tenant, snapshot: snapshot, planned: [], apps: apps), tenant,
+            clock
+        )
     }
 
     static func group(_ index: Int) -> GraphRequest {
-        GraphRequest("POST", "/groups", body: ["displayName": "g", "mailEnabled": false, "mailNickname": .string("g\(index)"), "securityEnabled": true])
+        GraphRequest(
+            "POST", "/groups",
+            body: ["displayName": "g", "mailEnabled": false, "mailNickname": .string("g\(index)"), "securityEnabled": true])
     }
 
     /// The session's client has the governor: a burst the app's window allows (2,850 of 3,000 writes per 150 s) is
@@ -71,7 +77,9 @@ import Testing
         let directory = try TemporaryDirectory("graph-time-batch")
         let (session, tenant, clock) = try session(directory)
         let graph = session.graphClient()
-        let requests = (0..<5).map { _ in GraphRequest("GET", "/identity/conditionalAccess/policies") } + (0..<10).map { _ in GraphRequest("GET", "/users") }
+        let requests =
+            (0..<5).map { _ in GraphRequest("GET", "/identity/conditionalAccess/policies") }
+            + (0..<10).map { _ in GraphRequest("GET", "/users") }
         let results = await graph.batch(requests)
         #expect(results.allSatisfy { if case .success = $0 { true } else { false } })
         #expect(await tenant.throttlingCounts.throttled == 0)
@@ -79,8 +87,9 @@ import Testing
         #expect(clock.elapsed > 4 && clock.elapsed < 4.5, "took \(clock.elapsed) s")
 
         // Without the endpoint limit, the same batch meets 429s: the test above can fail.
-        let bare = GraphClient(baseURL: FakeTenantTransport.baseURL, transport: FakeTenantTransport(tenant: tenant), clock: clock,
-                               governor: ThroughputGovernor(configuration: .init(endpointLimits: []), clock: clock))
+        let bare = GraphClient(
+            baseURL: FakeTenantTransport.baseURL, transport: FakeTenantTransport(tenant: tenant), clock: clock,
+            governor: ThroughputGovernor(configuration: .init(endpointLimits: []), clock: clock))
         _ = await bare.batch(requests)
         #expect(await tenant.throttlingCounts.throttled > 0)
     }
@@ -91,7 +100,8 @@ import Testing
         let clock = VirtualClock()
         let governor = ThroughputGovernor(clock: clock)
         _ = try await governor.admit(RequestCost(resourceUnits: 1, writes: 1), paths: ["/identity/conditionalAccess/policies"])
-        await governor.observe(status: 429, headers: [:], estimated: RequestCost(resourceUnits: 1, writes: 1), path: "/identity/conditionalAccess/policies")
+        await governor.observe(
+            status: 429, headers: [:], estimated: RequestCost(resourceUnits: 1, writes: 1), path: "/identity/conditionalAccess/policies")
         await governor.release(paths: ["/identity/conditionalAccess/policies"])
         _ = try await governor.admit(RequestCost(resourceUnits: 1, writes: 1), paths: ["/identity/conditionalAccess/policies"])
         #expect(clock.elapsed > 1 && clock.elapsed < 1.1, "\(clock.elapsed)")
@@ -106,8 +116,9 @@ import Testing
     /// and the Conditional Access stages take what 1 request per second allows, not minutes of backoff.
     @Test func aRealisticTabletopIsPacedAndConditionalAccessTakesSeconds() async throws {
         let directory = try TemporaryDirectory("graph-time-ca")
-        let rehearsal = Rehearsal(runbookPath: Self.rebuild, snapshotPath: Fixtures.contoso.path, profile: try FakeTenantProfile.named("realistic"),
-                                  statePath: directory.path("ca.sqlite"), operatorName: "tester")
+        let rehearsal = Rehearsal(
+            runbookPath: Self.rebuild, snapshotPath: Fixtures.contoso.path, profile: try FakeTenantProfile.named("realistic"),
+            statePath: directory.path("ca.sqlite"), operatorName: "tester")
         let result = try await rehearsal.run()
         #expect(result.outcome == .completed)
         #expect(result.throttled == 0)
@@ -132,11 +143,13 @@ import Testing
         let marker = "      otherDomainsTo: ${recoveryDomain}\n"
         let first = try #require(text.range(of: marker))
         let old = directory.path("rename-later.yaml")
-        try text.replacingCharacters(in: first, with: marker + "      finalUPNWhenVerified: false\n").write(toFile: old, atomically: true, encoding: .utf8)
+        try text.replacingCharacters(in: first, with: marker + "      finalUPNWhenVerified: false\n").write(
+            toFile: old, atomically: true, encoding: .utf8)
         let profile = try FakeTenantProfile.named("realistic")
         func rehearse(_ runbook: String, _ name: String) async throws -> (Rehearsal.Result, CheckpointStore) {
-            var rehearsal = Rehearsal(runbookPath: runbook, snapshotPath: Fixtures.contoso.path, profile: profile, statePath: directory.path("\(name).sqlite"),
-                                      operatorName: "tester")
+            var rehearsal = Rehearsal(
+                runbookPath: runbook, snapshotPath: Fixtures.contoso.path, profile: profile, statePath: directory.path("\(name).sqlite"),
+                operatorName: "tester")
             rehearsal.parameters = Fixtures.contosoParameters
             let result = try await rehearsal.run()
             #expect(result.outcome == .completed, "\(name): \(result.outcome)")
@@ -154,6 +167,8 @@ import Testing
         let entries = try await nowStore.idMapEntries().filter { $0.objectType == .user }
         #expect(entries.contains { $0.naturalKey?.hasSuffix("@contoso.com") == true })
         let users = try await nowStore.allOperations(stageID: "users").count
-        print("write units: \(later.writeUnits) with renames, \(now.writeUnits) without (\(renamedLater) renames saved; \(users) user operations)")
+        print(
+            "write units: \(later.writeUnits) with renames, \(now.writeUnits) without (\(renamedLater) renames saved; \(users) user operations)"
+        )
     }
 }

@@ -5,11 +5,14 @@ import LifeboatSnapshot
 
 /// `adminUnits.create`: recreates administrative units (found again by display name; an ambiguous name is flagged).
 struct AdminUnitsCreate: StageKind {
-    static let spec = StageKindSpec(name: "adminUnits.create", summary: "administrative units (with `isMemberManagementRestricted`)", options: [adoptOption])
+    static let spec = StageKindSpec(
+        name: "adminUnits.create", summary: "administrative units (with `isMemberManagementRestricted`)", options: [adoptOption])
 
     /// `isMemberManagementRestricted` (a restricted management unit) can only be set when the unit is created (administrativeUnit in the CSDL).
-    static let writable: Set<String> = ["displayName", "description", "visibility", "membershipType", "membershipRule", "membershipRuleProcessingState",
-                                        "isMemberManagementRestricted"]
+    static let writable: Set<String> = [
+        "displayName", "description", "visibility", "membershipType", "membershipRule", "membershipRuleProcessingState",
+        "isMemberManagementRestricted",
+    ]
 
     let adoptExisting: Bool
 
@@ -18,9 +21,12 @@ struct AdminUnitsCreate: StageKind {
     }
 
     func plan(_ snapshot: Snapshot, index: SnapshotIndex) -> StagePlan {
-        StagePlan(operations: snapshot.administrativeUnits.map {
-            PlannedOperation(key: "adminUnit:\($0.id)", objectType: .administrativeUnit, sourceID: $0.id, naturalKey: $0.displayName, displayName: $0.displayName)
-        })
+        StagePlan(
+            operations: snapshot.administrativeUnits.map {
+                PlannedOperation(
+                    key: "adminUnit:\($0.id)", objectType: .administrativeUnit, sourceID: $0.id, naturalKey: $0.displayName,
+                    displayName: $0.displayName)
+            })
     }
 
     func perform(_ operation: PlannedOperation, in context: StageContext) async throws -> OperationOutcome {
@@ -30,7 +36,9 @@ struct AdminUnitsCreate: StageKind {
         }
         let body = WritableProperties.pick(unit.properties, Self.writable)
         let created = try await context.graph.send(GraphRequest("POST", "/directory/administrativeUnits", body: .object(body)))
-        guard let id = created.object["id"]?.stringValue else { throw StageOperationError(code: "MalformedResponse", message: "no id returned") }
+        guard let id = created.object["id"]?.stringValue else {
+            throw StageOperationError(code: "MalformedResponse", message: "no id returned")
+        }
         return OperationOutcome(.created, newID: id)
     }
 
@@ -41,7 +49,9 @@ struct AdminUnitsCreate: StageKind {
 
 /// `adminUnits.members`: adds administrative unit members one `$ref` at a time.
 struct AdminUnitsMembers: StageKind {
-    static let spec = StageKindSpec(name: "adminUnits.members", summary: "members of administrative units; dynamic units get no member adds (their rule fills them)", options: [])
+    static let spec = StageKindSpec(
+        name: "adminUnits.members", summary: "members of administrative units; dynamic units get no member adds (their rule fills them)",
+        options: [])
 
     init(stage: Runbook.Stage) throws(StageConfigurationError) {}
 
@@ -58,9 +68,11 @@ struct AdminUnitsMembers: StageKind {
         }
         for unit in snapshot.administrativeUnits where !Self.isDynamic(unit) {
             for member in unit.members.sorted(by: { $0.id < $1.id }) {
-                plan.operations.append(PlannedOperation(
-                    key: "auMember:\(unit.id):\(member.id)", objectType: nil, sourceID: unit.id, naturalKey: nil,
-                    displayName: "\(unit.displayName) member \(member.id)", detail: ["member": .string(member.id), "type": .string(member.typeName)]))
+                plan.operations.append(
+                    PlannedOperation(
+                        key: "auMember:\(unit.id):\(member.id)", objectType: nil, sourceID: unit.id, naturalKey: nil,
+                        displayName: "\(unit.displayName) member \(member.id)",
+                        detail: ["member": .string(member.id), "type": .string(member.typeName)]))
             }
         }
         return plan
@@ -68,19 +80,28 @@ struct AdminUnitsMembers: StageKind {
 
     func resolve(_ operation: PlannedOperation, in context: StageContext) -> (unit: String, member: String)? {
         guard let unit = context.idMap.newID(for: operation.sourceID), let old = operation.detail["member"]?.stringValue,
-              let member = context.idMap.newID(for: old) else { return nil }
+            let member = context.idMap.newID(for: old)
+        else { return nil }
         return (unit, member)
     }
 
     func perform(_ operation: PlannedOperation, in context: StageContext) async throws -> OperationOutcome {
         guard let (unit, member) = resolve(operation, in: context) else {
-            return OperationOutcome(.skipped, followUps: [FollowUp(
-                category: "unresolved-reference", message: "\(operation.detail["type"]?.stringValue ?? "member") \(operation.detail["member"]?.stringValue ?? "?") of \(operation.displayName.components(separatedBy: " member ").first ?? "") was not restored",
-                action: "add it to the administrative unit by hand once it exists")])
+            return OperationOutcome(
+                .skipped,
+                followUps: [
+                    FollowUp(
+                        category: "unresolved-reference",
+                        message:
+                            "\(operation.detail["type"]?.stringValue ?? "member") \(operation.detail["member"]?.stringValue ?? "?") of \(operation.displayName.components(separatedBy: " member ").first ?? "") was not restored",
+                        action: "add it to the administrative unit by hand once it exists")
+                ])
         }
         do {
-            _ = try await context.graph.send(GraphRequest("POST", "/directory/administrativeUnits/\(unit)/members/$ref",
-                                                          body: ["@odata.id": .string("\(context.graph.baseURL)/directoryObjects/\(member)")]))
+            _ = try await context.graph.send(
+                GraphRequest(
+                    "POST", "/directory/administrativeUnits/\(unit)/members/$ref",
+                    body: ["@odata.id": .string("\(context.graph.baseURL)/directoryObjects/\(member)")]))
             return OperationOutcome(.applied)
         } catch let error as GraphError where error.status == 400 && error.isAlreadyExists {
             return OperationOutcome(.unchanged)
@@ -102,7 +123,9 @@ package enum Reconciliation {
 }
 
 /// The `adoptExisting` option of kinds found again by display name (in-place restores).
-let adoptOption = OptionSpec("adoptExisting", .bool, "look for an object of the same display name in the target first and adopt it (default true; false always creates)")
+let adoptOption = OptionSpec(
+    "adoptExisting", .bool,
+    "look for an object of the same display name in the target first and adopt it (default true; false always creates)")
 
 /// Reconciliation by display name, for objects Graph gives no alternate key (policies, named locations, admin units).
 enum DisplayNameLookup {
@@ -119,9 +142,13 @@ enum DisplayNameLookup {
         }
         let found = try await (Reconciliation.afterUnknownOutcome ? TargetLookup.settling(context.graph, read) : read()) ?? []
         guard let first = found.first, let id = first["id"]?.stringValue else { return nil }
-        let followUps = found.count > 1 ? [FollowUp(
-            category: "ambiguous-match", message: "\(found.count) objects named \"\(name)\" exist in \(collection); adopted \(id)",
-            action: "check which one is the restored object and delete the others")] : []
+        let followUps =
+            found.count > 1
+            ? [
+                FollowUp(
+                    category: "ambiguous-match", message: "\(found.count) objects named \"\(name)\" exist in \(collection); adopted \(id)",
+                    action: "check which one is the restored object and delete the others")
+            ] : []
         return OperationOutcome(.adopted, newID: id, followUps: followUps)
     }
 }

@@ -13,10 +13,14 @@ import LifeboatSnapshot
 /// follow-up, or, with `issueSecrets`, a new secret written to a 0600 file.
 struct AppsCreate: StageKind {
     static let spec = StageKindSpec(
-        name: "apps.create", summary: "application registrations, by upsert on `uniqueName` (`lifeboat-<old id>` when the source has none), with their appRole and scope ids; identifier URIs in two steps, like UPNs: `api://{oldAppId}` rewritten to the new appId, hosts on the source's `*.onmicrosoft.com` moved to the target's initial domain, `http(s)` URIs on a domain not verified yet left out with a follow-up (Graph refuses them, `HostNameNotOnVerifiedDomain`); certificates whose public key was captured; federated identity credentials. Client secrets and certificates without a key become follow-ups",
+        name: "apps.create",
+        summary:
+            "application registrations, by upsert on `uniqueName` (`lifeboat-<old id>` when the source has none), with their appRole and scope ids; identifier URIs in two steps, like UPNs: `api://{oldAppId}` rewritten to the new appId, hosts on the source's `*.onmicrosoft.com` moved to the target's initial domain, `http(s)` URIs on a domain not verified yet left out with a follow-up (Graph refuses them, `HostNameNotOnVerifiedDomain`); certificates whose public key was captured; federated identity credentials. Client secrets and certificates without a key become follow-ups",
         options: [
             OptionSpec("uniqueNamePrefix", .string, "prefix of the uniqueName given to applications that have none (default `lifeboat-`)"),
-            OptionSpec("issueSecrets", .bool, "issue one new client secret per old one with addPassword (default false: each old secret is a follow-up)"),
+            OptionSpec(
+                "issueSecrets", .bool,
+                "issue one new client secret per old one with addPassword (default false: each old secret is a follow-up)"),
             OptionSpec("secretsFile", .string, "0600 file that receives `appId,displayName,secret` lines; required with issueSecrets"),
         ] + ObjectSelection.whereOnly)
 
@@ -36,8 +40,9 @@ struct AppsCreate: StageKind {
         issueSecrets = stage.options.bool("issueSecrets") ?? false
         secretsFile = stage.options.string("secretsFile")
         if issueSecrets, secretsFile == nil {
-            throw StageConfigurationError(stageID: stage.id, problem: "issueSecrets needs secretsFile: a new secret is shown once and must be kept somewhere",
-                                          hint: "add `secretsFile: /secure/place/app-secrets.csv` (created with mode 0600)")
+            throw StageConfigurationError(
+                stageID: stage.id, problem: "issueSecrets needs secretsFile: a new secret is shown once and must be kept somewhere",
+                hint: "add `secretsFile: /secure/place/app-secrets.csv` (created with mode 0600)")
         }
         secrets = issueSecrets ? secretsFile.map { SecretsFile(url: URL(fileURLWithPath: $0)) } : nil
     }
@@ -51,18 +56,22 @@ struct AppsCreate: StageKind {
         for app in snapshot.applications where selection.selects(app, memberIDs: []) {
             let name = uniqueName(app)
             if let other = names[name.lowercased()] {
-                throw StageConfigurationError(stageID: stageID, problem: "applications \(other) and \(app.displayName) share uniqueName \(name)")
+                throw StageConfigurationError(
+                    stageID: stageID, problem: "applications \(other) and \(app.displayName) share uniqueName \(name)")
             }
             names[name.lowercased()] = app.displayName
             secretCount += app.properties["passwordCredentials"]?.arrayValue?.count ?? 0
-            plan.operations.append(PlannedOperation(
-                key: "application:\(app.id)", objectType: .application, sourceID: app.id, naturalKey: name, displayName: app.displayName,
-                detail: ["appId": .string(app.appId), "uniqueName": .string(name)]))
+            plan.operations.append(
+                PlannedOperation(
+                    key: "application:\(app.id)", objectType: .application, sourceID: app.id, naturalKey: name,
+                    displayName: app.displayName,
+                    detail: ["appId": .string(app.appId), "uniqueName": .string(name)]))
         }
         if secretCount > 0 {
-            plan.warnings.append(issueSecrets
-                ? "\(secretCount) client secrets will be issued anew and written to \(secretsFile ?? "")"
-                : "\(secretCount) client secrets cannot be restored; each becomes a follow-up (or set issueSecrets: true)")
+            plan.warnings.append(
+                issueSecrets
+                    ? "\(secretCount) client secrets will be issued anew and written to \(secretsFile ?? "")"
+                    : "\(secretCount) client secrets cannot be restored; each becomes a follow-up (or set issueSecrets: true)")
         }
         return plan
     }
@@ -73,15 +82,17 @@ struct AppsCreate: StageKind {
         if app.uniqueName == nil, let existing = try await stillPresent(app, in: context) {
             return try await complete(app, target: existing, result: .adopted, in: context)
         }
-        let response = try await context.graph.send(GraphRequest(
-            "PATCH", "/applications(uniqueName=\(GraphClient.literal(name)))", headers: ["Prefer": "create-if-missing"],
-            body: .object(Self.createBody(app))))
+        let response = try await context.graph.send(
+            GraphRequest(
+                "PATCH", "/applications(uniqueName=\(GraphClient.literal(name)))", headers: ["Prefer": "create-if-missing"],
+                body: .object(Self.createBody(app))))
         if response.status == 201, response.object["id"]?.stringValue != nil {
             return try await complete(app, target: response.object, result: .created, in: context)
         }
         // 204: an application with this uniqueName already existed and was updated. Graph's lists may not show it yet.
         guard let found = try await TargetLookup.settling(context.graph, { try await lookup(name, in: context) }) else {
-            throw StageOperationError(code: "UpsertUnconfirmed", message: "the upsert of \(name) succeeded but the application cannot be found")
+            throw StageOperationError(
+                code: "UpsertUnconfirmed", message: "the upsert of \(name) succeeded but the application cannot be found")
         }
         return try await complete(app, target: found, result: .adopted, in: context)
     }
@@ -109,8 +120,9 @@ struct AppsCreate: StageKind {
     }
 
     private func lookup(_ name: String, in context: StageContext) async throws -> JSONObject? {
-        try await TargetLookup.find(context.graph, "/applications", where: "uniqueName", equals: name,
-                                    select: "id,appId,displayName,identifierUris,passwordCredentials")
+        try await TargetLookup.find(
+            context.graph, "/applications", where: "uniqueName", equals: name,
+            select: "id,appId,displayName,identifierUris,passwordCredentials")
     }
 
     // MARK: The create body
@@ -146,25 +158,33 @@ struct AppsCreate: StageKind {
     // MARK: What follows the create
 
     /// Finishes an application that exists in the target: identifier URIs, federated credentials, secrets, follow-ups.
-    private func complete(_ app: Application, target: JSONObject, result: OperationOutcome.Result, in context: StageContext) async throws -> OperationOutcome {
+    private func complete(_ app: Application, target: JSONObject, result: OperationOutcome.Result, in context: StageContext) async throws
+        -> OperationOutcome
+    {
         guard let id = target["id"]?.stringValue, let newAppID = target["appId"]?.stringValue else {
-            throw StageOperationError(code: "MalformedResponse", message: "the application \(app.displayName) came back without id or appId")
+            throw StageOperationError(
+                code: "MalformedResponse", message: "the application \(app.displayName) came back without id or appId")
         }
         var followUps: [FollowUp] = []
-        let (rewritten, uriFollowUps) = try await restoreIdentifierURIs(app, id: id, newAppID: newAppID, current: target["identifierUris"]?.stringArray,
-                                                                        in: context)
+        let (rewritten, uriFollowUps) = try await restoreIdentifierURIs(
+            app, id: id, newAppID: newAppID, current: target["identifierUris"]?.stringArray,
+            in: context)
         followUps += uriFollowUps
         followUps += try await restoreFederatedCredentials(app, id: id, in: context)
         followUps += certificateFollowUps(app, newAppID: newAppID)
-        followUps += try await restoreSecrets(app, id: id, newAppID: newAppID, current: target["passwordCredentials"]?.arrayValue ?? [], in: context)
-        return OperationOutcome(result, newID: id, newAppID: newAppID, followUps: followUps,
-                                note: rewritten ? "identifierUris rewritten to the new appId \(newAppID)" : nil)
+        followUps += try await restoreSecrets(
+            app, id: id, newAppID: newAppID, current: target["passwordCredentials"]?.arrayValue ?? [], in: context)
+        return OperationOutcome(
+            result, newID: id, newAppID: newAppID, followUps: followUps,
+            note: rewritten ? "identifierUris rewritten to the new appId \(newAppID)" : nil)
     }
 
     /// Sets the identifier URIs the target accepts now (IdentifierURIs); `true` when any were set. Those on domains not
     /// verified yet become a follow-up, and apps.identifierUris adds them later.
-    private func restoreIdentifierURIs(_ app: Application, id: String, newAppID: String, current: [String]?, in context: StageContext) async throws
-        -> (rewritten: Bool, followUps: [FollowUp]) {
+    private func restoreIdentifierURIs(_ app: Application, id: String, newAppID: String, current: [String]?, in context: StageContext)
+        async throws
+        -> (rewritten: Bool, followUps: [FollowUp])
+    {
         guard !(app.properties["identifierUris"]?.stringArray ?? []).isEmpty else { return (false, []) }
         let target = try await domains.value("domains") { try await IdentifierURIs.TargetDomains.read(context.graph) }
         let (now, deferred) = IdentifierURIs.split(app, newAppID: newAppID, snapshot: context.snapshot, target: target)
@@ -183,7 +203,9 @@ struct AppsCreate: StageKind {
         guard !credentials.isEmpty else { return [] }
         let path = "/applications/\(id)/federatedIdentityCredentials"
         func names() async throws -> Set<String> {
-            try await FollowOnWrite.readingJustCreated(in: context) { Set(try await context.graph.list(path).compactMap { $0["name"]?.stringValue }) }
+            try await FollowOnWrite.readingJustCreated(in: context) {
+                Set(try await context.graph.list(path).compactMap { $0["name"]?.stringValue })
+            }
         }
         let existing = try await names()
         var followUps: [FollowUp] = []
@@ -191,15 +213,19 @@ struct AppsCreate: StageKind {
         for credential in credentials {
             guard let name = credential["name"]?.stringValue else { continue }
             if let issuer = credential["issuer"]?.stringValue, issuer.range(of: sourceTenant, options: .caseInsensitive) != nil {
-                followUps.append(FollowUp(
-                    category: "federated-credential",
-                    message: "federated credential '\(name)' of \(app.displayName) trusts tokens issued by the source tenant (\(issuer))",
-                    action: "point its issuer at the tenant that now issues those tokens, or delete it if the workload moved"))
+                followUps.append(
+                    FollowUp(
+                        category: "federated-credential",
+                        message:
+                            "federated credential '\(name)' of \(app.displayName) trusts tokens issued by the source tenant (\(issuer))",
+                        action: "point its issuer at the tenant that now issues those tokens, or delete it if the workload moved"))
             }
             guard !existing.contains(name) else { continue }
             let body = WritableProperties.pick(credential, Self.federatedCredentialProperties)
             do {
-                try await FollowOnWrite.send(GraphRequest("POST", path, body: .object(body)), in: context) { try await names().contains(name) }
+                try await FollowOnWrite.send(GraphRequest("POST", path, body: .object(body)), in: context) {
+                    try await names().contains(name)
+                }
             } catch let error as GraphError where error.status == 409 {
                 // Created by an earlier attempt whose response was lost.
             }
@@ -215,23 +241,31 @@ struct AppsCreate: StageKind {
             let name = key["displayName"]?.stringValue ?? key["keyId"]?.stringValue ?? "certificate"
             let thumbprint = key["customKeyIdentifier"]?.stringValue.map { " (thumbprint \($0))" } ?? ""
             let expiry = key["endDateTime"]?.stringValue.map { ", expires \($0)" } ?? ""
-            followUps.append(FollowUp(
-                category: "certificate",
-                message: "certificate '\(name)'\(thumbprint)\(expiry) of \(app.displayName) was not restored: the snapshot holds no public key for it",
-                action: "re-upload certificate \(name) (its .cer public key) to \(app.displayName), new appId \(newAppID); the workload keeps its private key"))
+            followUps.append(
+                FollowUp(
+                    category: "certificate",
+                    message:
+                        "certificate '\(name)'\(thumbprint)\(expiry) of \(app.displayName) was not restored: the snapshot holds no public key for it",
+                    action:
+                        "re-upload certificate \(name) (its .cer public key) to \(app.displayName), new appId \(newAppID); the workload keeps its private key"
+                ))
         }
         if let token = app.properties["tokenEncryptionKeyId"]?.stringValue,
-           !Self.restorableKeys(app).contains(where: { $0["keyId"]?.stringValue == token }) {
-            followUps.append(FollowUp(
-                category: "certificate",
-                message: "\(app.displayName) encrypted tokens with key \(token), which was not restored",
-                action: "re-upload that certificate and set tokenEncryptionKeyId on \(app.displayName) again"))
+            !Self.restorableKeys(app).contains(where: { $0["keyId"]?.stringValue == token })
+        {
+            followUps.append(
+                FollowUp(
+                    category: "certificate",
+                    message: "\(app.displayName) encrypted tokens with key \(token), which was not restored",
+                    action: "re-upload that certificate and set tokenEncryptionKeyId on \(app.displayName) again"))
         }
         return followUps
     }
 
     /// Client secrets: follow-ups, or new secrets (one per old one, same display name) written to the secrets file.
-    private func restoreSecrets(_ app: Application, id: String, newAppID: String, current: [JSONValue], in context: StageContext) async throws -> [FollowUp] {
+    private func restoreSecrets(_ app: Application, id: String, newAppID: String, current: [JSONValue], in context: StageContext)
+        async throws -> [FollowUp]
+    {
         let old = app.properties["passwordCredentials"]?.arrayValue ?? []
         guard !old.isEmpty else { return [] }
         var followUps: [FollowUp] = []
@@ -242,9 +276,12 @@ struct AppsCreate: StageKind {
             let hint = credential["hint"]?.stringValue.map { " (hint \($0)…)" } ?? ""
             let described = "secret '\(name)'\(hint) of \(app.displayName)"
             guard let secrets, let secretsFile else {
-                followUps.append(FollowUp(
-                    category: "client-secret", message: "\(described) must be reissued: Graph never returns secret values",
-                    action: "issue a new client secret for \(app.displayName) (new appId \(newAppID)) and update the apps and key vaults that use it"))
+                followUps.append(
+                    FollowUp(
+                        category: "client-secret", message: "\(described) must be reissued: Graph never returns secret values",
+                        action:
+                            "issue a new client secret for \(app.displayName) (new appId \(newAppID)) and update the apps and key vaults that use it"
+                    ))
                 continue
             }
             let lost = FollowUp(
@@ -256,16 +293,18 @@ struct AppsCreate: StageKind {
             }
             try await secrets.prepare()
             do {
-                let response = try await context.graph.send(GraphRequest(
-                    "POST", "/applications/\(id)/addPassword", body: ["passwordCredential": ["displayName": .string(name)]]))
+                let response = try await context.graph.send(
+                    GraphRequest(
+                        "POST", "/applications/\(id)/addPassword", body: ["passwordCredential": ["displayName": .string(name)]]))
                 guard let secret = response.object["secretText"]?.stringValue else {
                     followUps.append(lost)
                     continue
                 }
                 try await secrets.append(kind: newAppID, subject: name, secret: secret)
-                followUps.append(FollowUp(
-                    category: "client-secret", message: "\(described) was reissued; the new value is in \(secretsFile)",
-                    action: "update the apps and key vaults that use it with the new value, then remove it from \(secretsFile)"))
+                followUps.append(
+                    FollowUp(
+                        category: "client-secret", message: "\(described) was reissued; the new value is in \(secretsFile)",
+                        action: "update the apps and key vaults that use it with the new value, then remove it from \(secretsFile)"))
             } catch let error as GraphError where error.kind == .ambiguous {
                 followUps.append(lost)
             }
@@ -276,7 +315,10 @@ struct AppsCreate: StageKind {
     /// `appId,displayName` of the secrets already in the secrets file.
     private func writtenSecrets() -> Set<String> {
         guard let secretsFile, let text = try? String(contentsOfFile: secretsFile, encoding: .utf8) else { return [] }
-        return Set(text.split(separator: "\n").map { line in line.split(separator: ",", omittingEmptySubsequences: false).prefix(2).joined(separator: ",") })
+        return Set(
+            text.split(separator: "\n").map { line in
+                line.split(separator: ",", omittingEmptySubsequences: false).prefix(2).joined(separator: ",")
+            })
     }
 
     /// A value safe in one field of the comma-separated secrets file.

@@ -44,13 +44,16 @@ enum IdentifierURIs {
     }
 
     /// The app's URIs as the target must have them, split into those it accepts now and those waiting on a domain.
-    static func split(_ app: Application, newAppID: String, snapshot: Snapshot, target: TargetDomains) -> (now: [String], deferred: [String]) {
+    static func split(_ app: Application, newAppID: String, snapshot: Snapshot, target: TargetDomains) -> (
+        now: [String], deferred: [String]
+    ) {
         var now: [String] = [], deferred: [String] = []
         for original in app.properties["identifierUris"]?.stringArray ?? [] {
             var uri = original.replacingOccurrences(of: app.appId, with: newAppID, options: .caseInsensitive)
             if let host = verifiedHost(of: uri), let initial = target.initial,
-               let source = sourceTenantDomains(snapshot).first(where: { host == $0 || host.hasSuffix("." + $0) }),
-               let range = uri.range(of: source, options: [.caseInsensitive]) {
+                let source = sourceTenantDomains(snapshot).first(where: { host == $0 || host.hasSuffix("." + $0) }),
+                let range = uri.range(of: source, options: [.caseInsensitive])
+            {
                 uri.replaceSubrange(range, with: initial)
             }
             if let host = verifiedHost(of: uri), !target.accepts(host) { deferred.append(uri) } else { now.append(uri) }
@@ -64,23 +67,28 @@ enum IdentifierURIs {
     /// The follow-up of an app whose URIs wait on domains.
     static func waiting(_ app: Application, _ deferred: [String]) -> FollowUp {
         let hosts = Set(deferred.compactMap(verifiedHost(of:))).sorted()
-        return FollowUp(category: "identifier-uri-deferred",
-                        message: "\(app.displayName) has no identifier URI \(deferred.joined(separator: ", ")) yet: \(hosts.joined(separator: ", ")) is not verified in the target",
-                        action: "verify the domain, then the apps.identifierUris stage (or `lifeboat resume`) adds them")
+        return FollowUp(
+            category: "identifier-uri-deferred",
+            message:
+                "\(app.displayName) has no identifier URI \(deferred.joined(separator: ", ")) yet: \(hosts.joined(separator: ", ")) is not verified in the target",
+            action: "verify the domain, then the apps.identifierUris stage (or `lifeboat resume`) adds them")
     }
 
     /// Sets the application's URIs to `desired` unless it already has them.
     static func set(_ desired: [String], applicationID id: String, current: [String]?, in context: StageContext) async throws -> Bool {
         func read() async throws -> [String] {
             try await FollowOnWrite.readingJustCreated(in: context) {
-                try await context.graph.get("/applications/\(id)", query: [QueryItem("$select", "identifierUris")])["identifierUris"]?.stringArray ?? []
+                try await context.graph.get("/applications/\(id)", query: [QueryItem("$select", "identifierUris")])["identifierUris"]?
+                    .stringArray ?? []
             }
         }
         let present: [String]
         if let current { present = current } else { present = try await read() }
         if same(present, desired) { return false }
-        try await FollowOnWrite.send(GraphRequest("PATCH", "/applications/\(id)", body: ["identifierUris": .array(desired.map(JSONValue.string))]),
-                                     in: context) { same(try await read(), desired) }
+        try await FollowOnWrite.send(
+            GraphRequest("PATCH", "/applications/\(id)", body: ["identifierUris": .array(desired.map(JSONValue.string))]),
+            in: context
+        ) { same(try await read(), desired) }
         return true
     }
 }
@@ -89,23 +97,34 @@ enum IdentifierURIs {
 /// not verified yet. An app whose domain is still unverified (held by the old tenant) keeps a follow-up.
 struct AppsIdentifierURIs: StageKind {
     static let spec = StageKindSpec(
-        name: "apps.identifierUris", summary: "the second step: adds the `http(s)` identifier URIs whose domain verified after `apps.create`", options: [])
+        name: "apps.identifierUris",
+        summary: "the second step: adds the `http(s)` identifier URIs whose domain verified after `apps.create`", options: [])
 
     let domains = SharedReads<IdentifierURIs.TargetDomains>()
 
     init(stage: Runbook.Stage) throws(StageConfigurationError) {}
 
     func plan(_ snapshot: Snapshot, index: SnapshotIndex) -> StagePlan {
-        StagePlan(operations: snapshot.applications.filter { app in
-            (app.properties["identifierUris"]?.stringArray ?? []).contains { IdentifierURIs.verifiedHost(of: $0) != nil }
-        }.map { PlannedOperation(key: "identifierUris:\($0.id)", objectType: nil, sourceID: $0.id, naturalKey: nil, displayName: $0.displayName) })
+        StagePlan(
+            operations: snapshot.applications.filter { app in
+                (app.properties["identifierUris"]?.stringArray ?? []).contains { IdentifierURIs.verifiedHost(of: $0) != nil }
+            }.map {
+                PlannedOperation(
+                    key: "identifierUris:\($0.id)", objectType: nil, sourceID: $0.id, naturalKey: nil, displayName: $0.displayName)
+            })
     }
 
     func perform(_ operation: PlannedOperation, in context: StageContext) async throws -> OperationOutcome {
         guard let app = context.snapshot.applications.first(where: { $0.id == operation.sourceID }),
-              let id = context.idMap.newID(for: app.id), let newAppID = context.idMap.newAppID(forOldAppID: app.appId) else {
-            return OperationOutcome(.skipped, followUps: [FollowUp(category: "unresolved-reference", message: "\(operation.displayName) was not restored",
-                                                                   action: "restore the application first")])
+            let id = context.idMap.newID(for: app.id), let newAppID = context.idMap.newAppID(forOldAppID: app.appId)
+        else {
+            return OperationOutcome(
+                .skipped,
+                followUps: [
+                    FollowUp(
+                        category: "unresolved-reference", message: "\(operation.displayName) was not restored",
+                        action: "restore the application first")
+                ])
         }
         let target = try await domains.value("domains") { try await IdentifierURIs.TargetDomains.read(context.graph) }
         let (now, deferred) = IdentifierURIs.split(app, newAppID: newAppID, snapshot: context.snapshot, target: target)

@@ -6,8 +6,9 @@ import LifeboatSnapshot
 /// `apps.owners`: restores the owners of applications and of service principals (as captured with
 /// `$expand=owners`), one `$ref` at a time; Graph's 400 for an owner who already is one counts as done.
 struct AppsOwners: StageKind {
-    static let spec = StageKindSpec(name: "apps.owners", summary: "owners of applications and service principals (captured with `$expand=owners`)",
-                                    options: ObjectSelection.whereOnly)
+    static let spec = StageKindSpec(
+        name: "apps.owners", summary: "owners of applications and service principals (captured with `$expand=owners`)",
+        options: ObjectSelection.whereOnly)
 
     let selection: ObjectSelection
 
@@ -20,20 +21,29 @@ struct AppsOwners: StageKind {
         func add(_ object: some DirectoryObject, collection: String) {
             let owners = EmbeddedReferences.of(object.properties, "owners").sorted { $0.id < $1.id }
             guard !owners.isEmpty, selection.selects(object, memberIDs: []) else { return }
-            plan.operations.append(PlannedOperation(
-                key: "owners:\(object.id)", objectType: nil, sourceID: object.id, naturalKey: nil, displayName: "\(object.displayName) owners",
-                detail: ["collection": .string(collection), "refs": .array(owners.map { ["id": .string($0.id), "type": .string($0.type)] })]))
+            plan.operations.append(
+                PlannedOperation(
+                    key: "owners:\(object.id)", objectType: nil, sourceID: object.id, naturalKey: nil,
+                    displayName: "\(object.displayName) owners",
+                    detail: [
+                        "collection": .string(collection), "refs": .array(owners.map { ["id": .string($0.id), "type": .string($0.type)] }),
+                    ]))
         }
         for app in snapshot.applications { add(app, collection: "applications") }
         for principal in snapshot.servicePrincipals { add(principal, collection: "servicePrincipals") }
         return plan
     }
 
-    private func resolve(_ operation: PlannedOperation, in context: StageContext) async throws -> (path: String, ids: [String], followUps: [FollowUp]) {
+    private func resolve(_ operation: PlannedOperation, in context: StageContext) async throws -> (
+        path: String, ids: [String], followUps: [FollowUp]
+    ) {
         let collection = operation.detail["collection"]?.stringValue ?? "applications"
         guard let objectID = context.idMap.newID(for: operation.sourceID) else {
-            throw StageOperationError(code: "UnresolvedReference",
-                                      message: "\(operation.displayName.replacingOccurrences(of: " owners", with: "")) was not restored, so its owners cannot be; restore it first")
+            throw StageOperationError(
+                code: "UnresolvedReference",
+                message:
+                    "\(operation.displayName.replacingOccurrences(of: " owners", with: "")) was not restored, so its owners cannot be; restore it first"
+            )
         }
         var ids: [String] = []
         var followUps: [FollowUp] = []
@@ -43,10 +53,13 @@ struct AppsOwners: StageKind {
                 ids.append(newID)
             } else {
                 let type = ref["type"]?.stringValue ?? "directoryObject"
-                followUps.append(FollowUp(
-                    category: "unresolved-reference",
-                    message: "\(type) \(oldID) was not restored, so it is not among the \(operation.displayName)",
-                    action: "restore that \(type) and rerun this stage, or name another owner; an app without owners is managed by admins only"))
+                followUps.append(
+                    FollowUp(
+                        category: "unresolved-reference",
+                        message: "\(type) \(oldID) was not restored, so it is not among the \(operation.displayName)",
+                        action:
+                            "restore that \(type) and rerun this stage, or name another owner; an app without owners is managed by admins only"
+                    ))
             }
         }
         return ("/\(collection)/\(objectID)/owners", ids, followUps)
@@ -57,7 +70,8 @@ struct AppsOwners: StageKind {
         guard !ids.isEmpty else { return OperationOutcome(.skipped, followUps: followUps) }
         var added = 0
         for id in ids {
-            let request = GraphRequest("POST", "\(path)/$ref", body: ["@odata.id": .string("\(context.graph.baseURL)/directoryObjects/\(id)")])
+            let request = GraphRequest(
+                "POST", "\(path)/$ref", body: ["@odata.id": .string("\(context.graph.baseURL)/directoryObjects/\(id)")])
             do {
                 try await FollowOnWrite.send(request, in: context) { try await owners(path, in: context).contains(id) }
                 added += 1
@@ -75,6 +89,9 @@ struct AppsOwners: StageKind {
     }
 
     private func owners(_ path: String, in context: StageContext) async throws -> Set<String> {
-        Set(try await context.graph.list(path, query: [QueryItem("$select", "id"), QueryItem("$top", "999")]).compactMap { $0["id"]?.stringValue })
+        Set(
+            try await context.graph.list(path, query: [QueryItem("$select", "id"), QueryItem("$top", "999")]).compactMap {
+                $0["id"]?.stringValue
+            })
     }
 }

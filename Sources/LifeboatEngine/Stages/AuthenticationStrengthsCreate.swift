@@ -12,7 +12,8 @@ import LifeboatSnapshot
 struct AuthenticationStrengthsCreate: StageKind {
     static let spec = StageKindSpec(
         name: "authenticationStrengths.create",
-        summary: "the custom authentication strengths the snapshot's policies require (taken from the policies' captured strength objects); built-in strengths keep their ids and are not created",
+        summary:
+            "the custom authentication strengths the snapshot's policies require (taken from the policies' captured strength objects); built-in strengths keep their ids and are not created",
         options: [adoptOption])
 
     static let collection = "/policies/authenticationStrengthPolicies"
@@ -29,8 +30,9 @@ struct AuthenticationStrengthsCreate: StageKind {
         var result: [(String, JSONObject)] = []
         for policy in snapshot.conditionalAccessPolicies {
             guard let strength = policy.properties["grantControls"]?["authenticationStrength"]?.objectValue,
-                  let id = strength["id"]?.stringValue, !PolicyReferences.builtInStrengthIDs.contains(id),
-                  strength["policyType"]?.stringValue != "builtIn", !seen.contains(id) else { continue }
+                let id = strength["id"]?.stringValue, !PolicyReferences.builtInStrengthIDs.contains(id),
+                strength["policyType"]?.stringValue != "builtIn", !seen.contains(id)
+            else { continue }
             seen.insert(id)
             result.append((id, strength))
         }
@@ -38,22 +40,26 @@ struct AuthenticationStrengthsCreate: StageKind {
     }
 
     func plan(_ snapshot: Snapshot, index: SnapshotIndex) -> StagePlan {
-        StagePlan(operations: Self.customStrengths(snapshot).map { id, strength in
-            let name = strength["displayName"]?.stringValue ?? id
-            return PlannedOperation(key: "\(Self.keyPrefix)\(id)", objectType: nil, sourceID: id, naturalKey: name, displayName: name)
-        })
+        StagePlan(
+            operations: Self.customStrengths(snapshot).map { id, strength in
+                let name = strength["displayName"]?.stringValue ?? id
+                return PlannedOperation(key: "\(Self.keyPrefix)\(id)", objectType: nil, sourceID: id, naturalKey: name, displayName: name)
+            })
     }
 
     func perform(_ operation: PlannedOperation, in context: StageContext) async throws -> OperationOutcome {
         if adoptExisting, let existing = try await reconcile(operation, in: context) { return existing }
         guard let strength = Self.customStrengths(context.snapshot).first(where: { $0.id == operation.sourceID })?.strength else {
-            throw StageOperationError(code: "SnapshotMismatch", message: "authentication strength \(operation.sourceID) is not in the snapshot's policies")
+            throw StageOperationError(
+                code: "SnapshotMismatch", message: "authentication strength \(operation.sourceID) is not in the snapshot's policies")
         }
         var body: JSONObject = ["displayName": .string(operation.naturalKey ?? operation.sourceID)]
         if let description = strength["description"], !description.isNull { body["description"] = description }
         body["allowedCombinations"] = strength["allowedCombinations"] ?? []
         let created = try await context.graph.send(GraphRequest("POST", Self.collection, body: .object(body)))
-        guard let id = created.object["id"]?.stringValue else { throw StageOperationError(code: "MalformedResponse", message: "no id returned") }
+        guard let id = created.object["id"]?.stringValue else {
+            throw StageOperationError(code: "MalformedResponse", message: "no id returned")
+        }
         return OperationOutcome(.created, newID: id)
     }
 

@@ -9,7 +9,9 @@ import LifeboatSnapshot
 /// without it, and with a follow-up — never enforced in a silently weaker form.
 struct ConditionalAccessCreate: StageKind {
     static let spec = StageKindSpec(
-        name: "conditionalAccess.create", summary: "Conditional Access policies with every user, group, role, app (appId) and location reference remapped and keywords kept, in report-only (or disabled) state; OData annotations stripped at every depth, authentication strengths referenced by id only (built-in ids kept, custom ones from `authenticationStrengths.create`), workload-identity (`clientApplications`) references remapped; a policy with a reference that cannot be restored (terms of use, authentication contexts, a missing object) is created **disabled** without it, with a follow-up — never enforced in a weaker form",
+        name: "conditionalAccess.create",
+        summary:
+            "Conditional Access policies with every user, group, role, app (appId) and location reference remapped and keywords kept, in report-only (or disabled) state; OData annotations stripped at every depth, authentication strengths referenced by id only (built-in ids kept, custom ones from `authenticationStrengths.create`), workload-identity (`clientApplications`) references remapped; a policy with a reference that cannot be restored (terms of use, authentication contexts, a missing object) is created **disabled** without it, with a follow-up — never enforced in a weaker form",
         options: [OptionSpec("initialState", .string, "`enabledForReportingButNotEnforced` (default) or `disabled`"), adoptOption])
 
     static let readOnly: Set<String> = ["id", "createdDateTime", "modifiedDateTime", "templateId"]
@@ -22,16 +24,19 @@ struct ConditionalAccessCreate: StageKind {
         initialState = stage.options.string("initialState") ?? "enabledForReportingButNotEnforced"
         adoptExisting = stage.options.bool("adoptExisting") ?? true
         guard ["enabledForReportingButNotEnforced", "disabled"].contains(initialState) else {
-            throw StageConfigurationError(stageID: stage.id, problem: "initialState must be enabledForReportingButNotEnforced or disabled",
-                                          hint: "policies are enabled by conditionalAccess.enable, after a gate")
+            throw StageConfigurationError(
+                stageID: stage.id, problem: "initialState must be enabledForReportingButNotEnforced or disabled",
+                hint: "policies are enabled by conditionalAccess.enable, after a gate")
         }
     }
 
     func plan(_ snapshot: Snapshot, index: SnapshotIndex) -> StagePlan {
-        StagePlan(operations: snapshot.conditionalAccessPolicies.map {
-            PlannedOperation(key: "policy:\($0.id)", objectType: .conditionalAccessPolicy, sourceID: $0.id, naturalKey: $0.displayName,
-                             displayName: $0.displayName, detail: ["sourceState": .string($0.state)])
-        })
+        StagePlan(
+            operations: snapshot.conditionalAccessPolicies.map {
+                PlannedOperation(
+                    key: "policy:\($0.id)", objectType: .conditionalAccessPolicy, sourceID: $0.id, naturalKey: $0.displayName,
+                    displayName: $0.displayName, detail: ["sourceState": .string($0.state)])
+            })
     }
 
     func perform(_ operation: PlannedOperation, in context: StageContext) async throws -> OperationOutcome {
@@ -39,7 +44,9 @@ struct ConditionalAccessCreate: StageKind {
         guard let policy = context.snapshot.conditionalAccessPolicies.first(where: { $0.id == operation.sourceID }) else {
             throw StageOperationError(code: "SnapshotMismatch", message: "policy \(operation.sourceID) is not in the snapshot")
         }
-        let strengths = try await customStrengths.value("strengths") { try await AuthenticationStrengthsCreate.restored(in: context.checkpoint) }
+        let strengths = try await customStrengths.value("strengths") {
+            try await AuthenticationStrengthsCreate.restored(in: context.checkpoint)
+        }
         let remapped = PolicyReferences.remap(policy.properties, snapshot: context.snapshot, idMap: context.idMap, strengths: strengths)
         var body = PolicyReferences.stripAnnotations(remapped.policy).filter { !Self.readOnly.contains($0.key) }
         var followUps: [FollowUp] = []
@@ -47,17 +54,24 @@ struct ConditionalAccessCreate: StageKind {
             body["state"] = .string(initialState)
         } else {
             body["state"] = "disabled"
-            followUps.append(FollowUp(
-                category: "ca-unresolved-reference",
-                message: "policy \"\(policy.displayName)\" was created disabled without \(remapped.unresolved.joined(separator: ", ")), which could not be restored",
-                action: "restore or replace those references, then review and enable the policy by hand"))
+            followUps.append(
+                FollowUp(
+                    category: "ca-unresolved-reference",
+                    message:
+                        "policy \"\(policy.displayName)\" was created disabled without \(remapped.unresolved.joined(separator: ", ")), which could not be restored",
+                    action: "restore or replace those references, then review and enable the policy by hand"))
         }
         if policy.state != "disabled", body["state"]?.stringValue != policy.state {
-            followUps.append(FollowUp(category: "ca-report-only", message: "policy \"\(policy.displayName)\" is \(body["state"]!.stringValue!) (source: \(policy.state))",
-                                      action: "run conditionalAccess.enable after reviewing the sign-in logs in report-only mode"))
+            followUps.append(
+                FollowUp(
+                    category: "ca-report-only",
+                    message: "policy \"\(policy.displayName)\" is \(body["state"]!.stringValue!) (source: \(policy.state))",
+                    action: "run conditionalAccess.enable after reviewing the sign-in logs in report-only mode"))
         }
         let created = try await context.graph.send(GraphRequest("POST", "/identity/conditionalAccess/policies", body: .object(body)))
-        guard let id = created.object["id"]?.stringValue else { throw StageOperationError(code: "MalformedResponse", message: "no id returned") }
+        guard let id = created.object["id"]?.stringValue else {
+            throw StageOperationError(code: "MalformedResponse", message: "no id returned")
+        }
         return OperationOutcome(.created, newID: id, followUps: followUps)
     }
 
@@ -99,7 +113,9 @@ enum PolicyReferences {
     /// built-in ones keep their ids, custom ones take the id an ``AuthenticationStrengthsCreate`` stage gave them
     /// (`strengths`). Terms of use and authentication contexts are not captured, so a policy that names them cannot be
     /// completed here: they are left out and reported as unresolved (the policy then lands disabled with a follow-up).
-    static func remap(_ policy: JSONObject, snapshot: Snapshot, idMap: IDMap, strengths: [String: String] = [:]) -> (policy: JSONObject, unresolved: [String]) {
+    static func remap(_ policy: JSONObject, snapshot: Snapshot, idMap: IDMap, strengths: [String: String] = [:]) -> (
+        policy: JSONObject, unresolved: [String]
+    ) {
         var unresolved: [String] = []
         var conditions = policy["conditions"]?.objectValue ?? [:]
         func mapList(_ section: String, _ key: String, keywords: Set<String>, _ map: (String) -> String?) {
@@ -118,7 +134,10 @@ enum PolicyReferences {
             conditions[section] = .object(object)
         }
         let builtInRoles = Set(snapshot.roleDefinitions.filter(\.isBuiltIn).flatMap { [$0.id, $0.templateId ?? $0.id] })
-        let firstPartyAppIds = Set(snapshot.servicePrincipals.filter { $0.appOwnerOrganizationId != nil && $0.appOwnerOrganizationId != snapshot.manifest.sourceTenantId }.map(\.appId))
+        let firstPartyAppIds = Set(
+            snapshot.servicePrincipals.filter {
+                $0.appOwnerOrganizationId != nil && $0.appOwnerOrganizationId != snapshot.manifest.sourceTenantId
+            }.map(\.appId))
         for key in ["includeUsers", "excludeUsers", "includeGroups", "excludeGroups"] {
             mapList("users", key, keywords: userKeywords) { idMap.newID(for: $0) }
         }
@@ -127,7 +146,9 @@ enum PolicyReferences {
             mapList("users", key, keywords: []) { builtInRoles.contains($0) ? $0 : idMap.newID(for: $0) }
         }
         for key in ["includeApplications", "excludeApplications"] {
-            mapList("applications", key, keywords: appKeywords) { idMap.newAppID(forOldAppID: $0) ?? (firstPartyAppIds.contains($0) ? $0 : nil) }
+            mapList("applications", key, keywords: appKeywords) {
+                idMap.newAppID(forOldAppID: $0) ?? (firstPartyAppIds.contains($0) ? $0 : nil)
+            }
         }
         for key in ["includeLocations", "excludeLocations"] {
             mapList("locations", key, keywords: locationKeywords) { idMap.newID(for: $0) }
@@ -148,7 +169,8 @@ enum PolicyReferences {
             conditions["clientApplications"] = .object(clients)
         }
         if var applications = conditions["applications"]?.objectValue,
-           let contexts = applications["includeAuthenticationContextClassReferences"]?.stringArray, !contexts.isEmpty {
+            let contexts = applications["includeAuthenticationContextClassReferences"]?.stringArray, !contexts.isEmpty
+        {
             unresolved += contexts.map { "applications.includeAuthenticationContextClassReferences \($0)" }
             applications["includeAuthenticationContextClassReferences"] = []
             conditions["applications"] = .object(applications)

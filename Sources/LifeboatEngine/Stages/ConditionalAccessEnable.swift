@@ -9,7 +9,9 @@ import LifeboatSnapshot
 /// with a follow-up.
 struct ConditionalAccessEnable: StageKind {
     static let spec = StageKindSpec(
-        name: "conditionalAccess.enable", summary: "behind a required gate, gives each policy its source state — except where the **lockout guard** refuses: a policy that blocks modern sign-in everywhere for the operator or for every break-glass account, or that lacks references",
+        name: "conditionalAccess.enable",
+        summary:
+            "behind a required gate, gives each policy its source state — except where the **lockout guard** refuses: a policy that blocks modern sign-in everywhere for the operator or for every break-glass account, or that lacks references",
         options: [
             OptionSpec("operator", .string, "the UPN (in the snapshot) of the admin running the recovery; never locked out"),
             OptionSpec("breakGlass", .stringList, "UPNs of the break-glass accounts; a policy may not block all of them"),
@@ -20,8 +22,9 @@ struct ConditionalAccessEnable: StageKind {
 
     init(stage: Runbook.Stage) throws(StageConfigurationError) {
         guard stage.gate != nil else {
-            throw StageConfigurationError(stageID: stage.id, problem: "conditionalAccess.enable must have a `gate:`",
-                                          hint: "enabling policies is a decision for a person, after reviewing them in report-only mode")
+            throw StageConfigurationError(
+                stageID: stage.id, problem: "conditionalAccess.enable must have a `gate:`",
+                hint: "enabling policies is a decision for a person, after reviewing them in report-only mode")
         }
         operatorUPN = stage.options.string("operator")
         breakGlass = stage.options.stringList("breakGlass") ?? []
@@ -33,34 +36,51 @@ struct ConditionalAccessEnable: StageKind {
         let operatorUser = operatorUPN.flatMap(guardrail.user)
         let breakGlassUsers = breakGlass.compactMap(guardrail.user)
         if breakGlass.isEmpty { plan.warnings.append("no break-glass accounts are named: the lockout guard only protects the operator") }
-        for name in breakGlass where guardrail.user(name) == nil { plan.warnings.append("break-glass account \(name) is not in the snapshot") }
+        for name in breakGlass where guardrail.user(name) == nil {
+            plan.warnings.append("break-glass account \(name) is not in the snapshot")
+        }
         for policy in snapshot.conditionalAccessPolicies where policy.state != "disabled" {
             var skip: FollowUp?
             if let reason = guardrail.refusal(policy, operatorUser: operatorUser, breakGlass: breakGlassUsers) {
-                skip = FollowUp(category: "lockout-guard", message: "policy \"\(policy.displayName)\" was not enabled: \(reason)",
-                                action: "exclude the operator and at least one break-glass account, then enable it by hand")
+                skip = FollowUp(
+                    category: "lockout-guard", message: "policy \"\(policy.displayName)\" was not enabled: \(reason)",
+                    action: "exclude the operator and at least one break-glass account, then enable it by hand")
             }
-            plan.operations.append(PlannedOperation(key: "enable:\(policy.id)", objectType: nil, sourceID: policy.id, naturalKey: nil,
-                                                    displayName: policy.displayName, detail: ["state": .string(policy.state)], skip: skip))
+            plan.operations.append(
+                PlannedOperation(
+                    key: "enable:\(policy.id)", objectType: nil, sourceID: policy.id, naturalKey: nil,
+                    displayName: policy.displayName, detail: ["state": .string(policy.state)], skip: skip))
         }
         return plan
     }
 
     func perform(_ operation: PlannedOperation, in context: StageContext) async throws -> OperationOutcome {
         guard let id = context.idMap.newID(for: operation.sourceID), let state = operation.detail["state"]?.stringValue else {
-            return OperationOutcome(.skipped, followUps: [FollowUp(category: "unresolved-reference", message: "policy \(operation.displayName) was not restored",
-                                                                   action: "restore it with conditionalAccess.create first")])
+            return OperationOutcome(
+                .skipped,
+                followUps: [
+                    FollowUp(
+                        category: "unresolved-reference", message: "policy \(operation.displayName) was not restored",
+                        action: "restore it with conditionalAccess.create first")
+                ])
         }
         let current = try await context.graph.get("/identity/conditionalAccess/policies/\(id)")
         // The same remapping conditionalAccess.create did: a reference still missing keeps the policy as it is.
         let source = context.snapshot.conditionalAccessPolicies.first { $0.id == operation.sourceID }
         if let source, !PolicyReferences.remap(source.properties, snapshot: context.snapshot, idMap: context.idMap).unresolved.isEmpty {
-            return OperationOutcome(.skipped, followUps: [FollowUp(
-                category: "lockout-guard", message: "policy \"\(operation.displayName)\" still lacks references that could not be restored; it stays \(current["state"]?.stringValue ?? "disabled")",
-                action: "fix its conditions, then enable it by hand")])
+            return OperationOutcome(
+                .skipped,
+                followUps: [
+                    FollowUp(
+                        category: "lockout-guard",
+                        message:
+                            "policy \"\(operation.displayName)\" still lacks references that could not be restored; it stays \(current["state"]?.stringValue ?? "disabled")",
+                        action: "fix its conditions, then enable it by hand")
+                ])
         }
         if current["state"]?.stringValue != state {
-            _ = try await context.graph.send(GraphRequest("PATCH", "/identity/conditionalAccess/policies/\(id)", body: ["state": .string(state)]))
+            _ = try await context.graph.send(
+                GraphRequest("PATCH", "/identity/conditionalAccess/policies/\(id)", body: ["state": .string(state)]))
         }
         // The policy is in its source state again: the "left in report-only" follow-up no longer applies.
         try await context.checkpoint.resolveFollowUps(category: "ca-report-only", sourceID: operation.sourceID, stageID: context.stage.id)
@@ -123,9 +143,11 @@ struct LockoutGuard: Sendable {
         let roles = roles(of: user.id, groups: memberOf)
         func list(_ key: String) -> [String] { conditions?[key]?.stringArray ?? [] }
         let guestKeyword = user.isGuest && list("includeUsers").contains("GuestsOrExternalUsers")
-        let included = list("includeUsers").contains("All") || list("includeUsers").contains(user.id) || guestKeyword
+        let included =
+            list("includeUsers").contains("All") || list("includeUsers").contains(user.id) || guestKeyword
             || !memberOf.isDisjoint(with: list("includeGroups")) || !roles.isDisjoint(with: list("includeRoles"))
-        let excluded = list("excludeUsers").contains(user.id) || !memberOf.isDisjoint(with: list("excludeGroups"))
+        let excluded =
+            list("excludeUsers").contains(user.id) || !memberOf.isDisjoint(with: list("excludeGroups"))
             || !roles.isDisjoint(with: list("excludeRoles"))
         return included && !excluded
     }

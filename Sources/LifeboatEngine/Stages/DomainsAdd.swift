@@ -16,9 +16,10 @@ struct DomainsAdd: StageKind {
     }
 
     func plan(_ snapshot: Snapshot, index: SnapshotIndex) -> StagePlan {
-        StagePlan(operations: Self.customDomains(snapshot).map {
-            PlannedOperation(key: "domain:\($0.id)", objectType: .domain, sourceID: $0.id, naturalKey: $0.id, displayName: $0.id)
-        })
+        StagePlan(
+            operations: Self.customDomains(snapshot).map {
+                PlannedOperation(key: "domain:\($0.id)", objectType: .domain, sourceID: $0.id, naturalKey: $0.id, displayName: $0.id)
+            })
     }
 
     func perform(_ operation: PlannedOperation, in context: StageContext) async throws -> OperationOutcome {

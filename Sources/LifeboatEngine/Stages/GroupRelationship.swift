@@ -19,10 +19,11 @@ struct GroupRelationship: Sendable {
             for start in stride(from: 0, to: refs.count, by: Self.chunkSize) {
                 let chunk = Array(refs[start..<min(start + Self.chunkSize, refs.count)])
                 let number = start / Self.chunkSize + 1
-                plan.operations.append(PlannedOperation(
-                    key: "\(name):\(group.id):\(number)", objectType: nil, sourceID: group.id, naturalKey: nil,
-                    displayName: "\(group.displayName) \(name) \(start + 1)–\(start + chunk.count)",
-                    detail: ["refs": .array(chunk.map { ["id": .string($0.id), "type": .string($0.typeName)] })]))
+                plan.operations.append(
+                    PlannedOperation(
+                        key: "\(name):\(group.id):\(number)", objectType: nil, sourceID: group.id, naturalKey: nil,
+                        displayName: "\(group.displayName) \(name) \(start + 1)–\(start + chunk.count)",
+                        detail: ["refs": .array(chunk.map { ["id": .string($0.id), "type": .string($0.typeName)] })]))
             }
         }
         return plan
@@ -32,16 +33,22 @@ struct GroupRelationship: Sendable {
     func unrestoredGroup(_ operation: PlannedOperation, in context: StageContext) -> OperationOutcome? {
         guard context.idMap.newID(for: operation.sourceID) == nil else { return nil }
         let group = context.index.groups[operation.sourceID]?.displayName ?? operation.sourceID
-        return OperationOutcome(.skipped, followUps: [FollowUp(
-            category: "unresolved-reference", message: "the \(name) of \(group) were not restored because the group was not",
-            action: "restore the group (see the groups stage's follow-ups), then add its \(name) by hand or rerun")])
+        return OperationOutcome(
+            .skipped,
+            followUps: [
+                FollowUp(
+                    category: "unresolved-reference", message: "the \(name) of \(group) were not restored because the group was not",
+                    action: "restore the group (see the groups stage's follow-ups), then add its \(name) by hand or rerun")
+            ])
     }
 
     /// The chunk's references resolved to target ids, and follow-ups for those that cannot be.
-    func resolve(_ operation: PlannedOperation, in context: StageContext) throws -> (groupID: String, ids: [String], followUps: [FollowUp]) {
+    func resolve(_ operation: PlannedOperation, in context: StageContext) throws -> (groupID: String, ids: [String], followUps: [FollowUp])
+    {
         guard let groupID = context.idMap.newID(for: operation.sourceID) else {
-            throw StageOperationError(code: "UnresolvedReference",
-                                      message: "group \(operation.sourceID) was not restored, so its \(name) cannot be; restore the group first")
+            throw StageOperationError(
+                code: "UnresolvedReference",
+                message: "group \(operation.sourceID) was not restored, so its \(name) cannot be; restore the group first")
         }
         var ids: [String] = []
         var followUps: [FollowUp] = []
@@ -52,11 +59,15 @@ struct GroupRelationship: Sendable {
             } else {
                 let type = ref["type"]?.stringValue ?? "directoryObject"
                 let known = context.snapshot.typeByID[oldID] != nil
-                followUps.append(FollowUp(
-                    category: "unresolved-reference",
-                    message: "\(type) \(oldID) was not restored, so it was not added to \(name) of \(operation.displayName.components(separatedBy: " \(name) ").first ?? operation.sourceID)",
-                    action: known ? "restore that object (a later stage or by hand), then rerun to add it"
-                        : "the \(type) is not in the snapshot (devices and contacts are not restored); add it by hand if it still exists"))
+                followUps.append(
+                    FollowUp(
+                        category: "unresolved-reference",
+                        message:
+                            "\(type) \(oldID) was not restored, so it was not added to \(name) of \(operation.displayName.components(separatedBy: " \(name) ").first ?? operation.sourceID)",
+                        action: known
+                            ? "restore that object (a later stage or by hand), then rerun to add it"
+                            : "the \(type) is not in the snapshot (devices and contacts are not restored); add it by hand if it still exists"
+                    ))
             }
         }
         return (groupID, ids, followUps)

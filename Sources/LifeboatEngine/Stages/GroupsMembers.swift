@@ -7,7 +7,8 @@ import LifeboatSnapshot
 /// Dynamic groups are skipped: Entra computes their members from the rule.
 struct GroupsMembers: StageKind {
     static let spec = StageKindSpec(
-        name: "groups.members", summary: "direct memberships, nested groups included, 20 per `members@odata.bind`; dynamic groups skipped", options: [])
+        name: "groups.members", summary: "direct memberships, nested groups included, 20 per `members@odata.bind`; dynamic groups skipped",
+        options: [])
 
     let relationship = GroupRelationship(name: "members")
     /// The members of each group this run did not create (found in place or restored), read once per group.

@@ -39,11 +39,16 @@ struct GuestsInvite: StageKind {
         let members = selection.members(in: snapshot)
         for user in snapshot.users where user.isGuest && selection.selects(user, memberIDs: members) {
             let email = Self.email(of: user)
-            plan.operations.append(PlannedOperation(
-                key: "guest:\(user.id)", objectType: .user, sourceID: user.id, naturalKey: email?.lowercased(), displayName: user.displayName,
-                detail: ["email": email.map(JSONValue.string) ?? .null],
-                skip: email == nil ? FollowUp(category: "guest-without-address", message: "guest \(user.userPrincipalName) has no email address in the snapshot",
-                                              action: "invite the guest by hand from the Entra admin center") : nil))
+            plan.operations.append(
+                PlannedOperation(
+                    key: "guest:\(user.id)", objectType: .user, sourceID: user.id, naturalKey: email?.lowercased(),
+                    displayName: user.displayName,
+                    detail: ["email": email.map(JSONValue.string) ?? .null],
+                    skip: email == nil
+                        ? FollowUp(
+                            category: "guest-without-address",
+                            message: "guest \(user.userPrincipalName) has no email address in the snapshot",
+                            action: "invite the guest by hand from the Entra admin center") : nil))
         }
         return plan
     }
@@ -63,16 +68,20 @@ struct GuestsInvite: StageKind {
         guard let id = response.object["invitedUser"]?["id"]?.stringValue else {
             throw StageOperationError(code: "MalformedResponse", message: "the invitation returned no invitedUser.id")
         }
-        return OperationOutcome(.created, newID: id, followUps: [
-            FollowUp(category: "guest-redemption", message: "\(email) was re-invited and must redeem the invitation again",
-                     action: sendMessage ? "tell the guest to expect Microsoft's invitation mail" : "send the guest the redemption link")
-        ])
+        return OperationOutcome(
+            .created, newID: id,
+            followUps: [
+                FollowUp(
+                    category: "guest-redemption", message: "\(email) was re-invited and must redeem the invitation again",
+                    action: sendMessage ? "tell the guest to expect Microsoft's invitation mail" : "send the guest the redemption link")
+            ])
     }
 
     func reconcile(_ operation: PlannedOperation, in context: StageContext) async throws -> OperationOutcome? {
         guard let email = operation.naturalKey,
-              let found = try await TargetLookup.find(context.graph, "/users", where: "mail", equals: email),
-              let id = found["id"]?.stringValue else { return nil }
+            let found = try await TargetLookup.find(context.graph, "/users", where: "mail", equals: email),
+            let id = found["id"]?.stringValue
+        else { return nil }
         return OperationOutcome(.adopted, newID: id)
     }
 }

@@ -9,8 +9,9 @@ struct ManualStage: StageKind {
 
     init(stage: Runbook.Stage) throws(StageConfigurationError) {
         guard stage.gate != nil else {
-            throw StageConfigurationError(stageID: stage.id, problem: "a manual stage needs a `gate:` with the instructions to follow",
-                                          hint: "add `gate: { instructions: \"...\" }`")
+            throw StageConfigurationError(
+                stageID: stage.id, problem: "a manual stage needs a `gate:` with the instructions to follow",
+                hint: "add `gate: { instructions: \"...\" }`")
         }
     }
 

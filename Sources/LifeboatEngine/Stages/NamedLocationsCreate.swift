@@ -16,9 +16,12 @@ struct NamedLocationsCreate: StageKind {
     }
 
     func plan(_ snapshot: Snapshot, index: SnapshotIndex) -> StagePlan {
-        StagePlan(operations: snapshot.namedLocations.map {
-            PlannedOperation(key: "namedLocation:\($0.id)", objectType: .namedLocation, sourceID: $0.id, naturalKey: $0.displayName, displayName: $0.displayName)
-        })
+        StagePlan(
+            operations: snapshot.namedLocations.map {
+                PlannedOperation(
+                    key: "namedLocation:\($0.id)", objectType: .namedLocation, sourceID: $0.id, naturalKey: $0.displayName,
+                    displayName: $0.displayName)
+            })
     }
 
     func perform(_ operation: PlannedOperation, in context: StageContext) async throws -> OperationOutcome {
@@ -28,7 +31,9 @@ struct NamedLocationsCreate: StageKind {
         }
         let body = location.properties.filter { !Self.readOnly.contains($0.key) }
         let created = try await context.graph.send(GraphRequest("POST", "/identity/conditionalAccess/namedLocations", body: .object(body)))
-        guard let id = created.object["id"]?.stringValue else { throw StageOperationError(code: "MalformedResponse", message: "no id returned") }
+        guard let id = created.object["id"]?.stringValue else {
+            throw StageOperationError(code: "MalformedResponse", message: "no id returned")
+        }
         return OperationOutcome(.created, newID: id)
     }
 

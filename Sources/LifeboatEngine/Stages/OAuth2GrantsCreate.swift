@@ -8,7 +8,8 @@ import LifeboatSnapshot
 /// are not asked to consent again.
 struct OAuth2GrantsCreate: StageKind {
     static let spec = StageKindSpec(
-        name: "oauth2Grants.create", summary: "admin (`AllPrincipals`) and per-user (`Principal`) consent grants, client, resource and user remapped, same scope",
+        name: "oauth2Grants.create",
+        summary: "admin (`AllPrincipals`) and per-user (`Principal`) consent grants, client, resource and user remapped, same scope",
         options: ObjectSelection.options)
 
     let selection: ObjectSelection
@@ -23,18 +24,25 @@ struct OAuth2GrantsCreate: StageKind {
         for grant in snapshot.oauth2PermissionGrants where selection.selects(grant, principalID: grant.principalId, memberIDs: members) {
             let client = index.servicePrincipals[grant.clientId]?.displayName ?? grant.clientId
             let resource = index.servicePrincipals[grant.resourceId]?.displayName ?? grant.resourceId
-            let who = grant.consentType == "AllPrincipals" ? "all users" : (grant.principalId.flatMap { index.users[$0]?.userPrincipalName } ?? grant.principalId ?? "?")
+            let who =
+                grant.consentType == "AllPrincipals"
+                ? "all users" : (grant.principalId.flatMap { index.users[$0]?.userPrincipalName } ?? grant.principalId ?? "?")
             var skip: FollowUp?
             if grant.consentType == "Principal", grant.principalId == nil {
-                skip = FollowUp(category: "unresolved-reference", message: "a per-user grant of \(client) to \(resource) names no user",
-                                action: "nothing to restore; the user consents again at next sign-in")
+                skip = FollowUp(
+                    category: "unresolved-reference", message: "a per-user grant of \(client) to \(resource) names no user",
+                    action: "nothing to restore; the user consents again at next sign-in")
             }
-            plan.operations.append(PlannedOperation(
-                key: "oauth2PermissionGrant:\(grant.id)", objectType: .oauth2PermissionGrant, sourceID: grant.id, naturalKey: nil,
-                displayName: "\(client) → \(resource) for \(who)",
-                detail: ["clientId": .string(grant.clientId), "resourceId": .string(grant.resourceId), "consentType": .string(grant.consentType),
-                         "principalId": grant.principalId.map(JSONValue.string) ?? .null, "scope": .string(grant.scope)],
-                skip: skip))
+            plan.operations.append(
+                PlannedOperation(
+                    key: "oauth2PermissionGrant:\(grant.id)", objectType: .oauth2PermissionGrant, sourceID: grant.id, naturalKey: nil,
+                    displayName: "\(client) → \(resource) for \(who)",
+                    detail: [
+                        "clientId": .string(grant.clientId), "resourceId": .string(grant.resourceId),
+                        "consentType": .string(grant.consentType),
+                        "principalId": grant.principalId.map(JSONValue.string) ?? .null, "scope": .string(grant.scope),
+                    ],
+                    skip: skip))
         }
         return plan
     }
@@ -51,26 +59,37 @@ struct OAuth2GrantsCreate: StageKind {
     private func resolve(_ operation: PlannedOperation, in context: StageContext) async throws -> Resolved? {
         let detail = operation.detail
         guard let oldClient = detail["clientId"]?.stringValue, let oldResource = detail["resourceId"]?.stringValue,
-              let consent = detail["consentType"]?.stringValue,
-              let client = try await TargetReference.id(for: oldClient, in: context),
-              let resource = try await TargetReference.id(for: oldResource, in: context) else { return nil }
+            let consent = detail["consentType"]?.stringValue,
+            let client = try await TargetReference.id(for: oldClient, in: context),
+            let resource = try await TargetReference.id(for: oldResource, in: context)
+        else { return nil }
         var principal: String?
         if consent == "Principal" {
-            guard let oldPrincipal = detail["principalId"]?.stringValue, let mapped = try await TargetReference.id(for: oldPrincipal, in: context) else { return nil }
+            guard let oldPrincipal = detail["principalId"]?.stringValue,
+                let mapped = try await TargetReference.id(for: oldPrincipal, in: context)
+            else { return nil }
             principal = mapped
         }
-        return Resolved(clientID: client, resourceID: resource, consentType: consent, principalID: principal, scope: detail["scope"]?.stringValue ?? "")
+        return Resolved(
+            clientID: client, resourceID: resource, consentType: consent, principalID: principal, scope: detail["scope"]?.stringValue ?? "")
     }
 
     func perform(_ operation: PlannedOperation, in context: StageContext) async throws -> OperationOutcome {
         guard let grant = try await resolve(operation, in: context) else {
-            return OperationOutcome(.skipped, followUps: [FollowUp(
-                category: "unresolved-reference",
-                message: "consent \(operation.displayName) (\(operation.detail["scope"]?.stringValue ?? "")) was not restored: its client app, resource or user was not restored",
-                action: "restore them, then rerun this stage; or grant consent again in the Entra admin center")])
+            return OperationOutcome(
+                .skipped,
+                followUps: [
+                    FollowUp(
+                        category: "unresolved-reference",
+                        message:
+                            "consent \(operation.displayName) (\(operation.detail["scope"]?.stringValue ?? "")) was not restored: its client app, resource or user was not restored",
+                        action: "restore them, then rerun this stage; or grant consent again in the Entra admin center")
+                ])
         }
-        var body: JSONObject = ["clientId": .string(grant.clientID), "consentType": .string(grant.consentType),
-                                "resourceId": .string(grant.resourceID), "scope": .string(grant.scope)]
+        var body: JSONObject = [
+            "clientId": .string(grant.clientID), "consentType": .string(grant.consentType),
+            "resourceId": .string(grant.resourceID), "scope": .string(grant.scope),
+        ]
         if let principal = grant.principalID { body["principalId"] = .string(principal) }
         do {
             let response = try await context.graph.send(GraphRequest("POST", "/oauth2PermissionGrants", body: .object(body)))
@@ -83,25 +102,31 @@ struct OAuth2GrantsCreate: StageKind {
             guard let existing = try await find(grant, in: context), let id = existing["id"]?.stringValue else { throw error }
             let missing = Self.scopes(grant.scope).subtracting(Self.scopes(existing["scope"]?.stringValue ?? ""))
             if !missing.isEmpty {
-                let scope = ((existing["scope"]?.stringValue ?? "").split(separator: " ").map(String.init) + missing.sorted()).joined(separator: " ")
-                try await FollowOnWrite.send(GraphRequest("PATCH", "/oauth2PermissionGrants/\(id)", body: ["scope": .string(scope)]), in: context) {
+                let scope = ((existing["scope"]?.stringValue ?? "").split(separator: " ").map(String.init) + missing.sorted()).joined(
+                    separator: " ")
+                try await FollowOnWrite.send(
+                    GraphRequest("PATCH", "/oauth2PermissionGrants/\(id)", body: ["scope": .string(scope)]), in: context
+                ) {
                     Self.scopes(try await find(grant, in: context)?["scope"]?.stringValue ?? "").isSuperset(of: Self.scopes(grant.scope))
                 }
             }
-            return OperationOutcome(.adopted, newID: id, note: missing.isEmpty ? nil : "added scopes \(missing.sorted().joined(separator: " "))")
+            return OperationOutcome(
+                .adopted, newID: id, note: missing.isEmpty ? nil : "added scopes \(missing.sorted().joined(separator: " "))")
         }
     }
 
     func reconcile(_ operation: PlannedOperation, in context: StageContext) async throws -> OperationOutcome? {
         guard let grant = try await resolve(operation, in: context), let found = try await find(grant, in: context),
-              let id = found["id"]?.stringValue,
-              Self.scopes(found["scope"]?.stringValue ?? "").isSuperset(of: Self.scopes(grant.scope)) else { return nil }
+            let id = found["id"]?.stringValue,
+            Self.scopes(found["scope"]?.stringValue ?? "").isSuperset(of: Self.scopes(grant.scope))
+        else { return nil }
         return OperationOutcome(.adopted, newID: id)
     }
 
     /// The grant of the same client, resource, consent type and user in the target.
     private func find(_ grant: Resolved, in context: StageContext) async throws -> JSONObject? {
-        let grants = try await context.graph.list("/oauth2PermissionGrants", query: [QueryItem("$filter", "clientId eq \(GraphClient.literal(grant.clientID))")])
+        let grants = try await context.graph.list(
+            "/oauth2PermissionGrants", query: [QueryItem("$filter", "clientId eq \(GraphClient.literal(grant.clientID))")])
         return grants.first {
             $0["resourceId"]?.stringValue == grant.resourceID && $0["consentType"]?.stringValue == grant.consentType
                 && $0["principalId"]?.stringValue == grant.principalID

@@ -6,7 +6,9 @@ import LifeboatSnapshot
 /// `roles.definitions`: recreates custom directory roles; built-in roles are mapped by their template id,
 /// which is the same in every tenant.
 struct RolesDefinitions: StageKind {
-    static let spec = StageKindSpec(name: "roles.definitions", summary: "custom directory roles; built-in roles mapped by their template id (the same in every tenant)", options: [adoptOption])
+    static let spec = StageKindSpec(
+        name: "roles.definitions", summary: "custom directory roles; built-in roles mapped by their template id (the same in every tenant)",
+        options: [adoptOption])
 
     static let writable: Set<String> = ["displayName", "description", "isEnabled", "rolePermissions", "resourceScopes"]
 
@@ -17,10 +19,13 @@ struct RolesDefinitions: StageKind {
     }
 
     func plan(_ snapshot: Snapshot, index: SnapshotIndex) -> StagePlan {
-        StagePlan(operations: snapshot.roleDefinitions.map { role in
-            PlannedOperation(key: "role:\(role.id)", objectType: .roleDefinition, sourceID: role.id, naturalKey: role.displayName, displayName: role.displayName,
-                             detail: ["builtIn": .bool(role.isBuiltIn), "templateId": role.templateId.map(JSONValue.string) ?? .null])
-        })
+        StagePlan(
+            operations: snapshot.roleDefinitions.map { role in
+                PlannedOperation(
+                    key: "role:\(role.id)", objectType: .roleDefinition, sourceID: role.id, naturalKey: role.displayName,
+                    displayName: role.displayName,
+                    detail: ["builtIn": .bool(role.isBuiltIn), "templateId": role.templateId.map(JSONValue.string) ?? .null])
+            })
     }
 
     func perform(_ operation: PlannedOperation, in context: StageContext) async throws -> OperationOutcome {
@@ -35,7 +40,9 @@ struct RolesDefinitions: StageKind {
         }
         let body = WritableProperties.pick(role.properties, Self.writable)
         let created = try await context.graph.send(GraphRequest("POST", "/roleManagement/directory/roleDefinitions", body: .object(body)))
-        guard let id = created.object["id"]?.stringValue else { throw StageOperationError(code: "MalformedResponse", message: "no id returned") }
+        guard let id = created.object["id"]?.stringValue else {
+            throw StageOperationError(code: "MalformedResponse", message: "no id returned")
+        }
         return OperationOutcome(.created, newID: id)
     }
 

@@ -16,7 +16,8 @@ import LifeboatSnapshot
 struct SecurityDefaultsDisable: StageKind {
     static let spec = StageKindSpec(
         name: "securityDefaults.disable",
-        summary: "turns Security Defaults off so Conditional Access can be created; put it behind a gate right before the policies (MFA is not enforced until `conditionalAccess.enable`), logged as `securityDefaults.disabled`. Without an Entra ID P1/P2 subscription it stops and leaves Security Defaults on",
+        summary:
+            "turns Security Defaults off so Conditional Access can be created; put it behind a gate right before the policies (MFA is not enforced until `conditionalAccess.enable`), logged as `securityDefaults.disabled`. Without an Entra ID P1/P2 subscription it stops and leaves Security Defaults on",
         options: [])
 
     static let path = "/policies/identitySecurityDefaultsEnforcementPolicy"
@@ -26,8 +27,11 @@ struct SecurityDefaultsDisable: StageKind {
     init(stage: Runbook.Stage) throws(StageConfigurationError) {}
 
     func plan(_ snapshot: Snapshot, index: SnapshotIndex) -> StagePlan {
-        StagePlan(operations: [PlannedOperation(key: "securityDefaults", objectType: nil, sourceID: "securityDefaults", naturalKey: nil,
-                                                displayName: "Security Defaults")])
+        StagePlan(operations: [
+            PlannedOperation(
+                key: "securityDefaults", objectType: nil, sourceID: "securityDefaults", naturalKey: nil,
+                displayName: "Security Defaults")
+        ])
     }
 
     /// Whether a subscribed SKU of the target licenses Conditional Access (`GET /subscribedSkus`).
@@ -43,15 +47,22 @@ struct SecurityDefaultsDisable: StageKind {
         guard try await Self.conditionalAccessLicensed(context.graph) else {
             throw StageOperationError(
                 code: "ConditionalAccessNotLicensed",
-                message: "the target has no Entra ID P1 or P2 subscription, so Conditional Access cannot replace Security Defaults; they stay on. "
-                    + "Buy or start a trial of Entra ID P1 (or P2) in the target, then `lifeboat resume`; or remove the Conditional Access stages from the runbook")
+                message:
+                    "the target has no Entra ID P1 or P2 subscription, so Conditional Access cannot replace Security Defaults; they stay on. "
+                    + "Buy or start a trial of Entra ID P1 (or P2) in the target, then `lifeboat resume`; or remove the Conditional Access stages from the runbook"
+            )
         }
         _ = try await context.graph.send(GraphRequest("PATCH", Self.path, body: ["isEnabled": false]))
         try await context.checkpoint.append(.securityDefaultsDisabled(stageID: context.stage.id), simulated: nil)
-        return OperationOutcome(.applied, followUps: [FollowUp(
-            category: "security-defaults-off",
-            message: "Security Defaults were turned off; MFA is enforced again only once the restored Conditional Access policies are enabled",
-            action: "keep the window short: approve the conditionalAccess.enable gate as soon as the report-only review is done")],
+        return OperationOutcome(
+            .applied,
+            followUps: [
+                FollowUp(
+                    category: "security-defaults-off",
+                    message:
+                        "Security Defaults were turned off; MFA is enforced again only once the restored Conditional Access policies are enabled",
+                    action: "keep the window short: approve the conditionalAccess.enable gate as soon as the report-only review is done")
+            ],
             note: "Security Defaults off")
     }
 

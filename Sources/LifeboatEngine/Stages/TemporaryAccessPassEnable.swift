@@ -11,9 +11,12 @@ import LifeboatSnapshot
 struct TemporaryAccessPassEnable: StageKind {
     static let spec = StageKindSpec(
         name: "temporaryAccessPass.enable",
-        summary: "a new tenant has the Temporary Access Pass method disabled: puts the named admins in one security group (`lifeboat-recovery-admins`, upsert) and enables the method for that group only",
+        summary:
+            "a new tenant has the Temporary Access Pass method disabled: puts the named admins in one security group (`lifeboat-recovery-admins`, upsert) and enables the method for that group only",
         options: [
-            OptionSpec("users", .stringList, "source UPNs of the admins the method is enabled for (the users of users.accessPasses)", required: true),
+            OptionSpec(
+                "users", .stringList, "source UPNs of the admins the method is enabled for (the users of users.accessPasses)",
+                required: true),
             OptionSpec("groupUniqueName", .string, "uniqueName of the group that holds them (default `lifeboat-recovery-admins`)"),
         ])
 
@@ -30,28 +33,37 @@ struct TemporaryAccessPassEnable: StageKind {
     }
 
     func plan(_ snapshot: Snapshot, index: SnapshotIndex) -> StagePlan {
-        StagePlan(operations: [PlannedOperation(key: "tapPolicy", objectType: nil, sourceID: "TemporaryAccessPass", naturalKey: groupName,
-                                                displayName: "Temporary Access Pass method for \(upns.joined(separator: ", "))")])
+        StagePlan(operations: [
+            PlannedOperation(
+                key: "tapPolicy", objectType: nil, sourceID: "TemporaryAccessPass", naturalKey: groupName,
+                displayName: "Temporary Access Pass method for \(upns.joined(separator: ", "))")
+        ])
     }
 
     func perform(_ operation: PlannedOperation, in context: StageContext) async throws -> OperationOutcome {
-        let byUPN = Dictionary(context.snapshot.users.map { ($0.userPrincipalName.lowercased(), $0.id) }, uniquingKeysWith: { first, _ in first })
+        let byUPN = Dictionary(
+            context.snapshot.users.map { ($0.userPrincipalName.lowercased(), $0.id) }, uniquingKeysWith: { first, _ in first })
         var followUps: [FollowUp] = []
         var members: [String] = []
         for upn in upns {
             if let old = byUPN[upn], let new = context.idMap.newID(for: old) {
                 members.append(new)
             } else {
-                followUps.append(FollowUp(category: "credentials", message: "\(upn) was not restored, so the Temporary Access Pass method is not enabled for it",
-                                          action: "add the account to the group \(groupName) once it exists"))
+                followUps.append(
+                    FollowUp(
+                        category: "credentials",
+                        message: "\(upn) was not restored, so the Temporary Access Pass method is not enabled for it",
+                        action: "add the account to the group \(groupName) once it exists"))
             }
         }
         let groupID = try await recoveryGroup(in: context)
         let present = Set(try await TargetLookup.relationshipIDs(context.graph, groupID: groupID, relationship: "members"))
         for member in members where !present.contains(member) {
             do {
-                _ = try await context.graph.send(GraphRequest("POST", "/groups/\(groupID)/members/$ref",
-                                                              body: ["@odata.id": .string("\(context.graph.baseURL)/directoryObjects/\(member)")]))
+                _ = try await context.graph.send(
+                    GraphRequest(
+                        "POST", "/groups/\(groupID)/members/$ref",
+                        body: ["@odata.id": .string("\(context.graph.baseURL)/directoryObjects/\(member)")]))
             } catch let error as GraphError where error.status == 400 && error.isAlreadyExists {}
         }
         let configuration = try await context.graph.get(Self.path)
@@ -60,10 +72,13 @@ struct TemporaryAccessPassEnable: StageKind {
         // A method that was disabled targets nobody yet: whatever it listed (all_users by default) must not be enabled with it.
         if configuration["state"]?.stringValue != "enabled" { targets = [] }
         targets.append(["targetType": "group", "id": .string(groupID), "isRegistrationRequired": false])
-        _ = try await context.graph.send(GraphRequest("PATCH", Self.path, body: [
-            "@odata.type": "#microsoft.graph.temporaryAccessPassAuthenticationMethodConfiguration",
-            "state": "enabled", "includeTargets": .array(targets),
-        ]))
+        _ = try await context.graph.send(
+            GraphRequest(
+                "PATCH", Self.path,
+                body: [
+                    "@odata.type": "#microsoft.graph.temporaryAccessPassAuthenticationMethodConfiguration",
+                    "state": "enabled", "includeTargets": .array(targets),
+                ]))
         return OperationOutcome(.applied, newID: groupID, followUps: followUps, note: "enabled for group \(groupName)")
     }
 
@@ -76,28 +91,40 @@ struct TemporaryAccessPassEnable: StageKind {
     /// The recovery admins' group, created when missing (upsert: a retry never makes a second one).
     private func recoveryGroup(in context: StageContext) async throws -> String {
         do {
-            let response = try await context.graph.send(GraphRequest(
-                "PATCH", "/groups(uniqueName=\(GraphClient.literal(groupName)))", headers: ["Prefer": "create-if-missing"],
-                body: ["displayName": "Lifeboat recovery admins", "description": "Recovery admins allowed a Temporary Access Pass during the rebuild",
-                       "mailEnabled": false, "mailNickname": .string(groupName), "securityEnabled": true]))
+            let response = try await context.graph.send(
+                GraphRequest(
+                    "PATCH", "/groups(uniqueName=\(GraphClient.literal(groupName)))", headers: ["Prefer": "create-if-missing"],
+                    body: [
+                        "displayName": "Lifeboat recovery admins",
+                        "description": "Recovery admins allowed a Temporary Access Pass during the rebuild",
+                        "mailEnabled": false, "mailNickname": .string(groupName), "securityEnabled": true,
+                    ]))
             if let id = response.object["id"]?.stringValue { return id }
         } catch let error as GraphError where error.kind == .ambiguous {
             // The upsert may have landed: look for it while the lists catch up (an upsert retried later is harmless anyway).
-            if let id = try await TargetLookup.settling(context.graph, {
-                try await TargetLookup.find(context.graph, "/groups", where: "uniqueName", equals: groupName)?["id"]?.stringValue
-            }) { return id }
+            if let id = try await TargetLookup.settling(
+                context.graph,
+                {
+                    try await TargetLookup.find(context.graph, "/groups", where: "uniqueName", equals: groupName)?["id"]?.stringValue
+                })
+            {
+                return id
+            }
             throw error
         }
-        guard let found = try await TargetLookup.find(context.graph, "/groups", where: "uniqueName", equals: groupName)?["id"]?.stringValue else {
+        guard let found = try await TargetLookup.find(context.graph, "/groups", where: "uniqueName", equals: groupName)?["id"]?.stringValue
+        else {
             // Listed only once replication catches up: a not-found is retried by the executor with backoff.
-            throw GraphError(kind: .http, status: 404, code: "Request_ResourceNotFound",
-                             message: "the group \(groupName) was upserted but is not listed yet", method: "GET", path: "/groups")
+            throw GraphError(
+                kind: .http, status: 404, code: "Request_ResourceNotFound",
+                message: "the group \(groupName) was upserted but is not listed yet", method: "GET", path: "/groups")
         }
         return found
     }
 
     func reconcile(_ operation: PlannedOperation, in context: StageContext) async throws -> OperationOutcome? {
-        guard let group = try await TargetLookup.find(context.graph, "/groups", where: "uniqueName", equals: groupName)?["id"]?.stringValue else { return nil }
+        guard let group = try await TargetLookup.find(context.graph, "/groups", where: "uniqueName", equals: groupName)?["id"]?.stringValue
+        else { return nil }
         return Self.enabled(try await context.graph.get(Self.path), for: group) ? OperationOutcome(.unchanged, newID: group) : nil
     }
 }

@@ -6,11 +6,14 @@ import LifeboatSnapshot
 /// once approved, Lifeboat reads the target's organization and records its tenant id and initial domain.
 struct TenantCreate: StageKind {
     static let spec = StageKindSpec(
-        name: "tenant.create", summary: "a gate with the instructions for creating the tenant; then records the target's tenant id and initial domain", options: [])
+        name: "tenant.create",
+        summary: "a gate with the instructions for creating the tenant; then records the target's tenant id and initial domain", options: []
+    )
 
     init(stage: Runbook.Stage) throws(StageConfigurationError) {
         guard stage.gate != nil else {
-            throw StageConfigurationError(stageID: stage.id, problem: "tenant.create needs a `gate:` with the instructions for creating the tenant")
+            throw StageConfigurationError(
+                stageID: stage.id, problem: "tenant.create needs a `gate:` with the instructions for creating the tenant")
         }
     }
 
@@ -24,7 +27,8 @@ struct TenantCreate: StageKind {
         let organization = try await context.graph.list("/organization").first ?? [:]
         let domains = organization["verifiedDomains"]?.arrayValue ?? []
         let initial = domains.first { $0["isInitial"]?.boolValue == true }?["name"]?.stringValue ?? "?"
-        try await context.checkpoint.append(.tenantRecorded(stageID: context.stage.id, tenantID: organization["id"]?.stringValue ?? "?", initialDomain: initial),
-                                            simulated: nil)
+        try await context.checkpoint.append(
+            .tenantRecorded(stageID: context.stage.id, tenantID: organization["id"]?.stringValue ?? "?", initialDomain: initial),
+            simulated: nil)
     }
 }

@@ -1,26 +1,38 @@
 import Foundation
+import LifeboatGraph
+import LifeboatJSON
+import LifeboatRunbook
+import LifeboatSnapshot
+
 #if canImport(Glibc)
     import Glibc
 #elseif canImport(Darwin)
     import Darwin
 #endif
-import LifeboatGraph
-import LifeboatJSON
-import LifeboatRunbook
-import LifeboatSnapshot
 
 /// `users.create`: recreates member users with their UPN domain mapped to a domain the target has verified.
 ///
 /// Guests come back through `guests.invite`; users synced from on-premises AD are listed as follow-ups.
 struct UsersCreate: StageKind {
     static let spec = StageKindSpec(
-        name: "users.create", summary: "member users, UPN domains mapped; synced users become follow-ups; guests are left to `guests.invite`; `employeeLeaveDateTime` is left to a follow-up (writing it needs `User-LifeCycleInfo.ReadWrite.All`)",
+        name: "users.create",
+        summary:
+            "member users, UPN domains mapped; synced users become follow-ups; guests are left to `guests.invite`; `employeeLeaveDateTime` is left to a follow-up (writing it needs `User-LifeCycleInfo.ReadWrite.All`)",
         options: [
             OptionSpec("upnDomainMap", .stringMap, "source UPN domain → target domain, e.g. `contoso.com: contosodr.onmicrosoft.com`"),
-            OptionSpec("otherDomainsTo", .string, "the domain that receives every UPN domain of the snapshot not in upnDomainMap (a new tenant has verified none of them yet); users.rename moves them back once verified"),
-            OptionSpec("passwordFile", .string, "0600 file that receives each new user's initial password; without it, passwords are not kept"),
-            OptionSpec("sameTenant", .bool, "the target is the snapshot's own tenant (in-place restore): every UPN domain, *.onmicrosoft.com included, is still there"),
-            OptionSpec("finalUPNWhenVerified", .bool, "create a user that otherDomainsTo would move straight on its own UPN when the target has verified that domain by then, so users.rename writes nothing for it (default true)"),
+            OptionSpec(
+                "otherDomainsTo", .string,
+                "the domain that receives every UPN domain of the snapshot not in upnDomainMap (a new tenant has verified none of them yet); users.rename moves them back once verified"
+            ),
+            OptionSpec(
+                "passwordFile", .string, "0600 file that receives each new user's initial password; without it, passwords are not kept"),
+            OptionSpec(
+                "sameTenant", .bool,
+                "the target is the snapshot's own tenant (in-place restore): every UPN domain, *.onmicrosoft.com included, is still there"),
+            OptionSpec(
+                "finalUPNWhenVerified", .bool,
+                "create a user that otherDomainsTo would move straight on its own UPN when the target has verified that domain by then, so users.rename writes nothing for it (default true)"
+            ),
         ] + ObjectSelection.options)
 
     let domainMap: [String: String]
@@ -44,7 +56,8 @@ struct UsersCreate: StageKind {
         var map: [String: String] = [:]
         for (source, target) in stage.options.stringMap("upnDomainMap") ?? [:] {
             guard !target.isEmpty, !target.contains("@") else {
-                throw StageConfigurationError(stageID: stage.id, problem: "upnDomainMap maps \(source) to \"\(target)\", which is not a domain name")
+                throw StageConfigurationError(
+                    stageID: stage.id, problem: "upnDomainMap maps \(source) to \"\(target)\", which is not a domain name")
             }
             map[source.lowercased()] = target.lowercased()
         }
@@ -77,11 +90,13 @@ struct UsersCreate: StageKind {
             }
             let upn = targetUPN(user)
             if user.onPremisesSyncEnabled {
-                plan.operations.append(PlannedOperation(
-                    key: "user:\(user.id)", objectType: .user, sourceID: user.id, naturalKey: upn, displayName: user.displayName,
-                    skip: FollowUp(category: "synced-object",
-                                   message: "\(user.userPrincipalName) is synced from on-premises Active Directory",
-                                   action: "restore it in on-premises AD and let Entra Connect sync it; then rerun to adopt it")))
+                plan.operations.append(
+                    PlannedOperation(
+                        key: "user:\(user.id)", objectType: .user, sourceID: user.id, naturalKey: upn, displayName: user.displayName,
+                        skip: FollowUp(
+                            category: "synced-object",
+                            message: "\(user.userPrincipalName) is synced from on-premises Active Directory",
+                            action: "restore it in on-premises AD and let Entra Connect sync it; then rerun to adopt it")))
                 continue
             }
             if let other = seen[upn.lowercased()] {
@@ -90,11 +105,15 @@ struct UsersCreate: StageKind {
                     hint: "map their domains to different target domains in upnDomainMap")
             }
             seen[upn.lowercased()] = user
-            plan.operations.append(PlannedOperation(
-                key: "user:\(user.id)", objectType: .user, sourceID: user.id, naturalKey: upn, displayName: user.displayName,
-                detail: ["userPrincipalName": .string(upn)]))
+            plan.operations.append(
+                PlannedOperation(
+                    key: "user:\(user.id)", objectType: .user, sourceID: user.id, naturalKey: upn, displayName: user.displayName,
+                    detail: ["userPrincipalName": .string(upn)]))
         }
-        let unmapped = otherDomainsTo != nil ? [] : Set(snapshot.users.filter { !$0.isGuest && !$0.onPremisesSyncEnabled && domainMap[$0.upnDomain] == nil }.map(\.upnDomain))
+        let unmapped =
+            otherDomainsTo != nil
+            ? []
+            : Set(snapshot.users.filter { !$0.isGuest && !$0.onPremisesSyncEnabled && domainMap[$0.upnDomain] == nil }.map(\.upnDomain))
         // A *.onmicrosoft.com domain belongs to the source tenant forever: no other tenant can verify it.
         let tenantBound = unmapped.filter { index.domains[$0]?.isInitial == true || $0.hasSuffix(".onmicrosoft.com") }
         if !tenantBound.isEmpty, !sameTenant {
@@ -103,7 +122,8 @@ struct UsersCreate: StageKind {
                 hint: "add `\(tenantBound.sorted().first!): ${target.initialDomain}` to upnDomainMap")
         }
         if !unmapped.isEmpty, !sameTenant {
-            plan.warnings.append("UPNs on \(unmapped.sorted().joined(separator: ", ")) are kept as they are: the target must have verified those domains")
+            plan.warnings.append(
+                "UPNs on \(unmapped.sorted().joined(separator: ", ")) are kept as they are: the target must have verified those domains")
         }
         if guests > 0 { plan.warnings.append("\(guests) guest users are left to a guests.invite stage") }
         return plan
@@ -117,7 +137,8 @@ struct UsersCreate: StageKind {
         // users are listed once for the stage (one request per 999 users, not a look-up per user); a write whose outcome is
         // unknown is still looked up by itself (reconcile).
         if planned.lowercased() != user.userPrincipalName.lowercased(),
-           let id = try await existingUserID(user.userPrincipalName, graph: context.graph) {
+            let id = try await existingUserID(user.userPrincipalName, graph: context.graph)
+        {
             return OperationOutcome(.adopted, newID: id, note: "found under its original UPN", naturalKey: user.userPrincipalName)
         }
         // On the recovery domain only until its own domain is verified: when it already is (domains.verify ran
@@ -127,7 +148,10 @@ struct UsersCreate: StageKind {
         body["userPrincipalName"] = .string(upn)
         body["accountEnabled"] = .bool(user.accountEnabled)
         if body["mailNickname"] == nil {
-            body["mailNickname"] = .string(String(upn.split(separator: "@").first ?? "user").filter { $0.isLetter || $0.isNumber || $0 == "." || $0 == "-" || $0 == "_" })
+            body["mailNickname"] = .string(
+                String(upn.split(separator: "@").first ?? "user").filter {
+                    $0.isLetter || $0.isNumber || $0 == "." || $0 == "-" || $0 == "_"
+                })
         }
         try await secrets?.prepare()  // refused before the account exists with a password nobody kept
         let password = InitialPassword.generate()
@@ -141,7 +165,9 @@ struct UsersCreate: StageKind {
             return OperationOutcome(.created, newID: id, naturalKey: upn == operation.naturalKey ? nil : upn)
         } catch let error as GraphError where error.status == 400 && error.isAlreadyExists {
             // The user exists: `$filter` may lag behind the write that made it.
-            if let adopted = try await Reconciliation.$afterUnknownOutcome.withValue(true, operation: { try await reconcile(operation, in: context) }) {
+            if let adopted = try await Reconciliation.$afterUnknownOutcome.withValue(
+                true, operation: { try await reconcile(operation, in: context) })
+            {
                 return adopted
             }
             throw error
@@ -153,7 +179,8 @@ struct UsersCreate: StageKind {
     func finalUPN(_ user: User, planned: String, graph: GraphClient) async throws -> String {
         let domain = user.upnDomain.lowercased()
         guard finalUPNWhenVerified, !sameTenant, otherDomainsTo != nil, domainMap[domain] == nil, !domain.hasSuffix(".onmicrosoft.com"),
-              planned.lowercased() != user.userPrincipalName.lowercased() else { return planned }
+            planned.lowercased() != user.userPrincipalName.lowercased()
+        else { return planned }
         let verified = try await verifiedDomains.value(domain) {
             do {
                 return try await graph.get("/domains/\(domain)")["isVerified"]?.boolValue == true
@@ -168,43 +195,54 @@ struct UsersCreate: StageKind {
     private func existingUserID(_ upn: String, graph: GraphClient) async throws -> String? {
         try await targetUsers.value("/users") {
             let users = try await graph.list("/users", query: [QueryItem("$select", "id,userPrincipalName"), QueryItem("$top", "999")])
-            return Dictionary(users.compactMap { user in
-                guard let upn = user["userPrincipalName"]?.stringValue, let id = user["id"]?.stringValue else { return nil }
-                return (upn.lowercased(), id)
-            }, uniquingKeysWith: { first, _ in first })
+            return Dictionary(
+                users.compactMap { user in
+                    guard let upn = user["userPrincipalName"]?.stringValue, let id = user["id"]?.stringValue else { return nil }
+                    return (upn.lowercased(), id)
+                }, uniquingKeysWith: { first, _ in first })
         }[upn.lowercased()]
     }
 
     func reconcile(_ operation: PlannedOperation, in context: StageContext) async throws -> OperationOutcome? {
         guard let upn = operation.naturalKey else { return nil }
         var found = try await TargetLookup.find(context.graph, "/users", where: "userPrincipalName", equals: upn)
-        if found == nil, let original = context.index.users[operation.sourceID]?.userPrincipalName, original.lowercased() != upn.lowercased() {
+        if found == nil, let original = context.index.users[operation.sourceID]?.userPrincipalName,
+            original.lowercased() != upn.lowercased()
+        {
             found = try await TargetLookup.find(context.graph, "/users", where: "userPrincipalName", equals: original)
         }
         guard let id = found?["id"]?.stringValue else { return nil }
-        return OperationOutcome(.adopted, newID: id, followUps: [
-            FollowUp(category: "credentials", message: "\(upn) was adopted from the target; its password is not known to this run",
-                     action: "reset the password or issue a Temporary Access Pass")
-        ])
+        return OperationOutcome(
+            .adopted, newID: id,
+            followUps: [
+                FollowUp(
+                    category: "credentials", message: "\(upn) was adopted from the target; its password is not known to this run",
+                    action: "reset the password or issue a Temporary Access Pass")
+            ])
     }
 
     func finish(in context: StageContext) async throws {
         let leaving = context.snapshot.users.filter { !$0.isGuest && $0.properties["employeeLeaveDateTime"].map { !$0.isNull } == true }
         if !leaving.isEmpty {
-            try await context.checkpoint.addFollowUp(FollowUp(
-                category: "not-restored",
-                message: "\(leaving.count) users have an employeeLeaveDateTime in the snapshot that was not restored (writing it needs User-LifeCycleInfo.ReadWrite.All)",
-                action: "grant User-LifeCycleInfo.ReadWrite.All and set employeeLeaveDateTime on those users (the snapshot's users.json lists them)"),
+            try await context.checkpoint.addFollowUp(
+                FollowUp(
+                    category: "not-restored",
+                    message:
+                        "\(leaving.count) users have an employeeLeaveDateTime in the snapshot that was not restored (writing it needs User-LifeCycleInfo.ReadWrite.All)",
+                    action:
+                        "grant User-LifeCycleInfo.ReadWrite.All and set employeeLeaveDateTime on those users (the snapshot's users.json lists them)"
+                ),
                 stageID: context.stage.id)
         }
         let created = try await context.checkpoint.operationCounts(stageID: context.stage.id)[.done, default: 0]
         guard created > 0 else { return }
-        try await context.checkpoint.addFollowUp(FollowUp(
-            category: "credentials",
-            message: "\(created) users have new random passwords (must change at first sign-in) and no MFA or authentication methods",
-            action: passwordFile == nil
-                ? "issue Temporary Access Passes or reset passwords, then have users re-register MFA"
-                : "hand out the passwords from \(passwordFile!) securely, then have users re-register MFA"), stageID: context.stage.id)
+        try await context.checkpoint.addFollowUp(
+            FollowUp(
+                category: "credentials",
+                message: "\(created) users have new random passwords (must change at first sign-in) and no MFA or authentication methods",
+                action: passwordFile == nil
+                    ? "issue Temporary Access Passes or reset passwords, then have users re-register MFA"
+                    : "hand out the passwords from \(passwordFile!) securely, then have users re-register MFA"), stageID: context.stage.id)
     }
 }
 
@@ -216,8 +254,10 @@ enum InitialPassword {
 
     static func generate() -> String {
         var random = BufferedSystemRandom()
-        var characters = [lower.randomElement(using: &random)!, upper.randomElement(using: &random)!,
-                          digits.randomElement(using: &random)!, symbols.randomElement(using: &random)!]
+        var characters = [
+            lower.randomElement(using: &random)!, upper.randomElement(using: &random)!,
+            digits.randomElement(using: &random)!, symbols.randomElement(using: &random)!,
+        ]
         for _ in 0..<16 { characters.append(all.randomElement(using: &random)!) }
         return String(characters.shuffled(using: &random))
     }

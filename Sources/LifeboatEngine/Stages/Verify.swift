@@ -8,7 +8,11 @@ import LifeboatSnapshot
 /// administrative unit, named location and Conditional Access policy with the snapshot, modulo the ID
 /// map. One check per object; a difference is recorded (and reported) without stopping the run.
 struct Verify: StageKind {
-    static let spec = StageKindSpec(name: "verify", summary: "reads the target back (users, groups and administrative units with `$select` of the compared properties: Graph returns only a default set otherwise) and compares every restored user, group (with members and owners), administrative unit, named location and policy with the snapshot, modulo the ID map; differences become follow-ups and the report's verification section", options: [])
+    static let spec = StageKindSpec(
+        name: "verify",
+        summary:
+            "reads the target back (users, groups and administrative units with `$select` of the compared properties: Graph returns only a default set otherwise) and compares every restored user, group (with members and owners), administrative unit, named location and policy with the snapshot, modulo the ID map; differences become follow-ups and the report's verification section",
+        options: [])
 
     /// Target collections, read once per stage (list calls with `$top=999`, not one read per object), each object kept
     /// as its compact JSON: a third of the memory of the parsed objects, which were the largest thing a 100,000-user
@@ -32,8 +36,10 @@ struct Verify: StageKind {
     func plan(_ snapshot: Snapshot, index: SnapshotIndex) -> StagePlan {
         var operations: [PlannedOperation] = []
         func add(_ object: some DirectoryObject, _ type: ObjectType) {
-            operations.append(PlannedOperation(key: "verify:\(type.rawValue):\(object.id)", objectType: nil, sourceID: object.id, naturalKey: nil,
-                                               displayName: object.displayName, detail: ["type": .string(type.rawValue)]))
+            operations.append(
+                PlannedOperation(
+                    key: "verify:\(type.rawValue):\(object.id)", objectType: nil, sourceID: object.id, naturalKey: nil,
+                    displayName: object.displayName, detail: ["type": .string(type.rawValue)]))
         }
         for user in snapshot.users where !user.onPremisesSyncEnabled { add(user, .user) }
         for group in snapshot.groups { add(group, .group) }
@@ -44,7 +50,9 @@ struct Verify: StageKind {
     }
 
     func perform(_ operation: PlannedOperation, in context: StageContext) async throws -> OperationOutcome {
-        guard let typeName = operation.detail["type"]?.stringValue, let type = ObjectType(rawValue: typeName) else { return OperationOutcome(.unchanged) }
+        guard let typeName = operation.detail["type"]?.stringValue, let type = ObjectType(rawValue: typeName) else {
+            return OperationOutcome(.unchanged)
+        }
         guard let newID = context.idMap.newID(for: operation.sourceID) else {
             return difference(operation, ["not restored (no ID-map entry)"])
         }
@@ -54,7 +62,9 @@ struct Verify: StageKind {
         switch type {
         case .user:
             guard let user = context.index.users[operation.sourceID] else { return OperationOutcome(.unchanged) }
-            expected = user.isGuest ? ["displayName": user.properties["displayName"] ?? .null]
+            expected =
+                user.isGuest
+                ? ["displayName": user.properties["displayName"] ?? .null]
                 : WritableProperties.pick(user.properties, WritableProperties.user.subtracting(["userType"]))
             collection = "/users"
         case .group:
@@ -65,21 +75,28 @@ struct Verify: StageKind {
             collection = "/groups"
             checkMembers = group
         case .administrativeUnit:
-            expected = WritableProperties.pick(context.snapshot.administrativeUnits.first { $0.id == operation.sourceID }?.properties ?? [:],
-                                               AdminUnitsCreate.writable)
+            expected = WritableProperties.pick(
+                context.snapshot.administrativeUnits.first { $0.id == operation.sourceID }?.properties ?? [:],
+                AdminUnitsCreate.writable)
             collection = "/directory/administrativeUnits"
         case .namedLocation:
             expected = (context.snapshot.namedLocations.first { $0.id == operation.sourceID }?.properties ?? [:])
                 .filter { !NamedLocationsCreate.readOnly.contains($0.key) }
             collection = "/identity/conditionalAccess/namedLocations"
         case .conditionalAccessPolicy:
-            guard let policy = context.snapshot.conditionalAccessPolicies.first(where: { $0.id == operation.sourceID }) else { return OperationOutcome(.unchanged) }
-            let restored = try await strengths.value("strengths") { try await AuthenticationStrengthsCreate.restored(in: context.checkpoint) }
+            guard let policy = context.snapshot.conditionalAccessPolicies.first(where: { $0.id == operation.sourceID }) else {
+                return OperationOutcome(.unchanged)
+            }
+            let restored = try await strengths.value("strengths") {
+                try await AuthenticationStrengthsCreate.restored(in: context.checkpoint)
+            }
             // What conditionalAccess.create sent: references remapped, annotations stripped, strengths by id.
             let remapped = PolicyReferences.stripAnnotations(
                 PolicyReferences.remap(policy.properties, snapshot: context.snapshot, idMap: context.idMap, strengths: restored).policy)
-            expected = ["displayName": policy.properties["displayName"] ?? .null, "conditions": remapped["conditions"] ?? .null,
-                        "grantControls": remapped["grantControls"] ?? .null]
+            expected = [
+                "displayName": policy.properties["displayName"] ?? .null, "conditions": remapped["conditions"] ?? .null,
+                "grantControls": remapped["grantControls"] ?? .null,
+            ]
             collection = "/identity/conditionalAccess/policies"
         default:
             return OperationOutcome(.unchanged)
@@ -89,7 +106,9 @@ struct Verify: StageKind {
             // Lists lag behind writes: an object written seconds before the list was read is read by id before it is called missing.
             var query: [QueryItem] = []
             if let select = Verify.selected[collection] { query.append(QueryItem("$select", select)) }
-            listed = try? await FollowOnWrite.readingJustCreated(in: context) { try await context.graph.get("\(collection)/\(newID)", query: query) }
+            listed = try? await FollowOnWrite.readingJustCreated(in: context) {
+                try await context.graph.get("\(collection)/\(newID)", query: query)
+            }
         }
         guard let actual = listed else {
             return difference(operation, ["missing from the target (\(newID))"])
@@ -107,9 +126,15 @@ struct Verify: StageKind {
     }
 
     func difference(_ operation: PlannedOperation, _ differences: [String]) -> OperationOutcome {
-        OperationOutcome(.skipped, followUps: [FollowUp(category: "verify-difference",
-                                                        message: "\(operation.detail["type"]?.stringValue ?? "object") \(operation.displayName): \(differences.joined(separator: "; "))",
-                                                        action: "compare with the snapshot and correct by hand, or rerun the stage that restores it")])
+        OperationOutcome(
+            .skipped,
+            followUps: [
+                FollowUp(
+                    category: "verify-difference",
+                    message:
+                        "\(operation.detail["type"]?.stringValue ?? "object") \(operation.displayName): \(differences.joined(separator: "; "))",
+                    action: "compare with the snapshot and correct by hand, or rerun the stage that restores it")
+            ])
     }
 
     func reconcile(_ operation: PlannedOperation, in context: StageContext) async throws -> OperationOutcome? { nil }
