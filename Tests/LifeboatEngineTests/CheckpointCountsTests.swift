@@ -58,7 +58,7 @@ import Testing
         #expect(try await drill.store.failedOperations().isEmpty)
 
         // A checkpoint written before the counts existed: read-only it is counted row by row; opened to write, it gains them.
-        let path = drill.directory.path("state.sqlite")
+        let path = drill.statePath
         let older = try SQLiteConnection(path: path)
         try older.execute(
             """

@@ -52,6 +52,9 @@ struct DomainsVerify: StageKind {
         try await context.checkpoint.append(.domainTXT(stageID: context.stage.id, domain: name, record: text), simulated: nil)
         let started = await context.graph.clock.now()
         var wait = 60.0
+        // Polls are deadlines counted from the start: domains polled together wait together (on a tabletop's simulated
+        // clock, two domains' waits added up, and the total depended on which task ran first).
+        var nextPoll = started
         while true {
             do {
                 _ = try await context.graph.send(GraphRequest("POST", "/domains/\(name)/verify"))
@@ -93,7 +96,8 @@ struct DomainsVerify: StageKind {
                             )
                         ])
                 }
-                try await WaitReason.$current.withValue(.polling) { try await context.graph.clock.sleep(seconds: wait) }
+                nextPoll = nextPoll.addingTimeInterval(wait)
+                try await WaitReason.$current.withValue(.polling) { [nextPoll] in try await context.graph.clock.sleep(until: nextPoll) }
                 wait = min(wait * 2, 900)
             }
         }
