@@ -220,7 +220,7 @@ enum RunSession {
         let planWhenReached =
             existing.map { $0.record.runbookSHA256 == runbook.sha256 && $0.record.parameters == parameters } == true
             && setup.scenario == nil && !setup.promptAtGates
-        let prepared = planWhenReached ? nil : try prepare(runbook, snapshot: snapshot)
+        let prepared = planWhenReached ? nil : PlannedStages(try prepare(runbook, snapshot: snapshot))
         do {
             try setup.scenario?.validate(against: loaded)
             try setup.scenario?.validate(against: snapshot)
@@ -260,7 +260,7 @@ enum RunSession {
         let apps = setup.apps ?? existing?.record.apps ?? 1
         let plannedCounts: [(String, Int)]
         if let prepared {
-            plannedCounts = prepared.map { ($0.stage.id, $0.plan.operations.count) }
+            plannedCounts = prepared.counts.map { ($0.stageID, $0.operations) }
         } else {
             // Only a scenario's triggers and the prompt's kills read these (neither is in play here): the checkpoint's counts.
             let counts = try await store.operationCountsByStage()

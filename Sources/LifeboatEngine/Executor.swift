@@ -25,8 +25,9 @@ package struct Executor: Sendable {
     /// Simulated time zero: events record seconds since it.
     package let simulatedEpoch: Date
 
-    /// The runbook's stages as ``prepare(_:snapshot:)`` planned them for this snapshot, when the caller already did.
-    package let plannedStages: [PreparedStage]?
+    /// The runbook's stages as ``prepare(_:snapshot:)`` planned them for this snapshot, when the caller already did; each
+    /// stage's plan is taken from it when the stage is reached.
+    package let plannedStages: PlannedStages?
 
     private let crashCounter = CrashCounter()
 
@@ -34,7 +35,7 @@ package struct Executor: Sendable {
     package init(
         runbook: Runbook, snapshot: Snapshot, graph: GraphClient, store: CheckpointStore, mode: RunMode,
         options: ExecutorOptions, observer: (any RunObserver)? = nil, simulatedClock: (any GraphClock)? = nil,
-        simulatedEpoch: Date = Date(timeIntervalSince1970: 0), prepared: [PreparedStage]? = nil
+        simulatedEpoch: Date = Date(timeIntervalSince1970: 0), prepared: PlannedStages? = nil
     ) {
         self.plannedStages = prepared
         self.runbook = runbook
@@ -62,11 +63,9 @@ package struct Executor: Sendable {
     /// Runs (or resumes) the run until it completes, pauses at a gate, or a stage fails.
     package func run() async throws -> RunOutcome {
         var prepared: [(stage: Runbook.Stage, kind: any StageKind, plan: StagePlan?)] = []
-        if let plans = plannedStages {
-            // Planning 50,000 users takes seconds; a caller that already planned passes its plans. Stage kinds are made
-            // anew: they hold what one run of a stage read from the target.
-            for planned in plans { prepared.append((planned.stage, try StageCatalog.make(planned.stage), planned.plan)) }
-        } else if options.planStagesWhenReached {
+        if plannedStages != nil || options.planStagesWhenReached {
+            // Planning 50,000 users takes seconds; a caller that already planned passes its plans, taken stage by stage
+            // below. Stage kinds are made anew: they hold what one run of a stage read from the target.
             for stage in runbook.stages { prepared.append((stage, try StageCatalog.make(stage), nil)) }
         } else {
             prepared = try Self.prepare(runbook, snapshot: snapshot).map { ($0.stage, $0.kind, $0.plan) }
@@ -75,10 +74,14 @@ package struct Executor: Sendable {
         let stageRecords = Dictionary(uniqueKeysWithValues: try await store.stages().map { ($0.id, $0) })
         var idMap = IDMap(try await store.idMapEntries(ordered: false))
 
-        for item in prepared {
+        for position in prepared.indices {
+            let item = prepared[position]
+            // Let the plan go with its stage: the checkpoint holds its operations from here on.
+            prepared[position].plan = nil
             let (stage, kind) = (item.stage, item.kind)
             if options.stop?.isRequested == true { return try await stopped(at: nil) }
             if stageRecords[stage.id]?.status == .done, try await store.operationCounts(stageID: stage.id)[.pending, default: 0] == 0 {
+                _ = plannedStages?.take(stage.id)
                 continue
             }
             if let gate = stage.gate {
@@ -105,12 +108,13 @@ package struct Executor: Sendable {
 
             try await store.setStageStatus(stage.id, .running, message: "\(stage.title) started", simulatedSeconds: await simulatedNow())
             let fresh: [PlannedOperation]?
-            if item.plan == nil, try await !store.operationCounts(stageID: stage.id).isEmpty {
+            let handed = plannedStages?.take(stage.id) ?? item.plan
+            if handed == nil, try await !store.operationCounts(stageID: stage.id).isEmpty {
                 // Resumed with the inputs it was planned with: the checkpoint holds the plan (inserted in one transaction).
                 try await store.retryFailed(stageID: stage.id)
                 fresh = nil
             } else {
-                let plan = try item.plan ?? kind.plan(snapshot, index: index)
+                let plan = try handed ?? kind.plan(snapshot, index: index)
                 let inserted = try await store.insertPlanned(plan.operations, stageID: stage.id)
                 let retried = try await store.retryFailed(stageID: stage.id)
                 // A stage planned just now has exactly its plan pending; only a resumed stage is read back from the checkpoint.

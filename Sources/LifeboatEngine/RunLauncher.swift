@@ -182,7 +182,7 @@ package struct RunLaunchRequest: Sendable {
     package var snapshot: Snapshot
     package var snapshotPath: String
     /// The stages as ``Executor/prepare(_:snapshot:)`` planned them, when the caller already did.
-    package var prepared: [PreparedStage]?
+    package var prepared: PlannedStages?
     /// The parameters the run records (``RunLauncher/parameters(_:)``).
     package var parameters: [String: String]
     package var target: RunTarget

@@ -118,14 +118,14 @@ package struct Rehearsal: Sendable {
             contentsOf: URL(fileURLWithPath: runbookPath), catalog: StageCatalog.specs, parameters: parameters,
             fileParameters: try RunbookParameterFile.beside(snapshotDirectory: URL(fileURLWithPath: snapshotPath)), builtins: builtins)
         let runbook = TabletopSession.runbook(loaded, for: scenario)
-        let prepared = try Executor.prepare(runbook, snapshot: snapshot)
+        let prepared = PlannedStages(try Executor.prepare(runbook, snapshot: snapshot))
         var unattended = scenario
         unattended?.events.removeAll {
             if case .kill = $0.action { return true }; return false
         }
         let session = TabletopSession(
             scenario: unattended, store: store, clock: clock, tenant: tenant, snapshot: snapshot,
-            planned: prepared.map { ($0.stage.id, $0.plan.operations.count) }, apps: apps)
+            planned: prepared.counts.map { ($0.stageID, $0.operations) }, apps: apps)
         var options = ExecutorOptions(outputDirectory: URL(fileURLWithPath: statePath).deletingLastPathComponent())
         options.concurrency = concurrency
         options.gates = .autoApprove(by: "\(operatorName) (what-if auto-approval)")
