@@ -127,6 +127,7 @@ extension FakeTenant {
         if let name = body["uniqueName"]?.stringValue, directory.lookup("group", "uniqueName", name) != nil {
             throw GraphFailure.alreadyExists("uniqueName")
         }
+        // mailNickname is "unique in the organization" (api-reference/v1.0/resources/group.md); checked for Microsoft 365 groups.
         if unified, let nickname = body["mailNickname"]?.stringValue, directory.hasGroup(nickname: nickname) {
             throw GraphFailure.alreadyExists("mailNickname")
         }

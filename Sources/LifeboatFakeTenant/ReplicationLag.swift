@@ -13,8 +13,8 @@ struct ReplicationLag {
         static func < (lhs: Due, rhs: Due) -> Bool { lhs.at < rhs.at }
     }
 
-    private var visibleAfter: [String: Date] = [:]
-    private var typeOf: [String: String] = [:]
+    /// Each waiting object's moment and type (the type finds it again in ``byType``).
+    private var visibleAfter: [String: (moment: Date, type: String)] = [:]
     private var byType: [String: Set<String>] = [:]
     private var due = Heap<Due>()
 
@@ -26,9 +26,8 @@ struct ReplicationLag {
 
     /// `id` of `type` becomes visible at `moment`.
     mutating func hide(_ id: String, type: String, until moment: Date) {
-        if let previous = typeOf[id], previous != type { byType[previous]?.remove(id) }
-        visibleAfter[id] = moment
-        typeOf[id] = type
+        if let previous = visibleAfter[id]?.type, previous != type { byType[previous]?.remove(id) }
+        visibleAfter[id] = (moment, type)
         byType[type, default: []].insert(id)
         due.insert(Due(at: moment, id: id))
     }
@@ -38,12 +37,10 @@ struct ReplicationLag {
         while let next = due.min, next.at <= now {
             _ = due.removeMin()
             // A stale entry (the object was hidden again for a later moment) stays until its own moment.
-            guard let moment = visibleAfter[next.id], moment <= now else { continue }
+            guard let waiting = visibleAfter[next.id], waiting.moment <= now else { continue }
             visibleAfter[next.id] = nil
-            if let type = typeOf.removeValue(forKey: next.id) {
-                byType[type]?.remove(next.id)
-                if byType[type]?.isEmpty == true { byType[type] = nil }
-            }
+            byType[waiting.type]?.remove(next.id)
+            if byType[waiting.type]?.isEmpty == true { byType[waiting.type] = nil }
         }
     }
 
@@ -54,8 +51,5 @@ struct ReplicationLag {
     func hidden(ofType type: String) -> Set<String> { byType[type] ?? [] }
 
     /// Every object still waiting.
-    var hiddenIDs: Dictionary<String, Date>.Keys { visibleAfter.keys }
-
-    /// Forgets everything (the directory was reloaded).
-    mutating func removeAll() { self = ReplicationLag() }
+    var hiddenIDs: some Collection<String> { visibleAfter.keys }
 }
