@@ -41,7 +41,7 @@ struct RemoteRunSetup {
 extension RunSession {
     /// Validates everything offline, identifies the target, applies the safety rails, then runs or resumes.
     static func runRemote(_ setup: RemoteRunSetup) async throws {
-        let snapshot = try loadSnapshot(setup.snapshotPath)
+        let snapshot = try await loadSnapshotConcurrently(setup.snapshotPath)
         let signature: String
         do {
             signature = try setup.checkSnapshot(snapshot)

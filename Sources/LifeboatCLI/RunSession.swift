@@ -59,6 +59,16 @@ enum RunSession {
         }
     }
 
+    /// ``loadSnapshot(_:)`` reading the collection files side by side (a run waits for it before its first write).
+    static func loadSnapshotConcurrently(_ path: String) async throws -> Snapshot {
+        do {
+            return try await Snapshot.loadConcurrently(from: URL(fileURLWithPath: path))
+        } catch {
+            printError("lifeboat: the snapshot was refused: \(error)")
+            throw ExitStatus.invalidInput
+        }
+    }
+
     /// Values Lifeboat supplies to every runbook.
     static func builtins(snapshot: Snapshot, targetDomain: String, targetTenantID: String) -> [String: String] {
         [
@@ -189,7 +199,7 @@ enum RunSession {
         let clock = VirtualClock()
         let opening = try await openingTenant(setup, clock: clock)
         let snapshotPath = setup.snapshotPath
-        let snapshot = try await Task.detached { try loadSnapshot(snapshotPath) }.value
+        let snapshot = try await loadSnapshotConcurrently(snapshotPath)
         let launcher = try await openRun(setup.statePath, mode: .tabletop, snapshot: snapshot)
         let store = launcher.store
         let existing = launcher.existing

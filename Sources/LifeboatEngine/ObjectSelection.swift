@@ -41,7 +41,7 @@ package struct ObjectSelection: Sendable {
     package func selects(_ object: some DirectoryObject, memberIDs: Set<String>) -> Bool {
         if !memberOf.isEmpty, !memberIDs.contains(object.id) { return false }
         for (property, pattern) in conditions {
-            let value = object.properties[property]
+            let value = object[property: property]
             let text: String
             switch value {
             case .string(let string)?: text = string

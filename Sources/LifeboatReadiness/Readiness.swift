@@ -147,7 +147,7 @@ struct Checks {
         var synced: [ReadinessObject] = []
         if kinds.contains("users.create") { synced += snapshot.users.filter(\.onPremisesSyncEnabled).map(object) }
         if kinds.contains("groups.create") {
-            synced += snapshot.groups.filter { $0.properties["onPremisesSyncEnabled"]?.boolValue == true }.map { object($0) }
+            synced += snapshot.groups.filter { $0[property: "onPremisesSyncEnabled"]?.boolValue == true }.map { object($0) }
         }
         guard !synced.isEmpty else { return }
         add(
@@ -161,12 +161,12 @@ struct Checks {
 
     mutating func licences() {
         guard kinds.contains("users.create") else { return }
-        let licensed = snapshot.users.filter { !($0.properties["assignedLicenses"]?.arrayValue ?? []).isEmpty }
-        let licensedGroups = snapshot.groups.filter { !($0.properties["assignedLicenses"]?.arrayValue ?? []).isEmpty }
+        let licensed = snapshot.users.filter { !($0[property: "assignedLicenses"]?.arrayValue ?? []).isEmpty }
+        let licensedGroups = snapshot.groups.filter { !($0[property: "assignedLicenses"]?.arrayValue ?? []).isEmpty }
         if !licensed.isEmpty || !licensedGroups.isEmpty {
             let skus = Set(
-                (licensed.map(\.properties) + licensedGroups.map(\.properties)).flatMap { properties in
-                    (properties["assignedLicenses"]?.arrayValue ?? []).compactMap { $0["skuId"]?.stringValue }
+                (licensed.map { $0[property: "assignedLicenses"] } + licensedGroups.map { $0[property: "assignedLicenses"] }).flatMap {
+                    ($0?.arrayValue ?? []).compactMap { $0["skuId"]?.stringValue }
                 }
             ).sorted()
             add(
@@ -177,7 +177,7 @@ struct Checks {
                     "make sure the target has the subscriptions (SKUs \(skus.prefix(5).joined(separator: ", "))\(skus.count > 5 ? ", …" : "")), then reassign them, preferably through group-based licensing"
             )
         }
-        let located = licensed.filter { ($0.properties["usageLocation"]?.stringValue ?? "").isEmpty }
+        let located = licensed.filter { ($0[property: "usageLocation"]?.stringValue ?? "").isEmpty }
         if !located.isEmpty {
             add(
                 .licencesWithoutUsageLocation, .warning,

@@ -1,20 +1,34 @@
 import LifeboatJSON
 
 /// A directory object from a snapshot: typed fields for what Lifeboat needs, and every
-/// property exactly as Graph returned it (unknown ones included) in ``properties``.
+/// property exactly as Graph returned it (unknown ones included) in ``raw``.
 package protocol DirectoryObject: Sendable, Hashable {
     static var objectType: ObjectType { get }
     /// The object's id in the source tenant.
     var id: String { get }
-    /// Every property as captured, round-tripped unchanged.
-    var properties: JSONObject { get }
-    /// Reads and checks the typed fields; throws a ``PropertyProblem`` naming the bad field.
-    init(properties: JSONObject) throws(PropertyProblem)
+    /// The display name, or the id when the object has none.
+    var displayName: String { get }
+    /// Every property as captured, round-tripped unchanged, kept as its JSON (see ``RawJSONObject``).
+    var raw: RawJSONObject { get }
+    /// Reads and checks the typed fields of `properties`, which `raw` holds as JSON; throws a ``PropertyProblem``
+    /// naming the bad field.
+    init(properties: JSONObject, raw: RawJSONObject) throws(PropertyProblem)
 }
 
 extension DirectoryObject {
-    /// The display name, or the id when the object has none.
-    package var displayName: String { properties["displayName"]?.stringValue ?? id }
+    /// An object made from its properties (imports, captures and tests): they are kept as compact JSON.
+    package init(properties: JSONObject) throws(PropertyProblem) {
+        try self.init(properties: properties, raw: RawJSONObject(properties))
+    }
+
+    /// Every property as captured, parsed from ``raw`` on each read: read it once into a local, or read single
+    /// properties with ``subscript(property:)``.
+    package var properties: JSONObject { raw.object }
+
+    /// One property as captured, parsed without the others.
+    package subscript(property name: String) -> JSONValue? { raw[name] }
+
+    package var displayName: String { raw["displayName"]?.stringValue ?? id }
 }
 
 /// A required property that is missing or has the wrong JSON type.
@@ -103,10 +117,10 @@ struct PropertyReader {
 package struct Organization: DirectoryObject {
     package static let objectType = ObjectType.organization
     package let id: String
-    package let properties: JSONObject
-    package init(properties: JSONObject) throws(PropertyProblem) {
+    package let raw: RawJSONObject
+    package init(properties: JSONObject, raw: RawJSONObject) throws(PropertyProblem) {
         id = try PropertyReader(properties: properties).string("id")
-        self.properties = properties
+        self.raw = raw
     }
 }
 
@@ -118,14 +132,14 @@ package struct Domain: DirectoryObject {
     package let isVerified: Bool
     package let isInitial: Bool
     package let isDefault: Bool
-    package let properties: JSONObject
-    package init(properties: JSONObject) throws(PropertyProblem) {
+    package let raw: RawJSONObject
+    package init(properties: JSONObject, raw: RawJSONObject) throws(PropertyProblem) {
         let read = PropertyReader(properties: properties)
         id = try read.string("id").lowercased()
         isVerified = try read.bool("isVerified", default: false)
         isInitial = try read.bool("isInitial", default: false)
         isDefault = try read.bool("isDefault", default: false)
-        self.properties = properties
+        self.raw = raw
     }
 }
 
@@ -143,13 +157,14 @@ package struct User: DirectoryObject {
     package let onPremisesSyncEnabled: Bool
     /// The user's manager, when the snapshot captured it (`$expand=manager`).
     package let manager: DirectoryReference?
-    package let properties: JSONObject
+    package let displayName: String
+    package let raw: RawJSONObject
 
-    package init(properties: JSONObject) throws(PropertyProblem) {
+    package init(properties: JSONObject, raw: RawJSONObject) throws(PropertyProblem) {
         let read = PropertyReader(properties: properties)
         id = try read.string("id")
         userPrincipalName = try read.string("userPrincipalName")
-        _ = try read.string("displayName")
+        displayName = try read.string("displayName")
         accountEnabled = try read.bool("accountEnabled", default: true)
         mail = try read.optionalString("mail")
         mailNickname = try read.optionalString("mailNickname")
@@ -157,7 +172,7 @@ package struct User: DirectoryObject {
         manager = try read.reference("manager")
         let upn = userPrincipalName
         userType = try read.optionalString("userType") ?? (upn.contains("#EXT#") ? "Guest" : "Member")
-        self.properties = properties
+        self.raw = raw
     }
 
     /// `true` for B2B guests, who come back through an invitation rather than a create.
@@ -183,12 +198,13 @@ package struct Group: DirectoryObject {
     package let members: [DirectoryReference]
     /// Owners as captured (`$expand=owners`).
     package let owners: [DirectoryReference]
-    package let properties: JSONObject
+    package let displayName: String
+    package let raw: RawJSONObject
 
-    package init(properties: JSONObject) throws(PropertyProblem) {
+    package init(properties: JSONObject, raw: RawJSONObject) throws(PropertyProblem) {
         let read = PropertyReader(properties: properties)
         id = try read.string("id")
-        _ = try read.string("displayName")
+        displayName = try read.string("displayName")
         mailNickname = try read.string("mailNickname")
         mailEnabled = try read.bool("mailEnabled")
         securityEnabled = try read.bool("securityEnabled")
@@ -197,7 +213,7 @@ package struct Group: DirectoryObject {
         uniqueName = try read.optionalString("uniqueName")
         members = try read.references("members")
         owners = try read.references("owners")
-        self.properties = properties
+        self.raw = raw
         if isDynamic { _ = try read.string("membershipRule") }
     }
 
@@ -212,13 +228,13 @@ package struct AdministrativeUnit: DirectoryObject {
     package static let objectType = ObjectType.administrativeUnit
     package let id: String
     package let members: [DirectoryReference]
-    package let properties: JSONObject
-    package init(properties: JSONObject) throws(PropertyProblem) {
+    package let raw: RawJSONObject
+    package init(properties: JSONObject, raw: RawJSONObject) throws(PropertyProblem) {
         let read = PropertyReader(properties: properties)
         id = try read.string("id")
         _ = try read.string("displayName")
         members = try read.references("members")
-        self.properties = properties
+        self.raw = raw
     }
 }
 
@@ -228,14 +244,14 @@ package struct Application: DirectoryObject {
     package let id: String
     package let appId: String
     package let uniqueName: String?
-    package let properties: JSONObject
-    package init(properties: JSONObject) throws(PropertyProblem) {
+    package let raw: RawJSONObject
+    package init(properties: JSONObject, raw: RawJSONObject) throws(PropertyProblem) {
         let read = PropertyReader(properties: properties)
         id = try read.string("id")
         appId = try read.string("appId")
         _ = try read.string("displayName")
         uniqueName = try read.optionalString("uniqueName")
-        self.properties = properties
+        self.raw = raw
     }
 }
 
@@ -245,13 +261,13 @@ package struct ServicePrincipal: DirectoryObject {
     package let id: String
     package let appId: String
     package let appOwnerOrganizationId: String?
-    package let properties: JSONObject
-    package init(properties: JSONObject) throws(PropertyProblem) {
+    package let raw: RawJSONObject
+    package init(properties: JSONObject, raw: RawJSONObject) throws(PropertyProblem) {
         let read = PropertyReader(properties: properties)
         id = try read.string("id")
         appId = try read.string("appId")
         appOwnerOrganizationId = try read.optionalString("appOwnerOrganizationId")
-        self.properties = properties
+        self.raw = raw
     }
 }
 
@@ -262,14 +278,14 @@ package struct AppRoleAssignment: DirectoryObject {
     package let principalId: String
     package let resourceId: String
     package let appRoleId: String
-    package let properties: JSONObject
-    package init(properties: JSONObject) throws(PropertyProblem) {
+    package let raw: RawJSONObject
+    package init(properties: JSONObject, raw: RawJSONObject) throws(PropertyProblem) {
         let read = PropertyReader(properties: properties)
         id = try read.string("id")
         principalId = try read.string("principalId")
         resourceId = try read.string("resourceId")
         appRoleId = try read.string("appRoleId")
-        self.properties = properties
+        self.raw = raw
     }
 }
 
@@ -283,8 +299,8 @@ package struct OAuth2PermissionGrant: DirectoryObject {
     package let consentType: String
     package let principalId: String?
     package let scope: String
-    package let properties: JSONObject
-    package init(properties: JSONObject) throws(PropertyProblem) {
+    package let raw: RawJSONObject
+    package init(properties: JSONObject, raw: RawJSONObject) throws(PropertyProblem) {
         let read = PropertyReader(properties: properties)
         id = try read.string("id")
         clientId = try read.string("clientId")
@@ -292,7 +308,7 @@ package struct OAuth2PermissionGrant: DirectoryObject {
         consentType = try read.string("consentType")
         principalId = try read.optionalString("principalId")
         scope = try read.optionalString("scope") ?? ""
-        self.properties = properties
+        self.raw = raw
     }
 }
 
@@ -303,14 +319,14 @@ package struct RoleDefinition: DirectoryObject {
     package let isBuiltIn: Bool
     /// Stable across tenants for built-in roles.
     package let templateId: String?
-    package let properties: JSONObject
-    package init(properties: JSONObject) throws(PropertyProblem) {
+    package let raw: RawJSONObject
+    package init(properties: JSONObject, raw: RawJSONObject) throws(PropertyProblem) {
         let read = PropertyReader(properties: properties)
         id = try read.string("id")
         _ = try read.string("displayName")
         isBuiltIn = try read.bool("isBuiltIn", default: false)
         templateId = try read.optionalString("templateId")
-        self.properties = properties
+        self.raw = raw
     }
 }
 
@@ -322,14 +338,14 @@ package struct RoleAssignment: DirectoryObject {
     package let principalId: String
     /// `/`, `/administrativeUnits/{id}` or `/{applicationObjectId}`.
     package let directoryScopeId: String
-    package let properties: JSONObject
-    package init(properties: JSONObject) throws(PropertyProblem) {
+    package let raw: RawJSONObject
+    package init(properties: JSONObject, raw: RawJSONObject) throws(PropertyProblem) {
         let read = PropertyReader(properties: properties)
         id = try read.string("id")
         roleDefinitionId = try read.string("roleDefinitionId")
         principalId = try read.string("principalId")
         directoryScopeId = try read.optionalString("directoryScopeId") ?? "/"
-        self.properties = properties
+        self.raw = raw
     }
 }
 
@@ -339,13 +355,13 @@ package struct NamedLocation: DirectoryObject {
     package let id: String
     /// `#microsoft.graph.ipNamedLocation` or `#microsoft.graph.countryNamedLocation`.
     package let odataType: String
-    package let properties: JSONObject
-    package init(properties: JSONObject) throws(PropertyProblem) {
+    package let raw: RawJSONObject
+    package init(properties: JSONObject, raw: RawJSONObject) throws(PropertyProblem) {
         let read = PropertyReader(properties: properties)
         id = try read.string("id")
         _ = try read.string("displayName")
         odataType = try read.string("@odata.type")
-        self.properties = properties
+        self.raw = raw
     }
 }
 
@@ -355,8 +371,8 @@ package struct ConditionalAccessPolicy: DirectoryObject {
     package let id: String
     /// `enabled`, `disabled` or `enabledForReportingButNotEnforced`.
     package let state: String
-    package let properties: JSONObject
-    package init(properties: JSONObject) throws(PropertyProblem) {
+    package let raw: RawJSONObject
+    package init(properties: JSONObject, raw: RawJSONObject) throws(PropertyProblem) {
         let read = PropertyReader(properties: properties)
         id = try read.string("id")
         _ = try read.string("displayName")
@@ -364,6 +380,6 @@ package struct ConditionalAccessPolicy: DirectoryObject {
         guard properties["conditions"]?.objectValue != nil else {
             throw PropertyProblem(field: "conditions", problem: "missing")
         }
-        self.properties = properties
+        self.raw = raw
     }
 }

@@ -40,7 +40,7 @@ struct GroupsCreate: StageKind {
                     message: "\(group.displayName) is a mail-enabled security group or distribution list, which Graph cannot create",
                     action: "recreate it in Exchange Online (New-DistributionGroup) and rerun to restore its members")
             }
-            if group.properties["onPremisesSyncEnabled"]?.boolValue == true {
+            if group[property: "onPremisesSyncEnabled"]?.boolValue == true {
                 skip = FollowUp(
                     category: "synced-object", message: "\(group.displayName) is synced from on-premises Active Directory",
                     action: "restore it in on-premises AD and let Entra Connect sync it")

@@ -27,7 +27,7 @@ struct GuestsInvite: StageKind {
     /// The guest's external address: `mail`, else `otherMails`, else decoded from the `#EXT#` UPN.
     static func email(of user: User) -> String? {
         if let mail = user.mail, mail.contains("@") { return mail }
-        if let other = user.properties["otherMails"]?.stringArray?.first { return other }
+        if let other = user[property: "otherMails"]?.stringArray?.first { return other }
         guard let range = user.userPrincipalName.range(of: "#EXT#") else { return nil }
         let local = user.userPrincipalName[..<range.lowerBound]
         guard let underscore = local.lastIndex(of: "_") else { return nil }

@@ -53,11 +53,15 @@ struct LicensesAssign: StageKind {
         var plan = StagePlan()
         let members = selection.members(in: snapshot)
         for user in snapshot.users where selection.selects(user, memberIDs: members) {
-            let licenses = Self.directLicenses(user.properties)
+            let licenses = Self.directLicenses(
+                [
+                    "assignedLicenses": user[property: "assignedLicenses"] ?? .null,
+                    "licenseAssignmentStates": user[property: "licenseAssignmentStates"] ?? .null,
+                ])
             guard !licenses.isEmpty else { continue }
             let detail: JSONValue = ["licenses": .array(licenses.map(JSONValue.object)), "path": "users"]
             if user.onPremisesSyncEnabled { continue }  // not restored by Lifeboat; its licences follow it back from the sync
-            if (user.properties["usageLocation"]?.stringValue ?? "").isEmpty {
+            if (user[property: "usageLocation"]?.stringValue ?? "").isEmpty {
                 plan.operations.append(
                     PlannedOperation(
                         key: "license:\(user.id)", objectType: nil, sourceID: user.id, naturalKey: nil, displayName: user.displayName,
@@ -75,7 +79,7 @@ struct LicensesAssign: StageKind {
         }
         if includeGroups {
             for group in snapshot.groups {
-                let licenses = group.properties["assignedLicenses"]?.arrayValue?.compactMap(\.objectValue) ?? []
+                let licenses = group[property: "assignedLicenses"]?.arrayValue?.compactMap(\.objectValue) ?? []
                 guard !licenses.isEmpty else { continue }
                 plan.operations.append(
                     PlannedOperation(

@@ -222,7 +222,7 @@ struct UsersCreate: StageKind {
     }
 
     func finish(in context: StageContext) async throws {
-        let leaving = context.snapshot.users.filter { !$0.isGuest && $0.properties["employeeLeaveDateTime"].map { !$0.isNull } == true }
+        let leaving = context.snapshot.users.filter { !$0.isGuest && $0[property: "employeeLeaveDateTime"].map { !$0.isNull } == true }
         if !leaving.isEmpty {
             try await context.checkpoint.addFollowUp(
                 FollowUp(
