@@ -96,6 +96,23 @@ import Testing
         #expect(concurrent.users.map(\.displayName) == originals.map { $0["displayName"]?.stringValue ?? "" })
     }
 
+    @Test func referencesShareTheReferencedObjectsIDStorage() async throws {
+        func storage(_ text: String) -> UnsafeRawPointer? {
+            var copy = text
+            return copy.withUTF8 { UnsafeRawPointer($0.baseAddress) }
+        }
+        for snapshot in [try Snapshot.load(from: Fixtures.contoso), try await Snapshot.loadConcurrently(from: Fixtures.contoso)] {
+            let users = Dictionary(uniqueKeysWithValues: snapshot.users.map { ($0.id, $0) })
+            let references = snapshot.groups.flatMap(\.members) + snapshot.users.compactMap(\.manager)
+            let toUsers = references.filter { users[$0.id] != nil }
+            #expect(toUsers.count > 40)
+            for reference in toUsers {
+                let user = try #require(users[reference.id])
+                #expect(storage(reference.id) == storage(user.id), "\(reference.id)")
+            }
+        }
+    }
+
     @Test(arguments: TamperedSnapshot.all)
     func refusesAlteredSnapshotsWithTheSameError(_ tampered: TamperedSnapshot) async throws {
         let directory = try TemporaryDirectory("tamper-concurrent")
