@@ -39,4 +39,38 @@ import Testing
         #expect(try await executor.run() == .completed)
         #expect(try await drill.store.operationCountsByStage() == checkpointed)
     }
+
+    @Test func onlyTheFirstStagesPlansAreHeldAndTheOthersArePlannedAgainWhenReached() async throws {
+        let drill = try await Drill("plans-held")
+        let prepared = try Executor.prepare(drill.runbook, snapshot: drill.snapshot)
+        let sizes = prepared.map(\.plan.operations.count)
+        let first = try #require(sizes.firstIndex { $0 > 0 })
+        // A limit smaller than the first stage with operations still holds that stage, and nothing after it.
+        let plans = PlannedStages(prepared, holding: 1)
+        #expect(plans.counts.map(\.operations) == sizes)
+        for (position, item) in prepared.enumerated() {
+            #expect((plans.take(item.stage.id) != nil) == (position <= first), "\(item.stage.id)")
+        }
+
+        // A run holding only those plans checkpoints exactly what a run holding all of them does.
+        let held = PlannedStages(prepared, holding: 1)
+        let base = drill.executor()
+        let executor = Executor(
+            runbook: base.runbook, snapshot: base.snapshot, graph: base.graph, store: base.store, mode: .tabletop,
+            options: base.options, prepared: held)
+        #expect(try await executor.run() == .completed)
+        let other = try await Drill("plans-all")
+        let all = try Executor.prepare(other.runbook, snapshot: other.snapshot)
+        let complete = other.executor()
+        #expect(
+            try await Executor(
+                runbook: complete.runbook, snapshot: complete.snapshot, graph: complete.graph, store: complete.store, mode: .tabletop,
+                options: complete.options, prepared: PlannedStages(all)
+            ).run() == .completed)
+        for item in prepared {
+            let keys = try await drill.store.allOperations(stageID: item.stage.id).map(\.planned.key)
+            #expect(keys == item.plan.operations.map(\.key), "\(item.stage.id)")
+            #expect(keys == (try await other.store.allOperations(stageID: item.stage.id).map(\.planned.key)), "\(item.stage.id)")
+        }
+    }
 }
