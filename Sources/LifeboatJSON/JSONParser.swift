@@ -261,6 +261,50 @@ extension JSONParser {
         }
     }
 
+    /// From just inside an array: each element's range, up to and past the closing `]`; nil at anything but elements
+    /// separated by commas with balanced brackets (what is inside an element is left to the parse of its range).
+    fileprivate mutating func elementRanges() -> [Range<Int>]? {
+        var ranges: [Range<Int>] = []
+        skipWhitespace()
+        if index < end, bytes[index] == UInt8(ascii: "]") {
+            index += 1
+            return ranges
+        }
+        while index < end {
+            let start = index
+            var nesting = 0
+            scan: while index < end {
+                switch bytes[index] {
+                case UInt8(ascii: "\""):
+                    skipString()
+                    continue
+                case UInt8(ascii: "{"), UInt8(ascii: "["): nesting += 1
+                case UInt8(ascii: "}"), UInt8(ascii: "]"):
+                    if nesting == 0 { break scan }
+                    nesting -= 1
+                case UInt8(ascii: ","): if nesting == 0 { break scan }
+                default: break
+                }
+                index += 1
+            }
+            var last = index
+            while last > start, bytes[last - 1] == 0x20 || bytes[last - 1] == 0x0A || bytes[last - 1] == 0x0D || bytes[last - 1] == 0x09 {
+                last -= 1
+            }
+            guard last > start, index < end else { return nil }
+            ranges.append(start..<last)
+            if bytes[index] == UInt8(ascii: ",") {
+                index += 1
+                skipWhitespace()
+                continue
+            }
+            guard bytes[index] == UInt8(ascii: "]") else { return nil }
+            index += 1
+            return ranges
+        }
+        return nil
+    }
+
     private mutating func skipString() {
         index += 1
         while index < end {
@@ -395,6 +439,35 @@ package struct JSONCollectionReader {
             position = .elements(first: false, wrapper: wrapper)
             return (value, start..<parser.index)
         }
+    }
+
+    /// The byte ranges of every element of an array or list response, found by a scan of the structure alone (strings
+    /// skipped, brackets counted), so that parts of a large file can be parsed side by side: the caller parses each
+    /// range strictly. Nil when the document is not plainly such a collection (one object, or anything malformed):
+    /// ``next()`` then reads it, and reports what is wrong. Leaves this reader where it was.
+    package func elementRanges() -> [Range<Int>]? {
+        var scan = self
+        guard case .start = scan.position else { return nil }
+        scan.parser.skipWhitespace()
+        guard scan.parser.index < scan.parser.end else { return nil }
+        var wrapper: JSONObject?
+        switch scan.parser.bytes[scan.parser.index] {
+        case UInt8(ascii: "["):
+            scan.parser.index += 1
+        case UInt8(ascii: "{"):
+            guard let read = try? scan.readWrapper(until: "value") else { return nil }
+            wrapper = read
+        default:
+            return nil
+        }
+        guard let ranges = scan.parser.elementRanges() else { return nil }
+        do {
+            if var wrapper { try scan.readRest(of: &wrapper) }
+            try scan.finishDocument()
+        } catch {
+            return nil
+        }
+        return ranges
     }
 
     /// Reads an object's properties up to a property `name` whose value is an array, leaving the parser inside that

@@ -31,6 +31,12 @@ package struct RawJSONObject: Sendable {
         (try? JSONParser.parse(buffer, range))?.objectValue ?? [:]
     }
 
+    /// Parses the bytes strictly, as ``JSONCoding/decode(_:)`` parses a document (for ranges that were only scanned, see
+    /// ``JSONCollectionReader/elementRanges()``); nil when they hold valid JSON that is not an object.
+    package func parsed() throws(JSONParseError) -> JSONObject? {
+        try JSONParser.parse(buffer, range).objectValue
+    }
+
     /// One top-level property, parsed without building the others; nil when the object has none.
     package subscript(_ name: String) -> JSONValue? {
         JSONParser.property(name, in: buffer, range)

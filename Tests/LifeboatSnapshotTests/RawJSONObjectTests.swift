@@ -146,4 +146,69 @@ import Testing
             #expect(error == sequential)
         }
     }
+
+    /// Contoso with `extra` more users in users.json (enough for its elements to be parsed in parts), each line
+    /// passed through `alter` with its position among all users.
+    private func largeSnapshot(_ name: String, extra: Int = 12_000, alter: @escaping (Int, String) -> String = { $1 }) throws -> (
+        TemporaryDirectory, URL
+    ) {
+        let directory = try TemporaryDirectory(name)
+        let copy = try Fixtures.copyContoso(into: directory)
+        try Fixtures.rewrite("users.json", in: copy) { data in
+            let file = try? JSONCoding.decode(data)
+            var lines = (file?["value"]?.arrayValue ?? []).map { JSONCoding.string($0) }
+            for number in 0..<extra {
+                let id = String(format: "%08x-0000-4000-8000-%012x", number, number)
+                let user =
+                    #"{"id":"\#(id)","userPrincipalName":"user\#(number)@contoso.com","displayName":"User \#(number)","accountEnabled":true}"#
+                // Some elements spread over lines, as a pretty-printed file has them.
+                lines.append(number % 1000 == 7 ? user.replacingOccurrences(of: ",", with: " ,\n   ") : user)
+            }
+            let altered = lines.enumerated().map { alter($0.offset, $0.element) }
+            return Data(("{\"@odata.context\": \"users\", \"value\": [\n" + altered.joined(separator: ",\n") + "\n]}\n").utf8)
+        }
+        return (directory, copy)
+    }
+
+    @Test func aLargeCollectionParsedInPartsLoadsAsItDoesInOnePass() async throws {
+        let (directory, copy) = try largeSnapshot("parts")
+        let sequential = try Snapshot.load(from: copy)
+        let concurrent = try await Snapshot.loadConcurrently(from: copy)
+        #expect(sequential.users.count == 12_040)
+        #expect(concurrent.users == sequential.users)
+        #expect(concurrent.typeByID == sequential.typeByID)
+        #expect(
+            concurrent.users.map { String(decoding: $0.raw.bytes, as: UTF8.self) }
+                == sequential.users.map { String(decoding: $0.raw.bytes, as: UTF8.self) })
+        _ = directory
+    }
+
+    @Test func aProblemInALargeCollectionIsReportedAsOnePassReportsIt() async throws {
+        let alterations: [(String, (Int, String) -> String)] = [
+            ("missing property", { $0 == 11_523 ? $1.replacingOccurrences(of: "userPrincipalName", with: "upn") : $1 }),
+            ("missing comma", { $0 == 9_001 ? $1 + " {\"id\": 1}" : $1 }),
+            ("bad escape", { $0 == 3_000 ? $1.replacingOccurrences(of: "User ", with: "User \\q") : $1 }),
+            ("unbalanced", { $0 == 12_000 ? $1 + "}" : $1 }),
+            (
+                "duplicate id",
+                { position, line in
+                    // Users 40 and up are the added ones: give one the id of the one before it.
+                    let id = { String(format: "%08x-0000-4000-8000-%012x", $0, $0) }
+                    return position == 10_040 ? line.replacingOccurrences(of: id(10_000), with: id(9_999)) : line
+                }
+            ),
+            ("not an object", { $0 == 6_000 ? "[1, 2]" : $1 }),
+        ]
+        for (name, alter) in alterations {
+            let (directory, copy) = try largeSnapshot("parts-bad", alter: alter)
+            let sequential = try #require(throws: SnapshotError.self, "\(name)") { _ = try Snapshot.load(from: copy) }
+            do {
+                _ = try await Snapshot.loadConcurrently(from: copy)
+                Issue.record("\(name): the snapshot loaded")
+            } catch {
+                #expect(error == sequential, "\(name)")
+            }
+            _ = directory
+        }
+    }
 }
