@@ -36,8 +36,10 @@ final class FakeDirectory {
         var relation: String
         var target: String
     }
-    /// `type|property|lower-cased value` → id, for alternate keys and uniqueness.
-    private var keys: [String: String] = [:]
+    /// Type → unique property → lower-cased value → id, for alternate keys and uniqueness. Nested rather than one
+    /// `type|property|value` string per key: a look-up builds no key, and a value already in lower case shares its
+    /// storage with the object's property instead of holding a copy.
+    private var keys: [String: [String: [String: String]]] = [:]
     /// Lower-cased mail nicknames of groups → how many groups hold each: a new Microsoft 365 group's must be unused.
     private var groupNicknames: [String: Int] = [:]
     private var nextSequence: Int64 = 0
@@ -111,7 +113,7 @@ final class FakeDirectory {
             nextSequence = max(nextSequence, (row[0].integer ?? 0) + 1)
         }
         try db.forEachRow("SELECT source, relation, target FROM links ORDER BY seq") { row in
-            let key = LinkKey(source: row.string(0) ?? "", relation: row.string(1) ?? "", target: row.string(2) ?? "")
+            let key = LinkKey(source: stored(row.string(0) ?? ""), relation: row.string(1) ?? "", target: stored(row.string(2) ?? ""))
             links[key.source, default: [:]][key.relation, default: []].append(key.target)
             linkIndex.insert(key)
         }
@@ -136,19 +138,24 @@ final class FakeDirectory {
 
     /// The id of the object of `type` whose unique `property` equals `value` (case-insensitive).
     func lookup(_ type: String, _ property: String, _ value: String) -> String? {
-        keys["\(type)|\(property)|\(value.lowercased())"]
+        keys[type]?[property]?[Self.folded(value)]
+    }
+
+    /// `value` in lower case, without a copy when it already is (most UPNs and addresses are).
+    static func folded(_ value: String) -> String {
+        value.utf8.contains { (UInt8(ascii: "A")...UInt8(ascii: "Z")).contains($0) || $0 >= 0x80 } ? value.lowercased() : value
     }
 
     private func index(id: String, type: String, properties: JSONObject) {
         for property in Self.uniqueProperties[type] ?? [] {
-            if let value = properties[property]?.stringValue { keys["\(type)|\(property)|\(value.lowercased())"] = id }
+            if let value = properties[property]?.stringValue { keys[type, default: [:]][property, default: [:]][Self.folded(value)] = id }
         }
         if let nickname = Self.groupNickname(type, properties) { groupNicknames[nickname, default: 0] += 1 }
     }
 
     private func unindex(id: String, type: String, properties: JSONObject) {
         for property in Self.uniqueProperties[type] ?? [] {
-            if let value = properties[property]?.stringValue { keys["\(type)|\(property)|\(value.lowercased())"] = nil }
+            if let value = properties[property]?.stringValue { keys[type]?[property]?[Self.folded(value)] = nil }
         }
         if let nickname = Self.groupNickname(type, properties), let count = groupNicknames[nickname] {
             groupNicknames[nickname] = count > 1 ? count - 1 : nil
@@ -250,11 +257,19 @@ final class FakeDirectory {
 
     /// Adds a link; the caller touches the source once per request for delta queries.
     func addLink(_ source: String, _ relation: String, _ target: String) throws {
+        // The ids as the directory already holds them: a link then shares their storage instead of keeping its own
+        // copies (a tenant of 100,000 users holds hundreds of thousands of links).
+        let source = stored(source), target = stored(target)
         guard linkIndex.insert(LinkKey(source: source, relation: relation, target: target)).inserted else { return }
         links[source, default: [:]][relation, default: []].append(target)
         try db?.run(
             "INSERT OR IGNORE INTO links(source, relation, target, seq) VALUES (?, ?, ?, ?)",
             [.text(source), .text(relation), .text(target), .integer(nextSequence)])
+    }
+
+    /// `id` as the key of its object in ``objects`` (the same storage), or `id` itself when no object has it.
+    private func stored(_ id: String) -> String {
+        objects.index(forKey: id).map { objects.keys[$0] } ?? id
     }
 
     func removeLink(_ source: String, _ relation: String, _ target: String) throws {
@@ -312,15 +327,16 @@ final class FakeDirectory {
                     try db.execute("BEGIN IMMEDIATE")
                     deferredOpen = true
                 }
-                try db.execute("SAVEPOINT write")
+                // Prepared once (run, not execute): a tabletop opens one savepoint per write.
+                try db.run("SAVEPOINT write")
                 do {
                     let result = try body()
                     try countWriteIfDue()
-                    try db.execute("RELEASE write")
+                    try db.run("RELEASE write")
                     return result
                 } catch {
-                    try? db.execute("ROLLBACK TO write")
-                    try? db.execute("RELEASE write")
+                    try? db.run("ROLLBACK TO write")
+                    try? db.run("RELEASE write")
                     throw error
                 }
             }
