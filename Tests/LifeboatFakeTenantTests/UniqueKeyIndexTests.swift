@@ -76,3 +76,55 @@ import Testing
         #expect(await status(fake, "GET", "/groups(uniqueName='Treasury')") == 404)
     }
 }
+
+/// A reopened tenant reads only its objects' indexed properties from the state file and parses each object when it is
+/// first read; what it answers is the same as before it was closed.
+@Suite struct LazyLoadTests {
+    @Test func topLevelStringsReadsOnlyTheNamedStringMembers() {
+        let text =
+            #"{"a":{"userPrincipalName":"nested@x"},"b":["}",",","\"{"],"mail":null,"n":-1.5e3,"t":true,"userPrincipalName":"Ada@X.com"}"#
+        #expect(TopLevelStrings.read(text, ["userPrincipalName", "mail"]) == ["userPrincipalName": "Ada@X.com"])
+        #expect(TopLevelStrings.read(" { } ", ["id"]) == [:])
+        // An escape in a named value, or text that is not an object, is left to the parser.
+        #expect(TopLevelStrings.read(#"{"userPrincipalName":"a\"b@x"}"#, ["userPrincipalName"]) == nil)
+        #expect(TopLevelStrings.read(#"{"other":"a\"b","id":"x"}"#, ["id"]) == ["id": "x"])
+        #expect(TopLevelStrings.read("[1]", ["id"]) == nil)
+        #expect(TopLevelStrings.read(#"{"id":"x""#, ["id"]) == nil)
+        #expect(TopLevelStrings.read(#"{"id":"x",}"#, ["id"]) == nil)
+    }
+
+    @Test func aReopenedTenantAnswersAsBefore() async throws {
+        let directory = try TemporaryDirectory("fake-lazy-load")
+        let fake = try FakeGraph(stateFile: directory.path("fake.sqlite"))
+        let ada = try await fake.createUser("ada")
+        var quoted = try #require(fake.user("quote").objectValue)
+        quoted["displayName"] = #"Ada "Quote" {Lovelace}, \ "#
+        quoted["userPrincipalName"] = "o'brien@fabrikamdr.onmicrosoft.com"
+        _ = try await fake.graph.send(GraphRequest("POST", "/users", body: .object(quoted)))
+        let unified: JSONObject = [
+            "displayName": "Team", "mailEnabled": true, "mailNickname": "Team", "securityEnabled": false, "groupTypes": ["Unified"],
+        ]
+        let team = try await fake.graph.send(GraphRequest("POST", "/groups", body: .object(unified))).object["id"]!.stringValue!
+        _ = try await fake.graph.send(GraphRequest("POST", "/groups/\(team)/members/$ref", body: ["@odata.id": fake.ref(ada)]))
+        let users = await fake.tenant.objects(ofType: "user"), groups = await fake.tenant.objects(ofType: "group")
+
+        let reopened = try FakeGraph(stateFile: directory.path("fake.sqlite"))
+        #expect(await reopened.tenant.objects(ofType: "user") == users)
+        #expect(await reopened.tenant.objects(ofType: "group") == groups)
+        #expect(try await reopened.graph.get("/users/\(ada)")["userPrincipalName"]?.stringValue == "ada@fabrikamdr.onmicrosoft.com")
+        let byUPN = try await reopened.graph.list(
+            "/users", query: [QueryItem("$filter", "userPrincipalName eq 'O''Brien@fabrikamdr.onmicrosoft.com'")])
+        #expect(byUPN.first?["displayName"]?.stringValue == #"Ada "Quote" {Lovelace}, \ "#)
+        #expect(await reopened.tenant.relationship("members", of: team) == [ada])
+        // The Microsoft 365 group's nickname is still taken (api-reference/v1.0/resources/group.md: mailNickname unique).
+        var again = unified
+        again["displayName"] = "Team 2"
+        again["mailNickname"] = "TEAM"
+        await #expect(throws: GraphError.self) { _ = try await reopened.graph.send(GraphRequest("POST", "/groups", body: .object(again))) }
+        // A renamed user keeps every other property.
+        _ = try await reopened.graph.send(GraphRequest("PATCH", "/users/\(ada)", body: ["jobTitle": "Analyst"]))
+        var expected = try #require(users.first { $0["id"]?.stringValue == ada })
+        expected["jobTitle"] = "Analyst"
+        #expect(await reopened.tenant.objects(ofType: "user").first { $0["id"]?.stringValue == ada } == expected)
+    }
+}
