@@ -187,6 +187,10 @@ final class FakeDirectory {
         return objects.values[index]
     }
 
+    /// The stored entry as it is, for its type: an entry not read since it was loaded parses its properties on each read
+    /// of them (``object(_:)`` parses them once and keeps them).
+    func entry(_ id: String) -> Entry? { objects[id] }
+
     /// The properties ``index(id:type:properties:)`` reads for an object of `type`.
     private static func indexedProperties(_ type: String) -> [String] {
         (uniqueProperties[type] ?? []) + (type == "group" ? ["mailNickname"] : [])

@@ -333,7 +333,7 @@ package actor FakeTenant {
         let segments = request.segments
         var memberType: String?
         if let reference = request.body?["@odata.id"]?.stringValue, let id = Self.lastSegment(reference) {
-            memberType = directory.object(id)?.type
+            memberType = directory.entry(id)?.type
         }
         var deletedType: String?
         if segments.count >= 3, segments[0] == "directory", segments[1] == "deletedItems" {
@@ -353,7 +353,8 @@ package actor FakeTenant {
 
     /// The object, if it exists and replication has made it visible to references.
     func visible(_ id: String) -> FakeDirectory.Entry? {
-        guard let entry = directory.object(id) else { return nil }
+        // Mostly asked for the type (every reference a request binds): a reopened tenant's object is not parsed for it.
+        guard let entry = directory.entry(id) else { return nil }
         if !directory.replicationLag.isEmpty {
             directory.replicationLag.advance(to: now())
             if directory.replicationLag.isHidden(id) { return nil }
