@@ -8,10 +8,50 @@ final class FakeDirectory {
     /// One stored object.
     struct Entry {
         var type: String
-        var properties: JSONObject
         var sequence: Int64
         /// The change sequence of the last write, for delta queries.
         var changed: Int64 = 0
+        fileprivate var stored: Stored
+
+        /// The object's properties (parsed here when the entry still holds its JSON text; ``FakeDirectory/object(_:)``
+        /// parses once and keeps the result).
+        var properties: JSONObject {
+            get {
+                switch stored {
+                case .parsed(let properties): return properties
+                case .text(let text): return Self.parse(text) ?? [:]
+                }
+            }
+            set { stored = .parsed(newValue) }
+        }
+
+        init(type: String, properties: JSONObject, sequence: Int64, changed: Int64 = 0) {
+            self.type = type
+            self.sequence = sequence
+            self.changed = changed
+            stored = .parsed(properties)
+        }
+
+        fileprivate init(type: String, text: String, sequence: Int64, changed: Int64) {
+            self.type = type
+            self.sequence = sequence
+            self.changed = changed
+            stored = .text(text)
+        }
+
+        fileprivate static func parse(_ text: String) -> JSONObject? { try? JSONCoding.decode(Data(text.utf8)).objectValue }
+
+        /// Parses the JSON text, if the entry still holds it.
+        fileprivate mutating func materialize() {
+            if case .text(let text) = stored { stored = .parsed(Self.parse(text) ?? [:]) }
+        }
+    }
+
+    /// An object's properties as parsed values, or, for an object loaded from the state file and not read since, as the
+    /// JSON text the file holds: reopening a tenant of 100,000 users then parses only what the run reads.
+    fileprivate enum Stored {
+        case parsed(JSONObject)
+        case text(String)
     }
 
     /// An object in the directory recycle bin.
@@ -36,8 +76,10 @@ final class FakeDirectory {
         var relation: String
         var target: String
     }
-    /// `type|property|lower-cased value` → id, for alternate keys and uniqueness.
-    private var keys: [String: String] = [:]
+    /// Type → unique property → lower-cased value → id, for alternate keys and uniqueness. Nested rather than one
+    /// `type|property|value` string per key: a look-up builds no key, and a value already in lower case shares its
+    /// storage with the object's property instead of holding a copy.
+    private var keys: [String: [String: [String: String]]] = [:]
     /// Lower-cased mail nicknames of groups → how many groups hold each: a new Microsoft 365 group's must be unused.
     private var groupNicknames: [String: Int] = [:]
     private var nextSequence: Int64 = 0
@@ -91,13 +133,22 @@ final class FakeDirectory {
             settings[row.string(0) ?? ""] = row.string(1) ?? ""
         }
         try db.forEachRow("SELECT id, type, json, seq, changed FROM objects ORDER BY seq") { row in
-            guard let id = row.string(0), let type = row.string(1),
-                let json = try? JSONCoding.decode(Data((row.string(2) ?? "{}").utf8)).objectValue
-            else { return }
+            guard let id = row.string(0), let type = row.string(1) else { return }
+            let text = row.string(2) ?? "{}"
             let sequence = row[3].integer ?? 0, changed = row[4].integer ?? 0
-            objects[id] = Entry(type: type, properties: json, sequence: sequence, changed: changed)
+            // Only the indexed properties are read now; the rest is parsed when the object is first read. Text the scan
+            // cannot read (escapes in an indexed value) is parsed at once, and a row that does not parse is skipped.
+            var indexed: JSONObject
+            if let strings = TopLevelStrings.read(text, Self.indexedProperties(type)) {
+                indexed = strings.mapValues(JSONValue.string)
+                objects[id] = Entry(type: type, text: text, sequence: sequence, changed: changed)
+            } else {
+                guard let properties = Entry.parse(text) else { return }
+                indexed = properties
+                objects[id] = Entry(type: type, properties: properties, sequence: sequence, changed: changed)
+            }
             idsByType[type, default: []].append(id)
-            index(id: id, type: type, properties: json)
+            index(id: id, type: type, properties: indexed)
             nextSequence = max(nextSequence, sequence + 1, changed + 1)
         }
         try db.forEachRow("SELECT id, type, json, deleted_at FROM deleted_objects") { row in
@@ -111,7 +162,7 @@ final class FakeDirectory {
             nextSequence = max(nextSequence, (row[0].integer ?? 0) + 1)
         }
         try db.forEachRow("SELECT source, relation, target FROM links ORDER BY seq") { row in
-            let key = LinkKey(source: row.string(0) ?? "", relation: row.string(1) ?? "", target: row.string(2) ?? "")
+            let key = LinkKey(source: stored(row.string(0) ?? ""), relation: row.string(1) ?? "", target: stored(row.string(2) ?? ""))
             links[key.source, default: [:]][key.relation, default: []].append(key.target)
             linkIndex.insert(key)
         }
@@ -130,25 +181,43 @@ final class FakeDirectory {
 
     // MARK: - Objects
 
-    func object(_ id: String) -> Entry? { objects[id] }
+    func object(_ id: String) -> Entry? {
+        guard let index = objects.index(forKey: id) else { return nil }
+        objects.values[index].materialize()
+        return objects.values[index]
+    }
+
+    /// The stored entry as it is, for its type: an entry not read since it was loaded parses its properties on each read
+    /// of them (``object(_:)`` parses them once and keeps them).
+    func entry(_ id: String) -> Entry? { objects[id] }
+
+    /// The properties ``index(id:type:properties:)`` reads for an object of `type`.
+    private static func indexedProperties(_ type: String) -> [String] {
+        (uniqueProperties[type] ?? []) + (type == "group" ? ["mailNickname"] : [])
+    }
 
     func ids(ofType type: String) -> [String] { idsByType[type] ?? [] }
 
     /// The id of the object of `type` whose unique `property` equals `value` (case-insensitive).
     func lookup(_ type: String, _ property: String, _ value: String) -> String? {
-        keys["\(type)|\(property)|\(value.lowercased())"]
+        keys[type]?[property]?[Self.folded(value)]
+    }
+
+    /// `value` in lower case, without a copy when it already is (most UPNs and addresses are).
+    static func folded(_ value: String) -> String {
+        value.utf8.contains { (UInt8(ascii: "A")...UInt8(ascii: "Z")).contains($0) || $0 >= 0x80 } ? value.lowercased() : value
     }
 
     private func index(id: String, type: String, properties: JSONObject) {
         for property in Self.uniqueProperties[type] ?? [] {
-            if let value = properties[property]?.stringValue { keys["\(type)|\(property)|\(value.lowercased())"] = id }
+            if let value = properties[property]?.stringValue { keys[type, default: [:]][property, default: [:]][Self.folded(value)] = id }
         }
         if let nickname = Self.groupNickname(type, properties) { groupNicknames[nickname, default: 0] += 1 }
     }
 
     private func unindex(id: String, type: String, properties: JSONObject) {
         for property in Self.uniqueProperties[type] ?? [] {
-            if let value = properties[property]?.stringValue { keys["\(type)|\(property)|\(value.lowercased())"] = nil }
+            if let value = properties[property]?.stringValue { keys[type]?[property]?[Self.folded(value)] = nil }
         }
         if let nickname = Self.groupNickname(type, properties), let count = groupNicknames[nickname] {
             groupNicknames[nickname] = count > 1 ? count - 1 : nil
@@ -250,11 +319,19 @@ final class FakeDirectory {
 
     /// Adds a link; the caller touches the source once per request for delta queries.
     func addLink(_ source: String, _ relation: String, _ target: String) throws {
+        // The ids as the directory already holds them: a link then shares their storage instead of keeping its own
+        // copies (a tenant of 100,000 users holds hundreds of thousands of links).
+        let source = stored(source), target = stored(target)
         guard linkIndex.insert(LinkKey(source: source, relation: relation, target: target)).inserted else { return }
         links[source, default: [:]][relation, default: []].append(target)
         try db?.run(
             "INSERT OR IGNORE INTO links(source, relation, target, seq) VALUES (?, ?, ?, ?)",
             [.text(source), .text(relation), .text(target), .integer(nextSequence)])
+    }
+
+    /// `id` as the key of its object in ``objects`` (the same storage), or `id` itself when no object has it.
+    private func stored(_ id: String) -> String {
+        objects.index(forKey: id).map { objects.keys[$0] } ?? id
     }
 
     func removeLink(_ source: String, _ relation: String, _ target: String) throws {
@@ -312,15 +389,16 @@ final class FakeDirectory {
                     try db.execute("BEGIN IMMEDIATE")
                     deferredOpen = true
                 }
-                try db.execute("SAVEPOINT write")
+                // Prepared once (run, not execute): a tabletop opens one savepoint per write.
+                try db.run("SAVEPOINT write")
                 do {
                     let result = try body()
                     try countWriteIfDue()
-                    try db.execute("RELEASE write")
+                    try db.run("RELEASE write")
                     return result
                 } catch {
-                    try? db.execute("ROLLBACK TO write")
-                    try? db.execute("RELEASE write")
+                    _ = try? db.run("ROLLBACK TO write")
+                    _ = try? db.run("RELEASE write")
                     throw error
                 }
             }
@@ -344,5 +422,97 @@ final class FakeDirectory {
             try? load(db)
             throw error
         }
+    }
+}
+
+/// The top-level string members of a JSON object text, read without building the object (a reopened tenant indexes its
+/// objects' unique properties this way and parses each object only when it is read).
+package enum TopLevelStrings {
+    /// The string values of the members named `names`, or `nil` when the text is not an object this scan reads: then the
+    /// caller parses it. Members that are not strings are left out, as they would not be indexed.
+    package static func read(_ text: String, _ names: [String]) -> [String: String]? {
+        var text = text
+        return text.withUTF8 { bytes in read(bytes, names) }
+    }
+
+    private static func read(_ bytes: UnsafeBufferPointer<UInt8>, _ names: [String]) -> [String: String]? {
+        var found: [String: String] = [:]
+        var position = 0
+        func skipSpace() {
+            while position < bytes.count, [0x20, 0x09, 0x0A, 0x0D].contains(bytes[position]) { position += 1 }
+        }
+        skipSpace()
+        guard position < bytes.count, bytes[position] == UInt8(ascii: "{") else { return nil }
+        position += 1
+        skipSpace()
+        if position < bytes.count, bytes[position] == UInt8(ascii: "}") { return found }
+        while true {
+            skipSpace()
+            guard let key = string(bytes, &position) else { return nil }
+            skipSpace()
+            guard position < bytes.count, bytes[position] == UInt8(ascii: ":") else { return nil }
+            position += 1
+            skipSpace()
+            guard position < bytes.count else { return nil }
+            if bytes[position] == UInt8(ascii: "\""), names.contains(key) {
+                guard let value = string(bytes, &position) else { return nil }
+                found[key] = value
+            } else {
+                guard skipValue(bytes, &position) else { return nil }
+            }
+            skipSpace()
+            guard position < bytes.count else { return nil }
+            if bytes[position] == UInt8(ascii: ",") {
+                position += 1
+                continue
+            }
+            return bytes[position] == UInt8(ascii: "}") ? found : nil
+        }
+    }
+
+    /// A string without escapes at `position` (its opening quote); `nil` for anything else.
+    private static func string(_ bytes: UnsafeBufferPointer<UInt8>, _ position: inout Int) -> String? {
+        guard position < bytes.count, bytes[position] == UInt8(ascii: "\"") else { return nil }
+        let start = position + 1
+        var end = start
+        while end < bytes.count, bytes[end] != UInt8(ascii: "\"") {
+            if bytes[end] == UInt8(ascii: "\\") { return nil }
+            end += 1
+        }
+        guard end < bytes.count else { return nil }
+        position = end + 1
+        return String(decoding: UnsafeBufferPointer(rebasing: bytes[start..<end]), as: UTF8.self)
+    }
+
+    /// Moves past one value (string, number, literal, or a nested object or array with its strings); `false` when the
+    /// text ends first.
+    private static func skipValue(_ bytes: UnsafeBufferPointer<UInt8>, _ position: inout Int) -> Bool {
+        var depth = 0
+        while position < bytes.count {
+            switch bytes[position] {
+            case UInt8(ascii: "\""):
+                position += 1
+                while position < bytes.count, bytes[position] != UInt8(ascii: "\"") {
+                    position += bytes[position] == UInt8(ascii: "\\") ? 2 : 1
+                }
+                guard position < bytes.count else { return false }
+                position += 1
+                if depth == 0 { return true }
+            case UInt8(ascii: "{"), UInt8(ascii: "["):
+                depth += 1
+                position += 1
+            case UInt8(ascii: "}"), UInt8(ascii: "]"):
+                if depth == 0 { return true }
+                depth -= 1
+                position += 1
+                if depth == 0 { return true }
+            case UInt8(ascii: ","):
+                if depth == 0 { return true }
+                position += 1
+            default:
+                position += 1
+            }
+        }
+        return depth == 0
     }
 }

@@ -8,7 +8,10 @@ struct FakeRequest {
     /// The URL up to and including the version root, e.g. `http://127.0.0.1:8080/v1.0`.
     var base: String
     /// Decoded path below the version root, e.g. `/groups(uniqueName='x')`.
-    var path: String
+    let path: String
+    /// The path's segments, e.g. `["groups(uniqueName='x')", "members"]`: split once, read by the permission check,
+    /// the throttling cost and the router.
+    let segments: [String]
     var query: [String: String]
     var headers: [String: String]
     var body: JSONObject?
@@ -18,7 +21,7 @@ struct FakeRequest {
         headers = Dictionary(request.headers.map { ($0.key.lowercased(), $0.value) }, uniquingKeysWith: { _, last in last })
         var url = Substring(request.url)
         var query: [String: String] = [:]
-        if let mark = url.firstIndex(of: "?") {
+        if let mark = url.utf8.firstIndex(of: UInt8(ascii: "?")) {
             for pair in url[url.index(after: mark)...].split(separator: "&") {
                 let parts = pair.split(separator: "=", maxSplits: 1)
                 let name = Self.decoded(parts[0])
@@ -28,13 +31,14 @@ struct FakeRequest {
             url = url[..<mark]
         }
         self.query = query
-        guard let version = url.range(of: "/v1.0") else {
+        guard let version = Self.versionRoot(in: url) else {
             throw GraphFailure(status: 400, code: "BadRequest", message: "Invalid version: only /v1.0 is served by this fake tenant.")
         }
         base = String(url[..<version.upperBound])
         let rest = String(url[version.upperBound...])
-        path = Self.decoded(Substring(rest))
-        if path.isEmpty { path = "/" }
+        let decoded = Self.decoded(Substring(rest))
+        path = decoded.isEmpty ? "/" : decoded
+        segments = Self.segments(of: path)
         if let json = request.json {
             guard let object = json.objectValue else {
                 throw GraphFailure.badRequest(
@@ -52,14 +56,24 @@ struct FakeRequest {
         }
     }
 
+    /// Where `/v1.0` first occurs in `url` (a byte search: Foundation's `range(of:)` cost more than routing the request).
+    private static func versionRoot(in url: Substring) -> Range<Substring.Index>? {
+        let marker = "/v1.0".utf8
+        var start = url.utf8.startIndex
+        while let slash = url.utf8[start...].firstIndex(of: UInt8(ascii: "/")) {
+            if url.utf8[slash...].starts(with: marker) { return slash..<url.utf8.index(slash, offsetBy: marker.count) }
+            start = url.utf8.index(after: slash)
+        }
+        return nil
+    }
+
     /// Percent-decoded text; most paths and values have nothing to decode, and Foundation's decoder is slow.
     private static func decoded(_ text: Substring) -> String {
         guard text.utf8.contains(UInt8(ascii: "%")) else { return String(text) }
         return text.removingPercentEncoding ?? String(text)
     }
 
-    /// Path segments, with an alternate key split off the first: `groups(uniqueName='x')` → (`groups`, `uniqueName`, `x`).
-    var segments: [String] { path.split(separator: "/").map(String.init) }
+    private static func segments(of path: String) -> [String] { path.split(separator: "/").map(String.init) }
 }
 
 /// A collection segment that may carry a key: `groups`, `groups(uniqueName='x')`, `servicePrincipals(appId='…')`.

@@ -58,7 +58,7 @@ extension FakeTenant {
         var user = body
         user["passwordProfile"] = nil  // Graph never returns the password.
         user["id"] = .string(newID())
-        user["createdDateTime"] = .string(timestamp.string(from: now()))
+        user["createdDateTime"] = .string(nowStamp())
         user["userType"] = body["userType"] ?? "Member"
         user["mail"] = body["mail"] ?? .null
         return try insert(user, type: "user")
@@ -93,7 +93,7 @@ extension FakeTenant {
                 "displayName": body["invitedUserDisplayName"] ?? .string(email), "userType": body["invitedUserType"] ?? "Guest",
                 "accountEnabled": true, "creationType": "Invitation", "externalUserState": "PendingAcceptance",
                 "mailNickname": .string(email.replacingOccurrences(of: "@", with: "_")),
-                "createdDateTime": .string(timestamp.string(from: now())),
+                "createdDateTime": .string(nowStamp()),
             ]
             userID = try insert(user, type: "user")["id"]?.stringValue
         }
@@ -139,7 +139,7 @@ extension FakeTenant {
         let memberIDs = try resolve(members), ownerIDs = try resolve(owners, allowed: ["user", "servicePrincipal"])
         var group = body.filter { !$0.key.hasSuffix("@odata.bind") }
         group["id"] = .string(newID())
-        group["createdDateTime"] = .string(timestamp.string(from: now()))
+        group["createdDateTime"] = .string(nowStamp())
         group["groupTypes"] = .array(types.map(JSONValue.string))
         if unified { group["mail"] = .string("\(body["mailNickname"]!.stringValue!)@\(initialDomain)") }
         return try insert(group, type: "group", links: [("members", memberIDs), ("owners", ownerIDs)])
@@ -189,13 +189,21 @@ extension FakeTenant {
         return ids
     }
 
+    /// The text after the last `/` of a reference URL (`…/directoryObjects/{id}` → `{id}`), `nil` when it is empty.
+    static func lastSegment(_ url: String) -> String? {
+        var end = url.utf8.endIndex
+        while end > url.utf8.startIndex, url.utf8[url.utf8.index(before: end)] == UInt8(ascii: "/") { end = url.utf8.index(before: end) }
+        let start = url.utf8[..<end].lastIndex(of: UInt8(ascii: "/")).map { url.utf8.index(after: $0) } ?? url.utf8.startIndex
+        return start < end ? String(url[start..<end]) : nil
+    }
+
     /// Resolves `…/directoryObjects/{id}` references to visible objects; any missing one fails them all.
     func resolve(_ references: [JSONValue], allowed: Set<String> = ["user", "group", "servicePrincipal", "device", "orgContact"]) throws
         -> [String]
     {
         var ids: [String] = []
         for reference in references {
-            guard let url = reference.stringValue, let id = url.split(separator: "/").last.map(String.init) else {
+            guard let url = reference.stringValue, let id = Self.lastSegment(url) else {
                 throw GraphFailure.badRequest("Invalid object reference \(JSONCoding.string(reference)).")
             }
             guard let entry = visible(id), allowed.contains(entry.type) else {
@@ -226,7 +234,7 @@ extension FakeTenant {
         var app = body.filter { !$0.key.hasSuffix("@odata.bind") }
         app["id"] = .string(newID())
         app["appId"] = .string(appId)
-        app["createdDateTime"] = .string(timestamp.string(from: now()))
+        app["createdDateTime"] = .string(nowStamp())
         app["publisherDomain"] = .string(initialDomain)
         app["passwordCredentials"] = []
         let owners = try resolve(body["owners@odata.bind"]?.arrayValue ?? [], allowed: ["user", "servicePrincipal"])
@@ -350,7 +358,7 @@ extension FakeTenant {
         principal["id"] = .string(newID())
         principal["servicePrincipalType"] = body["servicePrincipalType"] ?? "Application"
         principal["accountEnabled"] = body["accountEnabled"] ?? true
-        principal["createdDateTime"] = .string(timestamp.string(from: now()))
+        principal["createdDateTime"] = .string(nowStamp())
         return try insert(principal, type: "servicePrincipal")
     }
 
@@ -381,7 +389,7 @@ extension FakeTenant {
             "principalType": .string(principal.type.prefix(1).uppercased() + principal.type.dropFirst()),
             "principalDisplayName": principal.properties["displayName"] ?? .null, "resourceId": .string(resource),
             "resourceDisplayName": resourceSP.properties["displayName"] ?? .null, "appRoleId": .string(roleID),
-            "createdDateTime": .string(timestamp.string(from: now())),
+            "createdDateTime": .string(nowStamp()),
         ]
         let id = assignment["id"]!.stringValue!
         try directory.transaction {
@@ -490,7 +498,7 @@ extension FakeTenant {
         try checkNamedLocation(body)
         var location = body
         location["id"] = .string(newID())
-        location["createdDateTime"] = .string(timestamp.string(from: now()))
+        location["createdDateTime"] = .string(nowStamp())
         location["modifiedDateTime"] = location["createdDateTime"]
         return try insert(location, type: "namedLocation")
     }
@@ -516,7 +524,7 @@ extension FakeTenant {
         try checkPolicy(body)
         var policy = body
         policy["id"] = .string(newID())
-        policy["createdDateTime"] = .string(timestamp.string(from: now()))
+        policy["createdDateTime"] = .string(nowStamp())
         policy["modifiedDateTime"] = .null
         return try insert(policy, type: "conditionalAccessPolicy")
     }
@@ -586,7 +594,7 @@ extension FakeTenant {
             throw GraphFailure.badRequest("An authentication strength with the display name '\(name)' already exists.", code: "BadRequest")
         }
         var policy = body
-        let stamp = JSONValue.string(timestamp.string(from: now()))
+        let stamp = JSONValue.string(nowStamp())
         policy["id"] = .string(newID())
         policy["policyType"] = "custom"
         policy["requirementsSatisfied"] = "mfa"
@@ -708,7 +716,7 @@ extension FakeTenant {
         let members = body["members@odata.bind"]?.arrayValue, owners = body["owners@odata.bind"]?.arrayValue
         for (key, value) in body where !key.hasSuffix("@odata.bind") && key != "passwordProfile" { object[key] = value }
         if ["namedLocation", "conditionalAccessPolicy", "authenticationStrengthPolicy"].contains(type) {
-            object["modifiedDateTime"] = .string(timestamp.string(from: now()))
+            object["modifiedDateTime"] = .string(nowStamp())
         }
         // Every check first, then one transaction: the binds and the properties land together or not at all.
         let memberIDs = try members.map { try bindTargets(id, type: type, relation: "members", references: $0) } ?? []

@@ -15,6 +15,9 @@ enum FakeCollections {
         (["oauth2PermissionGrants"], "oauth2PermissionGrant"), (["domains"], "domain"), (["organization"], "organization"),
     ]
 
+    /// ``all`` split for the router, once: the segments before the collection's own, its name and its type.
+    static let routes: [(parents: [String], name: String, type: String)] = all.map { (Array($0.path.dropLast()), $0.path.last!, $0.type) }
+
     /// Alternate keys Graph supports per type.
     static let alternateKeys: [String: Set<String>] = [
         "group": ["uniqueName"], "application": ["uniqueName", "appId"], "servicePrincipal": ["appId"],
@@ -56,12 +59,11 @@ extension FakeTenant {
         if segments.count >= 2, first == "directory", segments[1] == "deletedItems" {
             return try recycleBin(request, rest: Array(segments.dropFirst(2)))
         }
-        for collection in FakeCollections.all where segments.count >= collection.path.count {
-            let prefix = segments.prefix(collection.path.count - 1)
-            guard Array(prefix) == Array(collection.path.dropLast()) else { continue }
-            let key = try CollectionSegment(segments[collection.path.count - 1])
-            guard key.name == collection.path.last else { continue }
-            return try resource(request, type: collection.type, key: key, rest: Array(segments.dropFirst(collection.path.count)))
+        for collection in FakeCollections.routes where segments.count > collection.parents.count {
+            guard segments.starts(with: collection.parents) else { continue }
+            let key = try CollectionSegment(segments[collection.parents.count])
+            guard key.name == collection.name else { continue }
+            return try resource(request, type: collection.type, key: key, rest: Array(segments.dropFirst(collection.parents.count + 1)))
         }
         throw GraphFailure(status: 400, code: "BadRequest", message: "Resource not found for the segment '\(first)'.")
     }
@@ -426,13 +428,18 @@ extension FakeTenant {
 
     func select(_ item: JSONObject, _ names: Set<String>?) -> JSONObject {
         guard let names else { return item }
-        var selected = item.filter {
-            names.contains($0.key) || $0.key == "id" || $0.key == "@odata.type" || $0.key.hasPrefix("@") || $0.key == "members"
-                || $0.key == "manager"
-        }
+        // Built from the few selected names rather than by filtering every property of the object (a page of 999 users).
+        var selected = JSONObject(minimumCapacity: names.count + 4)
+        for (key, value) in item where key.utf8.first == UInt8(ascii: "@") { selected[key] = value }
+        for name in ["id", "members", "manager"] { if let value = item[name] { selected[name] = value } }
         // Graph answers every selected property, with null when it is not set.
-        if let type = item["@odata.type"]?.stringValue, let properties = GraphSchema.v1.type(named: type)?.properties {
-            for name in names where selected[name] == nil && properties[name] != nil { selected[name] = .null }
+        let properties = item["@odata.type"]?.stringValue.flatMap { GraphSchema.v1.type(named: $0)?.properties }
+        for name in names {
+            if let value = item[name] {
+                selected[name] = value
+            } else if properties?[name] != nil {
+                selected[name] = .null
+            }
         }
         return selected
     }

@@ -15,9 +15,13 @@ package actor FakeTenant {
     let directory: FakeDirectory
     private let executor: DispatchQueueExecutor
     let timestamp = ISO8601DateFormatter()
+    /// The latest ``nowStamp()``.
+    private var lastStamp: (second: Double, text: String)?
     var ids: IdentifierSource
     /// The tenant's behaviour: throttling, lag and faults.
     package nonisolated let profile: FakeTenantProfile
+    /// ``grantedPermissions``, built once: every in-process request is checked against it.
+    private nonisolated let defaultRoles: Set<String>
     /// The tenant's clock: simulated in process, the wall clock behind the HTTP server.
     let clock: @Sendable () -> Date
     var throttle: ThrottleModel
@@ -54,6 +58,7 @@ package actor FakeTenant {
         let directory = try FakeDirectory(path: stateFile)
         self.directory = directory
         self.profile = profile
+        defaultRoles = Set(profile.permissions ?? FakeTenantPermissions.defaultGrants)
         self.clock = clock ?? { Date() }
         throttle = ThrottleModel(settings: profile.throttling)
         random = SeededRandom(seed: profile.seed &+ UInt64(directory.objects.count))
@@ -221,7 +226,7 @@ package actor FakeTenant {
         case .response(let response): return response
         case .lostResponse:
             return GraphFailure(status: 504, code: "GatewayTimeout", message: "The gateway timed out after the request was applied.")
-                .response(requestID: ids.next(), date: timestamp.string(from: now()))
+                .response(requestID: ids.next(), date: nowStamp())
         }
     }
 
@@ -246,7 +251,7 @@ package actor FakeTenant {
         defer { answersWithValues = outer }
         let requestID = ids.next()
         // Only error bodies carry the date: formatting it for every request costs more than the request.
-        var date: String { timestamp.string(from: now()) }
+        var date: String { nowStamp() }
         let fake: FakeRequest
         do {
             fake = try FakeRequest(request)
@@ -309,16 +314,26 @@ package actor FakeTenant {
 
     func now() -> Date { clock() }
 
+    /// `now()` as Graph writes timestamps (ISO 8601, whole seconds), formatted once per second of the tenant's clock:
+    /// a tabletop creates thousands of objects in one simulated second, and the formatter costs more than the create.
+    func nowStamp() -> String {
+        let second = now().timeIntervalSince1970.rounded(.down)
+        if let stamp = lastStamp, stamp.second == second { return stamp.text }
+        let text = timestamp.string(from: Date(timeIntervalSince1970: second))
+        lastStamp = (second, text)
+        return text
+    }
+
     /// The application permissions an in-process caller holds: the profile's `permissions`, else
     /// ``FakeTenantPermissions/defaultGrants``.
-    package nonisolated var grantedPermissions: Set<String> { Set(profile.permissions ?? FakeTenantPermissions.defaultGrants) }
+    package nonisolated var grantedPermissions: Set<String> { defaultRoles }
 
     /// Graph's 403 when none of the route's permission alternatives is held (the route's reference page, see FakeTenantPermissions).
     func permissionFailure(_ request: FakeRequest, roles: Set<String>) -> GraphFailure? {
         let segments = request.segments
         var memberType: String?
-        if let reference = request.body?["@odata.id"]?.stringValue, let id = reference.split(separator: "/").last.map(String.init) {
-            memberType = directory.object(id)?.type
+        if let reference = request.body?["@odata.id"]?.stringValue, let id = Self.lastSegment(reference) {
+            memberType = directory.entry(id)?.type
         }
         var deletedType: String?
         if segments.count >= 3, segments[0] == "directory", segments[1] == "deletedItems" {
@@ -338,7 +353,8 @@ package actor FakeTenant {
 
     /// The object, if it exists and replication has made it visible to references.
     func visible(_ id: String) -> FakeDirectory.Entry? {
-        guard let entry = directory.object(id) else { return nil }
+        // Mostly asked for the type (every reference a request binds): a reopened tenant's object is not parsed for it.
+        guard let entry = directory.entry(id) else { return nil }
         if !directory.replicationLag.isEmpty {
             directory.replicationLag.advance(to: now())
             if directory.replicationLag.isHidden(id) { return nil }

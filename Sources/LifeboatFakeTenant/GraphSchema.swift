@@ -38,6 +38,27 @@ package struct GraphSchema: Sendable {
     /// Enum types by short name (`conditionalAccessPolicyState`), for the enum properties of the included types.
     package let enums: [String: EnumDefinition]
     private let lowercasedNames: [String: String]
+    /// Types by their `@odata.type` annotation (`#microsoft.graph.user`), which every listed object carries.
+    private let annotatedTypes: [String: TypeDefinition]
+    /// Per type, what a body of it is checked against, worked out once rather than per request.
+    private let checked: [String: CheckedType]
+    /// Per property type as the CSDL spells it (`Collection(graph.appRole)`), what it holds.
+    private let propertyTypes: [String: PropertyType]
+
+    /// A type's definition alone, and with every type derived from it (an abstract type without `@odata.type`).
+    private struct CheckedType {
+        var alone: [TypeDefinition]
+        var withDerived: [TypeDefinition]
+    }
+
+    /// What a property type holds: its element type's short name, the complex type it nests (if any), the complex or
+    /// entity type it nests (if any) and the enum it takes values of (if any).
+    private struct PropertyType {
+        var element: String
+        var complex: String?
+        var complexOrEntity: String?
+        var enumeration: EnumDefinition?
+    }
 
     private struct Document: Decodable {
         var types: [String: TypeDefinition]
@@ -52,6 +73,35 @@ package struct GraphSchema: Sendable {
         derivedTypes = document.derivedTypes
         enums = document.enums ?? [:]
         lowercasedNames = Dictionary(document.types.keys.map { ($0.lowercased(), $0) }, uniquingKeysWith: { first, _ in first })
+        let types = document.types, derivedTypes = document.derivedTypes, enums = document.enums ?? [:]
+        var checked: [String: CheckedType] = [:]
+        for (name, definition) in types {
+            let derived = definition.abstract ? (derivedTypes[name] ?? []).compactMap { types[$0] } : []
+            checked[name] = CheckedType(alone: [definition], withDerived: [definition] + derived)
+        }
+        self.checked = checked
+        annotatedTypes = Dictionary(uniqueKeysWithValues: types.map { ("#microsoft.graph.\($0.key)", $0.value) })
+        var propertyTypes: [String: PropertyType] = [:]
+        for definition in types.values {
+            for spelled in Array(definition.properties.values) + Array(definition.navigation.values) where propertyTypes[spelled] == nil {
+                propertyTypes[spelled] = Self.propertyType(spelled, types: types, enums: enums)
+            }
+        }
+        self.propertyTypes = propertyTypes
+    }
+
+    private static func propertyType(_ spelled: String, types: [String: TypeDefinition], enums: [String: EnumDefinition]) -> PropertyType {
+        var inner = Substring(spelled)
+        if inner.hasPrefix("Collection("), inner.hasSuffix(")") { inner = inner.dropFirst("Collection(".count).dropLast() }
+        let qualified = inner.hasPrefix("graph.")
+        let element = qualified ? String(inner.dropFirst("graph.".count)) : String(inner)
+        return PropertyType(
+            element: element, complex: qualified && types[element]?.kind == "complex" ? element : nil,
+            complexOrEntity: types[element] != nil ? element : nil, enumeration: enums[element])
+    }
+
+    private func propertyFacts(_ spelled: String) -> PropertyType {
+        propertyTypes[spelled] ?? Self.propertyType(spelled, types: types, enums: enums)
     }
 
     /// The schema shipped with Lifeboat (Graph v1.0), compiled into the binary (``FakeTenantResources``).
@@ -67,6 +117,7 @@ package struct GraphSchema: Sendable {
     /// The definition of a type named `user`, `graph.user`, `microsoft.graph.user` or `#microsoft.graph.user`
     /// (an exact match first, then case-insensitively: `oauth2PermissionGrant` finds `oAuth2PermissionGrant`).
     package func type(named name: String) -> TypeDefinition? {
+        if let definition = annotatedTypes[name] { return definition }
         guard let short = shortName(name) else { return nil }
         return types[short]
     }
@@ -129,7 +180,12 @@ package struct GraphSchema: Sendable {
     package func violations(in body: JSONObject, of type: String) -> [Violation] {
         guard let short = shortName(type) else { return [] }
         var found: [Violation] = []
-        check(body, declared: short, path: "", into: &found)
+        // Most bodies are valid: a first pass in any order stops at the first violation; only then are all of them
+        // collected in key order.
+        check(body, declared: short, path: "", ordered: false, into: &found)
+        guard !found.isEmpty else { return [] }
+        found = []
+        check(body, declared: short, path: "", ordered: true, into: &found)
         return found
     }
 
@@ -140,7 +196,7 @@ package struct GraphSchema: Sendable {
 
     // MARK: - Checking
 
-    private func check(_ object: JSONObject, declared: String, path: String, into found: inout [Violation]) {
+    private func check(_ object: JSONObject, declared: String, path: String, ordered: Bool, into found: inout [Violation]) {
         // A value may name a derived type: `{"@odata.type": "#microsoft.graph.iPv4CidrRange", …}` where `ipRange` is declared.
         var typeName = declared
         if let sent = object["@odata.type"]?.stringValue {
@@ -151,14 +207,13 @@ package struct GraphSchema: Sendable {
                 return
             }
         }
-        guard let definition = types[typeName] else { return }
+        guard let checkedType = checked[typeName] else { return }
+        let definition = checkedType.alone[0]
         // An abstract type without @odata.type: accept what any of its derived types has.
-        let candidates =
-            definition.abstract && typeName == declared
-            ? [definition] + (derivedTypes[typeName] ?? []).compactMap { types[$0] }
-            : [definition]
+        let candidates = definition.abstract && typeName == declared ? checkedType.withDerived : checkedType.alone
 
-        for key in object.keys.sorted() {
+        for key in ordered ? object.keys.sorted() : Array(object.keys) {
+            if !ordered, !found.isEmpty { return }
             let value = object[key]!
             if key.hasPrefix("@") { continue }  // instance annotations: @odata.type, @odata.id, @microsoft.graph.*
             if let at = key.firstIndex(of: "@") {
@@ -175,30 +230,20 @@ package struct GraphSchema: Sendable {
                 found.append(Violation(kind: .unknownProperty, path: join(path, key), name: key, typeName: typeName))
                 continue
             }
-            guard let nested = complexElementType(propertyType) else { continue }
+            guard let nested = propertyFacts(propertyType).complex else { continue }
             switch value {
             case .object(let inner):
-                check(inner, declared: nested, path: join(path, key), into: &found)
+                check(inner, declared: nested, path: join(path, key), ordered: ordered, into: &found)
             case .array(let elements):
                 for (index, element) in elements.enumerated() {
                     if case .object(let inner) = element {
-                        check(inner, declared: nested, path: join(path, key) + "[\(index)]", into: &found)
+                        check(inner, declared: nested, path: join(path, key) + "[\(index)]", ordered: ordered, into: &found)
                     }
                 }
             default:
                 continue
             }
         }
-    }
-
-    /// The complex type a property holds (`graph.appRole` or `Collection(graph.appRole)` → `appRole`), if the schema has it.
-    private func complexElementType(_ type: String) -> String? {
-        var inner = Substring(type)
-        if inner.hasPrefix("Collection("), inner.hasSuffix(")") { inner = inner.dropFirst("Collection(".count).dropLast() }
-        guard inner.hasPrefix("graph.") else { return nil }
-        let name = String(inner.dropFirst("graph.".count))
-        guard let definition = types[name], definition.kind == "complex" else { return nil }
-        return name
     }
 
     private func join(_ path: String, _ key: String) -> String { path.isEmpty ? key : "\(path).\(key)" }
@@ -228,17 +273,22 @@ extension GraphSchema {
     package func valueViolations(in body: JSONObject, of type: String) -> [ValueViolation] {
         guard let short = shortName(type) else { return [] }
         var found: [ValueViolation] = []
-        checkValues(body, declared: short, path: "", top: true, into: &found)
+        checkValues(body, declared: short, path: "", top: true, ordered: false, into: &found)
+        guard !found.isEmpty else { return [] }
+        found = []
+        checkValues(body, declared: short, path: "", top: true, ordered: true, into: &found)
         return found
     }
 
-    private func checkValues(_ object: JSONObject, declared: String, path: String, top: Bool, into found: inout [ValueViolation]) {
+    private func checkValues(
+        _ object: JSONObject, declared: String, path: String, top: Bool, ordered: Bool, into found: inout [ValueViolation]
+    ) {
         var typeName = declared
         if let sent = object["@odata.type"]?.stringValue, let actual = shortName(sent) { typeName = actual }
-        guard let definition = types[typeName] else { return }
-        let candidates = definition.abstract ? [definition] + (derivedTypes[typeName] ?? []).compactMap { types[$0] } : [definition]
+        guard let candidates = checked[typeName]?.withDerived else { return }
         func place(_ key: String) -> String { path.isEmpty ? key : "\(path).\(key)" }
-        for key in object.keys.sorted() {
+        for key in ordered ? object.keys.sorted() : Array(object.keys) {
+            if !ordered, !found.isEmpty { return }
             let value = object[key]!
             if key.hasPrefix("@") {
                 if !top, key != "@odata.type", key != "@odata.id" {
@@ -269,18 +319,19 @@ extension GraphSchema {
                             kind: .navigationProperty, path: place(key),
                             message:
                                 "Navigation property '\(key)' cannot be written inline; reference it by id or with '\(key)@odata.bind'."))
-                } else if contained, let element = complexOrEntity(navigation) {
+                } else if contained, let element = propertyFacts(navigation).complexOrEntity {
                     for (index, inner) in Self.objects(in: value).enumerated() {
                         checkValues(
                             inner, declared: element, path: place(key) + (value.arrayValue == nil ? "" : "[\(index)]"), top: false,
-                            into: &found)
+                            ordered: ordered, into: &found)
                     }
                 }
                 continue
             }
             guard let propertyType = candidates.lazy.compactMap({ $0.properties[key] }).first else { continue }
-            let inner = Self.elementType(propertyType)
-            if let enumType = enums[inner] {
+            let held = propertyFacts(propertyType)
+            let inner = held.element
+            if let enumType = held.enumeration {
                 for text in Self.strings(in: value) {
                     let parts = enumType.flags ? text.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) } : [text]
                     for part in parts where !enumType.members.contains(part) {
@@ -290,25 +341,14 @@ extension GraphSchema {
                                 message: "Requested value '\(part)' was not found in enum 'microsoft.graph.\(inner)'."))
                     }
                 }
-            } else if let element = complexOrEntity(propertyType) {
+            } else if let element = held.complexOrEntity {
                 for (index, nested) in Self.objects(in: value).enumerated() {
                     checkValues(
                         nested, declared: element, path: place(key) + (value.arrayValue == nil ? "" : "[\(index)]"), top: false,
-                        into: &found)
+                        ordered: ordered, into: &found)
                 }
             }
         }
-    }
-
-    private static func elementType(_ type: String) -> String {
-        var inner = Substring(type)
-        if inner.hasPrefix("Collection("), inner.hasSuffix(")") { inner = inner.dropFirst("Collection(".count).dropLast() }
-        return inner.hasPrefix("graph.") ? String(inner.dropFirst("graph.".count)) : String(inner)
-    }
-
-    private func complexOrEntity(_ type: String) -> String? {
-        let name = Self.elementType(type)
-        return types[name] != nil ? name : nil
     }
 
     private static func objects(in value: JSONValue) -> [JSONObject] {
