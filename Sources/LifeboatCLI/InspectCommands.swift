@@ -209,11 +209,11 @@ struct IDMapCommand: AsyncParsableCommand {
     func run() async throws {
         guard let format = IDMapFormat(rawValue: format) else { throw ValidationError("--format must be csv or json") }
         let store = try openExisting(state.state)
-        let data = try IDMapWriter.render(try await store.idMapEntries(), format: format)
+        // Row by row from the checkpoint, never the whole map in memory.
         if let out {
-            try data.write(to: URL(fileURLWithPath: out), options: .atomic)
+            try await store.exportIDMap(to: URL(fileURLWithPath: out), format: format)
         } else {
-            FileHandle.standardOutput.write(data)
+            try await store.writeIDMap(format, to: FileHandle.standardOutput)
         }
     }
 }

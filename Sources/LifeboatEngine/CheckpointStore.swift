@@ -4,6 +4,12 @@ import LifeboatJSON
 import LifeboatSQLite
 import LifeboatSnapshot
 
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
+
 /// What a run is: its inputs, target and who ran it. Stored once, when the run starts.
 package struct RunRecord: Codable, Sendable, Hashable {
     package var id: String
@@ -660,18 +666,74 @@ package actor CheckpointStore {
     /// The ID map, ordered by object type, display name and old id unless `ordered` is false (an executor that only
     /// looks entries up need not sort 100,000 rows).
     package func idMapEntries(ordered: Bool = true) throws -> [IDMapEntry] {
-        try db.query(
+        var entries: [IDMapEntry] = []
+        try forEachIDMapEntry(ordered: ordered) { entries.append($0) }
+        return entries
+    }
+
+    private func forEachIDMapEntry(ordered: Bool, _ body: (IDMapEntry) throws -> Void) throws {
+        try db.forEachRow(
             "SELECT object_type, old_id, new_id, natural_key, display_name, how, old_app_id, new_app_id, stage_id FROM idmap"
                 + (ordered ? " ORDER BY object_type, display_name, old_id" : "")
-        )
-        .compactMap { row in
+        ) { row in
             guard let type = ObjectType(rawValue: row.string(0) ?? ""), let how = RestoreMethod(rawValue: row.string(5) ?? "") else {
-                return nil
+                return
             }
-            return IDMapEntry(
-                objectType: type, oldID: row.string(1) ?? "", newID: row.string(2) ?? "", naturalKey: row.string(3),
-                displayName: row.string(4) ?? "", how: how, oldAppID: row.string(6), newAppID: row.string(7), stageID: row.string(8) ?? "")
+            try body(
+                IDMapEntry(
+                    objectType: type, oldID: row.string(1) ?? "", newID: row.string(2) ?? "", naturalKey: row.string(3),
+                    displayName: row.string(4) ?? "", how: how, oldAppID: row.string(6), newAppID: row.string(7),
+                    stageID: row.string(8) ?? ""))
         }
+    }
+
+    /// Writes the ID map (in ``idMapEntries(ordered:)``'s order) to `handle`, row by row as the database reads it: no
+    /// copy of the map is held (at 100,000 users that copy was about 70 MB at the end of the run, when memory peaks).
+    /// Returns the rows written.
+    @discardableResult
+    package func writeIDMap(_ format: IDMapFormat, to handle: FileHandle) throws -> Int {
+        var rendering = IDMapWriter.Rendering(format)
+        var buffer = rendering.opening
+        var rows = 0
+        try forEachIDMapEntry(ordered: true) { entry in
+            buffer.append(try rendering.row(entry))
+            rows += 1
+            if buffer.count >= 1 << 16 {
+                try handle.write(contentsOf: buffer)
+                buffer.removeAll(keepingCapacity: true)
+            }
+        }
+        buffer.append(try rendering.closing)
+        try handle.write(contentsOf: buffer)
+        return rows
+    }
+
+    /// Writes the ID map to the file at `url` as ``writeIDMap(_:to:)`` does, through a new file next to it that replaces
+    /// it once complete (a reader never sees half a map; the file gets the usual mode, 0666 less the umask). Returns the
+    /// rows written.
+    @discardableResult
+    package func exportIDMap(to url: URL, format: IDMapFormat) throws -> Int {
+        let temporary = url.deletingLastPathComponent().appendingPathComponent(".\(url.lastPathComponent).\(UUID().uuidString).partial")
+        let fd = open(temporary.path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o666)
+        guard fd >= 0 else { throw Self.writeError(errno, url) }
+        let handle = FileHandle(fileDescriptor: fd, closeOnDealloc: true)
+        do {
+            let rows = try writeIDMap(format, to: handle)
+            try handle.close()
+            guard rename(temporary.path, url.path) == 0 else { throw Self.writeError(errno, url) }
+            return rows
+        } catch {
+            try? handle.close()
+            unlink(temporary.path)
+            throw error
+        }
+    }
+
+    /// A failed write of `url`, as Foundation reports one (the file and the system's reason).
+    private static func writeError(_ code: Int32, _ url: URL) -> CocoaError {
+        CocoaError(
+            .fileWriteUnknown,
+            userInfo: [NSFilePathErrorKey: url.path, NSUnderlyingErrorKey: POSIXError(POSIXErrorCode(rawValue: code) ?? .EIO)])
     }
 
     // MARK: - Gates

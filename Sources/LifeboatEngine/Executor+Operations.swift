@@ -57,12 +57,14 @@ extension Executor {
         if let first = batches.first, options.stop?.isRequested != true {
             try await bookkeep(results: nil, intents: first)
         }
-        // Started once the first window's intents are committed, so that window is not kept waiting for the CPU.
+        // Started once the first window's intents are committed, so that window is not kept waiting for the CPU. Their
+        // writes were sent by an earlier process: any listing from now on can show them.
+        let resumedAt = await graph.clock.now()
         async let settled: [CheckpointStore.Completion] =
             unknown.isEmpty
             ? []
             : concurrently(unknown) { op in
-                await self.execute(op, kind: kind, context: context, outcomeUnknown: true)
+                await self.execute(op, kind: kind, context: context, outcomeUnknown: true, sentBefore: resumedAt)
             }
         var previous: [CheckpointStore.Completion]?
         for (number, batch) in batches.enumerated() {
@@ -101,7 +103,7 @@ extension Executor {
     /// earlier process sent its write and died before the result was recorded, so it is looked up before anything is sent.
     private func execute(
         _ op: PlannedOperation, kind: any StageKind, context: StageContext,
-        outcomeUnknown unknownAtStart: Bool = false
+        outcomeUnknown unknownAtStart: Bool = false, sentBefore resumedAt: Date? = nil
     ) async -> CheckpointStore.Completion {
         // An object an earlier stage already restored (from the recycle bin, or found in place) is not created again.
         if op.objectType != nil, let existing = context.idMap.entry(for: op.sourceID), existing.stageID != context.stage.id {
@@ -116,12 +118,17 @@ extension Executor {
         // attempt must not write before a look-up that waits out Graph's list lag finds nothing (a look-up that failed,
         // e.g. while the target was unreachable, proves nothing).
         var outcomeUnknown = unknownAtStart
+        // A moment by which the write whose outcome is unknown had been sent (``Reconciliation/sentBefore``).
+        var sentBefore = resumedAt
         var lookupFailure: (code: String, message: String, requestID: String?)?
         for attempt in 1...options.maxAttempts {
             do {
                 if outcomeUnknown {
                     switch await Reconciliation.$afterUnknownOutcome.withValue(
-                        true, operation: { await reconcile(op, kind: kind, context: context) })
+                        true,
+                        operation: {
+                            await Reconciliation.$sentBefore.withValue(sentBefore) { await reconcile(op, kind: kind, context: context) }
+                        })
                     {
                     case .succeeded(let op, let outcome, let mapping):
                         return .succeeded(op, outcome, mapping: mapping)
@@ -144,6 +151,7 @@ extension Executor {
                 if error.kind == .ambiguous {
                     // The write may have landed: the next attempt looks it up first and adopts it if it did.
                     outcomeUnknown = true
+                    sentBefore = await graph.clock.now()
                 } else if error.isTransient || error.isNotFound {
                     // Graph is eventually consistent: just-created references can be invisible for seconds.
                     await backOff(attempt: attempt, since: error.answeredAt)
@@ -172,7 +180,8 @@ extension Executor {
 
     /// Looks the operation's object up without writing: found → adopted into this dry run's ID map, else "would write".
     private func dryRun(_ op: PlannedOperation, kind: any StageKind, context: StageContext) async -> CheckpointStore.Completion {
-        switch await reconcile(op, kind: kind, context: context) {
+        // A dry run writes nothing: a listing made at any moment of it shows the target as every look-up of it would.
+        switch await Reconciliation.$sentBefore.withValue(.distantPast, operation: { await reconcile(op, kind: kind, context: context) }) {
         case .succeeded(let op, let outcome, let mapping):
             return .succeeded(op, outcome, mapping: mapping)
         case .failed(let op, let code, let message, _):

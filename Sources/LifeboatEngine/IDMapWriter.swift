@@ -11,28 +11,73 @@ package enum IDMapWriter {
     /// The CSV header / JSON field names, in order.
     package static let columns = ["type", "oldId", "newId", "naturalKey", "displayName", "how", "oldAppId", "newAppId", "stage"]
 
+    /// Renders the whole map at once (small maps; a run's export streams it with ``Rendering`` instead).
     package static func render(_ entries: [IDMapEntry], format: IDMapFormat) throws -> Data {
-        switch format {
-        case .csv:
-            var text = columns.joined(separator: ",") + "\n"
-            for entry in entries {
+        var rendering = Rendering(format)
+        var data = rendering.opening
+        for entry in entries { data.append(try rendering.row(entry)) }
+        data.append(try rendering.closing)
+        return data
+    }
+
+    /// The map's file, one row at a time: the opening, each row's bytes in order, then the closing, which together are
+    /// the bytes ``render(_:format:)`` gives for the same rows (the JSON is the pretty-printed array `JSONCoding`
+    /// writes, object by object). A run's export writes it straight from the checkpoint, without a copy of the map.
+    package struct Rendering {
+        package let format: IDMapFormat
+        private var rows = 0
+        private let encoder: JSONEncoder
+
+        package init(_ format: IDMapFormat) {
+            self.format = format
+            encoder = JSONEncoder()
+            encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes, .prettyPrinted]
+        }
+
+        /// What comes before the first row.
+        package var opening: Data {
+            switch format {
+            case .csv: Data((columns.joined(separator: ",") + "\n").utf8)
+            case .json: Data()
+            }
+        }
+
+        /// One row's bytes (for JSON, with the separator or the array's opening before it).
+        package mutating func row(_ entry: IDMapEntry) throws -> Data {
+            defer { rows += 1 }
+            switch format {
+            case .csv:
                 let fields = [
                     entry.objectType.rawValue, entry.oldID, entry.newID, entry.naturalKey ?? "", entry.displayName,
                     entry.how.rawValue, entry.oldAppID ?? "", entry.newAppID ?? "", entry.stageID,
                 ]
-                text += fields.map(csvField).joined(separator: ",") + "\n"
-            }
-            return Data(text.utf8)
-        case .json:
-            let rows: [JSONValue] = entries.map { entry in
-                [
+                return Data((fields.map(csvField).joined(separator: ",") + "\n").utf8)
+            case .json:
+                let object: JSONValue = [
                     "type": .string(entry.objectType.rawValue), "oldId": .string(entry.oldID), "newId": .string(entry.newID),
                     "naturalKey": entry.naturalKey.map(JSONValue.string) ?? .null, "displayName": .string(entry.displayName),
                     "how": .string(entry.how.rawValue), "oldAppId": entry.oldAppID.map(JSONValue.string) ?? .null,
                     "newAppId": entry.newAppID.map(JSONValue.string) ?? .null, "stage": .string(entry.stageID),
                 ]
+                // An element of a pretty-printed array is the object pretty-printed alone, one level (two spaces) deeper:
+                // its strings hold no raw line break (JSON escapes them), so indenting line by line is exact.
+                var data = Data(rows == 0 ? "[\n  ".utf8 : ",\n  ".utf8)
+                for byte in try encoder.encode(object) {
+                    data.append(byte)
+                    if byte == UInt8(ascii: "\n") { data.append(contentsOf: [UInt8(ascii: " "), UInt8(ascii: " ")]) }
+                }
+                return data
             }
-            return try JSONCoding.encodePretty(JSONValue.array(rows)) + Data("\n".utf8)
+        }
+
+        /// What comes after the last row.
+        package var closing: Data {
+            get throws {
+                switch format {
+                case .csv: return Data()
+                case .json: return rows == 0 ? try JSONCoding.encodePretty(JSONValue.array([])) + Data("\n".utf8) : Data("\n]\n".utf8)
+                }
+            }
         }
     }
 

@@ -196,6 +196,32 @@ enum TargetLookup {
         return nil
     }
 
+    /// Looks for something in a listing that look-ups at the same moment share (``SettlingListings``): one listing per
+    /// key and settling round, however many operations look into it. After a write whose outcome is unknown, a miss is
+    /// asked again while Graph's lists lag behind writes (``DisplayNameLookup/settleDelays``; Graph documents that a list
+    /// may not show objects created, changed or deleted moments ago: api-reference/v1.0/api/user-list.md,
+    /// concepts/delta-query-overview.md), its deadlines counted from when the listing that missed started, so look-ups
+    /// that shared a listing share each round.
+    static func listed<Value: Sendable, T: Sendable>(
+        _ graph: GraphClient, in listings: SettlingListings<Value>, key: String, read: @escaping @Sendable () async throws -> Value,
+        find: (Value) -> T?
+    ) async throws -> T? {
+        // A listing proves something about a write only if it started after the write was sent.
+        let now = await graph.clock.now()
+        var (value, listedAt) = try await listings.listing(key, notBefore: Reconciliation.sentBefore ?? now, now: now, read: read)
+        if let found = find(value) { return found }
+        guard Reconciliation.afterUnknownOutcome else { return nil }
+        var deadline = listedAt
+        for delay in DisplayNameLookup.settleDelays {
+            deadline = deadline.addingTimeInterval(delay)
+            try await WaitReason.$current.withValue(.retry) { [deadline] in try await graph.clock.sleep(until: deadline) }
+            let now = await graph.clock.now()
+            (value, _) = try await listings.listing(key, notBefore: deadline, now: now, read: read)
+            if let found = find(value) { return found }
+        }
+        return nil
+    }
+
     /// The ids of a group's members or owners in the target.
     static func relationshipIDs(_ graph: GraphClient, groupID: String, relationship: String) async throws -> Set<String> {
         let items = try await graph.list(
@@ -222,6 +248,34 @@ actor SharedReads<Value: Sendable> {
             return try await task.value
         } catch {
             if reads[key] == task { reads[key] = nil }
+            throw error
+        }
+    }
+}
+
+/// Listings (a unit's members, say) shared between look-ups that need one started no earlier than some moment: after the
+/// write they look for was sent, or after their wait for Graph's list lag. A look-up takes the newest listing of its key
+/// that started then or later, in flight or done, and lists anew only when there is none, so operations that settle
+/// together cost one listing per round between them. A listing that fails is forgotten.
+actor SettlingListings<Value: Sendable> {
+    private var latest: [String: (startedAt: Date, read: Task<Value, any Error>)] = [:]
+
+    /// The listing of `key` and when it started; `now` is the caller's clock's time, taken as the start of a new listing
+    /// (a new one starts after it, so the moment recorded is never later than the listing's real start).
+    func listing(_ key: String, notBefore: Date, now: Date, read: @escaping @Sendable () async throws -> Value) async throws -> (
+        value: Value, startedAt: Date
+    ) {
+        let current: (startedAt: Date, read: Task<Value, any Error>)
+        if let existing = latest[key], existing.startedAt >= notBefore {
+            current = existing
+        } else {
+            current = (now, Task { try await read() })
+            latest[key] = current
+        }
+        do {
+            return (try await current.read.value, current.startedAt)
+        } catch {
+            if latest[key]?.read == current.read { latest[key] = nil }
             throw error
         }
     }

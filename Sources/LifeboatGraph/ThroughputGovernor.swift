@@ -236,6 +236,13 @@ package actor ThroughputGovernor {
     }
 
     package nonisolated let configuration: Configuration
+    /// Whether the apps together can overfill the tenant's write window. In one tenant window each app admits at most
+    /// its own limit once per app window that fits in it (rounded up), so with up to three apps (3,000 per 150 s each,
+    /// 18,000 per 300 s for the tenant) the tenant's window cannot bind and is not consulted. Consulted anyway, it held
+    /// writes back after the share of each quota was lowered (a 429, high usage): it remembers 300 s of writes admitted
+    /// at the old share against 150 s for the app's window, and booked minutes of waiting to a limit Graph could not
+    /// have enforced.
+    private nonisolated let tenantWindowCanBind: Bool
     private let clock: any GraphClock
     /// Per app registration.
     private var writes: [Window]
@@ -261,6 +268,9 @@ package actor ThroughputGovernor {
         writes = Array(repeating: Window(configuration.writes), count: configuration.apps)
         tenantWrites = Window(configuration.tenantWrites)
         units = Array(repeating: Window(configuration.resourceUnits), count: configuration.apps)
+        let appWindowsPerTenantWindow = (configuration.tenantWrites.window / max(configuration.writes.window, 0.001)).rounded(.up)
+        tenantWindowCanBind =
+            Double(configuration.apps) * configuration.writes.limit * appWindowsPerTenantWindow > configuration.tenantWrites.limit
     }
 
     /// The counters so far.
@@ -366,7 +376,7 @@ package actor ThroughputGovernor {
             at = pausedUntil
             limit = "throttled"
         }
-        if cost.writes > 0 {
+        if cost.writes > 0, tenantWindowCanBind {
             let slot = tenantWrites.slot(for: cost.writes, limit: target(configuration.tenantWrites), earliest: at)
             if slot > at {
                 at = slot

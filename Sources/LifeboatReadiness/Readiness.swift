@@ -134,7 +134,9 @@ struct Checks {
                     || policy.properties["grantControls"]?["authenticationStrength"]?.objectValue != nil)
         }
         guard !mfaPolicies.isEmpty else { return }
-        let affected = members.filter { user in mfaPolicies.contains { probe.applies($0, to: user) } }
+        // Each policy's user conditions are worked out once, then asked about each user (a set look-up per user and policy).
+        let selections = mfaPolicies.map(probe.selection)
+        let affected = members.filter { user in selections.contains { $0.contains(user) } }
         guard !affected.isEmpty else { return }
         add(
             .authenticationMethods, .info,
@@ -216,6 +218,7 @@ struct Checks {
                     "name two cloud-only break-glass accounts in conditionalAccess.enable's breakGlass option (the shipped runbooks take them as parameters)"
             )
         } else {
+            let selections = enforced.map(probe.selection)
             var missing: [ReadinessObject] = [], disabled: [ReadinessObject] = [], notExcluded: [ReadinessObject] = []
             for name in names {
                 guard let user = probe.user(name) else {
@@ -226,7 +229,7 @@ struct Checks {
                     disabled.append(
                         ReadinessObject(type: "user", id: user.id, name: user.userPrincipalName, note: "accountEnabled is false"))
                 }
-                for policy in enforced where probe.applies(policy, to: user) {
+                for (policy, selected) in zip(enforced, selections) where selected.contains(user) {
                     notExcluded.append(
                         ReadinessObject(
                             type: "conditionalAccessPolicy", id: policy.id, name: policy.displayName,

@@ -51,6 +51,45 @@ import Testing
         #expect(clock.elapsed == 300)
         #expect(await governor.statistics.waitedByLimit["tenantWrites"] == 150)
     }
+
+    /// One app cannot overfill the tenant's window (3,000 per 150 s is at most 6,000 per 300 s, against 18,000), so no
+    /// wait is ever booked to it, also after 429s lowered the share of every quota: the tenant window, which remembers
+    /// 300 s of writes admitted at the full share, used to hold the next writes back beyond the app's own window.
+    @Test func oneAppNeverWaitsForTheTenantsWindow() async throws {
+        let clock = ManualClock()
+        let governor = ThroughputGovernor(configuration: .init(resourceUnits: .init(limit: 100_000, window: 10), apps: 1), clock: clock)
+        for _ in 0..<2_850 { _ = try await governor.admit(RequestCost(resourceUnits: 1, writes: 1), paths: ["/users"]) }
+        #expect(clock.elapsed == 0)
+        for _ in 0..<2_850 { _ = try await governor.admit(RequestCost(resourceUnits: 1, writes: 1), paths: ["/users"]) }
+        #expect(clock.elapsed == 150)
+        // Three 429s, each after the previous pause: an eighth of each quota (app 356 per 150 s; tenant 2,137 per 300 s,
+        // below the 5,700 writes its window holds).
+        for _ in 0..<3 {
+            await governor.throttled(retryAfter: 1)
+            try await clock.sleep(seconds: 2)
+        }
+        #expect(await governor.statistics.factor == 0.125)
+        _ = try await governor.admit(RequestCost(resourceUnits: 1, writes: 1), paths: ["/users"])
+        // The app's window holds the 2,850 writes of 150 s until 300 s: the write waits for it, and no longer.
+        #expect(clock.elapsed == 300)
+        let waited = await governor.statistics.waitedByLimit
+        #expect(waited["tenantWrites"] == nil, "\(waited)")
+        #expect(waited["writes", default: 0] > 0)
+    }
+
+    /// Four apps can overfill it: the tenant's window still binds (``theGovernorSpreadsWritesOverTheAppsUpToTheTenantsWindow``),
+    /// and three cannot (18,000 per 300 s between them at most).
+    @Test func theTenantsWindowHoldsOnlyWhenTheAppsCanOverfillIt() async throws {
+        for (apps, binds) in [(3, false), (4, true)] {
+            let clock = ManualClock()
+            let governor = ThroughputGovernor(
+                configuration: .init(resourceUnits: .init(limit: 1_000_000, window: 10), apps: apps), clock: clock)
+            for _ in 0..<(apps * 2_850 * 2 + 1) {
+                _ = try await governor.admit(RequestCost(resourceUnits: 1, writes: 1), paths: ["/users"])
+            }
+            #expect((await governor.statistics.waitedByLimit["tenantWrites"] != nil) == binds, "\(apps) apps")
+        }
+    }
 }
 
 /// A clock that moves only when slept on.

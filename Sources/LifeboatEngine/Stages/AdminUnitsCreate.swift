@@ -1,3 +1,4 @@
+import Foundation
 import LifeboatGraph
 import LifeboatJSON
 import LifeboatRunbook
@@ -52,6 +53,9 @@ struct AdminUnitsMembers: StageKind {
     static let spec = StageKindSpec(
         name: "adminUnits.members", summary: "members of administrative units; dynamic units get no member adds (their rule fills them)",
         options: [])
+
+    /// Each unit's member ids in the target, listed once per settling round for all the look-ups of that round.
+    let unitMembers = SettlingListings<Set<String>>()
 
     init(stage: Runbook.Stage) throws(StageConfigurationError) {}
 
@@ -110,8 +114,16 @@ struct AdminUnitsMembers: StageKind {
 
     func reconcile(_ operation: PlannedOperation, in context: StageContext) async throws -> OperationOutcome? {
         guard let (unit, member) = resolve(operation, in: context) else { return nil }
-        let members = try await context.graph.list("/directory/administrativeUnits/\(unit)/members", query: [QueryItem("$select", "id")])
-        return members.contains { $0["id"]?.stringValue == member } ? OperationOutcome(.applied) : nil
+        // One listing of the unit's members serves every look-up of the same round (a unit has thousands of members, and
+        // a resume looks up each write that was in flight); a miss after an unknown outcome waits out the list lag.
+        let graph = context.graph
+        let found = try await TargetLookup.listed(
+            graph, in: unitMembers, key: unit,
+            read: {
+                let members = try await graph.list("/directory/administrativeUnits/\(unit)/members", query: [QueryItem("$select", "id")])
+                return Set(members.compactMap { $0["id"]?.stringValue })
+            }, find: { $0.contains(member) ? true : nil })
+        return found == true ? OperationOutcome(.applied) : nil
     }
 }
 
@@ -120,6 +132,9 @@ package enum Reconciliation {
     /// `true` while a write whose outcome is unknown (a lost response, a crash between intent and result) is looked up:
     /// a miss may be list lag, so look-ups without an alternate key wait for the lists to settle before answering "absent".
     @TaskLocal package static var afterUnknownOutcome = false
+    /// While a write whose outcome is unknown is looked up: a moment by which it had been sent (when the resumed stage
+    /// started, or when its ambiguous failure came back), so a listing that started since then can show it.
+    @TaskLocal package static var sentBefore: Date? = nil
 }
 
 /// The `adoptExisting` option of kinds found again by display name (in-place restores).

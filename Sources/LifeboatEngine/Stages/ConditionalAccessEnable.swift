@@ -32,7 +32,7 @@ struct ConditionalAccessEnable: StageKind {
 
     func plan(_ snapshot: Snapshot, index: SnapshotIndex) throws(StageConfigurationError) -> StagePlan {
         var plan = StagePlan()
-        let guardrail = LockoutGuard(snapshot: snapshot, index: index)
+        let guardrail = LockoutGuard(snapshot: snapshot)
         let operatorUser = operatorUPN.flatMap(guardrail.user)
         let breakGlassUsers = breakGlass.compactMap(guardrail.user)
         if breakGlass.isEmpty { plan.warnings.append("no break-glass accounts are named: the lockout guard only protects the operator") }
@@ -98,59 +98,88 @@ struct ConditionalAccessEnable: StageKind {
 /// depend on what the target holds yet): does it block the operator, or every break-glass account?
 struct LockoutGuard: Sendable {
     let snapshot: Snapshot
-    let index: SnapshotIndex
-    /// Member id → the groups that list it directly (built once: tenants have groups of 100,000 members).
-    private let memberOf: [String: [String]]
+    /// Group id → its direct members' ids (a duplicated group id holds the members of each copy).
+    private let members: [String: [String]]
+    /// Role definition id → its template id (the first definition of that id, as Graph lists them).
+    private let templates: [String: String]
 
-    init(snapshot: Snapshot, index: SnapshotIndex) {
+    init(snapshot: Snapshot) {
         self.snapshot = snapshot
-        self.index = index
-        var memberOf: [String: [String]] = [:]
-        for group in snapshot.groups {
-            for member in group.members { memberOf[member.id, default: []].append(group.id) }
+        var members: [String: [String]] = [:]
+        for group in snapshot.groups where !group.members.isEmpty {
+            members[group.id, default: []].append(contentsOf: group.members.map(\.id))
         }
-        self.memberOf = memberOf
+        self.members = members
+        var templates: [String: String] = [:]
+        var seen = Set<String>()
+        for definition in snapshot.roleDefinitions where seen.insert(definition.id).inserted {
+            templates[definition.id] = definition.templateId
+        }
+        self.templates = templates
     }
 
     func user(_ upn: String) -> User? {
         snapshot.users.first { $0.userPrincipalName.caseInsensitiveCompare(upn) == .orderedSame }
     }
 
-    /// Groups a user belongs to, directly or through nesting.
-    func groups(of userID: String) -> Set<String> {
+    /// The users a policy's user conditions (`conditions.users`, conditionalaccessusers in the CSDL) select, worked out
+    /// once per policy: a user is selected when the policy includes everyone, the user, a group the user is in
+    /// (directly or through nested groups) or a directory role the user holds (directly or through a group), and
+    /// excludes none of these. Asking it about 100,000 users costs a set look-up each, not a walk of their groups.
+    struct SelectedUsers: Sendable {
+        /// `includeUsers` holds `All`.
+        let everyone: Bool
+        /// `includeUsers` holds `GuestsOrExternalUsers`.
+        let guests: Bool
+        /// Ids the inclusions name or reach (users, and the groups in between).
+        let included: Set<String>
+        /// Ids the exclusions name or reach.
+        let excluded: Set<String>
+
+        func contains(_ user: User) -> Bool {
+            (everyone || included.contains(user.id) || (guests && user.isGuest)) && !excluded.contains(user.id)
+        }
+    }
+
+    func selection(_ policy: ConditionalAccessPolicy) -> SelectedUsers {
+        let conditions = policy.properties["conditions"]?["users"]
+        func list(_ key: String) -> [String] { conditions?[key]?.stringArray ?? [] }
+        let includeUsers = list("includeUsers")
+        func reached(users: [String], groups: [String], roles: [String]) -> Set<String> {
+            var ids = Set(users)
+            ids.formUnion(transitiveMembers(of: groups))
+            ids.formUnion(holders(of: roles))
+            return ids
+        }
+        return SelectedUsers(
+            everyone: includeUsers.contains("All"), guests: includeUsers.contains("GuestsOrExternalUsers"),
+            included: reached(users: includeUsers, groups: list("includeGroups"), roles: list("includeRoles")),
+            excluded: reached(users: list("excludeUsers"), groups: list("excludeGroups"), roles: list("excludeRoles")))
+    }
+
+    /// Every id a member of one of the groups, directly or through nested groups.
+    private func transitiveMembers(of groups: some Sequence<String>) -> Set<String> {
         var result = Set<String>()
-        var frontier = [userID]
+        var frontier = Array(groups)
         while let id = frontier.popLast() {
-            for group in memberOf[id] ?? [] where result.insert(group).inserted { frontier.append(group) }
+            for member in members[id] ?? [] where result.insert(member).inserted { frontier.append(member) }
         }
         return result
     }
 
-    func roles(of userID: String, groups: Set<String>) -> Set<String> {
-        var roles = Set<String>()
-        for assignment in snapshot.roleAssignments where assignment.principalId == userID || groups.contains(assignment.principalId) {
-            let definition = snapshot.roleDefinitions.first { $0.id == assignment.roleDefinitionId }
-            roles.insert(assignment.roleDefinitionId)
-            if let template = definition?.templateId { roles.insert(template) }
+    /// The principals assigned one of the roles (by definition id or template id), and every member of those that are groups.
+    private func holders(of roles: [String]) -> Set<String> {
+        guard !roles.isEmpty else { return [] }
+        let wanted = Set(roles)
+        let principals = snapshot.roleAssignments.filter { assignment in
+            wanted.contains(assignment.roleDefinitionId) || templates[assignment.roleDefinitionId].map(wanted.contains) == true
         }
-        return roles
+        .map(\.principalId)
+        return Set(principals).union(transitiveMembers(of: principals))
     }
 
-    /// Whether the policy's user conditions select this user.
-    func applies(_ policy: ConditionalAccessPolicy, to user: User) -> Bool {
-        let conditions = policy.properties["conditions"]?["users"]
-        let memberOf = groups(of: user.id)
-        let roles = roles(of: user.id, groups: memberOf)
-        func list(_ key: String) -> [String] { conditions?[key]?.stringArray ?? [] }
-        let guestKeyword = user.isGuest && list("includeUsers").contains("GuestsOrExternalUsers")
-        let included =
-            list("includeUsers").contains("All") || list("includeUsers").contains(user.id) || guestKeyword
-            || !memberOf.isDisjoint(with: list("includeGroups")) || !roles.isDisjoint(with: list("includeRoles"))
-        let excluded =
-            list("excludeUsers").contains(user.id) || !memberOf.isDisjoint(with: list("excludeGroups"))
-            || !roles.isDisjoint(with: list("excludeRoles"))
-        return included && !excluded
-    }
+    /// Whether the policy's user conditions select this user (asking about many users, take ``selection(_:)`` once).
+    func applies(_ policy: ConditionalAccessPolicy, to user: User) -> Bool { selection(policy).contains(user) }
 
     /// A policy that blocks modern sign-in everywhere: `block`, for browsers and modern clients (or any client
     /// app), from any location. Blocking only legacy protocols or only some countries does not lock anyone out.
@@ -167,10 +196,11 @@ struct LockoutGuard: Sendable {
     /// Why enabling the policy is refused, or `nil` when it is safe.
     func refusal(_ policy: ConditionalAccessPolicy, operatorUser: User?, breakGlass: [User]) -> String? {
         guard policy.state == "enabled", blocks(policy) else { return nil }
-        if let operatorUser, applies(policy, to: operatorUser) {
+        let selected = selection(policy)
+        if let operatorUser, selected.contains(operatorUser) {
             return "it blocks the operator \(operatorUser.userPrincipalName)"
         }
-        if !breakGlass.isEmpty, breakGlass.allSatisfy({ applies(policy, to: $0) }) {
+        if !breakGlass.isEmpty, breakGlass.allSatisfy(selected.contains) {
             return "it blocks every break-glass account (\(breakGlass.map(\.userPrincipalName).joined(separator: ", ")))"
         }
         return nil

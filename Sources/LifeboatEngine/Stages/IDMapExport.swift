@@ -30,8 +30,8 @@ struct IDMapExport: StageKind {
 
     func finish(in context: StageContext) async throws {
         let url = path.hasPrefix("/") ? URL(fileURLWithPath: path) : context.outputDirectory.appendingPathComponent(path)
-        let entries = try await context.checkpoint.idMapEntries()
-        try IDMapWriter.render(entries, format: format).write(to: url, options: .atomic)
-        try await context.checkpoint.append(.idMapExported(stageID: context.stage.id, rows: entries.count, path: url.path), simulated: nil)
+        // Streamed from the checkpoint to the file: the map is never held whole in memory.
+        let rows = try await context.checkpoint.exportIDMap(to: url, format: format)
+        try await context.checkpoint.append(.idMapExported(stageID: context.stage.id, rows: rows, path: url.path), simulated: nil)
     }
 }
