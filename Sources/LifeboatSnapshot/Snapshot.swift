@@ -137,21 +137,19 @@ package struct Snapshot: Sendable {
             // Largest first: the biggest file bounds the whole load.
             let listed = ObjectType.allCases.compactMap { type in skeleton.manifest.files[type.fileName].map { (type, $0) } }
             for (type, entry) in listed.sorted(by: { ($0.1.count ?? 0) > ($1.1.count ?? 0) }) {
-                group.addTask {
-                    do throws(SnapshotError) {
-                        return (type, .success(try await skeleton.collectionConcurrently(type, entry: entry)))
-                    } catch {
-                        return (type, .failure(error))
-                    }
-                }
+                group.addTask { (type, await skeleton.collectionConcurrently(type, entry: entry)) }
             }
             var parts: [ObjectType: Result<Snapshot, SnapshotError>] = [:]
             for await (type, part) in group { parts[type] = part }
             return parts
         }
+        // Typed throws are kept out of the async code above (a release build of Swift 6.0 crashed on them there).
         for type in ObjectType.allCases {
-            guard let part = parts[type] else { continue }
-            try snapshot.merge(try part.get(), as: type)
+            switch parts[type] {
+            case .success(let part)?: try snapshot.merge(part, as: type)
+            case .failure(let error)?: throw error
+            case nil: continue
+            }
         }
         snapshot.shareReferencedIDs()
         return snapshot
@@ -309,30 +307,55 @@ package struct Snapshot: Sendable {
     }
 
     /// ``collection(_:entry:)`` with the users' and groups' elements parsed in parts side by side.
-    private func collectionConcurrently(_ type: ObjectType, entry: SnapshotManifest.FileEntry) async throws(SnapshotError) -> Snapshot {
-        guard type == .user || type == .group else { return try collection(type, entry: entry) }
-        let data = try Self.verifiedContents(of: type.fileName, in: directory, entry: entry)
+    private func collectionConcurrently(_ type: ObjectType, entry: SnapshotManifest.FileEntry) async -> Result<Snapshot, SnapshotError> {
+        guard type == .user || type == .group else { return Self.result { () throws(SnapshotError) in try collection(type, entry: entry) } }
+        let data: Data
+        switch Self.result({ () throws(SnapshotError) in try Self.verifiedContents(of: type.fileName, in: directory, entry: entry) }) {
+        case .success(let contents): data = contents
+        case .failure(let error): return .failure(error)
+        }
         var part = Snapshot(directory: directory, manifest: manifest, manifestSHA256: manifestSHA256)
         if type == .user {
-            part.users = try await Self.typedInParts(data, type, entry.count)
+            if let users: [User] = await Self.typedInParts(data, type, entry.count) {
+                part.users = users
+            } else {
+                switch Self.result({ () throws(SnapshotError) -> [User] in try Self.typed(data, type, entry.count) }) {
+                case .success(let users): part.users = users
+                case .failure(let error): return .failure(error)
+                }
+            }
         } else {
-            part.groups = try await Self.typedInParts(data, type, entry.count)
+            if let groups: [Group] = await Self.typedInParts(data, type, entry.count) {
+                part.groups = groups
+            } else {
+                switch Self.result({ () throws(SnapshotError) -> [Group] in try Self.typed(data, type, entry.count) }) {
+                case .success(let groups): part.groups = groups
+                case .failure(let error): return .failure(error)
+                }
+            }
         }
-        return part
+        return .success(part)
+    }
+
+    private static func result<T>(_ body: () throws(SnapshotError) -> T) -> Result<T, SnapshotError> {
+        do {
+            return .success(try body())
+        } catch {
+            return .failure(error)
+        }
     }
 
     /// How many elements a collection needs before its parts are parsed side by side.
     static let partedCollectionSize = 10_000
 
     /// ``typed(_:_:_:)`` with the file's elements found by a scan of its structure and parsed in one part per core.
-    /// Any problem sends the whole file through ``typed(_:_:_:)``, so a refusal reads exactly as it always has.
-    private static func typedInParts<T: DirectoryObject>(_ data: Data, _ type: ObjectType, _ expected: Int?) async throws(SnapshotError)
-        -> [T]
-    {
+    /// Nil at any problem (or for a small file): the caller reads the file with ``typed(_:_:_:)``, so a refusal reads
+    /// exactly as it always has.
+    private static func typedInParts<T: DirectoryObject>(_ data: Data, _ type: ObjectType, _ expected: Int?) async -> [T]? {
         let reader = JSONCollectionReader(data)
         let cores = max(1, min(ProcessInfo.processInfo.activeProcessorCount, 8))
         guard cores > 1, let ranges = reader.elementRanges(), ranges.count >= partedCollectionSize, ranges.count == expected ?? ranges.count
-        else { return try typed(data, type, expected) }
+        else { return nil }
         let buffer = reader.bytes
         let size = (ranges.count + cores - 1) / cores
         let parts = await withTaskGroup(of: (Int, [T]?).self) { group in
@@ -358,7 +381,7 @@ package struct Snapshot: Sendable {
         var result: [T] = []
         result.reserveCapacity(ranges.count)
         for part in parts.keys.sorted() {
-            guard let objects = parts[part] ?? nil else { return try typed(data, type, expected) }
+            guard let objects = parts[part] ?? nil else { return nil }
             result.append(contentsOf: objects)
         }
         return result
